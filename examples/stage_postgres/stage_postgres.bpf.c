@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stage_postgres.bpf.c: an example plug-in stage, built outside progs/.
+ * It claims tcp/5432 and allows exact destinations; drop the object and a
+ * rules file into a profile directory and install again.
+ */
+#include "lib/stage.h"
+
+STAGE_DESCRIBE("postgres", 8, STAGE_MAP_EXACT, STAGE_CLASS(IPPROTO_TCP, 5432));
+STAGE_RULES_EXACT();
+
+static __always_inline int judge_postgres(const struct stage_pkt *pkt)
+{
+	return STAGE_LOOKUP_EXACT(pkt);
+}
+
+STAGE_PROGRAMS(judge_postgres);

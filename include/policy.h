@@ -1,0 +1,74 @@
+/* policy.h: keys and values of the instance's policy maps (classes, sources, stage rules, control word). */
+#ifndef IRONCLAW_POLICY_H
+#define IRONCLAW_POLICY_H
+
+#include <linux/types.h>
+
+/*
+ * Every policy map key carries the generation it belongs to. An install
+ * writes the next generation beside the running one, then flips the control
+ * word: the dispatcher reads it once per packet, so a packet sees either the
+ * old policy or the new one, never a mix.
+ */
+#define CTL_GEN_MASK 0x1u /* bit 0: the generation in force */
+#define CTL_BLOCKED 0x2u /* bit 1: deny everything (reason BLOCKED) */
+
+/* class map: {generation, L4 protocol, destination port} -> stage slot */
+struct class_key {
+	__u8 gen;
+	__u8 l4proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__be16 dport; /* network order; 0 = every port no other class claims */
+};
+
+struct class_value {
+	__u32 slot;
+};
+
+/* rule map of kind STAGE_MAP_EXACT (BPF hash): one destination, protocol, port */
+struct policy_key {
+	__u8 gen;
+	__u8 l4proto;
+	__be16 dport; /* network order */
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 pad[3]; /* zero */
+	__u8 daddr[16]; /* network order; IPv4 uses the first 4 bytes, rest zero */
+};
+
+/* rule map of kind STAGE_MAP_PREFIX (BPF LPM trie) */
+struct policy_lpm_key {
+	__u32 prefixlen; /* POLICY_LPM_FIXED_BITS + address prefix length */
+	struct policy_key k;
+};
+
+/* gen, l4proto, dport, family and pad always match in full */
+#define POLICY_LPM_FIXED_BITS 64
+
+struct policy_value {
+	__u32 rule_id; /* index of the rule in the installed profile */
+	__u32 flags; /* reserved, zero */
+};
+
+/* sources map (LPM trie): the sandbox's own addresses */
+struct source_key {
+	__u32 prefixlen; /* SOURCE_LPM_FIXED_BITS + address prefix length */
+	__u8 gen;
+	__u8 family;
+	__u8 pad[2];
+	__u8 addr[16];
+};
+
+#define SOURCE_LPM_FIXED_BITS 32
+
+/* per-CPU counter for each reason code */
+struct reason_count {
+	__u64 packets;
+	__u64 bytes;
+};
+
+_Static_assert(sizeof(struct class_key) == 4, "class_key layout");
+_Static_assert(sizeof(struct policy_key) == 24, "policy_key layout");
+_Static_assert(sizeof(struct policy_lpm_key) == 28, "policy_lpm_key layout");
+_Static_assert(sizeof(struct source_key) == 24, "source_key layout");
+_Static_assert(sizeof(struct reason_count) == 16, "reason_count layout");
+
+#endif

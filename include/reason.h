@@ -1,0 +1,35 @@
+/* reason.h: why a packet got its verdict; one code per path, shared by BPF and loader. */
+#ifndef IRONCLAW_REASON_H
+#define IRONCLAW_REASON_H
+
+/*
+ * Codes below REASON_FIRST_DENY allow the packet, the others deny it.
+ * Append only: the numbers are stored in counters and shown to users.
+ */
+enum reason {
+	REASON_RULE = 0, /* a stage's rule matched */
+	REASON_ARP, /* ARP from one of the sandbox's own addresses */
+	REASON_ND, /* IPv6 neighbour/router solicitation or advertisement */
+	REASON_FIRST_DENY,
+	REASON_NO_RULE = REASON_FIRST_DENY, /* the stage has no matching rule */
+	REASON_NO_CLASS, /* no stage claims this {protocol, port} */
+	REASON_NO_STAGE, /* empty prog-array slot or failed tail call */
+	REASON_TRUNCATED, /* a header ends past the end of the packet */
+	REASON_MALFORMED, /* a header field is impossible (IHL < 5, ...) */
+	REASON_FRAGMENT, /* IPv4 or IPv6 fragment */
+	REASON_FRAG_CHAIN, /* IPv6 first fragment without the transport header (RFC 7112) */
+	REASON_L3_PROTO, /* ethertype other than IPv4, IPv6, ARP */
+	REASON_L4_PROTO, /* transport other than TCP, UDP (and ND) */
+	REASON_SPOOFED, /* source address is not one of the sandbox's */
+	REASON_MAPPED_DST, /* IPv6 destination in ::ffff:0:0/96 */
+	REASON_VLAN, /* VLAN tag in the frame or in the skb */
+	REASON_SOURCE_ROUTE, /* IPv4 LSRR/SSRR option, IPv6 routing header with segments left */
+	REASON_BLOCKED, /* the instance is in its deny-all state */
+	REASON_NO_CONFIG, /* the control word could not be read */
+	REASON_BAD_META, /* a stage got metadata it cannot use */
+	REASON_MAX,
+};
+
+#define REASON_IS_ALLOW(r) ((r) < REASON_FIRST_DENY)
+
+#endif

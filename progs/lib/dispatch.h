@@ -1,0 +1,162 @@
+/* dispatch.h: the hook-neutral half of the dispatcher: parse once, check the source, pick a stage slot. */
+#ifndef IRONCLAW_PROGS_DISPATCH_H
+#define IRONCLAW_PROGS_DISPATCH_H
+
+#include "common.h"
+#include "maps.h"
+#include "parse.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * 1024);
+	__type(key, struct class_key);
+	__type(value, struct class_value);
+} classes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 2 * 256);
+	__type(key, struct source_key);
+	__type(value, __u32);
+} sources SEC(".maps");
+
+#define ARP_HRD_ETHER 1
+
+/* ARP for Ethernet/IPv4 (linux/if_arp.h drags in libc headers BPF cannot use) */
+struct arp_eth_ipv4 {
+	__be16 ar_hrd;
+	__be16 ar_pro;
+	__u8 ar_hln;
+	__u8 ar_pln;
+	__be16 ar_op;
+	__u8 sha[ETH_ALEN];
+	__u8 sip[4];
+	__u8 tha[ETH_ALEN];
+	__u8 tip[4];
+} __attribute__((packed));
+
+static __always_inline int source_is_sandbox(__u8 gen, __u8 family, const __u8 *addr)
+{
+	struct source_key k = {
+		.prefixlen = SOURCE_LPM_FIXED_BITS + (family == AF_INET ? 32 : 128),
+		.gen = gen,
+		.family = family,
+	};
+
+	__builtin_memcpy(k.addr, addr, 16);
+	return bpf_map_lookup_elem(&sources, &k) != NULL;
+}
+
+static __always_inline int addr_is_unspecified6(const __u8 *a)
+{
+	const __u64 *w = (const __u64 *)a;
+
+	return w[0] == 0 && w[1] == 0;
+}
+
+static __always_inline int addr_is_mapped4(const __u8 *a)
+{
+	const __u64 *w = (const __u64 *)a;
+	const __u32 *w32 = (const __u32 *)a;
+
+	return w[0] == 0 && w32[2] == bpf_htonl(0x0000ffff);
+}
+
+/*
+ * Reads the control word, parses the frame from start and fills meta.
+ * Returns PARSE_OK when the packet goes to the stage in meta->slot, or the
+ * reason for a verdict reached here.
+ */
+static __always_inline int dispatch_classify(void *start, void *end, struct pkt_meta *meta)
+{
+	struct cursor c = { .pos = start, .end = end };
+	struct parsed p = {};
+	struct ethhdr *eth = start;
+	struct class_key ck = {};
+	struct class_value *cv;
+	__u32 zero = 0, *ctlw;
+	__u8 gen;
+	int r;
+
+	ctlw = bpf_map_lookup_elem(&ctl, &zero);
+	if (!ctlw)
+		return REASON_NO_CONFIG;
+	if (*ctlw & CTL_BLOCKED)
+		return REASON_BLOCKED;
+	gen = *ctlw & CTL_GEN_MASK;
+
+	if (!cursor_has(&c, sizeof(*eth)))
+		return REASON_TRUNCATED;
+	c.pos += sizeof(*eth);
+	switch (eth->h_proto) {
+	case bpf_htons(ETH_P_IP):
+		r = parse_ipv4(&c, start, &p);
+		break;
+	case bpf_htons(ETH_P_IPV6):
+		r = parse_ipv6(&c, start, &p);
+		break;
+	case bpf_htons(ETH_P_ARP): {
+		struct arp_eth_ipv4 *arp = c.pos;
+		__u8 sip[16] = {};
+
+		if (!cursor_has(&c, sizeof(*arp)))
+			return REASON_TRUNCATED;
+		if (arp->ar_hrd != bpf_htons(ARP_HRD_ETHER) || arp->ar_pro != bpf_htons(ETH_P_IP) ||
+		    arp->ar_hln != ETH_ALEN || arp->ar_pln != 4)
+			return REASON_MALFORMED;
+		__builtin_memcpy(sip, arp->sip, 4);
+		return source_is_sandbox(gen, AF_INET, sip) ? REASON_ARP : REASON_SPOOFED;
+	}
+	case bpf_htons(ETH_P_8021Q):
+	case bpf_htons(ETH_P_8021AD):
+		return REASON_VLAN;
+	default:
+		return REASON_L3_PROTO;
+	}
+	if (r != PARSE_OK && r != REASON_FRAGMENT && r != REASON_SOURCE_ROUTE)
+		return r;
+	/* a packet with a forged source is reported as such before anything else */
+	if (!source_is_sandbox(gen, p.family, p.saddr) &&
+	    !(p.family == AF_INET6 && addr_is_unspecified6(p.saddr) &&
+	      p.l4proto == IPPROTO_ICMPV6))
+		return REASON_SPOOFED;
+	if (r != PARSE_OK)
+		return r;
+	if (p.family == AF_INET6 && addr_is_mapped4(p.daddr))
+		return REASON_MAPPED_DST;
+	r = parse_l4(&c, start, &p);
+	if (r != PARSE_OK)
+		return r;
+	if (p.is_nd) {
+		if (addr_is_unspecified6(p.saddr) || source_is_sandbox(gen, p.family, p.saddr))
+			return REASON_ND;
+		return REASON_SPOOFED;
+	}
+
+	ck.gen = gen;
+	ck.l4proto = p.l4proto;
+	ck.dport = p.dport;
+	cv = bpf_map_lookup_elem(&classes, &ck);
+	if (!cv) {
+		ck.dport = 0;
+		cv = bpf_map_lookup_elem(&classes, &ck);
+		if (!cv)
+			return REASON_NO_CLASS;
+	}
+	if (cv->slot == 0 || cv->slot >= STAGE_MAX_SLOTS)
+		return REASON_NO_STAGE;
+
+	meta->magic = PKT_META_MAGIC ^ gen;
+	meta->gen = gen;
+	meta->family = p.family;
+	meta->l4proto = p.l4proto;
+	meta->slot = cv->slot;
+	meta->l3_off = p.l3_off;
+	meta->l4_off = p.l4_off;
+	meta->sport = p.sport;
+	meta->dport = p.dport;
+	return PARSE_OK;
+}
+
+#endif

@@ -1,0 +1,40 @@
+/* maps.h: the maps every program of an instance shares (control word, counters); pinned once per instance. */
+#ifndef IRONCLAW_PROGS_MAPS_H
+#define IRONCLAW_PROGS_MAPS_H
+
+#include "common.h"
+
+/* One word: bit 0 the generation in force, bit 1 deny-all. Read once per packet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} ctl SEC(".maps");
+
+/* Packets and bytes per reason code, per CPU; user space sums them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, REASON_MAX);
+	__type(key, __u32);
+	__type(value, struct reason_count);
+} reasons SEC(".maps");
+
+static __always_inline void count_reason(__u32 reason, __u32 bytes)
+{
+	struct reason_count *c = bpf_map_lookup_elem(&reasons, &reason);
+
+	if (c) {
+		c->packets++;
+		c->bytes += bytes;
+	}
+}
+
+/* tc verdicts: allow continues the tcx chain (TCX_NEXT), so later filters still run */
+static __always_inline int tc_verdict(__u32 reason, __u32 bytes)
+{
+	count_reason(reason, bytes);
+	return REASON_IS_ALLOW(reason) ? TC_ACT_UNSPEC : TC_ACT_SHOT;
+}
+
+#endif

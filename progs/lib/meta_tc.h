@@ -1,0 +1,35 @@
+/* meta_tc.h: moving struct pkt_meta in and out of skb->cb[] at tc. */
+#ifndef IRONCLAW_PROGS_META_TC_H
+#define IRONCLAW_PROGS_META_TC_H
+
+#include "common.h"
+
+union pkt_meta_words {
+	struct pkt_meta m;
+	__u32 w[5];
+};
+
+static __always_inline void meta_store_tc(struct __sk_buff *skb, const struct pkt_meta *m)
+{
+	union pkt_meta_words u = { .m = *m };
+
+	skb->cb[0] = u.w[0];
+	skb->cb[1] = u.w[1];
+	skb->cb[2] = u.w[2];
+	skb->cb[3] = u.w[3];
+	skb->cb[4] = u.w[4];
+}
+
+static __always_inline void meta_load_tc(struct __sk_buff *skb, struct pkt_meta *m)
+{
+	union pkt_meta_words u;
+
+	u.w[0] = skb->cb[0];
+	u.w[1] = skb->cb[1];
+	u.w[2] = skb->cb[2];
+	u.w[3] = skb->cb[3];
+	u.w[4] = skb->cb[4];
+	*m = u.m;
+}
+
+#endif

@@ -1,0 +1,257 @@
+/* parse.h: header parsing over a bounds-checked cursor; returns the next protocol or a deny reason. */
+#ifndef IRONCLAW_PROGS_PARSE_H
+#define IRONCLAW_PROGS_PARSE_H
+
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <linux/icmpv6.h>
+#include "common.h"
+
+#define IPV6_MAX_EXT_HDRS 8
+#define IPV4_MAX_OPT_LEN 40
+
+#define IPOPT_LSRR_TYPE 131
+#define IPOPT_SSRR_TYPE 137
+
+#define IP4_MF 0x2000
+#define IP4_OFFSET 0x1fff
+#define ND_ROUTER_SOLICIT 133
+#define ND_NEIGHBOUR_SOLICIT 135
+#define ND_NEIGHBOUR_ADVERT 136
+
+#define IP6_OFFSET_MASK 0xfff8
+#define IP6_MF_FLAG 0x0001
+
+struct cursor {
+	void *pos;
+	void *end;
+};
+
+/* what the parser learned; PARSE_OK means "ask the class map" */
+#define PARSE_OK REASON_MAX
+
+struct parsed {
+	__u8 family;
+	__u8 l4proto; /* TCP, UDP, or ICMPV6 for neighbour discovery */
+	__u8 is_nd;
+	__u8 frag_first; /* IPv6: inside a first fragment */
+	__u16 l3_off;
+	__u16 l4_off;
+	__be16 sport;
+	__be16 dport;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+static __always_inline int cursor_has(const struct cursor *c, __u32 len)
+{
+	return c->pos + len <= c->end;
+}
+
+struct ipv4_opt_walk {
+	__u8 buf[64];
+	__u32 len; /* option bytes in buf */
+	__u32 pos;
+	int result;
+};
+
+/* one step of the option walk, run by bpf_loop(): verified once, not per path */
+static int ipv4_opt_step(__u32 index, void *data)
+{
+	struct ipv4_opt_walk *w = data;
+	__u32 pos = w->pos;
+	__u8 type, len;
+
+	if (pos >= w->len || pos >= IPV4_MAX_OPT_LEN)
+		return 1;
+	type = w->buf[pos & 63];
+	if (type == IPOPT_END)
+		return 1;
+	if (type == IPOPT_NOOP) {
+		w->pos = pos + 1;
+		return 0;
+	}
+	if (pos + 1 >= w->len) {
+		w->result = REASON_MALFORMED;
+		return 1;
+	}
+	len = w->buf[(pos + 1) & 63];
+	if (len < 2 || pos + len > w->len) {
+		w->result = REASON_MALFORMED;
+		return 1;
+	}
+	if (type == IPOPT_LSRR_TYPE || type == IPOPT_SSRR_TYPE) {
+		w->result = REASON_SOURCE_ROUTE;
+		return 1;
+	}
+	w->pos = pos + len;
+	return 0;
+}
+
+/*
+ * IPv4 options: skip what we understand, refuse source routes (the header's
+ * destination is then not where the packet goes) and malformed lists. The
+ * caller has checked that optlen (<= 40) bytes are in the packet.
+ */
+static __always_inline int parse_ipv4_options(__u8 *opt, void *end, __u32 optlen)
+{
+	struct ipv4_opt_walk w = { .len = optlen, .result = PARSE_OK };
+
+	for (int j = 0; j < IPV4_MAX_OPT_LEN; j++) {
+		if (j >= optlen || (void *)(opt + j + 1) > end)
+			break;
+		w.buf[j] = opt[j];
+	}
+	bpf_loop(IPV4_MAX_OPT_LEN, ipv4_opt_step, &w, 0);
+	return w.result;
+}
+
+static __always_inline int parse_ipv4(struct cursor *c, void *start, struct parsed *p)
+{
+	struct iphdr *ip = c->pos;
+	__u32 hlen, avail;
+	int r;
+
+	if (!cursor_has(c, sizeof(*ip)))
+		return REASON_TRUNCATED;
+	if (ip->version != 4 || ip->ihl < 5)
+		return REASON_MALFORMED;
+	hlen = ip->ihl * 4;
+	if (!cursor_has(c, hlen))
+		return REASON_TRUNCATED;
+	avail = c->end - c->pos;
+	if (bpf_ntohs(ip->tot_len) < hlen)
+		return REASON_MALFORMED;
+	if (bpf_ntohs(ip->tot_len) > avail)
+		return REASON_TRUNCATED;
+	p->family = AF_INET;
+	p->l3_off = c->pos - start;
+	__builtin_memcpy(p->saddr, &ip->saddr, 4);
+	__builtin_memcpy(p->daddr, &ip->daddr, 4);
+	p->l4proto = ip->protocol;
+	if (hlen > sizeof(*ip)) {
+		r = parse_ipv4_options((__u8 *)(ip + 1), c->end, hlen - sizeof(*ip));
+		if (r != PARSE_OK)
+			return r;
+	}
+	if (ip->frag_off & bpf_htons(IP4_MF | IP4_OFFSET))
+		return REASON_FRAGMENT;
+	c->pos += hlen;
+	return PARSE_OK;
+}
+
+/*
+ * IPv6 and its extension headers up to the transport header. A first
+ * fragment must carry the whole chain (RFC 7112); every real fragment is
+ * denied, an atomic fragment (offset 0, no more fragments) is judged whole.
+ */
+static __always_inline int parse_ipv6(struct cursor *c, void *start, struct parsed *p)
+{
+	struct ipv6hdr *ip6 = c->pos;
+	__u8 nexthdr;
+
+	if (!cursor_has(c, sizeof(*ip6)))
+		return REASON_TRUNCATED;
+	if (ip6->version != 6)
+		return REASON_MALFORMED;
+	if (bpf_ntohs(ip6->payload_len) + sizeof(*ip6) > (__u64)(c->end - c->pos))
+		return REASON_TRUNCATED;
+	p->family = AF_INET6;
+	p->l3_off = c->pos - start;
+	__builtin_memcpy(p->saddr, &ip6->saddr, 16);
+	__builtin_memcpy(p->daddr, &ip6->daddr, 16);
+	nexthdr = ip6->nexthdr;
+	c->pos += sizeof(*ip6);
+
+	for (int i = 0; i < IPV6_MAX_EXT_HDRS; i++) {
+		__u8 *h = c->pos;
+		__u32 len;
+
+		switch (nexthdr) {
+		case IPPROTO_TCP:
+		case IPPROTO_UDP:
+		case IPPROTO_ICMPV6:
+			p->l4proto = nexthdr;
+			return PARSE_OK;
+		case IPPROTO_HOPOPTS:
+			if (i != 0)
+				return REASON_MALFORMED;
+			/* fall through */
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+			if ((void *)(h + 8) > c->end)
+				return p->frag_first ? REASON_FRAG_CHAIN : REASON_TRUNCATED;
+			if (nexthdr == IPPROTO_ROUTING && h[3] != 0)
+				return REASON_SOURCE_ROUTE;
+			len = ((__u32)h[1] + 1) * 8;
+			break;
+		case IPPROTO_FRAGMENT: {
+			__u16 off;
+
+			if ((void *)(h + 8) > c->end)
+				return p->frag_first ? REASON_FRAG_CHAIN : REASON_TRUNCATED;
+			off = bpf_ntohs(*(__be16 *)(h + 2));
+			if (off & IP6_OFFSET_MASK)
+				return REASON_FRAGMENT;
+			if (off & IP6_MF_FLAG)
+				p->frag_first = 1;
+			len = 8;
+			break;
+		}
+		default:
+			return REASON_L4_PROTO;
+		}
+		nexthdr = h[0];
+		if (c->pos + len > c->end)
+			return p->frag_first ? REASON_FRAG_CHAIN : REASON_TRUNCATED;
+		c->pos += len;
+	}
+	return p->frag_first ? REASON_FRAG_CHAIN : REASON_MALFORMED;
+}
+
+static __always_inline int parse_l4(struct cursor *c, void *start, struct parsed *p)
+{
+	p->l4_off = c->pos - start;
+	if (p->l4proto == IPPROTO_TCP) {
+		struct tcphdr *th = c->pos;
+
+		if (!cursor_has(c, sizeof(*th)))
+			return p->frag_first ? REASON_FRAG_CHAIN : REASON_TRUNCATED;
+		if (th->doff < 5)
+			return REASON_MALFORMED;
+		p->sport = th->source;
+		p->dport = th->dest;
+	} else if (p->l4proto == IPPROTO_UDP) {
+		struct udphdr *uh = c->pos;
+
+		if (!cursor_has(c, sizeof(*uh)))
+			return p->frag_first ? REASON_FRAG_CHAIN : REASON_TRUNCATED;
+		p->sport = uh->source;
+		p->dport = uh->dest;
+	} else if (p->l4proto == IPPROTO_ICMPV6 && p->family == AF_INET6) {
+		struct icmp6hdr *ih = c->pos;
+		struct ipv6hdr *ip6 = start + p->l3_off;
+
+		if (!cursor_has(c, sizeof(*ih)))
+			return p->frag_first ? REASON_FRAG_CHAIN : REASON_TRUNCATED;
+		if ((void *)(ip6 + 1) > c->end)
+			return REASON_TRUNCATED;
+		/* RS, NS, NA only, and only on-link (hop limit 255, RFC 4861) */
+		if ((ih->icmp6_type == ND_ROUTER_SOLICIT ||
+		     ih->icmp6_type == ND_NEIGHBOUR_SOLICIT ||
+		     ih->icmp6_type == ND_NEIGHBOUR_ADVERT) &&
+		    ih->icmp6_code == 0 && ip6->hop_limit == 255)
+			p->is_nd = 1;
+		else
+			return REASON_L4_PROTO;
+	} else {
+		return REASON_L4_PROTO;
+	}
+	if (p->frag_first)
+		return REASON_FRAGMENT;
+	return PARSE_OK;
+}
+
+#endif
