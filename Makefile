@@ -1,0 +1,107 @@
+# ironclaw-pipe: `make` builds, `make test` and `make demo` also install what they need.
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.SECONDARY:
+
+B := build
+CLANG ?= clang
+CC ?= cc
+BPFTOOL ?= bpftool
+ARCH_INC := /usr/include/$(shell uname -m)-linux-gnu
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Iloader -I$(B)
+LDLIBS := -lbpf -lelf -lz
+BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Iinclude -Iprogs -I$(ARCH_INC)
+
+DEB_PACKAGES := clang llvm libbpf-dev libxdp-dev bpftool libcriterion-dev iproute2 \
+	pkg-config libelf-dev zlib1g-dev make gcc
+
+PROGS_SRC := $(wildcard progs/*.bpf.c)
+PROGS_OBJ := $(patsubst progs/%.bpf.c,$(B)/progs/%.bpf.o,$(PROGS_SRC))
+SKELS := $(patsubst progs/%.bpf.c,$(B)/%.skel.h,$(PROGS_SRC))
+EXAMPLE_OBJ := $(B)/examples/stage_postgres.bpf.o
+BPF_HDRS := $(wildcard include/*.h progs/lib/*.h)
+
+LOADER_SRC := $(filter-out loader/main.c,$(wildcard loader/*.c))
+LOADER_OBJ := $(patsubst loader/%.c,$(B)/loader/%.o,$(LOADER_SRC))
+LOADER_HDRS := $(wildcard loader/*.h include/*.h)
+LIB := $(B)/libironclaw.a
+BIN := $(B)/ironclaw-pipe
+TOOLS := $(B)/netprobe $(B)/rawframe
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
+BPFTEST_SRC := $(wildcard tests/bpf/test_*.c)
+BPFTEST_BIN := $(patsubst tests/bpf/%.c,$(B)/tests/bpf/%,$(BPFTEST_SRC))
+
+.PHONY: all deps test demo clean format bench
+all: $(BIN) $(TOOLS) $(EXAMPLE_OBJ)
+
+deps:
+	$(call msg,DEPS,$(DEB_PACKAGES))
+	$(Q)missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(B)/progs/%.bpf.o: progs/%.bpf.c $(BPF_HDRS)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(EXAMPLE_OBJ): examples/stage_postgres/stage_postgres.bpf.c $(BPF_HDRS)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(B)/%.skel.h: $(B)/progs/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .bpf,,$*) > $@
+
+$(B)/loader/%.o: loader/%.c $(LOADER_HDRS) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LOADER_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(B)/loader/main.o $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/%: tools/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -O2 -g -Wall -Wextra -Werror -o $@ $<
+
+$(B)/tests/unit/%: tests/unit/%.c $(LIB) $(wildcard tests/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Itests -o $@ $< $(LIB) $(LDLIBS) -lcriterion
+
+$(B)/tests/bpf/%: tests/bpf/%.c $(LIB) $(wildcard tests/*.h tests/bpf/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Itests -o $@ $< $(LIB) $(LDLIBS) -lcriterion
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BIN) $(BPFTEST_BIN)
+	$(Q)tests/run-all.sh $(B)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/demo.sh $(B)
+
+format:
+	$(Q)clang-format -i include/*.h progs/*.c progs/lib/*.h loader/*.c loader/*.h tools/*.c \
+		tests/*/*.c examples/*/*.c
+
+clean:
+	$(call msg,CLEAN,$(B))
+	$(Q)rm -rf $(B)

@@ -1,0 +1,58 @@
+/* diag.c: error and warning messages collected for the user. */
+#include <stdlib.h>
+#include <string.h>
+#include "diag.h"
+
+static void diag_add(struct diag *d, const char *kind, const char *file, int line,
+		     const char *fmt, va_list ap)
+{
+	char body[512], *msg;
+	int n;
+
+	vsnprintf(body, sizeof(body), fmt, ap);
+	if (d->nr >= DIAG_MAX_MSGS)
+		return;
+	if (file && line > 0)
+		n = asprintf(&msg, "%s:%d: %s%s", file, line, kind, body);
+	else if (file)
+		n = asprintf(&msg, "%s: %s%s", file, kind, body);
+	else
+		n = asprintf(&msg, "%s%s", kind, body);
+	if (n >= 0)
+		d->msgs[d->nr++] = msg;
+}
+
+void diag_error(struct diag *d, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_add(d, "", file, line, fmt, ap);
+	va_end(ap);
+	d->errors++;
+}
+
+void diag_warn(struct diag *d, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_add(d, "warning: ", file, line, fmt, ap);
+	va_end(ap);
+	d->warnings++;
+}
+
+void diag_print(const struct diag *d, FILE *out)
+{
+	for (int i = 0; i < d->nr; i++)
+		fprintf(out, "%s\n", d->msgs[i]);
+	if (d->errors > d->nr)
+		fprintf(out, "(%d more errors not shown)\n", d->errors - d->nr);
+}
+
+void diag_free(struct diag *d)
+{
+	for (int i = 0; i < d->nr; i++)
+		free(d->msgs[i]);
+	memset(d, 0, sizeof(*d));
+}

@@ -1,0 +1,25 @@
+/* diag.h: error and warning messages collected for the user, with their file:line. */
+#ifndef IRONCLAW_DIAG_H
+#define IRONCLAW_DIAG_H
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#define DIAG_MAX_MSGS 64
+
+struct diag {
+	int errors;
+	int warnings;
+	int nr; /* messages kept, at most DIAG_MAX_MSGS */
+	char *msgs[DIAG_MAX_MSGS];
+};
+
+/* "file:line: what is wrong"; line 0 leaves the line number out */
+void diag_error(struct diag *d, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void diag_warn(struct diag *d, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void diag_print(const struct diag *d, FILE *out);
+void diag_free(struct diag *d);
+
+#endif

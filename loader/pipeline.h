@@ -1,0 +1,72 @@
+/* pipeline.h: loading, pinning, filling and attaching an instance, and switching it in one step. */
+#ifndef IRONCLAW_PIPELINE_H
+#define IRONCLAW_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <net/if.h>
+#include "addr.h"
+#include "diag.h"
+#include "netns.h"
+#include "plan.h"
+#include "profile.h"
+#include "stage.h"
+
+#define PIPELINE_ROOT "/sys/fs/bpf/ironclaw"
+#define INSTANCE_NAME_MAX 32
+#define PIPELINE_MAX_SOURCES 64
+#define PIN_PATH_MAX 512
+
+enum attach_kind {
+	ATTACH_TC_INGRESS, /* host-side end of the sandbox's veth: its egress arrives here */
+	ATTACH_TC_EGRESS, /* the sandbox's own interface */
+};
+
+struct attach_point {
+	enum attach_kind kind;
+	char ifname[IF_NAMESIZE];
+	char netns[NETNS_NAME_MAX]; /* "" = the loader's own namespace */
+};
+
+struct install_req {
+	const char *name;
+	const struct profile *profile;
+	const struct stage *stages;
+	size_t nr_stages;
+	const struct plan *plan;
+	const struct addr *sources; /* the sandbox's own addresses */
+	size_t nr_sources;
+	const struct attach_point *points;
+	size_t nr_points;
+};
+
+int instance_name_valid(const char *name);
+/* mounts bpffs at /sys/fs/bpf when it is not there */
+int pipeline_bpffs_ensure(struct diag *d);
+/* the built-in stages (dns, https, internal), from the objects linked into the binary */
+int pipeline_builtin_stages(struct stage *out, size_t max, struct diag *d);
+int pipeline_install(const struct install_req *rq, struct diag *d);
+/* deny-all: every packet is dropped with reason "blocked" until the next install */
+int pipeline_block(const char *name, struct diag *d);
+int pipeline_uninstall(const char *name, struct diag *d);
+int pipeline_status(const char *name, FILE *out, bool json, struct diag *d);
+/* sums the per-CPU counters of one reason; -errno when the instance is not there */
+int pipeline_reason_count(const char *name, unsigned int reason, __u64 *packets, __u64 *bytes);
+/* the sandbox addresses of generation gen (-1: the one in force); count or -errno */
+int pipeline_sources(const char *name, int gen, struct addr *out, size_t max);
+/* fd of a pinned object of an instance ("dispatch_tc", "ctl", ...) or -errno */
+int pipeline_pin_get(const char *name, const char *object);
+const char *attach_kind_name(enum attach_kind k);
+
+/* pin names (bpffs refuses '.' in them) */
+#define PIN_RULES_PREFIX "rules-"
+#define PIN_STAGE_PREFIX "stage-"
+#define PIN_LINK_PREFIX "link-"
+#define PIN_NAME_MAX 256
+void pin_name_rules(char *buf, size_t len, const char *stage);
+void pin_name_stage(char *buf, size_t len, const char *stage);
+int pin_parse_stage(const char *pin, char *stage, size_t len);
+void pin_name_link(char *buf, size_t len, const struct attach_point *pt);
+int pin_parse_link(const char *pin, struct attach_point *pt);
+
+#endif

@@ -1,0 +1,170 @@
+/* plan.c: which stage holds which rule, and the class map. */
+#include <errno.h>
+#include <stdio.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include "plan.h"
+
+static int check_stages(const struct stage *st, size_t n, struct diag *d)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (!strcmp(st[i].desc.name, st[j].desc.name)) {
+				diag_error(d, st[i].origin, 0, "stage name '%s' is already taken by %s",
+					   st[i].desc.name, st[j].origin);
+				err = -EINVAL;
+			}
+			if (st[i].desc.slot == st[j].desc.slot) {
+				diag_error(d, st[i].origin, 0,
+					   "stage '%s' wants slot %u, already taken by stage '%s' (%s)",
+					   st[i].desc.name, st[i].desc.slot, st[j].desc.name,
+					   st[j].origin);
+				err = -EINVAL;
+			}
+			for (__u32 a = 0; a < st[i].desc.nr_classes; a++)
+				for (__u32 b = 0; b < st[j].desc.nr_classes; b++) {
+					const struct stage_class *x = &st[i].desc.classes[a];
+					const struct stage_class *y = &st[j].desc.classes[b];
+					char port[8] = "any";
+
+					if (x->l4proto != y->l4proto || x->port != y->port)
+						continue;
+					if (x->port)
+						snprintf(port, sizeof(port), "%u", x->port);
+					diag_error(d, st[i].origin, 0,
+						   "stage '%s' claims %s/%s, already claimed by stage '%s' (%s)",
+						   st[i].desc.name, l4proto_name(x->l4proto), port,
+						   st[j].desc.name, st[j].origin);
+					err = -EINVAL;
+				}
+		}
+	}
+	return err;
+}
+
+int plan_stage_for(const struct plan *pl, __u8 proto, __u16 port)
+{
+	int any = -1;
+
+	for (size_t i = 0; i < pl->nr_classes; i++) {
+		const struct plan_class *c = &pl->classes[i];
+
+		if (c->l4proto != proto)
+			continue;
+		if (c->port == port)
+			return c->stage;
+		if (c->port == 0)
+			any = c->stage;
+	}
+	return any;
+}
+
+static int push_entry(struct plan *pl, size_t *cap, __u32 stage, __u32 rule, __u16 port)
+{
+	if (pl->nr_entries == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 256;
+		struct plan_entry *e = realloc(pl->entries, ncap * sizeof(*e));
+
+		if (!e)
+			return -ENOMEM;
+		pl->entries = e;
+		*cap = ncap;
+	}
+	pl->entries[pl->nr_entries++] = (struct plan_entry){ stage, rule, port };
+	pl->stage_entries[stage]++;
+	return 0;
+}
+
+static int place_rule(struct plan *pl, size_t *cap, const struct stage *st, __u32 ri,
+		      const struct rule *r, struct diag *d)
+{
+	char buf[ADDR_STR_LEN];
+	int s = plan_stage_for(pl, r->l4proto, r->port_lo);
+
+	if (s < 0) {
+		diag_error(d, r->file, r->line, "no stage takes %s port %u ('%s')",
+			   l4proto_name(r->l4proto), r->port_lo, r->text);
+		return -EINVAL;
+	}
+	for (__u32 port = r->port_lo + 1; port <= r->port_hi; port++) {
+		int other = plan_stage_for(pl, r->l4proto, port);
+
+		if (other != s) {
+			diag_error(d, r->file, r->line,
+				   "port range %u-%u spans stages '%s' and '%s' (port %u): split the rule",
+				   r->port_lo, r->port_hi, st[s].desc.name,
+				   other < 0 ? "(none)" : st[other].desc.name, port);
+			return -EINVAL;
+		}
+	}
+	if (st[s].desc.map_kind == STAGE_MAP_EXACT && !addr_is_single(&r->dst)) {
+		diag_error(d, r->file, r->line,
+			   "stage '%s' takes single addresses only; %s is a prefix",
+			   st[s].desc.name, addr_format(&r->dst, buf, sizeof(buf)));
+		return -EINVAL;
+	}
+	for (__u32 port = r->port_lo; port <= r->port_hi; port++) {
+		int err = push_entry(pl, cap, s, ri, port);
+
+		if (err)
+			return err;
+	}
+	if (pl->stage_entries[s] > PLAN_MAX_STAGE_ENTRIES) {
+		diag_error(d, r->file, r->line, "stage '%s' would hold more than %u entries",
+			   st[s].desc.name, PLAN_MAX_STAGE_ENTRIES);
+		return -E2BIG;
+	}
+	return 0;
+}
+
+int plan_build(const struct profile *p, const struct stage *stages, size_t nr_stages,
+	       struct plan *out, struct diag *d)
+{
+	size_t cap = 0, ncls = 0;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = check_stages(stages, nr_stages, d);
+	if (err)
+		return err;
+	for (size_t i = 0; i < nr_stages; i++)
+		ncls += stages[i].desc.nr_classes;
+	out->classes = calloc(ncls + 1, sizeof(*out->classes));
+	out->stage_entries = calloc(nr_stages + 1, sizeof(*out->stage_entries));
+	if (!out->classes || !out->stage_entries) {
+		plan_free(out);
+		return -ENOMEM;
+	}
+	out->nr_stages = nr_stages;
+	for (size_t i = 0; i < nr_stages; i++)
+		for (__u32 c = 0; c < stages[i].desc.nr_classes; c++)
+			out->classes[out->nr_classes++] = (struct plan_class){
+				.l4proto = stages[i].desc.classes[c].l4proto,
+				.port = stages[i].desc.classes[c].port,
+				.stage = i,
+			};
+	for (size_t i = 0; i < p->nr_rules; i++) {
+		int e = place_rule(out, &cap, stages, i, &p->rules[i], d);
+
+		if (e == -ENOMEM) {
+			err = e;
+			break;
+		}
+		if (e && !err)
+			err = e;
+	}
+	if (err)
+		plan_free(out);
+	return err;
+}
+
+void plan_free(struct plan *pl)
+{
+	free(pl->entries);
+	free(pl->classes);
+	free(pl->stage_entries);
+	memset(pl, 0, sizeof(*pl));
+}

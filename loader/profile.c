@@ -1,0 +1,422 @@
+/* profile.c: a profile directory (rules.d/) read and validated into plain structs. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "profile.h"
+
+#define MAX_WORDS 16
+
+const char *l4proto_name(__u8 proto)
+{
+	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "?";
+}
+
+static int resolve_getaddrinfo(const char *name, struct addr *out, int max, void *ctx)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
+	int n = 0, err;
+
+	(void)ctx;
+	err = getaddrinfo(name, NULL, &hints, &res);
+	if (err)
+		return err == EAI_MEMORY ? -ENOMEM : -ENOENT;
+	for (ai = res; ai && n < max; ai = ai->ai_next) {
+		struct addr a = {};
+		bool dup = false;
+
+		if (ai->ai_family == AF_INET) {
+			a.family = AF_INET;
+			a.plen = 32;
+			memcpy(a.bytes, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
+		} else if (ai->ai_family == AF_INET6) {
+			a.family = AF_INET6;
+			a.plen = 128;
+			memcpy(a.bytes, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 16);
+		} else {
+			continue;
+		}
+		for (int i = 0; i < n; i++)
+			dup |= addr_equal(&out[i], &a);
+		if (!dup)
+			out[n++] = a;
+	}
+	freeaddrinfo(res);
+	return n ? n : -ENOENT;
+}
+
+static bool is_host_name(const char *s)
+{
+	size_t label = 0, len = strlen(s);
+
+	if (len == 0 || len > 253 || s[0] == '.' || s[0] == '-')
+		return false;
+	for (; *s; s++) {
+		if (*s == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+		} else if (isalnum((unsigned char)*s) || *s == '-' || *s == '_') {
+			if (++label > 63)
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+const char *profile_intern_file(struct profile *p, const char *name)
+{
+	char **files;
+
+	for (size_t i = 0; i < p->nr_files; i++)
+		if (!strcmp(p->files[i], name))
+			return p->files[i];
+	files = realloc(p->files, (p->nr_files + 1) * sizeof(*files));
+	if (!files)
+		return NULL;
+	p->files = files;
+	files[p->nr_files] = strdup(name);
+	return files[p->nr_files] ? files[p->nr_files++] : NULL;
+}
+
+static struct rule *rule_append(struct profile *p)
+{
+	if (p->nr_rules == p->cap_rules) {
+		size_t cap = p->cap_rules ? p->cap_rules * 2 : 64;
+		struct rule *r = realloc(p->rules, cap * sizeof(*r));
+
+		if (!r)
+			return NULL;
+		p->rules = r;
+		p->cap_rules = cap;
+	}
+	memset(&p->rules[p->nr_rules], 0, sizeof(struct rule));
+	return &p->rules[p->nr_rules++];
+}
+
+static int split_words(char *s, char **w)
+{
+	int n = 0;
+
+	for (char *tok = strtok(s, " \t\r\n"); tok; tok = strtok(NULL, " \t\r\n")) {
+		if (n == MAX_WORDS)
+			return -E2BIG;
+		w[n++] = tok;
+	}
+	return n;
+}
+
+static int parse_dest(const char *file, int line, const char *word, const struct profile_opts *o,
+		      struct addr *out, struct diag *d)
+{
+	resolve_fn resolve = o && o->resolve ? o->resolve : resolve_getaddrinfo;
+	void *ctx = o ? o->resolve_ctx : NULL;
+	int err = addr_parse(word, out);
+
+	if (!err)
+		return 1;
+	if (err == -ERANGE) {
+		diag_error(d, file, line, "prefix length too long in '%s' (IPv4 takes /0-/32, IPv6 /0-/128)",
+			   word);
+		return -EINVAL;
+	}
+	if (err == -EDOM) {
+		diag_error(d, file, line, "'%s' has bits set beyond its prefix length", word);
+		return -EINVAL;
+	}
+	if (strchr(word, '/') || strchr(word, ':') || !is_host_name(word) ||
+	    strspn(word, "0123456789.") == strlen(word)) {
+		diag_error(d, file, line, "bad destination '%s': not an address, prefix or host name",
+			   word);
+		return -EINVAL;
+	}
+	err = resolve(word, out, RULE_MAX_ADDRS, ctx);
+	if (err <= 0) {
+		diag_error(d, file, line, "host name '%s' does not resolve", word);
+		return -EINVAL;
+	}
+	return err;
+}
+
+int profile_parse_line(struct profile *p, const char *file, int line, const char *text,
+		       const struct profile_opts *o, struct diag *d)
+{
+	struct addr addrs[RULE_MAX_ADDRS];
+	char *copy, *hash, *w[MAX_WORDS], *clean = NULL;
+	__u16 lo = 0, hi = 0;
+	__u8 proto;
+	bool from_name;
+	int n, naddr, err = -EINVAL;
+
+	copy = strdup(text);
+	if (!copy)
+		return -ENOMEM;
+	hash = strchr(copy, '#');
+	if (hash)
+		*hash = '\0';
+	clean = strdup(copy);
+	n = split_words(copy, w);
+	if (!clean) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (n == 0) {
+		err = 0;
+		goto out;
+	}
+	if (n < 0) {
+		diag_error(d, file, line, "too many words");
+		goto out;
+	}
+	if (strcmp(w[0], "allow")) {
+		diag_error(d, file, line, "unknown word '%s' (a rule starts with 'allow')", w[0]);
+		goto out;
+	}
+	if (n < 2 || (strcmp(w[1], "tcp") && strcmp(w[1], "udp"))) {
+		diag_error(d, file, line, "expected 'tcp' or 'udp' after 'allow'%s%s%s",
+			   n < 2 ? "" : ", got '", n < 2 ? "" : w[1], n < 2 ? "" : "'");
+		goto out;
+	}
+	proto = w[1][0] == 't' ? IPPROTO_TCP : IPPROTO_UDP;
+	if (n < 3) {
+		diag_error(d, file, line, "missing destination after '%s'", w[1]);
+		goto out;
+	}
+	if (n < 5 || strcmp(w[3], "port")) {
+		if (n >= 4 && strcmp(w[3], "port"))
+			diag_error(d, file, line, "unknown word '%s' (expected 'port')", w[3]);
+		else
+			diag_error(d, file, line, "missing 'port <port>[-<port>]'");
+		goto out;
+	}
+	switch (port_range_parse(w[4], &lo, &hi)) {
+	case 0:
+		break;
+	case -ERANGE:
+		diag_error(d, file, line, "port '%s' out of range (1-65535)", w[4]);
+		goto out;
+	case -EDOM:
+		diag_error(d, file, line, "reversed port range '%s'", w[4]);
+		goto out;
+	default:
+		diag_error(d, file, line, "bad port '%s'", w[4]);
+		goto out;
+	}
+	if (n > 5) {
+		diag_error(d, file, line, "unknown word '%s'", w[5]);
+		goto out;
+	}
+	naddr = parse_dest(file, line, w[2], o, addrs, d);
+	if (naddr < 0)
+		goto out;
+	from_name = addr_parse(w[2], &(struct addr){}) != 0;
+	if (from_name) {
+		char list[512] = "", buf[ADDR_STR_LEN];
+
+		for (int i = 0; i < naddr; i++) {
+			if (i)
+				strncat(list, " ", sizeof(list) - strlen(list) - 1);
+			strncat(list, addr_format(&addrs[i], buf, sizeof(buf)),
+				sizeof(list) - strlen(list) - 1);
+		}
+		diag_warn(d, file, line, "host name '%s' resolved once, now: %s", w[2], list);
+	}
+	/* tidy the kept text: words joined by one space */
+	clean[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		if (i)
+			strcat(clean, " ");
+		strcat(clean, w[i]);
+	}
+	for (int i = 0; i < naddr; i++) {
+		struct rule *r = rule_append(p);
+
+		if (!r) {
+			err = -ENOMEM;
+			goto out;
+		}
+		r->l4proto = proto;
+		r->port_lo = lo;
+		r->port_hi = hi;
+		r->dst = addrs[i];
+		r->file = profile_intern_file(p, file);
+		r->line = line;
+		r->text = strdup(clean);
+		r->host = from_name ? strdup(w[2]) : NULL;
+		if (!r->file || !r->text || (from_name && !r->host)) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	err = 0;
+out:
+	free(copy);
+	free(clean);
+	return err;
+}
+
+static const struct profile *sort_profile;
+
+static int rule_cmp(const void *a, const void *b)
+{
+	const struct rule *x = &sort_profile->rules[*(const size_t *)a];
+	const struct rule *y = &sort_profile->rules[*(const size_t *)b];
+	int c;
+
+	if (x->l4proto != y->l4proto)
+		return x->l4proto - y->l4proto;
+	if (x->dst.family != y->dst.family)
+		return x->dst.family - y->dst.family;
+	if (x->dst.plen != y->dst.plen)
+		return x->dst.plen - y->dst.plen;
+	c = memcmp(x->dst.bytes, y->dst.bytes, sizeof(x->dst.bytes));
+	if (c)
+		return c;
+	if (x->port_lo != y->port_lo)
+		return x->port_lo - y->port_lo;
+	return (x > y) - (x < y);
+}
+
+int profile_check_duplicates(const struct profile *p, struct diag *d)
+{
+	size_t *idx = malloc((p->nr_rules + 1) * sizeof(*idx));
+	int err = 0;
+
+	if (!idx)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->nr_rules; i++)
+		idx[i] = i;
+	sort_profile = p;
+	qsort(idx, p->nr_rules, sizeof(*idx), rule_cmp);
+	for (size_t i = 1; i < p->nr_rules; i++) {
+		const struct rule *a = &p->rules[idx[i - 1]], *b = &p->rules[idx[i]];
+		const struct rule *first = a, *later = b;
+
+		if (a->l4proto != b->l4proto || !addr_equal(&a->dst, &b->dst) ||
+		    b->port_lo > a->port_hi)
+			continue;
+		if (a->file == b->file && a->line == b->line)
+			continue; /* one name resolved to the same address twice */
+		if (idx[i] < idx[i - 1]) {
+			first = b;
+			later = a;
+		}
+		if (a->port_lo == b->port_lo && a->port_hi == b->port_hi)
+			diag_error(d, later->file, later->line, "duplicate of %s:%d ('%s')", first->file,
+				   first->line, first->text);
+		else
+			diag_error(d, later->file, later->line, "ports overlap %s:%d ('%s')",
+				   first->file, first->line, first->text);
+		err = -EINVAL;
+	}
+	free(idx);
+	return err;
+}
+
+static int ends_with(const char *s, const char *sfx)
+{
+	size_t a = strlen(s), b = strlen(sfx);
+
+	return a > b && !strcmp(s + a - b, sfx);
+}
+
+static int load_rules_file(struct profile *p, const char *path, const struct profile_opts *o,
+			   struct diag *d)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int lineno = 0, err = 0;
+
+	if (!f) {
+		diag_error(d, path, 0, "cannot read: %s", strerror(errno));
+		return -errno;
+	}
+	while (getline(&line, &cap, f) >= 0) {
+		int e = profile_parse_line(p, path, ++lineno, line, o, d);
+
+		if (e == -ENOMEM) {
+			err = e;
+			break;
+		}
+		if (e && !err)
+			err = e;
+	}
+	if (ferror(f)) {
+		diag_error(d, path, 0, "cannot read: %s", strerror(errno));
+		err = -EIO;
+	}
+	free(line);
+	fclose(f);
+	return err;
+}
+
+int profile_load_dir(const char *dir, const struct profile_opts *o, struct profile *p,
+		     struct diag *d)
+{
+	struct dirent **names = NULL;
+	int n, err = 0;
+
+	n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0) {
+		diag_error(d, dir, 0, "cannot read profile directory: %s", strerror(errno));
+		return -ENOENT;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+		char *path;
+		int e = 0;
+
+		if (name[0] == '.' || (!ends_with(name, ".rules") && !ends_with(name, ".bpf.o")))
+			continue;
+		if (asprintf(&path, "%s/%s", dir, name) < 0) {
+			err = -ENOMEM;
+			break;
+		}
+		if (ends_with(name, ".rules")) {
+			e = load_rules_file(p, path, o, d);
+			free(path);
+		} else {
+			char **sp = realloc(p->stage_paths,
+					    (p->nr_stage_paths + 1) * sizeof(*sp));
+
+			if (!sp) {
+				free(path);
+				e = -ENOMEM;
+			} else {
+				p->stage_paths = sp;
+				sp[p->nr_stage_paths++] = path;
+			}
+		}
+		if (e && !err)
+			err = e;
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (!err)
+		err = profile_check_duplicates(p, d);
+	return err;
+}
+
+void profile_free(struct profile *p)
+{
+	for (size_t i = 0; i < p->nr_rules; i++) {
+		free(p->rules[i].text);
+		free(p->rules[i].host);
+	}
+	for (size_t i = 0; i < p->nr_stage_paths; i++)
+		free(p->stage_paths[i]);
+	for (size_t i = 0; i < p->nr_files; i++)
+		free(p->files[i]);
+	free(p->rules);
+	free(p->stage_paths);
+	free(p->files);
+	memset(p, 0, sizeof(*p));
+}

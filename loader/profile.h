@@ -1,0 +1,51 @@
+/* profile.h: a profile directory (rules.d/) read and validated into plain structs; no BPF here. */
+#ifndef IRONCLAW_PROFILE_H
+#define IRONCLAW_PROFILE_H
+
+#include <stddef.h>
+#include "addr.h"
+#include "diag.h"
+
+#define RULE_MAX_ADDRS 16 /* addresses one host name may resolve to */
+
+struct rule {
+	__u8 l4proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u16 port_lo, port_hi; /* host order, inclusive */
+	struct addr dst;
+	char *host; /* the host name it was resolved from, or NULL */
+	const char *file; /* owned by the profile */
+	int line;
+	char *text; /* the line as written, without comment */
+};
+
+/* resolves a host name; returns the number of addresses or -errno */
+typedef int (*resolve_fn)(const char *name, struct addr *out, int max, void *ctx);
+
+struct profile_opts {
+	resolve_fn resolve; /* NULL: getaddrinfo() */
+	void *resolve_ctx;
+};
+
+struct profile {
+	struct rule *rules;
+	size_t nr_rules, cap_rules;
+	char **stage_paths; /* NN-name.bpf.o files, in name order */
+	size_t nr_stage_paths;
+	char **files; /* every file name rules point to */
+	size_t nr_files;
+};
+
+/* reads DIR's *.rules and *.bpf.o in name order; -EINVAL with diag errors on any bad line */
+int profile_load_dir(const char *dir, const struct profile_opts *o, struct profile *p,
+		     struct diag *d);
+/* parses one line; blank and comment lines add nothing */
+int profile_parse_line(struct profile *p, const char *file, int line, const char *text,
+		       const struct profile_opts *o, struct diag *d);
+/* refuses a rule that repeats or overlaps another one's {protocol, destination, ports} */
+int profile_check_duplicates(const struct profile *p, struct diag *d);
+/* keeps a copy of a file name for rules to point to */
+const char *profile_intern_file(struct profile *p, const char *name);
+void profile_free(struct profile *p);
+const char *l4proto_name(__u8 proto);
+
+#endif

@@ -1,0 +1,38 @@
+/* reasons.c: names of the reason codes. */
+#include <string.h>
+#include "reasons.h"
+
+static const char *const names[REASON_MAX] = {
+	[REASON_RULE] = "rule",
+	[REASON_ARP] = "arp",
+	[REASON_ND] = "nd",
+	[REASON_NO_RULE] = "no_rule",
+	[REASON_NO_CLASS] = "no_class",
+	[REASON_NO_STAGE] = "no_stage",
+	[REASON_TRUNCATED] = "truncated",
+	[REASON_MALFORMED] = "malformed",
+	[REASON_FRAGMENT] = "fragment",
+	[REASON_FRAG_CHAIN] = "frag_chain",
+	[REASON_L3_PROTO] = "l3_proto",
+	[REASON_L4_PROTO] = "l4_proto",
+	[REASON_SPOOFED] = "spoofed_source",
+	[REASON_MAPPED_DST] = "mapped_dst",
+	[REASON_VLAN] = "vlan",
+	[REASON_SOURCE_ROUTE] = "source_route",
+	[REASON_BLOCKED] = "blocked",
+	[REASON_NO_CONFIG] = "no_config",
+	[REASON_BAD_META] = "bad_meta",
+};
+
+const char *reason_name(unsigned int reason)
+{
+	return reason < REASON_MAX && names[reason] ? names[reason] : "unknown";
+}
+
+unsigned int reason_by_name(const char *name)
+{
+	for (unsigned int i = 0; i < REASON_MAX; i++)
+		if (names[i] && !strcmp(names[i], name))
+			return i;
+	return REASON_MAX;
+}

@@ -1,0 +1,195 @@
+/* stage.c: stage objects and the descriptor each one carries. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "policy.h"
+#include "stage.h"
+
+#define STAGE_FILE_MAX (16 << 20)
+
+int stage_desc_check(const struct stage_desc *desc, const char *origin, struct diag *d)
+{
+	size_t len = strnlen(desc->name, STAGE_NAME_LEN);
+
+	if (desc->abi != STAGE_DESC_ABI) {
+		diag_error(d, origin, 0, "stage descriptor ABI %u, this loader knows %u", desc->abi,
+			   STAGE_DESC_ABI);
+		return -EINVAL;
+	}
+	if (len == 0 || len == STAGE_NAME_LEN ||
+	    strspn(desc->name, "abcdefghijklmnopqrstuvwxyz0123456789_") != len) {
+		diag_error(d, origin, 0, "stage name must be 1-%d characters of [a-z0-9_]",
+			   STAGE_NAME_LEN - 1);
+		return -EINVAL;
+	}
+	if (desc->slot == 0 || desc->slot >= STAGE_MAX_SLOTS) {
+		diag_error(d, origin, 0, "stage '%s' asks for slot %u; slots are 1-%d", desc->name,
+			   desc->slot, STAGE_MAX_SLOTS - 1);
+		return -EINVAL;
+	}
+	if (desc->map_kind != STAGE_MAP_EXACT && desc->map_kind != STAGE_MAP_PREFIX) {
+		diag_error(d, origin, 0, "stage '%s' has unknown rule map kind %u", desc->name,
+			   desc->map_kind);
+		return -EINVAL;
+	}
+	if (desc->nr_classes == 0 || desc->nr_classes > STAGE_MAX_CLASSES) {
+		diag_error(d, origin, 0, "stage '%s' claims %u classes; 1-%d allowed", desc->name,
+			   desc->nr_classes, STAGE_MAX_CLASSES);
+		return -EINVAL;
+	}
+	for (__u32 i = 0; i < desc->nr_classes; i++) {
+		__u8 p = desc->classes[i].l4proto;
+
+		if (p != IPPROTO_TCP && p != IPPROTO_UDP) {
+			diag_error(d, origin, 0, "stage '%s' claims protocol %u; only tcp and udp",
+				   desc->name, p);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int check_rules_map(struct bpf_object *obj, const struct stage_desc *desc,
+			   const char *origin, struct diag *d)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, STAGE_RULES_MAP);
+	bool exact = desc->map_kind == STAGE_MAP_EXACT;
+	enum bpf_map_type want = exact ? BPF_MAP_TYPE_HASH : BPF_MAP_TYPE_LPM_TRIE;
+	__u32 key = exact ? sizeof(struct policy_key) : sizeof(struct policy_lpm_key);
+
+	if (!m) {
+		diag_error(d, origin, 0, "stage '%s' has no '%s' map", desc->name, STAGE_RULES_MAP);
+		return -EINVAL;
+	}
+	if (bpf_map__type(m) != want || bpf_map__key_size(m) != key ||
+	    bpf_map__value_size(m) != sizeof(struct policy_value)) {
+		diag_error(d, origin, 0,
+			   "stage '%s': map '%s' does not have the shape of a %s rule map",
+			   desc->name, STAGE_RULES_MAP, exact ? "exact" : "prefix");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int stage_from_mem(const char *origin, const void *elf, size_t sz, struct stage *st,
+		   struct diag *d)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "stage");
+	struct bpf_object *obj;
+	struct bpf_map *m;
+	const void *val;
+	size_t vsz = 0;
+	int err = -EINVAL;
+
+	memset(st, 0, sizeof(*st));
+	obj = bpf_object__open_mem(elf, sz, &opts);
+	if (!obj) {
+		diag_error(d, origin, 0, "not a BPF object libbpf can open: %s", strerror(errno));
+		return -EINVAL;
+	}
+	m = bpf_object__find_map_by_name(obj, STAGE_DESC_SECTION);
+	val = m ? bpf_map__initial_value(m, &vsz) : NULL;
+	if (!val || vsz != sizeof(st->desc)) {
+		diag_error(d, origin, 0, "no stage descriptor (section %s of %zu bytes)",
+			   STAGE_DESC_SECTION, sizeof(st->desc));
+		goto out;
+	}
+	memcpy(&st->desc, val, sizeof(st->desc));
+	err = stage_desc_check(&st->desc, origin, d);
+	if (err)
+		goto out;
+	if (!bpf_object__find_program_by_name(obj, STAGE_PROG_TC)) {
+		diag_error(d, origin, 0, "stage '%s' has no '%s' program", st->desc.name,
+			   STAGE_PROG_TC);
+		err = -EINVAL;
+		goto out;
+	}
+	err = check_rules_map(obj, &st->desc, origin, d);
+	if (err)
+		goto out;
+	st->origin = strdup(origin);
+	st->elf = (void *)elf;
+	st->elf_sz = sz;
+	err = st->origin ? 0 : -ENOMEM;
+out:
+	bpf_object__close(obj);
+	return err;
+}
+
+int stage_from_file(const char *path, struct stage *st, struct diag *d)
+{
+	struct stat sb;
+	void *buf = NULL;
+	ssize_t got = 0;
+	int fd, err;
+
+	memset(st, 0, sizeof(*st));
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		diag_error(d, path, 0, "cannot read stage object: %s", strerror(errno));
+		return -errno;
+	}
+	/* judge the file we hold open, not the name: no swap in between */
+	if (fstat(fd, &sb)) {
+		err = -errno;
+		diag_error(d, path, 0, "cannot stat stage object: %s", strerror(errno));
+		goto out;
+	}
+	err = -EPERM;
+	if (!S_ISREG(sb.st_mode)) {
+		diag_error(d, path, 0, "stage object is not a regular file");
+		goto out;
+	}
+	if (sb.st_uid != 0) {
+		diag_error(d, path, 0, "stage object is owned by uid %u, not root: refused",
+			   (unsigned)sb.st_uid);
+		goto out;
+	}
+	if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
+		diag_error(d, path, 0, "stage object is writable by %s: refused",
+			   sb.st_mode & S_IWOTH ? "others" : "its group");
+		goto out;
+	}
+	err = -EFBIG;
+	if (sb.st_size <= 0 || sb.st_size > STAGE_FILE_MAX) {
+		diag_error(d, path, 0, "stage object size %lld out of range", (long long)sb.st_size);
+		goto out;
+	}
+	err = -ENOMEM;
+	buf = malloc(sb.st_size);
+	if (!buf)
+		goto out;
+	while (got < sb.st_size) {
+		ssize_t n = read(fd, (char *)buf + got, sb.st_size - got);
+
+		if (n <= 0) {
+			err = n < 0 ? -errno : -EIO;
+			diag_error(d, path, 0, "cannot read stage object: %s",
+				   n < 0 ? strerror(errno) : "short read");
+			goto out;
+		}
+		got += n;
+	}
+	err = stage_from_mem(path, buf, sb.st_size, st, d);
+	if (!err) {
+		st->owns_elf = true;
+		buf = NULL;
+	}
+out:
+	free(buf);
+	close(fd);
+	return err;
+}
+
+void stage_free(struct stage *st)
+{
+	if (st->owns_elf)
+		free(st->elf);
+	free(st->origin);
+	memset(st, 0, sizeof(*st));
+}

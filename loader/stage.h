@@ -1,0 +1,31 @@
+/* stage.h: stage objects (built in or dropped into a profile) and the descriptor each one carries. */
+#ifndef IRONCLAW_STAGE_H
+#define IRONCLAW_STAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "stage_desc.h"
+#include "diag.h"
+
+struct stage {
+	struct stage_desc desc;
+	char *origin; /* file path, or "built-in" */
+	void *elf; /* the object's bytes */
+	size_t elf_sz;
+	bool owns_elf;
+};
+
+/* the program every stage object has for the tc hook */
+#define STAGE_PROG_TC "stage_tc"
+#define STAGE_RULES_MAP "rules"
+
+/* reads a stage object from a profile; refuses files root does not own or others may write */
+int stage_from_file(const char *path, struct stage *st, struct diag *d);
+/* a stage object already in memory (the built-in ones); elf must outlive st */
+int stage_from_mem(const char *origin, const void *elf, size_t sz, struct stage *st,
+		   struct diag *d);
+/* the descriptor checks alone, on plain data */
+int stage_desc_check(const struct stage_desc *desc, const char *origin, struct diag *d);
+void stage_free(struct stage *st);
+
+#endif

@@ -1,0 +1,259 @@
+/* status.c: what an instance is doing: attachments (and lost ones), stages in slots, rules, counters. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "policy.h"
+#include "pipeline.h"
+#include "reasons.h"
+#include "tcx.h"
+
+#define STATUS_MAX_ITEMS 64
+
+struct status_link {
+	char hook[16];
+	char ifname[IF_NAMESIZE];
+	char netns[NETNS_NAME_MAX];
+	bool attached;
+	__u32 ifindex, link_id;
+};
+
+struct status_stage {
+	char name[STAGE_NAME_LEN];
+	__u32 slot, prog_id;
+	__u64 entries;
+};
+
+struct status {
+	__u32 ctl;
+	struct status_link links[STATUS_MAX_ITEMS];
+	int nr_links, lost;
+	struct status_stage stages[STAGE_MAX_SLOTS];
+	int nr_stages;
+	struct addr sources[PIPELINE_MAX_SOURCES];
+	int nr_sources;
+	struct reason_count counts[REASON_MAX];
+};
+
+static __u32 prog_id_of(int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/* entries of generation gen in a map whose keys carry it at gen_off */
+static __u64 count_gen(int fd, __u32 key_size, __u32 gen_off, __u32 gen)
+{
+	char prev[64], next[64];
+	__u64 n = 0;
+	bool first = true;
+
+	while (!bpf_map_get_next_key(fd, first ? NULL : prev, next)) {
+		n += (__u8)next[gen_off] == gen;
+		memcpy(prev, next, key_size);
+		first = false;
+	}
+	return n;
+}
+
+static void read_link(const char *name, const char *pin, struct status_link *l)
+{
+	struct tcx_link_info info;
+	struct attach_point pt;
+	int fd;
+
+	memset(l, 0, sizeof(*l));
+	if (pin_parse_link(pin, &pt))
+		return;
+	snprintf(l->hook, sizeof(l->hook), "%s", attach_kind_name(pt.kind));
+	memcpy(l->ifname, pt.ifname, sizeof(l->ifname));
+	memcpy(l->netns, pt.netns, sizeof(l->netns));
+	fd = pipeline_pin_get(name, pin);
+	if (fd < 0)
+		return;
+	if (!tcx_link_info(fd, &info)) {
+		l->ifindex = info.ifindex;
+		l->link_id = info.id;
+		l->attached = info.ifindex != 0;
+	}
+	close(fd);
+}
+
+static void read_stage(const char *name, const char *pin, __u32 gen, int stages_fd,
+		       struct status *s)
+{
+	struct status_stage *st = &s->stages[s->nr_stages];
+	char rules[PIN_NAME_MAX];
+	int fd;
+
+	if (s->nr_stages >= STAGE_MAX_SLOTS)
+		return;
+	memset(st, 0, sizeof(*st));
+	if (pin_parse_stage(pin, st->name, sizeof(st->name)))
+		return;
+	fd = pipeline_pin_get(name, pin);
+	if (fd < 0)
+		return;
+	st->prog_id = prog_id_of(fd);
+	close(fd);
+	for (__u32 slot = 1; slot < STAGE_MAX_SLOTS; slot++) {
+		__u32 idx = gen * STAGE_MAX_SLOTS + slot, id = 0;
+
+		if (!bpf_map_lookup_elem(stages_fd, &idx, &id) && id == st->prog_id)
+			st->slot = slot;
+	}
+	pin_name_rules(rules, sizeof(rules), st->name);
+	fd = pipeline_pin_get(name, rules);
+	if (fd >= 0) {
+		struct bpf_map_info mi = {};
+		__u32 len = sizeof(mi);
+
+		if (!bpf_obj_get_info_by_fd(fd, &mi, &len))
+			st->entries = count_gen(fd, mi.key_size,
+						mi.type == BPF_MAP_TYPE_LPM_TRIE ?
+							offsetof(struct policy_lpm_key, k.gen) :
+							0,
+						gen);
+		close(fd);
+	}
+	s->nr_stages++;
+}
+
+static int read_status(const char *name, struct status *s, struct diag *d)
+{
+	char dir[128];
+	struct dirent *de;
+	__u32 zero = 0;
+	DIR *dd;
+	int fd, stages_fd;
+
+	memset(s, 0, sizeof(*s));
+	fd = pipeline_pin_get(name, "ctl");
+	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &s->ctl)) {
+		diag_error(d, NULL, 0, "no instance '%s' installed (%s/%s)", name, PIPELINE_ROOT,
+			   name);
+		if (fd >= 0)
+			close(fd);
+		return -ENOENT;
+	}
+	close(fd);
+	stages_fd = pipeline_pin_get(name, "stages_tc");
+	snprintf(dir, sizeof(dir), "%s/%s", PIPELINE_ROOT, name);
+	dd = opendir(dir);
+	while (dd && (de = readdir(dd))) {
+		if (!strncmp(de->d_name, PIN_LINK_PREFIX, strlen(PIN_LINK_PREFIX)) &&
+		    s->nr_links < STATUS_MAX_ITEMS) {
+			read_link(name, de->d_name, &s->links[s->nr_links]);
+			s->lost += !s->links[s->nr_links++].attached;
+		} else if (!strncmp(de->d_name, PIN_STAGE_PREFIX, strlen(PIN_STAGE_PREFIX)) &&
+			   stages_fd >= 0) {
+			read_stage(name, de->d_name, s->ctl & CTL_GEN_MASK, stages_fd, s);
+		}
+	}
+	if (dd)
+		closedir(dd);
+	if (stages_fd >= 0)
+		close(stages_fd);
+	s->nr_sources = pipeline_sources(name, s->ctl & CTL_GEN_MASK, s->sources, PIPELINE_MAX_SOURCES);
+	if (s->nr_sources < 0)
+		s->nr_sources = 0;
+	for (unsigned int r = 0; r < REASON_MAX; r++)
+		pipeline_reason_count(name, r, &s->counts[r].packets, &s->counts[r].bytes);
+	return 0;
+}
+
+static void print_human(const char *name, const struct status *s, FILE *out)
+{
+	char buf[ADDR_STR_LEN];
+
+	fprintf(out, "instance %s: %s, generation %u\n", name,
+		s->ctl & CTL_BLOCKED ? "BLOCKED (deny-all: every packet is dropped)" :
+		s->lost ? "DEGRADED (an attachment is lost)" : "enforcing",
+		s->ctl & CTL_GEN_MASK);
+	fprintf(out, "attachments:\n");
+	if (!s->nr_links)
+		fprintf(out, "  none\n");
+	for (int i = 0; i < s->nr_links; i++) {
+		const struct status_link *l = &s->links[i];
+
+		fprintf(out, "  %-10s %s%s%s: ", l->hook, l->ifname, l->netns[0] ? " in netns " : "",
+			l->netns);
+		if (l->attached)
+			fprintf(out, "attached (ifindex %u, link id %u)\n", l->ifindex, l->link_id);
+		else
+			fprintf(out, "LOST: the interface is gone; the sandbox behind it is not covered "
+				     "until you install again\n");
+	}
+	fprintf(out, "stages:\n");
+	for (int i = 0; i < s->nr_stages; i++)
+		fprintf(out, "  slot %-2u %-12s prog id %-6u %llu rule entries\n", s->stages[i].slot,
+			s->stages[i].name, s->stages[i].prog_id,
+			(unsigned long long)s->stages[i].entries);
+	fprintf(out, "sources:");
+	for (int i = 0; i < s->nr_sources; i++)
+		fprintf(out, " %s", addr_format(&s->sources[i], buf, sizeof(buf)));
+	fprintf(out, "\ncounters:\n  %-15s %-7s %12s %14s\n", "reason", "verdict", "packets",
+		"bytes");
+	for (unsigned int r = 0; r < REASON_MAX; r++)
+		fprintf(out, "  %-15s %-7s %12llu %14llu\n", reason_name(r),
+			REASON_IS_ALLOW(r) ? "allow" : "deny",
+			(unsigned long long)s->counts[r].packets,
+			(unsigned long long)s->counts[r].bytes);
+}
+
+static void print_json(const char *name, const struct status *s, FILE *out)
+{
+	char buf[ADDR_STR_LEN];
+
+	fprintf(out, "{\"instance\":\"%s\",\"generation\":%u,\"blocked\":%s,\"degraded\":%s,", name,
+		s->ctl & CTL_GEN_MASK, s->ctl & CTL_BLOCKED ? "true" : "false",
+		s->lost ? "true" : "false");
+	fprintf(out, "\"attachments\":[");
+	for (int i = 0; i < s->nr_links; i++) {
+		const struct status_link *l = &s->links[i];
+
+		fprintf(out, "%s{\"hook\":\"%s\",\"ifname\":\"%s\",\"netns\":\"%s\",\"attached\":%s,\"ifindex\":%u,\"link_id\":%u}",
+			i ? "," : "", l->hook, l->ifname, l->netns, l->attached ? "true" : "false",
+			l->ifindex, l->link_id);
+	}
+	fprintf(out, "],\"stages\":[");
+	for (int i = 0; i < s->nr_stages; i++)
+		fprintf(out, "%s{\"slot\":%u,\"name\":\"%s\",\"prog_id\":%u,\"entries\":%llu}",
+			i ? "," : "", s->stages[i].slot, s->stages[i].name, s->stages[i].prog_id,
+			(unsigned long long)s->stages[i].entries);
+	fprintf(out, "],\"sources\":[");
+	for (int i = 0; i < s->nr_sources; i++)
+		fprintf(out, "%s\"%s\"", i ? "," : "", addr_format(&s->sources[i], buf, sizeof(buf)));
+	fprintf(out, "],\"counters\":{");
+	for (unsigned int r = 0; r < REASON_MAX; r++)
+		fprintf(out, "%s\"%s\":{\"verdict\":\"%s\",\"packets\":%llu,\"bytes\":%llu}",
+			r ? "," : "", reason_name(r), REASON_IS_ALLOW(r) ? "allow" : "deny",
+			(unsigned long long)s->counts[r].packets,
+			(unsigned long long)s->counts[r].bytes);
+	fprintf(out, "}}\n");
+}
+
+int pipeline_status(const char *name, FILE *out, bool json, struct diag *d)
+{
+	struct status *s = malloc(sizeof(*s));
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	err = read_status(name, s, d);
+	if (!err) {
+		if (json)
+			print_json(name, s, out);
+		else
+			print_human(name, s, out);
+		err = s->lost ? -ENOLINK : 0;
+	}
+	free(s);
+	return err;
+}
