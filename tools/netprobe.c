@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* netprobe.c: TCP/UDP test client and server (IPv4/IPv6) for the e2e tests and demo. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -25,7 +27,7 @@ enum { O_COUNT = 1, O_TIMEOUT = 2, O_POST = 4, O_PATH = 8, O_PAYLOAD = 16, O_SOU
 
 struct opts {
 	enum mode mode;
-	const char *addr, *post, *path, *payload;
+	const char *addr, *source, *post, *path, *payload;
 	struct sockaddr_storage dst, src;
 	socklen_t dst_len, src_len;
 	long port, count, timeout_ms;
@@ -89,7 +91,7 @@ static int wait_fd(int fd, short events, long deadline)
 	int n;
 
 	do
-		n = poll(&pfd, 1, left_ms(deadline));
+		n = left_ms(deadline) ? poll(&pfd, 1, left_ms(deadline)) : 0;
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
@@ -160,7 +162,8 @@ static int request_done(const char *buf, size_t len)
 
 static int serve_conn(int fd, const struct sockaddr_storage *peer, long deadline)
 {
-	static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n";
+	static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n"
+				    "Connection: close\r\n\r\nok\n";
 	static char buf[BUF_MAX + 1];
 	const char *eol, *body, *end;
 	char who[INET6_ADDRSTRLEN + 32];
@@ -242,8 +245,12 @@ static int serve(const struct opts *o)
 			continue;
 		}
 		cfd = accept4(fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (cfd < 0)
-			continue;	/* aborted before we got to it */
+		if (cfd < 0 && (errno == ECONNABORTED || errno == EAGAIN || errno == EINTR))
+			continue;	/* gone before we got to it */
+		if (cfd < 0) {
+			ret = report(o, "accept on", errno);
+			break;
+		}
 		done++;
 		serve_conn(cfd, &peer, deadline);
 		close(cfd);
@@ -262,6 +269,10 @@ static int read_first_line(int fd, long deadline, char *line, size_t size)
 	int ret = 0;
 
 	for (;;) {
+		if (!left_ms(deadline)) {
+			ret = -ETIMEDOUT;	/* a peer that never stops sending */
+			break;
+		}
 		if (len < sizeof(buf))
 			n = recv(fd, buf + len, sizeof(buf) - len, 0);
 		else
@@ -294,9 +305,10 @@ static int open_client(const struct opts *o, int type, int *fdp)
 	fd = socket(o->dst.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return report(o, "socket for", errno);
-	if ((o->seen & O_SOURCE) && bind(fd, (struct sockaddr *)&o->src, o->src_len))
-		ret = report(o, "bind to --source for", errno);
-	else if (connect(fd, (struct sockaddr *)&o->dst, o->dst_len) && errno != EINPROGRESS)
+	if ((o->seen & O_SOURCE) && bind(fd, (struct sockaddr *)&o->src, o->src_len)) {
+		ret = -errno;
+		fprintf(stderr, "netprobe: bind to --source %s: %s\n", o->source, strerror(errno));
+	} else if (connect(fd, (struct sockaddr *)&o->dst, o->dst_len) && errno != EINPROGRESS)
 		ret = report(o, "connect to", errno);
 	if (ret)
 		close(fd);
@@ -440,7 +452,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		[CONNECT] = O_TIMEOUT | O_POST | O_PATH | O_SOURCE,
 		[UDP] = O_TIMEOUT | O_PAYLOAD | O_SOURCE,
 	};
-	const char *source = NULL, *cmd;
+	const char *cmd;
 	int c, pos, ret = 0;
 
 	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
@@ -459,7 +471,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		else if (c == O_PAYLOAD)
 			o->payload = optarg;
 		else if (c == O_SOURCE)
-			source = optarg;
+			o->source = optarg;
 		else
 			return -EINVAL;	/* getopt already said why */
 		if (ret)
@@ -485,10 +497,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	o->addr = argv[pos];
 	if (parse_num("PORT", argv[pos + 1], 1, 65535, &o->port) ||
 	    parse_addr(o->addr, o->port, &o->dst, &o->dst_len) ||
-	    (source && parse_addr(source, 0, &o->src, &o->src_len)))
+	    (o->source && parse_addr(o->source, 0, &o->src, &o->src_len)))
 		return -EINVAL;
-	if (source && o->src.ss_family != o->dst.ss_family) {
-		fprintf(stderr, "netprobe: --source %s and %s are not the same family\n", source, o->addr);
+	if (o->source && o->src.ss_family != o->dst.ss_family) {
+		fprintf(stderr, "netprobe: --source %s and %s are not the same family\n",
+			o->source, o->addr);
 		return -EINVAL;
 	}
 	if (!(o->seen & O_TIMEOUT))

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* rawframe.c: send hand-built Ethernet/IP/TCP-SYN or UDP frames from an AF_PACKET socket. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>

@@ -1,0 +1,496 @@
+/*
+ * test_pipeline.c: the real pipeline, loaded into a test instance, run with
+ * BPF_PROG_TEST_RUN on crafted frames: packet -> verdict + reason.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <linux/pkt_cls.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "pipeline.h"
+#include "policy.h"
+#include "reasons.h"
+#include "pkt.h"
+
+#define ALLOW ((uint32_t)TC_ACT_UNSPEC)
+#define DENY ((uint32_t)TC_ACT_SHOT)
+
+static const char *const rules[] = {
+	"allow udp 10.42.0.53 port 53",
+	"allow tcp 10.42.0.53 port 53",
+	"allow udp fd00:53::53 port 53",
+	"allow tcp 203.0.113.1 port 443",
+	"allow tcp 198.51.100.42 port 443",
+	"allow tcp 2001:db8:443::/48 port 443",
+	"allow tcp 10.42.7.11 port 8080",
+	"allow udp 10.42.7.11 port 9000-9002",
+	"allow tcp fd00:7::11 port 8080",
+};
+
+static const char *const sources[] = { "10.42.0.2", "fd00:42::2", "fe80::2" };
+
+static char inst[INSTANCE_NAME_MAX];
+static bool installed;
+
+static void install_instance(void)
+{
+	struct stage stages[3];
+	struct profile prof = {};
+	struct addr src[3];
+	struct plan plan = {};
+	struct diag d = {};
+	int n, err;
+
+	if (geteuid() != 0)
+		cr_skip_test("BPF tests need root");
+	snprintf(inst, sizeof(inst), "bpftest%d", getpid());
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		cr_assert_eq(profile_parse_line(&prof, "test.rules", i + 1, rules[i], NULL, &d), 0,
+			     "rule %s", rules[i]);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(addr_parse(sources[i], &src[i]), 0);
+	n = pipeline_builtin_stages(stages, 3, &d);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(plan_build(&prof, stages, 3, &plan, &d), 0);
+	{
+		struct install_req rq = {
+			.name = inst,
+			.profile = &prof,
+			.stages = stages,
+			.nr_stages = 3,
+			.plan = &plan,
+			.sources = src,
+			.nr_sources = 3,
+		};
+
+		err = pipeline_install(&rq, &d);
+	}
+	diag_print(&d, stderr);
+	cr_assert_eq(err, 0, "install of the test instance failed: %s", strerror(-err));
+	installed = true;
+	plan_free(&plan);
+	for (int i = 0; i < 3; i++)
+		stage_free(&stages[i]);
+	profile_free(&prof);
+	diag_free(&d);
+}
+
+static void remove_instance(void)
+{
+	struct diag d = {};
+
+	if (installed)
+		pipeline_uninstall(inst, &d);
+	diag_free(&d);
+}
+
+static void counters(__u64 *out)
+{
+	for (unsigned int r = 0; r < REASON_MAX; r++) {
+		__u64 bytes;
+
+		cr_assert_eq(pipeline_reason_count(inst, r, &out[r], &bytes), 0);
+	}
+}
+
+/* runs the dispatcher on one frame; the reason is the one counter that moved */
+static void run(const struct pkt *p, uint32_t *retval, unsigned int *reason)
+{
+	__u64 before[REASON_MAX], after[REASON_MAX];
+	int fd = pipeline_pin_get(inst, "dispatch_tc");
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->b, .data_size_in = p->len,
+		    .repeat = 1);
+	int moved = 0;
+
+	cr_assert_geq(fd, 0, "dispatcher pin missing");
+	counters(before);
+	cr_assert_eq(bpf_prog_test_run_opts(fd, &opts), 0, "test run of a %zu-byte frame: %s", p->len,
+		     strerror(errno));
+	counters(after);
+	close(fd);
+	*reason = REASON_MAX;
+	for (unsigned int r = 0; r < REASON_MAX; r++) {
+		if (after[r] == before[r])
+			continue;
+		cr_assert_eq(after[r] - before[r], 1, "reason %s counted %llu times", reason_name(r),
+			     (unsigned long long)(after[r] - before[r]));
+		*reason = r;
+		moved++;
+	}
+	cr_assert_eq(moved, 1, "exactly one reason must count the packet, %d did", moved);
+	*retval = opts.retval;
+}
+
+static void expect(const char *name, const struct pkt *p, unsigned int want)
+{
+	uint32_t ret;
+	unsigned int got;
+
+	run(p, &ret, &got);
+	cr_expect_eq(got, want, "%s: reason %s, want %s", name, reason_name(got), reason_name(want));
+	cr_expect_eq(ret, REASON_IS_ALLOW(want) ? ALLOW : DENY, "%s: verdict %d, want %s", name,
+		     (int)ret, REASON_IS_ALLOW(want) ? "TC_ACT_UNSPEC (allow)" : "TC_ACT_SHOT");
+}
+
+enum l4 { L4_TCP, L4_UDP, L4_ICMP, L4_ICMP6 };
+
+struct v4case {
+	const char *name;
+	const char *src, *dst;
+	enum l4 l4;
+	uint16_t dport;
+	const char *opts; /* IPv4 option bytes */
+	size_t optlen;
+	uint16_t frag; /* flags and offset, host order */
+	unsigned int want;
+};
+
+static const struct v4case v4cases[] = {
+	{ "dns udp to resolver", "10.42.0.2", "10.42.0.53", L4_UDP, 53, NULL, 0, 0, REASON_RULE },
+	{ "dns tcp to resolver", "10.42.0.2", "10.42.0.53", L4_TCP, 53, NULL, 0, 0, REASON_RULE },
+	{ "dns to a non-resolver", "10.42.0.2", "10.42.0.99", L4_UDP, 53, NULL, 0, 0, REASON_NO_RULE },
+	{ "https update server", "10.42.0.2", "203.0.113.1", L4_TCP, 443, NULL, 0, 0, REASON_RULE },
+	{ "https telemetry", "10.42.0.2", "198.51.100.42", L4_TCP, 443, NULL, 0, 0, REASON_RULE },
+	{ "https unknown host", "10.42.0.2", "203.0.113.9", L4_TCP, 443, NULL, 0, 0, REASON_NO_RULE },
+	{ "snippet's wrong constant 203.19.1.1", "10.42.0.2", "203.19.1.1", L4_TCP, 443, NULL, 0,
+	  0, REASON_NO_RULE },
+	{ "log collector", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0, REASON_RULE },
+	{ "log collector wrong port", "10.42.0.2", "10.42.7.11", L4_TCP, 8081, NULL, 0, 0,
+	  REASON_NO_RULE },
+	{ "log collector over udp", "10.42.0.2", "10.42.7.11", L4_UDP, 8080, NULL, 0, 0,
+	  REASON_NO_RULE },
+	{ "wrong host same port", "10.42.0.2", "10.42.7.12", L4_TCP, 8080, NULL, 0, 0,
+	  REASON_NO_RULE },
+	{ "udp range start", "10.42.0.2", "10.42.7.11", L4_UDP, 9000, NULL, 0, 0, REASON_RULE },
+	{ "udp range end", "10.42.0.2", "10.42.7.11", L4_UDP, 9002, NULL, 0, 0, REASON_RULE },
+	{ "udp past range", "10.42.0.2", "10.42.7.11", L4_UDP, 9003, NULL, 0, 0, REASON_NO_RULE },
+	{ "https over udp/443 goes to internal", "10.42.0.2", "203.0.113.1", L4_UDP, 443, NULL, 0,
+	  0, REASON_NO_RULE },
+	{ "spoofed source", "10.42.0.3", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0, REASON_SPOOFED },
+	{ "spoofed source to resolver (reflection)", "192.0.2.7", "10.42.0.53", L4_UDP, 53, NULL,
+	  0, 0, REASON_SPOOFED },
+	{ "icmp", "10.42.0.2", "10.42.7.11", L4_ICMP, 0, NULL, 0, 0, REASON_L4_PROTO },
+	{ "first fragment", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0x2000,
+	  REASON_FRAGMENT },
+	{ "non-first fragment", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0x0010,
+	  REASON_FRAGMENT },
+	{ "last fragment", "10.42.0.2", "10.42.7.11", L4_UDP, 9000, NULL, 0, 0x00b9,
+	  REASON_FRAGMENT },
+	{ "don't-fragment is fine", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0x4000,
+	  REASON_RULE },
+	{ "options: NOPs and a timestamp", "10.42.0.2", "10.42.7.11", L4_TCP, 8080,
+	  "\x01\x01\x44\x06\x05\x00\x00\x00", 8, 0, REASON_RULE },
+	{ "options: end of list", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, "\x00\x00\x00\x00", 4,
+	  0, REASON_RULE },
+	{ "options: loose source route", "10.42.0.2", "10.42.7.11", L4_TCP, 8080,
+	  "\x01\x83\x07\x04\x0a\x2a\x07\x0c", 8, 0, REASON_SOURCE_ROUTE },
+	{ "options: strict source route", "10.42.0.2", "10.42.7.11", L4_TCP, 8080,
+	  "\x89\x07\x04\x0a\x2a\x07\x0c\x00", 8, 0, REASON_SOURCE_ROUTE },
+	{ "options: length 1", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, "\x44\x01\x00\x00", 4, 0,
+	  REASON_MALFORMED },
+	{ "options: length past the header", "10.42.0.2", "10.42.7.11", L4_TCP, 8080,
+	  "\x44\x09\x00\x00", 4, 0, REASON_MALFORMED },
+};
+
+static void build_v4(struct pkt *p, const struct v4case *c)
+{
+	static const uint8_t proto[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6 };
+
+	memset(p, 0, sizeof(*p));
+	pkt_eth(p, ETH_P_IP);
+	pkt_ipv4(p, c->src, c->dst, proto[c->l4], (const uint8_t *)c->opts, c->optlen, c->frag);
+	if (c->l4 == L4_TCP)
+		pkt_tcp(p, c->dport);
+	else if (c->l4 == L4_UDP)
+		pkt_udp(p, c->dport);
+	else
+		pkt_put(p, 8);
+	pkt_finish(p);
+}
+
+TestSuite(pipeline, .init = install_instance, .fini = remove_instance);
+
+Test(pipeline, ipv4_table)
+{
+	for (size_t i = 0; i < sizeof(v4cases) / sizeof(v4cases[0]); i++) {
+		struct pkt p;
+
+		build_v4(&p, &v4cases[i]);
+		expect(v4cases[i].name, &p, v4cases[i].want);
+	}
+}
+
+/* IPv6 frames: a list of extension headers between the IPv6 header and L4 */
+struct v6case {
+	const char *name;
+	const char *src, *dst;
+	const char *exts; /* h hop-by-hop, d dest opts, r routing (0 left), R routing (1 left),
+			     a atomic fragment, F first fragment, n non-first fragment */
+	enum l4 l4;
+	uint16_t dport; /* ICMPv6: the type */
+	uint8_t hop_limit;
+	unsigned int want;
+};
+
+static const struct v6case v6cases[] = {
+	{ "dns udp to resolver", "fd00:42::2", "fd00:53::53", "", L4_UDP, 53, 64, REASON_RULE },
+	{ "dns to a non-resolver", "fd00:42::2", "fd00:53::54", "", L4_UDP, 53, 64,
+	  REASON_NO_RULE },
+	{ "https prefix", "fd00:42::2", "2001:db8:443:1::5", "", L4_TCP, 443, 64, REASON_RULE },
+	{ "https outside prefix", "fd00:42::2", "2001:db8:444::5", "", L4_TCP, 443, 64,
+	  REASON_NO_RULE },
+	{ "internal", "fd00:42::2", "fd00:7::11", "", L4_TCP, 8080, 64, REASON_RULE },
+	{ "hop-by-hop, dest opts, routing with 0 left", "fd00:42::2", "fd00:7::11", "hdr", L4_TCP,
+	  8080, 64, REASON_RULE },
+	{ "routing header with segments left", "fd00:42::2", "fd00:7::11", "R", L4_TCP, 8080, 64,
+	  REASON_SOURCE_ROUTE },
+	{ "hop-by-hop not first", "fd00:42::2", "fd00:7::11", "dh", L4_TCP, 8080, 64,
+	  REASON_MALFORMED },
+	{ "atomic fragment is judged whole", "fd00:42::2", "fd00:7::11", "a", L4_TCP, 8080, 64,
+	  REASON_RULE },
+	{ "first fragment with the whole chain", "fd00:42::2", "fd00:7::11", "dF", L4_TCP, 8080,
+	  64, REASON_FRAGMENT },
+	{ "non-first fragment", "fd00:42::2", "fd00:7::11", "n", L4_TCP, 8080, 64,
+	  REASON_FRAGMENT },
+	{ "mapped IPv4 destination", "fd00:42::2", "::ffff:10.42.7.11", "", L4_TCP, 8080, 64,
+	  REASON_MAPPED_DST },
+	{ "spoofed source", "fd00:42::3", "fd00:7::11", "", L4_TCP, 8080, 64, REASON_SPOOFED },
+	{ "neighbour solicitation", "fe80::2", "ff02::1:ff00:1", "", L4_ICMP6, 135, 255,
+	  REASON_ND },
+	{ "neighbour solicitation for DAD", "::", "ff02::1:ff00:2", "", L4_ICMP6, 135, 255,
+	  REASON_ND },
+	{ "neighbour advertisement", "fd00:42::2", "fe80::1", "", L4_ICMP6, 136, 255, REASON_ND },
+	{ "router solicitation", "fe80::2", "ff02::2", "", L4_ICMP6, 133, 255, REASON_ND },
+	{ "ND with hop limit below 255", "fe80::2", "ff02::1:ff00:1", "", L4_ICMP6, 135, 64,
+	  REASON_L4_PROTO },
+	{ "router advertisement from the sandbox", "fe80::2", "ff02::1", "", L4_ICMP6, 134, 255,
+	  REASON_L4_PROTO },
+	{ "echo request", "fd00:42::2", "fd00:7::11", "", L4_ICMP6, 128, 64, REASON_L4_PROTO },
+	{ "ND from a foreign address", "fe80::99", "ff02::1:ff00:1", "", L4_ICMP6, 135, 255,
+	  REASON_SPOOFED },
+};
+
+static void build_v6(struct pkt *p, const struct v6case *c)
+{
+	static const uint8_t proto[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6 };
+	size_t n = strlen(c->exts);
+	uint8_t types[8];
+
+	for (size_t i = 0; i < n; i++) {
+		char e = c->exts[i];
+
+		types[i] = e == 'h' ? IPPROTO_HOPOPTS :
+			   e == 'd' ? IPPROTO_DSTOPTS :
+			   (e == 'r' || e == 'R') ? IPPROTO_ROUTING :
+						    IPPROTO_FRAGMENT;
+	}
+	memset(p, 0, sizeof(*p));
+	pkt_eth(p, ETH_P_IPV6);
+	pkt_ipv6(p, c->src, c->dst, n ? types[0] : proto[c->l4], c->hop_limit);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t next = i + 1 < n ? types[i + 1] : proto[c->l4];
+		char e = c->exts[i];
+
+		if (e == 'a' || e == 'F' || e == 'n')
+			pkt_frag6(p, next, e == 'n' ? 100 : 0, e == 'F');
+		else
+			pkt_ext6(p, next, e == 'R');
+	}
+	if (c->l4 == L4_TCP)
+		pkt_tcp(p, c->dport);
+	else if (c->l4 == L4_UDP)
+		pkt_udp(p, c->dport);
+	else
+		pkt_icmp6(p, c->dport);
+	pkt_finish(p);
+}
+
+Test(pipeline, ipv6_table)
+{
+	for (size_t i = 0; i < sizeof(v6cases) / sizeof(v6cases[0]); i++) {
+		struct pkt p;
+
+		build_v6(&p, &v6cases[i]);
+		expect(v6cases[i].name, &p, v6cases[i].want);
+	}
+}
+
+/* RFC 7112: a first fragment must hold the chain up to the transport header */
+Test(pipeline, ipv6_first_fragment_without_transport_header)
+{
+	struct pkt p = {};
+
+	pkt_eth(&p, ETH_P_IPV6);
+	pkt_ipv6(&p, "fd00:42::2", "fd00:7::11", IPPROTO_FRAGMENT, 64);
+	pkt_frag6(&p, IPPROTO_DSTOPTS, 0, 1);
+	pkt_ext6(&p, IPPROTO_TCP, 0);
+	pkt_finish(&p); /* ends where the TCP header should start */
+	expect("first fragment, chain cut before TCP", &p, REASON_FRAG_CHAIN);
+
+	memset(&p, 0, sizeof(p));
+	pkt_eth(&p, ETH_P_IPV6);
+	pkt_ipv6(&p, "fd00:42::2", "fd00:7::11", IPPROTO_FRAGMENT, 64);
+	pkt_frag6(&p, IPPROTO_TCP, 0, 1);
+	pkt_put(&p, 10); /* half a TCP header */
+	pkt_finish(&p);
+	expect("first fragment, half a TCP header", &p, REASON_FRAG_CHAIN);
+}
+
+/* every cut of a valid frame short of its end is denied as truncated */
+Test(pipeline, truncated_at_every_offset)
+{
+	struct pkt full, cut;
+	const struct v4case v4 = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080,
+				   "\x01\x01\x01\x00", 4, 0, REASON_RULE };
+	const struct v6case v6 = { "v6", "fd00:42::2", "fd00:7::11", "hd", L4_TCP, 8080, 64,
+				   REASON_RULE };
+
+	for (int fam = 0; fam < 2; fam++) {
+		if (fam == 0)
+			build_v4(&full, &v4);
+		else
+			build_v6(&full, &v6);
+		expect("the whole frame", &full, REASON_RULE);
+		/*
+		 * BPF_PROG_TEST_RUN refuses an IPv4 frame shorter than Ethernet + 20
+		 * and an IPv6 one shorter than Ethernet + 40 (EINVAL); shorter cuts
+		 * are sent from an AF_PACKET socket in the end-to-end tests.
+		 */
+		for (size_t len = ETH_HLEN + (fam ? 40 : 20); len < full.len; len++) {
+			char name[64];
+
+			cut = full;
+			cut.len = len;
+			snprintf(name, sizeof(name), "%s cut at %zu of %zu", fam ? "IPv6" : "IPv4",
+				 len, full.len);
+			expect(name, &cut, REASON_TRUNCATED);
+		}
+	}
+}
+
+Test(pipeline, malformed_headers)
+{
+	struct pkt p;
+	const struct v4case ok = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0,
+				   REASON_RULE };
+
+	build_v4(&p, &ok);
+	p.b[ETH_HLEN] = 0x44; /* IHL 4 */
+	expect("IHL < 5", &p, REASON_MALFORMED);
+
+	build_v4(&p, &ok);
+	p.b[ETH_HLEN + 2] = 0;
+	p.b[ETH_HLEN + 3] = 16; /* total length shorter than the header */
+	expect("total length < IHL", &p, REASON_MALFORMED);
+
+	build_v4(&p, &ok);
+	p.b[ETH_HLEN] = 0x65; /* version 6 in an IPv4 frame */
+	expect("IPv4 frame with version 6", &p, REASON_MALFORMED);
+
+	build_v4(&p, &ok);
+	p.b[ETH_HLEN + 20 + 12] = 4 << 4; /* TCP data offset 4 */
+	expect("TCP data offset < 5", &p, REASON_MALFORMED);
+}
+
+Test(pipeline, link_layer)
+{
+	struct pkt p = {};
+
+	pkt_eth(&p, ETH_P_ARP);
+	pkt_arp(&p, "10.42.0.2", "10.42.0.1");
+	expect("ARP from the sandbox", &p, REASON_ARP);
+
+	memset(&p, 0, sizeof(p));
+	pkt_eth(&p, ETH_P_ARP);
+	pkt_arp(&p, "10.42.0.9", "10.42.0.1");
+	expect("ARP claiming another address", &p, REASON_SPOOFED);
+
+	memset(&p, 0, sizeof(p));
+	pkt_eth(&p, ETH_P_ARP);
+	pkt_put(&p, 10);
+	expect("ARP cut short", &p, REASON_TRUNCATED);
+
+	memset(&p, 0, sizeof(p));
+	pkt_eth(&p, ETH_P_8021Q);
+	pkt_vlan(&p, 5, ETH_P_IP);
+	pkt_ipv4(&p, "10.42.0.2", "10.42.7.11", IPPROTO_TCP, NULL, 0, 0);
+	pkt_tcp(&p, 8080);
+	pkt_finish(&p);
+	expect("802.1Q tag in the frame", &p, REASON_VLAN);
+
+	memset(&p, 0, sizeof(p));
+	pkt_eth(&p, ETH_P_8021AD);
+	pkt_vlan(&p, 5, ETH_P_IP);
+	pkt_put(&p, 40);
+	expect("802.1ad tag in the frame", &p, REASON_VLAN);
+
+	memset(&p, 0, sizeof(p));
+	pkt_eth(&p, 0x88cc); /* LLDP */
+	pkt_put(&p, 32);
+	expect("LLDP", &p, REASON_L3_PROTO);
+
+	memset(&p, 0, sizeof(p));
+	pkt_eth(&p, ETH_P_IPV6);
+	pkt_ipv6(&p, "fd00:42::2", "fd00:7::11", IPPROTO_TCP, 64);
+	pkt_put(&p, 20);
+	pkt_finish(&p);
+	p.b[ETH_HLEN + 5] += 8; /* payload length past the end of the frame */
+	expect("IPv6 payload length past the frame", &p, REASON_TRUNCATED);
+}
+
+Test(pipeline, empty_slot_fails_closed)
+{
+	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0,
+				  REASON_RULE };
+	int stages = pipeline_pin_get(inst, "stages_tc"), ctl = pipeline_pin_get(inst, "ctl");
+	__u32 zero = 0, gen, idx;
+	struct pkt p;
+
+	cr_assert_geq(stages, 0);
+	cr_assert_geq(ctl, 0);
+	cr_assert_eq(bpf_map_lookup_elem(ctl, &zero, &gen), 0);
+	build_v4(&p, &c);
+	expect("before", &p, REASON_RULE);
+	idx = (gen & CTL_GEN_MASK) * STAGE_MAX_SLOTS + SLOT_INTERNAL;
+	cr_assert_eq(bpf_map_delete_elem(stages, &idx), 0, "emptying the slot: %s",
+		     strerror(errno));
+	expect("internal stage's slot emptied", &p, REASON_NO_STAGE);
+	close(stages);
+	close(ctl);
+}
+
+Test(pipeline, no_stage_claims_the_class)
+{
+	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0,
+				  REASON_RULE };
+	int classes = pipeline_pin_get(inst, "classes"), ctl = pipeline_pin_get(inst, "ctl");
+	__u32 zero = 0, gen;
+	struct class_key k = { .l4proto = IPPROTO_TCP, .dport = 0 };
+	struct pkt p;
+
+	cr_assert_geq(classes, 0);
+	cr_assert_eq(bpf_map_lookup_elem(ctl, &zero, &gen), 0);
+	k.gen = gen & CTL_GEN_MASK;
+	cr_assert_eq(bpf_map_delete_elem(classes, &k), 0);
+	build_v4(&p, &c);
+	expect("tcp/8080 with no class for it", &p, REASON_NO_CLASS);
+	close(classes);
+	close(ctl);
+}
+
+Test(pipeline, blocked_denies_everything)
+{
+	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0,
+				  REASON_RULE };
+	struct diag d = {};
+	struct pkt p = {};
+
+	cr_assert_eq(pipeline_block(inst, &d), 0);
+	build_v4(&p, &c);
+	expect("allowed flow while blocked", &p, REASON_BLOCKED);
+	memset(&p, 0, sizeof(p));
+	pkt_eth(&p, ETH_P_ARP);
+	pkt_arp(&p, "10.42.0.2", "10.42.0.1");
+	expect("ARP while blocked", &p, REASON_BLOCKED);
+	diag_free(&d);
+}
