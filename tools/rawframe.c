@@ -38,6 +38,8 @@ struct cfg {
 	size_t alen;		/* 4 or 16 */
 	uint8_t proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 	long sport, dport, count, vlan;	/* vlan < 0: untagged */
+	long truncate;		/* > 0: send only the first N bytes */
+	long interval_us;	/* pause between frames */
 	int qdisc_bypass;
 };
 
@@ -213,11 +215,15 @@ static int send_frames(struct cfg *c)
 		goto out;
 	}
 	len = build_frame(c, frame);
+	if (c->truncate > 0 && (size_t)c->truncate < len)
+		len = c->truncate;
 	sll.sll_protocol = htons(c->vlan >= 0 ? ETH_P_8021Q :
 				 c->family == AF_INET6 ? ETH_P_IPV6 : ETH_P_IP);
 	sll.sll_halen = ETH_ALEN;
 	memcpy(sll.sll_addr, c->dst_mac, ETH_ALEN);
 	for (i = 0; i < c->count; i++) {
+		if (i && c->interval_us)
+			usleep(c->interval_us);
 		if (sendto(fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
 			ret = -errno;
 			fprintf(stderr, "rawframe: sendto on %s failed after %ld frames: %s\n",
@@ -235,6 +241,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: rawframe IFACE --dst-mac MAC --src ADDR --dst ADDR --proto tcp|udp --dport N\n"
 		"                [--sport N] [--count N] [--qdisc-bypass] [--vlan ID]\n"
+		"                [--truncate BYTES] [--interval-us U]\n"
 		"Sends N (default 1, max %d) Ethernet frames carrying a TCP SYN or a UDP datagram\n"
 		"(payload \"%s\") from IFACE's MAC to MAC (aa:bb:cc:dd:ee:ff; broadcast is fine).\n"
 		"IPv4 or IPv6 follows the address text; --sport defaults to 40000.\n", COUNT_MAX, PAYLOAD);
@@ -284,7 +291,8 @@ static int parse_ip(const char *s, uint8_t *buf)
 /* 0 to run, 1 for --help, -EINVAL for a usage error. */
 static int parse_args(int argc, char **argv, struct cfg *c)
 {
-	enum { O_DMAC = 1, O_SRC, O_DST, O_PROTO, O_DPORT, O_SPORT, O_COUNT, O_BYPASS, O_VLAN };
+	enum { O_DMAC = 1, O_SRC, O_DST, O_PROTO, O_DPORT, O_SPORT, O_COUNT, O_BYPASS, O_VLAN,
+	       O_TRUNC, O_INTERVAL };
 	static const struct option lopts[] = {
 		{ "dst-mac", required_argument, NULL, O_DMAC },
 		{ "src", required_argument, NULL, O_SRC },
@@ -295,6 +303,8 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 		{ "count", required_argument, NULL, O_COUNT },
 		{ "qdisc-bypass", no_argument, NULL, O_BYPASS },
 		{ "vlan", required_argument, NULL, O_VLAN },
+		{ "truncate", required_argument, NULL, O_TRUNC },
+		{ "interval-us", required_argument, NULL, O_INTERVAL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -330,6 +340,10 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 			c->qdisc_bypass = 1;
 		else if (opt == O_VLAN)
 			ret = parse_num(lopts[idx].name, optarg, 0, 4094, &c->vlan);
+		else if (opt == O_TRUNC)
+			ret = parse_num(lopts[idx].name, optarg, ETH_HLEN, FRAME_MAX, &c->truncate);
+		else if (opt == O_INTERVAL)
+			ret = parse_num(lopts[idx].name, optarg, 0, 1000000, &c->interval_us);
 		if (ret < 0) {
 			if (opt == O_PROTO)
 				fprintf(stderr, "rawframe: --proto is tcp or udp, not '%s'\n", optarg);
