@@ -28,6 +28,8 @@ PROGS_SRC := $(wildcard progs/*.bpf.c)
 PROGS_OBJ := $(patsubst progs/%.bpf.c,$(B)/progs/%.bpf.o,$(PROGS_SRC))
 SKELS := $(patsubst progs/%.bpf.c,$(B)/%.skel.h,$(PROGS_SRC))
 EXAMPLE_OBJ := $(B)/examples/stage_postgres.bpf.o
+# the same stage under another name and slot: two stages claiming tcp/5432
+CONFLICT_OBJ := $(B)/tests/stage_pgdup.bpf.o
 BPF_HDRS := $(wildcard include/*.h progs/lib/*.h)
 
 LOADER_SRC := $(filter-out loader/main.c,$(wildcard loader/*.c))
@@ -62,6 +64,11 @@ $(EXAMPLE_OBJ): examples/stage_postgres/stage_postgres.bpf.c $(BPF_HDRS)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+$(CONFLICT_OBJ): examples/stage_postgres/stage_postgres.bpf.c $(BPF_HDRS)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) '-DPOSTGRES_STAGE_NAME="pgdup"' \
+		-DPOSTGRES_STAGE_SLOT=9 -c $< -o $@
+
 $(B)/%.skel.h: $(B)/progs/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .bpf,,$*) > $@
@@ -91,7 +98,7 @@ $(B)/tests/bpf/%: tests/bpf/%.c $(LIB) $(wildcard tests/*.h tests/bpf/*.h)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Itests -o $@ $< $(LIB) $(LDLIBS) -lcriterion
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BIN) $(BPFTEST_BIN)
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BIN) $(BPFTEST_BIN) $(CONFLICT_OBJ)
 	$(Q)tests/run-all.sh $(B)
 
 demo: deps

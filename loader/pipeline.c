@@ -819,6 +819,7 @@ int pipeline_uninstall(const char *name, struct diag *d)
 	if (dd)
 		closedir(dd);
 	unpin_instance_dir(dir);
+	rmdir(PIPELINE_ROOT); /* only when no other instance is left */
 	close(lock);
 	return 0;
 }

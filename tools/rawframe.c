@@ -174,7 +174,7 @@ static int send_frames(struct cfg *c)
 	struct ifreq ifr;
 	int fd, one = 1, ret = 0;
 	size_t len;
-	long i;
+	long i, dropped = 0;
 
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);	/* protocol 0: send only */
 	if (fd < 0) {
@@ -225,13 +225,21 @@ static int send_frames(struct cfg *c)
 		if (i && c->interval_us)
 			usleep(c->interval_us);
 		if (sendto(fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+			/* a drop by a filter on this side's egress (tc) reads as ENOBUFS */
+			if (errno == ENOBUFS) {
+				dropped++;
+				continue;
+			}
 			ret = -errno;
 			fprintf(stderr, "rawframe: sendto on %s failed after %ld frames: %s\n",
 				c->ifname, i, strerror(errno));
 			goto out;
 		}
 	}
-	printf("sent %ld frames on %s\n", c->count, c->ifname);
+	printf("sent %ld frames on %s", c->count - dropped, c->ifname);
+	if (dropped)
+		printf(" (%ld dropped on this side's egress path: ENOBUFS)", dropped);
+	printf("\n");
 out:
 	close(fd);
 	return ret;

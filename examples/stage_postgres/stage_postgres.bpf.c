@@ -6,7 +6,14 @@
  */
 #include "lib/stage.h"
 
-STAGE_DESCRIBE("postgres", 8, STAGE_MAP_EXACT, STAGE_CLASS(IPPROTO_TCP, 5432));
+/* the tests build a second copy under another name to check class conflicts */
+#ifndef POSTGRES_STAGE_NAME
+#define POSTGRES_STAGE_NAME "postgres"
+#define POSTGRES_STAGE_SLOT 8
+#endif
+
+STAGE_DESCRIBE(POSTGRES_STAGE_NAME, POSTGRES_STAGE_SLOT, STAGE_MAP_EXACT,
+	       STAGE_CLASS(IPPROTO_TCP, 5432));
 STAGE_RULES_EXACT();
 
 static __always_inline int judge_postgres(const struct stage_pkt *pkt)

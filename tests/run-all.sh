@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# run-all.sh: every test suite (Criterion unit and BPF tests, end-to-end), then one summary line.
+set -u
+BUILD=${1:-build}
+passed=0
+failed=0
+
+# criterion_suite BINARY: runs it and adds its synthesis to the totals
+criterion_suite() {
+	local out line p f c
+	echo "== $1"
+	out=$("$1" --jobs 1 2>&1)
+	echo "$out" | grep -E '^\[(FAIL|SKIP|----)\]|Synthesis' | grep -v '^\[----\] *$'
+	line=$(echo "$out" | grep 'Synthesis:' | tail -1)
+	if [ -z "$line" ]; then
+		echo "   $1 crashed before reporting"
+		failed=$((failed + 1))
+		return
+	fi
+	p=$(echo "$line" | sed -n 's/.*Passing: \([0-9]*\).*/\1/p')
+	f=$(echo "$line" | sed -n 's/.*Failing: \([0-9]*\).*/\1/p')
+	c=$(echo "$line" | sed -n 's/.*Crashing: \([0-9]*\).*/\1/p')
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0} + ${c:-0}))
+}
+
+for t in "$BUILD"/tests/unit/test_* "$BUILD"/tests/bpf/test_*; do
+	[ -x "$t" ] && criterion_suite "$t"
+done
+
+echo "== tests/e2e/run.sh"
+e2e=$(tests/e2e/run.sh "$BUILD" 2>&1 | tee /dev/stderr | tail -1)
+p=$(echo "$e2e" | sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p')
+f=$(echo "$e2e" | sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p')
+if [ -z "$p" ]; then
+	echo "   e2e suite ended without a summary"
+	failed=$((failed + 1))
+else
+	passed=$((passed + p))
+	failed=$((failed + f))
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,406 @@
+/* test_stage_file.c: stage objects read from a profile directory (stage_from_file): who may supply one. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include <criterion/criterion.h>
+#include "stage.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* built by `make all`; the tests run from the repository root */
+#define DNS_OBJ "build/progs/stage_dns.bpf.o"
+#define HTTPS_OBJ "build/progs/stage_https.bpf.o"
+#define INTERNAL_OBJ "build/progs/stage_internal.bpf.o"
+#define POSTGRES_OBJ "build/examples/stage_postgres.bpf.o"
+#define DISPATCHER_OBJ "build/progs/dispatcher.bpf.o"
+
+static char tmpdir[256];
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+static void setup(void)
+{
+	const char *base = getenv("TMPDIR");
+
+	/* libbpf explains why junk is not an object; the diag message is what we check */
+	libbpf_set_print(quiet_libbpf);
+	snprintf(tmpdir, sizeof(tmpdir), "%s/ironclaw-unit-stage-XXXXXX", base ? base : "/tmp");
+	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp(%s): %s", tmpdir, strerror(errno));
+}
+
+static void teardown(void)
+{
+	if (tmpdir[0])
+		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir[0] = '\0';
+}
+
+TestSuite(stage_file, .init = setup, .fini = teardown);
+
+/* a skipped test does not reach .fini: clean up first */
+#define skip_test(...)                       \
+	do {                                 \
+		teardown();                  \
+		cr_skip_test(__VA_ARGS__);   \
+	} while (0)
+
+static const char *path_of(const char *name)
+{
+	static char buf[512];
+
+	snprintf(buf, sizeof(buf), "%s/%s", tmpdir, name);
+	return buf;
+}
+
+static void require_root(void)
+{
+	if (geteuid() != 0)
+		skip_test("needs root: the test makes root-owned and other-owned files");
+}
+
+/* name in tmpdir with the given bytes, owner and exact mode; returns its path */
+static char *put_file(const char *name, const void *data, size_t len, uid_t uid, mode_t mode)
+{
+	char *path = strdup(path_of(name));
+	int fd;
+
+	cr_assert_not_null(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	cr_assert_geq(fd, 0, "create %s: %s", path, strerror(errno));
+	cr_assert_eq(write(fd, data, len), (ssize_t)len, "write %s: %s", path, strerror(errno));
+	if (uid != geteuid())
+		cr_assert_eq(fchown(fd, uid, -1), 0, "chown %s: %s", path, strerror(errno));
+	/* after the chown, which may clear mode bits; fchmod ignores the umask */
+	cr_assert_eq(fchmod(fd, mode), 0, "chmod %s: %s", path, strerror(errno));
+	cr_assert_eq(close(fd), 0);
+	return path;
+}
+
+/* the bytes of a built object, or skip when it has not been built */
+static void *read_obj(const char *obj, size_t *len)
+{
+	FILE *f = fopen(obj, "rb");
+	void *buf;
+	long n;
+
+	if (!f)
+		skip_test("%s not built (run `make all` and the test from the repository root)",
+			     obj);
+	cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	cr_assert_gt(n, 0, "%s is empty", obj);
+	rewind(f);
+	buf = malloc(n);
+	cr_assert_not_null(buf);
+	cr_assert_eq(fread(buf, 1, n, f), (size_t)n, "read %s", obj);
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+/*
+ * The DNS stage when built, so that only the file's owner or mode can be the
+ * reason for a refusal; some bytes otherwise (those checks come first).
+ */
+static void *valid_or_junk(size_t *len)
+{
+	static const char junk[] = "\177ELF, or so it says";
+	FILE *f = fopen(DNS_OBJ, "rb");
+
+	if (f) {
+		fclose(f);
+		return read_obj(DNS_OBJ, len);
+	}
+	*len = sizeof(junk);
+	return memcpy(malloc(sizeof(junk)), junk, sizeof(junk));
+}
+
+static char *all_msgs(const struct diag *d)
+{
+	static char buf[4096];
+
+	buf[0] = '\0';
+	for (int i = 0; i < d->nr; i++) {
+		strncat(buf, "\n    ", sizeof(buf) - strlen(buf) - 1);
+		strncat(buf, d->msgs[i], sizeof(buf) - strlen(buf) - 1);
+	}
+	return d->nr ? buf : "(no messages)";
+}
+
+/* stage_from_file(path) must fail, with one message "path: ..." saying says */
+static void expect_refused(const char *path, const char *says, const char *says_too)
+{
+	struct stage st;
+	struct diag d = {};
+	size_t plen = strlen(path);
+	int err;
+
+	memset(&st, 0xa5, sizeof(st));
+	err = stage_from_file(path, &st, &d);
+	cr_assert_lt(err, 0, "%s was accepted (error %d)", path, err);
+	cr_assert_eq(d.errors, 1, "%s: %d errors, want 1:%s", path, d.errors, all_msgs(&d));
+	cr_assert(!strncmp(d.msgs[0], path, plen) && !strncmp(d.msgs[0] + plen, ": ", 2),
+		  "\"%s\" does not start with \"%s: \"", d.msgs[0], path);
+	cr_assert(strstr(d.msgs[0], says) || (says_too && strstr(d.msgs[0], says_too)),
+		  "\"%s\" says neither \"%s\" nor \"%s\"", d.msgs[0], says, says_too ? says_too : "-");
+	cr_assert_null(st.origin, "a refused stage keeps an origin");
+	cr_assert_null(st.elf, "a refused stage keeps its bytes");
+	diag_free(&d);
+}
+
+/* ownership and mode: refused before the content is looked at */
+
+Test(stage_file, writable_by_others)
+{
+	size_t len;
+	void *obj;
+	char *path;
+
+	require_root();
+	obj = valid_or_junk(&len);
+	path = put_file("40-dns.bpf.o", obj, len, 0, 0666);
+	expect_refused(path, "writable by others: refused", NULL);
+	free(path);
+	free(obj);
+}
+
+Test(stage_file, writable_by_group)
+{
+	size_t len;
+	void *obj;
+	char *path;
+
+	require_root();
+	obj = valid_or_junk(&len);
+	path = put_file("40-dns.bpf.o", obj, len, 0, 0664);
+	expect_refused(path, "writable by its group: refused", NULL);
+	free(path);
+	free(obj);
+}
+
+Test(stage_file, owned_by_other_user)
+{
+	size_t len;
+	void *obj;
+	char *path;
+
+	require_root();
+	obj = valid_or_junk(&len);
+	path = put_file("40-dns.bpf.o", obj, len, 1000, 0644);
+	expect_refused(path, "owned by uid 1000, not root: refused", NULL);
+	free(path);
+	free(obj);
+}
+
+Test(stage_file, owned_by_other_user_and_writable)
+{
+	static const char junk[] = "\177ELF but not really";
+	char *path;
+
+	require_root();
+	path = put_file("40-x.bpf.o", junk, sizeof(junk), 1000, 0666);
+	expect_refused(path, "not root", NULL);
+	free(path);
+}
+
+/* content */
+
+Test(stage_file, not_a_bpf_object)
+{
+	static const char text[] = "allow tcp 10.42.7.11 port 8080\n";
+	char *path;
+
+	path = put_file("40-text.bpf.o", text, sizeof(text) - 1, geteuid(), 0644);
+	if (geteuid() != 0) {
+		free(path);
+		skip_test("needs root: non-root files are refused before their content is read");
+	}
+	expect_refused(path, "not a BPF object", "no stage descriptor");
+	free(path);
+}
+
+Test(stage_file, truncated_object)
+{
+	size_t len;
+	void *obj;
+	char *path;
+
+	require_root();
+	obj = read_obj(DNS_OBJ, &len);
+	path = put_file("40-dns.bpf.o", obj, len / 2, 0, 0644);
+	expect_refused(path, "not a BPF object", "no stage descriptor");
+	free(path);
+	free(obj);
+}
+
+Test(stage_file, bpf_object_without_descriptor)
+{
+	size_t len;
+	void *obj;
+	char *path;
+
+	require_root();
+	obj = read_obj(DISPATCHER_OBJ, &len);
+	path = put_file("40-dispatcher.bpf.o", obj, len, 0, 0644);
+	expect_refused(path, "no stage descriptor", NULL);
+	free(path);
+	free(obj);
+}
+
+Test(stage_file, empty_file)
+{
+	char *path;
+
+	require_root();
+	path = put_file("40-empty.bpf.o", "", 0, 0, 0644);
+	expect_refused(path, "size 0 out of range", NULL);
+	free(path);
+}
+
+Test(stage_file, directory)
+{
+	cr_assert_eq(mkdir(path_of("40-dir.bpf.o"), 0755), 0, "mkdir: %s", strerror(errno));
+	expect_refused(path_of("40-dir.bpf.o"), "not a regular file", NULL);
+}
+
+Test(stage_file, missing)
+{
+	expect_refused(path_of("40-none.bpf.o"), "cannot read stage object", NULL);
+}
+
+Test(stage_file, symlink_not_followed)
+{
+	size_t len;
+	void *obj;
+	char *path;
+
+	require_root();
+	obj = read_obj(DNS_OBJ, &len);
+	path = put_file("real.bpf.o", obj, len, 0, 0644);
+	cr_assert_eq(symlink(path, path_of("40-link.bpf.o")), 0, "symlink: %s", strerror(errno));
+	/* the link itself is root's; what it points to could change under us */
+	expect_refused(path_of("40-link.bpf.o"), "cannot read stage object", NULL);
+	free(path);
+	free(obj);
+}
+
+/* real stage objects */
+
+static const struct {
+	const char *obj;
+	const char *name;
+	__u32 slot;
+	__u32 map_kind;
+	__u32 nr_classes;
+	struct stage_class classes[2];
+} real[] = {
+	{ DNS_OBJ, "dns", SLOT_DNS, STAGE_MAP_EXACT, 2, { { IPPROTO_UDP, 0, 53 }, { IPPROTO_TCP, 0, 53 } } },
+	{ HTTPS_OBJ, "https", SLOT_HTTPS, STAGE_MAP_PREFIX, 1, { { IPPROTO_TCP, 0, 443 } } },
+	{ INTERNAL_OBJ, "internal", SLOT_INTERNAL, STAGE_MAP_EXACT, 2, { { IPPROTO_TCP, 0, 0 }, { IPPROTO_UDP, 0, 0 } } },
+	{ POSTGRES_OBJ, "postgres", 8, STAGE_MAP_EXACT, 1, { { IPPROTO_TCP, 0, 5432 } } },
+};
+
+static void check_real(size_t i)
+{
+	struct stage st;
+	struct diag d = {};
+	size_t len;
+	void *obj;
+	char *path;
+	int err;
+
+	require_root();
+	obj = read_obj(real[i].obj, &len);
+	path = put_file(strrchr(real[i].obj, '/') + 1, obj, len, 0, 0644);
+	err = stage_from_file(path, &st, &d);
+	cr_assert_eq(err, 0, "%s refused (%d):%s", real[i].obj, err, all_msgs(&d));
+	cr_assert_eq(d.nr, 0, "%s:%s", real[i].obj, all_msgs(&d));
+	cr_assert_str_eq(st.desc.name, real[i].name, "%s: name '%s'", real[i].obj, st.desc.name);
+	cr_assert_eq(st.desc.abi, STAGE_DESC_ABI);
+	cr_assert_eq(st.desc.slot, real[i].slot, "%s: slot %u", real[i].obj, st.desc.slot);
+	cr_assert_eq(st.desc.map_kind, real[i].map_kind, "%s: map kind %u", real[i].obj,
+		     st.desc.map_kind);
+	cr_assert_eq(st.desc.nr_classes, real[i].nr_classes, "%s: %u classes", real[i].obj,
+		     st.desc.nr_classes);
+	for (__u32 c = 0; c < real[i].nr_classes; c++) {
+		cr_assert_eq(st.desc.classes[c].l4proto, real[i].classes[c].l4proto,
+			     "%s: class %u protocol %u", real[i].obj, c, st.desc.classes[c].l4proto);
+		cr_assert_eq(st.desc.classes[c].port, real[i].classes[c].port,
+			     "%s: class %u port %u", real[i].obj, c, st.desc.classes[c].port);
+	}
+	cr_assert_str_eq(st.origin, path, "origin '%s'", st.origin);
+	cr_assert(st.owns_elf, "a stage read from a file owns its bytes");
+	cr_assert_eq(st.elf_sz, len, "%zu bytes kept, want %zu", st.elf_sz, len);
+	cr_assert_arr_eq(st.elf, obj, len, "the kept bytes are not the file's");
+	stage_free(&st);
+	cr_assert_null(st.origin);
+	diag_free(&d);
+	free(path);
+	free(obj);
+}
+
+Test(stage_file, real_dns)
+{
+	check_real(0);
+}
+
+Test(stage_file, real_https)
+{
+	check_real(1);
+}
+
+Test(stage_file, real_internal)
+{
+	check_real(2);
+}
+
+Test(stage_file, real_postgres_plugin)
+{
+	check_real(3);
+}
+
+Test(stage_file, read_only_modes_accepted)
+{
+	static const mode_t modes[] = { 0400, 0444, 0600, 0755, 0644 | S_ISVTX };
+	size_t len;
+	void *obj;
+
+	require_root();
+	obj = read_obj(DNS_OBJ, &len);
+	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
+		struct stage st;
+		struct diag d = {};
+		char name[32];
+		char *path;
+
+		snprintf(name, sizeof(name), "dns-%04o.bpf.o", (unsigned)modes[i]);
+		path = put_file(name, obj, len, 0, modes[i]);
+		cr_assert_eq(stage_from_file(path, &st, &d), 0, "mode %04o refused:%s",
+			     (unsigned)modes[i], all_msgs(&d));
+		stage_free(&st);
+		diag_free(&d);
+		free(path);
+	}
+	free(obj);
+}
