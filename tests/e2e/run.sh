@@ -242,7 +242,7 @@ test_bad_stages_refused() {
 }
 
 test_bad_profile_keeps_running_policy() {
-	local p=$WORK/prof-typo gen
+	local p=$WORK/prof-typo gen out
 	install_ingress || return 1
 	gen=$("$BIN" status --name "$INSTANCE" --json | grep -o '"generation":[01]')
 	mkdir -p "$p"
@@ -251,6 +251,17 @@ test_bad_profile_keeps_running_policy() {
 	expect_refused "$p" "$p/40-typo.rules:2: port '70000' out of range (1-65535)" || return 1
 	[ "$("$BIN" status --name "$INSTANCE" --json | grep -o '"generation":[01]')" = "$gen" ] ||
 		fail "generation changed after a refused profile"
+	expect_ok connect 10.42.7.11 8080 || return 1
+	expect_denied connect 10.42.7.12 8080 || return 1
+	# a failure after the new generation is filled and the links moved: all rolled back
+	echo "allow tcp 10.42.7.12 port 8080" >"$p/40-typo.rules"
+	out=$("$BIN" install --profile "$p" --tc-ingress "host0@$CORP" --tc-ingress "nope0@$CORP" \
+		--sandbox-netns "$SBX" --name "$INSTANCE" 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "no interface 'nope0'" || fail "attach failure: $out"
+	[ "$("$BIN" status --name "$INSTANCE" --json | grep -o '"generation":[01]')" = "$gen" ] ||
+		fail "generation changed after a failed attach"
+	"$BIN" status --name "$INSTANCE" --json | grep -q '"entries":1}' ||
+		fail "the internal stage should still hold one entry"
 	expect_ok connect 10.42.7.11 8080 || return 1
 	expect_denied connect 10.42.7.12 8080 || return 1
 }

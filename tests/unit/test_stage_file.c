@@ -59,10 +59,10 @@ static void teardown(void)
 TestSuite(stage_file, .init = setup, .fini = teardown);
 
 /* a skipped test does not reach .fini: clean up first */
-#define skip_test(...)                       \
-	do {                                 \
-		teardown();                  \
-		cr_skip_test(__VA_ARGS__);   \
+#define skip_test(...)				\
+	do {					\
+		teardown();			\
+		cr_skip_test(__VA_ARGS__);	\
 	} while (0)
 
 static const char *path_of(const char *name)
