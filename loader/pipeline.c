@@ -27,6 +27,9 @@
 static const char *const shared_maps[] = { "ctl", "reasons", "classes", "sources", "stages_tc" };
 #define NR_SHARED_MAPS (sizeof(shared_maps) / sizeof(shared_maps[0]))
 
+/* smallest rule map; a hash map's bucket array is sized by max_entries up front */
+#define RULES_MAP_MIN 1024
+
 /* how long in-flight packets may still use the old generation after the flip */
 #define SWAP_GRACE_MS 50
 
@@ -35,6 +38,7 @@ struct loaded_stage {
 	int prog_fd;
 	int rules_fd;
 	bool rules_pinned_here; /* pinned by this install: unpin on failure */
+	bool rules_replaced; /* a bigger map than the pinned one: re-pin after the flip */
 };
 
 struct txn {
@@ -251,7 +255,36 @@ static int shared_map_fd(struct txn *t, const char *map_name)
 	return m ? bpf_map__fd(m) : -ENOENT;
 }
 
-static int load_stage(struct txn *t, const char *name, const struct stage *st,
+/* entries a rule map is created for: room for the running and the next generation */
+static __u32 rules_map_size(size_t needed)
+{
+	__u32 n = RULES_MAP_MIN;
+
+	while (n < 2 * needed && n < 2 * PLAN_MAX_STAGE_ENTRIES)
+		n <<= 1;
+	return n;
+}
+
+/* the pinned map can take the next generation beside what it holds now */
+static bool rules_map_fits(int fd, size_t needed)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	__u64 held = 0;
+	char prev[64], next[64];
+	bool first = true;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.key_size > sizeof(next))
+		return false;
+	while (!bpf_map_get_next_key(fd, first ? NULL : prev, next)) {
+		held++;
+		memcpy(prev, next, info.key_size);
+		first = false;
+	}
+	return held + needed <= info.max_entries;
+}
+
+static int load_stage(struct txn *t, const char *name, const struct stage *st, size_t needed,
 		      struct loaded_stage *ls, struct diag *d)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = st->desc.name);
@@ -275,10 +308,15 @@ static int load_stage(struct txn *t, const char *name, const struct stage *st,
 			continue; /* read-only data of this object alone */
 		} else if (!strcmp(mn, STAGE_RULES_MAP)) {
 			fd = pipeline_pin_get(name, rules_pin);
-			if (fd >= 0) {
+			if (fd >= 0 && rules_map_fits(fd, needed)) {
 				err = bpf_map__reuse_fd(m, fd);
-				close(fd);
+			} else {
+				/* sized for both generations; the old map leaves with the old stage */
+				ls->rules_replaced = fd >= 0;
+				err = bpf_map__set_max_entries(m, rules_map_size(needed));
 			}
+			if (fd >= 0)
+				close(fd);
 		} else {
 			fd = shared_map_fd(t, mn);
 			if (fd < 0) {
@@ -614,7 +652,8 @@ static void txn_rollback_existing(struct txn *t, const struct install_req *rq)
 	}
 }
 
-static int pin_stages(struct txn *t, const struct install_req *rq, struct diag *d)
+/* pins rule maps that have no pin yet; after the flip, also the ones that replace a pin */
+static int pin_stages(struct txn *t, const struct install_req *rq, bool flipped, struct diag *d)
 {
 	for (size_t i = 0; i < t->nr_ls; i++) {
 		char obj[64], path[PIN_PATH_MAX];
@@ -623,7 +662,11 @@ static int pin_stages(struct txn *t, const struct install_req *rq, struct diag *
 
 		pin_name_rules(obj, sizeof(obj), rq->stages[i].desc.name);
 		snprintf(path, sizeof(path), "%s/%s", t->dir, obj);
-		if (stat(path, &sb)) {
+		if (flipped && t->ls[i].rules_replaced) {
+			err = pin_fd(t, t->ls[i].rules_fd, obj, d);
+			if (err)
+				return err;
+		} else if (!flipped && stat(path, &sb)) {
 			err = pin_fd(t, t->ls[i].rules_fd, obj, d);
 			if (err)
 				return err;
@@ -691,7 +734,8 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	}
 	for (size_t i = 0; i < rq->nr_stages; i++) {
 		t.nr_ls++;
-		err = load_stage(&t, rq->name, &rq->stages[i], &t.ls[i], d);
+		err = load_stage(&t, rq->name, &rq->stages[i], rq->plan->stage_entries[i], &t.ls[i],
+				 d);
 		if (err)
 			goto fail;
 	}
@@ -713,7 +757,7 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 			if (err)
 				goto fail;
 		}
-		err = pin_stages(&t, rq, d);
+		err = pin_stages(&t, rq, false, d);
 		if (!err)
 			err = pin_stage_progs(&t, rq, d);
 		if (!err)
@@ -723,7 +767,7 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 		goto out;
 	}
 
-	err = pin_stages(&t, rq, d);
+	err = pin_stages(&t, rq, false, d);
 	if (!err)
 		err = update_links(&t, rq->name, d);
 	if (!err)
@@ -739,6 +783,8 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	}
 	flipped = true;
 	err = pin_stage_progs(&t, rq, d);
+	if (!err)
+		err = pin_stages(&t, rq, true, d);
 	if (err)
 		diag_warn(d, NULL, 0, "the new policy is in force, but its programs are not all pinned");
 	sleep_ms(SWAP_GRACE_MS);

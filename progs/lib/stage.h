@@ -23,8 +23,9 @@
 		.classes = { __VA_ARGS__ },                                                \
 	}
 
+/* the loader sizes each rule map for its profile; this is only the object's default */
 #ifndef STAGE_RULES_MAX
-#define STAGE_RULES_MAX (1 << 21)
+#define STAGE_RULES_MAX 1024
 #endif
 
 /* the stage's own rule map; the loader pins it once per instance and stage */
