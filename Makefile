@@ -105,6 +105,9 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/demo.sh $(B)
 
+bench: all
+	$(Q)bench/exact_rules.sh $(B)
+
 format:
 	$(Q)clang-format -i include/*.h progs/*.c progs/lib/*.h loader/*.c loader/*.h tools/*.c \
 		tests/*/*.c examples/*/*.c
