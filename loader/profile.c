@@ -294,16 +294,21 @@ int profile_check_duplicates(const struct profile *p, struct diag *d)
 		idx[i] = i;
 	sort_profile = p;
 	qsort(idx, p->nr_rules, sizeof(*idx), rule_cmp);
-	for (size_t i = 1; i < p->nr_rules; i++) {
-		const struct rule *a = &p->rules[idx[i - 1]], *b = &p->rules[idx[i]];
+	/* a is the rule reaching furthest among the earlier ones with the same destination */
+	for (size_t i = 1, ai = idx[0]; i < p->nr_rules; i++) {
+		const struct rule *a = &p->rules[ai], *b = &p->rules[idx[i]];
 		const struct rule *first = a, *later = b;
 
 		if (a->l4proto != b->l4proto || !addr_equal(&a->dst, &b->dst) ||
-		    b->port_lo > a->port_hi)
+		    b->port_lo > a->port_hi) {
+			ai = idx[i];
 			continue;
+		}
+		if (b->port_hi > a->port_hi)
+			ai = idx[i];
 		if (a->file == b->file && a->line == b->line)
 			continue; /* one name resolved to the same address twice */
-		if (idx[i] < idx[i - 1]) {
+		if (b < a) {
 			first = b;
 			later = a;
 		}
@@ -335,8 +340,10 @@ static int load_rules_file(struct profile *p, const char *path, const struct pro
 	int lineno = 0, err = 0;
 
 	if (!f) {
-		diag_error(d, path, 0, "cannot read: %s", strerror(errno));
-		return -errno;
+		int e = errno;
+
+		diag_error(d, path, 0, "cannot read: %s", strerror(e));
+		return -e;
 	}
 	while (getline(&line, &cap, f) >= 0) {
 		int e = profile_parse_line(p, path, ++lineno, line, o, d);

@@ -89,7 +89,10 @@ int stage_from_mem(const char *origin, const void *elf, size_t sz, struct stage 
 	memset(st, 0, sizeof(*st));
 	obj = bpf_object__open_mem(elf, sz, &opts);
 	if (!obj) {
-		diag_error(d, origin, 0, "not a BPF object libbpf can open: %s", strerror(errno));
+		char msg[128];
+
+		libbpf_strerror(-errno, msg, sizeof(msg));
+		diag_error(d, origin, 0, "not a BPF object libbpf can open: %s", msg);
 		return -EINVAL;
 	}
 	m = bpf_object__find_map_by_name(obj, STAGE_DESC_SECTION);
@@ -131,8 +134,9 @@ int stage_from_file(const char *path, struct stage *st, struct diag *d)
 	memset(st, 0, sizeof(*st));
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		diag_error(d, path, 0, "cannot read stage object: %s", strerror(errno));
-		return -errno;
+		err = errno;
+		diag_error(d, path, 0, "cannot read stage object: %s", strerror(err));
+		return -err;
 	}
 	/* judge the file we hold open, not the name: no swap in between */
 	if (fstat(fd, &sb)) {

@@ -82,9 +82,11 @@ Test(addr_parse, single_vs_prefix)
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct addr a;
 
-		cr_assert_eq(addr_parse(cases[i].in, &a), 0, "addr_parse(\"%s\") failed", cases[i].in);
-		cr_assert_eq(addr_is_single(&a), cases[i].single, "addr_is_single(\"%s\") = %d, want %d",
-			     cases[i].in, addr_is_single(&a), cases[i].single);
+		cr_assert_eq(addr_parse(cases[i].in, &a), 0, "addr_parse(\"%s\") failed",
+			     cases[i].in);
+		cr_assert_eq(addr_is_single(&a), cases[i].single,
+			     "addr_is_single(\"%s\") = %d, want %d", cases[i].in,
+			     addr_is_single(&a), cases[i].single);
 	}
 }
 
@@ -227,7 +229,8 @@ Test(addr_format, round_trip)
 				 "\"%s\" formats back as \"%s\"", texts[i], buf);
 		cr_assert_eq(addr_parse(buf, &b), 0, "addr_parse(\"%s\") of formatted text failed",
 			     buf);
-		cr_assert(addr_equal(&a, &b), "\"%s\" does not parse back to the same address", buf);
+		cr_assert(addr_equal(&a, &b), "\"%s\" does not parse back to the same address",
+			  buf);
 	}
 }
 
@@ -246,7 +249,8 @@ Test(addr_format, canonical)
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct addr a;
 
-		cr_assert_eq(addr_parse(cases[i].in, &a), 0, "addr_parse(\"%s\") failed", cases[i].in);
+		cr_assert_eq(addr_parse(cases[i].in, &a), 0, "addr_parse(\"%s\") failed",
+			     cases[i].in);
 		cr_assert_str_eq(addr_format(&a, buf, sizeof(buf)), cases[i].out,
 				 "\"%s\" formats as \"%s\", want \"%s\"", cases[i].in, buf,
 				 cases[i].out);
@@ -324,7 +328,9 @@ Test(port_range_parse, table)
 			     ports[i].in, err_name(err), err, err_name(ports[i].err));
 		if (err)
 			continue;
-		cr_assert_eq(lo, ports[i].lo, "\"%s\": lo %u, want %u", ports[i].in, lo, ports[i].lo);
-		cr_assert_eq(hi, ports[i].hi, "\"%s\": hi %u, want %u", ports[i].in, hi, ports[i].hi);
+		cr_assert_eq(lo, ports[i].lo, "\"%s\": lo %u, want %u", ports[i].in, lo,
+			     ports[i].lo);
+		cr_assert_eq(hi, ports[i].hi, "\"%s\": hi %u, want %u", ports[i].in, hi,
+			     ports[i].hi);
 	}
 }

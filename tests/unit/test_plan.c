@@ -1,4 +1,4 @@
-/* test_plan.c: rule placement (loader/plan.c) and descriptor checks (stage_desc_check), on hand-made stages. */
+/* test_plan.c: rule placement (loader/plan.c) and stage descriptor checks, on hand-made stages. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -139,7 +139,8 @@ static const struct {
 static void check_placement(const struct stage *stages, size_t nr, bool with_postgres)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(placement); i++) {
-		const char *want = with_postgres ? placement[i].with_postgres : placement[i].without;
+		const char *want =
+			with_postgres ? placement[i].with_postgres : placement[i].without;
 		struct profile p;
 		struct diag d = {};
 		struct plan pl;
@@ -155,8 +156,8 @@ static void check_placement(const struct stage *stages, size_t nr, bool with_pos
 		cr_assert_lt(pl.entries[0].stage, nr, "\"%s\": stage index %u out of range",
 			     placement[i].rule, pl.entries[0].stage);
 		cr_assert_str_eq(stages[pl.entries[0].stage].desc.name, want,
-				 "\"%s\" (%zu stages) went to '%s', want '%s'", placement[i].rule, nr,
-				 stages[pl.entries[0].stage].desc.name, want);
+				 "\"%s\" (%zu stages) went to '%s', want '%s'", placement[i].rule,
+				 nr, stages[pl.entries[0].stage].desc.name, want);
 		cr_assert_eq(pl.entries[0].rule, 0, "\"%s\": rule id %u", placement[i].rule,
 			     pl.entries[0].rule);
 		cr_assert_eq(pl.entries[0].port, p.rules[0].port_lo, "\"%s\": entry port %u",
@@ -222,8 +223,9 @@ Test(plan, stage_for)
 		int got;
 
 		got = plan_stage_for(&a, cases[i].proto, cases[i].port);
-		cr_assert_eq(got, cases[i].with_postgres, "4 stages: proto %u port %u -> %d, want %d",
-			     cases[i].proto, cases[i].port, got, cases[i].with_postgres);
+		cr_assert_eq(got, cases[i].with_postgres,
+			     "4 stages: proto %u port %u -> %d, want %d", cases[i].proto,
+			     cases[i].port, got, cases[i].with_postgres);
 		got = plan_stage_for(&b, cases[i].proto, cases[i].port);
 		cr_assert_eq(got, cases[i].without, "3 stages: proto %u port %u -> %d, want %d",
 			     cases[i].proto, cases[i].port, got, cases[i].without);
@@ -253,7 +255,8 @@ Test(plan, class_map_contents)
 		cr_assert_lt(c->stage, 4, "class %zu: stage %u", i, c->stage);
 		sd = &stages4[c->stage].desc;
 		for (__u32 k = 0; k < sd->nr_classes; k++)
-			found |= sd->classes[k].l4proto == c->l4proto && sd->classes[k].port == c->port;
+			found |= sd->classes[k].l4proto == c->l4proto &&
+				 sd->classes[k].port == c->port;
 		cr_assert(found, "class %u/%u is not one stage '%s' claims", c->l4proto, c->port,
 			  sd->name);
 		seen[c->stage] = true;
@@ -346,8 +349,8 @@ Test(plan, range_across_stages_refused)
 		cr_assert_eq(err, -EINVAL, "\"%s\": error %d, want -EINVAL", spans[i].rule, err);
 		cr_assert_eq(d.errors, 1, "\"%s\": %d errors, want 1:%s", spans[i].rule, d.errors,
 			     all_msgs(&d));
-		cr_assert(starts_with(d.msgs[0], "plan.rules:2: "), "\"%s\": \"%s\" lacks file:line",
-			  spans[i].rule, d.msgs[0]);
+		cr_assert(starts_with(d.msgs[0], "plan.rules:2: "),
+			  "\"%s\": \"%s\" lacks file:line", spans[i].rule, d.msgs[0]);
 		cr_assert(strstr(d.msgs[0], spans[i].says), "\"%s\": \"%s\" does not say \"%s\"",
 			  spans[i].rule, d.msgs[0], spans[i].says);
 		cr_assert_null(pl.entries, "a refused plan keeps no entries");
@@ -430,12 +433,12 @@ Test(plan, no_stage_for_udp)
 	profile_from(&p, lines, ARRAY_SIZE(lines));
 	cr_assert_eq(plan_build(&p, st, 2, &pl, &d), -EINVAL);
 	cr_assert_eq(d.errors, 2, "both unplaced rules are reported:%s", all_msgs(&d));
-	cr_assert(starts_with(d.msgs[0], "plan.rules:2: no stage takes udp port 9999"),
-		  "\"%s\"", d.msgs[0]);
-	cr_assert(strstr(d.msgs[0], "'allow udp 10.0.0.1 port 9999'"), "\"%s\" does not quote the rule",
+	cr_assert(starts_with(d.msgs[0], "plan.rules:2: no stage takes udp port 9999"), "\"%s\"",
 		  d.msgs[0]);
-	cr_assert(starts_with(d.msgs[1], "plan.rules:3: no stage takes tcp port 8080"),
-		  "\"%s\"", d.msgs[1]);
+	cr_assert(strstr(d.msgs[0], "'allow udp 10.0.0.1 port 9999'"),
+		  "\"%s\" does not quote the rule", d.msgs[0]);
+	cr_assert(starts_with(d.msgs[1], "plan.rules:3: no stage takes tcp port 8080"), "\"%s\"",
+		  d.msgs[1]);
 	cr_assert_null(pl.entries);
 	profile_free(&p);
 	diag_free(&d);
@@ -499,12 +502,14 @@ Test(plan, two_stages_claim_one_class)
 	st[3] = make_stage(&resolver, origin_resolver);
 	cr_assert_eq(plan_build(&p, st, 4, &pl, &d), -EINVAL);
 	cr_assert_eq(d.errors, 1, "%d errors, want 1:%s", d.errors, all_msgs(&d));
-	cr_assert(starts_with(d.msgs[0], origin_resolver), "\"%s\" does not start with the new stage's origin",
-		  d.msgs[0]);
-	cr_assert(strstr(d.msgs[0], "stage 'resolver' claims udp/53, already claimed by stage 'dns'"),
-		  "\"%s\"", d.msgs[0]);
+	cr_assert(starts_with(d.msgs[0], origin_resolver),
+		  "\"%s\" does not start with the new stage's origin", d.msgs[0]);
+	cr_assert(
+		strstr(d.msgs[0], "stage 'resolver' claims udp/53, already claimed by stage 'dns'"),
+		"\"%s\"", d.msgs[0]);
 	cr_assert(strstr(d.msgs[0], origin_dns), "\"%s\" does not name %s", d.msgs[0], origin_dns);
 	cr_assert_null(pl.classes, "a refused plan keeps no class map");
+	diag_free(&d);
 }
 
 Test(plan, two_stages_claim_any_port)
@@ -523,10 +528,12 @@ Test(plan, two_stages_claim_any_port)
 	st[3] = make_stage(&other, origin_resolver);
 	cr_assert_eq(plan_build(&p, st, 4, &pl, &d), -EINVAL);
 	cr_assert_eq(d.errors, 1, "%d errors, want 1:%s", d.errors, all_msgs(&d));
-	cr_assert(strstr(d.msgs[0], "stage 'catchall' claims udp/any, already claimed by stage 'internal'"),
+	cr_assert(strstr(d.msgs[0],
+			 "stage 'catchall' claims udp/any, already claimed by stage 'internal'"),
 		  "\"%s\"", d.msgs[0]);
 	cr_assert(strstr(d.msgs[0], origin_internal), "\"%s\"", d.msgs[0]);
 	cr_assert(strstr(d.msgs[0], origin_resolver), "\"%s\"", d.msgs[0]);
+	diag_free(&d);
 }
 
 Test(plan, one_slot_two_stages)
@@ -543,10 +550,12 @@ Test(plan, one_slot_two_stages)
 	cr_assert_eq(plan_build(&p, st, 4, &pl, &d), -EINVAL);
 	cr_assert_eq(d.errors, 1, "%d errors, want 1:%s", d.errors, all_msgs(&d));
 	cr_assert(starts_with(d.msgs[0], origin_postgres), "\"%s\"", d.msgs[0]);
-	cr_assert(strstr(d.msgs[0], "stage 'postgres' wants slot 2, already taken by stage 'https'"),
-		  "\"%s\"", d.msgs[0]);
+	cr_assert(
+		strstr(d.msgs[0], "stage 'postgres' wants slot 2, already taken by stage 'https'"),
+		"\"%s\"", d.msgs[0]);
 	cr_assert(strstr(d.msgs[0], origin_https), "\"%s\" does not name %s", d.msgs[0],
 		  origin_https);
+	diag_free(&d);
 }
 
 Test(plan, one_name_two_stages)
@@ -566,6 +575,7 @@ Test(plan, one_name_two_stages)
 	cr_assert(starts_with(d.msgs[0], origin_postgres), "\"%s\"", d.msgs[0]);
 	cr_assert(strstr(d.msgs[0], "stage name 'https' is already taken by built-in:https"),
 		  "\"%s\"", d.msgs[0]);
+	diag_free(&d);
 }
 
 Test(plan, distinct_stages_fit)
@@ -592,7 +602,8 @@ Test(plan, distinct_stages_fit)
 
 Test(stage_desc_check, built_in_descriptors_pass)
 {
-	const struct stage_desc *descs[] = { &dns_desc, &https_desc, &internal_desc, &postgres_desc };
+	const struct stage_desc *descs[] = { &dns_desc, &https_desc, &internal_desc,
+					     &postgres_desc };
 
 	for (size_t i = 0; i < ARRAY_SIZE(descs); i++) {
 		struct diag d = {};
@@ -628,7 +639,8 @@ static const struct {
 	{ "map kind 3", F_KIND, 3, NULL, "unknown rule map kind 3" },
 	{ "0 classes", F_NR_CLASSES, 0, NULL, "stage 'postgres' claims 0 classes; 1-8 allowed" },
 	{ "9 classes", F_NR_CLASSES, 9, NULL, "stage 'postgres' claims 9 classes; 1-8 allowed" },
-	{ "icmp", F_PROTO0, IPPROTO_ICMP, NULL, "stage 'postgres' claims protocol 1; only tcp and udp" },
+	{ "icmp", F_PROTO0, IPPROTO_ICMP, NULL,
+	  "stage 'postgres' claims protocol 1; only tcp and udp" },
 	{ "protocol 0", F_PROTO0, 0, NULL, "claims protocol 0" },
 	{ "second class icmpv6", F_PROTO1, IPPROTO_ICMPV6, NULL, "claims protocol 58" },
 };
@@ -680,7 +692,8 @@ Test(stage_desc_check, refusals)
 		cr_assert_eq(d.errors, 1, "%s: %d errors, want 1:%s", bad_descs[i].what, d.errors,
 			     all_msgs(&d));
 		cr_assert(starts_with(d.msgs[0], "rules.d/40-pg.bpf.o: "),
-			  "%s: \"%s\" does not start with the origin", bad_descs[i].what, d.msgs[0]);
+			  "%s: \"%s\" does not start with the origin", bad_descs[i].what,
+			  d.msgs[0]);
 		cr_assert(strstr(d.msgs[0], bad_descs[i].says), "%s: \"%s\" does not say \"%s\"",
 			  bad_descs[i].what, d.msgs[0], bad_descs[i].says);
 		diag_free(&d);
@@ -697,7 +710,8 @@ Test(stage_desc_check, limits_accepted)
 	desc.map_kind = STAGE_MAP_PREFIX;
 	desc.nr_classes = STAGE_MAX_CLASSES;
 	for (int i = 0; i < STAGE_MAX_CLASSES; i++)
-		desc.classes[i] = (struct stage_class)CLASS(i % 2 ? IPPROTO_UDP : IPPROTO_TCP, 1000 + i);
+		desc.classes[i] =
+			(struct stage_class)CLASS(i % 2 ? IPPROTO_UDP : IPPROTO_TCP, 1000 + i);
 	cr_assert_eq(stage_desc_check(&desc, "x", &d), 0, "%s", all_msgs(&d));
 	/* classes past nr_classes are not looked at */
 	desc.nr_classes = 1;

@@ -1,4 +1,4 @@
-/* test_profile.c: the profile parser (loader/profile.c), with a fake resolver: no DNS, no network. */
+/* test_profile.c: the profile parser (loader/profile.c); a fake resolver: no DNS, no network. */
 #include <errno.h>
 #include <ftw.h>
 #include <netinet/in.h>
@@ -104,8 +104,8 @@ static const struct {
 	  "allow tcp 10.0.0.1 port 65535" },
 	{ "allow tcp 203.0.113.1 port 443     # update server", IPPROTO_TCP, 443, 443,
 	  "203.0.113.1", "allow tcp 203.0.113.1 port 443" },
-	{ "allow tcp 10.0.0.1 port 80#no space before the comment", IPPROTO_TCP, 80, 80,
-	  "10.0.0.1", "allow tcp 10.0.0.1 port 80" },
+	{ "allow tcp 10.0.0.1 port 80#no space before the comment", IPPROTO_TCP, 80, 80, "10.0.0.1",
+	  "allow tcp 10.0.0.1 port 80" },
 	{ "   \tallow\tudp   10.0.0.1 \t port 53\r\n", IPPROTO_UDP, 53, 53, "10.0.0.1",
 	  "allow udp 10.0.0.1 port 53" },
 	{ "allow tcp 10.42.7.11 port 8080\n", IPPROTO_TCP, 8080, 8080, "10.42.7.11",
@@ -153,7 +153,12 @@ Test(parse_line, good)
 Test(parse_line, blank_and_comment_lines_add_nothing)
 {
 	static const char *const lines[] = {
-		"", "\n", "   \t  \n", "# a comment", "   # an indented comment\n", "#allow tcp 10.0.0.1 port 80",
+		"",
+		"\n",
+		"   \t  \n",
+		"# a comment",
+		"   # an indented comment\n",
+		"#allow tcp 10.0.0.1 port 80",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
@@ -174,8 +179,10 @@ Test(parse_line, rules_accumulate)
 	struct profile p = {};
 	struct diag d = {};
 
-	cr_assert_eq(profile_parse_line(&p, "a.rules", 1, "allow tcp 10.0.0.1 port 80", &opts, &d), 0);
-	cr_assert_eq(profile_parse_line(&p, "a.rules", 2, "allow udp 10.0.0.2 port 53", &opts, &d), 0);
+	cr_assert_eq(profile_parse_line(&p, "a.rules", 1, "allow tcp 10.0.0.1 port 80", &opts, &d),
+		     0);
+	cr_assert_eq(profile_parse_line(&p, "a.rules", 2, "allow udp 10.0.0.2 port 53", &opts, &d),
+		     0);
 	cr_assert_eq(profile_parse_line(&p, "b.rules", 1, "allow tcp 10.0.0.3 port 443", &opts, &d),
 		     0);
 	cr_assert_eq(p.nr_rules, 3, "%zu rules, want 3", p.nr_rules);
@@ -281,10 +288,11 @@ static const struct {
 	{ "allow tcp 10.0.0.1 port 80-", "bad port '80-'", 0 },
 	{ "allow tcp 10.0.0.0/33 port 80", "prefix length too long in '10.0.0.0/33'", 0 },
 	{ "allow tcp ::/129 port 80", "prefix length too long in '::/129'", 0 },
-	{ "allow tcp 10.0.0.1/24 port 80", "'10.0.0.1/24' has bits set beyond its prefix length", 0 },
+	{ "allow tcp 10.0.0.1/24 port 80", "'10.0.0.1/24' has bits set beyond its prefix length",
+	  0 },
 	{ "allow tcp 2001:db8::1/64 port 80", "'2001:db8::1/64' has bits set beyond", 0 },
-	{ "allow tcp nowhere.example.corp port 80", "host name 'nowhere.example.corp' does not resolve",
-	  1 },
+	{ "allow tcp nowhere.example.corp port 80",
+	  "host name 'nowhere.example.corp' does not resolve", 1 },
 	{ "allow tcp a b c d e f g h i j k l m n o p", "too many words", 0 },
 };
 
@@ -306,10 +314,10 @@ Test(parse_line, bad)
 			  "\"%s\": message \"%s\" does not start with \"bad.rules:12: \"",
 			  bad_lines[i].text, d.msgs[0]);
 		cr_assert(strstr(d.msgs[0], bad_lines[i].says),
-			  "\"%s\": message \"%s\" does not say \"%s\"", bad_lines[i].text, d.msgs[0],
-			  bad_lines[i].says);
-		cr_assert_eq(p.nr_rules, 0, "\"%s\": a refused line made %zu rules", bad_lines[i].text,
-			     p.nr_rules);
+			  "\"%s\": message \"%s\" does not say \"%s\"", bad_lines[i].text,
+			  d.msgs[0], bad_lines[i].says);
+		cr_assert_eq(p.nr_rules, 0, "\"%s\": a refused line made %zu rules",
+			     bad_lines[i].text, p.nr_rules);
 		cr_assert_eq(resolve_calls, bad_lines[i].resolves,
 			     "\"%s\": resolver called %d times, want %d", bad_lines[i].text,
 			     resolve_calls, bad_lines[i].resolves);
@@ -325,15 +333,16 @@ Test(check_duplicates, same_line_twice_in_memory)
 	struct profile p = {};
 	struct diag d = {};
 
-	cr_assert_eq(profile_parse_line(&p, "a.rules", 3, "allow tcp 10.42.7.11 port 8080", &opts,
-					&d),
-		     0);
-	cr_assert_eq(profile_parse_line(&p, "a.rules", 9, "allow tcp 10.42.7.11   port 8080 # again",
-					&opts, &d),
+	cr_assert_eq(
+		profile_parse_line(&p, "a.rules", 3, "allow tcp 10.42.7.11 port 8080", &opts, &d),
+		0);
+	cr_assert_eq(profile_parse_line(&p, "a.rules", 9,
+					"allow tcp 10.42.7.11   port 8080 # again", &opts, &d),
 		     0);
 	cr_assert_neq(profile_check_duplicates(&p, &d), 0, "a repeated rule was accepted");
 	cr_assert_eq(d.errors, 1, "%d errors, want 1:%s", d.errors, all_msgs(&d));
-	cr_assert_str_eq(d.msgs[0], "a.rules:9: duplicate of a.rules:3 ('allow tcp 10.42.7.11 port 8080')");
+	cr_assert_str_eq(d.msgs[0],
+			 "a.rules:9: duplicate of a.rules:3 ('allow tcp 10.42.7.11 port 8080')");
 	profile_free(&p);
 	diag_free(&d);
 }
@@ -341,12 +350,12 @@ Test(check_duplicates, same_line_twice_in_memory)
 Test(check_duplicates, distinct_rules_pass)
 {
 	static const char *const lines[] = {
-		"allow tcp 10.42.7.11 port 8080",	/* base */
-		"allow udp 10.42.7.11 port 8080",	/* other protocol */
-		"allow tcp 10.42.7.12 port 8080",	/* other address */
-		"allow tcp 10.42.7.11 port 8081-8090", /* next ports */
-		"allow tcp 10.42.7.11 port 8000-8079", /* ports before */
-		"allow tcp 10.42.7.0/24 port 8080",	/* a prefix is another key */
+		"allow tcp 10.42.7.11 port 8080",	 /* base */
+		"allow udp 10.42.7.11 port 8080",	 /* other protocol */
+		"allow tcp 10.42.7.12 port 8080",	 /* other address */
+		"allow tcp 10.42.7.11 port 8081-8090",	 /* next ports */
+		"allow tcp 10.42.7.11 port 8000-8079",	 /* ports before */
+		"allow tcp 10.42.7.0/24 port 8080",	 /* a prefix is another key */
 		"allow tcp ::ffff:10.42.7.11 port 8080", /* IPv6, not IPv4 */
 	};
 	struct profile p = {};
@@ -368,10 +377,10 @@ Test(check_duplicates, one_name_resolving_twice_to_one_address)
 	struct diag d = {};
 	struct rule *r;
 
-	cr_assert_eq(profile_parse_line(&p, "a.rules", 1, "allow tcp two.example.corp port 443", &opts,
-					&d),
+	cr_assert_eq(profile_parse_line(&p, "a.rules", 1, "allow tcp two.example.corp port 443",
+					&opts, &d),
 		     0);
-	/* a resolver that gives the same address twice: the loader dedups its own, a custom one may not */
+	/* a resolver that gives one address twice (the built-in one dedups, a custom one may not) */
 	cr_assert_eq(p.nr_rules, 2);
 	r = &p.rules[1];
 	r->dst = p.rules[0].dst;
@@ -530,8 +539,8 @@ Test(load_dir, one_bad_line_fails_the_profile)
 	err = profile_load_dir(tmpdir, &opts, &p, &d);
 	cr_assert_neq(err, 0, "a profile with a bad line was accepted");
 	cr_assert_eq(d.errors, 1, "%d errors, want 1:%s", d.errors, all_msgs(&d));
-	cr_assert(starts_with(d.msgs[0], where("20-b.rules", 2)), "message \"%s\" does not start with \"%s\"",
-		  d.msgs[0], where("20-b.rules", 2));
+	cr_assert(starts_with(d.msgs[0], where("20-b.rules", 2)),
+		  "message \"%s\" does not start with \"%s\"", d.msgs[0], where("20-b.rules", 2));
 	cr_assert(strstr(d.msgs[0], "port '0' out of range"), "message \"%s\"", d.msgs[0]);
 	profile_free(&p);
 	diag_free(&d);
@@ -569,7 +578,8 @@ Test(load_dir, duplicate_across_files)
 	cr_assert_neq(profile_load_dir(tmpdir, &opts, &p, &d), 0, "a duplicate was accepted");
 	cr_assert_eq(d.errors, 1, "%d errors, want 1:%s", d.errors, all_msgs(&d));
 	m = d.msgs[0];
-	cr_assert(starts_with(m, where("20-b.rules", 2)), "\"%s\" is not reported at the later rule", m);
+	cr_assert(starts_with(m, where("20-b.rules", 2)),
+		  "\"%s\" is not reported at the later rule", m);
 	snprintf(first, sizeof(first), "duplicate of %s/10-a.rules:1 ", tmpdir);
 	cr_assert(strstr(m, first), "\"%s\" does not name the first rule (\"%s\")", m, first);
 	cr_assert(strstr(m, "allow tcp 10.42.7.11 port 8080"), "\"%s\" does not quote it", m);
@@ -613,9 +623,10 @@ Test(load_dir, overlapping_ranges)
 
 		write_file("10-a.rules", cases[i].a);
 		write_file("20-b.rules", cases[i].b);
-		cr_assert_neq(profile_load_dir(tmpdir, &opts, &p, &d), 0, "case %zu: overlap accepted",
-			      i);
-		cr_assert_eq(d.errors, 1, "case %zu: %d errors, want 1:%s", i, d.errors, all_msgs(&d));
+		cr_assert_neq(profile_load_dir(tmpdir, &opts, &p, &d), 0,
+			      "case %zu: overlap accepted", i);
+		cr_assert_eq(d.errors, 1, "case %zu: %d errors, want 1:%s", i, d.errors,
+			     all_msgs(&d));
 		cr_assert(starts_with(d.msgs[0], where("20-b.rules", 1)),
 			  "case %zu: \"%s\" is not reported at the later file", i, d.msgs[0]);
 		snprintf(first, sizeof(first), "ports overlap %s/10-a.rules:1 ", tmpdir);
@@ -626,13 +637,31 @@ Test(load_dir, overlapping_ranges)
 	}
 }
 
+/* every rule inside a wide range is reported, not only the first neighbour */
+Test(load_dir, every_overlap_inside_one_range)
+{
+	struct profile p = {};
+	struct diag d = {};
+
+	write_file("10-a.rules", "allow tcp 10.0.0.1 port 100-300\n"
+				 "allow tcp 10.0.0.1 port 150-160\n"
+				 "allow tcp 10.0.0.1 port 200-250\n");
+	cr_assert_neq(profile_load_dir(tmpdir, &opts, &p, &d), 0, "overlaps accepted");
+	cr_assert_eq(d.errors, 2, "%d errors, want 2:%s", d.errors, all_msgs(&d));
+	cr_assert(find_msg(&d, where("10-a.rules", 2)), "line 2 not reported:%s", all_msgs(&d));
+	cr_assert(find_msg(&d, where("10-a.rules", 3)), "line 3 not reported:%s", all_msgs(&d));
+	profile_free(&p);
+	diag_free(&d);
+}
+
 Test(load_dir, adjacent_ranges_do_not_overlap)
 {
 	struct profile p = {};
 	struct diag d = {};
 
 	write_file("10-a.rules", "allow tcp 10.0.0.1 port 8000-8079\n");
-	write_file("20-b.rules", "allow tcp 10.0.0.1 port 8080\nallow tcp 10.0.0.1 port 8081-8100\n");
+	write_file("20-b.rules",
+		   "allow tcp 10.0.0.1 port 8080\nallow tcp 10.0.0.1 port 8081-8100\n");
 	cr_assert_eq(profile_load_dir(tmpdir, &opts, &p, &d), 0, "%s", all_msgs(&d));
 	cr_assert_eq(p.nr_rules, 3);
 	profile_free(&p);
@@ -650,8 +679,10 @@ Test(load_dir, unreadable_rules_file_is_a_directory)
 	cr_assert_neq(profile_load_dir(tmpdir, &opts, &p, &d), 0, "an unreadable file was ignored");
 	cr_assert_eq(d.errors, 1, "%d errors, want 1:%s", d.errors, all_msgs(&d));
 	snprintf(want, sizeof(want), "%s: cannot read: ", path_of("20-x.rules"));
-	cr_assert(starts_with(d.msgs[0], want), "\"%s\" does not start with \"%s\"", d.msgs[0], want);
-	cr_assert(strstr(d.msgs[0], strerror(EISDIR)), "\"%s\" does not give the reason", d.msgs[0]);
+	cr_assert(starts_with(d.msgs[0], want), "\"%s\" does not start with \"%s\"", d.msgs[0],
+		  want);
+	cr_assert(strstr(d.msgs[0], strerror(EISDIR)), "\"%s\" does not give the reason",
+		  d.msgs[0]);
 	profile_free(&p);
 	diag_free(&d);
 }
@@ -668,8 +699,10 @@ Test(load_dir, unreadable_rules_file_dangling_symlink)
 	cr_assert_neq(profile_load_dir(tmpdir, &opts, &p, &d), 0, "a dangling symlink was ignored");
 	cr_assert_eq(d.errors, 1, "%d errors, want 1:%s", d.errors, all_msgs(&d));
 	snprintf(want, sizeof(want), "%s: cannot read: ", path_of("20-y.rules"));
-	cr_assert(starts_with(d.msgs[0], want), "\"%s\" does not start with \"%s\"", d.msgs[0], want);
-	cr_assert(strstr(d.msgs[0], strerror(ENOENT)), "\"%s\" does not give the reason", d.msgs[0]);
+	cr_assert(starts_with(d.msgs[0], want), "\"%s\" does not start with \"%s\"", d.msgs[0],
+		  want);
+	cr_assert(strstr(d.msgs[0], strerror(ENOENT)), "\"%s\" does not give the reason",
+		  d.msgs[0]);
 	profile_free(&p);
 	diag_free(&d);
 }
@@ -685,7 +718,8 @@ Test(load_dir, missing_directory)
 	cr_assert_eq(err, -ENOENT, "error %d, want -ENOENT", err);
 	cr_assert_eq(d.errors, 1, "%d errors, want 1:%s", d.errors, all_msgs(&d));
 	snprintf(want, sizeof(want), "%s: cannot read profile directory", path_of("no-such-dir"));
-	cr_assert(starts_with(d.msgs[0], want), "\"%s\" does not start with \"%s\"", d.msgs[0], want);
+	cr_assert(starts_with(d.msgs[0], want), "\"%s\" does not start with \"%s\"", d.msgs[0],
+		  want);
 	cr_assert_eq(p.nr_rules, 0);
 	profile_free(&p);
 	diag_free(&d);

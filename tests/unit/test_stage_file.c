@@ -1,4 +1,4 @@
-/* test_stage_file.c: stage objects read from a profile directory (stage_from_file): who may supply one. */
+/* test_stage_file.c: stage objects read from a profile (stage_from_file): who may supply one. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -15,10 +15,10 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* built by `make all`; the tests run from the repository root */
-#define DNS_OBJ "build/progs/stage_dns.bpf.o"
-#define HTTPS_OBJ "build/progs/stage_https.bpf.o"
-#define INTERNAL_OBJ "build/progs/stage_internal.bpf.o"
-#define POSTGRES_OBJ "build/examples/stage_postgres.bpf.o"
+#define DNS_OBJ	       "build/progs/stage_dns.bpf.o"
+#define HTTPS_OBJ      "build/progs/stage_https.bpf.o"
+#define INTERNAL_OBJ   "build/progs/stage_internal.bpf.o"
+#define POSTGRES_OBJ   "build/examples/stage_postgres.bpf.o"
 #define DISPATCHER_OBJ "build/progs/dispatcher.bpf.o"
 
 static char tmpdir[256];
@@ -106,7 +106,7 @@ static void *read_obj(const char *obj, size_t *len)
 
 	if (!f)
 		skip_test("%s not built (run `make all` and the test from the repository root)",
-			     obj);
+			  obj);
 	cr_assert_eq(fseek(f, 0, SEEK_END), 0);
 	n = ftell(f);
 	cr_assert_gt(n, 0, "%s is empty", obj);
@@ -163,7 +163,8 @@ static void expect_refused(const char *path, const char *says, const char *says_
 	cr_assert(!strncmp(d.msgs[0], path, plen) && !strncmp(d.msgs[0] + plen, ": ", 2),
 		  "\"%s\" does not start with \"%s: \"", d.msgs[0], path);
 	cr_assert(strstr(d.msgs[0], says) || (says_too && strstr(d.msgs[0], says_too)),
-		  "\"%s\" says neither \"%s\" nor \"%s\"", d.msgs[0], says, says_too ? says_too : "-");
+		  "\"%s\" says neither \"%s\" nor \"%s\"", d.msgs[0], says,
+		  says_too ? says_too : "-");
 	cr_assert_null(st.origin, "a refused stage keeps an origin");
 	cr_assert_null(st.elf, "a refused stage keeps its bytes");
 	diag_free(&d);
@@ -315,9 +316,11 @@ static const struct {
 	__u32 nr_classes;
 	struct stage_class classes[2];
 } real[] = {
-	{ DNS_OBJ, "dns", SLOT_DNS, STAGE_MAP_EXACT, 2, { { IPPROTO_UDP, 0, 53 }, { IPPROTO_TCP, 0, 53 } } },
+	{ DNS_OBJ, "dns", SLOT_DNS, STAGE_MAP_EXACT, 2,
+	  { { IPPROTO_UDP, 0, 53 }, { IPPROTO_TCP, 0, 53 } } },
 	{ HTTPS_OBJ, "https", SLOT_HTTPS, STAGE_MAP_PREFIX, 1, { { IPPROTO_TCP, 0, 443 } } },
-	{ INTERNAL_OBJ, "internal", SLOT_INTERNAL, STAGE_MAP_EXACT, 2, { { IPPROTO_TCP, 0, 0 }, { IPPROTO_UDP, 0, 0 } } },
+	{ INTERNAL_OBJ, "internal", SLOT_INTERNAL, STAGE_MAP_EXACT, 2,
+	  { { IPPROTO_TCP, 0, 0 }, { IPPROTO_UDP, 0, 0 } } },
 	{ POSTGRES_OBJ, "postgres", 8, STAGE_MAP_EXACT, 1, { { IPPROTO_TCP, 0, 5432 } } },
 };
 
@@ -345,7 +348,8 @@ static void check_real(size_t i)
 		     st.desc.nr_classes);
 	for (__u32 c = 0; c < real[i].nr_classes; c++) {
 		cr_assert_eq(st.desc.classes[c].l4proto, real[i].classes[c].l4proto,
-			     "%s: class %u protocol %u", real[i].obj, c, st.desc.classes[c].l4proto);
+			     "%s: class %u protocol %u", real[i].obj, c,
+			     st.desc.classes[c].l4proto);
 		cr_assert_eq(st.desc.classes[c].port, real[i].classes[c].port,
 			     "%s: class %u port %u", real[i].obj, c, st.desc.classes[c].port);
 	}
