@@ -44,7 +44,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 BPFTEST_SRC := $(wildcard tests/bpf/test_*.c)
 BPFTEST_BIN := $(patsubst tests/bpf/%.c,$(B)/tests/bpf/%,$(BPFTEST_SRC))
 
-.PHONY: all deps test demo clean format bench
+.PHONY: all deps test test-bins demo clean format bench
 all: $(BIN) $(TOOLS) $(EXAMPLE_OBJ)
 
 deps:
@@ -98,8 +98,11 @@ $(B)/tests/bpf/%: tests/bpf/%.c $(LIB) $(wildcard tests/*.h tests/bpf/*.h)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Itests -o $@ $< $(LIB) $(LDLIBS) -lcriterion
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BIN) $(BPFTEST_BIN) $(CONFLICT_OBJ)
+	$(Q)$(MAKE) --no-print-directory test-bins
 	$(Q)tests/run-all.sh $(B)
+
+test-bins: all $(UNIT_BIN) $(BPFTEST_BIN) $(CONFLICT_OBJ)
+	@:
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -29,7 +29,11 @@ for t in "$BUILD"/tests/unit/test_* "$BUILD"/tests/bpf/test_*; do
 done
 
 echo "== tests/e2e/run.sh"
-e2e=$(tests/e2e/run.sh "$BUILD" 2>&1 | tee /dev/stderr | tail -1)
+e2e_log=$(mktemp)
+tests/e2e/run.sh "$BUILD" >"$e2e_log" 2>&1
+cat "$e2e_log"
+e2e=$(tail -1 "$e2e_log")
+rm -f "$e2e_log"
 p=$(echo "$e2e" | sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p')
 f=$(echo "$e2e" | sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p')
 if [ -z "$p" ]; then
