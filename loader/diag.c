@@ -3,8 +3,8 @@
 #include <string.h>
 #include "diag.h"
 
-static void diag_add(struct diag *d, const char *kind, const char *file, int line,
-		     const char *fmt, va_list ap)
+static void diag_add(struct diag *d, const char *kind, const char *file, int line, const char *fmt,
+		     va_list ap)
 {
 	char body[512], *msg;
 	int n;

@@ -59,8 +59,10 @@ static int need_root(const char *cmd)
 {
 	if (geteuid() == 0)
 		return 0;
-	fprintf(stderr, "ironclaw-pipe %s: must run as root (loading and attaching BPF programs "
-			"needs CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)\n", cmd);
+	fprintf(stderr,
+		"ironclaw-pipe %s: must run as root (loading and attaching BPF programs "
+		"needs CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)\n",
+		cmd);
 	return 1;
 }
 
@@ -70,18 +72,22 @@ static int check_kernel(const char *cmd)
 	int major = 0, minor = 0;
 
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		fprintf(stderr, "ironclaw-pipe %s: kernel BTF missing (/sys/kernel/btf/vmlinux): a kernel "
-				"built with CONFIG_DEBUG_INFO_BTF is needed\n", cmd);
+		fprintf(stderr,
+			"ironclaw-pipe %s: kernel BTF missing (/sys/kernel/btf/vmlinux): a kernel "
+			"built with CONFIG_DEBUG_INFO_BTF is needed\n",
+			cmd);
 		return 1;
 	}
 	if (!uname(&u) && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
 	    (major < 6 || (major == 6 && minor < 6))) {
-		fprintf(stderr, "ironclaw-pipe %s: kernel %s has no tcx links (needs 6.6 or later)\n",
-			cmd, u.release);
+		fprintf(stderr,
+			"ironclaw-pipe %s: kernel %s has no tcx links (needs 6.6 or later)\n", cmd,
+			u.release);
 		return 1;
 	}
 	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_loop, NULL) != 1) {
-		fprintf(stderr, "ironclaw-pipe %s: kernel lacks the bpf_loop helper (needs 5.17 or later)\n",
+		fprintf(stderr,
+			"ironclaw-pipe %s: kernel lacks the bpf_loop helper (needs 5.17 or later)\n",
 			cmd);
 		return 1;
 	}
@@ -157,7 +163,8 @@ static void print_plan(const struct loaded_profile *lp, FILE *out)
 				fprintf(out, " %s/%u", l4proto_name(sd->classes[c].l4proto),
 					sd->classes[c].port);
 			else
-				fprintf(out, " %s/any-other-port", l4proto_name(sd->classes[c].l4proto));
+				fprintf(out, " %s/any-other-port",
+					l4proto_name(sd->classes[c].l4proto));
 		}
 		fprintf(out, ":\n");
 		for (size_t i = 0; i < lp->plan.nr_entries; i++) {
@@ -256,8 +263,8 @@ static int parse_point(const char *arg, enum attach_kind kind, struct attach_poi
 }
 
 /* the sandbox's addresses from an interface: its own, or its veth peer's in sandbox_ns */
-static int discover_sources(const struct attach_point *pt, const char *sandbox_ns,
-			    struct addr *out, size_t max, struct diag *d)
+static int discover_sources(const struct attach_point *pt, const char *sandbox_ns, struct addr *out,
+			    size_t max, struct diag *d)
 {
 	int saved, idx, n;
 
@@ -275,7 +282,8 @@ static int discover_sources(const struct attach_point *pt, const char *sandbox_n
 		return -ENODEV;
 	}
 	if (idx < 0) {
-		diag_error(d, NULL, 0, "'%s' is not one end of a veth pair: give --source", pt->ifname);
+		diag_error(d, NULL, 0, "'%s' is not one end of a veth pair: give --source",
+			   pt->ifname);
 		return idx;
 	}
 	n = netns_enter(pt->kind == ATTACH_TC_INGRESS ? sandbox_ns : pt->netns, &saved, d);
@@ -315,12 +323,14 @@ static int do_install(int argc, char **argv)
 			break;
 		case 'n':
 			if (!netns_name_valid(optarg))
-				return usage_error("install", "bad network namespace name '%s'", optarg);
+				return usage_error("install", "bad network namespace name '%s'",
+						   optarg);
 			netns = optarg;
 			break;
 		case 's':
 			if (!netns_name_valid(optarg))
-				return usage_error("install", "bad network namespace name '%s'", optarg);
+				return usage_error("install", "bad network namespace name '%s'",
+						   optarg);
 			sandbox_ns = optarg;
 			break;
 		case 'S':
@@ -359,8 +369,10 @@ static int do_install(int argc, char **argv)
 		int n;
 
 		if (points[i].kind == ATTACH_TC_INGRESS && !sandbox_ns) {
-			diag_error(&d, NULL, 0, "--tc-ingress %s: the sandbox's addresses are unknown; "
-				   "give --source ADDR or --sandbox-netns NS", points[i].ifname);
+			diag_error(&d, NULL, 0,
+				   "--tc-ingress %s: the sandbox's addresses are unknown; "
+				   "give --source ADDR or --sandbox-netns NS",
+				   points[i].ifname);
 			err = -EINVAL;
 			break;
 		}
@@ -375,7 +387,8 @@ static int do_install(int argc, char **argv)
 
 		snprintf(path, sizeof(path), "%s/%s/ctl", PIPELINE_ROOT, name);
 		if (access(path, F_OK)) {
-			diag_error(&d, NULL, 0, "instance '%s' is new: give --tc-ingress IFACE or --tc IFACE",
+			diag_error(&d, NULL, 0,
+				   "instance '%s' is new: give --tc-ingress IFACE or --tc IFACE",
 				   name);
 			err = -EINVAL;
 		}
@@ -475,32 +488,34 @@ static int do_status(int argc, char **argv)
 	return report("status", &d, err);
 }
 
-static int do_uninstall(int argc, char **argv)
+/* a command that acts on one instance and says what it did */
+static int run_on_instance(const char *cmd, int argc, char **argv,
+			   int (*act)(const char *name, struct diag *d), const char *done_fmt)
 {
 	const char *name = DEFAULT_INSTANCE;
 	struct diag d = {};
-	int err = parse_name_opts("uninstall", argc, argv, &name, NULL);
+	int err = parse_name_opts(cmd, argc, argv, &name, NULL);
 
 	if (err)
 		return err;
-	err = pipeline_uninstall(name, &d);
+	err = act(name, &d);
 	if (!err)
-		printf("uninstalled instance '%s': its sandbox's egress is no longer filtered\n", name);
-	return report("uninstall", &d, err);
+		printf(done_fmt, name);
+	return report(cmd, &d, err);
+}
+
+static int do_uninstall(int argc, char **argv)
+{
+	return run_on_instance(
+		"uninstall", argc, argv, pipeline_uninstall,
+		"uninstalled instance '%s': its sandbox's egress is no longer filtered\n");
 }
 
 static int do_block(int argc, char **argv)
 {
-	const char *name = DEFAULT_INSTANCE;
-	struct diag d = {};
-	int err = parse_name_opts("block", argc, argv, &name, NULL);
-
-	if (err)
-		return err;
-	err = pipeline_block(name, &d);
-	if (!err)
-		printf("instance '%s' blocked: every packet is dropped until the next install\n", name);
-	return report("block", &d, err);
+	return run_on_instance(
+		"block", argc, argv, pipeline_block,
+		"instance '%s' blocked: every packet is dropped until the next install\n");
 }
 
 static const struct cmd cmds[] = {

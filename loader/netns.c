@@ -19,7 +19,8 @@ int netns_name_valid(const char *name)
 	size_t n = strlen(name);
 
 	return n > 0 && n < NETNS_NAME_MAX && strcmp(name, ".") && strcmp(name, "..") &&
-	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+		       n;
 }
 
 int netns_enter(const char *name, int *saved, struct diag *d)
@@ -91,7 +92,8 @@ int netns_if_addrs(int ifindex, struct addr *out, size_t max)
 			memcpy(out[n++].bytes, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
 		} else if (i->ifa_addr->sa_family == AF_INET6) {
 			out[n] = (struct addr){ .family = AF_INET6, .plen = 128 };
-			memcpy(out[n++].bytes, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
+			memcpy(out[n++].bytes, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
+			       16);
 		}
 	}
 	freeifaddrs(ifa);

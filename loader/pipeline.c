@@ -96,7 +96,8 @@ int pipeline_bpffs_ensure(struct diag *d)
 		return -errno;
 	}
 	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
-		diag_error(d, NULL, 0, "bpffs is not mounted and cannot be mounted at /sys/fs/bpf: %s",
+		diag_error(d, NULL, 0,
+			   "bpffs is not mounted and cannot be mounted at /sys/fs/bpf: %s",
 			   strerror(errno));
 		return -errno;
 	}
@@ -225,15 +226,17 @@ static int open_dispatcher(struct txn *t, const char *name, struct diag *d)
 					continue;
 				fd = pipeline_pin_get(name, shared_maps[i]);
 				if (fd < 0) {
-					diag_error(d, NULL, 0, "instance '%s': pinned map '%s' missing: %s",
+					diag_error(d, NULL, 0,
+						   "instance '%s': pinned map '%s' missing: %s",
 						   name, shared_maps[i], strerror(-fd));
 					return fd;
 				}
 				err = bpf_map__reuse_fd(m, fd);
 				close(fd);
 				if (err) {
-					diag_error(d, NULL, 0, "instance '%s': cannot reuse map '%s': %s",
-						   name, shared_maps[i], strerror(-err));
+					diag_error(d, NULL, 0,
+						   "instance '%s': cannot reuse map '%s': %s", name,
+						   shared_maps[i], strerror(-err));
 					return err;
 				}
 			}
@@ -241,7 +244,8 @@ static int open_dispatcher(struct txn *t, const char *name, struct diag *d)
 	}
 	err = dispatcher__load(t->skel);
 	if (err) {
-		diag_error(d, NULL, 0, "cannot load the dispatcher (kernel BTF, BPF and tcx needed): %s",
+		diag_error(d, NULL, 0,
+			   "cannot load the dispatcher (kernel BTF, BPF and tcx needed): %s",
 			   strerror(-err));
 		return err;
 	}
@@ -320,8 +324,10 @@ static int load_stage(struct txn *t, const char *name, const struct stage *st, s
 		} else {
 			fd = shared_map_fd(t, mn);
 			if (fd < 0) {
-				diag_error(d, st->origin, 0, "stage '%s' uses map '%s', which the pipeline does not share",
-					   st->desc.name, mn);
+				diag_error(
+					d, st->origin, 0,
+					"stage '%s' uses map '%s', which the pipeline does not share",
+					st->desc.name, mn);
 				return -EINVAL;
 			}
 			err = bpf_map__reuse_fd(m, fd);
@@ -336,7 +342,8 @@ static int load_stage(struct txn *t, const char *name, const struct stage *st, s
 		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), STAGE_PROG_TC));
 	err = bpf_object__load(ls->obj);
 	if (err) {
-		diag_error(d, st->origin, 0, "cannot load stage '%s' (maps must match the instance's): %s",
+		diag_error(d, st->origin, 0,
+			   "cannot load stage '%s' (maps must match the instance's): %s",
 			   st->desc.name, strerror(-err));
 		return err;
 	}
@@ -399,12 +406,14 @@ static int fill(struct txn *t, const struct install_req *rq, struct diag *d)
 	}
 	for (size_t i = 0; i < rq->plan->nr_classes; i++) {
 		const struct plan_class *c = &rq->plan->classes[i];
-		struct class_key k = { .gen = t->gen, .l4proto = c->l4proto, .dport = htons(c->port) };
+		struct class_key k = { .gen = t->gen,
+				       .l4proto = c->l4proto,
+				       .dport = htons(c->port) };
 		struct class_value v = { .slot = rq->stages[c->stage].desc.slot };
 
 		if (bpf_map_update_elem(classes, &k, &v, BPF_NOEXIST)) {
-			diag_error(d, NULL, 0, "cannot add class %s/%u: %s", l4proto_name(c->l4proto),
-				   c->port, strerror(errno));
+			diag_error(d, NULL, 0, "cannot add class %s/%u: %s",
+				   l4proto_name(c->l4proto), c->port, strerror(errno));
 			return -errno;
 		}
 	}
@@ -413,7 +422,8 @@ static int fill(struct txn *t, const struct install_req *rq, struct diag *d)
 
 		if (bpf_map_update_elem(progs, &idx, &t->ls[i].prog_fd, BPF_ANY)) {
 			diag_error(d, NULL, 0, "cannot put stage '%s' in slot %u: %s",
-				   rq->stages[i].desc.name, rq->stages[i].desc.slot, strerror(errno));
+				   rq->stages[i].desc.name, rq->stages[i].desc.slot,
+				   strerror(errno));
 			return -errno;
 		}
 	}
@@ -437,7 +447,8 @@ static int attach_point(int prog_fd, const struct attach_point *pt, struct diag 
 	} else {
 		fd = tcx_attach(prog_fd, idx, pt->kind == ATTACH_TC_INGRESS);
 		if (fd < 0)
-			diag_error(d, NULL, 0, "cannot attach to %s of '%s' (tcx needs kernel >= 6.6): %s",
+			diag_error(d, NULL, 0,
+				   "cannot attach to %s of '%s' (tcx needs kernel >= 6.6): %s",
 				   pt->kind == ATTACH_TC_INGRESS ? "tc ingress" : "tc egress",
 				   pt->ifname, strerror(-fd));
 	}
@@ -512,7 +523,8 @@ static int update_links(struct txn *t, const char *name, struct diag *d)
 		if (tcx_link_info(fd, &info) || info.ifindex == 0) {
 			char path[PIN_PATH_MAX];
 
-			diag_warn(d, NULL, 0, "attachment %s was lost (its interface is gone); removed",
+			diag_warn(d, NULL, 0,
+				  "attachment %s was lost (its interface is gone); removed",
 				  de->d_name + strlen(PIN_LINK_PREFIX));
 			snprintf(path, sizeof(path), "%s/%s", t->dir, de->d_name);
 			unlink(path);
@@ -521,7 +533,8 @@ static int update_links(struct txn *t, const char *name, struct diag *d)
 		}
 		if (bpf_link_update(fd, prog, NULL)) {
 			err = -errno;
-			diag_error(d, NULL, 0, "cannot move attachment %s to the new dispatcher: %s",
+			diag_error(d, NULL, 0,
+				   "cannot move attachment %s to the new dispatcher: %s",
 				   de->d_name + strlen(PIN_LINK_PREFIX), strerror(errno));
 			close(fd);
 			break;
@@ -786,7 +799,8 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	if (!err)
 		err = pin_stages(&t, rq, true, d);
 	if (err)
-		diag_warn(d, NULL, 0, "the new policy is in force, but its programs are not all pinned");
+		diag_warn(d, NULL, 0,
+			  "the new policy is in force, but its programs are not all pinned");
 	sleep_ms(SWAP_GRACE_MS);
 	txn_clear_gen(&t, rq, !t.gen);
 	unpin_removed_stages(&t, rq);

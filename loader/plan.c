@@ -13,15 +13,17 @@ static int check_stages(const struct stage *st, size_t n, struct diag *d)
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = 0; j < i; j++) {
 			if (!strcmp(st[i].desc.name, st[j].desc.name)) {
-				diag_error(d, st[i].origin, 0, "stage name '%s' is already taken by %s",
+				diag_error(d, st[i].origin, 0,
+					   "stage name '%s' is already taken by %s",
 					   st[i].desc.name, st[j].origin);
 				err = -EINVAL;
 			}
 			if (st[i].desc.slot == st[j].desc.slot) {
-				diag_error(d, st[i].origin, 0,
-					   "stage '%s' wants slot %u, already taken by stage '%s' (%s)",
-					   st[i].desc.name, st[i].desc.slot, st[j].desc.name,
-					   st[j].origin);
+				diag_error(
+					d, st[i].origin, 0,
+					"stage '%s' wants slot %u, already taken by stage '%s' (%s)",
+					st[i].desc.name, st[i].desc.slot, st[j].desc.name,
+					st[j].origin);
 				err = -EINVAL;
 			}
 			for (__u32 a = 0; a < st[i].desc.nr_classes; a++)
@@ -34,10 +36,11 @@ static int check_stages(const struct stage *st, size_t n, struct diag *d)
 						continue;
 					if (x->port)
 						snprintf(port, sizeof(port), "%u", x->port);
-					diag_error(d, st[i].origin, 0,
-						   "stage '%s' claims %s/%s, already claimed by stage '%s' (%s)",
-						   st[i].desc.name, l4proto_name(x->l4proto), port,
-						   st[j].desc.name, st[j].origin);
+					diag_error(
+						d, st[i].origin, 0,
+						"stage '%s' claims %s/%s, already claimed by stage '%s' (%s)",
+						st[i].desc.name, l4proto_name(x->l4proto), port,
+						st[j].desc.name, st[j].origin);
 					err = -EINVAL;
 				}
 		}
@@ -93,10 +96,11 @@ static int place_rule(struct plan *pl, size_t *cap, const struct stage *st, __u3
 		int other = plan_stage_for(pl, r->l4proto, port);
 
 		if (other != s) {
-			diag_error(d, r->file, r->line,
-				   "port range %u-%u spans stages '%s' and '%s' (port %u): split the rule",
-				   r->port_lo, r->port_hi, st[s].desc.name,
-				   other < 0 ? "(none)" : st[other].desc.name, port);
+			diag_error(
+				d, r->file, r->line,
+				"port range %u-%u spans stages '%s' and '%s' (port %u): split the rule",
+				r->port_lo, r->port_hi, st[s].desc.name,
+				other < 0 ? "(none)" : st[other].desc.name, port);
 			return -EINVAL;
 		}
 	}

@@ -122,7 +122,8 @@ static int parse_dest(const char *file, int line, const char *word, const struct
 	if (!err)
 		return 1;
 	if (err == -ERANGE) {
-		diag_error(d, file, line, "prefix length too long in '%s' (IPv4 takes /0-/32, IPv6 /0-/128)",
+		diag_error(d, file, line,
+			   "prefix length too long in '%s' (IPv4 takes /0-/32, IPv6 /0-/128)",
 			   word);
 		return -EINVAL;
 	}
@@ -132,8 +133,8 @@ static int parse_dest(const char *file, int line, const char *word, const struct
 	}
 	if (strchr(word, '/') || strchr(word, ':') || !is_host_name(word) ||
 	    strspn(word, "0123456789.") == strlen(word)) {
-		diag_error(d, file, line, "bad destination '%s': not an address, prefix or host name",
-			   word);
+		diag_error(d, file, line,
+			   "bad destination '%s': not an address, prefix or host name", word);
 		return -EINVAL;
 	}
 	err = resolve(word, out, RULE_MAX_ADDRS, ctx);
@@ -313,8 +314,8 @@ int profile_check_duplicates(const struct profile *p, struct diag *d)
 			later = a;
 		}
 		if (a->port_lo == b->port_lo && a->port_hi == b->port_hi)
-			diag_error(d, later->file, later->line, "duplicate of %s:%d ('%s')", first->file,
-				   first->line, first->text);
+			diag_error(d, later->file, later->line, "duplicate of %s:%d ('%s')",
+				   first->file, first->line, first->text);
 		else
 			diag_error(d, later->file, later->line, "ports overlap %s:%d ('%s')",
 				   first->file, first->line, first->text);
@@ -390,8 +391,7 @@ int profile_load_dir(const char *dir, const struct profile_opts *o, struct profi
 			e = load_rules_file(p, path, o, d);
 			free(path);
 		} else {
-			char **sp = realloc(p->stage_paths,
-					    (p->nr_stage_paths + 1) * sizeof(*sp));
+			char **sp = realloc(p->stage_paths, (p->nr_stage_paths + 1) * sizeof(*sp));
 
 			if (!sp) {
 				free(path);

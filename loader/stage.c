@@ -76,8 +76,7 @@ static int check_rules_map(struct bpf_object *obj, const struct stage_desc *desc
 	return 0;
 }
 
-int stage_from_mem(const char *origin, const void *elf, size_t sz, struct stage *st,
-		   struct diag *d)
+int stage_from_mem(const char *origin, const void *elf, size_t sz, struct stage *st, struct diag *d)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "stage");
 	struct bpf_object *obj;
@@ -161,7 +160,8 @@ int stage_from_file(const char *path, struct stage *st, struct diag *d)
 	}
 	err = -EFBIG;
 	if (sb.st_size <= 0 || sb.st_size > STAGE_FILE_MAX) {
-		diag_error(d, path, 0, "stage object size %lld out of range", (long long)sb.st_size);
+		diag_error(d, path, 0, "stage object size %lld out of range",
+			   (long long)sb.st_size);
 		goto out;
 	}
 	err = -ENOMEM;

@@ -125,6 +125,12 @@ static void read_stage(const char *name, const char *pin, __u32 gen, int stages_
 	s->nr_stages++;
 }
 
+static int stage_by_slot(const void *a, const void *b)
+{
+	return (int)((const struct status_stage *)a)->slot -
+	       (int)((const struct status_stage *)b)->slot;
+}
+
 static int read_status(const char *name, struct status *s, struct diag *d)
 {
 	char dir[128];
@@ -160,7 +166,9 @@ static int read_status(const char *name, struct status *s, struct diag *d)
 		closedir(dd);
 	if (stages_fd >= 0)
 		close(stages_fd);
-	s->nr_sources = pipeline_sources(name, s->ctl & CTL_GEN_MASK, s->sources, PIPELINE_MAX_SOURCES);
+	qsort(s->stages, s->nr_stages, sizeof(s->stages[0]), stage_by_slot);
+	s->nr_sources =
+		pipeline_sources(name, s->ctl & CTL_GEN_MASK, s->sources, PIPELINE_MAX_SOURCES);
 	if (s->nr_sources < 0)
 		s->nr_sources = 0;
 	for (unsigned int r = 0; r < REASON_MAX; r++)
@@ -174,7 +182,8 @@ static void print_human(const char *name, const struct status *s, FILE *out)
 
 	fprintf(out, "instance %s: %s, generation %u\n", name,
 		s->ctl & CTL_BLOCKED ? "BLOCKED (deny-all: every packet is dropped)" :
-		s->lost ? "DEGRADED (an attachment is lost)" : "enforcing",
+		s->lost		     ? "DEGRADED (an attachment is lost)" :
+				       "enforcing",
 		s->ctl & CTL_GEN_MASK);
 	fprintf(out, "attachments:\n");
 	if (!s->nr_links)
@@ -182,18 +191,19 @@ static void print_human(const char *name, const struct status *s, FILE *out)
 	for (int i = 0; i < s->nr_links; i++) {
 		const struct status_link *l = &s->links[i];
 
-		fprintf(out, "  %-10s %s%s%s: ", l->hook, l->ifname, l->netns[0] ? " in netns " : "",
-			l->netns);
+		fprintf(out, "  %-10s %s%s%s: ", l->hook, l->ifname,
+			l->netns[0] ? " in netns " : "", l->netns);
 		if (l->attached)
 			fprintf(out, "attached (ifindex %u, link id %u)\n", l->ifindex, l->link_id);
 		else
-			fprintf(out, "LOST: the interface is gone; the sandbox behind it is not covered "
-				     "until you install again\n");
+			fprintf(out,
+				"LOST: the interface is gone; the sandbox behind it is not covered "
+				"until you install again\n");
 	}
 	fprintf(out, "stages:\n");
 	for (int i = 0; i < s->nr_stages; i++)
-		fprintf(out, "  slot %-2u %-12s prog id %-6u %llu rule entries\n", s->stages[i].slot,
-			s->stages[i].name, s->stages[i].prog_id,
+		fprintf(out, "  slot %-2u %-12s prog id %-6u %llu rule entries\n",
+			s->stages[i].slot, s->stages[i].name, s->stages[i].prog_id,
 			(unsigned long long)s->stages[i].entries);
 	fprintf(out, "sources:");
 	for (int i = 0; i < s->nr_sources; i++)
@@ -218,7 +228,8 @@ static void print_json(const char *name, const struct status *s, FILE *out)
 	for (int i = 0; i < s->nr_links; i++) {
 		const struct status_link *l = &s->links[i];
 
-		fprintf(out, "%s{\"hook\":\"%s\",\"ifname\":\"%s\",\"netns\":\"%s\",\"attached\":%s,\"ifindex\":%u,\"link_id\":%u}",
+		fprintf(out,
+			"%s{\"hook\":\"%s\",\"ifname\":\"%s\",\"netns\":\"%s\",\"attached\":%s,\"ifindex\":%u,\"link_id\":%u}",
 			i ? "," : "", l->hook, l->ifname, l->netns, l->attached ? "true" : "false",
 			l->ifindex, l->link_id);
 	}
@@ -229,7 +240,8 @@ static void print_json(const char *name, const struct status *s, FILE *out)
 			(unsigned long long)s->stages[i].entries);
 	fprintf(out, "],\"sources\":[");
 	for (int i = 0; i < s->nr_sources; i++)
-		fprintf(out, "%s\"%s\"", i ? "," : "", addr_format(&s->sources[i], buf, sizeof(buf)));
+		fprintf(out, "%s\"%s\"", i ? "," : "",
+			addr_format(&s->sources[i], buf, sizeof(buf)));
 	fprintf(out, "],\"counters\":{");
 	for (unsigned int r = 0; r < REASON_MAX; r++)
 		fprintf(out, "%s\"%s\":{\"verdict\":\"%s\",\"packets\":%llu,\"bytes\":%llu}",

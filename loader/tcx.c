@@ -12,9 +12,9 @@ int tcx_attach(int prog_fd, int ifindex, bool ingress)
 	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = TCX_F_BEFORE);
 	int fd;
 
-	fd = bpf_link_create(prog_fd, ifindex,
-			     (enum bpf_attach_type)(ingress ? TCX_ATTACH_INGRESS : TCX_ATTACH_EGRESS),
-			     &opts);
+	fd = bpf_link_create(
+		prog_fd, ifindex,
+		(enum bpf_attach_type)(ingress ? TCX_ATTACH_INGRESS : TCX_ATTACH_EGRESS), &opts);
 	return fd < 0 ? -errno : fd;
 }
 

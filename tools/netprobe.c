@@ -18,9 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BUF_MAX		(64 * 1024)
-#define IDLE_MS		2000
-#define SHOW_MAX	200
+#define BUF_MAX (64 * 1024)
+#define IDLE_MS 2000
+#define SHOW_MAX 200
 
 enum mode { SERVE_TCP, SERVE_UDP, CONNECT, UDP };
 enum { O_COUNT = 1, O_TIMEOUT = 2, O_POST = 4, O_PATH = 8, O_PAYLOAD = 16, O_SOURCE = 32 };
@@ -36,17 +36,30 @@ struct opts {
 
 /* minimal DNS query: id 0x1234, RD, one question "example.internal.corp" IN A */
 static const char dns_query[] = "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
-	"\x07" "example" "\x08" "internal" "\x04" "corp" "\x00" "\x00\x01\x00\x01";
+				"\x07"
+				"example"
+				"\x08"
+				"internal"
+				"\x04"
+				"corp"
+				"\x00"
+				"\x00\x01\x00\x01";
 
-static const struct { int err; const char *name; } errnames[] = {
-#define E(x) { x, #x }
-	E(EPERM), E(ENOENT), E(EINTR), E(EBADF), E(EAGAIN), E(ENOMEM), E(EACCES),
-	E(EINVAL), E(EPIPE), E(ENODATA), E(EPROTO), E(EMSGSIZE), E(ENOPROTOOPT),
-	E(EPROTONOSUPPORT), E(EOPNOTSUPP), E(EAFNOSUPPORT), E(EADDRINUSE),
-	E(EADDRNOTAVAIL), E(ENETDOWN), E(ENETUNREACH), E(ENETRESET),
-	E(ECONNABORTED), E(ECONNRESET), E(ENOBUFS), E(EISCONN), E(ENOTCONN),
-	E(ETIMEDOUT), E(ECONNREFUSED), E(EHOSTDOWN), E(EHOSTUNREACH), E(EALREADY),
-	E(EINPROGRESS),
+static const struct {
+	int err;
+	const char *name;
+} errnames[] = {
+#define E(x)                                                                                       \
+	{                                                                                          \
+		x, #x                                                                              \
+	}
+	E(EPERM),	 E(ENOENT),	  E(EINTR),	    E(EBADF),		E(EAGAIN),
+	E(ENOMEM),	 E(EACCES),	  E(EINVAL),	    E(EPIPE),		E(ENODATA),
+	E(EPROTO),	 E(EMSGSIZE),	  E(ENOPROTOOPT),   E(EPROTONOSUPPORT), E(EOPNOTSUPP),
+	E(EAFNOSUPPORT), E(EADDRINUSE),	  E(EADDRNOTAVAIL), E(ENETDOWN),	E(ENETUNREACH),
+	E(ENETRESET),	 E(ECONNABORTED), E(ECONNRESET),    E(ENOBUFS),		E(EISCONN),
+	E(ENOTCONN),	 E(ETIMEDOUT),	  E(ECONNREFUSED),  E(EHOSTDOWN),	E(EHOSTUNREACH),
+	E(EALREADY),	 E(EINPROGRESS),
 #undef E
 };
 
@@ -132,8 +145,8 @@ static void fmt_peer(const struct sockaddr_storage *ss, char *buf, size_t size)
 {
 	char host[INET6_ADDRSTRLEN + 16] = "?", port[8] = "?";
 
-	getnameinfo((const struct sockaddr *)ss, sizeof(*ss), host, sizeof(host),
-		    port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+	getnameinfo((const struct sockaddr *)ss, sizeof(*ss), host, sizeof(host), port,
+		    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
 	if (ss->ss_family == AF_INET6)
 		snprintf(buf, size, "[%s]:%s", host, port);
 	else
@@ -179,7 +192,7 @@ static int serve_conn(int fd, const struct sockaddr_storage *peer, long deadline
 			break;
 		n = recv(fd, buf + len, BUF_MAX - len, 0);
 		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
-			break;	/* EOF, or a reset: show what arrived */
+			break; /* EOF, or a reset: show what arrived */
 		len += n > 0 ? n : 0;
 		buf[len] = '\0';
 	}
@@ -235,7 +248,7 @@ static int serve(const struct opts *o)
 		if (type == SOCK_DGRAM) {
 			n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &plen);
 			if (n < 0)
-				continue;	/* EAGAIN, or an ICMP error queued for us */
+				continue; /* EAGAIN, or an ICMP error queued for us */
 			done++;
 			fmt_peer(&peer, who, sizeof(who));
 			printf("udp from %s len=%zd\n", who, n);
@@ -246,7 +259,7 @@ static int serve(const struct opts *o)
 		}
 		cfd = accept4(fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0 && (errno == ECONNABORTED || errno == EAGAIN || errno == EINTR))
-			continue;	/* gone before we got to it */
+			continue; /* gone before we got to it */
 		if (cfd < 0) {
 			ret = report(o, "accept on", errno);
 			break;
@@ -270,7 +283,7 @@ static int read_first_line(int fd, long deadline, char *line, size_t size)
 
 	for (;;) {
 		if (!left_ms(deadline)) {
-			ret = -ETIMEDOUT;	/* a peer that never stops sending */
+			ret = -ETIMEDOUT; /* a peer that never stops sending */
 			break;
 		}
 		if (len < sizeof(buf))
@@ -287,7 +300,7 @@ static int read_first_line(int fd, long deadline, char *line, size_t size)
 			continue;
 		ret = errno == EAGAIN ? wait_fd(fd, POLLIN, deadline) : -errno;
 		if (ret)
-			break;	/* keep what arrived before a timeout or reset */
+			break; /* keep what arrived before a timeout or reset */
 	}
 	if (!len)
 		return ret ? ret : -ENODATA;
@@ -338,7 +351,8 @@ static int tcp_client(const struct opts *o, long deadline, char *result, size_t 
 	snprintf(result, size, "connected");
 	if (!o->post)
 		goto out;
-	if (asprintf(&req, "POST %s HTTP/1.1\r\nHost: %s%s%s\r\nContent-Type: text/plain\r\n"
+	if (asprintf(&req,
+		     "POST %s HTTP/1.1\r\nHost: %s%s%s\r\nContent-Type: text/plain\r\n"
 		     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
 		     o->path, lb, o->addr, rb, strlen(o->post), o->post) < 0) {
 		req = NULL;
@@ -378,7 +392,7 @@ static int udp_client(const struct opts *o, long deadline, char *result, size_t 
 	}
 	ret = wait_fd(fd, POLLIN, deadline);
 	if (!ret) {
-		n = recv(fd, result, 0, MSG_TRUNC);	/* the datagram's full length */
+		n = recv(fd, result, 0, MSG_TRUNC); /* the datagram's full length */
 		ret = n < 0 ? -errno : 0;
 		if (!ret)
 			snprintf(result, size, "reply %zd bytes", n);
@@ -392,7 +406,8 @@ out:
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: netprobe serve tcp|udp ADDR PORT [--count N] [--timeout-ms T]\n"
+	fprintf(f,
+		"usage: netprobe serve tcp|udp ADDR PORT [--count N] [--timeout-ms T]\n"
 		"       netprobe connect ADDR PORT [--timeout-ms T] [--post BODY] [--path /x] [--source ADDR]\n"
 		"       netprobe udp ADDR PORT [--timeout-ms T] [--payload STR] [--source ADDR]\n"
 		"ADDR is IPv4 or IPv6. serve: exits 0 after N peers or T ms (default 30000).\n"
@@ -407,7 +422,8 @@ static int parse_num(const char *what, const char *s, long min, long max, long *
 	errno = 0;
 	*out = strtol(s, &end, 10);
 	if (errno || end == s || *end || *out < min || *out > max) {
-		fprintf(stderr, "netprobe: %s: bad number '%s' (want %ld..%ld)\n", what, s, min, max);
+		fprintf(stderr, "netprobe: %s: bad number '%s' (want %ld..%ld)\n", what, s, min,
+			max);
 		return -EINVAL;
 	}
 	return 0;
@@ -448,7 +464,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const unsigned int allowed[] = {
-		[SERVE_TCP] = O_COUNT | O_TIMEOUT, [SERVE_UDP] = O_COUNT | O_TIMEOUT,
+		[SERVE_TCP] = O_COUNT | O_TIMEOUT,
+		[SERVE_UDP] = O_COUNT | O_TIMEOUT,
 		[CONNECT] = O_TIMEOUT | O_POST | O_PATH | O_SOURCE,
 		[UDP] = O_TIMEOUT | O_PAYLOAD | O_SOURCE,
 	};
@@ -473,7 +490,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		else if (c == O_SOURCE)
 			o->source = optarg;
 		else
-			return -EINVAL;	/* getopt already said why */
+			return -EINVAL; /* getopt already said why */
 		if (ret)
 			return ret;
 	}
@@ -500,8 +517,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	    (o->source && parse_addr(o->source, 0, &o->src, &o->src_len)))
 		return -EINVAL;
 	if (o->source && o->src.ss_family != o->dst.ss_family) {
-		fprintf(stderr, "netprobe: --source %s and %s are not the same family\n",
-			o->source, o->addr);
+		fprintf(stderr, "netprobe: --source %s and %s are not the same family\n", o->source,
+			o->addr);
 		return -EINVAL;
 	}
 	if (!(o->seen & O_TIMEOUT))

@@ -25,21 +25,21 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#define PAYLOAD		"ironclaw-rawtest"
-#define PAYLOAD_LEN	(sizeof(PAYLOAD) - 1)
-#define COUNT_MAX	100000
-#define FRAME_MAX	128
+#define PAYLOAD "ironclaw-rawtest"
+#define PAYLOAD_LEN (sizeof(PAYLOAD) - 1)
+#define COUNT_MAX 100000
+#define FRAME_MAX 128
 
 struct cfg {
 	const char *ifname;
 	uint8_t dst_mac[ETH_ALEN], src_mac[ETH_ALEN];
-	int family;		/* AF_INET or AF_INET6 */
+	int family; /* AF_INET or AF_INET6 */
 	uint8_t src[16], dst[16];
-	size_t alen;		/* 4 or 16 */
-	uint8_t proto;		/* IPPROTO_TCP or IPPROTO_UDP */
-	long sport, dport, count, vlan;	/* vlan < 0: untagged */
-	long truncate;		/* > 0: send only the first N bytes */
-	long interval_us;	/* pause between frames */
+	size_t alen; /* 4 or 16 */
+	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	long sport, dport, count, vlan; /* vlan < 0: untagged */
+	long truncate; /* > 0: send only the first N bytes */
+	long interval_us; /* pause between frames */
 	int qdisc_bypass;
 };
 
@@ -100,7 +100,7 @@ static size_t build_l4(const struct cfg *c, uint8_t *l4)
 	}
 	sum = csum_add(0, c->src, c->alen);
 	sum = csum_add(sum, c->dst, c->alen);
-	sum += c->proto + len;	/* same sum for the IPv4 and IPv6 pseudo-headers */
+	sum += c->proto + len; /* same sum for the IPv4 and IPv6 pseudo-headers */
 	csum = csum_fold(csum_add(sum, l4, len));
 	if (!csum && c->proto == IPPROTO_UDP)
 		csum = 0xffff;
@@ -176,10 +176,11 @@ static int send_frames(struct cfg *c)
 	size_t len;
 	long i, dropped = 0;
 
-	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);	/* protocol 0: send only */
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0); /* protocol 0: send only */
 	if (fd < 0) {
 		ret = -errno;
-		fprintf(stderr, "rawframe: AF_PACKET socket for %s: %s\n", c->ifname, strerror(errno));
+		fprintf(stderr, "rawframe: AF_PACKET socket for %s: %s\n", c->ifname,
+			strerror(errno));
 		return ret;
 	}
 	memset(&ifr, 0, sizeof(ifr));
@@ -201,10 +202,10 @@ static int send_frames(struct cfg *c)
 		goto out;
 	}
 	memcpy(c->src_mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
-	if (c->qdisc_bypass &&
-	    setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one))) {
+	if (c->qdisc_bypass && setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one))) {
 		ret = -errno;
-		fprintf(stderr, "rawframe: PACKET_QDISC_BYPASS on %s: %s\n", c->ifname, strerror(errno));
+		fprintf(stderr, "rawframe: PACKET_QDISC_BYPASS on %s: %s\n", c->ifname,
+			strerror(errno));
 		goto out;
 	}
 	/* a full send buffer must not block us forever */
@@ -217,8 +218,9 @@ static int send_frames(struct cfg *c)
 	len = build_frame(c, frame);
 	if (c->truncate > 0 && (size_t)c->truncate < len)
 		len = c->truncate;
-	sll.sll_protocol = htons(c->vlan >= 0 ? ETH_P_8021Q :
-				 c->family == AF_INET6 ? ETH_P_IPV6 : ETH_P_IP);
+	sll.sll_protocol = htons(c->vlan >= 0	       ? ETH_P_8021Q :
+				 c->family == AF_INET6 ? ETH_P_IPV6 :
+							 ETH_P_IP);
 	sll.sll_halen = ETH_ALEN;
 	memcpy(sll.sll_addr, c->dst_mac, ETH_ALEN);
 	for (i = 0; i < c->count; i++) {
@@ -247,12 +249,14 @@ out:
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: rawframe IFACE --dst-mac MAC --src ADDR --dst ADDR --proto tcp|udp --dport N\n"
+	fprintf(f,
+		"usage: rawframe IFACE --dst-mac MAC --src ADDR --dst ADDR --proto tcp|udp --dport N\n"
 		"                [--sport N] [--count N] [--qdisc-bypass] [--vlan ID]\n"
 		"                [--truncate BYTES] [--interval-us U]\n"
 		"Sends N (default 1, max %d) Ethernet frames carrying a TCP SYN or a UDP datagram\n"
 		"(payload \"%s\") from IFACE's MAC to MAC (aa:bb:cc:dd:ee:ff; broadcast is fine).\n"
-		"IPv4 or IPv6 follows the address text; --sport defaults to 40000.\n", COUNT_MAX, PAYLOAD);
+		"IPv4 or IPv6 follows the address text; --sport defaults to 40000.\n",
+		COUNT_MAX, PAYLOAD);
 }
 
 static int parse_num(const char *what, const char *s, long min, long max, long *out)
@@ -262,8 +266,8 @@ static int parse_num(const char *what, const char *s, long min, long max, long *
 	errno = 0;
 	*out = strtol(s, &end, 10);
 	if (errno || end == s || *end || *out < min || *out > max) {
-		fprintf(stderr, "rawframe: --%s: bad number '%s' (want %ld..%ld)\n",
-			what, s, min, max);
+		fprintf(stderr, "rawframe: --%s: bad number '%s' (want %ld..%ld)\n", what, s, min,
+			max);
 		return -EINVAL;
 	}
 	return 0;
@@ -275,7 +279,8 @@ static int parse_mac(const char *s, uint8_t *mac)
 	int i, n = 0;
 
 	if (strlen(s) != 17 ||
-	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &n) != 6 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &n) !=
+		    6 ||
 	    n != 17) {
 		fprintf(stderr, "rawframe: bad MAC '%s' (want aa:bb:cc:dd:ee:ff)\n", s);
 		return -EINVAL;
@@ -299,8 +304,19 @@ static int parse_ip(const char *s, uint8_t *buf)
 /* 0 to run, 1 for --help, -EINVAL for a usage error. */
 static int parse_args(int argc, char **argv, struct cfg *c)
 {
-	enum { O_DMAC = 1, O_SRC, O_DST, O_PROTO, O_DPORT, O_SPORT, O_COUNT, O_BYPASS, O_VLAN,
-	       O_TRUNC, O_INTERVAL };
+	enum {
+		O_DMAC = 1,
+		O_SRC,
+		O_DST,
+		O_PROTO,
+		O_DPORT,
+		O_SPORT,
+		O_COUNT,
+		O_BYPASS,
+		O_VLAN,
+		O_TRUNC,
+		O_INTERVAL
+	};
 	static const struct option lopts[] = {
 		{ "dst-mac", required_argument, NULL, O_DMAC },
 		{ "src", required_argument, NULL, O_SRC },
@@ -316,15 +332,15 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned int seen = 0, need = 1u << O_DMAC | 1u << O_SRC | 1u << O_DST |
-				    1u << O_PROTO | 1u << O_DPORT;
+	unsigned int seen = 0, need = 1u << O_DMAC | 1u << O_SRC | 1u << O_DST | 1u << O_PROTO |
+				      1u << O_DPORT;
 	int opt, idx = 0, ret = 0, sfam = 0, dfam = 0;
 
 	while ((opt = getopt_long(argc, argv, "", lopts, &idx)) != -1) {
 		if (opt == 'h')
 			return 1;
 		if (opt == '?')
-			return -EINVAL;	/* getopt already said why */
+			return -EINVAL; /* getopt already said why */
 		seen |= 1u << opt;
 		if (opt == O_DMAC)
 			ret = parse_mac(optarg, c->dst_mac);
@@ -354,12 +370,14 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 			ret = parse_num(lopts[idx].name, optarg, 0, 1000000, &c->interval_us);
 		if (ret < 0) {
 			if (opt == O_PROTO)
-				fprintf(stderr, "rawframe: --proto is tcp or udp, not '%s'\n", optarg);
+				fprintf(stderr, "rawframe: --proto is tcp or udp, not '%s'\n",
+					optarg);
 			return -EINVAL;
 		}
 	}
 	if (argc - optind != 1 || (seen & need) != need) {
-		fprintf(stderr, "rawframe: need IFACE, --dst-mac, --src, --dst, --proto and --dport\n");
+		fprintf(stderr,
+			"rawframe: need IFACE, --dst-mac, --src, --dst, --proto and --dport\n");
 		return -EINVAL;
 	}
 	c->ifname = argv[optind];

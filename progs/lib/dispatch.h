@@ -118,8 +118,7 @@ static __always_inline int dispatch_classify(void *start, void *end, struct pkt_
 		return r;
 	/* a packet with a forged source is reported as such before anything else */
 	if (!source_is_sandbox(gen, p.family, p.saddr) &&
-	    !(p.family == AF_INET6 && addr_is_unspecified6(p.saddr) &&
-	      p.l4proto == IPPROTO_ICMPV6))
+	    !(p.family == AF_INET6 && addr_is_unspecified6(p.saddr) && p.l4proto == IPPROTO_ICMPV6))
 		return REASON_SPOOFED;
 	if (r != PARSE_OK)
 		return r;

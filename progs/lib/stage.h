@@ -6,21 +6,24 @@
 #include "maps.h"
 #include "meta_tc.h"
 
-#define STAGE_CLASS(proto, p) { .l4proto = (proto), .port = (p) }
+#define STAGE_CLASS(proto, p)                                                                      \
+	{                                                                                          \
+		.l4proto = (proto), .port = (p)                                                    \
+	}
 
 /*
  * STAGE_DESCRIBE("name", slot, map kind, classes...): the descriptor the
  * loader reads from the object before loading it.
  */
-#define STAGE_DESCRIBE(NAME, SLOT, KIND, ...)                                            \
-	const volatile struct stage_desc stage_desc SEC(STAGE_DESC_SECTION) = {            \
-		.abi = STAGE_DESC_ABI,                                                     \
-		.name = NAME,                                                              \
-		.slot = SLOT,                                                              \
-		.map_kind = KIND,                                                          \
-		.nr_classes = sizeof((struct stage_class[]){ __VA_ARGS__ }) /              \
-			      sizeof(struct stage_class),                                  \
-		.classes = { __VA_ARGS__ },                                                \
+#define STAGE_DESCRIBE(NAME, SLOT, KIND, ...)                                                      \
+	const volatile struct stage_desc stage_desc SEC(STAGE_DESC_SECTION) = {                    \
+		.abi = STAGE_DESC_ABI,                                                             \
+		.name = NAME,                                                                      \
+		.slot = SLOT,                                                                      \
+		.map_kind = KIND,                                                                  \
+		.nr_classes = sizeof((struct stage_class[]){ __VA_ARGS__ }) /                      \
+			      sizeof(struct stage_class),                                          \
+		.classes = { __VA_ARGS__ },                                                        \
 	}
 
 /* the loader sizes each rule map for its profile; this is only the object's default */
@@ -29,22 +32,22 @@
 #endif
 
 /* the stage's own rule map; the loader pins it once per instance and stage */
-#define STAGE_RULES_EXACT()                                                               \
-	struct {                                                                           \
-		__uint(type, BPF_MAP_TYPE_HASH);                                           \
-		__uint(map_flags, BPF_F_NO_PREALLOC);                                      \
-		__uint(max_entries, STAGE_RULES_MAX);                                      \
-		__type(key, struct policy_key);                                            \
-		__type(value, struct policy_value);                                        \
+#define STAGE_RULES_EXACT()                                                                        \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_HASH);                                                   \
+		__uint(map_flags, BPF_F_NO_PREALLOC);                                              \
+		__uint(max_entries, STAGE_RULES_MAX);                                              \
+		__type(key, struct policy_key);                                                    \
+		__type(value, struct policy_value);                                                \
 	} rules SEC(".maps")
 
-#define STAGE_RULES_PREFIX()                                                              \
-	struct {                                                                           \
-		__uint(type, BPF_MAP_TYPE_LPM_TRIE);                                       \
-		__uint(map_flags, BPF_F_NO_PREALLOC);                                      \
-		__uint(max_entries, STAGE_RULES_MAX);                                      \
-		__type(key, struct policy_lpm_key);                                        \
-		__type(value, struct policy_value);                                        \
+#define STAGE_RULES_PREFIX()                                                                       \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);                                               \
+		__uint(map_flags, BPF_F_NO_PREALLOC);                                              \
+		__uint(max_entries, STAGE_RULES_MAX);                                              \
+		__type(key, struct policy_lpm_key);                                                \
+		__type(value, struct policy_value);                                                \
 	} rules SEC(".maps")
 
 /* the packet as a stage sees it: the dispatcher's metadata plus the destination */
@@ -54,30 +57,30 @@ struct stage_pkt {
 };
 
 /* exact match: {generation, protocol, port, family, destination} */
-#define STAGE_LOOKUP_EXACT(pkt)                                                           \
-	({                                                                                 \
-		struct policy_key __k = {                                                  \
-			.gen = (pkt)->meta.gen,                                            \
-			.l4proto = (pkt)->meta.l4proto,                                    \
-			.dport = (pkt)->meta.dport,                                        \
-			.family = (pkt)->meta.family,                                      \
-		};                                                                         \
-		__builtin_memcpy(__k.daddr, (pkt)->daddr, 16);                             \
-		bpf_map_lookup_elem(&rules, &__k) ? REASON_RULE : REASON_NO_RULE;          \
+#define STAGE_LOOKUP_EXACT(pkt)                                                                    \
+	({                                                                                         \
+		struct policy_key __k = {                                                          \
+			.gen = (pkt)->meta.gen,                                                    \
+			.l4proto = (pkt)->meta.l4proto,                                            \
+			.dport = (pkt)->meta.dport,                                                \
+			.family = (pkt)->meta.family,                                              \
+		};                                                                                 \
+		__builtin_memcpy(__k.daddr, (pkt)->daddr, 16);                                     \
+		bpf_map_lookup_elem(&rules, &__k) ? REASON_RULE : REASON_NO_RULE;                  \
 	})
 
 /* longest prefix over the destination, the other fields matched in full */
-#define STAGE_LOOKUP_PREFIX(pkt)                                                          \
-	({                                                                                 \
-		struct policy_lpm_key __k = {                                              \
-			.prefixlen = POLICY_LPM_FIXED_BITS + 128,                          \
-			.k.gen = (pkt)->meta.gen,                                          \
-			.k.l4proto = (pkt)->meta.l4proto,                                  \
-			.k.dport = (pkt)->meta.dport,                                      \
-			.k.family = (pkt)->meta.family,                                    \
-		};                                                                         \
-		__builtin_memcpy(__k.k.daddr, (pkt)->daddr, 16);                           \
-		bpf_map_lookup_elem(&rules, &__k) ? REASON_RULE : REASON_NO_RULE;          \
+#define STAGE_LOOKUP_PREFIX(pkt)                                                                   \
+	({                                                                                         \
+		struct policy_lpm_key __k = {                                                      \
+			.prefixlen = POLICY_LPM_FIXED_BITS + 128,                                  \
+			.k.gen = (pkt)->meta.gen,                                                  \
+			.k.l4proto = (pkt)->meta.l4proto,                                          \
+			.k.dport = (pkt)->meta.dport,                                              \
+			.k.family = (pkt)->meta.family,                                            \
+		};                                                                                 \
+		__builtin_memcpy(__k.k.daddr, (pkt)->daddr, 16);                                   \
+		bpf_map_lookup_elem(&rules, &__k) ? REASON_RULE : REASON_NO_RULE;                  \
 	})
 
 static __always_inline int stage_meta_valid(const struct pkt_meta *m)
@@ -91,26 +94,26 @@ static __always_inline int stage_meta_valid(const struct pkt_meta *m)
  * `static __always_inline int judge(const struct stage_pkt *pkt)` returning
  * a reason code; it is written once and runs at every hook.
  */
-#define STAGE_PROGRAMS(judge)                                                             \
-	SEC("tc")                                                                          \
-	int stage_tc(struct __sk_buff *skb)                                                \
-	{                                                                                  \
-		struct stage_pkt pkt = {};                                                 \
-		__u32 off;                                                                 \
-		int err;                                                                   \
-                                                                                           \
-		meta_load_tc(skb, &pkt.meta);                                              \
-		if (!stage_meta_valid(&pkt.meta))                                          \
-			return tc_verdict(REASON_BAD_META, skb->len);                      \
-		off = pkt.meta.l3_off;                                                     \
-		if (pkt.meta.family == AF_INET)                                            \
-			err = bpf_skb_load_bytes(skb, off + 16, pkt.daddr, 4);             \
-		else                                                                       \
-			err = bpf_skb_load_bytes(skb, off + 24, pkt.daddr, 16);            \
-		if (err)                                                                   \
-			return tc_verdict(REASON_BAD_META, pkt.meta.pkt_len);              \
-		return tc_verdict(judge(&pkt), pkt.meta.pkt_len);                          \
-	}                                                                                  \
+#define STAGE_PROGRAMS(judge)                                                                      \
+	SEC("tc")                                                                                  \
+	int stage_tc(struct __sk_buff *skb)                                                        \
+	{                                                                                          \
+		struct stage_pkt pkt = {};                                                         \
+		__u32 off;                                                                         \
+		int err;                                                                           \
+                                                                                                   \
+		meta_load_tc(skb, &pkt.meta);                                                      \
+		if (!stage_meta_valid(&pkt.meta))                                                  \
+			return tc_verdict(REASON_BAD_META, skb->len);                              \
+		off = pkt.meta.l3_off;                                                             \
+		if (pkt.meta.family == AF_INET)                                                    \
+			err = bpf_skb_load_bytes(skb, off + 16, pkt.daddr, 4);                     \
+		else                                                                               \
+			err = bpf_skb_load_bytes(skb, off + 24, pkt.daddr, 16);                    \
+		if (err)                                                                           \
+			return tc_verdict(REASON_BAD_META, pkt.meta.pkt_len);                      \
+		return tc_verdict(judge(&pkt), pkt.meta.pkt_len);                                  \
+	}                                                                                          \
 	char LICENSE[] SEC("license") = "GPL"
 
 #endif

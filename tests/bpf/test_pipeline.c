@@ -16,14 +16,10 @@
 #define DENY ((uint32_t)TC_ACT_SHOT)
 
 static const char *const rules[] = {
-	"allow udp 10.42.0.53 port 53",
-	"allow tcp 10.42.0.53 port 53",
-	"allow udp fd00:53::53 port 53",
-	"allow tcp 203.0.113.1 port 443",
-	"allow tcp 198.51.100.42 port 443",
-	"allow tcp 2001:db8:443::/48 port 443",
-	"allow tcp 10.42.7.11 port 8080",
-	"allow udp 10.42.7.11 port 9000-9002",
+	"allow udp 10.42.0.53 port 53",	    "allow tcp 10.42.0.53 port 53",
+	"allow udp fd00:53::53 port 53",    "allow tcp 203.0.113.1 port 443",
+	"allow tcp 198.51.100.42 port 443", "allow tcp 2001:db8:443::/48 port 443",
+	"allow tcp 10.42.7.11 port 8080",   "allow udp 10.42.7.11 port 9000-9002",
 	"allow tcp fd00:7::11 port 8080",
 };
 
@@ -98,22 +94,21 @@ static void run(const struct pkt *p, uint32_t *retval, unsigned int *reason)
 {
 	__u64 before[REASON_MAX], after[REASON_MAX];
 	int fd = pipeline_pin_get(inst, "dispatch_tc");
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->b, .data_size_in = p->len,
-		    .repeat = 1);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->b, .data_size_in = p->len, .repeat = 1);
 	int moved = 0;
 
 	cr_assert_geq(fd, 0, "dispatcher pin missing");
 	counters(before);
-	cr_assert_eq(bpf_prog_test_run_opts(fd, &opts), 0, "test run of a %zu-byte frame: %s", p->len,
-		     strerror(errno));
+	cr_assert_eq(bpf_prog_test_run_opts(fd, &opts), 0, "test run of a %zu-byte frame: %s",
+		     p->len, strerror(errno));
 	counters(after);
 	close(fd);
 	*reason = REASON_MAX;
 	for (unsigned int r = 0; r < REASON_MAX; r++) {
 		if (after[r] == before[r])
 			continue;
-		cr_assert_eq(after[r] - before[r], 1, "reason %s counted %llu times", reason_name(r),
-			     (unsigned long long)(after[r] - before[r]));
+		cr_assert_eq(after[r] - before[r], 1, "reason %s counted %llu times",
+			     reason_name(r), (unsigned long long)(after[r] - before[r]));
 		*reason = r;
 		moved++;
 	}
@@ -127,7 +122,8 @@ static void expect(const char *name, const struct pkt *p, unsigned int want)
 	unsigned int got;
 
 	run(p, &ret, &got);
-	cr_expect_eq(got, want, "%s: reason %s, want %s", name, reason_name(got), reason_name(want));
+	cr_expect_eq(got, want, "%s: reason %s, want %s", name, reason_name(got),
+		     reason_name(want));
 	cr_expect_eq(ret, REASON_IS_ALLOW(want) ? ALLOW : DENY, "%s: verdict %d, want %s", name,
 		     (int)ret, REASON_IS_ALLOW(want) ? "TC_ACT_UNSPEC (allow)" : "TC_ACT_SHOT");
 }
@@ -148,12 +144,14 @@ struct v4case {
 static const struct v4case v4cases[] = {
 	{ "dns udp to resolver", "10.42.0.2", "10.42.0.53", L4_UDP, 53, NULL, 0, 0, REASON_RULE },
 	{ "dns tcp to resolver", "10.42.0.2", "10.42.0.53", L4_TCP, 53, NULL, 0, 0, REASON_RULE },
-	{ "dns to a non-resolver", "10.42.0.2", "10.42.0.99", L4_UDP, 53, NULL, 0, 0, REASON_NO_RULE },
+	{ "dns to a non-resolver", "10.42.0.2", "10.42.0.99", L4_UDP, 53, NULL, 0, 0,
+	  REASON_NO_RULE },
 	{ "https update server", "10.42.0.2", "203.0.113.1", L4_TCP, 443, NULL, 0, 0, REASON_RULE },
 	{ "https telemetry", "10.42.0.2", "198.51.100.42", L4_TCP, 443, NULL, 0, 0, REASON_RULE },
-	{ "https unknown host", "10.42.0.2", "203.0.113.9", L4_TCP, 443, NULL, 0, 0, REASON_NO_RULE },
-	{ "snippet's wrong constant 203.19.1.1", "10.42.0.2", "203.19.1.1", L4_TCP, 443, NULL, 0,
-	  0, REASON_NO_RULE },
+	{ "https unknown host", "10.42.0.2", "203.0.113.9", L4_TCP, 443, NULL, 0, 0,
+	  REASON_NO_RULE },
+	{ "snippet's wrong constant 203.19.1.1", "10.42.0.2", "203.19.1.1", L4_TCP, 443, NULL, 0, 0,
+	  REASON_NO_RULE },
 	{ "log collector", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0, REASON_RULE },
 	{ "log collector wrong port", "10.42.0.2", "10.42.7.11", L4_TCP, 8081, NULL, 0, 0,
 	  REASON_NO_RULE },
@@ -167,8 +165,8 @@ static const struct v4case v4cases[] = {
 	{ "https over udp/443 goes to internal", "10.42.0.2", "203.0.113.1", L4_UDP, 443, NULL, 0,
 	  0, REASON_NO_RULE },
 	{ "spoofed source", "10.42.0.3", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0, REASON_SPOOFED },
-	{ "spoofed source to resolver (reflection)", "192.0.2.7", "10.42.0.53", L4_UDP, 53, NULL,
-	  0, 0, REASON_SPOOFED },
+	{ "spoofed source to resolver (reflection)", "192.0.2.7", "10.42.0.53", L4_UDP, 53, NULL, 0,
+	  0, REASON_SPOOFED },
 	{ "icmp", "10.42.0.2", "10.42.7.11", L4_ICMP, 0, NULL, 0, 0, REASON_L4_PROTO },
 	{ "first fragment", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0x2000,
 	  REASON_FRAGMENT },
@@ -180,8 +178,8 @@ static const struct v4case v4cases[] = {
 	  REASON_RULE },
 	{ "options: NOPs and a timestamp", "10.42.0.2", "10.42.7.11", L4_TCP, 8080,
 	  "\x01\x01\x44\x06\x05\x00\x00\x00", 8, 0, REASON_RULE },
-	{ "options: end of list", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, "\x00\x00\x00\x00", 4,
-	  0, REASON_RULE },
+	{ "options: end of list", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, "\x00\x00\x00\x00", 4, 0,
+	  REASON_RULE },
 	{ "options: loose source route", "10.42.0.2", "10.42.7.11", L4_TCP, 8080,
 	  "\x01\x83\x07\x04\x0a\x2a\x07\x0c", 8, 0, REASON_SOURCE_ROUTE },
 	{ "options: strict source route", "10.42.0.2", "10.42.7.11", L4_TCP, 8080,
@@ -248,8 +246,8 @@ static const struct v6case v6cases[] = {
 	  REASON_MALFORMED },
 	{ "atomic fragment is judged whole", "fd00:42::2", "fd00:7::11", "a", L4_TCP, 8080, 64,
 	  REASON_RULE },
-	{ "first fragment with the whole chain", "fd00:42::2", "fd00:7::11", "dF", L4_TCP, 8080,
-	  64, REASON_FRAGMENT },
+	{ "first fragment with the whole chain", "fd00:42::2", "fd00:7::11", "dF", L4_TCP, 8080, 64,
+	  REASON_FRAGMENT },
 	{ "non-first fragment", "fd00:42::2", "fd00:7::11", "n", L4_TCP, 8080, 64,
 	  REASON_FRAGMENT },
 	{ "mapped IPv4 destination", "fd00:42::2", "::ffff:10.42.7.11", "", L4_TCP, 8080, 64,
@@ -279,8 +277,8 @@ static void build_v6(struct pkt *p, const struct v6case *c)
 	for (size_t i = 0; i < n; i++) {
 		char e = c->exts[i];
 
-		types[i] = e == 'h' ? IPPROTO_HOPOPTS :
-			   e == 'd' ? IPPROTO_DSTOPTS :
+		types[i] = e == 'h'		  ? IPPROTO_HOPOPTS :
+			   e == 'd'		  ? IPPROTO_DSTOPTS :
 			   (e == 'r' || e == 'R') ? IPPROTO_ROUTING :
 						    IPPROTO_FRAGMENT;
 	}
@@ -340,10 +338,11 @@ Test(pipeline, ipv6_first_fragment_without_transport_header)
 Test(pipeline, truncated_at_every_offset)
 {
 	struct pkt full, cut;
-	const struct v4case v4 = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080,
-				   "\x01\x01\x01\x00", 4, 0, REASON_RULE };
-	const struct v6case v6 = { "v6", "fd00:42::2", "fd00:7::11", "hd", L4_TCP, 8080, 64,
-				   REASON_RULE };
+	const struct v4case v4 = { "v4",   "10.42.0.2", "10.42.7.11",
+				   L4_TCP, 8080,	"\x01\x01\x01\x00",
+				   4,	   0,		REASON_RULE };
+	const struct v6case v6 = { "v6",   "fd00:42::2", "fd00:7::11", "hd",
+				   L4_TCP, 8080,	 64,	       REASON_RULE };
 
 	for (int fam = 0; fam < 2; fam++) {
 		if (fam == 0)
@@ -371,8 +370,8 @@ Test(pipeline, truncated_at_every_offset)
 Test(pipeline, malformed_headers)
 {
 	struct pkt p;
-	const struct v4case ok = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0,
-				   REASON_RULE };
+	const struct v4case ok = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL,
+				   0,	 0,	      REASON_RULE };
 
 	build_v4(&p, &ok);
 	p.b[ETH_HLEN] = 0x44; /* IHL 4 */
@@ -440,8 +439,8 @@ Test(pipeline, link_layer)
 
 Test(pipeline, empty_slot_fails_closed)
 {
-	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0,
-				  REASON_RULE };
+	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL,
+				  0,	0,	     REASON_RULE };
 	int stages = pipeline_pin_get(inst, "stages_tc"), ctl = pipeline_pin_get(inst, "ctl");
 	__u32 zero = 0, gen, idx;
 	struct pkt p;
@@ -461,8 +460,8 @@ Test(pipeline, empty_slot_fails_closed)
 
 Test(pipeline, no_stage_claims_the_class)
 {
-	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0,
-				  REASON_RULE };
+	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL,
+				  0,	0,	     REASON_RULE };
 	int classes = pipeline_pin_get(inst, "classes"), ctl = pipeline_pin_get(inst, "ctl");
 	__u32 zero = 0, gen;
 	struct class_key k = { .l4proto = IPPROTO_TCP, .dport = 0 };
@@ -480,8 +479,8 @@ Test(pipeline, no_stage_claims_the_class)
 
 Test(pipeline, blocked_denies_everything)
 {
-	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0,
-				  REASON_RULE };
+	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL,
+				  0,	0,	     REASON_RULE };
 	struct diag d = {};
 	struct pkt p = {};
 

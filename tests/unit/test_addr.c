@@ -147,11 +147,11 @@ static const struct {
 	const char *text;
 	__u32 raw; /* the __be32 read as a little-endian host integer */
 } raw_v4[] = {
-	{ "10.42.7.11", 0x0B072A0A },	 /* the snippet got this one right */
-	{ "203.0.113.1", 0x017100CB },	 /* update server */
+	{ "10.42.7.11", 0x0B072A0A }, /* the snippet got this one right */
+	{ "203.0.113.1", 0x017100CB }, /* update server */
 	{ "198.51.100.42", 0x2A6433C6 }, /* telemetry */
-	{ "203.19.1.1", 0x010113CB },	 /* what the snippet's 0x010113CB really is */
-	{ "198.51.99.42", 0x2A6333C6 },	 /* what the snippet's 0x2A6333C6 really is */
+	{ "203.19.1.1", 0x010113CB }, /* what the snippet's 0x010113CB really is */
+	{ "198.51.99.42", 0x2A6333C6 }, /* what the snippet's 0x2A6333C6 really is */
 };
 
 static void require_little_endian(void)

@@ -6,10 +6,14 @@
 #include <criterion/criterion.h>
 #include "plan.h"
 #include "stage.h"
+#include "diag_helpers.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#define CLASS(proto, p) { .l4proto = (proto), .port = (p) }
+#define CLASS(proto, p)                                                                            \
+	{                                                                                          \
+		.l4proto = (proto), .port = (p)                                                    \
+	}
 
 /* the built-in stages and the example plug-in, as their descriptors say */
 static const struct stage_desc dns_desc = {
@@ -96,23 +100,6 @@ static void profile_from(struct profile *p, const char *const *lines, size_t n)
 			     "test profile line \"%s\" refused: %s", lines[i],
 			     d.nr ? d.msgs[0] : "?");
 	diag_free(&d);
-}
-
-static char *all_msgs(const struct diag *d)
-{
-	static char buf[4096];
-
-	buf[0] = '\0';
-	for (int i = 0; i < d->nr; i++) {
-		strncat(buf, "\n    ", sizeof(buf) - strlen(buf) - 1);
-		strncat(buf, d->msgs[i], sizeof(buf) - strlen(buf) - 1);
-	}
-	return d->nr ? buf : "(no messages)";
-}
-
-static bool starts_with(const char *s, const char *prefix)
-{
-	return !strncmp(s, prefix, strlen(prefix));
 }
 
 /* where single rules go */
@@ -398,8 +385,7 @@ Test(plan, prefix_to_exact_stage_refused)
 Test(plan, prefix_to_prefix_stage_accepted)
 {
 	static const char *const lines[] = {
-		"allow tcp 203.0.113.0/24 port 443",
-		"allow tcp 2001:db8::/32 port 443",
+		"allow tcp 203.0.113.0/24 port 443", "allow tcp 2001:db8::/32 port 443",
 		"allow tcp 10.42.7.11/32 port 8080", /* a /32 is a single address */
 	};
 	struct profile p;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <criterion/criterion.h>
 #include "profile.h"
+#include "diag_helpers.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -50,33 +51,6 @@ static char *addr_text(const struct addr *a)
 	static char buf[ADDR_STR_LEN];
 
 	return (char *)addr_format(a, buf, sizeof(buf));
-}
-
-static bool starts_with(const char *s, const char *prefix)
-{
-	return !strncmp(s, prefix, strlen(prefix));
-}
-
-/* the messages, for the failure report */
-static char *all_msgs(const struct diag *d)
-{
-	static char buf[4096];
-
-	buf[0] = '\0';
-	for (int i = 0; i < d->nr; i++) {
-		strncat(buf, "\n    ", sizeof(buf) - strlen(buf) - 1);
-		strncat(buf, d->msgs[i], sizeof(buf) - strlen(buf) - 1);
-	}
-	return d->nr ? buf : "(no messages)";
-}
-
-/* the first message that contains needle, or NULL */
-static const char *find_msg(const struct diag *d, const char *needle)
-{
-	for (int i = 0; i < d->nr; i++)
-		if (strstr(d->msgs[i], needle))
-			return d->msgs[i];
-	return NULL;
 }
 
 /* profile_parse_line: lines that make rules */
@@ -350,12 +324,12 @@ Test(check_duplicates, same_line_twice_in_memory)
 Test(check_duplicates, distinct_rules_pass)
 {
 	static const char *const lines[] = {
-		"allow tcp 10.42.7.11 port 8080",	 /* base */
-		"allow udp 10.42.7.11 port 8080",	 /* other protocol */
-		"allow tcp 10.42.7.12 port 8080",	 /* other address */
-		"allow tcp 10.42.7.11 port 8081-8090",	 /* next ports */
-		"allow tcp 10.42.7.11 port 8000-8079",	 /* ports before */
-		"allow tcp 10.42.7.0/24 port 8080",	 /* a prefix is another key */
+		"allow tcp 10.42.7.11 port 8080", /* base */
+		"allow udp 10.42.7.11 port 8080", /* other protocol */
+		"allow tcp 10.42.7.12 port 8080", /* other address */
+		"allow tcp 10.42.7.11 port 8081-8090", /* next ports */
+		"allow tcp 10.42.7.11 port 8000-8079", /* ports before */
+		"allow tcp 10.42.7.0/24 port 8080", /* a prefix is another key */
 		"allow tcp ::ffff:10.42.7.11 port 8080", /* IPv6, not IPv4 */
 	};
 	struct profile p = {};

@@ -11,14 +11,15 @@
 #include <bpf/libbpf.h>
 #include <criterion/criterion.h>
 #include "stage.h"
+#include "diag_helpers.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* built by `make all`; the tests run from the repository root */
-#define DNS_OBJ	       "build/progs/stage_dns.bpf.o"
-#define HTTPS_OBJ      "build/progs/stage_https.bpf.o"
-#define INTERNAL_OBJ   "build/progs/stage_internal.bpf.o"
-#define POSTGRES_OBJ   "build/examples/stage_postgres.bpf.o"
+#define DNS_OBJ "build/progs/stage_dns.bpf.o"
+#define HTTPS_OBJ "build/progs/stage_https.bpf.o"
+#define INTERNAL_OBJ "build/progs/stage_internal.bpf.o"
+#define POSTGRES_OBJ "build/examples/stage_postgres.bpf.o"
 #define DISPATCHER_OBJ "build/progs/dispatcher.bpf.o"
 
 static char tmpdir[256];
@@ -59,10 +60,10 @@ static void teardown(void)
 TestSuite(stage_file, .init = setup, .fini = teardown);
 
 /* a skipped test does not reach .fini: clean up first */
-#define skip_test(...)				\
-	do {					\
-		teardown();			\
-		cr_skip_test(__VA_ARGS__);	\
+#define skip_test(...)                                                                             \
+	do {                                                                                       \
+		teardown();                                                                        \
+		cr_skip_test(__VA_ARGS__);                                                         \
 	} while (0)
 
 static const char *path_of(const char *name)
@@ -134,18 +135,6 @@ static void *valid_or_junk(size_t *len)
 	}
 	*len = sizeof(junk);
 	return memcpy(malloc(sizeof(junk)), junk, sizeof(junk));
-}
-
-static char *all_msgs(const struct diag *d)
-{
-	static char buf[4096];
-
-	buf[0] = '\0';
-	for (int i = 0; i < d->nr; i++) {
-		strncat(buf, "\n    ", sizeof(buf) - strlen(buf) - 1);
-		strncat(buf, d->msgs[i], sizeof(buf) - strlen(buf) - 1);
-	}
-	return d->nr ? buf : "(no messages)";
 }
 
 /* stage_from_file(path) must fail, with one message "path: ..." saying says */
@@ -316,10 +305,18 @@ static const struct {
 	__u32 nr_classes;
 	struct stage_class classes[2];
 } real[] = {
-	{ DNS_OBJ, "dns", SLOT_DNS, STAGE_MAP_EXACT, 2,
+	{ DNS_OBJ,
+	  "dns",
+	  SLOT_DNS,
+	  STAGE_MAP_EXACT,
+	  2,
 	  { { IPPROTO_UDP, 0, 53 }, { IPPROTO_TCP, 0, 53 } } },
 	{ HTTPS_OBJ, "https", SLOT_HTTPS, STAGE_MAP_PREFIX, 1, { { IPPROTO_TCP, 0, 443 } } },
-	{ INTERNAL_OBJ, "internal", SLOT_INTERNAL, STAGE_MAP_EXACT, 2,
+	{ INTERNAL_OBJ,
+	  "internal",
+	  SLOT_INTERNAL,
+	  STAGE_MAP_EXACT,
+	  2,
 	  { { IPPROTO_TCP, 0, 0 }, { IPPROTO_UDP, 0, 0 } } },
 	{ POSTGRES_OBJ, "postgres", 8, STAGE_MAP_EXACT, 1, { { IPPROTO_TCP, 0, 5432 } } },
 };
