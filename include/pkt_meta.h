@@ -12,7 +12,6 @@
  * at l3_off (+16 for IPv4, +24 for IPv6), where the dispatcher validated it.
  */
 struct pkt_meta {
-	__u32 magic; /* PKT_META_MAGIC ^ gen: a stage rejects anything else */
 	__u8 gen; /* generation selected by the dispatcher (0 or 1) */
 	__u8 family; /* AF_INET or AF_INET6 */
 	__u8 l4proto; /* IPPROTO_TCP or IPPROTO_UDP */
@@ -21,10 +20,8 @@ struct pkt_meta {
 	__u16 l4_off; /* offset of the TCP/UDP header, host order */
 	__be16 sport; /* network order */
 	__be16 dport; /* network order */
-	__u32 pkt_len; /* bytes counted for this packet, host order */
-};
-
-#define PKT_META_MAGIC 0x1c1a0000u
+	__u64 tool; /* cgroup id of the sending socket's tool, 0 = none or no tool rules */
+} __attribute__((packed, aligned(4)));
 
 _Static_assert(sizeof(struct pkt_meta) == 20, "pkt_meta must fit skb->cb[0..4]");
 

@@ -13,6 +13,14 @@
 #define CTL_GEN_MASK 0x1u /* bit 0: the generation in force */
 #define CTL_BLOCKED 0x2u /* bit 1: deny everything (reason BLOCKED) */
 
+/* per-generation settings, array index = generation */
+struct gen_config {
+	__u32 tool_level; /* cgroup level of the tools (sandbox cgroup level + 1) */
+	__u32 flags; /* GEN_HAS_TOOLS */
+};
+
+#define GEN_HAS_TOOLS 0x1u /* some rule names a tool: look up the sender's tool */
+
 /* class map: {generation, L4 protocol, destination port} -> stage slot */
 struct class_key {
 	__u8 gen;
@@ -24,15 +32,16 @@ struct class_value {
 	__u32 slot;
 };
 
-/* rule map of kind STAGE_MAP_EXACT (BPF hash): one destination, protocol, port */
+/* rule map of kind STAGE_MAP_EXACT (BPF hash): one destination, protocol, port, tool */
 struct policy_key {
 	__u8 gen;
 	__u8 l4proto;
 	__be16 dport; /* network order */
 	__u8 family; /* AF_INET or AF_INET6 */
 	__u8 pad[3]; /* zero */
+	__u64 tool; /* cgroup id of the tool's cgroup; 0 = every process of the sandbox */
 	__u8 daddr[16]; /* network order; IPv4 uses the first 4 bytes, rest zero */
-};
+} __attribute__((packed, aligned(4)));
 
 /* rule map of kind STAGE_MAP_PREFIX (BPF LPM trie) */
 struct policy_lpm_key {
@@ -40,8 +49,8 @@ struct policy_lpm_key {
 	struct policy_key k;
 };
 
-/* gen, l4proto, dport, family and pad always match in full */
-#define POLICY_LPM_FIXED_BITS 64
+/* gen, l4proto, dport, family, pad and tool always match in full */
+#define POLICY_LPM_FIXED_BITS 128
 
 struct policy_value {
 	__u32 rule_id; /* index of the rule in the installed profile */
@@ -66,8 +75,9 @@ struct reason_count {
 };
 
 _Static_assert(sizeof(struct class_key) == 4, "class_key layout");
-_Static_assert(sizeof(struct policy_key) == 24, "policy_key layout");
-_Static_assert(sizeof(struct policy_lpm_key) == 28, "policy_lpm_key layout");
+_Static_assert(sizeof(struct policy_key) == 32, "policy_key layout");
+_Static_assert(sizeof(struct policy_lpm_key) == 36, "policy_lpm_key layout");
+_Static_assert(sizeof(struct gen_config) == 8, "gen_config layout");
 _Static_assert(sizeof(struct source_key) == 24, "source_key layout");
 _Static_assert(sizeof(struct reason_count) == 16, "reason_count layout");
 

@@ -9,6 +9,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include "cgroup.h"
 #include "pipeline.h"
 
 #define EXIT_USAGE 2
@@ -105,6 +106,8 @@ static int name_arg(const char *cmd, const char *name)
 /* profile + built-in and dropped-in stages + plan; everything check and install share */
 struct loaded_profile {
 	struct profile prof;
+	struct sandbox_cgroup cgroup;
+	__u32 tool_level; /* 0 when no rule names a tool */
 	struct stage stages[MAX_STAGES];
 	size_t nr_stages;
 	struct plan plan;
@@ -118,12 +121,24 @@ static void loaded_profile_free(struct loaded_profile *lp)
 	profile_free(&lp->prof);
 }
 
-static int load_profile(const char *dir, struct loaded_profile *lp, struct diag *d)
+/*
+ * Reads the profile, the stages and the plan. Tools are resolved below the
+ * sandbox's cgroup when one is given; install needs them resolved.
+ */
+static int load_profile(const char *dir, const char *cgroup, bool need_tools,
+			struct loaded_profile *lp, struct diag *d)
 {
 	int n, err;
 
 	memset(lp, 0, sizeof(*lp));
 	err = profile_load_dir(dir, NULL, &lp->prof, d);
+	if (!err && cgroup)
+		err = sandbox_cgroup_open(cgroup, &lp->cgroup, d);
+	if (!err && (cgroup || need_tools))
+		err = profile_resolve_tools(&lp->prof, cgroup ? &lp->cgroup : NULL, d);
+	for (size_t i = 0; !err && i < lp->prof.nr_rules; i++)
+		if (lp->prof.rules[i].tool)
+			lp->tool_level = lp->cgroup.level + 1;
 	n = pipeline_builtin_stages(lp->stages, MAX_STAGES, d);
 	if (n < 0)
 		return n;
@@ -179,6 +194,8 @@ static void print_plan(const struct loaded_profile *lp, FILE *out)
 				r->port_lo);
 			if (r->port_hi != r->port_lo)
 				fprintf(out, "-%u", r->port_hi);
+			if (r->tool)
+				fprintf(out, " tool %s", r->tool);
 			if (r->host)
 				fprintf(out, "  (from host name %s)", r->host);
 			fprintf(out, "\n");
@@ -190,6 +207,7 @@ static void print_plan(const struct loaded_profile *lp, FILE *out)
 
 static const struct option check_opts[] = {
 	{ "profile", required_argument, NULL, 'p' },
+	{ "sandbox-cgroup", required_argument, NULL, 'c' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ 0 },
@@ -199,13 +217,16 @@ static int do_check(int argc, char **argv)
 {
 	struct loaded_profile lp;
 	struct diag d = {};
-	const char *dir = NULL;
+	const char *dir = NULL, *cgroup = NULL;
 	int c, err;
 
 	while ((c = getopt_long(argc, argv, "p:hv", check_opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			dir = optarg;
+			break;
+		case 'c':
+			cgroup = optarg;
 			break;
 		case 'v':
 			verbose = true;
@@ -220,7 +241,7 @@ static int do_check(int argc, char **argv)
 		return usage_error("check", "unexpected argument '%s'", argv[optind]);
 	if (!dir)
 		return usage_error("check", "--profile DIR is required");
-	err = load_profile(dir, &lp, &d);
+	err = load_profile(dir, cgroup, false, &lp, &d);
 	if (!err) {
 		print_plan(&lp, stdout);
 		printf("profile %s: %zu rules, %zu map entries, %zu stages: OK\n", dir,
@@ -236,6 +257,7 @@ static const struct option install_opts[] = {
 	{ "tc", required_argument, NULL, 't' },
 	{ "netns", required_argument, NULL, 'n' },
 	{ "sandbox-netns", required_argument, NULL, 's' },
+	{ "sandbox-cgroup", required_argument, NULL, 'c' },
 	{ "source", required_argument, NULL, 'S' },
 	{ "name", required_argument, NULL, 'N' },
 	{ "help", no_argument, NULL, 'h' },
@@ -302,6 +324,7 @@ static int do_install(int argc, char **argv)
 	struct attach_point points[MAX_POINTS];
 	struct addr sources[PIPELINE_MAX_SOURCES];
 	const char *dir = NULL, *name = DEFAULT_INSTANCE, *netns = NULL, *sandbox_ns = NULL;
+	const char *cgroup = NULL;
 	size_t nr_points = 0, nr_sources = 0;
 	struct loaded_profile lp = {};
 	struct diag d = {};
@@ -332,6 +355,9 @@ static int do_install(int argc, char **argv)
 				return usage_error("install", "bad network namespace name '%s'",
 						   optarg);
 			sandbox_ns = optarg;
+			break;
+		case 'c':
+			cgroup = optarg;
 			break;
 		case 'S':
 			if (nr_sources == PIPELINE_MAX_SOURCES)
@@ -364,7 +390,7 @@ static int do_install(int argc, char **argv)
 	if (need_root("install") || check_kernel("install"))
 		return 1;
 
-	err = load_profile(dir, &lp, &d);
+	err = load_profile(dir, cgroup, true, &lp, &d);
 	for (size_t i = 0; !err && !nr_sources && i < nr_points; i++) {
 		int n;
 
@@ -414,6 +440,7 @@ static int do_install(int argc, char **argv)
 			.nr_sources = nr_sources,
 			.points = points,
 			.nr_points = nr_points,
+			.tool_level = lp.tool_level,
 		};
 
 		err = pipeline_install(&rq, &d);
@@ -520,13 +547,13 @@ static int do_block(int argc, char **argv)
 
 static const struct cmd cmds[] = {
 	{ "check", do_check, "validate a profile and print the rules per stage",
-	  "usage: ironclaw-pipe check --profile DIR\n"
+	  "usage: ironclaw-pipe check --profile DIR [--sandbox-cgroup PATH]\n"
 	  "  Reads DIR/*.rules and DIR/*.bpf.o in name order, checks every line and stage,\n"
 	  "  and prints what install would put in each stage. Exit 0 if valid, 1 if not.\n" },
 	{ "install", do_install, "load, pin and attach an instance, or switch it to a new profile",
 	  "usage: ironclaw-pipe install --profile DIR (--tc-ingress IFACE | --tc IFACE)...\n"
 	  "                             [--netns NS] [--source ADDR[/LEN]]... [--sandbox-netns NS]\n"
-	  "                             [--name INSTANCE]\n"
+	  "                             [--sandbox-cgroup PATH] [--name INSTANCE]\n"
 	  "  --tc-ingress IFACE  host-side end of the sandbox's veth (recommended: out of the\n"
 	  "                      sandbox's reach; its egress arrives here as ingress)\n"
 	  "  --tc IFACE          egress of the sandbox's own interface\n"
@@ -535,6 +562,9 @@ static const struct cmd cmds[] = {
 	  "  --source ADDR       a source address the sandbox may use (repeatable); without it\n"
 	  "                      they are read from the --tc interface, or for --tc-ingress from\n"
 	  "                      its veth peer in --sandbox-netns NS\n"
+	  "  --sandbox-cgroup PATH  the sandbox's cgroup v2 directory (absolute, or relative to\n"
+	  "                      the cgroup v2 mount); rules with 'tool NAME' apply to the\n"
+	  "                      processes in PATH/NAME and the cgroups below it\n"
 	  "  --name INSTANCE     instance name (default: default); pins live in\n"
 	  "                      " PIPELINE_ROOT "/INSTANCE\n"
 	  "  Installing over a running instance switches it to the new profile in one step;\n"

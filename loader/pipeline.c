@@ -24,7 +24,8 @@
 #include "stage_internal.skel.h"
 
 /* maps of the dispatcher that stage objects share by name */
-static const char *const shared_maps[] = { "ctl", "reasons", "classes", "sources", "stages_tc" };
+static const char *const shared_maps[] = { "ctl",     "config",   "reasons",
+					    "classes", "sources", "stages_tc" };
 #define NR_SHARED_MAPS (sizeof(shared_maps) / sizeof(shared_maps[0]))
 
 /* smallest rule map; a hash map's bucket array is sized by max_entries up front */
@@ -366,6 +367,7 @@ static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *
 		void *key = k;
 
 		k->gen = t->gen;
+		k->tool = r->tool_id;
 		k->l4proto = r->l4proto;
 		k->dport = htons(e->port);
 		k->family = r->dst.family;
@@ -388,9 +390,15 @@ static int fill(struct txn *t, const struct install_req *rq, struct diag *d)
 	int classes = bpf_map__fd(t->skel->maps.classes);
 	int sources = bpf_map__fd(t->skel->maps.sources);
 	int progs = bpf_map__fd(t->skel->maps.stages_tc);
-	__u32 one = 1;
+	struct gen_config cfg = { .tool_level = rq->tool_level,
+				  .flags = rq->tool_level ? GEN_HAS_TOOLS : 0 };
+	__u32 one = 1, gen = t->gen;
 	int err;
 
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.config), &gen, &cfg, BPF_ANY)) {
+		diag_error(d, NULL, 0, "cannot write the generation's settings: %s", strerror(errno));
+		return -errno;
+	}
 	for (size_t i = 0; i < rq->nr_sources; i++) {
 		struct source_key k = {
 			.prefixlen = SOURCE_LPM_FIXED_BITS + rq->sources[i].plen,

@@ -38,6 +38,7 @@ struct install_req {
 	size_t nr_sources;
 	const struct attach_point *points;
 	size_t nr_points;
+	__u32 tool_level; /* cgroup level of the tools; 0 = no rule names a tool */
 };
 
 int instance_name_valid(const char *name);

@@ -49,6 +49,14 @@ static int resolve_getaddrinfo(const char *name, struct addr *out, int max, void
 	return n ? n : -ENOENT;
 }
 
+int tool_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n < 128 && strcmp(name, ".") && strcmp(name, "..") &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@") == n;
+}
+
 static bool is_host_name(const char *s)
 {
 	size_t label = 0, len = strlen(s);
@@ -209,8 +217,23 @@ int profile_parse_line(struct profile *p, const char *file, int line, const char
 		diag_error(d, file, line, "bad port '%s'", w[4]);
 		goto out;
 	}
-	if (n > 5) {
-		diag_error(d, file, line, "unknown word '%s'", w[5]);
+	if (n > 5 && strcmp(w[5], "tool")) {
+		diag_error(d, file, line, "unknown word '%s' (expected 'tool')", w[5]);
+		goto out;
+	}
+	if (n == 6) {
+		diag_error(d, file, line, "missing tool name after 'tool'");
+		goto out;
+	}
+	if (n > 6 && !tool_name_valid(w[6])) {
+		diag_error(d, file, line,
+			   "bad tool '%s': a tool is a cgroup directory right below the sandbox's "
+			   "cgroup; give its name, not a path",
+			   w[6]);
+		goto out;
+	}
+	if (n > 7) {
+		diag_error(d, file, line, "unknown word '%s'", w[7]);
 		goto out;
 	}
 	naddr = parse_dest(file, line, w[2], o, addrs, d);
@@ -250,7 +273,8 @@ int profile_parse_line(struct profile *p, const char *file, int line, const char
 		r->line = line;
 		r->text = strdup(clean);
 		r->host = from_name ? strdup(w[2]) : NULL;
-		if (!r->file || !r->text || (from_name && !r->host)) {
+		r->tool = n > 6 ? strdup(w[6]) : NULL;
+		if (!r->file || !r->text || (from_name && !r->host) || (n > 6 && !r->tool)) {
 			err = -ENOMEM;
 			goto out;
 		}
@@ -279,6 +303,9 @@ static int rule_cmp(const void *a, const void *b)
 	c = memcmp(x->dst.bytes, y->dst.bytes, sizeof(x->dst.bytes));
 	if (c)
 		return c;
+	c = strcmp(x->tool ? x->tool : "", y->tool ? y->tool : "");
+	if (c)
+		return c;
 	if (x->port_lo != y->port_lo)
 		return x->port_lo - y->port_lo;
 	return (x > y) - (x < y);
@@ -301,6 +328,7 @@ int profile_check_duplicates(const struct profile *p, struct diag *d)
 		const struct rule *first = a, *later = b;
 
 		if (a->l4proto != b->l4proto || !addr_equal(&a->dst, &b->dst) ||
+		    strcmp(a->tool ? a->tool : "", b->tool ? b->tool : "") ||
 		    b->port_lo > a->port_hi) {
 			ai = idx[i];
 			continue;
@@ -417,6 +445,7 @@ void profile_free(struct profile *p)
 	for (size_t i = 0; i < p->nr_rules; i++) {
 		free(p->rules[i].text);
 		free(p->rules[i].host);
+		free(p->rules[i].tool);
 	}
 	for (size_t i = 0; i < p->nr_stage_paths; i++)
 		free(p->stage_paths[i]);

@@ -13,6 +13,8 @@ struct rule {
 	__u16 port_lo, port_hi; /* host order, inclusive */
 	struct addr dst;
 	char *host; /* the host name it was resolved from, or NULL */
+	char *tool; /* the tool (cgroup directory below the sandbox's) it is for, or NULL */
+	__u64 tool_id; /* that cgroup's id, filled at install; 0 = every process */
 	const char *file; /* owned by the profile */
 	int line;
 	char *text; /* the line as written, without comment */
@@ -47,5 +49,7 @@ int profile_check_duplicates(const struct profile *p, struct diag *d);
 const char *profile_intern_file(struct profile *p, const char *name);
 void profile_free(struct profile *p);
 const char *l4proto_name(__u8 proto);
+/* a tool name is one cgroup directory name: no '/', not '.' or '..' */
+int tool_name_valid(const char *name);
 
 #endif

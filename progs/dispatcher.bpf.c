@@ -17,7 +17,7 @@ SEC("tc")
 int dispatch_tc(struct __sk_buff *skb)
 {
 	struct pkt_meta meta = {};
-	__u32 len = skb->len;
+	__u32 len = skb->len, tool_level = 0;
 	int r;
 
 	if (skb->vlan_present)
@@ -26,11 +26,14 @@ int dispatch_tc(struct __sk_buff *skb)
 	    (__u64)(skb->data_end - skb->data) < TC_PULL_LEN)
 		bpf_skb_pull_data(skb, len < TC_PULL_LEN ? len : TC_PULL_LEN);
 
-	r = dispatch_classify((void *)(long)skb->data, (void *)(long)skb->data_end, &meta);
+	r = dispatch_classify((void *)(long)skb->data, (void *)(long)skb->data_end, &meta,
+			      &tool_level);
 	if (r != PARSE_OK)
 		return tc_verdict(r, len);
+	/* the socket's cgroup at the tools' level: processes nested below a tool are that tool */
+	if (tool_level)
+		meta.tool = bpf_skb_ancestor_cgroup_id(skb, tool_level);
 
-	meta.pkt_len = len;
 	meta_store_tc(skb, &meta);
 	bpf_tail_call(skb, &stages_tc, (__u32)meta.gen * STAGE_MAX_SLOTS + meta.slot);
 	/* only reached when the slot is empty or the call failed: fail closed */

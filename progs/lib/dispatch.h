@@ -13,6 +13,14 @@ struct {
 	__type(value, struct class_value);
 } classes SEC(".maps");
 
+/* per-generation settings: where tools sit in the cgroup tree */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct gen_config);
+} config SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -66,9 +74,12 @@ static __always_inline int addr_is_mapped4(const __u8 *a)
 /*
  * Reads the control word, parses the frame from start and fills meta.
  * Returns PARSE_OK when the packet goes to the stage in meta->slot, or the
- * reason for a verdict reached here.
+ * reason for a verdict reached here. *tool_level is the cgroup level of the
+ * tools when the generation has tool rules, else 0: the hook then asks for
+ * the sender's tool, which only it knows how to find.
  */
-static __always_inline int dispatch_classify(void *start, void *end, struct pkt_meta *meta)
+static __always_inline int dispatch_classify(void *start, void *end, struct pkt_meta *meta,
+					     __u32 *tool_level)
 {
 	struct cursor c = { .pos = start, .end = end };
 	struct parsed p = {};
@@ -85,6 +96,14 @@ static __always_inline int dispatch_classify(void *start, void *end, struct pkt_
 	if (*ctlw & CTL_BLOCKED)
 		return REASON_BLOCKED;
 	gen = *ctlw & CTL_GEN_MASK;
+	{
+		__u32 g = gen;
+		struct gen_config *cfg = bpf_map_lookup_elem(&config, &g);
+
+		if (!cfg)
+			return REASON_NO_CONFIG;
+		*tool_level = cfg->flags & GEN_HAS_TOOLS ? cfg->tool_level : 0;
+	}
 
 	if (!cursor_has(&c, sizeof(*eth)))
 		return REASON_TRUNCATED;
@@ -146,7 +165,6 @@ static __always_inline int dispatch_classify(void *start, void *end, struct pkt_
 	if (cv->slot == 0 || cv->slot >= STAGE_MAX_SLOTS)
 		return REASON_NO_STAGE;
 
-	meta->magic = PKT_META_MAGIC ^ gen;
 	meta->gen = gen;
 	meta->family = p.family;
 	meta->l4proto = p.l4proto;

@@ -56,37 +56,53 @@ struct stage_pkt {
 	__u8 daddr[16];
 };
 
-/* exact match: {generation, protocol, port, family, destination} */
+static __always_inline void stage_key(struct policy_key *k, const struct stage_pkt *pkt)
+{
+	k->gen = pkt->meta.gen;
+	k->l4proto = pkt->meta.l4proto;
+	k->dport = pkt->meta.dport;
+	k->family = pkt->meta.family;
+	k->tool = pkt->meta.tool;
+	__builtin_memcpy(k->daddr, pkt->daddr, 16);
+}
+
+/*
+ * Exact match on {generation, protocol, port, family, tool, destination}:
+ * the sender's tool first, then rules for every process of the sandbox.
+ */
 #define STAGE_LOOKUP_EXACT(pkt)                                                                    \
 	({                                                                                         \
-		struct policy_key __k = {                                                          \
-			.gen = (pkt)->meta.gen,                                                    \
-			.l4proto = (pkt)->meta.l4proto,                                            \
-			.dport = (pkt)->meta.dport,                                                \
-			.family = (pkt)->meta.family,                                              \
-		};                                                                                 \
-		__builtin_memcpy(__k.daddr, (pkt)->daddr, 16);                                     \
-		bpf_map_lookup_elem(&rules, &__k) ? REASON_RULE : REASON_NO_RULE;                  \
+		struct policy_key __k = {};                                                        \
+		void *__v;                                                                         \
+                                                                                                   \
+		stage_key(&__k, (pkt));                                                            \
+		__v = bpf_map_lookup_elem(&rules, &__k);                                           \
+		if (!__v && __k.tool) {                                                            \
+			__k.tool = 0;                                                              \
+			__v = bpf_map_lookup_elem(&rules, &__k);                                   \
+		}                                                                                  \
+		__v ? REASON_RULE : REASON_NO_RULE;                                                \
 	})
 
-/* longest prefix over the destination, the other fields matched in full */
+/* longest prefix over the destination, the other fields matched in full; tool first */
 #define STAGE_LOOKUP_PREFIX(pkt)                                                                   \
 	({                                                                                         \
-		struct policy_lpm_key __k = {                                                      \
-			.prefixlen = POLICY_LPM_FIXED_BITS + 128,                                  \
-			.k.gen = (pkt)->meta.gen,                                                  \
-			.k.l4proto = (pkt)->meta.l4proto,                                          \
-			.k.dport = (pkt)->meta.dport,                                              \
-			.k.family = (pkt)->meta.family,                                            \
-		};                                                                                 \
-		__builtin_memcpy(__k.k.daddr, (pkt)->daddr, 16);                                   \
-		bpf_map_lookup_elem(&rules, &__k) ? REASON_RULE : REASON_NO_RULE;                  \
+		struct policy_lpm_key __k = { .prefixlen = POLICY_LPM_FIXED_BITS + 128 };          \
+		void *__v;                                                                         \
+                                                                                                   \
+		stage_key(&__k.k, (pkt));                                                          \
+		__v = bpf_map_lookup_elem(&rules, &__k);                                           \
+		if (!__v && __k.k.tool) {                                                          \
+			__k.k.tool = 0;                                                            \
+			__v = bpf_map_lookup_elem(&rules, &__k);                                   \
+		}                                                                                  \
+		__v ? REASON_RULE : REASON_NO_RULE;                                                \
 	})
 
 static __always_inline int stage_meta_valid(const struct pkt_meta *m)
 {
-	return m->magic == (PKT_META_MAGIC ^ m->gen) && m->gen <= 1 &&
-	       (m->family == AF_INET || m->family == AF_INET6);
+	return m->gen <= 1 && (m->family == AF_INET || m->family == AF_INET6) &&
+	       (m->l4proto == IPPROTO_TCP || m->l4proto == IPPROTO_UDP);
 }
 
 /*
@@ -111,8 +127,8 @@ static __always_inline int stage_meta_valid(const struct pkt_meta *m)
 		else                                                                               \
 			err = bpf_skb_load_bytes(skb, off + 24, pkt.daddr, 16);                    \
 		if (err)                                                                           \
-			return tc_verdict(REASON_BAD_META, pkt.meta.pkt_len);                      \
-		return tc_verdict(judge(&pkt), pkt.meta.pkt_len);                                  \
+			return tc_verdict(REASON_BAD_META, skb->len);                              \
+		return tc_verdict(judge(&pkt), skb->len);                                          \
 	}                                                                                          \
 	char LICENSE[] SEC("license") = "GPL"
 

@@ -16,6 +16,7 @@ WORK=$(mktemp -d)
 cleanup() {
 	"$BIN" uninstall --name "$INSTANCE" >/dev/null 2>&1
 	net_down
+	cgroups_down
 	rm -rf "$LOGS" "$WORK"
 }
 trap cleanup EXIT INT TERM
@@ -324,6 +325,78 @@ test_status_notices_lost_attachment() {
 	expect_denied connect 10.42.7.12 8080
 }
 
+CGROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+CG=$CGROOT/icpe2e$$
+
+# in_tool TOOL COMMAND...: run a sandbox command as a process of cgroup TOOL ("" = the sandbox's own)
+in_tool() {
+	local dir=$CG${1:+/$1}
+	shift
+	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec ip netns exec "$@"' sh "$dir" "$SBX" "$@"
+}
+
+tool_out() {
+	local t=$1
+	shift
+	in_tool "$t" "$BUILD/netprobe" "$@" 2>/dev/null
+}
+
+# the 8080 rule for memscraper alone, enforced at the host side (no cgroup hooks)
+test_per_tool_rules_at_host_side() {
+	local p=$WORK/prof-tools out
+	[ -n "$CGROOT" ] || fail "no cgroup v2 mount" || return 1
+	mkdir -p "$CG/memscraper/nested" "$CG/other" "$p"
+	cp rules.d/10-dns.rules rules.d/20-https.rules "$p/"
+	echo "allow tcp 10.42.7.11 port 8080 tool memscraper" >"$p/30-internal.rules"
+	"$BIN" install --profile "$p" --tc-ingress "host0@$CORP" --sandbox-netns "$SBX" \
+		--sandbox-cgroup "$CG" --name "$INSTANCE" >/dev/null || fail "install with tools failed" || return 1
+	"$BIN" check --profile "$p" --sandbox-cgroup "$CG" | grep -q "allow tcp 10.42.7.11 port 8080 tool memscraper" ||
+		fail "check does not show the tool"
+	out=$(tool_out memscraper connect 10.42.7.11 8080 --post from-memscraper)
+	[ "${out%% *}" = ok ] || fail "memscraper's POST: $out" || return 1
+	out=$(tool_out memscraper/nested connect 10.42.7.11 8080 --timeout-ms 2000)
+	[ "${out%% *}" = ok ] || fail "a process nested below memscraper should be memscraper: $out" || return 1
+	for t in other ""; do
+		out=$(tool_out "$t" connect 10.42.7.11 8080 --timeout-ms 800)
+		case $out in "fail "*ETIMEDOUT) ;; *) fail "tool '${t:-(sandbox root)}' reached the collector: $out" ;; esac || return 1
+	done
+	out=$(tool_out memscraper connect 10.42.7.11 8081 --timeout-ms 800)
+	case $out in "fail "*ETIMEDOUT) ;; *) fail "memscraper reached 8081: $out" ;; esac || return 1
+	out=$(tool_out memscraper connect 10.42.7.12 8080 --timeout-ms 800)
+	case $out in "fail "*ETIMEDOUT) ;; *) fail "memscraper reached 10.42.7.12: $out" ;; esac || return 1
+	# rules without a tool still hold for every process
+	out=$(tool_out other udp 10.42.0.53 53)
+	[ "${out%% *}" = ok ] || fail "DNS from 'other': $out"
+}
+
+test_bad_tools_refused() {
+	local p=$WORK/prof-badtool out
+	mkdir -p "$CG/memscraper" "$p"
+	echo "allow tcp 10.42.7.11 port 8080 tool ghost" >"$p/30-internal.rules"
+	out=$("$BIN" install --profile "$p" --tc-ingress "host0@$CORP" --sandbox-netns "$SBX" \
+		--sandbox-cgroup "$CG" --name "$INSTANCE" 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "30-internal.rules:1: tool 'ghost': no cgroup $CG/ghost" ||
+		fail "missing tool cgroup: $out" || return 1
+	echo "allow tcp 10.42.7.11 port 8080 tool ../memscraper" >"$p/30-internal.rules"
+	out=$("$BIN" check --profile "$p" 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "30-internal.rules:1: bad tool '../memscraper'" ||
+		fail "path as tool: $out" || return 1
+	echo "allow tcp 10.42.7.11 port 8080 tool memscraper" >"$p/30-internal.rules"
+	out=$("$BIN" install --profile "$p" --tc-ingress "host0@$CORP" --sandbox-netns "$SBX" \
+		--name "$INSTANCE" 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "30-internal.rules:1: rule names tool 'memscraper': give the sandbox's cgroup" ||
+		fail "tool without --sandbox-cgroup: $out" || return 1
+	out=$("$BIN" install --profile "$p" --tc-ingress "host0@$CORP" --sandbox-netns "$SBX" \
+		--sandbox-cgroup "$CG/nope" --name "$INSTANCE" 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "sandbox cgroup '$CG/nope'" || fail "missing sandbox cgroup: $out" || return 1
+	[ ! -e "/sys/fs/bpf/ironclaw/$INSTANCE" ] || fail "a refused install left pins"
+}
+
+cgroups_down() {
+	[ -d "$CG" ] || return 0
+	find "$CG" -depth -type d -exec rmdir {} \; 2>/dev/null
+}
+
 net_up || { echo "e2e: cannot create namespaces"; echo "e2e: 0 passed, 1 failed"; exit 1; }
 net_services "$LOGS"
 FLOW_PROFILE=$WORK/prof-flow
@@ -336,7 +409,8 @@ for t in test_scenario_host_side_tc_ingress test_scenario_sandbox_tc_egress \
 	test_af_packet_frames_at_host_side test_qdisc_bypass_skips_sandbox_egress \
 	test_install_over_install_during_flow test_uninstall_leaves_nothing test_plugin_stage \
 	test_bad_stages_refused test_bad_profile_keeps_running_policy test_block_then_install \
-	test_cli_errors test_status_notices_lost_attachment; do
+	test_cli_errors test_per_tool_rules_at_host_side test_bad_tools_refused \
+	test_status_notices_lost_attachment; do
 	run_test "$t"
 done
 echo "e2e: $PASSED passed, $FAILED failed"
