@@ -395,6 +395,12 @@ static int do_install(int argc, char **argv)
 		int n;
 
 		if (points[i].kind == ATTACH_TC_INGRESS && !sandbox_ns) {
+			/* installing again: keep the addresses the instance has */
+			n = pipeline_sources(name, -1, sources, PIPELINE_MAX_SOURCES);
+			if (n > 0) {
+				nr_sources = n;
+				break;
+			}
 			diag_error(&d, NULL, 0,
 				   "--tc-ingress %s: the sandbox's addresses are unknown; "
 				   "give --source ADDR or --sandbox-netns NS",

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/magic.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "policy.h"
@@ -31,7 +33,7 @@ static const char *const shared_maps[] = { "ctl",     "config",   "reasons",
 /* smallest rule map; a hash map's bucket array is sized by max_entries up front */
 #define RULES_MAP_MIN 1024
 
-/* how long in-flight packets may still use the old generation after the flip */
+/* without membarrier(): how long in-flight packets may still use the old generation */
 #define SWAP_GRACE_MS 50
 
 struct loaded_stage {
@@ -270,8 +272,8 @@ static __u32 rules_map_size(size_t needed)
 	return n;
 }
 
-/* the pinned map can take the next generation beside what it holds now */
-static bool rules_map_fits(int fd, size_t needed)
+/* the pinned map has the shape m wants and can take the next generation beside what it holds */
+static bool rules_map_fits(int fd, const struct bpf_map *m, size_t needed)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
@@ -281,6 +283,9 @@ static bool rules_map_fits(int fd, size_t needed)
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.key_size > sizeof(next))
 		return false;
+	if (info.type != bpf_map__type(m) || info.key_size != bpf_map__key_size(m) ||
+	    info.value_size != bpf_map__value_size(m) || info.map_flags != bpf_map__map_flags(m))
+		return false; /* the stage's rule map changed shape: a new map replaces it */
 	while (!bpf_map_get_next_key(fd, first ? NULL : prev, next)) {
 		held++;
 		memcpy(prev, next, info.key_size);
@@ -313,7 +318,7 @@ static int load_stage(struct txn *t, const char *name, const struct stage *st, s
 			continue; /* read-only data of this object alone */
 		} else if (!strcmp(mn, STAGE_RULES_MAP)) {
 			fd = pipeline_pin_get(name, rules_pin);
-			if (fd >= 0 && rules_map_fits(fd, needed)) {
+			if (fd >= 0 && rules_map_fits(fd, m, needed)) {
 				err = bpf_map__reuse_fd(m, fd);
 			} else {
 				/* sized for both generations; the old map leaves with the old stage */
@@ -477,6 +482,20 @@ static int pin_fd(struct txn *t, int fd, const char *object, struct diag *d)
 	return 0;
 }
 
+/* the pinned tcx link still has its interface */
+static bool link_alive(const char *path)
+{
+	struct tcx_link_info info;
+	int fd = bpf_obj_get(path);
+	bool alive;
+
+	if (fd < 0)
+		return false;
+	alive = !tcx_link_info(fd, &info) && info.ifindex != 0;
+	close(fd);
+	return alive;
+}
+
 /* attaches the points no link of this instance covers yet */
 static int attach_new_points(struct txn *t, const struct install_req *rq, struct diag *d)
 {
@@ -493,8 +512,9 @@ static int attach_new_points(struct txn *t, const struct install_req *rq, struct
 
 		pin_name_link(pin, sizeof(pin), &rq->points[i]);
 		snprintf(path, sizeof(path), "%s/%s", t->dir, pin);
-		if (!stat(path, &sb))
+		if (!stat(path, &sb) && link_alive(path))
 			continue; /* already attached there; moved to the new dispatcher */
+		unlink(path); /* a pin of a link whose interface is gone: attach anew */
 		fd = attach_point(prog, &rq->points[i], d);
 		if (fd < 0)
 			return fd;
@@ -560,10 +580,17 @@ static int update_links(struct txn *t, const char *name, struct diag *d)
 	return err;
 }
 
-static void sleep_ms(long ms)
+/*
+ * Waits until no program can still be running with the old generation: tc
+ * programs run inside RCU read-side sections, and membarrier(GLOBAL) returns
+ * after synchronize_rcu(). Without it, a sleep far longer than any packet.
+ */
+static void wait_for_old_generation(void)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = SWAP_GRACE_MS * 1000000L };
 
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0)
+		return;
 	nanosleep(&ts, NULL);
 }
 
@@ -594,13 +621,27 @@ static void unpin_removed_stages(struct txn *t, const struct install_req *rq)
 	closedir(dir);
 }
 
+static void lock_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "/run/lock/ironclaw-pipe.%s.lock", name);
+}
+
+/* an instance that is gone takes its lock file with it (removed while held) */
+static void lock_remove(const char *name)
+{
+	char path[128];
+
+	lock_path(path, sizeof(path), name);
+	unlink(path);
+}
+
 static int lock_instance(const char *name, struct diag *d)
 {
 	char path[128];
 	int fd;
 
 	mkdir("/run/lock", 0755);
-	snprintf(path, sizeof(path), "/run/lock/ironclaw-pipe.%s.lock", name);
+	lock_path(path, sizeof(path), name);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 || flock(fd, LOCK_EX)) {
 		diag_error(d, NULL, 0, "cannot lock instance '%s' (%s): %s", name, path,
@@ -729,6 +770,8 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 		return t.lock_fd;
 	pin_path(ctl_path, sizeof(ctl_path), rq->name, "ctl");
 	t.existing = !stat(ctl_path, &sb);
+	if (!t.existing)
+		unpin_instance_dir(t.dir); /* leftovers of an interrupted run, if any */
 	if (!t.existing && mkdir(t.dir, 0700) && errno != EEXIST) {
 		err = -errno;
 		diag_error(d, NULL, 0, "cannot create %s: %s", t.dir, strerror(errno));
@@ -809,7 +852,7 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	if (err)
 		diag_warn(d, NULL, 0,
 			  "the new policy is in force, but its programs are not all pinned");
-	sleep_ms(SWAP_GRACE_MS);
+	wait_for_old_generation();
 	txn_clear_gen(&t, rq, !t.gen);
 	unpin_removed_stages(&t, rq);
 	err = 0;
@@ -818,10 +861,13 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 fail:
 	if (flipped)
 		goto out;
-	if (t.existing)
+	if (t.existing) {
 		txn_rollback_existing(&t, rq);
-	else
+	} else {
 		unpin_instance_dir(t.dir);
+		rmdir(PIPELINE_ROOT);
+		lock_remove(rq->name);
+	}
 out:
 	txn_free(&t);
 	return err;
@@ -888,6 +934,7 @@ int pipeline_uninstall(const char *name, struct diag *d)
 		closedir(dd);
 	unpin_instance_dir(dir);
 	rmdir(PIPELINE_ROOT); /* only when no other instance is left */
+	lock_remove(name);
 	close(lock);
 	return 0;
 }

@@ -26,7 +26,7 @@ int dispatch_tc(struct __sk_buff *skb)
 	    (__u64)(skb->data_end - skb->data) < TC_PULL_LEN)
 		bpf_skb_pull_data(skb, len < TC_PULL_LEN ? len : TC_PULL_LEN);
 
-	r = dispatch_classify((void *)(long)skb->data, (void *)(long)skb->data_end, &meta,
+	r = dispatch_classify((void *)(long)skb->data, (void *)(long)skb->data_end, len, &meta,
 			      &tool_level);
 	if (r != PARSE_OK)
 		return tc_verdict(r, len);

@@ -33,9 +33,12 @@ show() {
 	case $out in ok*) got=allow ;; *) got=deny ;; esac
 	if [ "$got" = allow ]; then
 		printf '  ALLOWED  %-38s %s\n' "$label" "$out"
-	else
-		printf '  DENIED   %-38s %s (dropped by stage rule lookup: no_rule +%d)\n' "$label" "$out" \
+	elif [ "$(reason_count no_rule)" -gt "$before" ]; then
+		printf '  DENIED   %-38s %s (dropped: no rule, no_rule +%d)\n' "$label" "$out" \
 			$(($(reason_count no_rule) - before))
+	else
+		printf '  FAILED   %-38s %s (not by the filter: no_rule did not move)\n' "$label" "$out"
+		got=other
 	fi
 	[ "$got" = "$want" ] || { echo "  ^ expected $want"; bad=1; }
 }

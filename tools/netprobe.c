@@ -23,7 +23,8 @@
 #define SHOW_MAX 200
 
 enum mode { SERVE_TCP, SERVE_UDP, CONNECT, UDP };
-enum { O_COUNT = 1, O_TIMEOUT = 2, O_POST = 4, O_PATH = 8, O_PAYLOAD = 16, O_SOURCE = 32 };
+enum { O_COUNT = 1, O_TIMEOUT = 2, O_POST = 4, O_PATH = 8, O_PAYLOAD = 16, O_SOURCE = 32,
+       O_POST_BYTES = 64 };
 
 struct opts {
 	enum mode mode;
@@ -153,24 +154,50 @@ static void fmt_peer(const struct sockaddr_storage *ss, char *buf, size_t size)
 		snprintf(buf, size, "%s:%s", host, port);
 }
 
+/* Content-Length of the request whose headers end at hdr, or 0 */
+static long content_length(const char *buf, size_t hdr)
+{
+	static const char name[] = "\r\ncontent-length:";
+	size_t i, n = sizeof(name) - 1;
+
+	for (i = 0; i + n <= hdr; i++)
+		if (!strncasecmp(buf + i, name, n))
+			return strtol(buf + i + n, NULL, 10);
+	return 0;
+}
+
 /* Request complete: headers ended by CRLFCRLF, then Content-Length bytes. */
 static int request_done(const char *buf, size_t len)
 {
-	static const char name[] = "\r\ncontent-length:";
 	const char *end = memmem(buf, len, "\r\n\r\n", 4);
-	size_t i, hdr, n = sizeof(name) - 1;
-	long body = 0;
+	size_t hdr;
+	long body;
 
 	if (!end)
 		return 0;
 	hdr = end + 4 - buf;
-	for (i = 0; i + n <= hdr; i++) {
-		if (!strncasecmp(buf + i, name, n)) {
-			body = strtol(buf + i + n, NULL, 10);
-			break;
-		}
-	}
+	body = content_length(buf, hdr);
 	return body <= 0 || len >= hdr + (size_t)body;
+}
+
+/* reads and counts the body bytes that did not fit the buffer */
+static size_t drain_body(int fd, size_t missing, long deadline)
+{
+	static char scratch[BUF_MAX];
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < missing) {
+		long idle = now_ms() + IDLE_MS;
+
+		if (wait_fd(fd, POLLIN, idle < deadline ? idle : deadline))
+			break;
+		n = recv(fd, scratch, sizeof(scratch), 0);
+		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+			break;
+		got += n > 0 ? n : 0;
+	}
+	return got;
 }
 
 static int serve_conn(int fd, const struct sockaddr_storage *peer, long deadline)
@@ -180,7 +207,8 @@ static int serve_conn(int fd, const struct sockaddr_storage *peer, long deadline
 	static char buf[BUF_MAX + 1];
 	const char *eol, *body, *end;
 	char who[INET6_ADDRSTRLEN + 32];
-	size_t len = 0;
+	size_t len = 0, body_len;
+	long want;
 	ssize_t n;
 	int ret;
 
@@ -200,12 +228,16 @@ static int serve_conn(int fd, const struct sockaddr_storage *peer, long deadline
 	eol = memchr(buf, '\n', len);
 	eol = eol ? eol : buf + len;
 	body = end ? end + 4 : (eol < buf + len ? eol + 1 : buf + len);
+	body_len = buf + len - body;
+	want = end ? content_length(buf, end + 4 - buf) : 0;
+	if (want > 0 && body_len < (size_t)want)
+		body_len += drain_body(fd, want - body_len, deadline);
 	fmt_peer(peer, who, sizeof(who));
 	printf("received from %s: ", who);
 	put_clean(stdout, buf, eol > buf && eol[-1] == '\r' ? eol - 1 - buf : eol - buf, 1024);
 	printf(" body=");
 	put_clean(stdout, body, buf + len - body, SHOW_MAX);
-	printf("\n");
+	printf(" len=%zu\n", body_len);
 	fflush(stdout);
 
 	ret = send_all(fd, reply, sizeof(reply) - 1, now_ms() + IDLE_MS);
@@ -408,7 +440,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: netprobe serve tcp|udp ADDR PORT [--count N] [--timeout-ms T]\n"
-		"       netprobe connect ADDR PORT [--timeout-ms T] [--post BODY] [--path /x] [--source ADDR]\n"
+		"       netprobe connect ADDR PORT [--timeout-ms T] [--post BODY | --post-bytes N] [--path /x]\n"
+		"                [--source ADDR]\n"
 		"       netprobe udp ADDR PORT [--timeout-ms T] [--payload STR] [--source ADDR]\n"
 		"ADDR is IPv4 or IPv6. serve: exits 0 after N peers or T ms (default 30000).\n"
 		"connect/udp: print 'ok <ms>ms ...' (exit 0) or 'fail <ms>ms ERRNAME' (exit 1);\n"
@@ -450,6 +483,24 @@ static int parse_addr(const char *s, long port, struct sockaddr_storage *ss, soc
 	return 0;
 }
 
+/* --post-bytes N: a body of N bytes of text, to move more than one segment */
+static int post_bytes(const char *arg, struct opts *o)
+{
+	long n;
+	char *body;
+
+	if (parse_num("--post-bytes", arg, 1, 16 << 20, &n))
+		return -EINVAL;
+	body = malloc(n + 1);
+	if (!body)
+		return -ENOMEM;
+	for (long i = 0; i < n; i++)
+		body[i] = 'a' + i % 26;
+	body[n] = '\0';
+	o->post = body;
+	return 0;
+}
+
 /* 0 to run, 1 for --help, -EINVAL for a usage error. */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
@@ -457,6 +508,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "count", required_argument, NULL, O_COUNT },
 		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
 		{ "post", required_argument, NULL, O_POST },
+		{ "post-bytes", required_argument, NULL, O_POST_BYTES },
 		{ "path", required_argument, NULL, O_PATH },
 		{ "payload", required_argument, NULL, O_PAYLOAD },
 		{ "source", required_argument, NULL, O_SOURCE },
@@ -466,7 +518,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	static const unsigned int allowed[] = {
 		[SERVE_TCP] = O_COUNT | O_TIMEOUT,
 		[SERVE_UDP] = O_COUNT | O_TIMEOUT,
-		[CONNECT] = O_TIMEOUT | O_POST | O_PATH | O_SOURCE,
+		[CONNECT] = O_TIMEOUT | O_POST | O_PATH | O_SOURCE | O_POST_BYTES,
 		[UDP] = O_TIMEOUT | O_PAYLOAD | O_SOURCE,
 	};
 	const char *cmd;
@@ -483,6 +535,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			ret = parse_num("--timeout-ms", optarg, 1, 86400000, &o->timeout_ms);
 		else if (c == O_POST)
 			o->post = optarg;
+		else if (c == O_POST_BYTES)
+			ret = post_bytes(optarg, o);
 		else if (c == O_PATH)
 			o->path = optarg;
 		else if (c == O_PAYLOAD)

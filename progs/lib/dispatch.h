@@ -58,17 +58,20 @@ static __always_inline int source_is_sandbox(__u8 gen, __u8 family, const __u8 *
 
 static __always_inline int addr_is_unspecified6(const __u8 *a)
 {
-	const __u64 *w = (const __u64 *)a;
+	__u64 w[2];
 
+	__builtin_memcpy(w, a, sizeof(w));
 	return w[0] == 0 && w[1] == 0;
 }
 
 static __always_inline int addr_is_mapped4(const __u8 *a)
 {
-	const __u64 *w = (const __u64 *)a;
-	const __u32 *w32 = (const __u32 *)a;
+	__u64 w0;
+	__u32 w2;
 
-	return w[0] == 0 && w32[2] == bpf_htonl(0x0000ffff);
+	__builtin_memcpy(&w0, a, sizeof(w0));
+	__builtin_memcpy(&w2, a + 8, sizeof(w2));
+	return w0 == 0 && w2 == bpf_htonl(0x0000ffff);
 }
 
 /*
@@ -78,15 +81,16 @@ static __always_inline int addr_is_mapped4(const __u8 *a)
  * tools when the generation has tool rules, else 0: the hook then asks for
  * the sender's tool, which only it knows how to find.
  */
-static __always_inline int dispatch_classify(void *start, void *end, struct pkt_meta *meta,
-					     __u32 *tool_level)
+static __always_inline int dispatch_classify(void *start, void *end, __u32 pkt_len,
+					     struct pkt_meta *meta, __u32 *tool_level)
 {
-	struct cursor c = { .pos = start, .end = end };
+	struct cursor c = { .pos = start, .end = end, .off = 0, .lim = pkt_len };
 	struct parsed p = {};
 	struct ethhdr *eth = start;
 	struct class_key ck = {};
 	struct class_value *cv;
 	__u32 zero = 0, *ctlw;
+	int unspec, src_ok;
 	__u8 gen;
 	int r;
 
@@ -107,7 +111,7 @@ static __always_inline int dispatch_classify(void *start, void *end, struct pkt_
 
 	if (!cursor_has(&c, sizeof(*eth)))
 		return REASON_TRUNCATED;
-	c.pos += sizeof(*eth);
+	cursor_skip(&c, sizeof(*eth));
 	switch (eth->h_proto) {
 	case bpf_htons(ETH_P_IP):
 		r = parse_ipv4(&c, start, &p);
@@ -133,11 +137,13 @@ static __always_inline int dispatch_classify(void *start, void *end, struct pkt_
 	default:
 		return REASON_L3_PROTO;
 	}
-	if (r != PARSE_OK && r != REASON_FRAGMENT && r != REASON_SOURCE_ROUTE)
-		return r;
-	/* a packet with a forged source is reported as such before anything else */
-	if (!source_is_sandbox(gen, p.family, p.saddr) &&
-	    !(p.family == AF_INET6 && addr_is_unspecified6(p.saddr) && p.l4proto == IPPROTO_ICMPV6))
+	if (!p.family)
+		return r; /* not even the addresses are there */
+	/* a packet with a forged source is reported as such before anything else; the
+	 * unspecified address is a source only for solicitations (RFC 4861, 4862) */
+	unspec = p.family == AF_INET6 && addr_is_unspecified6(p.saddr);
+	src_ok = source_is_sandbox(gen, p.family, p.saddr);
+	if (!src_ok && !unspec)
 		return REASON_SPOOFED;
 	if (r != PARSE_OK)
 		return r;
@@ -146,11 +152,10 @@ static __always_inline int dispatch_classify(void *start, void *end, struct pkt_
 	r = parse_l4(&c, start, &p);
 	if (r != PARSE_OK)
 		return r;
-	if (p.is_nd) {
-		if (addr_is_unspecified6(p.saddr) || source_is_sandbox(gen, p.family, p.saddr))
-			return REASON_ND;
+	if (p.is_nd)
+		return src_ok || p.is_nd != ND_NEIGHBOUR_ADVERT ? REASON_ND : REASON_SPOOFED;
+	if (!src_ok)
 		return REASON_SPOOFED;
-	}
 
 	ck.gen = gen;
 	ck.l4proto = p.l4proto;

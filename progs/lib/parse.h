@@ -24,9 +24,17 @@
 #define IP6_OFFSET_MASK 0xfff8
 #define IP6_MF_FLAG 0x0001
 
+/*
+ * pos and end bound what the program may read (end is the linear data the
+ * verifier knows); off is pos as an offset into the frame, lim where the
+ * datagram ends: the frame's length, then the IP header's own length. A
+ * header must fit both.
+ */
 struct cursor {
 	void *pos;
 	void *end;
+	__u32 off;
+	__u32 lim;
 };
 
 /* what the parser learned; PARSE_OK means "ask the class map" */
@@ -35,7 +43,7 @@ struct cursor {
 struct parsed {
 	__u8 family;
 	__u8 l4proto; /* TCP, UDP, or ICMPV6 for neighbour discovery */
-	__u8 is_nd;
+	__u8 is_nd; /* 0, or the ICMPv6 type of an acceptable ND message */
 	__u8 frag_first; /* IPv6: inside a first fragment */
 	__u16 l3_off;
 	__u16 l4_off;
@@ -47,8 +55,17 @@ struct parsed {
 
 static __always_inline int cursor_has(const struct cursor *c, __u32 len)
 {
-	return c->pos + len <= c->end;
+	return c->pos + len <= c->end && c->off + len <= c->lim;
 }
+
+static __always_inline void cursor_skip(struct cursor *c, __u32 len)
+{
+	c->pos += len;
+	c->off += len;
+}
+
+/* ND messages are small: header, target, one or two options */
+#define ND_MAX_LEN 64
 
 struct ipv4_opt_walk {
 	__u8 buf[64];
@@ -108,29 +125,36 @@ static __always_inline int parse_ipv4_options(__u8 *opt, void *end, __u32 optlen
 	return w.result;
 }
 
+/*
+ * The addresses are filled in as soon as the base header is there, so that a
+ * forged source is reported as such whatever else is wrong with the packet.
+ */
 static __always_inline int parse_ipv4(struct cursor *c, void *start, struct parsed *p)
 {
 	struct iphdr *ip = c->pos;
-	__u32 hlen, avail;
+	__u32 hlen, tot;
 	int r;
 
 	if (!cursor_has(c, sizeof(*ip)))
 		return REASON_TRUNCATED;
-	if (ip->version != 4 || ip->ihl < 5)
+	if (ip->version != 4)
 		return REASON_MALFORMED;
-	hlen = ip->ihl * 4;
-	if (!cursor_has(c, hlen))
-		return REASON_TRUNCATED;
-	avail = c->end - c->pos;
-	if (bpf_ntohs(ip->tot_len) < hlen)
-		return REASON_MALFORMED;
-	if (bpf_ntohs(ip->tot_len) > avail)
-		return REASON_TRUNCATED;
 	p->family = AF_INET;
-	p->l3_off = c->pos - start;
+	p->l3_off = c->off;
 	__builtin_memcpy(p->saddr, &ip->saddr, 4);
 	__builtin_memcpy(p->daddr, &ip->daddr, 4);
 	p->l4proto = ip->protocol;
+	if (ip->ihl < 5)
+		return REASON_MALFORMED;
+	hlen = ip->ihl * 4;
+	tot = bpf_ntohs(ip->tot_len);
+	if (tot < hlen)
+		return REASON_MALFORMED;
+	if (p->l3_off + tot > c->lim)
+		return REASON_TRUNCATED;
+	c->lim = p->l3_off + tot; /* bytes past the datagram are not judged */
+	if (!cursor_has(c, hlen))
+		return REASON_TRUNCATED;
 	if (hlen > sizeof(*ip)) {
 		r = parse_ipv4_options((__u8 *)(ip + 1), c->end, hlen - sizeof(*ip));
 		if (r != PARSE_OK)
@@ -138,7 +162,7 @@ static __always_inline int parse_ipv4(struct cursor *c, void *start, struct pars
 	}
 	if (ip->frag_off & bpf_htons(IP4_MF | IP4_OFFSET))
 		return REASON_FRAGMENT;
-	c->pos += hlen;
+	cursor_skip(c, hlen);
 	return PARSE_OK;
 }
 
@@ -150,20 +174,26 @@ static __always_inline int parse_ipv4(struct cursor *c, void *start, struct pars
 static __always_inline int parse_ipv6(struct cursor *c, void *start, struct parsed *p)
 {
 	struct ipv6hdr *ip6 = c->pos;
+	__u32 plen;
 	__u8 nexthdr;
 
 	if (!cursor_has(c, sizeof(*ip6)))
 		return REASON_TRUNCATED;
 	if (ip6->version != 6)
 		return REASON_MALFORMED;
-	if (bpf_ntohs(ip6->payload_len) + sizeof(*ip6) > (__u64)(c->end - c->pos))
-		return REASON_TRUNCATED;
 	p->family = AF_INET6;
-	p->l3_off = c->pos - start;
+	p->l3_off = c->off;
 	__builtin_memcpy(p->saddr, &ip6->saddr, 16);
 	__builtin_memcpy(p->daddr, &ip6->daddr, 16);
+	plen = bpf_ntohs(ip6->payload_len);
+	/* 0 is a jumbogram (or a GSO packet over 64K): bounded by the frame alone */
+	if (plen) {
+		if (p->l3_off + sizeof(*ip6) + plen > c->lim)
+			return REASON_TRUNCATED;
+		c->lim = p->l3_off + sizeof(*ip6) + plen;
+	}
 	nexthdr = ip6->nexthdr;
-	c->pos += sizeof(*ip6);
+	cursor_skip(c, sizeof(*ip6));
 
 	for (int i = 0; i < IPV6_MAX_EXT_HDRS; i++) {
 		__u8 *h = c->pos;
@@ -181,7 +211,7 @@ static __always_inline int parse_ipv6(struct cursor *c, void *start, struct pars
 			/* fall through */
 		case IPPROTO_ROUTING:
 		case IPPROTO_DSTOPTS:
-			if ((void *)(h + 8) > c->end)
+			if (!cursor_has(c, 8))
 				return p->frag_first ? REASON_FRAG_CHAIN : REASON_TRUNCATED;
 			if (nexthdr == IPPROTO_ROUTING && h[3] != 0)
 				return REASON_SOURCE_ROUTE;
@@ -190,9 +220,9 @@ static __always_inline int parse_ipv6(struct cursor *c, void *start, struct pars
 		case IPPROTO_FRAGMENT: {
 			__u16 off;
 
-			if ((void *)(h + 8) > c->end)
+			if (!cursor_has(c, 8))
 				return p->frag_first ? REASON_FRAG_CHAIN : REASON_TRUNCATED;
-			off = bpf_ntohs(*(__be16 *)(h + 2));
+			off = ((__u16)h[2] << 8) | h[3];
 			if (off & IP6_OFFSET_MASK)
 				return REASON_FRAGMENT;
 			if (off & IP6_MF_FLAG)
@@ -204,16 +234,39 @@ static __always_inline int parse_ipv6(struct cursor *c, void *start, struct pars
 			return REASON_L4_PROTO;
 		}
 		nexthdr = h[0];
-		if (c->pos + len > c->end)
+		if (!cursor_has(c, len))
 			return p->frag_first ? REASON_FRAG_CHAIN : REASON_TRUNCATED;
-		c->pos += len;
+		cursor_skip(c, len);
 	}
 	return p->frag_first ? REASON_FRAG_CHAIN : REASON_MALFORMED;
 }
 
+/* ff02::/16 (link-local multicast) or fe80::/10 (link-local unicast) */
+static __always_inline int addr_is_on_link6(const __u8 *a)
+{
+	return (a[0] == 0xff && a[1] == 0x02) || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
+}
+
+/*
+ * Neighbour discovery the sandbox needs: router solicitation, neighbour
+ * solicitation and advertisement, on the link only (hop limit 255, a
+ * link-local or link-local multicast destination, RFC 4861), and small.
+ * Anything else would be a channel out of the sandbox.
+ */
+static __always_inline int nd_acceptable(const struct cursor *c, const struct icmp6hdr *ih,
+					 const struct ipv6hdr *ip6, const struct parsed *p)
+{
+	__u8 t = ih->icmp6_type;
+
+	if (t != ND_ROUTER_SOLICIT && t != ND_NEIGHBOUR_SOLICIT && t != ND_NEIGHBOUR_ADVERT)
+		return 0;
+	return ih->icmp6_code == 0 && ip6->hop_limit == 255 && addr_is_on_link6(p->daddr) &&
+	       c->lim - p->l4_off <= ND_MAX_LEN;
+}
+
 static __always_inline int parse_l4(struct cursor *c, void *start, struct parsed *p)
 {
-	p->l4_off = c->pos - start;
+	p->l4_off = c->off;
 	if (p->l4proto == IPPROTO_TCP) {
 		struct tcphdr *th = c->pos;
 
@@ -238,14 +291,9 @@ static __always_inline int parse_l4(struct cursor *c, void *start, struct parsed
 			return p->frag_first ? REASON_FRAG_CHAIN : REASON_TRUNCATED;
 		if ((void *)(ip6 + 1) > c->end)
 			return REASON_TRUNCATED;
-		/* RS, NS, NA only, and only on-link (hop limit 255, RFC 4861) */
-		if ((ih->icmp6_type == ND_ROUTER_SOLICIT ||
-		     ih->icmp6_type == ND_NEIGHBOUR_SOLICIT ||
-		     ih->icmp6_type == ND_NEIGHBOUR_ADVERT) &&
-		    ih->icmp6_code == 0 && ip6->hop_limit == 255)
-			p->is_nd = 1;
-		else
+		if (p->frag_first || !nd_acceptable(c, ih, ip6, p))
 			return REASON_L4_PROTO;
+		p->is_nd = ih->icmp6_type;
 	} else {
 		return REASON_L4_PROTO;
 	}

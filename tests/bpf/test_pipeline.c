@@ -38,7 +38,7 @@ static void install_instance(void)
 	int n, err;
 
 	if (geteuid() != 0)
-		cr_skip_test("BPF tests need root");
+		cr_assert_fail("BPF tests need root (run make test as root)");
 	snprintf(inst, sizeof(inst), "bpftest%d", getpid());
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		cr_assert_eq(profile_parse_line(&prof, "test.rules", i + 1, rules[i], NULL, &d), 0,
@@ -266,6 +266,14 @@ static const struct v6case v6cases[] = {
 	{ "echo request", "fd00:42::2", "fd00:7::11", "", L4_ICMP6, 128, 64, REASON_L4_PROTO },
 	{ "ND from a foreign address", "fe80::99", "ff02::1:ff00:1", "", L4_ICMP6, 135, 255,
 	  REASON_SPOOFED },
+	{ "neighbour solicitation to a global address", "fd00:42::2", "2001:db8::99", "",
+	  L4_ICMP6, 135, 255, REASON_L4_PROTO },
+	{ "neighbour solicitation to a link-local address", "fe80::2", "fe80::1", "", L4_ICMP6,
+	  135, 255, REASON_ND },
+	{ "neighbour advertisement from ::", "::", "ff02::1", "", L4_ICMP6, 136, 255,
+	  REASON_SPOOFED },
+	{ "router solicitation from ::", "::", "ff02::2", "", L4_ICMP6, 133, 255, REASON_ND },
+	{ "TCP from ::", "::", "fd00:7::11", "", L4_TCP, 8080, 64, REASON_SPOOFED },
 };
 
 static void build_v6(struct pkt *p, const struct v6case *c)
@@ -310,6 +318,91 @@ Test(pipeline, ipv6_table)
 
 		build_v6(&p, &v6cases[i]);
 		expect(v6cases[i].name, &p, v6cases[i].want);
+	}
+}
+
+/* ND is a way out of the sandbox too: only small messages pass */
+Test(pipeline, neighbour_discovery_with_a_payload)
+{
+	struct pkt p = {};
+
+	pkt_eth(&p, ETH_P_IPV6);
+	pkt_ipv6(&p, "fe80::2", "ff02::1:ff00:1", IPPROTO_ICMPV6, 255);
+	pkt_icmp6(&p, 135);
+	pkt_put(&p, 8); /* a source link-layer address option: 32 bytes in all */
+	pkt_finish(&p);
+	expect("NS with one option", &p, REASON_ND);
+	pkt_put(&p, 480);
+	pkt_finish(&p);
+	expect("NS carrying 480 more bytes", &p, REASON_L4_PROTO);
+}
+
+/* whatever else is wrong, a forged source is what the packet is counted as */
+Test(pipeline, forged_source_first)
+{
+	const struct v4case ok = { "v4", "10.42.0.9", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0,
+				   REASON_SPOOFED };
+	struct pkt p;
+
+	build_v4(&p, &ok);
+	p.b[ETH_HLEN] = 0x44; /* IHL 4 */
+	expect("IHL < 5 from a forged source", &p, REASON_SPOOFED);
+
+	build_v4(&p, &ok);
+	p.b[ETH_HLEN + 6] = 0x20; /* more fragments */
+	expect("fragment from a forged source", &p, REASON_SPOOFED);
+
+	memset(&p, 0, sizeof(p));
+	pkt_eth(&p, ETH_P_IPV6);
+	pkt_ipv6(&p, "fd00:42::9", "fd00:7::11", 50 /* ESP */, 64);
+	pkt_put(&p, 24);
+	pkt_finish(&p);
+	expect("ESP from a forged source", &p, REASON_SPOOFED);
+}
+
+/* only the datagram is judged: bytes after its IP length are not a header */
+Test(pipeline, bytes_past_the_datagram)
+{
+	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0,
+				  REASON_RULE };
+	struct pkt p;
+
+	build_v4(&p, &c);
+	p.b[ETH_HLEN + 2] = 0;
+	p.b[ETH_HLEN + 3] = 20; /* the IPv4 datagram ends where TCP would start */
+	expect("TCP header after the end of the datagram", &p, REASON_TRUNCATED);
+}
+
+/* cuts whose IP length says the datagram really ends there: the inner checks decide */
+Test(pipeline, short_datagrams_at_every_offset)
+{
+	const struct v4case v4 = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080,
+				   "\x01\x01\x01\x00", 4, 0, REASON_RULE };
+	const struct v6case v6 = { "v6", "fd00:42::2", "fd00:7::11", "hd", L4_TCP, 8080, 64,
+				   REASON_RULE };
+	struct pkt full, cut;
+
+	for (int fam = 0; fam < 2; fam++) {
+		size_t hdr = ETH_HLEN + (fam ? 40 : 20);
+
+		if (fam == 0)
+			build_v4(&full, &v4);
+		else
+			build_v6(&full, &v6);
+		for (size_t len = hdr; len < full.len; len++) {
+			uint32_t ret;
+			unsigned int got;
+
+			cut = full;
+			cut.len = len;
+			pkt_finish(&cut);
+			run(&cut, &ret, &got);
+			cr_expect(got == REASON_TRUNCATED || got == REASON_MALFORMED,
+				  "%s datagram of %zu bytes: reason %s", fam ? "IPv6" : "IPv4",
+				  len - ETH_HLEN, reason_name(got));
+			cr_expect_eq(ret, DENY, "%s datagram of %zu bytes passed",
+				     fam ? "IPv6" : "IPv4", len - ETH_HLEN);
+		}
 	}
 }
 
