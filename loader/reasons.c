@@ -6,6 +6,7 @@ static const char *const names[REASON_MAX] = {
 	[REASON_RULE] = "rule",
 	[REASON_ARP] = "arp",
 	[REASON_ND] = "nd",
+	[REASON_LOOPBACK] = "loopback",
 	[REASON_NO_RULE] = "no_rule",
 	[REASON_NO_CLASS] = "no_class",
 	[REASON_NO_STAGE] = "no_stage",

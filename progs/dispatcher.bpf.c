@@ -1,43 +1,179 @@
 // SPDX-License-Identifier: GPL-2.0
 /* dispatcher.bpf.c: per-hook entry of the pipeline; parses once and tail-calls the stage. */
 #include "lib/dispatch.h"
-#include "lib/meta_tc.h"
+#include "lib/meta_skb.h"
 
 /* headers the parser may need in the linear area */
 #define TC_PULL_LEN 512
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, STAGE_PROG_ARRAY_SIZE);
-	__type(key, __u32);
-	__type(value, __u32);
-} stages_tc SEC(".maps");
+/* a prog array takes one program type and attach type: one per hook */
+#define STAGE_BANKS(name)                                                                          \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_PROG_ARRAY);                                             \
+		__uint(max_entries, STAGE_PROG_ARRAY_SIZE);                                        \
+		__type(key, __u32);                                                                \
+		__type(value, __u32);                                                              \
+	} name SEC(".maps")
+
+STAGE_BANKS(stages_tc);
+STAGE_BANKS(stages_cgskb);
+STAGE_BANKS(stages_connect4);
+STAGE_BANKS(stages_connect6);
+STAGE_BANKS(stages_sendmsg4);
+STAGE_BANKS(stages_sendmsg6);
+
+#define LOOPBACK_IFINDEX 1 /* lo is always 1 in its namespace */
 
 SEC("tc")
 int dispatch_tc(struct __sk_buff *skb)
 {
 	struct pkt_meta meta = {};
 	__u32 len = skb->len, tool_level = 0;
+	__u8 gen = 0;
 	int r;
 
 	if (skb->vlan_present)
 		return tc_verdict(REASON_VLAN, len);
+	r = dispatch_begin(&gen, &tool_level);
+	if (r != PARSE_OK)
+		return tc_verdict(r, len);
 	if ((__u64)(skb->data_end - skb->data) < len &&
 	    (__u64)(skb->data_end - skb->data) < TC_PULL_LEN)
 		bpf_skb_pull_data(skb, len < TC_PULL_LEN ? len : TC_PULL_LEN);
 
-	r = dispatch_classify((void *)(long)skb->data, (void *)(long)skb->data_end, len, &meta,
-			      &tool_level);
+	r = dispatch_frame((void *)(long)skb->data, (void *)(long)skb->data_end, len, gen, &meta);
 	if (r != PARSE_OK)
 		return tc_verdict(r, len);
 	/* the socket's cgroup at the tools' level: processes nested below a tool are that tool */
 	if (tool_level)
 		meta.tool = bpf_skb_ancestor_cgroup_id(skb, tool_level);
 
-	meta_store_tc(skb, &meta);
+	meta_store_skb(skb, &meta);
 	bpf_tail_call(skb, &stages_tc, (__u32)meta.gen * STAGE_MAX_SLOTS + meta.slot);
 	/* only reached when the slot is empty or the call failed: fail closed */
 	return tc_verdict(REASON_NO_STAGE, len);
+}
+
+/*
+ * cgroup_skb/egress: every packet a socket of the sandbox's cgroup sends, the
+ * IP header first. Loopback stays inside the sandbox and is allowed.
+ */
+SEC("cgroup_skb/egress")
+int dispatch_cgskb(struct __sk_buff *skb)
+{
+	struct pkt_meta meta = {};
+	__u32 len = skb->len, tool_level = 0;
+	struct cursor c = { .off = 0, .lim = len };
+	__u8 gen = 0;
+	int r;
+
+	r = dispatch_begin(&gen, &tool_level);
+	if (r != PARSE_OK)
+		return cgroup_verdict(r, len);
+	if (skb->ifindex == LOOPBACK_IFINDEX)
+		return cgroup_verdict(REASON_LOOPBACK, len);
+	c.pos = (void *)(long)skb->data;
+	c.end = (void *)(long)skb->data_end;
+	r = dispatch_ip(&c, c.pos, skb->protocol, gen, &meta);
+	if (r != PARSE_OK)
+		return cgroup_verdict(r, len);
+	if (tool_level)
+		meta.tool = bpf_skb_ancestor_cgroup_id(skb, tool_level);
+	meta_store_skb(skb, &meta);
+	bpf_tail_call(skb, &stages_cgskb, (__u32)meta.gen * STAGE_MAX_SLOTS + meta.slot);
+	return cgroup_verdict(REASON_NO_STAGE, len);
+}
+
+/* records the tool of every socket the sandbox creates, for the connect-time hooks */
+SEC("cgroup/sock_create")
+int sock_create_tool(struct bpf_sock *sk)
+{
+	__u32 tool_level = 0;
+	struct sock_state *st;
+	__u8 gen = 0;
+
+	if (dispatch_begin(&gen, &tool_level) != PARSE_OK || !tool_level)
+		return 1; /* sockets are not refused here: their traffic is */
+	st = bpf_sk_storage_get(&sock_state, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (st) {
+		st->tool = bpf_get_current_ancestor_cgroup_id(tool_level);
+		st->tool_known = 1;
+	}
+	return 1;
+}
+
+/*
+ * connect() and sendto(): the destination as the caller gave it. v6 is a
+ * constant: a connect4 program may not even read the IPv6 fields.
+ */
+static __always_inline int dispatch_sock_addr(struct bpf_sock_addr *ctx, void *banks, const int v6)
+{
+	__u32 proto = CTX_READ(ctx->protocol);
+	__u32 port = CTX_READ(ctx->user_port), tool_level = 0, d4 = 0;
+	struct pkt_meta meta = {};
+	struct sock_state *st;
+	__u8 gen = 0;
+	int r;
+
+	r = dispatch_begin(&gen, &tool_level);
+	if (r != PARSE_OK)
+		return cgroup_verdict(r, 0);
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return cgroup_verdict(REASON_L4_PROTO, 0);
+	if (!v6) {
+		d4 = CTX_READ(ctx->user_ip4);
+		meta.family = AF_INET;
+	} else {
+		__u32 w0 = CTX_READ(ctx->user_ip6[0]), w1 = CTX_READ(ctx->user_ip6[1]);
+		__u32 w2 = CTX_READ(ctx->user_ip6[2]), w3 = CTX_READ(ctx->user_ip6[3]);
+
+		if (w0 == 0 && w1 == 0 && w2 == bpf_htonl(0x0000ffff)) {
+			d4 = w3; /* IPv4-mapped: the socket sends IPv4 */
+			meta.family = AF_INET;
+		} else if (w0 == 0 && w1 == 0 && w2 == 0 && (w3 == 0 || w3 == bpf_htonl(1))) {
+			return cgroup_verdict(REASON_LOOPBACK, 0); /* ::1 and :: */
+		} else {
+			meta.family = AF_INET6;
+		}
+	}
+	if (meta.family == AF_INET &&
+	    ((bpf_ntohl(d4) >> 24) == 127 || d4 == 0)) /* 127.0.0.0/8 and 0.0.0.0 */
+		return cgroup_verdict(REASON_LOOPBACK, 0);
+	r = dispatch_class(gen, proto, (__be16)port, &meta);
+	if (r != PARSE_OK)
+		return cgroup_verdict(r, 0);
+	st = bpf_sk_storage_get(&sock_state, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!st)
+		return cgroup_verdict(REASON_NO_CONFIG, 0);
+	if (tool_level)
+		meta.tool = st->tool_known ? st->tool : bpf_get_current_ancestor_cgroup_id(tool_level);
+	st->meta = meta;
+	bpf_tail_call(ctx, banks, (__u32)meta.gen * STAGE_MAX_SLOTS + meta.slot);
+	return cgroup_verdict(REASON_NO_STAGE, 0);
+}
+
+SEC("cgroup/connect4")
+int dispatch_connect4(struct bpf_sock_addr *ctx)
+{
+	return dispatch_sock_addr(ctx, &stages_connect4, 0);
+}
+
+SEC("cgroup/connect6")
+int dispatch_connect6(struct bpf_sock_addr *ctx)
+{
+	return dispatch_sock_addr(ctx, &stages_connect6, 1);
+}
+
+SEC("cgroup/sendmsg4")
+int dispatch_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return dispatch_sock_addr(ctx, &stages_sendmsg4, 0);
+}
+
+SEC("cgroup/sendmsg6")
+int dispatch_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return dispatch_sock_addr(ctx, &stages_sendmsg6, 1);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -14,6 +14,9 @@
 #include "policy.h"
 #include "stage_desc.h"
 
+/* one load of a context field, at its own offset (the verifier refuses ctx + var) */
+#define CTX_READ(x) (*(volatile typeof(x) *)&(x))
+
 #ifndef AF_INET
 #define AF_INET 2
 #endif

@@ -75,50 +75,113 @@ static __always_inline int addr_is_mapped4(const __u8 *a)
 }
 
 /*
- * Reads the control word, parses the frame from start and fills meta.
- * Returns PARSE_OK when the packet goes to the stage in meta->slot, or the
- * reason for a verdict reached here. *tool_level is the cgroup level of the
- * tools when the generation has tool rules, else 0: the hook then asks for
- * the sender's tool, which only it knows how to find.
+ * The control word and the generation's settings, read once per packet.
+ * *tool_level is the cgroup level of the tools when the generation has tool
+ * rules, else 0: the hook then asks for the sender's tool, which only it
+ * knows how to find.
  */
-static __always_inline int dispatch_classify(void *start, void *end, __u32 pkt_len,
-					     struct pkt_meta *meta, __u32 *tool_level)
+static __always_inline int dispatch_begin(__u8 *gen, __u32 *tool_level)
 {
-	struct cursor c = { .pos = start, .end = end, .off = 0, .lim = pkt_len };
-	struct parsed p = {};
-	struct ethhdr *eth = start;
-	struct class_key ck = {};
-	struct class_value *cv;
-	__u32 zero = 0, *ctlw;
-	int unspec, src_ok;
-	__u8 gen;
-	int r;
+	__u32 zero = 0, g, *ctlw;
+	struct gen_config *cfg;
 
 	ctlw = bpf_map_lookup_elem(&ctl, &zero);
 	if (!ctlw)
 		return REASON_NO_CONFIG;
 	if (*ctlw & CTL_BLOCKED)
 		return REASON_BLOCKED;
-	gen = *ctlw & CTL_GEN_MASK;
-	{
-		__u32 g = gen;
-		struct gen_config *cfg = bpf_map_lookup_elem(&config, &g);
+	g = *ctlw & CTL_GEN_MASK;
+	cfg = bpf_map_lookup_elem(&config, &g);
+	if (!cfg)
+		return REASON_NO_CONFIG;
+	*gen = g;
+	*tool_level = cfg->flags & GEN_HAS_TOOLS ? cfg->tool_level : 0;
+	return PARSE_OK;
+}
 
-		if (!cfg)
-			return REASON_NO_CONFIG;
-		*tool_level = cfg->flags & GEN_HAS_TOOLS ? cfg->tool_level : 0;
+/* class map {gen, proto, dport}, then {gen, proto, any}: the stage's slot into meta */
+static __always_inline int dispatch_class(__u8 gen, __u8 l4proto, __be16 dport,
+					  struct pkt_meta *meta)
+{
+	struct class_key ck = { .gen = gen, .l4proto = l4proto, .dport = dport };
+	struct class_value *cv;
+
+	cv = bpf_map_lookup_elem(&classes, &ck);
+	if (!cv) {
+		ck.dport = 0;
+		cv = bpf_map_lookup_elem(&classes, &ck);
+		if (!cv)
+			return REASON_NO_CLASS;
 	}
+	if (cv->slot == 0 || cv->slot >= STAGE_MAX_SLOTS)
+		return REASON_NO_STAGE;
+	meta->gen = gen;
+	meta->l4proto = l4proto;
+	meta->dport = dport;
+	meta->slot = cv->slot;
+	return PARSE_OK;
+}
+
+/*
+ * From the IP header at the cursor: parse, check the source, classify.
+ * ethertype says which IP it is (network order).
+ */
+static __always_inline int dispatch_ip(struct cursor *c, void *start, __be16 ethertype, __u8 gen,
+				       struct pkt_meta *meta)
+{
+	struct parsed p = {};
+	int unspec, src_ok, r;
+
+	if (ethertype == bpf_htons(ETH_P_IP))
+		r = parse_ipv4(c, start, &p);
+	else if (ethertype == bpf_htons(ETH_P_IPV6))
+		r = parse_ipv6(c, start, &p);
+	else
+		return REASON_L3_PROTO;
+	if (!p.family)
+		return r; /* not even the addresses are there */
+	/* a packet with a forged source is reported as such before anything else; the
+	 * unspecified address is a source only for solicitations (RFC 4861, 4862) */
+	unspec = p.family == AF_INET6 && addr_is_unspecified6(p.saddr);
+	src_ok = source_is_sandbox(gen, p.family, p.saddr);
+	if (!src_ok && !unspec)
+		return REASON_SPOOFED;
+	if (r != PARSE_OK)
+		return r;
+	if (p.family == AF_INET6 && addr_is_mapped4(p.daddr))
+		return REASON_MAPPED_DST;
+	r = parse_l4(c, start, &p);
+	if (r != PARSE_OK)
+		return r;
+	if (p.is_nd)
+		return src_ok || p.is_nd != ND_NEIGHBOUR_ADVERT ? REASON_ND : REASON_SPOOFED;
+	if (!src_ok)
+		return REASON_SPOOFED;
+	r = dispatch_class(gen, p.l4proto, p.dport, meta);
+	if (r != PARSE_OK)
+		return r;
+	meta->family = p.family;
+	meta->l3_off = p.l3_off;
+	meta->l4_off = p.l4_off;
+	meta->sport = p.sport;
+	return PARSE_OK;
+}
+
+/*
+ * A whole Ethernet frame (tc): VLAN and ARP are decided here, IP goes on to
+ * dispatch_ip. Returns PARSE_OK when the packet goes to the stage in
+ * meta->slot, or the reason for a verdict reached here.
+ */
+static __always_inline int dispatch_frame(void *start, void *end, __u32 pkt_len, __u8 gen,
+					  struct pkt_meta *meta)
+{
+	struct cursor c = { .pos = start, .end = end, .off = 0, .lim = pkt_len };
+	struct ethhdr *eth = start;
 
 	if (!cursor_has(&c, sizeof(*eth)))
 		return REASON_TRUNCATED;
 	cursor_skip(&c, sizeof(*eth));
 	switch (eth->h_proto) {
-	case bpf_htons(ETH_P_IP):
-		r = parse_ipv4(&c, start, &p);
-		break;
-	case bpf_htons(ETH_P_IPV6):
-		r = parse_ipv6(&c, start, &p);
-		break;
 	case bpf_htons(ETH_P_ARP): {
 		struct arp_eth_ipv4 *arp = c.pos;
 		__u8 sip[16] = {};
@@ -135,50 +198,8 @@ static __always_inline int dispatch_classify(void *start, void *end, __u32 pkt_l
 	case bpf_htons(ETH_P_8021AD):
 		return REASON_VLAN;
 	default:
-		return REASON_L3_PROTO;
+		return dispatch_ip(&c, start, eth->h_proto, gen, meta);
 	}
-	if (!p.family)
-		return r; /* not even the addresses are there */
-	/* a packet with a forged source is reported as such before anything else; the
-	 * unspecified address is a source only for solicitations (RFC 4861, 4862) */
-	unspec = p.family == AF_INET6 && addr_is_unspecified6(p.saddr);
-	src_ok = source_is_sandbox(gen, p.family, p.saddr);
-	if (!src_ok && !unspec)
-		return REASON_SPOOFED;
-	if (r != PARSE_OK)
-		return r;
-	if (p.family == AF_INET6 && addr_is_mapped4(p.daddr))
-		return REASON_MAPPED_DST;
-	r = parse_l4(&c, start, &p);
-	if (r != PARSE_OK)
-		return r;
-	if (p.is_nd)
-		return src_ok || p.is_nd != ND_NEIGHBOUR_ADVERT ? REASON_ND : REASON_SPOOFED;
-	if (!src_ok)
-		return REASON_SPOOFED;
-
-	ck.gen = gen;
-	ck.l4proto = p.l4proto;
-	ck.dport = p.dport;
-	cv = bpf_map_lookup_elem(&classes, &ck);
-	if (!cv) {
-		ck.dport = 0;
-		cv = bpf_map_lookup_elem(&classes, &ck);
-		if (!cv)
-			return REASON_NO_CLASS;
-	}
-	if (cv->slot == 0 || cv->slot >= STAGE_MAX_SLOTS)
-		return REASON_NO_STAGE;
-
-	meta->gen = gen;
-	meta->family = p.family;
-	meta->l4proto = p.l4proto;
-	meta->slot = cv->slot;
-	meta->l3_off = p.l3_off;
-	meta->l4_off = p.l4_off;
-	meta->sport = p.sport;
-	meta->dport = p.dport;
-	return PARSE_OK;
 }
 
 #endif

@@ -30,6 +30,33 @@ static __always_inline void count_reason(__u32 reason, __u32 bytes)
 	}
 }
 
+/*
+ * What a socket carries for the connect-time hooks: its tool, recorded when it
+ * was created (the caller of connect() may be in another cgroup by then), and
+ * the metadata the dispatcher hands to the stage (the socket is locked while
+ * its connect and sendmsg hooks run, so one slot per socket is enough).
+ */
+struct sock_state {
+	__u64 tool;
+	__u32 tool_known;
+	__u32 pad;
+	struct pkt_meta meta;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sock_state);
+} sock_state SEC(".maps");
+
+/* cgroup_skb and sock_addr verdicts: 1 allow, 0 deny (connect()/sendmsg() get EPERM) */
+static __always_inline int cgroup_verdict(__u32 reason, __u32 bytes)
+{
+	count_reason(reason, bytes);
+	return REASON_IS_ALLOW(reason) ? 1 : 0;
+}
+
 /* tc verdicts: allow continues the tcx chain (TCX_NEXT), so later filters still run */
 static __always_inline int tc_verdict(__u32 reason, __u32 bytes)
 {

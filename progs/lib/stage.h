@@ -4,7 +4,7 @@
 
 #include "common.h"
 #include "maps.h"
-#include "meta_tc.h"
+#include "meta_skb.h"
 
 #define STAGE_CLASS(proto, p)                                                                      \
 	{                                                                                          \
@@ -105,6 +105,62 @@ static __always_inline int stage_meta_valid(const struct pkt_meta *m)
 	       (m->l4proto == IPPROTO_TCP || m->l4proto == IPPROTO_UDP);
 }
 
+/* the destination of a connect() or sendto(), as the dispatcher judged it; v6 is a constant */
+static __always_inline int stage_sock_pkt(struct bpf_sock_addr *ctx, struct stage_pkt *pkt,
+					  const int v6)
+{
+	struct sock_state *st = bpf_sk_storage_get(&sock_state, ctx->sk, 0, 0);
+
+	if (!st)
+		return -1;
+	pkt->meta = st->meta;
+	if (!stage_meta_valid(&pkt->meta))
+		return -1;
+	if (!v6) {
+		__u32 d4 = CTX_READ(ctx->user_ip4);
+
+		__builtin_memcpy(pkt->daddr, &d4, 4);
+	} else if (pkt->meta.family == AF_INET) {
+		__u32 d4 = CTX_READ(ctx->user_ip6[3]); /* IPv4-mapped */
+
+		__builtin_memcpy(pkt->daddr, &d4, 4);
+	} else {
+		__u32 d6[4];
+
+		d6[0] = CTX_READ(ctx->user_ip6[0]);
+		d6[1] = CTX_READ(ctx->user_ip6[1]);
+		d6[2] = CTX_READ(ctx->user_ip6[2]);
+		d6[3] = CTX_READ(ctx->user_ip6[3]);
+		__builtin_memcpy(pkt->daddr, d6, 16);
+	}
+	return 0;
+}
+
+#define STAGE_SOCK_ADDR_PROGRAM(hook, v6, judge)                                                   \
+	SEC("cgroup/" #hook)                                                                       \
+	int stage_##hook(struct bpf_sock_addr *ctx)                                                \
+	{                                                                                          \
+		struct stage_pkt pkt = {};                                                         \
+                                                                                                   \
+		if (stage_sock_pkt(ctx, &pkt, v6))                                                 \
+			return cgroup_verdict(REASON_BAD_META, 0);                                 \
+		return cgroup_verdict(judge(&pkt), 0);                                             \
+	}
+
+/* the packet from skb->cb[] and the destination from the IP header */
+static __always_inline int stage_skb_pkt(struct __sk_buff *skb, struct stage_pkt *pkt)
+{
+	__u32 off;
+
+	meta_load_skb(skb, &pkt->meta);
+	if (!stage_meta_valid(&pkt->meta))
+		return -1;
+	off = pkt->meta.l3_off;
+	if (pkt->meta.family == AF_INET)
+		return bpf_skb_load_bytes(skb, off + 16, pkt->daddr, 4);
+	return bpf_skb_load_bytes(skb, off + 24, pkt->daddr, 16);
+}
+
 /*
  * STAGE_PROGRAMS(judge): the thin per-hook entry points. judge is
  * `static __always_inline int judge(const struct stage_pkt *pkt)` returning
@@ -115,21 +171,24 @@ static __always_inline int stage_meta_valid(const struct pkt_meta *m)
 	int stage_tc(struct __sk_buff *skb)                                                        \
 	{                                                                                          \
 		struct stage_pkt pkt = {};                                                         \
-		__u32 off;                                                                         \
-		int err;                                                                           \
                                                                                                    \
-		meta_load_tc(skb, &pkt.meta);                                                      \
-		if (!stage_meta_valid(&pkt.meta))                                                  \
-			return tc_verdict(REASON_BAD_META, skb->len);                              \
-		off = pkt.meta.l3_off;                                                             \
-		if (pkt.meta.family == AF_INET)                                                    \
-			err = bpf_skb_load_bytes(skb, off + 16, pkt.daddr, 4);                     \
-		else                                                                               \
-			err = bpf_skb_load_bytes(skb, off + 24, pkt.daddr, 16);                    \
-		if (err)                                                                           \
+		if (stage_skb_pkt(skb, &pkt))                                                      \
 			return tc_verdict(REASON_BAD_META, skb->len);                              \
 		return tc_verdict(judge(&pkt), skb->len);                                          \
 	}                                                                                          \
+	SEC("cgroup_skb/egress")                                                                   \
+	int stage_cgskb(struct __sk_buff *skb)                                                     \
+	{                                                                                          \
+		struct stage_pkt pkt = {};                                                         \
+                                                                                                   \
+		if (stage_skb_pkt(skb, &pkt))                                                      \
+			return cgroup_verdict(REASON_BAD_META, skb->len);                          \
+		return cgroup_verdict(judge(&pkt), skb->len);                                      \
+	}                                                                                          \
+	STAGE_SOCK_ADDR_PROGRAM(connect4, 0, judge)                                                \
+	STAGE_SOCK_ADDR_PROGRAM(connect6, 1, judge)                                                \
+	STAGE_SOCK_ADDR_PROGRAM(sendmsg4, 0, judge)                                                \
+	STAGE_SOCK_ADDR_PROGRAM(sendmsg6, 1, judge)                                                \
 	char LICENSE[] SEC("license") = "GPL"
 
 #endif

@@ -1,6 +1,6 @@
-/* meta_tc.h: moving struct pkt_meta in and out of skb->cb[] at tc. */
-#ifndef IRONCLAW_PROGS_META_TC_H
-#define IRONCLAW_PROGS_META_TC_H
+/* meta_skb.h: moving struct pkt_meta in and out of skb->cb[] (tc and cgroup_skb). */
+#ifndef IRONCLAW_PROGS_META_SKB_H
+#define IRONCLAW_PROGS_META_SKB_H
 
 #include "common.h"
 
@@ -9,7 +9,7 @@ union pkt_meta_words {
 	__u32 w[5];
 };
 
-static __always_inline void meta_store_tc(struct __sk_buff *skb, const struct pkt_meta *m)
+static __always_inline void meta_store_skb(struct __sk_buff *skb, const struct pkt_meta *m)
 {
 	union pkt_meta_words u = { .m = *m };
 
@@ -20,7 +20,7 @@ static __always_inline void meta_store_tc(struct __sk_buff *skb, const struct pk
 	skb->cb[4] = u.w[4];
 }
 
-static __always_inline void meta_load_tc(struct __sk_buff *skb, struct pkt_meta *m)
+static __always_inline void meta_load_skb(struct __sk_buff *skb, struct pkt_meta *m)
 {
 	union pkt_meta_words u;
 
