@@ -258,6 +258,7 @@ static const struct option install_opts[] = {
 	{ "netns", required_argument, NULL, 'n' },
 	{ "sandbox-netns", required_argument, NULL, 's' },
 	{ "sandbox-cgroup", required_argument, NULL, 'c' },
+	{ "cgroup", required_argument, NULL, 'g' },
 	{ "source", required_argument, NULL, 'S' },
 	{ "name", required_argument, NULL, 'N' },
 	{ "help", no_argument, NULL, 'h' },
@@ -284,12 +285,57 @@ static int parse_point(const char *arg, enum attach_kind kind, struct attach_poi
 	return 0;
 }
 
+/* --cgroup PATH: the cgroup, named below the cgroup v2 mount */
+static int cgroup_point(const char *arg, struct attach_point *pt)
+{
+	struct sandbox_cgroup sc;
+	struct diag d = {};
+	char mnt[256];
+	int err;
+
+	memset(pt, 0, sizeof(*pt));
+	pt->kind = ATTACH_CGROUP;
+	err = sandbox_cgroup_open(arg, &sc, &d);
+	if (!err)
+		err = cgroup2_mount(mnt, sizeof(mnt));
+	if (!err) {
+		const char *rel = sc.path + strlen(mnt);
+
+		snprintf(pt->cgroup, sizeof(pt->cgroup), "%s", *rel == '/' ? rel + 1 : rel);
+	}
+	if (!err && !pt->cgroup[0]) {
+		diag_error(&d, NULL, 0, "--cgroup %s: the root cgroup is every process of the host",
+			   arg);
+		err = -EINVAL;
+	}
+	diag_print(&d, stderr);
+	diag_free(&d);
+	return err;
+}
+
 /* the sandbox's addresses from an interface: its own, or its veth peer's in sandbox_ns */
 static int discover_sources(const struct attach_point *pt, const char *sandbox_ns, struct addr *out,
 			    size_t max, struct diag *d)
 {
 	int saved, idx, n;
 
+	if (pt->kind == ATTACH_CGROUP) {
+		/* the sockets of the cgroup use the addresses of the sandbox's namespace */
+		if (!sandbox_ns) {
+			diag_error(d, NULL, 0, "--cgroup %s: the sandbox's addresses are unknown; "
+				   "give --source ADDR or --sandbox-netns NS", pt->cgroup);
+			return -EINVAL;
+		}
+		n = netns_enter(sandbox_ns, &saved, d);
+		if (n)
+			return n;
+		n = netns_if_addrs(0, out, max);
+		netns_leave(saved);
+		if (n <= 0)
+			diag_error(d, NULL, 0, "network namespace %s has no addresses: give --source",
+				   sandbox_ns);
+		return n <= 0 ? -EADDRNOTAVAIL : n;
+	}
 	n = netns_enter(pt->netns, &saved, d);
 	if (n)
 		return n;
@@ -359,6 +405,15 @@ static int do_install(int argc, char **argv)
 		case 'c':
 			cgroup = optarg;
 			break;
+		case 'g':
+			if (nr_points == MAX_POINTS)
+				return usage_error("install", "too many attach points");
+			if (cgroup_point(optarg, &points[nr_points]))
+				return 1;
+			if (!cgroup)
+				cgroup = optarg; /* tools live below the attached cgroup */
+			nr_points++;
+			break;
 		case 'S':
 			if (nr_sources == PIPELINE_MAX_SOURCES)
 				return usage_error("install", "too many --source addresses");
@@ -420,7 +475,7 @@ static int do_install(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s/%s/ctl", PIPELINE_ROOT, name);
 		if (access(path, F_OK)) {
 			diag_error(&d, NULL, 0,
-				   "instance '%s' is new: give --tc-ingress IFACE or --tc IFACE",
+				   "instance '%s' is new: give --tc-ingress IFACE, --tc IFACE or --cgroup PATH",
 				   name);
 			err = -EINVAL;
 		}
@@ -557,12 +612,15 @@ static const struct cmd cmds[] = {
 	  "  Reads DIR/*.rules and DIR/*.bpf.o in name order, checks every line and stage,\n"
 	  "  and prints what install would put in each stage. Exit 0 if valid, 1 if not.\n" },
 	{ "install", do_install, "load, pin and attach an instance, or switch it to a new profile",
-	  "usage: ironclaw-pipe install --profile DIR (--tc-ingress IFACE | --tc IFACE)...\n"
+	  "usage: ironclaw-pipe install --profile DIR (--tc-ingress IFACE | --tc IFACE | --cgroup PATH)...\n"
 	  "                             [--netns NS] [--source ADDR[/LEN]]... [--sandbox-netns NS]\n"
 	  "                             [--sandbox-cgroup PATH] [--name INSTANCE]\n"
 	  "  --tc-ingress IFACE  host-side end of the sandbox's veth (recommended: out of the\n"
 	  "                      sandbox's reach; its egress arrives here as ingress)\n"
 	  "  --tc IFACE          egress of the sandbox's own interface\n"
+	  "  --cgroup PATH       the sandbox's cgroup: every packet its sockets send\n"
+	  "                      (cgroup_skb egress), and connect()/sendto() fail with EPERM\n"
+	  "                      when denied; loopback inside the sandbox is allowed\n"
 	  "  IFACE@NS            the interface is in network namespace NS (/run/netns/NS)\n"
 	  "  --netns NS          default namespace for every interface given\n"
 	  "  --source ADDR       a source address the sandbox may use (repeatable); without it\n"

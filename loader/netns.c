@@ -77,15 +77,16 @@ int netns_ifindex(const char *ifname)
 int netns_if_addrs(int ifindex, struct addr *out, size_t max)
 {
 	struct ifaddrs *ifa, *i;
-	char name[IF_NAMESIZE];
+	char name[IF_NAMESIZE] = "";
 	size_t n = 0;
 
-	if (!if_indextoname(ifindex, name))
+	if (ifindex && !if_indextoname(ifindex, name))
 		return -ENODEV;
 	if (getifaddrs(&ifa))
 		return -errno;
 	for (i = ifa; i && n < max; i = i->ifa_next) {
-		if (!i->ifa_addr || strcmp(i->ifa_name, name))
+		if (!i->ifa_addr || (ifindex ? strcmp(i->ifa_name, name) != 0 :
+					       (i->ifa_flags & IFF_LOOPBACK) != 0))
 			continue;
 		if (i->ifa_addr->sa_family == AF_INET) {
 			out[n] = (struct addr){ .family = AF_INET, .plen = 32 };

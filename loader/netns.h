@@ -14,7 +14,8 @@ int netns_enter(const char *name, int *saved, struct diag *d);
 void netns_leave(int saved);
 /* ifindex of IFNAME in the current namespace, or -ENODEV */
 int netns_ifindex(const char *ifname);
-/* the addresses on interface ifindex of the current namespace; count or -errno */
+/* the addresses on interface ifindex of the current namespace (0: on every interface
+ * but loopback); count or -errno */
 int netns_if_addrs(int ifindex, struct addr *out, size_t max);
 /* the ifindex, in its own namespace, of a veth's peer; -errno when not a veth pair */
 int netns_veth_peer(int ifindex);

@@ -59,37 +59,64 @@ int pin_parse_stage(const char *pin, char *stage, size_t len)
 	return 0;
 }
 
-void pin_name_link(char *buf, size_t len, const struct attach_point *pt)
+void attach_point_hooks(const struct attach_point *pt, enum link_hook *first,
+			enum link_hook *last)
 {
-	char ifn[3 * IF_NAMESIZE + 1], ns[3 * NETNS_NAME_MAX + 1];
-
-	escape(ifn, sizeof(ifn), pt->ifname);
-	escape(ns, sizeof(ns), pt->netns);
-	snprintf(buf, len, "%s%s-%s%s%s", PIN_LINK_PREFIX, attach_kind_name(pt->kind), ifn,
-		 pt->netns[0] ? "@" : "", ns);
+	if (pt->kind == ATTACH_CGROUP) {
+		*first = LINK_CG_FIRST;
+		*last = LINK_CG_LAST;
+	} else {
+		*first = *last = pt->kind == ATTACH_TC_INGRESS ? LINK_TC_INGRESS : LINK_TC_EGRESS;
+	}
 }
 
-int pin_parse_link(const char *pin, struct attach_point *pt)
+void pin_name_link(char *buf, size_t len, const struct attach_point *pt, enum link_hook hook)
+{
+	char target[3 * CGROUP_PATH_MAX + 1], ns[3 * NETNS_NAME_MAX + 1];
+	int n;
+
+	if (pt->kind == ATTACH_CGROUP) {
+		escape(target, sizeof(target), pt->cgroup);
+	} else {
+		escape(target, sizeof(target), pt->ifname);
+		escape(ns, sizeof(ns), pt->netns);
+		if (pt->netns[0])
+			snprintf(target + strlen(target), sizeof(target) - strlen(target), "@%s", ns);
+	}
+	n = snprintf(buf, len, "%s%s-%s", PIN_LINK_PREFIX, link_hooks[hook].name, target);
+	if (n < 0 || (size_t)n >= len || n > 255)
+		buf[0] = '\0';
+}
+
+int pin_parse_link(const char *pin, struct attach_point *pt, enum link_hook *hook)
 {
 	size_t plen = strlen(PIN_LINK_PREFIX);
-	const char *hook, *dash, *at;
+	const char *name, *dash, *target, *at;
+	int h;
 
 	memset(pt, 0, sizeof(*pt));
 	if (strncmp(pin, PIN_LINK_PREFIX, plen))
 		return -1;
-	hook = pin + plen;
-	dash = strchr(hook, '-');
+	name = pin + plen;
+	dash = strchr(name, '-');
 	if (!dash)
 		return -1;
-	if (!strncmp(hook, "tc_ingress", dash - hook))
-		pt->kind = ATTACH_TC_INGRESS;
-	else if (!strncmp(hook, "tc_egress", dash - hook))
-		pt->kind = ATTACH_TC_EGRESS;
-	else
+	for (h = 0; h < NR_LINK_HOOKS; h++)
+		if (strlen(link_hooks[h].name) == (size_t)(dash - name) &&
+		    !strncmp(name, link_hooks[h].name, dash - name))
+			break;
+	if (h == NR_LINK_HOOKS)
 		return -1;
-	at = strchr(dash + 1, '@');
-	if (unescape(pt->ifname, sizeof(pt->ifname), dash + 1,
-		     at ? (size_t)(at - dash - 1) : strlen(dash + 1)))
+	*hook = h;
+	target = dash + 1;
+	if (h >= LINK_CG_FIRST) {
+		pt->kind = ATTACH_CGROUP;
+		return unescape(pt->cgroup, sizeof(pt->cgroup), target, strlen(target));
+	}
+	pt->kind = h == LINK_TC_INGRESS ? ATTACH_TC_INGRESS : ATTACH_TC_EGRESS;
+	at = strchr(target, '@');
+	if (unescape(pt->ifname, sizeof(pt->ifname), target,
+		     at ? (size_t)(at - target) : strlen(target)))
 		return -1;
 	if (at && unescape(pt->netns, sizeof(pt->netns), at + 1, strlen(at + 1)))
 		return -1;

@@ -19,15 +19,17 @@
 #include "policy.h"
 #include "pipeline.h"
 #include "reasons.h"
-#include "tcx.h"
 #include "dispatcher.skel.h"
 #include "stage_dns.skel.h"
 #include "stage_https.skel.h"
 #include "stage_internal.skel.h"
 
 /* maps of the dispatcher that stage objects share by name */
-static const char *const shared_maps[] = { "ctl",     "config",   "reasons",
-					    "classes", "sources", "stages_tc" };
+static const char *const shared_maps[] = {
+	"ctl",		 "config",	    "reasons",	       "classes",	  "sources",
+	"sock_state",	 "stages_tc",	    "stages_cgskb",    "stages_connect4", "stages_connect6",
+	"stages_sendmsg4", "stages_sendmsg6",
+};
 #define NR_SHARED_MAPS (sizeof(shared_maps) / sizeof(shared_maps[0]))
 
 /* smallest rule map; a hash map's bucket array is sized by max_entries up front */
@@ -38,7 +40,7 @@ static const char *const shared_maps[] = { "ctl",     "config",   "reasons",
 
 struct loaded_stage {
 	struct bpf_object *obj;
-	int prog_fd;
+	int prog_fds[NR_STAGE_HOOKS];
 	int rules_fd;
 	bool rules_pinned_here; /* pinned by this install: unpin on failure */
 	bool rules_replaced; /* a bigger map than the pinned one: re-pin after the flip */
@@ -56,13 +58,13 @@ struct txn {
 	char (*new_link_pins)[PIN_PATH_MAX];
 	size_t nr_new_links;
 	int *updated_links; /* existing links moved to the new dispatcher */
+	int *updated_old_progs; /* and the program each had before */
 	size_t nr_updated;
-	int old_prog_fd;
 };
 
 const char *attach_kind_name(enum attach_kind k)
 {
-	return k == ATTACH_TC_INGRESS ? "tc_ingress" : "tc_egress";
+	return k == ATTACH_TC_INGRESS ? "tc_ingress" : k == ATTACH_TC_EGRESS ? "tc_egress" : "cgroup";
 }
 
 int instance_name_valid(const char *name)
@@ -194,6 +196,8 @@ static int rules_key_info(const struct stage *st, __u32 *key_size, __u32 *gen_of
 	return 0;
 }
 
+static int shared_map_fd(struct txn *t, const char *map_name);
+
 /* removes generation gen from every policy map this transaction touches */
 static void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen)
 {
@@ -201,7 +205,8 @@ static void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen
 		      offsetof(struct class_key, gen), gen);
 	map_clear_gen(bpf_map__fd(t->skel->maps.sources), sizeof(struct source_key),
 		      offsetof(struct source_key, gen), gen);
-	prog_array_clear_bank(bpf_map__fd(t->skel->maps.stages_tc), gen);
+	for (int h = 0; h < NR_STAGE_HOOKS; h++)
+		prog_array_clear_bank(shared_map_fd(t, stage_hooks[h].banks), gen);
 	for (size_t i = 0; i < t->nr_ls; i++) {
 		__u32 ks, off;
 
@@ -300,7 +305,6 @@ static int load_stage(struct txn *t, const char *name, const struct stage *st, s
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = st->desc.name);
 	char rules_pin[64];
 	struct bpf_map *m;
-	struct bpf_program *p;
 	int err, fd;
 
 	ls->rules_fd = -1;
@@ -344,8 +348,14 @@ static int load_stage(struct txn *t, const char *name, const struct stage *st, s
 			return err;
 		}
 	}
-	bpf_object__for_each_program(p, ls->obj)
-		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), STAGE_PROG_TC));
+	for (int h = 0; h < NR_STAGE_HOOKS; h++) {
+		if (!bpf_object__find_program_by_name(ls->obj, stage_hooks[h].stage_prog)) {
+			diag_error(d, st->origin, 0,
+				   "stage '%s' has no '%s' program (built with an older lib/stage.h?)",
+				   st->desc.name, stage_hooks[h].stage_prog);
+			return -EINVAL;
+		}
+	}
 	err = bpf_object__load(ls->obj);
 	if (err) {
 		diag_error(d, st->origin, 0,
@@ -353,7 +363,9 @@ static int load_stage(struct txn *t, const char *name, const struct stage *st, s
 			   st->desc.name, strerror(-err));
 		return err;
 	}
-	ls->prog_fd = bpf_program__fd(bpf_object__find_program_by_name(ls->obj, STAGE_PROG_TC));
+	for (int h = 0; h < NR_STAGE_HOOKS; h++)
+		ls->prog_fds[h] = bpf_program__fd(
+			bpf_object__find_program_by_name(ls->obj, stage_hooks[h].stage_prog));
 	ls->rules_fd = bpf_map__fd(bpf_object__find_map_by_name(ls->obj, STAGE_RULES_MAP));
 	return 0;
 }
@@ -394,7 +406,6 @@ static int fill(struct txn *t, const struct install_req *rq, struct diag *d)
 {
 	int classes = bpf_map__fd(t->skel->maps.classes);
 	int sources = bpf_map__fd(t->skel->maps.sources);
-	int progs = bpf_map__fd(t->skel->maps.stages_tc);
 	struct gen_config cfg = { .tool_level = rq->tool_level,
 				  .flags = rq->tool_level ? GEN_HAS_TOOLS : 0 };
 	__u32 one = 1, gen = t->gen;
@@ -433,21 +444,47 @@ static int fill(struct txn *t, const struct install_req *rq, struct diag *d)
 	for (size_t i = 0; i < t->nr_ls; i++) {
 		__u32 idx = t->gen * STAGE_MAX_SLOTS + rq->stages[i].desc.slot;
 
-		if (bpf_map_update_elem(progs, &idx, &t->ls[i].prog_fd, BPF_ANY)) {
-			diag_error(d, NULL, 0, "cannot put stage '%s' in slot %u: %s",
-				   rq->stages[i].desc.name, rq->stages[i].desc.slot,
-				   strerror(errno));
-			return -errno;
+		for (int h = 0; h < NR_STAGE_HOOKS; h++) {
+			int banks = shared_map_fd(t, stage_hooks[h].banks);
+
+			if (bpf_map_update_elem(banks, &idx, &t->ls[i].prog_fds[h], BPF_ANY)) {
+				diag_error(d, NULL, 0, "cannot put stage '%s' in slot %u of %s: %s",
+					   rq->stages[i].desc.name, rq->stages[i].desc.slot,
+					   stage_hooks[h].banks, strerror(errno));
+				return -errno;
+			}
 		}
 	}
 	err = fill_rules(t, rq, d);
 	return err;
 }
 
-static int attach_point(int prog_fd, const struct attach_point *pt, struct diag *d)
+static int dispatcher_prog(struct txn *t, enum link_hook hook)
 {
-	int saved, idx, fd;
+	struct bpf_program *p =
+		bpf_object__find_program_by_name(t->skel->obj, link_hooks[hook].dispatcher);
 
+	return p ? bpf_program__fd(p) : -ENOENT;
+}
+
+static int attach_hook(struct txn *t, const struct attach_point *pt, enum link_hook hook,
+		       struct diag *d)
+{
+	int prog = dispatcher_prog(t, hook), saved, idx, fd;
+	char path[CGROUP_PATH_MAX + 256], mnt[256];
+
+	if (pt->kind == ATTACH_CGROUP) {
+		if (cgroup2_mount(mnt, sizeof(mnt))) {
+			diag_error(d, NULL, 0, "no cgroup v2 hierarchy is mounted");
+			return -ENOENT;
+		}
+		snprintf(path, sizeof(path), "%s/%s", mnt, pt->cgroup);
+		fd = link_cgroup_attach(prog, path, link_hooks[hook].attach_type);
+		if (fd < 0)
+			diag_error(d, NULL, 0, "cannot attach %s to cgroup %s: %s",
+				   link_hooks[hook].name, path, strerror(-fd));
+		return fd;
+	}
 	fd = netns_enter(pt->netns, &saved, d);
 	if (fd)
 		return fd;
@@ -458,7 +495,7 @@ static int attach_point(int prog_fd, const struct attach_point *pt, struct diag 
 			   pt->netns);
 		fd = idx;
 	} else {
-		fd = tcx_attach(prog_fd, idx, pt->kind == ATTACH_TC_INGRESS);
+		fd = link_tcx_attach(prog, idx, pt->kind == ATTACH_TC_INGRESS);
 		if (fd < 0)
 			diag_error(d, NULL, 0,
 				   "cannot attach to %s of '%s' (tcx needs kernel >= 6.6): %s",
@@ -482,57 +519,80 @@ static int pin_fd(struct txn *t, int fd, const char *object, struct diag *d)
 	return 0;
 }
 
-/* the pinned tcx link still has its interface */
-static bool link_alive(const char *path)
+/* the pinned link still has its interface or cgroup */
+static bool link_pin_live(const char *path)
 {
-	struct tcx_link_info info;
+	struct link_state st;
 	int fd = bpf_obj_get(path);
-	bool alive;
+	bool live;
 
 	if (fd < 0)
 		return false;
-	alive = !tcx_link_info(fd, &info) && info.ifindex != 0;
+	live = !link_state(fd, &st) && link_live(&st);
 	close(fd);
-	return alive;
+	return live;
 }
 
-/* attaches the points no link of this instance covers yet */
+static int remember_new_link(struct txn *t, int fd, const char *path)
+{
+	int *l = realloc(t->new_links, (t->nr_new_links + 1) * sizeof(*l));
+	char(*p)[PIN_PATH_MAX];
+
+	if (!l)
+		return -ENOMEM;
+	t->new_links = l;
+	p = realloc(t->new_link_pins, (t->nr_new_links + 1) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	t->new_link_pins = p;
+	t->new_links[t->nr_new_links] = fd;
+	snprintf(t->new_link_pins[t->nr_new_links++], PIN_PATH_MAX, "%s", path);
+	return 0;
+}
+
+/* attaches the points no live link of this instance covers yet */
 static int attach_new_points(struct txn *t, const struct install_req *rq, struct diag *d)
 {
-	int prog = bpf_program__fd(t->skel->progs.dispatch_tc);
-
-	t->new_links = calloc(rq->nr_points + 1, sizeof(int));
-	t->new_link_pins = calloc(rq->nr_points + 1, sizeof(*t->new_link_pins));
-	if (!t->new_links || !t->new_link_pins)
-		return -ENOMEM;
 	for (size_t i = 0; i < rq->nr_points; i++) {
-		char pin[256], path[PIN_PATH_MAX];
-		struct stat sb;
-		int fd;
+		enum link_hook first, last;
 
-		pin_name_link(pin, sizeof(pin), &rq->points[i]);
-		snprintf(path, sizeof(path), "%s/%s", t->dir, pin);
-		if (!stat(path, &sb) && link_alive(path))
-			continue; /* already attached there; moved to the new dispatcher */
-		unlink(path); /* a pin of a link whose interface is gone: attach anew */
-		fd = attach_point(prog, &rq->points[i], d);
-		if (fd < 0)
-			return fd;
-		t->new_links[t->nr_new_links] = fd;
-		snprintf(t->new_link_pins[t->nr_new_links++], PIN_PATH_MAX, "%s", path);
-		if (bpf_obj_pin(fd, path)) {
-			diag_error(d, NULL, 0, "cannot pin %s: %s", path, strerror(errno));
-			t->new_link_pins[t->nr_new_links - 1][0] = '\0';
-			return -errno;
+		attach_point_hooks(&rq->points[i], &first, &last);
+		for (enum link_hook h = first; h <= last; h++) {
+			char pin[PIN_NAME_MAX], path[PIN_PATH_MAX];
+			struct stat sb;
+			int fd, err;
+
+			pin_name_link(pin, sizeof(pin), &rq->points[i], h);
+			if (!pin[0]) {
+				diag_error(d, NULL, 0, "cgroup path '%s' is too long to name its pin",
+					   rq->points[i].cgroup);
+				return -ENAMETOOLONG;
+			}
+			snprintf(path, sizeof(path), "%s/%s", t->dir, pin);
+			if (!stat(path, &sb) && link_pin_live(path))
+				continue; /* already attached there; moved to the new dispatcher */
+			unlink(path); /* a pin of a link whose interface is gone: attach anew */
+			fd = attach_hook(t, &rq->points[i], h, d);
+			if (fd < 0)
+				return fd;
+			err = remember_new_link(t, fd, path);
+			if (err) {
+				close(fd);
+				return err;
+			}
+			if (bpf_obj_pin(fd, path)) {
+				diag_error(d, NULL, 0, "cannot pin %s: %s", path, strerror(errno));
+				t->new_link_pins[t->nr_new_links - 1][0] = '\0';
+				return -errno;
+			}
 		}
 	}
 	return 0;
 }
 
-/* moves every live link of the instance to the new dispatcher; drops links whose interface is gone */
+/* moves every live link of the instance to the new dispatcher; drops links whose target is gone */
 static int update_links(struct txn *t, const char *name, struct diag *d)
 {
-	int prog = bpf_program__fd(t->skel->progs.dispatch_tc);
 	struct dirent *de;
 	DIR *dir = opendir(t->dir);
 	int err = 0;
@@ -540,41 +600,46 @@ static int update_links(struct txn *t, const char *name, struct diag *d)
 	if (!dir)
 		return -errno;
 	while ((de = readdir(dir))) {
-		struct tcx_link_info info;
-		int fd, *u;
+		struct attach_point pt;
+		enum link_hook hook;
+		struct link_state st;
+		int fd, *u, *o;
 
-		if (strncmp(de->d_name, PIN_LINK_PREFIX, strlen(PIN_LINK_PREFIX)))
+		if (pin_parse_link(de->d_name, &pt, &hook))
 			continue;
 		fd = pipeline_pin_get(name, de->d_name);
 		if (fd < 0)
 			continue;
-		if (tcx_link_info(fd, &info) || info.ifindex == 0) {
+		if (link_state(fd, &st) || !link_live(&st)) {
 			char path[PIN_PATH_MAX];
 
-			diag_warn(d, NULL, 0,
-				  "attachment %s was lost (its interface is gone); removed",
+			diag_warn(d, NULL, 0, "attachment %s was lost (its target is gone); removed",
 				  de->d_name + strlen(PIN_LINK_PREFIX));
 			snprintf(path, sizeof(path), "%s/%s", t->dir, de->d_name);
 			unlink(path);
 			close(fd);
 			continue;
 		}
-		if (bpf_link_update(fd, prog, NULL)) {
-			err = -errno;
-			diag_error(d, NULL, 0,
-				   "cannot move attachment %s to the new dispatcher: %s",
-				   de->d_name + strlen(PIN_LINK_PREFIX), strerror(errno));
-			close(fd);
-			break;
-		}
 		u = realloc(t->updated_links, (t->nr_updated + 1) * sizeof(int));
-		if (!u) {
+		o = u ? realloc(t->updated_old_progs, (t->nr_updated + 1) * sizeof(int)) : NULL;
+		if (u)
+			t->updated_links = u;
+		if (o)
+			t->updated_old_progs = o;
+		if (!u || !o) {
 			close(fd);
 			err = -ENOMEM;
 			break;
 		}
-		t->updated_links = u;
-		t->updated_links[t->nr_updated++] = fd;
+		if (bpf_link_update(fd, dispatcher_prog(t, hook), NULL)) {
+			err = -errno;
+			diag_error(d, NULL, 0, "cannot move attachment %s to the new dispatcher: %s",
+				   de->d_name + strlen(PIN_LINK_PREFIX), strerror(errno));
+			close(fd);
+			break;
+		}
+		t->updated_links[t->nr_updated] = fd;
+		t->updated_old_progs[t->nr_updated++] = bpf_prog_get_fd_by_id(st.prog_id);
 	}
 	closedir(dir);
 	return err;
@@ -681,11 +746,13 @@ static void txn_free(struct txn *t)
 		close(t->new_links[i]);
 	free(t->new_links);
 	free(t->new_link_pins);
-	for (size_t i = 0; i < t->nr_updated; i++)
+	for (size_t i = 0; i < t->nr_updated; i++) {
 		close(t->updated_links[i]);
+		if (t->updated_old_progs[i] >= 0)
+			close(t->updated_old_progs[i]);
+	}
 	free(t->updated_links);
-	if (t->old_prog_fd >= 0)
-		close(t->old_prog_fd);
+	free(t->updated_old_progs);
 	dispatcher__destroy(t->skel);
 	if (t->lock_fd >= 0)
 		close(t->lock_fd);
@@ -695,8 +762,8 @@ static void txn_free(struct txn *t)
 static void txn_rollback_existing(struct txn *t, const struct install_req *rq)
 {
 	for (size_t i = 0; i < t->nr_updated; i++)
-		if (t->old_prog_fd >= 0)
-			bpf_link_update(t->updated_links[i], t->old_prog_fd, NULL);
+		if (t->updated_old_progs[i] >= 0)
+			bpf_link_update(t->updated_links[i], t->updated_old_progs[i], NULL);
 	for (size_t i = 0; i < t->nr_new_links; i++) {
 		if (t->new_link_pins[i][0])
 			unlink(t->new_link_pins[i]);
@@ -746,14 +813,14 @@ static int pin_stage_progs(struct txn *t, const struct install_req *rq, struct d
 		char obj[64];
 
 		pin_name_stage(obj, sizeof(obj), rq->stages[i].desc.name);
-		err = pin_fd(t, t->ls[i].prog_fd, obj, d);
+		err = pin_fd(t, t->ls[i].prog_fds[STAGE_HOOK_TC], obj, d);
 	}
 	return err;
 }
 
 int pipeline_install(const struct install_req *rq, struct diag *d)
 {
-	struct txn t = { .lock_fd = -1, .old_prog_fd = -1 };
+	struct txn t = { .lock_fd = -1 };
 	char ctl_path[PIN_PATH_MAX];
 	struct stat sb;
 	__u32 zero = 0, ctlw;
@@ -789,7 +856,6 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 			goto fail;
 		}
 		t.gen = !(t.old_ctl & CTL_GEN_MASK);
-		t.old_prog_fd = pipeline_pin_get(rq->name, "dispatch_tc");
 	}
 	t.ls = calloc(rq->nr_stages + 1, sizeof(*t.ls));
 	if (!t.ls) {

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <net/if.h>
 #include "addr.h"
+#include "cgroup.h"
+#include "links.h"
 #include "diag.h"
 #include "netns.h"
 #include "plan.h"
@@ -20,12 +22,14 @@
 enum attach_kind {
 	ATTACH_TC_INGRESS, /* host-side end of the sandbox's veth: its egress arrives here */
 	ATTACH_TC_EGRESS, /* the sandbox's own interface */
+	ATTACH_CGROUP, /* the sandbox's cgroup: cgroup_skb egress, socket and connect hooks */
 };
 
 struct attach_point {
 	enum attach_kind kind;
 	char ifname[IF_NAMESIZE];
 	char netns[NETNS_NAME_MAX]; /* "" = the loader's own namespace */
+	char cgroup[CGROUP_PATH_MAX]; /* ATTACH_CGROUP: below the cgroup v2 mount, no leading '/' */
 };
 
 struct install_req {
@@ -67,7 +71,11 @@ const char *attach_kind_name(enum attach_kind k);
 void pin_name_rules(char *buf, size_t len, const char *stage);
 void pin_name_stage(char *buf, size_t len, const char *stage);
 int pin_parse_stage(const char *pin, char *stage, size_t len);
-void pin_name_link(char *buf, size_t len, const struct attach_point *pt);
-int pin_parse_link(const char *pin, struct attach_point *pt);
+/* "" when the name does not fit in a pin (a very long cgroup path) */
+void pin_name_link(char *buf, size_t len, const struct attach_point *pt, enum link_hook hook);
+int pin_parse_link(const char *pin, struct attach_point *pt, enum link_hook *hook);
+/* the link hooks one attach point is made of */
+void attach_point_hooks(const struct attach_point *pt, enum link_hook *first,
+			enum link_hook *last);
 
 #endif

@@ -10,16 +10,16 @@
 #include "policy.h"
 #include "pipeline.h"
 #include "reasons.h"
-#include "tcx.h"
+#include "links.h"
 
 #define STATUS_MAX_ITEMS 64
 
 struct status_link {
 	char hook[16];
-	char ifname[IF_NAMESIZE];
-	char netns[NETNS_NAME_MAX];
+	struct attach_point pt;
 	bool attached;
-	__u32 ifindex, link_id;
+	__u64 target_id; /* ifindex or cgroup id */
+	__u32 link_id;
 };
 
 struct status_stage {
@@ -64,23 +64,21 @@ static __u64 count_gen(int fd, __u32 key_size, __u32 gen_off, __u32 gen)
 
 static void read_link(const char *name, const char *pin, struct status_link *l)
 {
-	struct tcx_link_info info;
-	struct attach_point pt;
+	struct link_state st;
+	enum link_hook hook;
 	int fd;
 
 	memset(l, 0, sizeof(*l));
-	if (pin_parse_link(pin, &pt))
+	if (pin_parse_link(pin, &l->pt, &hook))
 		return;
-	snprintf(l->hook, sizeof(l->hook), "%s", attach_kind_name(pt.kind));
-	memcpy(l->ifname, pt.ifname, sizeof(l->ifname));
-	memcpy(l->netns, pt.netns, sizeof(l->netns));
+	snprintf(l->hook, sizeof(l->hook), "%s", link_hooks[hook].name);
 	fd = pipeline_pin_get(name, pin);
 	if (fd < 0)
 		return;
-	if (!tcx_link_info(fd, &info)) {
-		l->ifindex = info.ifindex;
-		l->link_id = info.id;
-		l->attached = info.ifindex != 0;
+	if (!link_state(fd, &st)) {
+		l->attached = link_live(&st);
+		l->target_id = st.type == TCX_LINK_TYPE ? st.tcx.ifindex : st.cgroup.cgroup_id;
+		l->link_id = st.id;
 	}
 	close(fd);
 }
@@ -191,14 +189,20 @@ static void print_human(const char *name, const struct status *s, FILE *out)
 	for (int i = 0; i < s->nr_links; i++) {
 		const struct status_link *l = &s->links[i];
 
-		fprintf(out, "  %-10s %s%s%s: ", l->hook, l->ifname,
-			l->netns[0] ? " in netns " : "", l->netns);
+		if (l->pt.kind == ATTACH_CGROUP)
+			fprintf(out, "  %-13s cgroup %s: ", l->hook, l->pt.cgroup);
+		else
+			fprintf(out, "  %-13s %s%s%s: ", l->hook, l->pt.ifname,
+				l->pt.netns[0] ? " in netns " : "", l->pt.netns);
 		if (l->attached)
-			fprintf(out, "attached (ifindex %u, link id %u)\n", l->ifindex, l->link_id);
+			fprintf(out, "attached (%s %llu, link id %u)\n",
+				l->pt.kind == ATTACH_CGROUP ? "cgroup id" : "ifindex",
+				(unsigned long long)l->target_id, l->link_id);
 		else
 			fprintf(out,
-				"LOST: the interface is gone; the sandbox behind it is not covered "
-				"until you install again\n");
+				"LOST: its %s is gone; the sandbox behind it is not covered "
+				"until you install again\n",
+				l->pt.kind == ATTACH_CGROUP ? "cgroup" : "interface");
 	}
 	fprintf(out, "stages:\n");
 	for (int i = 0; i < s->nr_stages; i++)
@@ -229,9 +233,10 @@ static void print_json(const char *name, const struct status *s, FILE *out)
 		const struct status_link *l = &s->links[i];
 
 		fprintf(out,
-			"%s{\"hook\":\"%s\",\"ifname\":\"%s\",\"netns\":\"%s\",\"attached\":%s,\"ifindex\":%u,\"link_id\":%u}",
-			i ? "," : "", l->hook, l->ifname, l->netns, l->attached ? "true" : "false",
-			l->ifindex, l->link_id);
+			"%s{\"hook\":\"%s\",\"ifname\":\"%s\",\"netns\":\"%s\",\"cgroup\":\"%s\",\"attached\":%s,\"target_id\":%llu,\"link_id\":%u}",
+			i ? "," : "", l->hook, l->pt.ifname, l->pt.netns, l->pt.cgroup,
+			l->attached ? "true" : "false", (unsigned long long)l->target_id,
+			l->link_id);
 	}
 	fprintf(out, "],\"stages\":[");
 	for (int i = 0; i < s->nr_stages; i++)

@@ -1,0 +1,85 @@
+/* links.h: the hooks an instance attaches to, and its BPF links (tcx and cgroup). */
+#ifndef IRONCLAW_LINKS_H
+#define IRONCLAW_LINKS_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+/* values from the kernel's uapi; Debian 12's linux-libc-dev 6.1 predates them */
+#define TCX_ATTACH_INGRESS 46 /* BPF_TCX_INGRESS */
+#define TCX_ATTACH_EGRESS 47 /* BPF_TCX_EGRESS */
+#define TCX_F_BEFORE (1U << 3) /* BPF_F_BEFORE */
+#define TCX_LINK_TYPE 11 /* BPF_LINK_TYPE_TCX */
+#define CGROUP_LINK_TYPE 3 /* BPF_LINK_TYPE_CGROUP */
+
+/* a stage has one program per program type and attach type, each in its own prog array */
+enum stage_hook {
+	STAGE_HOOK_TC,
+	STAGE_HOOK_CGSKB,
+	STAGE_HOOK_CONNECT4,
+	STAGE_HOOK_CONNECT6,
+	STAGE_HOOK_SENDMSG4,
+	STAGE_HOOK_SENDMSG6,
+	NR_STAGE_HOOKS,
+};
+
+struct stage_hook_info {
+	const char *stage_prog; /* the program in every stage object */
+	const char *banks; /* the dispatcher's prog array for it */
+};
+
+extern const struct stage_hook_info stage_hooks[NR_STAGE_HOOKS];
+
+/* what one link attaches */
+enum link_hook {
+	LINK_TC_INGRESS,
+	LINK_TC_EGRESS,
+	LINK_CG_EGRESS,
+	LINK_SOCK_CREATE,
+	LINK_CONNECT4,
+	LINK_CONNECT6,
+	LINK_SENDMSG4,
+	LINK_SENDMSG6,
+	NR_LINK_HOOKS,
+};
+
+struct link_hook_info {
+	const char *name; /* in pin names and status: no '-' */
+	const char *dispatcher; /* the dispatcher program attached */
+	__u32 attach_type;
+};
+
+extern const struct link_hook_info link_hooks[NR_LINK_HOOKS];
+
+/* the first and last link hook of a cgroup attachment */
+#define LINK_CG_FIRST LINK_CG_EGRESS
+#define LINK_CG_LAST LINK_SENDMSG6
+
+struct link_state {
+	__u32 type;
+	__u32 id;
+	__u32 prog_id;
+	__u32 pad0; /* the kernel's union is 8-byte aligned */
+	union {
+		struct {
+			__u32 ifindex; /* 0 once the interface is gone */
+			__u32 attach_type;
+		} tcx;
+		struct {
+			__u64 cgroup_id; /* 0 once the cgroup is gone */
+			__u32 attach_type;
+		} cgroup;
+		__u8 raw[64];
+	};
+};
+
+/* attaches prog_fd first in the interface's tcx chain; link fd or -errno */
+int link_tcx_attach(int prog_fd, int ifindex, bool ingress);
+/* attaches prog_fd to a cgroup (multi-program: nothing below can override it) */
+int link_cgroup_attach(int prog_fd, const char *cgroup_dir, __u32 attach_type);
+/* 0 and the link's state, or -errno */
+int link_state(int link_fd, struct link_state *st);
+/* still attached to its interface or cgroup */
+bool link_live(const struct link_state *st);
+
+#endif
