@@ -30,6 +30,7 @@ SKELS := $(patsubst progs/%.bpf.c,$(B)/%.skel.h,$(PROGS_SRC))
 EXAMPLE_OBJ := $(B)/examples/stage_postgres.bpf.o
 # the same stage under another name and slot: two stages claiming tcp/5432
 CONFLICT_OBJ := $(B)/tests/stage_pgdup.bpf.o
+ALLOW_ALL_OBJ := $(B)/tests/allow_all.bpf.o
 BPF_HDRS := $(wildcard include/*.h progs/lib/*.h)
 
 LOADER_SRC := $(filter-out loader/main.c,$(wildcard loader/*.c))
@@ -69,6 +70,10 @@ $(CONFLICT_OBJ): examples/stage_postgres/stage_postgres.bpf.c $(BPF_HDRS)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) '-DPOSTGRES_STAGE_NAME="pgdup"' \
 		-DPOSTGRES_STAGE_SLOT=9 -c $< -o $@
 
+$(ALLOW_ALL_OBJ): tests/e2e/allow_all.bpf.c
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
 $(B)/%.skel.h: $(B)/progs/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .bpf,,$*) > $@
@@ -101,7 +106,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory test-bins
 	$(Q)tests/run-all.sh $(B)
 
-test-bins: all $(UNIT_BIN) $(BPFTEST_BIN) $(CONFLICT_OBJ)
+test-bins: all $(UNIT_BIN) $(BPFTEST_BIN) $(CONFLICT_OBJ) $(ALLOW_ALL_OBJ)
 	@:
 
 demo: deps

@@ -24,14 +24,14 @@
 
 enum mode { SERVE_TCP, SERVE_UDP, CONNECT, UDP };
 enum { O_COUNT = 1, O_TIMEOUT = 2, O_POST = 4, O_PATH = 8, O_PAYLOAD = 16, O_SOURCE = 32,
-       O_POST_BYTES = 64 };
+       O_POST_BYTES = 64, O_UNCONNECTED = 128, O_MOVE_FD = 256, O_MOVE_AFTER = 512 };
 
 struct opts {
 	enum mode mode;
 	const char *addr, *source, *post, *path, *payload;
 	struct sockaddr_storage dst, src;
 	socklen_t dst_len, src_len;
-	long port, count, timeout_ms;
+	long port, count, timeout_ms, move_fd;
 	unsigned int seen;
 };
 
@@ -343,16 +343,39 @@ static int read_first_line(int fd, long deadline, char *line, size_t size)
 }
 
 /* Socket for the client modes: bound to --source, connect started. */
+/* --move-fd N: write our pid to the cgroup.procs file open as fd N (moves this process) */
+static int move_self(const struct opts *o)
+{
+	char pid[24];
+	int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+
+	if (write(o->move_fd, pid, n) != n) {
+		fprintf(stderr, "netprobe: moving into the cgroup of fd %ld: %s\n", o->move_fd,
+			strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 static int open_client(const struct opts *o, int type, int *fdp)
 {
 	int fd, ret = 0;
 
+	/* a socket belongs to the cgroup it is created in: move before or after */
+	if ((o->seen & O_MOVE_FD) && !(o->seen & O_MOVE_AFTER) && move_self(o))
+		return -EIO;
 	fd = socket(o->dst.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return report(o, "socket for", errno);
+	if ((o->seen & O_MOVE_FD) && (o->seen & O_MOVE_AFTER) && move_self(o)) {
+		close(fd);
+		return -EIO;
+	}
 	if ((o->seen & O_SOURCE) && bind(fd, (struct sockaddr *)&o->src, o->src_len)) {
 		ret = -errno;
 		fprintf(stderr, "netprobe: bind to --source %s: %s\n", o->source, strerror(errno));
+	} else if (type == SOCK_DGRAM && (o->seen & O_UNCONNECTED)) {
+		; /* sendto() names the destination each time */
 	} else if (connect(fd, (struct sockaddr *)&o->dst, o->dst_len) && errno != EINPROGRESS)
 		ret = report(o, "connect to", errno);
 	if (ret)
@@ -418,7 +441,8 @@ static int udp_client(const struct opts *o, long deadline, char *result, size_t 
 	ret = open_client(o, SOCK_DGRAM, &fd);
 	if (ret)
 		return ret;
-	if (send(fd, payload, len, 0) < 0) {
+	if (sendto(fd, payload, len, 0, (o->seen & O_UNCONNECTED) ? (struct sockaddr *)&o->dst : NULL,
+		   (o->seen & O_UNCONNECTED) ? o->dst_len : 0) < 0) {
 		ret = report(o, "send to", errno);
 		goto out;
 	}
@@ -443,6 +467,9 @@ static void usage(FILE *f)
 		"       netprobe connect ADDR PORT [--timeout-ms T] [--post BODY | --post-bytes N] [--path /x]\n"
 		"                [--source ADDR]\n"
 		"       netprobe udp ADDR PORT [--timeout-ms T] [--payload STR] [--source ADDR]\n"
+		"                [--unconnected]   (sendto() instead of connect() + send())\n"
+		"connect/udp: [--move-fd N [--move-after-socket]] writes our pid to the cgroup.procs\n"
+		"open as fd N before creating the socket (or after it), to test socket identity.\n"
 		"ADDR is IPv4 or IPv6. serve: exits 0 after N peers or T ms (default 30000).\n"
 		"connect/udp: print 'ok <ms>ms ...' (exit 0) or 'fail <ms>ms ERRNAME' (exit 1);\n"
 		"T defaults to 3000 and bounds the whole exchange. Usage errors exit 2.\n");
@@ -509,6 +536,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
 		{ "post", required_argument, NULL, O_POST },
 		{ "post-bytes", required_argument, NULL, O_POST_BYTES },
+		{ "unconnected", no_argument, NULL, O_UNCONNECTED },
+		{ "move-fd", required_argument, NULL, O_MOVE_FD },
+		{ "move-after-socket", no_argument, NULL, O_MOVE_AFTER },
 		{ "path", required_argument, NULL, O_PATH },
 		{ "payload", required_argument, NULL, O_PAYLOAD },
 		{ "source", required_argument, NULL, O_SOURCE },
@@ -518,8 +548,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	static const unsigned int allowed[] = {
 		[SERVE_TCP] = O_COUNT | O_TIMEOUT,
 		[SERVE_UDP] = O_COUNT | O_TIMEOUT,
-		[CONNECT] = O_TIMEOUT | O_POST | O_PATH | O_SOURCE | O_POST_BYTES,
-		[UDP] = O_TIMEOUT | O_PAYLOAD | O_SOURCE,
+		[CONNECT] = O_TIMEOUT | O_POST | O_PATH | O_SOURCE | O_POST_BYTES | O_MOVE_FD |
+			    O_MOVE_AFTER,
+		[UDP] = O_TIMEOUT | O_PAYLOAD | O_SOURCE | O_UNCONNECTED | O_MOVE_FD | O_MOVE_AFTER,
 	};
 	const char *cmd;
 	int c, pos, ret = 0;
@@ -535,6 +566,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			ret = parse_num("--timeout-ms", optarg, 1, 86400000, &o->timeout_ms);
 		else if (c == O_POST)
 			o->post = optarg;
+		else if (c == O_MOVE_FD)
+			ret = parse_num("--move-fd", optarg, 0, 1023, &o->move_fd);
+		else if (c == O_UNCONNECTED || c == O_MOVE_AFTER)
+			;
 		else if (c == O_POST_BYTES)
 			ret = post_bytes(optarg, o);
 		else if (c == O_PATH)

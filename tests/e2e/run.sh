@@ -407,6 +407,113 @@ test_bad_tools_refused() {
 	[ ! -e "/sys/fs/bpf/ironclaw/$INSTANCE" ] || fail "a refused install left pins"
 }
 
+TOOLS_PROFILE=$WORK/prof-tools-cg
+
+install_cgroup() {
+	"$BIN" install --profile "$TOOLS_PROFILE" --cgroup "$CG" --sandbox-netns "$SBX" \
+		--name "$INSTANCE" "$@" >/dev/null || fail "install at the cgroup hooks failed"
+}
+
+# want_eperm TOOL PROBE-ARGS...: the call fails at once with EPERM
+want_eperm() {
+	local t=$1 out
+	shift
+	out=$(tool_out "$t" "$@" --timeout-ms 2000)
+	case $out in
+	"fail "*EPERM) ;;
+	*) fail "tool '${t:-(sandbox root)}' $*: want EPERM, got: $out" ;;
+	esac
+}
+
+want_ok() {
+	local t=$1 out
+	shift
+	out=$(tool_out "$t" "$@" --timeout-ms 2000)
+	[ "${out%% *}" = ok ] || fail "tool '${t:-(sandbox root)}' $*: want ok, got: $out"
+}
+
+test_tools_at_the_cgroup_hooks() {
+	install_cgroup || return 1
+	want_ok memscraper connect 10.42.7.11 8080 --post from-cgroup-mode || return 1
+	sleep 0.1
+	grep -q "body=from-cgroup-mode" "$LOGS/collector.log" || fail "collector got nothing" || return 1
+	want_eperm other connect 10.42.7.11 8080 || return 1
+	want_eperm "" connect 10.42.7.11 8080 || return 1
+	want_eperm memscraper connect 10.42.7.11 8081 || return 1
+	want_eperm memscraper connect 10.42.7.12 8080 || return 1
+	want_ok memscraper/nested connect 10.42.7.11 8080 || return 1
+	# UDP: sendto() to a denied destination, and to the resolver
+	want_eperm other udp 10.42.0.99 53 --unconnected || return 1
+	want_ok other udp 10.42.0.53 53 --unconnected || return 1
+	want_eperm other udp 10.42.0.99 53 || return 1
+	# an IPv4-mapped IPv6 destination is judged as the IPv4 address
+	want_eperm other connect ::ffff:10.42.7.11 8080
+}
+
+# moving TOOL TARGET ARGS...: netprobe in TOOL with fd 7 open on TARGET's cgroup.procs
+# (opened before ip netns exec, which hides /sys/fs/cgroup)
+moving() {
+	local dir=$CG/$1 target=$CG/$2/cgroup.procs
+	shift 2
+	sh -c 'echo $$ > "$1/cgroup.procs" && exec 7>"$2" && shift 2 && exec ip netns exec "$@"' \
+		sh "$dir" "$target" "$SBX" "$BUILD/netprobe" "$@" --move-fd 7 --timeout-ms 2000 2>/dev/null
+}
+
+# sockets keep the cgroup they were created in
+test_socket_keeps_its_tool() {
+	local out
+	install_cgroup || return 1
+	out=$(moving other memscraper connect 10.42.7.11 8080)
+	[ "${out%% *}" = ok ] || fail "moved from other into memscraper, then socket: $out" || return 1
+	out=$(moving other memscraper connect 10.42.7.11 8080 --move-after-socket)
+	case $out in "fail "*EPERM) ;; *) fail "socket in other, then moved: $out" ;; esac || return 1
+	# and the reverse
+	out=$(moving memscraper other connect 10.42.7.11 8080 --move-after-socket)
+	[ "${out%% *}" = ok ] || fail "socket in memscraper, then moved to other: $out" || return 1
+	out=$(moving memscraper other connect 10.42.7.11 8080)
+	case $out in "fail "*EPERM) ;; *) fail "moved into other, then socket: $out" ;; esac
+}
+
+# a program below our cgroup cannot widen the policy, whether attached multi or override
+test_child_cgroup_cannot_widen() {
+	local pins=/sys/fs/bpf/icpe2e-allow$$ mode rc=0
+	install_cgroup || return 1
+	bpftool prog loadall "$BUILD/tests/allow_all.bpf.o" "$pins" || fail "loading allow_all" || return 1
+	for mode in multi override; do
+		bpftool cgroup attach "$CG/other" connect4 pinned "$pins/allow_connect4" $mode 2>/dev/null
+		bpftool cgroup attach "$CG/other" egress pinned "$pins/allow_egress" $mode 2>/dev/null
+		want_eperm other connect 10.42.7.11 8080 || rc=1
+		bpftool cgroup detach "$CG/other" connect4 pinned "$pins/allow_connect4" 2>/dev/null
+		bpftool cgroup detach "$CG/other" egress pinned "$pins/allow_egress" 2>/dev/null
+	done
+	rm -rf "$pins"
+	return $rc
+}
+
+# loopback inside the sandbox is seen by the cgroup hooks and allowed
+test_loopback_at_the_cgroup_hooks() {
+	local before
+	install_cgroup || return 1
+	sbx "$BUILD/netprobe" serve tcp 127.0.0.1 7000 --count 1 --timeout-ms 5000 >/dev/null 2>&1 &
+	local srv=$!
+	sleep 0.2
+	before=$(count loopback)
+	want_ok other connect 127.0.0.1 7000 || { kill $srv 2>/dev/null; return 1; }
+	wait $srv
+	[ "$(count loopback)" -gt "$before" ] || fail "loopback counter did not move"
+}
+
+# host-side tc and the cgroup hooks together: one policy, one set of rule maps
+test_modes_combine() {
+	install_cgroup --tc-ingress "host0@$CORP" || return 1
+	"$BIN" status --name "$INSTANCE" | grep -q "tc_ingress" || fail "no tc attachment" || return 1
+	"$BIN" status --name "$INSTANCE" | grep -q "cgroup_egress" || fail "no cgroup attachment" || return 1
+	[ "$("$BIN" status --name "$INSTANCE" --json | grep -o '"entries":[0-9]*' | tr '\n' ' ')" = '"entries":2 "entries":2 "entries":1 ' ] ||
+		fail "rule entries: $("$BIN" status --name "$INSTANCE" --json | grep -o '"entries":[0-9]*')" || return 1
+	want_ok memscraper connect 10.42.7.11 8080 || return 1
+	want_eperm other connect 10.42.7.11 8080
+}
+
 cgroups_down() {
 	[ -d "$CG" ] || return 0
 	find "$CG" -depth -type d -exec rmdir {} \; 2>/dev/null
@@ -414,6 +521,9 @@ cgroups_down() {
 
 net_up || { echo "e2e: cannot create namespaces"; echo "e2e: 0 passed, 1 failed"; exit 1; }
 net_services "$LOGS"
+mkdir -p "$CG/memscraper/nested" "$CG/other" "$TOOLS_PROFILE"
+cp rules.d/10-dns.rules rules.d/20-https.rules "$TOOLS_PROFILE/"
+echo "allow tcp 10.42.7.11 port 8080 tool memscraper" >"$TOOLS_PROFILE/30-internal.rules"
 FLOW_PROFILE=$WORK/prof-flow
 mkdir -p "$FLOW_PROFILE"
 cp rules.d/*.rules "$FLOW_PROFILE/"
@@ -425,6 +535,8 @@ for t in test_scenario_host_side_tc_ingress test_scenario_sandbox_tc_egress \
 	test_install_over_install_during_flow test_uninstall_leaves_nothing test_plugin_stage \
 	test_bad_stages_refused test_bad_profile_keeps_running_policy test_block_then_install \
 	test_cli_errors test_per_tool_rules_at_host_side test_bad_tools_refused \
+	test_tools_at_the_cgroup_hooks test_socket_keeps_its_tool test_child_cgroup_cannot_widen \
+	test_loopback_at_the_cgroup_hooks test_modes_combine \
 	test_status_notices_lost_attachment; do
 	run_test "$t"
 done
