@@ -50,15 +50,17 @@ count() {
 
 install_ingress() {
 	"$BIN" install --profile "${1:-rules.d}" --tc-ingress "host0@$CORP" --sandbox-netns "$SBX" \
-		--name "$INSTANCE" >/dev/null || fail "install at host-side tc ingress failed"
+		--sandbox-cgroup "$CG" --name "$INSTANCE" >/dev/null ||
+		fail "install at host-side tc ingress failed"
 }
 
 install_egress() {
-	"$BIN" install --profile "${1:-rules.d}" --tc "sbx0@$SBX" --name "$INSTANCE" >/dev/null ||
-		fail "install at in-sandbox tc egress failed"
+	"$BIN" install --profile "${1:-rules.d}" --tc "sbx0@$SBX" --sandbox-cgroup "$CG" \
+		--name "$INSTANCE" >/dev/null || fail "install at in-sandbox tc egress failed"
 }
 
-probe() { sbx "$BUILD/netprobe" "$@" 2>/dev/null; }
+# a probe from the sandbox, as the scraper tool (the shipped profile's 8080 rule is its alone)
+probe() { tool_out memscraper "$@"; }
 
 expect_ok() {
 	local out
@@ -232,7 +234,7 @@ test_plugin_stage() {
 expect_refused() {
 	local out rc
 	out=$("$BIN" install --profile "$1" --tc-ingress "host0@$CORP" --sandbox-netns "$SBX" \
-		--name "$INSTANCE" 2>&1 >/dev/null)
+		--sandbox-cgroup "$CG" --name "$INSTANCE" 2>&1 >/dev/null)
 	rc=$?
 	[ $rc = 1 ] || fail "install of $1 exited $rc, want 1"
 	echo "$out" | grep -q -- "$2" || fail "message '$out' lacks '$2'"
@@ -272,7 +274,7 @@ test_bad_profile_keeps_running_policy() {
 	# a failure after the new generation is filled and the links moved: all rolled back
 	echo "allow tcp 10.42.7.12 port 8080" >"$p/40-typo.rules"
 	out=$("$BIN" install --profile "$p" --tc-ingress "host0@$CORP" --tc-ingress "nope0@$CORP" \
-		--sandbox-netns "$SBX" --name "$INSTANCE" 2>&1)
+		--sandbox-netns "$SBX" --sandbox-cgroup "$CG" --name "$INSTANCE" 2>&1)
 	[ $? = 1 ] && echo "$out" | grep -q "no interface 'nope0'" || fail "attach failure: $out"
 	[ "$("$BIN" status --name "$INSTANCE" --json | grep -o '"generation":[01]')" = "$gen" ] ||
 		fail "generation changed after a failed attach"
@@ -298,11 +300,14 @@ test_cli_errors() {
 		--tc-ingress host0 2>&1)
 	rc=$?
 	[ $rc = 1 ] && echo "$out" | grep -q "must run as root" || fail "non-root: rc $rc: $out"
-	out=$("$BIN" install --profile rules.d --tc-ingress nope0 --source 10.42.0.2 --name "$INSTANCE" 2>&1)
+	out=$("$BIN" install --profile rules.d --tc-ingress nope0 --source 10.42.0.2 \
+		--sandbox-cgroup "$CG" --name "$INSTANCE" 2>&1)
 	[ $? = 1 ] && echo "$out" | grep -q "no interface 'nope0'" || fail "no such interface: $out"
-	out=$("$BIN" install --profile rules.d --tc "sbx0@nosuchns$$" --name "$INSTANCE" 2>&1)
+	out=$("$BIN" install --profile rules.d --tc "sbx0@nosuchns$$" --sandbox-cgroup "$CG" \
+		--name "$INSTANCE" 2>&1)
 	[ $? = 1 ] && echo "$out" | grep -q "no network namespace 'nosuchns$$'" || fail "no such netns: $out"
-	out=$("$BIN" install --profile rules.d --tc-ingress "host0@$CORP" --name "$INSTANCE" 2>&1)
+	out=$("$BIN" install --profile rules.d --tc-ingress "host0@$CORP" --sandbox-cgroup "$CG" \
+		--name "$INSTANCE" 2>&1)
 	[ $? = 1 ] && echo "$out" | grep -q "give --source ADDR or --sandbox-netns" ||
 		fail "unknown sandbox addresses: $out"
 	out=$("$BIN" install --bogus 2>&1)
