@@ -1,0 +1,60 @@
+/* test_pins.c: pin names carry what a link is attached to, and bpffs takes no '.' in them. */
+#include <criterion/criterion.h>
+#include <string.h>
+#include "pipeline.h"
+
+static void round_trip(const struct attach_point *pt, enum link_hook hook)
+{
+	struct attach_point back;
+	enum link_hook h;
+	char pin[PIN_NAME_MAX];
+
+	pin_name_link(pin, sizeof(pin), pt, hook);
+	cr_assert(pin[0], "no pin name for %s", pt->ifname[0] ? pt->ifname : pt->cgroup);
+	cr_assert_null(strchr(pin, '.'), "'%s' has a '.', which bpffs refuses", pin);
+	cr_assert_null(strchr(pin, '/'), "'%s' has a '/'", pin);
+	cr_assert_eq(pin_parse_link(pin, &back, &h), 0, "'%s' does not parse", pin);
+	cr_assert_eq(h, hook, "'%s': hook %d, want %d", pin, h, hook);
+	cr_assert_eq(back.kind, pt->kind);
+	cr_assert_str_eq(back.ifname, pt->ifname);
+	cr_assert_str_eq(back.netns, pt->netns);
+	cr_assert_str_eq(back.cgroup, pt->cgroup);
+}
+
+Test(pins, tc_links)
+{
+	struct attach_point pt = { .kind = ATTACH_TC_INGRESS, .ifname = "veth.sbx@1", .netns = "corp.1" };
+
+	round_trip(&pt, LINK_TC_INGRESS);
+	pt.kind = ATTACH_TC_EGRESS;
+	pt.netns[0] = '\0';
+	round_trip(&pt, LINK_TC_EGRESS);
+}
+
+Test(pins, cgroup_links)
+{
+	struct attach_point pt = { .kind = ATTACH_CGROUP, .cgroup = "sandboxes/scraper.slice/tool%1" };
+
+	for (enum link_hook h = LINK_CG_FIRST; h <= LINK_CG_LAST; h++)
+		round_trip(&pt, h);
+}
+
+Test(pins, too_long_for_a_pin)
+{
+	struct attach_point pt = { .kind = ATTACH_CGROUP };
+	char pin[PIN_NAME_MAX];
+
+	memset(pt.cgroup, 'a', 300);
+	pin_name_link(pin, sizeof(pin), &pt, LINK_CONNECT4);
+	cr_assert_eq(pin[0], '\0', "a 300-character cgroup path cannot name a pin");
+}
+
+Test(pins, not_a_link)
+{
+	struct attach_point pt;
+	enum link_hook h;
+
+	cr_assert_neq(pin_parse_link("rules-dns", &pt, &h), 0);
+	cr_assert_neq(pin_parse_link("link-bogus-eth0", &pt, &h), 0);
+	cr_assert_neq(pin_parse_link("link-tc_ingress-eth%zz", &pt, &h), 0);
+}
