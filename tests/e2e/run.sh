@@ -451,8 +451,20 @@ test_tools_at_the_cgroup_hooks() {
 	want_eperm other udp 10.42.0.99 53 --unconnected || return 1
 	want_ok other udp 10.42.0.53 53 --unconnected || return 1
 	want_eperm other udp 10.42.0.99 53 || return 1
-	# an IPv4-mapped IPv6 destination is judged as the IPv4 address
-	want_eperm other connect ::ffff:10.42.7.11 8080
+	# an IPv4-mapped IPv6 destination is judged as the IPv4 address it maps to
+	want_eperm other connect ::ffff:10.42.7.11 8080 || return 1
+	want_ok memscraper connect ::ffff:10.42.7.11 8080
+}
+
+# a tool cgroup removed and created again has a new id: denied until the next install
+test_tool_cgroup_created_again() {
+	install_cgroup || return 1
+	want_ok memscraper/nested connect 10.42.7.11 8080 || return 1
+	rmdir "$CG/memscraper/nested" "$CG/memscraper" || fail "cannot remove the tool's cgroup" || return 1
+	mkdir -p "$CG/memscraper/nested"
+	want_eperm memscraper connect 10.42.7.11 8080 || return 1
+	install_cgroup || return 1
+	want_ok memscraper connect 10.42.7.11 8080
 }
 
 # moving TOOL TARGET ARGS...: netprobe in TOOL with fd 7 open on TARGET's cgroup.procs
@@ -541,6 +553,7 @@ for t in test_scenario_host_side_tc_ingress test_scenario_sandbox_tc_egress \
 	test_bad_stages_refused test_bad_profile_keeps_running_policy test_block_then_install \
 	test_cli_errors test_per_tool_rules_at_host_side test_bad_tools_refused \
 	test_tools_at_the_cgroup_hooks test_socket_keeps_its_tool test_child_cgroup_cannot_widen \
+	test_tool_cgroup_created_again \
 	test_loopback_at_the_cgroup_hooks test_modes_combine \
 	test_status_notices_lost_attachment; do
 	run_test "$t"
