@@ -507,6 +507,17 @@ test_child_cgroup_cannot_widen() {
 	return $rc
 }
 
+# what the user's "Connection refused" may have been: a connect hook can answer ECONNREFUSED
+test_a_connect_hook_can_say_refused() {
+	local pins=/sys/fs/bpf/icpe2e-refuse$$ out
+	bpftool prog loadall "$BUILD/tests/allow_all.bpf.o" "$pins" || fail "loading" || return 1
+	bpftool cgroup attach "$CG/other" connect4 pinned "$pins/refuse_connect4" multi
+	out=$(tool_out other connect 10.42.7.11 8080 --timeout-ms 2000)
+	bpftool cgroup detach "$CG/other" connect4 pinned "$pins/refuse_connect4"
+	rm -rf "$pins"
+	case $out in "fail "*ECONNREFUSED) ;; *) fail "want ECONNREFUSED, got: $out" ;; esac
+}
+
 # loopback inside the sandbox is seen by the cgroup hooks and allowed
 test_loopback_at_the_cgroup_hooks() {
 	local before
@@ -553,7 +564,7 @@ for t in test_scenario_host_side_tc_ingress test_scenario_sandbox_tc_egress \
 	test_bad_stages_refused test_bad_profile_keeps_running_policy test_block_then_install \
 	test_cli_errors test_per_tool_rules_at_host_side test_bad_tools_refused \
 	test_tools_at_the_cgroup_hooks test_socket_keeps_its_tool test_child_cgroup_cannot_widen \
-	test_tool_cgroup_created_again \
+	test_tool_cgroup_created_again test_a_connect_hook_can_say_refused \
 	test_loopback_at_the_cgroup_hooks test_modes_combine \
 	test_status_notices_lost_attachment; do
 	run_test "$t"
