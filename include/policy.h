@@ -68,8 +68,8 @@ struct source_key {
 
 #define SOURCE_LPM_FIXED_BITS 32
 
-/* per-CPU counter for each reason code */
-struct reason_count {
+/* per-CPU packet and byte counts, for each reason code and each rule */
+struct pkt_count {
 	__u64 packets;
 	__u64 bytes;
 };
@@ -79,6 +79,6 @@ _Static_assert(sizeof(struct policy_key) == 32, "policy_key layout");
 _Static_assert(sizeof(struct policy_lpm_key) == 36, "policy_lpm_key layout");
 _Static_assert(sizeof(struct gen_config) == 8, "gen_config layout");
 _Static_assert(sizeof(struct source_key) == 24, "source_key layout");
-_Static_assert(sizeof(struct reason_count) == 16, "reason_count layout");
+_Static_assert(sizeof(struct pkt_count) == 16, "pkt_count layout");
 
 #endif

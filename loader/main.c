@@ -539,7 +539,7 @@ static int parse_name_opts(const char *cmd, int argc, char **argv, const char **
 			break;
 		case 'j':
 			if (!json)
-				return usage_error(cmd, "--json is for status only");
+				return usage_error(cmd, "--json is for status and rules only");
 			*json = true;
 			break;
 		case 'v':
@@ -574,6 +574,18 @@ static int do_status(int argc, char **argv)
 		return 3; /* installed, but an attachment is lost */
 	}
 	return report("status", &d, err);
+}
+
+static int do_rules(int argc, char **argv)
+{
+	const char *name = DEFAULT_INSTANCE;
+	struct diag d = {};
+	bool json = false;
+	int err = parse_name_opts("rules", argc, argv, &name, &json);
+
+	if (err)
+		return err;
+	return report("rules", &d, pipeline_rules(name, stdout, json, &d));
 }
 
 /* a command that acts on one instance and says what it did */
@@ -637,6 +649,11 @@ static const struct cmd cmds[] = {
 	  "usage: ironclaw-pipe status [--name INSTANCE] [--json]\n"
 	  "  Exit 0 when every attachment is live, 3 when one is lost (its interface is gone,\n"
 	  "  e.g. the sandbox was created again), 1 when there is no such instance.\n" },
+	{ "rules", do_rules, "list the installed rules with their counters",
+	  "usage: ironclaw-pipe rules [--name INSTANCE] [--json]\n"
+	  "  Every installed rule with the file and line it came from, its stage, and the\n"
+	  "  packets and bytes it allowed (connect()/sendto() count as packets of 0 bytes).\n"
+	  "  Counters start again at every install.\n" },
 	{ "block", do_block, "switch an instance to deny-all",
 	  "usage: ironclaw-pipe block [--name INSTANCE]\n"
 	  "  Every packet at every attachment is dropped (reason 'blocked'), ARP and neighbour\n"

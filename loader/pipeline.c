@@ -215,7 +215,7 @@ static void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen
 	}
 }
 
-static int open_dispatcher(struct txn *t, const char *name, struct diag *d)
+static int open_dispatcher(struct txn *t, const char *name, size_t nr_rules, struct diag *d)
 {
 	struct bpf_map *m;
 	int err;
@@ -250,7 +250,10 @@ static int open_dispatcher(struct txn *t, const char *name, struct diag *d)
 			}
 		}
 	}
-	err = dispatcher__load(t->skel);
+	/* a new counter per rule of this profile; the old generation keeps counting into its own */
+	err = bpf_map__set_max_entries(t->skel->maps.rule_counts, nr_rules ? nr_rules : 1);
+	if (!err)
+		err = dispatcher__load(t->skel);
 	if (err) {
 		diag_error(d, NULL, 0,
 			   "cannot load the dispatcher (kernel BTF, BPF and tcx needed): %s",
@@ -700,6 +703,57 @@ static void lock_remove(const char *name)
 	unlink(path);
 }
 
+void pipeline_rule_list_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s.rules", PIPELINE_STATE_DIR, name);
+}
+
+/*
+ * The installed rules, one a line: number, stage, file, line, text. The
+ * counters in rule_counts are indexed by the number. Written beside, then
+ * renamed over the old list, so a reader sees one profile or the other.
+ */
+static int write_rule_list(const struct install_req *rq, struct diag *d)
+{
+	const struct plan *pl = rq->plan;
+	char path[PIN_PATH_MAX], tmp[PIN_PATH_MAX + 8];
+	size_t e = 0;
+	FILE *f;
+
+	mkdir(PIPELINE_STATE_DIR, 0755);
+	pipeline_rule_list_path(path, sizeof(path), rq->name);
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	f = fopen(tmp, "w");
+	if (!f) {
+		diag_error(d, NULL, 0, "cannot write %s: %s", tmp, strerror(errno));
+		return -errno;
+	}
+	for (size_t i = 0; i < rq->profile->nr_rules; i++) {
+		const struct rule *r = &rq->profile->rules[i];
+
+		while (e < pl->nr_entries && pl->entries[e].rule < i)
+			e++;
+		fprintf(f, "%zu\t%s\t%s\t%d\t%s\n", i,
+			e < pl->nr_entries ? rq->stages[pl->entries[e].stage].desc.name : "?",
+			r->file, r->line, r->text);
+	}
+	if (fclose(f) || rename(tmp, path)) {
+		diag_error(d, NULL, 0, "cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -errno;
+	}
+	return 0;
+}
+
+static void remove_rule_list(const char *name)
+{
+	char path[PIN_PATH_MAX];
+
+	pipeline_rule_list_path(path, sizeof(path), name);
+	unlink(path);
+	rmdir(PIPELINE_STATE_DIR);
+}
+
 static int lock_instance(const char *name, struct diag *d)
 {
 	char path[128];
@@ -809,6 +863,9 @@ static int pin_stage_progs(struct txn *t, const struct install_req *rq, struct d
 {
 	int err = pin_fd(t, bpf_program__fd(t->skel->progs.dispatch_tc), "dispatch_tc", d);
 
+	if (!err)
+		err = pin_fd(t, bpf_map__fd(t->skel->maps.rule_counts), "rule_counts", d);
+
 	for (size_t i = 0; !err && i < t->nr_ls; i++) {
 		char obj[64];
 
@@ -845,7 +902,7 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 		goto out;
 	}
 
-	err = open_dispatcher(&t, rq->name, d);
+	err = open_dispatcher(&t, rq->name, rq->profile->nr_rules, d);
 	if (err)
 		goto fail;
 	if (t.existing) {
@@ -891,6 +948,8 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 		if (!err)
 			err = pin_stage_progs(&t, rq, d);
 		if (!err)
+			err = write_rule_list(rq, d);
+		if (!err)
 			err = attach_new_points(&t, rq, d); /* attach last */
 		if (err)
 			goto fail;
@@ -915,6 +974,8 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	err = pin_stage_progs(&t, rq, d);
 	if (!err)
 		err = pin_stages(&t, rq, true, d);
+	if (!err)
+		err = write_rule_list(rq, d);
 	if (err)
 		diag_warn(d, NULL, 0,
 			  "the new policy is in force, but its programs are not all pinned");
@@ -933,6 +994,7 @@ fail:
 		unpin_instance_dir(t.dir);
 		rmdir(PIPELINE_ROOT);
 		lock_remove(rq->name);
+		remove_rule_list(rq->name);
 	}
 out:
 	txn_free(&t);
@@ -1001,6 +1063,7 @@ int pipeline_uninstall(const char *name, struct diag *d)
 	unpin_instance_dir(dir);
 	rmdir(PIPELINE_ROOT); /* only when no other instance is left */
 	lock_remove(name);
+	remove_rule_list(name);
 	close(lock);
 	return 0;
 }
@@ -1008,7 +1071,7 @@ int pipeline_uninstall(const char *name, struct diag *d)
 int pipeline_reason_count(const char *name, unsigned int reason, __u64 *packets, __u64 *bytes)
 {
 	int ncpu = libbpf_num_possible_cpus(), fd, err = 0;
-	struct reason_count *vals;
+	struct pkt_count *vals;
 
 	if (ncpu < 0)
 		return ncpu;

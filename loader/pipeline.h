@@ -15,6 +15,7 @@
 #include "stage.h"
 
 #define PIPELINE_ROOT "/sys/fs/bpf/ironclaw"
+#define PIPELINE_STATE_DIR "/run/ironclaw-pipe" /* what bpffs cannot hold: the rule list */
 #define INSTANCE_NAME_MAX 32
 #define PIPELINE_MAX_SOURCES 64
 #define PIN_PATH_MAX 512
@@ -59,6 +60,9 @@ int pipeline_status(const char *name, FILE *out, bool json, struct diag *d);
 int pipeline_reason_count(const char *name, unsigned int reason, __u64 *packets, __u64 *bytes);
 /* the sandbox addresses of generation gen (-1: the one in force); count or -errno */
 int pipeline_sources(const char *name, int gen, struct addr *out, size_t max);
+/* the installed rules of an instance, one a line: number, stage, file, line, text */
+void pipeline_rule_list_path(char *buf, size_t len, const char *name);
+int pipeline_rules(const char *name, FILE *out, bool json, struct diag *d);
 /* fd of a pinned object of an instance ("dispatch_tc", "ctl", ...) or -errno */
 int pipeline_pin_get(const char *name, const char *object);
 const char *attach_kind_name(enum attach_kind k);

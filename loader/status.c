@@ -36,7 +36,7 @@ struct status {
 	int nr_stages;
 	struct addr sources[PIPELINE_MAX_SOURCES];
 	int nr_sources;
-	struct reason_count counts[REASON_MAX];
+	struct pkt_count counts[REASON_MAX];
 };
 
 static __u32 prog_id_of(int fd)
@@ -273,4 +273,86 @@ int pipeline_status(const char *name, FILE *out, bool json, struct diag *d)
 	}
 	free(s);
 	return err;
+}
+
+/* sums one rule's per-CPU counter */
+static void rule_count(int fd, __u32 id, struct pkt_count *vals, int ncpu, struct pkt_count *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	if (fd < 0 || bpf_map_lookup_elem(fd, &id, vals))
+		return;
+	for (int c = 0; c < ncpu; c++) {
+		sum->packets += vals[c].packets;
+		sum->bytes += vals[c].bytes;
+	}
+}
+
+static void json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(out, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(out, "\\u%04x", *s);
+		else
+			fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+int pipeline_rules(const char *name, FILE *out, bool json, struct diag *d)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd, n = 0;
+	char path[PIN_PATH_MAX], *line = NULL;
+	struct pkt_count *vals;
+	size_t cap = 0;
+	FILE *f;
+
+	pipeline_rule_list_path(path, sizeof(path), name);
+	f = fopen(path, "r");
+	if (!f) {
+		diag_error(d, NULL, 0, "no instance '%s' installed (%s: %s)", name, path,
+			   strerror(errno));
+		return -ENOENT;
+	}
+	vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
+	fd = pipeline_pin_get(name, "rule_counts");
+	if (json)
+		fprintf(out, "[");
+	else
+		fprintf(out, "%-5s %-10s %12s %14s  %s\n", "rule", "stage", "packets", "bytes",
+			"where and what");
+	while (vals && getline(&line, &cap, f) > 0) {
+		char *id = strtok(line, "\t"), *stage = strtok(NULL, "\t");
+		char *file = strtok(NULL, "\t"), *lno = strtok(NULL, "\t");
+		char *text = strtok(NULL, "\n");
+		struct pkt_count sum;
+
+		if (!id || !stage || !file || !lno || !text)
+			continue;
+		rule_count(fd, strtoul(id, NULL, 10), vals, ncpu, &sum);
+		if (json) {
+			fprintf(out, "%s{\"rule\":%s,\"stage\":", n++ ? "," : "", id);
+			json_string(out, stage);
+			fprintf(out, ",\"file\":");
+			json_string(out, file);
+			fprintf(out, ",\"line\":%s,\"text\":", lno);
+			json_string(out, text);
+			fprintf(out, ",\"packets\":%llu,\"bytes\":%llu}",
+				(unsigned long long)sum.packets, (unsigned long long)sum.bytes);
+		} else {
+			fprintf(out, "%-5s %-10s %12llu %14llu  %s:%s: %s\n", id, stage,
+				(unsigned long long)sum.packets, (unsigned long long)sum.bytes, file,
+				lno, text);
+		}
+	}
+	if (json)
+		fprintf(out, "]\n");
+	free(line);
+	free(vals);
+	fclose(f);
+	if (fd >= 0)
+		close(fd);
+	return vals ? 0 : -ENOMEM;
 }

@@ -17,12 +17,33 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, REASON_MAX);
 	__type(key, __u32);
-	__type(value, struct reason_count);
+	__type(value, struct pkt_count);
 } reasons SEC(".maps");
+
+/*
+ * Hits per rule of the installed profile (index: the rule's number), per CPU.
+ * The loader creates it anew, sized for the profile, at every install.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pkt_count);
+} rule_counts SEC(".maps");
+
+static __always_inline void count_rule(__u32 rule_id, __u32 bytes)
+{
+	struct pkt_count *c = bpf_map_lookup_elem(&rule_counts, &rule_id);
+
+	if (c) {
+		c->packets++;
+		c->bytes += bytes;
+	}
+}
 
 static __always_inline void count_reason(__u32 reason, __u32 bytes)
 {
-	struct reason_count *c = bpf_map_lookup_elem(&reasons, &reason);
+	struct pkt_count *c = bpf_map_lookup_elem(&reasons, &reason);
 
 	if (c) {
 		c->packets++;

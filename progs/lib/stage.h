@@ -54,6 +54,7 @@
 struct stage_pkt {
 	struct pkt_meta meta;
 	__u8 daddr[16];
+	__u32 len; /* bytes, for the rule's counter; 0 at connect() and sendto() */
 };
 
 static __always_inline void stage_key(struct policy_key *k, const struct stage_pkt *pkt)
@@ -64,6 +65,15 @@ static __always_inline void stage_key(struct policy_key *k, const struct stage_p
 	k->family = pkt->meta.family;
 	k->tool = pkt->meta.tool;
 	__builtin_memcpy(k->daddr, pkt->daddr, 16);
+}
+
+/* a rule's value found (or not): its counter, and the reason */
+static __always_inline int stage_matched(const struct policy_value *v, const struct stage_pkt *pkt)
+{
+	if (!v)
+		return REASON_NO_RULE;
+	count_rule(v->rule_id, pkt->len);
+	return REASON_RULE;
 }
 
 /*
@@ -81,7 +91,7 @@ static __always_inline void stage_key(struct policy_key *k, const struct stage_p
 			__k.tool = 0;                                                              \
 			__v = bpf_map_lookup_elem(&rules, &__k);                                   \
 		}                                                                                  \
-		__v ? REASON_RULE : REASON_NO_RULE;                                                \
+		stage_matched(__v, (pkt));                                                         \
 	})
 
 /* longest prefix over the destination, the other fields matched in full; tool first */
@@ -96,7 +106,7 @@ static __always_inline void stage_key(struct policy_key *k, const struct stage_p
 			__k.k.tool = 0;                                                            \
 			__v = bpf_map_lookup_elem(&rules, &__k);                                   \
 		}                                                                                  \
-		__v ? REASON_RULE : REASON_NO_RULE;                                                \
+		stage_matched(__v, (pkt));                                                         \
 	})
 
 static __always_inline int stage_meta_valid(const struct pkt_meta *m)
@@ -155,6 +165,7 @@ static __always_inline int stage_skb_pkt(struct __sk_buff *skb, struct stage_pkt
 	meta_load_skb(skb, &pkt->meta);
 	if (!stage_meta_valid(&pkt->meta))
 		return -1;
+	pkt->len = skb->len;
 	off = pkt->meta.l3_off;
 	if (pkt->meta.family == AF_INET)
 		return bpf_skb_load_bytes(skb, off + 16, pkt->daddr, 4);

@@ -7,6 +7,7 @@
 #include <linux/pkt_cls.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "pipeline.h"
 #include "policy.h"
 #include "reasons.h"
@@ -319,6 +320,37 @@ Test(pipeline, ipv6_table)
 		build_v6(&p, &v6cases[i]);
 		expect(v6cases[i].name, &p, v6cases[i].want);
 	}
+}
+
+/* each allowed packet counts for the rule that let it through */
+Test(pipeline, rule_counters)
+{
+	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0,
+				  REASON_RULE };
+	int ncpu = libbpf_num_possible_cpus(), fd = pipeline_pin_get(inst, "rule_counts");
+	struct pkt_count vals[ncpu];
+	__u32 rule = 6; /* "allow tcp 10.42.7.11 port 8080", the seventh line */
+	__u64 before = 0, after = 0, bytes = 0;
+	struct pkt p;
+
+	cr_assert_geq(fd, 0, "rule_counts is not pinned");
+	cr_assert_str_eq(rules[rule], "allow tcp 10.42.7.11 port 8080");
+	cr_assert_eq(bpf_map_lookup_elem(fd, &rule, vals), 0);
+	for (int i = 0; i < ncpu; i++)
+		before += vals[i].packets;
+	build_v4(&p, &c);
+	expect("allowed", &p, REASON_RULE);
+	expect("allowed again", &p, REASON_RULE);
+	cr_assert_eq(bpf_map_lookup_elem(fd, &rule, vals), 0);
+	for (int i = 0; i < ncpu; i++) {
+		after += vals[i].packets;
+		bytes += vals[i].bytes;
+	}
+	cr_assert_eq(after - before, 2, "rule 6 counted %llu packets, want 2",
+		     (unsigned long long)(after - before));
+	cr_assert_eq(bytes, 2 * p.len, "rule 6 counted %llu bytes, want %zu",
+		     (unsigned long long)bytes, 2 * p.len);
+	close(fd);
 }
 
 /* ND is a way out of the sandbox too: only small messages pass */

@@ -96,7 +96,10 @@ scenario_cases() {
 	expect_ok udp 10.42.0.53 53 || return 1
 	expect_ok connect 203.0.113.1 443 || return 1
 	expect_ok connect 198.51.100.42 443 || return 1
-	[ "$(count no_rule)" -ge 4 ] || fail "no_rule counter $(count no_rule), want >= 4"
+	[ "$(count no_rule)" -ge 4 ] || fail "no_rule counter $(count no_rule), want >= 4" || return 1
+	# the 8080 rule, with the file and line it came from, counted what it let through
+	"$BIN" rules --name "$INSTANCE" --json | grep -q '"stage":"internal","file":"rules.d/30-internal.rules","line":3,"text":"allow tcp 10.42.7.11 port 8080 tool memscraper","packets":[1-9]' ||
+		fail "rules --json: $("$BIN" rules --name "$INSTANCE" --json)"
 }
 
 test_scenario_host_side_tc_ingress() {
@@ -210,6 +213,7 @@ test_uninstall_leaves_nothing() {
 		! bpftool map show id "$id" >/dev/null 2>&1 || fail "map $id still exists"
 	done
 	[ ! -e "/run/lock/ironclaw-pipe.$INSTANCE.lock" ] || fail "lock file left"
+	[ ! -e "/run/ironclaw-pipe/$INSTANCE.rules" ] || fail "rule list left"
 	expect_ok connect 10.42.7.11 8081 --timeout-ms 2000 || fail "egress still filtered after uninstall"
 }
 
