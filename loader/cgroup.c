@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <mntent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,22 +85,28 @@ int sandbox_cgroup_open(const char *path, struct sandbox_cgroup *sc, struct diag
 }
 
 /*
- * A process that can write a tool's cgroup.procs can move itself into that
- * tool and take its rights: only root should.
+ * A process that can write a tool's cgroup.procs or cgroup.threads (and the
+ * sandbox's, their common parent) can move itself into that tool and take
+ * its rights: only root should.
  */
-static void warn_movable(const char *dir, const struct rule *r, struct diag *d)
+static void warn_movable(const char *dir, const char *what, const struct rule *r, struct diag *d)
 {
-	char procs[CGROUP_PATH_MAX + 160];
-	struct stat sb;
+	static const char *const files[] = { "cgroup.procs", "cgroup.threads" };
 
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
-	if (stat(procs, &sb))
-		return;
-	if (sb.st_uid != 0 || (sb.st_mode & (S_IWGRP | S_IWOTH)))
-		diag_warn(d, r->file, r->line,
-			  "tool '%s': %s is writable by %s: a process of that user can move itself "
-			  "into the tool and take its rights",
-			  r->tool, procs, sb.st_uid != 0 ? "its owner (not root)" : "group or others");
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[CGROUP_PATH_MAX + 160];
+		struct stat sb;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (stat(path, &sb))
+			continue;
+		if (sb.st_uid != 0 || (sb.st_mode & (S_IWGRP | S_IWOTH)))
+			diag_warn(d, r->file, r->line,
+				  "%s: %s is writable by %s: a process of that user can move itself "
+				  "into the tool and take its rights",
+				  what, path,
+				  sb.st_uid != 0 ? "its owner (not root)" : "group or others");
+	}
 }
 
 /* an earlier rule names the same tool */
@@ -113,6 +120,7 @@ static bool seen_before(const struct profile *p, size_t i)
 
 int profile_resolve_tools(struct profile *p, const struct sandbox_cgroup *sc, struct diag *d)
 {
+	bool warned_sandbox = false;
 	int err = 0;
 
 	for (size_t i = 0; i < p->nr_rules; i++) {
@@ -136,8 +144,16 @@ int profile_resolve_tools(struct profile *p, const struct sandbox_cgroup *sc, st
 			err = -ENOENT;
 			continue;
 		}
-		if (!seen_before(p, i))
-			warn_movable(path, r, d);
+		if (!seen_before(p, i)) {
+			char what[160];
+
+			snprintf(what, sizeof(what), "tool '%s'", r->tool);
+			warn_movable(path, what, r, d);
+		}
+		if (!warned_sandbox) {
+			warn_movable(sc->path, "the sandbox's cgroup", r, d);
+			warned_sandbox = true;
+		}
 		e = cgroup_id(path, &r->tool_id);
 		if (e) {
 			diag_error(d, r->file, r->line, "tool '%s': cannot read the id of %s: %s",

@@ -107,7 +107,8 @@ static int name_arg(const char *cmd, const char *name)
 struct loaded_profile {
 	struct profile prof;
 	struct sandbox_cgroup cgroup;
-	__u32 tool_level; /* 0 when no rule names a tool */
+	__u32 tool_level; /* the tools' cgroup level; 0 when the sandbox's cgroup is unknown */
+	bool has_tools; /* some rule names a tool */
 	struct stage stages[MAX_STAGES];
 	size_t nr_stages;
 	struct plan plan;
@@ -137,8 +138,9 @@ static int load_profile(const char *dir, const char *cgroup, bool need_tools,
 	if (!err && (cgroup || need_tools))
 		err = profile_resolve_tools(&lp->prof, cgroup ? &lp->cgroup : NULL, d);
 	for (size_t i = 0; !err && i < lp->prof.nr_rules; i++)
-		if (lp->prof.rules[i].tool)
-			lp->tool_level = lp->cgroup.level + 1;
+		lp->has_tools |= lp->prof.rules[i].tool != NULL;
+	if (!err && cgroup)
+		lp->tool_level = lp->cgroup.level + 1;
 	n = pipeline_builtin_stages(lp->stages, MAX_STAGES, d);
 	if (n < 0)
 		return n;
@@ -370,7 +372,7 @@ static int do_install(int argc, char **argv)
 	struct attach_point points[MAX_POINTS];
 	struct addr sources[PIPELINE_MAX_SOURCES];
 	const char *dir = NULL, *name = DEFAULT_INSTANCE, *netns = NULL, *sandbox_ns = NULL;
-	const char *cgroup = NULL;
+	const char *cgroup = NULL, *cgroup_arg = NULL;
 	size_t nr_points = 0, nr_sources = 0;
 	struct loaded_profile lp = {};
 	struct diag d = {};
@@ -410,8 +412,11 @@ static int do_install(int argc, char **argv)
 				return usage_error("install", "too many attach points");
 			if (cgroup_point(optarg, &points[nr_points]))
 				return 1;
-			if (!cgroup)
-				cgroup = optarg; /* tools live below the attached cgroup */
+			if (cgroup_arg && strcmp(cgroup_arg, optarg))
+				return usage_error("install", "--cgroup %s and --cgroup %s: one sandbox "
+							      "cgroup per instance",
+						   cgroup_arg, optarg);
+			cgroup_arg = optarg; /* tools live below the attached cgroup */
 			nr_points++;
 			break;
 		case 'S':
@@ -437,6 +442,11 @@ static int do_install(int argc, char **argv)
 		return usage_error("install", "unexpected argument '%s'", argv[optind]);
 	if (!dir)
 		return usage_error("install", "--profile DIR is required");
+	if (cgroup && cgroup_arg && strcmp(cgroup, cgroup_arg))
+		return usage_error("install", "--sandbox-cgroup %s is not the --cgroup %s", cgroup,
+				   cgroup_arg);
+	if (cgroup_arg)
+		cgroup = cgroup_arg;
 	if (name_arg("install", name))
 		return EXIT_USAGE;
 	for (size_t i = 0; i < nr_points; i++)
@@ -502,6 +512,7 @@ static int do_install(int argc, char **argv)
 			.points = points,
 			.nr_points = nr_points,
 			.tool_level = lp.tool_level,
+			.has_tools = lp.has_tools,
 		};
 
 		err = pipeline_install(&rq, &d);

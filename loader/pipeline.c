@@ -410,7 +410,7 @@ static int fill(struct txn *t, const struct install_req *rq, struct diag *d)
 	int classes = bpf_map__fd(t->skel->maps.classes);
 	int sources = bpf_map__fd(t->skel->maps.sources);
 	struct gen_config cfg = { .tool_level = rq->tool_level,
-				  .flags = rq->tool_level ? GEN_HAS_TOOLS : 0 };
+				  .flags = rq->has_tools ? GEN_HAS_TOOLS : 0 };
 	__u32 one = 1, gen = t->gen;
 	int err;
 

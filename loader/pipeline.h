@@ -43,7 +43,8 @@ struct install_req {
 	size_t nr_sources;
 	const struct attach_point *points;
 	size_t nr_points;
-	__u32 tool_level; /* cgroup level of the tools; 0 = no rule names a tool */
+	__u32 tool_level; /* cgroup level of the tools; 0 = the sandbox's cgroup is unknown */
+	bool has_tools; /* some rule names a tool: packets look their tool up */
 };
 
 int instance_name_valid(const char *name);

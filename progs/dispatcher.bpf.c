@@ -22,7 +22,7 @@ STAGE_BANKS(stages_connect6);
 STAGE_BANKS(stages_sendmsg4);
 STAGE_BANKS(stages_sendmsg6);
 
-#define LOOPBACK_IFINDEX 1 /* lo is always 1 in its namespace */
+
 
 SEC("tc")
 int dispatch_tc(struct __sk_buff *skb)
@@ -56,7 +56,8 @@ int dispatch_tc(struct __sk_buff *skb)
 
 /*
  * cgroup_skb/egress: every packet a socket of the sandbox's cgroup sends, the
- * IP header first. Loopback stays inside the sandbox and is allowed.
+ * IP header first. Traffic to the sandbox itself (loopback, its own
+ * addresses) stays inside it and is allowed.
  */
 SEC("cgroup_skb/egress")
 int dispatch_cgskb(struct __sk_buff *skb)
@@ -70,11 +71,9 @@ int dispatch_cgskb(struct __sk_buff *skb)
 	r = dispatch_begin(&gen, &tool_level);
 	if (r != PARSE_OK)
 		return cgroup_verdict(r, len);
-	if (skb->ifindex == LOOPBACK_IFINDEX)
-		return cgroup_verdict(REASON_LOOPBACK, len);
 	c.pos = (void *)(long)skb->data;
 	c.end = (void *)(long)skb->data_end;
-	r = dispatch_ip(&c, c.pos, skb->protocol, gen, &meta);
+	r = dispatch_ip(&c, c.pos, skb->protocol, gen, 1, &meta);
 	if (r != PARSE_OK)
 		return cgroup_verdict(r, len);
 	if (tool_level)
@@ -84,15 +83,18 @@ int dispatch_cgskb(struct __sk_buff *skb)
 	return cgroup_verdict(REASON_NO_STAGE, len);
 }
 
-/* records the tool of every socket the sandbox creates, for the connect-time hooks */
+/*
+ * Records the tool of every socket the sandbox creates, for the connect-time
+ * hooks: always, so that a profile naming tools later, or a blocked instance
+ * unblocked, still knows where each socket was made.
+ */
 SEC("cgroup/sock_create")
 int sock_create_tool(struct bpf_sock *sk)
 {
-	__u32 tool_level = 0;
+	__u32 tool_level = sandbox_tool_level();
 	struct sock_state *st;
-	__u8 gen = 0;
 
-	if (dispatch_begin(&gen, &tool_level) != PARSE_OK || !tool_level)
+	if (!tool_level)
 		return 1; /* sockets are not refused here: their traffic is */
 	st = bpf_sk_storage_get(&sock_state, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (st) {
@@ -109,7 +111,7 @@ int sock_create_tool(struct bpf_sock *sk)
 static __always_inline int dispatch_sock_addr(struct bpf_sock_addr *ctx, void *banks, const int v6)
 {
 	__u32 proto = CTX_READ(ctx->protocol);
-	__u32 port = CTX_READ(ctx->user_port), tool_level = 0, d4 = 0;
+	__u32 port = CTX_READ(ctx->user_port), tool_level = 0, d4 = 0, daddr[4] = {};
 	struct pkt_meta meta = {};
 	struct sock_state *st;
 	__u8 gen = 0;
@@ -130,14 +132,18 @@ static __always_inline int dispatch_sock_addr(struct bpf_sock_addr *ctx, void *b
 		if (w0 == 0 && w1 == 0 && w2 == bpf_htonl(0x0000ffff)) {
 			d4 = w3; /* IPv4-mapped: the socket sends IPv4 */
 			meta.family = AF_INET;
-		} else if (w0 == 0 && w1 == 0 && w2 == 0 && (w3 == 0 || w3 == bpf_htonl(1))) {
-			return cgroup_verdict(REASON_LOOPBACK, 0); /* ::1 and :: */
 		} else {
 			meta.family = AF_INET6;
+			daddr[0] = w0;
+			daddr[1] = w1;
+			daddr[2] = w2;
+			daddr[3] = w3;
 		}
 	}
-	if (meta.family == AF_INET &&
-	    ((bpf_ntohl(d4) >> 24) == 127 || d4 == 0)) /* 127.0.0.0/8 and 0.0.0.0 */
+	if (meta.family == AF_INET)
+		daddr[0] = d4;
+	/* the same test as the packets of this connection will get at cgroup_skb */
+	if (addr_is_local(gen, meta.family, (const __u8 *)daddr))
 		return cgroup_verdict(REASON_LOOPBACK, 0);
 	r = dispatch_class(gen, proto, (__be16)port, &meta);
 	if (r != PARSE_OK)
@@ -145,8 +151,9 @@ static __always_inline int dispatch_sock_addr(struct bpf_sock_addr *ctx, void *b
 	st = bpf_sk_storage_get(&sock_state, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!st)
 		return cgroup_verdict(REASON_NO_CONFIG, 0);
-	if (tool_level)
-		meta.tool = st->tool_known ? st->tool : bpf_get_current_ancestor_cgroup_id(tool_level);
+	/* a socket made before the install has no recorded tool: no tool's rights either */
+	if (tool_level && st->tool_known)
+		meta.tool = st->tool;
 	st->meta = meta;
 	bpf_tail_call(ctx, banks, (__u32)meta.gen * STAGE_MAX_SLOTS + meta.slot);
 	return cgroup_verdict(REASON_NO_STAGE, 0);

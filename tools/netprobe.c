@@ -24,11 +24,12 @@
 
 enum mode { SERVE_TCP, SERVE_UDP, CONNECT, UDP };
 enum { O_COUNT = 1, O_TIMEOUT = 2, O_POST = 4, O_PATH = 8, O_PAYLOAD = 16, O_SOURCE = 32,
-       O_POST_BYTES = 64, O_UNCONNECTED = 128, O_MOVE_FD = 256, O_MOVE_AFTER = 512 };
+       O_POST_BYTES = 64, O_UNCONNECTED = 128, O_MOVE_FD = 256, O_MOVE_AFTER = 512,
+       O_WAIT_CONNECT = 1024, O_WAIT_SEND = 2048 };
 
 struct opts {
 	enum mode mode;
-	const char *addr, *source, *post, *path, *payload;
+	const char *addr, *source, *post, *path, *payload, *wait_connect, *wait_send;
 	struct sockaddr_storage dst, src;
 	socklen_t dst_len, src_len;
 	long port, count, timeout_ms, move_fd;
@@ -343,6 +344,19 @@ static int read_first_line(int fd, long deadline, char *line, size_t size)
 }
 
 /* Socket for the client modes: bound to --source, connect started. */
+/* --wait-before-connect/--wait-before-send FILE: until FILE exists (bounded by the timeout) */
+static int wait_for_file(const char *path, long deadline)
+{
+	while (access(path, F_OK)) {
+		struct timespec ts = { .tv_nsec = 20 * 1000000L };
+
+		if (now_ms() >= deadline)
+			return -ETIMEDOUT;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
 /* --move-fd N: write our pid to the cgroup.procs file open as fd N (moves this process) */
 static int move_self(const struct opts *o)
 {
@@ -370,6 +384,10 @@ static int open_client(const struct opts *o, int type, int *fdp)
 	if ((o->seen & O_MOVE_FD) && (o->seen & O_MOVE_AFTER) && move_self(o)) {
 		close(fd);
 		return -EIO;
+	}
+	if (o->wait_connect && wait_for_file(o->wait_connect, now_ms() + o->timeout_ms)) {
+		close(fd);
+		return report(o, "waiting to connect to", ETIMEDOUT);
 	}
 	if ((o->seen & O_SOURCE) && bind(fd, (struct sockaddr *)&o->src, o->src_len)) {
 		ret = -errno;
@@ -441,6 +459,10 @@ static int udp_client(const struct opts *o, long deadline, char *result, size_t 
 	ret = open_client(o, SOCK_DGRAM, &fd);
 	if (ret)
 		return ret;
+	if (o->wait_send && wait_for_file(o->wait_send, deadline)) {
+		ret = report(o, "waiting to send to", ETIMEDOUT);
+		goto out;
+	}
 	if (sendto(fd, payload, len, 0, (o->seen & O_UNCONNECTED) ? (struct sockaddr *)&o->dst : NULL,
 		   (o->seen & O_UNCONNECTED) ? o->dst_len : 0) < 0) {
 		ret = report(o, "send to", errno);
@@ -470,6 +492,8 @@ static void usage(FILE *f)
 		"                [--unconnected]   (sendto() instead of connect() + send())\n"
 		"connect/udp: [--move-fd N [--move-after-socket]] writes our pid to the cgroup.procs\n"
 		"open as fd N before creating the socket (or after it), to test socket identity.\n"
+		"[--wait-before-connect FILE] (connect, udp) and [--wait-before-send FILE] (udp) hold\n"
+		"the socket until FILE exists: to judge a socket made before an install.\n"
 		"ADDR is IPv4 or IPv6. serve: exits 0 after N peers or T ms (default 30000).\n"
 		"connect/udp: print 'ok <ms>ms ...' (exit 0) or 'fail <ms>ms ERRNAME' (exit 1);\n"
 		"T defaults to 3000 and bounds the whole exchange. Usage errors exit 2.\n");
@@ -539,6 +563,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "unconnected", no_argument, NULL, O_UNCONNECTED },
 		{ "move-fd", required_argument, NULL, O_MOVE_FD },
 		{ "move-after-socket", no_argument, NULL, O_MOVE_AFTER },
+		{ "wait-before-connect", required_argument, NULL, O_WAIT_CONNECT },
+		{ "wait-before-send", required_argument, NULL, O_WAIT_SEND },
 		{ "path", required_argument, NULL, O_PATH },
 		{ "payload", required_argument, NULL, O_PAYLOAD },
 		{ "source", required_argument, NULL, O_SOURCE },
@@ -549,8 +575,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		[SERVE_TCP] = O_COUNT | O_TIMEOUT,
 		[SERVE_UDP] = O_COUNT | O_TIMEOUT,
 		[CONNECT] = O_TIMEOUT | O_POST | O_PATH | O_SOURCE | O_POST_BYTES | O_MOVE_FD |
-			    O_MOVE_AFTER,
-		[UDP] = O_TIMEOUT | O_PAYLOAD | O_SOURCE | O_UNCONNECTED | O_MOVE_FD | O_MOVE_AFTER,
+			    O_MOVE_AFTER | O_WAIT_CONNECT,
+		[UDP] = O_TIMEOUT | O_PAYLOAD | O_SOURCE | O_UNCONNECTED | O_MOVE_FD | O_MOVE_AFTER |
+		O_WAIT_CONNECT | O_WAIT_SEND,
 	};
 	const char *cmd;
 	int c, pos, ret = 0;
@@ -566,6 +593,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			ret = parse_num("--timeout-ms", optarg, 1, 86400000, &o->timeout_ms);
 		else if (c == O_POST)
 			o->post = optarg;
+		else if (c == O_WAIT_CONNECT)
+			o->wait_connect = optarg;
+		else if (c == O_WAIT_SEND)
+			o->wait_send = optarg;
 		else if (c == O_MOVE_FD)
 			ret = parse_num("--move-fd", optarg, 0, 1023, &o->move_fd);
 		else if (c == O_UNCONNECTED || c == O_MOVE_AFTER)

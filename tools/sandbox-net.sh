@@ -29,9 +29,9 @@ net_up() {
 		ip -n "$CORP" addr add "$a/32" dev lo
 	done
 	ip -n "$CORP" link set host0 up
-	# no IPv6 chatter on the test link: the scenario is IPv4
-	ip netns exec "$SBX" sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6'
-	ip netns exec "$CORP" sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6'
+	# no IPv6 chatter on the test link (the scenario is IPv4); ::1 stays on lo
+	ip netns exec "$SBX" sh -c 'echo 1 > /proc/sys/net/ipv6/conf/sbx0/disable_ipv6'
+	ip netns exec "$CORP" sh -c 'echo 1 > /proc/sys/net/ipv6/conf/host0/disable_ipv6'
 }
 
 # net_serve PROTO ADDR PORT LOGFILE: a bounded server in the corporate namespace

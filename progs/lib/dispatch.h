@@ -88,15 +88,46 @@ static __always_inline int dispatch_begin(__u8 *gen, __u32 *tool_level)
 	ctlw = bpf_map_lookup_elem(&ctl, &zero);
 	if (!ctlw)
 		return REASON_NO_CONFIG;
-	if (*ctlw & CTL_BLOCKED)
-		return REASON_BLOCKED;
 	g = *ctlw & CTL_GEN_MASK;
 	cfg = bpf_map_lookup_elem(&config, &g);
 	if (!cfg)
 		return REASON_NO_CONFIG;
 	*gen = g;
 	*tool_level = cfg->flags & GEN_HAS_TOOLS ? cfg->tool_level : 0;
-	return PARSE_OK;
+	return *ctlw & CTL_BLOCKED ? REASON_BLOCKED : PARSE_OK;
+}
+
+/* where tools sit in the cgroup tree, whether or not the profile names one now */
+static __always_inline __u32 sandbox_tool_level(void)
+{
+	__u32 zero = 0, g, *ctlw;
+	struct gen_config *cfg;
+
+	ctlw = bpf_map_lookup_elem(&ctl, &zero);
+	if (!ctlw)
+		return 0;
+	g = *ctlw & CTL_GEN_MASK;
+	cfg = bpf_map_lookup_elem(&config, &g);
+	return cfg ? cfg->tool_level : 0;
+}
+
+/*
+ * Traffic that stays inside the sandbox, seen by the cgroup hooks: to
+ * 127.0.0.0/8, ::1, the unspecified address (the kernel sends it to lo) or
+ * one of the sandbox's own addresses.
+ */
+static __always_inline int addr_is_local(__u8 gen, __u8 family, const __u8 *a)
+{
+	__u32 w[4];
+
+	__builtin_memcpy(w, a, sizeof(w));
+	if (family == AF_INET) {
+		if (a[0] == 127 || w[0] == 0)
+			return 1;
+	} else if (w[0] == 0 && w[1] == 0 && w[2] == 0 && (w[3] == 0 || w[3] == bpf_htonl(1))) {
+		return 1;
+	}
+	return source_is_sandbox(gen, family, a);
 }
 
 /* class map {gen, proto, dport}, then {gen, proto, any}: the stage's slot into meta */
@@ -127,7 +158,7 @@ static __always_inline int dispatch_class(__u8 gen, __u8 l4proto, __be16 dport,
  * ethertype says which IP it is (network order).
  */
 static __always_inline int dispatch_ip(struct cursor *c, void *start, __be16 ethertype, __u8 gen,
-				       struct pkt_meta *meta)
+				       const int local_ok, struct pkt_meta *meta)
 {
 	struct parsed p = {};
 	int unspec, src_ok, r;
@@ -140,6 +171,9 @@ static __always_inline int dispatch_ip(struct cursor *c, void *start, __be16 eth
 		return REASON_L3_PROTO;
 	if (!p.family)
 		return r; /* not even the addresses are there */
+	/* cgroup hooks: a packet for the sandbox itself never leaves it, whatever its source */
+	if (local_ok && r == PARSE_OK && addr_is_local(gen, p.family, p.daddr))
+		return REASON_LOOPBACK;
 	/* a packet with a forged source is reported as such before anything else; the
 	 * unspecified address is a source only for solicitations (RFC 4861, 4862) */
 	unspec = p.family == AF_INET6 && addr_is_unspecified6(p.saddr);
@@ -198,7 +232,7 @@ static __always_inline int dispatch_frame(void *start, void *end, __u32 pkt_len,
 	case bpf_htons(ETH_P_8021AD):
 		return REASON_VLAN;
 	default:
-		return dispatch_ip(&c, start, eth->h_proto, gen, meta);
+		return dispatch_ip(&c, start, eth->h_proto, gen, 0, meta);
 	}
 }
 

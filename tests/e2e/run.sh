@@ -495,17 +495,56 @@ test_socket_keeps_its_tool() {
 	case $out in "fail "*EPERM) ;; *) fail "moved into other, then socket: $out" ;; esac
 }
 
+# held TOOL PROBE-ARGS...: a probe whose socket is made now and used once a file exists
+held() {
+	local t=$1
+	shift
+	tool_out "$t" "$@" --timeout-ms 8000
+}
+
+# the packets of a socket connected before the install are judged at cgroup_skb
+test_cgroup_skb_judges_every_packet() {
+	local go=$WORK/go-skb out1 out2 out3 p1 p2 p3
+	rm -f "$go"
+	held other udp 10.42.7.12 9000 --wait-before-send "$go" >"$WORK/held1" &
+	p1=$!
+	held other udp 10.42.0.53 53 --wait-before-send "$go" >"$WORK/held2" &
+	p2=$!
+	held memscraper connect 10.42.7.11 8080 --wait-before-connect "$go" >"$WORK/held3" &
+	p3=$!
+	sleep 0.5
+	install_cgroup || { touch "$go"; wait $p1 $p2 $p3; return 1; }
+	touch "$go"
+	wait $p1 $p2 $p3
+	out1=$(cat "$WORK/held1") out2=$(cat "$WORK/held2") out3=$(cat "$WORK/held3")
+	case $out1 in "fail "*EPERM) ;; *) fail "send() on a socket connected before the install: $out1" ;; esac || return 1
+	[ "${out2%% *}" = ok ] || fail "send() to the resolver on an older socket: $out2" || return 1
+	# made before the install: no tool recorded, so no tool's rights (fail closed)
+	case $out3 in "fail "*EPERM) ;; *) fail "memscraper socket made before the install: $out3" ;; esac
+}
+
 # a program below our cgroup cannot widen the policy, whether attached multi or override
 test_child_cgroup_cannot_widen() {
-	local pins=/sys/fs/bpf/icpe2e-allow$$ mode rc=0
+	local pins=/sys/fs/bpf/icpe2e-allow$$ mode rc=0 go out p
 	install_cgroup || return 1
 	bpftool prog loadall "$BUILD/tests/allow_all.bpf.o" "$pins" || fail "loading allow_all" || return 1
 	for mode in multi override; do
-		bpftool cgroup attach "$CG/other" connect4 pinned "$pins/allow_connect4" $mode 2>/dev/null
-		bpftool cgroup attach "$CG/other" egress pinned "$pins/allow_egress" $mode 2>/dev/null
+		go=$WORK/go-$mode
+		rm -f "$go"
+		held other udp 10.42.7.12 9000 --wait-before-send "$go" >"$WORK/held-$mode" &
+		p=$!
+		sleep 0.3
+		bpftool cgroup attach "$CG/other" connect4 pinned "$pins/allow_connect4" $mode ||
+			{ fail "attaching allow_connect4 ($mode)"; rc=1; }
+		bpftool cgroup attach "$CG/other" egress pinned "$pins/allow_egress" $mode ||
+			{ fail "attaching allow_egress ($mode)"; rc=1; }
 		want_eperm other connect 10.42.7.11 8080 || rc=1
-		bpftool cgroup detach "$CG/other" connect4 pinned "$pins/allow_connect4" 2>/dev/null
-		bpftool cgroup detach "$CG/other" egress pinned "$pins/allow_egress" 2>/dev/null
+		touch "$go"
+		wait $p
+		out=$(cat "$WORK/held-$mode")
+		case $out in "fail "*EPERM) ;; *) fail "egress widened by a $mode program: $out"; rc=1 ;; esac
+		bpftool cgroup detach "$CG/other" connect4 pinned "$pins/allow_connect4"
+		bpftool cgroup detach "$CG/other" egress pinned "$pins/allow_egress"
 	done
 	rm -rf "$pins"
 	return $rc
@@ -522,17 +561,23 @@ test_a_connect_hook_can_say_refused() {
 	case $out in "fail "*ECONNREFUSED) ;; *) fail "want ECONNREFUSED, got: $out" ;; esac
 }
 
-# loopback inside the sandbox is seen by the cgroup hooks and allowed
+# traffic to the sandbox itself (loopback, its own address) is allowed at both cgroup hooks
 test_loopback_at_the_cgroup_hooks() {
-	local before
+	local before addr port=7000 srv
 	install_cgroup || return 1
-	sbx "$BUILD/netprobe" serve tcp 127.0.0.1 7000 --count 1 --timeout-ms 5000 >/dev/null 2>&1 &
-	local srv=$!
-	sleep 0.2
-	before=$(count loopback)
-	want_ok other connect 127.0.0.1 7000 || { kill $srv 2>/dev/null; return 1; }
-	wait $srv
-	[ "$(count loopback)" -gt "$before" ] || fail "loopback counter did not move"
+	for addr in 127.0.0.1 ::1 10.42.0.2; do
+		port=$((port + 1))
+		sbx "$BUILD/netprobe" serve tcp "$addr" $port --count 1 --timeout-ms 5000 >/dev/null 2>&1 &
+		srv=$!
+		sleep 0.2
+		before=$(count loopback)
+		want_ok other connect "$addr" $port || { kill $srv 2>/dev/null; return 1; }
+		wait $srv
+		# the connect hook and at least the SYN, the ACK and the FIN at cgroup_skb
+		[ "$(count loopback)" -ge $((before + 4)) ] ||
+			fail "$addr: loopback counted $before -> $(count loopback): packets not judged" ||
+			return 1
+	done
 }
 
 # host-side tc and the cgroup hooks together: one policy, one set of rule maps
@@ -543,7 +588,10 @@ test_modes_combine() {
 	[ "$("$BIN" status --name "$INSTANCE" --json | grep -o '"entries":[0-9]*' | tr '\n' ' ')" = '"entries":2 "entries":2 "entries":1 ' ] ||
 		fail "rule entries: $("$BIN" status --name "$INSTANCE" --json | grep -o '"entries":[0-9]*')" || return 1
 	want_ok memscraper connect 10.42.7.11 8080 || return 1
-	want_eperm other connect 10.42.7.11 8080
+	want_eperm other connect 10.42.7.11 8080 || return 1
+	# behind the cgroup hooks, a frame no socket hook sees is judged at host-side tc
+	raw_delta no_rule 3 --src 10.42.0.2 --dst 10.42.7.12 --proto tcp --dport 8080 --count 3 \
+		--qdisc-bypass
 }
 
 cgroups_down() {
@@ -569,6 +617,7 @@ for t in test_scenario_host_side_tc_ingress test_scenario_sandbox_tc_egress \
 	test_cli_errors test_per_tool_rules_at_host_side test_bad_tools_refused \
 	test_tools_at_the_cgroup_hooks test_socket_keeps_its_tool test_child_cgroup_cannot_widen \
 	test_tool_cgroup_created_again test_a_connect_hook_can_say_refused \
+	test_cgroup_skb_judges_every_packet \
 	test_loopback_at_the_cgroup_hooks test_modes_combine \
 	test_status_notices_lost_attachment; do
 	run_test "$t"
