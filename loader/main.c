@@ -287,6 +287,14 @@ static int parse_point(const char *arg, enum attach_kind kind, struct attach_poi
 	return 0;
 }
 
+static bool has_tc_point(const struct attach_point *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i].kind != ATTACH_CGROUP)
+			return true;
+	return false;
+}
+
 /* --cgroup PATH: the cgroup, named below the cgroup v2 mount */
 static int cgroup_point(const char *arg, struct attach_point *pt)
 {
@@ -517,6 +525,10 @@ static int do_install(int argc, char **argv)
 
 		err = pipeline_install(&rq, &d);
 	}
+	if (!err && cgroup_arg && !has_tc_point(points, nr_points))
+		diag_warn(&d, NULL, 0,
+			  "--cgroup without --tc-ingress: AF_PACKET frames and sockets created "
+			  "outside the cgroup are not judged");
 	if (!err) {
 		char buf[ADDR_STR_LEN];
 
