@@ -169,3 +169,23 @@ Test(resolve, warns_when_others_can_join_the_tool)
 	profile_free(&p);
 	diag_free(&d);
 }
+
+Test(resolve, warns_when_others_can_move_within_the_sandbox)
+{
+	struct sandbox_cgroup sc = {};
+	struct profile p = {};
+	struct diag d = {};
+	char path[128];
+
+	snprintf(sc.path, sizeof(sc.path), "%s", dir);
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	close(open(path, O_CREAT | O_WRONLY, 0664));
+	cr_assert_eq(chmod(path, 0664), 0);
+	profile_parse_line(&p, "t.rules", 1, "allow tcp 10.0.0.1 port 80 tool memscraper", &no_dns,
+			   &d);
+	cr_assert_eq(profile_resolve_tools(&p, &sc, &d), 0, "a warning is no error");
+	cr_assert_eq(d.warnings, 1, "%s", all_msgs(&d));
+	cr_assert(find_msg(&d, "the sandbox's cgroup"), "%s", all_msgs(&d));
+	profile_free(&p);
+	diag_free(&d);
+}
