@@ -3,6 +3,7 @@
 #
 #   ${NET_PREFIX}sbx  (the sandbox)        ${NET_PREFIX}corp  ("the corporate network")
 #   sbx0 10.42.0.2/24  <--- veth --->  host0 10.42.0.1/24, resolver 10.42.0.53,
+#   fd00:42::2/64                            fd00:42::1/64, fd00:7::11 (IPv6 collector)
 #   default via 10.42.0.1                      rogue resolver 10.42.0.99
 #                                      lo: 10.42.7.11 (log collector) 10.42.7.12 10.42.7.20/21,
 #                                          203.0.113.1 203.0.113.9 198.51.100.42
@@ -29,9 +30,11 @@ net_up() {
 		ip -n "$CORP" addr add "$a/32" dev lo
 	done
 	ip -n "$CORP" link set host0 up
-	# no IPv6 chatter on the test link (the scenario is IPv4); ::1 stays on lo
-	ip netns exec "$SBX" sh -c 'echo 1 > /proc/sys/net/ipv6/conf/sbx0/disable_ipv6'
-	ip netns exec "$CORP" sh -c 'echo 1 > /proc/sys/net/ipv6/conf/host0/disable_ipv6'
+	# IPv6 too: the sandbox fd00:42::2, the collector fd00:7::11 (neighbour discovery must work)
+	ip -n "$SBX" addr add fd00:42::2/64 dev sbx0 nodad
+	ip -n "$SBX" route add default via fd00:42::1
+	ip -n "$CORP" addr add fd00:42::1/64 dev host0 nodad
+	ip -n "$CORP" addr add fd00:7::11/128 dev lo
 }
 
 # net_serve PROTO ADDR PORT LOGFILE: a bounded server in the corporate namespace
@@ -55,6 +58,8 @@ net_services() {
 	net_serve tcp 10.42.7.21 5432 "$dir/decoy-postgres.log"
 	net_serve udp 10.42.7.11 9000 "$dir/flow-allowed.log"
 	net_serve udp 10.42.7.12 9000 "$dir/flow-denied.log"
+	net_serve tcp fd00:7::11 8080 "$dir/collector6.log"
+	net_serve tcp fd00:7::11 8081 "$dir/decoy6.log"
 	# wait until the last one listens
 	for _ in $(seq 50); do
 		ip netns exec "$CORP" sh -c 'grep -q ":2328 " /proc/net/udp' 2>/dev/null && break

@@ -594,6 +594,27 @@ test_modes_combine() {
 		--qdisc-bypass
 }
 
+# IPv6 end to end: neighbour discovery passes, the v6 hooks (connect6, sendmsg6) judge
+test_ipv6_end_to_end() {
+	local p=$WORK/prof-v6 out
+	mkdir -p "$p"
+	cp "$TOOLS_PROFILE"/*.rules "$p/"
+	echo "allow tcp fd00:7::11 port 8080 tool memscraper" >"$p/40-v6.rules"
+	"$BIN" install --profile "$p" --tc-ingress "host0@$CORP" --sandbox-netns "$SBX" \
+		--sandbox-cgroup "$CG" --name "$INSTANCE" >/dev/null || fail "install" || return 1
+	"$BIN" status --name "$INSTANCE" | grep -q "fd00:42::2" || fail "fd00:42::2 not a source" || return 1
+	want_ok memscraper connect fd00:7::11 8080 --post v6-at-tc --timeout-ms 4000 || return 1
+	out=$(tool_out memscraper connect fd00:7::11 8081 --timeout-ms 800)
+	case $out in "fail "*ETIMEDOUT) ;; *) fail "v6 to 8081 at tc: $out" ;; esac || return 1
+	[ "$(count nd)" -ge 1 ] || fail "no neighbour discovery was counted" || return 1
+	"$BIN" install --profile "$p" --cgroup "$CG" --sandbox-netns "$SBX" --name "$INSTANCE" \
+		>/dev/null || fail "install at the cgroup hooks" || return 1
+	want_ok memscraper connect fd00:7::11 8080 --post v6-at-cgroup || return 1
+	want_eperm other connect fd00:7::11 8080 || return 1
+	want_eperm memscraper connect fd00:7::11 8081 || return 1
+	want_eperm other udp fd00:7::11 9 --unconnected
+}
+
 cgroups_down() {
 	[ -d "$CG" ] || return 0
 	find "$CG" -depth -type d -exec rmdir {} \; 2>/dev/null
@@ -617,7 +638,7 @@ for t in test_scenario_host_side_tc_ingress test_scenario_sandbox_tc_egress \
 	test_cli_errors test_per_tool_rules_at_host_side test_bad_tools_refused \
 	test_tools_at_the_cgroup_hooks test_socket_keeps_its_tool test_child_cgroup_cannot_widen \
 	test_tool_cgroup_created_again test_a_connect_hook_can_say_refused \
-	test_cgroup_skb_judges_every_packet \
+	test_cgroup_skb_judges_every_packet test_ipv6_end_to_end \
 	test_loopback_at_the_cgroup_hooks test_modes_combine \
 	test_status_notices_lost_attachment; do
 	run_test "$t"
