@@ -47,6 +47,18 @@ static int usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* the options every command takes: -v, -h; anything else is a usage error */
+static int common_opt(const char *cmd, int c)
+{
+	if (c == 'v') {
+		verbose = true;
+		return 0;
+	}
+	if (c == 'h')
+		return -1;
+	return usage_error(cmd, "unknown option");
+}
+
 static int report(const char *cmd, struct diag *d, int err)
 {
 	diag_print(d, stderr);
@@ -230,13 +242,11 @@ static int do_check(int argc, char **argv)
 		case 'c':
 			cgroup = optarg;
 			break;
-		case 'v':
-			verbose = true;
-			break;
-		case 'h':
-			return -1;
 		default:
-			return usage_error("check", "unknown option");
+			err = common_opt("check", c);
+			if (err)
+				return err;
+			break;
 		}
 	}
 	if (optind < argc)
@@ -437,13 +447,11 @@ static int do_install(int argc, char **argv)
 		case 'N':
 			name = optarg;
 			break;
-		case 'v':
-			verbose = true;
-			break;
-		case 'h':
-			return -1;
 		default:
-			return usage_error("install", "unknown option");
+			err = common_opt("install", c);
+			if (err)
+				return err;
+			break;
 		}
 	}
 	if (optind < argc)
@@ -553,7 +561,7 @@ static const struct option name_opts[] = {
 /* options of the commands that only take --name (and --json for status) */
 static int parse_name_opts(const char *cmd, int argc, char **argv, const char **name, bool *json)
 {
-	int c;
+	int c, e;
 
 	while ((c = getopt_long(argc, argv, "hv", name_opts, NULL)) != -1) {
 		switch (c) {
@@ -565,13 +573,11 @@ static int parse_name_opts(const char *cmd, int argc, char **argv, const char **
 				return usage_error(cmd, "--json is for status and rules only");
 			*json = true;
 			break;
-		case 'v':
-			verbose = true;
-			break;
-		case 'h':
-			return -1;
 		default:
-			return usage_error(cmd, "unknown option");
+			e = common_opt(cmd, c);
+			if (e)
+				return e;
+			break;
 		}
 	}
 	if (optind < argc)

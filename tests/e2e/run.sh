@@ -323,6 +323,10 @@ test_cli_errors() {
 	out=$("$BIN" status --name "nosuch$$" 2>&1)
 	[ $? = 1 ] && echo "$out" | grep -q "no instance 'nosuch$$'" || fail "status of nothing: $out"
 	"$BIN" uninstall --help | grep -q "OPENS the sandbox's egress" || fail "uninstall help lacks the warning"
+	for c in check install status rules block uninstall; do
+		"$BIN" "$c" --help | grep -q "^usage: ironclaw-pipe $c" || fail "$c --help" || return 1
+	done
+	"$BIN" --help | grep -q "^  rules " || fail "the command list lacks rules"
 	[ ! -e "/sys/fs/bpf/ironclaw/$INSTANCE" ] || fail "a failed install left pins"
 }
 
