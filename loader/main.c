@@ -138,13 +138,16 @@ static void loaded_profile_free(struct loaded_profile *lp)
  * Reads the profile, the stages and the plan. Tools are resolved below the
  * sandbox's cgroup when one is given; install needs them resolved.
  */
-static int load_profile(const char *dir, const char *cgroup, bool need_tools,
+static int load_profile(const char *dir, const char *runtime, const char *cgroup, bool need_tools,
 			struct loaded_profile *lp, struct diag *d)
 {
 	int n, err;
 
 	memset(lp, 0, sizeof(*lp));
 	err = profile_load_dir(dir, NULL, &lp->prof, d);
+	/* live edits (allow/revoke) come after the profile's own files */
+	if (!err && runtime && !access(runtime, F_OK))
+		err = profile_load_dir(runtime, NULL, &lp->prof, d);
 	if (!err && cgroup)
 		err = sandbox_cgroup_open(cgroup, &lp->cgroup, d);
 	if (!err && (cgroup || need_tools))
@@ -253,7 +256,7 @@ static int do_check(int argc, char **argv)
 		return usage_error("check", "unexpected argument '%s'", argv[optind]);
 	if (!dir)
 		return usage_error("check", "--profile DIR is required");
-	err = load_profile(dir, cgroup, false, &lp, &d);
+	err = load_profile(dir, NULL, cgroup, false, &lp, &d);
 	if (!err) {
 		print_plan(&lp, stdout);
 		printf("profile %s: %zu rules, %zu map entries, %zu stages: OK\n", dir,
@@ -385,6 +388,145 @@ static int discover_sources(const struct attach_point *pt, const char *sandbox_n
 	return n <= 0 ? -EADDRNOTAVAIL : n;
 }
 
+struct install_args {
+	const char *name, *dir, *cgroup, *sandbox_ns;
+	struct attach_point *points;
+	size_t nr_points;
+	struct addr *sources;
+	size_t nr_sources;
+	bool warn_cgroup_only;
+};
+
+/* what reload, allow and revoke need to install the instance again */
+static int write_instance_conf(const char *name, const char *dir, const char *cgroup,
+			       struct diag *d)
+{
+	char path[PIN_PATH_MAX], tmp[PIN_PATH_MAX + 8], *rdir = realpath(dir, NULL);
+	char *rcg = cgroup ? realpath(cgroup, NULL) : NULL;
+	FILE *f;
+	int err = 0;
+
+	if (cgroup && !rcg) {
+		char mnt[256], joined[CGROUP_PATH_MAX + 256];
+
+		if (!cgroup2_mount(mnt, sizeof(mnt))) {
+			snprintf(joined, sizeof(joined), "%s/%s", mnt, cgroup);
+			rcg = realpath(joined, NULL);
+		}
+	}
+	pipeline_state_path(path, sizeof(path), name, ".conf");
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	f = fopen(tmp, "w");
+	if (!f || !rdir) {
+		err = -errno;
+	} else {
+		fprintf(f, "profile=%s\nsandbox_cgroup=%s\n", rdir, rcg ? rcg : "");
+		if (fclose(f) || rename(tmp, path))
+			err = -errno;
+		f = NULL;
+	}
+	if (f)
+		fclose(f);
+	if (err)
+		diag_warn(d, NULL, 0, "installed, but %s could not be written (reload, allow and "
+				      "revoke need it): %s", path, strerror(-err));
+	free(rdir);
+	free(rcg);
+	return 0;
+}
+
+static int install(const struct install_args *a, struct diag *d)
+{
+	const char *name = a->name, *dir = a->dir, *cgroup = a->cgroup, *sandbox_ns = a->sandbox_ns;
+	struct attach_point *points = a->points;
+	size_t nr_points = a->nr_points, nr_sources = a->nr_sources;
+	struct addr *sources = a->sources;
+	struct loaded_profile lp = {};
+	char runtime[PIN_PATH_MAX];
+	int err;
+
+	pipeline_state_path(runtime, sizeof(runtime), name, ".d");
+	err = load_profile(dir, runtime, cgroup, true, &lp, d);
+	for (size_t i = 0; !err && !nr_sources && i < nr_points; i++) {
+		int n;
+
+		if (points[i].kind == ATTACH_TC_INGRESS && !sandbox_ns) {
+			/* installing again: keep the addresses the instance has */
+			n = pipeline_sources(name, -1, sources, PIPELINE_MAX_SOURCES);
+			if (n > 0) {
+				nr_sources = n;
+				break;
+			}
+			diag_error(d, NULL, 0,
+				   "--tc-ingress %s: the sandbox's addresses are unknown; "
+				   "give --source ADDR or --sandbox-netns NS",
+				   points[i].ifname);
+			err = -EINVAL;
+			break;
+		}
+		n = discover_sources(&points[i], sandbox_ns, sources, PIPELINE_MAX_SOURCES, d);
+		if (n < 0)
+			err = n;
+		else
+			nr_sources = n;
+	}
+	if (!err && !nr_points) {
+		char path[320];
+
+		snprintf(path, sizeof(path), "%s/%s/ctl", PIPELINE_ROOT, name);
+		if (access(path, F_OK)) {
+			diag_error(d, NULL, 0,
+				   "instance '%s' is new: give --tc-ingress IFACE, --tc IFACE or --cgroup PATH",
+				   name);
+			err = -EINVAL;
+		}
+	}
+	if (!err && !nr_sources) {
+		/* installing again: keep the addresses the instance has */
+		int n = pipeline_sources(name, -1, sources, PIPELINE_MAX_SOURCES);
+
+		nr_sources = n > 0 ? n : 0;
+	}
+	if (!err && !nr_sources) {
+		diag_error(d, NULL, 0, "no source addresses for the sandbox: give --source ADDR");
+		err = -EINVAL;
+	}
+	if (!err) {
+		struct install_req rq = {
+			.name = name,
+			.profile = &lp.prof,
+			.stages = lp.stages,
+			.nr_stages = lp.nr_stages,
+			.plan = &lp.plan,
+			.sources = sources,
+			.nr_sources = nr_sources,
+			.points = points,
+			.nr_points = nr_points,
+			.tool_level = lp.tool_level,
+			.has_tools = lp.has_tools,
+		};
+
+		err = pipeline_install(&rq, d);
+	}
+	if (!err)
+		err = write_instance_conf(name, dir, cgroup, d);
+	if (!err && a->warn_cgroup_only)
+		diag_warn(d, NULL, 0,
+			  "--cgroup without --tc-ingress: AF_PACKET frames and sockets created "
+			  "outside the cgroup are not judged");
+	if (!err) {
+		char buf[ADDR_STR_LEN];
+
+		printf("installed instance '%s': %zu rules in %zu stages; sources:", name,
+		       lp.prof.nr_rules, lp.nr_stages);
+		for (size_t i = 0; i < nr_sources; i++)
+			printf(" %s", addr_format(&sources[i], buf, sizeof(buf)));
+		printf("\n");
+	}
+	loaded_profile_free(&lp);
+	return err;
+}
+
 static int do_install(int argc, char **argv)
 {
 	struct attach_point points[MAX_POINTS];
@@ -392,7 +534,6 @@ static int do_install(int argc, char **argv)
 	const char *dir = NULL, *name = DEFAULT_INSTANCE, *netns = NULL, *sandbox_ns = NULL;
 	const char *cgroup = NULL, *cgroup_arg = NULL;
 	size_t nr_points = 0, nr_sources = 0;
-	struct loaded_profile lp = {};
 	struct diag d = {};
 	int c, err;
 
@@ -471,82 +612,21 @@ static int do_install(int argc, char **argv)
 	if (need_root("install") || check_kernel("install"))
 		return 1;
 
-	err = load_profile(dir, cgroup, true, &lp, &d);
-	for (size_t i = 0; !err && !nr_sources && i < nr_points; i++) {
-		int n;
-
-		if (points[i].kind == ATTACH_TC_INGRESS && !sandbox_ns) {
-			/* installing again: keep the addresses the instance has */
-			n = pipeline_sources(name, -1, sources, PIPELINE_MAX_SOURCES);
-			if (n > 0) {
-				nr_sources = n;
-				break;
-			}
-			diag_error(&d, NULL, 0,
-				   "--tc-ingress %s: the sandbox's addresses are unknown; "
-				   "give --source ADDR or --sandbox-netns NS",
-				   points[i].ifname);
-			err = -EINVAL;
-			break;
-		}
-		n = discover_sources(&points[i], sandbox_ns, sources, PIPELINE_MAX_SOURCES, &d);
-		if (n < 0)
-			err = n;
-		else
-			nr_sources = n;
-	}
-	if (!err && !nr_points) {
-		char path[320];
-
-		snprintf(path, sizeof(path), "%s/%s/ctl", PIPELINE_ROOT, name);
-		if (access(path, F_OK)) {
-			diag_error(&d, NULL, 0,
-				   "instance '%s' is new: give --tc-ingress IFACE, --tc IFACE or --cgroup PATH",
-				   name);
-			err = -EINVAL;
-		}
-	}
-	if (!err && !nr_sources) {
-		/* installing again: keep the addresses the instance has */
-		int n = pipeline_sources(name, -1, sources, PIPELINE_MAX_SOURCES);
-
-		nr_sources = n > 0 ? n : 0;
-	}
-	if (!err && !nr_sources) {
-		diag_error(&d, NULL, 0, "no source addresses for the sandbox: give --source ADDR");
-		err = -EINVAL;
-	}
-	if (!err) {
-		struct install_req rq = {
+	{
+		struct install_args args = {
 			.name = name,
-			.profile = &lp.prof,
-			.stages = lp.stages,
-			.nr_stages = lp.nr_stages,
-			.plan = &lp.plan,
-			.sources = sources,
-			.nr_sources = nr_sources,
+			.dir = dir,
+			.cgroup = cgroup,
+			.sandbox_ns = sandbox_ns,
 			.points = points,
 			.nr_points = nr_points,
-			.tool_level = lp.tool_level,
-			.has_tools = lp.has_tools,
+			.sources = sources,
+			.nr_sources = nr_sources,
+			.warn_cgroup_only = cgroup_arg && !has_tc_point(points, nr_points),
 		};
 
-		err = pipeline_install(&rq, &d);
+		err = install(&args, &d);
 	}
-	if (!err && cgroup_arg && !has_tc_point(points, nr_points))
-		diag_warn(&d, NULL, 0,
-			  "--cgroup without --tc-ingress: AF_PACKET frames and sockets created "
-			  "outside the cgroup are not judged");
-	if (!err) {
-		char buf[ADDR_STR_LEN];
-
-		printf("installed instance '%s': %zu rules in %zu stages; sources:", name,
-		       lp.prof.nr_rules, lp.nr_stages);
-		for (size_t i = 0; i < nr_sources; i++)
-			printf(" %s", addr_format(&sources[i], buf, sizeof(buf)));
-		printf("\n");
-	}
-	loaded_profile_free(&lp);
 	return report("install", &d, err);
 }
 
@@ -617,6 +697,227 @@ static int do_rules(int argc, char **argv)
 	return report("rules", &d, pipeline_rules(name, stdout, json, &d));
 }
 
+/* the settings install wrote for this instance: its profile and sandbox cgroup */
+static int read_instance_conf(const char *name, char *dir, size_t dlen, char *cgroup, size_t clen,
+			      struct diag *d)
+{
+	char path[PIN_PATH_MAX], line[PIN_PATH_MAX];
+	FILE *f;
+
+	pipeline_state_path(path, sizeof(path), name, ".conf");
+	f = fopen(path, "r");
+	if (!f) {
+		diag_error(d, NULL, 0, "no instance '%s' installed (%s: %s)", name, path,
+			   strerror(errno));
+		return -ENOENT;
+	}
+	dir[0] = cgroup[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!strncmp(line, "profile=", 8) && strlen(line + 8) < dlen)
+			memcpy(dir, line + 8, strlen(line + 8) + 1);
+		else if (!strncmp(line, "sandbox_cgroup=", 15) && strlen(line + 15) < clen)
+			memcpy(cgroup, line + 15, strlen(line + 15) + 1);
+	}
+	fclose(f);
+	if (!dir[0]) {
+		diag_error(d, path, 0, "no profile= line");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* installs the instance again from its profile and live edits, as it is attached */
+static int reload(const char *name, struct diag *d)
+{
+	char dir[PIN_PATH_MAX], cgroup[PIN_PATH_MAX];
+	struct addr sources[PIPELINE_MAX_SOURCES];
+	struct install_args a = { .name = name, .sources = sources };
+	int err = read_instance_conf(name, dir, sizeof(dir), cgroup, sizeof(cgroup), d);
+
+	if (err)
+		return err;
+	a.dir = dir;
+	a.cgroup = cgroup[0] ? cgroup : NULL;
+	return install(&a, d);
+}
+
+static int do_reload(int argc, char **argv)
+{
+	const char *name = DEFAULT_INSTANCE;
+	struct diag d = {};
+	int err = parse_name_opts("reload", argc, argv, &name, NULL);
+
+	if (err)
+		return err;
+	return report("reload", &d, reload(name, &d));
+}
+
+static const struct option edit_opts[] = {
+	{ "name", required_argument, NULL, 'N' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ 0 },
+};
+
+/* reads a small file whole; NULL with *len 0 when it is not there */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+
+	*len = 0;
+	if (f) {
+		FILE *m = open_memstream(&buf, len);
+		int ch;
+
+		while (m && (ch = fgetc(f)) != EOF)
+			fputc(ch, m);
+		if (m)
+			fclose(m);
+		fclose(f);
+	}
+	return buf;
+}
+
+static int put_file(const char *path, const char *text, size_t len)
+{
+	char tmp[PIN_PATH_MAX + 8];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	if (fwrite(text, 1, len, f) != len || fclose(f) || rename(tmp, path)) {
+		unlink(tmp);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* the rule as its canonical text ("allow tcp 10.42.7.12 port 8080"), or -EINVAL */
+static int canonical_rule(const char *line, const char *where, char *out, size_t len,
+			  struct diag *d)
+{
+	struct profile p = {};
+	int err = profile_parse_line(&p, where, 1, line, NULL, d);
+
+	if (!err && !p.nr_rules) {
+		diag_error(d, where, 1, "no rule given");
+		err = -EINVAL;
+	}
+	if (!err)
+		snprintf(out, len, "%s", p.rules[0].text);
+	profile_free(&p);
+	return err;
+}
+
+/*
+ * allow and revoke: edit the live drop-in (PIPELINE_STATE_DIR/NAME.d/90-live.rules)
+ * and install again; on any error the drop-in is put back and the policy stays.
+ */
+static int live_edit(const char *cmd, int argc, char **argv, bool add)
+{
+	char line[1024] = "allow", rule[1024], path[PIN_PATH_MAX + 16], dir[PIN_PATH_MAX];
+	const char *name = DEFAULT_INSTANCE;
+	size_t old_len = 0, removed = 0;
+	char *old = NULL, *text = NULL;
+	struct diag d = {};
+	int c, err = 0;
+
+	while ((c = getopt_long(argc, argv, "hv", edit_opts, NULL)) != -1) {
+		if (c == 'N') {
+			name = optarg;
+			continue;
+		}
+		err = common_opt(cmd, c);
+		if (err)
+			return err;
+	}
+	if (optind >= argc)
+		return usage_error(cmd, "give a rule, e.g. 'tcp 10.42.7.12 port 8080'");
+	if (name_arg(cmd, name) || need_root(cmd))
+		return EXIT_USAGE;
+	for (int i = optind; i < argc; i++) {
+		strncat(line, " ", sizeof(line) - strlen(line) - 1);
+		strncat(line, argv[i], sizeof(line) - strlen(line) - 1);
+	}
+	err = canonical_rule(line, "command line", rule, sizeof(rule), &d);
+	if (err)
+		return report(cmd, &d, err);
+	pipeline_state_path(dir, sizeof(dir), name, ".d");
+	snprintf(path, sizeof(path), "%s/90-live.rules", dir);
+	if (access(dir, F_OK) && mkdir(dir, 0755)) {
+		err = -errno;
+		diag_error(&d, dir, 0, "cannot create: %s", strerror(errno));
+		return report(cmd, &d, err);
+	}
+	old = slurp(path, &old_len);
+	if (add) {
+		if (asprintf(&text, "%.*s%s\n", (int)old_len, old ? old : "", rule) < 0)
+			text = NULL;
+	} else {
+		/* every line of the drop-in but the ones that are this rule */
+		size_t tlen = 0;
+		FILE *m = open_memstream(&text, &tlen);
+		char *save = NULL, *copy = old ? strndup(old, old_len) : NULL;
+
+		for (char *l = copy ? strtok_r(copy, "\n", &save) : NULL; m && l;
+		     l = strtok_r(NULL, "\n", &save)) {
+			char canon[1024];
+			struct diag quiet = {};
+
+			if (!canonical_rule(l, path, canon, sizeof(canon), &quiet) &&
+			    !strcmp(canon, rule))
+				removed++;
+			else
+				fprintf(m, "%s\n", l);
+			diag_free(&quiet);
+		}
+		if (m)
+			fclose(m);
+		free(copy);
+		if (!removed) {
+			diag_error(&d, NULL, 0,
+				   "'%s' was not added with allow; rules of the profile are changed "
+				   "in its files, then 'ironclaw-pipe reload'",
+				   rule);
+			err = -ENOENT;
+		}
+	}
+	if (!err && !text)
+		err = -ENOMEM;
+	if (!err)
+		err = put_file(path, text, strlen(text));
+	if (!err) {
+		err = reload(name, &d);
+		if (err) {
+			/* the running policy never changed: put the drop-in back as it was */
+			if (old)
+				put_file(path, old, old_len);
+			else
+				unlink(path);
+		}
+	}
+	if (!err)
+		printf("%s: %s (instance '%s', live: %s)\n", add ? "allowed" : "revoked", rule,
+		       name, path);
+	free(old);
+	free(text);
+	return report(cmd, &d, err);
+}
+
+static int do_allow(int argc, char **argv)
+{
+	return live_edit("allow", argc, argv, true);
+}
+
+static int do_revoke(int argc, char **argv)
+{
+	return live_edit("revoke", argc, argv, false);
+}
+
 /* a command that acts on one instance and says what it did */
 static int run_on_instance(const char *cmd, int argc, char **argv,
 			   int (*act)(const char *name, struct diag *d), const char *done_fmt)
@@ -683,6 +984,21 @@ static const struct cmd cmds[] = {
 	  "  Every installed rule with the file and line it came from, its stage, and the\n"
 	  "  packets and bytes it allowed (connect()/sendto() count as packets of 0 bytes).\n"
 	  "  Counters start again at every install.\n" },
+	{ "reload", do_reload, "read the profile again and switch to it in one step",
+	  "usage: ironclaw-pipe reload [--name INSTANCE]\n"
+	  "  Reads the profile the instance was installed from, and its live edits, and\n"
+	  "  switches to them in one step, attached as it is. A bad profile changes nothing.\n" },
+	{ "allow", do_allow, "add a rule to the running policy",
+	  "usage: ironclaw-pipe allow [--name INSTANCE] <rule>\n"
+	  "  <rule> is a profile line without its 'allow', e.g. 'tcp 10.42.7.12 port 8080'.\n"
+	  "  It goes to the live drop-in " PIPELINE_STATE_DIR "/INSTANCE.d/90-live.rules, read\n"
+	  "  after the profile by every reload, and the instance is installed again in one\n"
+	  "  step. A bad rule changes nothing. Live edits end with uninstall or a reboot:\n"
+	  "  copy the lines into the profile to keep them.\n" },
+	{ "revoke", do_revoke, "remove a rule that allow added",
+	  "usage: ironclaw-pipe revoke [--name INSTANCE] <rule>\n"
+	  "  Removes <rule> (as given to allow) from the live drop-in and installs again.\n"
+	  "  Rules of the profile's own files are changed there, then 'reload'.\n" },
 	{ "block", do_block, "switch an instance to deny-all",
 	  "usage: ironclaw-pipe block [--name INSTANCE]\n"
 	  "  Every packet at every attachment is dropped (reason 'blocked'), ARP and neighbour\n"

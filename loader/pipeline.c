@@ -703,9 +703,14 @@ static void lock_remove(const char *name)
 	unlink(path);
 }
 
+void pipeline_state_path(char *buf, size_t len, const char *name, const char *suffix)
+{
+	snprintf(buf, len, "%s/%s%s", PIPELINE_STATE_DIR, name, suffix);
+}
+
 void pipeline_rule_list_path(char *buf, size_t len, const char *name)
 {
-	snprintf(buf, len, "%s/%s.rules", PIPELINE_STATE_DIR, name);
+	pipeline_state_path(buf, len, name, ".rules");
 }
 
 /*
@@ -745,12 +750,30 @@ static int write_rule_list(const struct install_req *rq, struct diag *d)
 	return 0;
 }
 
-static void remove_rule_list(const char *name)
+/* the instance's files in PIPELINE_STATE_DIR: rule list, settings, live edits */
+static void remove_state(const char *name)
 {
 	char path[PIN_PATH_MAX];
+	struct dirent *de;
+	DIR *dd;
 
 	pipeline_rule_list_path(path, sizeof(path), name);
 	unlink(path);
+	pipeline_state_path(path, sizeof(path), name, ".conf");
+	unlink(path);
+	pipeline_state_path(path, sizeof(path), name, ".d");
+	dd = opendir(path);
+	while (dd && (de = readdir(dd))) {
+		char f[PIN_PATH_MAX + 256];
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(f, sizeof(f), "%s/%s", path, de->d_name);
+		unlink(f);
+	}
+	if (dd)
+		closedir(dd);
+	rmdir(path);
 	rmdir(PIPELINE_STATE_DIR);
 }
 
@@ -994,7 +1017,7 @@ fail:
 		unpin_instance_dir(t.dir);
 		rmdir(PIPELINE_ROOT);
 		lock_remove(rq->name);
-		remove_rule_list(rq->name);
+		remove_state(rq->name);
 	}
 out:
 	txn_free(&t);
@@ -1063,7 +1086,7 @@ int pipeline_uninstall(const char *name, struct diag *d)
 	unpin_instance_dir(dir);
 	rmdir(PIPELINE_ROOT); /* only when no other instance is left */
 	lock_remove(name);
-	remove_rule_list(name);
+	remove_state(name);
 	close(lock);
 	return 0;
 }

@@ -61,6 +61,9 @@ int pipeline_status(const char *name, FILE *out, bool json, struct diag *d);
 int pipeline_reason_count(const char *name, unsigned int reason, __u64 *packets, __u64 *bytes);
 /* the sandbox addresses of generation gen (-1: the one in force); count or -errno */
 int pipeline_sources(const char *name, int gen, struct addr *out, size_t max);
+/* PIPELINE_STATE_DIR/NAME+suffix: ".rules" (the rule list), ".conf" (how it was installed),
+ * ".d" (the live edits of allow and revoke, read after the profile) */
+void pipeline_state_path(char *buf, size_t len, const char *name, const char *suffix);
 /* the installed rules of an instance, one a line: number, stage, file, line, text */
 void pipeline_rule_list_path(char *buf, size_t len, const char *name);
 int pipeline_rules(const char *name, FILE *out, bool json, struct diag *d);

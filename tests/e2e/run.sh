@@ -323,7 +323,7 @@ test_cli_errors() {
 	out=$("$BIN" status --name "nosuch$$" 2>&1)
 	[ $? = 1 ] && echo "$out" | grep -q "no instance 'nosuch$$'" || fail "status of nothing: $out"
 	"$BIN" uninstall --help | grep -q "OPENS the sandbox's egress" || fail "uninstall help lacks the warning"
-	for c in check install status rules block uninstall; do
+	for c in check install status rules reload allow revoke block uninstall; do
 		"$BIN" "$c" --help | grep -q "^usage: ironclaw-pipe $c" || fail "$c --help" || return 1
 	done
 	"$BIN" --help | grep -q "^  rules " || fail "the command list lacks rules"
@@ -598,6 +598,36 @@ test_modes_combine() {
 		--qdisc-bypass
 }
 
+# allow/revoke change the running policy through a live drop-in; reload keeps them
+test_live_edits() {
+	local out gen live=/run/ironclaw-pipe/$INSTANCE.d/90-live.rules
+	install_ingress || return 1
+	expect_denied connect 10.42.7.12 8080 || return 1
+	out=$("$BIN" allow --name "$INSTANCE" tcp 10.42.7.12 port 8080 2>&1) || fail "allow: $out" || return 1
+	expect_ok connect 10.42.7.12 8080 || return 1
+	"$BIN" rules --name "$INSTANCE" | grep -q "$live:1: allow tcp 10.42.7.12 port 8080" ||
+		fail "rules does not show the live rule" || return 1
+	gen=$("$BIN" status --name "$INSTANCE" --json | grep -o '"generation":[01]')
+	out=$("$BIN" allow --name "$INSTANCE" tcp 10.42.7.12 port 70000 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "command line:1: port '70000' out of range" ||
+		fail "bad allow: $out" || return 1
+	out=$("$BIN" allow --name "$INSTANCE" tcp 10.42.7.12 port 8080 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "$live:2: duplicate of $live:1" ||
+		fail "duplicate allow: $out" || return 1
+	[ "$(wc -l <"$live")" = 1 ] || fail "a refused allow changed the drop-in" || return 1
+	[ "$("$BIN" status --name "$INSTANCE" --json | grep -o '"generation":[01]')" = "$gen" ] ||
+		fail "a refused allow switched the policy" || return 1
+	"$BIN" reload --name "$INSTANCE" >/dev/null || fail "reload" || return 1
+	expect_ok connect 10.42.7.12 8080 || fail "reload lost the live rule" || return 1
+	out=$("$BIN" revoke --name "$INSTANCE" tcp 10.42.7.11 port 8080 tool memscraper 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "was not added with allow" || fail "revoke of a profile rule: $out" || return 1
+	"$BIN" revoke --name "$INSTANCE" tcp 10.42.7.12 port 8080 >/dev/null || fail "revoke" || return 1
+	expect_denied connect 10.42.7.12 8080 || return 1
+	expect_ok connect 10.42.7.11 8080 || return 1
+	"$BIN" uninstall --name "$INSTANCE" >/dev/null
+	[ ! -e "/run/ironclaw-pipe/$INSTANCE.d" ] || fail "uninstall left the live drop-in"
+}
+
 # IPv6 end to end: neighbour discovery passes, the v6 hooks (connect6, sendmsg6) judge
 test_ipv6_end_to_end() {
 	local p=$WORK/prof-v6 out
@@ -642,7 +672,7 @@ for t in test_scenario_host_side_tc_ingress test_scenario_sandbox_tc_egress \
 	test_cli_errors test_per_tool_rules_at_host_side test_bad_tools_refused \
 	test_tools_at_the_cgroup_hooks test_socket_keeps_its_tool test_child_cgroup_cannot_widen \
 	test_tool_cgroup_created_again test_a_connect_hook_can_say_refused \
-	test_cgroup_skb_judges_every_packet test_ipv6_end_to_end \
+	test_cgroup_skb_judges_every_packet test_ipv6_end_to_end test_live_edits \
 	test_loopback_at_the_cgroup_hooks test_modes_combine \
 	test_status_notices_lost_attachment; do
 	run_test "$t"
