@@ -918,6 +918,48 @@ static int do_revoke(int argc, char **argv)
 	return live_edit("revoke", argc, argv, false);
 }
 
+static const struct option log_opts[] = {
+	{ "name", required_argument, NULL, 'N' },
+	{ "follow", no_argument, NULL, 'f' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ 0 },
+};
+
+static int do_log(int argc, char **argv)
+{
+	const char *name = DEFAULT_INSTANCE;
+	bool follow = false, json = false;
+	struct diag d = {};
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "fhv", log_opts, NULL)) != -1) {
+		switch (c) {
+		case 'N':
+			name = optarg;
+			break;
+		case 'f':
+			follow = true;
+			break;
+		case 'j':
+			json = true;
+			break;
+		default:
+			err = common_opt("log", c);
+			if (err)
+				return err;
+		}
+	}
+	if (optind < argc)
+		return usage_error("log", "unexpected argument '%s'", argv[optind]);
+	if (name_arg("log", name))
+		return EXIT_USAGE;
+	if (need_root("log"))
+		return 1;
+	return report("log", &d, pipeline_log(name, follow, json, stdout, &d));
+}
+
 /* a command that acts on one instance and says what it did */
 static int run_on_instance(const char *cmd, int argc, char **argv,
 			   int (*act)(const char *name, struct diag *d), const char *done_fmt)
@@ -984,6 +1026,13 @@ static const struct cmd cmds[] = {
 	  "  Every installed rule with the file and line it came from, its stage, and the\n"
 	  "  packets and bytes it allowed (connect()/sendto() count as packets of 0 bytes).\n"
 	  "  Counters start again at every install.\n" },
+	{ "log", do_log, "show the denials, with their reasons",
+	  "usage: ironclaw-pipe log [--name INSTANCE] [--follow] [--json]\n"
+	  "  Prints the denials waiting in the instance's ring buffer (1 MiB: about 13,000\n"
+	  "  events are kept while nobody reads; newer ones are then dropped and counted),\n"
+	  "  then with --follow the new ones until Ctrl-C. --json: one object a line.\n"
+	  "  One reader at a time: a second 'log' is refused, as it would split the events.\n"
+	  "  Each sending cgroup may cause 100 events a second per CPU; the rest are counted.\n" },
 	{ "reload", do_reload, "read the profile again and switch to it in one step",
 	  "usage: ironclaw-pipe reload [--name INSTANCE]\n"
 	  "  Reads the profile the instance was installed from, and its live edits, and\n"

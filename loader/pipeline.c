@@ -28,7 +28,7 @@
 static const char *const shared_maps[] = {
 	"ctl",		 "config",	    "reasons",	       "classes",	  "sources",
 	"sock_state",	 "stages_tc",	    "stages_cgskb",    "stages_connect4", "stages_connect6",
-	"stages_sendmsg4", "stages_sendmsg6",
+	"stages_sendmsg4", "stages_sendmsg6", "events", "event_drops", "event_budgets",
 };
 #define NR_SHARED_MAPS (sizeof(shared_maps) / sizeof(shared_maps[0]))
 

@@ -67,6 +67,12 @@ void pipeline_state_path(char *buf, size_t len, const char *name, const char *su
 /* the installed rules of an instance, one a line: number, stage, file, line, text */
 void pipeline_rule_list_path(char *buf, size_t len, const char *name);
 int pipeline_rules(const char *name, FILE *out, bool json, struct diag *d);
+/* the denials in the ring buffer, then (follow) as they come, until SIGINT or SIGTERM */
+int pipeline_log(const char *name, bool follow, bool json, FILE *out, struct diag *d);
+/* events lost: drops[EVENT_DROP_FULL], drops[EVENT_DROP_RATE] (event.h) */
+void pipeline_event_drops(const char *name, __u64 *drops);
+/* the name of the stage in each slot of the generation in force ("" for none) */
+int pipeline_stage_names(const char *name, char names[STAGE_MAX_SLOTS][STAGE_NAME_LEN]);
 /* fd of a pinned object of an instance ("dispatch_tc", "ctl", ...) or -errno */
 int pipeline_pin_get(const char *name, const char *object);
 const char *attach_kind_name(enum attach_kind k);

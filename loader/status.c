@@ -10,6 +10,7 @@
 #include "policy.h"
 #include "pipeline.h"
 #include "reasons.h"
+#include "event.h"
 #include "links.h"
 
 #define STATUS_MAX_ITEMS 64
@@ -212,6 +213,14 @@ static void print_human(const char *name, const struct status *s, FILE *out)
 	fprintf(out, "sources:");
 	for (int i = 0; i < s->nr_sources; i++)
 		fprintf(out, " %s", addr_format(&s->sources[i], buf, sizeof(buf)));
+	{
+		__u64 drops[EVENT_DROP_MAX] = {};
+
+		pipeline_event_drops(name, drops);
+		fprintf(out, "\ndeny events dropped: %llu (ring buffer full), %llu (rate limit)",
+			(unsigned long long)drops[EVENT_DROP_FULL],
+			(unsigned long long)drops[EVENT_DROP_RATE]);
+	}
 	fprintf(out, "\ncounters:\n  %-15s %-7s %12s %14s\n", "reason", "verdict", "packets",
 		"bytes");
 	for (unsigned int r = 0; r < REASON_MAX; r++)
@@ -247,7 +256,15 @@ static void print_json(const char *name, const struct status *s, FILE *out)
 	for (int i = 0; i < s->nr_sources; i++)
 		fprintf(out, "%s\"%s\"", i ? "," : "",
 			addr_format(&s->sources[i], buf, sizeof(buf)));
-	fprintf(out, "],\"counters\":{");
+	{
+		__u64 drops[EVENT_DROP_MAX] = {};
+
+		pipeline_event_drops(name, drops);
+		fprintf(out, "],\"events_dropped\":{\"buffer_full\":%llu,\"rate_limited\":%llu",
+			(unsigned long long)drops[EVENT_DROP_FULL],
+			(unsigned long long)drops[EVENT_DROP_RATE]);
+	}
+	fprintf(out, "},\"counters\":{");
 	for (unsigned int r = 0; r < REASON_MAX; r++)
 		fprintf(out, "%s\"%s\":{\"verdict\":\"%s\",\"packets\":%llu,\"bytes\":%llu}",
 			r ? "," : "", reason_name(r), REASON_IS_ALLOW(r) ? "allow" : "deny",
@@ -355,4 +372,39 @@ int pipeline_rules(const char *name, FILE *out, bool json, struct diag *d)
 	if (fd >= 0)
 		close(fd);
 	return vals ? 0 : -ENOMEM;
+}
+
+void pipeline_event_drops(const char *name, __u64 *drops)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = pipeline_pin_get(name, "event_drops");
+
+	for (__u32 k = 0; fd >= 0 && ncpu > 0 && k < EVENT_DROP_MAX; k++) {
+		__u64 vals[ncpu];
+
+		drops[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			drops[k] += vals[c];
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+int pipeline_stage_names(const char *name, char names[STAGE_MAX_SLOTS][STAGE_NAME_LEN])
+{
+	struct status *s = malloc(sizeof(*s));
+	struct diag d = {};
+	int err;
+
+	memset(names, 0, STAGE_MAX_SLOTS * STAGE_NAME_LEN);
+	if (!s)
+		return -ENOMEM;
+	err = read_status(name, s, &d);
+	for (int i = 0; !err && i < s->nr_stages; i++)
+		if (s->stages[i].slot < STAGE_MAX_SLOTS)
+			memcpy(names[s->stages[i].slot], s->stages[i].name, STAGE_NAME_LEN);
+	diag_free(&d);
+	free(s);
+	return err;
 }

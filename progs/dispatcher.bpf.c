@@ -33,17 +33,17 @@ int dispatch_tc(struct __sk_buff *skb)
 	int r;
 
 	if (skb->vlan_present)
-		return tc_verdict(REASON_VLAN, len);
+		return skb_finish(skb, EVENT_HOOK_TC, REASON_VLAN, &meta);
 	r = dispatch_begin(&gen, &tool_level);
 	if (r != PARSE_OK)
-		return tc_verdict(r, len);
+		return skb_finish(skb, EVENT_HOOK_TC, r, &meta);
 	if ((__u64)(skb->data_end - skb->data) < len &&
 	    (__u64)(skb->data_end - skb->data) < TC_PULL_LEN)
 		bpf_skb_pull_data(skb, len < TC_PULL_LEN ? len : TC_PULL_LEN);
 
 	r = dispatch_frame((void *)(long)skb->data, (void *)(long)skb->data_end, len, gen, &meta);
 	if (r != PARSE_OK)
-		return tc_verdict(r, len);
+		return skb_finish(skb, EVENT_HOOK_TC, r, &meta);
 	/* the socket's cgroup at the tools' level: processes nested below a tool are that tool */
 	if (tool_level)
 		meta.tool = bpf_skb_ancestor_cgroup_id(skb, tool_level);
@@ -51,7 +51,7 @@ int dispatch_tc(struct __sk_buff *skb)
 	meta_store_skb(skb, &meta);
 	bpf_tail_call(skb, &stages_tc, (__u32)meta.gen * STAGE_MAX_SLOTS + meta.slot);
 	/* only reached when the slot is empty or the call failed: fail closed */
-	return tc_verdict(REASON_NO_STAGE, len);
+	return skb_finish(skb, EVENT_HOOK_TC, REASON_NO_STAGE, &meta);
 }
 
 /*
@@ -70,17 +70,17 @@ int dispatch_cgskb(struct __sk_buff *skb)
 
 	r = dispatch_begin(&gen, &tool_level);
 	if (r != PARSE_OK)
-		return cgroup_verdict(r, len);
+		return skb_finish(skb, EVENT_HOOK_CGROUP_SKB, r, &meta);
 	c.pos = (void *)(long)skb->data;
 	c.end = (void *)(long)skb->data_end;
 	r = dispatch_ip(&c, c.pos, skb->protocol, gen, 1, &meta);
 	if (r != PARSE_OK)
-		return cgroup_verdict(r, len);
+		return skb_finish(skb, EVENT_HOOK_CGROUP_SKB, r, &meta);
 	if (tool_level)
 		meta.tool = bpf_skb_ancestor_cgroup_id(skb, tool_level);
 	meta_store_skb(skb, &meta);
 	bpf_tail_call(skb, &stages_cgskb, (__u32)meta.gen * STAGE_MAX_SLOTS + meta.slot);
-	return cgroup_verdict(REASON_NO_STAGE, len);
+	return skb_finish(skb, EVENT_HOOK_CGROUP_SKB, REASON_NO_STAGE, &meta);
 }
 
 /*
@@ -108,7 +108,8 @@ int sock_create_tool(struct bpf_sock *sk)
  * connect() and sendto(): the destination as the caller gave it. v6 is a
  * constant: a connect4 program may not even read the IPv6 fields.
  */
-static __always_inline int dispatch_sock_addr(struct bpf_sock_addr *ctx, void *banks, const int v6)
+static __always_inline int dispatch_sock_addr(struct bpf_sock_addr *ctx, void *banks, const int v6,
+					      const __u8 hook)
 {
 	__u32 proto = CTX_READ(ctx->protocol);
 	__u32 port = CTX_READ(ctx->user_port), tool_level = 0, d4 = 0, daddr[4] = {};
@@ -119,9 +120,9 @@ static __always_inline int dispatch_sock_addr(struct bpf_sock_addr *ctx, void *b
 
 	r = dispatch_begin(&gen, &tool_level);
 	if (r != PARSE_OK)
-		return cgroup_verdict(r, 0);
+		return sock_finish(hook, r, &meta, (const __u8 *)daddr);
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
-		return cgroup_verdict(REASON_L4_PROTO, 0);
+		return sock_finish(hook, REASON_L4_PROTO, &meta, (const __u8 *)daddr);
 	if (!v6) {
 		d4 = CTX_READ(ctx->user_ip4);
 		meta.family = AF_INET;
@@ -144,43 +145,43 @@ static __always_inline int dispatch_sock_addr(struct bpf_sock_addr *ctx, void *b
 		daddr[0] = d4;
 	/* the same test as the packets of this connection will get at cgroup_skb */
 	if (addr_is_local(gen, meta.family, (const __u8 *)daddr))
-		return cgroup_verdict(REASON_LOOPBACK, 0);
+		return sock_finish(hook, REASON_LOOPBACK, &meta, (const __u8 *)daddr);
 	r = dispatch_class(gen, proto, (__be16)port, &meta);
 	if (r != PARSE_OK)
-		return cgroup_verdict(r, 0);
+		return sock_finish(hook, r, &meta, (const __u8 *)daddr);
 	st = bpf_sk_storage_get(&sock_state, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!st)
-		return cgroup_verdict(REASON_NO_CONFIG, 0);
+		return sock_finish(hook, REASON_NO_CONFIG, &meta, (const __u8 *)daddr);
 	/* a socket made before the install has no recorded tool: no tool's rights either */
 	if (tool_level && st->tool_known)
 		meta.tool = st->tool;
 	st->meta = meta;
 	bpf_tail_call(ctx, banks, (__u32)meta.gen * STAGE_MAX_SLOTS + meta.slot);
-	return cgroup_verdict(REASON_NO_STAGE, 0);
+	return sock_finish(hook, REASON_NO_STAGE, &meta, (const __u8 *)daddr);
 }
 
 SEC("cgroup/connect4")
 int dispatch_connect4(struct bpf_sock_addr *ctx)
 {
-	return dispatch_sock_addr(ctx, &stages_connect4, 0);
+	return dispatch_sock_addr(ctx, &stages_connect4, 0, EVENT_HOOK_CONNECT4);
 }
 
 SEC("cgroup/connect6")
 int dispatch_connect6(struct bpf_sock_addr *ctx)
 {
-	return dispatch_sock_addr(ctx, &stages_connect6, 1);
+	return dispatch_sock_addr(ctx, &stages_connect6, 1, EVENT_HOOK_CONNECT6);
 }
 
 SEC("cgroup/sendmsg4")
 int dispatch_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	return dispatch_sock_addr(ctx, &stages_sendmsg4, 0);
+	return dispatch_sock_addr(ctx, &stages_sendmsg4, 0, EVENT_HOOK_SENDMSG4);
 }
 
 SEC("cgroup/sendmsg6")
 int dispatch_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	return dispatch_sock_addr(ctx, &stages_sendmsg6, 1);
+	return dispatch_sock_addr(ctx, &stages_sendmsg6, 1, EVENT_HOOK_SENDMSG6);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -13,6 +13,7 @@
 #include "pkt_meta.h"
 #include "policy.h"
 #include "stage_desc.h"
+#include "event.h"
 
 /* one load of a context field, at its own offset (the verifier refuses ctx + var) */
 #define CTX_READ(x) (*(volatile typeof(x) *)&(x))

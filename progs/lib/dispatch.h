@@ -171,6 +171,10 @@ static __always_inline int dispatch_ip(struct cursor *c, void *start, __be16 eth
 		return REASON_L3_PROTO;
 	if (!p.family)
 		return r; /* not even the addresses are there */
+	/* what is known so far, for the record of a denial */
+	meta->family = p.family;
+	meta->l3_off = p.l3_off;
+	meta->l4proto = p.l4proto;
 	/* cgroup hooks: a packet for the sandbox itself never leaves it, whatever its source */
 	if (local_ok && r == PARSE_OK && addr_is_local(gen, p.family, p.daddr))
 		return REASON_LOOPBACK;
@@ -185,20 +189,16 @@ static __always_inline int dispatch_ip(struct cursor *c, void *start, __be16 eth
 	if (p.family == AF_INET6 && addr_is_mapped4(p.daddr))
 		return REASON_MAPPED_DST;
 	r = parse_l4(c, start, &p);
+	meta->sport = p.sport;
+	meta->dport = p.dport;
 	if (r != PARSE_OK)
 		return r;
 	if (p.is_nd)
 		return src_ok || p.is_nd != ND_NEIGHBOUR_ADVERT ? REASON_ND : REASON_SPOOFED;
 	if (!src_ok)
 		return REASON_SPOOFED;
-	r = dispatch_class(gen, p.l4proto, p.dport, meta);
-	if (r != PARSE_OK)
-		return r;
-	meta->family = p.family;
-	meta->l3_off = p.l3_off;
 	meta->l4_off = p.l4_off;
-	meta->sport = p.sport;
-	return PARSE_OK;
+	return dispatch_class(gen, p.l4proto, p.dport, meta);
 }
 
 /*

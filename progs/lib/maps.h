@@ -71,18 +71,147 @@ struct {
 	__type(value, struct sock_state);
 } sock_state SEC(".maps");
 
-/* cgroup_skb and sock_addr verdicts: 1 allow, 0 deny (connect()/sendmsg() get EPERM) */
-static __always_inline int cgroup_verdict(__u32 reason, __u32 bytes)
+/* denials for user space (ironclaw-pipe log); full buffer: new events are dropped, counted */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EVENT_DROP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} event_drops SEC(".maps");
+
+struct event_budget {
+	__u64 window; /* the second it counts for */
+	__u32 used;
+	__u32 pad;
+};
+
+/* a flood from one cgroup cannot starve the others' events */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct event_budget);
+} event_budgets SEC(".maps");
+
+static __always_inline void count_event_drop(__u32 why)
 {
-	count_reason(reason, bytes);
-	return REASON_IS_ALLOW(reason) ? 1 : 0;
+	__u64 *n = bpf_map_lookup_elem(&event_drops, &why);
+
+	if (n)
+		(*n)++;
 }
 
-/* tc verdicts: allow continues the tcx chain (TCX_NEXT), so later filters still run */
-static __always_inline int tc_verdict(__u32 reason, __u32 bytes)
+/* a reserved event for cgroup, or NULL (over its budget, or the buffer is full: counted) */
+static __always_inline struct deny_event *event_reserve(__u64 cgroup)
 {
-	count_reason(reason, bytes);
-	return REASON_IS_ALLOW(reason) ? TC_ACT_UNSPEC : TC_ACT_SHOT;
+	__u64 now = bpf_ktime_get_ns(), window = now / 1000000000ull;
+	struct event_budget *b = bpf_map_lookup_elem(&event_budgets, &cgroup);
+	struct deny_event *e;
+
+	if (!b) {
+		struct event_budget fresh = { .window = window };
+
+		bpf_map_update_elem(&event_budgets, &cgroup, &fresh, BPF_ANY);
+		b = bpf_map_lookup_elem(&event_budgets, &cgroup);
+	}
+	if (b) {
+		if (b->window != window) {
+			b->window = window;
+			b->used = 0;
+		}
+		if (b->used >= EVENTS_PER_SECOND) {
+			count_event_drop(EVENT_DROP_RATE);
+			return NULL;
+		}
+		b->used++;
+	}
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_event_drop(EVENT_DROP_FULL);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = now;
+	e->cgroup = cgroup;
+	return e;
 }
+
+/* a denial of a packet: addresses from the IP header when the parser got that far */
+static __always_inline void event_skb(struct __sk_buff *skb, __u8 hook, __u32 reason,
+				      const struct pkt_meta *m)
+{
+	struct deny_event *e = event_reserve(bpf_skb_cgroup_id(skb));
+
+	if (!e)
+		return;
+	e->hook = hook;
+	e->reason = reason;
+	e->family = m->family;
+	e->l4proto = m->l4proto;
+	e->slot = m->slot;
+	e->sport = m->sport;
+	e->dport = m->dport;
+	if (m->family == AF_INET) {
+		bpf_skb_load_bytes(skb, m->l3_off + 12, e->saddr, 4);
+		bpf_skb_load_bytes(skb, m->l3_off + 16, e->daddr, 4);
+	} else if (m->family == AF_INET6) {
+		bpf_skb_load_bytes(skb, m->l3_off + 8, e->saddr, 16);
+		bpf_skb_load_bytes(skb, m->l3_off + 24, e->daddr, 16);
+	}
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* a denied connect() or sendto(): the caller is known here */
+static __always_inline void event_sock(__u8 hook, __u32 reason, const struct pkt_meta *m,
+				       const __u8 *daddr)
+{
+	struct deny_event *e = event_reserve(bpf_get_current_cgroup_id());
+
+	if (!e)
+		return;
+	e->hook = hook;
+	e->reason = reason;
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->family = m->family;
+	e->l4proto = m->l4proto;
+	e->slot = m->slot;
+	e->dport = m->dport;
+	if (daddr)
+		__builtin_memcpy(e->daddr, daddr, 16);
+	bpf_ringbuf_submit(e, 0);
+}
+
+/*
+ * The verdict of a packet, in the hook's own codes, its denial recorded: at tc,
+ * allow continues the tcx chain (TCX_NEXT) so later filters still run; at
+ * cgroup_skb 1 allows and 0 drops.
+ */
+static __always_inline int skb_finish(struct __sk_buff *skb, __u8 hook, __u32 reason,
+				      const struct pkt_meta *m)
+{
+	count_reason(reason, skb->len);
+	if (REASON_IS_ALLOW(reason))
+		return hook == EVENT_HOOK_TC ? TC_ACT_UNSPEC : 1;
+	event_skb(skb, hook, reason, m);
+	return hook == EVENT_HOOK_TC ? TC_ACT_SHOT : 0;
+}
+
+/* the verdict of a connect() or sendto(): 0 makes it fail with EPERM */
+static __always_inline int sock_finish(__u8 hook, __u32 reason, const struct pkt_meta *m,
+				       const __u8 *daddr)
+{
+	count_reason(reason, 0);
+	if (REASON_IS_ALLOW(reason))
+		return 1;
+	event_sock(hook, reason, m, daddr);
+	return 0;
+}
+
 
 #endif

@@ -146,15 +146,15 @@ static __always_inline int stage_sock_pkt(struct bpf_sock_addr *ctx, struct stag
 	return 0;
 }
 
-#define STAGE_SOCK_ADDR_PROGRAM(hook, v6, judge)                                                   \
+#define STAGE_SOCK_ADDR_PROGRAM(hook, v6, event_hook, judge)                                       \
 	SEC("cgroup/" #hook)                                                                       \
 	int stage_##hook(struct bpf_sock_addr *ctx)                                                \
 	{                                                                                          \
 		struct stage_pkt pkt = {};                                                         \
                                                                                                    \
 		if (stage_sock_pkt(ctx, &pkt, v6))                                                 \
-			return cgroup_verdict(REASON_BAD_META, 0);                                 \
-		return cgroup_verdict(judge(&pkt), 0);                                             \
+			return sock_finish(event_hook, REASON_BAD_META, &pkt.meta, NULL);          \
+		return sock_finish(event_hook, judge(&pkt), &pkt.meta, pkt.daddr);                 \
 	}
 
 /* the packet from skb->cb[] and the destination from the IP header */
@@ -184,8 +184,8 @@ static __always_inline int stage_skb_pkt(struct __sk_buff *skb, struct stage_pkt
 		struct stage_pkt pkt = {};                                                         \
                                                                                                    \
 		if (stage_skb_pkt(skb, &pkt))                                                      \
-			return tc_verdict(REASON_BAD_META, skb->len);                              \
-		return tc_verdict(judge(&pkt), skb->len);                                          \
+			return skb_finish(skb, EVENT_HOOK_TC, REASON_BAD_META, &pkt.meta);        \
+		return skb_finish(skb, EVENT_HOOK_TC, judge(&pkt), &pkt.meta);                     \
 	}                                                                                          \
 	SEC("cgroup_skb/egress")                                                                   \
 	int stage_cgskb(struct __sk_buff *skb)                                                     \
@@ -193,13 +193,13 @@ static __always_inline int stage_skb_pkt(struct __sk_buff *skb, struct stage_pkt
 		struct stage_pkt pkt = {};                                                         \
                                                                                                    \
 		if (stage_skb_pkt(skb, &pkt))                                                      \
-			return cgroup_verdict(REASON_BAD_META, skb->len);                          \
-		return cgroup_verdict(judge(&pkt), skb->len);                                      \
+			return skb_finish(skb, EVENT_HOOK_CGROUP_SKB, REASON_BAD_META, &pkt.meta); \
+		return skb_finish(skb, EVENT_HOOK_CGROUP_SKB, judge(&pkt), &pkt.meta);             \
 	}                                                                                          \
-	STAGE_SOCK_ADDR_PROGRAM(connect4, 0, judge)                                                \
-	STAGE_SOCK_ADDR_PROGRAM(connect6, 1, judge)                                                \
-	STAGE_SOCK_ADDR_PROGRAM(sendmsg4, 0, judge)                                                \
-	STAGE_SOCK_ADDR_PROGRAM(sendmsg6, 1, judge)                                                \
+	STAGE_SOCK_ADDR_PROGRAM(connect4, 0, EVENT_HOOK_CONNECT4, judge)                                                \
+	STAGE_SOCK_ADDR_PROGRAM(connect6, 1, EVENT_HOOK_CONNECT6, judge)                                                \
+	STAGE_SOCK_ADDR_PROGRAM(sendmsg4, 0, EVENT_HOOK_SENDMSG4, judge)                                                \
+	STAGE_SOCK_ADDR_PROGRAM(sendmsg6, 1, EVENT_HOOK_SENDMSG6, judge)                                                \
 	char LICENSE[] SEC("license") = "GPL"
 
 #endif

@@ -323,7 +323,7 @@ test_cli_errors() {
 	out=$("$BIN" status --name "nosuch$$" 2>&1)
 	[ $? = 1 ] && echo "$out" | grep -q "no instance 'nosuch$$'" || fail "status of nothing: $out"
 	"$BIN" uninstall --help | grep -q "OPENS the sandbox's egress" || fail "uninstall help lacks the warning"
-	for c in check install status rules reload allow revoke block uninstall; do
+	for c in check install status rules log reload allow revoke block uninstall; do
 		"$BIN" "$c" --help | grep -q "^usage: ironclaw-pipe $c" || fail "$c --help" || return 1
 	done
 	"$BIN" --help | grep -q "^  rules " || fail "the command list lacks rules"
@@ -628,6 +628,34 @@ test_live_edits() {
 	[ ! -e "/run/ironclaw-pipe/$INSTANCE.d" ] || fail "uninstall left the live drop-in"
 }
 
+# every denial reaches 'log' with its reason; one reader at a time; floods are rate-limited
+test_deny_log() {
+	local out f
+	install_cgroup --tc-ingress "host0@$CORP" || return 1
+	"$BIN" log --name "$INSTANCE" >/dev/null 2>&1 # start from an empty buffer
+	want_eperm other connect 10.42.7.11 8080 || return 1
+	raw --src 10.42.0.77 --dst 10.42.7.11 --proto tcp --dport 8080 --count 2 || return 1
+	sleep 0.2
+	out=$("$BIN" log --name "$INSTANCE" --json 2>/dev/null)
+	echo "$out" | grep -q '"hook":"connect4","cgroup":"/icpe2e'$$'/other","pid":[1-9][0-9]*,"comm":"netprobe".*"destination":"10.42.7.11:8080","stage":"internal","reason":"no_rule"' ||
+		fail "no connect4 event for other's denied connect: $out" || return 1
+	echo "$out" | grep -q '"hook":"tc".*"source":"10.42.0.77:0".*"reason":"spoofed_source"' ||
+		fail "no tc event for the spoofed frames: $out" || return 1
+	"$BIN" log --name "$INSTANCE" --follow >"$WORK/follow" 2>&1 &
+	f=$!
+	sleep 0.3
+	out=$("$BIN" log --name "$INSTANCE" 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "another 'ironclaw-pipe log' is reading" ||
+		{ kill -INT $f; wait $f; fail "a second reader was not refused: $out"; return 1; }
+	raw --src 10.42.0.2 --dst 10.42.7.12 --proto udp --dport 9 --count 600 || return 1
+	sleep 0.3
+	kill -INT $f
+	wait $f || fail "log --follow did not end cleanly on Ctrl-C" || return 1
+	grep -q "no_rule" "$WORK/follow" || fail "--follow printed no event" || return 1
+	"$BIN" status --name "$INSTANCE" --json | grep -q '"rate_limited":[1-9]' ||
+		fail "600 denials in a burst were not rate-limited: $("$BIN" status --name "$INSTANCE" --json | grep -o '"events_dropped[^}]*')"
+}
+
 # IPv6 end to end: neighbour discovery passes, the v6 hooks (connect6, sendmsg6) judge
 test_ipv6_end_to_end() {
 	local p=$WORK/prof-v6 out
@@ -672,7 +700,7 @@ for t in test_scenario_host_side_tc_ingress test_scenario_sandbox_tc_egress \
 	test_cli_errors test_per_tool_rules_at_host_side test_bad_tools_refused \
 	test_tools_at_the_cgroup_hooks test_socket_keeps_its_tool test_child_cgroup_cannot_widen \
 	test_tool_cgroup_created_again test_a_connect_hook_can_say_refused \
-	test_cgroup_skb_judges_every_packet test_ipv6_end_to_end test_live_edits \
+	test_cgroup_skb_judges_every_packet test_ipv6_end_to_end test_live_edits test_deny_log \
 	test_loopback_at_the_cgroup_hooks test_modes_combine \
 	test_status_notices_lost_attachment; do
 	run_test "$t"

@@ -1,0 +1,45 @@
+/* event.h: the record of one denial, sent through the instance's ring buffer. */
+#ifndef IRONCLAW_EVENT_H
+#define IRONCLAW_EVENT_H
+
+#include <linux/types.h>
+
+enum event_hook {
+	EVENT_HOOK_TC = 1,
+	EVENT_HOOK_CGROUP_SKB,
+	EVENT_HOOK_CONNECT4,
+	EVENT_HOOK_CONNECT6,
+	EVENT_HOOK_SENDMSG4,
+	EVENT_HOOK_SENDMSG6,
+};
+
+/* what the ring buffer could not take, and what the per-cgroup budget held back */
+enum event_drop {
+	EVENT_DROP_FULL = 0,
+	EVENT_DROP_RATE = 1,
+	EVENT_DROP_MAX,
+};
+
+/* events one sending cgroup may cause per second on one CPU; the rest are counted */
+#define EVENTS_PER_SECOND 100
+
+struct deny_event {
+	__u64 ts_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 cgroup; /* cgroup id of the sending socket (packets) or caller (connect) */
+	__u32 pid; /* connect and sendmsg hooks; 0 where the hook does not know */
+	__u16 reason; /* enum reason */
+	__u8 hook; /* enum event_hook */
+	__u8 family; /* AF_INET or AF_INET6; 0 when the addresses were not reached */
+	__u8 l4proto;
+	__u8 slot; /* the stage's slot, 0 when the dispatcher decided */
+	__be16 sport; /* network order */
+	__be16 dport; /* network order */
+	__u8 pad[2];
+	__u8 saddr[16];
+	__u8 daddr[16];
+	char comm[16]; /* connect and sendmsg hooks */
+};
+
+_Static_assert(sizeof(struct deny_event) == 80, "deny_event layout");
+
+#endif

@@ -1,0 +1,236 @@
+/* events.c: ironclaw-pipe log: the denials from the instance's ring buffer, as lines or JSON. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "event.h"
+#include "pipeline.h"
+#include "reasons.h"
+
+#define CGROUP_CACHE 64
+
+struct log_ctx {
+	FILE *out;
+	bool json;
+	long long mono_to_real_ns; /* add to a CLOCK_MONOTONIC time for the wall clock */
+	char stages[STAGE_MAX_SLOTS][STAGE_NAME_LEN];
+	struct {
+		__u64 id;
+		char path[CGROUP_PATH_MAX];
+	} cg[CGROUP_CACHE];
+	int nr_cg;
+	char mnt[256];
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static const char *hook_name(__u8 h)
+{
+	static const char *const names[] = {
+		[EVENT_HOOK_TC] = "tc",		     [EVENT_HOOK_CGROUP_SKB] = "cgroup_skb",
+		[EVENT_HOOK_CONNECT4] = "connect4", [EVENT_HOOK_CONNECT6] = "connect6",
+		[EVENT_HOOK_SENDMSG4] = "sendmsg4", [EVENT_HOOK_SENDMSG6] = "sendmsg6",
+	};
+
+	return h < sizeof(names) / sizeof(names[0]) && names[h] ? names[h] : "?";
+}
+
+/* nftw has no context argument: the search it serves */
+static __u64 find_id;
+static char find_path[CGROUP_PATH_MAX];
+
+static int match_cgroup(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	__u64 id;
+
+	(void)sb;
+	(void)ftw;
+	if (flag == FTW_D && !cgroup_id(path, &id) && id == find_id) {
+		snprintf(find_path, sizeof(find_path), "%s", path);
+		return 1;
+	}
+	return 0;
+}
+
+/* the cgroup's path below the cgroup v2 mount, found once and kept */
+static const char *cgroup_path(struct log_ctx *lc, __u64 id)
+{
+	int i;
+
+	if (!id)
+		return "-";
+	for (i = 0; i < lc->nr_cg; i++)
+		if (lc->cg[i].id == id)
+			return lc->cg[i].path;
+	find_id = id;
+	snprintf(find_path, sizeof(find_path), "cgroup-id:%llu", (unsigned long long)id);
+	if (lc->mnt[0])
+		nftw(lc->mnt, match_cgroup, 16, FTW_PHYS);
+	if (lc->nr_cg == CGROUP_CACHE)
+		lc->nr_cg = 0;
+	i = lc->nr_cg++;
+	lc->cg[i].id = id;
+	snprintf(lc->cg[i].path, sizeof(lc->cg[i].path), "%s",
+		 !strncmp(find_path, lc->mnt, strlen(lc->mnt)) && find_path[strlen(lc->mnt)] ?
+			 find_path + strlen(lc->mnt) :
+			 find_path);
+	return lc->cg[i].path;
+}
+
+static void endpoint(char *buf, size_t len, __u8 family, const __u8 *addr, __be16 port)
+{
+	char a[INET6_ADDRSTRLEN] = "-";
+
+	if (!family) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	inet_ntop(family, addr, a, sizeof(a));
+	if (family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", a, ntohs(port));
+	else
+		snprintf(buf, len, "%s:%u", a, ntohs(port));
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct log_ctx *lc = ctx;
+	const struct deny_event *e = data;
+	char when[64], src[64], dst[64], comm[17] = "", who[64] = "";
+	long long real = (long long)e->ts_ns + lc->mono_to_real_ns;
+	time_t secs = real / 1000000000LL;
+	struct tm tm;
+	const char *stage = e->slot && e->slot < STAGE_MAX_SLOTS && lc->stages[e->slot][0] ?
+				    lc->stages[e->slot] :
+				    "dispatcher";
+	const char *proto = e->l4proto == IPPROTO_TCP ? "tcp" :
+			    e->l4proto == IPPROTO_UDP ? "udp" :
+			    e->family		      ? "other" :
+							"-";
+
+	if (size < sizeof(*e))
+		return 0;
+	gmtime_r(&secs, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	/* a connect() or sendto() has no source yet */
+	endpoint(src, sizeof(src), e->hook >= EVENT_HOOK_CONNECT4 ? 0 : e->family, e->saddr,
+		 e->sport);
+	endpoint(dst, sizeof(dst), e->family, e->daddr, e->dport);
+	memcpy(comm, e->comm, sizeof(e->comm));
+	if (e->pid)
+		snprintf(who, sizeof(who), " pid %u %s", e->pid, comm);
+	if (lc->json)
+		fprintf(lc->out,
+			"{\"time\":\"%s.%03lldZ\",\"hook\":\"%s\",\"cgroup\":\"%s\",\"pid\":%u,"
+			"\"comm\":\"%s\",\"family\":%u,\"protocol\":\"%s\",\"source\":\"%s\","
+			"\"destination\":\"%s\",\"stage\":\"%s\",\"reason\":\"%s\"}\n",
+			when, (real / 1000000) % 1000, hook_name(e->hook),
+			cgroup_path(lc, e->cgroup), e->pid, comm, e->family == AF_INET6 ? 6 :
+								    e->family ? 4 :
+										0,
+			proto, src, dst, stage, reason_name(e->reason));
+	else
+		fprintf(lc->out, "%s.%03lldZ deny %-14s %-4s %s -> %s  %s/%s  cgroup %s%s\n", when,
+			(real / 1000000) % 1000, reason_name(e->reason), proto, src, dst,
+			hook_name(e->hook), stage, cgroup_path(lc, e->cgroup), who);
+	fflush(lc->out);
+	return 0;
+}
+
+static void print_drops(const char *name, FILE *out, bool json)
+{
+	__u64 drops[EVENT_DROP_MAX] = {};
+
+	pipeline_event_drops(name, drops);
+	if (json)
+		fprintf(out, "{\"events_dropped\":{\"buffer_full\":%llu,\"rate_limited\":%llu}}\n",
+			(unsigned long long)drops[EVENT_DROP_FULL],
+			(unsigned long long)drops[EVENT_DROP_RATE]);
+	else
+		fprintf(out, "events dropped so far: %llu (buffer full), %llu (rate limit)\n",
+			(unsigned long long)drops[EVENT_DROP_FULL],
+			(unsigned long long)drops[EVENT_DROP_RATE]);
+}
+
+int pipeline_log(const char *name, bool follow, bool json, FILE *out, struct diag *d)
+{
+	struct log_ctx *lc = calloc(1, sizeof(*lc));
+	struct ring_buffer *rb = NULL;
+	struct timespec mono, real;
+	char lock[128];
+	int fd = -1, lfd = -1, err = 0;
+
+	if (!lc)
+		return -ENOMEM;
+	/* a ring buffer has one read position: a second reader would split the stream */
+	snprintf(lock, sizeof(lock), "/run/lock/ironclaw-pipe.%s.log.lock", name);
+	lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lfd < 0 || flock(lfd, LOCK_EX | LOCK_NB)) {
+		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		diag_error(d, NULL, 0,
+			   err == -EBUSY ?
+				   "another 'ironclaw-pipe log' is reading instance '%s': a ring buffer "
+				   "has one reader, which would split the events with you" :
+				   "cannot lock the log of '%s': %s",
+			   name, strerror(-err));
+		goto out;
+	}
+	fd = pipeline_pin_get(name, "events");
+	if (fd < 0) {
+		err = fd;
+		diag_error(d, NULL, 0, "no instance '%s' installed", name);
+		goto out;
+	}
+	lc->out = out;
+	lc->json = json;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	lc->mono_to_real_ns = (real.tv_sec - mono.tv_sec) * 1000000000LL +
+			      (real.tv_nsec - mono.tv_nsec);
+	pipeline_stage_names(name, lc->stages);
+	if (cgroup2_mount(lc->mnt, sizeof(lc->mnt)))
+		lc->mnt[0] = '\0';
+	rb = ring_buffer__new(fd, handle_event, lc, NULL);
+	if (!rb) {
+		err = -errno;
+		diag_error(d, NULL, 0, "cannot read the events of '%s': %s", name, strerror(errno));
+		goto out;
+	}
+	/* what arrived while nobody read: the buffer keeps it (1 MiB, about 13,000 events) */
+	ring_buffer__consume(rb);
+	if (follow) {
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		while (!stop) {
+			int n = ring_buffer__poll(rb, 200);
+
+			if (n < 0 && n != -EINTR) {
+				err = n;
+				break;
+			}
+		}
+	}
+	print_drops(name, json ? out : stderr, json);
+out:
+	ring_buffer__free(rb);
+	if (fd >= 0)
+		close(fd);
+	if (lfd >= 0)
+		close(lfd);
+	free(lc);
+	return err;
+}
