@@ -701,6 +701,8 @@ static void lock_remove(const char *name)
 
 	lock_path(path, sizeof(path), name);
 	unlink(path);
+	snprintf(path, sizeof(path), "/run/lock/ironclaw-pipe.%s.log.lock", name);
+	unlink(path); /* what 'log' locks (events.c) */
 }
 
 void pipeline_state_path(char *buf, size_t len, const char *name, const char *suffix)

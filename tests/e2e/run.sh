@@ -212,7 +212,7 @@ test_uninstall_leaves_nothing() {
 	for id in $maps; do
 		! bpftool map show id "$id" >/dev/null 2>&1 || fail "map $id still exists"
 	done
-	[ ! -e "/run/lock/ironclaw-pipe.$INSTANCE.lock" ] || fail "lock file left"
+	[ -z "$(ls /run/lock | grep "ironclaw-pipe.$INSTANCE\.")" ] || fail "lock files left"
 	[ ! -e "/run/ironclaw-pipe/$INSTANCE.rules" ] || fail "rule list left"
 	expect_ok connect 10.42.7.11 8081 --timeout-ms 2000 || fail "egress still filtered after uninstall"
 }
