@@ -84,10 +84,11 @@ static const char *cgroup_path(struct log_ctx *lc, __u64 id)
 		lc->nr_cg = 0;
 	i = lc->nr_cg++;
 	lc->cg[i].id = id;
-	snprintf(lc->cg[i].path, sizeof(lc->cg[i].path), "%s",
-		 !strncmp(find_path, lc->mnt, strlen(lc->mnt)) && find_path[strlen(lc->mnt)] ?
-			 find_path + strlen(lc->mnt) :
-			 find_path);
+	if (!strncmp(find_path, lc->mnt, strlen(lc->mnt)))
+		snprintf(lc->cg[i].path, sizeof(lc->cg[i].path), "/%s",
+			 find_path + strlen(lc->mnt) + (find_path[strlen(lc->mnt)] == '/'));
+	else
+		snprintf(lc->cg[i].path, sizeof(lc->cg[i].path), "%s", find_path);
 	return lc->cg[i].path;
 }
 

@@ -87,6 +87,12 @@ sleep 0.2
 printf '  dropped at host-side tc ingress: no_rule +%d\n' $(($(reason_count no_rule) - before))
 [ $(($(reason_count no_rule) - before)) -ge 3 ] || { echo "  ^ expected +3"; bad=1; }
 
+echo "== ironclaw-pipe log --name $INSTANCE   (why each was blocked, and by what)"
+"$BIN" log --name "$INSTANCE" 2>&1 | sed 's/^/  /'
+
+echo "== ironclaw-pipe rules --name $INSTANCE"
+"$BIN" rules --name "$INSTANCE" | sed 's/^/  /'
+
 echo "== ironclaw-pipe status --name $INSTANCE"
 "$BIN" status --name "$INSTANCE" | awk '/counters:/ {c=1; print; next} !c || $3 > 0' | sed 's/^/  /'
 
