@@ -34,7 +34,8 @@ struct deny_event {
 	__u8 slot; /* the stage's slot, 0 when the dispatcher decided */
 	__be16 sport; /* network order */
 	__be16 dport; /* network order */
-	__u8 pad[2];
+	__u8 audit; /* 1: audit mode let it through (would-deny) */
+	__u8 pad;
 	__u8 saddr[16];
 	__u8 daddr[16];
 	char comm[16]; /* connect and sendmsg hooks */

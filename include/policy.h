@@ -16,10 +16,20 @@
 /* per-generation settings, array index = generation */
 struct gen_config {
 	__u32 tool_level; /* cgroup level of the tools (sandbox cgroup level + 1) */
-	__u32 flags; /* GEN_HAS_TOOLS */
+	__u32 flags; /* GEN_* */
+	__u32 audit_slots; /* bit s: stage in slot s is in audit mode */
+	__u32 pad;
 };
 
 #define GEN_HAS_TOOLS 0x1u /* some rule names a tool: look up the sender's tool */
+#define GEN_AUDIT 0x2u /* audit mode for the whole instance */
+
+/* audit_tools map: {generation, tool} of the tools in audit mode */
+struct audit_tool_key {
+	__u64 tool;
+	__u32 gen;
+	__u32 pad;
+};
 
 /* class map: {generation, L4 protocol, destination port} -> stage slot */
 struct class_key {
@@ -77,7 +87,8 @@ struct pkt_count {
 _Static_assert(sizeof(struct class_key) == 4, "class_key layout");
 _Static_assert(sizeof(struct policy_key) == 32, "policy_key layout");
 _Static_assert(sizeof(struct policy_lpm_key) == 36, "policy_lpm_key layout");
-_Static_assert(sizeof(struct gen_config) == 8, "gen_config layout");
+_Static_assert(sizeof(struct gen_config) == 16, "gen_config layout");
+_Static_assert(sizeof(struct audit_tool_key) == 16, "audit_tool_key layout");
 _Static_assert(sizeof(struct source_key) == 24, "source_key layout");
 _Static_assert(sizeof(struct pkt_count) == 16, "pkt_count layout");
 

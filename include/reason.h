@@ -11,6 +11,7 @@ enum reason {
 	REASON_ARP, /* ARP from one of the sandbox's own addresses */
 	REASON_ND, /* IPv6 neighbour/router solicitation or advertisement */
 	REASON_LOOPBACK, /* cgroup hooks: traffic that stays inside the sandbox (lo) */
+	REASON_WOULD_DENY, /* audit mode: denied by the policy, let through and recorded */
 	REASON_FIRST_DENY,
 	REASON_NO_RULE = REASON_FIRST_DENY, /* the stage has no matching rule */
 	REASON_NO_CLASS, /* no stage claims this {protocol, port} */

@@ -123,6 +123,26 @@ int profile_resolve_tools(struct profile *p, const struct sandbox_cgroup *sc, st
 	bool warned_sandbox = false;
 	int err = 0;
 
+	for (size_t i = 0; i < p->nr_audits; i++) {
+		struct audit_line *a = &p->audits[i];
+		char path[CGROUP_PATH_MAX + 128];
+
+		if (!a->tool)
+			continue;
+		if (!sc) {
+			diag_error(d, a->file, a->line,
+				   "audit names tool '%s': give the sandbox's cgroup (--sandbox-cgroup)",
+				   a->name);
+			err = -EINVAL;
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", sc->path, a->name);
+		if (cgroup_id(path, &a->tool_id)) {
+			diag_error(d, a->file, a->line, "tool '%s': no cgroup %s", a->name, path);
+			err = -ENOENT;
+		}
+	}
+
 	for (size_t i = 0; i < p->nr_rules; i++) {
 		struct rule *r = &p->rules[i];
 		char path[CGROUP_PATH_MAX + 128];

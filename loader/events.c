@@ -138,15 +138,17 @@ static int handle_event(void *ctx, void *data, size_t size)
 		fprintf(lc->out,
 			"{\"time\":\"%s.%03lldZ\",\"hook\":\"%s\",\"cgroup\":\"%s\",\"pid\":%u,"
 			"\"comm\":\"%s\",\"family\":%u,\"protocol\":\"%s\",\"source\":\"%s\","
-			"\"destination\":\"%s\",\"stage\":\"%s\",\"reason\":\"%s\"}\n",
+			"\"destination\":\"%s\",\"stage\":\"%s\",\"reason\":\"%s\","
+			"\"verdict\":\"%s\"}\n",
 			when, (real / 1000000) % 1000, hook_name(e->hook),
 			cgroup_path(lc, e->cgroup), e->pid, comm, e->family == AF_INET6 ? 6 :
 								    e->family ? 4 :
 										0,
-			proto, src, dst, stage, reason_name(e->reason));
+			proto, src, dst, stage, reason_name(e->reason), e->audit ? "would-deny" : "deny");
 	else
-		fprintf(lc->out, "%s.%03lldZ deny %-14s %-4s %s -> %s  %s/%s  cgroup %s%s\n", when,
-			(real / 1000000) % 1000, reason_name(e->reason), proto, src, dst,
+		fprintf(lc->out, "%s.%03lldZ %s %-14s %-4s %s -> %s  %s/%s  cgroup %s%s\n", when,
+			(real / 1000000) % 1000, e->audit ? "WOULD-DENY" : "deny",
+			reason_name(e->reason), proto, src, dst,
 			hook_name(e->hook), stage, cgroup_path(lc, e->cgroup), who);
 	fflush(lc->out);
 	return 0;

@@ -121,6 +121,7 @@ struct loaded_profile {
 	struct sandbox_cgroup cgroup;
 	__u32 tool_level; /* the tools' cgroup level; 0 when the sandbox's cgroup is unknown */
 	bool has_tools; /* some rule names a tool */
+	__u32 audit_slots; /* the stages named by "audit stage" lines */
 	struct stage stages[MAX_STAGES];
 	size_t nr_stages;
 	struct plan plan;
@@ -174,6 +175,24 @@ static int load_profile(const char *dir, const char *runtime, const char *cgroup
 			continue;
 		}
 		lp->nr_stages++;
+	}
+	if (err)
+		return err;
+	for (size_t i = 0; i < lp->prof.nr_audits; i++) {
+		const struct audit_line *a = &lp->prof.audits[i];
+		size_t s;
+
+		if (a->tool)
+			continue;
+		for (s = 0; s < lp->nr_stages && strcmp(lp->stages[s].desc.name, a->name); s++)
+			;
+		if (s == lp->nr_stages) {
+			diag_error(d, a->file, a->line, "audit names stage '%s', which no object has",
+				   a->name);
+			err = -EINVAL;
+		} else {
+			lp->audit_slots |= 1u << lp->stages[s].desc.slot;
+		}
 	}
 	if (err)
 		return err;
@@ -274,6 +293,7 @@ static const struct option install_opts[] = {
 	{ "sandbox-netns", required_argument, NULL, 's' },
 	{ "sandbox-cgroup", required_argument, NULL, 'c' },
 	{ "cgroup", required_argument, NULL, 'g' },
+	{ "audit", no_argument, NULL, 'A' },
 	{ "source", required_argument, NULL, 'S' },
 	{ "name", required_argument, NULL, 'N' },
 	{ "help", no_argument, NULL, 'h' },
@@ -395,10 +415,11 @@ struct install_args {
 	struct addr *sources;
 	size_t nr_sources;
 	bool warn_cgroup_only;
+	bool audit; /* --audit */
 };
 
 /* what reload, allow and revoke need to install the instance again */
-static int write_instance_conf(const char *name, const char *dir, const char *cgroup,
+static int write_instance_conf(const char *name, const char *dir, const char *cgroup, bool audit,
 			       struct diag *d)
 {
 	char path[PIN_PATH_MAX], tmp[PIN_PATH_MAX + 8], *rdir = realpath(dir, NULL);
@@ -420,7 +441,8 @@ static int write_instance_conf(const char *name, const char *dir, const char *cg
 	if (!f || !rdir) {
 		err = -errno;
 	} else {
-		fprintf(f, "profile=%s\nsandbox_cgroup=%s\n", rdir, rcg ? rcg : "");
+		fprintf(f, "profile=%s\nsandbox_cgroup=%s\naudit=%d\n", rdir, rcg ? rcg : "",
+			audit);
 		if (fclose(f) || rename(tmp, path))
 			err = -errno;
 		f = NULL;
@@ -504,12 +526,18 @@ static int install(const struct install_args *a, struct diag *d)
 			.nr_points = nr_points,
 			.tool_level = lp.tool_level,
 			.has_tools = lp.has_tools,
+			.audit_all = a->audit,
+			.audit_slots = lp.audit_slots,
 		};
 
 		err = pipeline_install(&rq, d);
 	}
 	if (!err)
-		err = write_instance_conf(name, dir, cgroup, d);
+		err = write_instance_conf(name, dir, cgroup, a->audit, d);
+	if (!err && (a->audit || lp.audit_slots || lp.prof.nr_audits))
+		diag_warn(d, NULL, 0, "AUDIT MODE: traffic the policy denies %s passes, counted and "
+				      "logged as would_deny",
+			  a->audit ? "anywhere" : "in the audited stages and tools");
 	if (!err && a->warn_cgroup_only)
 		diag_warn(d, NULL, 0,
 			  "--cgroup without --tc-ingress: AF_PACKET frames and sockets created "
@@ -534,6 +562,7 @@ static int do_install(int argc, char **argv)
 	const char *dir = NULL, *name = DEFAULT_INSTANCE, *netns = NULL, *sandbox_ns = NULL;
 	const char *cgroup = NULL, *cgroup_arg = NULL;
 	size_t nr_points = 0, nr_sources = 0;
+	bool audit = false;
 	struct diag d = {};
 	int c, err;
 
@@ -577,6 +606,9 @@ static int do_install(int argc, char **argv)
 						   cgroup_arg, optarg);
 			cgroup_arg = optarg; /* tools live below the attached cgroup */
 			nr_points++;
+			break;
+		case 'A':
+			audit = true;
 			break;
 		case 'S':
 			if (nr_sources == PIPELINE_MAX_SOURCES)
@@ -623,6 +655,7 @@ static int do_install(int argc, char **argv)
 			.sources = sources,
 			.nr_sources = nr_sources,
 			.warn_cgroup_only = cgroup_arg && !has_tc_point(points, nr_points),
+			.audit = audit,
 		};
 
 		err = install(&args, &d);
@@ -699,7 +732,7 @@ static int do_rules(int argc, char **argv)
 
 /* the settings install wrote for this instance: its profile and sandbox cgroup */
 static int read_instance_conf(const char *name, char *dir, size_t dlen, char *cgroup, size_t clen,
-			      struct diag *d)
+			      bool *audit, struct diag *d)
 {
 	char path[PIN_PATH_MAX], line[PIN_PATH_MAX];
 	FILE *f;
@@ -716,6 +749,8 @@ static int read_instance_conf(const char *name, char *dir, size_t dlen, char *cg
 		line[strcspn(line, "\n")] = '\0';
 		if (!strncmp(line, "profile=", 8) && strlen(line + 8) < dlen)
 			memcpy(dir, line + 8, strlen(line + 8) + 1);
+		else if (!strncmp(line, "audit=", 6))
+			*audit = line[6] == '1';
 		else if (!strncmp(line, "sandbox_cgroup=", 15) && strlen(line + 15) < clen)
 			memcpy(cgroup, line + 15, strlen(line + 15) + 1);
 	}
@@ -733,7 +768,7 @@ static int reload(const char *name, struct diag *d)
 	char dir[PIN_PATH_MAX], cgroup[PIN_PATH_MAX];
 	struct addr sources[PIPELINE_MAX_SOURCES];
 	struct install_args a = { .name = name, .sources = sources };
-	int err = read_instance_conf(name, dir, sizeof(dir), cgroup, sizeof(cgroup), d);
+	int err = read_instance_conf(name, dir, sizeof(dir), cgroup, sizeof(cgroup), &a.audit, d);
 
 	if (err)
 		return err;

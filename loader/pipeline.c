@@ -28,7 +28,7 @@
 static const char *const shared_maps[] = {
 	"ctl",		 "config",	    "reasons",	       "classes",	  "sources",
 	"sock_state",	 "stages_tc",	    "stages_cgskb",    "stages_connect4", "stages_connect6",
-	"stages_sendmsg4", "stages_sendmsg6", "events", "event_drops", "event_budgets",
+	"stages_sendmsg4", "stages_sendmsg6", "events", "event_drops", "event_budgets", "audit_tools",
 };
 #define NR_SHARED_MAPS (sizeof(shared_maps) / sizeof(shared_maps[0]))
 
@@ -205,6 +205,8 @@ static void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen
 		      offsetof(struct class_key, gen), gen);
 	map_clear_gen(bpf_map__fd(t->skel->maps.sources), sizeof(struct source_key),
 		      offsetof(struct source_key, gen), gen);
+	map_clear_gen(bpf_map__fd(t->skel->maps.audit_tools), sizeof(struct audit_tool_key),
+		      offsetof(struct audit_tool_key, gen), gen);
 	for (int h = 0; h < NR_STAGE_HOOKS; h++)
 		prog_array_clear_bank(shared_map_fd(t, stage_hooks[h].banks), gen);
 	for (size_t i = 0; i < t->nr_ls; i++) {
@@ -410,10 +412,23 @@ static int fill(struct txn *t, const struct install_req *rq, struct diag *d)
 	int classes = bpf_map__fd(t->skel->maps.classes);
 	int sources = bpf_map__fd(t->skel->maps.sources);
 	struct gen_config cfg = { .tool_level = rq->tool_level,
-				  .flags = rq->has_tools ? GEN_HAS_TOOLS : 0 };
+				  .flags = (rq->has_tools ? GEN_HAS_TOOLS : 0) |
+					   (rq->audit_all ? GEN_AUDIT : 0),
+				  .audit_slots = rq->audit_slots };
 	__u32 one = 1, gen = t->gen;
 	int err;
 
+	for (size_t i = 0; i < rq->profile->nr_audits; i++) {
+		const struct audit_line *a = &rq->profile->audits[i];
+		struct audit_tool_key k = { .tool = a->tool_id, .gen = t->gen };
+
+		if (a->tool && a->tool_id &&
+		    bpf_map_update_elem(bpf_map__fd(t->skel->maps.audit_tools), &k, &one, BPF_ANY)) {
+			diag_error(d, a->file, a->line, "cannot put tool '%s' in audit mode: %s",
+				   a->name, strerror(errno));
+			return -errno;
+		}
+	}
 	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.config), &gen, &cfg, BPF_ANY)) {
 		diag_error(d, NULL, 0, "cannot write the generation's settings: %s", strerror(errno));
 		return -errno;

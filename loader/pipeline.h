@@ -45,6 +45,8 @@ struct install_req {
 	size_t nr_points;
 	__u32 tool_level; /* cgroup level of the tools; 0 = the sandbox's cgroup is unknown */
 	bool has_tools; /* some rule names a tool: packets look their tool up */
+	bool audit_all; /* install --audit: every denial passes, recorded as would-deny */
+	__u32 audit_slots; /* bit s: the stage in slot s is audited */
 };
 
 int instance_name_valid(const char *name);

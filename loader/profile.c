@@ -153,6 +153,49 @@ static int parse_dest(const char *file, int line, const char *word, const struct
 	return err;
 }
 
+/* audit stage NAME | audit tool NAME */
+static int parse_audit(struct profile *p, const char *file, int line, char **w, int n,
+		       struct diag *d)
+{
+	struct audit_line *a;
+	bool tool;
+
+	if (n < 2 || (strcmp(w[1], "stage") && strcmp(w[1], "tool"))) {
+		diag_error(d, file, line, "expected 'stage' or 'tool' after 'audit'");
+		return -EINVAL;
+	}
+	tool = w[1][0] == 't';
+	if (n < 3) {
+		diag_error(d, file, line, "missing %s name after 'audit %s'", w[1], w[1]);
+		return -EINVAL;
+	}
+	if (n > 3) {
+		diag_error(d, file, line, "unknown word '%s'", w[3]);
+		return -EINVAL;
+	}
+	if (tool ? !tool_name_valid(w[2]) :
+		   strspn(w[2], "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(w[2])) {
+		diag_error(d, file, line, "bad %s name '%s'", w[1], w[2]);
+		return -EINVAL;
+	}
+	a = realloc(p->audits, (p->nr_audits + 1) * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	p->audits = a;
+	a = &p->audits[p->nr_audits];
+	memset(a, 0, sizeof(*a));
+	a->tool = tool;
+	a->name = strdup(w[2]);
+	a->file = profile_intern_file(p, file);
+	a->line = line;
+	if (!a->name || !a->file) {
+		free(a->name);
+		return -ENOMEM;
+	}
+	p->nr_audits++;
+	return 0;
+}
+
 int profile_parse_line(struct profile *p, const char *file, int line, const char *text,
 		       const struct profile_opts *o, struct diag *d)
 {
@@ -183,8 +226,13 @@ int profile_parse_line(struct profile *p, const char *file, int line, const char
 		diag_error(d, file, line, "too many words");
 		goto out;
 	}
+	if (!strcmp(w[0], "audit")) {
+		err = parse_audit(p, file, line, w, n, d);
+		goto out;
+	}
 	if (strcmp(w[0], "allow")) {
-		diag_error(d, file, line, "unknown word '%s' (a rule starts with 'allow')", w[0]);
+		diag_error(d, file, line, "unknown word '%s' (a line starts with 'allow' or 'audit')",
+			   w[0]);
 		goto out;
 	}
 	if (n < 2 || (strcmp(w[1], "tcp") && strcmp(w[1], "udp"))) {
@@ -447,6 +495,9 @@ void profile_free(struct profile *p)
 		free(p->rules[i].host);
 		free(p->rules[i].tool);
 	}
+	for (size_t i = 0; i < p->nr_audits; i++)
+		free(p->audits[i].name);
+	free(p->audits);
 	for (size_t i = 0; i < p->nr_stage_paths; i++)
 		free(p->stage_paths[i]);
 	for (size_t i = 0; i < p->nr_files; i++)

@@ -28,9 +28,20 @@ struct profile_opts {
 	void *resolve_ctx;
 };
 
+/* "audit stage NAME" / "audit tool NAME": denials there pass, recorded as would-deny */
+struct audit_line {
+	bool tool; /* else a stage */
+	char *name;
+	const char *file;
+	int line;
+	__u64 tool_id; /* filled at install */
+};
+
 struct profile {
 	struct rule *rules;
 	size_t nr_rules, cap_rules;
+	struct audit_line *audits;
+	size_t nr_audits;
 	char **stage_paths; /* NN-name.bpf.o files, in name order */
 	size_t nr_stage_paths;
 	char **files; /* every file name rules point to */

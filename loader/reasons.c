@@ -7,6 +7,7 @@ static const char *const names[REASON_MAX] = {
 	[REASON_ARP] = "arp",
 	[REASON_ND] = "nd",
 	[REASON_LOOPBACK] = "loopback",
+	[REASON_WOULD_DENY] = "would_deny",
 	[REASON_NO_RULE] = "no_rule",
 	[REASON_NO_CLASS] = "no_class",
 	[REASON_NO_STAGE] = "no_stage",

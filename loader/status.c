@@ -31,6 +31,8 @@ struct status_stage {
 
 struct status {
 	__u32 ctl;
+	struct gen_config cfg;
+	__u64 audit_tools; /* tools in audit mode in the generation in force */
 	struct status_link links[STATUS_MAX_ITEMS];
 	int nr_links, lost;
 	struct status_stage stages[STAGE_MAX_SLOTS];
@@ -148,6 +150,19 @@ static int read_status(const char *name, struct status *s, struct diag *d)
 		return -ENOENT;
 	}
 	close(fd);
+	fd = pipeline_pin_get(name, "config");
+	if (fd >= 0) {
+		__u32 g = s->ctl & CTL_GEN_MASK;
+
+		bpf_map_lookup_elem(fd, &g, &s->cfg);
+		close(fd);
+	}
+	fd = pipeline_pin_get(name, "audit_tools");
+	if (fd >= 0) {
+		s->audit_tools = count_gen(fd, sizeof(struct audit_tool_key),
+					   offsetof(struct audit_tool_key, gen), s->ctl & CTL_GEN_MASK);
+		close(fd);
+	}
 	stages_fd = pipeline_pin_get(name, "stages_tc");
 	snprintf(dir, sizeof(dir), "%s/%s", PIPELINE_ROOT, name);
 	dd = opendir(dir);
@@ -184,6 +199,11 @@ static void print_human(const char *name, const struct status *s, FILE *out)
 		s->lost		     ? "DEGRADED (an attachment is lost)" :
 				       "enforcing",
 		s->ctl & CTL_GEN_MASK);
+	if (s->cfg.flags & GEN_AUDIT)
+		fprintf(out, "AUDIT MODE: everything the policy denies PASSES (counted as would_deny)\n");
+	else if (s->cfg.audit_slots || s->audit_tools)
+		fprintf(out, "AUDIT MODE for %u stage(s) and %llu tool(s): what they deny PASSES\n",
+			__builtin_popcount(s->cfg.audit_slots), (unsigned long long)s->audit_tools);
 	fprintf(out, "attachments:\n");
 	if (!s->nr_links)
 		fprintf(out, "  none\n");
@@ -237,6 +257,9 @@ static void print_json(const char *name, const struct status *s, FILE *out)
 	fprintf(out, "{\"instance\":\"%s\",\"generation\":%u,\"blocked\":%s,\"degraded\":%s,", name,
 		s->ctl & CTL_GEN_MASK, s->ctl & CTL_BLOCKED ? "true" : "false",
 		s->lost ? "true" : "false");
+	fprintf(out, "\"audit\":{\"all\":%s,\"stages\":%u,\"tools\":%llu},",
+		s->cfg.flags & GEN_AUDIT ? "true" : "false", __builtin_popcount(s->cfg.audit_slots),
+		(unsigned long long)s->audit_tools);
 	fprintf(out, "\"attachments\":[");
 	for (int i = 0; i < s->nr_links; i++) {
 		const struct status_link *l = &s->links[i];

@@ -35,6 +35,7 @@ int dispatch_tc(struct __sk_buff *skb)
 	if (skb->vlan_present)
 		return skb_finish(skb, EVENT_HOOK_TC, REASON_VLAN, &meta);
 	r = dispatch_begin(&gen, &tool_level);
+	meta.gen = gen;
 	if (r != PARSE_OK)
 		return skb_finish(skb, EVENT_HOOK_TC, r, &meta);
 	if ((__u64)(skb->data_end - skb->data) < len &&
@@ -69,6 +70,7 @@ int dispatch_cgskb(struct __sk_buff *skb)
 	int r;
 
 	r = dispatch_begin(&gen, &tool_level);
+	meta.gen = gen;
 	if (r != PARSE_OK)
 		return skb_finish(skb, EVENT_HOOK_CGROUP_SKB, r, &meta);
 	c.pos = (void *)(long)skb->data;
@@ -119,6 +121,7 @@ static __always_inline int dispatch_sock_addr(struct bpf_sock_addr *ctx, void *b
 	int r;
 
 	r = dispatch_begin(&gen, &tool_level);
+	meta.gen = gen;
 	if (r != PARSE_OK)
 		return sock_finish(hook, r, &meta, (const __u8 *)daddr);
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)

@@ -13,14 +13,6 @@ struct {
 	__type(value, struct class_value);
 } classes SEC(".maps");
 
-/* per-generation settings: where tools sit in the cgroup tree */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__type(value, struct gen_config);
-} config SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

@@ -12,6 +12,21 @@ struct {
 	__type(value, __u32);
 } ctl SEC(".maps");
 
+/* per-generation settings: where tools sit in the cgroup tree, what is in audit mode */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct gen_config);
+} config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * 256);
+	__type(key, struct audit_tool_key);
+	__type(value, __u32);
+} audit_tools SEC(".maps");
+
 /* Packets and bytes per reason code, per CPU; user space sums them. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -141,14 +156,37 @@ static __always_inline struct deny_event *event_reserve(__u64 cgroup)
 	return e;
 }
 
+/*
+ * Audit mode lets a denial through: for the whole instance, the stage that
+ * decided, or the sender's tool. Never the deny-all of 'block'.
+ */
+static __always_inline int audited(__u32 reason, const struct pkt_meta *m)
+{
+	struct audit_tool_key k = { .tool = m->tool, .gen = m->gen };
+	__u32 g = m->gen;
+	struct gen_config *cfg;
+
+	if (reason == REASON_BLOCKED)
+		return 0;
+	cfg = bpf_map_lookup_elem(&config, &g);
+	if (!cfg)
+		return 0;
+	if (cfg->flags & GEN_AUDIT)
+		return 1;
+	if (m->slot < 32 && (cfg->audit_slots & (1u << m->slot)))
+		return 1;
+	return m->tool && bpf_map_lookup_elem(&audit_tools, &k);
+}
+
 /* a denial of a packet: addresses from the IP header when the parser got that far */
 static __always_inline void event_skb(struct __sk_buff *skb, __u8 hook, __u32 reason,
-				      const struct pkt_meta *m)
+				      const struct pkt_meta *m, __u8 audit)
 {
 	struct deny_event *e = event_reserve(bpf_skb_cgroup_id(skb));
 
 	if (!e)
 		return;
+	e->audit = audit;
 	e->hook = hook;
 	e->reason = reason;
 	e->family = m->family;
@@ -168,12 +206,13 @@ static __always_inline void event_skb(struct __sk_buff *skb, __u8 hook, __u32 re
 
 /* a denied connect() or sendto(): the caller is known here */
 static __always_inline void event_sock(__u8 hook, __u32 reason, const struct pkt_meta *m,
-				       const __u8 *daddr)
+				       const __u8 *daddr, __u8 audit)
 {
 	struct deny_event *e = event_reserve(bpf_get_current_cgroup_id());
 
 	if (!e)
 		return;
+	e->audit = audit;
 	e->hook = hook;
 	e->reason = reason;
 	e->pid = bpf_get_current_pid_tgid() >> 32;
@@ -195,10 +234,13 @@ static __always_inline void event_sock(__u8 hook, __u32 reason, const struct pkt
 static __always_inline int skb_finish(struct __sk_buff *skb, __u8 hook, __u32 reason,
 				      const struct pkt_meta *m)
 {
-	count_reason(reason, skb->len);
-	if (REASON_IS_ALLOW(reason))
+	int audit = !REASON_IS_ALLOW(reason) && audited(reason, m);
+
+	count_reason(audit ? REASON_WOULD_DENY : reason, skb->len);
+	if (!REASON_IS_ALLOW(reason))
+		event_skb(skb, hook, reason, m, audit);
+	if (REASON_IS_ALLOW(reason) || audit)
 		return hook == EVENT_HOOK_TC ? TC_ACT_UNSPEC : 1;
-	event_skb(skb, hook, reason, m);
 	return hook == EVENT_HOOK_TC ? TC_ACT_SHOT : 0;
 }
 
@@ -206,11 +248,12 @@ static __always_inline int skb_finish(struct __sk_buff *skb, __u8 hook, __u32 re
 static __always_inline int sock_finish(__u8 hook, __u32 reason, const struct pkt_meta *m,
 				       const __u8 *daddr)
 {
-	count_reason(reason, 0);
-	if (REASON_IS_ALLOW(reason))
-		return 1;
-	event_sock(hook, reason, m, daddr);
-	return 0;
+	int audit = !REASON_IS_ALLOW(reason) && audited(reason, m);
+
+	count_reason(audit ? REASON_WOULD_DENY : reason, 0);
+	if (!REASON_IS_ALLOW(reason))
+		event_sock(hook, reason, m, daddr, audit);
+	return REASON_IS_ALLOW(reason) || audit;
 }
 
 

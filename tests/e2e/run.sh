@@ -656,6 +656,40 @@ test_deny_log() {
 		fail "600 denials in a burst were not rate-limited: $("$BIN" status --name "$INSTANCE" --json | grep -o '"events_dropped[^}]*')"
 }
 
+# audit mode lets denials through, recorded as would-deny; block still blocks
+test_audit_mode() {
+	local p=$WORK/prof-audit out
+	install_cgroup --tc-ingress "host0@$CORP" --audit || return 1
+	"$BIN" log --name "$INSTANCE" >/dev/null 2>&1
+	"$BIN" status --name "$INSTANCE" | grep -q "AUDIT MODE: everything the policy denies PASSES" ||
+		fail "status does not show audit mode" || return 1
+	want_ok other connect 10.42.7.11 8080 || return 1
+	"$BIN" log --name "$INSTANCE" --json 2>/dev/null | grep -q '"destination":"10.42.7.11:8080".*"reason":"no_rule","verdict":"would-deny"' ||
+		fail "no would-deny event" || return 1
+	[ "$(count would_deny)" -ge 1 ] || fail "would_deny not counted" || return 1
+	"$BIN" block --name "$INSTANCE" >/dev/null
+	want_eperm other connect 10.42.7.11 8080 || fail "audit let a blocked instance through" || return 1
+	install_cgroup --tc-ingress "host0@$CORP" || return 1
+	want_eperm other connect 10.42.7.11 8080 || return 1
+	# audit for one tool, and for one stage
+	mkdir -p "$p"
+	cp "$TOOLS_PROFILE"/*.rules "$p/"
+	printf 'audit tool other\naudit stage https\n' >"$p/05-audit.rules"
+	"$BIN" install --profile "$p" --cgroup "$CG" --sandbox-netns "$SBX" --name "$INSTANCE" \
+		>/dev/null 2>&1 || fail "install with audit lines" || return 1
+	want_ok other connect 10.42.7.11 8080 || return 1
+	want_ok memscraper connect 203.0.113.9 443 || return 1
+	want_eperm memscraper connect 10.42.7.12 8080 || return 1
+	printf 'audit stage nosuch\n' >"$p/05-audit.rules"
+	out=$("$BIN" check --profile "$p" 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "05-audit.rules:1: audit names stage 'nosuch'" ||
+		fail "unknown audited stage: $out" || return 1
+	printf 'audit tool ghost\n' >"$p/05-audit.rules"
+	out=$("$BIN" install --profile "$p" --cgroup "$CG" --sandbox-netns "$SBX" --name "$INSTANCE" 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "05-audit.rules:1: tool 'ghost': no cgroup" ||
+		fail "unknown audited tool: $out"
+}
+
 # IPv6 end to end: neighbour discovery passes, the v6 hooks (connect6, sendmsg6) judge
 test_ipv6_end_to_end() {
 	local p=$WORK/prof-v6 out
@@ -701,6 +735,7 @@ for t in test_scenario_host_side_tc_ingress test_scenario_sandbox_tc_egress \
 	test_tools_at_the_cgroup_hooks test_socket_keeps_its_tool test_child_cgroup_cannot_widen \
 	test_tool_cgroup_created_again test_a_connect_hook_can_say_refused \
 	test_cgroup_skb_judges_every_packet test_ipv6_end_to_end test_live_edits test_deny_log \
+	test_audit_mode \
 	test_loopback_at_the_cgroup_hooks test_modes_combine \
 	test_status_notices_lost_attachment; do
 	run_test "$t"
