@@ -189,3 +189,38 @@ Test(resolve, warns_when_others_can_move_within_the_sandbox)
 	profile_free(&p);
 	diag_free(&d);
 }
+
+Test(audit_grammar, lines)
+{
+	static const struct {
+		const char *line, *msg; /* msg NULL: accepted */
+	} cases[] = {
+		{ "audit stage https", NULL },
+		{ "audit tool memscraper", NULL },
+		{ "audit", "t.rules:4: expected 'stage' or 'tool' after 'audit'" },
+		{ "audit rule 3", "t.rules:4: expected 'stage' or 'tool' after 'audit'" },
+		{ "audit stage", "t.rules:4: missing stage name after 'audit stage'" },
+		{ "audit stage Https", "t.rules:4: bad stage name 'Https'" },
+		{ "audit tool ../x", "t.rules:4: bad tool name '../x'" },
+		{ "audit tool x y", "t.rules:4: unknown word 'y'" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct profile p = {};
+		struct diag d = {};
+		int err = profile_parse_line(&p, "t.rules", 4, cases[i].line, &no_dns, &d);
+
+		if (!cases[i].msg) {
+			cr_expect_eq(err, 0, "'%s' refused:%s", cases[i].line, all_msgs(&d));
+			cr_expect_eq(p.nr_audits, 1, "'%s' kept no audit line", cases[i].line);
+			cr_expect_eq(p.nr_rules, 0);
+		} else {
+			cr_expect_neq(err, 0, "'%s' accepted", cases[i].line);
+			cr_expect_eq(p.nr_audits, 0);
+			cr_expect(d.nr == 1 && starts_with(d.msgs[0], cases[i].msg), "'%s': got%s",
+				  cases[i].line, all_msgs(&d));
+		}
+		profile_free(&p);
+		diag_free(&d);
+	}
+}
