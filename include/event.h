@@ -20,12 +20,13 @@ enum event_drop {
 	EVENT_DROP_MAX,
 };
 
-/* events one sending cgroup may cause per second on one CPU; the rest are counted */
-#define EVENTS_PER_SECOND 100
+/* events one tool (or, with no tool, one sending cgroup) may cause per second */
+#define EVENTS_PER_SECOND 200
 
 struct deny_event {
 	__u64 ts_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	__u64 cgroup; /* cgroup id of the sending socket (packets) or caller (connect) */
+	__u64 tool; /* the tool the verdict was for (its cgroup id), 0 when none or not yet known */
 	__u32 pid; /* connect and sendmsg hooks; 0 where the hook does not know */
 	__u16 reason; /* enum reason */
 	__u8 hook; /* enum event_hook */
@@ -41,6 +42,6 @@ struct deny_event {
 	char comm[16]; /* connect and sendmsg hooks */
 };
 
-_Static_assert(sizeof(struct deny_event) == 80, "deny_event layout");
+_Static_assert(sizeof(struct deny_event) == 88, "deny_event layout");
 
 #endif

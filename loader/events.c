@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <netinet/in.h>
 #include "event.h"
 #include "pipeline.h"
 #include "reasons.h"
@@ -19,6 +20,7 @@
 
 struct log_ctx {
 	FILE *out;
+	const char *name; /* the instance */
 	bool json;
 	long long mono_to_real_ns; /* add to a CLOCK_MONOTONIC time for the wall clock */
 	char stages[STAGE_MAX_SLOTS][STAGE_NAME_LEN];
@@ -36,6 +38,34 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+void pipeline_json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+void pipeline_plain_string(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
 }
 
 static const char *hook_name(__u8 h)
@@ -111,20 +141,27 @@ static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct log_ctx *lc = ctx;
 	const struct deny_event *e = data;
-	char when[64], src[64], dst[64], comm[17] = "", who[64] = "";
+	char when[64], src[64], dst[64], comm[17] = "", stage[32];
 	long long real = (long long)e->ts_ns + lc->mono_to_real_ns;
 	time_t secs = real / 1000000000LL;
-	struct tm tm;
-	const char *stage = e->slot && e->slot < STAGE_MAX_SLOTS && lc->stages[e->slot][0] ?
-				    lc->stages[e->slot] :
-				    "dispatcher";
+	const char *verdict = e->audit ? "would-deny" : "deny";
 	const char *proto = e->l4proto == IPPROTO_TCP ? "tcp" :
 			    e->l4proto == IPPROTO_UDP ? "udp" :
 			    e->family		      ? "other" :
 							"-";
+	struct tm tm;
 
 	if (size < sizeof(*e))
 		return 0;
+	/* a stage installed after log started: read the slots again */
+	if (e->slot && e->slot < STAGE_MAX_SLOTS && !lc->stages[e->slot][0])
+		pipeline_stage_names(lc->name, lc->stages);
+	if (!e->slot)
+		snprintf(stage, sizeof(stage), "dispatcher");
+	else if (e->slot < STAGE_MAX_SLOTS && lc->stages[e->slot][0])
+		snprintf(stage, sizeof(stage), "%s", lc->stages[e->slot]);
+	else
+		snprintf(stage, sizeof(stage), "slot %u", e->slot);
 	gmtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	/* a connect() or sendto() has no source yet */
@@ -132,26 +169,50 @@ static int handle_event(void *ctx, void *data, size_t size)
 		 e->sport);
 	endpoint(dst, sizeof(dst), e->family, e->daddr, e->dport);
 	memcpy(comm, e->comm, sizeof(e->comm));
-	if (e->pid)
-		snprintf(who, sizeof(who), " pid %u %s", e->pid, comm);
-	if (lc->json)
+	if (lc->json) {
+		fprintf(lc->out, "{\"time\":\"%s.%03lldZ\",\"instance\":", when,
+			(real / 1000000) % 1000);
+		pipeline_json_string(lc->out, lc->name);
+		fprintf(lc->out, ",\"hook\":\"%s\",\"cgroup\":", hook_name(e->hook));
+		pipeline_json_string(lc->out, cgroup_path(lc, e->cgroup));
+		fprintf(lc->out, ",\"tool\":");
+		pipeline_json_string(lc->out, e->tool ? cgroup_path(lc, e->tool) : "");
+		fprintf(lc->out, ",\"pid\":%u,\"comm\":", e->pid);
+		pipeline_json_string(lc->out, comm);
 		fprintf(lc->out,
-			"{\"time\":\"%s.%03lldZ\",\"hook\":\"%s\",\"cgroup\":\"%s\",\"pid\":%u,"
-			"\"comm\":\"%s\",\"family\":%u,\"protocol\":\"%s\",\"source\":\"%s\","
-			"\"destination\":\"%s\",\"stage\":\"%s\",\"reason\":\"%s\","
-			"\"verdict\":\"%s\"}\n",
-			when, (real / 1000000) % 1000, hook_name(e->hook),
-			cgroup_path(lc, e->cgroup), e->pid, comm, e->family == AF_INET6 ? 6 :
-								    e->family ? 4 :
-										0,
-			proto, src, dst, stage, reason_name(e->reason), e->audit ? "would-deny" : "deny");
-	else
-		fprintf(lc->out, "%s.%03lldZ %s %-14s %-4s %s -> %s  %s/%s  cgroup %s%s\n", when,
-			(real / 1000000) % 1000, e->audit ? "WOULD-DENY" : "deny",
-			reason_name(e->reason), proto, src, dst,
-			hook_name(e->hook), stage, cgroup_path(lc, e->cgroup), who);
+			",\"family\":%u,\"protocol\":\"%s\",\"source\":\"%s\",\"destination\":\"%s\","
+			"\"stage\":\"%s\",\"reason\":\"%s\",\"verdict\":\"%s\"}\n",
+			e->family == AF_INET6 ? 6 : e->family ? 4 : 0, proto, src, dst, stage,
+			reason_name(e->reason), verdict);
+	} else {
+		fprintf(lc->out, "%s.%03lldZ %-10s %-14s %-5s %-22s -> %-24s %s/%s ", when,
+			(real / 1000000) % 1000, verdict, reason_name(e->reason), proto, src, dst,
+			hook_name(e->hook), stage);
+		fprintf(lc->out, "cgroup ");
+		pipeline_plain_string(lc->out, cgroup_path(lc, e->cgroup));
+		if (e->pid) {
+			fprintf(lc->out, " pid %u ", e->pid);
+			pipeline_plain_string(lc->out, comm);
+		}
+		fprintf(lc->out, "\n");
+	}
 	fflush(lc->out);
 	return 0;
+}
+
+/* the pinned ring buffer's id, 0 when the instance is gone */
+static __u32 events_map_id(const char *name)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = pipeline_pin_get(name, "events");
+
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.id = 0;
+	close(fd);
+	return info.id;
 }
 
 static void print_drops(const char *name, FILE *out, bool json)
@@ -176,9 +237,16 @@ int pipeline_log(const char *name, bool follow, bool json, FILE *out, struct dia
 	struct timespec mono, real;
 	char lock[128];
 	int fd = -1, lfd = -1, err = 0;
+	__u32 map_id;
 
 	if (!lc)
 		return -ENOMEM;
+	map_id = events_map_id(name);
+	if (!map_id) {
+		diag_error(d, NULL, 0, "no instance '%s' installed", name);
+		free(lc);
+		return -ENOENT;
+	}
 	/* a ring buffer has one read position: a second reader would split the stream */
 	snprintf(lock, sizeof(lock), "/run/lock/ironclaw-pipe.%s.log.lock", name);
 	lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -199,6 +267,7 @@ int pipeline_log(const char *name, bool follow, bool json, FILE *out, struct dia
 		goto out;
 	}
 	lc->out = out;
+	lc->name = name;
 	lc->json = json;
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &real);
@@ -223,6 +292,12 @@ int pipeline_log(const char *name, bool follow, bool json, FILE *out, struct dia
 
 			if (n < 0 && n != -EINTR) {
 				err = n;
+				break;
+			}
+			/* uninstalled, or installed anew: this buffer gets nothing any more */
+			if (n == 0 && events_map_id(name) != map_id) {
+				diag_error(d, NULL, 0, "instance '%s' was uninstalled or replaced", name);
+				err = -ENOENT;
 				break;
 			}
 		}

@@ -1,6 +1,7 @@
 /* main.c: the ironclaw-pipe command line: a table of subcommands, one do_<cmd>() each. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -416,13 +417,27 @@ struct install_args {
 	size_t nr_sources;
 	bool warn_cgroup_only;
 	bool audit; /* --audit */
+	bool lock_held; /* the caller holds the instance lock */
+	bool keep_block; /* reload and live edits leave a block in place */
 };
+
+/* the path made absolute, symlinks kept: reload follows a link moved to a new profile */
+static char *absolute(const char *path)
+{
+	char cwd[PIN_PATH_MAX], *out = NULL;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (!getcwd(cwd, sizeof(cwd)) || asprintf(&out, "%s/%s", cwd, path) < 0)
+		return NULL;
+	return out;
+}
 
 /* what reload, allow and revoke need to install the instance again */
 static int write_instance_conf(const char *name, const char *dir, const char *cgroup, bool audit,
 			       struct diag *d)
 {
-	char path[PIN_PATH_MAX], tmp[PIN_PATH_MAX + 8], *rdir = realpath(dir, NULL);
+	char path[PIN_PATH_MAX], tmp[PIN_PATH_MAX + 8], *rdir = absolute(dir);
 	char *rcg = cgroup ? realpath(cgroup, NULL) : NULL;
 	FILE *f;
 	int err = 0;
@@ -465,8 +480,14 @@ static int install(const struct install_args *a, struct diag *d)
 	struct addr *sources = a->sources;
 	struct loaded_profile lp = {};
 	char runtime[PIN_PATH_MAX];
-	int err;
+	int err, lock = -1;
 
+	/* one install, reload or live edit of an instance at a time, from reading to writing */
+	if (!a->lock_held) {
+		lock = pipeline_lock(name, d);
+		if (lock < 0)
+			return lock;
+	}
 	pipeline_state_path(runtime, sizeof(runtime), name, ".d");
 	err = load_profile(dir, runtime, cgroup, true, &lp, d);
 	for (size_t i = 0; !err && !nr_sources && i < nr_points; i++) {
@@ -528,6 +549,8 @@ static int install(const struct install_args *a, struct diag *d)
 			.has_tools = lp.has_tools,
 			.audit_all = a->audit,
 			.audit_slots = lp.audit_slots,
+			.keep_block = a->keep_block,
+			.lock_held = true,
 		};
 
 		err = pipeline_install(&rq, d);
@@ -552,6 +575,8 @@ static int install(const struct install_args *a, struct diag *d)
 		printf("\n");
 	}
 	loaded_profile_free(&lp);
+	if (lock >= 0)
+		close(lock);
 	return err;
 }
 
@@ -762,19 +787,41 @@ static int read_instance_conf(const char *name, char *dir, size_t dlen, char *cg
 	return 0;
 }
 
-/* installs the instance again from its profile and live edits, as it is attached */
-static int reload(const char *name, struct diag *d)
+/*
+ * Installs the instance again from its profile and live edits, as it is
+ * attached; the caller holds the instance lock. A block stays in place.
+ */
+static int reload_locked(const char *name, struct diag *d)
 {
 	char dir[PIN_PATH_MAX], cgroup[PIN_PATH_MAX];
 	struct addr sources[PIPELINE_MAX_SOURCES];
-	struct install_args a = { .name = name, .sources = sources };
+	struct install_args a = { .name = name, .sources = sources, .lock_held = true,
+				  .keep_block = true };
 	int err = read_instance_conf(name, dir, sizeof(dir), cgroup, sizeof(cgroup), &a.audit, d);
 
 	if (err)
 		return err;
+	if (access(dir, R_OK)) {
+		diag_error(d, NULL, 0,
+			   "the profile of instance '%s', %s, is gone: install it again with "
+			   "'ironclaw-pipe install --profile DIR --name %s'",
+			   name, dir, name);
+		return -ENOENT;
+	}
 	a.dir = dir;
 	a.cgroup = cgroup[0] ? cgroup : NULL;
 	return install(&a, d);
+}
+
+static int reload(const char *name, struct diag *d)
+{
+	int lock = pipeline_lock(name, d), err;
+
+	if (lock < 0)
+		return lock;
+	err = reload_locked(name, d);
+	close(lock);
+	return err;
 }
 
 static int do_reload(int argc, char **argv)
@@ -831,35 +878,42 @@ static int put_file(const char *path, const char *text, size_t len)
 	return 0;
 }
 
-/* the rule as its canonical text ("allow tcp 10.42.7.12 port 8080"), or -EINVAL */
-static int canonical_rule(const char *line, const char *where, char *out, size_t len,
+/* the rule a line gives (its first, for a host name), or -EINVAL with the error in d */
+static int parse_one_rule(const char *line, const char *where, int lineno, struct profile *p,
 			  struct diag *d)
 {
-	struct profile p = {};
-	int err = profile_parse_line(&p, where, 1, line, NULL, d);
+	int err = profile_parse_line(p, where, lineno, line, NULL, d);
 
-	if (!err && !p.nr_rules) {
-		diag_error(d, where, 1, "no rule given");
+	if (!err && !p->nr_rules) {
+		diag_error(d, where, lineno, "no rule given");
 		err = -EINVAL;
 	}
-	if (!err)
-		snprintf(out, len, "%s", p.rules[0].text);
-	profile_free(&p);
 	return err;
+}
+
+/* the same rule, however it was spelled (10.0.0.1 and 10.0.0.1/32, spaces) */
+static bool same_rule(const struct rule *a, const struct rule *b)
+{
+	return a->l4proto == b->l4proto && a->port_lo == b->port_lo && a->port_hi == b->port_hi &&
+	       addr_equal(&a->dst, &b->dst) &&
+	       !strcmp(a->tool ? a->tool : "", b->tool ? b->tool : "");
 }
 
 /*
  * allow and revoke: edit the live drop-in (PIPELINE_STATE_DIR/NAME.d/90-live.rules)
- * and install again; on any error the drop-in is put back and the policy stays.
+ * and install again, holding the instance lock throughout, with INT, TERM and
+ * HUP held back; on any error the drop-in is put back and the policy stays.
  */
 static int live_edit(const char *cmd, int argc, char **argv, bool add)
 {
-	char line[1024] = "allow", rule[1024], path[PIN_PATH_MAX + 16], dir[PIN_PATH_MAX];
+	char line[1024] = "allow", path[PIN_PATH_MAX + 16], dir[PIN_PATH_MAX], conf[PIN_PATH_MAX];
 	const char *name = DEFAULT_INSTANCE;
 	size_t old_len = 0, removed = 0;
 	char *old = NULL, *text = NULL;
+	struct profile want = {};
+	sigset_t hold, saved;
 	struct diag d = {};
-	int c, err = 0;
+	int c, err = 0, lock = -1;
 
 	while ((c = getopt_long(argc, argv, "hv", edit_opts, NULL)) != -1) {
 		if (c == 'N') {
@@ -878,19 +932,35 @@ static int live_edit(const char *cmd, int argc, char **argv, bool add)
 		strncat(line, " ", sizeof(line) - strlen(line) - 1);
 		strncat(line, argv[i], sizeof(line) - strlen(line) - 1);
 	}
-	err = canonical_rule(line, "command line", rule, sizeof(rule), &d);
+	err = parse_one_rule(line, "command line", 1, &want, &d);
 	if (err)
-		return report(cmd, &d, err);
+		goto out;
+	pipeline_state_path(conf, sizeof(conf), name, ".conf");
+	if (access(conf, F_OK)) {
+		diag_error(&d, NULL, 0, "no instance '%s' installed (%s)", name, conf);
+		err = -ENOENT;
+		goto out;
+	}
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGTERM);
+	sigaddset(&hold, SIGHUP);
+	sigprocmask(SIG_BLOCK, &hold, &saved);
+	lock = pipeline_lock(name, &d);
+	if (lock < 0) {
+		err = lock;
+		goto unblock;
+	}
 	pipeline_state_path(dir, sizeof(dir), name, ".d");
 	snprintf(path, sizeof(path), "%s/90-live.rules", dir);
 	if (access(dir, F_OK) && mkdir(dir, 0755)) {
 		err = -errno;
 		diag_error(&d, dir, 0, "cannot create: %s", strerror(errno));
-		return report(cmd, &d, err);
+		goto unblock;
 	}
 	old = slurp(path, &old_len);
 	if (add) {
-		if (asprintf(&text, "%.*s%s\n", (int)old_len, old ? old : "", rule) < 0)
+		if (asprintf(&text, "%.*s%s\n", (int)old_len, old ? old : "", want.rules[0].text) < 0)
 			text = NULL;
 	} else {
 		/* every line of the drop-in but the ones that are this rule */
@@ -900,14 +970,15 @@ static int live_edit(const char *cmd, int argc, char **argv, bool add)
 
 		for (char *l = copy ? strtok_r(copy, "\n", &save) : NULL; m && l;
 		     l = strtok_r(NULL, "\n", &save)) {
-			char canon[1024];
+			struct profile have = {};
 			struct diag quiet = {};
 
-			if (!canonical_rule(l, path, canon, sizeof(canon), &quiet) &&
-			    !strcmp(canon, rule))
+			if (!parse_one_rule(l, path, 1, &have, &quiet) &&
+			    same_rule(&have.rules[0], &want.rules[0]))
 				removed++;
 			else
 				fprintf(m, "%s\n", l);
+			profile_free(&have);
 			diag_free(&quiet);
 		}
 		if (m)
@@ -917,7 +988,7 @@ static int live_edit(const char *cmd, int argc, char **argv, bool add)
 			diag_error(&d, NULL, 0,
 				   "'%s' was not added with allow; rules of the profile are changed "
 				   "in its files, then 'ironclaw-pipe reload'",
-				   rule);
+				   want.rules[0].text);
 			err = -ENOENT;
 		}
 	}
@@ -926,7 +997,7 @@ static int live_edit(const char *cmd, int argc, char **argv, bool add)
 	if (!err)
 		err = put_file(path, text, strlen(text));
 	if (!err) {
-		err = reload(name, &d);
+		err = reload_locked(name, &d);
 		if (err) {
 			/* the running policy never changed: put the drop-in back as it was */
 			if (old)
@@ -936,10 +1007,16 @@ static int live_edit(const char *cmd, int argc, char **argv, bool add)
 		}
 	}
 	if (!err)
-		printf("%s: %s (instance '%s', live: %s)\n", add ? "allowed" : "revoked", rule,
-		       name, path);
+		printf("%s: %s (instance '%s', live: %s)\n", add ? "allowed" : "revoked",
+		       want.rules[0].text, name, path);
+unblock:
+	if (lock >= 0)
+		close(lock);
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+out:
 	free(old);
 	free(text);
+	profile_free(&want);
 	return report(cmd, &d, err);
 }
 

@@ -929,8 +929,8 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 		return err;
 	mkdir(PIPELINE_ROOT, 0700);
 	snprintf(t.dir, sizeof(t.dir), "%s/%s", PIPELINE_ROOT, rq->name);
-	t.lock_fd = lock_instance(rq->name, d);
-	if (t.lock_fd < 0)
+	t.lock_fd = rq->lock_held ? -1 : lock_instance(rq->name, d);
+	if (!rq->lock_held && t.lock_fd < 0)
 		return t.lock_fd;
 	pin_path(ctl_path, sizeof(ctl_path), rq->name, "ctl");
 	t.existing = !stat(ctl_path, &sb);
@@ -1004,7 +1004,8 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	if (err)
 		goto fail;
 	/* the switch: one word, read once per packet */
-	ctlw = t.gen;
+	/* an install ends a block; a reload or live edit of a blocked instance does not */
+	ctlw = t.gen | (rq->keep_block ? t.old_ctl & CTL_BLOCKED : 0);
 	if (bpf_map_update_elem(bpf_map__fd(t.skel->maps.ctl), &zero, &ctlw, BPF_ANY)) {
 		err = -errno;
 		diag_error(d, NULL, 0, "cannot switch to the new generation: %s", strerror(errno));
@@ -1039,6 +1040,23 @@ fail:
 out:
 	txn_free(&t);
 	return err;
+}
+
+int pipeline_lock(const char *name, struct diag *d)
+{
+	return lock_instance(name, d);
+}
+
+bool pipeline_blocked(const char *name)
+{
+	__u32 zero = 0, w = 0;
+	int fd = pipeline_pin_get(name, "ctl");
+
+	if (fd < 0)
+		return false;
+	bpf_map_lookup_elem(fd, &zero, &w);
+	close(fd);
+	return w & CTL_BLOCKED;
 }
 
 int pipeline_block(const char *name, struct diag *d)

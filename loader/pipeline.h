@@ -47,6 +47,8 @@ struct install_req {
 	bool has_tools; /* some rule names a tool: packets look their tool up */
 	bool audit_all; /* install --audit: every denial passes, recorded as would-deny */
 	__u32 audit_slots; /* bit s: the stage in slot s is audited */
+	bool keep_block; /* reload and live edits: a blocked instance stays blocked */
+	bool lock_held; /* the caller holds the instance lock (pipeline_lock) */
 };
 
 int instance_name_valid(const char *name);
@@ -55,6 +57,10 @@ int pipeline_bpffs_ensure(struct diag *d);
 /* the built-in stages (dns, https, internal), from the objects linked into the binary */
 int pipeline_builtin_stages(struct stage *out, size_t max, struct diag *d);
 int pipeline_install(const struct install_req *rq, struct diag *d);
+/* the instance's lock, for a caller that reads its state before installing; fd or -errno */
+int pipeline_lock(const char *name, struct diag *d);
+/* the instance's control word holds CTL_BLOCKED */
+bool pipeline_blocked(const char *name);
 /* deny-all: every packet is dropped with reason "blocked" until the next install */
 int pipeline_block(const char *name, struct diag *d);
 int pipeline_uninstall(const char *name, struct diag *d);
@@ -71,6 +77,10 @@ void pipeline_rule_list_path(char *buf, size_t len, const char *name);
 int pipeline_rules(const char *name, FILE *out, bool json, struct diag *d);
 /* the denials in the ring buffer, then (follow) as they come, until SIGINT or SIGTERM */
 int pipeline_log(const char *name, bool follow, bool json, FILE *out, struct diag *d);
+/* s as a JSON string, quotes and control characters escaped */
+void pipeline_json_string(FILE *out, const char *s);
+/* s for a terminal line: control characters and '\' as \xNN */
+void pipeline_plain_string(FILE *out, const char *s);
 /* events lost: drops[EVENT_DROP_FULL], drops[EVENT_DROP_RATE] (event.h) */
 void pipeline_event_drops(const char *name, __u64 *drops);
 /* the name of the stage in each slot of the generation in force ("" for none) */

@@ -264,9 +264,13 @@ static void print_json(const char *name, const struct status *s, FILE *out)
 	for (int i = 0; i < s->nr_links; i++) {
 		const struct status_link *l = &s->links[i];
 
-		fprintf(out,
-			"%s{\"hook\":\"%s\",\"ifname\":\"%s\",\"netns\":\"%s\",\"cgroup\":\"%s\",\"attached\":%s,\"target_id\":%llu,\"link_id\":%u}",
-			i ? "," : "", l->hook, l->pt.ifname, l->pt.netns, l->pt.cgroup,
+		fprintf(out, "%s{\"hook\":\"%s\",\"ifname\":", i ? "," : "", l->hook);
+		pipeline_json_string(out, l->pt.ifname);
+		fprintf(out, ",\"netns\":");
+		pipeline_json_string(out, l->pt.netns);
+		fprintf(out, ",\"cgroup\":");
+		pipeline_json_string(out, l->pt.cgroup);
+		fprintf(out, ",\"attached\":%s,\"target_id\":%llu,\"link_id\":%u}",
 			l->attached ? "true" : "false", (unsigned long long)l->target_id,
 			l->link_id);
 	}
@@ -327,19 +331,6 @@ static void rule_count(int fd, __u32 id, struct pkt_count *vals, int ncpu, struc
 	}
 }
 
-static void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(out, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(out, "\\u%04x", *s);
-		else
-			fputc(*s, out);
-	}
-	fputc('"', out);
-}
 
 int pipeline_rules(const char *name, FILE *out, bool json, struct diag *d)
 {
@@ -374,11 +365,11 @@ int pipeline_rules(const char *name, FILE *out, bool json, struct diag *d)
 		rule_count(fd, strtoul(id, NULL, 10), vals, ncpu, &sum);
 		if (json) {
 			fprintf(out, "%s{\"rule\":%s,\"stage\":", n++ ? "," : "", id);
-			json_string(out, stage);
+			pipeline_json_string(out, stage);
 			fprintf(out, ",\"file\":");
-			json_string(out, file);
+			pipeline_json_string(out, file);
 			fprintf(out, ",\"line\":%s,\"text\":", lno);
-			json_string(out, text);
+			pipeline_json_string(out, text);
 			fprintf(out, ",\"packets\":%llu,\"bytes\":%llu}",
 				(unsigned long long)sum.packets, (unsigned long long)sum.bytes);
 		} else {

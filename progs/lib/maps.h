@@ -105,9 +105,9 @@ struct event_budget {
 	__u32 pad;
 };
 
-/* a flood from one cgroup cannot starve the others' events */
+/* a flood from one tool cannot starve the others' events */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u64);
 	__type(value, struct event_budget);
@@ -121,29 +121,33 @@ static __always_inline void count_event_drop(__u32 why)
 		(*n)++;
 }
 
-/* a reserved event for cgroup, or NULL (over its budget, or the buffer is full: counted) */
-static __always_inline struct deny_event *event_reserve(__u64 cgroup)
+/*
+ * A reserved event, or NULL (over the budget of its tool, or the buffer is
+ * full: counted). The budget is one per tool across CPUs; a sender with no
+ * tool is budgeted by its own cgroup.
+ */
+static __always_inline struct deny_event *event_reserve(__u64 cgroup, __u64 tool)
 {
-	__u64 now = bpf_ktime_get_ns(), window = now / 1000000000ull;
-	struct event_budget *b = bpf_map_lookup_elem(&event_budgets, &cgroup);
+	__u64 now = bpf_ktime_get_ns(), window = now / 1000000000ull, key = tool ? tool : cgroup;
+	struct event_budget *b = bpf_map_lookup_elem(&event_budgets, &key);
 	struct deny_event *e;
 
 	if (!b) {
 		struct event_budget fresh = { .window = window };
 
-		bpf_map_update_elem(&event_budgets, &cgroup, &fresh, BPF_ANY);
-		b = bpf_map_lookup_elem(&event_budgets, &cgroup);
+		bpf_map_update_elem(&event_budgets, &key, &fresh, BPF_NOEXIST);
+		b = bpf_map_lookup_elem(&event_budgets, &key);
 	}
 	if (b) {
 		if (b->window != window) {
-			b->window = window;
+			b->window = window; /* two CPUs may both reset: a few more events, no harm */
 			b->used = 0;
 		}
 		if (b->used >= EVENTS_PER_SECOND) {
 			count_event_drop(EVENT_DROP_RATE);
 			return NULL;
 		}
-		b->used++;
+		__sync_fetch_and_add(&b->used, 1);
 	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -153,6 +157,7 @@ static __always_inline struct deny_event *event_reserve(__u64 cgroup)
 	__builtin_memset(e, 0, sizeof(*e));
 	e->ts_ns = now;
 	e->cgroup = cgroup;
+	e->tool = tool;
 	return e;
 }
 
@@ -182,7 +187,7 @@ static __always_inline int audited(__u32 reason, const struct pkt_meta *m)
 static __always_inline void event_skb(struct __sk_buff *skb, __u8 hook, __u32 reason,
 				      const struct pkt_meta *m, __u8 audit)
 {
-	struct deny_event *e = event_reserve(bpf_skb_cgroup_id(skb));
+	struct deny_event *e = event_reserve(bpf_skb_cgroup_id(skb), m->tool);
 
 	if (!e)
 		return;
@@ -208,7 +213,7 @@ static __always_inline void event_skb(struct __sk_buff *skb, __u8 hook, __u32 re
 static __always_inline void event_sock(__u8 hook, __u32 reason, const struct pkt_meta *m,
 				       const __u8 *daddr, __u8 audit)
 {
-	struct deny_event *e = event_reserve(bpf_get_current_cgroup_id());
+	struct deny_event *e = event_reserve(bpf_get_current_cgroup_id(), m->tool);
 
 	if (!e)
 		return;

@@ -624,6 +624,15 @@ test_live_edits() {
 	"$BIN" revoke --name "$INSTANCE" tcp 10.42.7.12 port 8080 >/dev/null || fail "revoke" || return 1
 	expect_denied connect 10.42.7.12 8080 || return 1
 	expect_ok connect 10.42.7.11 8080 || return 1
+	# a live edit of a blocked instance leaves it blocked; revoke knows the rule however spelled
+	"$BIN" block --name "$INSTANCE" >/dev/null
+	"$BIN" allow --name "$INSTANCE" tcp 10.42.7.12 port 8081 >/dev/null || fail "allow while blocked" || return 1
+	"$BIN" status --name "$INSTANCE" | grep -q BLOCKED || fail "allow lifted the block" || return 1
+	"$BIN" reload --name "$INSTANCE" >/dev/null || fail "reload while blocked" || return 1
+	"$BIN" status --name "$INSTANCE" | grep -q BLOCKED || fail "reload lifted the block" || return 1
+	"$BIN" revoke --name "$INSTANCE" tcp 10.42.7.12/32 port 8081 >/dev/null ||
+		fail "revoke of 10.42.7.12/32 did not find 10.42.7.12" || return 1
+	[ ! -s "$live" ] || fail "the drop-in still holds: $(cat "$live")" || return 1
 	"$BIN" uninstall --name "$INSTANCE" >/dev/null
 	[ ! -e "/run/ironclaw-pipe/$INSTANCE.d" ] || fail "uninstall left the live drop-in"
 }
@@ -637,10 +646,15 @@ test_deny_log() {
 	raw --src 10.42.0.77 --dst 10.42.7.11 --proto tcp --dport 8080 --count 2 || return 1
 	sleep 0.2
 	out=$("$BIN" log --name "$INSTANCE" --json 2>/dev/null)
-	echo "$out" | grep -q '"hook":"connect4","cgroup":"/icpe2e'$$'/other","pid":[1-9][0-9]*,"comm":"netprobe".*"destination":"10.42.7.11:8080","stage":"internal","reason":"no_rule"' ||
+	echo "$out" | grep -q '"instance":"'"$INSTANCE"'","hook":"connect4","cgroup":"/icpe2e'$$'/other","tool":"/icpe2e'$$'/other","pid":[1-9][0-9]*,"comm":"netprobe".*"destination":"10.42.7.11:8080","stage":"internal","reason":"no_rule","verdict":"deny"' ||
 		fail "no connect4 event for other's denied connect: $out" || return 1
 	echo "$out" | grep -q '"hook":"tc".*"source":"10.42.0.77:0".*"reason":"spoofed_source"' ||
 		fail "no tc event for the spoofed frames: $out" || return 1
+	# the sandbox names its own commands: they are escaped, not trusted
+	cp "$BUILD/netprobe" "$WORK/q\"x\\y"
+	in_tool other "$WORK/q\"x\\y" connect 10.42.7.12 8080 --timeout-ms 1000 >/dev/null 2>&1
+	out=$("$BIN" log --name "$INSTANCE" --json 2>/dev/null)
+	echo "$out" | grep -qF '"comm":"q\"x\\y"' || fail "comm not escaped in JSON: $out" || return 1
 	"$BIN" log --name "$INSTANCE" --follow >"$WORK/follow" 2>&1 &
 	f=$!
 	sleep 0.3
