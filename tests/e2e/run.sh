@@ -160,7 +160,7 @@ test_qdisc_bypass_skips_sandbox_egress() {
 }
 
 test_install_over_install_during_flow() {
-	local a=$WORK/prof-a b=$WORK/prof-b n=3000 allowed denied gen0 gens=""
+	local a=$WORK/prof-a b=$WORK/prof-b n=6000 allowed denied gens="" step
 	mkdir -p "$a" "$b"
 	cp rules.d/*.rules "$a/"
 	echo "allow udp 10.42.7.11 port 9000" >"$a/40-flow.rules"
@@ -170,24 +170,32 @@ test_install_over_install_during_flow() {
 	: >"$LOGS/flow-allowed.log.mark"
 	allowed=$(grep -c "udp from" "$LOGS/flow-allowed.log")
 	denied=$(grep -c "udp from" "$LOGS/flow-denied.log")
-	# two paced flows of 3000 frames, ~1 ms apart, from inside the sandbox
+	# two paced flows of 6000 frames, ~1 ms apart, from inside the sandbox
 	raw --src 10.42.0.2 --dst 10.42.7.11 --proto udp --dport 9000 --sport 41000 --count $n \
 		--interval-us 1000 &
 	local p1=$!
 	raw --src 10.42.0.2 --dst 10.42.7.12 --proto udp --dport 9000 --sport 41001 --count $n \
 		--interval-us 1000 &
 	local p2=$!
-	for i in $(seq 8); do
-		if [ $((i % 2)) = 1 ]; then install_ingress "$b"; else install_ingress "$a"; fi || return 1
+	# installs, live edits and reloads: every one a switch of generation
+	for step in "install $b" allow revoke reload "install $a" allow revoke reload; do
+		case $step in
+		install*) install_ingress "${step#install }" ;;
+		allow) "$BIN" allow --name "$INSTANCE" udp 10.42.7.20 port 7 >/dev/null ;;
+		revoke) "$BIN" revoke --name "$INSTANCE" udp 10.42.7.20 port 7 >/dev/null ;;
+		reload) "$BIN" reload --name "$INSTANCE" >/dev/null ;;
+		esac || fail "$step failed" || return 1
 		gens="$gens$("$BIN" status --name "$INSTANCE" --json | grep -o '"generation":[01]' | cut -d: -f2)"
 	done
+	kill -0 $p1 2>/dev/null || fail "the flow ended before the last switch: the test proves nothing" ||
+		{ wait $p1 $p2; return 1; }
 	wait $p1 $p2
 	sleep 0.3
 	allowed=$(($(grep -c "udp from" "$LOGS/flow-allowed.log") - allowed))
 	denied=$(($(grep -c "udp from" "$LOGS/flow-denied.log") - denied))
 	echo "    generations seen: $gens; allowed flow got $allowed of $n, denied flow got $denied"
 	[ "$gens" = 10101010 ] || fail "generation did not alternate: $gens"
-	[ "$allowed" = $n ] || fail "allowed flow lost $((n - allowed)) of $n datagrams during 8 installs"
+	[ "$allowed" = $n ] || fail "allowed flow lost $((n - allowed)) of $n datagrams during 8 switches"
 	[ "$denied" = 0 ] || fail "denied flow leaked $denied datagrams during installs"
 }
 
