@@ -160,7 +160,7 @@ test_qdisc_bypass_skips_sandbox_egress() {
 }
 
 test_install_over_install_during_flow() {
-	local a=$WORK/prof-a b=$WORK/prof-b n=6000 allowed denied gens="" step
+	local a=$WORK/prof-a b=$WORK/prof-b n=20000 allowed denied gens="" step
 	mkdir -p "$a" "$b"
 	cp rules.d/*.rules "$a/"
 	echo "allow udp 10.42.7.11 port 9000" >"$a/40-flow.rules"
@@ -170,7 +170,7 @@ test_install_over_install_during_flow() {
 	: >"$LOGS/flow-allowed.log.mark"
 	allowed=$(grep -c "udp from" "$LOGS/flow-allowed.log")
 	denied=$(grep -c "udp from" "$LOGS/flow-denied.log")
-	# two paced flows of 6000 frames, ~1 ms apart, from inside the sandbox
+	# two paced flows of 20000 frames, ~1 ms apart, from inside the sandbox
 	raw --src 10.42.0.2 --dst 10.42.7.11 --proto udp --dport 9000 --sport 41000 --count $n \
 		--interval-us 1000 &
 	local p1=$!
