@@ -335,6 +335,10 @@ test_cli_errors() {
 		"$BIN" "$c" --help | grep -q "^usage: ironclaw-pipe $c" || fail "$c --help" || return 1
 	done
 	"$BIN" --help | grep -q "^  rules " || fail "the command list lacks rules"
+	# the man page names every command the binary has
+	for c in $("$BIN" --help | awk '/^  [a-z]/ {print $1}'); do
+		grep -Eq "^\.BI? \"?$c[ \"]" docs/ironclaw-pipe.8 || fail "the man page lacks $c" || return 1
+	done
 	[ ! -e "/sys/fs/bpf/ironclaw/$INSTANCE" ] || fail "a failed install left pins"
 }
 
