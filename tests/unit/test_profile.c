@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 #include "profile.h"
 #include "diag_helpers.h"
+#include "tmp_tree.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -368,14 +369,6 @@ Test(check_duplicates, one_name_resolving_twice_to_one_address)
 
 static char tmpdir[256];
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void dir_setup(void)
 {
 	const char *base = getenv("TMPDIR");
@@ -388,7 +381,7 @@ static void dir_setup(void)
 static void dir_teardown(void)
 {
 	if (tmpdir[0])
-		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		tmp_tree_remove(tmpdir);
 	tmpdir[0] = '\0';
 }
 

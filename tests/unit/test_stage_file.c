@@ -12,6 +12,7 @@
 #include <criterion/criterion.h>
 #include "stage.h"
 #include "diag_helpers.h"
+#include "tmp_tree.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -23,14 +24,6 @@
 #define DISPATCHER_OBJ "build/progs/dispatcher.bpf.o"
 
 static char tmpdir[256];
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -53,7 +46,7 @@ static void setup(void)
 static void teardown(void)
 {
 	if (tmpdir[0])
-		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		tmp_tree_remove(tmpdir);
 	tmpdir[0] = '\0';
 }
 

@@ -10,6 +10,7 @@
 #include "cgroup.h"
 #include "profile.h"
 #include "diag_helpers.h"
+#include "tmp_tree.h"
 
 static struct profile_opts no_dns; /* literal addresses only: never resolves */
 
@@ -79,14 +80,6 @@ Test(tool_grammar, same_rule_for_two_tools_is_no_duplicate)
 /* a stand-in for the sandbox's cgroup: any directory has ids the same way */
 static char dir[64];
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void mkdirs(void)
 {
 	char path[128];
@@ -101,7 +94,7 @@ static void mkdirs(void)
 
 static void rmdirs(void)
 {
-	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	tmp_tree_remove(dir);
 }
 
 TestSuite(resolve, .init = mkdirs, .fini = rmdirs);
