@@ -50,6 +50,7 @@ struct txn {
 	char dir[128];
 	int lock_fd;
 	bool existing;
+	bool cgroup_hooks; /* load the cgroup programs: a cgroup is (or will be) attached */
 	__u32 old_ctl, gen;
 	struct dispatcher *skel;
 	struct loaded_stage *ls;
@@ -219,6 +220,7 @@ static void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen
 
 static int open_dispatcher(struct txn *t, const char *name, size_t nr_rules, struct diag *d)
 {
+	struct bpf_program *p;
 	struct bpf_map *m;
 	int err;
 
@@ -252,6 +254,11 @@ static int open_dispatcher(struct txn *t, const char *name, size_t nr_rules, str
 			}
 		}
 	}
+	/* the tc program always (status and tests use it), the cgroup ones when attached:
+	 * every program loaded is one more for the verifier at every install */
+	bpf_object__for_each_program(p, t->skel->obj)
+		bpf_program__set_autoload(p, t->cgroup_hooks ||
+						     !strcmp(bpf_program__name(p), "dispatch_tc"));
 	/* a new counter per rule of this profile; the old generation keeps counting into its own */
 	err = bpf_map__set_max_entries(t->skel->maps.rule_counts, nr_rules ? nr_rules : 1);
 	if (!err)
@@ -354,12 +361,16 @@ static int load_stage(struct txn *t, const char *name, const struct stage *st, s
 		}
 	}
 	for (int h = 0; h < NR_STAGE_HOOKS; h++) {
-		if (!bpf_object__find_program_by_name(ls->obj, stage_hooks[h].stage_prog)) {
+		struct bpf_program *p =
+			bpf_object__find_program_by_name(ls->obj, stage_hooks[h].stage_prog);
+
+		if (!p) {
 			diag_error(d, st->origin, 0,
 				   "stage '%s' has no '%s' program (built with an older lib/stage.h?)",
 				   st->desc.name, stage_hooks[h].stage_prog);
 			return -EINVAL;
 		}
+		bpf_program__set_autoload(p, h == STAGE_HOOK_TC || t->cgroup_hooks);
 	}
 	err = bpf_object__load(ls->obj);
 	if (err) {
@@ -369,8 +380,10 @@ static int load_stage(struct txn *t, const char *name, const struct stage *st, s
 		return err;
 	}
 	for (int h = 0; h < NR_STAGE_HOOKS; h++)
-		ls->prog_fds[h] = bpf_program__fd(
-			bpf_object__find_program_by_name(ls->obj, stage_hooks[h].stage_prog));
+		ls->prog_fds[h] = h == STAGE_HOOK_TC || t->cgroup_hooks ?
+					  bpf_program__fd(bpf_object__find_program_by_name(
+						  ls->obj, stage_hooks[h].stage_prog)) :
+					  -1;
 	ls->rules_fd = bpf_map__fd(bpf_object__find_map_by_name(ls->obj, STAGE_RULES_MAP));
 	return 0;
 }
@@ -465,6 +478,8 @@ static int fill(struct txn *t, const struct install_req *rq, struct diag *d)
 		for (int h = 0; h < NR_STAGE_HOOKS; h++) {
 			int banks = shared_map_fd(t, stage_hooks[h].banks);
 
+			if (t->ls[i].prog_fds[h] < 0)
+				continue; /* that hook is attached nowhere */
 			if (bpf_map_update_elem(banks, &idx, &t->ls[i].prog_fds[h], BPF_ANY)) {
 				diag_error(d, NULL, 0, "cannot put stage '%s' in slot %u of %s: %s",
 					   rq->stages[i].desc.name, rq->stages[i].desc.slot,
@@ -915,6 +930,25 @@ static int pin_stage_progs(struct txn *t, const struct install_req *rq, struct d
 	return err;
 }
 
+/* a cgroup attach point is asked for, or one of the instance's links is on a cgroup */
+static bool cgroup_attached(const char *dir, const struct install_req *rq)
+{
+	struct attach_point pt;
+	enum link_hook hook;
+	struct dirent *de;
+	bool cg = false;
+	DIR *dd;
+
+	for (size_t i = 0; i < rq->nr_points; i++)
+		cg |= rq->points[i].kind == ATTACH_CGROUP;
+	dd = opendir(dir);
+	while (!cg && dd && (de = readdir(dd)))
+		cg = !pin_parse_link(de->d_name, &pt, &hook) && pt.kind == ATTACH_CGROUP;
+	if (dd)
+		closedir(dd);
+	return cg;
+}
+
 int pipeline_install(const struct install_req *rq, struct diag *d)
 {
 	struct txn t = { .lock_fd = -1 };
@@ -934,6 +968,7 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 		return t.lock_fd;
 	pin_path(ctl_path, sizeof(ctl_path), rq->name, "ctl");
 	t.existing = !stat(ctl_path, &sb);
+	t.cgroup_hooks = cgroup_attached(t.dir, rq);
 	if (!t.existing)
 		unpin_instance_dir(t.dir); /* leftovers of an interrupted run, if any */
 	if (!t.existing && mkdir(t.dir, 0700) && errno != EEXIST) {
