@@ -63,11 +63,6 @@ struct txn {
 	size_t nr_updated;
 };
 
-const char *attach_kind_name(enum attach_kind k)
-{
-	return k == ATTACH_TC_INGRESS ? "tc_ingress" : k == ATTACH_TC_EGRESS ? "tc_egress" : "cgroup";
-}
-
 int instance_name_valid(const char *name)
 {
 	size_t n = strlen(name);
@@ -188,13 +183,12 @@ static void prog_array_clear_bank(int fd, __u32 gen)
 	}
 }
 
-static int rules_key_info(const struct stage *st, __u32 *key_size, __u32 *gen_off)
+static void rules_key_info(const struct stage *st, __u32 *key_size, __u32 *gen_off)
 {
 	bool exact = st->desc.map_kind == STAGE_MAP_EXACT;
 
 	*key_size = exact ? sizeof(struct policy_key) : sizeof(struct policy_lpm_key);
 	*gen_off = exact ? 0 : offsetof(struct policy_lpm_key, k.gen);
-	return 0;
 }
 
 static int shared_map_fd(struct txn *t, const char *map_name);

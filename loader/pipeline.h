@@ -87,7 +87,6 @@ void pipeline_event_drops(const char *name, __u64 *drops);
 int pipeline_stage_names(const char *name, char names[STAGE_MAX_SLOTS][STAGE_NAME_LEN]);
 /* fd of a pinned object of an instance ("dispatch_tc", "ctl", ...) or -errno */
 int pipeline_pin_get(const char *name, const char *object);
-const char *attach_kind_name(enum attach_kind k);
 
 /* pin names (bpffs refuses '.' in them) */
 #define PIN_RULES_PREFIX "rules-"
