@@ -190,6 +190,10 @@ static int handle_event(void *ctx, void *data, size_t size)
 			hook_name(e->hook), stage);
 		fprintf(lc->out, "cgroup ");
 		pipeline_plain_string(lc->out, cgroup_path(lc, e->cgroup));
+		if (e->tool && e->tool != e->cgroup) {
+			fprintf(lc->out, " tool ");
+			pipeline_plain_string(lc->out, cgroup_path(lc, e->tool));
+		}
 		if (e->pid) {
 			fprintf(lc->out, " pid %u ", e->pid);
 			pipeline_plain_string(lc->out, comm);
@@ -215,19 +219,15 @@ static __u32 events_map_id(const char *name)
 	return info.id;
 }
 
-static void print_drops(const char *name, FILE *out, bool json)
+/* on stderr: the JSON lines on stdout stay one shape */
+static void print_drops(const char *name)
 {
 	__u64 drops[EVENT_DROP_MAX] = {};
 
 	pipeline_event_drops(name, drops);
-	if (json)
-		fprintf(out, "{\"events_dropped\":{\"buffer_full\":%llu,\"rate_limited\":%llu}}\n",
-			(unsigned long long)drops[EVENT_DROP_FULL],
-			(unsigned long long)drops[EVENT_DROP_RATE]);
-	else
-		fprintf(out, "events dropped so far: %llu (buffer full), %llu (rate limit)\n",
-			(unsigned long long)drops[EVENT_DROP_FULL],
-			(unsigned long long)drops[EVENT_DROP_RATE]);
+	fprintf(stderr, "events dropped so far: %llu (buffer full), %llu (rate limit)\n",
+		(unsigned long long)drops[EVENT_DROP_FULL],
+		(unsigned long long)drops[EVENT_DROP_RATE]);
 }
 
 int pipeline_log(const char *name, bool follow, bool json, FILE *out, struct diag *d)
@@ -302,7 +302,7 @@ int pipeline_log(const char *name, bool follow, bool json, FILE *out, struct dia
 			}
 		}
 	}
-	print_drops(name, json ? out : stderr, json);
+	print_drops(name);
 out:
 	ring_buffer__free(rb);
 	if (fd >= 0)

@@ -493,7 +493,7 @@ static int install(const struct install_args *a, struct diag *d)
 	for (size_t i = 0; !err && !nr_sources && i < nr_points; i++) {
 		int n;
 
-		if (points[i].kind == ATTACH_TC_INGRESS && !sandbox_ns) {
+		if (points[i].kind != ATTACH_TC_EGRESS && !sandbox_ns) {
 			/* installing again: keep the addresses the instance has */
 			n = pipeline_sources(name, -1, sources, PIPELINE_MAX_SOURCES);
 			if (n > 0) {
@@ -501,9 +501,10 @@ static int install(const struct install_args *a, struct diag *d)
 				break;
 			}
 			diag_error(d, NULL, 0,
-				   "--tc-ingress %s: the sandbox's addresses are unknown; "
+				   "%s %s: the sandbox's addresses are unknown; "
 				   "give --source ADDR or --sandbox-netns NS",
-				   points[i].ifname);
+				   points[i].kind == ATTACH_CGROUP ? "--cgroup" : "--tc-ingress",
+				   points[i].kind == ATTACH_CGROUP ? points[i].cgroup : points[i].ifname);
 			err = -EINVAL;
 			break;
 		}
@@ -580,6 +581,9 @@ static int install(const struct install_args *a, struct diag *d)
 	return err;
 }
 
+static int read_instance_conf(const char *name, char *dir, size_t dlen, char *cgroup, size_t clen,
+			      bool *audit, struct diag *d);
+
 static int do_install(int argc, char **argv)
 {
 	struct attach_point points[MAX_POINTS];
@@ -587,6 +591,7 @@ static int do_install(int argc, char **argv)
 	const char *dir = NULL, *name = DEFAULT_INSTANCE, *netns = NULL, *sandbox_ns = NULL;
 	const char *cgroup = NULL, *cgroup_arg = NULL;
 	size_t nr_points = 0, nr_sources = 0;
+	char kept_cgroup[PIN_PATH_MAX];
 	bool audit = false;
 	struct diag d = {};
 	int c, err;
@@ -661,6 +666,18 @@ static int do_install(int argc, char **argv)
 				   cgroup_arg);
 	if (cgroup_arg)
 		cgroup = cgroup_arg;
+	if (!cgroup) {
+		/* installing again: the instance's sandbox cgroup, as it was given */
+		char dir[PIN_PATH_MAX];
+		struct diag quiet = {};
+		bool ignored;
+
+		if (!read_instance_conf(name, dir, sizeof(dir), kept_cgroup, sizeof(kept_cgroup),
+					&ignored, &quiet) &&
+		    kept_cgroup[0])
+			cgroup = kept_cgroup;
+		diag_free(&quiet);
+	}
 	if (name_arg("install", name))
 		return EXIT_USAGE;
 	for (size_t i = 0; i < nr_points; i++)
@@ -815,8 +832,15 @@ static int reload_locked(const char *name, struct diag *d)
 
 static int reload(const char *name, struct diag *d)
 {
-	int lock = pipeline_lock(name, d), err;
+	char conf[PIN_PATH_MAX];
+	int lock, err;
 
+	pipeline_state_path(conf, sizeof(conf), name, ".conf");
+	if (access(conf, F_OK)) {
+		diag_error(d, NULL, 0, "no instance '%s' installed (%s)", name, conf);
+		return -ENOENT;
+	}
+	lock = pipeline_lock(name, d);
 	if (lock < 0)
 		return lock;
 	err = reload_locked(name, d);
@@ -926,8 +950,10 @@ static int live_edit(const char *cmd, int argc, char **argv, bool add)
 	}
 	if (optind >= argc)
 		return usage_error(cmd, "give a rule, e.g. 'tcp 10.42.7.12 port 8080'");
-	if (name_arg(cmd, name) || need_root(cmd))
+	if (name_arg(cmd, name))
 		return EXIT_USAGE;
+	if (need_root(cmd))
+		return 1;
 	for (int i = optind; i < argc; i++) {
 		strncat(line, " ", sizeof(line) - strlen(line) - 1);
 		strncat(line, argv[i], sizeof(line) - strlen(line) - 1);
@@ -1125,6 +1151,8 @@ static const struct cmd cmds[] = {
 	  "  --sandbox-cgroup PATH  the sandbox's cgroup v2 directory (absolute, or relative to\n"
 	  "                      the cgroup v2 mount); rules with 'tool NAME' apply to the\n"
 	  "                      processes in PATH/NAME and the cgroups below it\n"
+	  "  --audit             audit mode: what the policy denies passes, recorded as\n"
+	  "                      would_deny (counted, logged); status says so\n"
 	  "  --name INSTANCE     instance name (default: default); pins live in\n"
 	  "                      " PIPELINE_ROOT "/INSTANCE\n"
 	  "  Installing over a running instance switches it to the new profile in one step;\n"
@@ -1140,11 +1168,12 @@ static const struct cmd cmds[] = {
 	  "  Counters start again at every install.\n" },
 	{ "log", do_log, "show the denials, with their reasons",
 	  "usage: ironclaw-pipe log [--name INSTANCE] [--follow] [--json]\n"
-	  "  Prints the denials waiting in the instance's ring buffer (1 MiB: about 13,000\n"
+	  "  Prints the denials waiting in the instance's ring buffer (1 MiB: about 10,900\n"
 	  "  events are kept while nobody reads; newer ones are then dropped and counted),\n"
 	  "  then with --follow the new ones until Ctrl-C. --json: one object a line.\n"
 	  "  One reader at a time: a second 'log' is refused, as it would split the events.\n"
-	  "  Each sending cgroup may cause 100 events a second per CPU; the rest are counted.\n" },
+	  "  Each tool (or sending cgroup outside the tools) may cause 200 events a second;\n"
+	  "  the rest are counted. The count of dropped events goes to stderr at the end.\n" },
 	{ "reload", do_reload, "read the profile again and switch to it in one step",
 	  "usage: ironclaw-pipe reload [--name INSTANCE]\n"
 	  "  Reads the profile the instance was installed from, and its live edits, and\n"

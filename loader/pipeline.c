@@ -1093,6 +1093,12 @@ int pipeline_block(const char *name, struct diag *d)
 	__u32 zero = 0, w;
 	int fd, lock, err = 0;
 
+	fd = pipeline_pin_get(name, "ctl");
+	if (fd < 0) {
+		diag_error(d, NULL, 0, "no instance '%s' installed", name);
+		return -ENOENT;
+	}
+	close(fd);
 	lock = lock_instance(name, d);
 	if (lock < 0)
 		return lock;

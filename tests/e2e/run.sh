@@ -240,6 +240,9 @@ test_plugin_stage() {
 	expect_ok connect 10.42.7.20 5432 || return 1
 	expect_denied connect 10.42.7.21 5432 || return 1
 	expect_ok connect 10.42.7.11 8080 || return 1
+	# installing again needs no attach options: the cgroup and sources are the instance's
+	"$BIN" install --profile "$p" --name "$INSTANCE" >/dev/null || fail "plain install again" || return 1
+	expect_ok connect 10.42.7.20 5432 || return 1
 }
 
 # expect_refused PROFILE_DIR PATTERN: install fails with exit 1 and PATTERN on stderr
@@ -330,6 +333,11 @@ test_cli_errors() {
 	[ $? = 1 ] && echo "$out" | grep -q "cannot read profile directory" || fail "missing dir: $out"
 	out=$("$BIN" status --name "nosuch$$" 2>&1)
 	[ $? = 1 ] && echo "$out" | grep -q "no instance 'nosuch$$'" || fail "status of nothing: $out"
+	for c in block reload; do
+		out=$("$BIN" $c --name "nosuch$$" 2>&1)
+		[ $? = 1 ] && echo "$out" | grep -q "no instance 'nosuch$$'" || fail "$c of nothing: $out" || return 1
+	done
+	[ -z "$(ls /run/lock | grep "nosuch$$")" ] || fail "a command on no instance left a lock file" || return 1
 	"$BIN" uninstall --help | grep -q "OPENS the sandbox's egress" || fail "uninstall help lacks the warning"
 	for c in check install status rules log reload allow revoke block uninstall; do
 		"$BIN" "$c" --help | grep -q "^usage: ironclaw-pipe $c" || fail "$c --help" || return 1
