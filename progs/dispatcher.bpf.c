@@ -24,6 +24,19 @@ STAGE_BANKS(stages_sendmsg6);
 
 
 
+/* the sender's tool, the metadata into skb->cb[], and the tail call into the hook's banks */
+static __always_inline int skb_to_stage(struct __sk_buff *skb, __u8 hook, void *banks,
+					struct pkt_meta *meta, __u32 tool_level)
+{
+	/* the socket's cgroup at the tools' level: processes nested below a tool are that tool */
+	if (tool_level)
+		meta->tool = bpf_skb_ancestor_cgroup_id(skb, tool_level);
+	meta_store_skb(skb, meta);
+	bpf_tail_call(skb, banks, (__u32)meta->gen * STAGE_MAX_SLOTS + meta->slot);
+	/* only reached when the slot is empty or the call failed: fail closed */
+	return skb_finish(skb, hook, REASON_NO_STAGE, meta);
+}
+
 SEC("tc")
 int dispatch_tc(struct __sk_buff *skb)
 {
@@ -45,14 +58,7 @@ int dispatch_tc(struct __sk_buff *skb)
 	r = dispatch_frame((void *)(long)skb->data, (void *)(long)skb->data_end, len, gen, &meta);
 	if (r != PARSE_OK)
 		return skb_finish(skb, EVENT_HOOK_TC, r, &meta);
-	/* the socket's cgroup at the tools' level: processes nested below a tool are that tool */
-	if (tool_level)
-		meta.tool = bpf_skb_ancestor_cgroup_id(skb, tool_level);
-
-	meta_store_skb(skb, &meta);
-	bpf_tail_call(skb, &stages_tc, (__u32)meta.gen * STAGE_MAX_SLOTS + meta.slot);
-	/* only reached when the slot is empty or the call failed: fail closed */
-	return skb_finish(skb, EVENT_HOOK_TC, REASON_NO_STAGE, &meta);
+	return skb_to_stage(skb, EVENT_HOOK_TC, &stages_tc, &meta, tool_level);
 }
 
 /*
@@ -78,11 +84,7 @@ int dispatch_cgskb(struct __sk_buff *skb)
 	r = dispatch_ip(&c, c.pos, skb->protocol, gen, 1, &meta);
 	if (r != PARSE_OK)
 		return skb_finish(skb, EVENT_HOOK_CGROUP_SKB, r, &meta);
-	if (tool_level)
-		meta.tool = bpf_skb_ancestor_cgroup_id(skb, tool_level);
-	meta_store_skb(skb, &meta);
-	bpf_tail_call(skb, &stages_cgskb, (__u32)meta.gen * STAGE_MAX_SLOTS + meta.slot);
-	return skb_finish(skb, EVENT_HOOK_CGROUP_SKB, REASON_NO_STAGE, &meta);
+	return skb_to_stage(skb, EVENT_HOOK_CGROUP_SKB, &stages_cgskb, &meta, tool_level);
 }
 
 /*
