@@ -18,10 +18,24 @@
 
 #define CGROUP_CACHE 64
 
+/* one suggested rule: what audit mode let through, and how often */
+struct suggestion {
+	__u8 l4proto, family;
+	__be16 dport;
+	__u8 daddr[16];
+	__u64 tool;
+	__u64 count;
+};
+
+#define MAX_SUGGESTIONS 4096
+
 struct log_ctx {
 	FILE *out;
 	const char *name; /* the instance */
 	bool json;
+	bool suggest; /* collect would-deny events instead of printing them */
+	struct suggestion *sugg;
+	size_t nr_sugg;
 	long long mono_to_real_ns; /* add to a CLOCK_MONOTONIC time for the wall clock */
 	char stages[STAGE_MAX_SLOTS][STAGE_NAME_LEN];
 	struct {
@@ -137,6 +151,33 @@ static void endpoint(char *buf, size_t len, __u8 family, const __u8 *addr, __be1
 		snprintf(buf, len, "%s:%u", a, ntohs(port));
 }
 
+/* a would-deny event with a destination becomes (or counts for) a suggested rule */
+static void collect(struct log_ctx *lc, const struct deny_event *e)
+{
+	struct suggestion *g;
+
+	if (!e->audit || !e->family || (e->l4proto != IPPROTO_TCP && e->l4proto != IPPROTO_UDP) ||
+	    !e->dport)
+		return;
+	for (size_t i = 0; i < lc->nr_sugg; i++) {
+		g = &lc->sugg[i];
+		if (g->l4proto == e->l4proto && g->family == e->family && g->dport == e->dport &&
+		    g->tool == e->tool && !memcmp(g->daddr, e->daddr, sizeof(g->daddr))) {
+			g->count++;
+			return;
+		}
+	}
+	if (lc->nr_sugg == MAX_SUGGESTIONS)
+		return;
+	g = &lc->sugg[lc->nr_sugg++];
+	g->l4proto = e->l4proto;
+	g->family = e->family;
+	g->dport = e->dport;
+	g->tool = e->tool;
+	g->count = 1;
+	memcpy(g->daddr, e->daddr, sizeof(g->daddr));
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct log_ctx *lc = ctx;
@@ -153,6 +194,10 @@ static int handle_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*e))
 		return 0;
+	if (lc->suggest) {
+		collect(lc, e);
+		return 0;
+	}
 	/* a stage installed after log started: read the slots again */
 	if (e->slot && e->slot < STAGE_MAX_SLOTS && !lc->stages[e->slot][0])
 		pipeline_stage_names(lc->name, lc->stages);
@@ -230,21 +275,18 @@ static void print_drops(const char *name)
 		(unsigned long long)drops[EVENT_DROP_RATE]);
 }
 
-int pipeline_log(const char *name, bool follow, bool json, FILE *out, struct diag *d)
+/* the reader of an instance's ring buffer: what is there, then (follow) what comes */
+static int read_events(const char *name, bool follow, struct log_ctx *lc, struct diag *d)
 {
-	struct log_ctx *lc = calloc(1, sizeof(*lc));
 	struct ring_buffer *rb = NULL;
 	struct timespec mono, real;
 	char lock[128];
 	int fd = -1, lfd = -1, err = 0;
 	__u32 map_id;
 
-	if (!lc)
-		return -ENOMEM;
 	map_id = events_map_id(name);
 	if (!map_id) {
 		diag_error(d, NULL, 0, "no instance '%s' installed", name);
-		free(lc);
 		return -ENOENT;
 	}
 	/* a ring buffer has one read position: a second reader would split the stream */
@@ -254,8 +296,8 @@ int pipeline_log(const char *name, bool follow, bool json, FILE *out, struct dia
 		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		diag_error(d, NULL, 0,
 			   err == -EBUSY ?
-				   "another 'ironclaw-pipe log' is reading instance '%s': a ring buffer "
-				   "has one reader, which would split the events with you" :
+				   "another 'ironclaw-pipe log' or 'suggest' is reading instance '%s': "
+				   "a ring buffer has one reader, which would split the events with you" :
 				   "cannot lock the log of '%s': %s",
 			   name, strerror(-err));
 		goto out;
@@ -266,9 +308,6 @@ int pipeline_log(const char *name, bool follow, bool json, FILE *out, struct dia
 		diag_error(d, NULL, 0, "no instance '%s' installed", name);
 		goto out;
 	}
-	lc->out = out;
-	lc->name = name;
-	lc->json = json;
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &real);
 	lc->mono_to_real_ns = (real.tv_sec - mono.tv_sec) * 1000000000LL +
@@ -282,7 +321,7 @@ int pipeline_log(const char *name, bool follow, bool json, FILE *out, struct dia
 		diag_error(d, NULL, 0, "cannot read the events of '%s': %s", name, strerror(errno));
 		goto out;
 	}
-	/* what arrived while nobody read: the buffer keeps it (1 MiB, about 13,000 events) */
+	/* what arrived while nobody read: the buffer keeps it (1 MiB, about 10,900 events) */
 	ring_buffer__consume(rb);
 	if (follow) {
 		signal(SIGINT, on_signal);
@@ -309,6 +348,64 @@ out:
 		close(fd);
 	if (lfd >= 0)
 		close(lfd);
+	return err;
+}
+
+int pipeline_log(const char *name, bool follow, bool json, FILE *out, struct diag *d)
+{
+	struct log_ctx *lc = calloc(1, sizeof(*lc));
+	int err;
+
+	if (!lc)
+		return -ENOMEM;
+	lc->out = out;
+	lc->name = name;
+	lc->json = json;
+	err = read_events(name, follow, lc, d);
+	free(lc);
+	return err;
+}
+
+/* the last component of a cgroup path: a tool is a directory right below the sandbox's */
+static const char *tool_name(struct log_ctx *lc, __u64 tool)
+{
+	const char *path = cgroup_path(lc, tool), *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+int pipeline_suggest(const char *name, FILE *out, struct diag *d)
+{
+	struct log_ctx *lc = calloc(1, sizeof(*lc));
+	__u64 total = 0;
+	int err;
+
+	if (!lc)
+		return -ENOMEM;
+	lc->out = out;
+	lc->name = name;
+	lc->suggest = true;
+	lc->sugg = calloc(MAX_SUGGESTIONS, sizeof(*lc->sugg));
+	err = lc->sugg ? read_events(name, false, lc, d) : -ENOMEM;
+	for (size_t i = 0; !err && i < lc->nr_sugg; i++)
+		total += lc->sugg[i].count;
+	if (!err)
+		fprintf(out, "# %zu rules from %llu would-deny events of instance '%s'; review them\n",
+			lc->nr_sugg, (unsigned long long)total, name);
+	for (size_t i = 0; !err && i < lc->nr_sugg; i++) {
+		const struct suggestion *g = &lc->sugg[i];
+		char a[INET6_ADDRSTRLEN];
+
+		inet_ntop(g->family, g->daddr, a, sizeof(a));
+		fprintf(out, "allow %s %s port %u", g->l4proto == IPPROTO_TCP ? "tcp" : "udp", a,
+			ntohs(g->dport));
+		if (g->tool) {
+			fprintf(out, " tool ");
+			pipeline_plain_string(out, tool_name(lc, g->tool));
+		}
+		fprintf(out, "  # %llu would-deny\n", (unsigned long long)g->count);
+	}
+	free(lc->sugg);
 	free(lc);
 	return err;
 }

@@ -1098,6 +1098,17 @@ static int do_log(int argc, char **argv)
 	return report("log", &d, pipeline_log(name, follow, json, stdout, &d));
 }
 
+static int do_suggest(int argc, char **argv)
+{
+	const char *name = DEFAULT_INSTANCE;
+	struct diag d = {};
+	int err = parse_name_opts("suggest", argc, argv, &name, NULL);
+
+	if (err)
+		return err;
+	return report("suggest", &d, pipeline_suggest(name, stdout, &d));
+}
+
 /* a command that acts on one instance and says what it did */
 static int run_on_instance(const char *cmd, int argc, char **argv,
 			   int (*act)(const char *name, struct diag *d), const char *done_fmt)
@@ -1174,6 +1185,12 @@ static const struct cmd cmds[] = {
 	  "  One reader at a time: a second 'log' is refused, as it would split the events.\n"
 	  "  Each tool (or sending cgroup outside the tools) may cause 200 events a second;\n"
 	  "  the rest are counted. The count of dropped events goes to stderr at the end.\n" },
+	{ "suggest", do_suggest, "turn audit mode's would-deny events into profile lines",
+	  "usage: ironclaw-pipe suggest [--name INSTANCE]\n"
+	  "  Reads the would-deny events waiting in the ring buffer (it is a reader like\n"
+	  "  'log': the events it reads are gone) and prints one 'allow' line per\n"
+	  "  {protocol, destination, port, tool}, with the count as a comment. 'check'\n"
+	  "  accepts the output; review it before it goes into a profile.\n" },
 	{ "reload", do_reload, "read the profile again and switch to it in one step",
 	  "usage: ironclaw-pipe reload [--name INSTANCE]\n"
 	  "  Reads the profile the instance was installed from, and its live edits, and\n"

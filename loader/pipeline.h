@@ -77,6 +77,8 @@ void pipeline_rule_list_path(char *buf, size_t len, const char *name);
 int pipeline_rules(const char *name, FILE *out, bool json, struct diag *d);
 /* the denials in the ring buffer, then (follow) as they come, until SIGINT or SIGTERM */
 int pipeline_log(const char *name, bool follow, bool json, FILE *out, struct diag *d);
+/* the would-deny events so far as profile lines (grouped, with counts); consumes them */
+int pipeline_suggest(const char *name, FILE *out, struct diag *d);
 /* s as a JSON string, quotes and control characters escaped */
 void pipeline_json_string(FILE *out, const char *s);
 /* s for a terminal line: control characters and '\' as \xNN */

@@ -339,7 +339,7 @@ test_cli_errors() {
 	done
 	[ -z "$(ls /run/lock | grep "nosuch$$")" ] || fail "a command on no instance left a lock file" || return 1
 	"$BIN" uninstall --help | grep -q "OPENS the sandbox's egress" || fail "uninstall help lacks the warning"
-	for c in check install status rules log reload allow revoke block uninstall; do
+	for c in check install status rules log suggest reload allow revoke block uninstall; do
 		"$BIN" "$c" --help | grep -q "^usage: ironclaw-pipe $c" || fail "$c --help" || return 1
 	done
 	"$BIN" --help | grep -q "^  rules " || fail "the command list lacks rules"
@@ -679,7 +679,7 @@ test_deny_log() {
 	f=$!
 	sleep 0.3
 	out=$("$BIN" log --name "$INSTANCE" 2>&1)
-	[ $? = 1 ] && echo "$out" | grep -q "another 'ironclaw-pipe log' is reading" ||
+	[ $? = 1 ] && echo "$out" | grep -q "another 'ironclaw-pipe log' or 'suggest' is reading" ||
 		{ kill -INT $f; wait $f; fail "a second reader was not refused: $out"; return 1; }
 	raw --src 10.42.0.2 --dst 10.42.7.12 --proto udp --dport 9 --count 600 || return 1
 	sleep 0.3
@@ -701,6 +701,20 @@ test_audit_mode() {
 	"$BIN" log --name "$INSTANCE" --json 2>/dev/null | grep -q '"destination":"10.42.7.11:8080".*"reason":"no_rule","verdict":"would-deny"' ||
 		fail "no would-deny event" || return 1
 	[ "$(count would_deny)" -ge 1 ] || fail "would_deny not counted" || return 1
+	# suggest turns what audit let through into lines that check accepts, and that allow it
+	want_ok other connect 10.42.7.11 8080 || return 1
+	want_ok other connect 10.42.7.11 8080 || return 1
+	"$BIN" suggest --name "$INSTANCE" >"$WORK/suggested" 2>/dev/null || fail "suggest" || return 1
+	grep -q "^allow tcp 10.42.7.11 port 8080 tool other  # [1-9][0-9]* would-deny$" "$WORK/suggested" ||
+		fail "suggest: $(cat "$WORK/suggested")" || return 1
+	mkdir -p "$p"
+	cp "$TOOLS_PROFILE"/*.rules "$p/"
+	grep "10.42.7.11 port 8080 tool other" "$WORK/suggested" >"$p/60-suggested.rules"
+	"$BIN" check --profile "$p" --sandbox-cgroup "$CG" >/dev/null || fail "check refuses suggest's lines" || return 1
+	"$BIN" install --profile "$p" --cgroup "$CG" --sandbox-netns "$SBX" --name "$INSTANCE" \
+		>/dev/null 2>&1 || fail "install of the suggested profile" || return 1
+	want_ok other connect 10.42.7.11 8080 || fail "the suggested rule does not allow it" || return 1
+	rm -f "$p/60-suggested.rules"
 	"$BIN" block --name "$INSTANCE" >/dev/null
 	want_eperm other connect 10.42.7.11 8080 || fail "audit let a blocked instance through" || return 1
 	install_cgroup --tc-ingress "host0@$CORP" || return 1
