@@ -49,10 +49,10 @@ BPFTEST_BIN := $(patsubst tests/bpf/%.c,$(B)/tests/bpf/%,$(BPFTEST_SRC))
 all: $(BIN) $(TOOLS) $(EXAMPLE_OBJ)
 
 deps:
-	$(call msg,DEPS,$(DEB_PACKAGES))
 	$(Q)missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
+		echo "  DEPS     installing" $$missing; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
