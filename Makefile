@@ -31,6 +31,8 @@ EXAMPLE_OBJ := $(B)/examples/stage_postgres.bpf.o
 # the same stage under another name and slot: two stages claiming tcp/5432
 CONFLICT_OBJ := $(B)/tests/stage_pgdup.bpf.o
 ALLOW_ALL_OBJ := $(B)/tests/allow_all.bpf.o
+# two versions of one plug-in stage, for replacing a stage under traffic
+FLOW_OBJ := $(B)/tests/stage_flow.bpf.o $(B)/tests/stage_flow_v2.bpf.o
 BPF_HDRS := $(wildcard include/*.h progs/lib/*.h)
 
 LOADER_SRC := $(filter-out loader/main.c,$(wildcard loader/*.c))
@@ -74,6 +76,14 @@ $(ALLOW_ALL_OBJ): tests/e2e/allow_all.bpf.c
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+$(B)/tests/stage_flow.bpf.o: tests/e2e/stage_flow.bpf.c $(BPF_HDRS)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(B)/tests/stage_flow_v2.bpf.o: tests/e2e/stage_flow.bpf.c $(BPF_HDRS)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -DFLOW_STAGE_V2 -c $< -o $@
+
 $(B)/%.skel.h: $(B)/progs/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .bpf,,$*) > $@
@@ -106,7 +116,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory test-bins
 	$(Q)tests/run-all.sh $(B)
 
-test-bins: all $(UNIT_BIN) $(BPFTEST_BIN) $(CONFLICT_OBJ) $(ALLOW_ALL_OBJ)
+test-bins: all $(UNIT_BIN) $(BPFTEST_BIN) $(CONFLICT_OBJ) $(ALLOW_ALL_OBJ) $(FLOW_OBJ)
 	@:
 
 demo: deps

@@ -18,8 +18,13 @@ static void diag_add(struct diag *d, const char *kind, const char *file, int lin
 		n = asprintf(&msg, "%s: %s%s", file, kind, body);
 	else
 		n = asprintf(&msg, "%s%s", kind, body);
-	if (n >= 0)
-		d->msgs[d->nr++] = msg;
+	if (n < 0)
+		return;
+	d->parts[d->nr] = (struct diag_part){ .file = file ? strdup(file) : NULL,
+					      .line = line,
+					      .body = strdup(body),
+					      .warning = kind[0] != '\0' };
+	d->msgs[d->nr++] = msg;
 }
 
 void diag_error(struct diag *d, const char *file, int line, const char *fmt, ...)
@@ -52,7 +57,10 @@ void diag_print(const struct diag *d, FILE *out)
 
 void diag_free(struct diag *d)
 {
-	for (int i = 0; i < d->nr; i++)
+	for (int i = 0; i < d->nr; i++) {
 		free(d->msgs[i]);
+		free(d->parts[i].file);
+		free(d->parts[i].body);
+	}
 	memset(d, 0, sizeof(*d));
 }

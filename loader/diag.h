@@ -7,11 +7,20 @@
 
 #define DIAG_MAX_MSGS 64
 
+/* one message in parts, for --json */
+struct diag_part {
+	char *file; /* NULL: not about a file */
+	int line; /* 0: the whole file */
+	char *body; /* what is wrong */
+	int warning;
+};
+
 struct diag {
 	int errors;
 	int warnings;
 	int nr; /* messages kept, at most DIAG_MAX_MSGS */
-	char *msgs[DIAG_MAX_MSGS];
+	char *msgs[DIAG_MAX_MSGS]; /* "file:line: [warning: ]body" */
+	struct diag_part parts[DIAG_MAX_MSGS];
 };
 
 /* "file:line: what is wrong"; line 0 leaves the line number out */

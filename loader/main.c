@@ -8,14 +8,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <netinet/in.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "cgroup.h"
+#include "explain.h"
 #include "pipeline.h"
 
 #define EXIT_USAGE 2
 #define MAX_POINTS 16
-#define MAX_STAGES (STAGE_MAX_SLOTS + 4)
 #define DEFAULT_INSTANCE "default"
 
 static bool verbose;
@@ -242,8 +243,88 @@ static void print_plan(const struct loaded_profile *lp, FILE *out)
 	}
 }
 
+/* a value for --json: a string, or null */
+static void json_or_null(FILE *out, const char *s)
+{
+	if (s)
+		pipeline_json_string(out, s);
+	else
+		fprintf(out, "null");
+}
+
+static void print_diag_json(const struct diag *d, FILE *out, int warning)
+{
+	int n = 0;
+
+	for (int i = 0; i < d->nr; i++) {
+		const struct diag_part *p = &d->parts[i];
+
+		if (p->warning != warning)
+			continue;
+		fprintf(out, "%s{\"file\":", n++ ? "," : "");
+		json_or_null(out, p->file);
+		fprintf(out, ",\"line\":%d,\"message\":", p->line);
+		json_or_null(out, p->body);
+		fprintf(out, "}");
+	}
+}
+
+/* check --json: the plan per stage, or the errors; one object */
+static void print_plan_json(const char *dir, const struct loaded_profile *lp, bool ok,
+			    const struct diag *d, FILE *out)
+{
+	char buf[ADDR_STR_LEN];
+
+	fprintf(out, "{\"profile\":");
+	pipeline_json_string(out, dir);
+	fprintf(out, ",\"valid\":%s,\"stages\":[", ok ? "true" : "false");
+	for (size_t s = 0; ok && s < lp->nr_stages; s++) {
+		const struct stage_desc *sd = &lp->stages[s].desc;
+		__u32 last = (__u32)-1;
+		int n = 0;
+
+		fprintf(out, "%s{\"name\":", s ? "," : "");
+		pipeline_json_string(out, sd->name);
+		fprintf(out, ",\"slot\":%u,\"kind\":\"%s\",\"object\":", sd->slot,
+			sd->map_kind == STAGE_MAP_EXACT ? "exact" : "prefix");
+		pipeline_json_string(out, lp->stages[s].origin);
+		fprintf(out, ",\"classes\":[");
+		for (__u32 c = 0; c < sd->nr_classes; c++)
+			fprintf(out, "%s{\"protocol\":\"%s\",\"port\":%u}", c ? "," : "",
+				l4proto_name(sd->classes[c].l4proto), sd->classes[c].port);
+		fprintf(out, "],\"entries\":%zu,\"rules\":[", lp->plan.stage_entries[s]);
+		for (size_t i = 0; i < lp->plan.nr_entries; i++) {
+			const struct plan_entry *e = &lp->plan.entries[i];
+			const struct rule *r = &lp->prof.rules[e->rule];
+
+			if (e->stage != s || e->rule == last)
+				continue;
+			last = e->rule;
+			fprintf(out, "%s{\"file\":", n++ ? "," : "");
+			pipeline_json_string(out, r->file);
+			fprintf(out, ",\"line\":%d,\"text\":", r->line);
+			pipeline_json_string(out, r->text);
+			fprintf(out, ",\"protocol\":\"%s\",\"destination\":\"%s\","
+				     "\"port_from\":%u,\"port_to\":%u,\"tool\":", l4proto_name(r->l4proto),
+				addr_format(&r->dst, buf, sizeof(buf)), r->port_lo, r->port_hi);
+			json_or_null(out, r->tool);
+			fprintf(out, ",\"host\":");
+			json_or_null(out, r->host);
+			fprintf(out, "}");
+		}
+		fprintf(out, "]}");
+	}
+	fprintf(out, "],\"rules\":%zu,\"entries\":%zu,\"errors\":[", ok ? lp->prof.nr_rules : 0,
+		ok ? lp->plan.nr_entries : 0);
+	print_diag_json(d, out, 0);
+	fprintf(out, "],\"warnings\":[");
+	print_diag_json(d, out, 1);
+	fprintf(out, "]}\n");
+}
+
 static const struct option check_opts[] = {
 	{ "profile", required_argument, NULL, 'p' },
+	{ "json", no_argument, NULL, 'j' },
 	{ "sandbox-cgroup", required_argument, NULL, 'c' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -255,12 +336,16 @@ static int do_check(int argc, char **argv)
 	struct loaded_profile lp;
 	struct diag d = {};
 	const char *dir = NULL, *cgroup = NULL;
+	bool json = false;
 	int c, err;
 
 	while ((c = getopt_long(argc, argv, "p:hv", check_opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			dir = optarg;
+			break;
+		case 'j':
+			json = true;
 			break;
 		case 'c':
 			cgroup = optarg;
@@ -277,7 +362,9 @@ static int do_check(int argc, char **argv)
 	if (!dir)
 		return usage_error("check", "--profile DIR is required");
 	err = load_profile(dir, NULL, cgroup, false, &lp, &d);
-	if (!err) {
+	if (json) {
+		print_plan_json(dir, &lp, !err, &d, stdout);
+	} else if (!err) {
 		print_plan(&lp, stdout);
 		printf("profile %s: %zu rules, %zu map entries, %zu stages: OK\n", dir,
 		       lp.prof.nr_rules, lp.plan.nr_entries, lp.nr_stages);
@@ -859,6 +946,92 @@ static int do_reload(int argc, char **argv)
 	return report("reload", &d, reload(name, &d));
 }
 
+static const struct option explain_opts[] = {
+	{ "name", required_argument, NULL, 'N' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ 0 },
+};
+
+/* <tcp|udp> <address> [port] <port> [tool <name>] */
+static int explain_args(int argc, char **argv, struct explain_query *q)
+{
+	const char *cmd = "explain";
+	int i = 0, err;
+	__u16 hi;
+
+	if (argc < 3)
+		return usage_error(cmd, "give a packet: <tcp|udp> <address> <port> [tool <name>]");
+	if (!strcmp(argv[0], "tcp"))
+		q->l4proto = IPPROTO_TCP;
+	else if (!strcmp(argv[0], "udp"))
+		q->l4proto = IPPROTO_UDP;
+	else
+		return usage_error(cmd, "protocol '%s': tcp or udp", argv[0]);
+	if (addr_parse(argv[1], &q->dst) || !addr_is_single(&q->dst))
+		return usage_error(cmd, "'%s' is not an IPv4 or IPv6 address", argv[1]);
+	i = 2;
+	if (!strcmp(argv[i], "port") && i + 1 < argc)
+		i++;
+	err = port_range_parse(argv[i], &q->port, &hi);
+	if (err || hi != q->port)
+		return usage_error(cmd, "port '%s': a number from 1 to 65535", argv[i]);
+	i++;
+	if (i < argc && !strcmp(argv[i], "tool")) {
+		if (i + 1 >= argc || !tool_name_valid(argv[i + 1]))
+			return usage_error(cmd, "tool: give the name of a cgroup below the sandbox's");
+		q->tool = argv[i + 1];
+		i += 2;
+	}
+	if (i < argc)
+		return usage_error(cmd, "unexpected argument '%s'", argv[i]);
+	return 0;
+}
+
+static int do_explain(int argc, char **argv)
+{
+	char dir[PIN_PATH_MAX], cgroup[PIN_PATH_MAX];
+	struct explain_query q = { .profile_dir = dir, .sandbox_cgroup = cgroup };
+	const char *name = DEFAULT_INSTANCE;
+	struct diag d = {};
+	bool json = false, audit = false;
+	int c, err, lock;
+
+	while ((c = getopt_long(argc, argv, "hv", explain_opts, NULL)) != -1) {
+		if (c == 'N') {
+			name = optarg;
+		} else if (c == 'j') {
+			json = true;
+		} else {
+			err = common_opt("explain", c);
+			if (err)
+				return err;
+		}
+	}
+	err = explain_args(argc - optind, argv + optind, &q);
+	if (err)
+		return err;
+	if (name_arg("explain", name))
+		return EXIT_USAGE;
+	if (need_root("explain"))
+		return EXIT_USAGE;
+	err = read_instance_conf(name, dir, sizeof(dir), cgroup, sizeof(cgroup), &audit, &d);
+	if (!err) {
+		lock = pipeline_lock(name, &d);
+		err = lock < 0 ? lock : explain_run(name, &q, stdout, json, &d);
+		if (lock >= 0)
+			close(lock);
+	}
+	if (err < 0) {
+		report("explain", &d, err);
+		return EXIT_USAGE; /* 2: errors, as 0 and 1 are the verdicts */
+	}
+	diag_print(&d, stderr);
+	diag_free(&d);
+	return err;
+}
+
 static const struct option edit_opts[] = {
 	{ "name", required_argument, NULL, 'N' },
 	{ "help", no_argument, NULL, 'h' },
@@ -1141,9 +1314,11 @@ static int do_block(int argc, char **argv)
 
 static const struct cmd cmds[] = {
 	{ "check", do_check, "validate a profile and print the rules per stage",
-	  "usage: ironclaw-pipe check --profile DIR [--sandbox-cgroup PATH]\n"
+	  "usage: ironclaw-pipe check --profile DIR [--sandbox-cgroup PATH] [--json]\n"
 	  "  Reads DIR/*.rules and DIR/*.bpf.o in name order, checks every line and stage,\n"
-	  "  and prints what install would put in each stage. Exit 0 if valid, 1 if not.\n" },
+	  "  and prints what install would put in each stage. Exit 0 if valid, 1 if not.\n"
+	  "  --json: one object with the stages and their rules, or the errors (each with\n"
+	  "  its file and line); the errors go to stderr too.\n" },
 	{ "install", do_install, "load, pin and attach an instance, or switch it to a new profile",
 	  "usage: ironclaw-pipe install --profile DIR (--tc-ingress IFACE | --tc IFACE | --cgroup PATH)...\n"
 	  "                             [--netns NS] [--source ADDR[/LEN]]... [--sandbox-netns NS]\n"
@@ -1191,6 +1366,18 @@ static const struct cmd cmds[] = {
 	  "  'log': the events it reads are gone) and prints one 'allow' line per\n"
 	  "  {protocol, destination, port, tool}, with the count as a comment. 'check'\n"
 	  "  accepts the output; review it before it goes into a profile.\n" },
+	{ "explain", do_explain, "show what the installed pipeline does with one packet, and why",
+	  "usage: ironclaw-pipe explain [--name INSTANCE] [--json] <tcp|udp> <address> <port>\n"
+	  "                             [tool <name>]\n"
+	  "  Builds the packet (a TCP SYN or a UDP datagram from the sandbox's first address)\n"
+	  "  and runs it through a dry-run copy of the installed pipeline (BPF_PROG_TEST_RUN)\n"
+	  "  at each hook kind the instance is attached to: tc, and cgroup_skb when a cgroup\n"
+	  "  is (connect() and sendto() judge with the same stages and rules). It uses the\n"
+	  "  instance's maps and records nothing: no counter, event or rate limit changes.\n"
+	  "  tool NAME: sent from the tool's cgroup, as the tool's packets are; without it,\n"
+	  "  from a process of no tool. Prints verdict, reason, stage and the rule's\n"
+	  "  file:line per hook. Exit 0: let through (allow, or would_deny in audit mode);\n"
+	  "  1: dropped at some hook; 2: error.\n" },
 	{ "reload", do_reload, "read the profile again and switch to it in one step",
 	  "usage: ironclaw-pipe reload [--name INSTANCE]\n"
 	  "  Reads the profile the instance was installed from, and its live edits, and\n"

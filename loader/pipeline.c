@@ -15,6 +15,7 @@
 #include <linux/membarrier.h>
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "policy.h"
 #include "pipeline.h"
@@ -51,6 +52,7 @@ struct txn {
 	int lock_fd;
 	bool existing;
 	bool cgroup_hooks; /* load the cgroup programs: a cgroup is (or will be) attached */
+	bool dry_run; /* explain's copy: records nothing, has its own prog arrays */
 	__u32 old_ctl, gen;
 	struct dispatcher *skel;
 	struct loaded_stage *ls;
@@ -212,6 +214,21 @@ static void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen
 	}
 }
 
+/*
+ * The tc program always (status and tests use it), the cgroup ones when a
+ * cgroup is attached: every program loaded is one more for the verifier at
+ * every install. A dry run needs only what BPF_PROG_TEST_RUN can run.
+ */
+static bool hook_loaded(const struct txn *t, const char *prog)
+{
+	if (!strcmp(prog, "dispatch_tc") || !strcmp(prog, STAGE_PROG_TC))
+		return true;
+	if (t->dry_run)
+		return t->cgroup_hooks &&
+		       (!strcmp(prog, "dispatch_cgskb") || !strcmp(prog, "stage_cgskb"));
+	return t->cgroup_hooks;
+}
+
 static int open_dispatcher(struct txn *t, const char *name, size_t nr_rules, struct diag *d)
 {
 	struct bpf_program *p;
@@ -230,6 +247,8 @@ static int open_dispatcher(struct txn *t, const char *name, size_t nr_rules, str
 			for (size_t i = 0; i < NR_SHARED_MAPS; i++) {
 				if (strcmp(bpf_map__name(m), shared_maps[i]))
 					continue;
+				if (t->dry_run && !strncmp(shared_maps[i], "stages_", 7))
+					continue; /* its own banks, holding its own stages */
 				fd = pipeline_pin_get(name, shared_maps[i]);
 				if (fd < 0) {
 					diag_error(d, NULL, 0,
@@ -248,11 +267,9 @@ static int open_dispatcher(struct txn *t, const char *name, size_t nr_rules, str
 			}
 		}
 	}
-	/* the tc program always (status and tests use it), the cgroup ones when attached:
-	 * every program loaded is one more for the verifier at every install */
 	bpf_object__for_each_program(p, t->skel->obj)
-		bpf_program__set_autoload(p, t->cgroup_hooks ||
-						     !strcmp(bpf_program__name(p), "dispatch_tc"));
+		bpf_program__set_autoload(p, hook_loaded(t, bpf_program__name(p)));
+	t->skel->rodata->dry_run = t->dry_run;
 	/* a new counter per rule of this profile; the old generation keeps counting into its own */
 	err = bpf_map__set_max_entries(t->skel->maps.rule_counts, nr_rules ? nr_rules : 1);
 	if (!err)
@@ -305,6 +322,44 @@ static bool rules_map_fits(int fd, const struct bpf_map *m, size_t needed)
 	return held + needed <= info.max_entries;
 }
 
+/* sets the read-only global dry_run of an object that is not loaded yet */
+static int object_set_dry_run(struct bpf_object *obj)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, ".rodata");
+	const struct btf *btf = bpf_object__btf(obj);
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *sec;
+	const void *init;
+	__u8 *data;
+	size_t sz;
+	int id, err;
+
+	if (!m || !btf)
+		return -ENOENT;
+	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	init = bpf_map__initial_value(m, &sz);
+	if (id < 0 || !init)
+		return -ENOENT;
+	sec = btf__type_by_id(btf, id);
+	vs = btf_var_secinfos(sec);
+	for (__u16 i = 0; i < btf_vlen(sec); i++, vs++) {
+		const struct btf_type *v = btf__type_by_id(btf, vs->type);
+
+		if (strcmp(btf__name_by_offset(btf, v->name_off), "dry_run") ||
+		    vs->size != sizeof(__u32) || vs->offset + sizeof(__u32) > sz)
+			continue;
+		data = malloc(sz);
+		if (!data)
+			return -ENOMEM;
+		memcpy(data, init, sz);
+		*(__u32 *)(data + vs->offset) = 1;
+		err = bpf_map__set_initial_value(m, data, sz);
+		free(data);
+		return err;
+	}
+	return -ENOENT;
+}
+
 static int load_stage(struct txn *t, const char *name, const struct stage *st, size_t needed,
 		      struct loaded_stage *ls, struct diag *d)
 {
@@ -324,11 +379,16 @@ static int load_stage(struct txn *t, const char *name, const struct stage *st, s
 		const char *mn = bpf_map__name(m);
 
 		err = 0;
-		if (!strcmp(mn, STAGE_DESC_SECTION)) {
-			continue; /* read-only data of this object alone */
+		if (!strcmp(mn, STAGE_DESC_SECTION) || bpf_map__is_internal(m)) {
+			continue; /* data of this object alone (.rodata: dry_run) */
 		} else if (!strcmp(mn, STAGE_RULES_MAP)) {
 			fd = pipeline_pin_get(name, rules_pin);
-			if (fd >= 0 && rules_map_fits(fd, m, needed)) {
+			if (t->dry_run && fd < 0) {
+				diag_error(d, st->origin, 0, "stage '%s': pinned map '%s' missing: %s",
+					   st->desc.name, rules_pin, strerror(-fd));
+				return fd;
+			}
+			if (fd >= 0 && (t->dry_run || rules_map_fits(fd, m, needed))) {
 				err = bpf_map__reuse_fd(m, fd);
 			} else {
 				/* sized for both generations; the old map leaves with the old stage */
@@ -364,7 +424,15 @@ static int load_stage(struct txn *t, const char *name, const struct stage *st, s
 				   st->desc.name, stage_hooks[h].stage_prog);
 			return -EINVAL;
 		}
-		bpf_program__set_autoload(p, h == STAGE_HOOK_TC || t->cgroup_hooks);
+		bpf_program__set_autoload(p, hook_loaded(t, stage_hooks[h].stage_prog));
+	}
+	err = t->dry_run ? object_set_dry_run(ls->obj) : 0;
+	if (err) {
+		diag_error(d, st->origin, 0,
+			   "stage '%s' has no dry_run setting (built with an older lib/stage.h?): "
+			   "rebuild it",
+			   st->desc.name);
+		return err;
 	}
 	err = bpf_object__load(ls->obj);
 	if (err) {
@@ -374,7 +442,7 @@ static int load_stage(struct txn *t, const char *name, const struct stage *st, s
 		return err;
 	}
 	for (int h = 0; h < NR_STAGE_HOOKS; h++)
-		ls->prog_fds[h] = h == STAGE_HOOK_TC || t->cgroup_hooks ?
+		ls->prog_fds[h] = hook_loaded(t, stage_hooks[h].stage_prog) ?
 					  bpf_program__fd(bpf_object__find_program_by_name(
 						  ls->obj, stage_hooks[h].stage_prog)) :
 					  -1;
@@ -1225,4 +1293,138 @@ int pipeline_sources(const char *name, int gen, struct addr *out, size_t max)
 	}
 	close(fd);
 	return n;
+}
+
+/* the program in an instance's pin and fd carry the same instructions (the tag hides map fds
+ * and the values of read-only data, such as dry_run) */
+static int same_code(const char *name, const char *pin, int fd, struct diag *d)
+{
+	struct bpf_prog_info a = {}, b = {};
+	__u32 la = sizeof(a), lb = sizeof(b);
+	int pinned = pipeline_pin_get(name, pin), err = 0;
+
+	if (pinned < 0) {
+		diag_error(d, NULL, 0, "instance '%s': pinned program '%s' missing: %s", name, pin,
+			   strerror(-pinned));
+		return pinned;
+	}
+	if (bpf_obj_get_info_by_fd(pinned, &a, &la) || bpf_obj_get_info_by_fd(fd, &b, &lb))
+		err = -errno;
+	else if (memcmp(a.tag, b.tag, sizeof(a.tag)))
+		err = -ESTALE;
+	close(pinned);
+	return err;
+}
+
+struct dry_pipeline {
+	struct txn t;
+	struct stage stages[STAGE_MAX_SLOTS]; /* copies of the descriptors only */
+};
+
+int pipeline_dry_load(const char *name, const struct stage *candidates, size_t nr,
+		      bool cgroup_skb, struct dry_pipeline **out, struct diag *d)
+{
+	char names[STAGE_MAX_SLOTS][STAGE_NAME_LEN];
+	struct dry_pipeline *dp = calloc(1, sizeof(*dp));
+	__u32 zero = 0;
+	int err;
+
+	*out = NULL;
+	if (!dp)
+		return -ENOMEM;
+	dp->t.lock_fd = -1;
+	dp->t.existing = true;
+	dp->t.dry_run = true;
+	dp->t.cgroup_hooks = cgroup_skb;
+	dp->t.ls = calloc(STAGE_MAX_SLOTS, sizeof(*dp->t.ls));
+	err = dp->t.ls ? pipeline_stage_names(name, names) : -ENOMEM;
+	if (err) {
+		diag_error(d, NULL, 0, "instance '%s': cannot read its stages: %s", name,
+			   strerror(-err));
+		goto fail;
+	}
+	err = open_dispatcher(&dp->t, name, 0, d);
+	if (err)
+		goto fail;
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->t.skel->maps.ctl), &zero, &dp->t.old_ctl)) {
+		err = -errno;
+		diag_error(d, NULL, 0, "cannot read the control word of '%s': %s", name,
+			   strerror(errno));
+		goto fail;
+	}
+	dp->t.gen = dp->t.old_ctl & CTL_GEN_MASK;
+	err = same_code(name, "dispatch_tc", bpf_program__fd(dp->t.skel->progs.dispatch_tc), d);
+	if (err == -ESTALE)
+		diag_error(d, NULL, 0,
+			   "instance '%s' runs another build of the dispatcher than this "
+			   "ironclaw-pipe: install it again with this one",
+			   name);
+	if (err)
+		goto fail;
+	for (__u32 slot = 1; slot < STAGE_MAX_SLOTS; slot++) {
+		struct loaded_stage *ls = &dp->t.ls[dp->t.nr_ls];
+		const struct stage *st = NULL;
+		char pin[PIN_NAME_MAX];
+		__u32 idx = dp->t.gen * STAGE_MAX_SLOTS + slot;
+
+		if (!names[slot][0])
+			continue;
+		for (size_t i = 0; i < nr && !st; i++)
+			if (!strcmp(candidates[i].desc.name, names[slot]))
+				st = &candidates[i];
+		if (!st) {
+			diag_error(d, NULL, 0,
+				   "stage '%s' of instance '%s' is in no object of its profile any "
+				   "more: reload or install it",
+				   names[slot], name);
+			err = -ENOENT;
+			goto fail;
+		}
+		dp->stages[dp->t.nr_ls++] = *st;
+		err = load_stage(&dp->t, name, st, 0, ls, d);
+		if (err)
+			goto fail;
+		pin_name_stage(pin, sizeof(pin), st->desc.name);
+		err = same_code(name, pin, ls->prog_fds[STAGE_HOOK_TC], d);
+		if (err == -ESTALE)
+			diag_error(d, st->origin, 0,
+				   "stage '%s' differs from the one instance '%s' runs: reload or "
+				   "install it first",
+				   st->desc.name, name);
+		if (err)
+			goto fail;
+		for (int h = 0; h < NR_STAGE_HOOKS; h++) {
+			if (ls->prog_fds[h] < 0)
+				continue;
+			if (bpf_map_update_elem(shared_map_fd(&dp->t, stage_hooks[h].banks), &idx,
+						&ls->prog_fds[h], BPF_ANY)) {
+				err = -errno;
+				diag_error(d, NULL, 0, "cannot put stage '%s' in its slot: %s",
+					   st->desc.name, strerror(errno));
+				goto fail;
+			}
+		}
+	}
+	*out = dp;
+	return 0;
+fail:
+	pipeline_dry_free(dp);
+	return err;
+}
+
+int pipeline_dry_prog(const struct dry_pipeline *dp, enum stage_hook hook)
+{
+	if (hook == STAGE_HOOK_TC)
+		return bpf_program__fd(dp->t.skel->progs.dispatch_tc);
+	if (hook == STAGE_HOOK_CGSKB && dp->t.cgroup_hooks)
+		return bpf_program__fd(dp->t.skel->progs.dispatch_cgskb);
+	return -ENOENT;
+}
+
+void pipeline_dry_free(struct dry_pipeline *dp)
+{
+	if (!dp)
+		return;
+	txn_free(&dp->t);
+	free(dp);
 }

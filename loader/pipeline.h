@@ -75,6 +75,14 @@ void pipeline_state_path(char *buf, size_t len, const char *name, const char *su
 /* the installed rules of an instance, one a line: number, stage, file, line, text */
 void pipeline_rule_list_path(char *buf, size_t len, const char *name);
 int pipeline_rules(const char *name, FILE *out, bool json, struct diag *d);
+/* one line of the rule list */
+struct rule_info {
+	char *stage, *file, *text;
+	int line;
+};
+/* rule number id of the installed profile: 0, or -ENOENT */
+int pipeline_rule_info(const char *name, __u32 id, struct rule_info *ri);
+void rule_info_free(struct rule_info *ri);
 /* the denials in the ring buffer, then (follow) as they come, until SIGINT or SIGTERM */
 int pipeline_log(const char *name, bool follow, bool json, FILE *out, struct diag *d);
 /* the would-deny events so far as profile lines (grouped, with counts); consumes them */
@@ -89,6 +97,19 @@ void pipeline_event_drops(const char *name, __u64 *drops);
 int pipeline_stage_names(const char *name, char names[STAGE_MAX_SLOTS][STAGE_NAME_LEN]);
 /* fd of a pinned object of an instance ("dispatch_tc", "ctl", ...) or -errno */
 int pipeline_pin_get(const char *name, const char *object);
+
+/*
+ * explain: a copy of the instance's pipeline, loaded with dry_run set: it
+ * judges with the instance's maps and records nothing. Its stages come from
+ * candidates (the built-in ones and the profile's objects), checked to be the
+ * code the instance runs. The caller holds the instance lock.
+ */
+struct dry_pipeline;
+int pipeline_dry_load(const char *name, const struct stage *candidates, size_t nr,
+		      bool cgroup_skb, struct dry_pipeline **out, struct diag *d);
+/* the dispatcher of a hook (STAGE_HOOK_TC, STAGE_HOOK_CGSKB) or -ENOENT */
+int pipeline_dry_prog(const struct dry_pipeline *dp, enum stage_hook hook);
+void pipeline_dry_free(struct dry_pipeline *dp);
 
 /* pin names (bpffs refuses '.' in them) */
 #define PIN_RULES_PREFIX "rules-"

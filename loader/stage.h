@@ -15,6 +15,9 @@ struct stage {
 	bool owns_elf;
 };
 
+/* stages one profile may hold: the built-in ones and the objects dropped in */
+#define MAX_STAGES (STAGE_MAX_SLOTS + 4)
+
 /* the program every stage object has for the tc hook */
 #define STAGE_PROG_TC "stage_tc"
 #define STAGE_RULES_MAP "rules"

@@ -388,6 +388,46 @@ int pipeline_rules(const char *name, FILE *out, bool json, struct diag *d)
 	return vals ? 0 : -ENOMEM;
 }
 
+int pipeline_rule_info(const char *name, __u32 id, struct rule_info *ri)
+{
+	char path[PIN_PATH_MAX], *line = NULL;
+	size_t cap = 0;
+	int err = -ENOENT;
+	FILE *f;
+
+	memset(ri, 0, sizeof(*ri));
+	pipeline_rule_list_path(path, sizeof(path), name);
+	f = fopen(path, "r");
+	if (!f)
+		return -ENOENT;
+	while (err && getline(&line, &cap, f) > 0) {
+		char *n = strtok(line, "\t"), *stage = strtok(NULL, "\t");
+		char *file = strtok(NULL, "\t"), *lno = strtok(NULL, "\t");
+		char *text = strtok(NULL, "\n");
+
+		if (!n || !stage || !file || !lno || !text || strtoul(n, NULL, 10) != id)
+			continue;
+		ri->stage = strdup(stage);
+		ri->file = strdup(file);
+		ri->text = strdup(text);
+		ri->line = atoi(lno);
+		err = ri->stage && ri->file && ri->text ? 0 : -ENOMEM;
+	}
+	free(line);
+	fclose(f);
+	if (err)
+		rule_info_free(ri);
+	return err;
+}
+
+void rule_info_free(struct rule_info *ri)
+{
+	free(ri->stage);
+	free(ri->file);
+	free(ri->text);
+	memset(ri, 0, sizeof(*ri));
+}
+
 void pipeline_event_drops(const char *name, __u64 *drops)
 {
 	int ncpu = libbpf_num_possible_cpus(), fd = pipeline_pin_get(name, "event_drops");

@@ -14,6 +14,7 @@
 #include "policy.h"
 #include "stage_desc.h"
 #include "event.h"
+#include "dry_run.h"
 
 /* one load of a context field, at its own offset (the verifier refuses ctx + var) */
 #define CTX_READ(x) (*(volatile typeof(x) *)&(x))

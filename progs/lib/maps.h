@@ -4,6 +4,13 @@
 
 #include "common.h"
 
+/*
+ * Set by the loader in the copy of the pipeline that explain test-runs: judge,
+ * record nothing, report through skb->cb[] (dry_run.h). A constant of the
+ * loaded program, so the live pipeline carries no trace of it.
+ */
+const volatile __u32 dry_run = 0;
+
 /* One word: bit 0 the generation in force, bit 1 deny-all. Read once per packet. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -231,22 +238,44 @@ static __always_inline void event_sock(__u8 hook, __u32 reason, const struct pkt
 	bpf_ringbuf_submit(e, 0);
 }
 
+/* explain: the verdict into skb->cb[], nothing recorded */
+static __always_inline void dry_result_store(struct __sk_buff *skb, __u32 reason, __u32 rule,
+					     const struct pkt_meta *m, __u32 audit)
+{
+	skb->cb[0] = DRY_RUN_MAGIC;
+	skb->cb[1] = reason;
+	skb->cb[2] = rule;
+	skb->cb[3] = m->slot;
+	skb->cb[4] = audit;
+}
+
 /*
  * The verdict of a packet, in the hook's own codes, its denial recorded: at tc,
  * allow continues the tcx chain (TCX_NEXT) so later filters still run; at
- * cgroup_skb 1 allows and 0 drops.
+ * cgroup_skb 1 allows and 0 drops. rule: the matching rule's number + 1, for
+ * explain (dry run) only.
  */
-static __always_inline int skb_finish(struct __sk_buff *skb, __u8 hook, __u32 reason,
-				      const struct pkt_meta *m)
+static __always_inline int skb_verdict(struct __sk_buff *skb, __u8 hook, __u32 reason, __u32 rule,
+				       const struct pkt_meta *m)
 {
 	int audit = !REASON_IS_ALLOW(reason) && audited(reason, m);
 
-	count_reason(audit ? REASON_WOULD_DENY : reason, skb->len);
-	if (!REASON_IS_ALLOW(reason))
-		event_skb(skb, hook, reason, m, audit);
+	if (dry_run) {
+		dry_result_store(skb, reason, rule, m, audit);
+	} else {
+		count_reason(audit ? REASON_WOULD_DENY : reason, skb->len);
+		if (!REASON_IS_ALLOW(reason))
+			event_skb(skb, hook, reason, m, audit);
+	}
 	if (REASON_IS_ALLOW(reason) || audit)
 		return hook == EVENT_HOOK_TC ? TC_ACT_UNSPEC : 1;
 	return hook == EVENT_HOOK_TC ? TC_ACT_SHOT : 0;
+}
+
+static __always_inline int skb_finish(struct __sk_buff *skb, __u8 hook, __u32 reason,
+				      const struct pkt_meta *m)
+{
+	return skb_verdict(skb, hook, reason, 0, m);
 }
 
 /* the verdict of a connect() or sendto(): 0 makes it fail with EPERM */
@@ -255,9 +284,11 @@ static __always_inline int sock_finish(__u8 hook, __u32 reason, const struct pkt
 {
 	int audit = !REASON_IS_ALLOW(reason) && audited(reason, m);
 
-	count_reason(audit ? REASON_WOULD_DENY : reason, 0);
-	if (!REASON_IS_ALLOW(reason))
-		event_sock(hook, reason, m, daddr, audit);
+	if (!dry_run) { /* connect hooks cannot be test-run; a dry copy records nothing anyway */
+		count_reason(audit ? REASON_WOULD_DENY : reason, 0);
+		if (!REASON_IS_ALLOW(reason))
+			event_sock(hook, reason, m, daddr, audit);
+	}
 	return REASON_IS_ALLOW(reason) || audit;
 }
 

@@ -55,6 +55,7 @@ struct stage_pkt {
 	struct pkt_meta meta;
 	__u8 daddr[16];
 	__u32 len; /* bytes, for the rule's counter; 0 at connect() and sendto() */
+	__u32 *matched; /* dry run: where the matching rule's number + 1 goes */
 };
 
 static __always_inline void stage_key(struct policy_key *k, const struct stage_pkt *pkt)
@@ -72,7 +73,10 @@ static __always_inline int stage_matched(const struct policy_value *v, const str
 {
 	if (!v)
 		return REASON_NO_RULE;
-	count_rule(v->rule_id, pkt->len);
+	if (!dry_run)
+		count_rule(v->rule_id, pkt->len);
+	else if (pkt->matched)
+		*pkt->matched = v->rule_id + 1;
 	return REASON_RULE;
 }
 
@@ -177,25 +181,25 @@ static __always_inline int stage_skb_pkt(struct __sk_buff *skb, struct stage_pkt
  * `static __always_inline int judge(const struct stage_pkt *pkt)` returning
  * a reason code; it is written once and runs at every hook.
  */
+#define STAGE_SKB_PROGRAM(sec, fn, event_hook, judge)                                              \
+	SEC(sec)                                                                                   \
+	int fn(struct __sk_buff *skb)                                                              \
+	{                                                                                          \
+		struct stage_pkt pkt = {};                                                         \
+		__u32 rule = 0;                                                                    \
+		int reason;                                                                        \
+                                                                                                   \
+		if (stage_skb_pkt(skb, &pkt))                                                      \
+			return skb_finish(skb, event_hook, REASON_BAD_META, &pkt.meta);            \
+		if (dry_run)                                                                       \
+			pkt.matched = &rule;                                                       \
+		reason = judge(&pkt);                                                              \
+		return skb_verdict(skb, event_hook, reason, rule, &pkt.meta);                      \
+	}
+
 #define STAGE_PROGRAMS(judge)                                                                      \
-	SEC("tc")                                                                                  \
-	int stage_tc(struct __sk_buff *skb)                                                        \
-	{                                                                                          \
-		struct stage_pkt pkt = {};                                                         \
-                                                                                                   \
-		if (stage_skb_pkt(skb, &pkt))                                                      \
-			return skb_finish(skb, EVENT_HOOK_TC, REASON_BAD_META, &pkt.meta);        \
-		return skb_finish(skb, EVENT_HOOK_TC, judge(&pkt), &pkt.meta);                     \
-	}                                                                                          \
-	SEC("cgroup_skb/egress")                                                                   \
-	int stage_cgskb(struct __sk_buff *skb)                                                     \
-	{                                                                                          \
-		struct stage_pkt pkt = {};                                                         \
-                                                                                                   \
-		if (stage_skb_pkt(skb, &pkt))                                                      \
-			return skb_finish(skb, EVENT_HOOK_CGROUP_SKB, REASON_BAD_META, &pkt.meta); \
-		return skb_finish(skb, EVENT_HOOK_CGROUP_SKB, judge(&pkt), &pkt.meta);             \
-	}                                                                                          \
+	STAGE_SKB_PROGRAM("tc", stage_tc, EVENT_HOOK_TC, judge)                                    \
+	STAGE_SKB_PROGRAM("cgroup_skb/egress", stage_cgskb, EVENT_HOOK_CGROUP_SKB, judge)          \
 	STAGE_SOCK_ADDR_PROGRAM(connect4, 0, EVENT_HOOK_CONNECT4, judge)                                                \
 	STAGE_SOCK_ADDR_PROGRAM(connect6, 1, EVENT_HOOK_CONNECT6, judge)                                                \
 	STAGE_SOCK_ADDR_PROGRAM(sendmsg4, 0, EVENT_HOOK_SENDMSG4, judge)                                                \

@@ -159,15 +159,21 @@ test_qdisc_bypass_skips_sandbox_egress() {
 		fail "frames sent with PACKET_QDISC_BYPASS did not arrive: the bypass was not shown"
 }
 
+# installs, live edits, reloads and a new version of a stage object, under two paced flows
 test_install_over_install_during_flow() {
 	local a=$WORK/prof-a b=$WORK/prof-b n=20000 allowed denied gens="" step
+	local zero=(--src 10.42.0.2 --dst 10.42.7.11 --proto udp --dport 9000 --sport 0 --count 1)
 	mkdir -p "$a" "$b"
 	cp rules.d/*.rules "$a/"
 	echo "allow udp 10.42.7.11 port 9000" >"$a/40-flow.rules"
+	install -m 0644 "$BUILD/tests/stage_flow.bpf.o" "$a/45-flow.bpf.o"
 	cp rules.d/*.rules "$b/"
 	printf 'allow udp 10.42.7.11 port 9000\nallow tcp 10.42.7.20 port 5432\n' >"$b/40-flow.rules"
+	install -m 0644 "$BUILD/tests/stage_flow_v2.bpf.o" "$b/45-flow.bpf.o"
 	install_ingress "$a" || return 1
-	: >"$LOGS/flow-allowed.log.mark"
+	# the flows go through the plug-in stage; version 1 lets source port 0 through
+	raw_delta rule 1 "${zero[@]}" || return 1
+	sleep 0.2
 	allowed=$(grep -c "udp from" "$LOGS/flow-allowed.log")
 	denied=$(grep -c "udp from" "$LOGS/flow-denied.log")
 	# two paced flows of 20000 frames, ~1 ms apart, from inside the sandbox
@@ -177,13 +183,18 @@ test_install_over_install_during_flow() {
 	raw --src 10.42.0.2 --dst 10.42.7.12 --proto udp --dport 9000 --sport 41001 --count $n \
 		--interval-us 1000 &
 	local p2=$!
-	# installs, live edits and reloads: every one a switch of generation
-	for step in "install $b" allow revoke reload "install $a" allow revoke reload; do
+	# every one a switch of generation; "install $b" and "new-stage" put version 2 of the
+	# flow stage in, "install $a" version 1
+	for step in "install $b" allow revoke reload "install $a" allow revoke new-stage; do
 		case $step in
 		install*) install_ingress "${step#install }" ;;
 		allow) "$BIN" allow --name "$INSTANCE" udp 10.42.7.20 port 7 >/dev/null ;;
 		revoke) "$BIN" revoke --name "$INSTANCE" udp 10.42.7.20 port 7 >/dev/null ;;
 		reload) "$BIN" reload --name "$INSTANCE" >/dev/null ;;
+		new-stage)
+			install -m 0644 "$BUILD/tests/stage_flow_v2.bpf.o" "$a/45-flow.bpf.o" &&
+				"$BIN" reload --name "$INSTANCE" >/dev/null
+			;;
 		esac || fail "$step failed" || return 1
 		gens="$gens$("$BIN" status --name "$INSTANCE" --json | grep -o '"generation":[01]' | cut -d: -f2)"
 	done
@@ -197,6 +208,8 @@ test_install_over_install_during_flow() {
 	[ "$gens" = 10101010 ] || fail "generation did not alternate: $gens"
 	[ "$allowed" = $n ] || fail "allowed flow lost $((n - allowed)) of $n datagrams during 8 switches"
 	[ "$denied" = 0 ] || fail "denied flow leaked $denied datagrams during installs"
+	# version 2 of the stage judges now
+	raw_delta malformed 1 "${zero[@]}" || fail "the new version of the flow stage is not in force"
 }
 
 test_uninstall_leaves_nothing() {
@@ -339,7 +352,17 @@ test_cli_errors() {
 	done
 	[ -z "$(ls /run/lock | grep "nosuch$$")" ] || fail "a command on no instance left a lock file" || return 1
 	"$BIN" uninstall --help | grep -q "OPENS the sandbox's egress" || fail "uninstall help lacks the warning"
-	for c in check install status rules log suggest reload allow revoke block uninstall; do
+	# check --json: the plan, or the errors with file and line
+	out=$("$BIN" check --profile rules.d --json 2>&1)
+	[ $? = 0 ] && echo "$out" | grep -q '^{"profile":"rules.d","valid":true,' &&
+		echo "$out" | grep -q '{"file":"rules.d/30-internal.rules","line":3,"text":"allow tcp 10.42.7.11 port 8080 tool memscraper","protocol":"tcp","destination":"10.42.7.11","port_from":8080,"port_to":8080,"tool":"memscraper","host":null}' ||
+		fail "check --json: $out" || return 1
+	mkdir -p "$WORK/prof-bad-json"
+	printf 'allow tcp 10.42.7.11 port 8080\nallow tcp "x port 1\n' >"$WORK/prof-bad-json/10-a.rules"
+	out=$("$BIN" check --profile "$WORK/prof-bad-json" --json 2>/dev/null)
+	[ $? = 1 ] && echo "$out" | grep -q '"valid":false,.*"errors":\[{"file":"[^"]*/10-a.rules","line":2,"message":"[^"]*\\"x[^"]*"}\]' ||
+		fail "check --json with an error: $out" || return 1
+	for c in check install status rules log suggest explain reload allow revoke block uninstall; do
 		"$BIN" "$c" --help | grep -q "^usage: ironclaw-pipe $c" || fail "$c --help" || return 1
 	done
 	"$BIN" --help | grep -q "^  rules " || fail "the command list lacks rules"
@@ -618,6 +641,77 @@ test_modes_combine() {
 		--qdisc-bypass
 }
 
+# explain_is WANT-EXIT TOOL|- PROTO ADDR PORT: explain's exit status for that packet
+explain_is() {
+	local want=$1 t=$2 rc tool=()
+	shift 2
+	[ "$t" = - ] || tool=(tool "$t")
+	"$BIN" explain --name "$INSTANCE" "$@" "${tool[@]}" >"$WORK/explain.out" 2>&1
+	rc=$?
+	[ $rc = "$want" ] || fail "explain $* ($t): exit $rc, want $want: $(cat "$WORK/explain.out")"
+}
+
+# explain runs the installed pipeline dry: it agrees with real traffic and records nothing
+test_explain() {
+	local c before after out want
+	install_cgroup --tc-ingress "host0@$CORP" || return 1
+	"$BIN" log --name "$INSTANCE" >/dev/null 2>&1
+	explain_is 0 memscraper tcp 10.42.7.11 8080 || return 1
+	grep -q "^tc          allow       rule            internal   $TOOLS_PROFILE/30-internal.rules:1: allow tcp 10.42.7.11 port 8080 tool memscraper$" "$WORK/explain.out" &&
+		grep -q "^cgroup_skb  allow       rule            internal   $TOOLS_PROFILE/30-internal.rules:1:" "$WORK/explain.out" ||
+		fail "explain output: $(cat "$WORK/explain.out")" || return 1
+	out=$("$BIN" explain --name "$INSTANCE" --json udp 10.42.0.99 53)
+	[ $? = 1 ] && echo "$out" | grep -q '"verdict":"deny","hooks":\[{"hook":"tc","verdict":"deny","reason":"no_rule","stage":"dns","rule":null}' ||
+		fail "explain --json: $out" || return 1
+	before=$("$BIN" rules --name "$INSTANCE" --json; count no_rule; count rule)
+	# tool (- for none), packet, and what the policy says: 0 allow, 1 deny
+	local cases=("memscraper tcp 10.42.7.11 8080 0" "other tcp 10.42.7.11 8080 1"
+		"- tcp 10.42.7.11 8080 1" "memscraper tcp 10.42.7.11 8081 1"
+		"memscraper tcp 10.42.7.12 8080 1" "other udp 10.42.0.53 53 0"
+		"other udp 10.42.0.99 53 1" "memscraper tcp 203.0.113.1 443 0"
+		"memscraper tcp 203.0.113.9 443 1" "memscraper tcp fd00:7::11 8080 1")
+	for c in "${cases[@]}"; do
+		set -- $c
+		explain_is "$5" "$1" "$2" "$3" "$4" || return 1
+	done
+	after=$("$BIN" rules --name "$INSTANCE" --json; count no_rule; count rule)
+	[ "$before" = "$after" ] || fail "explain changed counters: $before -> $after" || return 1
+	! "$BIN" log --name "$INSTANCE" --json 2>/dev/null | grep -q '"reason":"no_rule"' ||
+		fail "explain left deny events" || return 1
+	# the same packets from the tools' sockets
+	for c in "${cases[@]}"; do
+		set -- $c
+		want=want_ok
+		[ "$5" = 1 ] && want=want_eperm
+		[ "$2" = tcp ] && set -- "$1" connect "$3" "$4" || set -- "$1" udp "$3" "$4"
+		"$want" "${1#-}" "$2" "$3" "$4" || fail "real traffic disagrees with explain" || return 1
+	done
+	# errors: exit 2
+	explain_is 2 nosuch tcp 10.42.7.11 8080 || return 1
+	grep -q "no tool 'nosuch': $CG/nosuch is not a directory" "$WORK/explain.out" || fail "$(cat "$WORK/explain.out")" || return 1
+	explain_is 2 - tcp 10.42.7.11 || return 1
+	explain_is 2 - sctp 10.42.7.11 80 || return 1
+	explain_is 2 - tcp 10.42.7.0/24 80 || return 1
+	out=$("$BIN" explain --name nosuch tcp 10.42.7.11 80 2>&1)
+	[ $? = 2 ] && echo "$out" | grep -q "no instance 'nosuch' installed" || fail "explain of no instance: $out" || return 1
+	# a stage object changed on disk but not installed: explain refuses to guess
+	local p=$WORK/prof-explain
+	mkdir -p "$p"
+	cp "$TOOLS_PROFILE"/*.rules "$p/"
+	echo "allow udp 10.42.7.11 port 9000" >"$p/40-flow.rules"
+	install -m 0644 "$BUILD/tests/stage_flow.bpf.o" "$p/45-flow.bpf.o"
+	install_ingress "$p" || return 1
+	explain_is 0 - udp 10.42.7.11 9000 || return 1
+	grep -q "^tc          allow       rule            flow       $p/40-flow.rules:1:" "$WORK/explain.out" ||
+		fail "$(cat "$WORK/explain.out")" || return 1
+	install -m 0644 "$BUILD/tests/stage_flow_v2.bpf.o" "$p/45-flow.bpf.o"
+	explain_is 2 - udp 10.42.7.11 9000 || return 1
+	grep -q "stage 'flow' differs from the one instance '$INSTANCE' runs: reload or install it first" "$WORK/explain.out" ||
+		fail "$(cat "$WORK/explain.out")" || return 1
+	"$BIN" reload --name "$INSTANCE" >/dev/null || fail "reload" || return 1
+	explain_is 0 - udp 10.42.7.11 9000
+}
+
 # allow/revoke change the running policy through a live drop-in; reload keeps them
 test_live_edits() {
 	local out gen live=/run/ironclaw-pipe/$INSTANCE.d/90-live.rules
@@ -698,6 +792,9 @@ test_audit_mode() {
 	"$BIN" status --name "$INSTANCE" | grep -q "AUDIT MODE: everything the policy denies PASSES" ||
 		fail "status does not show audit mode" || return 1
 	want_ok other connect 10.42.7.11 8080 || return 1
+	explain_is 0 other tcp 10.42.7.11 8080 || return 1
+	grep -q "^tc          would_deny  no_rule         internal   -" "$WORK/explain.out" ||
+		fail "explain in audit mode: $(cat "$WORK/explain.out")" || return 1
 	"$BIN" log --name "$INSTANCE" --json 2>/dev/null | grep -q '"destination":"10.42.7.11:8080".*"reason":"no_rule","verdict":"would-deny"' ||
 		fail "no would-deny event" || return 1
 	[ "$(count would_deny)" -ge 1 ] || fail "would_deny not counted" || return 1
@@ -783,7 +880,7 @@ for t in test_scenario_host_side_tc_ingress test_scenario_sandbox_tc_egress \
 	test_tools_at_the_cgroup_hooks test_socket_keeps_its_tool test_child_cgroup_cannot_widen \
 	test_tool_cgroup_created_again test_a_connect_hook_can_say_refused \
 	test_cgroup_skb_judges_every_packet test_ipv6_end_to_end test_live_edits test_deny_log \
-	test_audit_mode \
+	test_audit_mode test_explain \
 	test_loopback_at_the_cgroup_hooks test_modes_combine \
 	test_status_notices_lost_attachment; do
 	run_test "$t"

@@ -1,0 +1,422 @@
+/* explain.c: the installed pipeline's verdict on one packet, from a dry-run copy of it. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/if_ether.h>
+#include <bpf/bpf.h>
+#include "dry_run.h"
+#include "explain.h"
+#include "pipeline.h"
+#include "reasons.h"
+
+#define EXPLAIN_SPORT 40000 /* any: no rule looks at the source port */
+#define EXPLAIN_MAX_HOOKS 2
+
+struct frame {
+	__u8 b[128];
+	size_t len;
+};
+
+struct hook_run {
+	enum stage_hook hook;
+	int err; /* -errno of the test run */
+	__u32 retval;
+	struct dry_result r;
+};
+
+static __u16 ip_csum(const __u8 *p, size_t n)
+{
+	__u32 sum = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (__u32)p[i] << 8 | p[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
+/* Ethernet / IPv4 or IPv6 / a TCP SYN or a UDP header, from src to the query's destination */
+static void frame_build(struct frame *f, const struct explain_query *q, const struct addr *src)
+{
+	bool v6 = q->dst.family == AF_INET6;
+	size_t l3 = ETH_HLEN, l4 = l3 + (v6 ? 40 : 20), l4len = q->l4proto == IPPROTO_TCP ? 20 : 8;
+	__u8 *b = f->b;
+
+	memset(f, 0, sizeof(*f));
+	f->len = l4 + l4len;
+	memcpy(b, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02", 12);
+	b[12] = v6 ? 0x86 : 0x08;
+	b[13] = v6 ? 0xdd : 0x00;
+	if (v6) {
+		b[l3] = 0x60;
+		b[l3 + 4] = l4len >> 8;
+		b[l3 + 5] = l4len & 0xff;
+		b[l3 + 6] = q->l4proto;
+		b[l3 + 7] = 64;
+		memcpy(b + l3 + 8, src->bytes, 16);
+		memcpy(b + l3 + 24, q->dst.bytes, 16);
+	} else {
+		b[l3] = 0x45;
+		b[l3 + 2] = (20 + l4len) >> 8;
+		b[l3 + 3] = (20 + l4len) & 0xff;
+		b[l3 + 6] = 0x40; /* DF */
+		b[l3 + 8] = 64;
+		b[l3 + 9] = q->l4proto;
+		memcpy(b + l3 + 12, src->bytes, 4);
+		memcpy(b + l3 + 16, q->dst.bytes, 4);
+		b[l3 + 10] = ip_csum(b + l3, 20) >> 8;
+		b[l3 + 11] = ip_csum(b + l3, 20) & 0xff;
+	}
+	b[l4] = EXPLAIN_SPORT >> 8;
+	b[l4 + 1] = EXPLAIN_SPORT & 0xff;
+	b[l4 + 2] = q->port >> 8;
+	b[l4 + 3] = q->port & 0xff;
+	if (q->l4proto == IPPROTO_TCP) {
+		b[l4 + 12] = 5 << 4;
+		b[l4 + 13] = 0x02; /* SYN */
+		b[l4 + 14] = 0xfa;
+	} else {
+		b[l4 + 5] = 8;
+	}
+}
+
+/* the link hooks of the instance: which dispatchers real packets go through */
+static void attached_hooks(const char *name, bool *tc, bool *cgroup)
+{
+	char dir[PIN_PATH_MAX];
+	struct attach_point pt;
+	enum link_hook hook;
+	struct dirent *de;
+	DIR *dd;
+
+	*tc = *cgroup = false;
+	snprintf(dir, sizeof(dir), "%s/%s", PIPELINE_ROOT, name);
+	dd = opendir(dir);
+	while (dd && (de = readdir(dd))) {
+		if (pin_parse_link(de->d_name, &pt, &hook))
+			continue;
+		*tc |= pt.kind != ATTACH_CGROUP;
+		*cgroup |= pt.kind == ATTACH_CGROUP;
+	}
+	if (dd)
+		closedir(dd);
+}
+
+/* the built-in stages and the profile's stage objects; count or -errno */
+static int candidate_stages(const char *dir, struct stage *out, size_t max, struct diag *d)
+{
+	int n = pipeline_builtin_stages(out, max, d);
+	struct dirent *de;
+	DIR *dd;
+
+	if (n < 0)
+		return n;
+	dd = opendir(dir);
+	if (!dd) {
+		diag_error(d, dir, 0, "cannot read the instance's profile: %s", strerror(errno));
+		goto fail;
+	}
+	while ((de = readdir(dd))) {
+		size_t len = strlen(de->d_name);
+		char path[PIN_PATH_MAX];
+
+		if (de->d_name[0] == '.' || len < 7 || strcmp(de->d_name + len - 6, ".bpf.o"))
+			continue;
+		if ((size_t)n == max) {
+			diag_error(d, dir, 0, "too many stage objects");
+			closedir(dd);
+			goto fail;
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (stage_from_file(path, &out[n], d)) {
+			closedir(dd);
+			goto fail;
+		}
+		n++;
+	}
+	closedir(dd);
+	return n;
+fail:
+	while (n--)
+		stage_free(&out[n]);
+	return -EINVAL;
+}
+
+/* the cgroup the test runs are made from: the tool's, or the root (no tool at any level) */
+static int sender_cgroup(const struct explain_query *q, char *buf, size_t len, struct diag *d)
+{
+	struct sandbox_cgroup sc;
+	struct stat sb;
+	int err;
+
+	if (!q->tool) {
+		err = cgroup2_mount(buf, len);
+		if (err)
+			diag_error(d, NULL, 0, "cgroup v2 is not mounted (see /proc/mounts)");
+		return err;
+	}
+	if (!q->sandbox_cgroup[0]) {
+		diag_error(d, NULL, 0,
+			   "tool '%s': the instance has no sandbox cgroup (install it with "
+			   "--sandbox-cgroup or --cgroup)",
+			   q->tool);
+		return -EINVAL;
+	}
+	err = sandbox_cgroup_open(q->sandbox_cgroup, &sc, d);
+	if (err)
+		return err;
+	if ((size_t)snprintf(buf, len, "%s/%s", sc.path, q->tool) >= len || stat(buf, &sb) ||
+	    !S_ISDIR(sb.st_mode)) {
+		diag_error(d, NULL, 0, "no tool '%s': %s/%s is not a directory", q->tool, sc.path,
+			   q->tool);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int test_run(int prog, const struct frame *f, struct hook_run *run)
+{
+	struct __sk_buff ctx = {};
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->b, .data_size_in = f->len,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .ctx_out = &ctx,
+		    .ctx_size_out = sizeof(ctx), .repeat = 1);
+
+	if (bpf_prog_test_run_opts(prog, &opts))
+		return -errno;
+	run->retval = opts.retval;
+	memcpy(&run->r, ctx.cb, sizeof(run->r));
+	return 0;
+}
+
+/*
+ * A test run gives the packet a socket in the caller's cgroup: a child joins
+ * the sender's cgroup, runs every hook and reports through a pipe.
+ */
+static int run_as_sender(const char *cgroup, const int *progs, struct hook_run *runs, size_t nr,
+			 const struct frame *f, struct diag *d)
+{
+	int p[2], status, err = 0;
+	char procs[PIN_PATH_MAX + 16];
+	ssize_t got;
+	pid_t pid;
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgroup);
+	if (pipe(p))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(p[0]);
+		close(p[1]);
+		return err;
+	}
+	if (pid == 0) {
+		int fd = open(procs, O_WRONLY | O_CLOEXEC);
+
+		close(p[0]);
+		if (fd < 0 || write(fd, "0", 1) != 1) {
+			err = -errno;
+			if (write(p[1], &err, sizeof(err)) < 0)
+				_exit(1);
+			_exit(1);
+		}
+		close(fd);
+		if (write(p[1], &err, sizeof(err)) < 0)
+			_exit(1);
+		for (size_t i = 0; i < nr; i++)
+			runs[i].err = test_run(progs[i], f, &runs[i]);
+		_exit(write(p[1], runs, nr * sizeof(*runs)) == (ssize_t)(nr * sizeof(*runs)) ? 0 :
+											       1);
+	}
+	close(p[1]);
+	got = read(p[0], &err, sizeof(err));
+	if (got != sizeof(err)) {
+		err = -EIO;
+	} else if (err) {
+		diag_error(d, procs, 0, "cannot move the test sender there: %s", strerror(-err));
+	} else {
+		got = read(p[0], runs, nr * sizeof(*runs));
+		if (got != (ssize_t)(nr * sizeof(*runs)))
+			err = -EIO;
+	}
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	if (err == -EIO)
+		diag_error(d, NULL, 0, "the test sender ended without a verdict");
+	return err;
+}
+
+static const char *hook_name(enum stage_hook h)
+{
+	return h == STAGE_HOOK_TC ? "tc" : "cgroup_skb";
+}
+
+/* allow, deny or would_deny (audit mode lets it through) */
+static const char *verdict_name(const struct hook_run *run)
+{
+	if (run->r.audit)
+		return "would_deny";
+	return REASON_IS_ALLOW(run->r.reason) ? "allow" : "deny";
+}
+
+static void print_plain(FILE *out, const struct explain_query *q, const struct addr *src,
+			const struct hook_run *runs, size_t nr, const struct rule_info *rules,
+			char stages[STAGE_MAX_SLOTS][STAGE_NAME_LEN])
+{
+	char sb[ADDR_STR_LEN], db[ADDR_STR_LEN];
+
+	fprintf(out, "%s %s port %u -> %s port %u, sent by %s%s\n", l4proto_name(q->l4proto),
+		addr_format(src, sb, sizeof(sb)), EXPLAIN_SPORT,
+		addr_format(&q->dst, db, sizeof(db)), q->port, q->tool ? "tool " : "no tool",
+		q->tool ? q->tool : "");
+	fprintf(out, "%-11s %-11s %-15s %-10s %s\n", "hook", "verdict", "reason", "stage", "rule");
+	for (size_t i = 0; i < nr; i++) {
+		const struct hook_run *r = &runs[i];
+		const char *stage =
+			r->r.slot && r->r.slot < STAGE_MAX_SLOTS && stages[r->r.slot][0] ?
+				stages[r->r.slot] :
+				"-";
+
+		fprintf(out, "%-11s %-11s %-15s %-10s ", hook_name(r->hook), verdict_name(r),
+			reason_name(r->r.reason), stage);
+		if (r->r.rule) {
+			fprintf(out, "%s:%d: ", rules[i].file, rules[i].line);
+			pipeline_plain_string(out, rules[i].text);
+			fprintf(out, "\n");
+		} else {
+			fprintf(out, "-\n");
+		}
+	}
+}
+
+static void print_json(FILE *out, const char *name, const struct explain_query *q,
+		       const struct addr *src, const struct hook_run *runs, size_t nr,
+		       const struct rule_info *rules, char stages[STAGE_MAX_SLOTS][STAGE_NAME_LEN],
+		       bool denied)
+{
+	char sb[ADDR_STR_LEN], db[ADDR_STR_LEN];
+
+	fprintf(out, "{\"instance\":");
+	pipeline_json_string(out, name);
+	fprintf(out,
+		",\"protocol\":\"%s\",\"source\":\"%s\",\"sport\":%u,\"destination\":\"%s\","
+		"\"port\":%u,\"tool\":",
+		l4proto_name(q->l4proto), addr_format(src, sb, sizeof(sb)), EXPLAIN_SPORT,
+		addr_format(&q->dst, db, sizeof(db)), q->port);
+	if (q->tool)
+		pipeline_json_string(out, q->tool);
+	else
+		fprintf(out, "null");
+	fprintf(out, ",\"verdict\":\"%s\",\"hooks\":[", denied ? "deny" : "allow");
+	for (size_t i = 0; i < nr; i++) {
+		const struct hook_run *r = &runs[i];
+
+		fprintf(out, "%s{\"hook\":\"%s\",\"verdict\":\"%s\",\"reason\":\"%s\",\"stage\":",
+			i ? "," : "", hook_name(r->hook), verdict_name(r),
+			reason_name(r->r.reason));
+		if (r->r.slot && r->r.slot < STAGE_MAX_SLOTS && stages[r->r.slot][0])
+			pipeline_json_string(out, stages[r->r.slot]);
+		else
+			fprintf(out, "null");
+		fprintf(out, ",\"rule\":");
+		if (r->r.rule) {
+			fprintf(out, "{\"number\":%u,\"file\":", r->r.rule - 1);
+			pipeline_json_string(out, rules[i].file);
+			fprintf(out, ",\"line\":%d,\"text\":", rules[i].line);
+			pipeline_json_string(out, rules[i].text);
+			fprintf(out, "}");
+		} else {
+			fprintf(out, "null");
+		}
+		fprintf(out, "}");
+	}
+	fprintf(out, "]}\n");
+}
+
+int explain_run(const char *name, const struct explain_query *q, FILE *out, bool json,
+		struct diag *d)
+{
+	char stages[STAGE_MAX_SLOTS][STAGE_NAME_LEN], cgroup[PIN_PATH_MAX];
+	struct addr srcs[PIPELINE_MAX_SOURCES], src = { .family = q->dst.family };
+	struct rule_info rules[EXPLAIN_MAX_HOOKS] = {};
+	struct hook_run runs[EXPLAIN_MAX_HOOKS] = {};
+	int progs[EXPLAIN_MAX_HOOKS], n, err;
+	struct stage cand[MAX_STAGES];
+	struct dry_pipeline *dp = NULL;
+	bool tc, cg, denied = false;
+	struct frame f;
+	size_t nr = 0;
+
+	src.plen = src.family == AF_INET ? 32 : 128;
+	attached_hooks(name, &tc, &cg);
+	if (!tc && !cg)
+		tc = true; /* nothing attached (any more): the tc dispatcher still judges */
+	err = sender_cgroup(q, cgroup, sizeof(cgroup), d);
+	if (err)
+		return err;
+	n = pipeline_sources(name, -1, srcs, PIPELINE_MAX_SOURCES);
+	if (n < 0) {
+		diag_error(d, NULL, 0, "instance '%s': cannot read its source addresses: %s", name,
+			   strerror(-n));
+		return n;
+	}
+	/* the sandbox's first address of the family; none: the packet is a spoofed one */
+	for (int i = n - 1; i >= 0; i--)
+		if (srcs[i].family == q->dst.family)
+			memcpy(src.bytes, srcs[i].bytes, sizeof(src.bytes));
+	err = pipeline_stage_names(name, stages);
+	if (err) {
+		diag_error(d, NULL, 0, "instance '%s': cannot read its stages: %s", name,
+			   strerror(-err));
+		return err;
+	}
+	n = candidate_stages(q->profile_dir, cand, MAX_STAGES, d);
+	if (n < 0)
+		return n;
+	err = pipeline_dry_load(name, cand, n, cg, &dp, d);
+	if (err)
+		goto out;
+	if (tc)
+		runs[nr++].hook = STAGE_HOOK_TC;
+	if (cg)
+		runs[nr++].hook = STAGE_HOOK_CGSKB;
+	for (size_t i = 0; i < nr; i++)
+		progs[i] = pipeline_dry_prog(dp, runs[i].hook);
+	frame_build(&f, q, &src);
+	err = run_as_sender(cgroup, progs, runs, nr, &f, d);
+	if (err)
+		goto out;
+	for (size_t i = 0; i < nr; i++) {
+		if (runs[i].err || runs[i].r.magic != DRY_RUN_MAGIC) {
+			err = runs[i].err ? runs[i].err : -EPROTO;
+			diag_error(d, NULL, 0, "test run at %s gave no verdict: %s",
+				   hook_name(runs[i].hook), strerror(-err));
+			goto out;
+		}
+		if (runs[i].r.rule && pipeline_rule_info(name, runs[i].r.rule - 1, &rules[i])) {
+			err = -ENOENT;
+			diag_error(d, NULL, 0, "instance '%s': rule %u is not in its rule list",
+				   name, runs[i].r.rule - 1);
+			goto out;
+		}
+		denied |= !REASON_IS_ALLOW(runs[i].r.reason) && !runs[i].r.audit;
+	}
+	if (json)
+		print_json(out, name, q, &src, runs, nr, rules, stages, denied);
+	else
+		print_plain(out, q, &src, runs, nr, rules, stages);
+	err = denied;
+out:
+	for (size_t i = 0; i < nr; i++)
+		rule_info_free(&rules[i]);
+	pipeline_dry_free(dp);
+	while (n-- > 0)
+		stage_free(&cand[n]);
+	return err;
+}
