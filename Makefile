@@ -18,7 +18,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Iloader -I$(B)
-LDLIBS := -lbpf -lelf -lz
+LDLIBS := -lxdp -lbpf -lelf -lz
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Iinclude -Iprogs -I$(ARCH_INC)
 
 DEB_PACKAGES := clang llvm libbpf-dev libxdp-dev bpftool libcriterion-dev iproute2 \

@@ -11,6 +11,7 @@ enum event_hook {
 	EVENT_HOOK_CONNECT6,
 	EVENT_HOOK_SENDMSG4,
 	EVENT_HOOK_SENDMSG6,
+	EVENT_HOOK_XDP,
 };
 
 /* what the ring buffer could not take, and what the per-cgroup budget held back */

@@ -64,8 +64,17 @@ struct policy_lpm_key {
 
 struct policy_value {
 	__u32 rule_id; /* index of the rule in the installed profile */
-	__u32 flags; /* reserved, zero */
+	__u32 flags; /* POLICY_F_* */
 };
+
+/*
+ * XDP sees no socket, so no tool: its packets carry tool POLICY_TOOL_UNKNOWN,
+ * and every rule naming a tool is also in the rule map under that tool, with
+ * POLICY_F_TOOL_RULE. Such a match lets the packet on to tc ingress, which
+ * knows the tool (reason tool_deferred); no real cgroup id is all ones.
+ */
+#define POLICY_TOOL_UNKNOWN (~0ULL)
+#define POLICY_F_TOOL_RULE 0x1u
 
 /* sources map (LPM trie): the sandbox's own addresses */
 struct source_key {

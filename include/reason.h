@@ -29,9 +29,11 @@ enum reason {
 	REASON_BLOCKED, /* the instance is in its deny-all state */
 	REASON_NO_CONFIG, /* the control word could not be read */
 	REASON_BAD_META, /* a stage got metadata it cannot use */
+	REASON_TOOL_DEFERRED, /* XDP (an allow): only a rule of some tool matches; tc ingress,
+			       * which knows the sender's tool, decides */
 	REASON_MAX,
 };
 
-#define REASON_IS_ALLOW(r) ((r) < REASON_FIRST_DENY)
+#define REASON_IS_ALLOW(r) ((r) < REASON_FIRST_DENY || (r) == REASON_TOOL_DEFERRED)
 
 #endif

@@ -88,6 +88,7 @@ static const char *hook_name(__u8 h)
 		[EVENT_HOOK_TC] = "tc",		     [EVENT_HOOK_CGROUP_SKB] = "cgroup_skb",
 		[EVENT_HOOK_CONNECT4] = "connect4", [EVENT_HOOK_CONNECT6] = "connect6",
 		[EVENT_HOOK_SENDMSG4] = "sendmsg4", [EVENT_HOOK_SENDMSG6] = "sendmsg6",
+		[EVENT_HOOK_XDP] = "xdp",
 	};
 
 	return h < sizeof(names) / sizeof(names[0]) && names[h] ? names[h] : "?";
@@ -210,7 +211,9 @@ static int handle_event(void *ctx, void *data, size_t size)
 	gmtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	/* a connect() or sendto() has no source yet */
-	endpoint(src, sizeof(src), e->hook >= EVENT_HOOK_CONNECT4 ? 0 : e->family, e->saddr,
+	endpoint(src, sizeof(src),
+		 e->hook >= EVENT_HOOK_CONNECT4 && e->hook <= EVENT_HOOK_SENDMSG6 ? 0 : e->family,
+		 e->saddr,
 		 e->sport);
 	endpoint(dst, sizeof(dst), e->family, e->daddr, e->dport);
 	memcpy(comm, e->comm, sizeof(e->comm));

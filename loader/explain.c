@@ -16,7 +16,7 @@
 #include "reasons.h"
 
 #define EXPLAIN_SPORT 40000 /* any: no rule looks at the source port */
-#define EXPLAIN_MAX_HOOKS 2
+#define EXPLAIN_MAX_HOOKS 3
 
 struct frame {
 	__u8 b[128];
@@ -87,7 +87,7 @@ static void frame_build(struct frame *f, const struct explain_query *q, const st
 }
 
 /* the link hooks of the instance: which dispatchers real packets go through */
-static void attached_hooks(const char *name, bool *tc, bool *cgroup)
+static void attached_hooks(const char *name, bool *tc, bool *cgroup, bool *xdp)
 {
 	char dir[PIN_PATH_MAX];
 	struct attach_point pt;
@@ -95,14 +95,15 @@ static void attached_hooks(const char *name, bool *tc, bool *cgroup)
 	struct dirent *de;
 	DIR *dd;
 
-	*tc = *cgroup = false;
+	*tc = *cgroup = *xdp = false;
 	snprintf(dir, sizeof(dir), "%s/%s", PIPELINE_ROOT, name);
 	dd = opendir(dir);
 	while (dd && (de = readdir(dd))) {
 		if (pin_parse_link(de->d_name, &pt, &hook))
 			continue;
-		*tc |= pt.kind != ATTACH_CGROUP;
+		*tc |= pt.kind == ATTACH_TC_INGRESS || pt.kind == ATTACH_TC_EGRESS;
 		*cgroup |= pt.kind == ATTACH_CGROUP;
+		*xdp |= pt.kind == ATTACH_XDP;
 	}
 	if (dd)
 		closedir(dd);
@@ -180,6 +181,24 @@ static int sender_cgroup(const struct explain_query *q, char *buf, size_t len, s
 	return 0;
 }
 
+/* XDP has no cb[]: the dry copy leaves its verdict in the metadata area, first in data_out */
+static int test_run_xdp(int prog, const struct frame *f, struct hook_run *run)
+{
+	struct xdp_md ctx = { .data_end = f->len };
+	__u8 out[sizeof(f->b) + 64];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->b, .data_size_in = f->len,
+		    .data_out = out, .data_size_out = sizeof(out), .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .ctx_out = &ctx, .ctx_size_out = sizeof(ctx),
+		    .repeat = 1);
+
+	if (bpf_prog_test_run_opts(prog, &opts))
+		return -errno;
+	run->retval = opts.retval;
+	if (ctx.data >= sizeof(run->r))
+		memcpy(&run->r, out, sizeof(run->r));
+	return 0;
+}
+
 static int test_run(int prog, const struct frame *f, struct hook_run *run)
 {
 	struct __sk_buff ctx = {};
@@ -230,7 +249,9 @@ static int run_as_sender(const char *cgroup, const int *progs, struct hook_run *
 		if (write(p[1], &err, sizeof(err)) < 0)
 			_exit(1);
 		for (size_t i = 0; i < nr; i++)
-			runs[i].err = test_run(progs[i], f, &runs[i]);
+			runs[i].err = runs[i].hook == STAGE_HOOK_XDP ?
+					      test_run_xdp(progs[i], f, &runs[i]) :
+					      test_run(progs[i], f, &runs[i]);
 		_exit(write(p[1], runs, nr * sizeof(*runs)) == (ssize_t)(nr * sizeof(*runs)) ? 0 :
 											       1);
 	}
@@ -254,7 +275,7 @@ static int run_as_sender(const char *cgroup, const int *progs, struct hook_run *
 
 static const char *hook_name(enum stage_hook h)
 {
-	return h == STAGE_HOOK_TC ? "tc" : "cgroup_skb";
+	return h == STAGE_HOOK_TC ? "tc" : h == STAGE_HOOK_XDP ? "xdp" : "cgroup_skb";
 }
 
 /* allow, deny or would_deny (audit mode lets it through) */
@@ -349,13 +370,13 @@ int explain_run(const char *name, const struct explain_query *q, FILE *out, bool
 	int progs[EXPLAIN_MAX_HOOKS], n, err;
 	struct stage cand[MAX_STAGES];
 	struct dry_pipeline *dp = NULL;
-	bool tc, cg, denied = false;
+	bool tc, cg, xdp, denied = false;
 	struct frame f;
 	size_t nr = 0;
 
 	src.plen = src.family == AF_INET ? 32 : 128;
-	attached_hooks(name, &tc, &cg);
-	if (!tc && !cg)
+	attached_hooks(name, &tc, &cg, &xdp);
+	if (!tc && !cg && !xdp)
 		tc = true; /* nothing attached (any more): the tc dispatcher still judges */
 	err = sender_cgroup(q, cgroup, sizeof(cgroup), d);
 	if (err)
@@ -379,9 +400,11 @@ int explain_run(const char *name, const struct explain_query *q, FILE *out, bool
 	n = candidate_stages(q->profile_dir, cand, MAX_STAGES, d);
 	if (n < 0)
 		return n;
-	err = pipeline_dry_load(name, cand, n, cg, &dp, d);
+	err = pipeline_dry_load(name, cand, n, cg, xdp, &dp, d);
 	if (err)
 		goto out;
+	if (xdp)
+		runs[nr++].hook = STAGE_HOOK_XDP; /* first: a frame meets XDP before tc */
 	if (tc)
 		runs[nr++].hook = STAGE_HOOK_TC;
 	if (cg)

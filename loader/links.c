@@ -13,11 +13,13 @@ const struct stage_hook_info stage_hooks[NR_STAGE_HOOKS] = {
 	[STAGE_HOOK_CONNECT6] = { "stage_connect6", "stages_connect6" },
 	[STAGE_HOOK_SENDMSG4] = { "stage_sendmsg4", "stages_sendmsg4" },
 	[STAGE_HOOK_SENDMSG6] = { "stage_sendmsg6", "stages_sendmsg6" },
+	[STAGE_HOOK_XDP] = { "stage_xdp", "stages_xdp" },
 };
 
 const struct link_hook_info link_hooks[NR_LINK_HOOKS] = {
 	[LINK_TC_INGRESS] = { "tc_ingress", "dispatch_tc", TCX_ATTACH_INGRESS },
 	[LINK_TC_EGRESS] = { "tc_egress", "dispatch_tc", TCX_ATTACH_EGRESS },
+	[LINK_XDP] = { "xdp", "dispatch_xdp", BPF_XDP },
 	[LINK_CG_EGRESS] = { "cgroup_egress", "dispatch_cgskb", BPF_CGROUP_INET_EGRESS },
 	[LINK_SOCK_CREATE] = { "sock_create", "sock_create_tool", BPF_CGROUP_INET_SOCK_CREATE },
 	[LINK_CONNECT4] = { "connect4", "dispatch_connect4", BPF_CGROUP_INET4_CONNECT },

@@ -20,6 +20,7 @@ enum stage_hook {
 	STAGE_HOOK_CONNECT6,
 	STAGE_HOOK_SENDMSG4,
 	STAGE_HOOK_SENDMSG6,
+	STAGE_HOOK_XDP,
 	NR_STAGE_HOOKS,
 };
 
@@ -34,6 +35,7 @@ extern const struct stage_hook_info stage_hooks[NR_STAGE_HOOKS];
 enum link_hook {
 	LINK_TC_INGRESS,
 	LINK_TC_EGRESS,
+	LINK_XDP, /* no BPF link: libxdp attaches xdp_entry; the pin holds that program */
 	LINK_CG_EGRESS,
 	LINK_SOCK_CREATE,
 	LINK_CONNECT4,

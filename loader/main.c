@@ -54,6 +54,7 @@ static int common_opt(const char *cmd, int c)
 {
 	if (c == 'v') {
 		verbose = true;
+		xdp_set_verbose(true);
 		return 0;
 	}
 	if (c == 'h')
@@ -377,6 +378,7 @@ static const struct option install_opts[] = {
 	{ "profile", required_argument, NULL, 'p' },
 	{ "tc-ingress", required_argument, NULL, 'i' },
 	{ "tc", required_argument, NULL, 't' },
+	{ "xdp", required_argument, NULL, 'x' },
 	{ "netns", required_argument, NULL, 'n' },
 	{ "sandbox-netns", required_argument, NULL, 's' },
 	{ "sandbox-cgroup", required_argument, NULL, 'c' },
@@ -471,7 +473,7 @@ static int discover_sources(const struct attach_point *pt, const char *sandbox_n
 	if (n)
 		return n;
 	idx = netns_ifindex(pt->ifname);
-	if (idx > 0 && pt->kind == ATTACH_TC_INGRESS)
+	if (idx > 0 && pt->kind != ATTACH_TC_EGRESS)
 		idx = netns_veth_peer(idx);
 	netns_leave(saved);
 	if (idx == -ENODEV || (idx < 0 && pt->kind == ATTACH_TC_EGRESS)) {
@@ -485,7 +487,7 @@ static int discover_sources(const struct attach_point *pt, const char *sandbox_n
 			   pt->ifname);
 		return idx;
 	}
-	n = netns_enter(pt->kind == ATTACH_TC_INGRESS ? sandbox_ns : pt->netns, &saved, d);
+	n = netns_enter(pt->kind != ATTACH_TC_EGRESS ? sandbox_ns : pt->netns, &saved, d);
 	if (n)
 		return n;
 	n = netns_if_addrs(idx, out, max);
@@ -590,7 +592,9 @@ static int install(const struct install_args *a, struct diag *d)
 			diag_error(d, NULL, 0,
 				   "%s %s: the sandbox's addresses are unknown; "
 				   "give --source ADDR or --sandbox-netns NS",
-				   points[i].kind == ATTACH_CGROUP ? "--cgroup" : "--tc-ingress",
+				   points[i].kind == ATTACH_CGROUP ? "--cgroup" :
+				   points[i].kind == ATTACH_XDP	   ? "--xdp" :
+								     "--tc-ingress",
 				   points[i].kind == ATTACH_CGROUP ? points[i].cgroup : points[i].ifname);
 			err = -EINVAL;
 			break;
@@ -607,7 +611,7 @@ static int install(const struct install_args *a, struct diag *d)
 		snprintf(path, sizeof(path), "%s/%s/ctl", PIPELINE_ROOT, name);
 		if (access(path, F_OK)) {
 			diag_error(d, NULL, 0,
-				   "instance '%s' is new: give --tc-ingress IFACE, --tc IFACE or --cgroup PATH",
+				   "instance '%s' is new: give --tc-ingress IFACE, --tc IFACE, --xdp IFACE or --cgroup PATH",
 				   name);
 			err = -EINVAL;
 		}
@@ -690,9 +694,13 @@ static int do_install(int argc, char **argv)
 			break;
 		case 'i':
 		case 't':
+		case 'x':
 			if (nr_points == MAX_POINTS)
 				return usage_error("install", "too many attach points");
-			if (parse_point(optarg, c == 'i' ? ATTACH_TC_INGRESS : ATTACH_TC_EGRESS,
+			if (parse_point(optarg,
+					c == 'i' ? ATTACH_TC_INGRESS :
+					c == 'x' ? ATTACH_XDP :
+						   ATTACH_TC_EGRESS,
 					&points[nr_points]))
 				return usage_error("install", "bad interface '%s'", optarg);
 			nr_points++;
@@ -1320,12 +1328,17 @@ static const struct cmd cmds[] = {
 	  "  --json: one object with the stages and their rules, or the errors (each with\n"
 	  "  its file and line); the errors go to stderr too.\n" },
 	{ "install", do_install, "load, pin and attach an instance, or switch it to a new profile",
-	  "usage: ironclaw-pipe install --profile DIR (--tc-ingress IFACE | --tc IFACE | --cgroup PATH)...\n"
+	  "usage: ironclaw-pipe install --profile DIR\n"
+	  "                     (--tc-ingress IFACE | --tc IFACE | --xdp IFACE | --cgroup PATH)...\n"
 	  "                             [--netns NS] [--source ADDR[/LEN]]... [--sandbox-netns NS]\n"
 	  "                             [--sandbox-cgroup PATH] [--name INSTANCE]\n"
 	  "  --tc-ingress IFACE  host-side end of the sandbox's veth (recommended: out of the\n"
 	  "                      sandbox's reach; its egress arrives here as ingress)\n"
 	  "  --tc IFACE          egress of the sandbox's own interface\n"
+	  "  --xdp IFACE         XDP on the host-side end of the sandbox's veth, through libxdp\n"
+	  "                      (its dispatcher, or our program alone where it is refused);\n"
+	  "                      XDP sees no socket: rules naming a tool need --tc-ingress\n"
+	  "                      IFACE too, which decides what only a tool rule allows\n"
 	  "  --cgroup PATH       the sandbox's cgroup: every packet its sockets send\n"
 	  "                      (cgroup_skb egress), and connect()/sendto() fail with EPERM\n"
 	  "                      when denied; loopback inside the sandbox is allowed\n"
@@ -1417,6 +1430,7 @@ static void main_usage(FILE *out)
 int main(int argc, char **argv)
 {
 	libbpf_set_print(libbpf_print);
+	xdp_set_verbose(false);
 	if (argc < 2) {
 		main_usage(stderr);
 		return EXIT_USAGE;

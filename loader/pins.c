@@ -66,7 +66,9 @@ void attach_point_hooks(const struct attach_point *pt, enum link_hook *first,
 		*first = LINK_CG_FIRST;
 		*last = LINK_CG_LAST;
 	} else {
-		*first = *last = pt->kind == ATTACH_TC_INGRESS ? LINK_TC_INGRESS : LINK_TC_EGRESS;
+		*first = *last = pt->kind == ATTACH_TC_INGRESS ? LINK_TC_INGRESS :
+				 pt->kind == ATTACH_XDP	       ? LINK_XDP :
+								 LINK_TC_EGRESS;
 	}
 }
 
@@ -113,7 +115,9 @@ int pin_parse_link(const char *pin, struct attach_point *pt, enum link_hook *hoo
 		pt->kind = ATTACH_CGROUP;
 		return unescape(pt->cgroup, sizeof(pt->cgroup), target, strlen(target));
 	}
-	pt->kind = h == LINK_TC_INGRESS ? ATTACH_TC_INGRESS : ATTACH_TC_EGRESS;
+	pt->kind = h == LINK_TC_INGRESS ? ATTACH_TC_INGRESS :
+		   h == LINK_XDP	? ATTACH_XDP :
+					  ATTACH_TC_EGRESS;
 	at = strchr(target, '@');
 	if (unescape(pt->ifname, sizeof(pt->ifname), target,
 		     at ? (size_t)(at - target) : strlen(target)))

@@ -24,12 +24,14 @@
 #include "stage_dns.skel.h"
 #include "stage_https.skel.h"
 #include "stage_internal.skel.h"
+#include "xdp.h"
 
 /* maps of the dispatcher that stage objects share by name */
 static const char *const shared_maps[] = {
 	"ctl",		 "config",	    "reasons",	       "classes",	  "sources",
 	"sock_state",	 "stages_tc",	    "stages_cgskb",    "stages_connect4", "stages_connect6",
 	"stages_sendmsg4", "stages_sendmsg6", "events", "event_drops", "event_budgets", "audit_tools",
+	"stages_xdp",
 };
 #define NR_SHARED_MAPS (sizeof(shared_maps) / sizeof(shared_maps[0]))
 
@@ -53,6 +55,15 @@ struct txn {
 	bool existing;
 	bool cgroup_hooks; /* load the cgroup programs: a cgroup is (or will be) attached */
 	bool dry_run; /* explain's copy: records nothing, has its own prog arrays */
+	bool xdp_hooks; /* load the XDP programs: an XDP point is (or will be) attached */
+	bool xdp_generic; /* attach in skb mode: tool rules need the socket at tc ingress */
+	bool pin_xdp_bank; /* an instance from before XDP: its stages_xdp is new, pin it */
+	int xdp_map; /* xdp_dispatch: the XDP dispatcher xdp_entry tail-calls; -1 */
+	bool xdp_map_new;
+	int xdp_old_dispatcher; /* what xdp_dispatch held before, for a rollback; -1 */
+	struct attach_point *xdp_new; /* XDP attachments made by this install */
+	__u32 *xdp_new_ids;
+	size_t nr_xdp_new;
 	__u32 old_ctl, gen;
 	struct dispatcher *skel;
 	struct loaded_stage *ls;
@@ -223,6 +234,8 @@ static bool hook_loaded(const struct txn *t, const char *prog)
 {
 	if (!strcmp(prog, "dispatch_tc") || !strcmp(prog, STAGE_PROG_TC))
 		return true;
+	if (!strcmp(prog, "dispatch_xdp") || !strcmp(prog, "stage_xdp"))
+		return t->xdp_hooks;
 	if (t->dry_run)
 		return t->cgroup_hooks &&
 		       (!strcmp(prog, "dispatch_cgskb") || !strcmp(prog, "stage_cgskb"));
@@ -250,6 +263,10 @@ static int open_dispatcher(struct txn *t, const char *name, size_t nr_rules, str
 				if (t->dry_run && !strncmp(shared_maps[i], "stages_", 7))
 					continue; /* its own banks, holding its own stages */
 				fd = pipeline_pin_get(name, shared_maps[i]);
+				if (fd == -ENOENT && !strcmp(shared_maps[i], "stages_xdp")) {
+					t->pin_xdp_bank = true;
+					continue;
+				}
 				if (fd < 0) {
 					diag_error(d, NULL, 0,
 						   "instance '%s': pinned map '%s' missing: %s",
@@ -418,6 +435,8 @@ static int load_stage(struct txn *t, const char *name, const struct stage *st, s
 		struct bpf_program *p =
 			bpf_object__find_program_by_name(ls->obj, stage_hooks[h].stage_prog);
 
+		if (!p && !hook_loaded(t, stage_hooks[h].stage_prog))
+			continue;
 		if (!p) {
 			diag_error(d, st->origin, 0,
 				   "stage '%s' has no '%s' program (built with an older lib/stage.h?)",
@@ -475,6 +494,16 @@ static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *
 		}
 		if (bpf_map_update_elem(t->ls[e->stage].rules_fd, key, &v, BPF_NOEXIST)) {
 			diag_error(d, r->file, r->line, "cannot add rule to stage '%s': %s",
+				   st->desc.name, strerror(errno));
+			return -errno;
+		}
+		if (!t->xdp_hooks || !r->tool_id)
+			continue;
+		/* for XDP, which knows no tool: some tool may send there, tc ingress decides */
+		k->tool = POLICY_TOOL_UNKNOWN;
+		v.flags = POLICY_F_TOOL_RULE;
+		if (bpf_map_update_elem(t->ls[e->stage].rules_fd, key, &v, BPF_ANY)) {
+			diag_error(d, r->file, r->line, "cannot add rule to stage '%s' for XDP: %s",
 				   st->desc.name, strerror(errno));
 			return -errno;
 		}
@@ -589,6 +618,8 @@ static int attach_hook(struct txn *t, const struct attach_point *pt, enum link_h
 			   pt->netns[0] ? "network namespace " : "the host's network namespace",
 			   pt->netns);
 		fd = idx;
+	} else if (pt->kind == ATTACH_XDP) {
+		fd = xdp_entry_attach(idx, t->xdp_map, pt->ifname, t->xdp_generic, d);
 	} else {
 		fd = link_tcx_attach(prog, idx, pt->kind == ATTACH_TC_INGRESS);
 		if (fd < 0)
@@ -612,6 +643,33 @@ static int pin_fd(struct txn *t, int fd, const char *object, struct diag *d)
 		return -errno;
 	}
 	return 0;
+}
+
+enum xdp_attach_how pipeline_xdp_state(const char *name, const char *pin,
+				       const struct attach_point *pt, __u32 *prog_id, int *ifindex,
+				       bool *generic)
+{
+	struct bpf_prog_info info = {};
+	enum xdp_attach_how how = XDP_HOW_NONE;
+	__u32 len = sizeof(info);
+	struct diag d = {};
+	int fd = pipeline_pin_get(name, pin), saved, idx = -1;
+
+	*prog_id = 0;
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+		*prog_id = info.id;
+	if (fd >= 0)
+		close(fd);
+	if (*prog_id && !netns_enter(pt->netns, &saved, &d)) {
+		idx = netns_ifindex(pt->ifname);
+		if (idx > 0)
+			how = xdp_entry_state(idx, *prog_id, generic);
+		netns_leave(saved);
+	}
+	diag_free(&d);
+	if (ifindex)
+		*ifindex = idx;
+	return how;
 }
 
 /* the pinned link still has its interface or cgroup */
@@ -645,6 +703,70 @@ static int remember_new_link(struct txn *t, int fd, const char *path)
 	return 0;
 }
 
+/* an XDP attachment (no link: it stays until detached), to detach on a rollback */
+static int remember_new_xdp(struct txn *t, const struct attach_point *pt, int prog_fd)
+{
+	struct attach_point *p = realloc(t->xdp_new, (t->nr_xdp_new + 1) * sizeof(*p));
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), *ids;
+
+	if (!p)
+		return -ENOMEM;
+	t->xdp_new = p;
+	ids = realloc(t->xdp_new_ids, (t->nr_xdp_new + 1) * sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	t->xdp_new_ids = ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return -errno;
+	t->xdp_new[t->nr_xdp_new] = *pt;
+	t->xdp_new_ids[t->nr_xdp_new++] = info.id;
+	return 0;
+}
+
+static void xdp_detach_point(const struct attach_point *pt, __u32 prog_id)
+{
+	struct diag d = {};
+	int saved, idx;
+
+	if (netns_enter(pt->netns, &saved, &d) == 0) {
+		idx = netns_ifindex(pt->ifname);
+		if (idx > 0)
+			xdp_entry_detach(idx, prog_id);
+		netns_leave(saved);
+	}
+	diag_free(&d);
+}
+
+/*
+ * xdp_dispatch[0] := the new XDP dispatcher (before the flip, like the links:
+ * it reads the control word itself). Creates the map for the first XDP point.
+ */
+static int update_xdp_dispatch(struct txn *t, const char *name, struct diag *d)
+{
+	int prog = bpf_program__fd(t->skel->progs.dispatch_xdp);
+	__u32 zero = 0, old_id = 0;
+
+	t->xdp_map = pipeline_pin_get(name, "xdp_dispatch");
+	if (t->xdp_map < 0) {
+		t->xdp_map = xdp_dispatch_map_create();
+		t->xdp_map_new = true;
+	}
+	if (t->xdp_map < 0) {
+		diag_error(d, NULL, 0, "cannot create the XDP dispatch map: %s",
+			   strerror(-t->xdp_map));
+		return t->xdp_map;
+	}
+	if (!t->xdp_map_new && !bpf_map_lookup_elem(t->xdp_map, &zero, &old_id))
+		t->xdp_old_dispatcher = bpf_prog_get_fd_by_id(old_id);
+	if (bpf_map_update_elem(t->xdp_map, &zero, &prog, BPF_ANY)) {
+		diag_error(d, NULL, 0, "cannot put the XDP dispatcher in place: %s",
+			   strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 /* attaches the points no live link of this instance covers yet */
 static int attach_new_points(struct txn *t, const struct install_req *rq, struct diag *d)
 {
@@ -664,12 +786,26 @@ static int attach_new_points(struct txn *t, const struct install_req *rq, struct
 				return -ENAMETOOLONG;
 			}
 			snprintf(path, sizeof(path), "%s/%s", t->dir, pin);
-			if (!stat(path, &sb) && link_pin_live(path))
+			if (h == LINK_XDP && !stat(path, &sb)) {
+				__u32 id;
+
+				if (pipeline_xdp_state(rq->name, pin, &rq->points[i], &id, NULL, NULL) !=
+				    XDP_HOW_NONE)
+					continue; /* attached; xdp_dispatch holds the new dispatcher */
+			} else if (!stat(path, &sb) && link_pin_live(path)) {
 				continue; /* already attached there; moved to the new dispatcher */
+			}
 			unlink(path); /* a pin of a link whose interface is gone: attach anew */
 			fd = attach_hook(t, &rq->points[i], h, d);
 			if (fd < 0)
 				return fd;
+			if (h == LINK_XDP) {
+				err = remember_new_xdp(t, &rq->points[i], fd);
+				if (err) {
+					close(fd);
+					return err;
+				}
+			}
 			err = remember_new_link(t, fd, path);
 			if (err) {
 				close(fd);
@@ -700,8 +836,8 @@ static int update_links(struct txn *t, const char *name, struct diag *d)
 		struct link_state st;
 		int fd, *u, *o;
 
-		if (pin_parse_link(de->d_name, &pt, &hook))
-			continue;
+		if (pin_parse_link(de->d_name, &pt, &hook) || hook == LINK_XDP)
+			continue; /* XDP: xdp_dispatch moves to the new dispatcher */
 		fd = pipeline_pin_get(name, de->d_name);
 		if (fd < 0)
 			continue;
@@ -924,6 +1060,12 @@ static void txn_free(struct txn *t)
 	}
 	free(t->updated_links);
 	free(t->updated_old_progs);
+	if (t->xdp_map >= 0)
+		close(t->xdp_map);
+	if (t->xdp_old_dispatcher >= 0)
+		close(t->xdp_old_dispatcher);
+	free(t->xdp_new);
+	free(t->xdp_new_ids);
 	dispatcher__destroy(t->skel);
 	if (t->lock_fd >= 0)
 		close(t->lock_fd);
@@ -932,9 +1074,15 @@ static void txn_free(struct txn *t)
 /* a failed install over a running instance: put everything back as it was */
 static void txn_rollback_existing(struct txn *t, const struct install_req *rq)
 {
+	__u32 zero = 0;
+
 	for (size_t i = 0; i < t->nr_updated; i++)
 		if (t->updated_old_progs[i] >= 0)
 			bpf_link_update(t->updated_links[i], t->updated_old_progs[i], NULL);
+	for (size_t i = 0; i < t->nr_xdp_new; i++)
+		xdp_detach_point(&t->xdp_new[i], t->xdp_new_ids[i]);
+	if (t->xdp_map >= 0 && t->xdp_old_dispatcher >= 0)
+		bpf_map_update_elem(t->xdp_map, &zero, &t->xdp_old_dispatcher, BPF_ANY);
 	for (size_t i = 0; i < t->nr_new_links; i++) {
 		if (t->new_link_pins[i][0])
 			unlink(t->new_link_pins[i]);
@@ -980,6 +1128,9 @@ static int pin_stage_progs(struct txn *t, const struct install_req *rq, struct d
 {
 	int err = pin_fd(t, bpf_program__fd(t->skel->progs.dispatch_tc), "dispatch_tc", d);
 
+	if (!err && t->xdp_hooks)
+		err = pin_fd(t, bpf_program__fd(t->skel->progs.dispatch_xdp), "dispatch_xdp", d);
+
 	if (!err)
 		err = pin_fd(t, bpf_map__fd(t->skel->maps.rule_counts), "rule_counts", d);
 
@@ -992,29 +1143,79 @@ static int pin_stage_progs(struct txn *t, const struct install_req *rq, struct d
 	return err;
 }
 
-/* a cgroup attach point is asked for, or one of the instance's links is on a cgroup */
-static bool cgroup_attached(const char *dir, const struct install_req *rq)
+/* the attach points of the install and the instance's links; count, at most max */
+static size_t all_points(const char *dir, const struct install_req *rq, struct attach_point *out,
+			 size_t max)
 {
-	struct attach_point pt;
 	enum link_hook hook;
 	struct dirent *de;
-	bool cg = false;
+	size_t n = 0;
 	DIR *dd;
 
-	for (size_t i = 0; i < rq->nr_points; i++)
-		cg |= rq->points[i].kind == ATTACH_CGROUP;
+	for (size_t i = 0; i < rq->nr_points && n < max; i++)
+		out[n++] = rq->points[i];
 	dd = opendir(dir);
-	while (!cg && dd && (de = readdir(dd)))
-		cg = !pin_parse_link(de->d_name, &pt, &hook) && pt.kind == ATTACH_CGROUP;
+	while (dd && n < max && (de = readdir(dd)))
+		n += !pin_parse_link(de->d_name, &out[n], &hook);
 	if (dd)
 		closedir(dd);
-	return cg;
+	return n;
+}
+
+static bool kind_attached(const struct attach_point *p, size_t n, enum attach_kind kind)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i].kind == kind)
+			return true;
+	return false;
+}
+
+/*
+ * XDP knows no tool: a profile with tool rules needs tc ingress on each XDP
+ * interface, which decides what only a tool rule allows (tool_deferred), and
+ * XDP in skb mode, which leaves the packet its socket for tc ingress to read.
+ */
+static int xdp_tools_covered(const struct attach_point *p, size_t n, const struct install_req *rq,
+			     struct diag *d)
+{
+	for (size_t i = 0; rq->has_tools && i < n; i++) {
+		char pin[PIN_NAME_MAX];
+		bool covered = false, generic;
+		__u32 id;
+
+		if (p[i].kind != ATTACH_XDP)
+			continue;
+		pin_name_link(pin, sizeof(pin), &p[i], LINK_XDP);
+		if (pipeline_xdp_state(rq->name, pin, &p[i], &id, NULL, &generic) != XDP_HOW_NONE &&
+		    !generic) {
+			diag_error(d, NULL, 0,
+				   "--xdp %s is attached in native mode, where a veth hands the "
+				   "packet on without its socket, and the profile has rules for "
+				   "tools, which need it: block, uninstall and install again (XDP "
+				   "then goes in skb mode)",
+				   p[i].ifname);
+			return -EINVAL;
+		}
+		for (size_t j = 0; j < n; j++)
+			covered |= p[j].kind == ATTACH_TC_INGRESS &&
+				   !strcmp(p[j].ifname, p[i].ifname) && !strcmp(p[j].netns, p[i].netns);
+		if (!covered) {
+			diag_error(d, NULL, 0,
+				   "--xdp %s: XDP sees no socket, so no tool, and the profile has "
+				   "rules for tools: add --tc-ingress %s%s%s to enforce them",
+				   p[i].ifname, p[i].ifname, p[i].netns[0] ? "@" : "", p[i].netns);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 int pipeline_install(const struct install_req *rq, struct diag *d)
 {
-	struct txn t = { .lock_fd = -1 };
+	struct txn t = { .lock_fd = -1, .xdp_map = -1, .xdp_old_dispatcher = -1 };
+	struct attach_point *points = NULL;
 	char ctl_path[PIN_PATH_MAX];
+	size_t nr_points;
 	struct stat sb;
 	__u32 zero = 0, ctlw;
 	bool flipped = false;
@@ -1030,7 +1231,18 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 		return t.lock_fd;
 	pin_path(ctl_path, sizeof(ctl_path), rq->name, "ctl");
 	t.existing = !stat(ctl_path, &sb);
-	t.cgroup_hooks = cgroup_attached(t.dir, rq);
+	points = calloc(rq->nr_points + PIPELINE_MAX_LINKS, sizeof(*points));
+	if (!points) {
+		err = -ENOMEM;
+		goto out;
+	}
+	nr_points = all_points(t.dir, rq, points, rq->nr_points + PIPELINE_MAX_LINKS);
+	t.cgroup_hooks = kind_attached(points, nr_points, ATTACH_CGROUP);
+	t.xdp_hooks = rq->xdp_programs || kind_attached(points, nr_points, ATTACH_XDP);
+	t.xdp_generic = rq->has_tools;
+	err = xdp_tools_covered(points, nr_points, rq, d);
+	if (err)
+		goto out;
 	if (!t.existing)
 		unpin_instance_dir(t.dir); /* leftovers of an interrupted run, if any */
 	if (!t.existing && mkdir(t.dir, 0700) && errno != EEXIST) {
@@ -1058,8 +1270,10 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	}
 	for (size_t i = 0; i < rq->nr_stages; i++) {
 		t.nr_ls++;
-		err = load_stage(&t, rq->name, &rq->stages[i], rq->plan->stage_entries[i], &t.ls[i],
-				 d);
+		/* with XDP, each tool rule has a marker entry too */
+		err = load_stage(&t, rq->name, &rq->stages[i],
+				 rq->plan->stage_entries[i] * (t.xdp_hooks && rq->has_tools ? 2 : 1),
+				 &t.ls[i], d);
 		if (err)
 			goto fail;
 	}
@@ -1084,6 +1298,10 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 		err = pin_stages(&t, rq, false, d);
 		if (!err)
 			err = pin_stage_progs(&t, rq, d);
+		if (!err && t.xdp_hooks)
+			err = update_xdp_dispatch(&t, rq->name, d);
+		if (!err && t.xdp_hooks)
+			err = pin_fd(&t, t.xdp_map, "xdp_dispatch", d);
 		if (!err)
 			err = write_rule_list(rq, d);
 		if (!err)
@@ -1096,6 +1314,10 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	err = pin_stages(&t, rq, false, d);
 	if (!err)
 		err = update_links(&t, rq->name, d);
+	if (!err && t.xdp_hooks)
+		err = update_xdp_dispatch(&t, rq->name, d);
+	if (!err && t.xdp_map_new)
+		err = pin_fd(&t, t.xdp_map, "xdp_dispatch", d);
 	if (!err)
 		err = attach_new_points(&t, rq, d);
 	if (err)
@@ -1112,6 +1334,8 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	err = pin_stage_progs(&t, rq, d);
 	if (!err)
 		err = pin_stages(&t, rq, true, d);
+	if (!err && t.pin_xdp_bank)
+		err = pin_fd(&t, shared_map_fd(&t, "stages_xdp"), "stages_xdp", d);
 	if (!err)
 		err = write_rule_list(rq, d);
 	if (err)
@@ -1129,12 +1353,15 @@ fail:
 	if (t.existing) {
 		txn_rollback_existing(&t, rq);
 	} else {
+		for (size_t i = 0; i < t.nr_xdp_new; i++)
+			xdp_detach_point(&t.xdp_new[i], t.xdp_new_ids[i]);
 		unpin_instance_dir(t.dir);
 		rmdir(PIPELINE_ROOT);
 		lock_remove(rq->name);
 		remove_state(rq->name);
 	}
 out:
+	free(points);
 	txn_free(&t);
 	return err;
 }
@@ -1213,6 +1440,17 @@ int pipeline_uninstall(const char *name, struct diag *d)
 
 		if (strncmp(de->d_name, PIN_LINK_PREFIX, strlen(PIN_LINK_PREFIX)))
 			continue;
+		struct attach_point pt;
+		enum link_hook hook;
+		__u32 id;
+
+		if (!pin_parse_link(de->d_name, &pt, &hook) && hook == LINK_XDP) {
+			/* attached through libxdp: no link to detach, the program is */
+			if (pipeline_xdp_state(name, de->d_name, &pt, &id, NULL, NULL) !=
+			    XDP_HOW_NONE)
+				xdp_detach_point(&pt, id);
+			continue;
+		}
 		fd = pipeline_pin_get(name, de->d_name);
 		if (fd >= 0) {
 			bpf_link_detach(fd);
@@ -1322,7 +1560,7 @@ struct dry_pipeline {
 };
 
 int pipeline_dry_load(const char *name, const struct stage *candidates, size_t nr,
-		      bool cgroup_skb, struct dry_pipeline **out, struct diag *d)
+		      bool cgroup_skb, bool xdp, struct dry_pipeline **out, struct diag *d)
 {
 	char names[STAGE_MAX_SLOTS][STAGE_NAME_LEN];
 	struct dry_pipeline *dp = calloc(1, sizeof(*dp));
@@ -1333,9 +1571,12 @@ int pipeline_dry_load(const char *name, const struct stage *candidates, size_t n
 	if (!dp)
 		return -ENOMEM;
 	dp->t.lock_fd = -1;
+	dp->t.xdp_map = -1;
+	dp->t.xdp_old_dispatcher = -1;
 	dp->t.existing = true;
 	dp->t.dry_run = true;
 	dp->t.cgroup_hooks = cgroup_skb;
+	dp->t.xdp_hooks = xdp;
 	dp->t.ls = calloc(STAGE_MAX_SLOTS, sizeof(*dp->t.ls));
 	err = dp->t.ls ? pipeline_stage_names(name, names) : -ENOMEM;
 	if (err) {
@@ -1418,6 +1659,8 @@ int pipeline_dry_prog(const struct dry_pipeline *dp, enum stage_hook hook)
 		return bpf_program__fd(dp->t.skel->progs.dispatch_tc);
 	if (hook == STAGE_HOOK_CGSKB && dp->t.cgroup_hooks)
 		return bpf_program__fd(dp->t.skel->progs.dispatch_cgskb);
+	if (hook == STAGE_HOOK_XDP && dp->t.xdp_hooks)
+		return bpf_program__fd(dp->t.skel->progs.dispatch_xdp);
 	return -ENOENT;
 }
 

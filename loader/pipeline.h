@@ -13,17 +13,20 @@
 #include "plan.h"
 #include "profile.h"
 #include "stage.h"
+#include "xdp.h"
 
 #define PIPELINE_ROOT "/sys/fs/bpf/ironclaw"
 #define PIPELINE_STATE_DIR "/run/ironclaw-pipe" /* what bpffs cannot hold: the rule list */
 #define INSTANCE_NAME_MAX 32
 #define PIPELINE_MAX_SOURCES 64
 #define PIN_PATH_MAX 512
+#define PIPELINE_MAX_LINKS 64 /* link pins one instance may hold */
 
 enum attach_kind {
 	ATTACH_TC_INGRESS, /* host-side end of the sandbox's veth: its egress arrives here */
 	ATTACH_TC_EGRESS, /* the sandbox's own interface */
 	ATTACH_CGROUP, /* the sandbox's cgroup: cgroup_skb egress, socket and connect hooks */
+	ATTACH_XDP, /* XDP on the host-side end of the sandbox's veth, through libxdp */
 };
 
 struct attach_point {
@@ -49,6 +52,8 @@ struct install_req {
 	__u32 audit_slots; /* bit s: the stage in slot s is audited */
 	bool keep_block; /* reload and live edits: a blocked instance stays blocked */
 	bool lock_held; /* the caller holds the instance lock (pipeline_lock) */
+	bool xdp_programs; /* load (and pin) the XDP programs though no XDP point is attached:
+			    * for BPF_PROG_TEST_RUN in tests and bench/ */
 };
 
 int instance_name_valid(const char *name);
@@ -95,6 +100,10 @@ void pipeline_plain_string(FILE *out, const char *s);
 void pipeline_event_drops(const char *name, __u64 *drops);
 /* the name of the stage in each slot of the generation in force ("" for none) */
 int pipeline_stage_names(const char *name, char names[STAGE_MAX_SLOTS][STAGE_NAME_LEN]);
+/* how the XDP entry pinned as pin is attached at pt (xdp.h); its id and the ifindex */
+enum xdp_attach_how pipeline_xdp_state(const char *name, const char *pin,
+				       const struct attach_point *pt, __u32 *prog_id, int *ifindex,
+				       bool *generic);
 /* fd of a pinned object of an instance ("dispatch_tc", "ctl", ...) or -errno */
 int pipeline_pin_get(const char *name, const char *object);
 
@@ -106,8 +115,8 @@ int pipeline_pin_get(const char *name, const char *object);
  */
 struct dry_pipeline;
 int pipeline_dry_load(const char *name, const struct stage *candidates, size_t nr,
-		      bool cgroup_skb, struct dry_pipeline **out, struct diag *d);
-/* the dispatcher of a hook (STAGE_HOOK_TC, STAGE_HOOK_CGSKB) or -ENOENT */
+		      bool cgroup_skb, bool xdp, struct dry_pipeline **out, struct diag *d);
+/* the dispatcher of a hook (STAGE_HOOK_TC, _CGSKB, _XDP) or -ENOENT */
 int pipeline_dry_prog(const struct dry_pipeline *dp, enum stage_hook hook);
 void pipeline_dry_free(struct dry_pipeline *dp);
 

@@ -24,6 +24,7 @@ static const char *const names[REASON_MAX] = {
 	[REASON_BLOCKED] = "blocked",
 	[REASON_NO_CONFIG] = "no_config",
 	[REASON_BAD_META] = "bad_meta",
+	[REASON_TOOL_DEFERRED] = "tool_deferred",
 };
 
 const char *reason_name(unsigned int reason)

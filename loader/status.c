@@ -17,6 +17,7 @@
 
 struct status_link {
 	char hook[16];
+	char how[128]; /* XDP: how libxdp attached it */
 	struct attach_point pt;
 	bool attached;
 	__u64 target_id; /* ifindex or cgroup id */
@@ -75,6 +76,18 @@ static void read_link(const char *name, const char *pin, struct status_link *l)
 	if (pin_parse_link(pin, &l->pt, &hook))
 		return;
 	snprintf(l->hook, sizeof(l->hook), "%s", link_hooks[hook].name);
+	if (hook == LINK_XDP) {
+		int idx;
+		bool generic;
+		enum xdp_attach_how how =
+			pipeline_xdp_state(name, pin, &l->pt, &l->link_id, &idx, &generic);
+
+		l->attached = how != XDP_HOW_NONE;
+		l->target_id = idx > 0 ? idx : 0;
+		snprintf(l->how, sizeof(l->how), "%s, %s mode", xdp_how_name(how),
+			 generic ? "skb" : "native");
+		return;
+	}
 	fd = pipeline_pin_get(name, pin);
 	if (fd < 0)
 		return;
@@ -215,7 +228,10 @@ static void print_human(const char *name, const struct status *s, FILE *out)
 		else
 			fprintf(out, "  %-13s %s%s%s: ", l->hook, l->pt.ifname,
 				l->pt.netns[0] ? " in netns " : "", l->pt.netns);
-		if (l->attached)
+		if (l->attached && l->how[0])
+			fprintf(out, "attached (ifindex %llu, %s, program id %u)\n",
+				(unsigned long long)l->target_id, l->how, l->link_id);
+		else if (l->attached)
 			fprintf(out, "attached (%s %llu, link id %u)\n",
 				l->pt.kind == ATTACH_CGROUP ? "cgroup id" : "ifindex",
 				(unsigned long long)l->target_id, l->link_id);
@@ -270,9 +286,15 @@ static void print_json(const char *name, const struct status *s, FILE *out)
 		pipeline_json_string(out, l->pt.netns);
 		fprintf(out, ",\"cgroup\":");
 		pipeline_json_string(out, l->pt.cgroup);
-		fprintf(out, ",\"attached\":%s,\"target_id\":%llu,\"link_id\":%u}",
+		fprintf(out, ",\"attached\":%s,\"target_id\":%llu,\"link_id\":%u",
 			l->attached ? "true" : "false", (unsigned long long)l->target_id,
 			l->link_id);
+		if (l->how[0])
+			fprintf(out, ",\"xdp_libxdp\":\"%s\",\"xdp_mode\":\"%s\"",
+				l->attached ? (strstr(l->how, "single") ? "single" : "dispatcher") :
+					      "none",
+				strstr(l->how, "skb mode") ? "skb" : "native");
+		fprintf(out, "}");
 	}
 	fprintf(out, "],\"stages\":[");
 	for (int i = 0; i < s->nr_stages; i++)

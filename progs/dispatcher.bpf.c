@@ -21,6 +21,7 @@ STAGE_BANKS(stages_connect4);
 STAGE_BANKS(stages_connect6);
 STAGE_BANKS(stages_sendmsg4);
 STAGE_BANKS(stages_sendmsg6);
+STAGE_BANKS(stages_xdp);
 
 
 
@@ -59,6 +60,36 @@ int dispatch_tc(struct __sk_buff *skb)
 	if (r != PARSE_OK)
 		return skb_finish(skb, EVENT_HOOK_TC, r, &meta);
 	return skb_to_stage(skb, EVENT_HOOK_TC, &stages_tc, &meta, tool_level);
+}
+
+/*
+ * XDP, at the host-side end of the sandbox's veth: the same parse and stages,
+ * before an skb exists. There is no socket, so no tool: when the generation
+ * has tool rules, the packet's tool is POLICY_TOOL_UNKNOWN, which matches
+ * only the markers of tool rules (reason tool_deferred: tc ingress decides).
+ */
+SEC("xdp")
+int dispatch_xdp(struct xdp_md *ctx)
+{
+	struct pkt_meta meta = {};
+	__u32 tool_level = 0;
+	__u8 gen = 0;
+	int r;
+
+	r = dispatch_begin(&gen, &tool_level);
+	meta.gen = gen;
+	if (r != PARSE_OK)
+		return xdp_verdict(ctx, r, 0, &meta);
+	r = dispatch_frame((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+			   (__u32)(ctx->data_end - ctx->data), gen, &meta);
+	if (r != PARSE_OK)
+		return xdp_verdict(ctx, r, 0, &meta);
+	if (tool_level)
+		meta.tool = POLICY_TOOL_UNKNOWN;
+	if (meta_store_xdp(ctx, &meta))
+		return xdp_verdict(ctx, REASON_BAD_META, 0, &meta);
+	bpf_tail_call(ctx, &stages_xdp, (__u32)meta.gen * STAGE_MAX_SLOTS + meta.slot);
+	return xdp_verdict(ctx, REASON_NO_STAGE, 0, &meta);
 }
 
 /*

@@ -278,6 +278,70 @@ static __always_inline int skb_finish(struct __sk_buff *skb, __u8 hook, __u32 re
 	return skb_verdict(skb, hook, reason, 0, m);
 }
 
+/* a denial at XDP: no socket, so no sending cgroup or tool */
+static __always_inline void event_xdp(struct xdp_md *ctx, __u32 reason, const struct pkt_meta *m,
+				      __u8 audit)
+{
+	struct deny_event *e = event_reserve(0, 0);
+
+	if (!e)
+		return;
+	e->audit = audit;
+	e->hook = EVENT_HOOK_XDP;
+	e->reason = reason;
+	e->family = m->family;
+	e->l4proto = m->l4proto;
+	e->slot = m->slot;
+	e->sport = m->sport;
+	e->dport = m->dport;
+	if (m->family == AF_INET) {
+		bpf_xdp_load_bytes(ctx, m->l3_off + 12, e->saddr, 4);
+		bpf_xdp_load_bytes(ctx, m->l3_off + 16, e->daddr, 4);
+	} else if (m->family == AF_INET6) {
+		bpf_xdp_load_bytes(ctx, m->l3_off + 8, e->saddr, 16);
+		bpf_xdp_load_bytes(ctx, m->l3_off + 24, e->daddr, 16);
+	}
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* explain at XDP: the verdict into the frame's metadata area, which the test run returns */
+static __always_inline void dry_result_store_xdp(struct xdp_md *ctx, __u32 reason, __u32 rule,
+						 const struct pkt_meta *m, __u32 audit)
+{
+	struct dry_result r = { DRY_RUN_MAGIC, reason, rule, m->slot, audit };
+	void *meta = (void *)(long)ctx->data_meta, *data = (void *)(long)ctx->data;
+
+	if (meta + sizeof(r) > data) {
+		if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(r)))
+			return;
+		meta = (void *)(long)ctx->data_meta;
+		data = (void *)(long)ctx->data;
+		if (meta + sizeof(r) > data)
+			return;
+	}
+	__builtin_memcpy(meta, &r, sizeof(r));
+}
+
+/*
+ * The verdict of a frame at XDP: XDP_PASS on to the stack (and tc ingress),
+ * XDP_DROP. rule: the matching rule's number + 1, for explain only.
+ */
+static __always_inline int xdp_verdict(struct xdp_md *ctx, __u32 reason, __u32 rule,
+				       const struct pkt_meta *m)
+{
+	int audit = !REASON_IS_ALLOW(reason) && audited(reason, m);
+
+	if (dry_run) {
+		dry_result_store_xdp(ctx, reason, rule, m, audit);
+	} else {
+		count_reason(audit ? REASON_WOULD_DENY : reason,
+			     (__u32)(ctx->data_end - ctx->data));
+		if (!REASON_IS_ALLOW(reason))
+			event_xdp(ctx, reason, m, audit);
+	}
+	return REASON_IS_ALLOW(reason) || audit ? XDP_PASS : XDP_DROP;
+}
+
 /* the verdict of a connect() or sendto(): 0 makes it fail with EPERM */
 static __always_inline int sock_finish(__u8 hook, __u32 reason, const struct pkt_meta *m,
 				       const __u8 *daddr)

@@ -32,4 +32,32 @@ static __always_inline void meta_load_skb(struct __sk_buff *skb, struct pkt_meta
 	*m = u.m;
 }
 
+/*
+ * XDP has no control block: the metadata goes in the frame's metadata area,
+ * in front of the packet, which belongs to the frame as cb[] to an skb.
+ */
+static __always_inline int meta_store_xdp(struct xdp_md *ctx, const struct pkt_meta *m)
+{
+	void *meta, *data;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
+		return -1;
+	meta = (void *)(long)ctx->data_meta;
+	data = (void *)(long)ctx->data;
+	if (meta + sizeof(*m) > data)
+		return -1;
+	__builtin_memcpy(meta, m, sizeof(*m));
+	return 0;
+}
+
+static __always_inline int meta_load_xdp(struct xdp_md *ctx, struct pkt_meta *m)
+{
+	void *meta = (void *)(long)ctx->data_meta, *data = (void *)(long)ctx->data;
+
+	if (meta + sizeof(*m) > data)
+		return -1;
+	__builtin_memcpy(m, meta, sizeof(*m));
+	return 0;
+}
+
 #endif

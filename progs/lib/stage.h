@@ -73,10 +73,12 @@ static __always_inline int stage_matched(const struct policy_value *v, const str
 {
 	if (!v)
 		return REASON_NO_RULE;
+	if (dry_run && pkt->matched)
+		*pkt->matched = v->rule_id + 1;
+	if (v->flags & POLICY_F_TOOL_RULE)
+		return REASON_TOOL_DEFERRED; /* counted where the tool is known */
 	if (!dry_run)
 		count_rule(v->rule_id, pkt->len);
-	else if (pkt->matched)
-		*pkt->matched = v->rule_id + 1;
 	return REASON_RULE;
 }
 
@@ -197,9 +199,40 @@ static __always_inline int stage_skb_pkt(struct __sk_buff *skb, struct stage_pkt
 		return skb_verdict(skb, event_hook, reason, rule, &pkt.meta);                      \
 	}
 
+/* the packet from the XDP metadata area and the destination from the IP header */
+static __always_inline int stage_xdp_pkt(struct xdp_md *ctx, struct stage_pkt *pkt)
+{
+	__u32 off;
+
+	if (meta_load_xdp(ctx, &pkt->meta) || !stage_meta_valid(&pkt->meta))
+		return -1;
+	pkt->len = (__u32)(ctx->data_end - ctx->data);
+	off = pkt->meta.l3_off;
+	if (pkt->meta.family == AF_INET)
+		return bpf_xdp_load_bytes(ctx, off + 16, pkt->daddr, 4);
+	return bpf_xdp_load_bytes(ctx, off + 24, pkt->daddr, 16);
+}
+
+#define STAGE_XDP_PROGRAM(judge)                                                                   \
+	SEC("xdp")                                                                                 \
+	int stage_xdp(struct xdp_md *ctx)                                                          \
+	{                                                                                          \
+		struct stage_pkt pkt = {};                                                         \
+		__u32 rule = 0;                                                                    \
+		int reason;                                                                        \
+                                                                                                   \
+		if (stage_xdp_pkt(ctx, &pkt))                                                      \
+			return xdp_verdict(ctx, REASON_BAD_META, 0, &pkt.meta);                    \
+		if (dry_run)                                                                       \
+			pkt.matched = &rule;                                                       \
+		reason = judge(&pkt);                                                              \
+		return xdp_verdict(ctx, reason, rule, &pkt.meta);                                  \
+	}
+
 #define STAGE_PROGRAMS(judge)                                                                      \
 	STAGE_SKB_PROGRAM("tc", stage_tc, EVENT_HOOK_TC, judge)                                    \
 	STAGE_SKB_PROGRAM("cgroup_skb/egress", stage_cgskb, EVENT_HOOK_CGROUP_SKB, judge)          \
+	STAGE_XDP_PROGRAM(judge)                                                                   \
 	STAGE_SOCK_ADDR_PROGRAM(connect4, 0, EVENT_HOOK_CONNECT4, judge)                                                \
 	STAGE_SOCK_ADDR_PROGRAM(connect6, 1, EVENT_HOOK_CONNECT6, judge)                                                \
 	STAGE_SOCK_ADDR_PROGRAM(sendmsg4, 0, EVENT_HOOK_SENDMSG4, judge)                                                \

@@ -58,6 +58,7 @@ static void install_instance(void)
 			.plan = &plan,
 			.sources = src,
 			.nr_sources = 3,
+			.xdp_programs = true,
 		};
 
 		err = pipeline_install(&rq, &d);
@@ -90,11 +91,12 @@ static void counters(__u64 *out)
 	}
 }
 
-/* runs the dispatcher on one frame; the reason is the one counter that moved */
-static void run(const struct pkt *p, uint32_t *retval, unsigned int *reason)
+/* runs a dispatcher on one frame; the reason is the one counter that moved */
+static void run_at(const char *dispatcher, const struct pkt *p, uint32_t *retval,
+		   unsigned int *reason)
 {
 	__u64 before[REASON_MAX], after[REASON_MAX];
-	int fd = pipeline_pin_get(inst, "dispatch_tc");
+	int fd = pipeline_pin_get(inst, dispatcher);
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->b, .data_size_in = p->len, .repeat = 1);
 	int moved = 0;
 
@@ -117,6 +119,11 @@ static void run(const struct pkt *p, uint32_t *retval, unsigned int *reason)
 	*retval = opts.retval;
 }
 
+static void run(const struct pkt *p, uint32_t *retval, unsigned int *reason)
+{
+	run_at("dispatch_tc", p, retval, reason);
+}
+
 static void expect(const char *name, const struct pkt *p, unsigned int want)
 {
 	uint32_t ret;
@@ -127,6 +134,13 @@ static void expect(const char *name, const struct pkt *p, unsigned int want)
 		     reason_name(want));
 	cr_expect_eq(ret, REASON_IS_ALLOW(want) ? ALLOW : DENY, "%s: verdict %d, want %s", name,
 		     (int)ret, REASON_IS_ALLOW(want) ? "TC_ACT_UNSPEC (allow)" : "TC_ACT_SHOT");
+	/* the same parse and stages at XDP */
+	run_at("dispatch_xdp", p, &ret, &got);
+	cr_expect_eq(got, want, "%s at XDP: reason %s, want %s", name, reason_name(got),
+		     reason_name(want));
+	cr_expect_eq(ret, REASON_IS_ALLOW(want) ? XDP_PASS : XDP_DROP,
+		     "%s at XDP: verdict %d, want %s", name, (int)ret,
+		     REASON_IS_ALLOW(want) ? "XDP_PASS" : "XDP_DROP");
 }
 
 enum l4 { L4_TCP, L4_UDP, L4_ICMP, L4_ICMP6 };
@@ -346,10 +360,11 @@ Test(pipeline, rule_counters)
 		after += vals[i].packets;
 		bytes += vals[i].bytes;
 	}
-	cr_assert_eq(after - before, 2, "rule 6 counted %llu packets, want 2",
+	/* expect() runs each at tc and at XDP: 4 packets */
+	cr_assert_eq(after - before, 4, "rule 6 counted %llu packets, want 4",
 		     (unsigned long long)(after - before));
-	cr_assert_eq(bytes, 2 * p.len, "rule 6 counted %llu bytes, want %zu",
-		     (unsigned long long)bytes, 2 * p.len);
+	cr_assert_eq(bytes, 4 * p.len, "rule 6 counted %llu bytes, want %zu",
+		     (unsigned long long)bytes, 4 * p.len);
 	close(fd);
 }
 
@@ -567,10 +582,12 @@ Test(pipeline, empty_slot_fails_closed)
 	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL,
 				  0,	0,	     REASON_RULE };
 	int stages = pipeline_pin_get(inst, "stages_tc"), ctl = pipeline_pin_get(inst, "ctl");
+	int xdp = pipeline_pin_get(inst, "stages_xdp");
 	__u32 zero = 0, gen, idx;
 	struct pkt p;
 
 	cr_assert_geq(stages, 0);
+	cr_assert_geq(xdp, 0);
 	cr_assert_geq(ctl, 0);
 	cr_assert_eq(bpf_map_lookup_elem(ctl, &zero, &gen), 0);
 	build_v4(&p, &c);
@@ -578,8 +595,11 @@ Test(pipeline, empty_slot_fails_closed)
 	idx = (gen & CTL_GEN_MASK) * STAGE_MAX_SLOTS + SLOT_INTERNAL;
 	cr_assert_eq(bpf_map_delete_elem(stages, &idx), 0, "emptying the slot: %s",
 		     strerror(errno));
+	cr_assert_eq(bpf_map_delete_elem(xdp, &idx), 0, "emptying the XDP slot: %s",
+		     strerror(errno));
 	expect("internal stage's slot emptied", &p, REASON_NO_STAGE);
 	close(stages);
+	close(xdp);
 	close(ctl);
 }
 

@@ -76,13 +76,14 @@ expect_denied() {
 	esac
 }
 
-# the demo's cases, as assertions
+# the demo's cases, as assertions; $2: the profile installed (rules.d)
 scenario_cases() {
-	local before
+	local before prof=${2:-rules.d}
 	before=$(wc -l <"$LOGS/collector.log")
 	expect_ok connect 10.42.7.11 8080 --post "e2e-$1" || return 1
 	sleep 0.1
-	grep -q "body=e2e-$1 len=${#1}" "$LOGS/collector.log" || fail "collector did not print the POST body"
+	grep -q "body=e2e-$1 len=$((4 + ${#1}))" "$LOGS/collector.log" ||
+		fail "collector did not print the POST body: $(tail -1 "$LOGS/collector.log")" || return 1
 	[ "$(wc -l <"$LOGS/collector.log")" -gt "$before" ] || return 1
 	# a body of many segments (GSO, page fragments) gets through whole
 	expect_ok connect 10.42.7.11 8080 --post-bytes 1000000 --timeout-ms 5000 || return 1
@@ -98,7 +99,7 @@ scenario_cases() {
 	expect_ok connect 198.51.100.42 443 || return 1
 	[ "$(count no_rule)" -ge 4 ] || fail "no_rule counter $(count no_rule), want >= 4" || return 1
 	# the 8080 rule, with the file and line it came from, counted what it let through
-	"$BIN" rules --name "$INSTANCE" --json | grep -q '"stage":"internal","file":"rules.d/30-internal.rules","line":3,"text":"allow tcp 10.42.7.11 port 8080 tool memscraper","packets":[1-9]' ||
+	"$BIN" rules --name "$INSTANCE" --json | grep -q '"stage":"internal","file":"'"$prof"'/30-internal.rules","line":3,"text":"allow tcp 10.42.7.11 port 8080 tool memscraper","packets":[1-9]' ||
 		fail "rules --json: $("$BIN" rules --name "$INSTANCE" --json)"
 }
 
@@ -210,6 +211,82 @@ test_install_over_install_during_flow() {
 	[ "$denied" = 0 ] || fail "denied flow leaked $denied datagrams during installs"
 	# version 2 of the stage judges now
 	raw_delta malformed 1 "${zero[@]}" || fail "the new version of the flow stage is not in force"
+}
+
+install_xdp() {
+	"$BIN" install --profile "$1" --xdp "host0@$CORP" --sandbox-netns "$SBX" --name "$INSTANCE" \
+		"${@:2}" >/dev/null || fail "install at XDP failed"
+}
+
+# XDP on the host-side veth: the scenario's cases (the tool rule decided at tc ingress),
+# the way it is attached, and nothing left after uninstall
+test_scenario_at_xdp() {
+	local p=$WORK/prof-xdp out
+	mkdir -p "$p"
+	cp rules.d/*.rules "$p/"
+	out=$("$BIN" install --profile "$p" --xdp "host0@$CORP" --sandbox-netns "$SBX" \
+		--sandbox-cgroup "$CG" --name "$INSTANCE" 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "XDP sees no socket, so no tool, and the profile has rules for tools: add --tc-ingress host0@$CORP" ||
+		fail "XDP alone with a tool rule: $out" || return 1
+	[ ! -e "/sys/fs/bpf/ironclaw/$INSTANCE" ] || fail "a refused install left pins" || return 1
+	ip -n "$CORP" link show host0 | grep -q ' xdp' && fail "a refused install left XDP attached" && return 1
+	install_xdp "$p" --tc-ingress "host0@$CORP" --sandbox-cgroup "$CG" || return 1
+	"$BIN" status --name "$INSTANCE" | grep -Eq "^  xdp +host0 in netns $CORP: attached \(ifindex [0-9]+, libxdp (single program|dispatcher)" ||
+		fail "status: $("$BIN" status --name "$INSTANCE")" || return 1
+	"$BIN" log --name "$INSTANCE" >/dev/null 2>&1
+	scenario_cases xdp "$p" || return 1
+	[ "$(count tool_deferred)" -ge 1 ] || fail "the tool rule was not deferred to tc ingress" || return 1
+	explain_is 0 memscraper tcp 10.42.7.11 8080 || return 1
+	grep -q "^xdp         allow       tool_deferred   internal   $p/30-internal.rules:3: allow tcp 10.42.7.11 port 8080 tool memscraper$" "$WORK/explain.out" &&
+		grep -q "^tc          allow       rule            internal   $p/30-internal.rules:3:" "$WORK/explain.out" ||
+		fail "explain at XDP: $(cat "$WORK/explain.out")" || return 1
+	explain_is 1 memscraper tcp 10.42.7.12 8080 || return 1
+	grep -q "^xdp         deny        no_rule         internal   -$" "$WORK/explain.out" ||
+		fail "explain at XDP: $(cat "$WORK/explain.out")" || return 1
+	"$BIN" log --name "$INSTANCE" --json 2>/dev/null | grep -q '"hook":"xdp".*"destination":"10.42.7.12:8080".*"reason":"no_rule"' ||
+		fail "the denial was not made at XDP: $("$BIN" log --name "$INSTANCE" 2>&1 | tail -3)" || return 1
+	# without tool rules, XDP alone
+	echo "allow tcp 10.42.7.11 port 8080" >"$p/30-internal.rules"
+	"$BIN" uninstall --name "$INSTANCE" >/dev/null
+	ip -n "$CORP" link show host0 | grep -q ' xdp' && fail "uninstall left XDP attached" && return 1
+	install_xdp "$p" || return 1
+	expect_ok connect 10.42.7.11 8080 --timeout-ms 3000 || return 1
+	expect_denied connect 10.42.7.11 8081 || return 1
+	expect_denied udp 10.42.0.99 53 || return 1
+	expect_ok udp 10.42.0.53 53 || return 1
+	raw_delta spoofed_source 3 --src 10.42.0.77 --dst 10.42.7.11 --proto tcp --dport 8080 \
+		--count 3 --qdisc-bypass
+}
+
+# reinstall, live edits and reload at XDP never detach: paced flows lose and leak nothing
+test_xdp_switches_during_flow() {
+	local n=6000 allowed denied step
+	install_xdp "$FLOW_PROFILE_NO_TOOLS" || return 1
+	allowed=$(grep -c "udp from" "$LOGS/flow-allowed.log")
+	denied=$(grep -c "udp from" "$LOGS/flow-denied.log")
+	raw --src 10.42.0.2 --dst 10.42.7.11 --proto udp --dport 9000 --sport 41000 --count $n \
+		--interval-us 1000 &
+	local p1=$!
+	raw --src 10.42.0.2 --dst 10.42.7.12 --proto udp --dport 9000 --sport 41001 --count $n \
+		--interval-us 1000 &
+	local p2=$!
+	for step in install allow revoke reload; do
+		case $step in
+		install) install_xdp "$FLOW_PROFILE_NO_TOOLS" ;;
+		allow) "$BIN" allow --name "$INSTANCE" udp 10.42.7.20 port 7 >/dev/null ;;
+		revoke) "$BIN" revoke --name "$INSTANCE" udp 10.42.7.20 port 7 >/dev/null ;;
+		reload) "$BIN" reload --name "$INSTANCE" >/dev/null ;;
+		esac || fail "$step failed" || return 1
+	done
+	kill -0 $p1 2>/dev/null || fail "the flow ended before the last switch: the test proves nothing" ||
+		{ wait $p1 $p2; return 1; }
+	wait $p1 $p2
+	sleep 0.3
+	allowed=$(($(grep -c "udp from" "$LOGS/flow-allowed.log") - allowed))
+	denied=$(($(grep -c "udp from" "$LOGS/flow-denied.log") - denied))
+	echo "    allowed flow got $allowed of $n, denied flow got $denied"
+	[ "$allowed" = $n ] || fail "allowed flow lost $((n - allowed)) of $n datagrams during 4 switches at XDP"
+	[ "$denied" = 0 ] || fail "denied flow leaked $denied datagrams at XDP"
 }
 
 test_uninstall_leaves_nothing() {
@@ -870,6 +947,9 @@ FLOW_PROFILE=$WORK/prof-flow
 mkdir -p "$FLOW_PROFILE"
 cp rules.d/*.rules "$FLOW_PROFILE/"
 echo "allow udp 10.42.7.11 port 9000" >"$FLOW_PROFILE/40-flow.rules"
+FLOW_PROFILE_NO_TOOLS=$WORK/prof-flow-no-tools
+mkdir -p "$FLOW_PROFILE_NO_TOOLS"
+cp rules.d/10-dns.rules rules.d/20-https.rules "$FLOW_PROFILE/40-flow.rules" "$FLOW_PROFILE_NO_TOOLS/"
 HOST_MAC=$(ip -n "$CORP" link show host0 | awk '/ether/ {print $2}')
 
 for t in test_scenario_host_side_tc_ingress test_scenario_sandbox_tc_egress \
@@ -882,7 +962,7 @@ for t in test_scenario_host_side_tc_ingress test_scenario_sandbox_tc_egress \
 	test_cgroup_skb_judges_every_packet test_ipv6_end_to_end test_live_edits test_deny_log \
 	test_audit_mode test_explain \
 	test_loopback_at_the_cgroup_hooks test_modes_combine \
-	test_status_notices_lost_attachment; do
+	test_status_notices_lost_attachment test_scenario_at_xdp test_xdp_switches_during_flow; do
 	run_test "$t"
 done
 echo "e2e: $PASSED passed, $FAILED failed"

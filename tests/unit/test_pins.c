@@ -31,6 +31,16 @@ Test(pins, tc_links)
 	round_trip(&pt, LINK_TC_EGRESS);
 }
 
+Test(pins, xdp_attachment)
+{
+	struct attach_point pt = { .kind = ATTACH_XDP, .ifname = "host0", .netns = "corp%x" };
+	enum link_hook first, last;
+
+	attach_point_hooks(&pt, &first, &last);
+	cr_assert(first == LINK_XDP && last == LINK_XDP, "an XDP point is one XDP attachment");
+	round_trip(&pt, LINK_XDP);
+}
+
 Test(pins, cgroup_links)
 {
 	struct attach_point pt = { .kind = ATTACH_CGROUP, .cgroup = "sandboxes/scraper.slice/tool%1" };
