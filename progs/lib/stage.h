@@ -202,4 +202,35 @@ static __always_inline int stage_skb_pkt(struct __sk_buff *skb, struct stage_pkt
 	STAGE_SOCK_ADDR_PROGRAM(sendmsg6, 1, EVENT_HOOK_SENDMSG6, judge)                                                \
 	char LICENSE[] SEC("license") = "GPL"
 
+/*
+ * STAGE_PROGRAMS_PAYLOAD(judge_skb, judge): for a stage that reads the
+ * payload at the packet hooks. judge_skb is
+ * `static __always_inline int judge_skb(struct __sk_buff *skb, const struct stage_pkt *pkt)`;
+ * connect() and sendto() have no payload yet and get judge(pkt).
+ */
+#define STAGE_PROGRAMS_PAYLOAD(judge_skb, judge)                                                   \
+	SEC("tc")                                                                                  \
+	int stage_tc(struct __sk_buff *skb)                                                        \
+	{                                                                                          \
+		struct stage_pkt pkt = {};                                                         \
+                                                                                                   \
+		if (stage_skb_pkt(skb, &pkt))                                                      \
+			return skb_finish(skb, EVENT_HOOK_TC, REASON_BAD_META, &pkt.meta);        \
+		return skb_finish(skb, EVENT_HOOK_TC, judge_skb(skb, &pkt), &pkt.meta);            \
+	}                                                                                          \
+	SEC("cgroup_skb/egress")                                                                   \
+	int stage_cgskb(struct __sk_buff *skb)                                                     \
+	{                                                                                          \
+		struct stage_pkt pkt = {};                                                         \
+                                                                                                   \
+		if (stage_skb_pkt(skb, &pkt))                                                      \
+			return skb_finish(skb, EVENT_HOOK_CGROUP_SKB, REASON_BAD_META, &pkt.meta); \
+		return skb_finish(skb, EVENT_HOOK_CGROUP_SKB, judge_skb(skb, &pkt), &pkt.meta);    \
+	}                                                                                          \
+	STAGE_SOCK_ADDR_PROGRAM(connect4, 0, EVENT_HOOK_CONNECT4, judge)                           \
+	STAGE_SOCK_ADDR_PROGRAM(connect6, 1, EVENT_HOOK_CONNECT6, judge)                           \
+	STAGE_SOCK_ADDR_PROGRAM(sendmsg4, 0, EVENT_HOOK_SENDMSG4, judge)                           \
+	STAGE_SOCK_ADDR_PROGRAM(sendmsg6, 1, EVENT_HOOK_SENDMSG6, judge)                           \
+	char LICENSE[] SEC("license") = "GPL"
+
 #endif
