@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 #include "cgroup.h"
 #include "pipeline.h"
+#include "dns_names.h"
 
 #define EXIT_USAGE 2
 #define MAX_POINTS 16
@@ -154,8 +155,12 @@ static int load_profile(const char *dir, const char *runtime, const char *cgroup
 		err = sandbox_cgroup_open(cgroup, &lp->cgroup, d);
 	if (!err && (cgroup || need_tools))
 		err = profile_resolve_tools(&lp->prof, cgroup ? &lp->cgroup : NULL, d);
+	if (!err && (cgroup || need_tools))
+		err = dns_names_resolve_tools(&lp->prof, cgroup ? &lp->cgroup : NULL, d);
 	for (size_t i = 0; !err && i < lp->prof.nr_rules; i++)
 		lp->has_tools |= lp->prof.rules[i].tool != NULL;
+	for (size_t i = 0; !err && i < lp->prof.nr_dns_names; i++)
+		lp->has_tools |= lp->prof.dns_names[i].tool != NULL;
 	if (!err && cgroup)
 		lp->tool_level = lp->cgroup.level + 1;
 	n = pipeline_builtin_stages(lp->stages, MAX_STAGES, d);
@@ -240,6 +245,7 @@ static void print_plan(const struct loaded_profile *lp, FILE *out)
 		if (!lp->plan.stage_entries[s])
 			fprintf(out, "  (no rules: everything it claims is denied)\n");
 	}
+	dns_names_print(&lp->prof, out);
 }
 
 static const struct option check_opts[] = {
@@ -280,7 +286,7 @@ static int do_check(int argc, char **argv)
 	if (!err) {
 		print_plan(&lp, stdout);
 		printf("profile %s: %zu rules, %zu map entries, %zu stages: OK\n", dir,
-		       lp.prof.nr_rules, lp.plan.nr_entries, lp.nr_stages);
+		       lp.prof.nr_rules + lp.prof.nr_dns_names, lp.plan.nr_entries, lp.nr_stages);
 	}
 	loaded_profile_free(&lp);
 	return report("check", &d, err);
