@@ -914,16 +914,31 @@ static int parse_one_rule(const char *line, const char *where, int lineno, struc
 {
 	int err = profile_parse_line(p, where, lineno, line, NULL, d);
 
-	if (!err && !p->nr_rules) {
+	if (!err && !p->nr_rules && !p->nr_dns_names) {
 		diag_error(d, where, lineno, "no rule given");
 		err = -EINVAL;
 	}
 	return err;
 }
 
-/* the same rule, however it was spelled (10.0.0.1 and 10.0.0.1/32, spaces) */
-static bool same_rule(const struct rule *a, const struct rule *b)
+/* the text of the one rule a line gave: an address rule, or an 'allow dns' line */
+static const char *line_text(const struct profile *p)
 {
+	return p->nr_rules ? p->rules[0].text : p->dns_names[0].text;
+}
+
+/* the same rule, however it was spelled (10.0.0.1 and 10.0.0.1/32, spaces, case) */
+static bool same_rule(const struct profile *pa, const struct profile *pb)
+{
+	const struct rule *a = &pa->rules[0], *b = &pb->rules[0];
+
+	if (!pa->nr_rules != !pb->nr_rules)
+		return false;
+	if (!pa->nr_rules)
+		return pa->dns_names[0].wildcard == pb->dns_names[0].wildcard &&
+		       !strcmp(pa->dns_names[0].name, pb->dns_names[0].name) &&
+		       !strcmp(pa->dns_names[0].tool ? pa->dns_names[0].tool : "",
+			       pb->dns_names[0].tool ? pb->dns_names[0].tool : "");
 	return a->l4proto == b->l4proto && a->port_lo == b->port_lo && a->port_hi == b->port_hi &&
 	       addr_equal(&a->dst, &b->dst) &&
 	       !strcmp(a->tool ? a->tool : "", b->tool ? b->tool : "");
@@ -992,7 +1007,7 @@ static int live_edit(const char *cmd, int argc, char **argv, bool add)
 	}
 	old = slurp(path, &old_len);
 	if (add) {
-		if (asprintf(&text, "%.*s%s\n", (int)old_len, old ? old : "", want.rules[0].text) < 0)
+		if (asprintf(&text, "%.*s%s\n", (int)old_len, old ? old : "", line_text(&want)) < 0)
 			text = NULL;
 	} else {
 		/* every line of the drop-in but the ones that are this rule */
@@ -1006,7 +1021,7 @@ static int live_edit(const char *cmd, int argc, char **argv, bool add)
 			struct diag quiet = {};
 
 			if (!parse_one_rule(l, path, 1, &have, &quiet) &&
-			    same_rule(&have.rules[0], &want.rules[0]))
+			    same_rule(&have, &want))
 				removed++;
 			else
 				fprintf(m, "%s\n", l);
@@ -1020,7 +1035,7 @@ static int live_edit(const char *cmd, int argc, char **argv, bool add)
 			diag_error(&d, NULL, 0,
 				   "'%s' was not added with allow; rules of the profile are changed "
 				   "in its files, then 'ironclaw-pipe reload'",
-				   want.rules[0].text);
+				   line_text(&want));
 			err = -ENOENT;
 		}
 	}
@@ -1040,7 +1055,7 @@ static int live_edit(const char *cmd, int argc, char **argv, bool add)
 	}
 	if (!err)
 		printf("%s: %s (instance '%s', live: %s)\n", add ? "allowed" : "revoked",
-		       want.rules[0].text, name, path);
+		       line_text(&want), name, path);
 unblock:
 	if (lock >= 0)
 		close(lock);
@@ -1203,7 +1218,8 @@ static const struct cmd cmds[] = {
 	  "  switches to them in one step, attached as it is. A bad profile changes nothing.\n" },
 	{ "allow", do_allow, "add a rule to the running policy",
 	  "usage: ironclaw-pipe allow [--name INSTANCE] <rule>\n"
-	  "  <rule> is a profile line without its 'allow', e.g. 'tcp 10.42.7.12 port 8080'.\n"
+	  "  <rule> is a profile line without its 'allow', e.g. 'tcp 10.42.7.12 port 8080'\n"
+	  "  or 'dns *.internal.corp'.\n"
 	  "  It goes to the live drop-in " PIPELINE_STATE_DIR "/INSTANCE.d/90-live.rules, read\n"
 	  "  after the profile by every reload, and the instance is installed again in one\n"
 	  "  step. A bad rule changes nothing. Live edits end with uninstall or a reboot:\n"

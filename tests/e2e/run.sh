@@ -839,6 +839,20 @@ test_dns_names_at_cgroup_hooks() {
 		fail "no qname event in the log"
 }
 
+# allow and revoke take 'allow dns' lines too; revoke knows the line however spelled
+test_dns_live_edits() {
+	local out
+	install_ingress "$DNS_PROFILE" || return 1
+	dns_denied ETIMEDOUT other x.attacker.example || return 1
+	out=$("$BIN" allow --name "$INSTANCE" dns '*.attacker.example' 2>&1) || fail "allow dns: $out" || return 1
+	dns_ok other x.attacker.example || return 1
+	dns_denied ETIMEDOUT other attacker.example || return 1
+	out=$("$BIN" revoke --name "$INSTANCE" dns 'x.attacker.example' 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "was not added with allow" || fail "revoke of another name: $out" || return 1
+	"$BIN" revoke --name "$INSTANCE" dns '*.ATTACKER.example.' >/dev/null || fail "revoke dns" || return 1
+	dns_denied ETIMEDOUT other x.attacker.example
+}
+
 # a profile whose name rules are wrong is refused whole, naming file:line
 test_dns_bad_names_refused() {
 	local p=$WORK/prof-dns-bad out
@@ -884,6 +898,7 @@ for t in test_scenario_host_side_tc_ingress test_scenario_sandbox_tc_egress \
 	test_audit_mode \
 	test_loopback_at_the_cgroup_hooks test_modes_combine \
 	test_dns_names_at_host_side test_dns_names_at_cgroup_hooks test_dns_bad_names_refused \
+	test_dns_live_edits \
 	test_status_notices_lost_attachment; do
 	run_test "$t"
 done
