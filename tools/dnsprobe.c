@@ -16,12 +16,25 @@
 #include <unistd.h>
 
 #define MSG_MAX 1024
+#define ZONE_MAX 16
+#define CHAIN_MAX 8
+
+/* serve: what the responder knows */
+struct zone_entry {
+	char name[256];
+	char cname[256]; /* "" for an address entry */
+	int family;
+	unsigned char addr[16];
+};
 
 struct opts {
 	const char *server, *name;
 	struct sockaddr_storage dst;
 	socklen_t dst_len;
 	int qtype, questions, tcp, compress, random_labels, count, timeout_ms, label_len;
+	/* serve */
+	struct zone_entry zone[ZONE_MAX];
+	int nzone, ttl, wrong_id;
 };
 
 static long now_ms(void)
@@ -183,6 +196,186 @@ out:
 	return err;
 }
 
+/* --answer NAME=ADDR or --cname NAME=TARGET */
+static int add_zone(struct opts *o, const char *arg, int cname)
+{
+	const char *eq = strchr(arg, '=');
+	struct zone_entry *z = &o->zone[o->nzone];
+
+	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(z->name) || o->nzone == ZONE_MAX)
+		return -1;
+	memset(z, 0, sizeof(*z));
+	snprintf(z->name, sizeof(z->name), "%.*s", (int)(eq - arg), arg);
+	if (cname)
+		snprintf(z->cname, sizeof(z->cname), "%s", eq + 1);
+	else if (inet_pton(AF_INET, eq + 1, z->addr) == 1)
+		z->family = AF_INET;
+	else if (inet_pton(AF_INET6, eq + 1, z->addr) == 1)
+		z->family = AF_INET6;
+	else
+		return -1;
+	o->nzone++;
+	return 0;
+}
+
+/* the question's name as text, lowercase (a query has no compression); its end, or 0 */
+static size_t read_qname(const unsigned char *b, size_t len, char *out, size_t max)
+{
+	size_t p = 12, o = 0;
+
+	while (p < len && b[p]) {
+		size_t n = b[p];
+
+		if (n > 63 || p + 1 + n > len || o + n + 2 > max)
+			return 0;
+		if (o)
+			out[o++] = '.';
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = b[p + 1 + i];
+
+			out[o++] = c >= 'A' && c <= 'Z' ? c + 32 : c;
+		}
+		p += 1 + n;
+	}
+	out[o] = '\0';
+	return p < len ? p + 1 : 0;
+}
+
+/* one resource record of class IN, its owner written in full */
+static size_t put_rr(unsigned char *b, size_t n, const char *owner, int type, int ttl,
+		     const void *rdata, size_t rdlen, int rdata_is_name)
+{
+	size_t start;
+
+	if (n + strlen(owner) + 12 + rdlen + 258 > MSG_MAX)
+		return n;
+	n = put_name(b, n, owner);
+	b[n++] = type >> 8;
+	b[n++] = type & 0xff;
+	b[n++] = 0;
+	b[n++] = 1;
+	b[n++] = (unsigned)ttl >> 24;
+	b[n++] = (unsigned)ttl >> 16;
+	b[n++] = (unsigned)ttl >> 8;
+	b[n++] = ttl;
+	n += 2;
+	start = n;
+	if (rdata_is_name) {
+		n = put_name(b, n, rdata);
+	} else {
+		memcpy(b + n, rdata, rdlen);
+		n += rdlen;
+	}
+	b[start - 2] = (n - start) >> 8;
+	b[start - 1] = (n - start) & 0xff;
+	return n;
+}
+
+/*
+ * The answer to one query: the question copied, the CNAME chain from the
+ * asked name (at most CHAIN_MAX links), then the addresses of its end of the
+ * asked type; NXDOMAIN for a name it does not know. Its length, 0 for a
+ * message it cannot answer; *shown says what it answered.
+ */
+static size_t answer(const struct opts *o, const unsigned char *q, size_t qlen, unsigned char *r,
+		     char *shown, size_t shown_len)
+{
+	char name[256];
+	size_t end = qlen >= 12 ? read_qname(q, qlen, name, sizeof(name)) : 0, n;
+	int qtype, an = 0, known = 0;
+
+	if (!end || end + 4 > qlen)
+		return 0;
+	qtype = q[end] << 8 | q[end + 1];
+	memcpy(r, q, 12);
+	if (o->wrong_id)
+		r[1] ^= 0x5a;
+	r[2] = 0x81; /* QR, RD */
+	r[3] = 0x80; /* RA */
+	r[4] = 0;
+	r[5] = 1;
+	memset(r + 6, 0, 6);
+	memcpy(r + 12, q + 12, end + 4 - 12);
+	n = end + 4;
+	snprintf(shown, shown_len, "%s type %d:", name, qtype);
+	for (int link = 0; link <= CHAIN_MAX; link++) {
+		const char *next = NULL;
+
+		for (int i = 0; i < o->nzone; i++) {
+			const struct zone_entry *z = &o->zone[i];
+			char a[INET6_ADDRSTRLEN];
+
+			if (strcasecmp(z->name, name))
+				continue;
+			known = 1;
+			if (z->cname[0]) {
+				n = put_rr(r, n, name, 5, o->ttl, z->cname, 0, 1);
+				an++;
+				next = z->cname;
+				snprintf(shown + strlen(shown), shown_len - strlen(shown),
+					 " CNAME %s", z->cname);
+			} else if ((z->family == AF_INET && qtype == 1) ||
+				   (z->family == AF_INET6 && qtype == 28)) {
+				n = put_rr(r, n, name, qtype, o->ttl, z->addr,
+					   z->family == AF_INET ? 4 : 16, 0);
+				an++;
+				inet_ntop(z->family, z->addr, a, sizeof(a));
+				snprintf(shown + strlen(shown), shown_len - strlen(shown), " %s",
+					 a);
+			}
+		}
+		if (!next)
+			break;
+		snprintf(name, sizeof(name), "%s", next);
+	}
+	if (!known) {
+		r[3] |= 3; /* NXDOMAIN */
+		snprintf(shown + strlen(shown), shown_len - strlen(shown), " NXDOMAIN");
+	}
+	r[6] = an >> 8;
+	r[7] = an & 0xff;
+	return n;
+}
+
+/* answers UDP queries on ADDR port 53 until --count queries or --timeout-ms */
+static int serve(const struct opts *o)
+{
+	long deadline = now_ms() + o->timeout_ms;
+	int fd = socket(o->dst.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1, done = 0;
+
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&o->dst, o->dst_len)) {
+		fprintf(stderr, "dnsprobe: serve on %s: %s\n", o->server, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	while ((!o->count || done < o->count) && !wait_fd(fd, POLLIN, deadline)) {
+		unsigned char q[MSG_MAX], r[MSG_MAX];
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		char shown[1024];
+		ssize_t n = recvfrom(fd, q, sizeof(q), 0, (struct sockaddr *)&peer, &plen);
+		size_t rlen;
+
+		if (n < 0)
+			continue;
+		done++;
+		rlen = answer(o, q, n, r, shown, sizeof(shown));
+		if (!rlen) {
+			printf("query of %zd bytes: not one it can answer\n", n);
+		} else {
+			printf("query %s\n", shown);
+			if (sendto(fd, r, rlen, 0, (struct sockaddr *)&peer, plen) < 0)
+				fprintf(stderr, "dnsprobe: answer: %s\n", strerror(errno));
+		}
+		fflush(stdout);
+	}
+	close(fd);
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -193,7 +386,13 @@ static void usage(FILE *f)
 		"'ok <ms>ms replies N/N' (exit 0) or 'fail <ms>ms ERRNAME replies R/N' (exit 1).\n"
 		"--compress: the second question's name is a pointer to the first's; with one\n"
 		"question, the name ends in a pointer instead of the root label.\n"
-		"T (default 2000) bounds each query.\n");
+		"T (default 2000) bounds each query.\n"
+		"       dnsprobe serve ADDR [--answer NAME=ADDR]... [--cname NAME=TARGET]...\n"
+		"                [--ttl S] [--wrong-id] [--count N] [--timeout-ms T]\n"
+		"Answers UDP queries on ADDR port 53: the CNAME chain from the asked name,\n"
+		"then the addresses of its end of the asked type (A, AAAA), with TTL S\n"
+		"(default 5); NXDOMAIN for other names. --wrong-id answers with another\n"
+		"transaction id. Exits after N queries or T ms (default 60000).\n");
 }
 
 int main(int argc, char **argv)
@@ -207,11 +406,15 @@ int main(int argc, char **argv)
 		{ "label-len", required_argument, NULL, 'l' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "timeout-ms", required_argument, NULL, 'w' },
+		{ "answer", required_argument, NULL, 'a' },
+		{ "cname", required_argument, NULL, 'C' },
+		{ "ttl", required_argument, NULL, 'L' },
+		{ "wrong-id", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = {
-		.qtype = 1, .questions = 1, .count = 1, .timeout_ms = 2000, .label_len = 40
+		.qtype = 1, .questions = 1, .count = -1, .timeout_ms = -1, .label_len = 40, .ttl = 5
 	};
 	struct sockaddr_in *s4 = (void *)&o.dst;
 	struct sockaddr_in6 *s6 = (void *)&o.dst;
@@ -246,6 +449,20 @@ int main(int argc, char **argv)
 		case 'w':
 			o.timeout_ms = v;
 			break;
+		case 'a':
+		case 'C':
+			if (add_zone(&o, optarg, c == 'C')) {
+				fprintf(stderr, "dnsprobe: bad --%s '%s'\n",
+					c == 'C' ? "cname" : "answer", optarg);
+				return 2;
+			}
+			break;
+		case 'L':
+			o.ttl = v;
+			break;
+		case 'W':
+			o.wrong_id = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -254,15 +471,31 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (argc - optind != 3 || strcmp(argv[optind], "query") || o.qtype < 0 || o.qtype > 65535 ||
-	    o.questions < 0 || o.questions > 8 || o.count < 1 || o.count > 10000 ||
-	    o.timeout_ms < 1 || o.random_labels < 0 || o.random_labels > 8 || o.label_len < 1 ||
-	    o.label_len > 200) {
+	if (optind < argc && !strcmp(argv[optind], "serve") && argc - optind == 2) {
+		o.server = argv[optind + 1];
+		o.name = "";
+		if (o.count < 0)
+			o.count = 0; /* until the timeout */
+		if (o.timeout_ms < 0)
+			o.timeout_ms = 60000;
+	} else {
+		if (o.count < 0)
+			o.count = 1;
+		if (o.timeout_ms < 0)
+			o.timeout_ms = 2000;
+		if (argc - optind != 3 || strcmp(argv[optind], "query") || o.count < 1) {
+			usage(stderr);
+			return 2;
+		}
+		o.server = argv[optind + 1];
+		o.name = argv[optind + 2];
+	}
+	if (o.qtype < 0 || o.qtype > 65535 || o.questions < 0 || o.questions > 8 ||
+	    o.count > 10000 || o.timeout_ms < 1 || o.random_labels < 0 || o.random_labels > 8 ||
+	    o.label_len < 1 || o.label_len > 200 || o.ttl < 0) {
 		usage(stderr);
 		return 2;
 	}
-	o.server = argv[optind + 1];
-	o.name = argv[optind + 2];
 	if (inet_pton(AF_INET, o.server, &s4->sin_addr) == 1) {
 		s4->sin_family = AF_INET;
 		s4->sin_port = htons(53);
@@ -275,6 +508,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dnsprobe: '%s' is not an address\n", o.server);
 		return 2;
 	}
+	if (!strcmp(argv[optind], "serve"))
+		return serve(&o);
 	srandom(getpid() ^ start);
 	for (int i = 0; i < o.count; i++) {
 		long deadline = now_ms() + o.timeout_ms;
