@@ -40,7 +40,7 @@ LOADER_OBJ := $(patsubst loader/%.c,$(B)/loader/%.o,$(LOADER_SRC))
 LOADER_HDRS := $(wildcard loader/*.h include/*.h)
 LIB := $(B)/libironclaw.a
 BIN := $(B)/ironclaw-pipe
-TOOLS := $(B)/netprobe $(B)/rawframe
+TOOLS := $(B)/netprobe $(B)/rawframe $(B)/dnsprobe
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))

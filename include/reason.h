@@ -29,6 +29,13 @@ enum reason {
 	REASON_BLOCKED, /* the instance is in its deny-all state */
 	REASON_NO_CONFIG, /* the control word could not be read */
 	REASON_BAD_META, /* a stage got metadata it cannot use */
+	REASON_QNAME, /* DNS: the question's name matches no 'allow dns' line */
+	REASON_DNS_QDCOUNT, /* DNS: a query with other than one question */
+	REASON_DNS_NAME_LEN, /* DNS: a name over 253 bytes, or a label over 63 */
+	REASON_DNS_COMPRESSION, /* DNS: a compression pointer in a query */
+	REASON_DNS_MALFORMED, /* DNS: not a well-formed query (cut short, extra bytes, ...) */
+	REASON_DNS_QTYPE, /* DNS: a query type (or class) outside the allowed set */
+	REASON_DNS_TCP, /* DNS over TCP while query names are checked */
 	REASON_TOOL_DEFERRED, /* XDP (an allow): only a rule of some tool matches; tc ingress,
 			       * which knows the sender's tool, decides */
 	REASON_MAX,

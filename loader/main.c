@@ -14,6 +14,7 @@
 #include "cgroup.h"
 #include "explain.h"
 #include "pipeline.h"
+#include "dns_names.h"
 
 #define EXIT_USAGE 2
 #define MAX_POINTS 16
@@ -156,8 +157,12 @@ static int load_profile(const char *dir, const char *runtime, const char *cgroup
 		err = sandbox_cgroup_open(cgroup, &lp->cgroup, d);
 	if (!err && (cgroup || need_tools))
 		err = profile_resolve_tools(&lp->prof, cgroup ? &lp->cgroup : NULL, d);
+	if (!err && (cgroup || need_tools))
+		err = dns_names_resolve_tools(&lp->prof, cgroup ? &lp->cgroup : NULL, d);
 	for (size_t i = 0; !err && i < lp->prof.nr_rules; i++)
 		lp->has_tools |= lp->prof.rules[i].tool != NULL;
+	for (size_t i = 0; !err && i < lp->prof.nr_dns_names; i++)
+		lp->has_tools |= lp->prof.dns_names[i].tool != NULL;
 	if (!err && cgroup)
 		lp->tool_level = lp->cgroup.level + 1;
 	n = pipeline_builtin_stages(lp->stages, MAX_STAGES, d);
@@ -242,6 +247,7 @@ static void print_plan(const struct loaded_profile *lp, FILE *out)
 		if (!lp->plan.stage_entries[s])
 			fprintf(out, "  (no rules: everything it claims is denied)\n");
 	}
+	dns_names_print(&lp->prof, out);
 }
 
 /* a value for --json: a string, or null */
@@ -368,7 +374,7 @@ static int do_check(int argc, char **argv)
 	} else if (!err) {
 		print_plan(&lp, stdout);
 		printf("profile %s: %zu rules, %zu map entries, %zu stages: OK\n", dir,
-		       lp.prof.nr_rules, lp.plan.nr_entries, lp.nr_stages);
+		       lp.prof.nr_rules + lp.prof.nr_dns_names, lp.plan.nr_entries, lp.nr_stages);
 	}
 	loaded_profile_free(&lp);
 	return report("check", &d, err);
@@ -1089,16 +1095,31 @@ static int parse_one_rule(const char *line, const char *where, int lineno, struc
 {
 	int err = profile_parse_line(p, where, lineno, line, NULL, d);
 
-	if (!err && !p->nr_rules) {
+	if (!err && !p->nr_rules && !p->nr_dns_names) {
 		diag_error(d, where, lineno, "no rule given");
 		err = -EINVAL;
 	}
 	return err;
 }
 
-/* the same rule, however it was spelled (10.0.0.1 and 10.0.0.1/32, spaces) */
-static bool same_rule(const struct rule *a, const struct rule *b)
+/* the text of the one rule a line gave: an address rule, or an 'allow dns' line */
+static const char *line_text(const struct profile *p)
 {
+	return p->nr_rules ? p->rules[0].text : p->dns_names[0].text;
+}
+
+/* the same rule, however it was spelled (10.0.0.1 and 10.0.0.1/32, spaces, case) */
+static bool same_rule(const struct profile *pa, const struct profile *pb)
+{
+	const struct rule *a = &pa->rules[0], *b = &pb->rules[0];
+
+	if (!pa->nr_rules != !pb->nr_rules)
+		return false;
+	if (!pa->nr_rules)
+		return pa->dns_names[0].wildcard == pb->dns_names[0].wildcard &&
+		       !strcmp(pa->dns_names[0].name, pb->dns_names[0].name) &&
+		       !strcmp(pa->dns_names[0].tool ? pa->dns_names[0].tool : "",
+			       pb->dns_names[0].tool ? pb->dns_names[0].tool : "");
 	return a->l4proto == b->l4proto && a->port_lo == b->port_lo && a->port_hi == b->port_hi &&
 	       addr_equal(&a->dst, &b->dst) &&
 	       !strcmp(a->tool ? a->tool : "", b->tool ? b->tool : "");
@@ -1167,7 +1188,7 @@ static int live_edit(const char *cmd, int argc, char **argv, bool add)
 	}
 	old = slurp(path, &old_len);
 	if (add) {
-		if (asprintf(&text, "%.*s%s\n", (int)old_len, old ? old : "", want.rules[0].text) < 0)
+		if (asprintf(&text, "%.*s%s\n", (int)old_len, old ? old : "", line_text(&want)) < 0)
 			text = NULL;
 	} else {
 		/* every line of the drop-in but the ones that are this rule */
@@ -1181,7 +1202,7 @@ static int live_edit(const char *cmd, int argc, char **argv, bool add)
 			struct diag quiet = {};
 
 			if (!parse_one_rule(l, path, 1, &have, &quiet) &&
-			    same_rule(&have.rules[0], &want.rules[0]))
+			    same_rule(&have, &want))
 				removed++;
 			else
 				fprintf(m, "%s\n", l);
@@ -1195,7 +1216,7 @@ static int live_edit(const char *cmd, int argc, char **argv, bool add)
 			diag_error(&d, NULL, 0,
 				   "'%s' was not added with allow; rules of the profile are changed "
 				   "in its files, then 'ironclaw-pipe reload'",
-				   want.rules[0].text);
+				   line_text(&want));
 			err = -ENOENT;
 		}
 	}
@@ -1215,7 +1236,7 @@ static int live_edit(const char *cmd, int argc, char **argv, bool add)
 	}
 	if (!err)
 		printf("%s: %s (instance '%s', live: %s)\n", add ? "allowed" : "revoked",
-		       want.rules[0].text, name, path);
+		       line_text(&want), name, path);
 unblock:
 	if (lock >= 0)
 		close(lock);
@@ -1397,7 +1418,8 @@ static const struct cmd cmds[] = {
 	  "  switches to them in one step, attached as it is. A bad profile changes nothing.\n" },
 	{ "allow", do_allow, "add a rule to the running policy",
 	  "usage: ironclaw-pipe allow [--name INSTANCE] <rule>\n"
-	  "  <rule> is a profile line without its 'allow', e.g. 'tcp 10.42.7.12 port 8080'.\n"
+	  "  <rule> is a profile line without its 'allow', e.g. 'tcp 10.42.7.12 port 8080'\n"
+	  "  or 'dns *.internal.corp'.\n"
 	  "  It goes to the live drop-in " PIPELINE_STATE_DIR "/INSTANCE.d/90-live.rules, read\n"
 	  "  after the profile by every reload, and the instance is installed again in one\n"
 	  "  step. A bad rule changes nothing. Live edits end with uninstall or a reboot:\n"

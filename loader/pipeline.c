@@ -20,6 +20,8 @@
 #include "policy.h"
 #include "pipeline.h"
 #include "reasons.h"
+#include "dns_maps.h"
+#include "dns_names.h"
 #include "dispatcher.skel.h"
 #include "stage_dns.skel.h"
 #include "stage_https.skel.h"
@@ -31,6 +33,7 @@ static const char *const shared_maps[] = {
 	"ctl",		 "config",	    "reasons",	       "classes",	  "sources",
 	"sock_state",	 "stages_tc",	    "stages_cgskb",    "stages_connect4", "stages_connect6",
 	"stages_sendmsg4", "stages_sendmsg6", "events", "event_drops", "event_budgets", "audit_tools",
+	DNS_MAP_NAMES, DNS_MAP_QTYPES, DNS_MAP_WORK,
 	"stages_xdp",
 };
 #define NR_SHARED_MAPS (sizeof(shared_maps) / sizeof(shared_maps[0]))
@@ -215,6 +218,8 @@ static void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen
 		      offsetof(struct source_key, gen), gen);
 	map_clear_gen(bpf_map__fd(t->skel->maps.audit_tools), sizeof(struct audit_tool_key),
 		      offsetof(struct audit_tool_key, gen), gen);
+	dns_maps_clear_gen(bpf_map__fd(t->skel->maps.dns_names),
+			   bpf_map__fd(t->skel->maps.dns_qtypes), gen);
 	for (int h = 0; h < NR_STAGE_HOOKS; h++)
 		prog_array_clear_bank(shared_map_fd(t, stage_hooks[h].banks), gen);
 	for (size_t i = 0; i < t->nr_ls; i++) {
@@ -517,7 +522,8 @@ static int fill(struct txn *t, const struct install_req *rq, struct diag *d)
 	int sources = bpf_map__fd(t->skel->maps.sources);
 	struct gen_config cfg = { .tool_level = rq->tool_level,
 				  .flags = (rq->has_tools ? GEN_HAS_TOOLS : 0) |
-					   (rq->audit_all ? GEN_AUDIT : 0),
+					   (rq->audit_all ? GEN_AUDIT : 0) |
+					   (rq->profile->nr_dns_names ? GEN_DNS_NAMES : 0),
 				  .audit_slots = rq->audit_slots };
 	__u32 one = 1, gen = t->gen;
 	int err;
@@ -580,6 +586,9 @@ static int fill(struct txn *t, const struct install_req *rq, struct diag *d)
 		}
 	}
 	err = fill_rules(t, rq, d);
+	if (!err)
+		err = dns_maps_fill(bpf_map__fd(t->skel->maps.dns_names),
+				    bpf_map__fd(t->skel->maps.dns_qtypes), t->gen, rq->profile, d);
 	return err;
 }
 
@@ -972,6 +981,7 @@ static int write_rule_list(const struct install_req *rq, struct diag *d)
 			e < pl->nr_entries ? rq->stages[pl->entries[e].stage].desc.name : "?",
 			r->file, r->line, r->text);
 	}
+	dns_names_write_list(rq->profile, f);
 	if (fclose(f) || rename(tmp, path)) {
 		diag_error(d, NULL, 0, "cannot write %s: %s", path, strerror(errno));
 		unlink(tmp);
@@ -1251,7 +1261,8 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 		goto out;
 	}
 
-	err = open_dispatcher(&t, rq->name, rq->profile->nr_rules, d);
+	/* the DNS name rules count after the address rules */
+	err = open_dispatcher(&t, rq->name, rq->profile->nr_rules + rq->profile->nr_dns_names, d);
 	if (err)
 		goto fail;
 	if (t.existing) {

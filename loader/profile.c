@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "profile.h"
+#include "dns_names.h"
 
 #define MAX_WORDS 16
 
@@ -230,13 +231,17 @@ int profile_parse_line(struct profile *p, const char *file, int line, const char
 		err = parse_audit(p, file, line, w, n, d);
 		goto out;
 	}
+	if (!strcmp(w[0], "dns") || (!strcmp(w[0], "allow") && n >= 2 && !strcmp(w[1], "dns"))) {
+		err = dns_parse_words(p, file, line, w, n, d);
+		goto out;
+	}
 	if (strcmp(w[0], "allow")) {
-		diag_error(d, file, line, "unknown word '%s' (a line starts with 'allow' or 'audit')",
-			   w[0]);
+		diag_error(d, file, line,
+			   "unknown word '%s' (a line starts with 'allow', 'audit' or 'dns')", w[0]);
 		goto out;
 	}
 	if (n < 2 || (strcmp(w[1], "tcp") && strcmp(w[1], "udp"))) {
-		diag_error(d, file, line, "expected 'tcp' or 'udp' after 'allow'%s%s%s",
+		diag_error(d, file, line, "expected 'tcp', 'udp' or 'dns' after 'allow'%s%s%s",
 			   n < 2 ? "" : ", got '", n < 2 ? "" : w[1], n < 2 ? "" : "'");
 		goto out;
 	}
@@ -485,6 +490,8 @@ int profile_load_dir(const char *dir, const struct profile_opts *o, struct profi
 	free(names);
 	if (!err)
 		err = profile_check_duplicates(p, d);
+	if (!err)
+		err = dns_names_check(p, d);
 	return err;
 }
 
@@ -495,6 +502,7 @@ void profile_free(struct profile *p)
 		free(p->rules[i].host);
 		free(p->rules[i].tool);
 	}
+	dns_names_free(p);
 	for (size_t i = 0; i < p->nr_audits; i++)
 		free(p->audits[i].name);
 	free(p->audits);

@@ -37,9 +37,26 @@ struct audit_line {
 	__u64 tool_id; /* filled at install */
 };
 
+/* "allow dns NAME|*.SUFFIX|* [tool T]": a query name the DNS stage lets through */
+struct dns_name_rule {
+	char *name; /* lowercase, no trailing dot; for a wildcard its suffix ("" for '*') */
+	bool wildcard;
+	char *tool; /* or NULL */
+	__u64 tool_id; /* filled at install; 0 = every process */
+	const char *file;
+	int line;
+	char *text;
+};
+
 struct profile {
 	struct rule *rules;
 	size_t nr_rules, cap_rules;
+	struct dns_name_rule *dns_names; /* counted as rules nr_rules, nr_rules + 1, ... */
+	size_t nr_dns_names;
+	__u16 *dns_qtypes; /* from a 'dns qtype' line; NULL: the default set */
+	size_t nr_dns_qtypes;
+	const char *dns_qtype_file;
+	int dns_qtype_line;
 	struct audit_line *audits;
 	size_t nr_audits;
 	char **stage_paths; /* NN-name.bpf.o files, in name order */

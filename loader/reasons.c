@@ -24,6 +24,13 @@ static const char *const names[REASON_MAX] = {
 	[REASON_BLOCKED] = "blocked",
 	[REASON_NO_CONFIG] = "no_config",
 	[REASON_BAD_META] = "bad_meta",
+	[REASON_QNAME] = "qname",
+	[REASON_DNS_QDCOUNT] = "dns_qdcount",
+	[REASON_DNS_NAME_LEN] = "dns_name_len",
+	[REASON_DNS_COMPRESSION] = "dns_compression",
+	[REASON_DNS_MALFORMED] = "dns_malformed",
+	[REASON_DNS_QTYPE] = "dns_qtype",
+	[REASON_DNS_TCP] = "dns_tcp",
 	[REASON_TOOL_DEFERRED] = "tool_deferred",
 };
 

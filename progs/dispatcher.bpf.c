@@ -2,6 +2,7 @@
 /* dispatcher.bpf.c: per-hook entry of the pipeline; parses once and tail-calls the stage. */
 #include "lib/dispatch.h"
 #include "lib/meta_skb.h"
+#include "lib/dns.h" /* declares the DNS maps the instance shares */
 
 /* headers the parser may need in the linear area */
 #define TC_PULL_LEN 512

@@ -1,14 +1,123 @@
 // SPDX-License-Identifier: GPL-2.0
-/* stage_dns.bpf.c: DNS (udp/53, tcp/53) only to the resolvers in its map. */
+/* stage_dns.bpf.c: DNS (udp/53, tcp/53) only to the resolvers in its map, and only for allowed names. */
 #include "lib/stage.h"
+#include "lib/dns.h"
 
 STAGE_DESCRIBE("dns", SLOT_DNS, STAGE_MAP_EXACT, STAGE_CLASS(IPPROTO_UDP, 53),
 	       STAGE_CLASS(IPPROTO_TCP, 53));
 STAGE_RULES_EXACT();
 
-static __always_inline int judge_dns(const struct stage_pkt *pkt)
+/* the resolver's rule (the sender's tool first), not counted yet */
+static __always_inline struct policy_value *resolver_rule(const struct stage_pkt *pkt)
 {
-	return STAGE_LOOKUP_EXACT(pkt);
+	struct policy_key k = {};
+	struct policy_value *v;
+
+	stage_key(&k, pkt);
+	v = bpf_map_lookup_elem(&rules, &k);
+	if (!v && k.tool) {
+		k.tool = 0;
+		v = bpf_map_lookup_elem(&rules, &k);
+	}
+	return v;
 }
 
-STAGE_PROGRAMS(judge_dns);
+/* the generation has 'allow dns' lines: queries are parsed, TCP DNS is denied */
+static __always_inline int names_checked(__u8 gen)
+{
+	__u32 g = gen;
+	struct gen_config *cfg = bpf_map_lookup_elem(&config, &g);
+
+	return cfg && (cfg->flags & GEN_DNS_NAMES);
+}
+
+/*
+ * connect() and sendto(): no payload yet. UDP to a resolver passes here; its
+ * datagrams are judged at the packet hooks (cgroup_skb, tc). TCP is refused
+ * at once while names are checked: a stream is not judged packet by packet.
+ */
+static __always_inline int judge_dns(const struct stage_pkt *pkt)
+{
+	struct policy_value *v = resolver_rule(pkt);
+
+	if (!v)
+		return REASON_NO_RULE;
+	if (pkt->meta.l4proto == IPPROTO_TCP && names_checked(pkt->meta.gen))
+		return REASON_DNS_TCP;
+	return stage_matched(v, pkt);
+}
+
+/*
+ * DNS_QUERY_JUDGE(fn, ctx type, load_bytes, gso): a UDP query to a resolver,
+ * one datagram, one whole DNS message, copied into the work slot and checked
+ * in full; written once for skb and XDP, which differ in how bytes are read.
+ */
+#define DNS_QUERY_JUDGE(fn, ctx_t, load_bytes, gso)                                                \
+	static __always_inline int fn(ctx_t *ctx, const struct stage_pkt *pkt, __u32 *rule_id)     \
+	{                                                                                          \
+		const struct pkt_meta *m = &pkt->meta;                                             \
+		__u32 off = m->l4_off, end, dns_len, r;                                            \
+		struct dns_work_cpu *cpu;                                                          \
+		struct dns_work *w;                                                                \
+		__be16 len, udp_len;                                                               \
+                                                                                                   \
+		/* a GSO datagram is many on the wire: one query is one datagram */               \
+		if (gso)                                                                           \
+			return REASON_DNS_MALFORMED;                                               \
+		/* where the IP datagram ends; IPv6 payload length 0 is a jumbogram */             \
+		if (load_bytes(ctx, m->l3_off + (m->family == AF_INET ? 2 : 4), &len, 2))          \
+			return REASON_DNS_MALFORMED;                                               \
+		end = m->family == AF_INET ? m->l3_off + bpf_ntohs(len) :                          \
+		      len		   ? m->l3_off + 40 + bpf_ntohs(len) :                     \
+					     0;                                                    \
+		if (!end || load_bytes(ctx, off + 4, &udp_len, 2))                                 \
+			return REASON_DNS_MALFORMED;                                               \
+		if (bpf_ntohs(udp_len) < 8 || off + bpf_ntohs(udp_len) != end)                     \
+			return REASON_DNS_MALFORMED;                                               \
+		dns_len = bpf_ntohs(udp_len) - 8;                                                  \
+		if (dns_len < 12 || dns_len > DNS_MSG_MAX)                                         \
+			return REASON_DNS_MALFORMED;                                               \
+		w = dns_work_get(&cpu);                                                            \
+		if (!w)                                                                            \
+			return REASON_NO_CONFIG; /* nested deeper than DNS_WORK_NEST */            \
+		w->len = dns_len;                                                                  \
+		if (load_bytes(ctx, off + 8, w->msg, dns_len & (DNS_MSG_MAX * 2 - 1)))             \
+			r = REASON_DNS_MALFORMED;                                                  \
+		else                                                                               \
+			r = dns_judge_query(w, m->gen, m->tool, rule_id);                          \
+		dns_work_put(cpu);                                                                 \
+		return r;                                                                          \
+	}
+
+DNS_QUERY_JUDGE(judge_query_skb, struct __sk_buff, bpf_skb_load_bytes, ctx->gso_size)
+DNS_QUERY_JUDGE(judge_query_xdp, struct xdp_md, bpf_xdp_load_bytes, 0)
+
+/* a query judged in full: the resolver's rule, then its name */
+#define DNS_PACKET_JUDGE(fn, ctx_t, judge_query)                                                   \
+	static __always_inline int fn(ctx_t *ctx, const struct stage_pkt *pkt)                     \
+	{                                                                                          \
+		struct policy_value *v = resolver_rule(pkt);                                       \
+		__u32 rule_id = 0;                                                                 \
+		int r;                                                                             \
+                                                                                                   \
+		if (!v)                                                                            \
+			return REASON_NO_RULE;                                                     \
+		if (!names_checked(pkt->meta.gen))                                                 \
+			return stage_matched(v, pkt);                                              \
+		if (pkt->meta.l4proto == IPPROTO_TCP)                                              \
+			return REASON_DNS_TCP;                                                     \
+		r = judge_query(ctx, pkt, &rule_id);                                               \
+		/* XDP knows no tool: a name only a tool's rule allows is for tc ingress */       \
+		if (r == REASON_QNAME && pkt->meta.tool == POLICY_TOOL_UNKNOWN)                    \
+			return REASON_TOOL_DEFERRED;                                               \
+		if (r != REASON_RULE)                                                              \
+			return r;                                                                  \
+		if (!dry_run)                                                                      \
+			count_rule(rule_id, pkt->len); /* the name's rule, the resolver's below */ \
+		return stage_matched(v, pkt);                                                      \
+	}
+
+DNS_PACKET_JUDGE(judge_dns_skb, struct __sk_buff, judge_query_skb)
+DNS_PACKET_JUDGE(judge_dns_xdp, struct xdp_md, judge_query_xdp)
+
+STAGE_PROGRAMS_PAYLOAD(judge_dns_skb, judge_dns_xdp, judge_dns);

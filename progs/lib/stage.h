@@ -183,7 +183,8 @@ static __always_inline int stage_skb_pkt(struct __sk_buff *skb, struct stage_pkt
  * `static __always_inline int judge(const struct stage_pkt *pkt)` returning
  * a reason code; it is written once and runs at every hook.
  */
-#define STAGE_SKB_PROGRAM(sec, fn, event_hook, judge)                                              \
+/* call: the judge applied to the packet, e.g. judge(&pkt) */
+#define STAGE_SKB_PROGRAM(sec, fn, event_hook, call)                                               \
 	SEC(sec)                                                                                   \
 	int fn(struct __sk_buff *skb)                                                              \
 	{                                                                                          \
@@ -195,7 +196,7 @@ static __always_inline int stage_skb_pkt(struct __sk_buff *skb, struct stage_pkt
 			return skb_finish(skb, event_hook, REASON_BAD_META, &pkt.meta);            \
 		if (dry_run)                                                                       \
 			pkt.matched = &rule;                                                       \
-		reason = judge(&pkt);                                                              \
+		reason = call;                                                                     \
 		return skb_verdict(skb, event_hook, reason, rule, &pkt.meta);                      \
 	}
 
@@ -213,7 +214,7 @@ static __always_inline int stage_xdp_pkt(struct xdp_md *ctx, struct stage_pkt *p
 	return bpf_xdp_load_bytes(ctx, off + 24, pkt->daddr, 16);
 }
 
-#define STAGE_XDP_PROGRAM(judge)                                                                   \
+#define STAGE_XDP_PROGRAM(call)                                                                    \
 	SEC("xdp")                                                                                 \
 	int stage_xdp(struct xdp_md *ctx)                                                          \
 	{                                                                                          \
@@ -225,18 +226,36 @@ static __always_inline int stage_xdp_pkt(struct xdp_md *ctx, struct stage_pkt *p
 			return xdp_verdict(ctx, REASON_BAD_META, 0, &pkt.meta);                    \
 		if (dry_run)                                                                       \
 			pkt.matched = &rule;                                                       \
-		reason = judge(&pkt);                                                              \
+		reason = call;                                                                     \
 		return xdp_verdict(ctx, reason, rule, &pkt.meta);                                  \
 	}
 
 #define STAGE_PROGRAMS(judge)                                                                      \
-	STAGE_SKB_PROGRAM("tc", stage_tc, EVENT_HOOK_TC, judge)                                    \
-	STAGE_SKB_PROGRAM("cgroup_skb/egress", stage_cgskb, EVENT_HOOK_CGROUP_SKB, judge)          \
-	STAGE_XDP_PROGRAM(judge)                                                                   \
+	STAGE_SKB_PROGRAM("tc", stage_tc, EVENT_HOOK_TC, judge(&pkt))                              \
+	STAGE_SKB_PROGRAM("cgroup_skb/egress", stage_cgskb, EVENT_HOOK_CGROUP_SKB, judge(&pkt))    \
+	STAGE_XDP_PROGRAM(judge(&pkt))                                                             \
 	STAGE_SOCK_ADDR_PROGRAM(connect4, 0, EVENT_HOOK_CONNECT4, judge)                                                \
 	STAGE_SOCK_ADDR_PROGRAM(connect6, 1, EVENT_HOOK_CONNECT6, judge)                                                \
 	STAGE_SOCK_ADDR_PROGRAM(sendmsg4, 0, EVENT_HOOK_SENDMSG4, judge)                                                \
 	STAGE_SOCK_ADDR_PROGRAM(sendmsg6, 1, EVENT_HOOK_SENDMSG6, judge)                                                \
+	char LICENSE[] SEC("license") = "GPL"
+
+/*
+ * STAGE_PROGRAMS_PAYLOAD(judge_skb, judge_xdp, judge): for a stage that reads
+ * the payload at the packet hooks. judge_skb is
+ * `static __always_inline int judge_skb(struct __sk_buff *skb, const struct stage_pkt *pkt)`,
+ * judge_xdp the same over `struct xdp_md *`; connect() and sendto() have no
+ * payload yet and get judge(pkt).
+ */
+#define STAGE_PROGRAMS_PAYLOAD(judge_skb, judge_xdp, judge)                                        \
+	STAGE_SKB_PROGRAM("tc", stage_tc, EVENT_HOOK_TC, judge_skb(skb, &pkt))                     \
+	STAGE_SKB_PROGRAM("cgroup_skb/egress", stage_cgskb, EVENT_HOOK_CGROUP_SKB,                 \
+			  judge_skb(skb, &pkt))                                                    \
+	STAGE_XDP_PROGRAM(judge_xdp(ctx, &pkt))                                                    \
+	STAGE_SOCK_ADDR_PROGRAM(connect4, 0, EVENT_HOOK_CONNECT4, judge)                           \
+	STAGE_SOCK_ADDR_PROGRAM(connect6, 1, EVENT_HOOK_CONNECT6, judge)                           \
+	STAGE_SOCK_ADDR_PROGRAM(sendmsg4, 0, EVENT_HOOK_SENDMSG4, judge)                           \
+	STAGE_SOCK_ADDR_PROGRAM(sendmsg6, 1, EVENT_HOOK_SENDMSG6, judge)                           \
 	char LICENSE[] SEC("license") = "GPL"
 
 #endif

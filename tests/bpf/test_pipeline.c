@@ -12,9 +12,8 @@
 #include "policy.h"
 #include "reasons.h"
 #include "pkt.h"
+#include "pipeline_run.h"
 
-#define ALLOW ((uint32_t)TC_ACT_UNSPEC)
-#define DENY ((uint32_t)TC_ACT_SHOT)
 
 static const char *const rules[] = {
 	"allow udp 10.42.0.53 port 53",	    "allow tcp 10.42.0.53 port 53",
@@ -26,7 +25,6 @@ static const char *const rules[] = {
 
 static const char *const sources[] = { "10.42.0.2", "fd00:42::2", "fe80::2" };
 
-static char inst[INSTANCE_NAME_MAX];
 static bool installed;
 
 static void install_instance(void)
@@ -80,67 +78,6 @@ static void remove_instance(void)
 	if (installed)
 		pipeline_uninstall(inst, &d);
 	diag_free(&d);
-}
-
-static void counters(__u64 *out)
-{
-	for (unsigned int r = 0; r < REASON_MAX; r++) {
-		__u64 bytes;
-
-		cr_assert_eq(pipeline_reason_count(inst, r, &out[r], &bytes), 0);
-	}
-}
-
-/* runs a dispatcher on one frame; the reason is the one counter that moved */
-static void run_at(const char *dispatcher, const struct pkt *p, uint32_t *retval,
-		   unsigned int *reason)
-{
-	__u64 before[REASON_MAX], after[REASON_MAX];
-	int fd = pipeline_pin_get(inst, dispatcher);
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->b, .data_size_in = p->len, .repeat = 1);
-	int moved = 0;
-
-	cr_assert_geq(fd, 0, "dispatcher pin missing");
-	counters(before);
-	cr_assert_eq(bpf_prog_test_run_opts(fd, &opts), 0, "test run of a %zu-byte frame: %s",
-		     p->len, strerror(errno));
-	counters(after);
-	close(fd);
-	*reason = REASON_MAX;
-	for (unsigned int r = 0; r < REASON_MAX; r++) {
-		if (after[r] == before[r])
-			continue;
-		cr_assert_eq(after[r] - before[r], 1, "reason %s counted %llu times",
-			     reason_name(r), (unsigned long long)(after[r] - before[r]));
-		*reason = r;
-		moved++;
-	}
-	cr_assert_eq(moved, 1, "exactly one reason must count the packet, %d did", moved);
-	*retval = opts.retval;
-}
-
-static void run(const struct pkt *p, uint32_t *retval, unsigned int *reason)
-{
-	run_at("dispatch_tc", p, retval, reason);
-}
-
-static void expect(const char *name, const struct pkt *p, unsigned int want)
-{
-	uint32_t ret;
-	unsigned int got;
-
-	run(p, &ret, &got);
-	cr_expect_eq(got, want, "%s: reason %s, want %s", name, reason_name(got),
-		     reason_name(want));
-	cr_expect_eq(ret, REASON_IS_ALLOW(want) ? ALLOW : DENY, "%s: verdict %d, want %s", name,
-		     (int)ret, REASON_IS_ALLOW(want) ? "TC_ACT_UNSPEC (allow)" : "TC_ACT_SHOT");
-	/* the same parse and stages at XDP */
-	run_at("dispatch_xdp", p, &ret, &got);
-	cr_expect_eq(got, want, "%s at XDP: reason %s, want %s", name, reason_name(got),
-		     reason_name(want));
-	cr_expect_eq(ret, REASON_IS_ALLOW(want) ? XDP_PASS : XDP_DROP,
-		     "%s at XDP: verdict %d, want %s", name, (int)ret,
-		     REASON_IS_ALLOW(want) ? "XDP_PASS" : "XDP_DROP");
 }
 
 enum l4 { L4_TCP, L4_UDP, L4_ICMP, L4_ICMP6 };

@@ -933,6 +933,114 @@ test_ipv6_end_to_end() {
 	want_eperm other udp fd00:7::11 9 --unconnected
 }
 
+# dns_out TOOL ARGS...: dnsprobe query to the resolver, as a process of TOOL
+dns_out() {
+	local t=$1
+	shift
+	in_tool "$t" "$BUILD/dnsprobe" query 10.42.0.53 "$@" 2>/dev/null
+}
+
+dns_ok() {
+	local t=$1 out
+	shift
+	out=$(dns_out "$t" "$@") || fail "tool '$t' query $*: want a reply, got: $out"
+}
+
+# dns_denied WANT TOOL ARGS...: the query fails with WANT (ETIMEDOUT at tc, EPERM at the cgroup)
+dns_denied() {
+	local want=$1 t=$2 out
+	shift 2
+	out=$(dns_out "$t" "$@" --timeout-ms 500)
+	case $out in
+	"fail "*"$want replies 0/"*) ;;
+	*) fail "tool '$t' query $*: want $want, got: $out" ;;
+	esac
+}
+
+DNS_PROFILE=$WORK/prof-dns
+
+# 'allow dns' lines: only allowed names reach the resolver, TCP DNS is denied (host-side tc)
+test_dns_names_at_host_side() {
+	local c out
+	install_ingress "$TOOLS_PROFILE" || return 1
+	# without name rules: any name, and TCP (refused: nothing listens on tcp/53, so the SYN got there)
+	dns_ok other attacker.example --type 16 || return 1
+	out=$(dns_out other attacker.example --tcp --timeout-ms 1000)
+	case $out in "fail "*ECONNREFUSED*) ;; *) fail "TCP DNS without name rules: $out" ;; esac || return 1
+	install_ingress "$DNS_PROFILE" || return 1
+	dns_ok other log-collector.internal.corp || return 1
+	dns_ok other LOG-Collector.Internal.CORP || return 1
+	dns_ok other a.b.internal.corp --type 28 || return 1
+	dns_ok memscraper update.example || return 1
+	dns_denied ETIMEDOUT other update.example || return 1
+	dns_denied ETIMEDOUT other evilinternal.corp || return 1
+	dns_denied ETIMEDOUT other internal.corp || return 1
+	dns_denied ETIMEDOUT other log-collector.internal.corp --type 16 || return 1
+	dns_denied ETIMEDOUT other log-collector.internal.corp --questions 2 || return 1
+	dns_denied ETIMEDOUT other log-collector.internal.corp --questions 2 --compress || return 1
+	dns_denied ETIMEDOUT other log-collector.internal.corp --compress || return 1
+	dns_denied ETIMEDOUT other x.internal.corp --random-labels 4 --label-len 63 || return 1
+	dns_denied ETIMEDOUT other log-collector.internal.corp --tcp || return 1
+	for c in qname dns_qtype dns_qdcount dns_compression dns_name_len dns_tcp; do
+		[ "$(count "$c")" -ge 1 ] || fail "reason $c was not counted" || return 1
+	done
+	# a tunnel's pattern: fresh long random labels below a suffix no rule allows
+	c=$(count qname)
+	out=$(dns_out other t.attacker.example --random-labels 3 --label-len 50 --count 20 --timeout-ms 200)
+	case $out in "fail "*"replies 0/20") ;; *) fail "tunnelling queries: $out" ;; esac || return 1
+	[ "$(count qname)" -ge $((c + 20)) ] || fail "qname went $c -> $(count qname), want +20" || return 1
+	# rules lists the names with what they let through; check shows them
+	"$BIN" rules --name "$INSTANCE" --json | grep -q '"stage":"dns","file":"'"$DNS_PROFILE"'/15-names.rules","line":2,"text":"allow dns \*.internal.corp","packets":[1-9]' ||
+		fail "rules --json: $("$BIN" rules --name "$INSTANCE" --json)" || return 1
+	"$BIN" check --profile "$DNS_PROFILE" | grep -q "^  query types: A AAAA CNAME PTR SRV (the default)" ||
+		fail "check: $("$BIN" check --profile "$DNS_PROFILE")"
+}
+
+# at the cgroup hooks: sendto() to the resolver passes, cgroup_skb judges the name (EPERM)
+test_dns_names_at_cgroup_hooks() {
+	local out
+	"$BIN" install --profile "$DNS_PROFILE" --cgroup "$CG" --sandbox-netns "$SBX" \
+		--name "$INSTANCE" >/dev/null || fail "install at the cgroup hooks" || return 1
+	dns_ok other log-collector.internal.corp || return 1
+	dns_ok memscraper update.example || return 1
+	dns_denied EPERM other update.example || return 1
+	dns_denied EPERM other evilinternal.corp || return 1
+	dns_denied EPERM other log-collector.internal.corp --type 255 || return 1
+	# TCP DNS fails at connect(), at once
+	out=$(dns_out other log-collector.internal.corp --tcp --timeout-ms 2000)
+	case $out in "fail "*EPERM*) ;; *) fail "TCP DNS at the connect hook: $out" ;; esac || return 1
+	"$BIN" log --name "$INSTANCE" --json 2>/dev/null | grep -q '"hook":"cgroup_skb".*"destination":"10.42.0.53:53","stage":"dns","reason":"qname"' ||
+		fail "no qname event in the log"
+}
+
+# allow and revoke take 'allow dns' lines too; revoke knows the line however spelled
+test_dns_live_edits() {
+	local out
+	install_ingress "$DNS_PROFILE" || return 1
+	dns_denied ETIMEDOUT other x.attacker.example || return 1
+	out=$("$BIN" allow --name "$INSTANCE" dns '*.attacker.example' 2>&1) || fail "allow dns: $out" || return 1
+	dns_ok other x.attacker.example || return 1
+	dns_denied ETIMEDOUT other attacker.example || return 1
+	out=$("$BIN" revoke --name "$INSTANCE" dns 'x.attacker.example' 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "was not added with allow" || fail "revoke of another name: $out" || return 1
+	"$BIN" revoke --name "$INSTANCE" dns '*.ATTACKER.example.' >/dev/null || fail "revoke dns" || return 1
+	dns_denied ETIMEDOUT other x.attacker.example
+}
+
+# a profile whose name rules are wrong is refused whole, naming file:line
+test_dns_bad_names_refused() {
+	local p=$WORK/prof-dns-bad out
+	mkdir -p "$p"
+	cp "$DNS_PROFILE"/*.rules "$p/"
+	echo "allow dns evil!.corp" >"$p/16-bad.rules"
+	out=$("$BIN" check --profile "$p" 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "16-bad.rules:1: bad name 'evil!.corp'" || fail "bad name: $out" || return 1
+	printf 'dns qtype A TXT\ndns qtype A\n' >"$p/16-bad.rules"
+	out=$("$BIN" check --profile "$p" 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "16-bad.rules:2: query types already set at $p/16-bad.rules:1" ||
+		fail "two qtype lines: $out"
+}
+
 cgroups_down() {
 	[ -d "$CG" ] || return 0
 	find "$CG" -depth -type d -exec rmdir {} \; 2>/dev/null
@@ -943,6 +1051,10 @@ net_services "$LOGS"
 mkdir -p "$CG/memscraper/nested" "$CG/other" "$TOOLS_PROFILE"
 cp rules.d/10-dns.rules rules.d/20-https.rules "$TOOLS_PROFILE/"
 echo "allow tcp 10.42.7.11 port 8080 tool memscraper" >"$TOOLS_PROFILE/30-internal.rules"
+mkdir -p "$DNS_PROFILE"
+cp "$TOOLS_PROFILE"/*.rules "$DNS_PROFILE/"
+printf 'allow dns log-collector.internal.corp\nallow dns *.internal.corp\nallow dns update.example tool memscraper\n' \
+	>"$DNS_PROFILE/15-names.rules"
 FLOW_PROFILE=$WORK/prof-flow
 mkdir -p "$FLOW_PROFILE"
 cp rules.d/*.rules "$FLOW_PROFILE/"
@@ -962,6 +1074,8 @@ for t in test_scenario_host_side_tc_ingress test_scenario_sandbox_tc_egress \
 	test_cgroup_skb_judges_every_packet test_ipv6_end_to_end test_live_edits test_deny_log \
 	test_audit_mode test_explain \
 	test_loopback_at_the_cgroup_hooks test_modes_combine \
+	test_dns_names_at_host_side test_dns_names_at_cgroup_hooks test_dns_bad_names_refused \
+	test_dns_live_edits \
 	test_status_notices_lost_attachment test_scenario_at_xdp test_xdp_switches_during_flow; do
 	run_test "$t"
 done

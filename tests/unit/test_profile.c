@@ -237,8 +237,8 @@ static const struct {
 } bad_lines[] = {
 	{ "permit tcp 10.0.0.1 port 80", "unknown word 'permit'", 0 },
 	{ "tcp 10.0.0.1 port 80", "unknown word 'tcp'", 0 },
-	{ "allow", "expected 'tcp' or 'udp'", 0 },
-	{ "allow icmp 10.0.0.1 port 80", "expected 'tcp' or 'udp' after 'allow', got 'icmp'", 0 },
+	{ "allow", "expected 'tcp', 'udp' or 'dns'", 0 },
+	{ "allow icmp 10.0.0.1 port 80", "expected 'tcp', 'udp' or 'dns' after 'allow', got 'icmp'", 0 },
 	{ "allow TCP 10.0.0.1 port 80", "got 'TCP'", 0 },
 	{ "allow tcp", "missing destination after 'tcp'", 0 },
 	{ "allow tcp 10.0.0.1", "missing 'port <port>[-<port>]'", 0 },

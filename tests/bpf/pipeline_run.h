@@ -1,0 +1,84 @@
+/* pipeline_run.h: one frame through a dispatcher of a test instance, and the reason it counted. */
+#ifndef IRONCLAW_TEST_PIPELINE_RUN_H
+#define IRONCLAW_TEST_PIPELINE_RUN_H
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf.h>
+#include "pipeline.h"
+#include "reason.h"
+#include "reasons.h"
+#include "pkt.h"
+
+#define ALLOW ((uint32_t)TC_ACT_UNSPEC)
+#define DENY ((uint32_t)TC_ACT_SHOT)
+
+/* the name of the instance the test file installed */
+static char inst[INSTANCE_NAME_MAX];
+
+static void counters(__u64 *out)
+{
+	for (unsigned int r = 0; r < REASON_MAX; r++) {
+		__u64 bytes;
+
+		cr_assert_eq(pipeline_reason_count(inst, r, &out[r], &bytes), 0);
+	}
+}
+
+/* runs a dispatcher on one frame; the reason is the one counter that moved */
+static void run_at(const char *dispatcher, const struct pkt *p, uint32_t *retval,
+		   unsigned int *reason)
+{
+	__u64 before[REASON_MAX], after[REASON_MAX];
+	int fd = pipeline_pin_get(inst, dispatcher);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->b, .data_size_in = p->len, .repeat = 1);
+	int moved = 0;
+
+	cr_assert_geq(fd, 0, "%s pin missing", dispatcher);
+	counters(before);
+	cr_assert_eq(bpf_prog_test_run_opts(fd, &opts), 0, "test run of a %zu-byte frame: %s",
+		     p->len, strerror(errno));
+	counters(after);
+	close(fd);
+	*reason = REASON_MAX;
+	for (unsigned int r = 0; r < REASON_MAX; r++) {
+		if (after[r] == before[r])
+			continue;
+		cr_assert_eq(after[r] - before[r], 1, "reason %s counted %llu times",
+			     reason_name(r), (unsigned long long)(after[r] - before[r]));
+		*reason = r;
+		moved++;
+	}
+	cr_assert_eq(moved, 1, "exactly one reason must count the packet, %d did", moved);
+	*retval = opts.retval;
+}
+
+static void run(const struct pkt *p, uint32_t *retval, unsigned int *reason)
+{
+	run_at("dispatch_tc", p, retval, reason);
+}
+
+/* the frame gets reason want at tc, and the same at XDP (the instance loads its programs) */
+static void expect(const char *name, const struct pkt *p, unsigned int want)
+{
+	uint32_t ret;
+	unsigned int got;
+
+	run(p, &ret, &got);
+	cr_expect_eq(got, want, "%s: reason %s, want %s", name, reason_name(got),
+		     reason_name(want));
+	cr_expect_eq(ret, REASON_IS_ALLOW(want) ? ALLOW : DENY, "%s: verdict %d, want %s", name,
+		     (int)ret, REASON_IS_ALLOW(want) ? "TC_ACT_UNSPEC (allow)" : "TC_ACT_SHOT");
+	run_at("dispatch_xdp", p, &ret, &got);
+	cr_expect_eq(got, want, "%s at XDP: reason %s, want %s", name, reason_name(got),
+		     reason_name(want));
+	cr_expect_eq(ret, REASON_IS_ALLOW(want) ? XDP_PASS : XDP_DROP,
+		     "%s at XDP: verdict %d, want %s", name, (int)ret,
+		     REASON_IS_ALLOW(want) ? "XDP_PASS" : "XDP_DROP");
+}
+
+#endif

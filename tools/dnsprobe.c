@@ -1,0 +1,530 @@
+// SPDX-License-Identifier: GPL-2.0
+/* dnsprobe.c: DNS queries for the e2e tests, well-formed and crafted, over UDP or TCP. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MSG_MAX 1024
+#define ZONE_MAX 16
+#define CHAIN_MAX 8
+
+/* serve: what the responder knows */
+struct zone_entry {
+	char name[256];
+	char cname[256]; /* "" for an address entry */
+	int family;
+	unsigned char addr[16];
+};
+
+struct opts {
+	const char *server, *name;
+	struct sockaddr_storage dst;
+	socklen_t dst_len;
+	int qtype, questions, tcp, compress, random_labels, count, timeout_ms, label_len;
+	/* serve */
+	struct zone_entry zone[ZONE_MAX];
+	int nzone, ttl, wrong_id;
+};
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+static const char *errname(int err)
+{
+	static char num[16];
+
+	switch (err) {
+	case EPERM:
+		return "EPERM";
+	case ETIMEDOUT:
+		return "ETIMEDOUT";
+	case ECONNREFUSED:
+		return "ECONNREFUSED";
+	case ECONNRESET:
+		return "ECONNRESET";
+	case ENETUNREACH:
+		return "ENETUNREACH";
+	case EMSGSIZE:
+		return "EMSGSIZE";
+	}
+	snprintf(num, sizeof(num), "%d", err);
+	return num;
+}
+
+/* NAME as labels; a label may be longer than 63 here (tests send bad names) */
+static size_t put_name(unsigned char *b, size_t o, const char *name)
+{
+	while (*name) {
+		const char *dot = strchr(name, '.');
+		size_t n = dot ? (size_t)(dot - name) : strlen(name);
+
+		if (o + n + 2 > MSG_MAX)
+			break;
+		b[o++] = n;
+		memcpy(b + o, name, n);
+		o += n;
+		name += n + (dot ? 1 : 0);
+	}
+	b[o++] = 0;
+	return o;
+}
+
+/* the query: --random-labels prepends fresh random labels of --label-len to the name */
+static size_t build(const struct opts *o, unsigned char *b, unsigned int id)
+{
+	char name[2048] = "";
+	size_t n = 12, nl = 0;
+
+	for (int i = 0; i < o->random_labels; i++) {
+		for (int j = 0; j < o->label_len && nl + 2 < sizeof(name) / 2; j++)
+			name[nl++] = "abcdefghijklmnopqrstuvwxyz234567"[random() % 32];
+		name[nl++] = '.';
+	}
+	snprintf(name + nl, sizeof(name) - nl, "%s", o->name);
+	memset(b, 0, 12);
+	b[0] = id >> 8;
+	b[1] = id & 0xff;
+	b[2] = 0x01; /* RD */
+	b[5] = o->questions;
+	for (int q = 0; q < o->questions; q++) {
+		if (q > 0 && o->compress) {
+			b[n++] = 0xc0; /* a pointer to the first question's name */
+			b[n++] = 12;
+		} else {
+			n = put_name(b, n, name);
+			if (o->compress && o->questions == 1) {
+				b[n - 1] = 0xc0; /* the name ends in a pointer, not the root */
+				b[n++] = 12;
+			}
+		}
+		b[n++] = o->qtype >> 8;
+		b[n++] = o->qtype & 0xff;
+		b[n++] = 0;
+		b[n++] = 1;
+	}
+	return n;
+}
+
+static int wait_fd(int fd, short ev, long deadline)
+{
+	struct pollfd p = { .fd = fd, .events = ev };
+	long left = deadline - now_ms();
+	int r;
+
+	if (left <= 0)
+		return -ETIMEDOUT;
+	r = poll(&p, 1, left);
+	return r < 0 ? -errno : r == 0 ? -ETIMEDOUT : 0;
+}
+
+/* one query and its reply (any datagram with our id); 0 or -errno */
+static int udp_query(const struct opts *o, unsigned int id, long deadline)
+{
+	unsigned char q[MSG_MAX], r[MSG_MAX];
+	size_t len = build(o, q, id);
+	int fd = socket(o->dst.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), err;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, q, len, 0, (struct sockaddr *)&o->dst, o->dst_len) < 0) {
+		err = -errno;
+		goto out;
+	}
+	for (;;) {
+		err = wait_fd(fd, POLLIN, deadline);
+		if (err)
+			break;
+		n = recv(fd, r, sizeof(r), 0);
+		if (n < 0) {
+			err = errno == EAGAIN ? 0 : -errno;
+			if (err)
+				break;
+			continue;
+		}
+		if (n >= 2 && r[0] == q[0] && r[1] == q[1])
+			break;
+	}
+out:
+	close(fd);
+	return err;
+}
+
+/* one query over TCP (two length bytes first); a reply or EOF after the query ends it */
+static int tcp_query(const struct opts *o, unsigned int id, long deadline)
+{
+	unsigned char q[MSG_MAX + 2], r[MSG_MAX];
+	size_t len = build(o, q + 2, id);
+	int fd = socket(o->dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), err = 0;
+	socklen_t el = sizeof(err);
+
+	if (fd < 0)
+		return -errno;
+	q[0] = len >> 8;
+	q[1] = len & 0xff;
+	if (connect(fd, (struct sockaddr *)&o->dst, o->dst_len) && errno != EINPROGRESS) {
+		err = -errno;
+		goto out;
+	}
+	err = wait_fd(fd, POLLOUT, deadline);
+	if (!err && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0)
+		err = -err;
+	if (!err && send(fd, q, len + 2, MSG_NOSIGNAL) < 0)
+		err = -errno;
+	if (!err)
+		err = wait_fd(fd, POLLIN, deadline);
+	if (!err && recv(fd, r, sizeof(r), 0) < 0)
+		err = -errno;
+out:
+	close(fd);
+	return err;
+}
+
+/* --answer NAME=ADDR or --cname NAME=TARGET */
+static int add_zone(struct opts *o, const char *arg, int cname)
+{
+	const char *eq = strchr(arg, '=');
+	struct zone_entry *z = &o->zone[o->nzone];
+
+	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(z->name) || o->nzone == ZONE_MAX)
+		return -1;
+	memset(z, 0, sizeof(*z));
+	snprintf(z->name, sizeof(z->name), "%.*s", (int)(eq - arg), arg);
+	if (cname)
+		snprintf(z->cname, sizeof(z->cname), "%s", eq + 1);
+	else if (inet_pton(AF_INET, eq + 1, z->addr) == 1)
+		z->family = AF_INET;
+	else if (inet_pton(AF_INET6, eq + 1, z->addr) == 1)
+		z->family = AF_INET6;
+	else
+		return -1;
+	o->nzone++;
+	return 0;
+}
+
+/* the question's name as text, lowercase (a query has no compression); its end, or 0 */
+static size_t read_qname(const unsigned char *b, size_t len, char *out, size_t max)
+{
+	size_t p = 12, o = 0;
+
+	while (p < len && b[p]) {
+		size_t n = b[p];
+
+		if (n > 63 || p + 1 + n > len || o + n + 2 > max)
+			return 0;
+		if (o)
+			out[o++] = '.';
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = b[p + 1 + i];
+
+			out[o++] = c >= 'A' && c <= 'Z' ? c + 32 : c;
+		}
+		p += 1 + n;
+	}
+	out[o] = '\0';
+	return p < len ? p + 1 : 0;
+}
+
+/* one resource record of class IN, its owner written in full */
+static size_t put_rr(unsigned char *b, size_t n, const char *owner, int type, int ttl,
+		     const void *rdata, size_t rdlen, int rdata_is_name)
+{
+	size_t start;
+
+	if (n + strlen(owner) + 12 + rdlen + 258 > MSG_MAX)
+		return n;
+	n = put_name(b, n, owner);
+	b[n++] = type >> 8;
+	b[n++] = type & 0xff;
+	b[n++] = 0;
+	b[n++] = 1;
+	b[n++] = (unsigned)ttl >> 24;
+	b[n++] = (unsigned)ttl >> 16;
+	b[n++] = (unsigned)ttl >> 8;
+	b[n++] = ttl;
+	n += 2;
+	start = n;
+	if (rdata_is_name) {
+		n = put_name(b, n, rdata);
+	} else {
+		memcpy(b + n, rdata, rdlen);
+		n += rdlen;
+	}
+	b[start - 2] = (n - start) >> 8;
+	b[start - 1] = (n - start) & 0xff;
+	return n;
+}
+
+/*
+ * The answer to one query: the question copied, the CNAME chain from the
+ * asked name (at most CHAIN_MAX links), then the addresses of its end of the
+ * asked type; NXDOMAIN for a name it does not know. Its length, 0 for a
+ * message it cannot answer; *shown says what it answered.
+ */
+static size_t answer(const struct opts *o, const unsigned char *q, size_t qlen, unsigned char *r,
+		     char *shown, size_t shown_len)
+{
+	char name[256];
+	size_t end = qlen >= 12 ? read_qname(q, qlen, name, sizeof(name)) : 0, n;
+	int qtype, an = 0, known = 0;
+
+	if (!end || end + 4 > qlen)
+		return 0;
+	qtype = q[end] << 8 | q[end + 1];
+	memcpy(r, q, 12);
+	if (o->wrong_id)
+		r[1] ^= 0x5a;
+	r[2] = 0x81; /* QR, RD */
+	r[3] = 0x80; /* RA */
+	r[4] = 0;
+	r[5] = 1;
+	memset(r + 6, 0, 6);
+	memcpy(r + 12, q + 12, end + 4 - 12);
+	n = end + 4;
+	snprintf(shown, shown_len, "%s type %d:", name, qtype);
+	for (int link = 0; link <= CHAIN_MAX; link++) {
+		const char *next = NULL;
+
+		for (int i = 0; i < o->nzone; i++) {
+			const struct zone_entry *z = &o->zone[i];
+			char a[INET6_ADDRSTRLEN];
+
+			if (strcasecmp(z->name, name))
+				continue;
+			known = 1;
+			if (z->cname[0]) {
+				n = put_rr(r, n, name, 5, o->ttl, z->cname, 0, 1);
+				an++;
+				next = z->cname;
+				snprintf(shown + strlen(shown), shown_len - strlen(shown),
+					 " CNAME %s", z->cname);
+			} else if ((z->family == AF_INET && qtype == 1) ||
+				   (z->family == AF_INET6 && qtype == 28)) {
+				n = put_rr(r, n, name, qtype, o->ttl, z->addr,
+					   z->family == AF_INET ? 4 : 16, 0);
+				an++;
+				inet_ntop(z->family, z->addr, a, sizeof(a));
+				snprintf(shown + strlen(shown), shown_len - strlen(shown), " %s",
+					 a);
+			}
+		}
+		if (!next)
+			break;
+		snprintf(name, sizeof(name), "%s", next);
+	}
+	if (!known) {
+		r[3] |= 3; /* NXDOMAIN */
+		snprintf(shown + strlen(shown), shown_len - strlen(shown), " NXDOMAIN");
+	}
+	r[6] = an >> 8;
+	r[7] = an & 0xff;
+	return n;
+}
+
+/* answers UDP queries on ADDR port 53 until --count queries or --timeout-ms */
+static int serve(const struct opts *o)
+{
+	long deadline = now_ms() + o->timeout_ms;
+	int fd = socket(o->dst.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1, done = 0;
+
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&o->dst, o->dst_len)) {
+		fprintf(stderr, "dnsprobe: serve on %s: %s\n", o->server, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	while ((!o->count || done < o->count) && !wait_fd(fd, POLLIN, deadline)) {
+		unsigned char q[MSG_MAX], r[MSG_MAX];
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		char shown[1024];
+		ssize_t n = recvfrom(fd, q, sizeof(q), 0, (struct sockaddr *)&peer, &plen);
+		size_t rlen;
+
+		if (n < 0)
+			continue;
+		done++;
+		rlen = answer(o, q, n, r, shown, sizeof(shown));
+		if (!rlen) {
+			printf("query of %zd bytes: not one it can answer\n", n);
+		} else {
+			printf("query %s\n", shown);
+			if (sendto(fd, r, rlen, 0, (struct sockaddr *)&peer, plen) < 0)
+				fprintf(stderr, "dnsprobe: answer: %s\n", strerror(errno));
+		}
+		fflush(stdout);
+	}
+	close(fd);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dnsprobe query SERVER NAME [--type N] [--tcp] [--questions N] [--compress]\n"
+		"                [--random-labels K [--label-len L]] [--count N] [--timeout-ms T]\n"
+		"Sends N queries (default 1) for NAME (K fresh random labels of L characters\n"
+		"in front of it, a new set per query) and waits for each reply. Prints\n"
+		"'ok <ms>ms replies N/N' (exit 0) or 'fail <ms>ms ERRNAME replies R/N' (exit 1).\n"
+		"--compress: the second question's name is a pointer to the first's; with one\n"
+		"question, the name ends in a pointer instead of the root label.\n"
+		"T (default 2000) bounds each query.\n"
+		"       dnsprobe serve ADDR [--answer NAME=ADDR]... [--cname NAME=TARGET]...\n"
+		"                [--ttl S] [--wrong-id] [--count N] [--timeout-ms T]\n"
+		"Answers UDP queries on ADDR port 53: the CNAME chain from the asked name,\n"
+		"then the addresses of its end of the asked type (A, AAAA), with TTL S\n"
+		"(default 5); NXDOMAIN for other names. --wrong-id answers with another\n"
+		"transaction id. Exits after N queries or T ms (default 60000).\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "type", required_argument, NULL, 't' },
+		{ "tcp", no_argument, NULL, 'T' },
+		{ "questions", required_argument, NULL, 'q' },
+		{ "compress", no_argument, NULL, 'c' },
+		{ "random-labels", required_argument, NULL, 'r' },
+		{ "label-len", required_argument, NULL, 'l' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "timeout-ms", required_argument, NULL, 'w' },
+		{ "answer", required_argument, NULL, 'a' },
+		{ "cname", required_argument, NULL, 'C' },
+		{ "ttl", required_argument, NULL, 'L' },
+		{ "wrong-id", no_argument, NULL, 'W' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = {
+		.qtype = 1, .questions = 1, .count = -1, .timeout_ms = -1, .label_len = 40, .ttl = 5
+	};
+	struct sockaddr_in *s4 = (void *)&o.dst;
+	struct sockaddr_in6 *s6 = (void *)&o.dst;
+	long start = now_ms();
+	int c, ok = 0, err = 0;
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		long v = optarg ? strtol(optarg, NULL, 10) : 0;
+
+		switch (c) {
+		case 't':
+			o.qtype = v;
+			break;
+		case 'T':
+			o.tcp = 1;
+			break;
+		case 'q':
+			o.questions = v;
+			break;
+		case 'c':
+			o.compress = 1;
+			break;
+		case 'r':
+			o.random_labels = v;
+			break;
+		case 'l':
+			o.label_len = v;
+			break;
+		case 'n':
+			o.count = v;
+			break;
+		case 'w':
+			o.timeout_ms = v;
+			break;
+		case 'a':
+		case 'C':
+			if (add_zone(&o, optarg, c == 'C')) {
+				fprintf(stderr, "dnsprobe: bad --%s '%s'\n",
+					c == 'C' ? "cname" : "answer", optarg);
+				return 2;
+			}
+			break;
+		case 'L':
+			o.ttl = v;
+			break;
+		case 'W':
+			o.wrong_id = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc && !strcmp(argv[optind], "serve") && argc - optind == 2) {
+		o.server = argv[optind + 1];
+		o.name = "";
+		if (o.count < 0)
+			o.count = 0; /* until the timeout */
+		if (o.timeout_ms < 0)
+			o.timeout_ms = 60000;
+	} else {
+		if (o.count < 0)
+			o.count = 1;
+		if (o.timeout_ms < 0)
+			o.timeout_ms = 2000;
+		if (argc - optind != 3 || strcmp(argv[optind], "query") || o.count < 1) {
+			usage(stderr);
+			return 2;
+		}
+		o.server = argv[optind + 1];
+		o.name = argv[optind + 2];
+	}
+	if (o.qtype < 0 || o.qtype > 65535 || o.questions < 0 || o.questions > 8 ||
+	    o.count > 10000 || o.timeout_ms < 1 || o.random_labels < 0 || o.random_labels > 8 ||
+	    o.label_len < 1 || o.label_len > 200 || o.ttl < 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (inet_pton(AF_INET, o.server, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(53);
+		o.dst_len = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, o.server, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(53);
+		o.dst_len = sizeof(*s6);
+	} else {
+		fprintf(stderr, "dnsprobe: '%s' is not an address\n", o.server);
+		return 2;
+	}
+	if (!strcmp(argv[optind], "serve"))
+		return serve(&o);
+	srandom(getpid() ^ start);
+	for (int i = 0; i < o.count; i++) {
+		long deadline = now_ms() + o.timeout_ms;
+		int e = o.tcp ? tcp_query(&o, 0x1000 + i, deadline) :
+				udp_query(&o, 0x1000 + i, deadline);
+
+		if (e)
+			err = e;
+		else
+			ok++;
+	}
+	if (err)
+		printf("fail %ldms %s replies %d/%d\n", now_ms() - start, errname(-err), ok,
+		       o.count);
+	else
+		printf("ok %ldms replies %d/%d\n", now_ms() - start, ok, o.count);
+	return err ? 1 : 0;
+}
