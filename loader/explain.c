@@ -19,7 +19,7 @@
 #define EXPLAIN_MAX_HOOKS 3
 
 struct frame {
-	__u8 b[128];
+	__u8 b[512];
 	size_t len;
 };
 
@@ -41,14 +41,55 @@ static __u16 ip_csum(const __u8 *p, size_t n)
 	return (__u16)~sum;
 }
 
-/* Ethernet / IPv4 or IPv6 / a TCP SYN or a UDP header, from src to the query's destination */
-static void frame_build(struct frame *f, const struct explain_query *q, const struct addr *src)
+/* a DNS query (RD, one question of class IN) for name into out; its length, 0 if too long */
+static size_t dns_query_build(__u8 *out, size_t max, const char *name, __u16 qtype)
+{
+	size_t n = 12, len = strlen(name);
+	const char *label = name;
+
+	if (len > 253 || n + len + 2 + 4 > max)
+		return 0;
+	memset(out, 0, 12);
+	out[0] = 0x1c; /* transaction id */
+	out[1] = 0x7a;
+	out[2] = 0x01; /* RD */
+	out[5] = 1; /* one question */
+	while (*label) {
+		size_t l = strcspn(label, ".");
+
+		if (l == 0 || l > 63)
+			return 0;
+		out[n++] = l;
+		memcpy(out + n, label, l);
+		n += l;
+		label += l + (label[l] == '.');
+	}
+	out[n++] = 0;
+	out[n++] = qtype >> 8;
+	out[n++] = qtype & 0xff;
+	out[n++] = 0;
+	out[n++] = 1; /* IN */
+	return n;
+}
+
+/*
+ * Ethernet / IPv4 or IPv6 / a TCP SYN or a UDP header (and a DNS query when
+ * asked), from src to the query's destination; 0, or -EINVAL for a bad name
+ */
+static int frame_build(struct frame *f, const struct explain_query *q, const struct addr *src)
 {
 	bool v6 = q->dst.family == AF_INET6;
 	size_t l3 = ETH_HLEN, l4 = l3 + (v6 ? 40 : 20), l4len = q->l4proto == IPPROTO_TCP ? 20 : 8;
 	__u8 *b = f->b;
 
 	memset(f, 0, sizeof(*f));
+	if (q->query && q->l4proto == IPPROTO_UDP) {
+		size_t dl = dns_query_build(b + l4 + 8, sizeof(f->b) - l4 - 8, q->query, q->qtype);
+
+		if (!dl)
+			return -EINVAL;
+		l4len += dl;
+	}
 	f->len = l4 + l4len;
 	memcpy(b, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02", 12);
 	b[12] = v6 ? 0x86 : 0x08;
@@ -82,8 +123,10 @@ static void frame_build(struct frame *f, const struct explain_query *q, const st
 		b[l4 + 13] = 0x02; /* SYN */
 		b[l4 + 14] = 0xfa;
 	} else {
-		b[l4 + 5] = 8;
+		b[l4 + 4] = l4len >> 8;
+		b[l4 + 5] = l4len & 0xff;
 	}
+	return 0;
 }
 
 /* the link hooks of the instance: which dispatchers real packets go through */
@@ -292,10 +335,15 @@ static void print_plain(FILE *out, const struct explain_query *q, const struct a
 {
 	char sb[ADDR_STR_LEN], db[ADDR_STR_LEN];
 
-	fprintf(out, "%s %s port %u -> %s port %u, sent by %s%s\n", l4proto_name(q->l4proto),
+	fprintf(out, "%s %s port %u -> %s port %u, sent by %s%s", l4proto_name(q->l4proto),
 		addr_format(src, sb, sizeof(sb)), EXPLAIN_SPORT,
 		addr_format(&q->dst, db, sizeof(db)), q->port, q->tool ? "tool " : "no tool",
 		q->tool ? q->tool : "");
+	if (q->query) {
+		fprintf(out, ", a DNS query for ");
+		pipeline_plain_string(out, q->query);
+	}
+	fprintf(out, "\n");
 	fprintf(out, "%-11s %-11s %-15s %-10s %s\n", "hook", "verdict", "reason", "stage", "rule");
 	for (size_t i = 0; i < nr; i++) {
 		const struct hook_run *r = &runs[i];
@@ -411,7 +459,12 @@ int explain_run(const char *name, const struct explain_query *q, FILE *out, bool
 		runs[nr++].hook = STAGE_HOOK_CGSKB;
 	for (size_t i = 0; i < nr; i++)
 		progs[i] = pipeline_dry_prog(dp, runs[i].hook);
-	frame_build(&f, q, &src);
+	err = frame_build(&f, q, &src);
+	if (err) {
+		diag_error(d, NULL, 0, "query '%s': not a DNS name of at most 253 bytes in labels of 1-63",
+			   q->query);
+		goto out;
+	}
 	err = run_as_sender(cgroup, progs, runs, nr, &f, d);
 	if (err)
 		goto out;

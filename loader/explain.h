@@ -12,6 +12,8 @@ struct explain_query {
 	struct addr dst; /* a single address */
 	__u16 port;
 	const char *tool; /* NULL: a sender of the sandbox that is no tool */
+	const char *query; /* UDP: a DNS query for this name in the datagram; NULL: empty */
+	__u16 qtype; /* its type (A = 1) */
 	const char *profile_dir; /* where the instance's stage objects are */
 	const char *sandbox_cgroup; /* "" when the instance has none */
 };

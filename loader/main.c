@@ -321,6 +321,28 @@ static void print_plan_json(const char *dir, const struct loaded_profile *lp, bo
 		}
 		fprintf(out, "]}");
 	}
+	fprintf(out, "],\"dns_names\":[");
+	for (size_t i = 0; ok && i < lp->prof.nr_dns_names; i++) {
+		const struct dns_name_rule *r = &lp->prof.dns_names[i];
+
+		fprintf(out, "%s{\"file\":", i ? "," : "");
+		pipeline_json_string(out, r->file);
+		fprintf(out, ",\"line\":%d,\"text\":", r->line);
+		pipeline_json_string(out, r->text);
+		fprintf(out, ",\"name\":");
+		pipeline_json_string(out, r->name);
+		fprintf(out, ",\"wildcard\":%s,\"tool\":", r->wildcard ? "true" : "false");
+		json_or_null(out, r->tool);
+		fprintf(out, "}");
+	}
+	fprintf(out, "],\"dns_qtypes\":[");
+	if (ok && lp->prof.nr_dns_names) {
+		const __u16 *types;
+		size_t n = dns_qtypes_in_force(&lp->prof, &types);
+
+		for (size_t i = 0; i < n; i++)
+			fprintf(out, "%s%u", i ? "," : "", types[i]);
+	}
 	fprintf(out, "],\"rules\":%zu,\"entries\":%zu,\"errors\":[", ok ? lp->prof.nr_rules : 0,
 		ok ? lp->plan.nr_entries : 0);
 	print_diag_json(d, out, 0);
@@ -992,14 +1014,26 @@ static int explain_args(int argc, char **argv, struct explain_query *q)
 	if (err || hi != q->port)
 		return usage_error(cmd, "port '%s': a number from 1 to 65535", argv[i]);
 	i++;
-	if (i < argc && !strcmp(argv[i], "tool")) {
-		if (i + 1 >= argc || !tool_name_valid(argv[i + 1]))
-			return usage_error(cmd, "tool: give the name of a cgroup below the sandbox's");
-		q->tool = argv[i + 1];
-		i += 2;
+	while (i < argc) {
+		if (!strcmp(argv[i], "tool") && !q->tool) {
+			if (i + 1 >= argc || !tool_name_valid(argv[i + 1]))
+				return usage_error(cmd,
+						   "tool: give the name of a cgroup below the sandbox's");
+			q->tool = argv[i + 1];
+			i += 2;
+		} else if (!strcmp(argv[i], "query") && !q->query) {
+			if (q->l4proto != IPPROTO_UDP || i + 1 >= argc)
+				return usage_error(cmd,
+						   "query NAME [TYPE]: a DNS question, in a UDP datagram");
+			q->query = argv[i + 1];
+			q->qtype = 1;
+			i += 2;
+			if (i < argc && dns_qtype_parse(argv[i]) > 0)
+				q->qtype = dns_qtype_parse(argv[i++]);
+		} else {
+			return usage_error(cmd, "unexpected argument '%s'", argv[i]);
+		}
 	}
-	if (i < argc)
-		return usage_error(cmd, "unexpected argument '%s'", argv[i]);
 	return 0;
 }
 
@@ -1402,7 +1436,7 @@ static const struct cmd cmds[] = {
 	  "  accepts the output; review it before it goes into a profile.\n" },
 	{ "explain", do_explain, "show what the installed pipeline does with one packet, and why",
 	  "usage: ironclaw-pipe explain [--name INSTANCE] [--json] <tcp|udp> <address> <port>\n"
-	  "                             [tool <name>]\n"
+	  "                             [tool <name>] [query <dns-name> [<type>]]\n"
 	  "  Builds the packet (a TCP SYN or a UDP datagram from the sandbox's first address)\n"
 	  "  and runs it through a dry-run copy of the installed pipeline (BPF_PROG_TEST_RUN)\n"
 	  "  at each hook kind the instance is attached to: tc, and cgroup_skb when a cgroup\n"
@@ -1411,7 +1445,10 @@ static const struct cmd cmds[] = {
 	  "  tool NAME: sent from the tool's cgroup, as the tool's packets are; without it,\n"
 	  "  from a process of no tool. Prints verdict, reason, stage and the rule's\n"
 	  "  file:line per hook. Exit 0: let through (allow, or would_deny in audit mode);\n"
-	  "  1: dropped at some hook; 2: error.\n" },
+	  "  1: dropped at some hook; 2: error.\n"
+	  "  query NAME [TYPE]: the UDP datagram carries a DNS query for NAME (type A by\n"
+	  "  default), for profiles with 'allow dns' lines; without it the datagram is empty,\n"
+	  "  which such a profile denies as dns_malformed.\n" },
 	{ "reload", do_reload, "read the profile again and switch to it in one step",
 	  "usage: ironclaw-pipe reload [--name INSTANCE]\n"
 	  "  Reads the profile the instance was installed from, and its live edits, and\n"

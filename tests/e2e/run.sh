@@ -984,6 +984,15 @@ test_dns_names_at_host_side() {
 	for c in qname dns_qtype dns_qdcount dns_compression dns_name_len dns_tcp; do
 		[ "$(count "$c")" -ge 1 ] || fail "reason $c was not counted" || return 1
 	done
+	# explain carries the question, and agrees
+	explain_is 0 other udp 10.42.0.53 53 query LOG-Collector.Internal.CORP || return 1
+	grep -q "^tc          allow       rule            dns " "$WORK/explain.out" || fail "$(cat "$WORK/explain.out")" || return 1
+	explain_is 1 other udp 10.42.0.53 53 query evilinternal.corp || return 1
+	grep -q "^tc          deny        qname           dns        -$" "$WORK/explain.out" || fail "$(cat "$WORK/explain.out")" || return 1
+	explain_is 1 other udp 10.42.0.53 53 query log-collector.internal.corp TXT || return 1
+	grep -q "^tc          deny        dns_qtype " "$WORK/explain.out" || fail "$(cat "$WORK/explain.out")" || return 1
+	explain_is 1 other udp 10.42.0.53 53 || return 1
+	grep -q "^tc          deny        dns_malformed " "$WORK/explain.out" || fail "$(cat "$WORK/explain.out")" || return 1
 	# a tunnel's pattern: fresh long random labels below a suffix no rule allows
 	c=$(count qname)
 	out=$(dns_out other t.attacker.example --random-labels 3 --label-len 50 --count 20 --timeout-ms 200)
@@ -993,7 +1002,9 @@ test_dns_names_at_host_side() {
 	"$BIN" rules --name "$INSTANCE" --json | grep -q '"stage":"dns","file":"'"$DNS_PROFILE"'/15-names.rules","line":2,"text":"allow dns \*.internal.corp","packets":[1-9]' ||
 		fail "rules --json: $("$BIN" rules --name "$INSTANCE" --json)" || return 1
 	"$BIN" check --profile "$DNS_PROFILE" | grep -q "^  query types: A AAAA CNAME PTR SRV (the default)" ||
-		fail "check: $("$BIN" check --profile "$DNS_PROFILE")"
+		fail "check: $("$BIN" check --profile "$DNS_PROFILE")" || return 1
+	"$BIN" check --profile "$DNS_PROFILE" --json | grep -q '"dns_names":\[.*{"file":"'"$DNS_PROFILE"'/15-names.rules","line":2,"text":"allow dns \*.internal.corp","name":"internal.corp","wildcard":true,"tool":null}.*\],"dns_qtypes":\[1,28,5,12,33\]' ||
+		fail "check --json: $("$BIN" check --profile "$DNS_PROFILE" --json)"
 }
 
 # at the cgroup hooks: sendto() to the resolver passes, cgroup_skb judges the name (EPERM)
