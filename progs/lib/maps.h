@@ -190,14 +190,10 @@ static __always_inline int audited(__u32 reason, const struct pkt_meta *m)
 	return m->tool && bpf_map_lookup_elem(&audit_tools, &k);
 }
 
-/* a denial of a packet: addresses from the IP header when the parser got that far */
-static __always_inline void event_skb(struct __sk_buff *skb, __u8 hook, __u32 reason,
-				      const struct pkt_meta *m, __u8 audit)
+/* what every denial records of the packet's metadata */
+static __always_inline void event_fill(struct deny_event *e, __u8 hook, __u32 reason,
+				       const struct pkt_meta *m, __u8 audit)
 {
-	struct deny_event *e = event_reserve(bpf_skb_cgroup_id(skb), m->tool);
-
-	if (!e)
-		return;
 	e->audit = audit;
 	e->hook = hook;
 	e->reason = reason;
@@ -206,15 +202,28 @@ static __always_inline void event_skb(struct __sk_buff *skb, __u8 hook, __u32 re
 	e->slot = m->slot;
 	e->sport = m->sport;
 	e->dport = m->dport;
-	if (m->family == AF_INET) {
-		bpf_skb_load_bytes(skb, m->l3_off + 12, e->saddr, 4);
-		bpf_skb_load_bytes(skb, m->l3_off + 16, e->daddr, 4);
-	} else if (m->family == AF_INET6) {
-		bpf_skb_load_bytes(skb, m->l3_off + 8, e->saddr, 16);
-		bpf_skb_load_bytes(skb, m->l3_off + 24, e->daddr, 16);
-	}
-	bpf_ringbuf_submit(e, 0);
 }
+
+/*
+ * A denial of a packet, its addresses from the IP header when the parser got
+ * that far; load is bpf_skb_load_bytes or bpf_xdp_load_bytes.
+ */
+#define EVENT_PACKET(ctx, load, cgroup, hook, reason, m, audit)                                    \
+	do {                                                                                       \
+		struct deny_event *e = event_reserve((cgroup), (m)->tool);                        \
+                                                                                                   \
+		if (!e)                                                                            \
+			break;                                                                     \
+		event_fill(e, (hook), (reason), (m), (audit));                                     \
+		if ((m)->family == AF_INET) {                                                      \
+			load((ctx), (m)->l3_off + 12, e->saddr, 4);                                \
+			load((ctx), (m)->l3_off + 16, e->daddr, 4);                                \
+		} else if ((m)->family == AF_INET6) {                                              \
+			load((ctx), (m)->l3_off + 8, e->saddr, 16);                                \
+			load((ctx), (m)->l3_off + 24, e->daddr, 16);                               \
+		}                                                                                  \
+		bpf_ringbuf_submit(e, 0);                                                          \
+	} while (0)
 
 /* a denied connect() or sendto(): the caller is known here */
 static __always_inline void event_sock(__u8 hook, __u32 reason, const struct pkt_meta *m,
@@ -224,15 +233,9 @@ static __always_inline void event_sock(__u8 hook, __u32 reason, const struct pkt
 
 	if (!e)
 		return;
-	e->audit = audit;
-	e->hook = hook;
-	e->reason = reason;
+	event_fill(e, hook, reason, m, audit);
 	e->pid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	e->family = m->family;
-	e->l4proto = m->l4proto;
-	e->slot = m->slot;
-	e->dport = m->dport;
 	if (daddr)
 		__builtin_memcpy(e->daddr, daddr, 16);
 	bpf_ringbuf_submit(e, 0);
@@ -265,7 +268,8 @@ static __always_inline int skb_verdict(struct __sk_buff *skb, __u8 hook, __u32 r
 	} else {
 		count_reason(audit ? REASON_WOULD_DENY : reason, skb->len);
 		if (!REASON_IS_ALLOW(reason))
-			event_skb(skb, hook, reason, m, audit);
+			EVENT_PACKET(skb, bpf_skb_load_bytes, bpf_skb_cgroup_id(skb), hook, reason,
+				     m, audit);
 	}
 	if (REASON_IS_ALLOW(reason) || audit)
 		return hook == EVENT_HOOK_TC ? TC_ACT_UNSPEC : 1;
@@ -276,32 +280,6 @@ static __always_inline int skb_finish(struct __sk_buff *skb, __u8 hook, __u32 re
 				      const struct pkt_meta *m)
 {
 	return skb_verdict(skb, hook, reason, 0, m);
-}
-
-/* a denial at XDP: no socket, so no sending cgroup or tool */
-static __always_inline void event_xdp(struct xdp_md *ctx, __u32 reason, const struct pkt_meta *m,
-				      __u8 audit)
-{
-	struct deny_event *e = event_reserve(0, 0);
-
-	if (!e)
-		return;
-	e->audit = audit;
-	e->hook = EVENT_HOOK_XDP;
-	e->reason = reason;
-	e->family = m->family;
-	e->l4proto = m->l4proto;
-	e->slot = m->slot;
-	e->sport = m->sport;
-	e->dport = m->dport;
-	if (m->family == AF_INET) {
-		bpf_xdp_load_bytes(ctx, m->l3_off + 12, e->saddr, 4);
-		bpf_xdp_load_bytes(ctx, m->l3_off + 16, e->daddr, 4);
-	} else if (m->family == AF_INET6) {
-		bpf_xdp_load_bytes(ctx, m->l3_off + 8, e->saddr, 16);
-		bpf_xdp_load_bytes(ctx, m->l3_off + 24, e->daddr, 16);
-	}
-	bpf_ringbuf_submit(e, 0);
 }
 
 /* explain at XDP: the verdict into the frame's metadata area, which the test run returns */
@@ -336,8 +314,14 @@ static __always_inline int xdp_verdict(struct xdp_md *ctx, __u32 reason, __u32 r
 	} else {
 		count_reason(audit ? REASON_WOULD_DENY : reason,
 			     (__u32)(ctx->data_end - ctx->data));
-		if (!REASON_IS_ALLOW(reason))
-			event_xdp(ctx, reason, m, audit);
+		/* no socket at XDP: no sending cgroup, and the tool is unknown */
+		if (!REASON_IS_ALLOW(reason)) {
+			struct pkt_meta anon = *m;
+
+			anon.tool = 0;
+			EVENT_PACKET(ctx, bpf_xdp_load_bytes, 0, EVENT_HOOK_XDP, reason, &anon,
+				     audit);
+		}
 	}
 	return REASON_IS_ALLOW(reason) || audit ? XDP_PASS : XDP_DROP;
 }

@@ -9,6 +9,7 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
+#include "dns_names.h"
 #include "pipeline.h"
 #include "reason.h"
 #include "reasons.h"
@@ -19,6 +20,66 @@
 
 /* the name of the instance the test file installed */
 static char inst[INSTANCE_NAME_MAX];
+static bool installed;
+
+/* the sandbox's addresses in every test instance */
+static const char *const test_sources[] = { "10.42.0.2", "fd00:42::2", "fe80::2" };
+
+/*
+ * Installs (or installs again: a switch of generation) the test instance
+ * with these profile lines and the built-in stages, its XDP programs too.
+ */
+static void install_lines(const char *const *lines, size_t n)
+{
+	struct stage stages[3];
+	struct profile prof = {};
+	struct addr src[3];
+	struct plan plan = {};
+	struct diag d = {};
+	int err;
+
+	if (geteuid() != 0)
+		cr_assert_fail("BPF tests need root (run make test as root)");
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(profile_parse_line(&prof, "test.rules", i + 1, lines[i], NULL, &d), 0,
+			     "rule %s", lines[i]);
+	cr_assert_eq(dns_names_check(&prof, &d), 0);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(addr_parse(test_sources[i], &src[i]), 0);
+	cr_assert_eq(pipeline_builtin_stages(stages, 3, &d), 3);
+	cr_assert_eq(plan_build(&prof, stages, 3, &plan, &d), 0);
+	{
+		struct install_req rq = {
+			.name = inst,
+			.profile = &prof,
+			.stages = stages,
+			.nr_stages = 3,
+			.plan = &plan,
+			.sources = src,
+			.nr_sources = 3,
+			.xdp_programs = true,
+		};
+
+		err = pipeline_install(&rq, &d);
+	}
+	diag_print(&d, stderr);
+	cr_assert_eq(err, 0, "install of the test instance failed: %s", strerror(-err));
+	installed = true;
+	plan_free(&plan);
+	for (int i = 0; i < 3; i++)
+		stage_free(&stages[i]);
+	profile_free(&prof);
+	diag_free(&d);
+}
+
+static void remove_instance(void)
+{
+	struct diag d = {};
+
+	if (installed)
+		pipeline_uninstall(inst, &d);
+	diag_free(&d);
+}
 
 static void counters(__u64 *out)
 {

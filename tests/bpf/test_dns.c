@@ -32,67 +32,10 @@ static const char *const names_profile[] = {
 
 #define NR_ADDRESS_RULES 4
 
-static const char *const sources[] = { "10.42.0.2", "fd00:42::2" };
-
-static bool installed;
-
-/* installs (or installs again: a switch of generation) the instance with these lines */
-static void install_lines(const char *const *lines, size_t n)
-{
-	struct stage stages[3];
-	struct profile prof = {};
-	struct addr src[2];
-	struct plan plan = {};
-	struct diag d = {};
-	int err;
-
-	for (size_t i = 0; i < n; i++)
-		cr_assert_eq(profile_parse_line(&prof, "test.rules", i + 1, lines[i], NULL, &d), 0,
-			     "rule %s", lines[i]);
-	cr_assert_eq(dns_names_check(&prof, &d), 0);
-	for (int i = 0; i < 2; i++)
-		cr_assert_eq(addr_parse(sources[i], &src[i]), 0);
-	cr_assert_eq(pipeline_builtin_stages(stages, 3, &d), 3);
-	cr_assert_eq(plan_build(&prof, stages, 3, &plan, &d), 0);
-	{
-		struct install_req rq = {
-			.name = inst,
-			.profile = &prof,
-			.stages = stages,
-			.nr_stages = 3,
-			.plan = &plan,
-			.sources = src,
-			.nr_sources = 2,
-			.xdp_programs = true,
-		};
-
-		err = pipeline_install(&rq, &d);
-	}
-	diag_print(&d, stderr);
-	cr_assert_eq(err, 0, "install of the test instance failed: %s", strerror(-err));
-	installed = true;
-	plan_free(&plan);
-	for (int i = 0; i < 3; i++)
-		stage_free(&stages[i]);
-	profile_free(&prof);
-	diag_free(&d);
-}
-
 static void setup(void)
 {
-	if (geteuid() != 0)
-		cr_assert_fail("BPF tests need root (run make test as root)");
 	snprintf(inst, sizeof(inst), "dnstest%d", getpid());
 	install_lines(names_profile, ARRAY_SIZE(names_profile));
-}
-
-static void teardown(void)
-{
-	struct diag d = {};
-
-	if (installed)
-		pipeline_uninstall(inst, &d);
-	diag_free(&d);
 }
 
 /* Ethernet / IP / UDP (or TCP) to port 53 / the message; the UDP length covers it */
@@ -124,7 +67,7 @@ static void query_frame(struct pkt *p, const struct dnsmsg *m)
 	frame(p, 0, "10.42.0.53", IPPROTO_UDP, m);
 }
 
-TestSuite(dns, .init = setup, .fini = teardown);
+TestSuite(dns, .init = setup, .fini = remove_instance);
 
 struct name_case {
 	const char *name;

@@ -23,61 +23,10 @@ static const char *const rules[] = {
 	"allow tcp fd00:7::11 port 8080",
 };
 
-static const char *const sources[] = { "10.42.0.2", "fd00:42::2", "fe80::2" };
-
-static bool installed;
-
 static void install_instance(void)
 {
-	struct stage stages[3];
-	struct profile prof = {};
-	struct addr src[3];
-	struct plan plan = {};
-	struct diag d = {};
-	int n, err;
-
-	if (geteuid() != 0)
-		cr_assert_fail("BPF tests need root (run make test as root)");
 	snprintf(inst, sizeof(inst), "bpftest%d", getpid());
-	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
-		cr_assert_eq(profile_parse_line(&prof, "test.rules", i + 1, rules[i], NULL, &d), 0,
-			     "rule %s", rules[i]);
-	for (int i = 0; i < 3; i++)
-		cr_assert_eq(addr_parse(sources[i], &src[i]), 0);
-	n = pipeline_builtin_stages(stages, 3, &d);
-	cr_assert_eq(n, 3);
-	cr_assert_eq(plan_build(&prof, stages, 3, &plan, &d), 0);
-	{
-		struct install_req rq = {
-			.name = inst,
-			.profile = &prof,
-			.stages = stages,
-			.nr_stages = 3,
-			.plan = &plan,
-			.sources = src,
-			.nr_sources = 3,
-			.xdp_programs = true,
-		};
-
-		err = pipeline_install(&rq, &d);
-	}
-	diag_print(&d, stderr);
-	cr_assert_eq(err, 0, "install of the test instance failed: %s", strerror(-err));
-	installed = true;
-	plan_free(&plan);
-	for (int i = 0; i < 3; i++)
-		stage_free(&stages[i]);
-	profile_free(&prof);
-	diag_free(&d);
-}
-
-static void remove_instance(void)
-{
-	struct diag d = {};
-
-	if (installed)
-		pipeline_uninstall(inst, &d);
-	diag_free(&d);
+	install_lines(rules, sizeof(rules) / sizeof(rules[0]));
 }
 
 enum l4 { L4_TCP, L4_UDP, L4_ICMP, L4_ICMP6 };
