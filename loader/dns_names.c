@@ -332,13 +332,6 @@ void dns_names_print(const struct profile *p, FILE *out)
 		fprintf(out, " (the default)\n");
 }
 
-void dns_names_write_list(const struct profile *p, FILE *f)
-{
-	for (size_t i = 0; i < p->nr_dns_names; i++)
-		fprintf(f, "%zu\tdns\t%s\t%d\t%s\n", p->nr_rules + i, p->dns_names[i].file,
-			p->dns_names[i].line, p->dns_names[i].text);
-}
-
 void dns_names_free(struct profile *p)
 {
 	for (size_t i = 0; i < p->nr_dns_names; i++) {

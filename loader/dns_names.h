@@ -33,8 +33,6 @@ const char *dns_qtype_text(__u16 qtype, char *buf, size_t len);
 size_t dns_qtypes_in_force(const struct profile *p, const __u16 **out);
 /* for check: the name rules and the query types */
 void dns_names_print(const struct profile *p, FILE *out);
-/* for the installed rule list: "id\tdns\tfile\tline\ttext" per name rule */
-void dns_names_write_list(const struct profile *p, FILE *f);
 void dns_names_free(struct profile *p);
 
 #endif

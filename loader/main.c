@@ -1419,7 +1419,8 @@ static const struct cmd cmds[] = {
 	  "usage: ironclaw-pipe rules [--name INSTANCE] [--json]\n"
 	  "  Every installed rule with the file and line it came from, its stage, and the\n"
 	  "  packets and bytes it allowed (connect()/sendto() count as packets of 0 bytes).\n"
-	  "  Counters start again at every install.\n" },
+	  "  A rule that stays across an install, reload or live edit (the same text in a\n"
+	  "  file of the same name) keeps its counts; a new or changed one starts at 0.\n" },
 	{ "log", do_log, "show the denials, with their reasons",
 	  "usage: ironclaw-pipe log [--name INSTANCE] [--follow] [--json]\n"
 	  "  Prints the denials waiting in the instance's ring buffer (1 MiB: about 10,900\n"

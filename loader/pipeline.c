@@ -26,6 +26,7 @@
 #include "stage_dns.skel.h"
 #include "stage_https.skel.h"
 #include "stage_internal.skel.h"
+#include "counts.h"
 #include "xdp.h"
 
 /* maps of the dispatcher that stage objects share by name */
@@ -953,12 +954,16 @@ void pipeline_rule_list_path(char *buf, size_t len, const char *name)
 }
 
 /*
- * The installed rules, one a line: number, stage, file, line, text. The
- * counters in rule_counts are indexed by the number. Written beside, then
- * renamed over the old list, so a reader sees one profile or the other.
+ * The installed rules, one a line (counts.h): number, stage, file, line,
+ * what the same rule counted before, text. The counters in rule_counts are
+ * indexed by the number. Written beside, then renamed over the old list, so
+ * a reader sees one profile or the other. Written just after the switch: the
+ * old generation's last in-flight packets may miss the carried counts.
  */
-static int write_rule_list(const struct install_req *rq, struct diag *d)
+static int write_rule_list(const struct install_req *rq, const struct counts_snapshot *old,
+			   struct diag *d)
 {
+	struct pkt_count carried;
 	const struct plan *pl = rq->plan;
 	char path[PIN_PATH_MAX], tmp[PIN_PATH_MAX + 8];
 	size_t e = 0;
@@ -977,11 +982,19 @@ static int write_rule_list(const struct install_req *rq, struct diag *d)
 
 		while (e < pl->nr_entries && pl->entries[e].rule < i)
 			e++;
-		fprintf(f, "%zu\t%s\t%s\t%d\t%s\n", i,
-			e < pl->nr_entries ? rq->stages[pl->entries[e].stage].desc.name : "?",
-			r->file, r->line, r->text);
+		counts_carried_over(old, r->file, r->text, &carried);
+		rule_list_write(f, i,
+				e < pl->nr_entries ? rq->stages[pl->entries[e].stage].desc.name : "?",
+				r->file, r->line, &carried, r->text);
 	}
-	dns_names_write_list(rq->profile, f);
+	/* the name rules count after the address rules */
+	for (size_t i = 0; i < rq->profile->nr_dns_names; i++) {
+		const struct dns_name_rule *r = &rq->profile->dns_names[i];
+
+		counts_carried_over(old, r->file, r->text, &carried);
+		rule_list_write(f, rq->profile->nr_rules + i, "dns", r->file, r->line, &carried,
+				r->text);
+	}
 	if (fclose(f) || rename(tmp, path)) {
 		diag_error(d, NULL, 0, "cannot write %s: %s", path, strerror(errno));
 		unlink(tmp);
@@ -1223,6 +1236,7 @@ static int xdp_tools_covered(const struct attach_point *p, size_t n, const struc
 int pipeline_install(const struct install_req *rq, struct diag *d)
 {
 	struct txn t = { .lock_fd = -1, .xdp_map = -1, .xdp_old_dispatcher = -1 };
+	struct counts_snapshot old_counts = { .counts_fd = -1 };
 	struct attach_point *points = NULL;
 	char ctl_path[PIN_PATH_MAX];
 	size_t nr_points;
@@ -1241,6 +1255,9 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 		return t.lock_fd;
 	pin_path(ctl_path, sizeof(ctl_path), rq->name, "ctl");
 	t.existing = !stat(ctl_path, &sb);
+	/* the running rules and their counters, carried over to the same rules after the switch */
+	if (t.existing)
+		counts_snapshot_take(rq->name, &old_counts);
 	points = calloc(rq->nr_points + PIPELINE_MAX_LINKS, sizeof(*points));
 	if (!points) {
 		err = -ENOMEM;
@@ -1314,7 +1331,7 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 		if (!err && t.xdp_hooks)
 			err = pin_fd(&t, t.xdp_map, "xdp_dispatch", d);
 		if (!err)
-			err = write_rule_list(rq, d);
+			err = write_rule_list(rq, NULL, d);
 		if (!err)
 			err = attach_new_points(&t, rq, d); /* attach last */
 		if (err)
@@ -1348,7 +1365,7 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	if (!err && t.pin_xdp_bank)
 		err = pin_fd(&t, shared_map_fd(&t, "stages_xdp"), "stages_xdp", d);
 	if (!err)
-		err = write_rule_list(rq, d);
+		err = write_rule_list(rq, &old_counts, d);
 	if (err)
 		diag_warn(d, NULL, 0,
 			  "the new policy is in force, but its programs are not all pinned");
@@ -1372,6 +1389,7 @@ fail:
 		remove_state(rq->name);
 	}
 out:
+	counts_snapshot_free(&old_counts);
 	free(points);
 	txn_free(&t);
 	return err;

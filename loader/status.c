@@ -12,6 +12,7 @@
 #include "reasons.h"
 #include "event.h"
 #include "links.h"
+#include "counts.h"
 
 #define STATUS_MAX_ITEMS 64
 
@@ -341,25 +342,13 @@ int pipeline_status(const char *name, FILE *out, bool json, struct diag *d)
 	return err;
 }
 
-/* sums one rule's per-CPU counter */
-static void rule_count(int fd, __u32 id, struct pkt_count *vals, int ncpu, struct pkt_count *sum)
-{
-	memset(sum, 0, sizeof(*sum));
-	if (fd < 0 || bpf_map_lookup_elem(fd, &id, vals))
-		return;
-	for (int c = 0; c < ncpu; c++) {
-		sum->packets += vals[c].packets;
-		sum->bytes += vals[c].bytes;
-	}
-}
 
 
 int pipeline_rules(const char *name, FILE *out, bool json, struct diag *d)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd, n = 0;
 	char path[PIN_PATH_MAX], *line = NULL;
-	struct pkt_count *vals;
 	size_t cap = 0;
+	int fd, n = 0;
 	FILE *f;
 
 	pipeline_rule_list_path(path, sizeof(path), name);
@@ -369,45 +358,44 @@ int pipeline_rules(const char *name, FILE *out, bool json, struct diag *d)
 			   strerror(errno));
 		return -ENOENT;
 	}
-	vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
 	fd = pipeline_pin_get(name, "rule_counts");
 	if (json)
 		fprintf(out, "[");
 	else
 		fprintf(out, "%-5s %-10s %12s %14s  %s\n", "rule", "stage", "packets", "bytes",
 			"where and what");
-	while (vals && getline(&line, &cap, f) > 0) {
-		char *id = strtok(line, "\t"), *stage = strtok(NULL, "\t");
-		char *file = strtok(NULL, "\t"), *lno = strtok(NULL, "\t");
-		char *text = strtok(NULL, "\n");
+	while (getline(&line, &cap, f) > 0) {
+		struct rule_list_entry e;
 		struct pkt_count sum;
 
-		if (!id || !stage || !file || !lno || !text)
+		if (rule_list_parse(line, &e))
 			continue;
-		rule_count(fd, strtoul(id, NULL, 10), vals, ncpu, &sum);
+		/* this profile's counter, and what the same rule counted before it */
+		counts_rule_sum(fd, e.id, &sum);
+		sum.packets += e.carried.packets;
+		sum.bytes += e.carried.bytes;
 		if (json) {
-			fprintf(out, "%s{\"rule\":%s,\"stage\":", n++ ? "," : "", id);
-			pipeline_json_string(out, stage);
+			fprintf(out, "%s{\"rule\":%lu,\"stage\":", n++ ? "," : "", e.id);
+			pipeline_json_string(out, e.stage);
 			fprintf(out, ",\"file\":");
-			pipeline_json_string(out, file);
-			fprintf(out, ",\"line\":%s,\"text\":", lno);
-			pipeline_json_string(out, text);
+			pipeline_json_string(out, e.file);
+			fprintf(out, ",\"line\":%d,\"text\":", e.line);
+			pipeline_json_string(out, e.text);
 			fprintf(out, ",\"packets\":%llu,\"bytes\":%llu}",
 				(unsigned long long)sum.packets, (unsigned long long)sum.bytes);
 		} else {
-			fprintf(out, "%-5s %-10s %12llu %14llu  %s:%s: %s\n", id, stage,
-				(unsigned long long)sum.packets, (unsigned long long)sum.bytes, file,
-				lno, text);
+			fprintf(out, "%-5lu %-10s %12llu %14llu  %s:%d: %s\n", e.id, e.stage,
+				(unsigned long long)sum.packets, (unsigned long long)sum.bytes, e.file,
+				e.line, e.text);
 		}
 	}
 	if (json)
 		fprintf(out, "]\n");
 	free(line);
-	free(vals);
 	fclose(f);
 	if (fd >= 0)
 		close(fd);
-	return vals ? 0 : -ENOMEM;
+	return 0;
 }
 
 int pipeline_rule_info(const char *name, __u32 id, struct rule_info *ri)
@@ -423,16 +411,14 @@ int pipeline_rule_info(const char *name, __u32 id, struct rule_info *ri)
 	if (!f)
 		return -ENOENT;
 	while (err && getline(&line, &cap, f) > 0) {
-		char *n = strtok(line, "\t"), *stage = strtok(NULL, "\t");
-		char *file = strtok(NULL, "\t"), *lno = strtok(NULL, "\t");
-		char *text = strtok(NULL, "\n");
+		struct rule_list_entry e;
 
-		if (!n || !stage || !file || !lno || !text || strtoul(n, NULL, 10) != id)
+		if (rule_list_parse(line, &e) || e.id != id)
 			continue;
-		ri->stage = strdup(stage);
-		ri->file = strdup(file);
-		ri->text = strdup(text);
-		ri->line = atoi(lno);
+		ri->stage = strdup(e.stage);
+		ri->file = strdup(e.file);
+		ri->text = strdup(e.text);
+		ri->line = e.line;
 		err = ri->stage && ri->file && ri->text ? 0 : -ENOMEM;
 	}
 	free(line);

@@ -790,11 +790,23 @@ test_explain() {
 }
 
 # allow/revoke change the running policy through a live drop-in; reload keeps them
+# packets rule_packets FILE-SUFFIX TEXT: what `rules --json` says that rule let through
+rule_packets() {
+	"$BIN" rules --name "$INSTANCE" --json | grep -o "$1\",\"line\":[0-9]*,\"text\":\"$2\",\"packets\":[0-9]*" |
+		grep -o '[0-9]*$'
+}
+
 test_live_edits() {
-	local out gen live=/run/ironclaw-pipe/$INSTANCE.d/90-live.rules
+	local out gen live=/run/ironclaw-pipe/$INSTANCE.d/90-live.rules before after
 	install_ingress || return 1
+	expect_ok connect 10.42.7.11 8080 || return 1
+	before=$(rule_packets 30-internal.rules "allow tcp 10.42.7.11 port 8080 tool memscraper")
+	[ "${before:-0}" -ge 3 ] || fail "the 8080 rule counted ${before:-nothing}" || return 1
 	expect_denied connect 10.42.7.12 8080 || return 1
 	out=$("$BIN" allow --name "$INSTANCE" tcp 10.42.7.12 port 8080 2>&1) || fail "allow: $out" || return 1
+	# a switch keeps what the rules that stay counted
+	after=$(rule_packets 30-internal.rules "allow tcp 10.42.7.11 port 8080 tool memscraper")
+	[ "${after:-0}" -ge "$before" ] || fail "the 8080 rule went from $before to ${after:-nothing} packets across allow" || return 1
 	expect_ok connect 10.42.7.12 8080 || return 1
 	"$BIN" rules --name "$INSTANCE" | grep -q "$live:1: allow tcp 10.42.7.12 port 8080" ||
 		fail "rules does not show the live rule" || return 1

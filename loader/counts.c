@@ -1,0 +1,145 @@
+/* counts.c: the installed rule list, and rule counters that outlive a switch of generation. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "counts.h"
+#include "pipeline.h"
+
+int rule_list_parse(char *line, struct rule_list_entry *e)
+{
+	char *id = strtok(line, "\t"), *stage = strtok(NULL, "\t"), *file = strtok(NULL, "\t");
+	char *lno = strtok(NULL, "\t"), *pk = strtok(NULL, "\t"), *by = strtok(NULL, "\t");
+	char *text = strtok(NULL, "\n");
+
+	if (!id || !stage || !file || !lno || !pk || !by || !text)
+		return -EINVAL;
+	e->id = strtoul(id, NULL, 10);
+	e->stage = stage;
+	e->file = file;
+	e->line = atoi(lno);
+	e->carried.packets = strtoull(pk, NULL, 10);
+	e->carried.bytes = strtoull(by, NULL, 10);
+	e->text = text;
+	return 0;
+}
+
+void rule_list_write(FILE *f, unsigned long id, const char *stage, const char *file, int line,
+		     const struct pkt_count *carried, const char *text)
+{
+	fprintf(f, "%lu\t%s\t%s\t%d\t%llu\t%llu\t%s\n", id, stage, file, line,
+		(unsigned long long)carried->packets, (unsigned long long)carried->bytes, text);
+}
+
+void counts_rule_sum(int fd, __u32 id, struct pkt_count *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct pkt_count *vals;
+
+	memset(sum, 0, sizeof(*sum));
+	if (fd < 0 || ncpu <= 0)
+		return;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (vals && !bpf_map_lookup_elem(fd, &id, vals)) {
+		for (int c = 0; c < ncpu; c++) {
+			sum->packets += vals[c].packets;
+			sum->bytes += vals[c].bytes;
+		}
+	}
+	free(vals);
+}
+
+/*
+ * The same rule in two profiles: the same text in a file of the same name (a
+ * reload names the profile's files by absolute path, an install as given).
+ */
+static int rule_cmp(const char *file_a, const char *text_a, const char *file_b, const char *text_b)
+{
+	const char *a = strrchr(file_a, '/'), *b = strrchr(file_b, '/');
+	int c = strcmp(a ? a + 1 : file_a, b ? b + 1 : file_b);
+
+	return c ? c : strcmp(text_a, text_b);
+}
+
+static int entry_cmp(const void *x, const void *y)
+{
+	const struct rule_list_entry *a = x, *b = y;
+
+	return rule_cmp(a->file, a->text, b->file, b->text);
+}
+
+int counts_snapshot_take(const char *name, struct counts_snapshot *s)
+{
+	char path[PIN_PATH_MAX], *line, *next;
+	size_t len = 0, cap = 0;
+	FILE *f;
+
+	memset(s, 0, sizeof(*s));
+	s->counts_fd = pipeline_pin_get(name, "rule_counts");
+	pipeline_rule_list_path(path, sizeof(path), name);
+	f = fopen(path, "r");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	if (getdelim(&s->list, &len, '\0', f) < 0) {
+		fclose(f);
+		return 0; /* empty */
+	}
+	fclose(f);
+	for (line = s->list; line && *line; line = next) {
+		struct rule_list_entry e, *g;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (rule_list_parse(line, &e))
+			continue;
+		if (s->nr == cap) {
+			cap = cap ? 2 * cap : 64;
+			g = realloc(s->rules, cap * sizeof(*g));
+			if (!g)
+				return -ENOMEM;
+			s->rules = g;
+		}
+		s->rules[s->nr++] = e;
+	}
+	/* sorted, for one binary search per rule of the new profile */
+	if (s->nr)
+		qsort(s->rules, s->nr, sizeof(*s->rules), entry_cmp);
+	return 0;
+}
+
+void counts_carried_over(const struct counts_snapshot *s, const char *file, const char *text,
+			 struct pkt_count *sum)
+{
+	size_t lo = 0, hi = s ? s->nr : 0;
+
+	memset(sum, 0, sizeof(*sum));
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct rule_list_entry *o = &s->rules[mid];
+		int c = rule_cmp(file, text, o->file, o->text);
+
+		if (c < 0) {
+			hi = mid;
+		} else if (c > 0) {
+			lo = mid + 1;
+		} else {
+			counts_rule_sum(s->counts_fd, o->id, sum);
+			sum->packets += o->carried.packets;
+			sum->bytes += o->carried.bytes;
+			return;
+		}
+	}
+}
+
+void counts_snapshot_free(struct counts_snapshot *s)
+{
+	free(s->rules);
+	free(s->list);
+	if (s->counts_fd >= 0)
+		close(s->counts_fd);
+	memset(s, 0, sizeof(*s));
+	s->counts_fd = -1;
+}
