@@ -14,16 +14,30 @@
 #define CTL_BLOCKED 0x2u /* bit 1: deny everything (reason BLOCKED) */
 
 /* per-generation settings, array index = generation */
+/*
+ * The sandbox's own addresses, when they are a few single ones: compared in
+ * place, which costs a packet far less than a lookup in the sources trie.
+ */
+#define GEN_INLINE_SOURCES 4
+
+struct gen_source {
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 pad[7];
+	__u8 addr[16]; /* network order; IPv4 in the first 4 bytes, rest zero */
+};
+
 struct gen_config {
 	__u32 tool_level; /* cgroup level of the tools (sandbox cgroup level + 1) */
 	__u32 flags; /* GEN_* */
 	__u32 audit_slots; /* bit s: stage in slot s is in audit mode */
-	__u32 pad;
+	__u32 nr_sources; /* in src[]; with GEN_SOURCE_MAP the sources map has them all */
+	struct gen_source src[GEN_INLINE_SOURCES];
 };
 
 #define GEN_HAS_TOOLS 0x1u /* some rule names a tool: look up the sender's tool */
 #define GEN_AUDIT 0x2u /* audit mode for the whole instance */
 #define GEN_DNS_NAMES 0x4u /* 'allow dns' lines: UDP queries are parsed, TCP DNS denied */
+#define GEN_SOURCE_MAP 0x8u /* prefixes, or more sources than src[] holds: ask the map */
 
 /* audit_tools map: {generation, tool} of the tools in audit mode */
 struct audit_tool_key {
@@ -32,15 +46,22 @@ struct audit_tool_key {
 	__u32 pad;
 };
 
-/* class map: {generation, L4 protocol, destination port} -> stage slot */
-struct class_key {
-	__u8 gen;
-	__u8 l4proto; /* IPPROTO_TCP or IPPROTO_UDP */
-	__be16 dport; /* network order; 0 = every port no other class claims */
-};
+/*
+ * class map (a BPF array, so one inlined load per packet, no hash): index
+ * CLASS_INDEX(generation, udp, destination port in host order) -> the slot
+ * of the stage that claims it, 0 for none. The loader writes every port of
+ * a protocol: those of a stage's exact classes, the rest from the stage that
+ * claims "any other port" of it.
+ */
+#define CLASS_PORTS 65536u
+#define CLASS_ENTRIES (2u * 2u * CLASS_PORTS)
+#define CLASS_INDEX(gen, udp, port) ((((__u32)(gen)&1u) * 2u + ((udp) ? 1u : 0u)) * CLASS_PORTS + \
+				     ((__u32)(port)&0xffffu))
 
+/* 8 bytes: an array's elements are 8-byte aligned, also in its mmap()ed form */
 struct class_value {
 	__u32 slot;
+	__u32 pad;
 };
 
 /* rule map of kind STAGE_MAP_EXACT (BPF hash): one destination, protocol, port, tool */
@@ -94,10 +115,11 @@ struct pkt_count {
 	__u64 bytes;
 };
 
-_Static_assert(sizeof(struct class_key) == 4, "class_key layout");
 _Static_assert(sizeof(struct policy_key) == 32, "policy_key layout");
 _Static_assert(sizeof(struct policy_lpm_key) == 36, "policy_lpm_key layout");
-_Static_assert(sizeof(struct gen_config) == 16, "gen_config layout");
+_Static_assert(sizeof(struct gen_source) == 24, "gen_source layout");
+_Static_assert(sizeof(struct class_value) == 8, "class_value: the array's element stride");
+_Static_assert(sizeof(struct gen_config) == 16 + 24 * GEN_INLINE_SOURCES, "gen_config layout");
 _Static_assert(sizeof(struct audit_tool_key) == 16, "audit_tool_key layout");
 _Static_assert(sizeof(struct source_key) == 24, "source_key layout");
 _Static_assert(sizeof(struct pkt_count) == 16, "pkt_count layout");

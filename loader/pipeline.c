@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -210,11 +211,30 @@ static void rules_key_info(const struct stage *st, __u32 *key_size, __u32 *gen_o
 
 static int shared_map_fd(struct txn *t, const char *map_name);
 
+/*
+ * Writes generation gen's half of the class map (an mmapable array): slots
+ * of TCP ports then of UDP ports, 2 * CLASS_PORTS of them, or NULL for none.
+ */
+static int classes_write_gen(int fd, __u32 gen, const struct class_value *ports)
+{
+	size_t len = CLASS_ENTRIES * sizeof(struct class_value);
+	size_t half = 2 * CLASS_PORTS * sizeof(struct class_value);
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (m == MAP_FAILED)
+		return -errno;
+	if (ports)
+		memcpy((char *)m + CLASS_INDEX(gen, 0, 0) * sizeof(*ports), ports, half);
+	else
+		memset((char *)m + CLASS_INDEX(gen, 0, 0) * sizeof(struct class_value), 0, half);
+	munmap(m, len);
+	return 0;
+}
+
 /* removes generation gen from every policy map this transaction touches */
 static void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen)
 {
-	map_clear_gen(bpf_map__fd(t->skel->maps.classes), sizeof(struct class_key),
-		      offsetof(struct class_key, gen), gen);
+	classes_write_gen(bpf_map__fd(t->skel->maps.classes), gen, NULL);
 	map_clear_gen(bpf_map__fd(t->skel->maps.sources), sizeof(struct source_key),
 		      offsetof(struct source_key, gen), gen);
 	map_clear_gen(bpf_map__fd(t->skel->maps.audit_tools), sizeof(struct audit_tool_key),
@@ -526,6 +546,7 @@ static int fill(struct txn *t, const struct install_req *rq, struct diag *d)
 					   (rq->audit_all ? GEN_AUDIT : 0) |
 					   (rq->profile->nr_dns_names ? GEN_DNS_NAMES : 0),
 				  .audit_slots = rq->audit_slots };
+	struct class_value *ports;
 	__u32 one = 1, gen = t->gen;
 	int err;
 
@@ -539,6 +560,15 @@ static int fill(struct txn *t, const struct install_req *rq, struct diag *d)
 				   a->name, strerror(errno));
 			return -errno;
 		}
+	}
+	/* a few single addresses go in the settings, compared in place; else the trie */
+	for (size_t i = 0; i < rq->nr_sources; i++) {
+		if (!addr_is_single(&rq->sources[i]) || cfg.nr_sources == GEN_INLINE_SOURCES) {
+			cfg.flags |= GEN_SOURCE_MAP;
+			continue;
+		}
+		cfg.src[cfg.nr_sources].family = rq->sources[i].family;
+		memcpy(cfg.src[cfg.nr_sources++].addr, rq->sources[i].bytes, 16);
 	}
 	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.config), &gen, &cfg, BPF_ANY)) {
 		diag_error(d, NULL, 0, "cannot write the generation's settings: %s", strerror(errno));
@@ -557,18 +587,29 @@ static int fill(struct txn *t, const struct install_req *rq, struct diag *d)
 			return -errno;
 		}
 	}
-	for (size_t i = 0; i < rq->plan->nr_classes; i++) {
-		const struct plan_class *c = &rq->plan->classes[i];
-		struct class_key k = { .gen = t->gen,
-				       .l4proto = c->l4proto,
-				       .dport = htons(c->port) };
-		struct class_value v = { .slot = rq->stages[c->stage].desc.slot };
+	/* every port of both protocols: "any other port" first, then the exact classes */
+	ports = calloc(2 * CLASS_PORTS, sizeof(*ports));
+	if (!ports)
+		return -ENOMEM;
+	for (int exact = 0; exact < 2; exact++) {
+		for (size_t i = 0; i < rq->plan->nr_classes; i++) {
+			const struct plan_class *c = &rq->plan->classes[i];
+			struct class_value *proto = ports + (c->l4proto == IPPROTO_UDP) * CLASS_PORTS;
+			__u32 slot = rq->stages[c->stage].desc.slot;
 
-		if (bpf_map_update_elem(classes, &k, &v, BPF_NOEXIST)) {
-			diag_error(d, NULL, 0, "cannot add class %s/%u: %s",
-				   l4proto_name(c->l4proto), c->port, strerror(errno));
-			return -errno;
+			if (!exact && !c->port) {
+				for (__u32 p = 0; p < CLASS_PORTS; p++)
+					proto[p].slot = slot;
+			} else if (exact && c->port) {
+				proto[c->port].slot = slot;
+			}
 		}
+	}
+	err = classes_write_gen(classes, t->gen, ports);
+	free(ports);
+	if (err) {
+		diag_error(d, NULL, 0, "cannot write the class map: %s", strerror(-err));
+		return err;
 	}
 	for (size_t i = 0; i < t->nr_ls; i++) {
 		__u32 idx = t->gen * STAGE_MAX_SLOTS + rq->stages[i].desc.slot;

@@ -7,9 +7,10 @@
 #include "parse.h"
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 2 * 1024);
-	__type(key, struct class_key);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE); /* the loader writes a generation's ports at once */
+	__uint(max_entries, CLASS_ENTRIES);
+	__type(key, __u32);
 	__type(value, struct class_value);
 } classes SEC(".maps");
 
@@ -36,16 +37,51 @@ struct arp_eth_ipv4 {
 	__u8 tip[4];
 } __attribute__((packed));
 
-static __always_inline int source_is_sandbox(__u8 gen, __u8 family, const __u8 *addr)
+struct addr16 {
+	__u8 b[16];
+};
+
+/*
+ * One of the sandbox's addresses: in the generation's settings, or (prefixes,
+ * many addresses) in the trie. A global function, so the verifier walks its
+ * loop once, not once for every path through the parser that reaches it.
+ */
+__attribute__((noinline)) int source_in_sandbox(__u32 gen, __u32 family, const struct addr16 *addr)
 {
 	struct source_key k = {
 		.prefixlen = SOURCE_LPM_FIXED_BITS + (family == AF_INET ? 32 : 128),
 		.gen = gen,
 		.family = family,
 	};
+	struct gen_config *cfg;
+	__u64 a[2], s[2];
+	__u32 g = gen & CTL_GEN_MASK;
 
-	__builtin_memcpy(k.addr, addr, 16);
+	if (!addr)
+		return 0;
+	cfg = bpf_map_lookup_elem(&config, &g);
+	if (!cfg)
+		return 0;
+	__builtin_memcpy(a, addr->b, sizeof(a));
+	for (__u32 i = 0; i < GEN_INLINE_SOURCES; i++) {
+		if (i >= cfg->nr_sources)
+			break;
+		__builtin_memcpy(s, cfg->src[i].addr, sizeof(s));
+		if (cfg->src[i].family == family && s[0] == a[0] && s[1] == a[1])
+			return 1;
+	}
+	if (!(cfg->flags & GEN_SOURCE_MAP))
+		return 0;
+	__builtin_memcpy(k.addr, addr->b, 16);
 	return bpf_map_lookup_elem(&sources, &k) != NULL;
+}
+
+static __always_inline int source_is_sandbox(__u8 gen, __u8 family, const __u8 *addr)
+{
+	struct addr16 a;
+
+	__builtin_memcpy(a.b, addr, sizeof(a.b));
+	return source_in_sandbox(gen, family, &a);
 }
 
 static __always_inline int addr_is_unspecified6(const __u8 *a)
@@ -122,21 +158,16 @@ static __always_inline int addr_is_local(__u8 gen, __u8 family, const __u8 *a)
 	return source_is_sandbox(gen, family, a);
 }
 
-/* class map {gen, proto, dport}, then {gen, proto, any}: the stage's slot into meta */
+/* class map {gen, proto, port}: the stage's slot into meta (l4proto is TCP or UDP) */
 static __always_inline int dispatch_class(__u8 gen, __u8 l4proto, __be16 dport,
 					  struct pkt_meta *meta)
 {
-	struct class_key ck = { .gen = gen, .l4proto = l4proto, .dport = dport };
-	struct class_value *cv;
+	__u32 idx = CLASS_INDEX(gen, l4proto == IPPROTO_UDP, bpf_ntohs(dport));
+	struct class_value *cv = bpf_map_lookup_elem(&classes, &idx);
 
-	cv = bpf_map_lookup_elem(&classes, &ck);
-	if (!cv) {
-		ck.dport = 0;
-		cv = bpf_map_lookup_elem(&classes, &ck);
-		if (!cv)
-			return REASON_NO_CLASS;
-	}
-	if (cv->slot == 0 || cv->slot >= STAGE_MAX_SLOTS)
+	if (!cv || cv->slot == 0)
+		return REASON_NO_CLASS;
+	if (cv->slot >= STAGE_MAX_SLOTS)
 		return REASON_NO_STAGE;
 	meta->gen = gen;
 	meta->l4proto = l4proto;

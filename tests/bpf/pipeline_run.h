@@ -27,13 +27,15 @@ static const char *const test_sources[] = { "10.42.0.2", "fd00:42::2", "fe80::2"
 
 /*
  * Installs (or installs again: a switch of generation) the test instance
- * with these profile lines and the built-in stages, its XDP programs too.
+ * with these profile lines, sandbox addresses and the built-in stages, its
+ * XDP programs too.
  */
-static void install_lines(const char *const *lines, size_t n)
+static void install_with_sources(const char *const *lines, size_t n, const char *const *srcs,
+				 size_t nr_srcs)
 {
 	struct stage stages[3];
 	struct profile prof = {};
-	struct addr src[3];
+	struct addr src[16];
 	struct plan plan = {};
 	struct diag d = {};
 	int err;
@@ -44,8 +46,9 @@ static void install_lines(const char *const *lines, size_t n)
 		cr_assert_eq(profile_parse_line(&prof, "test.rules", i + 1, lines[i], NULL, &d), 0,
 			     "rule %s", lines[i]);
 	cr_assert_eq(dns_names_check(&prof, &d), 0);
-	for (int i = 0; i < 3; i++)
-		cr_assert_eq(addr_parse(test_sources[i], &src[i]), 0);
+	cr_assert_leq(nr_srcs, 16);
+	for (size_t i = 0; i < nr_srcs; i++)
+		cr_assert_eq(addr_parse(srcs[i], &src[i]), 0, "source %s", srcs[i]);
 	cr_assert_eq(pipeline_builtin_stages(stages, 3, &d), 3);
 	cr_assert_eq(plan_build(&prof, stages, 3, &plan, &d), 0);
 	{
@@ -56,7 +59,7 @@ static void install_lines(const char *const *lines, size_t n)
 			.nr_stages = 3,
 			.plan = &plan,
 			.sources = src,
-			.nr_sources = 3,
+			.nr_sources = nr_srcs,
 			.xdp_programs = true,
 		};
 
@@ -70,6 +73,11 @@ static void install_lines(const char *const *lines, size_t n)
 		stage_free(&stages[i]);
 	profile_free(&prof);
 	diag_free(&d);
+}
+
+static void install_lines(const char *const *lines, size_t n)
+{
+	install_with_sources(lines, n, test_sources, 3);
 }
 
 static void remove_instance(void)

@@ -254,6 +254,44 @@ Test(pipeline, rule_counters)
 	close(fd);
 }
 
+/*
+ * A few single source addresses are compared in the generation's settings;
+ * prefixes and more addresses go to the sources trie: both are checked.
+ */
+Test(pipeline, sources_in_settings_and_in_the_trie)
+{
+	static const char *const many[] = { "10.42.0.2",  "fd00:42::2", "fe80::2",
+					    "10.9.9.1",	  "10.9.9.2",	"10.42.1.0/28" };
+	static const struct {
+		const char *src;
+		unsigned int want;
+	} cases[] = {
+		{ "10.42.0.2", REASON_RULE },	 { "10.9.9.1", REASON_RULE },
+		{ "10.9.9.2", REASON_RULE },	 { "10.42.1.5", REASON_RULE },
+		{ "10.42.1.16", REASON_SPOOFED }, { "10.42.0.3", REASON_SPOOFED },
+	};
+
+	install_with_sources(rules, sizeof(rules) / sizeof(rules[0]), many, 6);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct v4case c = { cases[i].src, cases[i].src,	   "10.42.7.11", L4_TCP, 8080,
+					  NULL,		0,		0,	       cases[i].want };
+		struct pkt p;
+
+		build_v4(&p, &c);
+		expect(cases[i].src, &p, cases[i].want);
+	}
+	/* back to three single addresses: no trie */
+	install_lines(rules, sizeof(rules) / sizeof(rules[0]));
+	{
+		const struct v4case c = { "v4", "10.9.9.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0,
+					  REASON_SPOOFED };
+		struct pkt p;
+
+		build_v4(&p, &c);
+		expect("a source of the profile before", &p, REASON_SPOOFED);
+	}
+}
+
 /* ND is a way out of the sandbox too: only small messages pass */
 Test(pipeline, neighbour_discovery_with_a_payload)
 {
@@ -494,14 +532,14 @@ Test(pipeline, no_stage_claims_the_class)
 	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL,
 				  0,	0,	     REASON_RULE };
 	int classes = pipeline_pin_get(inst, "classes"), ctl = pipeline_pin_get(inst, "ctl");
-	__u32 zero = 0, gen;
-	struct class_key k = { .l4proto = IPPROTO_TCP, .dport = 0 };
+	struct class_value none = { 0 };
+	__u32 zero = 0, gen, k;
 	struct pkt p;
 
 	cr_assert_geq(classes, 0);
 	cr_assert_eq(bpf_map_lookup_elem(ctl, &zero, &gen), 0);
-	k.gen = gen & CTL_GEN_MASK;
-	cr_assert_eq(bpf_map_delete_elem(classes, &k), 0);
+	k = CLASS_INDEX(gen & CTL_GEN_MASK, 0, 8080);
+	cr_assert_eq(bpf_map_update_elem(classes, &k, &none, BPF_ANY), 0);
 	build_v4(&p, &c);
 	expect("tcp/8080 with no class for it", &p, REASON_NO_CLASS);
 	close(classes);

@@ -304,25 +304,3 @@ Test(dns_check, qtype_without_names)
 	cr_assert_eq(err, -EINVAL);
 	diag_free(&d);
 }
-
-/* the rule list: name rules numbered after the address rules, stage dns */
-Test(dns_check, rule_list)
-{
-	struct profile p = {};
-	struct diag d = {};
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	cr_assert_eq(profile_parse_line(&p, "a.rules", 1, "allow udp 10.42.0.53 port 53", NULL, &d),
-		     0);
-	cr_assert_eq(profile_parse_line(&p, "a.rules", 2, "allow dns *.corp tool t", NULL, &d), 0);
-	cr_assert_eq(profile_parse_line(&p, "a.rules", 3, "allow dns x.example", NULL, &d), 0);
-	dns_names_write_list(&p, f);
-	fclose(f);
-	cr_assert_str_eq(buf, "1\tdns\ta.rules\t2\tallow dns *.corp tool t\n"
-			      "2\tdns\ta.rules\t3\tallow dns x.example\n");
-	free(buf);
-	profile_free(&p);
-	diag_free(&d);
-}
