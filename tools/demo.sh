@@ -90,6 +90,16 @@ printf '  dropped at host-side tc ingress: no_rule +%d\n' $(($(reason_count no_r
 echo "== ironclaw-pipe log --name $INSTANCE   (why each was blocked, and by what)"
 "$BIN" log --name "$INSTANCE" 2>&1 | sed 's/^/  /'
 
+echo "== ironclaw-pipe explain: the installed pipeline's own answer, recording nothing"
+for q in "tcp 10.42.7.11 8080 tool memscraper" "tcp 10.42.7.11 8080 tool other"; do
+	echo "  \$ ironclaw-pipe explain $q"
+	# shellcheck disable=SC2086
+	out=$("$BIN" explain --name "$INSTANCE" $q)
+	rc=$?
+	echo "$out" | sed 's/^/    /'
+	echo "    (exit $rc)"
+done
+
 echo "== ironclaw-pipe rules --name $INSTANCE"
 "$BIN" rules --name "$INSTANCE" | sed 's/^/  /'
 
