@@ -64,7 +64,12 @@ int xdp_entry_attach(int ifindex, int dispatch_map, const char *ifname, bool gen
 					  0);
 		libbpf_set_print(prev);
 	}
-	if (err) {
+	if (err == -EBUSY || err == -EEXIST) {
+		diag_error(d, NULL, 0,
+			   "cannot attach at XDP of '%s': another XDP program is attached there "
+			   "(see 'ip link show %s'); libxdp will not replace it",
+			   ifname, ifname);
+	} else if (err) {
 		diag_error(d, NULL, 0, "cannot attach at XDP of '%s' through libxdp: %s", ifname,
 			   strerror(-err));
 	} else {
