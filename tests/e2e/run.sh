@@ -230,6 +230,17 @@ test_scenario_at_xdp() {
 		fail "XDP alone with a tool rule: $out" || return 1
 	[ ! -e "/sys/fs/bpf/ironclaw/$INSTANCE" ] || fail "a refused install left pins" || return 1
 	ip -n "$CORP" link show host0 | grep -q ' xdp' && fail "a refused install left XDP attached" && return 1
+	# someone else's XDP program on the interface: refused, named, nothing left
+	ip -n "$CORP" link set dev host0 xdpdrv obj "$BUILD/progs/xdp_entry.bpf.o" sec xdp ||
+		fail "cannot attach a foreign XDP program" || return 1
+	out=$("$BIN" install --profile rules.d --xdp "host0@$CORP" --tc-ingress "host0@$CORP" \
+		--sandbox-netns "$SBX" --sandbox-cgroup "$CG" --name "$INSTANCE" 2>&1)
+	local rc=$?
+	ip -n "$CORP" link set dev host0 xdpdrv off
+	[ $rc = 1 ] && echo "$out" | grep -q "cannot attach at XDP of 'host0': another XDP program is attached there" ||
+		fail "XDP taken: $out" || return 1
+	[ ! -e "/sys/fs/bpf/ironclaw/$INSTANCE" ] || fail "a failed XDP attach left pins" || return 1
+	! "$BIN" status --name "$INSTANCE" >/dev/null 2>&1 || fail "a failed XDP attach left an instance" || return 1
 	install_xdp "$p" --tc-ingress "host0@$CORP" --sandbox-cgroup "$CG" || return 1
 	"$BIN" status --name "$INSTANCE" | grep -Eq "^  xdp +host0 in netns $CORP: attached \(ifindex [0-9]+, libxdp (single program|dispatcher)" ||
 		fail "status: $("$BIN" status --name "$INSTANCE")" || return 1
