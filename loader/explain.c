@@ -2,11 +2,9 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/if_ether.h>
 #include <bpf/bpf.h>
@@ -192,19 +190,22 @@ fail:
 	return -EINVAL;
 }
 
-/* the cgroup the test runs are made from: the tool's, or the root (no tool at any level) */
-static int sender_cgroup(const struct explain_query *q, char *buf, size_t len, struct diag *d)
+/*
+ * The tool the packet is sent as: its cgroup's id, 0 for none. The dry copy
+ * takes it as a constant where the live dispatcher asks the socket for the
+ * ancestor of its cgroup at the tools' level, which for a process in the
+ * tool's cgroup (or below it) is this id; nothing is moved into the sandbox.
+ */
+static int sender_tool(const struct explain_query *q, __u64 *tool, struct diag *d)
 {
+	char path[CGROUP_PATH_MAX + 256];
 	struct sandbox_cgroup sc;
 	struct stat sb;
 	int err;
 
-	if (!q->tool) {
-		err = cgroup2_mount(buf, len);
-		if (err)
-			diag_error(d, NULL, 0, "cgroup v2 is not mounted (see /proc/mounts)");
-		return err;
-	}
+	*tool = 0;
+	if (!q->tool)
+		return 0;
 	if (!q->sandbox_cgroup[0]) {
 		diag_error(d, NULL, 0,
 			   "tool '%s': the instance has no sandbox cgroup (install it with "
@@ -215,8 +216,8 @@ static int sender_cgroup(const struct explain_query *q, char *buf, size_t len, s
 	err = sandbox_cgroup_open(q->sandbox_cgroup, &sc, d);
 	if (err)
 		return err;
-	if ((size_t)snprintf(buf, len, "%s/%s", sc.path, q->tool) >= len || stat(buf, &sb) ||
-	    !S_ISDIR(sb.st_mode)) {
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", sc.path, q->tool) >= sizeof(path) ||
+	    stat(path, &sb) || !S_ISDIR(sb.st_mode) || cgroup_id(path, tool)) {
 		diag_error(d, NULL, 0, "no tool '%s': %s/%s is not a directory", q->tool, sc.path,
 			   q->tool);
 		return -ENOENT;
@@ -254,66 +255,6 @@ static int test_run(int prog, const struct frame *f, struct hook_run *run)
 	run->retval = opts.retval;
 	memcpy(&run->r, ctx.cb, sizeof(run->r));
 	return 0;
-}
-
-/*
- * A test run gives the packet a socket in the caller's cgroup: a child joins
- * the sender's cgroup, runs every hook and reports through a pipe.
- */
-static int run_as_sender(const char *cgroup, const int *progs, struct hook_run *runs, size_t nr,
-			 const struct frame *f, struct diag *d)
-{
-	int p[2], status, err = 0;
-	char procs[PIN_PATH_MAX + 16];
-	ssize_t got;
-	pid_t pid;
-
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgroup);
-	if (pipe(p))
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		err = -errno;
-		close(p[0]);
-		close(p[1]);
-		return err;
-	}
-	if (pid == 0) {
-		int fd = open(procs, O_WRONLY | O_CLOEXEC);
-
-		close(p[0]);
-		if (fd < 0 || write(fd, "0", 1) != 1) {
-			err = -errno;
-			if (write(p[1], &err, sizeof(err)) < 0)
-				_exit(1);
-			_exit(1);
-		}
-		close(fd);
-		if (write(p[1], &err, sizeof(err)) < 0)
-			_exit(1);
-		for (size_t i = 0; i < nr; i++)
-			runs[i].err = runs[i].hook == STAGE_HOOK_XDP ?
-					      test_run_xdp(progs[i], f, &runs[i]) :
-					      test_run(progs[i], f, &runs[i]);
-		_exit(write(p[1], runs, nr * sizeof(*runs)) == (ssize_t)(nr * sizeof(*runs)) ? 0 :
-											       1);
-	}
-	close(p[1]);
-	got = read(p[0], &err, sizeof(err));
-	if (got != sizeof(err)) {
-		err = -EIO;
-	} else if (err) {
-		diag_error(d, procs, 0, "cannot move the test sender there: %s", strerror(-err));
-	} else {
-		got = read(p[0], runs, nr * sizeof(*runs));
-		if (got != (ssize_t)(nr * sizeof(*runs)))
-			err = -EIO;
-	}
-	close(p[0]);
-	waitpid(pid, &status, 0);
-	if (err == -EIO)
-		diag_error(d, NULL, 0, "the test sender ended without a verdict");
-	return err;
 }
 
 static const char *hook_name(enum stage_hook h)
@@ -411,7 +352,7 @@ static void print_json(FILE *out, const char *name, const struct explain_query *
 int explain_run(const char *name, const struct explain_query *q, FILE *out, bool json,
 		struct diag *d)
 {
-	char stages[STAGE_MAX_SLOTS][STAGE_NAME_LEN], cgroup[PIN_PATH_MAX];
+	char stages[STAGE_MAX_SLOTS][STAGE_NAME_LEN];
 	struct addr srcs[PIPELINE_MAX_SOURCES], src = { .family = q->dst.family };
 	struct rule_info rules[EXPLAIN_MAX_HOOKS] = {};
 	struct hook_run runs[EXPLAIN_MAX_HOOKS] = {};
@@ -419,6 +360,7 @@ int explain_run(const char *name, const struct explain_query *q, FILE *out, bool
 	struct stage cand[MAX_STAGES];
 	struct dry_pipeline *dp = NULL;
 	bool tc, cg, xdp, denied = false;
+	__u64 tool;
 	struct frame f;
 	size_t nr = 0;
 
@@ -426,7 +368,7 @@ int explain_run(const char *name, const struct explain_query *q, FILE *out, bool
 	attached_hooks(name, &tc, &cg, &xdp);
 	if (!tc && !cg && !xdp)
 		tc = true; /* nothing attached (any more): the tc dispatcher still judges */
-	err = sender_cgroup(q, cgroup, sizeof(cgroup), d);
+	err = sender_tool(q, &tool, d);
 	if (err)
 		return err;
 	n = pipeline_sources(name, -1, srcs, PIPELINE_MAX_SOURCES);
@@ -448,7 +390,7 @@ int explain_run(const char *name, const struct explain_query *q, FILE *out, bool
 	n = candidate_stages(q->profile_dir, cand, MAX_STAGES, d);
 	if (n < 0)
 		return n;
-	err = pipeline_dry_load(name, cand, n, cg, xdp, &dp, d);
+	err = pipeline_dry_load(name, cand, n, cg, xdp, tool, &dp, d);
 	if (err)
 		goto out;
 	if (xdp)
@@ -465,9 +407,9 @@ int explain_run(const char *name, const struct explain_query *q, FILE *out, bool
 			   q->query);
 		goto out;
 	}
-	err = run_as_sender(cgroup, progs, runs, nr, &f, d);
-	if (err)
-		goto out;
+	for (size_t i = 0; i < nr; i++)
+		runs[i].err = runs[i].hook == STAGE_HOOK_XDP ? test_run_xdp(progs[i], &f, &runs[i]) :
+							       test_run(progs[i], &f, &runs[i]);
 	for (size_t i = 0; i < nr; i++) {
 		if (runs[i].err || runs[i].r.magic != DRY_RUN_MAGIC) {
 			err = runs[i].err ? runs[i].err : -EPROTO;

@@ -60,6 +60,7 @@ struct txn {
 	bool existing;
 	bool cgroup_hooks; /* load the cgroup programs: a cgroup is (or will be) attached */
 	bool dry_run; /* explain's copy: records nothing, has its own prog arrays */
+	__u64 dry_tool; /* and judges as sent by this tool (cgroup id; 0: none) */
 	bool xdp_hooks; /* load the XDP programs: an XDP point is (or will be) attached */
 	bool xdp_generic; /* attach in skb mode: tool rules need the socket at tc ingress */
 	bool pin_xdp_bank; /* an instance from before XDP: its stages_xdp is new, pin it */
@@ -313,6 +314,7 @@ static int open_dispatcher(struct txn *t, const char *name, size_t nr_rules, str
 	bpf_object__for_each_program(p, t->skel->obj)
 		bpf_program__set_autoload(p, hook_loaded(t, bpf_program__name(p)));
 	t->skel->rodata->dry_run = t->dry_run;
+	t->skel->rodata->dry_tool = t->dry_tool;
 	/* a new counter per rule of this profile; the old generation keeps counting into its own */
 	err = bpf_map__set_max_entries(t->skel->maps.rule_counts, nr_rules ? nr_rules : 1);
 	if (!err)
@@ -1630,7 +1632,8 @@ struct dry_pipeline {
 };
 
 int pipeline_dry_load(const char *name, const struct stage *candidates, size_t nr,
-		      bool cgroup_skb, bool xdp, struct dry_pipeline **out, struct diag *d)
+		      bool cgroup_skb, bool xdp, __u64 tool, struct dry_pipeline **out,
+		      struct diag *d)
 {
 	char names[STAGE_MAX_SLOTS][STAGE_NAME_LEN];
 	struct dry_pipeline *dp = calloc(1, sizeof(*dp));
@@ -1647,6 +1650,7 @@ int pipeline_dry_load(const char *name, const struct stage *candidates, size_t n
 	dp->t.dry_run = true;
 	dp->t.cgroup_hooks = cgroup_skb;
 	dp->t.xdp_hooks = xdp;
+	dp->t.dry_tool = tool;
 	dp->t.ls = calloc(STAGE_MAX_SLOTS, sizeof(*dp->t.ls));
 	err = dp->t.ls ? pipeline_stage_names(name, names) : -ENOMEM;
 	if (err) {

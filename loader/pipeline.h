@@ -115,7 +115,8 @@ int pipeline_pin_get(const char *name, const char *object);
  */
 struct dry_pipeline;
 int pipeline_dry_load(const char *name, const struct stage *candidates, size_t nr,
-		      bool cgroup_skb, bool xdp, struct dry_pipeline **out, struct diag *d);
+		      bool cgroup_skb, bool xdp, __u64 tool, struct dry_pipeline **out,
+		      struct diag *d);
 /* the dispatcher of a hook (STAGE_HOOK_TC, _CGSKB, _XDP) or -ENOENT */
 int pipeline_dry_prog(const struct dry_pipeline *dp, enum stage_hook hook);
 void pipeline_dry_free(struct dry_pipeline *dp);

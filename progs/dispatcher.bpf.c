@@ -32,7 +32,7 @@ static __always_inline int skb_to_stage(struct __sk_buff *skb, __u8 hook, void *
 {
 	/* the socket's cgroup at the tools' level: processes nested below a tool are that tool */
 	if (tool_level)
-		meta->tool = bpf_skb_ancestor_cgroup_id(skb, tool_level);
+		meta->tool = dry_run ? dry_tool : bpf_skb_ancestor_cgroup_id(skb, tool_level);
 	meta_store_skb(skb, meta);
 	bpf_tail_call(skb, banks, (__u32)meta->gen * STAGE_MAX_SLOTS + meta->slot);
 	/* only reached when the slot is empty or the call failed: fail closed */

@@ -10,6 +10,8 @@
  * loaded program, so the live pipeline carries no trace of it.
  */
 const volatile __u32 dry_run = 0;
+/* and the tool explain's packet is sent as (its cgroup id; 0: no tool) */
+const volatile __u64 dry_tool = 0;
 
 /* One word: bit 0 the generation in force, bit 1 deny-all. Read once per packet. */
 struct {
