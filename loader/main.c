@@ -15,6 +15,7 @@
 #include "explain.h"
 #include "pipeline.h"
 #include "dns_names.h"
+#include "learn_rules.h"
 
 #define EXIT_USAGE 2
 #define MAX_POINTS 16
@@ -159,10 +160,14 @@ static int load_profile(const char *dir, const char *runtime, const char *cgroup
 		err = profile_resolve_tools(&lp->prof, cgroup ? &lp->cgroup : NULL, d);
 	if (!err && (cgroup || need_tools))
 		err = dns_names_resolve_tools(&lp->prof, cgroup ? &lp->cgroup : NULL, d);
+	if (!err && (cgroup || need_tools))
+		err = learn_rules_resolve_tools(&lp->prof, cgroup ? &lp->cgroup : NULL, d);
 	for (size_t i = 0; !err && i < lp->prof.nr_rules; i++)
 		lp->has_tools |= lp->prof.rules[i].tool != NULL;
 	for (size_t i = 0; !err && i < lp->prof.nr_dns_names; i++)
 		lp->has_tools |= lp->prof.dns_names[i].tool != NULL;
+	for (size_t i = 0; !err && i < lp->prof.nr_name_rules; i++)
+		lp->has_tools |= lp->prof.name_rules[i].tool != NULL;
 	if (!err && cgroup)
 		lp->tool_level = lp->cgroup.level + 1;
 	n = pipeline_builtin_stages(lp->stages, MAX_STAGES, d);
@@ -248,6 +253,7 @@ static void print_plan(const struct loaded_profile *lp, FILE *out)
 			fprintf(out, "  (no rules: everything it claims is denied)\n");
 	}
 	dns_names_print(&lp->prof, out);
+	learn_rules_print(&lp->prof, out);
 }
 
 /* a value for --json: a string, or null */
