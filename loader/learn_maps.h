@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 #include "addr.h"
+#include "learn.h"
 #include "diag.h"
 #include "plan.h"
 #include "profile.h"

@@ -278,7 +278,7 @@ static __always_inline void learn_skb(struct __sk_buff *skb, __u8 gen)
 	} else {
 		return;
 	}
-	if (bpf_skb_load_bytes(skb, l4, udp, 10) || udp[0] != 0 || udp[1] != 53)
+	if (bpf_skb_load_bytes(skb, l4, udp, 8) || udp[0] != 0 || udp[1] != 53)
 		return; /* not from port 53 */
 	ulen = (__u32)udp[4] << 8 | udp[5];
 	if (!bpf_map_lookup_elem(&learn_resolvers, &rk)) {
@@ -289,7 +289,8 @@ static __always_inline void learn_skb(struct __sk_buff *skb, __u8 gen)
 		learn_count(LEARN_EV_TOO_BIG);
 		return;
 	}
-	if (ulen < 8 + DNS_HDR_LEN || l4 + ulen != end || end > skb->len) {
+	if (ulen < 8 + DNS_HDR_LEN || l4 + ulen != end || end > skb->len ||
+	    bpf_skb_load_bytes(skb, l4 + 8, udp + 8, 2)) {
 		learn_count(LEARN_EV_MALFORMED);
 		return;
 	}
