@@ -12,6 +12,7 @@
 #include "reasons.h"
 #include "event.h"
 #include "links.h"
+#include "learn_maps.h"
 
 #define STATUS_MAX_ITEMS 64
 
@@ -203,6 +204,53 @@ static int read_status(const char *name, struct status *s, struct diag *d)
 	return 0;
 }
 
+/* what the resolver's answers taught, and what became of the answers */
+static void print_learning(const char *name, FILE *out)
+{
+	struct learned_addr *a = NULL;
+	__u64 ev[LEARN_EV_MAX];
+	char buf[ADDR_STR_LEN];
+	int n = learn_state_read(name, &a);
+
+	fprintf(out, "learned from DNS (host names that follow DNS):\n");
+	if (n <= 0)
+		fprintf(out, "  nothing now\n");
+	for (int i = 0; i < n; i++)
+		fprintf(out, "  %-32s %-20s ttl %u, %llu.%llu s left\n", a[i].host,
+			addr_format(&a[i].addr, buf, sizeof(buf)), a[i].ttl,
+			(unsigned long long)a[i].left_ms / 1000,
+			(unsigned long long)(a[i].left_ms % 1000) / 100);
+	free(a);
+	learn_counts_read(name, ev);
+	fprintf(out, "answers:");
+	for (unsigned int e = 0; e < LEARN_EV_MAX; e++)
+		fprintf(out, " %s %llu", learn_event_name(e), (unsigned long long)ev[e]);
+	fprintf(out, "\n");
+}
+
+/* the learned addresses as a JSON array, only those of host when host is not NULL */
+static void json_learned(FILE *out, const struct learned_addr *a, int n, const char *host)
+{
+	char buf[ADDR_STR_LEN];
+	int k = 0;
+
+	fprintf(out, "[");
+	for (int i = 0; i < n; i++) {
+		if (host && strcmp(host, a[i].host))
+			continue;
+		fprintf(out, "%s{", k++ ? "," : "");
+		if (!host) {
+			fprintf(out, "\"name\":");
+			pipeline_json_string(out, a[i].host);
+			fprintf(out, ",");
+		}
+		fprintf(out, "\"address\":\"%s\",\"ttl\":%u,\"left_ms\":%llu}",
+			addr_format(&a[i].addr, buf, sizeof(buf)), a[i].ttl,
+			(unsigned long long)a[i].left_ms);
+	}
+	fprintf(out, "]");
+}
+
 static void print_human(const char *name, const struct status *s, FILE *out)
 {
 	char buf[ADDR_STR_LEN];
@@ -264,6 +312,8 @@ static void print_human(const char *name, const struct status *s, FILE *out)
 			REASON_IS_ALLOW(r) ? "allow" : "deny",
 			(unsigned long long)s->counts[r].packets,
 			(unsigned long long)s->counts[r].bytes);
+	if (s->cfg.flags & GEN_LEARN)
+		print_learning(name, out);
 }
 
 static void print_json(const char *name, const struct status *s, FILE *out)
@@ -319,7 +369,23 @@ static void print_json(const char *name, const struct status *s, FILE *out)
 			r ? "," : "", reason_name(r), REASON_IS_ALLOW(r) ? "allow" : "deny",
 			(unsigned long long)s->counts[r].packets,
 			(unsigned long long)s->counts[r].bytes);
-	fprintf(out, "}}\n");
+	fprintf(out, "}");
+	if (s->cfg.flags & GEN_LEARN) {
+		struct learned_addr *a = NULL;
+		__u64 ev[LEARN_EV_MAX];
+		int n = learn_state_read(name, &a);
+
+		fprintf(out, ",\"learned\":");
+		json_learned(out, a, n > 0 ? n : 0, NULL);
+		free(a);
+		learn_counts_read(name, ev);
+		fprintf(out, ",\"answers\":{");
+		for (unsigned int e = 0; e < LEARN_EV_MAX; e++)
+			fprintf(out, "%s\"%s\":%llu", e ? "," : "", learn_event_name(e),
+				(unsigned long long)ev[e]);
+		fprintf(out, "}");
+	}
+	fprintf(out, "}\n");
 }
 
 int pipeline_status(const char *name, FILE *out, bool json, struct diag *d)
@@ -356,8 +422,9 @@ static void rule_count(int fd, __u32 id, struct pkt_count *vals, int ncpu, struc
 
 int pipeline_rules(const char *name, FILE *out, bool json, struct diag *d)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd, n = 0;
-	char path[PIN_PATH_MAX], *line = NULL;
+	int ncpu = libbpf_num_possible_cpus(), fd, n = 0, nl;
+	char path[PIN_PATH_MAX], *line = NULL, buf[ADDR_STR_LEN];
+	struct learned_addr *learned = NULL;
 	struct pkt_count *vals;
 	size_t cap = 0;
 	FILE *f;
@@ -371,6 +438,9 @@ int pipeline_rules(const char *name, FILE *out, bool json, struct diag *d)
 	}
 	vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
 	fd = pipeline_pin_get(name, "rule_counts");
+	nl = learn_state_read(name, &learned);
+	if (nl < 0)
+		nl = 0;
 	if (json)
 		fprintf(out, "[");
 	else
@@ -379,11 +449,16 @@ int pipeline_rules(const char *name, FILE *out, bool json, struct diag *d)
 	while (vals && getline(&line, &cap, f) > 0) {
 		char *id = strtok(line, "\t"), *stage = strtok(NULL, "\t");
 		char *file = strtok(NULL, "\t"), *lno = strtok(NULL, "\t");
-		char *text = strtok(NULL, "\n");
+		char *text = strtok(NULL, "\n"), *host = NULL, *h;
 		struct pkt_count sum;
 
 		if (!id || !stage || !file || !lno || !text)
 			continue;
+		/* a name rule: "allow tcp name HOST port ..." */
+		h = text + strlen("allow tcp ");
+		if ((!strncmp(text, "allow tcp name ", 15) || !strncmp(text, "allow udp name ", 15)) &&
+		    (host = strdup(h + 5)))
+			host[strcspn(host, " ")] = '\0';
 		rule_count(fd, strtoul(id, NULL, 10), vals, ncpu, &sum);
 		if (json) {
 			fprintf(out, "%s{\"rule\":%s,\"stage\":", n++ ? "," : "", id);
@@ -392,14 +467,28 @@ int pipeline_rules(const char *name, FILE *out, bool json, struct diag *d)
 			pipeline_json_string(out, file);
 			fprintf(out, ",\"line\":%s,\"text\":", lno);
 			pipeline_json_string(out, text);
-			fprintf(out, ",\"packets\":%llu,\"bytes\":%llu}",
+			fprintf(out, ",\"packets\":%llu,\"bytes\":%llu",
 				(unsigned long long)sum.packets, (unsigned long long)sum.bytes);
+			if (host) {
+				fprintf(out, ",\"learned\":");
+				json_learned(out, learned, nl, host);
+			}
+			fprintf(out, "}");
 		} else {
 			fprintf(out, "%-5s %-10s %12llu %14llu  %s:%s: %s\n", id, stage,
 				(unsigned long long)sum.packets, (unsigned long long)sum.bytes, file,
 				lno, text);
+			for (int i = 0; host && i < nl; i++)
+				if (!strcmp(learned[i].host, host))
+					fprintf(out, "%-44s learned %s (ttl %u, %llu.%llu s left)\n",
+						"", addr_format(&learned[i].addr, buf, sizeof(buf)),
+						learned[i].ttl,
+						(unsigned long long)learned[i].left_ms / 1000,
+						(unsigned long long)(learned[i].left_ms % 1000) / 100);
 		}
+		free(host);
 	}
+	free(learned);
 	if (json)
 		fprintf(out, "]\n");
 	free(line);
