@@ -16,11 +16,11 @@
 #include "policy.h"
 
 static const char *const event_names[LEARN_EV_MAX] = {
-	[LEARN_EV_LEARNED] = "learned",	      [LEARN_EV_NOT_RESOLVER] = "not_resolver",
-	[LEARN_EV_NO_QUERY] = "no_query",     [LEARN_EV_QUESTION] = "question",
-	[LEARN_EV_MALFORMED] = "malformed",   [LEARN_EV_TOO_BIG] = "too_big",
-	[LEARN_EV_RCODE] = "rcode",	      [LEARN_EV_CAP] = "cap",
-	[LEARN_EV_CHAIN] = "chain",	      [LEARN_EV_OFF_CHAIN] = "off_chain",
+	[LEARN_EV_LEARNED] = "learned",	    [LEARN_EV_NOT_RESOLVER] = "not_resolver",
+	[LEARN_EV_NO_QUERY] = "no_query",   [LEARN_EV_QUESTION] = "question",
+	[LEARN_EV_MALFORMED] = "malformed", [LEARN_EV_TOO_BIG] = "too_big",
+	[LEARN_EV_RCODE] = "rcode",	    [LEARN_EV_CAP] = "cap",
+	[LEARN_EV_CHAIN] = "chain",	    [LEARN_EV_OFF_CHAIN] = "off_chain",
 };
 
 const char *learn_event_name(unsigned int ev)
@@ -167,8 +167,8 @@ int learn_maps_fill(const struct learn_fds *f, __u32 gen, const struct profile *
 	err = ids ? ids_in_use(f, true, &used) : -ENOMEM;
 	if (!err && bpf_map_update_elem(f->config, &gen, &c, BPF_ANY)) {
 		err = -errno;
-		diag_error(d, p->learn.file, p->learn.line, "cannot write the learning settings: %s",
-			   strerror(errno));
+		diag_error(d, p->learn.file, p->learn.line,
+			   "cannot write the learning settings: %s", strerror(errno));
 	}
 	if (!err)
 		err = fill_resolvers(f, gen, p, pl, stages, d);

@@ -157,8 +157,9 @@ int learn_parse_settings(struct profile *p, const char *file, int line, char **w
 		return -EINVAL;
 	}
 	if (n < 3) {
-		diag_error(d, file, line,
-			   "missing settings after 'dns learn' (grace S, max-ttl S, max-addresses N)");
+		diag_error(
+			d, file, line,
+			"missing settings after 'dns learn' (grace S, max-ttl S, max-addresses N)");
 		return -EINVAL;
 	}
 	for (int i = 2; i < n; i += 2) {
@@ -182,8 +183,8 @@ int learn_parse_settings(struct profile *p, const char *file, int line, char **w
 			diag_error(d, file, line, "missing value after '%s'", w[i]);
 			return -EINVAL;
 		}
-		if ((k == 0 && setting(file, line, "grace", w[i + 1], 0, LEARN_GRACE_MAX,
-				       &s.grace_s, d)) ||
+		if ((k == 0 &&
+		     setting(file, line, "grace", w[i + 1], 0, LEARN_GRACE_MAX, &s.grace_s, d)) ||
 		    (k == 1 && setting(file, line, "max-ttl", w[i + 1], 1, LEARN_MAX_TTL_MAX,
 				       &s.max_ttl_s, d)) ||
 		    (k == 2 && setting(file, line, "max-addresses", w[i + 1], 1, LEARN_ADDRS_MAX,

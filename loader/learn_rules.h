@@ -8,7 +8,8 @@
 #include "profile.h"
 
 /* "allow tcp|udp name ...": w[0..n-1] are its words; 0, or -EINVAL with the error at file:line */
-int learn_parse_rule(struct profile *p, const char *file, int line, char **w, int n, struct diag *d);
+int learn_parse_rule(struct profile *p, const char *file, int line, char **w, int n,
+		     struct diag *d);
 /* "dns learn ..." */
 int learn_parse_settings(struct profile *p, const char *file, int line, char **w, int n,
 			 struct diag *d);

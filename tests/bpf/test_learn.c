@@ -184,8 +184,8 @@ static void answer_from(const char *src, uint16_t sport, const struct dnsmsg *m,
 }
 
 /* the answer moves counter ev by n and no other (learned by learned) */
-static void expect_answer(const char *what, const char *src, uint16_t sport,
-			  const struct dnsmsg *m, unsigned int ev, __u64 n, __u64 learned)
+static void expect_answer(const char *what, const char *src, uint16_t sport, const struct dnsmsg *m,
+			  unsigned int ev, __u64 n, __u64 learned)
 {
 	__u64 delta[LEARN_EV_MAX];
 
@@ -229,8 +229,7 @@ Test(learn, answers_ignored)
 
 	query("log-collector.internal.corp", 1, 33002);
 	a_answer(&m, "log-collector.internal.corp", 60, "10.42.7.66");
-	expect_answer("from another address", "10.42.0.99", 33002, &m, LEARN_EV_NOT_RESOLVER, 1,
-		      0);
+	expect_answer("from another address", "10.42.0.99", 33002, &m, LEARN_EV_NOT_RESOLVER, 1, 0);
 	expect_answer("to another port", "10.42.0.53", 33003, &m, LEARN_EV_NO_QUERY, 1, 0);
 	m.b[1] ^= 1;
 	expect_answer("another transaction id", "10.42.0.53", 33002, &m, LEARN_EV_NO_QUERY, 1, 0);
@@ -243,8 +242,7 @@ Test(learn, answers_ignored)
 	dns_hdr(&m, 0x0100, 1, 1, 0, 0);
 	dns_question(&m, "log-collector.internal.corp", 1, 1);
 	dns_rr_a(&m, 12, 60, "10.42.7.66");
-	expect_answer("a query, not an answer", "10.42.0.53", 33002, &m, LEARN_EV_MALFORMED, 1,
-		      0);
+	expect_answer("a query, not an answer", "10.42.0.53", 33002, &m, LEARN_EV_MALFORMED, 1, 0);
 	a_answer(&m, "log-collector.internal.corp", 60, "10.42.7.66");
 	m.b[3] |= 3; /* NXDOMAIN, with a record anyway */
 	expect_answer("NXDOMAIN", "10.42.0.53", 33002, &m, LEARN_EV_RCODE, 1, 0);
@@ -428,8 +426,7 @@ Test(learn, answer_cut_at_every_offset)
 		snprintf(what, sizeof(what), "answer cut at %zu of %zu", len, full.len);
 		expect_answer(what, "10.42.0.53", 33060, &cut, LEARN_EV_MALFORMED, 1, 0);
 	}
-	expect_tcp("nothing learned from the cuts", "10.42.7.53", 40000, 8080, SYN,
-		   REASON_NO_RULE);
+	expect_tcp("nothing learned from the cuts", "10.42.7.53", 40000, 8080, SYN, REASON_NO_RULE);
 	query("log-collector.internal.corp", 1, 33060);
 	expect_answer("the whole answer", "10.42.0.53", 33060, &full, LEARN_EV_LEARNED, 1, 1);
 }

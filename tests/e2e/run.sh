@@ -1157,7 +1157,16 @@ test_names_follow_dns_in_sandbox() {
 	expect_ok connect 10.42.7.11 8080 || return 1
 	# a reload keeps what was learned
 	"$BIN" reload --name "$INSTANCE" >/dev/null || fail "reload" || return 1
-	expect_ok connect 10.42.7.11 8080
+	expect_ok connect 10.42.7.11 8080 || return 1
+	# a name rule as a live edit: allowed once looked up, revoked however spelled
+	expect_denied connect 10.42.7.11 8081 || return 1
+	out=$("$BIN" allow --name "$INSTANCE" tcp name log-collector.internal.corp port 8081 2>&1) ||
+		fail "allow tcp name: $out" || return 1
+	out=$(lookup log-collector.internal.corp) || fail "lookup: $out" || return 1
+	expect_ok connect 10.42.7.11 8081 || return 1
+	"$BIN" revoke --name "$INSTANCE" tcp name LOG-Collector.internal.corp. port 8081 >/dev/null ||
+		fail "revoke tcp name" || return 1
+	expect_denied connect 10.42.7.11 8081
 }
 
 # name rules: refused with file:line when wrong, and where nothing could learn

@@ -189,13 +189,19 @@ Test(learn_lines, settings_and_keys)
 	cr_assert(c.grace_s == 0 && c.max_ttl_s == 30 && c.max_addrs == 4);
 	n = learn_host_key("log-collector.internal.corp", key, sizeof(key));
 	cr_assert_eq(n, 29);
-	cr_assert(!memcmp(key, "\x04" "corp\x08" "internal\x0d" "log-collector\x00", 29));
+	cr_assert(!memcmp(key,
+			  "\x04"
+			  "corp\x08"
+			  "internal\x0d"
+			  "log-collector\x00",
+			  29));
 	cr_assert_eq(learn_key_host(key, n, back, sizeof(back)), 0);
 	cr_assert_str_eq(back, "log-collector.internal.corp");
 	cr_assert_eq(learn_key_host(key, n - 1, back, sizeof(back)), -EINVAL,
 		     "a key without its 0 byte is no exact name");
 	/* name rules count after the address rules and the dns names */
-	cr_assert_eq(profile_parse_line(&p, "s.rules", 2, "allow tcp 10.0.0.1 port 1", NULL, &d), 0);
+	cr_assert_eq(profile_parse_line(&p, "s.rules", 2, "allow tcp 10.0.0.1 port 1", NULL, &d),
+		     0);
 	cr_assert_eq(profile_parse_line(&p, "s.rules", 3, "allow dns x.corp", NULL, &d), 0);
 	cr_assert_eq(profile_parse_line(&p, "s.rules", 4, "allow tcp name y.corp port 2", NULL, &d),
 		     0);
