@@ -37,7 +37,8 @@ struct gen_config {
 #define GEN_HAS_TOOLS 0x1u /* some rule names a tool: look up the sender's tool */
 #define GEN_AUDIT 0x2u /* audit mode for the whole instance */
 #define GEN_DNS_NAMES 0x4u /* 'allow dns' lines: UDP queries are parsed, TCP DNS denied */
-#define GEN_SOURCE_MAP 0x8u /* prefixes, or more sources than src[] holds: ask the map */
+#define GEN_LEARN 0x8u /* 'allow ... name HOST' rules: queries for HOST wait for their answers */
+#define GEN_SOURCE_MAP 0x10u /* prefixes, or more sources than src[] holds: ask the map */
 
 /* audit_tools map: {generation, tool} of the tools in audit mode */
 struct audit_tool_key {

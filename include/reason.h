@@ -38,9 +38,12 @@ enum reason {
 	REASON_DNS_TCP, /* DNS over TCP while query names are checked */
 	REASON_TOOL_DEFERRED, /* XDP (an allow): only a rule of some tool matches; tc ingress,
 			       * which knows the sender's tool, decides */
+	REASON_FLOW, /* a flow opened while its address was learned from DNS, past the expiry */
+	REASON_NAME_EXPIRED, /* a new flow to an address learned from DNS whose TTL (+ grace) ran out */
 	REASON_MAX,
 };
 
-#define REASON_IS_ALLOW(r) ((r) < REASON_FIRST_DENY || (r) == REASON_TOOL_DEFERRED)
+#define REASON_IS_ALLOW(r)                                                                         \
+	((r) < REASON_FIRST_DENY || (r) == REASON_TOOL_DEFERRED || (r) == REASON_FLOW)
 
 #endif

@@ -169,7 +169,7 @@ static int parse_qtype_line(struct profile *p, const char *file, int line, char 
 	__u16 *types;
 
 	if (n < 2 || strcmp(w[1], "qtype")) {
-		diag_error(d, file, line, "expected 'qtype' after 'dns'");
+		diag_error(d, file, line, "expected 'qtype' or 'learn' after 'dns'");
 		return -EINVAL;
 	}
 	if (n < 3) {

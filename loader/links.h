@@ -36,6 +36,8 @@ enum link_hook {
 	LINK_TC_INGRESS,
 	LINK_TC_EGRESS,
 	LINK_XDP, /* no BPF link: libxdp attaches xdp_entry; the pin holds that program */
+	LINK_LEARN_EGRESS, /* learns DNS answers: tc egress of a --tc-ingress interface */
+	LINK_LEARN_INGRESS, /* and tc ingress of a --tc interface: towards the sandbox */
 	LINK_CG_EGRESS,
 	LINK_SOCK_CREATE,
 	LINK_CONNECT4,

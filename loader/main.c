@@ -15,6 +15,7 @@
 #include "explain.h"
 #include "pipeline.h"
 #include "dns_names.h"
+#include "learn_rules.h"
 
 #define EXIT_USAGE 2
 #define MAX_POINTS 16
@@ -159,10 +160,14 @@ static int load_profile(const char *dir, const char *runtime, const char *cgroup
 		err = profile_resolve_tools(&lp->prof, cgroup ? &lp->cgroup : NULL, d);
 	if (!err && (cgroup || need_tools))
 		err = dns_names_resolve_tools(&lp->prof, cgroup ? &lp->cgroup : NULL, d);
+	if (!err && (cgroup || need_tools))
+		err = learn_rules_resolve_tools(&lp->prof, cgroup ? &lp->cgroup : NULL, d);
 	for (size_t i = 0; !err && i < lp->prof.nr_rules; i++)
 		lp->has_tools |= lp->prof.rules[i].tool != NULL;
 	for (size_t i = 0; !err && i < lp->prof.nr_dns_names; i++)
 		lp->has_tools |= lp->prof.dns_names[i].tool != NULL;
+	for (size_t i = 0; !err && i < lp->prof.nr_name_rules; i++)
+		lp->has_tools |= lp->prof.name_rules[i].tool != NULL;
 	if (!err && cgroup)
 		lp->tool_level = lp->cgroup.level + 1;
 	n = pipeline_builtin_stages(lp->stages, MAX_STAGES, d);
@@ -248,6 +253,7 @@ static void print_plan(const struct loaded_profile *lp, FILE *out)
 			fprintf(out, "  (no rules: everything it claims is denied)\n");
 	}
 	dns_names_print(&lp->prof, out);
+	learn_rules_print(&lp->prof, out);
 }
 
 /* a value for --json: a string, or null */
@@ -1129,17 +1135,19 @@ static int parse_one_rule(const char *line, const char *where, int lineno, struc
 {
 	int err = profile_parse_line(p, where, lineno, line, NULL, d);
 
-	if (!err && !p->nr_rules && !p->nr_dns_names) {
+	if (!err && !p->nr_rules && !p->nr_dns_names && !p->nr_name_rules) {
 		diag_error(d, where, lineno, "no rule given");
 		err = -EINVAL;
 	}
 	return err;
 }
 
-/* the text of the one rule a line gave: an address rule, or an 'allow dns' line */
+/* the text of the one rule a line gave: an address rule, an 'allow dns' line or a name rule */
 static const char *line_text(const struct profile *p)
 {
-	return p->nr_rules ? p->rules[0].text : p->dns_names[0].text;
+	return p->nr_rules ? p->rules[0].text :
+	       p->nr_dns_names ? p->dns_names[0].text :
+				 p->name_rules[0].text;
 }
 
 /* the same rule, however it was spelled (10.0.0.1 and 10.0.0.1/32, spaces, case) */
@@ -1147,8 +1155,15 @@ static bool same_rule(const struct profile *pa, const struct profile *pb)
 {
 	const struct rule *a = &pa->rules[0], *b = &pb->rules[0];
 
-	if (!pa->nr_rules != !pb->nr_rules)
+	if (!pa->nr_rules != !pb->nr_rules || !pa->nr_name_rules != !pb->nr_name_rules)
 		return false;
+	if (pa->nr_name_rules) {
+		const struct name_rule *x = &pa->name_rules[0], *y = &pb->name_rules[0];
+
+		return x->l4proto == y->l4proto && x->port_lo == y->port_lo &&
+		       x->port_hi == y->port_hi && !strcmp(x->host, y->host) &&
+		       !strcmp(x->tool ? x->tool : "", y->tool ? y->tool : "");
+	}
 	if (!pa->nr_rules)
 		return pa->dns_names[0].wildcard == pb->dns_names[0].wildcard &&
 		       !strcmp(pa->dns_names[0].name, pb->dns_names[0].name) &&
@@ -1414,13 +1429,17 @@ static const struct cmd cmds[] = {
 	{ "status", do_status, "show attachments, stages, rules and counters",
 	  "usage: ironclaw-pipe status [--name INSTANCE] [--json]\n"
 	  "  Exit 0 when every attachment is live, 3 when one is lost (its interface is gone,\n"
-	  "  e.g. the sandbox was created again), 1 when there is no such instance.\n" },
+	  "  e.g. the sandbox was created again), 1 when there is no such instance.\n"
+	  "  With name rules: the addresses learned from DNS, their TTL and the time left,\n"
+	  "  and what became of the resolver's answers (learned, not_resolver, no_query, ...).\n" },
 	{ "rules", do_rules, "list the installed rules with their counters",
 	  "usage: ironclaw-pipe rules [--name INSTANCE] [--json]\n"
 	  "  Every installed rule with the file and line it came from, its stage, and the\n"
 	  "  packets and bytes it allowed (connect()/sendto() count as packets of 0 bytes).\n"
 	  "  A rule that stays across an install, reload or live edit (the same text in a\n"
-	  "  file of the same name) keeps its counts; a new or changed one starts at 0.\n" },
+	  "  file of the same name) keeps its counts; a new or changed one starts at 0.\n"
+	  "  Below a name rule ('allow tcp name HOST port P'), the addresses learned for\n"
+	  "  HOST with their TTL and the time left.\n" },
 	{ "log", do_log, "show the denials, with their reasons",
 	  "usage: ironclaw-pipe log [--name INSTANCE] [--follow] [--json]\n"
 	  "  Prints the denials waiting in the instance's ring buffer (1 MiB: about 10,900\n"
@@ -1456,8 +1475,8 @@ static const struct cmd cmds[] = {
 	  "  switches to them in one step, attached as it is. A bad profile changes nothing.\n" },
 	{ "allow", do_allow, "add a rule to the running policy",
 	  "usage: ironclaw-pipe allow [--name INSTANCE] <rule>\n"
-	  "  <rule> is a profile line without its 'allow', e.g. 'tcp 10.42.7.12 port 8080'\n"
-	  "  or 'dns *.internal.corp'.\n"
+	  "  <rule> is a profile line without its 'allow', e.g. 'tcp 10.42.7.12 port 8080',\n"
+	  "  'dns *.internal.corp' or 'tcp name log-collector.internal.corp port 8080'.\n"
 	  "  It goes to the live drop-in " PIPELINE_STATE_DIR "/INSTANCE.d/90-live.rules, read\n"
 	  "  after the profile by every reload, and the instance is installed again in one\n"
 	  "  step. A bad rule changes nothing. Live edits end with uninstall or a reboot:\n"

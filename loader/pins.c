@@ -59,17 +59,29 @@ int pin_parse_stage(const char *pin, char *stage, size_t len)
 	return 0;
 }
 
-void attach_point_hooks(const struct attach_point *pt, enum link_hook *first,
-			enum link_hook *last)
+size_t attach_point_hooks(const struct attach_point *pt, enum link_hook *out)
 {
-	if (pt->kind == ATTACH_CGROUP) {
-		*first = LINK_CG_FIRST;
-		*last = LINK_CG_LAST;
-	} else {
-		*first = *last = pt->kind == ATTACH_TC_INGRESS ? LINK_TC_INGRESS :
-				 pt->kind == ATTACH_XDP	       ? LINK_XDP :
-								 LINK_TC_EGRESS;
+	size_t n = 0;
+
+	switch (pt->kind) {
+	case ATTACH_CGROUP:
+		for (enum link_hook h = LINK_CG_FIRST; h <= LINK_CG_LAST; h++)
+			out[n++] = h;
+		break;
+	case ATTACH_TC_INGRESS:
+		/* the sandbox's packets arrive here; the answers for it leave here */
+		out[n++] = LINK_TC_INGRESS;
+		out[n++] = LINK_LEARN_EGRESS;
+		break;
+	case ATTACH_TC_EGRESS:
+		out[n++] = LINK_TC_EGRESS;
+		out[n++] = LINK_LEARN_INGRESS;
+		break;
+	case ATTACH_XDP:
+		out[n++] = LINK_XDP;
+		break;
 	}
+	return n;
 }
 
 void pin_name_link(char *buf, size_t len, const struct attach_point *pt, enum link_hook hook)
@@ -115,9 +127,9 @@ int pin_parse_link(const char *pin, struct attach_point *pt, enum link_hook *hoo
 		pt->kind = ATTACH_CGROUP;
 		return unescape(pt->cgroup, sizeof(pt->cgroup), target, strlen(target));
 	}
-	pt->kind = h == LINK_TC_INGRESS ? ATTACH_TC_INGRESS :
-		   h == LINK_XDP	? ATTACH_XDP :
-					  ATTACH_TC_EGRESS;
+	pt->kind = h == LINK_TC_INGRESS || h == LINK_LEARN_EGRESS ? ATTACH_TC_INGRESS :
+		   h == LINK_XDP				  ? ATTACH_XDP :
+								    ATTACH_TC_EGRESS;
 	at = strchr(target, '@');
 	if (unescape(pt->ifname, sizeof(pt->ifname), target,
 		     at ? (size_t)(at - target) : strlen(target)))

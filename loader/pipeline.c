@@ -23,6 +23,8 @@
 #include "reasons.h"
 #include "dns_maps.h"
 #include "dns_names.h"
+#include "learn_maps.h"
+#include "learn_rules.h"
 #include "dispatcher.skel.h"
 #include "stage_dns.skel.h"
 #include "stage_https.skel.h"
@@ -37,6 +39,8 @@ static const char *const shared_maps[] = {
 	"stages_sendmsg4", "stages_sendmsg6", "events", "event_drops", "event_budgets", "audit_tools",
 	DNS_MAP_NAMES, DNS_MAP_QTYPES, DNS_MAP_WORK,
 	"stages_xdp",
+	"learn_names", "learn_rules", "learn_resolvers", "learn_config", "learned", "learn_slots",
+	"learn_pending", "learn_flows", "learn_counts",
 };
 #define NR_SHARED_MAPS (sizeof(shared_maps) / sizeof(shared_maps[0]))
 
@@ -64,6 +68,7 @@ struct txn {
 	bool xdp_hooks; /* load the XDP programs: an XDP point is (or will be) attached */
 	bool xdp_generic; /* attach in skb mode: tool rules need the socket at tc ingress */
 	bool pin_xdp_bank; /* an instance from before XDP: its stages_xdp is new, pin it */
+	bool pin_late; /* an instance from before learning: its learn_* maps are new, pin them */
 	int xdp_map; /* xdp_dispatch: the XDP dispatcher xdp_entry tail-calls; -1 */
 	bool xdp_map_new;
 	int xdp_old_dispatcher; /* what xdp_dispatch held before, for a rollback; -1 */
@@ -242,6 +247,12 @@ static void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen
 		      offsetof(struct audit_tool_key, gen), gen);
 	dns_maps_clear_gen(bpf_map__fd(t->skel->maps.dns_names),
 			   bpf_map__fd(t->skel->maps.dns_qtypes), gen);
+	map_clear_gen(bpf_map__fd(t->skel->maps.learn_names), sizeof(struct dns_name_key),
+		      offsetof(struct dns_name_key, gen), gen);
+	map_clear_gen(bpf_map__fd(t->skel->maps.learn_rules), sizeof(struct learn_rule_key),
+		      offsetof(struct learn_rule_key, gen), gen);
+	map_clear_gen(bpf_map__fd(t->skel->maps.learn_resolvers), sizeof(struct learn_resolver_key),
+		      offsetof(struct learn_resolver_key, gen), gen);
 	for (int h = 0; h < NR_STAGE_HOOKS; h++)
 		prog_array_clear_bank(shared_map_fd(t, stage_hooks[h].banks), gen);
 	for (size_t i = 0; i < t->nr_ls; i++) {
@@ -263,6 +274,8 @@ static bool hook_loaded(const struct txn *t, const char *prog)
 		return true;
 	if (!strcmp(prog, "dispatch_xdp") || !strcmp(prog, "stage_xdp"))
 		return t->xdp_hooks;
+	if (!strcmp(prog, "learn_tc"))
+		return !t->dry_run;
 	if (t->dry_run)
 		return t->cgroup_hooks &&
 		       (!strcmp(prog, "dispatch_cgskb") || !strcmp(prog, "stage_cgskb"));
@@ -292,6 +305,10 @@ static int open_dispatcher(struct txn *t, const char *name, size_t nr_rules, str
 				fd = pipeline_pin_get(name, shared_maps[i]);
 				if (fd == -ENOENT && !strcmp(shared_maps[i], "stages_xdp")) {
 					t->pin_xdp_bank = true;
+					continue;
+				}
+				if (fd == -ENOENT && !strncmp(shared_maps[i], "learn", 5)) {
+					t->pin_late = true;
 					continue;
 				}
 				if (fd < 0) {
@@ -539,6 +556,19 @@ static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *
 	return 0;
 }
 
+static struct learn_fds txn_learn_fds(struct txn *t)
+{
+	return (struct learn_fds){
+		.names = bpf_map__fd(t->skel->maps.learn_names),
+		.rules = bpf_map__fd(t->skel->maps.learn_rules),
+		.resolvers = bpf_map__fd(t->skel->maps.learn_resolvers),
+		.config = bpf_map__fd(t->skel->maps.learn_config),
+		.learned = bpf_map__fd(t->skel->maps.learned),
+		.slots = bpf_map__fd(t->skel->maps.learn_slots),
+		.flows = bpf_map__fd(t->skel->maps.learn_flows),
+	};
+}
+
 static int fill(struct txn *t, const struct install_req *rq, struct diag *d)
 {
 	int classes = bpf_map__fd(t->skel->maps.classes);
@@ -546,7 +576,8 @@ static int fill(struct txn *t, const struct install_req *rq, struct diag *d)
 	struct gen_config cfg = { .tool_level = rq->tool_level,
 				  .flags = (rq->has_tools ? GEN_HAS_TOOLS : 0) |
 					   (rq->audit_all ? GEN_AUDIT : 0) |
-					   (rq->profile->nr_dns_names ? GEN_DNS_NAMES : 0),
+					   (rq->profile->nr_dns_names ? GEN_DNS_NAMES : 0) |
+					   (rq->profile->nr_name_rules ? GEN_LEARN : 0),
 				  .audit_slots = rq->audit_slots };
 	struct class_value *ports;
 	__u32 one = 1, gen = t->gen;
@@ -633,6 +664,12 @@ static int fill(struct txn *t, const struct install_req *rq, struct diag *d)
 	if (!err)
 		err = dns_maps_fill(bpf_map__fd(t->skel->maps.dns_names),
 				    bpf_map__fd(t->skel->maps.dns_qtypes), t->gen, rq->profile, d);
+	if (!err) {
+		struct learn_fds lf = txn_learn_fds(t);
+
+		err = learn_maps_fill(&lf, t->gen, rq->profile, rq->plan, rq->stages, t->xdp_hooks,
+				      d);
+	}
 	return err;
 }
 
@@ -674,11 +711,13 @@ static int attach_hook(struct txn *t, const struct attach_point *pt, enum link_h
 	} else if (pt->kind == ATTACH_XDP) {
 		fd = xdp_entry_attach(idx, t->xdp_map, pt->ifname, t->xdp_generic, d);
 	} else {
-		fd = link_tcx_attach(prog, idx, pt->kind == ATTACH_TC_INGRESS);
+		bool ingress = link_hooks[hook].attach_type == TCX_ATTACH_INGRESS;
+
+		fd = link_tcx_attach(prog, idx, ingress);
 		if (fd < 0)
 			diag_error(d, NULL, 0,
-				   "cannot attach to %s of '%s' (tcx needs kernel >= 6.6): %s",
-				   pt->kind == ATTACH_TC_INGRESS ? "tc ingress" : "tc egress",
+				   "cannot attach %s to %s of '%s' (tcx needs kernel >= 6.6): %s",
+				   link_hooks[hook].dispatcher, ingress ? "tc ingress" : "tc egress",
 				   pt->ifname, strerror(-fd));
 	}
 	netns_leave(saved);
@@ -824,10 +863,11 @@ static int update_xdp_dispatch(struct txn *t, const char *name, struct diag *d)
 static int attach_new_points(struct txn *t, const struct install_req *rq, struct diag *d)
 {
 	for (size_t i = 0; i < rq->nr_points; i++) {
-		enum link_hook first, last;
+		enum link_hook hooks[ATTACH_MAX_HOOKS];
+		size_t nh = attach_point_hooks(&rq->points[i], hooks);
 
-		attach_point_hooks(&rq->points[i], &first, &last);
-		for (enum link_hook h = first; h <= last; h++) {
+		for (size_t hi = 0; hi < nh; hi++) {
+			enum link_hook h = hooks[hi];
 			char pin[PIN_NAME_MAX], path[PIN_PATH_MAX];
 			struct stat sb;
 			int fd, err;
@@ -1038,6 +1078,14 @@ static int write_rule_list(const struct install_req *rq, const struct counts_sna
 		rule_list_write(f, rq->profile->nr_rules + i, "dns", r->file, r->line, &carried,
 				r->text);
 	}
+	for (size_t i = 0; i < rq->profile->nr_name_rules; i++) {
+		const struct name_rule *r = &rq->profile->name_rules[i];
+
+		counts_carried_over(old, r->file, r->text, &carried);
+		rule_list_write(f, learn_rule_id(rq->profile, i),
+				rq->stages[pl->name_stages[i]].desc.name, r->file, r->line, &carried,
+				r->text);
+	}
 	if (fclose(f) || rename(tmp, path)) {
 		diag_error(d, NULL, 0, "cannot write %s: %s", path, strerror(errno));
 		unlink(tmp);
@@ -1198,6 +1246,9 @@ static int pin_stage_progs(struct txn *t, const struct install_req *rq, struct d
 		err = pin_fd(t, bpf_program__fd(t->skel->progs.dispatch_xdp), "dispatch_xdp", d);
 
 	if (!err)
+		err = pin_fd(t, bpf_program__fd(t->skel->progs.learn_tc), "learn_tc", d);
+
+	if (!err)
 		err = pin_fd(t, bpf_map__fd(t->skel->maps.rule_counts), "rule_counts", d);
 
 	for (size_t i = 0; !err && i < t->nr_ls; i++) {
@@ -1311,6 +1362,15 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	t.xdp_hooks = rq->xdp_programs || kind_attached(points, nr_points, ATTACH_XDP);
 	t.xdp_generic = rq->has_tools;
 	err = xdp_tools_covered(points, nr_points, rq, d);
+	if (!err && rq->profile->nr_name_rules && !kind_attached(points, nr_points, ATTACH_TC_INGRESS) &&
+	    !kind_attached(points, nr_points, ATTACH_TC_EGRESS) && !rq->xdp_programs) {
+		const struct name_rule *r = &rq->profile->name_rules[0];
+
+		diag_error(d, r->file, r->line,
+			   "name rules learn the resolver's answers at tc on the sandbox's link: "
+			   "give --tc-ingress IFACE or --tc IFACE");
+		err = -EINVAL;
+	}
 	if (err)
 		goto out;
 	if (!t.existing)
@@ -1322,7 +1382,10 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	}
 
 	/* the DNS name rules count after the address rules */
-	err = open_dispatcher(&t, rq->name, rq->profile->nr_rules + rq->profile->nr_dns_names, d);
+	err = open_dispatcher(&t, rq->name,
+			      rq->profile->nr_rules + rq->profile->nr_dns_names +
+				      rq->profile->nr_name_rules,
+			      d);
 	if (err)
 		goto fail;
 	if (t.existing) {
@@ -1407,6 +1470,9 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 		err = pin_stages(&t, rq, true, d);
 	if (!err && t.pin_xdp_bank)
 		err = pin_fd(&t, shared_map_fd(&t, "stages_xdp"), "stages_xdp", d);
+	for (size_t i = 0; !err && t.pin_late && i < NR_SHARED_MAPS; i++)
+		if (!strncmp(shared_maps[i], "learn", 5))
+			err = pin_fd(&t, shared_map_fd(&t, shared_maps[i]), shared_maps[i], d);
 	if (!err)
 		err = write_rule_list(rq, &old_counts, d);
 	if (err)
@@ -1414,6 +1480,12 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 			  "the new policy is in force, but its programs are not all pinned");
 	wait_for_old_generation();
 	txn_clear_gen(&t, rq, !t.gen);
+	{
+		/* names no rule follows any more: what was learned for them goes */
+		struct learn_fds lf = txn_learn_fds(&t);
+
+		learn_maps_prune(&lf);
+	}
 	unpin_removed_stages(&t, rq);
 	err = 0;
 	goto out;

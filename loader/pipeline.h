@@ -132,8 +132,8 @@ int pin_parse_stage(const char *pin, char *stage, size_t len);
 /* "" when the name does not fit in a pin (a very long cgroup path) */
 void pin_name_link(char *buf, size_t len, const struct attach_point *pt, enum link_hook hook);
 int pin_parse_link(const char *pin, struct attach_point *pt, enum link_hook *hook);
-/* the link hooks one attach point is made of */
-void attach_point_hooks(const struct attach_point *pt, enum link_hook *first,
-			enum link_hook *last);
+/* the link hooks one attach point is made of, into out (room for ATTACH_MAX_HOOKS); count */
+#define ATTACH_MAX_HOOKS 8
+size_t attach_point_hooks(const struct attach_point *pt, enum link_hook *out);
 
 #endif

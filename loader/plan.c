@@ -124,6 +124,31 @@ static int place_rule(struct plan *pl, size_t *cap, const struct stage *st, __u3
 	return 0;
 }
 
+/* a name rule's ports go to stages that look up learned addresses: any but the dns stage */
+static int place_name_rule(struct plan *pl, const struct stage *st, size_t i,
+			   const struct name_rule *r, struct diag *d)
+{
+	for (__u32 port = r->port_lo; port <= r->port_hi; port++) {
+		int s = plan_stage_for(pl, r->l4proto, port);
+
+		if (s < 0) {
+			diag_error(d, r->file, r->line, "no stage takes %s port %u ('%s')",
+				   l4proto_name(r->l4proto), port, r->text);
+			return -EINVAL;
+		}
+		if (!strcmp(st[s].desc.name, "dns")) {
+			diag_error(d, r->file, r->line,
+				   "%s port %u goes to the dns stage, which allows resolvers by "
+				   "address only ('%s')",
+				   l4proto_name(r->l4proto), port, r->text);
+			return -EINVAL;
+		}
+		if (port == r->port_lo)
+			pl->name_stages[i] = s;
+	}
+	return 0;
+}
+
 int plan_build(const struct profile *p, const struct stage *stages, size_t nr_stages,
 	       struct plan *out, struct diag *d)
 {
@@ -138,7 +163,8 @@ int plan_build(const struct profile *p, const struct stage *stages, size_t nr_st
 		ncls += stages[i].desc.nr_classes;
 	out->classes = calloc(ncls + 1, sizeof(*out->classes));
 	out->stage_entries = calloc(nr_stages + 1, sizeof(*out->stage_entries));
-	if (!out->classes || !out->stage_entries) {
+	out->name_stages = calloc(p->nr_name_rules + 1, sizeof(*out->name_stages));
+	if (!out->classes || !out->stage_entries || !out->name_stages) {
 		plan_free(out);
 		return -ENOMEM;
 	}
@@ -160,6 +186,12 @@ int plan_build(const struct profile *p, const struct stage *stages, size_t nr_st
 		if (e && !err)
 			err = e;
 	}
+	for (size_t i = 0; err != -ENOMEM && i < p->nr_name_rules; i++) {
+		int e = place_name_rule(out, stages, i, &p->name_rules[i], d);
+
+		if (e && !err)
+			err = e;
+	}
 	if (err)
 		plan_free(out);
 	return err;
@@ -170,5 +202,6 @@ void plan_free(struct plan *pl)
 	free(pl->entries);
 	free(pl->classes);
 	free(pl->stage_entries);
+	free(pl->name_stages);
 	memset(pl, 0, sizeof(*pl));
 }

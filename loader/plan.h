@@ -26,6 +26,7 @@ struct plan {
 	size_t nr_classes;
 	size_t *stage_entries; /* entries per stage */
 	size_t nr_stages;
+	__u32 *name_stages; /* the stage of each name rule's first port */
 };
 
 /* entries one stage may hold; two generations share its map during a swap */

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include "profile.h"
 #include "dns_names.h"
+#include "learn_rules.h"
 
 #define MAX_WORDS 16
 
@@ -229,6 +230,15 @@ int profile_parse_line(struct profile *p, const char *file, int line, const char
 	}
 	if (!strcmp(w[0], "audit")) {
 		err = parse_audit(p, file, line, w, n, d);
+		goto out;
+	}
+	if (!strcmp(w[0], "dns") && n >= 2 && !strcmp(w[1], "learn")) {
+		err = learn_parse_settings(p, file, line, w, n, d);
+		goto out;
+	}
+	if (!strcmp(w[0], "allow") && n >= 3 && (!strcmp(w[1], "tcp") || !strcmp(w[1], "udp")) &&
+	    !strcmp(w[2], "name")) {
+		err = learn_parse_rule(p, file, line, w, n, d);
 		goto out;
 	}
 	if (!strcmp(w[0], "dns") || (!strcmp(w[0], "allow") && n >= 2 && !strcmp(w[1], "dns"))) {
@@ -492,6 +502,8 @@ int profile_load_dir(const char *dir, const struct profile_opts *o, struct profi
 		err = profile_check_duplicates(p, d);
 	if (!err)
 		err = dns_names_check(p, d);
+	if (!err)
+		err = learn_rules_check(p, d);
 	return err;
 }
 
@@ -503,6 +515,7 @@ void profile_free(struct profile *p)
 		free(p->rules[i].tool);
 	}
 	dns_names_free(p);
+	learn_rules_free(p);
 	for (size_t i = 0; i < p->nr_audits; i++)
 		free(p->audits[i].name);
 	free(p->audits);

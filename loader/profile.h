@@ -48,6 +48,25 @@ struct dns_name_rule {
 	char *text;
 };
 
+/* "allow tcp|udp name HOST port P[-P] [tool T]": HOST's addresses as DNS answers give them */
+struct name_rule {
+	__u8 l4proto;
+	__u16 port_lo, port_hi; /* host order, inclusive */
+	char *host; /* lowercase, no trailing dot */
+	char *tool; /* or NULL */
+	__u64 tool_id; /* filled at install; 0 = every process */
+	const char *file;
+	int line;
+	char *text;
+};
+
+/* "dns learn [grace S] [max-ttl S] [max-addresses N]" */
+struct learn_settings {
+	__u32 grace_s, max_ttl_s, max_addrs;
+	const char *file; /* NULL: no such line, the defaults */
+	int line;
+};
+
 struct profile {
 	struct rule *rules;
 	size_t nr_rules, cap_rules;
@@ -57,6 +76,9 @@ struct profile {
 	size_t nr_dns_qtypes;
 	const char *dns_qtype_file;
 	int dns_qtype_line;
+	struct name_rule *name_rules; /* counted after the dns names */
+	size_t nr_name_rules;
+	struct learn_settings learn;
 	struct audit_line *audits;
 	size_t nr_audits;
 	char **stage_paths; /* NN-name.bpf.o files, in name order */

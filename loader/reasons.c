@@ -32,6 +32,8 @@ static const char *const names[REASON_MAX] = {
 	[REASON_DNS_QTYPE] = "dns_qtype",
 	[REASON_DNS_TCP] = "dns_tcp",
 	[REASON_TOOL_DEFERRED] = "tool_deferred",
+	[REASON_FLOW] = "flow",
+	[REASON_NAME_EXPIRED] = "name_expired",
 };
 
 const char *reason_name(unsigned int reason)

@@ -13,6 +13,7 @@
 #include "event.h"
 #include "links.h"
 #include "counts.h"
+#include "learn_maps.h"
 
 #define STATUS_MAX_ITEMS 64
 
@@ -204,6 +205,53 @@ static int read_status(const char *name, struct status *s, struct diag *d)
 	return 0;
 }
 
+/* what the resolver's answers taught, and what became of the answers */
+static void print_learning(const char *name, FILE *out)
+{
+	struct learned_addr *a = NULL;
+	__u64 ev[LEARN_EV_MAX];
+	char buf[ADDR_STR_LEN];
+	int n = learn_state_read(name, &a);
+
+	fprintf(out, "learned from DNS (host names that follow DNS):\n");
+	if (n <= 0)
+		fprintf(out, "  nothing now\n");
+	for (int i = 0; i < n; i++)
+		fprintf(out, "  %-32s %-20s ttl %u, %llu.%llu s left\n", a[i].host,
+			addr_format(&a[i].addr, buf, sizeof(buf)), a[i].ttl,
+			(unsigned long long)a[i].left_ms / 1000,
+			(unsigned long long)(a[i].left_ms % 1000) / 100);
+	free(a);
+	learn_counts_read(name, ev);
+	fprintf(out, "answers:");
+	for (unsigned int e = 0; e < LEARN_EV_MAX; e++)
+		fprintf(out, " %s %llu", learn_event_name(e), (unsigned long long)ev[e]);
+	fprintf(out, "\n");
+}
+
+/* the learned addresses as a JSON array, only those of host when host is not NULL */
+static void json_learned(FILE *out, const struct learned_addr *a, int n, const char *host)
+{
+	char buf[ADDR_STR_LEN];
+	int k = 0;
+
+	fprintf(out, "[");
+	for (int i = 0; i < n; i++) {
+		if (host && strcmp(host, a[i].host))
+			continue;
+		fprintf(out, "%s{", k++ ? "," : "");
+		if (!host) {
+			fprintf(out, "\"name\":");
+			pipeline_json_string(out, a[i].host);
+			fprintf(out, ",");
+		}
+		fprintf(out, "\"address\":\"%s\",\"ttl\":%u,\"left_ms\":%llu}",
+			addr_format(&a[i].addr, buf, sizeof(buf)), a[i].ttl,
+			(unsigned long long)a[i].left_ms);
+	}
+	fprintf(out, "]");
+}
+
 static void print_human(const char *name, const struct status *s, FILE *out)
 {
 	char buf[ADDR_STR_LEN];
@@ -265,6 +313,8 @@ static void print_human(const char *name, const struct status *s, FILE *out)
 			REASON_IS_ALLOW(r) ? "allow" : "deny",
 			(unsigned long long)s->counts[r].packets,
 			(unsigned long long)s->counts[r].bytes);
+	if (s->cfg.flags & GEN_LEARN)
+		print_learning(name, out);
 }
 
 static void print_json(const char *name, const struct status *s, FILE *out)
@@ -320,7 +370,23 @@ static void print_json(const char *name, const struct status *s, FILE *out)
 			r ? "," : "", reason_name(r), REASON_IS_ALLOW(r) ? "allow" : "deny",
 			(unsigned long long)s->counts[r].packets,
 			(unsigned long long)s->counts[r].bytes);
-	fprintf(out, "}}\n");
+	fprintf(out, "}");
+	if (s->cfg.flags & GEN_LEARN) {
+		struct learned_addr *a = NULL;
+		__u64 ev[LEARN_EV_MAX];
+		int n = learn_state_read(name, &a);
+
+		fprintf(out, ",\"learned\":");
+		json_learned(out, a, n > 0 ? n : 0, NULL);
+		free(a);
+		learn_counts_read(name, ev);
+		fprintf(out, ",\"answers\":{");
+		for (unsigned int e = 0; e < LEARN_EV_MAX; e++)
+			fprintf(out, "%s\"%s\":%llu", e ? "," : "", learn_event_name(e),
+				(unsigned long long)ev[e]);
+		fprintf(out, "}");
+	}
+	fprintf(out, "}\n");
 }
 
 int pipeline_status(const char *name, FILE *out, bool json, struct diag *d)
@@ -346,9 +412,10 @@ int pipeline_status(const char *name, FILE *out, bool json, struct diag *d)
 
 int pipeline_rules(const char *name, FILE *out, bool json, struct diag *d)
 {
-	char path[PIN_PATH_MAX], *line = NULL;
+	char path[PIN_PATH_MAX], *line = NULL, buf[ADDR_STR_LEN];
+	struct learned_addr *learned = NULL;
+	int fd, n = 0, nl;
 	size_t cap = 0;
-	int fd, n = 0;
 	FILE *f;
 
 	pipeline_rule_list_path(path, sizeof(path), name);
@@ -359,6 +426,9 @@ int pipeline_rules(const char *name, FILE *out, bool json, struct diag *d)
 		return -ENOENT;
 	}
 	fd = pipeline_pin_get(name, "rule_counts");
+	nl = learn_state_read(name, &learned);
+	if (nl < 0)
+		nl = 0;
 	if (json)
 		fprintf(out, "[");
 	else
@@ -367,9 +437,15 @@ int pipeline_rules(const char *name, FILE *out, bool json, struct diag *d)
 	while (getline(&line, &cap, f) > 0) {
 		struct rule_list_entry e;
 		struct pkt_count sum;
+		char *host = NULL;
 
 		if (rule_list_parse(line, &e))
 			continue;
+		/* a name rule: "allow tcp name HOST port ..." */
+		if ((!strncmp(e.text, "allow tcp name ", 15) ||
+		     !strncmp(e.text, "allow udp name ", 15)) &&
+		    (host = strdup(e.text + 15)))
+			host[strcspn(host, " ")] = '\0';
 		/* this profile's counter, and what the same rule counted before it */
 		counts_rule_sum(fd, e.id, &sum);
 		sum.packets += e.carried.packets;
@@ -381,14 +457,28 @@ int pipeline_rules(const char *name, FILE *out, bool json, struct diag *d)
 			pipeline_json_string(out, e.file);
 			fprintf(out, ",\"line\":%d,\"text\":", e.line);
 			pipeline_json_string(out, e.text);
-			fprintf(out, ",\"packets\":%llu,\"bytes\":%llu}",
+			fprintf(out, ",\"packets\":%llu,\"bytes\":%llu",
 				(unsigned long long)sum.packets, (unsigned long long)sum.bytes);
+			if (host) {
+				fprintf(out, ",\"learned\":");
+				json_learned(out, learned, nl, host);
+			}
+			fprintf(out, "}");
 		} else {
 			fprintf(out, "%-5lu %-10s %12llu %14llu  %s:%d: %s\n", e.id, e.stage,
 				(unsigned long long)sum.packets, (unsigned long long)sum.bytes, e.file,
 				e.line, e.text);
+			for (int i = 0; host && i < nl; i++)
+				if (!strcmp(learned[i].host, host))
+					fprintf(out, "%-44s learned %s (ttl %u, %llu.%llu s left)\n",
+						"", addr_format(&learned[i].addr, buf, sizeof(buf)),
+						learned[i].ttl,
+						(unsigned long long)learned[i].left_ms / 1000,
+						(unsigned long long)(learned[i].left_ms % 1000) / 100);
 		}
+		free(host);
 	}
+	free(learned);
 	if (json)
 		fprintf(out, "]\n");
 	free(line);

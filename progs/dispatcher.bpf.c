@@ -3,6 +3,7 @@
 #include "lib/dispatch.h"
 #include "lib/meta_skb.h"
 #include "lib/dns.h" /* declares the DNS maps the instance shares */
+#include "lib/learn_answer.h" /* and the learning maps */
 
 /* headers the parser may need in the linear area */
 #define TC_PULL_LEN 512
@@ -219,6 +220,122 @@ SEC("cgroup/sendmsg6")
 int dispatch_sendmsg6(struct bpf_sock_addr *ctx)
 {
 	return dispatch_sock_addr(ctx, &stages_sendmsg6, 1, EVENT_HOOK_SENDMSG6);
+}
+
+/*
+ * A resolver's answer to the sandbox, at tc on the sandbox's link (egress of
+ * the host-side end, ingress of the sandbox's own interface), never at a hook
+ * that sees loopback: learns the addresses of a followed name when the answer
+ * comes from a resolver of the instance, to a query the dns stage allowed and
+ * recorded (its addresses, ports, transaction id), with the same question.
+ * Counts what it ignores (learn_counts) and never drops: it judges nothing.
+ */
+static __always_inline void learn_skb(struct __sk_buff *skb, __u8 gen)
+{
+	struct learn_resolver_key rk = { .gen = gen };
+	struct learn_pending_key pk = {};
+	struct learn_pending_value *p;
+	struct learn_work_cpu *cpu;
+	struct learn_work *lw;
+	__u32 l4, end, ulen, dns_len;
+	__u8 hdr[40], udp[10];
+	__be16 proto;
+	__u64 now;
+	int consumed;
+
+	if (skb->vlan_present || bpf_skb_load_bytes(skb, 12, &proto, 2))
+		return;
+	if (proto == bpf_htons(ETH_P_IP)) {
+		__u32 ihl;
+
+		if (bpf_skb_load_bytes(skb, ETH_HLEN, hdr, 20) || hdr[9] != IPPROTO_UDP)
+			return;
+		ihl = (hdr[0] & 0xf) * 4;
+		if (ihl < 20)
+			return;
+		if ((hdr[6] & 0x3f) || hdr[7]) {
+			/* a fragment: a later one has no UDP header; the first one is too big */
+			if (!(hdr[6] & 0x1f) && !hdr[7] && !bpf_skb_load_bytes(skb, ETH_HLEN + ihl, udp, 2) &&
+			    udp[0] == 0 && udp[1] == 53)
+				learn_count(LEARN_EV_TOO_BIG);
+			return;
+		}
+		l4 = ETH_HLEN + ihl;
+		end = ETH_HLEN + ((__u32)hdr[2] << 8 | hdr[3]);
+		pk.family = rk.family = AF_INET;
+		__builtin_memcpy(rk.addr, hdr + 12, 4);
+		__builtin_memcpy(pk.daddr, hdr + 12, 4);
+		__builtin_memcpy(pk.saddr, hdr + 16, 4);
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		if (bpf_skb_load_bytes(skb, ETH_HLEN, hdr, 40) || hdr[6] != IPPROTO_UDP)
+			return; /* extension headers: not an answer we read */
+		l4 = ETH_HLEN + 40;
+		end = l4 + ((__u32)hdr[4] << 8 | hdr[5]);
+		pk.family = rk.family = AF_INET6;
+		__builtin_memcpy(rk.addr, hdr + 8, 16);
+		__builtin_memcpy(pk.daddr, hdr + 8, 16);
+		__builtin_memcpy(pk.saddr, hdr + 24, 16);
+	} else {
+		return;
+	}
+	if (bpf_skb_load_bytes(skb, l4, udp, 8) || udp[0] != 0 || udp[1] != 53)
+		return; /* not from port 53 */
+	ulen = (__u32)udp[4] << 8 | udp[5];
+	if (!bpf_map_lookup_elem(&learn_resolvers, &rk)) {
+		learn_count(LEARN_EV_NOT_RESOLVER);
+		return;
+	}
+	if (skb->gso_size) {
+		learn_count(LEARN_EV_TOO_BIG);
+		return;
+	}
+	if (ulen < 8 + DNS_HDR_LEN || l4 + ulen != end || end > skb->len ||
+	    bpf_skb_load_bytes(skb, l4 + 8, udp + 8, 2)) {
+		learn_count(LEARN_EV_MALFORMED);
+		return;
+	}
+	dns_len = ulen - 8;
+	if (dns_len > DNS_MSG_MAX) {
+		learn_count(LEARN_EV_TOO_BIG);
+		return;
+	}
+	__builtin_memcpy(&pk.dport, udp, 2);
+	__builtin_memcpy(&pk.sport, udp + 2, 2);
+	__builtin_memcpy(&pk.txid, udp + 8, 2);
+	p = bpf_map_lookup_elem(&learn_pending, &pk);
+	now = bpf_ktime_get_ns();
+	if (!p || p->expires_ns < now) {
+		learn_count(LEARN_EV_NO_QUERY);
+		return;
+	}
+	lw = learn_work_get(&cpu);
+	if (!lw)
+		return;
+	lw->dw.len = dns_len;
+	lw->now = now;
+	if (bpf_skb_load_bytes(skb, l4 + 8, lw->dw.msg, dns_len & (DNS_MSG_MAX * 2 - 1))) {
+		learn_count(LEARN_EV_MALFORMED);
+		consumed = 0;
+	} else {
+		consumed = learn_answer(lw, gen, p);
+	}
+	learn_work_put(cpu);
+	if (consumed)
+		bpf_map_delete_elem(&learn_pending, &pk); /* one answer per query */
+}
+
+SEC("tc")
+int learn_tc(struct __sk_buff *skb)
+{
+	__u32 zero = 0, *ctlw = bpf_map_lookup_elem(&ctl, &zero);
+	__u8 gen;
+
+	if (dry_run || !ctlw)
+		return TC_ACT_UNSPEC;
+	gen = *ctlw & CTL_GEN_MASK;
+	if (learn_enabled(gen))
+		learn_skb(skb, gen);
+	return TC_ACT_UNSPEC;
 }
 
 char LICENSE[] SEC("license") = "GPL";

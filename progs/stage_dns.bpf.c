@@ -2,6 +2,7 @@
 /* stage_dns.bpf.c: DNS (udp/53, tcp/53) only to the resolvers in its map, and only for allowed names. */
 #include "lib/stage.h"
 #include "lib/dns.h"
+#include "lib/learn_query.h"
 
 STAGE_DESCRIBE("dns", SLOT_DNS, STAGE_MAP_EXACT, STAGE_CLASS(IPPROTO_UDP, 53),
 	       STAGE_CLASS(IPPROTO_TCP, 53));
@@ -22,13 +23,19 @@ static __always_inline struct policy_value *resolver_rule(const struct stage_pkt
 	return v;
 }
 
-/* the generation has 'allow dns' lines: queries are parsed, TCP DNS is denied */
-static __always_inline int names_checked(__u8 gen)
+/* the generation's GEN_* flags: GEN_DNS_NAMES ('allow dns' lines: queries are parsed, TCP DNS
+ * is denied), GEN_LEARN (name rules: queries for their names wait for the answer) */
+static __always_inline __u32 gen_flags(__u8 gen)
 {
 	__u32 g = gen;
 	struct gen_config *cfg = bpf_map_lookup_elem(&config, &g);
 
-	return cfg && (cfg->flags & GEN_DNS_NAMES);
+	return cfg ? cfg->flags : 0;
+}
+
+static __always_inline int names_checked(__u8 gen)
+{
+	return gen_flags(gen) & GEN_DNS_NAMES;
 }
 
 /*
@@ -50,13 +57,16 @@ static __always_inline int judge_dns(const struct stage_pkt *pkt)
 /*
  * DNS_QUERY_JUDGE(fn, ctx type, load_bytes, gso): a UDP query to a resolver,
  * one datagram, one whole DNS message, copied into the work slot and checked
- * in full; written once for skb and XDP, which differ in how bytes are read.
+ * in full (names: the generation checks names; else REASON_RULE, the message
+ * only parsed for learn); written once for skb and XDP, which differ in how
+ * bytes are read. learn: a question for a followed name goes into *lq.
  */
 #define DNS_QUERY_JUDGE(fn, ctx_t, load_bytes, gso)                                                \
-	static __always_inline int fn(ctx_t *ctx, const struct stage_pkt *pkt, __u32 *rule_id)     \
+	static __always_inline int fn(ctx_t *ctx, const struct stage_pkt *pkt, __u32 *rule_id,     \
+				      int names, int learn, struct learn_question *lq)             \
 	{                                                                                          \
 		const struct pkt_meta *m = &pkt->meta;                                             \
-		__u32 off = m->l4_off, end, dns_len, r;                                            \
+		__u32 off = m->l4_off, end, dns_len, r, qtype = 0;                                 \
 		struct dns_work_cpu *cpu;                                                          \
 		struct dns_work *w;                                                                \
 		__be16 len, udp_len;                                                               \
@@ -83,8 +93,12 @@ static __always_inline int judge_dns(const struct stage_pkt *pkt)
 		w->len = dns_len;                                                                  \
 		if (load_bytes(ctx, off + 8, w->msg, dns_len & (DNS_MSG_MAX * 2 - 1)))             \
 			r = REASON_DNS_MALFORMED;                                                  \
+		else if (names)                                                                    \
+			r = dns_judge_query(w, m->gen, m->tool, rule_id, &qtype);                  \
 		else                                                                               \
-			r = dns_judge_query(w, m->gen, m->tool, rule_id);                          \
+			r = learn_parse_query(w, m->gen, &qtype);                                  \
+		if (learn && r == REASON_RULE)                                                     \
+			learn_question(w, m->gen, qtype, lq);                                      \
 		dns_work_put(cpu);                                                                 \
 		return r;                                                                          \
 	}
@@ -92,29 +106,42 @@ static __always_inline int judge_dns(const struct stage_pkt *pkt)
 DNS_QUERY_JUDGE(judge_query_skb, struct __sk_buff, bpf_skb_load_bytes, ctx->gso_size)
 DNS_QUERY_JUDGE(judge_query_xdp, struct xdp_md, bpf_xdp_load_bytes, 0)
 
-/* a query judged in full: the resolver's rule, then its name */
+/*
+ * A query judged in full: the resolver's rule, then its name. An allowed
+ * query for a followed name waits for its answer (learn_pending).
+ */
 #define DNS_PACKET_JUDGE(fn, ctx_t, judge_query)                                                   \
 	static __always_inline int fn(ctx_t *ctx, const struct stage_pkt *pkt)                     \
 	{                                                                                          \
 		struct policy_value *v = resolver_rule(pkt);                                       \
-		__u32 rule_id = 0;                                                                 \
-		int r;                                                                             \
+		struct learn_question lq = {};                                                     \
+		__u32 rule_id = 0, flags;                                                          \
+		int r, names, learn;                                                               \
                                                                                                    \
 		if (!v)                                                                            \
 			return REASON_NO_RULE;                                                     \
-		if (!names_checked(pkt->meta.gen))                                                 \
+		flags = gen_flags(pkt->meta.gen);                                                  \
+		names = flags & GEN_DNS_NAMES;                                                     \
+		learn = flags & GEN_LEARN;                                                         \
+		if (!names && (!learn || pkt->meta.l4proto == IPPROTO_TCP))                        \
 			return stage_matched(v, pkt);                                              \
 		if (pkt->meta.l4proto == IPPROTO_TCP)                                              \
 			return REASON_DNS_TCP;                                                     \
-		r = judge_query(ctx, pkt, &rule_id);                                               \
-		/* XDP knows no tool: a name only a tool's rule allows is for tc ingress */       \
-		if (r == REASON_QNAME && pkt->meta.tool == POLICY_TOOL_UNKNOWN)                    \
-			return REASON_TOOL_DEFERRED;                                               \
-		if (r != REASON_RULE)                                                              \
-			return r;                                                                  \
-		if (!dry_run)                                                                      \
-			count_rule(rule_id, pkt->len); /* the name's rule, the resolver's below */ \
-		return stage_matched(v, pkt);                                                      \
+		r = judge_query(ctx, pkt, &rule_id, names, learn, &lq);                            \
+		if (names) {                                                                       \
+			/* XDP knows no tool: a name only a tool's rule allows is for tc ingress */ \
+			if (r == REASON_QNAME && pkt->meta.tool == POLICY_TOOL_UNKNOWN)            \
+				return REASON_TOOL_DEFERRED;                                       \
+			if (r != REASON_RULE)                                                      \
+				return r;                                                          \
+			if (!dry_run)                                                              \
+				count_rule(rule_id, pkt->len); /* the name's rule, then the        \
+								* resolver's */                    \
+		}                                                                                  \
+		r = stage_matched(v, pkt);                                                         \
+		if (r == REASON_RULE && lq.name_id)                                                \
+			learn_pending_add(pkt, &lq);                                               \
+		return r;                                                                          \
 	}
 
 DNS_PACKET_JUDGE(judge_dns_skb, struct __sk_buff, judge_query_skb)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/ip.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,7 +32,7 @@ struct opts {
 	const char *server, *name;
 	struct sockaddr_storage dst;
 	socklen_t dst_len;
-	int qtype, questions, tcp, compress, random_labels, count, timeout_ms, label_len;
+	int qtype, questions, tcp, compress, random_labels, count, timeout_ms, label_len, sport, id;
 	/* serve */
 	struct zone_entry zone[ZONE_MAX];
 	int nzone, ttl, wrong_id;
@@ -86,6 +87,8 @@ static size_t put_name(unsigned char *b, size_t o, const char *name)
 }
 
 /* the query: --random-labels prepends fresh random labels of --label-len to the name */
+static void usage(FILE *f);
+
 static size_t build(const struct opts *o, unsigned char *b, unsigned int id)
 {
 	char name[2048] = "";
@@ -143,6 +146,15 @@ static int udp_query(const struct opts *o, unsigned int id, long deadline)
 
 	if (fd < 0)
 		return -errno;
+	if (o->sport) {
+		struct sockaddr_storage src = { .ss_family = o->dst.ss_family };
+
+		((struct sockaddr_in *)&src)->sin_port = htons(o->sport); /* same offset in v6 */
+		if (bind(fd, (struct sockaddr *)&src, o->dst_len)) {
+			err = -errno;
+			goto out;
+		}
+	}
 	if (sendto(fd, q, len, 0, (struct sockaddr *)&o->dst, o->dst_len) < 0) {
 		err = -errno;
 		goto out;
@@ -376,11 +388,70 @@ static int serve(const struct opts *o)
 	return 0;
 }
 
+/*
+ * forge FROM TO PORT NAME ADDR: an answer "NAME A ADDR" (transaction id
+ * --id, TTL --ttl) from FROM port 53 to TO port PORT, sent from a raw socket
+ * with FROM as its source, whatever this host's addresses are. IPv4 only.
+ */
+static int forge(const struct opts *o, char **argv)
+{
+	unsigned char pkt[MSG_MAX + 28], *dns = pkt + 28, a[4];
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	struct iphdr *ip = (struct iphdr *)pkt;
+	size_t n = 12;
+	long port = strtol(argv[2], NULL, 10);
+	int fd, err = 0;
+
+	memset(pkt, 0, sizeof(pkt));
+	if (inet_pton(AF_INET, argv[0], &ip->saddr) != 1 ||
+	    inet_pton(AF_INET, argv[1], &ip->daddr) != 1 || port < 1 || port > 65535 ||
+	    inet_pton(AF_INET, argv[4], a) != 1) {
+		usage(stderr);
+		return 2;
+	}
+	dns[0] = o->id >> 8;
+	dns[1] = o->id & 0xff;
+	dns[2] = 0x81;
+	dns[3] = 0x80;
+	dns[5] = 1;
+	dns[7] = 1;
+	n = put_name(dns, n, argv[3]);
+	dns[n++] = 0;
+	dns[n++] = 1;
+	dns[n++] = 0;
+	dns[n++] = 1;
+	n = put_rr(dns, n, argv[3], 1, o->ttl, a, 4, 0);
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_UDP;
+	ip->tot_len = htons(28 + n);
+	pkt[20] = 0;
+	pkt[21] = 53;
+	pkt[22] = port >> 8;
+	pkt[23] = port & 0xff;
+	pkt[24] = (8 + n) >> 8;
+	pkt[25] = (8 + n) & 0xff;
+	to.sin_addr.s_addr = ip->daddr;
+	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (fd < 0 || sendto(fd, pkt, 28 + n, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+		err = errno;
+	if (fd >= 0)
+		close(fd);
+	if (err) {
+		printf("fail %s\n", errname(err));
+		return 1;
+	}
+	printf("ok sent %zu bytes\n", 28 + n);
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: dnsprobe query SERVER NAME [--type N] [--tcp] [--questions N] [--compress]\n"
 		"                [--random-labels K [--label-len L]] [--count N] [--timeout-ms T]\n"
+		"                [--sport P]\n"
 		"Sends N queries (default 1) for NAME (K fresh random labels of L characters\n"
 		"in front of it, a new set per query) and waits for each reply. Prints\n"
 		"'ok <ms>ms replies N/N' (exit 0) or 'fail <ms>ms ERRNAME replies R/N' (exit 1).\n"
@@ -392,7 +463,11 @@ static void usage(FILE *f)
 		"Answers UDP queries on ADDR port 53: the CNAME chain from the asked name,\n"
 		"then the addresses of its end of the asked type (A, AAAA), with TTL S\n"
 		"(default 5); NXDOMAIN for other names. --wrong-id answers with another\n"
-		"transaction id. Exits after N queries or T ms (default 60000).\n");
+		"transaction id. Exits after N queries or T ms (default 60000).\n"
+		"       dnsprobe forge FROM TO PORT NAME ADDR [--id N] [--ttl S]\n"
+		"Sends one answer 'NAME A ADDR' with transaction id N (default 4096, the first\n"
+		"query's) from FROM port 53 to TO port PORT, from a raw socket: FROM need not\n"
+		"be an address of this host (a forged answer). IPv4.\n");
 }
 
 int main(int argc, char **argv)
@@ -410,11 +485,14 @@ int main(int argc, char **argv)
 		{ "cname", required_argument, NULL, 'C' },
 		{ "ttl", required_argument, NULL, 'L' },
 		{ "wrong-id", no_argument, NULL, 'W' },
+		{ "sport", required_argument, NULL, 'P' },
+		{ "id", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = {
-		.qtype = 1, .questions = 1, .count = -1, .timeout_ms = -1, .label_len = 40, .ttl = 5
+		.qtype = 1, .questions = 1, .count = -1, .timeout_ms = -1, .label_len = 40, .ttl = 5,
+		.id = 0x1000,
 	};
 	struct sockaddr_in *s4 = (void *)&o.dst;
 	struct sockaddr_in6 *s6 = (void *)&o.dst;
@@ -463,6 +541,12 @@ int main(int argc, char **argv)
 		case 'W':
 			o.wrong_id = 1;
 			break;
+		case 'P':
+			o.sport = v;
+			break;
+		case 'I':
+			o.id = v;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -471,6 +555,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (optind < argc && !strcmp(argv[optind], "forge") && argc - optind == 6)
+		return forge(&o, argv + optind + 1);
 	if (optind < argc && !strcmp(argv[optind], "serve") && argc - optind == 2) {
 		o.server = argv[optind + 1];
 		o.name = "";
@@ -492,7 +578,8 @@ int main(int argc, char **argv)
 	}
 	if (o.qtype < 0 || o.qtype > 65535 || o.questions < 0 || o.questions > 8 ||
 	    o.count > 10000 || o.timeout_ms < 1 || o.random_labels < 0 || o.random_labels > 8 ||
-	    o.label_len < 1 || o.label_len > 200 || o.ttl < 0) {
+	    o.label_len < 1 || o.label_len > 200 || o.ttl < 0 || o.sport < 0 || o.sport > 65535 ||
+	    o.id < 0 || o.id > 65535) {
 		usage(stderr);
 		return 2;
 	}

@@ -25,14 +25,14 @@
 enum mode { SERVE_TCP, SERVE_UDP, CONNECT, UDP };
 enum { O_COUNT = 1, O_TIMEOUT = 2, O_POST = 4, O_PATH = 8, O_PAYLOAD = 16, O_SOURCE = 32,
        O_POST_BYTES = 64, O_UNCONNECTED = 128, O_MOVE_FD = 256, O_MOVE_AFTER = 512,
-       O_WAIT_CONNECT = 1024, O_WAIT_SEND = 2048 };
+       O_WAIT_CONNECT = 1024, O_WAIT_SEND = 2048, O_TRICKLE = 4096 };
 
 struct opts {
 	enum mode mode;
 	const char *addr, *source, *post, *path, *payload, *wait_connect, *wait_send;
 	struct sockaddr_storage dst, src;
 	socklen_t dst_len, src_len;
-	long port, count, timeout_ms, move_fd;
+	long port, count, timeout_ms, move_fd, trickle_ms;
 	unsigned int seen;
 };
 
@@ -432,7 +432,22 @@ static int tcp_client(const struct opts *o, long deadline, char *result, size_t 
 		ret = report(o, "building the request for", ENOMEM);
 		goto out;
 	}
-	ret = send_all(fd, req, strlen(req), deadline);
+	if (o->trickle_ms) {
+		/* a byte every 200 ms for --trickle-ms, then the rest: a long-lived connection */
+		long until = now_ms() + o->trickle_ms;
+		size_t i = 0;
+
+		while (!ret && now_ms() < until && i + 1 < strlen(req)) {
+			struct timespec ts = { .tv_nsec = 200 * 1000000L };
+
+			ret = send_all(fd, req + i++, 1, deadline);
+			nanosleep(&ts, NULL);
+		}
+		if (!ret)
+			ret = send_all(fd, req + i, strlen(req) - i, deadline);
+	} else {
+		ret = send_all(fd, req, strlen(req), deadline);
+	}
 	if (ret) {
 		report(o, "sending the request to", -ret);
 		goto out;
@@ -487,13 +502,15 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: netprobe serve tcp|udp ADDR PORT [--count N] [--timeout-ms T]\n"
 		"       netprobe connect ADDR PORT [--timeout-ms T] [--post BODY | --post-bytes N] [--path /x]\n"
-		"                [--source ADDR]\n"
+		"                [--source ADDR] [--trickle-ms T2]\n"
 		"       netprobe udp ADDR PORT [--timeout-ms T] [--payload STR] [--source ADDR]\n"
 		"                [--unconnected]   (sendto() instead of connect() + send())\n"
 		"connect/udp: [--move-fd N [--move-after-socket]] writes our pid to the cgroup.procs\n"
 		"open as fd N before creating the socket (or after it), to test socket identity.\n"
 		"[--wait-before-connect FILE] (connect, udp) and [--wait-before-send FILE] (udp) hold\n"
 		"the socket until FILE exists: to judge a socket made before an install.\n"
+		"--trickle-ms T2 sends the request a byte every 200 ms for T2 ms, then the rest:\n"
+		"a connection that lives on (T bounds it too).\n"
 		"ADDR is IPv4 or IPv6. serve: exits 0 after N peers or T ms (default 30000).\n"
 		"connect/udp: print 'ok <ms>ms ...' (exit 0) or 'fail <ms>ms ERRNAME' (exit 1);\n"
 		"T defaults to 3000 and bounds the whole exchange. Usage errors exit 2.\n");
@@ -568,6 +585,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "path", required_argument, NULL, O_PATH },
 		{ "payload", required_argument, NULL, O_PAYLOAD },
 		{ "source", required_argument, NULL, O_SOURCE },
+		{ "trickle-ms", required_argument, NULL, O_TRICKLE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -575,7 +593,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		[SERVE_TCP] = O_COUNT | O_TIMEOUT,
 		[SERVE_UDP] = O_COUNT | O_TIMEOUT,
 		[CONNECT] = O_TIMEOUT | O_POST | O_PATH | O_SOURCE | O_POST_BYTES | O_MOVE_FD |
-			    O_MOVE_AFTER | O_WAIT_CONNECT,
+			    O_MOVE_AFTER | O_WAIT_CONNECT | O_TRICKLE,
 		[UDP] = O_TIMEOUT | O_PAYLOAD | O_SOURCE | O_UNCONNECTED | O_MOVE_FD | O_MOVE_AFTER |
 		O_WAIT_CONNECT | O_WAIT_SEND,
 	};
@@ -593,6 +611,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			ret = parse_num("--timeout-ms", optarg, 1, 86400000, &o->timeout_ms);
 		else if (c == O_POST)
 			o->post = optarg;
+		else if (c == O_TRICKLE)
+			ret = parse_num("--trickle-ms", optarg, 1, 60000, &o->trickle_ms);
 		else if (c == O_WAIT_CONNECT)
 			o->wait_connect = optarg;
 		else if (c == O_WAIT_SEND)

@@ -297,12 +297,13 @@ static __always_inline struct dns_name_value *dns_lookup_name(struct dns_work *w
  * *rule_id is the name rule's counter when REASON_RULE is returned.
  */
 static __always_inline __u32 dns_judge_query(struct dns_work *w, __u8 gen, __u64 tool,
-					     __u32 *rule_id)
+					     __u32 *rule_id, __u32 *qtype_out)
 {
 	struct dns_name_value *v;
 	__u32 qtype = 0, qclass = 0, r;
 
 	r = dns_parse_query(w, &qtype, &qclass);
+	*qtype_out = qtype;
 	if (r != DNS_PARSE_DONE)
 		return r;
 	if (qclass != DNS_CLASS_IN || !dns_qtype_allowed(gen, qtype))

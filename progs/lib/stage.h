@@ -5,6 +5,7 @@
 #include "common.h"
 #include "maps.h"
 #include "meta_skb.h"
+#include "learn_maps.h"
 
 #define STAGE_CLASS(proto, p)                                                                      \
 	{                                                                                          \
@@ -54,7 +55,11 @@
 struct stage_pkt {
 	struct pkt_meta meta;
 	__u8 daddr[16];
+	__u8 saddr[16]; /* packets only (for flows learned from DNS) */
 	__u32 len; /* bytes, for the rule's counter; 0 at connect() and sendto() */
+	__u8 new_flow; /* a TCP SYN without ACK, connect() or sendto(): a flow begins */
+	__u8 at_sock; /* connect() or sendto(): no packet yet */
+	__u8 pad[2];
 	__u32 *matched; /* dry run: where the matching rule's number + 1 goes */
 };
 
@@ -82,6 +87,111 @@ static __always_inline int stage_matched(const struct policy_value *v, const str
 	return REASON_RULE;
 }
 
+static __always_inline void stage_flow_key(struct learn_flow_key *fk, const struct stage_pkt *pkt)
+{
+	fk->family = pkt->meta.family;
+	fk->l4proto = pkt->meta.l4proto;
+	fk->sport = pkt->meta.sport;
+	fk->dport = pkt->meta.dport;
+	__builtin_memcpy(fk->saddr, pkt->saddr, 16);
+	__builtin_memcpy(fk->daddr, pkt->daddr, 16);
+}
+
+/*
+ * A flow that began while its address was learned: kept after the expiry
+ * while a name rule of its name still covers {protocol, port, tool}; a UDP
+ * flow until it is idle for LEARN_UDP_IDLE_NS. At XDP (tool unknown) a
+ * tool's flow is for tc ingress to decide.
+ */
+static __always_inline int stage_flow(const struct stage_pkt *pkt, __u64 now)
+{
+	struct learn_rule_key k = { .gen = pkt->meta.gen,
+				    .l4proto = pkt->meta.l4proto,
+				    .dport = pkt->meta.dport };
+	struct learn_flow_key fk = {};
+	struct learn_flow_value *f;
+	__u32 name_id = 0, rule_id = 0;
+	int expired = 0;
+
+	stage_flow_key(&fk, pkt);
+	f = bpf_map_lookup_elem(&learn_flows, &fk);
+	if (!f)
+		return 0;
+	if (pkt->meta.l4proto == IPPROTO_UDP && now - f->last_ns > LEARN_UDP_IDLE_NS)
+		return 0;
+	if (f->tool && f->tool != pkt->meta.tool && pkt->meta.tool != POLICY_TOOL_UNKNOWN)
+		return 0; /* another tool's socket on the same 5-tuple */
+	k.tool = f->tool ? pkt->meta.tool : 0;
+	if (!learn_match(bpf_map_lookup_elem(&learn_rules, &k), pkt->meta.family, pkt->daddr, now,
+			 f->name_id, &name_id, &rule_id, &expired))
+		return 0; /* its rule is gone */
+	if (dry_run && pkt->matched)
+		*pkt->matched = rule_id + 1;
+	if (k.tool == POLICY_TOOL_UNKNOWN)
+		return REASON_TOOL_DEFERRED;
+	if (!dry_run) {
+		f->last_ns = now;
+		count_rule(rule_id, pkt->len);
+	}
+	return REASON_FLOW;
+}
+
+/*
+ * No rule for the destination: an address learned from DNS for a name rule
+ * of this {protocol, port} (the sender's tool first, then every process), or
+ * a flow that began while one was. A packet allowed through a learned
+ * address starts (or renews) its flow.
+ */
+static __always_inline int stage_learned(const struct stage_pkt *pkt)
+{
+	struct learn_rule_key k = { .tool = pkt->meta.tool,
+				    .gen = pkt->meta.gen,
+				    .l4proto = pkt->meta.l4proto,
+				    .dport = pkt->meta.dport };
+	struct learn_rule_value *v;
+	__u32 name_id = 0, rule_id = 0;
+	int expired = 0, ok, r;
+	__u64 now;
+
+	if (!learn_enabled(pkt->meta.gen))
+		return REASON_NO_RULE;
+	now = bpf_ktime_get_ns();
+	v = bpf_map_lookup_elem(&learn_rules, &k);
+	ok = learn_match(v, pkt->meta.family, pkt->daddr, now, 0, &name_id, &rule_id, &expired);
+	if (!ok && k.tool) {
+		k.tool = 0;
+		v = bpf_map_lookup_elem(&learn_rules, &k);
+		ok = learn_match(v, pkt->meta.family, pkt->daddr, now, 0, &name_id, &rule_id,
+				 &expired);
+	}
+	if (ok && v) {
+		if (dry_run && pkt->matched)
+			*pkt->matched = rule_id + 1;
+		if (v->flags & POLICY_F_TOOL_RULE)
+			return REASON_TOOL_DEFERRED;
+		if (!dry_run) {
+			count_rule(rule_id, pkt->len);
+			if (!pkt->at_sock) {
+				struct learn_flow_key fk = {};
+				struct learn_flow_value fv = { .tool = k.tool,
+							       .last_ns = now,
+							       .name_id = name_id,
+							       .rule_id = rule_id };
+
+				stage_flow_key(&fk, pkt);
+				bpf_map_update_elem(&learn_flows, &fk, &fv, BPF_ANY);
+			}
+		}
+		return REASON_RULE;
+	}
+	if (!pkt->new_flow) {
+		r = stage_flow(pkt, now);
+		if (r)
+			return r;
+	}
+	return expired ? REASON_NAME_EXPIRED : REASON_NO_RULE;
+}
+
 /*
  * Exact match on {generation, protocol, port, family, tool, destination}:
  * the sender's tool first, then rules for every process of the sandbox.
@@ -97,7 +207,7 @@ static __always_inline int stage_matched(const struct policy_value *v, const str
 			__k.tool = 0;                                                              \
 			__v = bpf_map_lookup_elem(&rules, &__k);                                   \
 		}                                                                                  \
-		stage_matched(__v, (pkt));                                                         \
+		__v ? stage_matched(__v, (pkt)) : stage_learned(pkt);                              \
 	})
 
 /* longest prefix over the destination, the other fields matched in full; tool first */
@@ -112,7 +222,7 @@ static __always_inline int stage_matched(const struct policy_value *v, const str
 			__k.k.tool = 0;                                                            \
 			__v = bpf_map_lookup_elem(&rules, &__k);                                   \
 		}                                                                                  \
-		stage_matched(__v, (pkt));                                                         \
+		__v ? stage_matched(__v, (pkt)) : stage_learned(pkt);                              \
 	})
 
 static __always_inline int stage_meta_valid(const struct pkt_meta *m)
@@ -130,6 +240,8 @@ static __always_inline int stage_sock_pkt(struct bpf_sock_addr *ctx, struct stag
 	if (!st)
 		return -1;
 	pkt->meta = st->meta;
+	pkt->new_flow = 1;
+	pkt->at_sock = 1;
 	if (!stage_meta_valid(&pkt->meta))
 		return -1;
 	if (!v6) {
@@ -163,19 +275,43 @@ static __always_inline int stage_sock_pkt(struct bpf_sock_addr *ctx, struct stag
 		return sock_finish(event_hook, judge(&pkt), &pkt.meta, pkt.daddr);                 \
 	}
 
-/* the packet from skb->cb[] and the destination from the IP header */
+#define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_ACK 0x10
+
+/*
+ * The addresses from the IP header (source then destination, side by side),
+ * and whether a TCP segment begins a connection (SYN without ACK).
+ * load_bytes: bpf_skb_load_bytes or bpf_xdp_load_bytes.
+ */
+#define STAGE_PKT_ADDRS(ctx, pkt, load_bytes)                                                      \
+	({                                                                                         \
+		__u32 __off = (pkt)->meta.l3_off;                                                  \
+		__u8 __a[32], __fl = 0;                                                            \
+		int __e;                                                                           \
+                                                                                                   \
+		if ((pkt)->meta.family == AF_INET) {                                               \
+			__e = load_bytes(ctx, __off + 12, __a, 8);                                 \
+			__builtin_memcpy((pkt)->saddr, __a, 4);                                    \
+			__builtin_memcpy((pkt)->daddr, __a + 4, 4);                                \
+		} else {                                                                           \
+			__e = load_bytes(ctx, __off + 8, __a, 32);                                 \
+			__builtin_memcpy((pkt)->saddr, __a, 16);                                   \
+			__builtin_memcpy((pkt)->daddr, __a + 16, 16);                              \
+		}                                                                                  \
+		if (!__e && (pkt)->meta.l4proto == IPPROTO_TCP &&                                  \
+		    !load_bytes(ctx, (pkt)->meta.l4_off + 13, &__fl, 1))                           \
+			(pkt)->new_flow = (__fl & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;  \
+		__e;                                                                               \
+	})
+
+/* the packet from skb->cb[] and the addresses from the IP header */
 static __always_inline int stage_skb_pkt(struct __sk_buff *skb, struct stage_pkt *pkt)
 {
-	__u32 off;
-
 	meta_load_skb(skb, &pkt->meta);
 	if (!stage_meta_valid(&pkt->meta))
 		return -1;
 	pkt->len = skb->len;
-	off = pkt->meta.l3_off;
-	if (pkt->meta.family == AF_INET)
-		return bpf_skb_load_bytes(skb, off + 16, pkt->daddr, 4);
-	return bpf_skb_load_bytes(skb, off + 24, pkt->daddr, 16);
+	return STAGE_PKT_ADDRS(skb, pkt, bpf_skb_load_bytes);
 }
 
 /*
@@ -203,15 +339,10 @@ static __always_inline int stage_skb_pkt(struct __sk_buff *skb, struct stage_pkt
 /* the packet from the XDP metadata area and the destination from the IP header */
 static __always_inline int stage_xdp_pkt(struct xdp_md *ctx, struct stage_pkt *pkt)
 {
-	__u32 off;
-
 	if (meta_load_xdp(ctx, &pkt->meta) || !stage_meta_valid(&pkt->meta))
 		return -1;
 	pkt->len = (__u32)(ctx->data_end - ctx->data);
-	off = pkt->meta.l3_off;
-	if (pkt->meta.family == AF_INET)
-		return bpf_xdp_load_bytes(ctx, off + 16, pkt->daddr, 4);
-	return bpf_xdp_load_bytes(ctx, off + 24, pkt->daddr, 16);
+	return STAGE_PKT_ADDRS(ctx, pkt, bpf_xdp_load_bytes);
 }
 
 #define STAGE_XDP_PROGRAM(call)                                                                    \

@@ -2,6 +2,7 @@
 #ifndef IRONCLAW_TEST_DNS_PKT_H
 #define IRONCLAW_TEST_DNS_PKT_H
 
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -88,6 +89,54 @@ static inline void dns_long_name(char *out, size_t max, int n, int len, const ch
 		out[o++] = '.';
 	}
 	snprintf(out + o, max - o, "%s", suffix);
+}
+
+/* an answer's header: QR RD RA, rcode, one question, an answers */
+static inline void dns_answer_hdr(struct dnsmsg *m, uint16_t rcode, uint16_t an)
+{
+	dns_hdr(m, 0x8180 | rcode, 1, an, 0, 0);
+}
+
+/* a record's owner as a compression pointer to offset off (12: the question's name) */
+static inline void dns_ptr(struct dnsmsg *m, uint16_t off)
+{
+	dns_put16(m, 0xc000 | off);
+}
+
+/* type, class IN, TTL and the data of a record whose owner was just written */
+static inline void dns_rr_data(struct dnsmsg *m, uint16_t type, uint32_t ttl, const void *rd,
+			       uint16_t rdlen)
+{
+	dns_put16(m, type);
+	dns_put16(m, 1);
+	dns_put16(m, ttl >> 16);
+	dns_put16(m, ttl & 0xffff);
+	dns_put16(m, rdlen);
+	dns_raw(m, rd, rdlen);
+}
+
+/* an A record of the name at off: "10.42.7.11" */
+static inline void dns_rr_a(struct dnsmsg *m, uint16_t off, uint32_t ttl, const char *addr)
+{
+	uint8_t a[4];
+
+	inet_pton(AF_INET, addr, a);
+	dns_ptr(m, off);
+	dns_rr_data(m, 1, ttl, a, 4);
+}
+
+/* a CNAME record of the name at off, its target written in full; returns the target's offset */
+static inline uint16_t dns_rr_cname(struct dnsmsg *m, uint16_t off, uint32_t ttl,
+				    const char *target)
+{
+	struct dnsmsg t = {};
+	uint16_t at;
+
+	dns_name(&t, target);
+	dns_ptr(m, off);
+	at = m->len + 10;
+	dns_rr_data(m, 5, ttl, t.b, t.len);
+	return at;
 }
 
 #endif

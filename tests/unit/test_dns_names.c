@@ -82,8 +82,8 @@ static const struct {
 	{ "allow dns "
 	  "a123456789012345678901234567890123456789012345678901234567890123.corp",
 	  "a label longer than 63 characters" },
-	{ "dns", "expected 'qtype' after 'dns'" },
-	{ "dns types A", "expected 'qtype' after 'dns'" },
+	{ "dns", "expected 'qtype' or 'learn' after 'dns'" },
+	{ "dns types A", "expected 'qtype' or 'learn' after 'dns'" },
 	{ "dns qtype", "missing query types after 'dns qtype'" },
 	{ "dns qtype A BOGUS", "unknown query type 'BOGUS'" },
 	{ "dns qtype TYPE0", "unknown query type 'TYPE0'" },

@@ -25,19 +25,29 @@ Test(pins, tc_links)
 {
 	struct attach_point pt = { .kind = ATTACH_TC_INGRESS, .ifname = "veth.sbx@1", .netns = "corp.1" };
 
+	enum link_hook hooks[ATTACH_MAX_HOOKS];
+
+	cr_assert_eq(attach_point_hooks(&pt, hooks), 2);
+	cr_assert(hooks[0] == LINK_TC_INGRESS && hooks[1] == LINK_LEARN_EGRESS,
+		  "a --tc-ingress point judges at tc ingress and learns DNS answers at tc egress");
 	round_trip(&pt, LINK_TC_INGRESS);
+	round_trip(&pt, LINK_LEARN_EGRESS);
 	pt.kind = ATTACH_TC_EGRESS;
 	pt.netns[0] = '\0';
+	cr_assert_eq(attach_point_hooks(&pt, hooks), 2);
+	cr_assert(hooks[0] == LINK_TC_EGRESS && hooks[1] == LINK_LEARN_INGRESS,
+		  "a --tc point judges at tc egress and learns DNS answers at tc ingress");
 	round_trip(&pt, LINK_TC_EGRESS);
+	round_trip(&pt, LINK_LEARN_INGRESS);
 }
 
 Test(pins, xdp_attachment)
 {
 	struct attach_point pt = { .kind = ATTACH_XDP, .ifname = "host0", .netns = "corp%x" };
-	enum link_hook first, last;
+	enum link_hook hooks[ATTACH_MAX_HOOKS];
 
-	attach_point_hooks(&pt, &first, &last);
-	cr_assert(first == LINK_XDP && last == LINK_XDP, "an XDP point is one XDP attachment");
+	cr_assert(attach_point_hooks(&pt, hooks) == 1 && hooks[0] == LINK_XDP,
+		  "an XDP point is one XDP attachment");
 	round_trip(&pt, LINK_XDP);
 }
 

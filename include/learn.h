@@ -1,0 +1,174 @@
+/* learn.h: host names that follow DNS: the learning maps' keys and values, limits and settings. */
+#ifndef IRONCLAW_LEARN_H
+#define IRONCLAW_LEARN_H
+
+#include <linux/types.h>
+
+/*
+ * 'allow tcp name HOST port P' allows the addresses the resolver gave for
+ * HOST, while the answer's TTL lasts. The pieces:
+ *   learn_names     {gen, HOST as a dns_name_key} -> name id (loader)
+ *   learn_rules     {gen, proto, port, tool} -> the names allowed there (loader)
+ *   learn_resolvers {gen, address}: whose answers are learned (loader: the dns stage's rules)
+ *   learn_config    [gen]: grace, max TTL, max addresses per name (loader)
+ *   learn_pending   an allowed query for a followed name, waiting for its answer (dns stage)
+ *   learned         {name id, address} -> deadline: what lookups compare (learning program)
+ *   learn_slots     name id -> its addresses, for the cap and for rules/status (learning program)
+ *   learn_flows     5-tuples allowed through a learned address, which outlive its expiry
+ * Name ids do not belong to a generation: an install keeps each name's id, so what
+ * was learned stays learned across reloads (learn_names maps the name to it again).
+ */
+
+/* addresses one name may have learned at once (max-addresses is at most this) */
+#define LEARN_ADDRS_MAX 16
+/* name rules one {protocol, port, tool} may hold */
+#define LEARN_NAMES_PER_PORT 8
+/* names one profile may follow */
+#define LEARN_NAMES_MAX 256
+/* {protocol, port, tool} entries of name rules one generation may hold */
+#define LEARN_PORTS_MAX 8192
+/* CNAME links followed in one answer, answer records read */
+#define LEARN_CHAIN_MAX 8
+#define LEARN_RECORDS_MAX 16
+/* queries waiting for an answer, and how long one waits */
+#define LEARN_PENDING_MAX 4096
+#define LEARN_PENDING_NS (10ull * 1000000000ull)
+/* flows kept past their address's expiry; a UDP flow ends after this long idle */
+#define LEARN_FLOWS_MAX 16384
+#define LEARN_UDP_IDLE_NS (60ull * 1000000000ull)
+
+/* defaults of 'dns learn grace S max-ttl S max-addresses N' */
+#define LEARN_DEFAULT_GRACE 5
+#define LEARN_DEFAULT_MAX_TTL 3600
+#define LEARN_DEFAULT_MAX_ADDRS 16
+#define LEARN_GRACE_MAX 86400
+#define LEARN_MAX_TTL_MAX 604800
+
+/* learn_config map, index = generation */
+struct learn_config {
+	__u32 grace_s; /* seconds added to every answer's TTL */
+	__u32 max_ttl_s; /* TTLs above this are cut to it */
+	__u32 max_addrs; /* live addresses one name may have (1..LEARN_ADDRS_MAX) */
+	__u32 pad;
+};
+
+struct learn_name_value {
+	__u32 name_id; /* 1.. ; 0 is never used */
+};
+
+/* learn_rules: the names allowed for {generation, protocol, port, tool} */
+struct learn_rule_key {
+	__u64 tool; /* cgroup id; 0 = every process; POLICY_TOOL_UNKNOWN for XDP */
+	__u8 gen;
+	__u8 l4proto;
+	__be16 dport; /* network order */
+	__u32 pad;
+};
+
+struct learn_rule_value {
+	__u32 nr; /* entries used in e[] */
+	__u32 flags; /* POLICY_F_TOOL_RULE: the markers XDP matches (tool_deferred) */
+	struct {
+		__u32 name_id;
+		__u32 rule_id;
+	} e[LEARN_NAMES_PER_PORT];
+};
+
+/* learn_resolvers: the instance's resolvers (whose answers are learned) */
+struct learn_resolver_key {
+	__u8 gen;
+	__u8 family;
+	__u8 pad[2];
+	__u8 addr[16]; /* network order; IPv4 in the first 4 bytes */
+};
+
+/* learned: one address of one name, and until when it allows new flows */
+struct learned_key {
+	__u32 name_id;
+	__u8 family;
+	__u8 pad[3];
+	__u8 addr[16];
+};
+
+struct learned_value {
+	__u64 deadline_ns; /* bpf_ktime_get_ns(): TTL (cut to max-ttl) + grace after the answer */
+};
+
+struct learn_slot {
+	__u64 deadline_ns; /* 0: free */
+	__u64 learned_ns; /* when the answer came */
+	__u32 ttl; /* the TTL as the answer gave it */
+	__u8 family;
+	__u8 pad[3];
+	__u8 addr[16];
+};
+
+/* learn_slots: the addresses of one name (key: name id) */
+struct learn_slots {
+	struct learn_slot a[LEARN_ADDRS_MAX];
+};
+
+/* learn_pending: a query to a resolver for a followed name, as the answer will come back */
+struct learn_pending_key {
+	__u8 family;
+	__u8 pad;
+	__be16 txid; /* as on the wire */
+	__be16 sport; /* the sandbox's port */
+	__be16 dport; /* the resolver's (53) */
+	__u8 saddr[16]; /* the sandbox's address */
+	__u8 daddr[16]; /* the resolver's */
+};
+
+struct learn_pending_value {
+	__u64 expires_ns;
+	__u32 name_id;
+	__u16 qtype; /* host order */
+	__u16 pad;
+};
+
+/* learn_flows: a connection (or UDP flow) opened while its address was learned */
+struct learn_flow_key {
+	__u8 family;
+	__u8 l4proto;
+	__be16 sport;
+	__be16 dport;
+	__u16 pad;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+struct learn_flow_value {
+	__u64 tool; /* the tool it was allowed for (0: every process) */
+	__u64 last_ns; /* last packet */
+	__u32 name_id;
+	__u32 rule_id;
+};
+
+/* what became of the answers the learning program saw (learn_counts, per CPU) */
+enum learn_event {
+	LEARN_EV_LEARNED = 0, /* an address learned, or its TTL renewed */
+	LEARN_EV_NOT_RESOLVER, /* a DNS answer from an address that is no resolver of the instance */
+	LEARN_EV_NO_QUERY, /* no waiting query with its id, ports and addresses */
+	LEARN_EV_QUESTION, /* its question is not the query's (name, type or class) */
+	LEARN_EV_MALFORMED, /* not a well-formed answer: cut short, pointer loops, bad lengths */
+	LEARN_EV_TOO_BIG, /* a message over 512 bytes, or an IP fragment */
+	LEARN_EV_RCODE, /* an error or truncated answer: nothing learned, the query answered */
+	LEARN_EV_CAP, /* an address not learned: its name has max-addresses live ones */
+	LEARN_EV_CHAIN, /* a CNAME chain longer than LEARN_CHAIN_MAX */
+	LEARN_EV_OFF_CHAIN, /* a record neither on the chain nor of the asked type: skipped */
+	LEARN_EV_MAX,
+};
+
+_Static_assert(sizeof(struct learn_config) == 16, "learn_config layout");
+_Static_assert(sizeof(struct learn_rule_key) == 16, "learn_rule_key layout");
+_Static_assert(sizeof(struct learn_rule_value) == 8 + 8 * LEARN_NAMES_PER_PORT,
+	       "learn_rule_value layout");
+_Static_assert(sizeof(struct learn_resolver_key) == 20, "learn_resolver_key layout");
+_Static_assert(sizeof(struct learned_key) == 24, "learned_key layout");
+_Static_assert(sizeof(struct learn_slot) == 40, "learn_slot layout");
+_Static_assert(sizeof(struct learn_pending_key) == 40, "learn_pending_key layout");
+_Static_assert(sizeof(struct learn_pending_value) == 16, "learn_pending_value layout");
+_Static_assert(sizeof(struct learn_flow_key) == 40, "learn_flow_key layout");
+_Static_assert(sizeof(struct learn_flow_value) == 24, "learn_flow_value layout");
+
+#endif

@@ -1,0 +1,392 @@
+/* learn_maps.c: the learning maps of an instance: filled per generation, names keep their ids, state read back. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "dns_policy.h"
+#include "learn.h"
+#include "learn_maps.h"
+#include "learn_rules.h"
+#include "pipeline.h"
+#include "policy.h"
+
+static const char *const event_names[LEARN_EV_MAX] = {
+	[LEARN_EV_LEARNED] = "learned",	    [LEARN_EV_NOT_RESOLVER] = "not_resolver",
+	[LEARN_EV_NO_QUERY] = "no_query",   [LEARN_EV_QUESTION] = "question",
+	[LEARN_EV_MALFORMED] = "malformed", [LEARN_EV_TOO_BIG] = "too_big",
+	[LEARN_EV_RCODE] = "rcode",	    [LEARN_EV_CAP] = "cap",
+	[LEARN_EV_CHAIN] = "chain",	    [LEARN_EV_OFF_CHAIN] = "off_chain",
+};
+
+const char *learn_event_name(unsigned int ev)
+{
+	return ev < LEARN_EV_MAX && event_names[ev] ? event_names[ev] : "unknown";
+}
+
+struct id_set {
+	__u32 *ids;
+	size_t n;
+};
+
+static bool id_in(const struct id_set *s, __u32 id)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->ids[i] == id)
+			return true;
+	return false;
+}
+
+static int id_add(struct id_set *s, __u32 id)
+{
+	__u32 *g;
+
+	if (id_in(s, id))
+		return 0;
+	g = realloc(s->ids, (s->n + 1) * sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	s->ids = g;
+	s->ids[s->n++] = id;
+	return 0;
+}
+
+/* ids in learn_names (every generation), and, with slots_too, of names with learned addresses */
+static int ids_in_use(const struct learn_fds *f, bool slots_too, struct id_set *s)
+{
+	struct dns_name_key k, next;
+	struct learn_name_value v;
+	__u32 id, nid;
+	bool first = true;
+	int err = 0;
+
+	while (!err && !bpf_map_get_next_key(f->names, first ? NULL : &k, &next)) {
+		if (!bpf_map_lookup_elem(f->names, &next, &v))
+			err = id_add(s, v.name_id);
+		k = next;
+		first = false;
+	}
+	first = true;
+	while (!err && slots_too && !bpf_map_get_next_key(f->slots, first ? NULL : &id, &nid)) {
+		err = id_add(s, nid);
+		id = nid;
+		first = false;
+	}
+	return err;
+}
+
+/* the id generation other has for the name whose key is key (n bytes), or 0 */
+static __u32 old_id(const struct learn_fds *f, __u32 other, const __u8 *key, int n)
+{
+	struct dns_name_key k = { .prefixlen = DNS_NAME_FIXED_BITS + 8 * n, .gen = other };
+	struct learn_name_value v;
+
+	memcpy(k.name, key, n);
+	return bpf_map_lookup_elem(f->names, &k, &v) ? 0 : v.name_id;
+}
+
+struct rule_list {
+	struct learn_rule_key k;
+	struct learn_rule_value v;
+	const struct name_rule *first;
+};
+
+static int list_add(struct rule_list **l, size_t *n, const struct learn_rule_key *k, __u32 name_id,
+		    __u32 rule_id, __u32 flags, const struct name_rule *r, struct diag *d)
+{
+	struct rule_list *e = NULL, *g;
+
+	for (size_t i = 0; i < *n && !e; i++)
+		if (!memcmp(&(*l)[i].k, k, sizeof(*k)))
+			e = &(*l)[i];
+	if (!e) {
+		g = realloc(*l, (*n + 1) * sizeof(*g));
+		if (!g)
+			return -ENOMEM;
+		*l = g;
+		e = &g[(*n)++];
+		memset(e, 0, sizeof(*e));
+		e->k = *k;
+		e->v.flags = flags;
+		e->first = r;
+	}
+	for (__u32 i = 0; i < e->v.nr; i++)
+		if (e->v.e[i].name_id == name_id)
+			return 0; /* the same name for two tools, under the XDP marker */
+	if (e->v.nr == LEARN_NAMES_PER_PORT) {
+		diag_error(d, r->file, r->line,
+			   "more than %d names of tools' rules for %s port %u (XDP holds them in "
+			   "one entry)",
+			   LEARN_NAMES_PER_PORT, l4proto_name(r->l4proto), ntohs(k->dport));
+		return -E2BIG;
+	}
+	e->v.e[e->v.nr].name_id = name_id;
+	e->v.e[e->v.nr++].rule_id = rule_id;
+	return 0;
+}
+
+static int fill_resolvers(const struct learn_fds *f, __u32 gen, const struct profile *p,
+			  const struct plan *pl, const struct stage *stages, struct diag *d)
+{
+	__u32 one = 1;
+
+	for (size_t i = 0; i < pl->nr_entries; i++) {
+		const struct rule *r = &p->rules[pl->entries[i].rule];
+		struct learn_resolver_key k = { .gen = gen, .family = r->dst.family };
+
+		if (strcmp(stages[pl->entries[i].stage].desc.name, "dns") ||
+		    r->l4proto != IPPROTO_UDP)
+			continue;
+		memcpy(k.addr, r->dst.bytes, sizeof(k.addr));
+		if (bpf_map_update_elem(f->resolvers, &k, &one, BPF_ANY)) {
+			diag_error(d, r->file, r->line, "cannot add the resolver for learning: %s",
+				   strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+int learn_maps_fill(const struct learn_fds *f, __u32 gen, const struct profile *p,
+		    const struct plan *pl, const struct stage *stages, bool xdp, struct diag *d)
+{
+	struct learn_config c = learn_config_of(p);
+	struct id_set used = {}, mine = {};
+	struct rule_list *lists = NULL;
+	size_t nl = 0;
+	__u32 *ids = NULL, next = 1;
+	int err = 0;
+
+	if (!p->nr_name_rules)
+		return 0;
+	ids = calloc(p->nr_name_rules, sizeof(*ids));
+	err = ids ? ids_in_use(f, true, &used) : -ENOMEM;
+	if (!err && bpf_map_update_elem(f->config, &gen, &c, BPF_ANY)) {
+		err = -errno;
+		diag_error(d, p->learn.file, p->learn.line,
+			   "cannot write the learning settings: %s", strerror(errno));
+	}
+	if (!err)
+		err = fill_resolvers(f, gen, p, pl, stages, d);
+	for (size_t i = 0; !err && i < p->nr_name_rules; i++) {
+		const struct name_rule *r = &p->name_rules[i];
+		struct dns_name_key k = { .gen = gen };
+		struct learn_name_value v;
+		int n = learn_host_key(r->host, k.name, sizeof(k.name));
+
+		if (n < 0) {
+			diag_error(d, r->file, r->line, "host '%s' does not fit a key", r->host);
+			err = n;
+			break;
+		}
+		k.prefixlen = DNS_NAME_FIXED_BITS + 8 * n;
+		for (size_t j = 0; j < i && !ids[i]; j++)
+			if (!strcmp(p->name_rules[j].host, r->host))
+				ids[i] = ids[j];
+		if (!ids[i])
+			ids[i] = old_id(f, !gen, k.name, n);
+		while (!ids[i]) {
+			/* a new name: an id neither generation nor a learned address has */
+			if (!id_in(&used, next) && !id_in(&mine, next))
+				ids[i] = next;
+			next++;
+		}
+		err = id_add(&mine, ids[i]);
+		v.name_id = ids[i];
+		if (!err && bpf_map_update_elem(f->names, &k, &v, BPF_ANY)) {
+			err = -errno;
+			diag_error(d, r->file, r->line, "cannot add '%s' to the followed names: %s",
+				   r->host, strerror(errno));
+		}
+	}
+	for (size_t i = 0; !err && i < p->nr_name_rules; i++) {
+		const struct name_rule *r = &p->name_rules[i];
+
+		for (__u32 port = r->port_lo; !err && port <= r->port_hi; port++) {
+			struct learn_rule_key k = { .tool = r->tool_id,
+						    .gen = gen,
+						    .l4proto = r->l4proto,
+						    .dport = htons(port) };
+
+			err = list_add(&lists, &nl, &k, ids[i], learn_rule_id(p, i), 0, r, d);
+			if (err || !xdp || !r->tool_id)
+				continue;
+			/* XDP knows no tool: some tool may go there, tc ingress decides */
+			k.tool = POLICY_TOOL_UNKNOWN;
+			err = list_add(&lists, &nl, &k, ids[i], learn_rule_id(p, i),
+				       POLICY_F_TOOL_RULE, r, d);
+		}
+	}
+	for (size_t i = 0; !err && i < nl; i++)
+		if (bpf_map_update_elem(f->rules, &lists[i].k, &lists[i].v, BPF_ANY)) {
+			err = -errno;
+			diag_error(d, lists[i].first->file, lists[i].first->line,
+				   "cannot add '%s' to the name rules: %s", lists[i].first->text,
+				   strerror(errno));
+		}
+	free(lists);
+	free(ids);
+	free(used.ids);
+	free(mine.ids);
+	return err;
+}
+
+/* deletes every key of map fd whose name id (a __u32 at id_off) no name has any more */
+static void prune_map(int fd, size_t key_size, size_t id_off, const struct id_set *keep)
+{
+	char *prev = calloc(1, key_size), *next = calloc(1, key_size), *gone = NULL;
+	size_t n = 0;
+	bool first = true;
+
+	while (prev && next && !bpf_map_get_next_key(fd, first ? NULL : prev, next)) {
+		__u32 id;
+		char *g;
+
+		memcpy(&id, next + id_off, sizeof(id));
+		if (!id_in(keep, id) && (g = realloc(gone, (n + 1) * key_size))) {
+			gone = g;
+			memcpy(gone + n++ * key_size, next, key_size);
+		}
+		memcpy(prev, next, key_size);
+		first = false;
+	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, gone + i * key_size);
+	free(gone);
+	free(prev);
+	free(next);
+}
+
+void learn_maps_prune(const struct learn_fds *f)
+{
+	struct id_set keep = {};
+	int fd = f->flows;
+
+	if (ids_in_use(f, false, &keep))
+		goto out;
+	prune_map(f->slots, sizeof(__u32), 0, &keep);
+	prune_map(f->learned, sizeof(struct learned_key), offsetof(struct learned_key, name_id),
+		  &keep);
+	/* flows carry their name id in the value */
+	{
+		struct learn_flow_key k, next, *gone = NULL;
+		struct learn_flow_value v;
+		size_t n = 0;
+		bool first = true;
+
+		while (!bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
+			struct learn_flow_key *g;
+
+			if (!bpf_map_lookup_elem(fd, &next, &v) && !id_in(&keep, v.name_id) &&
+			    (g = realloc(gone, (n + 1) * sizeof(*g)))) {
+				gone = g;
+				gone[n++] = next;
+			}
+			k = next;
+			first = false;
+		}
+		for (size_t i = 0; i < n; i++)
+			bpf_map_delete_elem(fd, &gone[i]);
+		free(gone);
+	}
+out:
+	free(keep.ids);
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+int learn_state_read(const char *instance, struct learned_addr **out)
+{
+	int names = pipeline_pin_get(instance, "learn_names");
+	int slots = pipeline_pin_get(instance, "learn_slots");
+	int ctl = pipeline_pin_get(instance, "ctl");
+	struct dns_name_key k, next;
+	struct learned_addr *list = NULL;
+	__u32 zero = 0, ctlw = 0;
+	__u64 now = mono_ns();
+	bool first = true;
+	size_t n = 0;
+	int err = 0;
+
+	*out = NULL;
+	if (names < 0 || slots < 0 || ctl < 0 || bpf_map_lookup_elem(ctl, &zero, &ctlw)) {
+		err = names < 0 ? names : slots < 0 ? slots : ctl < 0 ? ctl : -errno;
+		goto out;
+	}
+	while (!bpf_map_get_next_key(names, first ? NULL : &k, &next)) {
+		struct learn_name_value v;
+		struct learn_slots s;
+		char host[256];
+
+		k = next;
+		first = false;
+		if (next.gen != (ctlw & CTL_GEN_MASK) || bpf_map_lookup_elem(names, &next, &v) ||
+		    bpf_map_lookup_elem(slots, &v.name_id, &s) ||
+		    learn_key_host(next.name, (next.prefixlen - DNS_NAME_FIXED_BITS) / 8, host,
+				   sizeof(host)))
+			continue;
+		for (int i = 0; i < LEARN_ADDRS_MAX; i++) {
+			const struct learn_slot *sl = &s.a[i];
+			struct learned_addr *a, *g;
+
+			if (sl->deadline_ns <= now)
+				continue;
+			g = realloc(list, (n + 1) * sizeof(*g));
+			if (!g) {
+				err = -ENOMEM;
+				goto out;
+			}
+			list = g;
+			a = &list[n++];
+			memset(a, 0, sizeof(*a));
+			snprintf(a->host, sizeof(a->host), "%s", host);
+			a->addr.family = sl->family;
+			a->addr.plen = sl->family == AF_INET ? 32 : 128;
+			memcpy(a->addr.bytes, sl->addr, sizeof(a->addr.bytes));
+			a->ttl = sl->ttl;
+			a->left_ms = (sl->deadline_ns - now) / 1000000;
+		}
+	}
+out:
+	if (names >= 0)
+		close(names);
+	if (slots >= 0)
+		close(slots);
+	if (ctl >= 0)
+		close(ctl);
+	if (err) {
+		free(list);
+		return err;
+	}
+	*out = list;
+	return n;
+}
+
+int learn_counts_read(const char *instance, __u64 *counts)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = pipeline_pin_get(instance, "learn_counts");
+
+	memset(counts, 0, LEARN_EV_MAX * sizeof(*counts));
+	if (fd < 0)
+		return fd;
+	for (__u32 k = 0; ncpu > 0 && k < LEARN_EV_MAX; k++) {
+		__u64 vals[ncpu];
+
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			counts[k] += vals[c];
+	}
+	close(fd);
+	return 0;
+}

@@ -1,0 +1,377 @@
+/* learn_rules.c: host names that follow DNS ('allow tcp name HOST ...', 'dns learn ...'): grammar and checks. */
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "dns_names.h"
+#include "learn_rules.h"
+
+/* a host name as text: labels of letters, digits, '-' and '_'; NULL when fine */
+static const char *host_problem(const char *s)
+{
+	size_t label = 0, len = strlen(s);
+
+	if (len == 0)
+		return "empty";
+	if (len > DNS_RULE_NAME_MAX)
+		return "longer than a name rule can hold (242 characters)";
+	if (strchr(s, '*'))
+		return "a name rule follows one host name, not a wildcard";
+	for (; *s; s++) {
+		if (*s == '.') {
+			if (!label)
+				return "an empty label";
+			label = 0;
+		} else if (islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '-' ||
+			   *s == '_') {
+			if (++label > DNS_LABEL_MAX)
+				return "a label longer than 63 characters";
+		} else {
+			return "labels are letters, digits, '-' and '_'";
+		}
+	}
+	return label ? NULL : "an empty label";
+}
+
+/* allow tcp|udp name HOST port P[-P] [tool T] */
+int learn_parse_rule(struct profile *p, const char *file, int line, char **w, int n, struct diag *d)
+{
+	struct name_rule r = {}, *grown;
+	const char *why;
+	size_t len;
+
+	r.l4proto = w[1][0] == 't' ? IPPROTO_TCP : IPPROTO_UDP;
+	if (n < 4) {
+		diag_error(d, file, line, "missing host name after 'name'");
+		return -EINVAL;
+	}
+	if (n < 6 || strcmp(w[4], "port")) {
+		if (n >= 5 && strcmp(w[4], "port"))
+			diag_error(d, file, line, "unknown word '%s' (expected 'port')", w[4]);
+		else
+			diag_error(d, file, line, "missing 'port <port>[-<port>]'");
+		return -EINVAL;
+	}
+	switch (port_range_parse(w[5], &r.port_lo, &r.port_hi)) {
+	case 0:
+		break;
+	case -ERANGE:
+		diag_error(d, file, line, "port '%s' out of range (1-65535)", w[5]);
+		return -EINVAL;
+	case -EDOM:
+		diag_error(d, file, line, "reversed port range '%s'", w[5]);
+		return -EINVAL;
+	default:
+		diag_error(d, file, line, "bad port '%s'", w[5]);
+		return -EINVAL;
+	}
+	if (r.port_lo <= 53 && r.port_hi >= 53) {
+		diag_error(d, file, line,
+			   "a name rule cannot allow port 53: resolvers are given as addresses");
+		return -EINVAL;
+	}
+	if (n > 6 && strcmp(w[6], "tool")) {
+		diag_error(d, file, line, "unknown word '%s' (expected 'tool')", w[6]);
+		return -EINVAL;
+	}
+	if (n == 7) {
+		diag_error(d, file, line, "missing tool name after 'tool'");
+		return -EINVAL;
+	}
+	if (n > 7 && !tool_name_valid(w[7])) {
+		diag_error(d, file, line,
+			   "bad tool '%s': a tool is a cgroup directory right below the sandbox's "
+			   "cgroup; give its name, not a path",
+			   w[7]);
+		return -EINVAL;
+	}
+	if (n > 8) {
+		diag_error(d, file, line, "unknown word '%s'", w[8]);
+		return -EINVAL;
+	}
+	r.host = strdup(w[3]);
+	if (!r.host)
+		return -ENOMEM;
+	for (char *c = r.host; *c; c++)
+		*c = tolower((unsigned char)*c);
+	len = strlen(r.host);
+	if (len > 1 && r.host[len - 1] == '.')
+		r.host[--len] = '\0'; /* "corp." is "corp" */
+	why = host_problem(r.host);
+	if (!why && strspn(r.host, "0123456789.") == len)
+		why = "an address, not a host name (write 'allow tcp ADDRESS port ...')";
+	if (why) {
+		diag_error(d, file, line, "bad host name '%s': %s", w[3], why);
+		free(r.host);
+		return -EINVAL;
+	}
+	r.tool = n > 7 ? strdup(w[7]) : NULL;
+	r.file = profile_intern_file(p, file);
+	r.line = line;
+	if (asprintf(&r.text, "allow %s name %s port %s%s%s", w[1], r.host, w[5],
+		     n > 7 ? " tool " : "", n > 7 ? w[7] : "") < 0)
+		r.text = NULL;
+	grown = realloc(p->name_rules, (p->nr_name_rules + 1) * sizeof(*grown));
+	if (!r.text || (n > 7 && !r.tool) || !r.file || !grown) {
+		free(r.host);
+		free(r.tool);
+		free(r.text);
+		if (grown)
+			p->name_rules = grown;
+		return -ENOMEM;
+	}
+	p->name_rules = grown;
+	p->name_rules[p->nr_name_rules++] = r;
+	return 0;
+}
+
+static int setting(const char *file, int line, const char *what, const char *word, long min,
+		   long max, __u32 *out, struct diag *d)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(word, &end, 10);
+	if (errno || end == word || *end || v < min || v > max) {
+		diag_error(d, file, line, "bad %s '%s' (%ld-%ld)", what, word, min, max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+/* dns learn [grace S] [max-ttl S] [max-addresses N] */
+int learn_parse_settings(struct profile *p, const char *file, int line, char **w, int n,
+			 struct diag *d)
+{
+	struct learn_settings s = { LEARN_DEFAULT_GRACE, LEARN_DEFAULT_MAX_TTL,
+				    LEARN_DEFAULT_MAX_ADDRS, NULL, line };
+	unsigned int seen = 0;
+
+	if (p->learn.file) {
+		diag_error(d, file, line, "learning already set at %s:%d", p->learn.file,
+			   p->learn.line);
+		return -EINVAL;
+	}
+	if (n < 3) {
+		diag_error(
+			d, file, line,
+			"missing settings after 'dns learn' (grace S, max-ttl S, max-addresses N)");
+		return -EINVAL;
+	}
+	for (int i = 2; i < n; i += 2) {
+		static const char *const keys[] = { "grace", "max-ttl", "max-addresses" };
+		int k;
+
+		for (k = 0; k < 3 && strcmp(w[i], keys[k]); k++)
+			;
+		if (k == 3) {
+			diag_error(d, file, line,
+				   "unknown word '%s' (expected grace, max-ttl or max-addresses)",
+				   w[i]);
+			return -EINVAL;
+		}
+		if (seen & (1u << k)) {
+			diag_error(d, file, line, "'%s' given twice", w[i]);
+			return -EINVAL;
+		}
+		seen |= 1u << k;
+		if (i + 1 >= n) {
+			diag_error(d, file, line, "missing value after '%s'", w[i]);
+			return -EINVAL;
+		}
+		if ((k == 0 &&
+		     setting(file, line, "grace", w[i + 1], 0, LEARN_GRACE_MAX, &s.grace_s, d)) ||
+		    (k == 1 && setting(file, line, "max-ttl", w[i + 1], 1, LEARN_MAX_TTL_MAX,
+				       &s.max_ttl_s, d)) ||
+		    (k == 2 && setting(file, line, "max-addresses", w[i + 1], 1, LEARN_ADDRS_MAX,
+				       &s.max_addrs, d)))
+			return -EINVAL;
+	}
+	s.file = profile_intern_file(p, file);
+	if (!s.file)
+		return -ENOMEM;
+	p->learn = s;
+	return 0;
+}
+
+static bool same_tool(const char *a, const char *b)
+{
+	return !strcmp(a ? a : "", b ? b : "");
+}
+
+int learn_rules_check(const struct profile *p, struct diag *d)
+{
+	size_t names = 0, ports = 0;
+	int err = 0;
+
+	if (p->learn.file && !p->nr_name_rules) {
+		diag_error(d, p->learn.file, p->learn.line,
+			   "'dns learn' sets how name rules learn, and there are none");
+		err = -EINVAL;
+	}
+	for (size_t i = 0; i < p->nr_name_rules; i++) {
+		const struct name_rule *b = &p->name_rules[i];
+		bool first = true;
+
+		ports += b->port_hi - b->port_lo + 1;
+		for (size_t j = 0; j < i; j++) {
+			const struct name_rule *a = &p->name_rules[j];
+
+			first &= strcmp(a->host, b->host) != 0;
+			if (a->l4proto != b->l4proto || strcmp(a->host, b->host) ||
+			    !same_tool(a->tool, b->tool) || b->port_lo > a->port_hi ||
+			    a->port_lo > b->port_hi)
+				continue;
+			diag_error(d, b->file, b->line, "%s %s:%d ('%s')",
+				   a->port_lo == b->port_lo && a->port_hi == b->port_hi ?
+					   "duplicate of" :
+					   "ports overlap",
+				   a->file, a->line, a->text);
+			err = -EINVAL;
+			break;
+		}
+		names += first;
+		if (names > LEARN_NAMES_MAX) {
+			diag_error(d, b->file, b->line, "more than %d host names follow DNS",
+				   LEARN_NAMES_MAX);
+			return -E2BIG;
+		}
+		if (ports > LEARN_PORTS_MAX) {
+			diag_error(d, b->file, b->line,
+				   "name rules cover more than %d ports in all: narrow the ranges",
+				   LEARN_PORTS_MAX);
+			return -E2BIG;
+		}
+	}
+	/* names per {protocol, port, tool}: what one learn_rules entry holds */
+	for (size_t i = 0; !err && i < p->nr_name_rules; i++) {
+		const struct name_rule *b = &p->name_rules[i];
+
+		for (__u32 port = b->port_lo; port <= b->port_hi; port++) {
+			size_t same = 0;
+
+			for (size_t j = 0; j <= i; j++) {
+				const struct name_rule *a = &p->name_rules[j];
+
+				same += a->l4proto == b->l4proto && same_tool(a->tool, b->tool) &&
+					a->port_lo <= port && port <= a->port_hi;
+			}
+			if (same > LEARN_NAMES_PER_PORT) {
+				diag_error(d, b->file, b->line,
+					   "more than %d name rules for %s port %u%s%s",
+					   LEARN_NAMES_PER_PORT, l4proto_name(b->l4proto), port,
+					   b->tool ? " and tool " : "", b->tool ? b->tool : "");
+				return -E2BIG;
+			}
+		}
+	}
+	return err;
+}
+
+int learn_rules_resolve_tools(struct profile *p, const struct sandbox_cgroup *sc, struct diag *d)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < p->nr_name_rules; i++) {
+		struct name_rule *r = &p->name_rules[i];
+		char path[CGROUP_PATH_MAX + 128];
+		struct stat sb;
+
+		if (!r->tool)
+			continue;
+		if (!sc) {
+			diag_error(
+				d, r->file, r->line,
+				"rule names tool '%s': give the sandbox's cgroup (--sandbox-cgroup)",
+				r->tool);
+			err = -EINVAL;
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", sc->path, r->tool);
+		if (stat(path, &sb) || !S_ISDIR(sb.st_mode) || cgroup_id(path, &r->tool_id)) {
+			diag_error(d, r->file, r->line, "tool '%s': no cgroup %s", r->tool, path);
+			err = -ENOENT;
+		}
+	}
+	return err;
+}
+
+struct learn_config learn_config_of(const struct profile *p)
+{
+	struct learn_config c = { LEARN_DEFAULT_GRACE, LEARN_DEFAULT_MAX_TTL,
+				  LEARN_DEFAULT_MAX_ADDRS, 0 };
+
+	if (p->learn.file) {
+		c.grace_s = p->learn.grace_s;
+		c.max_ttl_s = p->learn.max_ttl_s;
+		c.max_addrs = p->learn.max_addrs;
+	}
+	return c;
+}
+
+size_t learn_rule_id(const struct profile *p, size_t i)
+{
+	return p->nr_rules + p->nr_dns_names + i;
+}
+
+int learn_host_key(const char *host, __u8 *out, size_t max)
+{
+	struct dns_name_rule r = { .name = (char *)host };
+
+	return dns_name_key_bytes(&r, out, max);
+}
+
+int learn_key_host(const __u8 *key, size_t len, char *out, size_t max)
+{
+	size_t o = 0, pos = 0, starts[DNS_WIRE_NAME_MAX], n = 0;
+
+	/* the labels come from the right: find them, then write them from the left */
+	while (pos < len && key[pos]) {
+		if (n == DNS_WIRE_NAME_MAX || pos + 1 + key[pos] > len)
+			return -EINVAL;
+		starts[n++] = pos;
+		pos += 1 + key[pos];
+	}
+	if (pos >= len || n == 0)
+		return -EINVAL;
+	while (n--) {
+		size_t l = key[starts[n]];
+
+		if (o + l + 2 > max)
+			return -ENAMETOOLONG;
+		memcpy(out + o, key + starts[n] + 1, l);
+		o += l;
+		out[o++] = n ? '.' : '\0';
+	}
+	return 0;
+}
+
+void learn_rules_print(const struct profile *p, FILE *out)
+{
+	struct learn_config c = learn_config_of(p);
+
+	if (!p->nr_name_rules)
+		return;
+	fprintf(out, "host names that follow DNS (answers learned at tc on the sandbox's link):\n");
+	for (size_t i = 0; i < p->nr_name_rules; i++)
+		fprintf(out, "  %s:%d: %s\n", p->name_rules[i].file, p->name_rules[i].line,
+			p->name_rules[i].text);
+	fprintf(out, "  grace %u s, max-ttl %u s, max-addresses %u%s\n", c.grace_s, c.max_ttl_s,
+		c.max_addrs, p->learn.file ? "" : " (the defaults)");
+}
+
+void learn_rules_free(struct profile *p)
+{
+	for (size_t i = 0; i < p->nr_name_rules; i++) {
+		free(p->name_rules[i].host);
+		free(p->name_rules[i].tool);
+		free(p->name_rules[i].text);
+	}
+	free(p->name_rules);
+	p->name_rules = NULL;
+	p->nr_name_rules = 0;
+}

@@ -1,0 +1,397 @@
+/* learn_answer.h: the learning program's parser: a resolver's answer to a waiting query, its CNAME chain, its addresses. */
+#ifndef IRONCLAW_PROGS_LEARN_ANSWER_H
+#define IRONCLAW_PROGS_LEARN_ANSWER_H
+
+#include "dns.h"
+#include "learn_maps.h"
+
+#define DNS_TYPE_A 1
+#define DNS_TYPE_CNAME 5
+#define DNS_TYPE_AAAA 28
+#define DNS_FLAG_QR 0x8000
+#define DNS_FLAG_TC 0x0200
+#define DNS_OPCODE_MASK 0x7800
+#define DNS_RCODE_MASK 0x000f
+/* compression pointers one name may follow */
+#define LEARN_NAME_JUMPS 16
+
+/*
+ * Room to read one answer: the message (dw.msg, as for queries), the
+ * question's key (dw.key), and the chain's current name, written out in
+ * full (labels with their length bytes, lowercase, the root's 0 byte).
+ */
+struct learn_work {
+	struct dns_work dw;
+	__u8 cur[256];
+	__u32 cur_len;
+	/* one name being read: from fpos, fleft bytes left of the label, fout written */
+	__u32 fpos, fleft, fout, fend, flimit, fjumps;
+	__u32 fcmp; /* 1: compare with cur instead of writing it */
+	__u32 fmis; /* compare: a byte differed */
+	__u32 fbad; /* not a well-formed name */
+	/* the answer's settings and what it asked */
+	__u64 now;
+	__u32 name_id, qtype, chain, stop;
+	/* slot scan */
+	__u8 addr[16];
+	__u32 family, found, free;
+};
+
+struct learn_work_cpu {
+	__u32 depth;
+	__u32 pad;
+	struct learn_work slot[DNS_WORK_NEST];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct learn_work_cpu);
+} learn_work SEC(".maps");
+
+/* a zeroed table, to create a name's entry from (too big for the stack) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct learn_slots);
+} learn_zero SEC(".maps");
+
+static __always_inline struct learn_work *learn_work_get(struct learn_work_cpu **cpu)
+{
+	__u32 zero = 0, depth;
+	struct learn_work_cpu *c = bpf_map_lookup_elem(&learn_work, &zero);
+
+	*cpu = c;
+	if (!c)
+		return NULL;
+	depth = c->depth;
+	if (depth >= DNS_WORK_NEST)
+		return NULL;
+	c->depth = depth + 1;
+	return &c->slot[depth];
+}
+
+static __always_inline void learn_work_put(struct learn_work_cpu *c)
+{
+	if (c && c->depth)
+		c->depth--;
+}
+
+struct learn_loop_ctx {
+	struct learn_work *lw;
+};
+
+static __always_inline void learn_emit(struct learn_work *lw, __u32 o, __u8 b)
+{
+	if (lw->fcmp)
+		lw->fmis |= lw->cur[o & 255] != b;
+	else
+		lw->cur[o & 255] = b;
+}
+
+/*
+ * One byte of a name, compression pointers followed: each must point before
+ * the name's start and before the last one's target (no loops), at most
+ * LEARN_NAME_JUMPS of them, labels of at most 63, 255 bytes in all.
+ */
+static int learn_name_step(__u32 index, void *data)
+{
+	struct learn_work *lw = ((struct learn_loop_ctx *)data)->lw;
+	__u32 pos = lw->fpos, o = lw->fout, b, t;
+
+	if (pos >= lw->dw.len || o >= DNS_WIRE_NAME_MAX) {
+		lw->fbad = 1;
+		return 1;
+	}
+	b = lw->dw.msg[pos & DNS_MSG_MASK];
+	if (lw->fleft) {
+		if (b >= 'A' && b <= 'Z')
+			b += 'a' - 'A';
+		learn_emit(lw, o, b);
+		lw->fleft--;
+		lw->fpos = pos + 1;
+		lw->fout = o + 1;
+		return 0;
+	}
+	if (b == 0) {
+		learn_emit(lw, o, 0);
+		lw->fout = o + 1;
+		if (!lw->fend)
+			lw->fend = pos + 1;
+		return 1;
+	}
+	if (b >= 0xc0) {
+		if (pos + 1 >= lw->dw.len || ++lw->fjumps > LEARN_NAME_JUMPS) {
+			lw->fbad = 1;
+			return 1;
+		}
+		t = ((b & 0x3f) << 8) | lw->dw.msg[(pos + 1) & DNS_MSG_MASK];
+		if (t >= lw->flimit || t < DNS_HDR_LEN) {
+			lw->fbad = 1;
+			return 1;
+		}
+		if (!lw->fend)
+			lw->fend = pos + 2;
+		lw->flimit = t;
+		lw->fpos = t;
+		return 0;
+	}
+	if (b > DNS_LABEL_MAX || o + b + 2 > DNS_WIRE_NAME_MAX) {
+		lw->fbad = 1;
+		return 1;
+	}
+	learn_emit(lw, o, b);
+	lw->fleft = b;
+	lw->fpos = pos + 1;
+	lw->fout = o + 1;
+	return 0;
+}
+
+/*
+ * The name at pos, written into cur (cmp 0) or compared with it (cmp 1).
+ * 0 with lw->fend where the name ends in the record, or -1 when malformed.
+ */
+static __always_inline int learn_read_name(struct learn_work *lw, __u32 pos, __u32 cmp)
+{
+	struct learn_loop_ctx ctx = { .lw = lw };
+
+	lw->fpos = pos;
+	lw->fleft = 0;
+	lw->fout = 0;
+	lw->fend = 0;
+	lw->flimit = pos;
+	lw->fjumps = 0;
+	lw->fcmp = cmp;
+	lw->fmis = 0;
+	lw->fbad = 0;
+	bpf_loop(DNS_WIRE_NAME_MAX + LEARN_NAME_JUMPS + 1, learn_name_step, &ctx, 0);
+	if (lw->fbad || !lw->fend)
+		return -1;
+	if (cmp)
+		lw->fmis |= lw->fout != lw->cur_len;
+	else
+		lw->cur_len = lw->fout;
+	return 0;
+}
+
+static __always_inline int learn_same_addr(const __u8 *a, const __u8 *b)
+{
+	__u32 x[4], y[4];
+
+	__builtin_memcpy(x, a, 16);
+	__builtin_memcpy(y, b, 16);
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
+/* one slot of the name's table: the address's own, else the first free or expired one */
+static int learn_slot_step(__u32 i, void *data)
+{
+	struct learn_work *lw = ((struct learn_loop_ctx *)data)->lw;
+	struct learn_slots *s = bpf_map_lookup_elem(&learn_slots, &lw->name_id);
+	struct learn_slot *sl;
+
+	if (!s || i >= LEARN_ADDRS_MAX)
+		return 1;
+	asm volatile("" : "+r"(i)); /* keep the mask: the verifier wants it on this register */
+	sl = &s->a[i & (LEARN_ADDRS_MAX - 1)];
+	if (sl->deadline_ns && sl->family == lw->family && learn_same_addr(sl->addr, lw->addr)) {
+		lw->found = i;
+		return 1;
+	}
+	if (lw->free == LEARN_ADDRS_MAX && sl->deadline_ns <= lw->now)
+		lw->free = i;
+	return 0;
+}
+
+/*
+ * An address of the asked name: its slot (the same address again renews it;
+ * max-addresses live ones at most), then the entry lookups compare.
+ */
+static __always_inline void learn_address(struct learn_work *lw, __u32 rd,
+					  const struct learn_config *lc, __u32 ttl)
+{
+	struct learn_loop_ctx ctx = { .lw = lw };
+	struct learned_key lk = { .name_id = lw->name_id, .family = lw->family };
+	struct learned_value lv;
+	struct learn_slots *s;
+	struct learn_slot *sl;
+	__u32 i, n = lw->family == AF_INET ? 4 : 16, max = lc->max_addrs;
+
+	__builtin_memset(lw->addr, 0, 16);
+	for (i = 0; i < 16; i++)
+		if (i < n)
+			lw->addr[i] = lw->dw.msg[(rd + i) & DNS_MSG_MASK];
+	if (ttl > lc->max_ttl_s)
+		ttl = lc->max_ttl_s;
+	lv.deadline_ns = lw->now + ((__u64)ttl + lc->grace_s) * 1000000000ull;
+	s = bpf_map_lookup_elem(&learn_slots, &lw->name_id);
+	if (!s) {
+		struct learn_slots *fresh;
+		__u32 zero = 0;
+
+		/* a zeroed value from an array slot: learn_slots is too big for the stack */
+		fresh = bpf_map_lookup_elem(&learn_zero, &zero);
+		if (!fresh)
+			return;
+		bpf_map_update_elem(&learn_slots, &lw->name_id, fresh, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&learn_slots, &lw->name_id);
+		if (!s)
+			return;
+	}
+	lw->found = LEARN_ADDRS_MAX;
+	lw->free = LEARN_ADDRS_MAX;
+	bpf_loop(max < LEARN_ADDRS_MAX ? max : LEARN_ADDRS_MAX, learn_slot_step, &ctx, 0);
+	i = lw->found < LEARN_ADDRS_MAX ? lw->found : lw->free;
+	if (i >= LEARN_ADDRS_MAX) {
+		learn_count(LEARN_EV_CAP);
+		return;
+	}
+	asm volatile("" : "+r"(i));
+	sl = &s->a[i & (LEARN_ADDRS_MAX - 1)];
+	if (sl->deadline_ns && lw->found == LEARN_ADDRS_MAX) {
+		/* an expired address gives up its slot, and its entry */
+		struct learned_key old = { .name_id = lw->name_id, .family = sl->family };
+
+		__builtin_memcpy(old.addr, sl->addr, 16);
+		bpf_map_delete_elem(&learned, &old);
+	}
+	sl->deadline_ns = lv.deadline_ns;
+	sl->learned_ns = lw->now;
+	sl->ttl = ttl;
+	sl->family = lw->family;
+	__builtin_memcpy(sl->addr, lw->addr, 16);
+	__builtin_memcpy(lk.addr, lw->addr, 16);
+	bpf_map_update_elem(&learned, &lk, &lv, BPF_ANY);
+	learn_count(LEARN_EV_LEARNED);
+}
+
+static __always_inline __u32 learn_u16(const struct learn_work *lw, __u32 off)
+{
+	return ((__u32)lw->dw.msg[off & DNS_MSG_MASK] << 8) | lw->dw.msg[(off + 1) & DNS_MSG_MASK];
+}
+
+/*
+ * One answer record at dw.pos: on the chain (its owner is the current name)
+ * a CNAME moves the chain on, an address of the asked type is learned;
+ * anything else is skipped and counted. Stops at the end or a bad record.
+ */
+static int learn_record_step(__u32 index, void *data)
+{
+	struct learn_work *lw = ((struct learn_loop_ctx *)data)->lw;
+	__u32 gen = lw->stop >> 16, pos = lw->dw.pos, type, class, ttl, rdlen, rd;
+	struct learn_config *lc;
+
+	if (index >= LEARN_RECORDS_MAX || (lw->stop & 0xffff))
+		return 1;
+	if (learn_read_name(lw, pos, 1)) {
+		learn_count(LEARN_EV_MALFORMED);
+		lw->stop |= 1;
+		return 1;
+	}
+	pos = lw->fend;
+	if (pos + 10 > lw->dw.len) {
+		learn_count(LEARN_EV_MALFORMED);
+		lw->stop |= 1;
+		return 1;
+	}
+	type = learn_u16(lw, pos);
+	class = learn_u16(lw, pos + 2);
+	ttl = learn_u16(lw, pos + 4) << 16 | learn_u16(lw, pos + 6);
+	rdlen = learn_u16(lw, pos + 8);
+	rd = pos + 10;
+	if (rd + rdlen > lw->dw.len) {
+		learn_count(LEARN_EV_MALFORMED);
+		lw->stop |= 1;
+		return 1;
+	}
+	lw->dw.pos = rd + rdlen;
+	if (ttl & 0x80000000)
+		ttl = 0; /* RFC 2181 8: a TTL with the top bit set is zero */
+	if (class != DNS_CLASS_IN || lw->fmis) {
+		learn_count(LEARN_EV_OFF_CHAIN);
+		return 0;
+	}
+	if (type == DNS_TYPE_CNAME) {
+		if (++lw->chain > LEARN_CHAIN_MAX) {
+			learn_count(LEARN_EV_CHAIN);
+			lw->stop |= 1;
+			return 1;
+		}
+		if (learn_read_name(lw, rd, 0) || lw->fend > rd + rdlen) {
+			learn_count(LEARN_EV_MALFORMED);
+			lw->stop |= 1;
+			return 1;
+		}
+		return 0;
+	}
+	lc = bpf_map_lookup_elem(&learn_config, &gen);
+	if (lc && type == lw->qtype &&
+	    ((type == DNS_TYPE_A && rdlen == 4) || (type == DNS_TYPE_AAAA && rdlen == 16))) {
+		lw->family = type == DNS_TYPE_A ? AF_INET : AF_INET6;
+		learn_address(lw, rd, lc, ttl);
+		return 0;
+	}
+	learn_count(LEARN_EV_OFF_CHAIN);
+	return 0;
+}
+
+/*
+ * The answer in lw->dw.msg to the waiting query p. Returns 1 when its
+ * question is the query's (the query is answered, whatever the answer),
+ * 0 when the answer is not for it.
+ */
+static __always_inline int learn_answer(struct learn_work *lw, __u8 gen,
+					const struct learn_pending_value *p)
+{
+	struct dns_loop_ctx dctx = { .w = &lw->dw };
+	struct learn_loop_ctx ctx = { .lw = lw };
+	struct learn_name_value *nv;
+	__u32 flags, an, qtype, qclass, pos;
+
+	flags = learn_u16(lw, 2);
+	if (!(flags & DNS_FLAG_QR) || (flags & DNS_OPCODE_MASK) || learn_u16(lw, 4) != 1) {
+		learn_count(LEARN_EV_MALFORMED);
+		return 0;
+	}
+	an = learn_u16(lw, 6);
+	/* the question: its labels (no pointer can come first), its key, written out in cur */
+	lw->dw.pos = DNS_HDR_LEN;
+	lw->dw.nlabels = 0;
+	lw->dw.result = REASON_DNS_NAME_LEN;
+	bpf_loop(DNS_MAX_LABELS, dns_label_step, &dctx, 0);
+	if (lw->dw.result != DNS_PARSE_DONE || learn_read_name(lw, DNS_HDR_LEN, 0)) {
+		learn_count(LEARN_EV_MALFORMED);
+		return 0;
+	}
+	pos = lw->dw.pos;
+	if (pos + 4 > lw->dw.len) {
+		learn_count(LEARN_EV_MALFORMED);
+		return 0;
+	}
+	qtype = learn_u16(lw, pos);
+	qclass = learn_u16(lw, pos + 2);
+	lw->dw.key.gen = gen;
+	lw->dw.key.pad[0] = lw->dw.key.pad[1] = lw->dw.key.pad[2] = 0;
+	lw->dw.key.tool = 0;
+	dns_build_key(&lw->dw);
+	nv = bpf_map_lookup_elem(&learn_names, &lw->dw.key);
+	if (!nv || nv->name_id != p->name_id || qtype != p->qtype || qclass != DNS_CLASS_IN) {
+		learn_count(LEARN_EV_QUESTION);
+		return 0;
+	}
+	if ((flags & DNS_FLAG_TC) || (flags & DNS_RCODE_MASK)) {
+		learn_count(LEARN_EV_RCODE);
+		return 1;
+	}
+	lw->dw.pos = pos + 4;
+	lw->name_id = p->name_id;
+	lw->qtype = qtype;
+	lw->chain = 0;
+	lw->stop = (__u32)gen << 16;
+	bpf_loop(an < LEARN_RECORDS_MAX ? an : LEARN_RECORDS_MAX, learn_record_step, &ctx, 0);
+	return 1;
+}
+
+#endif

@@ -1,0 +1,143 @@
+/* learn_maps.h: the maps of host names that follow DNS, and what stages ask of them. */
+#ifndef IRONCLAW_PROGS_LEARN_MAPS_H
+#define IRONCLAW_PROGS_LEARN_MAPS_H
+
+#include "common.h"
+#include "maps.h"
+#include "dns_policy.h"
+#include "learn.h"
+
+/*
+ * The instance's maps (include/learn.h says what each holds); declared here
+ * for every object that includes lib/stage.h, and shared by the loader like
+ * the control word.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 2 * LEARN_NAMES_MAX);
+	__type(key, struct dns_name_key);
+	__type(value, struct learn_name_value);
+} learn_names SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4 * LEARN_PORTS_MAX);
+	__type(key, struct learn_rule_key);
+	__type(value, struct learn_rule_value);
+} learn_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * 64);
+	__type(key, struct learn_resolver_key);
+	__type(value, __u32);
+} learn_resolvers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct learn_config);
+} learn_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 2 * LEARN_NAMES_MAX * LEARN_ADDRS_MAX);
+	__type(key, struct learned_key);
+	__type(value, struct learned_value);
+} learned SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, LEARN_NAMES_MAX);
+	__type(key, __u32);
+	__type(value, struct learn_slots);
+} learn_slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LEARN_PENDING_MAX);
+	__type(key, struct learn_pending_key);
+	__type(value, struct learn_pending_value);
+} learn_pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LEARN_FLOWS_MAX);
+	__type(key, struct learn_flow_key);
+	__type(value, struct learn_flow_value);
+} learn_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LEARN_EV_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} learn_counts SEC(".maps");
+
+static __always_inline void learn_count(__u32 ev)
+{
+	__u64 *n;
+
+	if (dry_run)
+		return;
+	n = bpf_map_lookup_elem(&learn_counts, &ev);
+	if (n)
+		(*n)++;
+}
+
+static __always_inline int learn_enabled(__u8 gen)
+{
+	__u32 g = gen;
+	struct gen_config *cfg = bpf_map_lookup_elem(&config, &g);
+
+	return cfg && (cfg->flags & GEN_LEARN);
+}
+
+/*
+ * The first name in the list whose learned address daddr is still valid:
+ * 1 and its rule in *rule_id; else 0, with *expired set when one was
+ * learned but ran out. want: only that name id (0: any).
+ */
+static __always_inline int learn_match(const struct learn_rule_value *v, __u8 family,
+				       const __u8 *daddr, __u64 now, __u32 want, __u32 *name_id,
+				       __u32 *rule_id, int *expired)
+{
+	struct learned_key k = { .family = family };
+	__u32 nr;
+
+	if (!v)
+		return 0;
+	nr = v->nr;
+	__builtin_memcpy(k.addr, daddr, 16);
+#pragma unroll
+	for (int i = 0; i < LEARN_NAMES_PER_PORT; i++) {
+		struct learned_value *l;
+
+		if (i >= nr)
+			break;
+		if (want && v->e[i].name_id != want)
+			continue;
+		if (want) {
+			*rule_id = v->e[i].rule_id;
+			return 1;
+		}
+		k.name_id = v->e[i].name_id;
+		l = bpf_map_lookup_elem(&learned, &k);
+		if (!l)
+			continue;
+		if (l->deadline_ns > now) {
+			*name_id = k.name_id;
+			*rule_id = v->e[i].rule_id;
+			return 1;
+		}
+		*expired = 1;
+	}
+	return 0;
+}
+
+#endif

@@ -1,0 +1,419 @@
+/*
+ * test_learn.c: host names that follow DNS, in the real pipeline of a test
+ * instance: queries through the dispatcher, answers through the learning
+ * program (BPF_PROG_TEST_RUN), then packets to what was learned: verdict +
+ * reason per packet, what became of each answer per answer.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <linux/pkt_cls.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "pipeline.h"
+#include "policy.h"
+#include "reasons.h"
+#include "dns_names.h"
+#include "learn_maps.h"
+#include "pkt.h"
+#include "pipeline_run.h"
+#include "dns_pkt.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const learn_profile[] = {
+	"allow udp 10.42.0.53 port 53",
+	"allow tcp name log-collector.internal.corp port 8080",
+	"allow udp name flow.internal.corp port 9000",
+	"allow tcp name short.internal.corp port 8443",
+	"dns learn grace 0 max-ttl 100 max-addresses 2",
+};
+
+/* without the name rule for log-collector: what was learned for it goes */
+static const char *const other_profile[] = {
+	"allow udp 10.42.0.53 port 53",
+	"allow udp name flow.internal.corp port 9000",
+};
+
+static void setup(void)
+{
+	snprintf(inst, sizeof(inst), "learntest%d", getpid());
+	install_lines(learn_profile, ARRAY_SIZE(learn_profile));
+}
+
+TestSuite(learn, .init = setup, .fini = remove_instance);
+
+/* UDP between the sandbox's port sport and src:53 / dst:53, the message m */
+static void dns_frame(struct pkt *p, const char *src, const char *dst, uint16_t sport,
+		      uint16_t dport, const struct dnsmsg *m)
+{
+	uint8_t *u;
+
+	memset(p, 0, sizeof(*p));
+	pkt_eth(p, ETH_P_IP);
+	pkt_ipv4(p, src, dst, IPPROTO_UDP, NULL, 0, 0);
+	u = pkt_put(p, 8);
+	u[0] = sport >> 8;
+	u[1] = sport & 0xff;
+	u[2] = dport >> 8;
+	u[3] = dport & 0xff;
+	u[4] = (8 + m->len) >> 8;
+	u[5] = (8 + m->len) & 0xff;
+	memcpy(pkt_put(p, m->len), m->b, m->len);
+	pkt_finish(p);
+}
+
+/* a TCP segment (flags) or UDP datagram from the sandbox's port sport to dst:dport */
+static void flow_frame(struct pkt *p, uint8_t proto, const char *dst, uint16_t sport,
+		       uint16_t dport, uint8_t flags)
+{
+	uint8_t *l4;
+
+	memset(p, 0, sizeof(*p));
+	pkt_eth(p, ETH_P_IP);
+	pkt_ipv4(p, "10.42.0.2", dst, proto, NULL, 0, 0);
+	l4 = p->b + p->len;
+	if (proto == IPPROTO_TCP) {
+		pkt_tcp(p, dport);
+		l4[13] = flags;
+	} else {
+		pkt_udp(p, dport);
+	}
+	l4[0] = sport >> 8;
+	l4[1] = sport & 0xff;
+	pkt_finish(p);
+}
+
+#define SYN 0x02
+#define ACK 0x10
+
+static void expect_tcp(const char *what, const char *dst, uint16_t sport, uint16_t dport,
+		       uint8_t flags, unsigned int want)
+{
+	struct pkt p;
+
+	flow_frame(&p, IPPROTO_TCP, dst, sport, dport, flags);
+	expect(what, &p, want);
+}
+
+/* the query for name (type A) from the sandbox's port sport, allowed at tc and XDP */
+static void query(const char *name, uint16_t qtype, uint16_t sport)
+{
+	struct dnsmsg m;
+	struct pkt p;
+
+	dns_query(&m, name, qtype);
+	dns_frame(&p, "10.42.0.2", "10.42.0.53", sport, 53, &m);
+	expect(name, &p, REASON_RULE);
+}
+
+/* an answer through the learning program; *delta: how each learning counter moved */
+static void answer_from(const char *src, uint16_t sport, const struct dnsmsg *m, __u64 *delta)
+{
+	__u64 before[LEARN_EV_MAX], after[LEARN_EV_MAX];
+	int fd = pipeline_pin_get(inst, "learn_tc");
+	struct pkt p;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .repeat = 1);
+
+	cr_assert_geq(fd, 0, "learn_tc pin missing");
+	dns_frame(&p, src, "10.42.0.2", 53, sport, m);
+	opts.data_in = p.b;
+	opts.data_size_in = p.len;
+	cr_assert_eq(learn_counts_read(inst, before), 0);
+	cr_assert_eq(bpf_prog_test_run_opts(fd, &opts), 0, "test run: %s", strerror(errno));
+	cr_assert_eq(learn_counts_read(inst, after), 0);
+	close(fd);
+	cr_assert_eq((int)opts.retval, TC_ACT_UNSPEC, "the learning program judged a packet: %d",
+		     (int)opts.retval);
+	for (int i = 0; i < LEARN_EV_MAX; i++)
+		delta[i] = after[i] - before[i];
+}
+
+/* the answer moves counter ev by n and no other (learned by learned) */
+static void expect_answer(const char *what, const char *src, uint16_t sport, const struct dnsmsg *m,
+			  unsigned int ev, __u64 n, __u64 learned)
+{
+	__u64 delta[LEARN_EV_MAX];
+
+	answer_from(src, sport, m, delta);
+	for (unsigned int i = 0; i < LEARN_EV_MAX; i++) {
+		__u64 want = i == ev ? n : i == LEARN_EV_LEARNED ? learned : 0;
+
+		cr_expect_eq(delta[i], want, "%s: %s counted %llu, want %llu", what,
+			     learn_event_name(i), (unsigned long long)delta[i],
+			     (unsigned long long)want);
+	}
+}
+
+/* the answer to dns_query(name, A): one A record of the question's name */
+static void a_answer(struct dnsmsg *m, const char *name, uint32_t ttl, const char *addr)
+{
+	dns_answer_hdr(m, 0, 1);
+	dns_question(m, name, 1, 1);
+	dns_rr_a(m, 12, ttl, addr);
+}
+
+Test(learn, before_and_after_the_lookup)
+{
+	struct dnsmsg m;
+
+	expect_tcp("before any lookup", "10.42.7.11", 40000, 8080, SYN, REASON_NO_RULE);
+	query("log-collector.internal.corp", 1, 33001);
+	expect_tcp("query answered not yet", "10.42.7.11", 40000, 8080, SYN, REASON_NO_RULE);
+	a_answer(&m, "log-collector.internal.corp", 60, "10.42.7.11");
+	expect_answer("the resolver's answer", "10.42.0.53", 33001, &m, LEARN_EV_LEARNED, 1, 1);
+	expect_tcp("after the lookup", "10.42.7.11", 40000, 8080, SYN, REASON_RULE);
+	expect_tcp("another port", "10.42.7.11", 40000, 8081, SYN, REASON_NO_RULE);
+	expect_tcp("another address", "10.42.7.12", 40000, 8080, SYN, REASON_NO_RULE);
+	/* one answer per query: the same answer again waits for no query */
+	expect_answer("the answer again", "10.42.0.53", 33001, &m, LEARN_EV_NO_QUERY, 1, 0);
+}
+
+Test(learn, answers_ignored)
+{
+	struct dnsmsg m;
+
+	query("log-collector.internal.corp", 1, 33002);
+	a_answer(&m, "log-collector.internal.corp", 60, "10.42.7.66");
+	expect_answer("from another address", "10.42.0.99", 33002, &m, LEARN_EV_NOT_RESOLVER, 1, 0);
+	expect_answer("to another port", "10.42.0.53", 33003, &m, LEARN_EV_NO_QUERY, 1, 0);
+	m.b[1] ^= 1;
+	expect_answer("another transaction id", "10.42.0.53", 33002, &m, LEARN_EV_NO_QUERY, 1, 0);
+	a_answer(&m, "other.internal.corp", 60, "10.42.7.66");
+	expect_answer("another question", "10.42.0.53", 33002, &m, LEARN_EV_QUESTION, 1, 0);
+	dns_answer_hdr(&m, 0, 1);
+	dns_question(&m, "log-collector.internal.corp", 28, 1);
+	dns_rr_a(&m, 12, 60, "10.42.7.66");
+	expect_answer("another question type", "10.42.0.53", 33002, &m, LEARN_EV_QUESTION, 1, 0);
+	dns_hdr(&m, 0x0100, 1, 1, 0, 0);
+	dns_question(&m, "log-collector.internal.corp", 1, 1);
+	dns_rr_a(&m, 12, 60, "10.42.7.66");
+	expect_answer("a query, not an answer", "10.42.0.53", 33002, &m, LEARN_EV_MALFORMED, 1, 0);
+	a_answer(&m, "log-collector.internal.corp", 60, "10.42.7.66");
+	m.b[3] |= 3; /* NXDOMAIN, with a record anyway */
+	expect_answer("NXDOMAIN", "10.42.0.53", 33002, &m, LEARN_EV_RCODE, 1, 0);
+	/* the query was answered: the real answer now finds none */
+	a_answer(&m, "log-collector.internal.corp", 60, "10.42.7.66");
+	expect_answer("after NXDOMAIN", "10.42.0.53", 33002, &m, LEARN_EV_NO_QUERY, 1, 0);
+	query("log-collector.internal.corp", 1, 33004);
+	a_answer(&m, "log-collector.internal.corp", 60, "10.42.7.66");
+	m.b[2] |= 0x02; /* TC: truncated */
+	expect_answer("truncated", "10.42.0.53", 33004, &m, LEARN_EV_RCODE, 1, 0);
+	/* a name no rule follows: its query waits for nothing */
+	query("other.internal.corp", 1, 33005);
+	a_answer(&m, "other.internal.corp", 60, "10.42.7.66");
+	expect_answer("an answer for a name not followed", "10.42.0.53", 33005, &m,
+		      LEARN_EV_NO_QUERY, 1, 0);
+	expect_tcp("none of them was learned", "10.42.7.66", 40000, 8080, SYN, REASON_NO_RULE);
+}
+
+Test(learn, cname_chain)
+{
+	struct dnsmsg m;
+	uint16_t at;
+
+	query("log-collector.internal.corp", 1, 33010);
+	dns_answer_hdr(&m, 0, 5);
+	dns_question(&m, "log-collector.internal.corp", 1, 1);
+	at = dns_rr_cname(&m, 12, 60, "lc.POOL.internal.corp");
+	/* a record of another name, not on the chain */
+	dns_name(&m, "evil.internal.corp");
+	dns_rr_data(&m, 1, 60, "\x0a\x2a\x07\x42", 4);
+	at = dns_rr_cname(&m, at, 60, "b.pool.internal.corp");
+	dns_rr_a(&m, at, 30, "10.42.7.21");
+	dns_rr_a(&m, 12, 30, "10.42.7.67"); /* the asked name again: off the chain's end */
+	expect_answer("a chain of two CNAMEs", "10.42.0.53", 33010, &m, LEARN_EV_OFF_CHAIN, 2, 1);
+	expect_tcp("the chain's end", "10.42.7.21", 40000, 8080, SYN, REASON_RULE);
+	expect_tcp("the record off the chain", "10.42.7.66", 40000, 8080, SYN, REASON_NO_RULE);
+	expect_tcp("the asked name's after the chain moved", "10.42.7.67", 40000, 8080, SYN,
+		   REASON_NO_RULE);
+
+	query("log-collector.internal.corp", 1, 33011);
+	dns_answer_hdr(&m, 0, LEARN_CHAIN_MAX + 2);
+	dns_question(&m, "log-collector.internal.corp", 1, 1);
+	at = 12;
+	for (int i = 0; i <= LEARN_CHAIN_MAX; i++) {
+		char t[64];
+
+		snprintf(t, sizeof(t), "c%d.internal.corp", i);
+		at = dns_rr_cname(&m, at, 60, t);
+	}
+	dns_rr_a(&m, at, 30, "10.42.7.68");
+	expect_answer("a chain one link too long", "10.42.0.53", 33011, &m, LEARN_EV_CHAIN, 1, 0);
+	expect_tcp("its end", "10.42.7.68", 40000, 8080, SYN, REASON_NO_RULE);
+
+	/* a pointer that points at itself, or forward */
+	query("log-collector.internal.corp", 1, 33012);
+	dns_answer_hdr(&m, 0, 1);
+	dns_question(&m, "log-collector.internal.corp", 1, 1);
+	dns_ptr(&m, m.len);
+	dns_rr_data(&m, 1, 60, "\x0a\x2a\x07\x45", 4);
+	expect_answer("a pointer loop", "10.42.0.53", 33012, &m, LEARN_EV_MALFORMED, 1, 0);
+}
+
+Test(learn, cap_on_addresses)
+{
+	struct dnsmsg m;
+
+	query("short.internal.corp", 1, 33020);
+	dns_answer_hdr(&m, 0, 3);
+	dns_question(&m, "short.internal.corp", 1, 1);
+	dns_rr_a(&m, 12, 60, "10.42.7.31");
+	dns_rr_a(&m, 12, 60, "10.42.7.32");
+	dns_rr_a(&m, 12, 60, "10.42.7.33");
+	expect_answer("three addresses, max-addresses 2", "10.42.0.53", 33020, &m, LEARN_EV_CAP, 1,
+		      2);
+	expect_tcp("the first", "10.42.7.31", 40000, 8443, SYN, REASON_RULE);
+	expect_tcp("the second", "10.42.7.32", 40000, 8443, SYN, REASON_RULE);
+	expect_tcp("the third, over the cap", "10.42.7.33", 40000, 8443, SYN, REASON_NO_RULE);
+	/* the same addresses again renew their slots */
+	query("short.internal.corp", 1, 33021);
+	dns_answer_hdr(&m, 0, 2);
+	dns_question(&m, "short.internal.corp", 1, 1);
+	dns_rr_a(&m, 12, 60, "10.42.7.32");
+	dns_rr_a(&m, 12, 60, "10.42.7.31");
+	expect_answer("the same two again", "10.42.0.53", 33021, &m, LEARN_EV_CAP, 0, 2);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* TTL 1, grace 0: new flows refused after a second, a flow opened in time goes on */
+Test(learn, expiry_keeps_flows)
+{
+	struct dnsmsg m;
+	struct pkt p;
+
+	query("short.internal.corp", 1, 33030);
+	a_answer(&m, "short.internal.corp", 1, "10.42.7.41");
+	expect_answer("TTL 1", "10.42.0.53", 33030, &m, LEARN_EV_LEARNED, 1, 1);
+	expect_tcp("a connection opened in time", "10.42.7.41", 41000, 8443, SYN, REASON_RULE);
+	query("flow.internal.corp", 1, 33031);
+	a_answer(&m, "flow.internal.corp", 1, "10.42.7.42");
+	expect_answer("TTL 1 (udp)", "10.42.0.53", 33031, &m, LEARN_EV_LEARNED, 1, 1);
+	flow_frame(&p, IPPROTO_UDP, "10.42.7.42", 41001, 9000, 0);
+	expect("a UDP flow begun in time", &p, REASON_RULE);
+	sleep_ms(1200);
+	expect_tcp("its next segment", "10.42.7.41", 41000, 8443, ACK, REASON_FLOW);
+	expect_tcp("a new connection", "10.42.7.41", 41002, 8443, SYN, REASON_NAME_EXPIRED);
+	expect_tcp("a new connection from the old port", "10.42.7.41", 41000, 8443, SYN,
+		   REASON_NAME_EXPIRED);
+	expect_tcp("a segment of no connection", "10.42.7.41", 41003, 8443, ACK,
+		   REASON_NAME_EXPIRED);
+	flow_frame(&p, IPPROTO_UDP, "10.42.7.42", 41001, 9000, 0);
+	expect("the UDP flow's next datagram", &p, REASON_FLOW);
+	flow_frame(&p, IPPROTO_UDP, "10.42.7.42", 41004, 9000, 0);
+	expect("another UDP flow", &p, REASON_NAME_EXPIRED);
+	/* a new answer: new flows again */
+	query("short.internal.corp", 1, 33032);
+	a_answer(&m, "short.internal.corp", 60, "10.42.7.41");
+	expect_answer("renewed", "10.42.0.53", 33032, &m, LEARN_EV_LEARNED, 1, 1);
+	expect_tcp("a new connection after the renewal", "10.42.7.41", 41002, 8443, SYN,
+		   REASON_RULE);
+}
+
+/* installs switch generations; what was learned stays while a rule follows the name */
+Test(learn, reload_keeps_what_was_learned)
+{
+	struct dnsmsg m;
+
+	query("log-collector.internal.corp", 1, 33040);
+	a_answer(&m, "log-collector.internal.corp", 60, "10.42.7.51");
+	expect_answer("learned", "10.42.0.53", 33040, &m, LEARN_EV_LEARNED, 1, 1);
+	install_lines(learn_profile, ARRAY_SIZE(learn_profile));
+	expect_tcp("after a reload", "10.42.7.51", 40000, 8080, SYN, REASON_RULE);
+	install_lines(other_profile, ARRAY_SIZE(other_profile));
+	expect_tcp("the rule removed", "10.42.7.51", 40000, 8080, SYN, REASON_NO_RULE);
+	install_lines(learn_profile, ARRAY_SIZE(learn_profile));
+	expect_tcp("the rule back: learned anew", "10.42.7.51", 40000, 8080, SYN, REASON_NO_RULE);
+}
+
+/* rules and status read the learned addresses back */
+Test(learn, state_read_back)
+{
+	struct learned_addr *a = NULL;
+	struct dnsmsg m;
+	char buf[ADDR_STR_LEN];
+	int n, found = 0;
+
+	query("log-collector.internal.corp", 1, 33050);
+	a_answer(&m, "log-collector.internal.corp", 42, "10.42.7.52");
+	expect_answer("learned", "10.42.0.53", 33050, &m, LEARN_EV_LEARNED, 1, 1);
+	n = learn_state_read(inst, &a);
+	cr_assert_geq(n, 1, "learn_state_read: %d", n);
+	for (int i = 0; i < n; i++)
+		if (!strcmp(a[i].host, "log-collector.internal.corp") &&
+		    !strcmp(addr_format(&a[i].addr, buf, sizeof(buf)), "10.42.7.52")) {
+			found++;
+			cr_expect_eq(a[i].ttl, 42);
+			cr_expect(a[i].left_ms > 40000 && a[i].left_ms <= 42000, "left %llu ms",
+				  (unsigned long long)a[i].left_ms);
+		}
+	cr_expect_eq(found, 1);
+	free(a);
+}
+
+/* an answer cut at every offset, its UDP and IP lengths saying it ends there */
+Test(learn, answer_cut_at_every_offset)
+{
+	struct dnsmsg full, cut;
+
+	a_answer(&full, "log-collector.internal.corp", 60, "10.42.7.53");
+	for (size_t len = 0; len < full.len; len++) {
+		char what[64];
+
+		query("log-collector.internal.corp", 1, 33060);
+		cut = full;
+		cut.len = len;
+		snprintf(what, sizeof(what), "answer cut at %zu of %zu", len, full.len);
+		expect_answer(what, "10.42.0.53", 33060, &cut, LEARN_EV_MALFORMED, 1, 0);
+	}
+	expect_tcp("nothing learned from the cuts", "10.42.7.53", 40000, 8080, SYN, REASON_NO_RULE);
+	query("log-collector.internal.corp", 1, 33060);
+	expect_answer("the whole answer", "10.42.0.53", 33060, &full, LEARN_EV_LEARNED, 1, 1);
+}
+
+/*
+ * Every byte of an answer but the address's own set to 0xff in turn: an
+ * answer still learned (counts, TTL, flags that do not matter) learns the
+ * address it gives, for the asked name, and nothing else; the rest is
+ * counted as ignored. The question's bytes never pass.
+ */
+Test(learn, every_byte_corrupted)
+{
+	struct learned_addr *a = NULL;
+	struct dnsmsg full, bad;
+	char buf[ADDR_STR_LEN];
+	size_t qend = 12 + strlen("log-collector.internal.corp") + 2 + 4;
+	int n;
+
+	a_answer(&full, "log-collector.internal.corp", 60, "10.42.7.54");
+	for (size_t i = 0; i < full.len - 4; i++) {
+		__u64 delta[LEARN_EV_MAX], ignored = 0;
+
+		query("log-collector.internal.corp", 1, 33070);
+		bad = full;
+		bad.b[i] = 0xff;
+		answer_from("10.42.0.53", 33070, &bad, delta);
+		for (int e = 1; e < LEARN_EV_MAX; e++)
+			ignored += delta[e];
+		cr_expect(delta[LEARN_EV_LEARNED] + ignored >= 1,
+			  "byte %zu set to 0xff: neither learned nor counted", i);
+		if (i >= 12 && i < qend)
+			cr_expect_eq(delta[LEARN_EV_LEARNED], 0,
+				     "byte %zu (the question) set to 0xff: learned", i);
+	}
+	n = learn_state_read(inst, &a);
+	cr_assert_geq(n, 0);
+	for (int i = 0; i < n; i++)
+		cr_expect(!strcmp(a[i].host, "log-collector.internal.corp") &&
+				  !strcmp(addr_format(&a[i].addr, buf, sizeof(buf)), "10.42.7.54"),
+			  "learned %s for %s", addr_format(&a[i].addr, buf, sizeof(buf)),
+			  a[i].host);
+	free(a);
+}

@@ -1,0 +1,211 @@
+/* test_learn_rules.c: 'allow tcp name HOST ...' and 'dns learn ...' (loader/learn_rules.c): grammar, checks, keys. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <criterion/criterion.h>
+#include "learn_rules.h"
+#include "diag_helpers.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct {
+	const char *text;
+	__u8 proto;
+	const char *host;
+	__u16 lo, hi;
+	const char *tool;
+	const char *kept;
+} good[] = {
+	{ "allow tcp name log-collector.internal.corp port 8080 tool memscraper", IPPROTO_TCP,
+	  "log-collector.internal.corp", 8080, 8080, "memscraper",
+	  "allow tcp name log-collector.internal.corp port 8080 tool memscraper" },
+	{ "allow  udp name Log-Collector.INTERNAL.corp. port 9000-9010  # comment", IPPROTO_UDP,
+	  "log-collector.internal.corp", 9000, 9010, NULL,
+	  "allow udp name log-collector.internal.corp port 9000-9010" },
+	{ "allow tcp name corp port 443", IPPROTO_TCP, "corp", 443, 443, NULL,
+	  "allow tcp name corp port 443" },
+};
+
+Test(learn_lines, good)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		struct profile p = {};
+		struct diag d = {};
+		const struct name_rule *r;
+
+		cr_assert_eq(profile_parse_line(&p, "n.rules", 3, good[i].text, NULL, &d), 0,
+			     "\"%s\" refused:%s", good[i].text, all_msgs(&d));
+		cr_assert_eq(d.nr, 0, "\"%s\": messages:%s", good[i].text, all_msgs(&d));
+		cr_assert_eq(p.nr_rules + p.nr_dns_names, 0, "\"%s\" made another rule",
+			     good[i].text);
+		cr_assert_eq(p.nr_name_rules, 1);
+		r = &p.name_rules[0];
+		cr_assert_eq(r->l4proto, good[i].proto);
+		cr_assert_str_eq(r->host, good[i].host);
+		cr_assert_eq(r->port_lo, good[i].lo);
+		cr_assert_eq(r->port_hi, good[i].hi);
+		if (good[i].tool)
+			cr_assert_str_eq(r->tool, good[i].tool);
+		else
+			cr_assert_null(r->tool);
+		cr_assert_str_eq(r->text, good[i].kept);
+		cr_assert_str_eq(r->file, "n.rules");
+		cr_assert_eq(r->line, 3);
+		profile_free(&p);
+		diag_free(&d);
+	}
+}
+
+static const struct {
+	const char *text;
+	const char *says;
+} bad[] = {
+	{ "allow tcp name", "missing host name after 'name'" },
+	{ "allow tcp name a.corp", "missing 'port <port>[-<port>]'" },
+	{ "allow tcp name a.corp to 80", "unknown word 'to' (expected 'port')" },
+	{ "allow tcp name a.corp port 0", "port '0' out of range" },
+	{ "allow tcp name a.corp port 90-80", "reversed port range '90-80'" },
+	{ "allow tcp name a.corp port http", "bad port 'http'" },
+	{ "allow udp name a.corp port 53", "cannot allow port 53" },
+	{ "allow tcp name a.corp port 1-100", "cannot allow port 53" },
+	{ "allow tcp name a.corp port 80 tool", "missing tool name after 'tool'" },
+	{ "allow tcp name a.corp port 80 tool ../x", "bad tool '../x'" },
+	{ "allow tcp name a.corp port 80 tool t x", "unknown word 'x'" },
+	{ "allow tcp name a.corp port 80 for t", "unknown word 'for' (expected 'tool')" },
+	{ "allow tcp name *.corp port 80", "not a wildcard" },
+	{ "allow tcp name a..corp port 80", "an empty label" },
+	{ "allow tcp name evil!.corp port 80", "labels are letters, digits" },
+	{ "allow tcp name 10.42.7.11 port 80", "an address, not a host name" },
+	{ "dns learn", "missing settings after 'dns learn'" },
+	{ "dns learn grace", "missing value after 'grace'" },
+	{ "dns learn grace -1", "bad grace '-1' (0-86400)" },
+	{ "dns learn max-ttl 0", "bad max-ttl '0' (1-604800)" },
+	{ "dns learn max-addresses 17", "bad max-addresses '17' (1-16)" },
+	{ "dns learn grace 1 grace 2", "'grace' given twice" },
+	{ "dns learn ttl 5", "unknown word 'ttl'" },
+};
+
+Test(learn_lines, bad)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct profile p = {};
+		struct diag d = {};
+
+		cr_assert_neq(profile_parse_line(&p, "b.rules", 7, bad[i].text, NULL, &d), 0,
+			      "\"%s\" was accepted", bad[i].text);
+		cr_assert_eq(d.errors, 1, "\"%s\": %d errors:%s", bad[i].text, d.errors,
+			     all_msgs(&d));
+		cr_assert(starts_with(d.msgs[0], "b.rules:7: "), "\"%s\": \"%s\"", bad[i].text,
+			  d.msgs[0]);
+		cr_assert(strstr(d.msgs[0], bad[i].says), "\"%s\": \"%s\" does not say \"%s\"",
+			  bad[i].text, d.msgs[0], bad[i].says);
+		cr_assert_eq(p.nr_name_rules + p.nr_rules, 0, "\"%s\" made a rule", bad[i].text);
+		cr_assert_null(p.learn.file, "\"%s\" set learning", bad[i].text);
+		profile_free(&p);
+		diag_free(&d);
+	}
+}
+
+/* lines that are fine alone and wrong together: checked over the whole profile */
+static void check_lines(const char *const *lines, size_t n, const char *says, int line)
+{
+	struct profile p = {};
+	struct diag d = {};
+
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(profile_parse_line(&p, "c.rules", i + 1, lines[i], NULL, &d), 0,
+			     "\"%s\":%s", lines[i], all_msgs(&d));
+	if (!says) {
+		cr_assert_eq(learn_rules_check(&p, &d), 0, "refused:%s", all_msgs(&d));
+	} else {
+		char where[32];
+
+		snprintf(where, sizeof(where), "c.rules:%d: ", line);
+		cr_assert_neq(learn_rules_check(&p, &d), 0, "accepted, want \"%s\"", says);
+		cr_assert(d.nr >= 1 && starts_with(d.msgs[0], where) && strstr(d.msgs[0], says),
+			  "want %s%s, got:%s", where, says, all_msgs(&d));
+	}
+	profile_free(&p);
+	diag_free(&d);
+}
+
+Test(learn_lines, checked_together)
+{
+	static const char *const dup[] = { "allow tcp name a.corp port 80",
+					   "allow tcp name A.corp. port 80" };
+	static const char *const overlap[] = { "allow tcp name a.corp port 80-90",
+					       "allow tcp name a.corp port 85" };
+	static const char *const fine[] = { "allow tcp name a.corp port 80",
+					    "allow tcp name a.corp port 80 tool t",
+					    "allow udp name a.corp port 80",
+					    "allow tcp name b.corp port 80" };
+	static const char *const alone[] = { "dns learn grace 1" };
+	static const char *const twice[] = { "allow tcp name a.corp port 80", "dns learn grace 1",
+					     "dns learn max-ttl 60" };
+	static const char *const nine[] = {
+		"allow tcp name n1.corp port 80", "allow tcp name n2.corp port 80",
+		"allow tcp name n3.corp port 80", "allow tcp name n4.corp port 80",
+		"allow tcp name n5.corp port 80", "allow tcp name n6.corp port 80",
+		"allow tcp name n7.corp port 80", "allow tcp name n8.corp port 80",
+		"allow tcp name n9.corp port 80",
+	};
+	static const char *const wide[] = { "allow tcp name a.corp port 1000-9999" };
+	struct profile p = {};
+	struct diag d = {};
+
+	check_lines(dup, 2, "duplicate of c.rules:1", 2);
+	check_lines(overlap, 2, "ports overlap c.rules:1", 2);
+	check_lines(fine, 4, NULL, 0);
+	check_lines(alone, 1, "'dns learn' sets how name rules learn, and there are none", 1);
+	check_lines(nine, 9, "more than 8 name rules for tcp port 80", 9);
+	check_lines(wide, 1, "name rules cover more than 8192 ports", 1);
+	/* a second settings line is refused as it is read */
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(profile_parse_line(&p, "c.rules", i + 1, twice[i], NULL, &d), 0);
+	cr_assert_neq(profile_parse_line(&p, "c.rules", 3, twice[2], NULL, &d), 0);
+	cr_assert(strstr(d.msgs[0], "c.rules:3: learning already set at c.rules:2"), "%s",
+		  all_msgs(&d));
+	profile_free(&p);
+	diag_free(&d);
+}
+
+Test(learn_lines, settings_and_keys)
+{
+	struct profile p = {};
+	struct diag d = {};
+	struct learn_config c = learn_config_of(&p);
+	__u8 key[64];
+	char back[64];
+	int n;
+
+	cr_assert(c.grace_s == LEARN_DEFAULT_GRACE && c.max_ttl_s == LEARN_DEFAULT_MAX_TTL &&
+		  c.max_addrs == LEARN_DEFAULT_MAX_ADDRS);
+	cr_assert_eq(profile_parse_line(&p, "s.rules", 1,
+					"dns learn max-addresses 4 grace 0 max-ttl 30", NULL, &d),
+		     0, "%s", all_msgs(&d));
+	c = learn_config_of(&p);
+	cr_assert(c.grace_s == 0 && c.max_ttl_s == 30 && c.max_addrs == 4);
+	n = learn_host_key("log-collector.internal.corp", key, sizeof(key));
+	cr_assert_eq(n, 29);
+	cr_assert(!memcmp(key,
+			  "\x04"
+			  "corp\x08"
+			  "internal\x0d"
+			  "log-collector\x00",
+			  29));
+	cr_assert_eq(learn_key_host(key, n, back, sizeof(back)), 0);
+	cr_assert_str_eq(back, "log-collector.internal.corp");
+	cr_assert_eq(learn_key_host(key, n - 1, back, sizeof(back)), -EINVAL,
+		     "a key without its 0 byte is no exact name");
+	/* name rules count after the address rules and the dns names */
+	cr_assert_eq(profile_parse_line(&p, "s.rules", 2, "allow tcp 10.0.0.1 port 1", NULL, &d),
+		     0);
+	cr_assert_eq(profile_parse_line(&p, "s.rules", 3, "allow dns x.corp", NULL, &d), 0);
+	cr_assert_eq(profile_parse_line(&p, "s.rules", 4, "allow tcp name y.corp port 2", NULL, &d),
+		     0);
+	cr_assert_eq(learn_rule_id(&p, 0), 2);
+	profile_free(&p);
+	diag_free(&d);
+}
