@@ -19,7 +19,7 @@ endif
 
 CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Iloader -I$(B)
 LDLIBS := -lxdp -lbpf -lelf -lz
-BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Iinclude -Iprogs -I$(ARCH_INC)
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iinclude -Iprogs -I$(ARCH_INC)
 
 DEB_PACKAGES := clang llvm libbpf-dev libxdp-dev bpftool libcriterion-dev iproute2 \
 	pkg-config libelf-dev zlib1g-dev make gcc
@@ -59,7 +59,7 @@ deps:
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-$(B)/progs/%.bpf.o: progs/%.bpf.c $(BPF_HDRS)
+$(B)/progs/%.bpf.o: progs/%.bpf.c $(BPF_HDRS) Makefile
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

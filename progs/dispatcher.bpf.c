@@ -237,6 +237,7 @@ static __always_inline void learn_skb(struct __sk_buff *skb, __u8 gen)
 	struct learn_pending_value *p;
 	struct learn_work_cpu *cpu;
 	struct learn_work *lw;
+	__u32 slot;
 	__u32 l4, end, ulen, dns_len;
 	__u8 hdr[40], udp[10];
 	__be16 proto;
@@ -308,7 +309,7 @@ static __always_inline void learn_skb(struct __sk_buff *skb, __u8 gen)
 		learn_count(LEARN_EV_NO_QUERY);
 		return;
 	}
-	lw = learn_work_get(&cpu);
+	lw = learn_work_get(&cpu, &slot);
 	if (!lw)
 		return;
 	lw->dw.len = dns_len;
@@ -319,7 +320,7 @@ static __always_inline void learn_skb(struct __sk_buff *skb, __u8 gen)
 	} else {
 		consumed = learn_answer(lw, gen, p);
 	}
-	learn_work_put(cpu);
+	learn_work_put(cpu, slot);
 	if (consumed)
 		bpf_map_delete_elem(&learn_pending, &pk); /* one answer per query */
 }

@@ -66,7 +66,7 @@ static __always_inline int judge_dns(const struct stage_pkt *pkt)
 				      int names, int learn, struct learn_question *lq)             \
 	{                                                                                          \
 		const struct pkt_meta *m = &pkt->meta;                                             \
-		__u32 off = m->l4_off, end, dns_len, r, qtype = 0;                                 \
+		__u32 off = m->l4_off, end, dns_len, r, qtype = 0, slot;                           \
 		struct dns_work_cpu *cpu;                                                          \
 		struct dns_work *w;                                                                \
 		__be16 len, udp_len;                                                               \
@@ -87,7 +87,7 @@ static __always_inline int judge_dns(const struct stage_pkt *pkt)
 		dns_len = bpf_ntohs(udp_len) - 8;                                                  \
 		if (dns_len < 12 || dns_len > DNS_MSG_MAX)                                         \
 			return REASON_DNS_MALFORMED;                                               \
-		w = dns_work_get(&cpu);                                                            \
+		w = dns_work_get(&cpu, &slot);                                                     \
 		if (!w)                                                                            \
 			return REASON_NO_CONFIG; /* nested deeper than DNS_WORK_NEST */            \
 		w->len = dns_len;                                                                  \
@@ -99,7 +99,7 @@ static __always_inline int judge_dns(const struct stage_pkt *pkt)
 			r = learn_parse_query(w, m->gen, &qtype);                                  \
 		if (learn && r == REASON_RULE)                                                     \
 			learn_question(w, m->gen, qtype, lq);                                      \
-		dns_work_put(cpu);                                                                 \
+		dns_work_put(cpu, slot);                                                           \
 		return r;                                                                          \
 	}
 

@@ -32,7 +32,10 @@ struct {
  * Room to parse one query: the message, the key built from its name, where
  * each label starts. Too big for the stack, so per CPU; a program may be
  * interrupted on its CPU by another one that parses too (cgroup_skb runs in
- * process context, tc in softirq), so each nesting level has its own slot.
+ * process context, tc in softirq), or, where the kernel preempts, preempted
+ * by another task's: each user takes a free slot with an atomic fetch-or of
+ * its bit (work_slot_get), so no two ever share one, in whatever order they
+ * come and go.
  */
 #define DNS_WORK_NEST 3
 #define DNS_MAX_LABELS 128 /* a 255-byte name has at most 127 labels and the root */
@@ -52,10 +55,24 @@ struct dns_work {
 };
 
 struct dns_work_cpu {
-	__u32 depth;
-	__u32 pad;
+	__u64 busy; /* bit i: slot i is taken */
 	struct dns_work slot[DNS_WORK_NEST];
 };
+
+/* a free slot's index, taken; DNS_WORK_NEST when all are (needs -mcpu=v3: fetch-or) */
+static __always_inline __u32 work_slot_get(__u64 *busy)
+{
+	for (__u32 i = 0; i < DNS_WORK_NEST; i++)
+		if (!(__sync_fetch_and_or(busy, 1ull << i) & (1ull << i)))
+			return i;
+	return DNS_WORK_NEST;
+}
+
+static __always_inline void work_slot_put(__u64 *busy, __u32 i)
+{
+	if (i < DNS_WORK_NEST)
+		__sync_fetch_and_and(busy, ~(1ull << i));
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -65,26 +82,23 @@ struct {
 } dns_work SEC(".maps");
 
 /* the caller's slot, or NULL; every non-NULL return is paired with dns_work_put() */
-static __always_inline struct dns_work *dns_work_get(struct dns_work_cpu **cpu)
+static __always_inline struct dns_work *dns_work_get(struct dns_work_cpu **cpu, __u32 *idx)
 {
-	__u32 zero = 0, depth;
+	__u32 zero = 0;
 	struct dns_work_cpu *c = bpf_map_lookup_elem(&dns_work, &zero);
 
 	*cpu = c;
+	*idx = DNS_WORK_NEST;
 	if (!c)
 		return NULL;
-	depth = c->depth;
-	if (depth >= DNS_WORK_NEST)
-		return NULL;
-	/* an interruption increments and decrements before we go on: no lost update */
-	c->depth = depth + 1;
-	return &c->slot[depth];
+	*idx = work_slot_get(&c->busy);
+	return *idx < DNS_WORK_NEST ? &c->slot[*idx] : NULL;
 }
 
-static __always_inline void dns_work_put(struct dns_work_cpu *c)
+static __always_inline void dns_work_put(struct dns_work_cpu *c, __u32 idx)
 {
-	if (c && c->depth)
-		c->depth--;
+	if (c)
+		work_slot_put(&c->busy, idx);
 }
 
 struct dns_loop_ctx {

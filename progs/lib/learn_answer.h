@@ -38,8 +38,7 @@ struct learn_work {
 };
 
 struct learn_work_cpu {
-	__u32 depth;
-	__u32 pad;
+	__u64 busy; /* bit i: slot i is taken (dns.h: work_slot_get) */
 	struct learn_work slot[DNS_WORK_NEST];
 };
 
@@ -58,25 +57,23 @@ struct {
 	__type(value, struct learn_slots);
 } learn_zero SEC(".maps");
 
-static __always_inline struct learn_work *learn_work_get(struct learn_work_cpu **cpu)
+static __always_inline struct learn_work *learn_work_get(struct learn_work_cpu **cpu, __u32 *idx)
 {
-	__u32 zero = 0, depth;
+	__u32 zero = 0;
 	struct learn_work_cpu *c = bpf_map_lookup_elem(&learn_work, &zero);
 
 	*cpu = c;
+	*idx = DNS_WORK_NEST;
 	if (!c)
 		return NULL;
-	depth = c->depth;
-	if (depth >= DNS_WORK_NEST)
-		return NULL;
-	c->depth = depth + 1;
-	return &c->slot[depth];
+	*idx = work_slot_get(&c->busy);
+	return *idx < DNS_WORK_NEST ? &c->slot[*idx] : NULL;
 }
 
-static __always_inline void learn_work_put(struct learn_work_cpu *c)
+static __always_inline void learn_work_put(struct learn_work_cpu *c, __u32 idx)
 {
-	if (c && c->depth)
-		c->depth--;
+	if (c)
+		work_slot_put(&c->busy, idx);
 }
 
 struct learn_loop_ctx {
