@@ -38,6 +38,7 @@ struct gen_config {
 #define GEN_AUDIT 0x2u /* audit mode for the whole instance */
 #define GEN_DNS_NAMES 0x4u /* 'allow dns' lines: UDP queries are parsed, TCP DNS denied */
 #define GEN_LEARN 0x8u /* 'allow ... name HOST' rules: queries for HOST wait for their answers */
+#define GEN_AUDIT_TOOLS 0x20u /* 'audit tool' lines: XDP leaves a stage's denials to tc ingress */
 #define GEN_SOURCE_MAP 0x10u /* prefixes, or more sources than src[] holds: ask the map */
 
 /* audit_tools map: {generation, tool} of the tools in audit mode */

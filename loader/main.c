@@ -168,6 +168,9 @@ static int load_profile(const char *dir, const char *runtime, const char *cgroup
 		lp->has_tools |= lp->prof.dns_names[i].tool != NULL;
 	for (size_t i = 0; !err && i < lp->prof.nr_name_rules; i++)
 		lp->has_tools |= lp->prof.name_rules[i].tool != NULL;
+	/* "audit tool T" needs the sender's tool looked up as much as a rule for T does */
+	for (size_t i = 0; i < lp->prof.nr_audits; i++)
+		lp->has_tools |= lp->prof.audits[i].tool;
 	if (!err && cgroup)
 		lp->tool_level = lp->cgroup.level + 1;
 	n = pipeline_builtin_stages(lp->stages, MAX_STAGES, d);

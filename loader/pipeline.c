@@ -587,6 +587,8 @@ static int fill(struct txn *t, const struct install_req *rq, struct diag *d)
 		const struct audit_line *a = &rq->profile->audits[i];
 		struct audit_tool_key k = { .tool = a->tool_id, .gen = t->gen };
 
+		if (a->tool)
+			cfg.flags |= GEN_AUDIT_TOOLS;
 		if (a->tool && a->tool_id &&
 		    bpf_map_update_elem(bpf_map__fd(t->skel->maps.audit_tools), &k, &one, BPF_ANY)) {
 			diag_error(d, a->file, a->line, "cannot put tool '%s' in audit mode: %s",

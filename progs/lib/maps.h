@@ -263,7 +263,12 @@ static __always_inline void dry_result_store(struct __sk_buff *skb, __u32 reason
 static __always_inline int skb_verdict(struct __sk_buff *skb, __u8 hook, __u32 reason, __u32 rule,
 				       const struct pkt_meta *m)
 {
-	int audit = !REASON_IS_ALLOW(reason) && audited(reason, m);
+	int audit;
+
+	/* only XDP defers to tc ingress; anywhere else it would be a way through */
+	if (reason == REASON_TOOL_DEFERRED)
+		reason = REASON_BAD_META;
+	audit = !REASON_IS_ALLOW(reason) && audited(reason, m);
 
 	if (dry_run) {
 		dry_result_store(skb, reason, rule, m, audit);
@@ -309,7 +314,17 @@ static __always_inline void dry_result_store_xdp(struct xdp_md *ctx, __u32 reaso
 static __always_inline int xdp_verdict(struct xdp_md *ctx, __u32 reason, __u32 rule,
 				       const struct pkt_meta *m)
 {
-	int audit = !REASON_IS_ALLOW(reason) && audited(reason, m);
+	int audit;
+
+	/* a stage's denial that 'audit tool' may let through: for tc ingress, which knows tools */
+	if (!REASON_IS_ALLOW(reason) && m->slot && m->tool == POLICY_TOOL_UNKNOWN) {
+		__u32 g = m->gen;
+		struct gen_config *cfg = bpf_map_lookup_elem(&config, &g);
+
+		if (cfg && (cfg->flags & GEN_AUDIT_TOOLS))
+			reason = REASON_TOOL_DEFERRED;
+	}
+	audit = !REASON_IS_ALLOW(reason) && audited(reason, m);
 
 	if (dry_run) {
 		dry_result_store_xdp(ctx, reason, rule, m, audit);
@@ -332,7 +347,11 @@ static __always_inline int xdp_verdict(struct xdp_md *ctx, __u32 reason, __u32 r
 static __always_inline int sock_finish(__u8 hook, __u32 reason, const struct pkt_meta *m,
 				       const __u8 *daddr)
 {
-	int audit = !REASON_IS_ALLOW(reason) && audited(reason, m);
+	int audit;
+
+	if (reason == REASON_TOOL_DEFERRED) /* XDP's alone */
+		reason = REASON_BAD_META;
+	audit = !REASON_IS_ALLOW(reason) && audited(reason, m);
 
 	if (!dry_run) { /* connect hooks cannot be test-run; a dry copy records nothing anyway */
 		count_reason(audit ? REASON_WOULD_DENY : reason, 0);

@@ -258,6 +258,13 @@ test_scenario_at_xdp() {
 		fail "explain at XDP: $(cat "$WORK/explain.out")" || return 1
 	"$BIN" log --name "$INSTANCE" --json 2>/dev/null | grep -q '"hook":"xdp".*"destination":"10.42.7.12:8080".*"reason":"no_rule"' ||
 		fail "the denial was not made at XDP: $("$BIN" log --name "$INSTANCE" 2>&1 | tail -3)" || return 1
+	# audit for one tool: XDP, which knows no tool, leaves the denial to tc ingress
+	printf 'audit tool other\n' >"$p/05-audit.rules"
+	install_xdp "$p" --tc-ingress "host0@$CORP" --sandbox-cgroup "$CG" 2>/dev/null || return 1
+	out=$(tool_out other connect 10.42.7.12 8080 --timeout-ms 2000)
+	[ "${out%% *}" = ok ] || fail "audit tool at XDP: $out" || return 1
+	expect_denied connect 10.42.7.12 8080 || return 1
+	rm "$p/05-audit.rules"
 	# without tool rules, XDP alone
 	echo "allow tcp 10.42.7.11 port 8080" >"$p/30-internal.rules"
 	"$BIN" uninstall --name "$INSTANCE" >/dev/null
