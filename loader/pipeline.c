@@ -818,18 +818,21 @@ static int remember_new_xdp(struct txn *t, const struct attach_point *pt, int pr
 	return 0;
 }
 
-static void xdp_detach_point(const struct attach_point *pt, __u32 prog_id)
+/* 0 when prog_id is no longer attached at the point (or the interface is gone) */
+static int xdp_detach_point(const struct attach_point *pt, __u32 prog_id)
 {
 	struct diag d = {};
-	int saved, idx;
+	int saved, idx, err;
 
-	if (netns_enter(pt->netns, &saved, &d) == 0) {
+	err = netns_enter(pt->netns, &saved, &d);
+	if (!err) {
 		idx = netns_ifindex(pt->ifname);
 		if (idx > 0)
-			xdp_entry_detach(idx, prog_id);
+			err = xdp_entry_detach(idx, prog_id);
 		netns_leave(saved);
 	}
 	diag_free(&d);
+	return err == -ENOENT ? 0 : err; /* the namespace is gone, and the interface with it */
 }
 
 /*
@@ -897,6 +900,12 @@ static int attach_new_points(struct txn *t, const struct install_req *rq, struct
 			if (h == LINK_XDP) {
 				err = remember_new_xdp(t, &rq->points[i], fd);
 				if (err) {
+					/* not on the rollback's list: detach it here */
+					struct bpf_prog_info info = {};
+					__u32 len = sizeof(info);
+
+					if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+						xdp_detach_point(&rq->points[i], info.id);
 					close(fd);
 					return err;
 				}
@@ -1199,6 +1208,12 @@ static void txn_rollback_existing(struct txn *t, const struct install_req *rq)
 		xdp_detach_point(&t->xdp_new[i], t->xdp_new_ids[i]);
 	if (t->xdp_map >= 0 && t->xdp_old_dispatcher >= 0)
 		bpf_map_update_elem(t->xdp_map, &zero, &t->xdp_old_dispatcher, BPF_ANY);
+	if (t->xdp_map_new) {
+		char path[PIN_PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/xdp_dispatch", t->dir);
+		unlink(path);
+	}
 	for (size_t i = 0; i < t->nr_new_links; i++) {
 		if (t->new_link_pins[i][0])
 			unlink(t->new_link_pins[i]);
@@ -1568,8 +1583,9 @@ int pipeline_uninstall(const char *name, struct diag *d)
 	char dir[128];
 	struct dirent *de;
 	struct stat sb;
+	__u32 zero = 0;
 	DIR *dd;
-	int lock;
+	int lock, xdp;
 
 	snprintf(dir, sizeof(dir), "%s/%s", PIPELINE_ROOT, name);
 	if (stat(dir, &sb)) {
@@ -1579,24 +1595,50 @@ int pipeline_uninstall(const char *name, struct diag *d)
 	lock = lock_instance(name, d);
 	if (lock < 0)
 		return lock;
-	/* links first: the moment they go, the filter is off */
+	/*
+	 * XDP first: its entry program drops everything once xdp_dispatch is
+	 * empty, so one that cannot be detached stays closed, not a half filter
+	 */
+	xdp = pipeline_pin_get(name, "xdp_dispatch");
+	if (xdp >= 0) {
+		bpf_map_delete_elem(xdp, &zero);
+		close(xdp);
+	}
 	dd = opendir(dir);
 	while (dd && (de = readdir(dd))) {
-		int fd;
-
-		if (strncmp(de->d_name, PIN_LINK_PREFIX, strlen(PIN_LINK_PREFIX)))
-			continue;
 		struct attach_point pt;
 		enum link_hook hook;
 		__u32 id;
+		int err;
 
-		if (!pin_parse_link(de->d_name, &pt, &hook) && hook == LINK_XDP) {
-			/* attached through libxdp: no link to detach, the program is */
-			if (pipeline_xdp_state(name, de->d_name, &pt, &id, NULL, NULL) !=
-			    XDP_HOW_NONE)
-				xdp_detach_point(&pt, id);
+		if (pin_parse_link(de->d_name, &pt, &hook) || hook != LINK_XDP)
 			continue;
+		/* attached through libxdp: no link to detach, the program is */
+		if (pipeline_xdp_state(name, de->d_name, &pt, &id, NULL, NULL) == XDP_HOW_NONE)
+			continue;
+		err = xdp_detach_point(&pt, id);
+		if (err) {
+			diag_error(d, NULL, 0,
+				   "cannot detach XDP from '%s'%s%s: %s; it now drops every frame "
+				   "(remove it with 'ip link set dev %s xdp off'); the instance stays",
+				   pt.ifname, pt.netns[0] ? " in netns " : "", pt.netns,
+				   strerror(-err), pt.ifname);
+			closedir(dd);
+			close(lock);
+			return err;
 		}
+	}
+	if (dd)
+		closedir(dd);
+	/* then the links: the moment they go, the filter is off */
+	dd = opendir(dir);
+	while (dd && (de = readdir(dd))) {
+		struct attach_point pt;
+		enum link_hook hook;
+		int fd;
+
+		if (pin_parse_link(de->d_name, &pt, &hook) || hook == LINK_XDP)
+			continue;
 		fd = pipeline_pin_get(name, de->d_name);
 		if (fd >= 0) {
 			bpf_link_detach(fd);
