@@ -282,6 +282,19 @@ static bool hook_loaded(const struct txn *t, const char *prog)
 	return t->cgroup_hooks;
 }
 
+/* a pinned map has the type and sizes the object declares for it */
+static bool same_shape(int fd, const struct bpf_map *m)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return false;
+	return info.type == bpf_map__type(m) && info.key_size == bpf_map__key_size(m) &&
+	       info.value_size == bpf_map__value_size(m) &&
+	       info.max_entries == bpf_map__max_entries(m);
+}
+
 static int open_dispatcher(struct txn *t, const char *name, size_t nr_rules, struct diag *d)
 {
 	struct bpf_program *p;
@@ -317,8 +330,16 @@ static int open_dispatcher(struct txn *t, const char *name, size_t nr_rules, str
 						   name, shared_maps[i], strerror(-fd));
 					return fd;
 				}
-				err = bpf_map__reuse_fd(m, fd);
+				err = same_shape(fd, m) ? bpf_map__reuse_fd(m, fd) : -EPROTO;
 				close(fd);
+				if (err == -EPROTO) {
+					diag_error(d, NULL, 0,
+						   "instance '%s' was installed by another build of "
+						   "ironclaw-pipe (its map '%s' has another shape): "
+						   "block it, uninstall it and install it again",
+						   name, shared_maps[i]);
+					return err;
+				}
 				if (err) {
 					diag_error(d, NULL, 0,
 						   "instance '%s': cannot reuse map '%s': %s", name,
@@ -1723,22 +1744,54 @@ int pipeline_sources(const char *name, int gen, struct addr *out, size_t max)
 
 /* the program in an instance's pin and fd carry the same instructions (the tag hides map fds
  * and the values of read-only data, such as dry_run) */
-static int same_code(const char *name, const char *pin, int fd, struct diag *d)
+static int same_tag(int live, int fd)
 {
 	struct bpf_prog_info a = {}, b = {};
 	__u32 la = sizeof(a), lb = sizeof(b);
-	int pinned = pipeline_pin_get(name, pin), err = 0;
+
+	if (bpf_obj_get_info_by_fd(live, &a, &la) || bpf_obj_get_info_by_fd(fd, &b, &lb))
+		return -errno;
+	return memcmp(a.tag, b.tag, sizeof(a.tag)) ? -ESTALE : 0;
+}
+
+static int same_code(const char *name, const char *pin, int fd, struct diag *d)
+{
+	int pinned = pipeline_pin_get(name, pin), err;
 
 	if (pinned < 0) {
 		diag_error(d, NULL, 0, "instance '%s': pinned program '%s' missing: %s", name, pin,
 			   strerror(-pinned));
 		return pinned;
 	}
-	if (bpf_obj_get_info_by_fd(pinned, &a, &la) || bpf_obj_get_info_by_fd(fd, &b, &lb))
-		err = -errno;
-	else if (memcmp(a.tag, b.tag, sizeof(a.tag)))
-		err = -ESTALE;
+	err = same_tag(pinned, fd);
 	close(pinned);
+	return err;
+}
+
+/* every program of the dry copy's stage against the one in the live bank's slot */
+static int same_stage_code(const char *name, const struct loaded_stage *ls, __u32 idx)
+{
+	int err = 0;
+
+	for (int h = 0; !err && h < NR_STAGE_HOOKS; h++) {
+		int banks, live;
+		__u32 id;
+
+		if (ls->prog_fds[h] < 0)
+			continue;
+		banks = pipeline_pin_get(name, stage_hooks[h].banks);
+		if (banks < 0)
+			return banks;
+		if (bpf_map_lookup_elem(banks, &idx, &id)) {
+			err = -ESTALE; /* the live slot is empty for this hook */
+		} else {
+			live = bpf_prog_get_fd_by_id(id);
+			err = live < 0 ? -errno : same_tag(live, ls->prog_fds[h]);
+			if (live >= 0)
+				close(live);
+		}
+		close(banks);
+	}
 	return err;
 }
 
@@ -1785,6 +1838,9 @@ int pipeline_dry_load(const char *name, const struct stage *candidates, size_t n
 	}
 	dp->t.gen = dp->t.old_ctl & CTL_GEN_MASK;
 	err = same_code(name, "dispatch_tc", bpf_program__fd(dp->t.skel->progs.dispatch_tc), d);
+	if (!err && xdp)
+		err = same_code(name, "dispatch_xdp",
+				bpf_program__fd(dp->t.skel->progs.dispatch_xdp), d);
 	if (err == -ESTALE)
 		diag_error(d, NULL, 0,
 			   "instance '%s' runs another build of the dispatcher than this "
@@ -1795,7 +1851,6 @@ int pipeline_dry_load(const char *name, const struct stage *candidates, size_t n
 	for (__u32 slot = 1; slot < STAGE_MAX_SLOTS; slot++) {
 		struct loaded_stage *ls = &dp->t.ls[dp->t.nr_ls];
 		const struct stage *st = NULL;
-		char pin[PIN_NAME_MAX];
 		__u32 idx = dp->t.gen * STAGE_MAX_SLOTS + slot;
 
 		if (!names[slot][0])
@@ -1815,8 +1870,7 @@ int pipeline_dry_load(const char *name, const struct stage *candidates, size_t n
 		err = load_stage(&dp->t, name, st, 0, ls, d);
 		if (err)
 			goto fail;
-		pin_name_stage(pin, sizeof(pin), st->desc.name);
-		err = same_code(name, pin, ls->prog_fds[STAGE_HOOK_TC], d);
+		err = same_stage_code(name, ls, idx);
 		if (err == -ESTALE)
 			diag_error(d, st->origin, 0,
 				   "stage '%s' differs from the one instance '%s' runs: reload or "
