@@ -49,6 +49,8 @@ struct install_req {
 	__u32 audit_slots; /* bit s: the stage in slot s is audited */
 	bool keep_block; /* reload and live edits: a blocked instance stays blocked */
 	bool lock_held; /* the caller holds the instance lock (pipeline_lock) */
+	/* called now and then while the rule maps fill (done of total entries); may be NULL */
+	void (*progress)(size_t done, size_t total);
 };
 
 int instance_name_valid(const char *name);
