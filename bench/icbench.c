@@ -95,9 +95,11 @@ static int cmd_gen_profile(int argc, char **argv)
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		if (set == SET_EXACT)
-			fprintf(f, "allow udp %s port %u\n", ip4(exact_addr(i), buf), exact_port(i));
+			fprintf(f, "allow udp %s port %u\n", ip4(exact_addr(i), buf),
+				exact_port(i));
 		else
-			fprintf(f, "allow tcp %s/%d port 443\n", ip4(cidr_addr(i), buf), cidr_len(i));
+			fprintf(f, "allow tcp %s/%d port 443\n", ip4(cidr_addr(i), buf),
+				cidr_len(i));
 	}
 	if (fclose(f)) {
 		fprintf(stderr, "icbench: cannot write %s: %s\n", argv[3], strerror(errno));
@@ -135,8 +137,8 @@ static int cmd_gen_ifchain(int argc, char **argv)
 	printf("#include <linux/bpf.h>\n#include <linux/if_ether.h>\n#include <linux/ip.h>\n"
 	       "#include <linux/in.h>\n#include <linux/udp.h>\n#include <linux/pkt_cls.h>\n"
 	       "#include <bpf/bpf_helpers.h>\n#include <bpf/bpf_endian.h>\n\n");
-	printf("#define ALLOW %s\n#define DENY %s\n#define NEXT -1\n", xdp ? "XDP_PASS" : "TC_ACT_OK",
-	       xdp ? "XDP_DROP" : "TC_ACT_SHOT");
+	printf("#define ALLOW %s\n#define DENY %s\n#define NEXT -1\n",
+	       xdp ? "XDP_PASS" : "TC_ACT_OK", xdp ? "XDP_DROP" : "TC_ACT_SHOT");
 	printf("#define RULE_END() %s\n\n", chain ? "asm volatile(\"\")" : "");
 	for (unsigned long c = 0; c * CHAIN_CHUNK < n || c == 0; c++) {
 		unsigned long lo = chain ? c * CHAIN_CHUNK : 0;
@@ -147,7 +149,8 @@ static int cmd_gen_ifchain(int argc, char **argv)
 		for (unsigned long i = lo; i < hi; i++) {
 			uint32_t a = exact_addr(i);
 			/* the raw __be32 read on a little-endian CPU */
-			uint32_t le = (a >> 24) | ((a >> 8) & 0xff00) | ((a << 8) & 0xff0000) | a << 24;
+			uint32_t le =
+				(a >> 24) | ((a >> 8) & 0xff00) | ((a << 8) & 0xff0000) | a << 24;
 
 			printf("\tif (dport == %u) if (daddr == 0x%08X) return ALLOW; RULE_END();\n",
 			       exact_port(i), le);
@@ -196,16 +199,18 @@ static int cmd_gen_nft(int argc, char **argv)
 		fprintf(stderr, "icbench: cannot write %s: %s\n", argv[3], strerror(errno));
 		return 1;
 	}
-	fprintf(f, "table inet icpbench {\n\tset allow4 {\n"
-		   "\t\ttype ipv4_addr . inet_proto . inet_service\n\t\tsize %lu\n",
+	fprintf(f,
+		"table inet icpbench {\n\tset allow4 {\n"
+		"\t\ttype ipv4_addr . inet_proto . inet_service\n\t\tsize %lu\n",
 		n < 65536 ? 65536 : 2 * n);
 	for (uint32_t i = 0; i < n; i++)
 		fprintf(f, "%s%s . udp . %u", i ? ",\n\t\t\t" : "\t\telements = { ",
 			ip4(exact_addr(i), buf), exact_port(i));
 	fprintf(f, "%s\t}\n", n ? " }\n" : "");
-	fprintf(f, "\tchain out {\n\t\ttype filter hook output priority filter; policy accept;\n"
-		   "\t\toifname \"%s\" ip daddr . meta l4proto . th dport @allow4 accept\n"
-		   "\t\toifname \"%s\" meta nfproto ipv4 drop\n\t}\n}\n",
+	fprintf(f,
+		"\tchain out {\n\t\ttype filter hook output priority filter; policy accept;\n"
+		"\t\toifname \"%s\" ip daddr . meta l4proto . th dport @allow4 accept\n"
+		"\t\toifname \"%s\" meta nfproto ipv4 drop\n\t}\n}\n",
 		argv[2], argv[2]);
 	if (fclose(f)) {
 		fprintf(stderr, "icbench: cannot write %s: %s\n", argv[3], strerror(errno));
@@ -437,11 +442,16 @@ static int test_run(int fd, const unsigned char *frame, unsigned long repeat, do
 static int cmd_run(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "prog", required_argument, NULL, 'p' }, { "set", required_argument, NULL, 's' },
-		{ "n", required_argument, NULL, 'n' },	  { "hit", no_argument, NULL, 'h' },
-		{ "miss", no_argument, NULL, 'm' },	  { "hot", no_argument, NULL, 'o' },
-		{ "mix", no_argument, NULL, 'x' },	  { "repeat", required_argument, NULL, 'r' },
-		{ "runs", required_argument, NULL, 'k' }, { "budget", required_argument, NULL, 'b' },
+		{ "prog", required_argument, NULL, 'p' },
+		{ "set", required_argument, NULL, 's' },
+		{ "n", required_argument, NULL, 'n' },
+		{ "hit", no_argument, NULL, 'h' },
+		{ "miss", no_argument, NULL, 'm' },
+		{ "hot", no_argument, NULL, 'o' },
+		{ "mix", no_argument, NULL, 'x' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "runs", required_argument, NULL, 'k' },
+		{ "budget", required_argument, NULL, 'b' },
 		{},
 	};
 	static const unsigned char dmac[6] = { 2, 2, 2, 2, 2, 2 }, smac[6] = { 4, 4, 4, 4, 4, 4 };
@@ -492,8 +502,9 @@ static int cmd_run(int argc, char **argv)
 		}
 	}
 	if (!spec || hit < 0 || mix < 0 || runs < 1 || runs > RUNS_MAX || !repeat) {
-		fprintf(stderr, "usage: icbench run --prog SPEC --set exact|cidr --n N "
-				"(--hit|--miss) (--hot|--mix) [--repeat R] [--runs K] [--budget S]\n");
+		fprintf(stderr,
+			"usage: icbench run --prog SPEC --set exact|cidr --n N "
+			"(--hit|--miss) (--hot|--mix) [--repeat R] [--runs K] [--budget S]\n");
 		return 2;
 	}
 	err = bench_obj_path(bpath, sizeof(bpath));
@@ -528,7 +539,8 @@ static int cmd_run(int argc, char **argv)
 
 		if (mix && bpf_map_update_elem(arr, &zero, &fd, BPF_ANY) == 0)
 			fd = wfd;
-		if (test_run(fd, frame, 10000, &probe, &retval) == 0 && probe * repeat > budget * 1e9)
+		if (test_run(fd, frame, 10000, &probe, &retval) == 0 &&
+		    probe * repeat > budget * 1e9)
 			repeat = budget * 1e9 / probe < 100000 ? 100000 : budget * 1e9 / probe;
 	}
 	for (int k = 0; k < runs; k++) {
@@ -566,8 +578,9 @@ static int cmd_run(int argc, char **argv)
 		bmin = b[k] < bmin ? b[k] : bmin;
 		bmax = b[k] > bmax ? b[k] : bmax;
 	}
-	printf("%lu,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.2f,%d\n", repeat, median(p, runs), pmin, pmax,
-	       median(b, runs), bmin, bmax, median(above, runs), median(ratio, runs), (int)retval);
+	printf("%lu,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.2f,%d\n", repeat, median(p, runs), pmin,
+	       pmax, median(b, runs), bmin, bmax, median(above, runs), median(ratio, runs),
+	       (int)retval);
 out:
 	bpf_object__close(pobj);
 	bpf_object__close(bobj);
@@ -595,8 +608,7 @@ static int cmd_verify(int argc, char **argv)
 		printf("open_failed,0,0,0,%s\n", strerror(errno));
 		return 1;
 	}
-	bpf_object__for_each_program(p, obj)
-	{
+	bpf_object__for_each_program(p, obj) {
 		bpf_program__set_log_level(p, 4); /* statistics and errors, not the trace */
 		bpf_program__set_log_buf(p, log, sizeof(log));
 	}
@@ -621,8 +633,7 @@ static int cmd_verify(int argc, char **argv)
 		__u32 len = sizeof(info);
 		__u64 xl = 0, ver = 0;
 
-		bpf_object__for_each_program(p, obj)
-		{
+		bpf_object__for_each_program(p, obj) {
 			memset(&info, 0, sizeof(info));
 			len = sizeof(info);
 			if (!bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len)) {
@@ -664,9 +675,12 @@ static int enter_netns(const char *name)
 static int cmd_attach(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "obj", required_argument, NULL, 'o' },   { "prog", required_argument, NULL, 'p' },
-		{ "dev", required_argument, NULL, 'd' },   { "netns", required_argument, NULL, 'n' },
-		{ "hook", required_argument, NULL, 'h' },  { "pin", required_argument, NULL, 'P' },
+		{ "obj", required_argument, NULL, 'o' },
+		{ "prog", required_argument, NULL, 'p' },
+		{ "dev", required_argument, NULL, 'd' },
+		{ "netns", required_argument, NULL, 'n' },
+		{ "hook", required_argument, NULL, 'h' },
+		{ "pin", required_argument, NULL, 'P' },
 		{},
 	};
 	const char *objf = NULL, *prog = NULL, *dev = NULL, *ns = NULL, *hook = NULL, *pin = NULL;
@@ -757,11 +771,16 @@ static int parse_mac(const char *s, unsigned char *mac)
 static int cmd_xdpgen(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "dev", required_argument, NULL, 'd' },     { "netns", required_argument, NULL, 'N' },
-		{ "dst-mac", required_argument, NULL, 'm' }, { "set", required_argument, NULL, 's' },
-		{ "n", required_argument, NULL, 'n' },	     { "hot", no_argument, NULL, 'o' },
-		{ "mix", no_argument, NULL, 'x' },	     { "count", required_argument, NULL, 'c' },
-		{ "seconds", required_argument, NULL, 'S' }, { "batch", required_argument, NULL, 'b' },
+		{ "dev", required_argument, NULL, 'd' },
+		{ "netns", required_argument, NULL, 'N' },
+		{ "dst-mac", required_argument, NULL, 'm' },
+		{ "set", required_argument, NULL, 's' },
+		{ "n", required_argument, NULL, 'n' },
+		{ "hot", no_argument, NULL, 'o' },
+		{ "mix", no_argument, NULL, 'x' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "seconds", required_argument, NULL, 'S' },
+		{ "batch", required_argument, NULL, 'b' },
 		{},
 	};
 	const char *dev = NULL, *ns = NULL;
@@ -849,9 +868,8 @@ static int cmd_xdpgen(int argc, char **argv)
 	while (sent < count && t1 - t0 < seconds) {
 		struct xdp_md ctx = { .data_end = BENCH_FRAME_LEN, .ingress_ifindex = ifindex };
 		unsigned long r = count - sent < chunk ? count - sent : chunk;
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
-			    .data_size_in = BENCH_FRAME_LEN, .ctx_in = &ctx,
-			    .ctx_size_in = sizeof(ctx), .repeat = r,
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = BENCH_FRAME_LEN,
+			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = r,
 			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = batch);
 
 		if (bpf_prog_test_run_opts(fd, &o)) {
@@ -873,10 +891,14 @@ static const struct {
 	const char *name;
 	int (*fn)(int, char **);
 } cmds[] = {
-	{ "gen-profile", cmd_gen_profile }, { "gen-ifchain", cmd_gen_ifchain },
-	{ "gen-nft", cmd_gen_nft },	    { "gen-iptables", cmd_gen_iptables },
-	{ "run", cmd_run },		    { "verify", cmd_verify },
-	{ "attach", cmd_attach },	    { "xdpgen", cmd_xdpgen },
+	{ "gen-profile", cmd_gen_profile },
+	{ "gen-ifchain", cmd_gen_ifchain },
+	{ "gen-nft", cmd_gen_nft },
+	{ "gen-iptables", cmd_gen_iptables },
+	{ "run", cmd_run },
+	{ "verify", cmd_verify },
+	{ "attach", cmd_attach },
+	{ "xdpgen", cmd_xdpgen },
 };
 
 int main(int argc, char **argv)

@@ -34,8 +34,10 @@ static double now_s(void)
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "n", required_argument, NULL, 'n' },	     { "dests", required_argument, NULL, 'd' },
-		{ "count", required_argument, NULL, 'c' },   { "seconds", required_argument, NULL, 's' },
+		{ "n", required_argument, NULL, 'n' },
+		{ "dests", required_argument, NULL, 'd' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "seconds", required_argument, NULL, 's' },
 		{},
 	};
 	static struct sockaddr_in dst[DESTS_MAX];
