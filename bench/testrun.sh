@@ -48,20 +48,27 @@ tr_skip() { # HOOK IMPL N WHY
 	done
 }
 
-# ifc_build HOOK STYLE N: the generated if-chain compiled and loaded once; sets IFC_OBJ, or
-# IFC_WHY with where it stopped. One limits.csv row either way.
+# ifc_build HOOK STYLE N: the generated if-chain compiled (a file per 1,000 rules in the chained
+# style, compiled side by side, then linked) and loaded once; sets IFC_OBJ, or IFC_WHY with
+# where it stopped. One limits.csv row either way (IFC_LIMITS=0: none).
 ifc_build() {
-	local hook=$1 style=$2 n=$3 src obj t0 t1 cs v insns=
-	src=$WORK/ifchain_${hook}_${style}_$n.c
-	obj=$WORK/ifchain_${hook}_${style}_$n.o
+	local hook=$1 style=$2 n=$3 dir obj t0 t1 cs v insns= rc=0
+	dir=$WORK/ifchain_${hook}_${style}_$n
+	obj=$dir.o
 	IFC_OBJ=
 	IFC_WHY=
-	"$ICB" gen-ifchain "$n" "$hook" "$style" >"$src"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	"$ICB" gen-ifchain "$n" "$hook" "$style" "$dir"
 	t0=$(date +%s.%N)
-	if timeout "$IFC_COMPILE_S" $CLANG -O2 -g -target bpf -I"/usr/include/$(uname -m)-linux-gnu" \
-		-c "$src" -o "$obj" 2>"$WORK/cc.err"; then
-		t1=$(date +%s.%N)
-		cs=$(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }")
+	(cd "$dir" && ls ./*.c | timeout "$IFC_COMPILE_S" xargs -P "$(nproc)" -I{} \
+		$CLANG -O2 -g -target bpf -I"/usr/include/$(uname -m)-linux-gnu" -c {} -o {}.o) \
+		2>"$WORK/cc.err" || rc=$?
+	[ "$rc" != 0 ] || bpftool gen object "$obj" "$dir"/*.o 2>"$WORK/cc.err" || rc=1
+	t1=$(date +%s.%N)
+	cs=$(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }")
+	rm -rf "$dir"
+	if [ "$rc" = 0 ]; then
 		insns=$(llvm-objdump -d "$obj" | grep -cE '^ +[0-9]+:' || true)
 		v=$("$ICB" verify "$obj" 2>/dev/null || true)
 		[ "${IFC_LIMITS:-1}" = 0 ] || echo "$hook,$style,$n,$cs,$insns,$v" >>"$OUT/$LIMITS_CSV"
@@ -70,9 +77,6 @@ ifc_build() {
 		*) IFC_WHY="the verifier refuses $n rules: $(echo "$v" | cut -d, -f5-)" ;;
 		esac
 	else
-		local rc=$?
-		t1=$(date +%s.%N)
-		cs=$(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }")
 		if [ "$rc" = 124 ]; then
 			IFC_WHY="clang -O2 did not finish $n rules in $IFC_COMPILE_S s"
 		else
@@ -80,7 +84,6 @@ ifc_build() {
 		fi
 		[ "${IFC_LIMITS:-1}" = 0 ] || echo "$hook,$style,$n,$cs,,compile_failed,,,,$IFC_WHY" >>"$OUT/$LIMITS_CSV"
 	fi
-	rm -f "$src"
 }
 
 # the pipeline with N exact rules and N prefixes, at HOOK; sets TR_PIN
