@@ -127,7 +127,7 @@ demo: deps
 bench-bins: all $(BENCH_BINS)
 	@:
 
-# every measurement; about 15 minutes (bench/README.md)
+# every measurement; about 11 minutes (bench/README.md)
 bench: deps-bench
 	$(Q)$(MAKE) --no-print-directory bench-bins
 	$(Q)bench/run.sh $(B) full

@@ -18,7 +18,7 @@
 # /proc/net/snmp there): after every filter on the way. Rate = delivered / sender's seconds.
 
 LIVE_CSV=live.csv
-LIVE_CPU=${LIVE_CPU:-1}
+LIVE_CPU=${LIVE_CPU:-$(($(nproc) - 1))} # the sender (and the softirq it triggers) on one CPU
 LIVE_DESTS=1024
 
 inreceives() {

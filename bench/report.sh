@@ -42,6 +42,7 @@ limits_table() {
 	echo "| hook | style | N | compile s | BPF insns | verifier | load s | processed insns | why it stops |"
 	echo "|---|---|---|---|---|---|---|---|---|"
 	rows "$LIMITS_CSV" | awk -F, '{ m = $10; for (i = 11; i <= NF; i++) m = m "," $i
+		sub(/; processed .*\(/, " (", m)
 		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $9, m }'
 }
 
@@ -51,8 +52,9 @@ live_table() { # PATH
 		$1 == path && $2 != "all" {
 			k = $2 "@" $3
 			if (!(k in seen)) { seen[k] = 1; order[++nk] = k }
-			if ($6 == "") cell[k, $4] = "- (" $11 ")"
-			else { cell[k, $4] = sprintf("%.0f k (%.0f-%.0f)", $6 / 1000, $7 / 1000, $8 / 1000); pps[k, $4] = $6 }
+			if ($6 == "") { note = $11; sub(/; processed .*\(/, " (", note); cell[k, $4] = "- (" note ")" }
+			else if ($7 < 10000) { cell[k, $4] = sprintf("%d (%d-%d)", $6, $7, $8); pps[k, $4] = $6 }
+			else { cell[k, $4] = sprintf("%.0f k (%.0f-%.0f k)", $6 / 1000, $7 / 1000, $8 / 1000); pps[k, $4] = $6 }
 			if ($10 != "") setup[k, $4] = $10
 		}
 		END {
@@ -262,7 +264,8 @@ report_md() {
 	{
 		echo "## Results ($MODE run)"
 		echo
-		echo "Machine: $MACHINE. Kernel: $KERNEL. Date: $DATE. This run took $DURATION s."
+		echo "Machine: $MACHINE. Kernel: $KERNEL. Date: $DATE. Load average before the run:"
+		echo "$LOAD. This run took $DURATION s."
 		echo "CSVs: [testrun]($rel/testrun.csv), [limits]($rel/limits.csv), [live]($rel/live.csv), [control]($rel/control.csv)."
 		echo
 		echo "### Targets"
@@ -306,7 +309,7 @@ report_md() {
 		live_table host
 		echo
 		live_table host-pktgen
-		rows "$LIVE_CSV" | awk -F, '$1 == "host-pktgen" && $2 == "all" { print "pktgen: " $11 }'
+		rows "$LIVE_CSV" | awk -F, '$1 == "host-pktgen" && $2 == "all" { print "pktgen: " $11; exit }'
 		[ "$HAVE_XDP" = 1 ] || echo "The pipeline at XDP: skipped, this build has no \`install --xdp\`."
 		echo
 		echo "![sandbox path]($rel/live_sandbox.png)"
@@ -334,7 +337,8 @@ report_all() {
 		report_md results >"$WORK/readme.md"
 		splice bench/README.md '<!-- results:begin -->' '<!-- results:end -->' "$WORK/readme.md"
 		{
-			echo "Latest \`make bench\` ($DATE, $KERNEL, $(nproc) cores; [all of it](bench/README.md)):"
+			echo "Latest \`make bench\` ($DATE, $KERNEL, $(nproc) cores, load average $LOAD before"
+			echo "it; medians, their spread and every table in [bench/README.md](bench/README.md)):"
 			echo
 			targets_table
 		} >"$WORK/headline.md"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # run.sh BUILD quick|full [report]: every measurement of bench/README.md, then the report
 # (with 'report': only the report, again, from the CSVs already in the results directory).
-#   full  (make bench): all sizes, repeat 10^6, 5 runs each; about 15 minutes
-#   quick (make bench-quick): a few sizes, fewer repeats and runs; under a minute
+#   full  (make bench): all sizes, repeat 10^6, 5 runs each; about 11 minutes
+#   quick (make bench-quick): a few sizes, fewer repeats and runs; about 30 s
 # Results: bench/results/ (full) or bench/results/quick/, as CSV, markdown and PNG.
 # Traffic stays in the namespaces this script creates; everything it creates is
 # removed on any exit.
@@ -93,9 +93,10 @@ netns() {
 MACHINE="$(uname -n) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores"
 KERNEL="$(uname -sr)"
 DATE="$(date -u '+%Y-%m-%d %H:%M UTC')"
+LOAD="$(cut -d' ' -f1-3 /proc/loadavg)" # before the bench starts: how busy the machine was
 header() {
-	printf '# ironclaw-pipe bench (%s)\n# machine: %s\n# kernel: %s\n# date: %s\n' \
-		"$MODE" "$MACHINE" "$KERNEL" "$DATE"
+	printf '# ironclaw-pipe bench (%s)\n# machine: %s\n# kernel: %s\n# date: %s\n# load: %s\n' \
+		"$MODE" "$MACHINE" "$KERNEL" "$DATE" "$LOAD"
 }
 
 HAVE_XDP=0
@@ -107,13 +108,14 @@ START=$(date +%s)
 . "$HERE/control.sh"
 if [ "${3:-}" = report ]; then
 	DATE=$(sed -n 's/^# date: //p' "$OUT/$TR_CSV" | head -1)
+	LOAD=$(sed -n 's/^# load: //p' "$OUT/$TR_CSV" | head -1)
 	DURATION=$(sed -n 's/^# duration: //p' "$OUT/$TR_CSV" | head -1)
 else
 	testrun_all
 	live_all
 	control_all
 	DURATION=$(($(date +%s) - START))
-	sed -i "4a # duration: $DURATION" "$OUT/$TR_CSV"
+	sed -i "/^# date: /a # duration: $DURATION" "$OUT/$TR_CSV"
 fi
 . "$HERE/report.sh"
 report_all
