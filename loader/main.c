@@ -598,6 +598,20 @@ static int write_instance_conf(const char *name, const char *dir, const char *cg
 	return 0;
 }
 
+/* big profiles on a terminal: how far the rule maps have filled, on one line of stderr */
+#define PROGRESS_MIN_ENTRIES 100000
+
+static void install_progress(size_t done, size_t total)
+{
+	if (total < PROGRESS_MIN_ENTRIES || !isatty(STDERR_FILENO))
+		return;
+	if (done < total)
+		fprintf(stderr, "\rfilling rule maps: %zu%% (%zu of %zu entries)",
+			done * 100 / total, done, total);
+	else
+		fprintf(stderr, "\r\033[K");
+}
+
 static int install(const struct install_args *a, struct diag *d)
 {
 	const char *name = a->name, *dir = a->dir, *cgroup = a->cgroup, *sandbox_ns = a->sandbox_ns;
@@ -680,6 +694,7 @@ static int install(const struct install_args *a, struct diag *d)
 			.audit_slots = lp.audit_slots,
 			.keep_block = a->keep_block,
 			.lock_held = true,
+			.progress = install_progress,
 		};
 
 		err = pipeline_install(&rq, d);

@@ -542,6 +542,9 @@ static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *
 	for (size_t i = 0; i < pl->nr_entries; i++) {
 		const struct plan_entry *e = &pl->entries[i];
 		const struct rule *r = &rq->profile->rules[e->rule];
+
+		if (rq->progress && i % 65536 == 0)
+			rq->progress(i, pl->nr_entries);
 		const struct stage *st = &rq->stages[e->stage];
 		struct policy_value v = { .rule_id = e->rule };
 		struct policy_lpm_key lk = {};
@@ -574,6 +577,8 @@ static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *
 			return -errno;
 		}
 	}
+	if (rq->progress)
+		rq->progress(pl->nr_entries, pl->nr_entries);
 	return 0;
 }
 

@@ -54,6 +54,8 @@ struct install_req {
 	bool lock_held; /* the caller holds the instance lock (pipeline_lock) */
 	bool xdp_programs; /* load (and pin) the XDP programs though no XDP point is attached:
 			    * for BPF_PROG_TEST_RUN in tests and bench/ */
+	/* called now and then while the rule maps fill (done of total entries); may be NULL */
+	void (*progress)(size_t done, size_t total);
 };
 
 int instance_name_valid(const char *name);

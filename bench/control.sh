@@ -1,0 +1,90 @@
+# control.sh: part 3 of the bench, sourced by run.sh. The control plane: time to install a
+# profile of N exact rules into a fresh instance (host-side tc ingress), time for one live
+# 'allow' on top of it (which installs the whole policy again, in one step), and the kernel
+# memory the instance's maps use (the memlock line of each map's fdinfo, as bpftool shows it).
+
+CTRL_CSV=control.csv
+
+# instance_maps INSTANCE: the ids of every map its programs use
+instance_maps() {
+	local p
+	{
+		bpftool prog show pinned "/sys/fs/bpf/ironclaw/$1/dispatch_tc"
+		for p in $("$BIN" status --name "$1" --json | grep -o '"prog_id":[0-9]*' | cut -d: -f2); do
+			bpftool prog show id "$p"
+		done
+	} | grep -o 'map_ids [0-9,]*' | cut -d' ' -f2 | tr , '\n' | sort -un
+}
+
+# memlock INSTANCE: "total rules" bytes: all its maps, and the rule maps with the rule counters
+memlock() {
+	local id line total=0 rules=0 b
+	for id in $(instance_maps "$1"); do
+		line=$(bpftool map show id "$id")
+		b=$(echo "$line" | grep -o 'memlock [0-9]*B' | grep -o '[0-9]*')
+		total=$((total + b))
+		case $line in *" name rules "* | *" name rule_counts "*) rules=$((rules + b)) ;; esac
+	done
+	echo "$total $rules"
+}
+
+# ctrl_row WHAT N VALUES...: median, min, max of the values
+ctrl_row() {
+	local what=$1 n=$2 unit=$3
+	shift 3
+	printf '%s\n' "$@" | sort -g | awk -v w="$what" -v n="$n" -v u="$unit" -v k=$# '
+		{ v[NR] = $1 }
+		END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		      printf "%s,%s,%s,%d,%s,%s,%s,\n", w, n, u, k, m, v[1], v[NR] }' >>"$OUT/$CTRL_CSV"
+}
+
+ctrl_time() { # sets CT_S to the seconds CMD... took; fails as CMD does
+	local t0 t1 rc=0
+	t0=$(date +%s.%N)
+	"$@" >/dev/null 2>"$WORK/err" || rc=$?
+	t1=$(date +%s.%N)
+	CT_S=$(awk "BEGIN { printf \"%.3f\", $t1 - $t0 }")
+	return $rc
+}
+
+control_all() {
+	local n r prof inst=${PFX}c ns=${PFX}k installs allows mem
+	INSTANCES+=("$inst")
+	netns "$ns"
+	ip -n "$ns" link add b0 type veth peer name b1
+	{
+		header
+		echo "what,n,unit,runs,median,min,max,note"
+	} >"$OUT/$CTRL_CSV"
+	for n in $CTRL_NS; do
+		prof=$WORK/ctrl_prof_$n
+		mkdir -p "$prof"
+		"$ICB" gen-profile exact "$n" "$prof/10-exact.rules"
+		installs=()
+		allows=()
+		mem=
+		for r in $(seq "$CTRL_RUNS"); do
+			"$BIN" uninstall --name "$inst" >/dev/null 2>&1 || true
+			if ! ctrl_time "$BIN" install --profile "$prof" --tc-ingress "b0@$ns" \
+				--source 10.42.0.2 --name "$inst"; then
+				say control "install of $n rules failed: $(head -3 "$WORK/err")"
+				echo "install,$n,s,0,,,,failed: $(head -1 "$WORK/err" | tr ',' ';')" >>"$OUT/$CTRL_CSV"
+				continue 2
+			fi
+			installs+=("$CT_S")
+			[ -n "$mem" ] || mem=$(memlock "$inst")
+			if ctrl_time "$BIN" allow --name "$inst" udp 10.42.7.11 port $((9000 + r)); then
+				allows+=("$CT_S")
+			else
+				say control "allow over $n rules failed: $(head -3 "$WORK/err")"
+			fi
+		done
+		"$BIN" uninstall --name "$inst" >/dev/null 2>&1 || true
+		ctrl_row install "$n" s "${installs[@]}"
+		[ ${#allows[@]} = 0 ] || ctrl_row allow "$n" s "${allows[@]}"
+		ctrl_row memory_total "$n" bytes "${mem% *}"
+		ctrl_row memory_rules "$n" bytes "${mem#* }"
+		say control "n=$n: install $(printf '%s ' "${installs[@]}")s, allow $(printf '%s ' "${allows[@]}")s, kernel memory ${mem% *} bytes (rules ${mem#* })"
+		rm -rf "$prof"
+	done
+}

@@ -1,0 +1,967 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * icbench.c: the bench's harness. Writes the rule sets as profiles, if-chains,
+ * nftables and iptables rules; measures programs with BPF_PROG_TEST_RUN
+ * against the empty program in the same run; loads and attaches programs;
+ * and generates live frames (XDP live-frame mode of BPF_PROG_TEST_RUN).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_ether.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "bench.h"
+#include "ruleset.h"
+
+/* Debian 12's linux-libc-dev (6.1) predates tcx */
+#define TCX_INGRESS 46
+#define TCX_EGRESS 47
+
+#define RUNS_MAX 64
+
+enum set { SET_EXACT, SET_CIDR };
+
+static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int parse_set(const char *s, enum set *out)
+{
+	if (!strcmp(s, "exact"))
+		*out = SET_EXACT;
+	else if (!strcmp(s, "cidr"))
+		*out = SET_CIDR;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static const char *ip4(uint32_t a, char *buf)
+{
+	struct in_addr in = { .s_addr = htonl(a) };
+
+	return inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN);
+}
+
+/* gen-profile exact|cidr N FILE */
+static int cmd_gen_profile(int argc, char **argv)
+{
+	char buf[INET_ADDRSTRLEN];
+	unsigned long n;
+	enum set set;
+	FILE *f;
+
+	if (argc != 4 || parse_set(argv[1], &set)) {
+		fprintf(stderr, "usage: icbench gen-profile exact|cidr N FILE\n");
+		return 2;
+	}
+	n = strtoul(argv[2], NULL, 10);
+	if (n > (set == SET_EXACT ? EXACT_MAX : CIDR_MAX)) {
+		fprintf(stderr, "icbench: %lu rules is more than the %s set holds\n", n, argv[1]);
+		return 1;
+	}
+	f = fopen(argv[3], "w");
+	if (!f) {
+		fprintf(stderr, "icbench: cannot write %s: %s\n", argv[3], strerror(errno));
+		return 1;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (set == SET_EXACT)
+			fprintf(f, "allow udp %s port %u\n", ip4(exact_addr(i), buf),
+				exact_port(i));
+		else
+			fprintf(f, "allow tcp %s/%d port 443\n", ip4(cidr_addr(i), buf),
+				cidr_len(i));
+	}
+	if (fclose(f)) {
+		fprintf(stderr, "icbench: cannot write %s: %s\n", argv[3], strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/* rules per function (and file) in the chained style: clang's time grows faster than a
+ * translation unit's size */
+#define CHAIN_CHUNK 1000
+
+static void ifchain_rules(FILE *f, unsigned long lo, unsigned long hi)
+{
+	for (unsigned long i = lo; i < hi; i++) {
+		uint32_t a = exact_addr(i);
+		/* the raw __be32 read on a little-endian CPU */
+		uint32_t le = (a >> 24) | ((a >> 8) & 0xff00) | ((a << 8) & 0xff0000) | a << 24;
+
+		fprintf(f, "\tif (dport == %u) if (daddr == 0x%08X) return ALLOW; RULE_END();\n",
+			exact_port(i), le);
+	}
+}
+
+static void ifchain_prologue(FILE *f, int xdp, int chain)
+{
+	fprintf(f, "#include <linux/bpf.h>\n#include <linux/if_ether.h>\n#include <linux/ip.h>\n"
+		   "#include <linux/in.h>\n#include <linux/udp.h>\n#include <linux/pkt_cls.h>\n"
+		   "#include <bpf/bpf_helpers.h>\n#include <bpf/bpf_endian.h>\n\n");
+	fprintf(f, "#define ALLOW %s\n#define DENY %s\n#define NEXT -1\n",
+		xdp ? "XDP_PASS" : "TC_ACT_OK", xdp ? "XDP_DROP" : "TC_ACT_SHOT");
+	fprintf(f, "#define RULE_END() %s\n\n", chain ? "asm volatile(\"\")" : "");
+}
+
+static FILE *open_out(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		fprintf(stderr, "icbench: cannot write %s: %s\n", path, strerror(errno));
+	return f;
+}
+
+/*
+ * gen-ifchain N tc|xdp chain|plain DIR: the scenario's snippet, one `if` per
+ * rule, with hex constants in the order the CPU compares them (little-endian
+ * __be32, generated, so they are right), as DIR/ifchain.c. plain: as a user
+ * writes it. chain: an empty asm statement after each rule keeps clang from
+ * folding the chain into selects (which it does at -O2, and which runs out of
+ * BPF stack at about 100 rules), and every CHAIN_CHUNK rules are a global
+ * function in a file of its own, DIR/rules_K.c, linked in afterwards.
+ */
+static int cmd_gen_ifchain(int argc, char **argv)
+{
+	unsigned long n, chunks;
+	int xdp, chain, err = 0;
+	FILE *f;
+
+	if (argc != 5 || (strcmp(argv[2], "tc") && strcmp(argv[2], "xdp")) ||
+	    (strcmp(argv[3], "chain") && strcmp(argv[3], "plain"))) {
+		fprintf(stderr, "usage: icbench gen-ifchain N tc|xdp chain|plain DIR\n");
+		return 2;
+	}
+	n = strtoul(argv[1], NULL, 10);
+	xdp = !strcmp(argv[2], "xdp");
+	chain = !strcmp(argv[3], "chain");
+	chunks = chain ? (n + CHAIN_CHUNK - 1) / CHAIN_CHUNK : 0;
+	for (unsigned long c = 0; c < chunks && !err; c++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "rules_%lu.c", c);
+		f = open_out(argv[4], name);
+		if (!f)
+			return 1;
+		fprintf(f, "// generated by icbench gen-ifchain: rules %lu to %lu\n",
+			c * CHAIN_CHUNK,
+			(c + 1) * CHAIN_CHUNK < n ? (c + 1) * CHAIN_CHUNK - 1 : n - 1);
+		ifchain_prologue(f, xdp, chain);
+		fprintf(f, "__attribute__((noinline)) int rules_%lu(__u16 dport, __u32 daddr)\n{\n",
+			c);
+		ifchain_rules(f, c * CHAIN_CHUNK,
+			      (c + 1) * CHAIN_CHUNK < n ? (c + 1) * CHAIN_CHUNK : n);
+		fprintf(f, "\treturn NEXT;\n}\n");
+		err = fclose(f) ? -errno : 0;
+	}
+	f = err ? NULL : open_out(argv[4], "ifchain.c");
+	if (!f)
+		return 1;
+	fprintf(f, "// generated by icbench gen-ifchain %lu %s %s: one if per rule\n", n, argv[2],
+		argv[3]);
+	ifchain_prologue(f, xdp, chain);
+	for (unsigned long c = 0; c < chunks; c++)
+		fprintf(f, "extern int rules_%lu(__u16 dport, __u32 daddr);\n", c);
+	if (!chain) {
+		fprintf(f, "static __always_inline int rules_all(__u16 dport, __u32 daddr)\n{\n");
+		ifchain_rules(f, 0, n);
+		fprintf(f, "\treturn NEXT;\n}\n");
+	}
+	fprintf(f, "\nstatic __always_inline int judge(void *data, void *end)\n{\n"
+		   "\tstruct ethhdr *eth = data;\n\tstruct iphdr *ip = data + sizeof(*eth);\n"
+		   "\tstruct udphdr *l4 = (void *)(ip + 1);\n\t__u16 dport;\n\t__u32 daddr;\n"
+		   "\tint r;\n\n"
+		   "\tif ((void *)(l4 + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP) ||\n"
+		   "\t    ip->ihl != 5 || ip->protocol != IPPROTO_UDP)\n\t\treturn DENY;\n"
+		   "\tdport = bpf_ntohs(l4->dest);\n\tdaddr = ip->daddr;\n");
+	if (!chain)
+		fprintf(f, "\tr = rules_all(dport, daddr);\n\tif (r != NEXT)\n\t\treturn r;\n");
+	for (unsigned long c = 0; c < chunks; c++)
+		fprintf(f, "\tr = rules_%lu(dport, daddr);\n\tif (r != NEXT)\n\t\treturn r;\n", c);
+	fprintf(f, "\treturn DENY;\n}\n\n");
+	if (xdp)
+		fprintf(f, "SEC(\"xdp\")\nint ifchain(struct xdp_md *ctx)\n{\n\treturn judge((void "
+			   "*)(long)ctx->data, (void *)(long)ctx->data_end);\n}\n\n");
+	else
+		fprintf(f,
+			"SEC(\"tc\")\nint ifchain(struct __sk_buff *skb)\n{\n\treturn judge((void "
+			"*)(long)skb->data, (void *)(long)skb->data_end);\n}\n\n");
+	fprintf(f, "char LICENSE[] SEC(\"license\") = \"GPL\";\n");
+	if (fclose(f)) {
+		fprintf(stderr, "icbench: cannot write %s/ifchain.c: %s\n", argv[4],
+			strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/* gen-nft N IFACE FILE: the exact set as one nftables set, in the output hook */
+static int cmd_gen_nft(int argc, char **argv)
+{
+	char buf[INET_ADDRSTRLEN];
+	unsigned long n;
+	FILE *f;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: icbench gen-nft N IFACE FILE\n");
+		return 2;
+	}
+	n = strtoul(argv[1], NULL, 10);
+	f = fopen(argv[3], "w");
+	if (!f) {
+		fprintf(stderr, "icbench: cannot write %s: %s\n", argv[3], strerror(errno));
+		return 1;
+	}
+	fprintf(f,
+		"table inet icpbench {\n\tset allow4 {\n"
+		"\t\ttype ipv4_addr . inet_proto . inet_service\n\t\tsize %lu\n",
+		n < 65536 ? 65536 : 2 * n);
+	for (uint32_t i = 0; i < n; i++)
+		fprintf(f, "%s%s . udp . %u", i ? ",\n\t\t\t" : "\t\telements = { ",
+			ip4(exact_addr(i), buf), exact_port(i));
+	fprintf(f, "%s\t}\n", n ? " }\n" : "");
+	fprintf(f,
+		"\tchain out {\n\t\ttype filter hook output priority filter; policy accept;\n"
+		"\t\toifname \"%s\" ip daddr . meta l4proto . th dport @allow4 accept\n"
+		"\t\toifname \"%s\" meta nfproto ipv4 drop\n\t}\n}\n",
+		argv[2], argv[2]);
+	if (fclose(f)) {
+		fprintf(stderr, "icbench: cannot write %s: %s\n", argv[3], strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/* gen-iptables N IFACE FILE: the exact set as a linear chain, for iptables-restore */
+static int cmd_gen_iptables(int argc, char **argv)
+{
+	char buf[INET_ADDRSTRLEN];
+	unsigned long n;
+	FILE *f;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: icbench gen-iptables N IFACE FILE\n");
+		return 2;
+	}
+	n = strtoul(argv[1], NULL, 10);
+	f = fopen(argv[3], "w");
+	if (!f) {
+		fprintf(stderr, "icbench: cannot write %s: %s\n", argv[3], strerror(errno));
+		return 1;
+	}
+	fprintf(f, "*filter\n:ICPBENCH - [0:0]\n-A OUTPUT -o %s -j ICPBENCH\n", argv[2]);
+	for (uint32_t i = 0; i < n; i++)
+		fprintf(f, "-A ICPBENCH -d %s/32 -p udp -m udp --dport %u -j ACCEPT\n",
+			ip4(exact_addr(i), buf), exact_port(i));
+	fprintf(f, "-A ICPBENCH -j DROP\nCOMMIT\n");
+	if (fclose(f)) {
+		fprintf(stderr, "icbench: cannot write %s: %s\n", argv[3], strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/* the bench's own object, next to this binary */
+static int bench_obj_path(char *out, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n < 0)
+		return -errno;
+	self[n] = '\0';
+	snprintf(out, len, "%s/bench_progs.bpf.o", dirname(self));
+	return 0;
+}
+
+/* an object file loaded whole; *prog_fd is program NAME in it */
+static int load_obj(const char *path, const char *name, struct bpf_object **obj, int *prog_fd)
+{
+	struct bpf_program *p;
+	int err;
+
+	*obj = bpf_object__open_file(path, NULL);
+	if (!*obj) {
+		err = -errno;
+		fprintf(stderr, "icbench: cannot open %s: %s\n", path, strerror(errno));
+		return err;
+	}
+	err = bpf_object__load(*obj);
+	if (err) {
+		fprintf(stderr, "icbench: cannot load %s: %s\n", path, strerror(-err));
+		return err;
+	}
+	p = bpf_object__find_program_by_name(*obj, name);
+	if (!p) {
+		fprintf(stderr, "icbench: no program '%s' in %s\n", name, path);
+		return -ENOENT;
+	}
+	*prog_fd = bpf_program__fd(p);
+	return 0;
+}
+
+/* SPEC: pin:PATH or obj:FILE:PROGRAM */
+static int open_spec(const char *spec, struct bpf_object **obj, int *prog_fd)
+{
+	char path[PATH_MAX], *colon;
+
+	*obj = NULL;
+	if (!strncmp(spec, "pin:", 4)) {
+		*prog_fd = bpf_obj_get(spec + 4);
+		if (*prog_fd < 0) {
+			fprintf(stderr, "icbench: no program pinned at %s: %s\n", spec + 4,
+				strerror(errno));
+			return -errno;
+		}
+		return 0;
+	}
+	if (strncmp(spec, "obj:", 4) || strlen(spec + 4) >= sizeof(path)) {
+		fprintf(stderr, "icbench: bad program '%s' (pin:PATH or obj:FILE:PROGRAM)\n", spec);
+		return -EINVAL;
+	}
+	strcpy(path, spec + 4);
+	colon = strrchr(path, ':');
+	if (!colon) {
+		fprintf(stderr, "icbench: bad program '%s' (obj:FILE:PROGRAM)\n", spec);
+		return -EINVAL;
+	}
+	*colon = '\0';
+	return load_obj(path, colon + 1, obj, prog_fd);
+}
+
+static int prog_type(int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	return info.type;
+}
+
+/* a 64-byte Ethernet/IPv4/UDP or TCP frame from the sandbox's address */
+static void build_frame(unsigned char *f, const unsigned char *dmac, const unsigned char *smac,
+			uint32_t daddr, uint16_t dport, int tcp)
+{
+	unsigned char *ip = f + 14, *l4 = f + BENCH_L4_OFF;
+	uint32_t sum = 0;
+	uint16_t tot = tcp ? 40 : BENCH_FRAME_LEN - 14;
+
+	memset(f, 0, BENCH_FRAME_LEN);
+	memcpy(f, dmac, 6);
+	memcpy(f + 6, smac, 6);
+	f[12] = 0x08;
+	ip[0] = 0x45;
+	ip[2] = tot >> 8;
+	ip[3] = tot & 0xff;
+	ip[8] = 64;
+	ip[9] = tcp ? IPPROTO_TCP : IPPROTO_UDP;
+	*(uint32_t *)(ip + 12) = htonl(BENCH_SRC);
+	*(uint32_t *)(ip + 16) = htonl(daddr);
+	for (int i = 0; i < 20; i += 2)
+		sum += ip[i] << 8 | ip[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	ip[10] = ~sum >> 8;
+	ip[11] = ~sum & 0xff;
+	l4[0] = 40000 >> 8;
+	l4[1] = 40000 & 0xff;
+	l4[2] = dport >> 8;
+	l4[3] = dport & 0xff;
+	if (tcp) {
+		l4[12] = 5 << 4; /* data offset */
+		l4[13] = 0x02; /* SYN */
+		l4[14] = 0xff; /* window */
+	} else {
+		l4[4] = (tot - 20) >> 8;
+		l4[5] = (tot - 20) & 0xff;
+	}
+}
+
+/* the destination of a matching (hit) or non-matching packet of a set */
+static void pick_dst(enum set set, unsigned long n, int hit, uint32_t r, uint32_t *addr,
+		     uint16_t *port)
+{
+	if (hit && n) {
+		uint32_t i = r % n;
+
+		*addr = set == SET_EXACT ? exact_addr(i) : cidr_addr(i);
+		*port = set == SET_EXACT ? exact_port(i) : 443;
+	} else if (set == SET_EXACT) {
+		*addr = EXACT_MISS_BASE + r % EXACT_MAX;
+		*port = exact_port(r);
+	} else {
+		*addr = CIDR_MISS_BASE + r % (1u << 22);
+		*port = 443;
+	}
+}
+
+/* the wrapper's table: random destinations of the set, or one (hot) */
+static int fill_table(int fd, enum set set, unsigned long n, int hit, int hot)
+{
+	uint32_t seed = 0x1c0ffee;
+
+	for (__u32 k = 0; k < BENCH_TABLE_SIZE; k++) {
+		uint32_t addr;
+		uint16_t port;
+		struct bench_dst d = {};
+
+		pick_dst(set, n, hit, hot ? n / 2 : bench_rand(&seed), &addr, &port);
+		d.daddr = htonl(addr);
+		d.dport = htons(port);
+		if (bpf_map_update_elem(fd, &k, &d, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static int test_run(int fd, const unsigned char *frame, unsigned long repeat, double *ns,
+		    __u32 *retval)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = BENCH_FRAME_LEN,
+		    .repeat = repeat);
+	int err = bpf_prog_test_run_opts(fd, &o);
+
+	if (err)
+		return -errno;
+	*ns = o.duration;
+	*retval = o.retval;
+	return 0;
+}
+
+/*
+ * run --prog SPEC --set exact|cidr --n N (--hit|--miss) (--hot|--mix)
+ *     [--repeat R] [--runs K]
+ * K runs of R repeats each of the program and of the empty program of its
+ * type, interleaved; --mix puts both behind the wrapper that writes a random
+ * destination of the set into the frame first. --budget S: fewer repeats
+ * (not under 100,000) when a run would take longer than S seconds. Prints
+ * repeat,ns,ns_min,ns_max,empty_ns,empty_min,empty_max,above_ns,ratio,retval
+ * (medians; above and ratio are medians of the per-run pairs).
+ */
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "prog", required_argument, NULL, 'p' },
+		{ "set", required_argument, NULL, 's' },
+		{ "n", required_argument, NULL, 'n' },
+		{ "hit", no_argument, NULL, 'h' },
+		{ "miss", no_argument, NULL, 'm' },
+		{ "hot", no_argument, NULL, 'o' },
+		{ "mix", no_argument, NULL, 'x' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "runs", required_argument, NULL, 'k' },
+		{ "budget", required_argument, NULL, 'b' },
+		{},
+	};
+	static const unsigned char dmac[6] = { 2, 2, 2, 2, 2, 2 }, smac[6] = { 4, 4, 4, 4, 4, 4 };
+	double p[RUNS_MAX], b[RUNS_MAX], above[RUNS_MAX], ratio[RUNS_MAX], pmin, pmax, bmin, bmax;
+	struct bpf_object *pobj = NULL, *bobj = NULL;
+	const char *spec = NULL;
+	unsigned long n = 0, repeat = 1000000;
+	double budget = 0, probe;
+	int hit = -1, mix = -1, runs = 5, c, err = 0, pfd, bfd, xdp, wfd = -1, arr = -1;
+	unsigned char frame[BENCH_FRAME_LEN];
+	char bpath[PATH_MAX];
+	enum set set = SET_EXACT;
+	__u32 retval = 0, bretval, zero = 0;
+	uint32_t addr;
+	uint16_t port;
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			spec = optarg;
+			break;
+		case 's':
+			if (parse_set(optarg, &set))
+				return 2;
+			break;
+		case 'n':
+			n = strtoul(optarg, NULL, 10);
+			break;
+		case 'h':
+		case 'm':
+			hit = c == 'h';
+			break;
+		case 'o':
+		case 'x':
+			mix = c == 'x';
+			break;
+		case 'r':
+			repeat = strtoul(optarg, NULL, 10);
+			break;
+		case 'k':
+			runs = atoi(optarg);
+			break;
+		case 'b':
+			budget = atof(optarg);
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (!spec || hit < 0 || mix < 0 || runs < 1 || runs > RUNS_MAX || !repeat) {
+		fprintf(stderr,
+			"usage: icbench run --prog SPEC --set exact|cidr --n N "
+			"(--hit|--miss) (--hot|--mix) [--repeat R] [--runs K] [--budget S]\n");
+		return 2;
+	}
+	err = bench_obj_path(bpath, sizeof(bpath));
+	if (err)
+		return 1;
+	err = open_spec(spec, &pobj, &pfd);
+	if (err)
+		goto out;
+	xdp = prog_type(pfd) == BPF_PROG_TYPE_XDP;
+	err = load_obj(bpath, xdp ? "empty_xdp" : "empty_tc", &bobj, &bfd);
+	if (err)
+		goto out;
+	pick_dst(set, n, hit, n / 2, &addr, &port);
+	build_frame(frame, dmac, smac, addr, port, set == SET_CIDR);
+	if (mix) {
+		wfd = bpf_program__fd(
+			bpf_object__find_program_by_name(bobj, xdp ? "mix_xdp" : "mix_tc"));
+		arr = bpf_map__fd(
+			bpf_object__find_map_by_name(bobj, xdp ? "target_xdp" : "target_tc"));
+		err = fill_table(bpf_map__fd(bpf_object__find_map_by_name(bobj, "table")), set, n,
+				 hit, 0);
+		if (err) {
+			fprintf(stderr, "icbench: cannot fill the destination table: %s\n",
+				strerror(-err));
+			goto out;
+		}
+	}
+	if (budget > 0) {
+		/* a slow program (a long if-chain) gets fewer repeats: at most budget seconds a
+		 * run, never under 100,000 */
+		int fd = pfd;
+
+		if (mix && bpf_map_update_elem(arr, &zero, &fd, BPF_ANY) == 0)
+			fd = wfd;
+		if (test_run(fd, frame, 10000, &probe, &retval) == 0 &&
+		    probe * repeat > budget * 1e9)
+			repeat = budget * 1e9 / probe < 100000 ? 100000 : budget * 1e9 / probe;
+	}
+	for (int k = 0; k < runs; k++) {
+		/* alternate which goes first: drift between the two cancels out */
+		for (int j = 0; j < 2; j++) {
+			int is_prog = (j + k) % 2, fd = is_prog ? pfd : bfd;
+
+			if (mix) {
+				if (bpf_map_update_elem(arr, &zero, &fd, BPF_ANY)) {
+					err = -errno;
+					fprintf(stderr,
+						"icbench: cannot put the program behind the mix "
+						"wrapper: %s\n",
+						strerror(errno));
+					goto out;
+				}
+				fd = wfd;
+			}
+			err = test_run(fd, frame, repeat, is_prog ? &p[k] : &b[k],
+				       is_prog ? &retval : &bretval);
+			if (err) {
+				fprintf(stderr, "icbench: BPF_PROG_TEST_RUN of %s failed: %s\n",
+					is_prog ? spec : "the empty program", strerror(-err));
+				goto out;
+			}
+		}
+		above[k] = p[k] - b[k];
+		ratio[k] = b[k] > 0 ? p[k] / b[k] : 0;
+	}
+	pmin = pmax = p[0];
+	bmin = bmax = b[0];
+	for (int k = 1; k < runs; k++) {
+		pmin = p[k] < pmin ? p[k] : pmin;
+		pmax = p[k] > pmax ? p[k] : pmax;
+		bmin = b[k] < bmin ? b[k] : bmin;
+		bmax = b[k] > bmax ? b[k] : bmax;
+	}
+	printf("%lu,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.2f,%d\n", repeat, median(p, runs), pmin,
+	       pmax, median(b, runs), bmin, bmax, median(above, runs), median(ratio, runs),
+	       (int)retval);
+out:
+	bpf_object__close(pobj);
+	bpf_object__close(bobj);
+	return err ? 1 : 0;
+}
+
+/*
+ * verify OBJ: load every program of OBJ and print
+ * status,load_s,xlated_insns,verified_insns,message
+ */
+static int cmd_verify(int argc, char **argv)
+{
+	static char log[1 << 16];
+	struct bpf_object *obj;
+	struct bpf_program *p;
+	double t0, t1;
+	int err;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: icbench verify OBJ\n");
+		return 2;
+	}
+	obj = bpf_object__open_file(argv[1], NULL);
+	if (!obj) {
+		printf("open_failed,0,0,0,%s\n", strerror(errno));
+		return 1;
+	}
+	bpf_object__for_each_program(p, obj) {
+		bpf_program__set_log_level(p, 4); /* statistics and errors, not the trace */
+		bpf_program__set_log_buf(p, log, sizeof(log));
+	}
+	t0 = now_s();
+	err = bpf_object__load(obj);
+	t1 = now_s();
+	if (err) {
+		/* the verifier's last line before its statistics says why */
+		char *why = NULL, *stats = NULL, *line;
+
+		for (char *q = log; q < log + sizeof(log) && *q; q++)
+			*q = *q == ',' ? ';' : *q;
+		for (line = strtok(log, "\n"); line; line = strtok(NULL, "\n")) {
+			if (!strncmp(line, "processed ", 10))
+				stats = line;
+			else if (strncmp(line, "verification time", 17) &&
+				 strncmp(line, "stack depth", 11))
+				why = line;
+		}
+		printf("rejected,%.2f,0,0,%s%s%s (%s)\n", t1 - t0, why ? why : "",
+		       why && stats ? "; " : "", stats ? stats : (why ? "" : "no verifier message"),
+		       strerror(-err));
+	} else {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		__u64 xl = 0, ver = 0;
+
+		bpf_object__for_each_program(p, obj) {
+			memset(&info, 0, sizeof(info));
+			len = sizeof(info);
+			if (!bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len)) {
+				xl += info.xlated_prog_len / 8;
+				ver += info.verified_insns;
+			}
+		}
+		printf("ok,%.2f,%llu,%llu,\n", t1 - t0, (unsigned long long)xl,
+		       (unsigned long long)ver);
+	}
+	bpf_object__close(obj);
+	return err ? 1 : 0;
+}
+
+static int enter_netns(const char *name)
+{
+	char path[128];
+	int fd;
+
+	if (!name)
+		return 0;
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET)) {
+		fprintf(stderr, "icbench: cannot enter network namespace %s: %s\n", name,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * attach --obj FILE --prog NAME --dev IFACE [--netns NS] --hook tcx-ingress|tcx-egress|xdp
+ *        --pin PATH: a link, pinned (removing the pin detaches it)
+ */
+static int cmd_attach(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "obj", required_argument, NULL, 'o' },
+		{ "prog", required_argument, NULL, 'p' },
+		{ "dev", required_argument, NULL, 'd' },
+		{ "netns", required_argument, NULL, 'n' },
+		{ "hook", required_argument, NULL, 'h' },
+		{ "pin", required_argument, NULL, 'P' },
+		{},
+	};
+	const char *objf = NULL, *prog = NULL, *dev = NULL, *ns = NULL, *hook = NULL, *pin = NULL;
+	struct bpf_object *obj = NULL;
+	int c, fd, link = -1, ifindex, type, err;
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			objf = optarg;
+			break;
+		case 'p':
+			prog = optarg;
+			break;
+		case 'd':
+			dev = optarg;
+			break;
+		case 'n':
+			ns = optarg;
+			break;
+		case 'h':
+			hook = optarg;
+			break;
+		case 'P':
+			pin = optarg;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (!objf || !prog || !dev || !hook || !pin) {
+		fprintf(stderr, "usage: icbench attach --obj FILE --prog NAME --dev IFACE "
+				"[--netns NS] --hook tcx-ingress|tcx-egress|xdp --pin PATH\n");
+		return 2;
+	}
+	if (!strcmp(hook, "tcx-ingress"))
+		type = TCX_INGRESS;
+	else if (!strcmp(hook, "tcx-egress"))
+		type = TCX_EGRESS;
+	else if (!strcmp(hook, "xdp"))
+		type = BPF_XDP;
+	else
+		return 2;
+	err = load_obj(objf, prog, &obj, &fd);
+	if (err)
+		goto out;
+	err = enter_netns(ns);
+	if (err)
+		goto out;
+	ifindex = if_nametoindex(dev);
+	if (!ifindex) {
+		err = -errno;
+		fprintf(stderr, "icbench: no interface %s: %s\n", dev, strerror(errno));
+		goto out;
+	}
+	link = bpf_link_create(fd, ifindex, (enum bpf_attach_type)type, NULL);
+	if (link < 0) {
+		err = -errno;
+		fprintf(stderr, "icbench: cannot attach %s at %s of %s: %s\n", prog, hook, dev,
+			strerror(errno));
+		goto out;
+	}
+	if (bpf_obj_pin(link, pin)) {
+		err = -errno;
+		fprintf(stderr, "icbench: cannot pin the link at %s: %s\n", pin, strerror(errno));
+	}
+out:
+	if (link >= 0)
+		close(link);
+	bpf_object__close(obj);
+	return err ? 1 : 0;
+}
+
+static int parse_mac(const char *s, unsigned char *mac)
+{
+	return sscanf(s, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2], &mac[3],
+		      &mac[4], &mac[5]) == 6 ?
+		       0 :
+		       -EINVAL;
+}
+
+/*
+ * xdpgen --dev IFACE [--netns NS] --dst-mac MAC --set exact|cidr --n N (--hot|--mix)
+ *        --count C --seconds S [--batch B]: 64-byte frames out of IFACE with XDP
+ *        live frames (the generator program returns XDP_TX on IFACE as ingress),
+ *        until C frames or S seconds. Prints frames,seconds.
+ */
+static int cmd_xdpgen(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "dev", required_argument, NULL, 'd' },
+		{ "netns", required_argument, NULL, 'N' },
+		{ "dst-mac", required_argument, NULL, 'm' },
+		{ "set", required_argument, NULL, 's' },
+		{ "n", required_argument, NULL, 'n' },
+		{ "hot", no_argument, NULL, 'o' },
+		{ "mix", no_argument, NULL, 'x' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "seconds", required_argument, NULL, 'S' },
+		{ "batch", required_argument, NULL, 'b' },
+		{},
+	};
+	const char *dev = NULL, *ns = NULL;
+	unsigned char dmac[6], smac[6] = { 2, 0, 0, 0, 0, 2 }, frame[BENCH_FRAME_LEN];
+	unsigned long n = 0, count = 0, sent = 0, chunk = 32768;
+	int c, mix = -1, have_mac = 0, batch = 64, fd, err, ifindex, sk;
+	double seconds = 1, t0, t1;
+	struct bpf_object *obj = NULL;
+	enum set set = SET_EXACT;
+	char bpath[PATH_MAX];
+	struct ifreq ifr = {};
+	uint32_t addr;
+	uint16_t port;
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dev = optarg;
+			break;
+		case 'N':
+			ns = optarg;
+			break;
+		case 'm':
+			have_mac = !parse_mac(optarg, dmac);
+			break;
+		case 's':
+			if (parse_set(optarg, &set))
+				return 2;
+			break;
+		case 'n':
+			n = strtoul(optarg, NULL, 10);
+			break;
+		case 'o':
+		case 'x':
+			mix = c == 'x';
+			break;
+		case 'c':
+			count = strtoul(optarg, NULL, 10);
+			break;
+		case 'S':
+			seconds = atof(optarg);
+			break;
+		case 'b':
+			batch = atoi(optarg);
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (!dev || !have_mac || mix < 0 || !count || seconds <= 0 || batch < 1) {
+		fprintf(stderr, "usage: icbench xdpgen --dev IFACE [--netns NS] --dst-mac MAC "
+				"--set exact|cidr --n N (--hot|--mix) --count C --seconds S "
+				"[--batch B]\n");
+		return 2;
+	}
+	if (bench_obj_path(bpath, sizeof(bpath)))
+		return 1;
+	err = load_obj(bpath, "gen_xdp", &obj, &fd);
+	if (err)
+		goto out;
+	err = fill_table(bpf_map__fd(bpf_object__find_map_by_name(obj, "table")), set, n, 1, !mix);
+	if (err) {
+		fprintf(stderr, "icbench: cannot fill the destination table: %s\n", strerror(-err));
+		goto out;
+	}
+	err = enter_netns(ns);
+	if (err)
+		goto out;
+	ifindex = if_nametoindex(dev);
+	if (!ifindex) {
+		err = -errno;
+		fprintf(stderr, "icbench: no interface %s: %s\n", dev, strerror(errno));
+		goto out;
+	}
+	sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	if (sk >= 0 && !ioctl(sk, SIOCGIFHWADDR, &ifr))
+		memcpy(smac, ifr.ifr_hwaddr.sa_data, 6);
+	if (sk >= 0)
+		close(sk);
+	pick_dst(set, n, 1, n / 2, &addr, &port);
+	build_frame(frame, dmac, smac, addr, port, set == SET_CIDR);
+	t0 = now_s();
+	t1 = t0;
+	while (sent < count && t1 - t0 < seconds) {
+		struct xdp_md ctx = { .data_end = BENCH_FRAME_LEN, .ingress_ifindex = ifindex };
+		unsigned long r = count - sent < chunk ? count - sent : chunk;
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = BENCH_FRAME_LEN,
+			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = r,
+			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = batch);
+
+		if (bpf_prog_test_run_opts(fd, &o)) {
+			err = -errno;
+			fprintf(stderr, "icbench: live frames out of %s failed: %s\n", dev,
+				strerror(errno));
+			goto out;
+		}
+		sent += r;
+		t1 = now_s();
+	}
+	printf("%lu,%.4f\n", sent, t1 - t0);
+out:
+	bpf_object__close(obj);
+	return err ? 1 : 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+} cmds[] = {
+	{ "gen-profile", cmd_gen_profile },
+	{ "gen-ifchain", cmd_gen_ifchain },
+	{ "gen-nft", cmd_gen_nft },
+	{ "gen-iptables", cmd_gen_iptables },
+	{ "run", cmd_run },
+	{ "verify", cmd_verify },
+	{ "attach", cmd_attach },
+	{ "xdpgen", cmd_xdpgen },
+};
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: icbench COMMAND ... (gen-profile, gen-ifchain, gen-nft, "
+				"gen-iptables, run, verify, attach, xdpgen)\n");
+		return 2;
+	}
+	libbpf_set_print(quiet_print);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "icbench: unknown command '%s'\n", argv[1]);
+	return 2;
+}
