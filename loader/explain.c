@@ -225,7 +225,10 @@ static int sender_tool(const struct explain_query *q, __u64 *tool, struct diag *
 	return 0;
 }
 
-/* XDP has no cb[]: the dry copy leaves its verdict in the metadata area, first in data_out */
+/*
+ * XDP has no cb[]: the dry copy leaves its verdict in the metadata area, just
+ * before the packet; data_out starts with that area (ctx.data bytes of it).
+ */
 static int test_run_xdp(int prog, const struct frame *f, struct hook_run *run)
 {
 	struct xdp_md ctx = { .data_end = f->len };
@@ -238,8 +241,8 @@ static int test_run_xdp(int prog, const struct frame *f, struct hook_run *run)
 	if (bpf_prog_test_run_opts(prog, &opts))
 		return -errno;
 	run->retval = opts.retval;
-	if (ctx.data >= sizeof(run->r))
-		memcpy(&run->r, out, sizeof(run->r));
+	if (ctx.data >= sizeof(run->r) && ctx.data <= sizeof(out))
+		memcpy(&run->r, out + ctx.data - sizeof(run->r), sizeof(run->r));
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 #define IRONCLAW_PROGS_MAPS_H
 
 #include "common.h"
+#include "meta_skb.h"
 
 /*
  * Set by the loader in the copy of the pipeline that explain test-runs: judge,
@@ -294,17 +295,10 @@ static __always_inline void dry_result_store_xdp(struct xdp_md *ctx, __u32 reaso
 						 const struct pkt_meta *m, __u32 audit)
 {
 	struct dry_result r = { DRY_RUN_MAGIC, reason, rule, m->slot, audit };
-	void *meta = (void *)(long)ctx->data_meta, *data = (void *)(long)ctx->data;
+	void *slot = xdp_meta_slot(ctx, sizeof(r));
 
-	if (meta + sizeof(r) > data) {
-		if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(r)))
-			return;
-		meta = (void *)(long)ctx->data_meta;
-		data = (void *)(long)ctx->data;
-		if (meta + sizeof(r) > data)
-			return;
-	}
-	__builtin_memcpy(meta, &r, sizeof(r));
+	if (slot)
+		__builtin_memcpy(slot, &r, sizeof(r));
 }
 
 /*

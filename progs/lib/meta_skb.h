@@ -34,26 +34,53 @@ static __always_inline void meta_load_skb(struct __sk_buff *skb, struct pkt_meta
 
 /*
  * XDP has no control block: the metadata goes in the frame's metadata area,
- * in front of the packet, which belongs to the frame as cb[] to an skb.
+ * in front of the packet, which belongs to the frame as cb[] to an skb: its
+ * last bytes, just before the packet, grown only when it is shorter (a test
+ * run that repeats a frame keeps the area of the run before).
  */
+#define XDP_META_MAX 32 /* what bpf_xdp_adjust_meta() allows */
+
+static __always_inline void *xdp_meta_slot(struct xdp_md *ctx, __u32 size)
+{
+	void *meta = (void *)(long)ctx->data_meta, *data = (void *)(long)ctx->data;
+	__u32 off;
+
+	if (meta + size > data) {
+		if (bpf_xdp_adjust_meta(ctx, -(int)size))
+			return NULL;
+		meta = (void *)(long)ctx->data_meta;
+		data = (void *)(long)ctx->data;
+	}
+	off = (__u32)(data - meta) - size;
+	if (off > XDP_META_MAX - size)
+		return NULL;
+	meta += off;
+	if (meta + size > data)
+		return NULL;
+	return meta;
+}
+
 static __always_inline int meta_store_xdp(struct xdp_md *ctx, const struct pkt_meta *m)
 {
-	void *meta, *data;
+	void *slot = xdp_meta_slot(ctx, sizeof(*m));
 
-	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
+	if (!slot)
 		return -1;
-	meta = (void *)(long)ctx->data_meta;
-	data = (void *)(long)ctx->data;
-	if (meta + sizeof(*m) > data)
-		return -1;
-	__builtin_memcpy(meta, m, sizeof(*m));
+	__builtin_memcpy(slot, m, sizeof(*m));
 	return 0;
 }
 
 static __always_inline int meta_load_xdp(struct xdp_md *ctx, struct pkt_meta *m)
 {
 	void *meta = (void *)(long)ctx->data_meta, *data = (void *)(long)ctx->data;
+	__u32 off;
 
+	if (meta + sizeof(*m) > data)
+		return -1;
+	off = (__u32)(data - meta) - sizeof(*m);
+	if (off > XDP_META_MAX - sizeof(*m))
+		return -1;
+	meta += off;
 	if (meta + sizeof(*m) > data)
 		return -1;
 	__builtin_memcpy(m, meta, sizeof(*m));

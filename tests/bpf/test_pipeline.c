@@ -292,6 +292,30 @@ Test(pipeline, sources_in_settings_and_in_the_trie)
 	}
 }
 
+/*
+ * A test run that repeats one frame at XDP keeps the metadata area of the
+ * run before: the pipeline reuses it (the bench repeats millions of times).
+ */
+Test(pipeline, xdp_frame_repeated)
+{
+	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0,
+				  REASON_RULE };
+	int fd = pipeline_pin_get(inst, "dispatch_xdp");
+	struct pkt p;
+
+	cr_assert_geq(fd, 0);
+	build_v4(&p, &c);
+	{
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p.b, .data_size_in = p.len,
+			    .repeat = 5);
+
+		cr_assert_eq(bpf_prog_test_run_opts(fd, &opts), 0);
+		cr_expect_eq(opts.retval, XDP_PASS, "an allowed frame run 5 times got %u",
+			     opts.retval);
+	}
+	close(fd);
+}
+
 /* ND is a way out of the sandbox too: only small messages pass */
 Test(pipeline, neighbour_discovery_with_a_payload)
 {
