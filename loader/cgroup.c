@@ -118,6 +118,25 @@ static bool seen_before(const struct profile *p, size_t i)
 	return false;
 }
 
+int tool_resolve(const struct sandbox_cgroup *sc, const char *what, const char *tool,
+		 const char *file, int line, __u64 *id, struct diag *d)
+{
+	char path[CGROUP_PATH_MAX + 128];
+	struct stat sb;
+
+	if (!sc) {
+		diag_error(d, file, line, "%s names tool '%s': give the sandbox's cgroup "
+			   "(--sandbox-cgroup)", what, tool);
+		return -EINVAL;
+	}
+	snprintf(path, sizeof(path), "%s/%s", sc->path, tool);
+	if (stat(path, &sb) || !S_ISDIR(sb.st_mode) || cgroup_id(path, id)) {
+		diag_error(d, file, line, "tool '%s': no cgroup %s", tool, path);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 int profile_resolve_tools(struct profile *p, const struct sandbox_cgroup *sc, struct diag *d)
 {
 	bool warned_sandbox = false;
@@ -125,22 +144,12 @@ int profile_resolve_tools(struct profile *p, const struct sandbox_cgroup *sc, st
 
 	for (size_t i = 0; i < p->nr_audits; i++) {
 		struct audit_line *a = &p->audits[i];
-		char path[CGROUP_PATH_MAX + 128];
+		int e;
 
 		if (!a->tool)
 			continue;
-		if (!sc) {
-			diag_error(d, a->file, a->line,
-				   "audit names tool '%s': give the sandbox's cgroup (--sandbox-cgroup)",
-				   a->name);
-			err = -EINVAL;
-			continue;
-		}
-		snprintf(path, sizeof(path), "%s/%s", sc->path, a->name);
-		if (cgroup_id(path, &a->tool_id)) {
-			diag_error(d, a->file, a->line, "tool '%s': no cgroup %s", a->name, path);
-			err = -ENOENT;
-		}
+		e = tool_resolve(sc, "audit", a->name, a->file, a->line, &a->tool_id, d);
+		err = e ? e : err;
 	}
 
 	for (size_t i = 0; i < p->nr_rules; i++) {

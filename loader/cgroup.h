@@ -22,6 +22,13 @@ int cgroup_id(const char *path, __u64 *id);
 /* resolves PATH (absolute, or relative to the cgroup v2 mount) */
 int sandbox_cgroup_open(const char *path, struct sandbox_cgroup *sc, struct diag *d);
 /*
+ * The id of the cgroup of tool below the sandbox's cgroup, into *id; a
+ * missing one (or no sandbox cgroup) is refused at file:line, "what names
+ * tool ...".
+ */
+int tool_resolve(const struct sandbox_cgroup *sc, const char *what, const char *tool,
+		 const char *file, int line, __u64 *id, struct diag *d);
+/*
  * Fills every rule's tool_id from the directory of that name below the
  * sandbox's cgroup; a missing one is refused at the rule's file:line.
  */

@@ -260,24 +260,12 @@ int dns_names_resolve_tools(struct profile *p, const struct sandbox_cgroup *sc, 
 
 	for (size_t i = 0; i < p->nr_dns_names; i++) {
 		struct dns_name_rule *r = &p->dns_names[i];
-		char path[CGROUP_PATH_MAX + 128];
-		struct stat sb;
+		int e;
 
 		if (!r->tool)
 			continue;
-		if (!sc) {
-			diag_error(
-				d, r->file, r->line,
-				"rule names tool '%s': give the sandbox's cgroup (--sandbox-cgroup)",
-				r->tool);
-			err = -EINVAL;
-			continue;
-		}
-		snprintf(path, sizeof(path), "%s/%s", sc->path, r->tool);
-		if (stat(path, &sb) || !S_ISDIR(sb.st_mode) || cgroup_id(path, &r->tool_id)) {
-			diag_error(d, r->file, r->line, "tool '%s': no cgroup %s", r->tool, path);
-			err = -ENOENT;
-		}
+		e = tool_resolve(sc, "rule", r->tool, r->file, r->line, &r->tool_id, d);
+		err = e ? e : err;
 	}
 	return err;
 }

@@ -1414,8 +1414,11 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 			   "give --tc-ingress IFACE or --tc IFACE");
 		err = -EINVAL;
 	}
-	if (err)
+	if (err) {
+		if (!t.existing)
+			lock_remove(rq->name); /* refused before anything was made */
 		goto out;
+	}
 	if (!t.existing)
 		unpin_instance_dir(t.dir); /* leftovers of an interrupted run, if any */
 	if (!t.existing && mkdir(t.dir, 0700) && errno != EEXIST) {

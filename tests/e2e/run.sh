@@ -231,6 +231,7 @@ test_scenario_at_xdp() {
 	[ $? = 1 ] && echo "$out" | grep -q "XDP sees no socket, so no tool, and the profile has rules for tools: add --tc-ingress host0@$CORP" ||
 		fail "XDP alone with a tool rule: $out" || return 1
 	[ ! -e "/sys/fs/bpf/ironclaw/$INSTANCE" ] || fail "a refused install left pins" || return 1
+	[ -z "$(ls /run/lock | grep "ironclaw-pipe.$INSTANCE\.")" ] || fail "a refused install left its lock file" || return 1
 	ip -n "$CORP" link show host0 | grep -q ' xdp' && fail "a refused install left XDP attached" && return 1
 	# someone else's XDP program on the interface: refused, named, nothing left
 	ip -n "$CORP" link set dev host0 xdpdrv obj "$BUILD/progs/xdp_entry.bpf.o" sec xdp ||
