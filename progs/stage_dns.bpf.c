@@ -139,6 +139,9 @@ DNS_QUERY_JUDGE(judge_query_xdp, struct xdp_md, bpf_xdp_load_bytes, 0)
 								* resolver's */                    \
 		}                                                                                  \
 		r = stage_matched(v, pkt);                                                         \
+		/* explain names the rule that let the query's name through */                    \
+		if (names && r == REASON_RULE && dry_run && pkt->matched)                          \
+			*pkt->matched = rule_id + 1;                                               \
 		if (r == REASON_RULE && lq.name_id)                                                \
 			learn_pending_add(pkt, &lq);                                               \
 		return r;                                                                          \

@@ -1019,7 +1019,11 @@ test_dns_names_at_host_side() {
 	done
 	# explain carries the question, and agrees
 	explain_is 0 other udp 10.42.0.53 53 query LOG-Collector.Internal.CORP || return 1
-	grep -q "^tc          allow       rule            dns " "$WORK/explain.out" || fail "$(cat "$WORK/explain.out")" || return 1
+	grep -q "^tc          allow       rule            dns        $DNS_PROFILE/15-names.rules:1: allow dns log-collector.internal.corp$" "$WORK/explain.out" ||
+		fail "$(cat "$WORK/explain.out")" || return 1
+	explain_is 0 other udp 10.42.0.53 53 query a.b.internal.corp AAAA || return 1
+	grep -q "^tc          allow       rule            dns        $DNS_PROFILE/15-names.rules:2: allow dns \*.internal.corp$" "$WORK/explain.out" ||
+		fail "$(cat "$WORK/explain.out")" || return 1
 	explain_is 1 other udp 10.42.0.53 53 query evilinternal.corp || return 1
 	grep -q "^tc          deny        qname           dns        -$" "$WORK/explain.out" || fail "$(cat "$WORK/explain.out")" || return 1
 	explain_is 1 other udp 10.42.0.53 53 query log-collector.internal.corp TXT || return 1
