@@ -268,9 +268,6 @@ void learn_maps_prune(const struct learn_fds *f)
 
 	if (ids_in_use(f, false, &keep))
 		goto out;
-	prune_map(f->slots, sizeof(__u32), 0, &keep);
-	prune_map(f->learned, sizeof(struct learned_key), offsetof(struct learned_key, name_id),
-		  &keep);
 	/* flows carry their name id in the value */
 	{
 		struct learn_flow_key k, next, *gone = NULL;
@@ -293,6 +290,13 @@ void learn_maps_prune(const struct learn_fds *f)
 			bpf_map_delete_elem(fd, &gone[i]);
 		free(gone);
 	}
+	/*
+	 * flows and addresses before the slots: a prune cut short leaves a name's
+	 * slots, which keep its id taken, never addresses under a free id
+	 */
+	prune_map(f->learned, sizeof(struct learned_key), offsetof(struct learned_key, name_id),
+		  &keep);
+	prune_map(f->slots, sizeof(__u32), 0, &keep);
 out:
 	free(keep.ids);
 }

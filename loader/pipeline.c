@@ -67,6 +67,7 @@ struct txn {
 	__u64 dry_tool; /* and judges as sent by this tool (cgroup id; 0: none) */
 	bool xdp_hooks; /* load the XDP programs: an XDP point is (or will be) attached */
 	bool xdp_generic; /* attach in skb mode: tool rules need the socket at tc ingress */
+	bool host_side_tc; /* a --tc-ingress point: learning happens there, not in the sandbox */
 	bool pin_xdp_bank; /* an instance from before XDP: its stages_xdp is new, pin it */
 	bool pin_late; /* an instance from before learning: its learn_* maps are new, pin them */
 	int xdp_map; /* xdp_dispatch: the XDP dispatcher xdp_entry tail-calls; -1 */
@@ -903,6 +904,13 @@ static int attach_new_points(struct txn *t, const struct install_req *rq, struct
 			struct stat sb;
 			int fd, err;
 
+			/*
+			 * learn answers in the sandbox only when nothing is host-side: with
+			 * CAP_NET_ADMIN in its namespace the sandbox can put frames on its
+			 * own interface's ingress, and the host side would trust them too
+			 */
+			if (h == LINK_LEARN_INGRESS && t->host_side_tc)
+				continue;
 			pin_name_link(pin, sizeof(pin), &rq->points[i], h);
 			if (!pin[0]) {
 				diag_error(d, NULL, 0, "cgroup path '%s' is too long to name its pin",
@@ -971,6 +979,16 @@ static int update_links(struct txn *t, const char *name, struct diag *d)
 		fd = pipeline_pin_get(name, de->d_name);
 		if (fd < 0)
 			continue;
+		if (hook == LINK_LEARN_INGRESS && t->host_side_tc) {
+			char path[PIN_PATH_MAX];
+
+			/* a host-side point came: stop learning from inside the sandbox */
+			snprintf(path, sizeof(path), "%s/%s", t->dir, de->d_name);
+			bpf_link_detach(fd);
+			unlink(path);
+			close(fd);
+			continue;
+		}
 		if (link_state(fd, &st) || !link_live(&st)) {
 			char path[PIN_PATH_MAX];
 
@@ -1404,6 +1422,7 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	t.cgroup_hooks = kind_attached(points, nr_points, ATTACH_CGROUP);
 	t.xdp_hooks = rq->xdp_programs || kind_attached(points, nr_points, ATTACH_XDP);
 	t.xdp_generic = rq->has_tools;
+	t.host_side_tc = kind_attached(points, nr_points, ATTACH_TC_INGRESS);
 	err = xdp_tools_covered(points, nr_points, rq, d);
 	if (!err && rq->profile->nr_name_rules && !kind_attached(points, nr_points, ATTACH_TC_INGRESS) &&
 	    !kind_attached(points, nr_points, ATTACH_TC_EGRESS) && !rq->xdp_programs) {

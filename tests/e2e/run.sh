@@ -1212,7 +1212,13 @@ test_names_follow_dns_in_sandbox() {
 	expect_ok connect 10.42.7.11 8081 || return 1
 	"$BIN" revoke --name "$INSTANCE" tcp name LOG-Collector.internal.corp. port 8081 >/dev/null ||
 		fail "revoke tcp name" || return 1
-	expect_denied connect 10.42.7.11 8081
+	expect_denied connect 10.42.7.11 8081 || return 1
+	# a host-side point added: answers are learned there only, not from inside the sandbox
+	"$BIN" install --profile "$LEARN_PROFILE" --tc-ingress "host0@$CORP" --sandbox-netns "$SBX" \
+		--name "$INSTANCE" >/dev/null || fail "install with a host-side point" || return 1
+	out=$("$BIN" status --name "$INSTANCE")
+	! echo "$out" | grep -q "^  learn_ingress" && echo "$out" | grep -q "^  learn_egress  host0 in netns $CORP: attached" ||
+		fail "learning hooks: $out"
 }
 
 # name rules: refused with file:line when wrong, and where nothing could learn
