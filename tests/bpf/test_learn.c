@@ -24,6 +24,7 @@
 
 static const char *const learn_profile[] = {
 	"allow udp 10.42.0.53 port 53",
+	"allow udp fd00:53::53 port 53",
 	"allow tcp name log-collector.internal.corp port 8080",
 	"allow udp name flow.internal.corp port 9000",
 	"allow tcp name short.internal.corp port 8443",
@@ -51,8 +52,13 @@ static void dns_frame(struct pkt *p, const char *src, const char *dst, uint16_t 
 	uint8_t *u;
 
 	memset(p, 0, sizeof(*p));
-	pkt_eth(p, ETH_P_IP);
-	pkt_ipv4(p, src, dst, IPPROTO_UDP, NULL, 0, 0);
+	if (strchr(src, ':')) {
+		pkt_eth(p, ETH_P_IPV6);
+		pkt_ipv6(p, src, dst, IPPROTO_UDP, 64);
+	} else {
+		pkt_eth(p, ETH_P_IP);
+		pkt_ipv4(p, src, dst, IPPROTO_UDP, NULL, 0, 0);
+	}
 	u = pkt_put(p, 8);
 	u[0] = sport >> 8;
 	u[1] = sport & 0xff;
@@ -71,8 +77,13 @@ static void flow_frame(struct pkt *p, uint8_t proto, const char *dst, uint16_t s
 	uint8_t *l4;
 
 	memset(p, 0, sizeof(*p));
-	pkt_eth(p, ETH_P_IP);
-	pkt_ipv4(p, "10.42.0.2", dst, proto, NULL, 0, 0);
+	if (strchr(dst, ':')) {
+		pkt_eth(p, ETH_P_IPV6);
+		pkt_ipv6(p, "fd00:42::2", dst, proto, 64);
+	} else {
+		pkt_eth(p, ETH_P_IP);
+		pkt_ipv4(p, "10.42.0.2", dst, proto, NULL, 0, 0);
+	}
 	l4 = p->b + p->len;
 	if (proto == IPPROTO_TCP) {
 		pkt_tcp(p, dport);
@@ -111,13 +122,14 @@ static void query(const char *name, uint16_t qtype, uint16_t sport)
 /* an answer through the learning program; *delta: how each learning counter moved */
 static void answer_from(const char *src, uint16_t sport, const struct dnsmsg *m, __u64 *delta)
 {
+	const char *to = strchr(src, ':') ? "fd00:42::2" : "10.42.0.2";
 	__u64 before[LEARN_EV_MAX], after[LEARN_EV_MAX];
 	int fd = pipeline_pin_get(inst, "learn_tc");
 	struct pkt p;
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .repeat = 1);
 
 	cr_assert_geq(fd, 0, "learn_tc pin missing");
-	dns_frame(&p, src, "10.42.0.2", 53, sport, m);
+	dns_frame(&p, src, to, 53, sport, m);
 	opts.data_in = p.b;
 	opts.data_size_in = p.len;
 	cr_assert_eq(learn_counts_read(inst, before), 0);
@@ -152,6 +164,31 @@ static void a_answer(struct dnsmsg *m, const char *name, uint32_t ttl, const cha
 	dns_answer_hdr(m, 0, 1);
 	dns_question(m, name, 1, 1);
 	dns_rr_a(m, 12, ttl, addr);
+}
+
+/* IPv6: an AAAA question to the IPv6 resolver, its answer learned, the address reached */
+Test(learn, ipv6_aaaa)
+{
+	uint8_t a6[16];
+	struct dnsmsg m;
+	struct pkt p;
+
+	expect_tcp("before any lookup", "fd00:7::11", 40000, 8080, SYN, REASON_NO_RULE);
+	dns_query(&m, "log-collector.internal.corp", 28);
+	dns_frame(&p, "fd00:42::2", "fd00:53::53", 33005, 53, &m);
+	expect("AAAA query", &p, REASON_RULE);
+	dns_answer_hdr(&m, 0, 1);
+	dns_question(&m, "log-collector.internal.corp", 28, 1);
+	inet_pton(AF_INET6, "fd00:7::11", a6);
+	dns_ptr(&m, 12);
+	dns_rr_data(&m, 28, 60, a6, 16);
+	/* from another address than the resolver the query went to: not that query's */
+	expect_answer("from the IPv4 resolver", "10.42.0.53", 33005, &m, LEARN_EV_NO_QUERY, 1, 0);
+	expect_answer("the resolver's answer", "fd00:53::53", 33005, &m, LEARN_EV_LEARNED, 1, 1);
+	expect_tcp("after the lookup", "fd00:7::11", 40000, 8080, SYN, REASON_RULE);
+	expect_tcp("another address", "fd00:7::12", 40000, 8080, SYN, REASON_NO_RULE);
+	expect_tcp("the IPv4 address of nothing learned", "10.42.7.11", 40000, 8080, SYN,
+		   REASON_NO_RULE);
 }
 
 Test(learn, before_and_after_the_lookup)
