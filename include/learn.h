@@ -140,6 +140,7 @@ struct learn_flow_key {
 struct learn_flow_value {
 	__u64 tool; /* the tool it was allowed for (0: every process) */
 	__u64 last_ns; /* last packet */
+	__u64 cookie; /* the sending socket's cookie where the hook has one; 0: unknown (XDP) */
 	__u32 name_id;
 	__u32 rule_id;
 };
@@ -169,6 +170,6 @@ _Static_assert(sizeof(struct learn_slot) == 40, "learn_slot layout");
 _Static_assert(sizeof(struct learn_pending_key) == 40, "learn_pending_key layout");
 _Static_assert(sizeof(struct learn_pending_value) == 16, "learn_pending_value layout");
 _Static_assert(sizeof(struct learn_flow_key) == 40, "learn_flow_key layout");
-_Static_assert(sizeof(struct learn_flow_value) == 24, "learn_flow_value layout");
+_Static_assert(sizeof(struct learn_flow_value) == 32, "learn_flow_value layout");
 
 #endif

@@ -61,6 +61,7 @@ struct stage_pkt {
 	__u8 at_sock; /* connect() or sendto(): no packet yet */
 	__u8 pad[2];
 	__u32 *matched; /* dry run: where the matching rule's number + 1 goes */
+	__u64 cookie; /* the sending socket's cookie, when flows learned from DNS are kept */
 };
 
 static __always_inline void stage_key(struct policy_key *k, const struct stage_pkt *pkt)
@@ -121,6 +122,8 @@ static __always_inline int stage_flow(const struct stage_pkt *pkt, __u64 now)
 		return 0;
 	if (f->tool && f->tool != pkt->meta.tool && pkt->meta.tool != POLICY_TOOL_UNKNOWN)
 		return 0; /* another tool's socket on the same 5-tuple */
+	if (f->cookie && pkt->cookie && f->cookie != pkt->cookie)
+		return 0; /* another socket on the same 5-tuple: a new flow */
 	k.tool = f->tool ? pkt->meta.tool : 0;
 	if (!learn_match(bpf_map_lookup_elem(&learn_rules, &k), pkt->meta.family, pkt->daddr, now,
 			 f->name_id, &name_id, &rule_id, &expired))
@@ -175,10 +178,19 @@ static __always_inline int stage_learned(const struct stage_pkt *pkt)
 				struct learn_flow_key fk = {};
 				struct learn_flow_value fv = { .tool = k.tool,
 							       .last_ns = now,
+							       .cookie = pkt->cookie,
 							       .name_id = name_id,
 							       .rule_id = rule_id };
 
 				stage_flow_key(&fk, pkt);
+				/* XDP knows no socket: it keeps the one tc or cgroup_skb saw */
+				if (!pkt->cookie) {
+					struct learn_flow_value *old =
+						bpf_map_lookup_elem(&learn_flows, &fk);
+
+					if (old)
+						fv.cookie = old->cookie;
+				}
 				bpf_map_update_elem(&learn_flows, &fk, &fv, BPF_ANY);
 			}
 		}
@@ -332,6 +344,9 @@ static __always_inline int stage_skb_pkt(struct __sk_buff *skb, struct stage_pkt
 			return skb_finish(skb, event_hook, REASON_BAD_META, &pkt.meta);            \
 		if (dry_run)                                                                       \
 			pkt.matched = &rule;                                                       \
+		/* a flow kept past its address's expiry belongs to one socket */                 \
+		if (learn_enabled(pkt.meta.gen))                                                   \
+			pkt.cookie = bpf_get_socket_cookie(skb);                                   \
 		reason = call;                                                                     \
 		return skb_verdict(skb, event_hook, reason, rule, &pkt.meta);                      \
 	}
