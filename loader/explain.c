@@ -144,7 +144,13 @@ static void attached_hooks(const char *name, bool *tc, bool *cgroup, bool *xdp)
 			continue;
 		*tc |= pt.kind == ATTACH_TC_INGRESS || pt.kind == ATTACH_TC_EGRESS;
 		*cgroup |= pt.kind == ATTACH_CGROUP;
-		*xdp |= pt.kind == ATTACH_XDP;
+		if (pt.kind == ATTACH_XDP) {
+			__u32 id;
+
+			/* an XDP pin whose program someone detached judges nothing */
+			*xdp |= pipeline_xdp_state(name, de->d_name, &pt, &id, NULL, NULL) !=
+				XDP_HOW_NONE;
+		}
 	}
 	if (dd)
 		closedir(dd);
