@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -24,6 +25,19 @@ void xdp_set_verbose(bool verbose)
 {
 	xdp_verbose = verbose;
 	libxdp_set_print(libxdp_print);
+}
+
+/*
+ * libxdp makes a directory in bpffs for its dispatcher's pins (and its lock)
+ * at every attach and detach, and leaves it: remove it while it is empty.
+ */
+static void libxdp_dir_tidy(void)
+{
+	const char *root = getenv("LIBXDP_BPFFS");
+	char dir[256];
+
+	snprintf(dir, sizeof(dir), "%s/xdp", root && root[0] ? root : "/sys/fs/bpf");
+	rmdir(dir); /* fails, harmlessly, when libxdp's dispatcher has pins there */
 }
 
 int xdp_dispatch_map_create(void)
@@ -82,6 +96,7 @@ int xdp_entry_attach(int ifindex, int dispatch_map, const char *ifname, bool gen
 	}
 	xdp_program__close(prog);
 	xdp_entry__destroy(skel);
+	libxdp_dir_tidy();
 	return err ? err : fd;
 }
 
@@ -124,6 +139,7 @@ int xdp_entry_detach(int ifindex, __u32 prog_id)
 		return err;
 	err = xdp_program__detach(p, ifindex, generic ? XDP_MODE_SKB : XDP_MODE_NATIVE, 0);
 	xdp_program__close(p);
+	libxdp_dir_tidy();
 	return err;
 }
 

@@ -276,7 +276,10 @@ test_scenario_at_xdp() {
 	expect_denied udp 10.42.0.99 53 || return 1
 	expect_ok udp 10.42.0.53 53 || return 1
 	raw_delta spoofed_source 3 --src 10.42.0.77 --dst 10.42.7.11 --proto tcp --dport 8080 \
-		--count 3 --qdisc-bypass
+		--count 3 --qdisc-bypass || return 1
+	# libxdp's directory in bpffs goes with the last XDP program (unless it was there before)
+	"$BIN" uninstall --name "$INSTANCE" >/dev/null
+	[ -n "$XDP_DIR_BEFORE" ] || [ ! -e /sys/fs/bpf/xdp ] || fail "/sys/fs/bpf/xdp left behind"
 }
 
 # reinstall, live edits and reload at XDP never detach: paced flows lose and leak nothing
@@ -1264,6 +1267,7 @@ FLOW_PROFILE=$WORK/prof-flow
 mkdir -p "$FLOW_PROFILE"
 cp rules.d/*.rules "$FLOW_PROFILE/"
 echo "allow udp 10.42.7.11 port 9000" >"$FLOW_PROFILE/40-flow.rules"
+XDP_DIR_BEFORE=$([ -e /sys/fs/bpf/xdp ] && echo yes)
 FLOW_PROFILE_NO_TOOLS=$WORK/prof-flow-no-tools
 mkdir -p "$FLOW_PROFILE_NO_TOOLS"
 cp rules.d/10-dns.rules rules.d/20-https.rules "$FLOW_PROFILE/40-flow.rules" "$FLOW_PROFILE_NO_TOOLS/"
