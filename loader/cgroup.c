@@ -190,5 +190,25 @@ int profile_resolve_tools(struct profile *p, const struct sandbox_cgroup *sc, st
 			err = e;
 		}
 	}
+
+	/* 'allow dns ... tool T' and 'allow ... name HOST ... tool T' lines */
+	for (size_t i = 0; i < p->nr_dns_names; i++) {
+		struct dns_name_rule *r = &p->dns_names[i];
+		int e;
+
+		if (!r->tool)
+			continue;
+		e = tool_resolve(sc, "rule", r->tool, r->file, r->line, &r->tool_id, d);
+		err = e ? e : err;
+	}
+	for (size_t i = 0; i < p->nr_name_rules; i++) {
+		struct name_rule *r = &p->name_rules[i];
+		int e;
+
+		if (!r->tool)
+			continue;
+		e = tool_resolve(sc, "rule", r->tool, r->file, r->line, &r->tool_id, d);
+		err = e ? e : err;
+	}
 	return err;
 }

@@ -29,8 +29,9 @@ int sandbox_cgroup_open(const char *path, struct sandbox_cgroup *sc, struct diag
 int tool_resolve(const struct sandbox_cgroup *sc, const char *what, const char *tool,
 		 const char *file, int line, __u64 *id, struct diag *d);
 /*
- * Fills every rule's tool_id from the directory of that name below the
- * sandbox's cgroup; a missing one is refused at the rule's file:line.
+ * Fills the tool_id of every line naming a tool (rules, audit lines, DNS name
+ * and host-name rules) from the directory of that name below the sandbox's
+ * cgroup; a missing one is refused at the line's file:line.
  */
 int profile_resolve_tools(struct profile *p, const struct sandbox_cgroup *sc, struct diag *d);
 

@@ -254,22 +254,6 @@ int dns_names_check(const struct profile *p, struct diag *d)
 	return err;
 }
 
-int dns_names_resolve_tools(struct profile *p, const struct sandbox_cgroup *sc, struct diag *d)
-{
-	int err = 0;
-
-	for (size_t i = 0; i < p->nr_dns_names; i++) {
-		struct dns_name_rule *r = &p->dns_names[i];
-		int e;
-
-		if (!r->tool)
-			continue;
-		e = tool_resolve(sc, "rule", r->tool, r->file, r->line, &r->tool_id, d);
-		err = e ? e : err;
-	}
-	return err;
-}
-
 int dns_name_key_bytes(const struct dns_name_rule *r, __u8 *out, size_t max)
 {
 	const char *s = r->name, *end = s + strlen(s);

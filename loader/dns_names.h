@@ -17,8 +17,6 @@
 int dns_parse_words(struct profile *p, const char *file, int line, char **w, int n, struct diag *d);
 /* the profile's name rules against each other: duplicates, too many, 'dns qtype' alone */
 int dns_names_check(const struct profile *p, struct diag *d);
-/* fills each name rule's tool_id below the sandbox's cgroup (NULL: refused if one names a tool) */
-int dns_names_resolve_tools(struct profile *p, const struct sandbox_cgroup *sc, struct diag *d);
 /*
  * The rule's name as the dns_names map keys it (include/dns_policy.h): labels
  * from the right, each its length and bytes, and a 0 byte if exact. Bytes

@@ -272,22 +272,6 @@ int learn_rules_check(const struct profile *p, struct diag *d)
 	return err;
 }
 
-int learn_rules_resolve_tools(struct profile *p, const struct sandbox_cgroup *sc, struct diag *d)
-{
-	int err = 0;
-
-	for (size_t i = 0; i < p->nr_name_rules; i++) {
-		struct name_rule *r = &p->name_rules[i];
-		int e;
-
-		if (!r->tool)
-			continue;
-		e = tool_resolve(sc, "rule", r->tool, r->file, r->line, &r->tool_id, d);
-		err = e ? e : err;
-	}
-	return err;
-}
-
 struct learn_config learn_config_of(const struct profile *p)
 {
 	struct learn_config c = { LEARN_DEFAULT_GRACE, LEARN_DEFAULT_MAX_TTL,

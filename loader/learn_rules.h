@@ -15,8 +15,6 @@ int learn_parse_settings(struct profile *p, const char *file, int line, char **w
 			 struct diag *d);
 /* the name rules against each other and the limits of the learning maps */
 int learn_rules_check(const struct profile *p, struct diag *d);
-/* fills each name rule's tool_id below the sandbox's cgroup (NULL: refused if one names a tool) */
-int learn_rules_resolve_tools(struct profile *p, const struct sandbox_cgroup *sc, struct diag *d);
 /* the settings in force: the profile's 'dns learn' line, or the defaults */
 struct learn_config learn_config_of(const struct profile *p);
 /* the rule number of name rule i (after the address rules and the dns names) */

@@ -158,10 +158,6 @@ static int load_profile(const char *dir, const char *runtime, const char *cgroup
 		err = sandbox_cgroup_open(cgroup, &lp->cgroup, d);
 	if (!err && (cgroup || need_tools))
 		err = profile_resolve_tools(&lp->prof, cgroup ? &lp->cgroup : NULL, d);
-	if (!err && (cgroup || need_tools))
-		err = dns_names_resolve_tools(&lp->prof, cgroup ? &lp->cgroup : NULL, d);
-	if (!err && (cgroup || need_tools))
-		err = learn_rules_resolve_tools(&lp->prof, cgroup ? &lp->cgroup : NULL, d);
 	for (size_t i = 0; !err && i < lp->prof.nr_rules; i++)
 		lp->has_tools |= lp->prof.rules[i].tool != NULL;
 	for (size_t i = 0; !err && i < lp->prof.nr_dns_names; i++)
