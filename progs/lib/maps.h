@@ -355,5 +355,4 @@ static __always_inline int sock_finish(__u8 hook, __u32 reason, const struct pkt
 	return REASON_IS_ALLOW(reason) || audit;
 }
 
-
 #endif
