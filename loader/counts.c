@@ -6,7 +6,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "counts.h"
-#include "pipeline.h"
+#include "pins.h"
+#include "state.h"
 
 int rule_list_parse(char *line, struct rule_list_entry *e)
 {
@@ -72,21 +73,15 @@ static int entry_cmp(const void *x, const void *y)
 
 int counts_snapshot_take(const char *name, struct counts_snapshot *s)
 {
-	char path[PIN_PATH_MAX], *line, *next;
+	char path[STATE_PATH_MAX], *line, *next;
 	size_t len = 0, cap = 0;
-	FILE *f;
 
 	memset(s, 0, sizeof(*s));
-	s->counts_fd = pipeline_pin_get(name, "rule_counts");
-	pipeline_rule_list_path(path, sizeof(path), name);
-	f = fopen(path, "r");
-	if (!f)
+	s->counts_fd = pins_get(name, "rule_counts");
+	state_path(path, sizeof(path), name, STATE_RULE_LIST);
+	s->list = state_read_file(path, &len);
+	if (!s->list)
 		return errno == ENOENT ? 0 : -errno;
-	if (getdelim(&s->list, &len, '\0', f) < 0) {
-		fclose(f);
-		return 0; /* empty */
-	}
-	fclose(f);
 	for (line = s->list; line && *line; line = next) {
 		struct rule_list_entry e, *g;
 

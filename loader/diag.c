@@ -1,4 +1,5 @@
 /* diag.c: error and warning messages collected for the user. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "diag.h"
@@ -7,11 +8,11 @@ static void diag_add(struct diag *d, const char *kind, const char *file, int lin
 		     va_list ap)
 {
 	char body[512], *msg;
-	int n;
+	int n, saved = errno; /* callers return -errno after the message: keep it */
 
 	vsnprintf(body, sizeof(body), fmt, ap);
 	if (d->nr >= DIAG_MAX_MSGS)
-		return;
+		goto out;
 	if (file && line > 0)
 		n = asprintf(&msg, "%s:%d: %s%s", file, line, kind, body);
 	else if (file)
@@ -19,12 +20,14 @@ static void diag_add(struct diag *d, const char *kind, const char *file, int lin
 	else
 		n = asprintf(&msg, "%s%s", kind, body);
 	if (n < 0)
-		return;
+		goto out;
 	d->parts[d->nr] = (struct diag_part){ .file = file ? strdup(file) : NULL,
 					      .line = line,
 					      .body = strdup(body),
 					      .warning = kind[0] != '\0' };
 	d->msgs[d->nr++] = msg;
+out:
+	errno = saved;
 }
 
 void diag_error(struct diag *d, const char *file, int line, const char *fmt, ...)

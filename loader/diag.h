@@ -23,7 +23,7 @@ struct diag {
 	struct diag_part parts[DIAG_MAX_MSGS];
 };
 
-/* "file:line: what is wrong"; line 0 leaves the line number out */
+/* "file:line: what is wrong"; line 0 leaves the line number out; errno is kept */
 void diag_error(struct diag *d, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void diag_warn(struct diag *d, const char *file, int line, const char *fmt, ...)

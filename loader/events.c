@@ -13,7 +13,13 @@
 #include <bpf/libbpf.h>
 #include <netinet/in.h>
 #include "event.h"
-#include "pipeline.h"
+#include "events.h"
+#include "json.h"
+#include "links.h"
+#include "pins.h"
+#include "state.h"
+#include "status.h"
+#include "text.h"
 #include "reasons.h"
 
 #define CGROUP_CACHE 64
@@ -52,46 +58,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-void pipeline_json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
-void pipeline_plain_string(FILE *out, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c < 0x20 || c == 0x7f || c == '\\')
-			fprintf(out, "\\x%02x", c);
-		else
-			fputc(c, out);
-	}
-}
-
-static const char *hook_name(__u8 h)
-{
-	static const char *const names[] = {
-		[EVENT_HOOK_TC] = "tc",		     [EVENT_HOOK_CGROUP_SKB] = "cgroup_skb",
-		[EVENT_HOOK_CONNECT4] = "connect4", [EVENT_HOOK_CONNECT6] = "connect6",
-		[EVENT_HOOK_SENDMSG4] = "sendmsg4", [EVENT_HOOK_SENDMSG6] = "sendmsg6",
-		[EVENT_HOOK_XDP] = "xdp",
-	};
-
-	return h < sizeof(names) / sizeof(names[0]) && names[h] ? names[h] : "?";
 }
 
 /* nftw has no context argument: the search it serves */
@@ -201,7 +167,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 	}
 	/* a stage installed after log started: read the slots again */
 	if (e->slot && e->slot < STAGE_MAX_SLOTS && !lc->stages[e->slot][0])
-		pipeline_stage_names(lc->name, lc->stages);
+		status_stage_names(lc->name, lc->stages);
 	if (!e->slot)
 		snprintf(stage, sizeof(stage), "dispatcher");
 	else if (e->slot < STAGE_MAX_SLOTS && lc->stages[e->slot][0])
@@ -220,13 +186,13 @@ static int handle_event(void *ctx, void *data, size_t size)
 	if (lc->json) {
 		fprintf(lc->out, "{\"time\":\"%s.%03lldZ\",\"instance\":", when,
 			(real / 1000000) % 1000);
-		pipeline_json_string(lc->out, lc->name);
-		fprintf(lc->out, ",\"hook\":\"%s\",\"cgroup\":", hook_name(e->hook));
-		pipeline_json_string(lc->out, cgroup_path(lc, e->cgroup));
+		json_string(lc->out, lc->name);
+		fprintf(lc->out, ",\"hook\":\"%s\",\"cgroup\":", hook_label(e->hook));
+		json_string(lc->out, cgroup_path(lc, e->cgroup));
 		fprintf(lc->out, ",\"tool\":");
-		pipeline_json_string(lc->out, e->tool ? cgroup_path(lc, e->tool) : "");
+		json_string(lc->out, e->tool ? cgroup_path(lc, e->tool) : "");
 		fprintf(lc->out, ",\"pid\":%u,\"comm\":", e->pid);
-		pipeline_json_string(lc->out, comm);
+		json_string(lc->out, comm);
 		fprintf(lc->out,
 			",\"family\":%u,\"protocol\":\"%s\",\"source\":\"%s\",\"destination\":\"%s\","
 			"\"stage\":\"%s\",\"reason\":\"%s\",\"verdict\":\"%s\"}\n",
@@ -235,16 +201,16 @@ static int handle_event(void *ctx, void *data, size_t size)
 	} else {
 		fprintf(lc->out, "%s.%03lldZ %-10s %-14s %-5s %-22s -> %-24s %s/%s ", when,
 			(real / 1000000) % 1000, verdict, reason_name(e->reason), proto, src, dst,
-			hook_name(e->hook), stage);
+			hook_label(e->hook), stage);
 		fprintf(lc->out, "cgroup ");
-		pipeline_plain_string(lc->out, cgroup_path(lc, e->cgroup));
+		text_plain(lc->out, cgroup_path(lc, e->cgroup));
 		if (e->tool && e->tool != e->cgroup) {
 			fprintf(lc->out, " tool ");
-			pipeline_plain_string(lc->out, cgroup_path(lc, e->tool));
+			text_plain(lc->out, cgroup_path(lc, e->tool));
 		}
 		if (e->pid) {
 			fprintf(lc->out, " pid %u ", e->pid);
-			pipeline_plain_string(lc->out, comm);
+			text_plain(lc->out, comm);
 		}
 		fprintf(lc->out, "\n");
 	}
@@ -257,7 +223,7 @@ static __u32 events_map_id(const char *name)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
-	int fd = pipeline_pin_get(name, "events");
+	int fd = pins_get(name, "events");
 
 	if (fd < 0)
 		return 0;
@@ -272,7 +238,7 @@ static void print_drops(const char *name)
 {
 	__u64 drops[EVENT_DROP_MAX] = {};
 
-	pipeline_event_drops(name, drops);
+	status_event_drops(name, drops);
 	fprintf(stderr, "events dropped so far: %llu (buffer full), %llu (rate limit)\n",
 		(unsigned long long)drops[EVENT_DROP_FULL],
 		(unsigned long long)drops[EVENT_DROP_RATE]);
@@ -283,7 +249,6 @@ static int read_events(const char *name, bool follow, struct log_ctx *lc, struct
 {
 	struct ring_buffer *rb = NULL;
 	struct timespec mono, real;
-	char lock[128];
 	int fd = -1, lfd = -1, err = 0;
 	__u32 map_id;
 
@@ -293,19 +258,20 @@ static int read_events(const char *name, bool follow, struct log_ctx *lc, struct
 		return -ENOENT;
 	}
 	/* a ring buffer has one read position: a second reader would split the stream */
-	snprintf(lock, sizeof(lock), "/run/lock/ironclaw-pipe.%s.log.lock", name);
-	lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lfd < 0 || flock(lfd, LOCK_EX | LOCK_NB)) {
-		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+	lfd = state_lock(name, STATE_LOG_LOCK, false, d);
+	if (lfd == -EWOULDBLOCK) {
+		err = -EBUSY;
 		diag_error(d, NULL, 0,
-			   err == -EBUSY ?
-				   "another 'ironclaw-pipe log' or 'suggest' is reading instance '%s': "
-				   "a ring buffer has one reader, which would split the events with you" :
-				   "cannot lock the log of '%s': %s",
-			   name, strerror(-err));
+			   "another 'ironclaw-pipe log' or 'suggest' is reading instance '%s': "
+			   "a ring buffer has one reader, which would split the events with you",
+			   name);
 		goto out;
 	}
-	fd = pipeline_pin_get(name, "events");
+	if (lfd < 0) {
+		err = lfd;
+		goto out;
+	}
+	fd = pins_get(name, "events");
 	if (fd < 0) {
 		err = fd;
 		diag_error(d, NULL, 0, "no instance '%s' installed", name);
@@ -315,7 +281,7 @@ static int read_events(const char *name, bool follow, struct log_ctx *lc, struct
 	clock_gettime(CLOCK_REALTIME, &real);
 	lc->mono_to_real_ns = (real.tv_sec - mono.tv_sec) * 1000000000LL +
 			      (real.tv_nsec - mono.tv_nsec);
-	pipeline_stage_names(name, lc->stages);
+	status_stage_names(name, lc->stages);
 	if (cgroup2_mount(lc->mnt, sizeof(lc->mnt)))
 		lc->mnt[0] = '\0';
 	rb = ring_buffer__new(fd, handle_event, lc, NULL);
@@ -354,7 +320,7 @@ out:
 	return err;
 }
 
-int pipeline_log(const char *name, bool follow, bool json, FILE *out, struct diag *d)
+int events_log(const char *name, bool follow, bool json, FILE *out, struct diag *d)
 {
 	struct log_ctx *lc = calloc(1, sizeof(*lc));
 	int err;
@@ -377,7 +343,7 @@ static const char *tool_name(struct log_ctx *lc, __u64 tool)
 	return slash ? slash + 1 : path;
 }
 
-int pipeline_suggest(const char *name, FILE *out, struct diag *d)
+int events_suggest(const char *name, FILE *out, struct diag *d)
 {
 	struct log_ctx *lc = calloc(1, sizeof(*lc));
 	__u64 total = 0;
@@ -404,7 +370,7 @@ int pipeline_suggest(const char *name, FILE *out, struct diag *d)
 			ntohs(g->dport));
 		if (g->tool) {
 			fprintf(out, " tool ");
-			pipeline_plain_string(out, tool_name(lc, g->tool));
+			text_plain(out, tool_name(lc, g->tool));
 		}
 		fprintf(out, "  # %llu would-deny\n", (unsigned long long)g->count);
 	}

@@ -10,7 +10,15 @@
 #include <bpf/bpf.h>
 #include "dry_run.h"
 #include "explain.h"
+#include "json.h"
+#include "links.h"
+#include "pins.h"
 #include "pipeline.h"
+#include "pipeline_dry.h"
+#include "ruleset.h"
+#include "state.h"
+#include "status.h"
+#include "text.h"
 #include "reasons.h"
 
 #define EXPLAIN_SPORT 40000 /* any: no rule looks at the source port */
@@ -22,7 +30,7 @@ struct frame {
 };
 
 struct hook_run {
-	enum stage_hook hook;
+	enum hook_id hook;
 	int err; /* -errno of the test run */
 	__u32 retval;
 	struct dry_result r;
@@ -130,14 +138,14 @@ static int frame_build(struct frame *f, const struct explain_query *q, const str
 /* the link hooks of the instance: which dispatchers real packets go through */
 static void attached_hooks(const char *name, bool *tc, bool *cgroup, bool *xdp)
 {
-	char dir[PIN_PATH_MAX];
+	char dir[STATE_PATH_MAX];
 	struct attach_point pt;
 	enum link_hook hook;
 	struct dirent *de;
 	DIR *dd;
 
 	*tc = *cgroup = *xdp = false;
-	snprintf(dir, sizeof(dir), "%s/%s", PIPELINE_ROOT, name);
+	state_pin_path(dir, sizeof(dir), name, NULL);
 	dd = opendir(dir);
 	while (dd && (de = readdir(dd))) {
 		if (pin_parse_link(de->d_name, &pt, &hook))
@@ -154,46 +162,6 @@ static void attached_hooks(const char *name, bool *tc, bool *cgroup, bool *xdp)
 	}
 	if (dd)
 		closedir(dd);
-}
-
-/* the built-in stages and the profile's stage objects; count or -errno */
-static int candidate_stages(const char *dir, struct stage *out, size_t max, struct diag *d)
-{
-	int n = pipeline_builtin_stages(out, max, d);
-	struct dirent *de;
-	DIR *dd;
-
-	if (n < 0)
-		return n;
-	dd = opendir(dir);
-	if (!dd) {
-		diag_error(d, dir, 0, "cannot read the instance's profile: %s", strerror(errno));
-		goto fail;
-	}
-	while ((de = readdir(dd))) {
-		size_t len = strlen(de->d_name);
-		char path[PIN_PATH_MAX];
-
-		if (de->d_name[0] == '.' || len < 7 || strcmp(de->d_name + len - 6, ".bpf.o"))
-			continue;
-		if ((size_t)n == max) {
-			diag_error(d, dir, 0, "too many stage objects");
-			closedir(dd);
-			goto fail;
-		}
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (stage_from_file(path, &out[n], d)) {
-			closedir(dd);
-			goto fail;
-		}
-		n++;
-	}
-	closedir(dd);
-	return n;
-fail:
-	while (n--)
-		stage_free(&out[n]);
-	return -EINVAL;
 }
 
 /*
@@ -266,11 +234,6 @@ static int test_run(int prog, const struct frame *f, struct hook_run *run)
 	return 0;
 }
 
-static const char *hook_name(enum stage_hook h)
-{
-	return h == STAGE_HOOK_TC ? "tc" : h == STAGE_HOOK_XDP ? "xdp" : "cgroup_skb";
-}
-
 /* allow, deny or would_deny (audit mode lets it through) */
 static const char *verdict_name(const struct hook_run *run)
 {
@@ -291,7 +254,7 @@ static void print_plain(FILE *out, const struct explain_query *q, const struct a
 		q->tool ? q->tool : "");
 	if (q->query) {
 		fprintf(out, ", a DNS query for ");
-		pipeline_plain_string(out, q->query);
+		text_plain(out, q->query);
 	}
 	fprintf(out, "\n");
 	fprintf(out, "%-11s %-11s %-15s %-10s %s\n", "hook", "verdict", "reason", "stage", "rule");
@@ -302,11 +265,11 @@ static void print_plain(FILE *out, const struct explain_query *q, const struct a
 				stages[r->r.slot] :
 				"-";
 
-		fprintf(out, "%-11s %-11s %-15s %-10s ", hook_name(r->hook), verdict_name(r),
+		fprintf(out, "%-11s %-11s %-15s %-10s ", hook_label(r->hook), verdict_name(r),
 			reason_name(r->r.reason), stage);
 		if (r->r.rule) {
 			fprintf(out, "%s:%d: ", rules[i].file, rules[i].line);
-			pipeline_plain_string(out, rules[i].text);
+			text_plain(out, rules[i].text);
 			fprintf(out, "\n");
 		} else {
 			fprintf(out, "-\n");
@@ -322,14 +285,14 @@ static void print_json(FILE *out, const char *name, const struct explain_query *
 	char sb[ADDR_STR_LEN], db[ADDR_STR_LEN];
 
 	fprintf(out, "{\"instance\":");
-	pipeline_json_string(out, name);
+	json_string(out, name);
 	fprintf(out,
 		",\"protocol\":\"%s\",\"source\":\"%s\",\"sport\":%u,\"destination\":\"%s\","
 		"\"port\":%u,\"tool\":",
 		l4proto_name(q->l4proto), addr_format(src, sb, sizeof(sb)), EXPLAIN_SPORT,
 		addr_format(&q->dst, db, sizeof(db)), q->port);
 	if (q->tool)
-		pipeline_json_string(out, q->tool);
+		json_string(out, q->tool);
 	else
 		fprintf(out, "null");
 	fprintf(out, ",\"verdict\":\"%s\",\"hooks\":[", denied ? "deny" : "allow");
@@ -337,18 +300,18 @@ static void print_json(FILE *out, const char *name, const struct explain_query *
 		const struct hook_run *r = &runs[i];
 
 		fprintf(out, "%s{\"hook\":\"%s\",\"verdict\":\"%s\",\"reason\":\"%s\",\"stage\":",
-			i ? "," : "", hook_name(r->hook), verdict_name(r),
+			i ? "," : "", hook_label(r->hook), verdict_name(r),
 			reason_name(r->r.reason));
 		if (r->r.slot && r->r.slot < STAGE_MAX_SLOTS && stages[r->r.slot][0])
-			pipeline_json_string(out, stages[r->r.slot]);
+			json_string(out, stages[r->r.slot]);
 		else
 			fprintf(out, "null");
 		fprintf(out, ",\"rule\":");
 		if (r->r.rule) {
 			fprintf(out, "{\"number\":%u,\"file\":", r->r.rule - 1);
-			pipeline_json_string(out, rules[i].file);
+			json_string(out, rules[i].file);
 			fprintf(out, ",\"line\":%d,\"text\":", rules[i].line);
-			pipeline_json_string(out, rules[i].text);
+			json_string(out, rules[i].text);
 			fprintf(out, "}");
 		} else {
 			fprintf(out, "null");
@@ -390,24 +353,24 @@ int explain_run(const char *name, const struct explain_query *q, FILE *out, bool
 	for (int i = n - 1; i >= 0; i--)
 		if (srcs[i].family == q->dst.family)
 			memcpy(src.bytes, srcs[i].bytes, sizeof(src.bytes));
-	err = pipeline_stage_names(name, stages);
+	err = status_stage_names(name, stages);
 	if (err) {
 		diag_error(d, NULL, 0, "instance '%s': cannot read its stages: %s", name,
 			   strerror(-err));
 		return err;
 	}
-	n = candidate_stages(q->profile_dir, cand, MAX_STAGES, d);
+	n = ruleset_stages(q->profile_dir, cand, MAX_STAGES, d);
 	if (n < 0)
 		return n;
 	err = pipeline_dry_load(name, cand, n, cg, xdp, tool, &dp, d);
 	if (err)
 		goto out;
 	if (xdp)
-		runs[nr++].hook = STAGE_HOOK_XDP; /* first: a frame meets XDP before tc */
+		runs[nr++].hook = HOOK_XDP; /* first: a frame meets XDP before tc */
 	if (tc)
-		runs[nr++].hook = STAGE_HOOK_TC;
+		runs[nr++].hook = HOOK_TC;
 	if (cg)
-		runs[nr++].hook = STAGE_HOOK_CGSKB;
+		runs[nr++].hook = HOOK_CGSKB;
 	for (size_t i = 0; i < nr; i++)
 		progs[i] = pipeline_dry_prog(dp, runs[i].hook);
 	err = frame_build(&f, q, &src);
@@ -417,16 +380,16 @@ int explain_run(const char *name, const struct explain_query *q, FILE *out, bool
 		goto out;
 	}
 	for (size_t i = 0; i < nr; i++)
-		runs[i].err = runs[i].hook == STAGE_HOOK_XDP ? test_run_xdp(progs[i], &f, &runs[i]) :
+		runs[i].err = runs[i].hook == HOOK_XDP ? test_run_xdp(progs[i], &f, &runs[i]) :
 							       test_run(progs[i], &f, &runs[i]);
 	for (size_t i = 0; i < nr; i++) {
 		if (runs[i].err || runs[i].r.magic != DRY_RUN_MAGIC) {
 			err = runs[i].err ? runs[i].err : -EPROTO;
 			diag_error(d, NULL, 0, "test run at %s gave no verdict: %s",
-				   hook_name(runs[i].hook), strerror(-err));
+				   hook_label(runs[i].hook), strerror(-err));
 			goto out;
 		}
-		if (runs[i].r.rule && pipeline_rule_info(name, runs[i].r.rule - 1, &rules[i])) {
+		if (runs[i].r.rule && rule_info_get(name, runs[i].r.rule - 1, &rules[i])) {
 			err = -ENOENT;
 			diag_error(d, NULL, 0, "instance '%s': rule %u is not in its rule list",
 				   name, runs[i].r.rule - 1);

@@ -12,7 +12,7 @@
 #include "learn.h"
 #include "learn_maps.h"
 #include "learn_rules.h"
-#include "pipeline.h"
+#include "pins.h"
 #include "policy.h"
 
 static const char *const event_names[LEARN_EV_MAX] = {
@@ -311,9 +311,9 @@ static __u64 mono_ns(void)
 
 int learn_state_read(const char *instance, struct learned_addr **out)
 {
-	int names = pipeline_pin_get(instance, "learn_names");
-	int slots = pipeline_pin_get(instance, "learn_slots");
-	int ctl = pipeline_pin_get(instance, "ctl");
+	int names = pins_get(instance, "learn_names");
+	int slots = pins_get(instance, "learn_slots");
+	int ctl = pins_get(instance, "ctl");
 	struct dns_name_key k, next;
 	struct learned_addr *list = NULL;
 	__u32 zero = 0, ctlw = 0;
@@ -378,7 +378,7 @@ out:
 
 int learn_counts_read(const char *instance, __u64 *counts)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = pipeline_pin_get(instance, "learn_counts");
+	int ncpu = libbpf_num_possible_cpus(), fd = pins_get(instance, "learn_counts");
 
 	memset(counts, 0, LEARN_EV_MAX * sizeof(*counts));
 	if (fd < 0)

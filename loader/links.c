@@ -6,28 +6,35 @@
 #include <bpf/bpf.h>
 #include "links.h"
 
-const struct stage_hook_info stage_hooks[NR_STAGE_HOOKS] = {
-	[STAGE_HOOK_TC] = { "stage_tc", "stages_tc" },
-	[STAGE_HOOK_CGSKB] = { "stage_cgskb", "stages_cgskb" },
-	[STAGE_HOOK_CONNECT4] = { "stage_connect4", "stages_connect4" },
-	[STAGE_HOOK_CONNECT6] = { "stage_connect6", "stages_connect6" },
-	[STAGE_HOOK_SENDMSG4] = { "stage_sendmsg4", "stages_sendmsg4" },
-	[STAGE_HOOK_SENDMSG6] = { "stage_sendmsg6", "stages_sendmsg6" },
-	[STAGE_HOOK_XDP] = { "stage_xdp", "stages_xdp" },
-};
+/* the entry kinds BPF_PROG_TEST_RUN can run on a frame */
+#define HOOK_TEST_RUN_SKB true
+#define HOOK_TEST_RUN_XDP true
+#define HOOK_TEST_RUN_SOCK4 false
+#define HOOK_TEST_RUN_SOCK6 false
 
+#define HOOK_INFO_ROW(ID, name, label, sec, entry, load, link, cgtype)                            \
+	[HOOK_##ID] = { label,		  "stage_" #name,     "stages_" #name,                     \
+			"dispatch_" #name, HOOK_LOAD_##load, HOOK_TEST_RUN_##entry },
+const struct hook_info hooks[NR_HOOKS] = { HOOK_TABLE(HOOK_INFO_ROW) };
+
+const char *hook_label(unsigned int id)
+{
+	return id >= HOOK_FIRST && id < NR_HOOKS ? hooks[id].label : "?";
+}
+
+/* every hook kind loaded with a cgroup attaches there with a link of its own */
+#define HOOK_LINK_ROW(ID, name, label, sec, entry, load, link, cgtype)                            \
+	[LINK_OF_HOOK(HOOK_##ID)] = { HOOK_LOAD_##load == HOOK_LOAD_CGROUP ? link : NULL,          \
+				      "dispatch_" #name, cgtype, true },
 const struct link_hook_info link_hooks[NR_LINK_HOOKS] = {
-	[LINK_TC_INGRESS] = { "tc_ingress", "dispatch_tc", TCX_ATTACH_INGRESS },
-	[LINK_TC_EGRESS] = { "tc_egress", "dispatch_tc", TCX_ATTACH_EGRESS },
-	[LINK_XDP] = { "xdp", "dispatch_xdp", BPF_XDP },
-	[LINK_LEARN_EGRESS] = { "learn_egress", "learn_tc", TCX_ATTACH_EGRESS },
-	[LINK_LEARN_INGRESS] = { "learn_ingress", "learn_tc", TCX_ATTACH_INGRESS },
-	[LINK_CG_EGRESS] = { "cgroup_egress", "dispatch_cgskb", BPF_CGROUP_INET_EGRESS },
-	[LINK_SOCK_CREATE] = { "sock_create", "sock_create_tool", BPF_CGROUP_INET_SOCK_CREATE },
-	[LINK_CONNECT4] = { "connect4", "dispatch_connect4", BPF_CGROUP_INET4_CONNECT },
-	[LINK_CONNECT6] = { "connect6", "dispatch_connect6", BPF_CGROUP_INET6_CONNECT },
-	[LINK_SENDMSG4] = { "sendmsg4", "dispatch_sendmsg4", BPF_CGROUP_UDP4_SENDMSG },
-	[LINK_SENDMSG6] = { "sendmsg6", "dispatch_sendmsg6", BPF_CGROUP_UDP6_SENDMSG },
+	[LINK_TC_INGRESS] = { "tc_ingress", "dispatch_tc", TCX_ATTACH_INGRESS, false },
+	[LINK_TC_EGRESS] = { "tc_egress", "dispatch_tc", TCX_ATTACH_EGRESS, false },
+	[LINK_XDP] = { "xdp", "dispatch_xdp", BPF_XDP, false },
+	[LINK_LEARN_EGRESS] = { "learn_egress", "learn_tc", TCX_ATTACH_EGRESS, false },
+	[LINK_LEARN_INGRESS] = { "learn_ingress", "learn_tc", TCX_ATTACH_INGRESS, false },
+	[LINK_SOCK_CREATE] = { "sock_create", "sock_create_tool", BPF_CGROUP_INET_SOCK_CREATE,
+			       true },
+	HOOK_TABLE(HOOK_LINK_ROW)
 };
 
 int link_tcx_attach(int prog_fd, int ifindex, bool ingress)

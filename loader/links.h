@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 #include <linux/types.h>
+#include <linux/bpf.h>
+#include "hooks.h"
 
 /* values from the kernel's uapi; Debian 12's linux-libc-dev 6.1 predates them */
 #define TCX_ATTACH_INGRESS 46 /* BPF_TCX_INGRESS */
@@ -12,52 +14,43 @@
 #define TCX_LINK_TYPE 11 /* BPF_LINK_TYPE_TCX */
 #define CGROUP_LINK_TYPE 3 /* BPF_LINK_TYPE_CGROUP */
 
-/* a stage has one program per program type and attach type, each in its own prog array */
-enum stage_hook {
-	STAGE_HOOK_TC,
-	STAGE_HOOK_CGSKB,
-	STAGE_HOOK_CONNECT4,
-	STAGE_HOOK_CONNECT6,
-	STAGE_HOOK_SENDMSG4,
-	STAGE_HOOK_SENDMSG6,
-	STAGE_HOOK_XDP,
-	NR_STAGE_HOOKS,
-};
-
-struct stage_hook_info {
+/* a hook kind's programs and prog array, by hook id (hooks.h); row 0 is empty */
+struct hook_info {
+	const char *label; /* in events, status and explain */
 	const char *stage_prog; /* the program in every stage object */
 	const char *banks; /* the dispatcher's prog array for it */
+	const char *dispatcher; /* the dispatcher's program */
+	enum hook_load load; /* when an install loads them */
+	bool test_run; /* BPF_PROG_TEST_RUN runs it on a frame (explain's dry run) */
 };
 
-extern const struct stage_hook_info stage_hooks[NR_STAGE_HOOKS];
+extern const struct hook_info hooks[NR_HOOKS];
 
-/* what one link attaches */
+/* the label of a hook id from an event record; "?" for an unknown one */
+const char *hook_label(unsigned int id);
+
+/* what one link attaches: the links of no hook kind, then one per hook kind (for cgroups) */
 enum link_hook {
 	LINK_TC_INGRESS,
 	LINK_TC_EGRESS,
 	LINK_XDP, /* no BPF link: libxdp attaches xdp_entry; the pin holds that program */
 	LINK_LEARN_EGRESS, /* learns DNS answers: tc egress of a --tc-ingress interface */
 	LINK_LEARN_INGRESS, /* and tc ingress of a --tc interface: towards the sandbox */
-	LINK_CG_EGRESS,
-	LINK_SOCK_CREATE,
-	LINK_CONNECT4,
-	LINK_CONNECT6,
-	LINK_SENDMSG4,
-	LINK_SENDMSG6,
-	NR_LINK_HOOKS,
+	LINK_SOCK_CREATE, /* marks the sockets of a cgroup with their tool */
+	LINK_HOOK_BASE, /* LINK_HOOK_BASE + hook id: that hook at a cgroup */
+	NR_LINK_HOOKS = LINK_HOOK_BASE + NR_HOOKS,
 };
 
+#define LINK_OF_HOOK(h) ((enum link_hook)(LINK_HOOK_BASE + (h)))
+
 struct link_hook_info {
-	const char *name; /* in pin names and status: no '-' */
-	const char *dispatcher; /* the dispatcher program attached */
+	const char *name; /* in pin names and status: no '-'; NULL: no such link */
+	const char *dispatcher; /* the program attached */
 	__u32 attach_type;
+	bool cgroup; /* attached to a cgroup, else to an interface */
 };
 
 extern const struct link_hook_info link_hooks[NR_LINK_HOOKS];
-
-/* the first and last link hook of a cgroup attachment */
-#define LINK_CG_FIRST LINK_CG_EGRESS
-#define LINK_CG_LAST LINK_SENDMSG6
 
 struct link_state {
 	__u32 type;

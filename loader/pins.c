@@ -1,7 +1,47 @@
-/* pins.c: names of an instance's pins in bpffs, which refuses '.' in names. */
+/* pins.c: an instance's pins in bpffs: their names (bpffs refuses '.' in them) and their paths. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include "pipeline.h"
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include "pins.h"
+#include "state.h"
+
+int pins_get(const char *name, const char *object)
+{
+	char path[STATE_PATH_MAX];
+	int fd;
+
+	if (state_pin_path(path, sizeof(path), name, object))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+int pins_bpffs_ensure(struct diag *d)
+{
+	struct statfs st;
+	int err;
+
+	if (!statfs("/sys/fs/bpf", &st) && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mkdir("/sys/fs/bpf", 0700) && errno != EEXIST) {
+		err = -errno;
+		diag_error(d, NULL, 0, "cannot create /sys/fs/bpf: %s", strerror(-err));
+		return err;
+	}
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
+		err = -errno;
+		diag_error(d, NULL, 0,
+			   "bpffs is not mounted and cannot be mounted at /sys/fs/bpf: %s",
+			   strerror(-err));
+		return err;
+	}
+	return 0;
+}
 
 /* '%', '.', '@' and '/' escaped as %XX so any interface or namespace name fits */
 static void escape(char *out, size_t len, const char *in)
@@ -65,8 +105,10 @@ size_t attach_point_hooks(const struct attach_point *pt, enum link_hook *out)
 
 	switch (pt->kind) {
 	case ATTACH_CGROUP:
-		for (enum link_hook h = LINK_CG_FIRST; h <= LINK_CG_LAST; h++)
-			out[n++] = h;
+		out[n++] = LINK_SOCK_CREATE;
+		for (enum hook_id h = HOOK_FIRST; h < NR_HOOKS; h++)
+			if (hooks[h].load == HOOK_LOAD_CGROUP)
+				out[n++] = LINK_OF_HOOK(h);
 		break;
 	case ATTACH_TC_INGRESS:
 		/* the sandbox's packets arrive here; the answers for it leave here */
@@ -116,14 +158,14 @@ int pin_parse_link(const char *pin, struct attach_point *pt, enum link_hook *hoo
 	if (!dash)
 		return -1;
 	for (h = 0; h < NR_LINK_HOOKS; h++)
-		if (strlen(link_hooks[h].name) == (size_t)(dash - name) &&
+		if (link_hooks[h].name && strlen(link_hooks[h].name) == (size_t)(dash - name) &&
 		    !strncmp(name, link_hooks[h].name, dash - name))
 			break;
 	if (h == NR_LINK_HOOKS)
 		return -1;
 	*hook = h;
 	target = dash + 1;
-	if (h >= LINK_CG_FIRST) {
+	if (link_hooks[h].cgroup) {
 		pt->kind = ATTACH_CGROUP;
 		return unescape(pt->cgroup, sizeof(pt->cgroup), target, strlen(target));
 	}

@@ -8,7 +8,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "policy.h"
+#include "json.h"
+#include "pins.h"
 #include "pipeline.h"
+#include "state.h"
+#include "status.h"
+#include "text.h"
 #include "reasons.h"
 #include "event.h"
 #include "links.h"
@@ -90,7 +95,7 @@ static void read_link(const char *name, const char *pin, struct status_link *l)
 			 generic ? "skb" : "native");
 		return;
 	}
-	fd = pipeline_pin_get(name, pin);
+	fd = pins_get(name, pin);
 	if (fd < 0)
 		return;
 	if (!link_state(fd, &st)) {
@@ -113,7 +118,7 @@ static void read_stage(const char *name, const char *pin, __u32 gen, int stages_
 	memset(st, 0, sizeof(*st));
 	if (pin_parse_stage(pin, st->name, sizeof(st->name)))
 		return;
-	fd = pipeline_pin_get(name, pin);
+	fd = pins_get(name, pin);
 	if (fd < 0)
 		return;
 	st->prog_id = prog_id_of(fd);
@@ -125,7 +130,7 @@ static void read_stage(const char *name, const char *pin, __u32 gen, int stages_
 			st->slot = slot;
 	}
 	pin_name_rules(rules, sizeof(rules), st->name);
-	fd = pipeline_pin_get(name, rules);
+	fd = pins_get(name, rules);
 	if (fd >= 0) {
 		struct bpf_map_info mi = {};
 		__u32 len = sizeof(mi);
@@ -149,37 +154,37 @@ static int stage_by_slot(const void *a, const void *b)
 
 static int read_status(const char *name, struct status *s, struct diag *d)
 {
-	char dir[128];
+	char dir[STATE_PATH_MAX];
 	struct dirent *de;
 	__u32 zero = 0;
 	DIR *dd;
 	int fd, stages_fd;
 
 	memset(s, 0, sizeof(*s));
-	fd = pipeline_pin_get(name, "ctl");
+	fd = pins_get(name, "ctl");
 	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &s->ctl)) {
-		diag_error(d, NULL, 0, "no instance '%s' installed (%s/%s)", name, PIPELINE_ROOT,
-			   name);
+		state_pin_path(dir, sizeof(dir), name, NULL);
+		diag_error(d, NULL, 0, "no instance '%s' installed (%s)", name, dir);
 		if (fd >= 0)
 			close(fd);
 		return -ENOENT;
 	}
 	close(fd);
-	fd = pipeline_pin_get(name, "config");
+	fd = pins_get(name, "config");
 	if (fd >= 0) {
 		__u32 g = s->ctl & CTL_GEN_MASK;
 
 		bpf_map_lookup_elem(fd, &g, &s->cfg);
 		close(fd);
 	}
-	fd = pipeline_pin_get(name, "audit_tools");
+	fd = pins_get(name, "audit_tools");
 	if (fd >= 0) {
 		s->audit_tools = count_gen(fd, sizeof(struct audit_tool_key),
 					   offsetof(struct audit_tool_key, gen), s->ctl & CTL_GEN_MASK);
 		close(fd);
 	}
-	stages_fd = pipeline_pin_get(name, "stages_tc");
-	snprintf(dir, sizeof(dir), "%s/%s", PIPELINE_ROOT, name);
+	stages_fd = pins_get(name, "stages_tc");
+	state_pin_path(dir, sizeof(dir), name, NULL);
 	dd = opendir(dir);
 	while (dd && (de = readdir(dd))) {
 		if (!strncmp(de->d_name, PIN_LINK_PREFIX, strlen(PIN_LINK_PREFIX)) &&
@@ -201,7 +206,7 @@ static int read_status(const char *name, struct status *s, struct diag *d)
 	if (s->nr_sources < 0)
 		s->nr_sources = 0;
 	for (unsigned int r = 0; r < REASON_MAX; r++)
-		pipeline_reason_count(name, r, &s->counts[r].packets, &s->counts[r].bytes);
+		status_reason_count(name, r, &s->counts[r].packets, &s->counts[r].bytes);
 	return 0;
 }
 
@@ -242,7 +247,7 @@ static void json_learned(FILE *out, const struct learned_addr *a, int n, const c
 		fprintf(out, "%s{", k++ ? "," : "");
 		if (!host) {
 			fprintf(out, "\"name\":");
-			pipeline_json_string(out, a[i].host);
+			json_string(out, a[i].host);
 			fprintf(out, ",");
 		}
 		fprintf(out, "\"address\":\"%s\",\"ttl\":%u,\"left_ms\":%llu}",
@@ -301,7 +306,7 @@ static void print_human(const char *name, const struct status *s, FILE *out)
 	{
 		__u64 drops[EVENT_DROP_MAX] = {};
 
-		pipeline_event_drops(name, drops);
+		status_event_drops(name, drops);
 		fprintf(out, "\ndeny events dropped: %llu (ring buffer full), %llu (rate limit)",
 			(unsigned long long)drops[EVENT_DROP_FULL],
 			(unsigned long long)drops[EVENT_DROP_RATE]);
@@ -332,11 +337,11 @@ static void print_json(const char *name, const struct status *s, FILE *out)
 		const struct status_link *l = &s->links[i];
 
 		fprintf(out, "%s{\"hook\":\"%s\",\"ifname\":", i ? "," : "", l->hook);
-		pipeline_json_string(out, l->pt.ifname);
+		json_string(out, l->pt.ifname);
 		fprintf(out, ",\"netns\":");
-		pipeline_json_string(out, l->pt.netns);
+		json_string(out, l->pt.netns);
 		fprintf(out, ",\"cgroup\":");
-		pipeline_json_string(out, l->pt.cgroup);
+		json_string(out, l->pt.cgroup);
 		fprintf(out, ",\"attached\":%s,\"target_id\":%llu,\"link_id\":%u",
 			l->attached ? "true" : "false", (unsigned long long)l->target_id,
 			l->link_id);
@@ -359,7 +364,7 @@ static void print_json(const char *name, const struct status *s, FILE *out)
 	{
 		__u64 drops[EVENT_DROP_MAX] = {};
 
-		pipeline_event_drops(name, drops);
+		status_event_drops(name, drops);
 		fprintf(out, "],\"events_dropped\":{\"buffer_full\":%llu,\"rate_limited\":%llu",
 			(unsigned long long)drops[EVENT_DROP_FULL],
 			(unsigned long long)drops[EVENT_DROP_RATE]);
@@ -389,7 +394,7 @@ static void print_json(const char *name, const struct status *s, FILE *out)
 	fprintf(out, "}\n");
 }
 
-int pipeline_status(const char *name, FILE *out, bool json, struct diag *d)
+int status_show(const char *name, FILE *out, bool json, struct diag *d)
 {
 	struct status *s = malloc(sizeof(*s));
 	int err;
@@ -410,22 +415,22 @@ int pipeline_status(const char *name, FILE *out, bool json, struct diag *d)
 
 
 
-int pipeline_rules(const char *name, FILE *out, bool json, struct diag *d)
+int status_rules(const char *name, FILE *out, bool json, struct diag *d)
 {
-	char path[PIN_PATH_MAX], *line = NULL, buf[ADDR_STR_LEN];
+	char path[STATE_PATH_MAX], *line = NULL, buf[ADDR_STR_LEN];
 	struct learned_addr *learned = NULL;
 	int fd, n = 0, nl;
 	size_t cap = 0;
 	FILE *f;
 
-	pipeline_rule_list_path(path, sizeof(path), name);
-	f = fopen(path, "r");
+	state_path(path, sizeof(path), name, STATE_RULE_LIST);
+	f = state_fopen_read(path);
 	if (!f) {
 		diag_error(d, NULL, 0, "no instance '%s' installed (%s: %s)", name, path,
 			   strerror(errno));
 		return -ENOENT;
 	}
-	fd = pipeline_pin_get(name, "rule_counts");
+	fd = pins_get(name, "rule_counts");
 	nl = learn_state_read(name, &learned);
 	if (nl < 0)
 		nl = 0;
@@ -452,11 +457,11 @@ int pipeline_rules(const char *name, FILE *out, bool json, struct diag *d)
 		sum.bytes += e.carried.bytes;
 		if (json) {
 			fprintf(out, "%s{\"rule\":%lu,\"stage\":", n++ ? "," : "", e.id);
-			pipeline_json_string(out, e.stage);
+			json_string(out, e.stage);
 			fprintf(out, ",\"file\":");
-			pipeline_json_string(out, e.file);
+			json_string(out, e.file);
 			fprintf(out, ",\"line\":%d,\"text\":", e.line);
-			pipeline_json_string(out, e.text);
+			json_string(out, e.text);
 			fprintf(out, ",\"packets\":%llu,\"bytes\":%llu",
 				(unsigned long long)sum.packets, (unsigned long long)sum.bytes);
 			if (host) {
@@ -488,16 +493,16 @@ int pipeline_rules(const char *name, FILE *out, bool json, struct diag *d)
 	return 0;
 }
 
-int pipeline_rule_info(const char *name, __u32 id, struct rule_info *ri)
+int rule_info_get(const char *name, __u32 id, struct rule_info *ri)
 {
-	char path[PIN_PATH_MAX], *line = NULL;
+	char path[STATE_PATH_MAX], *line = NULL;
 	size_t cap = 0;
 	int err = -ENOENT;
 	FILE *f;
 
 	memset(ri, 0, sizeof(*ri));
-	pipeline_rule_list_path(path, sizeof(path), name);
-	f = fopen(path, "r");
+	state_path(path, sizeof(path), name, STATE_RULE_LIST);
+	f = state_fopen_read(path);
 	if (!f)
 		return -ENOENT;
 	while (err && getline(&line, &cap, f) > 0) {
@@ -526,9 +531,9 @@ void rule_info_free(struct rule_info *ri)
 	memset(ri, 0, sizeof(*ri));
 }
 
-void pipeline_event_drops(const char *name, __u64 *drops)
+void status_event_drops(const char *name, __u64 *drops)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = pipeline_pin_get(name, "event_drops");
+	int ncpu = libbpf_num_possible_cpus(), fd = pins_get(name, "event_drops");
 
 	for (__u32 k = 0; fd >= 0 && ncpu > 0 && k < EVENT_DROP_MAX; k++) {
 		__u64 vals[ncpu];
@@ -543,7 +548,7 @@ void pipeline_event_drops(const char *name, __u64 *drops)
 		close(fd);
 }
 
-int pipeline_stage_names(const char *name, char names[STAGE_MAX_SLOTS][STAGE_NAME_LEN])
+int status_stage_names(const char *name, char names[STAGE_MAX_SLOTS][STAGE_NAME_LEN])
 {
 	struct status *s = malloc(sizeof(*s));
 	struct diag d = {};
@@ -558,5 +563,34 @@ int pipeline_stage_names(const char *name, char names[STAGE_MAX_SLOTS][STAGE_NAM
 			memcpy(names[s->stages[i].slot], s->stages[i].name, STAGE_NAME_LEN);
 	diag_free(&d);
 	free(s);
+	return err;
+}
+
+int status_reason_count(const char *name, unsigned int reason, __u64 *packets, __u64 *bytes)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd, err = 0;
+	struct pkt_count *vals;
+
+	if (ncpu < 0)
+		return ncpu;
+	fd = pins_get(name, "reasons");
+	if (fd < 0)
+		return fd;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals) {
+		close(fd);
+		return -ENOMEM;
+	}
+	*packets = *bytes = 0;
+	if (bpf_map_lookup_elem(fd, &reason, vals)) {
+		err = -errno;
+	} else {
+		for (int i = 0; i < ncpu; i++) {
+			*packets += vals[i].packets;
+			*bytes += vals[i].bytes;
+		}
+	}
+	free(vals);
+	close(fd);
 	return err;
 }

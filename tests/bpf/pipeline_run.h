@@ -10,7 +10,11 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
 #include "dns_names.h"
+#include "pins.h"
 #include "pipeline.h"
+#include "ruleset.h"
+#include "state.h"
+#include "status.h"
 #include "reason.h"
 #include "reasons.h"
 #include "pkt.h"
@@ -33,31 +37,28 @@ static const char *const test_sources[] = { "10.42.0.2", "fd00:42::2", "fe80::2"
 static void install_with_sources(const char *const *lines, size_t n, const char *const *srcs,
 				 size_t nr_srcs)
 {
-	struct stage stages[3];
-	struct profile prof = {};
+	struct ruleset rs = {};
 	struct addr src[16];
-	struct plan plan = {};
 	struct diag d = {};
 	int err;
 
 	if (geteuid() != 0)
 		cr_assert_fail("BPF tests need root (run make test as root)");
 	for (size_t i = 0; i < n; i++)
-		cr_assert_eq(profile_parse_line(&prof, "test.rules", i + 1, lines[i], NULL, &d), 0,
-			     "rule %s", lines[i]);
-	cr_assert_eq(dns_names_check(&prof, &d), 0);
+		cr_assert_eq(profile_parse_line(&rs.prof, "test.rules", i + 1, lines[i], NULL, &d),
+			     0, "rule %s", lines[i]);
+	cr_assert_eq(dns_names_check(&rs.prof, &d), 0);
 	cr_assert_leq(nr_srcs, 16);
 	for (size_t i = 0; i < nr_srcs; i++)
 		cr_assert_eq(addr_parse(srcs[i], &src[i]), 0, "source %s", srcs[i]);
-	cr_assert_eq(pipeline_builtin_stages(stages, 3, &d), 3);
-	cr_assert_eq(plan_build(&prof, stages, 3, &plan, &d), 0);
+	cr_assert_eq(ruleset_plan(&rs, NULL, false, &d), 0);
 	{
 		struct install_req rq = {
 			.name = inst,
-			.profile = &prof,
-			.stages = stages,
-			.nr_stages = 3,
-			.plan = &plan,
+			.profile = &rs.prof,
+			.stages = rs.stages,
+			.nr_stages = rs.nr_stages,
+			.plan = &rs.plan,
 			.sources = src,
 			.nr_sources = nr_srcs,
 			.xdp_programs = true,
@@ -68,10 +69,7 @@ static void install_with_sources(const char *const *lines, size_t n, const char 
 	diag_print(&d, stderr);
 	cr_assert_eq(err, 0, "install of the test instance failed: %s", strerror(-err));
 	installed = true;
-	plan_free(&plan);
-	for (int i = 0; i < 3; i++)
-		stage_free(&stages[i]);
-	profile_free(&prof);
+	ruleset_free(&rs);
 	diag_free(&d);
 }
 
@@ -86,6 +84,7 @@ static void remove_instance(void)
 
 	if (installed)
 		pipeline_uninstall(inst, &d);
+	state_remove(inst);
 	diag_free(&d);
 }
 
@@ -94,7 +93,7 @@ static void counters(__u64 *out)
 	for (unsigned int r = 0; r < REASON_MAX; r++) {
 		__u64 bytes;
 
-		cr_assert_eq(pipeline_reason_count(inst, r, &out[r], &bytes), 0);
+		cr_assert_eq(status_reason_count(inst, r, &out[r], &bytes), 0);
 	}
 }
 
@@ -103,7 +102,7 @@ static void run_at(const char *dispatcher, const struct pkt *p, uint32_t *retval
 		   unsigned int *reason)
 {
 	__u64 before[REASON_MAX], after[REASON_MAX];
-	int fd = pipeline_pin_get(inst, dispatcher);
+	int fd = pins_get(inst, dispatcher);
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->b, .data_size_in = p->len, .repeat = 1);
 	int moved = 0;
 

@@ -515,7 +515,7 @@ Test(dns, every_byte_corrupted)
 /* each name rule and the resolver's rule count the queries they let through */
 Test(dns, rule_counters)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = pipeline_pin_get(inst, "rule_counts");
+	int ncpu = libbpf_num_possible_cpus(), fd = pins_get(inst, "rule_counts");
 	__u32 resolver = 0, wildcard = NR_ADDRESS_RULES + 1; /* "allow dns *.internal.corp" */
 	struct pkt_count vals[ncpu];
 	__u64 r0 = 0, r1 = 0, w0 = 0, w1 = 0;

@@ -124,7 +124,7 @@ static void answer_from(const char *src, uint16_t sport, const struct dnsmsg *m,
 {
 	const char *to = strchr(src, ':') ? "fd00:42::2" : "10.42.0.2";
 	__u64 before[LEARN_EV_MAX], after[LEARN_EV_MAX];
-	int fd = pipeline_pin_get(inst, "learn_tc");
+	int fd = pins_get(inst, "learn_tc");
 	struct pkt p;
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .repeat = 1);
 

@@ -227,7 +227,7 @@ Test(pipeline, rule_counters)
 {
 	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0,
 				  REASON_RULE };
-	int ncpu = libbpf_num_possible_cpus(), fd = pipeline_pin_get(inst, "rule_counts");
+	int ncpu = libbpf_num_possible_cpus(), fd = pins_get(inst, "rule_counts");
 	struct pkt_count vals[ncpu];
 	__u32 rule = 6; /* "allow tcp 10.42.7.11 port 8080", the seventh line */
 	__u64 before = 0, after = 0, bytes = 0;
@@ -300,7 +300,7 @@ Test(pipeline, xdp_frame_repeated)
 {
 	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0,
 				  REASON_RULE };
-	int fd = pipeline_pin_get(inst, "dispatch_xdp");
+	int fd = pins_get(inst, "dispatch_xdp");
 	struct pkt p;
 
 	cr_assert_geq(fd, 0);
@@ -529,8 +529,8 @@ Test(pipeline, empty_slot_fails_closed)
 {
 	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL,
 				  0,	0,	     REASON_RULE };
-	int stages = pipeline_pin_get(inst, "stages_tc"), ctl = pipeline_pin_get(inst, "ctl");
-	int xdp = pipeline_pin_get(inst, "stages_xdp");
+	int stages = pins_get(inst, "stages_tc"), ctl = pins_get(inst, "ctl");
+	int xdp = pins_get(inst, "stages_xdp");
 	__u32 zero = 0, gen, idx;
 	struct pkt p;
 
@@ -555,7 +555,7 @@ Test(pipeline, no_stage_claims_the_class)
 {
 	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL,
 				  0,	0,	     REASON_RULE };
-	int classes = pipeline_pin_get(inst, "classes"), ctl = pipeline_pin_get(inst, "ctl");
+	int classes = pins_get(inst, "classes"), ctl = pins_get(inst, "ctl");
 	struct class_value none = { 0 };
 	__u32 zero = 0, gen, k;
 	struct pkt p;

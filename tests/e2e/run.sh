@@ -231,7 +231,7 @@ test_scenario_at_xdp() {
 	[ $? = 1 ] && echo "$out" | grep -q "XDP sees no socket, so no tool, and the profile has rules for tools: add --tc-ingress host0@$CORP" ||
 		fail "XDP alone with a tool rule: $out" || return 1
 	[ ! -e "/sys/fs/bpf/ironclaw/$INSTANCE" ] || fail "a refused install left pins" || return 1
-	[ -z "$(ls /run/lock | grep "ironclaw-pipe.$INSTANCE\.")" ] || fail "a refused install left its lock file" || return 1
+	[ ! -e "/run/ironclaw-pipe/$INSTANCE" ] || fail "a refused install left its state and lock" || return 1
 	ip -n "$CORP" link show host0 | grep -q ' xdp' && fail "a refused install left XDP attached" && return 1
 	# someone else's XDP program on the interface: refused, named, nothing left
 	ip -n "$CORP" link set dev host0 xdpdrv obj "$BUILD/progs/xdp_entry.bpf.o" sec xdp ||
@@ -334,8 +334,7 @@ test_uninstall_leaves_nothing() {
 	for id in $maps; do
 		! bpftool map show id "$id" >/dev/null 2>&1 || fail "map $id still exists"
 	done
-	[ -z "$(ls /run/lock | grep "ironclaw-pipe.$INSTANCE\.")" ] || fail "lock files left"
-	[ ! -e "/run/ironclaw-pipe/$INSTANCE.rules" ] || fail "rule list left"
+	[ ! -e "/run/ironclaw-pipe/$INSTANCE" ] || fail "state, rule list or lock left"
 	expect_ok connect 10.42.7.11 8081 --timeout-ms 2000 || fail "egress still filtered after uninstall"
 }
 
@@ -451,7 +450,7 @@ test_cli_errors() {
 		out=$("$BIN" $c --name "nosuch$$" 2>&1)
 		[ $? = 1 ] && echo "$out" | grep -q "no instance 'nosuch$$'" || fail "$c of nothing: $out" || return 1
 	done
-	[ -z "$(ls /run/lock | grep "nosuch$$")" ] || fail "a command on no instance left a lock file" || return 1
+	[ ! -e "/run/ironclaw-pipe/nosuch$$" ] || fail "a command on no instance left a lock file" || return 1
 	"$BIN" uninstall --help | grep -q "OPENS the sandbox's egress" || fail "uninstall help lacks the warning"
 	# check --json: the plan, or the errors with file and line
 	out=$("$BIN" check --profile rules.d --json 2>&1)
@@ -821,7 +820,7 @@ rule_packets() {
 }
 
 test_live_edits() {
-	local out gen live=/run/ironclaw-pipe/$INSTANCE.d/90-live.rules before after
+	local out gen live=/run/ironclaw-pipe/$INSTANCE/live.d/90-live.rules before after
 	install_ingress || return 1
 	expect_ok connect 10.42.7.11 8080 || return 1
 	before=$(rule_packets 30-internal.rules "allow tcp 10.42.7.11 port 8080 tool memscraper")
@@ -861,7 +860,7 @@ test_live_edits() {
 		fail "revoke of 10.42.7.12/32 did not find 10.42.7.12" || return 1
 	[ ! -s "$live" ] || fail "the drop-in still holds: $(cat "$live")" || return 1
 	"$BIN" uninstall --name "$INSTANCE" >/dev/null
-	[ ! -e "/run/ironclaw-pipe/$INSTANCE.d" ] || fail "uninstall left the live drop-in"
+	[ ! -e "/run/ironclaw-pipe/$INSTANCE" ] || fail "uninstall left the live drop-in"
 }
 
 # every denial reaches 'log' with its reason; one reader at a time; floods are rate-limited

@@ -1,0 +1,231 @@
+/* cli.c: the command line as data: each command declares its options and gets them filled in. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+#include "xdp.h"
+
+static int set_point(struct cli_args *a, const char *arg, enum attach_kind kind)
+{
+	if (a->nr_points == INSTANCE_MAX_POINTS)
+		return cli_usage_error(a->cmd, "too many attach points");
+	if (attach_point_parse(arg, kind, &a->points[a->nr_points]))
+		return cli_usage_error(a->cmd, "bad interface '%s'", arg);
+	a->nr_points++;
+	return 0;
+}
+
+static int set_netns(const char *cmd, const char **to, const char *arg)
+{
+	if (!netns_name_valid(arg))
+		return cli_usage_error(cmd, "bad network namespace name '%s'", arg);
+	*to = arg;
+	return 0;
+}
+
+static int set_opt(struct cli_args *a, enum cli_opt_id id, const char *arg)
+{
+	switch (id) {
+	case OPT_NAME:
+		if (!instance_name_valid(arg))
+			return cli_usage_error(a->cmd,
+					       "bad instance name '%s': 1-%d characters of [a-z0-9_-]",
+					       arg, INSTANCE_NAME_MAX - 1);
+		a->name = arg;
+		return 0;
+	case OPT_JSON:
+		a->json = true;
+		return 0;
+	case OPT_PROFILE:
+		a->profile = arg;
+		return 0;
+	case OPT_TC_INGRESS:
+		return set_point(a, arg, ATTACH_TC_INGRESS);
+	case OPT_TC:
+		return set_point(a, arg, ATTACH_TC_EGRESS);
+	case OPT_XDP:
+		return set_point(a, arg, ATTACH_XDP);
+	case OPT_CGROUP:
+		if (a->cgroup && strcmp(a->cgroup, arg))
+			return cli_usage_error(a->cmd, "--cgroup %s and --cgroup %s: one sandbox "
+						       "cgroup per instance",
+					       a->cgroup, arg);
+		if (a->nr_points == INSTANCE_MAX_POINTS)
+			return cli_usage_error(a->cmd, "too many attach points");
+		{
+			struct diag d = {};
+			int err = attach_point_cgroup(arg, &a->points[a->nr_points], &d);
+
+			diag_print(&d, stderr);
+			diag_free(&d);
+			if (err)
+				return 1;
+		}
+		a->nr_points++;
+		a->cgroup = arg; /* tools live below the attached cgroup */
+		return 0;
+	case OPT_NETNS:
+		return set_netns(a->cmd, &a->netns, arg);
+	case OPT_SANDBOX_NETNS:
+		return set_netns(a->cmd, &a->sandbox_netns, arg);
+	case OPT_SANDBOX_CGROUP:
+		a->sandbox_cgroup = arg;
+		return 0;
+	case OPT_SOURCE:
+		if (a->nr_sources == INSTANCE_MAX_SOURCES)
+			return cli_usage_error(a->cmd, "too many --source addresses");
+		if (addr_parse(arg, &a->sources[a->nr_sources]))
+			return cli_usage_error(a->cmd, "bad --source address '%s'", arg);
+		a->nr_sources++;
+		return 0;
+	case OPT_AUDIT:
+		a->audit = true;
+		return 0;
+	case OPT_FOLLOW:
+		a->follow = true;
+		return 0;
+	case NR_CLI_OPTS:
+		break;
+	}
+	return EXIT_USAGE;
+}
+
+/* the options: long name, short name (0: none), whether they take an argument */
+static const struct {
+	const char *name;
+	char short_name;
+	bool arg;
+} opt_table[NR_CLI_OPTS] = {
+	[OPT_NAME] = { "name", 0, true },
+	[OPT_JSON] = { "json", 0, false },
+	[OPT_PROFILE] = { "profile", 'p', true },
+	[OPT_TC_INGRESS] = { "tc-ingress", 0, true },
+	[OPT_TC] = { "tc", 0, true },
+	[OPT_XDP] = { "xdp", 0, true },
+	[OPT_CGROUP] = { "cgroup", 0, true },
+	[OPT_NETNS] = { "netns", 0, true },
+	[OPT_SANDBOX_NETNS] = { "sandbox-netns", 0, true },
+	[OPT_SANDBOX_CGROUP] = { "sandbox-cgroup", 0, true },
+	[OPT_SOURCE] = { "source", 0, true },
+	[OPT_AUDIT] = { "audit", 0, false },
+	[OPT_FOLLOW] = { "follow", 'f', false },
+};
+
+#define OPT_VAL_HELP 'h'
+#define OPT_VAL_VERBOSE 'v'
+#define OPT_VAL_BASE 256 /* getopt's value of option id i: OPT_VAL_BASE + i */
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "ironclaw-pipe %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'ironclaw-pipe %s --help')\n", cmd);
+	return EXIT_USAGE;
+}
+
+int cli_parse(const struct cli_cmd *c, int argc, char **argv, struct cli_args *a)
+{
+	struct option longs[NR_CLI_OPTS + 3];
+	char shorts[2 * NR_CLI_OPTS + 8] = ":hv";
+	size_t nl = 0, ns = strlen(shorts);
+	int ch, err;
+
+	memset(a, 0, sizeof(*a));
+	a->cmd = c->name;
+	a->name = INSTANCE_DEFAULT;
+	for (int i = 0; i < NR_CLI_OPTS; i++) {
+		if (!(c->opts & (1u << i)))
+			continue;
+		longs[nl++] = (struct option){ opt_table[i].name,
+					       opt_table[i].arg ? required_argument : no_argument,
+					       NULL, OPT_VAL_BASE + i };
+		if (opt_table[i].short_name) {
+			shorts[ns++] = opt_table[i].short_name;
+			if (opt_table[i].arg)
+				shorts[ns++] = ':';
+		}
+	}
+	longs[nl++] = (struct option){ "help", no_argument, NULL, OPT_VAL_HELP };
+	longs[nl++] = (struct option){ "verbose", no_argument, NULL, OPT_VAL_VERBOSE };
+	longs[nl] = (struct option){ 0 };
+	shorts[ns] = '\0';
+	optind = 0; /* a fresh scan, GNU style */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		if (ch == OPT_VAL_HELP)
+			return CLI_HELP;
+		if (ch == OPT_VAL_VERBOSE) {
+			a->verbose = true;
+			continue;
+		}
+		if (ch == ':')
+			return cli_usage_error(c->name, "%s needs an argument", argv[optind - 1]);
+		if (ch == '?')
+			return cli_usage_error(c->name, "unknown option '%s'", argv[optind - 1]);
+		for (int i = 0; i < NR_CLI_OPTS && ch < OPT_VAL_BASE; i++)
+			if (opt_table[i].short_name == ch)
+				ch = OPT_VAL_BASE + i;
+		err = set_opt(a, ch - OPT_VAL_BASE, optarg);
+		if (err)
+			return err;
+	}
+	a->argc = argc - optind;
+	a->argv = argv + optind;
+	if (!c->args && a->argc)
+		return cli_usage_error(c->name, "unexpected argument '%s'", a->argv[0]);
+	xdp_set_verbose(a->verbose);
+	return 0;
+}
+
+/* edits between a and b (Levenshtein), for "did you mean" */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64], prev, tmp;
+
+	if (la >= 64 || lb >= 64)
+		return (size_t)-1;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t best = prev + (a[i - 1] != b[j - 1]);
+
+			tmp = row[j];
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+const struct cli_cmd *cli_find(const struct cli_cmd *cmds, size_t n, const char *name,
+			       const char **near)
+{
+	size_t best = 3; /* at most two edits away */
+
+	*near = NULL;
+	for (size_t i = 0; i < n; i++) {
+		size_t dist;
+
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+		dist = distance(cmds[i].name, name);
+		if (dist < best) {
+			best = dist;
+			*near = cmds[i].name;
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,66 @@
+/* cli.h: the command line as data: each command declares its options and gets them filled in. */
+#ifndef IRONCLAW_CLI_H
+#define IRONCLAW_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "instance.h"
+
+#define EXIT_USAGE 2
+#define CLI_HELP 1 /* cli_parse: -h was given; the caller prints the help */
+
+/* every option any command takes; a command's opts is a mask of (1 << OPT_*) */
+enum cli_opt_id {
+	OPT_NAME,
+	OPT_JSON,
+	OPT_PROFILE,
+	OPT_TC_INGRESS,
+	OPT_TC,
+	OPT_XDP,
+	OPT_CGROUP,
+	OPT_NETNS,
+	OPT_SANDBOX_NETNS,
+	OPT_SANDBOX_CGROUP,
+	OPT_SOURCE,
+	OPT_AUDIT,
+	OPT_FOLLOW,
+	NR_CLI_OPTS,
+};
+
+#define OPTS(x) (1u << OPT_##x)
+
+/* what the options and arguments of one command line said */
+struct cli_args {
+	const char *cmd;
+	const char *name; /* --name, INSTANCE_DEFAULT when not given */
+	bool json, verbose, audit, follow;
+	const char *profile, *netns, *sandbox_netns, *sandbox_cgroup, *cgroup;
+	struct attach_point points[INSTANCE_MAX_POINTS];
+	size_t nr_points;
+	struct addr sources[INSTANCE_MAX_SOURCES];
+	size_t nr_sources;
+	int argc; /* the arguments after the options */
+	char **argv;
+};
+
+struct cli_cmd {
+	const char *name;
+	int (*run)(struct cli_args *a);
+	unsigned int opts; /* beside the shared -v/--verbose and -h/--help */
+	bool args; /* takes arguments after the options */
+	const char *summary;
+	const char *help;
+};
+
+/*
+ * Fills a from argv (argv[0] is the command): 0, CLI_HELP, or EXIT_USAGE
+ * after one line on stderr saying what is wrong.
+ */
+int cli_parse(const struct cli_cmd *c, int argc, char **argv, struct cli_args *a);
+/* "ironclaw-pipe CMD: what is wrong" and where the help is; returns EXIT_USAGE */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* the command of that name, or NULL; *near: the closest name when none is (or NULL) */
+const struct cli_cmd *cli_find(const struct cli_cmd *cmds, size_t n, const char *name,
+			       const char **near);
+
+#endif

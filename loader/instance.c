@@ -1,0 +1,453 @@
+/* instance.c: one named instance of the pipeline: open and lock it, install, edit, block, remove it. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "instance.h"
+#include "pins.h"
+#include "pipeline.h"
+
+/* instance.conf: one key=value a line */
+static int conf_read(const char *name, struct instance_conf *c, struct diag *d)
+{
+	char path[STATE_PATH_MAX], *text, *save = NULL;
+	size_t len;
+
+	memset(c, 0, sizeof(*c));
+	state_path(path, sizeof(path), name, STATE_CONF);
+	text = state_read_file(path, &len);
+	if (!text) {
+		if (errno == ENOENT)
+			return -ENOENT;
+		diag_error(d, path, 0, "cannot read: %s", strerror(errno));
+		return -errno;
+	}
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(l, "profile=", 8))
+			snprintf(c->profile, sizeof(c->profile), "%s", l + 8);
+		else if (!strncmp(l, "sandbox_cgroup=", 15))
+			snprintf(c->sandbox_cgroup, sizeof(c->sandbox_cgroup), "%s", l + 15);
+		else if (!strncmp(l, "audit=", 6))
+			c->audit = l[6] == '1';
+	}
+	free(text);
+	if (!c->profile[0]) {
+		diag_error(d, path, 0, "no profile= line");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int conf_write(const char *name, const struct instance_conf *c, struct diag *d)
+{
+	char path[STATE_PATH_MAX], *text = NULL;
+	int n, err;
+
+	n = asprintf(&text, "profile=%s\nsandbox_cgroup=%s\naudit=%d\n", c->profile,
+		     c->sandbox_cgroup, c->audit);
+	if (n < 0)
+		return -ENOMEM;
+	err = state_path(path, sizeof(path), name, STATE_CONF);
+	if (!err)
+		err = state_write_file(path, text, n);
+	if (err)
+		diag_error(d, NULL, 0, "cannot write %s: %s", path, strerror(-err));
+	free(text);
+	return err;
+}
+
+static bool pins_present(const char *name)
+{
+	char path[STATE_PATH_MAX];
+	struct stat sb;
+
+	return !state_pin_path(path, sizeof(path), name, "ctl") && !stat(path, &sb);
+}
+
+int instance_open(const char *name, unsigned int flags, struct instance *in, struct diag *d)
+{
+	int err;
+
+	memset(in, 0, sizeof(*in));
+	in->lock_fd = -1;
+	if (!instance_name_valid(name)) {
+		diag_error(d, NULL, 0, "bad instance name '%s': 1-%d characters of [a-z0-9_-]", name,
+			   INSTANCE_NAME_MAX - 1);
+		return -EINVAL;
+	}
+	snprintf(in->name, sizeof(in->name), "%s", name);
+	in->installed = pins_present(name);
+	if ((flags & INSTANCE_MUST_EXIST) && !in->installed) {
+		diag_error(d, NULL, 0, "no instance '%s' installed", name);
+		return -ENOENT;
+	}
+	err = state_migrate(name, d);
+	if (err < 0)
+		return err;
+	if (flags & INSTANCE_LOCK) {
+		in->lock_fd = state_lock(name, STATE_LOCK, true, d);
+		if (in->lock_fd < 0)
+			return in->lock_fd;
+		in->installed = pins_present(name); /* as the last holder left it */
+	}
+	err = conf_read(name, &in->conf, d);
+	in->has_conf = !err;
+	if (err == -ENOENT)
+		err = 0;
+	if (err)
+		instance_close(in);
+	return err;
+}
+
+void instance_close(struct instance *in)
+{
+	/* an instance that is not there takes its state with it (the lock too, while held) */
+	if (in->lock_fd >= 0 && !pins_present(in->name))
+		state_remove(in->name);
+	if (in->lock_fd >= 0)
+		close(in->lock_fd);
+	in->lock_fd = -1;
+}
+
+/* the path made absolute, symlinks kept: reload follows a link moved to a new profile */
+static int absolute(const char *path, char *out, size_t len)
+{
+	char cwd[STATE_PATH_MAX];
+	int n;
+
+	if (path[0] == '/')
+		n = snprintf(out, len, "%s", path);
+	else if (getcwd(cwd, sizeof(cwd)))
+		n = snprintf(out, len, "%s/%s", cwd, path);
+	else
+		return -errno;
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* the cgroup as an absolute directory: as given, or below the cgroup v2 mount */
+static int cgroup_absolute(const char *cgroup, char *out, size_t len)
+{
+	char *r = realpath(cgroup, NULL), mnt[256], joined[CGROUP_PATH_MAX + 256];
+
+	if (!r && !cgroup2_mount(mnt, sizeof(mnt))) {
+		snprintf(joined, sizeof(joined), "%s/%s", mnt, cgroup);
+		r = realpath(joined, NULL);
+	}
+	if (!r)
+		return -errno;
+	snprintf(out, len, "%s", r);
+	free(r);
+	return 0;
+}
+
+/* the sandbox's addresses: given, or read where the points are, or the ones in force */
+static int find_sources(const struct instance *in, const struct install_spec *s,
+			struct install_result *res, struct diag *d)
+{
+	int n;
+
+	memcpy(res->sources, s->sources, s->nr_sources * sizeof(*s->sources));
+	res->nr_sources = s->nr_sources;
+	for (size_t i = 0; !res->nr_sources && i < s->nr_points; i++) {
+		const struct attach_point *pt = &s->points[i];
+
+		if (pt->kind != ATTACH_TC_EGRESS && !s->sandbox_netns) {
+			/* installing again: keep the addresses the instance has */
+			n = pipeline_sources(in->name, -1, res->sources, INSTANCE_MAX_SOURCES);
+			if (n > 0) {
+				res->nr_sources = n;
+				break;
+			}
+			diag_error(d, NULL, 0,
+				   "%s %s: the sandbox's addresses are unknown; "
+				   "give --source ADDR or --sandbox-netns NS",
+				   attach_kind_option(pt->kind),
+				   pt->kind == ATTACH_CGROUP ? pt->cgroup : pt->ifname);
+			return -EINVAL;
+		}
+		n = attach_point_sources(pt, s->sandbox_netns, res->sources, INSTANCE_MAX_SOURCES,
+					 d);
+		if (n < 0)
+			return n;
+		res->nr_sources = n;
+	}
+	if (!res->nr_sources) {
+		/* installing again: keep the addresses the instance has */
+		n = pipeline_sources(in->name, -1, res->sources, INSTANCE_MAX_SOURCES);
+		res->nr_sources = n > 0 ? n : 0;
+	}
+	if (!res->nr_sources) {
+		diag_error(d, NULL, 0, "no source addresses for the sandbox: give --source ADDR");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int instance_install(struct instance *in, const struct install_spec *s,
+		     struct install_result *res, struct diag *d)
+{
+	struct instance_conf conf = { .audit = s->audit };
+	char live[STATE_PATH_MAX];
+	struct ruleset rs;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	memset(&rs, 0, sizeof(rs));
+	if (in->lock_fd < 0)
+		return -ENOLCK;
+	if (!s->nr_points && !in->installed) {
+		diag_error(d, NULL, 0,
+			   "instance '%s' is new: give --tc-ingress IFACE, --tc IFACE, --xdp IFACE or "
+			   "--cgroup PATH",
+			   in->name);
+		return -EINVAL;
+	}
+	const char *cgroup = s->sandbox_cgroup ? s->sandbox_cgroup :
+			     in->has_conf && in->conf.sandbox_cgroup[0] ? in->conf.sandbox_cgroup :
+									    NULL;
+
+	err = absolute(s->profile, conf.profile, sizeof(conf.profile));
+	if (err) {
+		diag_error(d, s->profile, 0, "cannot name the profile directory: %s",
+			   strerror(-err));
+		return err;
+	}
+	state_path(live, sizeof(live), in->name, STATE_LIVE_DIR);
+	err = ruleset_load(s->profile, live, cgroup, true, &rs, d);
+	if (!err && cgroup && cgroup_absolute(cgroup, conf.sandbox_cgroup, sizeof(conf.sandbox_cgroup)))
+		conf.sandbox_cgroup[0] = '\0';
+	if (!err)
+		err = find_sources(in, s, res, d);
+	if (!err) {
+		struct install_req rq = {
+			.name = in->name,
+			.profile = &rs.prof,
+			.stages = rs.stages,
+			.nr_stages = rs.nr_stages,
+			.plan = &rs.plan,
+			.sources = res->sources,
+			.nr_sources = res->nr_sources,
+			.points = s->points,
+			.nr_points = s->nr_points,
+			.tool_level = rs.tool_level,
+			.has_tools = rs.has_tools,
+			.audit_all = s->audit,
+			.audit_slots = rs.audit_slots,
+			.keep_block = s->keep_block,
+			.progress = s->progress,
+		};
+
+		err = pipeline_install(&rq, d);
+	}
+	if (!err) {
+		in->installed = true;
+		res->nr_rules = rs.prof.nr_rules;
+		res->nr_stages = rs.nr_stages;
+		res->audit = s->audit || rs.audit_slots || rs.prof.nr_audits;
+		err = conf_write(in->name, &conf, d);
+		if (err)
+			diag_warn(d, NULL, 0,
+				  "installed, but reload, allow and revoke need the state that could "
+				  "not be written");
+		err = 0;
+		in->conf = conf;
+		in->has_conf = true;
+	}
+	ruleset_free(&rs);
+	return err;
+}
+
+int instance_reload(struct instance *in, struct install_result *res, struct diag *d)
+{
+	struct install_spec s = { .audit = in->conf.audit, .keep_block = true };
+
+	if (!in->installed || !in->has_conf) {
+		diag_error(d, NULL, 0, "no instance '%s' installed", in->name);
+		return -ENOENT;
+	}
+	if (access(in->conf.profile, R_OK)) {
+		diag_error(d, NULL, 0,
+			   "the profile of instance '%s', %s, is gone: install it again with "
+			   "'ironclaw-pipe install --profile DIR --name %s'",
+			   in->name, in->conf.profile, in->name);
+		return -ENOENT;
+	}
+	s.profile = in->conf.profile;
+	return instance_install(in, &s, res, d);
+}
+
+int instance_block(const char *name, struct diag *d)
+{
+	struct instance in;
+	int err = instance_open(name, INSTANCE_LOCK | INSTANCE_MUST_EXIST, &in, d);
+
+	if (!err)
+		err = in.installed ? pipeline_block(name, d) : -ENOENT;
+	if (err == -ENOENT && !d->errors)
+		diag_error(d, NULL, 0, "no instance '%s' installed", name);
+	instance_close(&in);
+	return err;
+}
+
+int instance_uninstall(struct instance *in, struct diag *d)
+{
+	int err;
+
+	if (!in->installed) {
+		diag_error(d, NULL, 0, "no instance '%s' installed", in->name);
+		return -ENOENT;
+	}
+	err = pipeline_uninstall(in->name, d);
+	if (!err)
+		in->installed = false; /* instance_close removes its state */
+	return err;
+}
+
+int instance_check(const char *dir, const char *cgroup, struct ruleset *rs, struct diag *d)
+{
+	return ruleset_load(dir, NULL, cgroup, false, rs, d);
+}
+
+/* the rule a line gives (its first, for a host name), or -EINVAL with the error in d */
+static int parse_one_rule(const char *line, const char *where, struct profile *p, struct diag *d)
+{
+	int err = profile_parse_line(p, where, 1, line, NULL, d);
+
+	if (!err && !p->nr_rules && !p->nr_dns_names && !p->nr_name_rules) {
+		diag_error(d, where, 1, "no rule given");
+		err = -EINVAL;
+	}
+	return err;
+}
+
+/* the text of the one rule a line gave: an address rule, an 'allow dns' line or a name rule */
+static const char *line_text(const struct profile *p)
+{
+	return p->nr_rules ? p->rules[0].text :
+	       p->nr_dns_names ? p->dns_names[0].text :
+				 p->name_rules[0].text;
+}
+
+/* the same rule, however it was spelled (10.0.0.1 and 10.0.0.1/32, spaces, case) */
+static bool same_rule(const struct profile *pa, const struct profile *pb)
+{
+	const struct rule *a = &pa->rules[0], *b = &pb->rules[0];
+
+	if (!pa->nr_rules != !pb->nr_rules || !pa->nr_name_rules != !pb->nr_name_rules)
+		return false;
+	if (pa->nr_name_rules) {
+		const struct name_rule *x = &pa->name_rules[0], *y = &pb->name_rules[0];
+
+		return x->l4proto == y->l4proto && x->port_lo == y->port_lo &&
+		       x->port_hi == y->port_hi && !strcmp(x->host, y->host) &&
+		       !strcmp(x->tool ? x->tool : "", y->tool ? y->tool : "");
+	}
+	if (!pa->nr_rules)
+		return pa->dns_names[0].wildcard == pb->dns_names[0].wildcard &&
+		       !strcmp(pa->dns_names[0].name, pb->dns_names[0].name) &&
+		       !strcmp(pa->dns_names[0].tool ? pa->dns_names[0].tool : "",
+			       pb->dns_names[0].tool ? pb->dns_names[0].tool : "");
+	return a->l4proto == b->l4proto && a->port_lo == b->port_lo && a->port_hi == b->port_hi &&
+	       addr_equal(&a->dst, &b->dst) &&
+	       !strcmp(a->tool ? a->tool : "", b->tool ? b->tool : "");
+}
+
+/* the drop-in without the lines that are this rule; -ENOENT when none was */
+static int drop_in_without(const char *old, size_t old_len, const char *path,
+			   const struct profile *want, char **text)
+{
+	size_t tlen = 0, removed = 0;
+	FILE *m = open_memstream(text, &tlen);
+	char *save = NULL, *copy = old ? strndup(old, old_len) : NULL;
+
+	for (char *l = copy ? strtok_r(copy, "\n", &save) : NULL; m && l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		struct profile have = {};
+		struct diag quiet = {};
+
+		if (!parse_one_rule(l, path, &have, &quiet) && same_rule(&have, want))
+			removed++;
+		else
+			fprintf(m, "%s\n", l);
+		profile_free(&have);
+		diag_free(&quiet);
+	}
+	free(copy);
+	if (!m || fclose(m))
+		return -ENOMEM;
+	return removed ? 0 : -ENOENT;
+}
+
+int instance_edit(struct instance *in, const char *rule, bool add, char **done, struct diag *d)
+{
+	char line[1024], path[STATE_PATH_MAX];
+	struct install_result res;
+	struct profile want = {};
+	sigset_t hold, saved;
+	char *old = NULL, *text = NULL;
+	size_t old_len = 0;
+	int err;
+
+	if ((size_t)snprintf(line, sizeof(line), "allow %s", rule) >= sizeof(line)) {
+		diag_error(d, "command line", 0, "the rule is longer than %zu bytes", sizeof(line));
+		return -E2BIG;
+	}
+	err = parse_one_rule(line, "command line", &want, d);
+	if (err)
+		goto out;
+	if (!in->installed || !in->has_conf) {
+		diag_error(d, NULL, 0, "no instance '%s' installed", in->name);
+		err = -ENOENT;
+		goto out;
+	}
+	state_path(path, sizeof(path), in->name, STATE_LIVE_RULES);
+	old = state_read_file(path, &old_len);
+	if (!old && errno != ENOENT) {
+		err = -errno;
+		diag_error(d, path, 0, "cannot read: %s", strerror(-err));
+		goto out;
+	}
+	if (add) {
+		if (asprintf(&text, "%.*s%s\n", (int)old_len, old ? old : "", line_text(&want)) < 0)
+			text = NULL;
+		err = text ? 0 : -ENOMEM;
+	} else {
+		err = drop_in_without(old, old_len, path, &want, &text);
+		if (err == -ENOENT)
+			diag_error(d, NULL, 0,
+				   "'%s' was not added with allow; rules of the profile are changed "
+				   "in its files, then 'ironclaw-pipe reload'",
+				   line_text(&want));
+	}
+	if (err)
+		goto out;
+	/* from the drop-in's change to the switch, INT, TERM and HUP wait */
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGTERM);
+	sigaddset(&hold, SIGHUP);
+	sigprocmask(SIG_BLOCK, &hold, &saved);
+	err = state_write_file(path, text, strlen(text));
+	if (err)
+		diag_error(d, path, 0, "cannot write: %s", strerror(-err));
+	if (!err) {
+		err = instance_reload(in, &res, d);
+		/* the running policy never changed: put the drop-in back as it was */
+		if (err && old)
+			state_write_file(path, old, old_len);
+		else if (err)
+			unlink(path);
+	}
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+	if (!err) {
+		*done = strdup(line_text(&want));
+		err = *done ? 0 : -ENOMEM;
+	}
+out:
+	free(old);
+	free(text);
+	profile_free(&want);
+	return err;
+}

@@ -1,0 +1,86 @@
+/* instance.h: one named instance of the pipeline: open and lock it, install, edit, block, remove it. */
+#ifndef IRONCLAW_INSTANCE_H
+#define IRONCLAW_INSTANCE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "addr.h"
+#include "attach.h"
+#include "diag.h"
+#include "ruleset.h"
+#include "state.h"
+
+#define INSTANCE_DEFAULT "default"
+#define INSTANCE_MAX_SOURCES 64
+#define INSTANCE_MAX_POINTS 16
+
+/* what an install recorded, so that reload, allow, revoke and explain can act again */
+struct instance_conf {
+	char profile[STATE_PATH_MAX]; /* absolute; symlinks kept: reload follows a moved link */
+	char sandbox_cgroup[STATE_PATH_MAX]; /* absolute, "" when none */
+	bool audit;
+};
+
+struct instance {
+	char name[INSTANCE_NAME_MAX];
+	int lock_fd; /* held from instance_open to instance_close; -1: not locked */
+	bool installed; /* its pins are there */
+	bool has_conf; /* and its recorded state */
+	struct instance_conf conf;
+};
+
+enum instance_open_flags {
+	INSTANCE_LOCK = 1 << 0, /* take the instance lock (waits for the holder) */
+	INSTANCE_MUST_EXIST = 1 << 1, /* an instance that is not installed is an error */
+};
+
+/* a valid name, its state read (moved from an earlier build's layout); 0 or -errno */
+int instance_open(const char *name, unsigned int flags, struct instance *in, struct diag *d);
+void instance_close(struct instance *in);
+
+struct install_spec {
+	const char *profile; /* directory; required */
+	const char *sandbox_cgroup; /* NULL: the one recorded, if any */
+	const char *sandbox_netns; /* where the sandbox's addresses are read; NULL: none */
+	const struct attach_point *points;
+	size_t nr_points;
+	const struct addr *sources; /* none: found from the points, or the ones in force */
+	size_t nr_sources;
+	bool audit; /* every denial passes, recorded as would-deny */
+	bool keep_block; /* a blocked instance stays blocked (reload and live edits) */
+	/* called now and then while the rule maps fill (done of total entries); may be NULL */
+	void (*progress)(size_t done, size_t total);
+};
+
+/* what an install did, for the caller to print */
+struct install_result {
+	size_t nr_rules, nr_stages;
+	struct addr sources[INSTANCE_MAX_SOURCES];
+	size_t nr_sources;
+	bool audit; /* some denial passes as would-deny */
+};
+
+/*
+ * Installs the profile: a new instance, or a switch of a running one in one
+ * step (on any error the running policy stays). The instance is locked.
+ */
+int instance_install(struct instance *in, const struct install_spec *spec,
+		     struct install_result *res, struct diag *d);
+/* installs again from the recorded profile and live edits, attached as it is */
+int instance_reload(struct instance *in, struct install_result *res, struct diag *d);
+/*
+ * allow (add) or revoke a rule given as a profile line without its 'allow':
+ * the live drop-in (STATE_LIVE_RULES) changes, and the instance is installed
+ * again; on any error the drop-in is put back and the policy stays. *done:
+ * the rule as the drop-in holds it (the caller frees it).
+ */
+int instance_edit(struct instance *in, const char *rule, bool add, char **done, struct diag *d);
+/* deny-all until the next install (takes the instance lock, which only root can hold) */
+int instance_block(const char *name, struct diag *d);
+/* detaches everything and removes the pins and state: the sandbox's egress opens */
+int instance_uninstall(struct instance *in, struct diag *d);
+
+/* the profile, its stages and its plan, as check shows them (cgroup: resolve tools there) */
+int instance_check(const char *dir, const char *cgroup, struct ruleset *rs, struct diag *d);
+
+#endif

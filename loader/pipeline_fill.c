@@ -1,0 +1,282 @@
+/* pipeline_fill.c: filling phase: a generation's settings, classes, banks and rules, and clearing one. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include "dns_maps.h"
+#include "dns_policy.h"
+#include "pipeline_fill.h"
+#include "pipeline_load.h"
+#include "policy.h"
+
+/* deletes every key of generation gen; the generation byte sits at gen_off in the key */
+static int map_clear_gen(int fd, __u32 key_size, __u32 gen_off, __u32 gen)
+{
+	size_t n = 0, cap = 0;
+	char *keys = NULL, *prev = NULL, *next = malloc(key_size);
+	int err = 0;
+
+	if (!next)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		if ((__u8)next[gen_off] == gen) {
+			if (n == cap) {
+				char *k = realloc(keys, (cap = cap ? cap * 2 : 256) * key_size);
+
+				if (!k) {
+					err = -ENOMEM;
+					goto out;
+				}
+				keys = k;
+			}
+			memcpy(keys + n++ * key_size, next, key_size);
+		}
+		if (!prev) {
+			prev = malloc(key_size);
+			if (!prev) {
+				err = -ENOMEM;
+				goto out;
+			}
+		}
+		memcpy(prev, next, key_size);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (bpf_map_delete_elem(fd, keys + i * key_size) && errno != ENOENT && !err)
+			err = -errno;
+out:
+	free(keys);
+	free(prev);
+	free(next);
+	return err;
+}
+
+static void prog_array_clear_bank(int fd, __u32 gen)
+{
+	for (__u32 slot = 0; slot < STAGE_MAX_SLOTS; slot++) {
+		__u32 idx = gen * STAGE_MAX_SLOTS + slot;
+
+		bpf_map_delete_elem(fd, &idx);
+	}
+}
+
+static void rules_key_info(const struct stage *st, __u32 *key_size, __u32 *gen_off)
+{
+	bool exact = st->desc.map_kind == STAGE_MAP_EXACT;
+
+	*key_size = exact ? sizeof(struct policy_key) : sizeof(struct policy_lpm_key);
+	*gen_off = exact ? 0 : offsetof(struct policy_lpm_key, k.gen);
+}
+
+/*
+ * Writes generation gen's half of the class map (an mmapable array): slots
+ * of TCP ports then of UDP ports, 2 * CLASS_PORTS of them, or NULL for none.
+ */
+static int classes_write_gen(int fd, __u32 gen, const struct class_value *ports)
+{
+	size_t len = CLASS_ENTRIES * sizeof(struct class_value);
+	size_t half = 2 * CLASS_PORTS * sizeof(struct class_value);
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (m == MAP_FAILED)
+		return -errno;
+	if (ports)
+		memcpy((char *)m + CLASS_INDEX(gen, 0, 0) * sizeof(*ports), ports, half);
+	else
+		memset((char *)m + CLASS_INDEX(gen, 0, 0) * sizeof(struct class_value), 0, half);
+	munmap(m, len);
+	return 0;
+}
+
+/* removes generation gen from every policy map this transaction touches */
+void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen)
+{
+	classes_write_gen(bpf_map__fd(t->skel->maps.classes), gen, NULL);
+	map_clear_gen(bpf_map__fd(t->skel->maps.sources), sizeof(struct source_key),
+		      offsetof(struct source_key, gen), gen);
+	map_clear_gen(bpf_map__fd(t->skel->maps.audit_tools), sizeof(struct audit_tool_key),
+		      offsetof(struct audit_tool_key, gen), gen);
+	dns_maps_clear_gen(bpf_map__fd(t->skel->maps.dns_names),
+			   bpf_map__fd(t->skel->maps.dns_qtypes), gen);
+	map_clear_gen(bpf_map__fd(t->skel->maps.learn_names), sizeof(struct dns_name_key),
+		      offsetof(struct dns_name_key, gen), gen);
+	map_clear_gen(bpf_map__fd(t->skel->maps.learn_rules), sizeof(struct learn_rule_key),
+		      offsetof(struct learn_rule_key, gen), gen);
+	map_clear_gen(bpf_map__fd(t->skel->maps.learn_resolvers), sizeof(struct learn_resolver_key),
+		      offsetof(struct learn_resolver_key, gen), gen);
+	for (enum hook_id h = HOOK_FIRST; h < NR_HOOKS; h++)
+		prog_array_clear_bank(txn_map_fd(t, hooks[h].banks), gen);
+	for (size_t i = 0; i < t->nr_ls; i++) {
+		__u32 ks, off;
+
+		rules_key_info(&rq->stages[i], &ks, &off);
+		map_clear_gen(t->ls[i].rules_fd, ks, off, gen);
+	}
+}
+
+static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *d)
+{
+	const struct plan *pl = rq->plan;
+
+	for (size_t i = 0; i < pl->nr_entries; i++) {
+		const struct plan_entry *e = &pl->entries[i];
+		const struct rule *r = &rq->profile->rules[e->rule];
+
+		if (rq->progress && i % 65536 == 0)
+			rq->progress(i, pl->nr_entries);
+		const struct stage *st = &rq->stages[e->stage];
+		struct policy_value v = { .rule_id = e->rule };
+		struct policy_lpm_key lk = {};
+		struct policy_key *k = &lk.k;
+		void *key = k;
+
+		k->gen = t->gen;
+		k->tool = r->tool_id;
+		k->l4proto = r->l4proto;
+		k->dport = htons(e->port);
+		k->family = r->dst.family;
+		memcpy(k->daddr, r->dst.bytes, sizeof(k->daddr));
+		if (st->desc.map_kind == STAGE_MAP_PREFIX) {
+			lk.prefixlen = POLICY_LPM_FIXED_BITS + r->dst.plen;
+			key = &lk;
+		}
+		if (bpf_map_update_elem(t->ls[e->stage].rules_fd, key, &v, BPF_NOEXIST)) {
+			diag_error(d, r->file, r->line, "cannot add rule to stage '%s': %s",
+				   st->desc.name, strerror(errno));
+			return -errno;
+		}
+		if (!t->xdp_hooks || !r->tool_id)
+			continue;
+		/* for XDP, which knows no tool: some tool may send there, tc ingress decides */
+		k->tool = POLICY_TOOL_UNKNOWN;
+		v.flags = POLICY_F_TOOL_RULE;
+		if (bpf_map_update_elem(t->ls[e->stage].rules_fd, key, &v, BPF_ANY)) {
+			diag_error(d, r->file, r->line, "cannot add rule to stage '%s' for XDP: %s",
+				   st->desc.name, strerror(errno));
+			return -errno;
+		}
+	}
+	if (rq->progress)
+		rq->progress(pl->nr_entries, pl->nr_entries);
+	return 0;
+}
+
+struct learn_fds txn_learn_fds(const struct txn *t)
+{
+	return (struct learn_fds){
+		.names = bpf_map__fd(t->skel->maps.learn_names),
+		.rules = bpf_map__fd(t->skel->maps.learn_rules),
+		.resolvers = bpf_map__fd(t->skel->maps.learn_resolvers),
+		.config = bpf_map__fd(t->skel->maps.learn_config),
+		.learned = bpf_map__fd(t->skel->maps.learned),
+		.slots = bpf_map__fd(t->skel->maps.learn_slots),
+		.flows = bpf_map__fd(t->skel->maps.learn_flows),
+	};
+}
+
+int txn_fill(struct txn *t, const struct install_req *rq, struct diag *d)
+{
+	int classes = bpf_map__fd(t->skel->maps.classes);
+	int sources = bpf_map__fd(t->skel->maps.sources);
+	struct gen_config cfg = { .tool_level = rq->tool_level,
+				  .flags = (rq->has_tools ? GEN_HAS_TOOLS : 0) |
+					   (rq->audit_all ? GEN_AUDIT : 0) |
+					   (rq->profile->nr_dns_names ? GEN_DNS_NAMES : 0) |
+					   (rq->profile->nr_name_rules ? GEN_LEARN : 0),
+				  .audit_slots = rq->audit_slots };
+	struct class_value *ports;
+	__u32 one = 1, gen = t->gen;
+	int err;
+
+	for (size_t i = 0; i < rq->profile->nr_audits; i++) {
+		const struct audit_line *a = &rq->profile->audits[i];
+		struct audit_tool_key k = { .tool = a->tool_id, .gen = t->gen };
+
+		if (a->tool)
+			cfg.flags |= GEN_AUDIT_TOOLS;
+		if (a->tool && a->tool_id &&
+		    bpf_map_update_elem(bpf_map__fd(t->skel->maps.audit_tools), &k, &one, BPF_ANY)) {
+			diag_error(d, a->file, a->line, "cannot put tool '%s' in audit mode: %s",
+				   a->name, strerror(errno));
+			return -errno;
+		}
+	}
+	/* a few single addresses go in the settings, compared in place; else the trie */
+	for (size_t i = 0; i < rq->nr_sources; i++) {
+		if (!addr_is_single(&rq->sources[i]) || cfg.nr_sources == GEN_INLINE_SOURCES) {
+			cfg.flags |= GEN_SOURCE_MAP;
+			continue;
+		}
+		cfg.src[cfg.nr_sources].family = rq->sources[i].family;
+		memcpy(cfg.src[cfg.nr_sources++].addr, rq->sources[i].bytes, 16);
+	}
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.config), &gen, &cfg, BPF_ANY)) {
+		diag_error(d, NULL, 0, "cannot write the generation's settings: %s", strerror(errno));
+		return -errno;
+	}
+	for (size_t i = 0; i < rq->nr_sources; i++) {
+		struct source_key k = {
+			.prefixlen = SOURCE_LPM_FIXED_BITS + rq->sources[i].plen,
+			.gen = t->gen,
+			.family = rq->sources[i].family,
+		};
+
+		memcpy(k.addr, rq->sources[i].bytes, sizeof(k.addr));
+		if (bpf_map_update_elem(sources, &k, &one, BPF_ANY)) {
+			diag_error(d, NULL, 0, "cannot add source address: %s", strerror(errno));
+			return -errno;
+		}
+	}
+	/* every port of both protocols: "any other port" first, then the exact classes */
+	ports = calloc(2 * CLASS_PORTS, sizeof(*ports));
+	if (!ports)
+		return -ENOMEM;
+	for (int exact = 0; exact < 2; exact++) {
+		for (size_t i = 0; i < rq->plan->nr_classes; i++) {
+			const struct plan_class *c = &rq->plan->classes[i];
+			struct class_value *proto = ports + (c->l4proto == IPPROTO_UDP) * CLASS_PORTS;
+			__u32 slot = rq->stages[c->stage].desc.slot;
+
+			if (!exact && !c->port) {
+				for (__u32 p = 0; p < CLASS_PORTS; p++)
+					proto[p].slot = slot;
+			} else if (exact && c->port) {
+				proto[c->port].slot = slot;
+			}
+		}
+	}
+	err = classes_write_gen(classes, t->gen, ports);
+	free(ports);
+	if (err) {
+		diag_error(d, NULL, 0, "cannot write the class map: %s", strerror(-err));
+		return err;
+	}
+	for (size_t i = 0; i < t->nr_ls; i++) {
+		__u32 idx = t->gen * STAGE_MAX_SLOTS + rq->stages[i].desc.slot;
+
+		for (enum hook_id h = HOOK_FIRST; h < NR_HOOKS; h++) {
+			int banks = txn_map_fd(t, hooks[h].banks);
+
+			if (t->ls[i].prog_fds[h] < 0)
+				continue; /* that hook is attached nowhere */
+			if (bpf_map_update_elem(banks, &idx, &t->ls[i].prog_fds[h], BPF_ANY)) {
+				diag_error(d, NULL, 0, "cannot put stage '%s' in slot %u of %s: %s",
+					   rq->stages[i].desc.name, rq->stages[i].desc.slot,
+					   hooks[h].banks, strerror(errno));
+				return -errno;
+			}
+		}
+	}
+	err = fill_rules(t, rq, d);
+	if (!err)
+		err = dns_maps_fill(bpf_map__fd(t->skel->maps.dns_names),
+				    bpf_map__fd(t->skel->maps.dns_qtypes), t->gen, rq->profile, d);
+	if (!err) {
+		struct learn_fds lf = txn_learn_fds(t);
+
+		err = learn_maps_fill(&lf, t->gen, rq->profile, rq->plan, rq->stages, t->xdp_hooks,
+				      d);
+	}
+	return err;
+}

@@ -1,0 +1,15 @@
+/* pipeline_fill.h: filling phase: a generation's settings, classes, banks and rules, and clearing one. */
+#ifndef IRONCLAW_PIPELINE_FILL_H
+#define IRONCLAW_PIPELINE_FILL_H
+
+#include "learn_maps.h"
+#include "pipeline_txn.h"
+
+/* fills generation t->gen of every policy map and bank from the request */
+int txn_fill(struct txn *t, const struct install_req *rq, struct diag *d);
+/* removes generation gen from every policy map and bank this transaction touches */
+void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen);
+/* the learning maps of the loaded dispatcher */
+struct learn_fds txn_learn_fds(const struct txn *t);
+
+#endif

@@ -1,0 +1,311 @@
+/* pipeline_load.c: loading phase: the dispatcher, with the instance's shared maps, and each stage. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include "pipeline_load.h"
+
+/* smallest rule map; a hash map's bucket array is sized by max_entries up front */
+#define RULES_MAP_MIN 1024
+
+/* maps of the dispatcher that every install of an instance shares through their pins */
+#define BANK_NAME_ROW(ID, name, label, sec, entry, load, link, cgtype) "stages_" #name,
+const char *const shared_maps[] = {
+	"ctl", "config", "reasons", "classes", "sources", "sock_state", "events", "event_drops",
+	"event_budgets", "audit_tools", "dns_names", "dns_qtypes", "dns_work", "learn_names",
+	"learn_rules", "learn_resolvers", "learn_config", "learned", "learn_slots",
+	"learn_pending", "learn_flows", "learn_counts", HOOK_TABLE(BANK_NAME_ROW)
+};
+const size_t NR_SHARED_MAPS = sizeof(shared_maps) / sizeof(shared_maps[0]);
+
+/* the hook kind a dispatcher or stage program serves, or HOOK_NONE */
+static enum hook_id prog_hook(const char *prog)
+{
+	for (enum hook_id h = HOOK_FIRST; h < NR_HOOKS; h++)
+		if (!strcmp(prog, hooks[h].dispatcher) || !strcmp(prog, hooks[h].stage_prog))
+			return h;
+	return HOOK_NONE;
+}
+
+/*
+ * The tc programs always (status and tests use them), the others when a
+ * point of their kind is attached: every program loaded is one more for the
+ * verifier at every install. A dry run needs only what BPF_PROG_TEST_RUN
+ * can run: the packet hooks.
+ */
+bool txn_hook_loaded(const struct txn *t, enum hook_id h)
+{
+	if (t->dry_run && !hooks[h].test_run)
+		return false;
+	switch (hooks[h].load) {
+	case HOOK_LOAD_ALWAYS:
+		return true;
+	case HOOK_LOAD_CGROUP:
+		return t->cgroup_hooks;
+	case HOOK_LOAD_XDP:
+		return t->xdp_hooks;
+	}
+	return false;
+}
+
+/* the programs of no hook kind: learning at tc, the tool mark of new sockets */
+static bool prog_loaded(const struct txn *t, const char *prog)
+{
+	enum hook_id h = prog_hook(prog);
+
+	if (h != HOOK_NONE)
+		return txn_hook_loaded(t, h);
+	if (!strcmp(prog, "learn_tc"))
+		return !t->dry_run;
+	return t->cgroup_hooks && !t->dry_run;
+}
+
+/* a pinned map has the type and sizes the object declares for it */
+static bool same_shape(int fd, const struct bpf_map *m)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return false;
+	return info.type == bpf_map__type(m) && info.key_size == bpf_map__key_size(m) &&
+	       info.value_size == bpf_map__value_size(m) &&
+	       info.max_entries == bpf_map__max_entries(m);
+}
+
+int txn_open_dispatcher(struct txn *t, const char *name, size_t nr_rules, struct diag *d)
+{
+	struct bpf_program *p;
+	struct bpf_map *m;
+	int err;
+
+	t->skel = dispatcher__open();
+	if (!t->skel) {
+		err = -errno;
+		diag_error(d, NULL, 0, "cannot open the dispatcher object: %s", strerror(-err));
+		return err;
+	}
+	if (t->existing) {
+		bpf_object__for_each_map(m, t->skel->obj) {
+			int fd;
+
+			for (size_t i = 0; i < NR_SHARED_MAPS; i++) {
+				if (strcmp(bpf_map__name(m), shared_maps[i]))
+					continue;
+				if (t->dry_run && !strncmp(shared_maps[i], "stages_", 7))
+					continue; /* its own banks, holding its own stages */
+				fd = pins_get(name, shared_maps[i]);
+				if (fd < 0) {
+					diag_error(d, NULL, 0,
+						   "instance '%s': pinned map '%s' missing (%s): block "
+						   "it, uninstall it and install it again",
+						   name, shared_maps[i], strerror(-fd));
+					return fd;
+				}
+				err = same_shape(fd, m) ? bpf_map__reuse_fd(m, fd) : -EPROTO;
+				close(fd);
+				if (err == -EPROTO) {
+					diag_error(d, NULL, 0,
+						   "instance '%s' was installed by another build of "
+						   "ironclaw-pipe (its map '%s' has another shape): "
+						   "block it, uninstall it and install it again",
+						   name, shared_maps[i]);
+					return err;
+				}
+				if (err) {
+					diag_error(d, NULL, 0,
+						   "instance '%s': cannot reuse map '%s': %s", name,
+						   shared_maps[i], strerror(-err));
+					return err;
+				}
+			}
+		}
+	}
+	bpf_object__for_each_program(p, t->skel->obj)
+		bpf_program__set_autoload(p, prog_loaded(t, bpf_program__name(p)));
+	t->skel->rodata->dry_run = t->dry_run;
+	t->skel->rodata->dry_tool = t->dry_tool;
+	/* a new counter per rule of this profile; the old generation keeps counting into its own */
+	err = bpf_map__set_max_entries(t->skel->maps.rule_counts, nr_rules ? nr_rules : 1);
+	if (!err)
+		err = dispatcher__load(t->skel);
+	if (err) {
+		diag_error(d, NULL, 0, "cannot load the dispatcher (kernel BTF and BPF needed): %s",
+			   strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int txn_map_fd(const struct txn *t, const char *map_name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(t->skel->obj, map_name);
+
+	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+/* entries a rule map is created for: room for the running and the next generation */
+static __u32 rules_map_size(size_t needed)
+{
+	__u32 n = RULES_MAP_MIN;
+
+	while (n < 2 * needed && n < 2 * PLAN_MAX_STAGE_ENTRIES)
+		n <<= 1;
+	return n;
+}
+
+/* the pinned map has the shape m wants and can take the next generation beside what it holds */
+static bool rules_map_fits(int fd, const struct bpf_map *m, size_t needed)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	__u64 held = 0;
+	char prev[64], next[64];
+	bool first = true;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.key_size > sizeof(next))
+		return false;
+	if (info.type != bpf_map__type(m) || info.key_size != bpf_map__key_size(m) ||
+	    info.value_size != bpf_map__value_size(m) || info.map_flags != bpf_map__map_flags(m))
+		return false; /* the stage's rule map changed shape: a new map replaces it */
+	while (!bpf_map_get_next_key(fd, first ? NULL : prev, next)) {
+		held++;
+		memcpy(prev, next, info.key_size);
+		first = false;
+	}
+	return held + needed <= info.max_entries;
+}
+
+/* sets the read-only global dry_run of an object that is not loaded yet */
+static int object_set_dry_run(struct bpf_object *obj)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, ".rodata");
+	const struct btf *btf = bpf_object__btf(obj);
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *sec;
+	const void *init;
+	__u8 *data;
+	size_t sz;
+	int id, err;
+
+	if (!m || !btf)
+		return -ENOENT;
+	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	init = bpf_map__initial_value(m, &sz);
+	if (id < 0 || !init)
+		return -ENOENT;
+	sec = btf__type_by_id(btf, id);
+	vs = btf_var_secinfos(sec);
+	for (__u16 i = 0; i < btf_vlen(sec); i++, vs++) {
+		const struct btf_type *v = btf__type_by_id(btf, vs->type);
+
+		if (strcmp(btf__name_by_offset(btf, v->name_off), "dry_run") ||
+		    vs->size != sizeof(__u32) || vs->offset + sizeof(__u32) > sz)
+			continue;
+		data = malloc(sz);
+		if (!data)
+			return -ENOMEM;
+		memcpy(data, init, sz);
+		*(__u32 *)(data + vs->offset) = 1;
+		err = bpf_map__set_initial_value(m, data, sz);
+		free(data);
+		return err;
+	}
+	return -ENOENT;
+}
+
+int txn_load_stage(struct txn *t, const char *name, const struct stage *st, size_t needed,
+		      struct loaded_stage *ls, struct diag *d)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = st->desc.name);
+	char rules_pin[64];
+	struct bpf_map *m;
+	int err, fd;
+
+	ls->rules_fd = -1;
+	for (enum hook_id h = 0; h < NR_HOOKS; h++)
+		ls->prog_fds[h] = -1;
+	ls->obj = bpf_object__open_mem(st->elf, st->elf_sz, &opts);
+	if (!ls->obj) {
+		err = -errno;
+		diag_error(d, st->origin, 0, "cannot open stage object: %s", strerror(-err));
+		return err;
+	}
+	pin_name_rules(rules_pin, sizeof(rules_pin), st->desc.name);
+	bpf_object__for_each_map(m, ls->obj) {
+		const char *mn = bpf_map__name(m);
+
+		err = 0;
+		if (!strcmp(mn, STAGE_DESC_SECTION) || bpf_map__is_internal(m)) {
+			continue; /* data of this object alone (.rodata: dry_run) */
+		} else if (!strcmp(mn, STAGE_RULES_MAP)) {
+			fd = pins_get(name, rules_pin);
+			if (t->dry_run && fd < 0) {
+				diag_error(d, st->origin, 0, "stage '%s': pinned map '%s' missing: %s",
+					   st->desc.name, rules_pin, strerror(-fd));
+				return fd;
+			}
+			if (fd >= 0 && (t->dry_run || rules_map_fits(fd, m, needed))) {
+				err = bpf_map__reuse_fd(m, fd);
+			} else {
+				/* sized for both generations; the old map leaves with the old stage */
+				ls->rules_replaced = fd >= 0;
+				err = bpf_map__set_max_entries(m, rules_map_size(needed));
+			}
+			if (fd >= 0)
+				close(fd);
+		} else {
+			fd = txn_map_fd(t, mn);
+			if (fd < 0) {
+				diag_error(
+					d, st->origin, 0,
+					"stage '%s' uses map '%s', which the pipeline does not share",
+					st->desc.name, mn);
+				return -EINVAL;
+			}
+			err = bpf_map__reuse_fd(m, fd);
+		}
+		if (err) {
+			diag_error(d, st->origin, 0, "stage '%s': map '%s' cannot be shared: %s",
+				   st->desc.name, mn, strerror(-err));
+			return err;
+		}
+	}
+	for (enum hook_id h = HOOK_FIRST; h < NR_HOOKS; h++) {
+		struct bpf_program *p =
+			bpf_object__find_program_by_name(ls->obj, hooks[h].stage_prog);
+
+		if (!p && !txn_hook_loaded(t, h))
+			continue;
+		if (!p) {
+			diag_error(d, st->origin, 0,
+				   "stage '%s' has no '%s' program (built with an older lib/stage.h?)",
+				   st->desc.name, hooks[h].stage_prog);
+			return -EINVAL;
+		}
+		bpf_program__set_autoload(p, txn_hook_loaded(t, h));
+	}
+	err = t->dry_run ? object_set_dry_run(ls->obj) : 0;
+	if (err) {
+		diag_error(d, st->origin, 0,
+			   "stage '%s' has no dry_run setting (built with an older lib/stage.h?): "
+			   "rebuild it",
+			   st->desc.name);
+		return err;
+	}
+	err = bpf_object__load(ls->obj);
+	if (err) {
+		diag_error(d, st->origin, 0,
+			   "cannot load stage '%s' (maps must match the instance's): %s",
+			   st->desc.name, strerror(-err));
+		return err;
+	}
+	for (enum hook_id h = HOOK_FIRST; h < NR_HOOKS; h++)
+		if (txn_hook_loaded(t, h))
+			ls->prog_fds[h] = bpf_program__fd(
+				bpf_object__find_program_by_name(ls->obj, hooks[h].stage_prog));
+	ls->rules_fd = bpf_map__fd(bpf_object__find_map_by_name(ls->obj, STAGE_RULES_MAP));
+	return 0;
+}

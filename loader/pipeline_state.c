@@ -1,0 +1,173 @@
+/* pipeline_state.c: what an install leaves behind: its pins, and the rule list beside them. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "learn_rules.h"
+#include "pipeline_state.h"
+
+int txn_pin(const struct txn *t, int fd, const char *object, struct diag *d)
+{
+	char path[PIN_PATH_MAX];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", t->dir, object) >= sizeof(path))
+		return -ENAMETOOLONG;
+	unlink(path);
+	if (bpf_obj_pin(fd, path)) {
+		diag_error(d, NULL, 0, "cannot pin %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* unpins stage programs and rule maps of stages that are no longer in the profile */
+void txn_unpin_removed_stages(const struct txn *t, const struct install_req *rq)
+{
+	struct dirent *de;
+	DIR *dir = opendir(t->dir);
+
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		char sn[STAGE_NAME_LEN + 8], path[PIN_PATH_MAX];
+		bool keep = false;
+
+		if (!strncmp(de->d_name, PIN_RULES_PREFIX, strlen(PIN_RULES_PREFIX)))
+			snprintf(sn, sizeof(sn), "%s", de->d_name + strlen(PIN_RULES_PREFIX));
+		else if (pin_parse_stage(de->d_name, sn, sizeof(sn)))
+			continue;
+		for (size_t i = 0; i < rq->nr_stages; i++)
+			keep |= !strcmp(sn, rq->stages[i].desc.name);
+		if (keep)
+			continue;
+		/* its old-generation entries go with the map, its program left the slot */
+		snprintf(path, sizeof(path), "%s/%s", t->dir, de->d_name);
+		unlink(path);
+	}
+	closedir(dir);
+}
+
+/*
+ * The installed rules, one a line (counts.h): number, stage, file, line,
+ * what the same rule counted before, text. The counters in rule_counts are
+ * indexed by the number. Written beside, then renamed over the old list, so
+ * a reader sees one profile or the other. Written just after the switch: the
+ * old generation's last in-flight packets may miss the carried counts.
+ */
+int txn_write_rule_list(const struct install_req *rq, const struct counts_snapshot *old,
+			   struct diag *d)
+{
+	struct pkt_count carried;
+	const struct plan *pl = rq->plan;
+	char path[PIN_PATH_MAX], *text = NULL;
+	size_t e = 0, len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int err;
+
+	if (!f)
+		return -ENOMEM;
+	for (size_t i = 0; i < rq->profile->nr_rules; i++) {
+		const struct rule *r = &rq->profile->rules[i];
+
+		while (e < pl->nr_entries && pl->entries[e].rule < i)
+			e++;
+		counts_carried_over(old, r->file, r->text, &carried);
+		rule_list_write(f, i,
+				e < pl->nr_entries ? rq->stages[pl->entries[e].stage].desc.name : "?",
+				r->file, r->line, &carried, r->text);
+	}
+	/* the name rules count after the address rules */
+	for (size_t i = 0; i < rq->profile->nr_dns_names; i++) {
+		const struct dns_name_rule *r = &rq->profile->dns_names[i];
+
+		counts_carried_over(old, r->file, r->text, &carried);
+		rule_list_write(f, rq->profile->nr_rules + i, "dns", r->file, r->line, &carried,
+				r->text);
+	}
+	for (size_t i = 0; i < rq->profile->nr_name_rules; i++) {
+		const struct name_rule *r = &rq->profile->name_rules[i];
+
+		counts_carried_over(old, r->file, r->text, &carried);
+		rule_list_write(f, learn_rule_id(rq->profile, i),
+				rq->stages[pl->name_stages[i]].desc.name, r->file, r->line, &carried,
+				r->text);
+	}
+	err = fclose(f) ? -ENOMEM : state_dir_ensure(rq->name, d);
+	if (!err)
+		err = state_path(path, sizeof(path), rq->name, STATE_RULE_LIST);
+	if (!err)
+		err = state_write_file(path, text, len);
+	if (err)
+		diag_error(d, NULL, 0, "cannot write the rule list %s: %s", path, strerror(-err));
+	free(text);
+	return err;
+}
+
+void pins_remove_dir(const char *dir)
+{
+	struct dirent *de;
+	DIR *dd = opendir(dir);
+
+	if (!dd)
+		return;
+	while ((de = readdir(dd))) {
+		char path[PIN_PATH_MAX];
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(dd);
+	rmdir(dir);
+}
+
+/* pins rule maps that have no pin yet; after the flip, also the ones that replace a pin */
+int txn_pin_rule_maps(struct txn *t, const struct install_req *rq, bool flipped, struct diag *d)
+{
+	for (size_t i = 0; i < t->nr_ls; i++) {
+		char obj[64], path[PIN_PATH_MAX];
+		struct stat sb;
+		int err;
+
+		pin_name_rules(obj, sizeof(obj), rq->stages[i].desc.name);
+		snprintf(path, sizeof(path), "%s/%s", t->dir, obj);
+		if (flipped && t->ls[i].rules_replaced) {
+			err = txn_pin(t, t->ls[i].rules_fd, obj, d);
+			if (err)
+				return err;
+		} else if (!flipped && stat(path, &sb)) {
+			err = txn_pin(t, t->ls[i].rules_fd, obj, d);
+			if (err)
+				return err;
+			t->ls[i].rules_pinned_here = true;
+		}
+	}
+	return 0;
+}
+
+int txn_pin_programs(const struct txn *t, const struct install_req *rq, struct diag *d)
+{
+	int err = txn_pin(t, bpf_program__fd(t->skel->progs.dispatch_tc), "dispatch_tc", d);
+
+	if (!err && t->xdp_hooks)
+		err = txn_pin(t, bpf_program__fd(t->skel->progs.dispatch_xdp), "dispatch_xdp", d);
+
+	if (!err)
+		err = txn_pin(t, bpf_program__fd(t->skel->progs.learn_tc), "learn_tc", d);
+
+	if (!err)
+		err = txn_pin(t, bpf_map__fd(t->skel->maps.rule_counts), "rule_counts", d);
+
+	for (size_t i = 0; !err && i < t->nr_ls; i++) {
+		char obj[64];
+
+		pin_name_stage(obj, sizeof(obj), rq->stages[i].desc.name);
+		err = txn_pin(t, t->ls[i].prog_fds[HOOK_TC], obj, d);
+	}
+	return err;
+}

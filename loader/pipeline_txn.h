@@ -1,0 +1,54 @@
+/* pipeline_txn.h: private to the pipeline's phases: one install's transaction and what it loaded. */
+#ifndef IRONCLAW_PIPELINE_TXN_H
+#define IRONCLAW_PIPELINE_TXN_H
+
+#include <stdbool.h>
+#include <bpf/libbpf.h>
+#include "hooks.h"
+#include "pipeline.h"
+#include "pins.h"
+#include "state.h"
+#include "dispatcher.skel.h"
+
+struct loaded_stage {
+	struct bpf_object *obj;
+	int prog_fds[NR_HOOKS]; /* by hook id; -1 where that hook is not loaded */
+	int rules_fd;
+	bool rules_pinned_here; /* pinned by this install: unpin on failure */
+	bool rules_replaced; /* a bigger map than the pinned one: re-pin after the flip */
+};
+
+/* one install (or explain's dry copy): what it loaded and changed, to finish or undo it */
+struct txn {
+	char dir[STATE_PATH_MAX]; /* the instance's pin directory */
+	bool existing; /* the instance was installed before: this is a switch */
+	bool cgroup_hooks; /* load the cgroup programs: a cgroup is (or will be) attached */
+	bool dry_run; /* explain's copy: records nothing, has its own prog arrays */
+	__u64 dry_tool; /* and judges as sent by this tool (cgroup id; 0: none) */
+	bool xdp_hooks; /* load the XDP programs: an XDP point is (or will be) attached */
+	bool xdp_generic; /* attach in skb mode: tool rules need the socket at tc ingress */
+	bool host_side_tc; /* a --tc-ingress point: learning happens there, not in the sandbox */
+	__u32 old_ctl, gen;
+	struct dispatcher *skel;
+	struct loaded_stage *ls;
+	size_t nr_ls;
+	/* attachments made or moved, for a rollback (pipeline_attach.c) */
+	int xdp_map; /* xdp_dispatch: the XDP dispatcher xdp_entry tail-calls; -1 */
+	bool xdp_map_new;
+	int xdp_old_dispatcher; /* what xdp_dispatch held before; -1 */
+	struct attach_point *xdp_new; /* XDP attachments made by this install */
+	__u32 *xdp_new_ids;
+	size_t nr_xdp_new;
+	int *new_links; /* links this install created */
+	char (*new_link_pins)[PIN_PATH_MAX];
+	size_t nr_new_links;
+	int *updated_links; /* existing links moved to the new dispatcher */
+	int *updated_old_progs; /* and the program each had before */
+	size_t nr_updated;
+};
+
+#define TXN_INIT { .xdp_map = -1, .xdp_old_dispatcher = -1 }
+
+void txn_free(struct txn *t);
+
+#endif

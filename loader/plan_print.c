@@ -1,0 +1,158 @@
+/* plan_print.c: what check shows: the rules per stage, plain or as one JSON object. */
+#include "dns_names.h"
+#include "json.h"
+#include "learn_rules.h"
+#include "plan_print.h"
+
+static const char *map_kind_name(const struct stage_desc *sd)
+{
+	return sd->map_kind == STAGE_MAP_EXACT ? "exact" : "prefix";
+}
+
+void plan_print(const struct ruleset *rs, FILE *out)
+{
+	char buf[ADDR_STR_LEN];
+
+	for (size_t s = 0; s < rs->nr_stages; s++) {
+		const struct stage_desc *sd = &rs->stages[s].desc;
+		__u32 last = (__u32)-1;
+
+		fprintf(out, "stage %s (slot %u, %s rules, %s) claims", sd->name, sd->slot,
+			map_kind_name(sd), rs->stages[s].origin);
+		for (__u32 c = 0; c < sd->nr_classes; c++) {
+			if (sd->classes[c].port)
+				fprintf(out, " %s/%u", l4proto_name(sd->classes[c].l4proto),
+					sd->classes[c].port);
+			else
+				fprintf(out, " %s/any-other-port",
+					l4proto_name(sd->classes[c].l4proto));
+		}
+		fprintf(out, ":\n");
+		for (size_t i = 0; i < rs->plan.nr_entries; i++) {
+			const struct plan_entry *e = &rs->plan.entries[i];
+			const struct rule *r = &rs->prof.rules[e->rule];
+
+			if (e->stage != s || e->rule == last)
+				continue;
+			last = e->rule;
+			fprintf(out, "  %s:%d: allow %s %s port %u", r->file, r->line,
+				l4proto_name(r->l4proto), addr_format(&r->dst, buf, sizeof(buf)),
+				r->port_lo);
+			if (r->port_hi != r->port_lo)
+				fprintf(out, "-%u", r->port_hi);
+			if (r->tool)
+				fprintf(out, " tool %s", r->tool);
+			if (r->host)
+				fprintf(out, "  (from host name %s)", r->host);
+			fprintf(out, "\n");
+		}
+		if (!rs->plan.stage_entries[s])
+			fprintf(out, "  (no rules: everything it claims is denied)\n");
+	}
+	dns_names_print(&rs->prof, out);
+	learn_rules_print(&rs->prof, out);
+}
+
+static void diag_json(struct json *j, const char *key, const struct diag *d, int warning)
+{
+	json_array(j, key);
+	for (int i = 0; i < d->nr; i++) {
+		const struct diag_part *p = &d->parts[i];
+
+		if (p->warning != warning)
+			continue;
+		json_object(j, NULL);
+		json_str(j, "file", p->file);
+		json_int(j, "line", p->line);
+		json_str(j, "message", p->body);
+		json_end(j);
+	}
+	json_end(j);
+}
+
+static void stage_json(struct json *j, const struct ruleset *rs, size_t s)
+{
+	const struct stage_desc *sd = &rs->stages[s].desc;
+	char buf[ADDR_STR_LEN];
+	__u32 last = (__u32)-1;
+
+	json_object(j, NULL);
+	json_str(j, "name", sd->name);
+	json_u64(j, "slot", sd->slot);
+	json_str(j, "kind", map_kind_name(sd));
+	json_str(j, "object", rs->stages[s].origin);
+	json_array(j, "classes");
+	for (__u32 c = 0; c < sd->nr_classes; c++) {
+		json_object(j, NULL);
+		json_str(j, "protocol", l4proto_name(sd->classes[c].l4proto));
+		json_u64(j, "port", sd->classes[c].port);
+		json_end(j);
+	}
+	json_end(j);
+	json_u64(j, "entries", rs->plan.stage_entries[s]);
+	json_array(j, "rules");
+	for (size_t i = 0; i < rs->plan.nr_entries; i++) {
+		const struct plan_entry *e = &rs->plan.entries[i];
+		const struct rule *r = &rs->prof.rules[e->rule];
+
+		if (e->stage != s || e->rule == last)
+			continue;
+		last = e->rule;
+		json_object(j, NULL);
+		json_str(j, "file", r->file);
+		json_int(j, "line", r->line);
+		json_str(j, "text", r->text);
+		json_str(j, "protocol", l4proto_name(r->l4proto));
+		json_str(j, "destination", addr_format(&r->dst, buf, sizeof(buf)));
+		json_u64(j, "port_from", r->port_lo);
+		json_u64(j, "port_to", r->port_hi);
+		json_str(j, "tool", r->tool);
+		json_str(j, "host", r->host);
+		json_end(j);
+	}
+	json_end(j);
+	json_end(j);
+}
+
+void plan_print_json(const char *dir, const struct ruleset *rs, bool ok, const struct diag *d,
+		     FILE *out)
+{
+	struct json j;
+
+	json_init(&j, out);
+	json_object(&j, NULL);
+	json_str(&j, "profile", dir);
+	json_bool(&j, "valid", ok);
+	json_array(&j, "stages");
+	for (size_t s = 0; ok && s < rs->nr_stages; s++)
+		stage_json(&j, rs, s);
+	json_end(&j);
+	json_array(&j, "dns_names");
+	for (size_t i = 0; ok && i < rs->prof.nr_dns_names; i++) {
+		const struct dns_name_rule *r = &rs->prof.dns_names[i];
+
+		json_object(&j, NULL);
+		json_str(&j, "file", r->file);
+		json_int(&j, "line", r->line);
+		json_str(&j, "text", r->text);
+		json_str(&j, "name", r->name);
+		json_bool(&j, "wildcard", r->wildcard);
+		json_str(&j, "tool", r->tool);
+		json_end(&j);
+	}
+	json_end(&j);
+	json_array(&j, "dns_qtypes");
+	if (ok && rs->prof.nr_dns_names) {
+		const __u16 *types;
+		size_t n = dns_qtypes_in_force(&rs->prof, &types);
+
+		for (size_t i = 0; i < n; i++)
+			json_u64(&j, NULL, types[i]);
+	}
+	json_end(&j);
+	json_u64(&j, "rules", ok ? rs->prof.nr_rules : 0);
+	json_u64(&j, "entries", ok ? rs->plan.nr_entries : 0);
+	diag_json(&j, "errors", d, 0);
+	diag_json(&j, "warnings", d, 1);
+	json_end(&j);
+}

@@ -1,0 +1,313 @@
+/* state.c: where an instance's state lives (one layout), its lock, and safe opens of those files. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "state.h"
+
+static const char *state_root; /* tests: the layout below this directory */
+
+void state_set_root(const char *root)
+{
+	state_root = root;
+}
+
+bool instance_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n < INSTANCE_NAME_MAX &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+static int path_join(char *buf, size_t len, const char *dir, const char *a, const char *b)
+{
+	int n = snprintf(buf, len, "%s%s%s%s%s%s", state_root ? state_root : "", dir,
+			 a && *a ? "/" : "", a ? a : "", b && *b ? "/" : "", b ? b : "");
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int state_path(char *buf, size_t len, const char *name, const char *file)
+{
+	return path_join(buf, len, STATE_RUN_DIR, name, file);
+}
+
+int state_pin_path(char *buf, size_t len, const char *name, const char *pin)
+{
+	/* pins are made by the kernel's bpffs: tests cannot move them */
+	int n = snprintf(buf, len, "%s/%s%s%s", STATE_PIN_DIR, name, pin && *pin ? "/" : "",
+			 pin ? pin : "");
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int state_pin_root(char *buf, size_t len)
+{
+	return snprintf(buf, len, "%s", STATE_PIN_DIR) >= (int)len ? -ENAMETOOLONG : 0;
+}
+
+int state_data_path(char *buf, size_t len, const char *name)
+{
+	return path_join(buf, len, STATE_DATA_DIR, name, NULL);
+}
+
+int state_conf_path(char *buf, size_t len, const char *file)
+{
+	return path_join(buf, len, STATE_CONF_DIR, file, NULL);
+}
+
+/* a directory that only root may change: root's, and no group or other write bit */
+static int dir_trusted(const char *path, struct diag *d)
+{
+	struct stat sb;
+
+	if (lstat(path, &sb))
+		return -errno;
+	if (!S_ISDIR(sb.st_mode) || sb.st_uid != 0 || (sb.st_mode & 022)) {
+		diag_error(d, NULL, 0,
+			   "%s is not a directory of root's that only root may write (owner %u, "
+			   "mode %03o%s): remove it and try again",
+			   path, sb.st_uid, sb.st_mode & 0777, S_ISLNK(sb.st_mode) ? ", a symlink" : "");
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int mkdir_trusted(const char *path, struct diag *d)
+{
+	if (mkdir(path, 0700) && errno != EEXIST) {
+		int err = -errno;
+
+		diag_error(d, NULL, 0, "cannot create %s: %s", path, strerror(-err));
+		return err;
+	}
+	return dir_trusted(path, d);
+}
+
+int state_dir_ensure(const char *name, struct diag *d)
+{
+	char path[STATE_PATH_MAX];
+	int err;
+
+	if (state_root) {
+		err = mkdir_trusted(state_root, d);
+		if (err)
+			return err;
+		path_join(path, sizeof(path), "/run", NULL, NULL);
+		err = mkdir_trusted(path, d);
+		if (err)
+			return err;
+	}
+	err = state_path(path, sizeof(path), NULL, NULL);
+	if (!err)
+		err = mkdir_trusted(path, d);
+	if (!err)
+		err = state_path(path, sizeof(path), name, NULL);
+	if (!err)
+		err = mkdir_trusted(path, d);
+	if (!err)
+		err = state_path(path, sizeof(path), name, STATE_LIVE_DIR);
+	if (!err)
+		err = mkdir_trusted(path, d);
+	return err;
+}
+
+bool state_exists(const char *name)
+{
+	char path[STATE_PATH_MAX];
+	struct stat sb;
+
+	return !state_path(path, sizeof(path), name, STATE_CONF) && !lstat(path, &sb) &&
+	       S_ISREG(sb.st_mode);
+}
+
+static void remove_tree(const char *path)
+{
+	struct dirent *de;
+	DIR *dd = opendir(path);
+
+	while (dd && (de = readdir(dd))) {
+		char sub[STATE_PATH_MAX];
+		struct stat sb;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= sizeof(sub))
+			continue;
+		if (!lstat(sub, &sb) && S_ISDIR(sb.st_mode))
+			remove_tree(sub);
+		else
+			unlink(sub);
+	}
+	if (dd)
+		closedir(dd);
+	rmdir(path);
+}
+
+void state_remove(const char *name)
+{
+	char path[STATE_PATH_MAX];
+
+	if (!instance_name_valid(name) || state_path(path, sizeof(path), name, NULL))
+		return;
+	remove_tree(path);
+	if (!state_path(path, sizeof(path), NULL, NULL))
+		rmdir(path); /* only when no other instance is left */
+}
+
+int state_lock(const char *name, const char *file, bool block, struct diag *d)
+{
+	char path[STATE_PATH_MAX];
+	struct stat sb;
+	int fd, err;
+
+	err = state_dir_ensure(name, d);
+	if (err)
+		return err;
+	err = state_path(path, sizeof(path), name, file);
+	if (err)
+		return err;
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = -errno;
+		diag_error(d, NULL, 0, "cannot open the lock of instance '%s' (%s): %s", name,
+			   path, strerror(-err));
+		return err;
+	}
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_uid != 0) {
+		diag_error(d, NULL, 0, "lock %s is not a file of root's: remove it", path);
+		close(fd);
+		return -EPERM;
+	}
+	if (flock(fd, LOCK_EX | (block ? 0 : LOCK_NB))) {
+		err = -errno;
+		if (err != -EWOULDBLOCK)
+			diag_error(d, NULL, 0, "cannot lock instance '%s' (%s): %s", name, path,
+				   strerror(-err));
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+FILE *state_fopen_read(const char *path)
+{
+	struct stat sb;
+	FILE *f;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_uid != 0 || (sb.st_mode & 022)) {
+		close(fd);
+		errno = EPERM;
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+char *state_read_file(const char *path, size_t *len)
+{
+	FILE *f = state_fopen_read(path), *m;
+	char *buf = NULL;
+	size_t n = 0;
+	int ch;
+
+	*len = 0;
+	if (!f)
+		return NULL;
+	m = open_memstream(&buf, &n);
+	while (m && (ch = fgetc(f)) != EOF)
+		fputc(ch, m);
+	fclose(f);
+	if (!m || fclose(m)) {
+		free(buf);
+		errno = ENOMEM;
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+int state_write_file(const char *path, const char *text, size_t len)
+{
+	char tmp[STATE_PATH_MAX + 8];
+	int fd, err = 0;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	for (size_t off = 0; !err && off < len;) {
+		ssize_t w = write(fd, text + off, len - off);
+
+		if (w < 0)
+			err = -errno;
+		else
+			off += w;
+	}
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+int state_migrate(const char *name, struct diag *d)
+{
+	static const struct {
+		const char *old_suffix, *new_file;
+	} moves[] = {
+		{ ".conf", STATE_CONF },
+		{ ".rules", STATE_RULE_LIST },
+		{ ".d/90-live.rules", STATE_LIVE_RULES },
+	};
+	char old[STATE_PATH_MAX], new[STATE_PATH_MAX];
+	struct stat sb;
+	int moved = 0, err;
+
+	if (state_path(old, sizeof(old), NULL, NULL) ||
+	    (size_t)snprintf(old + strlen(old), sizeof(old) - strlen(old), "/%s.conf", name) >=
+		    sizeof(old) - strlen(old) ||
+	    lstat(old, &sb) || !S_ISREG(sb.st_mode))
+		return 0;
+	err = state_dir_ensure(name, d);
+	if (err)
+		return err;
+	for (size_t i = 0; i < sizeof(moves) / sizeof(moves[0]); i++) {
+		state_path(old, sizeof(old), NULL, NULL);
+		snprintf(old + strlen(old), sizeof(old) - strlen(old), "/%s%s", name,
+			 moves[i].old_suffix);
+		state_path(new, sizeof(new), name, moves[i].new_file);
+		if (lstat(old, &sb))
+			continue;
+		if (!S_ISREG(sb.st_mode) || sb.st_uid != 0 || rename(old, new)) {
+			diag_error(d, NULL, 0,
+				   "instance '%s' was installed by an earlier build; its %s cannot "
+				   "be moved to %s: block, uninstall and install it again",
+				   name, old, new);
+			return -EPERM;
+		}
+		moved = 1;
+	}
+	/* the earlier build's live-edit directory and lock file, now empty or unused */
+	state_path(old, sizeof(old), NULL, NULL);
+	snprintf(old + strlen(old), sizeof(old) - strlen(old), "/%s.d", name);
+	rmdir(old);
+	snprintf(old, sizeof(old), "/run/lock/ironclaw-pipe.%s.lock", name);
+	if (!state_root)
+		unlink(old);
+	return moved;
+}
