@@ -89,7 +89,8 @@ int attach_point_sources(const struct attach_point *pt, const char *sandbox_ns, 
 		n = netns_if_addrs(0, out, max);
 		netns_leave(saved);
 		if (n <= 0)
-			diag_error(d, NULL, 0, "network namespace %s has no addresses: give --source",
+			diag_error(d, NULL, 0,
+				   "network namespace %s has no addresses: give --source",
 				   sandbox_ns);
 		return n <= 0 ? -EADDRNOTAVAIL : n;
 	}

@@ -68,8 +68,9 @@ int sandbox_cgroup_open(const char *path, struct sandbox_cgroup *sc, struct diag
 	}
 	mlen = strlen(mnt);
 	if (strncmp(real, mnt, mlen) || (real[mlen] != '/' && real[mlen] != '\0')) {
-		diag_error(d, NULL, 0, "sandbox cgroup '%s' is not in the cgroup v2 hierarchy at %s",
-			   real, mnt);
+		diag_error(d, NULL, 0,
+			   "sandbox cgroup '%s' is not in the cgroup v2 hierarchy at %s", real,
+			   mnt);
 		free(real);
 		return -EINVAL;
 	}
@@ -101,11 +102,12 @@ static void warn_movable(const char *dir, const char *what, const struct rule *r
 		if (stat(path, &sb))
 			continue;
 		if (sb.st_uid != 0 || (sb.st_mode & (S_IWGRP | S_IWOTH)))
-			diag_warn(d, r->file, r->line,
-				  "%s: %s is writable by %s: a process of that user can move itself "
-				  "into the tool and take its rights",
-				  what, path,
-				  sb.st_uid != 0 ? "its owner (not root)" : "group or others");
+			diag_warn(
+				d, r->file, r->line,
+				"%s: %s is writable by %s: a process of that user can move itself "
+				"into the tool and take its rights",
+				what, path,
+				sb.st_uid != 0 ? "its owner (not root)" : "group or others");
 	}
 }
 
@@ -125,8 +127,10 @@ int tool_resolve(const struct sandbox_cgroup *sc, const char *what, const char *
 	struct stat sb;
 
 	if (!sc) {
-		diag_error(d, file, line, "%s names tool '%s': give the sandbox's cgroup "
-			   "(--sandbox-cgroup)", what, tool);
+		diag_error(d, file, line,
+			   "%s names tool '%s': give the sandbox's cgroup "
+			   "(--sandbox-cgroup)",
+			   what, tool);
 		return -EINVAL;
 	}
 	snprintf(path, sizeof(path), "%s/%s", sc->path, tool);
@@ -161,9 +165,10 @@ int profile_resolve_tools(struct profile *p, const struct sandbox_cgroup *sc, st
 		if (!r->tool)
 			continue;
 		if (!sc) {
-			diag_error(d, r->file, r->line,
-				   "rule names tool '%s': give the sandbox's cgroup (--sandbox-cgroup)",
-				   r->tool);
+			diag_error(
+				d, r->file, r->line,
+				"rule names tool '%s': give the sandbox's cgroup (--sandbox-cgroup)",
+				r->tool);
 			err = -EINVAL;
 			continue;
 		}

@@ -30,9 +30,9 @@ static int set_opt(struct cli_args *a, enum cli_opt_id id, const char *arg)
 	switch (id) {
 	case OPT_NAME:
 		if (!instance_name_valid(arg))
-			return cli_usage_error(a->cmd,
-					       "bad instance name '%s': 1-%d characters of [a-z0-9_-]",
-					       arg, INSTANCE_NAME_MAX - 1);
+			return cli_usage_error(
+				a->cmd, "bad instance name '%s': 1-%d characters of [a-z0-9_-]",
+				arg, INSTANCE_NAME_MAX - 1);
 		a->name = arg;
 		return 0;
 	case OPT_JSON:
@@ -49,8 +49,9 @@ static int set_opt(struct cli_args *a, enum cli_opt_id id, const char *arg)
 		return set_point(a, arg, ATTACH_XDP);
 	case OPT_CGROUP:
 		if (a->cgroup && strcmp(a->cgroup, arg))
-			return cli_usage_error(a->cmd, "--cgroup %s and --cgroup %s: one sandbox "
-						       "cgroup per instance",
+			return cli_usage_error(a->cmd,
+					       "--cgroup %s and --cgroup %s: one sandbox "
+					       "cgroup per instance",
 					       a->cgroup, arg);
 		if (a->nr_points == INSTANCE_MAX_POINTS)
 			return cli_usage_error(a->cmd, "too many attach points");

@@ -179,8 +179,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 	/* a connect() or sendto() has no source yet */
 	endpoint(src, sizeof(src),
 		 e->hook >= EVENT_HOOK_CONNECT4 && e->hook <= EVENT_HOOK_SENDMSG6 ? 0 : e->family,
-		 e->saddr,
-		 e->sport);
+		 e->saddr, e->sport);
 	endpoint(dst, sizeof(dst), e->family, e->daddr, e->dport);
 	memcpy(comm, e->comm, sizeof(e->comm));
 	if (lc->json) {
@@ -196,8 +195,10 @@ static int handle_event(void *ctx, void *data, size_t size)
 		fprintf(lc->out,
 			",\"family\":%u,\"protocol\":\"%s\",\"source\":\"%s\",\"destination\":\"%s\","
 			"\"stage\":\"%s\",\"reason\":\"%s\",\"verdict\":\"%s\"}\n",
-			e->family == AF_INET6 ? 6 : e->family ? 4 : 0, proto, src, dst, stage,
-			reason_name(e->reason), verdict);
+			e->family == AF_INET6 ? 6 :
+			e->family	      ? 4 :
+						0,
+			proto, src, dst, stage, reason_name(e->reason), verdict);
 	} else {
 		fprintf(lc->out, "%s.%03lldZ %-10s %-14s %-5s %-22s -> %-24s %s/%s ", when,
 			(real / 1000000) % 1000, verdict, reason_name(e->reason), proto, src, dst,
@@ -279,8 +280,8 @@ static int read_events(const char *name, bool follow, struct log_ctx *lc, struct
 	}
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &real);
-	lc->mono_to_real_ns = (real.tv_sec - mono.tv_sec) * 1000000000LL +
-			      (real.tv_nsec - mono.tv_nsec);
+	lc->mono_to_real_ns =
+		(real.tv_sec - mono.tv_sec) * 1000000000LL + (real.tv_nsec - mono.tv_nsec);
 	status_stage_names(name, lc->stages);
 	if (cgroup2_mount(lc->mnt, sizeof(lc->mnt)))
 		lc->mnt[0] = '\0';
@@ -304,7 +305,8 @@ static int read_events(const char *name, bool follow, struct log_ctx *lc, struct
 			}
 			/* uninstalled, or installed anew: this buffer gets nothing any more */
 			if (n == 0 && events_map_id(name) != map_id) {
-				diag_error(d, NULL, 0, "instance '%s' was uninstalled or replaced", name);
+				diag_error(d, NULL, 0, "instance '%s' was uninstalled or replaced",
+					   name);
 				err = -ENOENT;
 				break;
 			}
@@ -359,7 +361,8 @@ int events_suggest(const char *name, FILE *out, struct diag *d)
 	for (size_t i = 0; !err && i < lc->nr_sugg; i++)
 		total += lc->sugg[i].count;
 	if (!err)
-		fprintf(out, "# %zu rules from %llu would-deny events of instance '%s'; review them\n",
+		fprintf(out,
+			"# %zu rules from %llu would-deny events of instance '%s'; review them\n",
 			lc->nr_sugg, (unsigned long long)total, name);
 	for (size_t i = 0; !err && i < lc->nr_sugg; i++) {
 		const struct suggestion *g = &lc->sugg[i];

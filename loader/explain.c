@@ -375,13 +375,14 @@ int explain_run(const char *name, const struct explain_query *q, FILE *out, bool
 		progs[i] = pipeline_dry_prog(dp, runs[i].hook);
 	err = frame_build(&f, q, &src);
 	if (err) {
-		diag_error(d, NULL, 0, "query '%s': not a DNS name of at most 253 bytes in labels of 1-63",
+		diag_error(d, NULL, 0,
+			   "query '%s': not a DNS name of at most 253 bytes in labels of 1-63",
 			   q->query);
 		goto out;
 	}
 	for (size_t i = 0; i < nr; i++)
 		runs[i].err = runs[i].hook == HOOK_XDP ? test_run_xdp(progs[i], &f, &runs[i]) :
-							       test_run(progs[i], &f, &runs[i]);
+							 test_run(progs[i], &f, &runs[i]);
 	for (size_t i = 0; i < nr; i++) {
 		if (runs[i].err || runs[i].r.magic != DRY_RUN_MAGIC) {
 			err = runs[i].err ? runs[i].err : -EPROTO;

@@ -73,8 +73,8 @@ int instance_open(const char *name, unsigned int flags, struct instance *in, str
 	memset(in, 0, sizeof(*in));
 	in->lock_fd = -1;
 	if (!instance_name_valid(name)) {
-		diag_error(d, NULL, 0, "bad instance name '%s': 1-%d characters of [a-z0-9_-]", name,
-			   INSTANCE_NAME_MAX - 1);
+		diag_error(d, NULL, 0, "bad instance name '%s': 1-%d characters of [a-z0-9_-]",
+			   name, INSTANCE_NAME_MAX - 1);
 		return -EINVAL;
 	}
 	snprintf(in->name, sizeof(in->name), "%s", name);
@@ -185,8 +185,8 @@ static int find_sources(const struct instance *in, const struct install_spec *s,
 	return 0;
 }
 
-int instance_install(struct instance *in, const struct install_spec *s,
-		     struct install_result *res, struct diag *d)
+int instance_install(struct instance *in, const struct install_spec *s, struct install_result *res,
+		     struct diag *d)
 {
 	struct instance_conf conf = { .audit = s->audit };
 	char live[STATE_PATH_MAX];
@@ -198,15 +198,16 @@ int instance_install(struct instance *in, const struct install_spec *s,
 	if (in->lock_fd < 0)
 		return -ENOLCK;
 	if (!s->nr_points && !in->installed) {
-		diag_error(d, NULL, 0,
-			   "instance '%s' is new: give --tc-ingress IFACE, --tc IFACE, --xdp IFACE or "
-			   "--cgroup PATH",
-			   in->name);
+		diag_error(
+			d, NULL, 0,
+			"instance '%s' is new: give --tc-ingress IFACE, --tc IFACE, --xdp IFACE or "
+			"--cgroup PATH",
+			in->name);
 		return -EINVAL;
 	}
-	const char *cgroup = s->sandbox_cgroup ? s->sandbox_cgroup :
+	const char *cgroup = s->sandbox_cgroup				? s->sandbox_cgroup :
 			     in->has_conf && in->conf.sandbox_cgroup[0] ? in->conf.sandbox_cgroup :
-									    NULL;
+									  NULL;
 
 	err = absolute(s->profile, conf.profile, sizeof(conf.profile));
 	if (err) {
@@ -216,7 +217,8 @@ int instance_install(struct instance *in, const struct install_spec *s,
 	}
 	state_path(live, sizeof(live), in->name, STATE_LIVE_DIR);
 	err = ruleset_load(s->profile, live, cgroup, true, &rs, d);
-	if (!err && cgroup && cgroup_absolute(cgroup, conf.sandbox_cgroup, sizeof(conf.sandbox_cgroup)))
+	if (!err && cgroup &&
+	    cgroup_absolute(cgroup, conf.sandbox_cgroup, sizeof(conf.sandbox_cgroup)))
 		conf.sandbox_cgroup[0] = '\0';
 	if (!err)
 		err = find_sources(in, s, res, d);
@@ -248,9 +250,10 @@ int instance_install(struct instance *in, const struct install_spec *s,
 		res->audit = s->audit || rs.audit_slots || rs.prof.nr_audits;
 		err = conf_write(in->name, &conf, d);
 		if (err)
-			diag_warn(d, NULL, 0,
-				  "installed, but reload, allow and revoke need the state that could "
-				  "not be written");
+			diag_warn(
+				d, NULL, 0,
+				"installed, but reload, allow and revoke need the state that could "
+				"not be written");
 		err = 0;
 		in->conf = conf;
 		in->has_conf = true;
@@ -325,7 +328,7 @@ static int parse_one_rule(const char *line, const char *where, struct profile *p
 /* the text of the one rule a line gave: an address rule, an 'allow dns' line or a name rule */
 static const char *line_text(const struct profile *p)
 {
-	return p->nr_rules ? p->rules[0].text :
+	return p->nr_rules     ? p->rules[0].text :
 	       p->nr_dns_names ? p->dns_names[0].text :
 				 p->name_rules[0].text;
 }
@@ -416,10 +419,11 @@ int instance_edit(struct instance *in, const char *rule, bool add, char **done, 
 	} else {
 		err = drop_in_without(old, old_len, path, &want, &text);
 		if (err == -ENOENT)
-			diag_error(d, NULL, 0,
-				   "'%s' was not added with allow; rules of the profile are changed "
-				   "in its files, then 'ironclaw-pipe reload'",
-				   line_text(&want));
+			diag_error(
+				d, NULL, 0,
+				"'%s' was not added with allow; rules of the profile are changed "
+				"in its files, then 'ironclaw-pipe reload'",
+				line_text(&want));
 	}
 	if (err)
 		goto out;

@@ -12,9 +12,13 @@
 #define HOOK_TEST_RUN_SOCK4 false
 #define HOOK_TEST_RUN_SOCK6 false
 
-#define HOOK_INFO_ROW(ID, name, label, sec, entry, load, link, cgtype)                            \
-	[HOOK_##ID] = { label,		  "stage_" #name,     "stages_" #name,                     \
-			"dispatch_" #name, HOOK_LOAD_##load, HOOK_TEST_RUN_##entry },
+#define HOOK_INFO_ROW(ID, name, label, sec, entry, load, link, cgtype)                             \
+	[HOOK_##ID] = { label,                                                                     \
+			"stage_" #name,                                                            \
+			"stages_" #name,                                                           \
+			"dispatch_" #name,                                                         \
+			HOOK_LOAD_##load,                                                          \
+			HOOK_TEST_RUN_##entry },
 const struct hook_info hooks[NR_HOOKS] = { HOOK_TABLE(HOOK_INFO_ROW) };
 
 const char *hook_label(unsigned int id)
@@ -23,7 +27,7 @@ const char *hook_label(unsigned int id)
 }
 
 /* every hook kind loaded with a cgroup attaches there with a link of its own */
-#define HOOK_LINK_ROW(ID, name, label, sec, entry, load, link, cgtype)                            \
+#define HOOK_LINK_ROW(ID, name, label, sec, entry, load, link, cgtype)                             \
 	[LINK_OF_HOOK(HOOK_##ID)] = { HOOK_LOAD_##load == HOOK_LOAD_CGROUP ? link : NULL,          \
 				      "dispatch_" #name, cgtype, true },
 const struct link_hook_info link_hooks[NR_LINK_HOOKS] = {
@@ -44,9 +48,9 @@ int link_tcx_attach(int prog_fd, int ifindex, bool ingress)
 	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = TCX_F_BEFORE);
 	int fd;
 
-	fd = bpf_link_create(prog_fd, ifindex,
-			     (enum bpf_attach_type)(ingress ? TCX_ATTACH_INGRESS : TCX_ATTACH_EGRESS),
-			     &opts);
+	fd = bpf_link_create(
+		prog_fd, ifindex,
+		(enum bpf_attach_type)(ingress ? TCX_ATTACH_INGRESS : TCX_ATTACH_EGRESS), &opts);
 	return fd < 0 ? -errno : fd;
 }
 

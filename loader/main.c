@@ -65,8 +65,9 @@ static int check_kernel(const char *cmd)
 	}
 	if (!uname(&u) && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
 	    (major < 6 || (major == 6 && minor < 6))) {
-		fprintf(stderr, "ironclaw-pipe %s: kernel %s has no tcx links (needs 6.6 or later)\n",
-			cmd, u.release);
+		fprintf(stderr,
+			"ironclaw-pipe %s: kernel %s has no tcx links (needs 6.6 or later)\n", cmd,
+			u.release);
 		return 1;
 	}
 	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_loop, NULL) != 1) {
@@ -106,8 +107,8 @@ static void install_progress(size_t done, size_t total)
 	if (total < PROGRESS_MIN_ENTRIES || !isatty(STDERR_FILENO))
 		return;
 	if (done < total)
-		fprintf(stderr, "\rfilling rule maps: %zu%% (%zu of %zu entries)", done * 100 / total,
-			done, total);
+		fprintf(stderr, "\rfilling rule maps: %zu%% (%zu of %zu entries)",
+			done * 100 / total, done, total);
 	else
 		fprintf(stderr, "\r\033[K");
 }
@@ -221,7 +222,8 @@ static int explain_args(const char *cmd, int argc, char **argv, struct explain_q
 	__u16 hi;
 
 	if (argc < 3)
-		return cli_usage_error(cmd, "give a packet: <tcp|udp> <address> <port> [tool <name>]");
+		return cli_usage_error(cmd,
+				       "give a packet: <tcp|udp> <address> <port> [tool <name>]");
 	if (!strcmp(argv[0], "tcp"))
 		q->l4proto = IPPROTO_TCP;
 	else if (!strcmp(argv[0], "udp"))
@@ -247,7 +249,8 @@ static int explain_args(const char *cmd, int argc, char **argv, struct explain_q
 		} else if (!strcmp(argv[i], "query") && !q->query) {
 			if (q->l4proto != IPPROTO_UDP || i + 1 >= argc)
 				return cli_usage_error(
-					cmd, "query NAME [TYPE]: a DNS question, in a UDP datagram");
+					cmd,
+					"query NAME [TYPE]: a DNS question, in a UDP datagram");
 			q->query = argv[i + 1];
 			q->qtype = 1;
 			i += 2;
@@ -383,14 +386,18 @@ static int do_uninstall(struct cli_args *a)
 }
 
 static const struct cli_cmd cmds[] = {
-	{ "check", do_check, OPTS(PROFILE) | OPTS(JSON) | OPTS(SANDBOX_CGROUP), false, "validate a profile and print the rules per stage",
+	{ "check", do_check, OPTS(PROFILE) | OPTS(JSON) | OPTS(SANDBOX_CGROUP), false,
+	  "validate a profile and print the rules per stage",
 	  "usage: ironclaw-pipe check --profile DIR [--sandbox-cgroup PATH] [--json]\n"
 	  "  Reads DIR/*.rules and DIR/*.bpf.o in name order, checks every line and stage,\n"
 	  "  and prints what install would put in each stage. Exit 0 if valid, 1 if not.\n"
 	  "  --json: one object with the stages and their rules, or the errors (each with\n"
 	  "  its file and line); the errors go to stderr too.\n" },
-	{ "install", do_install, OPTS(PROFILE) | OPTS(TC_INGRESS) | OPTS(TC) | OPTS(XDP) | OPTS(CGROUP) | OPTS(NETNS) |
-		       OPTS(SANDBOX_NETNS) | OPTS(SANDBOX_CGROUP) | OPTS(AUDIT) | OPTS(SOURCE) | OPTS(NAME), false, "load, pin and attach an instance, or switch it to a new profile",
+	{ "install", do_install,
+	  OPTS(PROFILE) | OPTS(TC_INGRESS) | OPTS(TC) | OPTS(XDP) | OPTS(CGROUP) | OPTS(NETNS) |
+		  OPTS(SANDBOX_NETNS) | OPTS(SANDBOX_CGROUP) | OPTS(AUDIT) | OPTS(SOURCE) |
+		  OPTS(NAME),
+	  false, "load, pin and attach an instance, or switch it to a new profile",
 	  "usage: ironclaw-pipe install --profile DIR\n"
 	  "                     (--tc-ingress IFACE | --tc IFACE | --xdp IFACE | --cgroup PATH)...\n"
 	  "                             [--netns NS] [--source ADDR[/LEN]]... [--sandbox-netns NS]\n"
@@ -419,13 +426,15 @@ static const struct cli_cmd cmds[] = {
 	  "                      " STATE_PIN_DIR "/INSTANCE\n"
 	  "  Installing over a running instance switches it to the new profile in one step;\n"
 	  "  on any error the running policy stays as it was. It also ends a 'block'.\n" },
-	{ "status", do_status, OPTS(NAME) | OPTS(JSON), false, "show attachments, stages, rules and counters",
+	{ "status", do_status, OPTS(NAME) | OPTS(JSON), false,
+	  "show attachments, stages, rules and counters",
 	  "usage: ironclaw-pipe status [--name INSTANCE] [--json]\n"
 	  "  Exit 0 when every attachment is live, 3 when one is lost (its interface is gone,\n"
 	  "  e.g. the sandbox was created again), 1 when there is no such instance.\n"
 	  "  With name rules: the addresses learned from DNS, their TTL and the time left,\n"
 	  "  and what became of the resolver's answers (learned, not_resolver, no_query, ...).\n" },
-	{ "rules", do_rules, OPTS(NAME) | OPTS(JSON), false, "list the installed rules with their counters",
+	{ "rules", do_rules, OPTS(NAME) | OPTS(JSON), false,
+	  "list the installed rules with their counters",
 	  "usage: ironclaw-pipe rules [--name INSTANCE] [--json]\n"
 	  "  Every installed rule with the file and line it came from, its stage, and the\n"
 	  "  packets and bytes it allowed (connect()/sendto() count as packets of 0 bytes).\n"
@@ -433,7 +442,8 @@ static const struct cli_cmd cmds[] = {
 	  "  file of the same name) keeps its counts; a new or changed one starts at 0.\n"
 	  "  Below a name rule ('allow tcp name HOST port P'), the addresses learned for\n"
 	  "  HOST with their TTL and the time left.\n" },
-	{ "log", do_log, OPTS(NAME) | OPTS(FOLLOW) | OPTS(JSON), false, "show the denials, with their reasons",
+	{ "log", do_log, OPTS(NAME) | OPTS(FOLLOW) | OPTS(JSON), false,
+	  "show the denials, with their reasons",
 	  "usage: ironclaw-pipe log [--name INSTANCE] [--follow] [--json]\n"
 	  "  Prints the denials waiting in the instance's ring buffer (1 MiB: about 10,900\n"
 	  "  events are kept while nobody reads; newer ones are then dropped and counted),\n"
@@ -441,13 +451,15 @@ static const struct cli_cmd cmds[] = {
 	  "  One reader at a time: a second 'log' is refused, as it would split the events.\n"
 	  "  Each tool (or sending cgroup outside the tools) may cause 200 events a second;\n"
 	  "  the rest are counted. The count of dropped events goes to stderr at the end.\n" },
-	{ "suggest", do_suggest, OPTS(NAME), false, "turn audit mode's would-deny events into profile lines",
+	{ "suggest", do_suggest, OPTS(NAME), false,
+	  "turn audit mode's would-deny events into profile lines",
 	  "usage: ironclaw-pipe suggest [--name INSTANCE]\n"
 	  "  Reads the would-deny events waiting in the ring buffer (it is a reader like\n"
 	  "  'log': the events it reads are gone) and prints one 'allow' line per\n"
 	  "  {protocol, destination, port, tool}, with the count as a comment. 'check'\n"
 	  "  accepts the output; review it before it goes into a profile.\n" },
-	{ "explain", do_explain, OPTS(NAME) | OPTS(JSON), true, "show what the installed pipeline does with one packet, and why",
+	{ "explain", do_explain, OPTS(NAME) | OPTS(JSON), true,
+	  "show what the installed pipeline does with one packet, and why",
 	  "usage: ironclaw-pipe explain [--name INSTANCE] [--json] <tcp|udp> <address> <port>\n"
 	  "                             [tool <name>] [query <dns-name> [<type>]]\n"
 	  "  Builds the packet (a TCP SYN or a UDP datagram from the sandbox's first address)\n"
@@ -463,7 +475,8 @@ static const struct cli_cmd cmds[] = {
 	  "  query NAME [TYPE]: the UDP datagram carries a DNS query for NAME (type A by\n"
 	  "  default), for profiles with 'allow dns' lines; without it the datagram is empty,\n"
 	  "  which such a profile denies as dns_malformed.\n" },
-	{ "reload", do_reload, OPTS(NAME), false, "read the profile again and switch to it in one step",
+	{ "reload", do_reload, OPTS(NAME), false,
+	  "read the profile again and switch to it in one step",
 	  "usage: ironclaw-pipe reload [--name INSTANCE]\n"
 	  "  Reads the profile the instance was installed from, and its live edits, and\n"
 	  "  switches to them in one step, attached as it is. A bad profile changes nothing.\n" },

@@ -85,8 +85,8 @@ int netns_if_addrs(int ifindex, struct addr *out, size_t max)
 	if (getifaddrs(&ifa))
 		return -errno;
 	for (i = ifa; i && n < max; i = i->ifa_next) {
-		if (!i->ifa_addr || (ifindex ? strcmp(i->ifa_name, name) != 0 :
-					       (i->ifa_flags & IFF_LOOPBACK) != 0))
+		if (!i->ifa_addr ||
+		    (ifindex ? strcmp(i->ifa_name, name) != 0 : (i->ifa_flags & IFF_LOOPBACK) != 0))
 			continue;
 		if (i->ifa_addr->sa_family == AF_INET) {
 			out[n] = (struct addr){ .family = AF_INET, .plen = 32 };

@@ -137,7 +137,8 @@ void pin_name_link(char *buf, size_t len, const struct attach_point *pt, enum li
 		escape(target, sizeof(target), pt->ifname);
 		escape(ns, sizeof(ns), pt->netns);
 		if (pt->netns[0])
-			snprintf(target + strlen(target), sizeof(target) - strlen(target), "@%s", ns);
+			snprintf(target + strlen(target), sizeof(target) - strlen(target), "@%s",
+				 ns);
 	}
 	n = snprintf(buf, len, "%s%s-%s", PIN_LINK_PREFIX, link_hooks[hook].name, target);
 	if (n < 0 || (size_t)n >= len || n > 255)

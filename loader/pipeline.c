@@ -127,10 +127,9 @@ static int txn_build(struct txn *t, const struct install_req *rq, struct diag *d
 	int err;
 
 	/* the DNS name rules count after the address rules */
-	err = txn_open_dispatcher(t, rq->name,
-				  rq->profile->nr_rules + rq->profile->nr_dns_names +
-					  rq->profile->nr_name_rules,
-				  d);
+	err = txn_open_dispatcher(
+		t, rq->name,
+		rq->profile->nr_rules + rq->profile->nr_dns_names + rq->profile->nr_name_rules, d);
 	if (err)
 		return err;
 	if (t->existing) {
@@ -149,7 +148,8 @@ static int txn_build(struct txn *t, const struct install_req *rq, struct diag *d
 		t->nr_ls++;
 		/* with XDP, each tool rule has a marker entry too */
 		err = txn_load_stage(t, rq->name, &rq->stages[i],
-				     rq->plan->stage_entries[i] * (t->xdp_hooks && rq->has_tools ? 2 : 1),
+				     rq->plan->stage_entries[i] *
+					     (t->xdp_hooks && rq->has_tools ? 2 : 1),
 				     &t->ls[i], d);
 		if (err)
 			return err;
@@ -191,7 +191,8 @@ static int txn_finish(struct txn *t, const struct install_req *rq,
 	if (!t->existing)
 		return err; /* a new instance that failed here is removed whole */
 	if (err)
-		diag_warn(d, NULL, 0, "the new policy is in force, but its programs are not all pinned");
+		diag_warn(d, NULL, 0,
+			  "the new policy is in force, but its programs are not all pinned");
 	wait_for_old_generation();
 	txn_clear_gen(t, rq, !t->gen);
 	{
@@ -352,11 +353,12 @@ int pipeline_uninstall(const char *name, struct diag *d)
 			continue;
 		err = attach_xdp_detach(&pt, id);
 		if (err) {
-			diag_error(d, NULL, 0,
-				   "cannot detach XDP from '%s'%s%s: %s; it now drops every frame "
-				   "(remove it with 'ip link set dev %s xdp off'); the instance stays",
-				   pt.ifname, pt.netns[0] ? " in netns " : "", pt.netns,
-				   strerror(-err), pt.ifname);
+			diag_error(
+				d, NULL, 0,
+				"cannot detach XDP from '%s'%s%s: %s; it now drops every frame "
+				"(remove it with 'ip link set dev %s xdp off'); the instance stays",
+				pt.ifname, pt.netns[0] ? " in netns " : "", pt.netns,
+				strerror(-err), pt.ifname);
 			closedir(dd);
 			return err;
 		}

@@ -53,8 +53,8 @@ static int attach_hook(struct txn *t, const struct attach_point *pt, enum link_h
 		if (fd < 0)
 			diag_error(d, NULL, 0,
 				   "cannot attach %s to %s of '%s' (tcx needs kernel >= 6.6): %s",
-				   link_hooks[hook].dispatcher, ingress ? "tc ingress" : "tc egress",
-				   pt->ifname, strerror(-fd));
+				   link_hooks[hook].dispatcher,
+				   ingress ? "tc ingress" : "tc egress", pt->ifname, strerror(-fd));
 	}
 	netns_leave(saved);
 	return fd;
@@ -207,7 +207,8 @@ int txn_attach_new_points(struct txn *t, const struct install_req *rq, struct di
 				continue;
 			pin_name_link(pin, sizeof(pin), &rq->points[i], h);
 			if (!pin[0]) {
-				diag_error(d, NULL, 0, "cgroup path '%s' is too long to name its pin",
+				diag_error(d, NULL, 0,
+					   "cgroup path '%s' is too long to name its pin",
 					   rq->points[i].cgroup);
 				return -ENAMETOOLONG;
 			}
@@ -215,8 +216,8 @@ int txn_attach_new_points(struct txn *t, const struct install_req *rq, struct di
 			if (h == LINK_XDP && !stat(path, &sb)) {
 				__u32 id;
 
-				if (pipeline_xdp_state(rq->name, pin, &rq->points[i], &id, NULL, NULL) !=
-				    XDP_HOW_NONE)
+				if (pipeline_xdp_state(rq->name, pin, &rq->points[i], &id, NULL,
+						       NULL) != XDP_HOW_NONE)
 					continue; /* attached; xdp_dispatch holds the new dispatcher */
 			} else if (!stat(path, &sb) && link_pin_live(path)) {
 				continue; /* already attached there; moved to the new dispatcher */
@@ -286,7 +287,8 @@ int txn_update_links(struct txn *t, const char *name, struct diag *d)
 		if (link_state(fd, &st) || !link_live(&st)) {
 			char path[PIN_PATH_MAX];
 
-			diag_warn(d, NULL, 0, "attachment %s was lost (its target is gone); removed",
+			diag_warn(d, NULL, 0,
+				  "attachment %s was lost (its target is gone); removed",
 				  de->d_name + strlen(PIN_LINK_PREFIX));
 			snprintf(path, sizeof(path), "%s/%s", t->dir, de->d_name);
 			unlink(path);
@@ -306,7 +308,8 @@ int txn_update_links(struct txn *t, const char *name, struct diag *d)
 		}
 		if (bpf_link_update(fd, dispatcher_prog(t, hook), NULL)) {
 			err = -errno;
-			diag_error(d, NULL, 0, "cannot move attachment %s to the new dispatcher: %s",
+			diag_error(d, NULL, 0,
+				   "cannot move attachment %s to the new dispatcher: %s",
 				   de->d_name + strlen(PIN_LINK_PREFIX), strerror(errno));
 			close(fd);
 			break;
@@ -320,7 +323,7 @@ int txn_update_links(struct txn *t, const char *name, struct diag *d)
 
 /* the attach points of the install and the instance's links; count, at most max */
 size_t txn_all_points(const char *dir, const struct install_req *rq, struct attach_point *out,
-			 size_t max)
+		      size_t max)
 {
 	enum link_hook hook;
 	struct dirent *de;
@@ -337,14 +340,13 @@ size_t txn_all_points(const char *dir, const struct install_req *rq, struct atta
 	return n;
 }
 
-
 /*
  * XDP knows no tool: a profile with tool rules needs tc ingress on each XDP
  * interface, which decides what only a tool rule allows (tool_deferred), and
  * XDP in skb mode, which leaves the packet its socket for tc ingress to read.
  */
 int txn_xdp_tools_covered(const struct attach_point *p, size_t n, const struct install_req *rq,
-			     struct diag *d)
+			  struct diag *d)
 {
 	for (size_t i = 0; rq->has_tools && i < n; i++) {
 		char pin[PIN_NAME_MAX];
@@ -366,7 +368,8 @@ int txn_xdp_tools_covered(const struct attach_point *p, size_t n, const struct i
 		}
 		for (size_t j = 0; j < n; j++)
 			covered |= p[j].kind == ATTACH_TC_INGRESS &&
-				   !strcmp(p[j].ifname, p[i].ifname) && !strcmp(p[j].netns, p[i].netns);
+				   !strcmp(p[j].ifname, p[i].ifname) &&
+				   !strcmp(p[j].netns, p[i].netns);
 		if (!covered) {
 			diag_error(d, NULL, 0,
 				   "--xdp %s: XDP sees no socket, so no tool, and the profile has "

@@ -67,9 +67,8 @@ struct dry_pipeline {
 	struct stage stages[STAGE_MAX_SLOTS]; /* copies of the descriptors only */
 };
 
-int pipeline_dry_load(const char *name, const struct stage *candidates, size_t nr,
-		      bool cgroup_skb, bool xdp, __u64 tool, struct dry_pipeline **out,
-		      struct diag *d)
+int pipeline_dry_load(const char *name, const struct stage *candidates, size_t nr, bool cgroup_skb,
+		      bool xdp, __u64 tool, struct dry_pipeline **out, struct diag *d)
 {
 	char names[STAGE_MAX_SLOTS][STAGE_NAME_LEN];
 	struct dry_pipeline *dp = calloc(1, sizeof(*dp));

@@ -11,9 +11,8 @@
  * instance runs. The caller holds the instance lock.
  */
 struct dry_pipeline;
-int pipeline_dry_load(const char *name, const struct stage *candidates, size_t nr,
-		      bool cgroup_skb, bool xdp, __u64 tool, struct dry_pipeline **out,
-		      struct diag *d);
+int pipeline_dry_load(const char *name, const struct stage *candidates, size_t nr, bool cgroup_skb,
+		      bool xdp, __u64 tool, struct dry_pipeline **out, struct diag *d);
 /* the dispatcher of a hook kind the copy loaded, or -ENOENT */
 int pipeline_dry_prog(const struct dry_pipeline *dp, enum hook_id hook);
 void pipeline_dry_free(struct dry_pipeline *dp);

@@ -196,7 +196,8 @@ int txn_fill(struct txn *t, const struct install_req *rq, struct diag *d)
 		if (a->tool)
 			cfg.flags |= GEN_AUDIT_TOOLS;
 		if (a->tool && a->tool_id &&
-		    bpf_map_update_elem(bpf_map__fd(t->skel->maps.audit_tools), &k, &one, BPF_ANY)) {
+		    bpf_map_update_elem(bpf_map__fd(t->skel->maps.audit_tools), &k, &one,
+					BPF_ANY)) {
 			diag_error(d, a->file, a->line, "cannot put tool '%s' in audit mode: %s",
 				   a->name, strerror(errno));
 			return -errno;
@@ -212,7 +213,8 @@ int txn_fill(struct txn *t, const struct install_req *rq, struct diag *d)
 		memcpy(cfg.src[cfg.nr_sources++].addr, rq->sources[i].bytes, 16);
 	}
 	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.config), &gen, &cfg, BPF_ANY)) {
-		diag_error(d, NULL, 0, "cannot write the generation's settings: %s", strerror(errno));
+		diag_error(d, NULL, 0, "cannot write the generation's settings: %s",
+			   strerror(errno));
 		return -errno;
 	}
 	for (size_t i = 0; i < rq->nr_sources; i++) {
@@ -235,7 +237,8 @@ int txn_fill(struct txn *t, const struct install_req *rq, struct diag *d)
 	for (int exact = 0; exact < 2; exact++) {
 		for (size_t i = 0; i < rq->plan->nr_classes; i++) {
 			const struct plan_class *c = &rq->plan->classes[i];
-			struct class_value *proto = ports + (c->l4proto == IPPROTO_UDP) * CLASS_PORTS;
+			struct class_value *proto =
+				ports + (c->l4proto == IPPROTO_UDP) * CLASS_PORTS;
 			__u32 slot = rq->stages[c->stage].desc.slot;
 
 			if (!exact && !c->port) {

@@ -12,12 +12,29 @@
 
 /* maps of the dispatcher that every install of an instance shares through their pins */
 #define BANK_NAME_ROW(ID, name, label, sec, entry, load, link, cgtype) "stages_" #name,
-const char *const shared_maps[] = {
-	"ctl", "config", "reasons", "classes", "sources", "sock_state", "events", "event_drops",
-	"event_budgets", "audit_tools", "dns_names", "dns_qtypes", "dns_work", "learn_names",
-	"learn_rules", "learn_resolvers", "learn_config", "learned", "learn_slots",
-	"learn_pending", "learn_flows", "learn_counts", HOOK_TABLE(BANK_NAME_ROW)
-};
+const char *const shared_maps[] = { "ctl",
+				    "config",
+				    "reasons",
+				    "classes",
+				    "sources",
+				    "sock_state",
+				    "events",
+				    "event_drops",
+				    "event_budgets",
+				    "audit_tools",
+				    "dns_names",
+				    "dns_qtypes",
+				    "dns_work",
+				    "learn_names",
+				    "learn_rules",
+				    "learn_resolvers",
+				    "learn_config",
+				    "learned",
+				    "learn_slots",
+				    "learn_pending",
+				    "learn_flows",
+				    "learn_counts",
+				    HOOK_TABLE(BANK_NAME_ROW) };
 const size_t NR_SHARED_MAPS = sizeof(shared_maps) / sizeof(shared_maps[0]);
 
 /* the hook kind a dispatcher or stage program serves, or HOOK_NONE */
@@ -98,20 +115,22 @@ int txn_open_dispatcher(struct txn *t, const char *name, size_t nr_rules, struct
 					continue; /* its own banks, holding its own stages */
 				fd = pins_get(name, shared_maps[i]);
 				if (fd < 0) {
-					diag_error(d, NULL, 0,
-						   "instance '%s': pinned map '%s' missing (%s): block "
-						   "it, uninstall it and install it again",
-						   name, shared_maps[i], strerror(-fd));
+					diag_error(
+						d, NULL, 0,
+						"instance '%s': pinned map '%s' missing (%s): block "
+						"it, uninstall it and install it again",
+						name, shared_maps[i], strerror(-fd));
 					return fd;
 				}
 				err = same_shape(fd, m) ? bpf_map__reuse_fd(m, fd) : -EPROTO;
 				close(fd);
 				if (err == -EPROTO) {
-					diag_error(d, NULL, 0,
-						   "instance '%s' was installed by another build of "
-						   "ironclaw-pipe (its map '%s' has another shape): "
-						   "block it, uninstall it and install it again",
-						   name, shared_maps[i]);
+					diag_error(
+						d, NULL, 0,
+						"instance '%s' was installed by another build of "
+						"ironclaw-pipe (its map '%s' has another shape): "
+						"block it, uninstall it and install it again",
+						name, shared_maps[i]);
 					return err;
 				}
 				if (err) {
@@ -217,7 +236,7 @@ static int object_set_dry_run(struct bpf_object *obj)
 }
 
 int txn_load_stage(struct txn *t, const char *name, const struct stage *st, size_t needed,
-		      struct loaded_stage *ls, struct diag *d)
+		   struct loaded_stage *ls, struct diag *d)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = st->desc.name);
 	char rules_pin[64];
@@ -243,8 +262,9 @@ int txn_load_stage(struct txn *t, const char *name, const struct stage *st, size
 		} else if (!strcmp(mn, STAGE_RULES_MAP)) {
 			fd = pins_get(name, rules_pin);
 			if (t->dry_run && fd < 0) {
-				diag_error(d, st->origin, 0, "stage '%s': pinned map '%s' missing: %s",
-					   st->desc.name, rules_pin, strerror(-fd));
+				diag_error(d, st->origin, 0,
+					   "stage '%s': pinned map '%s' missing: %s", st->desc.name,
+					   rules_pin, strerror(-fd));
 				return fd;
 			}
 			if (fd >= 0 && (t->dry_run || rules_map_fits(fd, m, needed))) {
@@ -280,9 +300,10 @@ int txn_load_stage(struct txn *t, const char *name, const struct stage *st, size
 		if (!p && !txn_hook_loaded(t, h))
 			continue;
 		if (!p) {
-			diag_error(d, st->origin, 0,
-				   "stage '%s' has no '%s' program (built with an older lib/stage.h?)",
-				   st->desc.name, hooks[h].stage_prog);
+			diag_error(
+				d, st->origin, 0,
+				"stage '%s' has no '%s' program (built with an older lib/stage.h?)",
+				st->desc.name, hooks[h].stage_prog);
 			return -EINVAL;
 		}
 		bpf_program__set_autoload(p, txn_hook_loaded(t, h));

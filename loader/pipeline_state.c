@@ -59,7 +59,7 @@ void txn_unpin_removed_stages(const struct txn *t, const struct install_req *rq)
  * old generation's last in-flight packets may miss the carried counts.
  */
 int txn_write_rule_list(const struct install_req *rq, const struct counts_snapshot *old,
-			   struct diag *d)
+			struct diag *d)
 {
 	struct pkt_count carried;
 	const struct plan *pl = rq->plan;
@@ -76,9 +76,9 @@ int txn_write_rule_list(const struct install_req *rq, const struct counts_snapsh
 		while (e < pl->nr_entries && pl->entries[e].rule < i)
 			e++;
 		counts_carried_over(old, r->file, r->text, &carried);
-		rule_list_write(f, i,
-				e < pl->nr_entries ? rq->stages[pl->entries[e].stage].desc.name : "?",
-				r->file, r->line, &carried, r->text);
+		rule_list_write(
+			f, i, e < pl->nr_entries ? rq->stages[pl->entries[e].stage].desc.name : "?",
+			r->file, r->line, &carried, r->text);
 	}
 	/* the name rules count after the address rules */
 	for (size_t i = 0; i < rq->profile->nr_dns_names; i++) {
@@ -93,8 +93,8 @@ int txn_write_rule_list(const struct install_req *rq, const struct counts_snapsh
 
 		counts_carried_over(old, r->file, r->text, &carried);
 		rule_list_write(f, learn_rule_id(rq->profile, i),
-				rq->stages[pl->name_stages[i]].desc.name, r->file, r->line, &carried,
-				r->text);
+				rq->stages[pl->name_stages[i]].desc.name, r->file, r->line,
+				&carried, r->text);
 	}
 	err = fclose(f) ? -ENOMEM : state_dir_ensure(rq->name, d);
 	if (!err)

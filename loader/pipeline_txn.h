@@ -47,7 +47,10 @@ struct txn {
 	size_t nr_updated;
 };
 
-#define TXN_INIT { .xdp_map = -1, .xdp_old_dispatcher = -1 }
+#define TXN_INIT                                                                                   \
+	{                                                                                          \
+		.xdp_map = -1, .xdp_old_dispatcher = -1                                            \
+	}
 
 void txn_free(struct txn *t);
 

@@ -56,7 +56,8 @@ int tool_name_valid(const char *name)
 	size_t n = strlen(name);
 
 	return n > 0 && n < 128 && strcmp(name, ".") && strcmp(name, "..") &&
-	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@") == n;
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@") ==
+		       n;
 }
 
 static bool is_host_name(const char *s)
@@ -247,7 +248,8 @@ int profile_parse_line(struct profile *p, const char *file, int line, const char
 	}
 	if (strcmp(w[0], "allow")) {
 		diag_error(d, file, line,
-			   "unknown word '%s' (a line starts with 'allow', 'audit' or 'dns')", w[0]);
+			   "unknown word '%s' (a line starts with 'allow', 'audit' or 'dns')",
+			   w[0]);
 		goto out;
 	}
 	if (n < 2 || (strcmp(w[1], "tcp") && strcmp(w[1], "udp"))) {

@@ -9,8 +9,8 @@
 #include "stage_builtin.h"
 
 /* the stage objects after the built-in ones; each path is refused or read */
-static int load_stage_files(char *const *paths, size_t nr, struct stage *out, size_t *n,
-			    size_t max, struct diag *d)
+static int load_stage_files(char *const *paths, size_t nr, struct stage *out, size_t *n, size_t max,
+			    struct diag *d)
 {
 	int err = 0;
 
@@ -92,8 +92,8 @@ static int audit_slots(struct ruleset *rs, struct diag *d)
 		for (s = 0; s < rs->nr_stages && strcmp(rs->stages[s].desc.name, a->name); s++)
 			;
 		if (s == rs->nr_stages) {
-			diag_error(d, a->file, a->line, "audit names stage '%s', which no object has",
-				   a->name);
+			diag_error(d, a->file, a->line,
+				   "audit names stage '%s', which no object has", a->name);
 			err = -EINVAL;
 		} else {
 			rs->audit_slots |= 1u << rs->stages[s].desc.slot;

@@ -72,7 +72,8 @@ static int dir_trusted(const char *path, struct diag *d)
 		diag_error(d, NULL, 0,
 			   "%s is not a directory of root's that only root may write (owner %u, "
 			   "mode %03o%s): remove it and try again",
-			   path, sb.st_uid, sb.st_mode & 0777, S_ISLNK(sb.st_mode) ? ", a symlink" : "");
+			   path, sb.st_uid, sb.st_mode & 0777,
+			   S_ISLNK(sb.st_mode) ? ", a symlink" : "");
 		return -EPERM;
 	}
 	return 0;
@@ -175,8 +176,8 @@ int state_lock(const char *name, const char *file, bool block, struct diag *d)
 	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		err = -errno;
-		diag_error(d, NULL, 0, "cannot open the lock of instance '%s' (%s): %s", name,
-			   path, strerror(-err));
+		diag_error(d, NULL, 0, "cannot open the lock of instance '%s' (%s): %s", name, path,
+			   strerror(-err));
 		return err;
 	}
 	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_uid != 0) {

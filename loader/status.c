@@ -179,8 +179,9 @@ static int read_status(const char *name, struct status *s, struct diag *d)
 	}
 	fd = pins_get(name, "audit_tools");
 	if (fd >= 0) {
-		s->audit_tools = count_gen(fd, sizeof(struct audit_tool_key),
-					   offsetof(struct audit_tool_key, gen), s->ctl & CTL_GEN_MASK);
+		s->audit_tools =
+			count_gen(fd, sizeof(struct audit_tool_key),
+				  offsetof(struct audit_tool_key, gen), s->ctl & CTL_GEN_MASK);
 		close(fd);
 	}
 	stages_fd = pins_get(name, "stages_tc");
@@ -267,7 +268,8 @@ static void print_human(const char *name, const struct status *s, FILE *out)
 				       "enforcing",
 		s->ctl & CTL_GEN_MASK);
 	if (s->cfg.flags & GEN_AUDIT)
-		fprintf(out, "AUDIT MODE: everything the policy denies PASSES (counted as would_deny)\n");
+		fprintf(out,
+			"AUDIT MODE: everything the policy denies PASSES (counted as would_deny)\n");
 	else if (s->cfg.audit_slots || s->audit_tools)
 		fprintf(out, "AUDIT MODE for %u stage(s) and %llu tool(s): what they deny PASSES\n",
 			__builtin_popcount(s->cfg.audit_slots), (unsigned long long)s->audit_tools);
@@ -413,8 +415,6 @@ int status_show(const char *name, FILE *out, bool json, struct diag *d)
 	return err;
 }
 
-
-
 int status_rules(const char *name, FILE *out, bool json, struct diag *d)
 {
 	char path[STATE_PATH_MAX], *line = NULL, buf[ADDR_STR_LEN];
@@ -471,15 +471,17 @@ int status_rules(const char *name, FILE *out, bool json, struct diag *d)
 			fprintf(out, "}");
 		} else {
 			fprintf(out, "%-5lu %-10s %12llu %14llu  %s:%d: %s\n", e.id, e.stage,
-				(unsigned long long)sum.packets, (unsigned long long)sum.bytes, e.file,
-				e.line, e.text);
+				(unsigned long long)sum.packets, (unsigned long long)sum.bytes,
+				e.file, e.line, e.text);
 			for (int i = 0; host && i < nl; i++)
 				if (!strcmp(learned[i].host, host))
-					fprintf(out, "%-44s learned %s (ttl %u, %llu.%llu s left)\n",
-						"", addr_format(&learned[i].addr, buf, sizeof(buf)),
+					fprintf(out,
+						"%-44s learned %s (ttl %u, %llu.%llu s left)\n", "",
+						addr_format(&learned[i].addr, buf, sizeof(buf)),
 						learned[i].ttl,
 						(unsigned long long)learned[i].left_ms / 1000,
-						(unsigned long long)(learned[i].left_ms % 1000) / 100);
+						(unsigned long long)(learned[i].left_ms % 1000) /
+							100);
 		}
 		free(host);
 	}
