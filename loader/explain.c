@@ -13,6 +13,7 @@
 #include "json.h"
 #include "links.h"
 #include "pins.h"
+#include "xdp.h"
 #include "pipeline.h"
 #include "pipeline_dry.h"
 #include "ruleset.h"
@@ -156,7 +157,7 @@ static void attached_hooks(const char *name, bool *tc, bool *cgroup, bool *xdp)
 			__u32 id;
 
 			/* an XDP pin whose program someone detached judges nothing */
-			*xdp |= pipeline_xdp_state(name, de->d_name, &pt, &id, NULL, NULL) !=
+			*xdp |= xdp_pin_state(name, de->d_name, &pt, &id, NULL, NULL) !=
 				XDP_HOW_NONE;
 		}
 	}

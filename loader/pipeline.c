@@ -9,11 +9,13 @@
 #include <unistd.h>
 #include <linux/membarrier.h>
 #include <bpf/bpf.h>
+#include "pipeline.h"
 #include "pipeline_attach.h"
 #include "pipeline_fill.h"
 #include "pipeline_load.h"
 #include "pipeline_state.h"
 #include "policy.h"
+#include "xdp.h"
 
 /* without membarrier(): how long in-flight packets may still use the old generation */
 #define SWAP_GRACE_MS 50
@@ -349,7 +351,7 @@ int pipeline_uninstall(const char *name, struct diag *d)
 		if (pin_parse_link(de->d_name, &pt, &hook) || hook != LINK_XDP)
 			continue;
 		/* attached through libxdp: no link to detach, the program is */
-		if (pipeline_xdp_state(name, de->d_name, &pt, &id, NULL, NULL) == XDP_HOW_NONE)
+		if (xdp_pin_state(name, de->d_name, &pt, &id, NULL, NULL) == XDP_HOW_NONE)
 			continue;
 		err = attach_xdp_detach(&pt, id);
 		if (err) {

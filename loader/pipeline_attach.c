@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include "links.h"
 #include "pipeline_attach.h"
+#include "xdp.h"
 
 static int dispatcher_prog(const struct txn *t, enum link_hook hook)
 {
@@ -58,33 +59,6 @@ static int attach_hook(struct txn *t, const struct attach_point *pt, enum link_h
 	}
 	netns_leave(saved);
 	return fd;
-}
-
-enum xdp_attach_how pipeline_xdp_state(const char *name, const char *pin,
-				       const struct attach_point *pt, __u32 *prog_id, int *ifindex,
-				       bool *generic)
-{
-	struct bpf_prog_info info = {};
-	enum xdp_attach_how how = XDP_HOW_NONE;
-	__u32 len = sizeof(info);
-	struct diag d = {};
-	int fd = pins_get(name, pin), saved, idx = -1;
-
-	*prog_id = 0;
-	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
-		*prog_id = info.id;
-	if (fd >= 0)
-		close(fd);
-	if (*prog_id && !netns_enter(pt->netns, &saved, &d)) {
-		idx = netns_ifindex(pt->ifname);
-		if (idx > 0)
-			how = xdp_entry_state(idx, *prog_id, generic);
-		netns_leave(saved);
-	}
-	diag_free(&d);
-	if (ifindex)
-		*ifindex = idx;
-	return how;
 }
 
 /* the pinned link still has its interface or cgroup */
@@ -216,8 +190,8 @@ int txn_attach_new_points(struct txn *t, const struct install_req *rq, struct di
 			if (h == LINK_XDP && !stat(path, &sb)) {
 				__u32 id;
 
-				if (pipeline_xdp_state(rq->name, pin, &rq->points[i], &id, NULL,
-						       NULL) != XDP_HOW_NONE)
+				if (xdp_pin_state(rq->name, pin, &rq->points[i], &id, NULL, NULL) !=
+				    XDP_HOW_NONE)
 					continue; /* attached; xdp_dispatch holds the new dispatcher */
 			} else if (!stat(path, &sb) && link_pin_live(path)) {
 				continue; /* already attached there; moved to the new dispatcher */
@@ -356,7 +330,7 @@ int txn_xdp_tools_covered(const struct attach_point *p, size_t n, const struct i
 		if (p[i].kind != ATTACH_XDP)
 			continue;
 		pin_name_link(pin, sizeof(pin), &p[i], LINK_XDP);
-		if (pipeline_xdp_state(rq->name, pin, &p[i], &id, NULL, &generic) != XDP_HOW_NONE &&
+		if (xdp_pin_state(rq->name, pin, &p[i], &id, NULL, &generic) != XDP_HOW_NONE &&
 		    !generic) {
 			diag_error(d, NULL, 0,
 				   "--xdp %s is attached in native mode, where a veth hands the "

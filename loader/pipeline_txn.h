@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <bpf/libbpf.h>
 #include "hooks.h"
-#include "pipeline.h"
+#include "install_req.h"
 #include "pins.h"
 #include "state.h"
 #include "dispatcher.skel.h"

@@ -10,6 +10,7 @@
 #include "policy.h"
 #include "json.h"
 #include "pins.h"
+#include "xdp.h"
 #include "pipeline.h"
 #include "state.h"
 #include "status.h"
@@ -87,7 +88,7 @@ static void read_link(const char *name, const char *pin, struct status_link *l)
 		int idx;
 		bool generic;
 		enum xdp_attach_how how =
-			pipeline_xdp_state(name, pin, &l->pt, &l->link_id, &idx, &generic);
+			xdp_pin_state(name, pin, &l->pt, &l->link_id, &idx, &generic);
 
 		l->attached = how != XDP_HOW_NONE;
 		l->target_id = idx > 0 ? idx : 0;

@@ -8,6 +8,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
+#include "attach.h"
+#include "pins.h"
 #include "xdp.h"
 #include "xdp_entry.skel.h"
 
@@ -153,4 +155,30 @@ const char *xdp_how_name(enum xdp_attach_how how)
 	default:
 		return "not attached";
 	}
+}
+
+enum xdp_attach_how xdp_pin_state(const char *name, const char *pin, const struct attach_point *pt,
+				  __u32 *prog_id, int *ifindex, bool *generic)
+{
+	struct bpf_prog_info info = {};
+	enum xdp_attach_how how = XDP_HOW_NONE;
+	__u32 len = sizeof(info);
+	struct diag d = {};
+	int fd = pins_get(name, pin), saved, idx = -1;
+
+	*prog_id = 0;
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+		*prog_id = info.id;
+	if (fd >= 0)
+		close(fd);
+	if (*prog_id && !netns_enter(pt->netns, &saved, &d)) {
+		idx = netns_ifindex(pt->ifname);
+		if (idx > 0)
+			how = xdp_entry_state(idx, *prog_id, generic);
+		netns_leave(saved);
+	}
+	diag_free(&d);
+	if (ifindex)
+		*ifindex = idx;
+	return how;
 }

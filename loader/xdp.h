@@ -31,4 +31,9 @@ const char *xdp_how_name(enum xdp_attach_how how);
 /* libxdp's messages, shown with -v */
 void xdp_set_verbose(bool verbose);
 
+/* how the XDP entry an instance pinned as pin is attached at pt; its id and the ifindex */
+struct attach_point;
+enum xdp_attach_how xdp_pin_state(const char *name, const char *pin, const struct attach_point *pt,
+				  __u32 *prog_id, int *ifindex, bool *generic);
+
 #endif
