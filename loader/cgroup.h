@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "diag.h"
-#include "profile.h"
+#include "rule.h"
 
 #define CGROUP_PATH_MAX 512
 

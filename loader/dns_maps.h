@@ -4,7 +4,7 @@
 
 #include <linux/types.h>
 #include "diag.h"
-#include "profile.h"
+#include "rule.h"
 
 /* the instance's maps (pipeline.c pins and shares them like the control word) */
 #define DNS_MAP_NAMES "dns_names"

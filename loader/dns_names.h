@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include "cgroup.h"
 #include "dns_policy.h"
-#include "profile.h"
+#include "rule.h"
 
 /* the longest name a rule may give: its key (reversed labels and the 0 byte) must fit */
 #define DNS_RULE_NAME_MAX (DNS_NAME_KEY_BYTES - 2)

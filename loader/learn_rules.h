@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include "cgroup.h"
 #include "learn.h"
-#include "profile.h"
+#include "rule.h"
 
 /* "allow tcp|udp name ...": w[0..n-1] are its words; 0, or -EINVAL with the error at file:line */
 int learn_parse_rule(struct profile *p, const char *file, int line, char **w, int n,

@@ -13,11 +13,6 @@
 
 #define MAX_WORDS 16
 
-const char *l4proto_name(__u8 proto)
-{
-	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "?";
-}
-
 static int resolve_getaddrinfo(const char *name, struct addr *out, int max, void *ctx)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
@@ -51,15 +46,6 @@ static int resolve_getaddrinfo(const char *name, struct addr *out, int max, void
 	return n ? n : -ENOENT;
 }
 
-int tool_name_valid(const char *name)
-{
-	size_t n = strlen(name);
-
-	return n > 0 && n < 128 && strcmp(name, ".") && strcmp(name, "..") &&
-	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@") ==
-		       n;
-}
-
 static bool is_host_name(const char *s)
 {
 	size_t label = 0, len = strlen(s);
@@ -79,21 +65,6 @@ static bool is_host_name(const char *s)
 		}
 	}
 	return true;
-}
-
-const char *profile_intern_file(struct profile *p, const char *name)
-{
-	char **files;
-
-	for (size_t i = 0; i < p->nr_files; i++)
-		if (!strcmp(p->files[i], name))
-			return p->files[i];
-	files = realloc(p->files, (p->nr_files + 1) * sizeof(*files));
-	if (!files)
-		return NULL;
-	p->files = files;
-	files[p->nr_files] = strdup(name);
-	return files[p->nr_files] ? files[p->nr_files++] : NULL;
 }
 
 static struct rule *rule_append(struct profile *p)

@@ -1,91 +1,10 @@
-/* profile.h: a profile directory (rules.d/) read and validated into plain structs; no BPF here. */
+/* profile.h: a profile directory (rules.d/) read and validated into a struct profile; no BPF here. */
 #ifndef IRONCLAW_PROFILE_H
 #define IRONCLAW_PROFILE_H
 
 #include <stddef.h>
-#include "addr.h"
 #include "diag.h"
-
-#define RULE_MAX_ADDRS 16 /* addresses one host name may resolve to */
-
-struct rule {
-	__u8 l4proto; /* IPPROTO_TCP or IPPROTO_UDP */
-	__u16 port_lo, port_hi; /* host order, inclusive */
-	struct addr dst;
-	char *host; /* the host name it was resolved from, or NULL */
-	char *tool; /* the tool (cgroup directory below the sandbox's) it is for, or NULL */
-	__u64 tool_id; /* that cgroup's id, filled at install; 0 = every process */
-	const char *file; /* owned by the profile */
-	int line;
-	char *text; /* the line as written, without comment */
-};
-
-/* resolves a host name; returns the number of addresses or -errno */
-typedef int (*resolve_fn)(const char *name, struct addr *out, int max, void *ctx);
-
-struct profile_opts {
-	resolve_fn resolve; /* NULL: getaddrinfo() */
-	void *resolve_ctx;
-};
-
-/* "audit stage NAME" / "audit tool NAME": denials there pass, recorded as would-deny */
-struct audit_line {
-	bool tool; /* else a stage */
-	char *name;
-	const char *file;
-	int line;
-	__u64 tool_id; /* filled at install */
-};
-
-/* "allow dns NAME|*.SUFFIX|* [tool T]": a query name the DNS stage lets through */
-struct dns_name_rule {
-	char *name; /* lowercase, no trailing dot; for a wildcard its suffix ("" for '*') */
-	bool wildcard;
-	char *tool; /* or NULL */
-	__u64 tool_id; /* filled at install; 0 = every process */
-	const char *file;
-	int line;
-	char *text;
-};
-
-/* "allow tcp|udp name HOST port P[-P] [tool T]": HOST's addresses as DNS answers give them */
-struct name_rule {
-	__u8 l4proto;
-	__u16 port_lo, port_hi; /* host order, inclusive */
-	char *host; /* lowercase, no trailing dot */
-	char *tool; /* or NULL */
-	__u64 tool_id; /* filled at install; 0 = every process */
-	const char *file;
-	int line;
-	char *text;
-};
-
-/* "dns learn [grace S] [max-ttl S] [max-addresses N]" */
-struct learn_settings {
-	__u32 grace_s, max_ttl_s, max_addrs;
-	const char *file; /* NULL: no such line, the defaults */
-	int line;
-};
-
-struct profile {
-	struct rule *rules;
-	size_t nr_rules, cap_rules;
-	struct dns_name_rule *dns_names; /* counted as rules nr_rules, nr_rules + 1, ... */
-	size_t nr_dns_names;
-	__u16 *dns_qtypes; /* from a 'dns qtype' line; NULL: the default set */
-	size_t nr_dns_qtypes;
-	const char *dns_qtype_file;
-	int dns_qtype_line;
-	struct name_rule *name_rules; /* counted after the dns names */
-	size_t nr_name_rules;
-	struct learn_settings learn;
-	struct audit_line *audits;
-	size_t nr_audits;
-	char **stage_paths; /* NN-name.bpf.o files, in name order */
-	size_t nr_stage_paths;
-	char **files; /* every file name rules point to */
-	size_t nr_files;
-};
+#include "rule.h"
 
 /* reads DIR's *.rules and *.bpf.o in name order; -EINVAL with diag errors on any bad line */
 int profile_load_dir(const char *dir, const struct profile_opts *o, struct profile *p,
@@ -95,11 +14,6 @@ int profile_parse_line(struct profile *p, const char *file, int line, const char
 		       const struct profile_opts *o, struct diag *d);
 /* refuses a rule that repeats or overlaps another one's {protocol, destination, ports} */
 int profile_check_duplicates(const struct profile *p, struct diag *d);
-/* keeps a copy of a file name for rules to point to */
-const char *profile_intern_file(struct profile *p, const char *name);
 void profile_free(struct profile *p);
-const char *l4proto_name(__u8 proto);
-/* a tool name is one cgroup directory name: no '/', not '.' or '..' */
-int tool_name_valid(const char *name);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <criterion/criterion.h>
+#include "profile.h"
 #include "dns_names.h"
 #include "diag_helpers.h"
 

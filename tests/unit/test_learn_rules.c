@@ -5,6 +5,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <criterion/criterion.h>
+#include "profile.h"
 #include "learn_rules.h"
 #include "diag_helpers.h"
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <criterion/criterion.h>
+#include "profile.h"
 #include "plan.h"
 #include "stage.h"
 #include "diag_helpers.h"
