@@ -28,6 +28,29 @@ for t in "$BUILD"/tests/unit/test_* "$BUILD"/tests/bpf/test_*; do
 	[ -x "$t" ] && criterion_suite "$t"
 done
 
+# plain-text suites that end with "NAME: N passed, N failed"
+text_suite() {
+	local name=$1 log line p f
+	shift
+	echo "== $name"
+	log=$(mktemp)
+	"$@" >"$log" 2>&1
+	cat "$log"
+	line=$(tail -1 "$log")
+	rm -f "$log"
+	p=$(echo "$line" | sed -n 's/^[a-z0-9]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p')
+	f=$(echo "$line" | sed -n 's/^[a-z0-9]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p')
+	if [ -z "$p" ]; then
+		echo "   $name ended without a summary"
+		failed=$((failed + 1))
+	else
+		passed=$((passed + p))
+		failed=$((failed + f))
+	fi
+}
+
+text_suite tests/lint/run.sh tests/lint/run.sh
+
 echo "== tests/e2e/run.sh"
 e2e_log=$(mktemp)
 tests/e2e/run.sh "$BUILD" >"$e2e_log" 2>&1
