@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 #include <netinet/in.h>
 #include "event.h"
+#include "hook_names.h"
 #include "pipeline.h"
 #include "reasons.h"
 
@@ -80,18 +81,6 @@ void pipeline_plain_string(FILE *out, const char *s)
 		else
 			fputc(c, out);
 	}
-}
-
-static const char *hook_name(__u8 h)
-{
-	static const char *const names[] = {
-		[EVENT_HOOK_TC] = "tc",		     [EVENT_HOOK_CGROUP_SKB] = "cgroup_skb",
-		[EVENT_HOOK_CONNECT4] = "connect4", [EVENT_HOOK_CONNECT6] = "connect6",
-		[EVENT_HOOK_SENDMSG4] = "sendmsg4", [EVENT_HOOK_SENDMSG6] = "sendmsg6",
-		[EVENT_HOOK_XDP] = "xdp",
-	};
-
-	return h < sizeof(names) / sizeof(names[0]) && names[h] ? names[h] : "?";
 }
 
 /* nftw has no context argument: the search it serves */
@@ -211,17 +200,14 @@ static int handle_event(void *ctx, void *data, size_t size)
 	gmtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	/* a connect() or sendto() has no source yet */
-	endpoint(src, sizeof(src),
-		 e->hook >= EVENT_HOOK_CONNECT4 && e->hook <= EVENT_HOOK_SENDMSG6 ? 0 : e->family,
-		 e->saddr,
-		 e->sport);
+	endpoint(src, sizeof(src), hook_at_sock(e->hook) ? 0 : e->family, e->saddr, e->sport);
 	endpoint(dst, sizeof(dst), e->family, e->daddr, e->dport);
 	memcpy(comm, e->comm, sizeof(e->comm));
 	if (lc->json) {
 		fprintf(lc->out, "{\"time\":\"%s.%03lldZ\",\"instance\":", when,
 			(real / 1000000) % 1000);
 		pipeline_json_string(lc->out, lc->name);
-		fprintf(lc->out, ",\"hook\":\"%s\",\"cgroup\":", hook_name(e->hook));
+		fprintf(lc->out, ",\"hook\":\"%s\",\"cgroup\":", hook_label(e->hook));
 		pipeline_json_string(lc->out, cgroup_path(lc, e->cgroup));
 		fprintf(lc->out, ",\"tool\":");
 		pipeline_json_string(lc->out, e->tool ? cgroup_path(lc, e->tool) : "");
@@ -230,12 +216,14 @@ static int handle_event(void *ctx, void *data, size_t size)
 		fprintf(lc->out,
 			",\"family\":%u,\"protocol\":\"%s\",\"source\":\"%s\",\"destination\":\"%s\","
 			"\"stage\":\"%s\",\"reason\":\"%s\",\"verdict\":\"%s\"}\n",
-			e->family == AF_INET6 ? 6 : e->family ? 4 : 0, proto, src, dst, stage,
-			reason_name(e->reason), verdict);
+			e->family == AF_INET6 ? 6 :
+			e->family	      ? 4 :
+						0,
+			proto, src, dst, stage, reason_name(e->reason), verdict);
 	} else {
 		fprintf(lc->out, "%s.%03lldZ %-10s %-14s %-5s %-22s -> %-24s %s/%s ", when,
 			(real / 1000000) % 1000, verdict, reason_name(e->reason), proto, src, dst,
-			hook_name(e->hook), stage);
+			hook_label(e->hook), stage);
 		fprintf(lc->out, "cgroup ");
 		pipeline_plain_string(lc->out, cgroup_path(lc, e->cgroup));
 		if (e->tool && e->tool != e->cgroup) {
@@ -297,12 +285,13 @@ static int read_events(const char *name, bool follow, struct log_ctx *lc, struct
 	lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lfd < 0 || flock(lfd, LOCK_EX | LOCK_NB)) {
 		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
-		diag_error(d, NULL, 0,
-			   err == -EBUSY ?
-				   "another 'ironclaw-pipe log' or 'suggest' is reading instance '%s': "
-				   "a ring buffer has one reader, which would split the events with you" :
-				   "cannot lock the log of '%s': %s",
-			   name, strerror(-err));
+		diag_error(
+			d, NULL, 0,
+			err == -EBUSY ?
+				"another 'ironclaw-pipe log' or 'suggest' is reading instance '%s': "
+				"a ring buffer has one reader, which would split the events with you" :
+				"cannot lock the log of '%s': %s",
+			name, strerror(-err));
 		goto out;
 	}
 	fd = pipeline_pin_get(name, "events");
@@ -313,8 +302,8 @@ static int read_events(const char *name, bool follow, struct log_ctx *lc, struct
 	}
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &real);
-	lc->mono_to_real_ns = (real.tv_sec - mono.tv_sec) * 1000000000LL +
-			      (real.tv_nsec - mono.tv_nsec);
+	lc->mono_to_real_ns =
+		(real.tv_sec - mono.tv_sec) * 1000000000LL + (real.tv_nsec - mono.tv_nsec);
 	pipeline_stage_names(name, lc->stages);
 	if (cgroup2_mount(lc->mnt, sizeof(lc->mnt)))
 		lc->mnt[0] = '\0';
@@ -338,7 +327,8 @@ static int read_events(const char *name, bool follow, struct log_ctx *lc, struct
 			}
 			/* uninstalled, or installed anew: this buffer gets nothing any more */
 			if (n == 0 && events_map_id(name) != map_id) {
-				diag_error(d, NULL, 0, "instance '%s' was uninstalled or replaced", name);
+				diag_error(d, NULL, 0, "instance '%s' was uninstalled or replaced",
+					   name);
 				err = -ENOENT;
 				break;
 			}
@@ -393,7 +383,8 @@ int pipeline_suggest(const char *name, FILE *out, struct diag *d)
 	for (size_t i = 0; !err && i < lc->nr_sugg; i++)
 		total += lc->sugg[i].count;
 	if (!err)
-		fprintf(out, "# %zu rules from %llu would-deny events of instance '%s'; review them\n",
+		fprintf(out,
+			"# %zu rules from %llu would-deny events of instance '%s'; review them\n",
 			lc->nr_sugg, (unsigned long long)total, name);
 	for (size_t i = 0; !err && i < lc->nr_sugg; i++) {
 		const struct suggestion *g = &lc->sugg[i];

@@ -17,15 +17,10 @@
 		__type(value, __u32);                                                              \
 	} name SEC(".maps")
 
-STAGE_BANKS(stages_tc);
-STAGE_BANKS(stages_cgskb);
-STAGE_BANKS(stages_connect4);
-STAGE_BANKS(stages_connect6);
-STAGE_BANKS(stages_sendmsg4);
-STAGE_BANKS(stages_sendmsg6);
-STAGE_BANKS(stages_xdp);
-
-
+/* stages_tc, stages_cgskb, ...: one per row of the hook table */
+#define STAGE_BANKS_ROW(ID, name, label, sec, entry, load, link, cgtype) STAGE_BANKS(stages_##name);
+HOOK_TABLE(STAGE_BANKS_ROW)
+#undef STAGE_BANKS_ROW
 
 /* the sender's tool, the metadata into skb->cb[], and the tail call into the hook's banks */
 static __always_inline int skb_to_stage(struct __sk_buff *skb, __u8 hook, void *banks,
@@ -49,19 +44,19 @@ int dispatch_tc(struct __sk_buff *skb)
 	int r;
 
 	if (skb->vlan_present)
-		return skb_finish(skb, EVENT_HOOK_TC, REASON_VLAN, &meta);
+		return skb_finish(skb, HOOK_TC, REASON_VLAN, &meta);
 	r = dispatch_begin(&gen, &tool_level);
 	meta.gen = gen;
 	if (r != PARSE_OK)
-		return skb_finish(skb, EVENT_HOOK_TC, r, &meta);
+		return skb_finish(skb, HOOK_TC, r, &meta);
 	if ((__u64)(skb->data_end - skb->data) < len &&
 	    (__u64)(skb->data_end - skb->data) < TC_PULL_LEN)
 		bpf_skb_pull_data(skb, len < TC_PULL_LEN ? len : TC_PULL_LEN);
 
 	r = dispatch_frame((void *)(long)skb->data, (void *)(long)skb->data_end, len, gen, &meta);
 	if (r != PARSE_OK)
-		return skb_finish(skb, EVENT_HOOK_TC, r, &meta);
-	return skb_to_stage(skb, EVENT_HOOK_TC, &stages_tc, &meta, tool_level);
+		return skb_finish(skb, HOOK_TC, r, &meta);
+	return skb_to_stage(skb, HOOK_TC, &stages_tc, &meta, tool_level);
 }
 
 /*
@@ -111,13 +106,13 @@ int dispatch_cgskb(struct __sk_buff *skb)
 	r = dispatch_begin(&gen, &tool_level);
 	meta.gen = gen;
 	if (r != PARSE_OK)
-		return skb_finish(skb, EVENT_HOOK_CGROUP_SKB, r, &meta);
+		return skb_finish(skb, HOOK_CGSKB, r, &meta);
 	c.pos = (void *)(long)skb->data;
 	c.end = (void *)(long)skb->data_end;
 	r = dispatch_ip(&c, c.pos, skb->protocol, gen, 1, &meta);
 	if (r != PARSE_OK)
-		return skb_finish(skb, EVENT_HOOK_CGROUP_SKB, r, &meta);
-	return skb_to_stage(skb, EVENT_HOOK_CGROUP_SKB, &stages_cgskb, &meta, tool_level);
+		return skb_finish(skb, HOOK_CGSKB, r, &meta);
+	return skb_to_stage(skb, HOOK_CGSKB, &stages_cgskb, &meta, tool_level);
 }
 
 /*
@@ -201,25 +196,25 @@ static __always_inline int dispatch_sock_addr(struct bpf_sock_addr *ctx, void *b
 SEC("cgroup/connect4")
 int dispatch_connect4(struct bpf_sock_addr *ctx)
 {
-	return dispatch_sock_addr(ctx, &stages_connect4, 0, EVENT_HOOK_CONNECT4);
+	return dispatch_sock_addr(ctx, &stages_connect4, 0, HOOK_CONNECT4);
 }
 
 SEC("cgroup/connect6")
 int dispatch_connect6(struct bpf_sock_addr *ctx)
 {
-	return dispatch_sock_addr(ctx, &stages_connect6, 1, EVENT_HOOK_CONNECT6);
+	return dispatch_sock_addr(ctx, &stages_connect6, 1, HOOK_CONNECT6);
 }
 
 SEC("cgroup/sendmsg4")
 int dispatch_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	return dispatch_sock_addr(ctx, &stages_sendmsg4, 0, EVENT_HOOK_SENDMSG4);
+	return dispatch_sock_addr(ctx, &stages_sendmsg4, 0, HOOK_SENDMSG4);
 }
 
 SEC("cgroup/sendmsg6")
 int dispatch_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	return dispatch_sock_addr(ctx, &stages_sendmsg6, 1, EVENT_HOOK_SENDMSG6);
+	return dispatch_sock_addr(ctx, &stages_sendmsg6, 1, HOOK_SENDMSG6);
 }
 
 /*
@@ -256,8 +251,9 @@ static __always_inline void learn_skb(struct __sk_buff *skb, __u8 gen)
 			return;
 		if ((hdr[6] & 0x3f) || hdr[7]) {
 			/* a fragment: a later one has no UDP header; the first one is too big */
-			if (!(hdr[6] & 0x1f) && !hdr[7] && !bpf_skb_load_bytes(skb, ETH_HLEN + ihl, udp, 2) &&
-			    udp[0] == 0 && udp[1] == 53)
+			if (!(hdr[6] & 0x1f) && !hdr[7] &&
+			    !bpf_skb_load_bytes(skb, ETH_HLEN + ihl, udp, 2) && udp[0] == 0 &&
+			    udp[1] == 53)
 				learn_count(LEARN_EV_TOO_BIG);
 			return;
 		}

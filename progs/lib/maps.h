@@ -280,8 +280,8 @@ static __always_inline int skb_verdict(struct __sk_buff *skb, __u8 hook, __u32 r
 				     m, audit);
 	}
 	if (REASON_IS_ALLOW(reason) || audit)
-		return hook == EVENT_HOOK_TC ? TC_ACT_UNSPEC : 1;
-	return hook == EVENT_HOOK_TC ? TC_ACT_SHOT : 0;
+		return hook == HOOK_TC ? TC_ACT_UNSPEC : 1;
+	return hook == HOOK_TC ? TC_ACT_SHOT : 0;
 }
 
 static __always_inline int skb_finish(struct __sk_buff *skb, __u8 hook, __u32 reason,
@@ -330,7 +330,7 @@ static __always_inline int xdp_verdict(struct xdp_md *ctx, __u32 reason, __u32 r
 			struct pkt_meta anon = *m;
 
 			anon.tool = 0;
-			EVENT_PACKET(ctx, bpf_xdp_load_bytes, 0, EVENT_HOOK_XDP, reason, &anon,
+			EVENT_PACKET(ctx, bpf_xdp_load_bytes, 0, HOOK_XDP, reason, &anon,
 				     audit);
 		}
 	}

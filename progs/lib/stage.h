@@ -276,15 +276,16 @@ static __always_inline int stage_sock_pkt(struct bpf_sock_addr *ctx, struct stag
 	return 0;
 }
 
-#define STAGE_SOCK_ADDR_PROGRAM(hook, v6, event_hook, judge)                                       \
-	SEC("cgroup/" #hook)                                                                       \
-	int stage_##hook(struct bpf_sock_addr *ctx)                                                \
+/* connect() and sendto(), at the hook of row ID; v6: the caller is an IPv6 socket */
+#define STAGE_SOCK_ADDR_PROGRAM(ID, name, sec, v6)                                                 \
+	SEC(sec)                                                                                   \
+	int stage_##name(struct bpf_sock_addr *ctx)                                                \
 	{                                                                                          \
 		struct stage_pkt pkt = {};                                                         \
                                                                                                    \
 		if (stage_sock_pkt(ctx, &pkt, v6))                                                 \
-			return sock_finish(event_hook, REASON_BAD_META, &pkt.meta, NULL);          \
-		return sock_finish(event_hook, judge(&pkt), &pkt.meta, pkt.daddr);                 \
+			return sock_finish(HOOK_##ID, REASON_BAD_META, &pkt.meta, NULL);           \
+		return sock_finish(HOOK_##ID, stage_judge_sock(&pkt), &pkt.meta, pkt.daddr);       \
 	}
 
 #define TCP_FLAG_SYN 0x02
@@ -326,29 +327,24 @@ static __always_inline int stage_skb_pkt(struct __sk_buff *skb, struct stage_pkt
 	return STAGE_PKT_ADDRS(skb, pkt, bpf_skb_load_bytes);
 }
 
-/*
- * STAGE_PROGRAMS(judge): the thin per-hook entry points. judge is
- * `static __always_inline int judge(const struct stage_pkt *pkt)` returning
- * a reason code; it is written once and runs at every hook.
- */
-/* call: the judge applied to the packet, e.g. judge(&pkt) */
-#define STAGE_SKB_PROGRAM(sec, fn, event_hook, call)                                               \
+/* a packet with an skb (tc, cgroup_skb), at the hook of row ID */
+#define STAGE_SKB_PROGRAM(ID, name, sec)                                                           \
 	SEC(sec)                                                                                   \
-	int fn(struct __sk_buff *skb)                                                              \
+	int stage_##name(struct __sk_buff *skb)                                                    \
 	{                                                                                          \
 		struct stage_pkt pkt = {};                                                         \
 		__u32 rule = 0;                                                                    \
 		int reason;                                                                        \
                                                                                                    \
 		if (stage_skb_pkt(skb, &pkt))                                                      \
-			return skb_finish(skb, event_hook, REASON_BAD_META, &pkt.meta);            \
+			return skb_finish(skb, HOOK_##ID, REASON_BAD_META, &pkt.meta);             \
 		if (dry_run)                                                                       \
 			pkt.matched = &rule;                                                       \
-		/* a flow kept past its address's expiry belongs to one socket */                 \
+		/* a flow kept past its address's expiry belongs to one socket */                  \
 		if (learn_enabled(pkt.meta.gen))                                                   \
 			pkt.cookie = bpf_get_socket_cookie(skb);                                   \
-		reason = call;                                                                     \
-		return skb_verdict(skb, event_hook, reason, rule, &pkt.meta);                      \
+		reason = stage_judge_skb(skb, &pkt);                                               \
+		return skb_verdict(skb, HOOK_##ID, reason, rule, &pkt.meta);                       \
 	}
 
 /* the packet from the XDP metadata area and the destination from the IP header */
@@ -360,9 +356,10 @@ static __always_inline int stage_xdp_pkt(struct xdp_md *ctx, struct stage_pkt *p
 	return STAGE_PKT_ADDRS(ctx, pkt, bpf_xdp_load_bytes);
 }
 
-#define STAGE_XDP_PROGRAM(call)                                                                    \
-	SEC("xdp")                                                                                 \
-	int stage_xdp(struct xdp_md *ctx)                                                          \
+/* a frame at XDP, at the hook of row ID */
+#define STAGE_XDP_PROGRAM(ID, name, sec)                                                           \
+	SEC(sec)                                                                                   \
+	int stage_##name(struct xdp_md *ctx)                                                       \
 	{                                                                                          \
 		struct stage_pkt pkt = {};                                                         \
 		__u32 rule = 0;                                                                    \
@@ -372,36 +369,55 @@ static __always_inline int stage_xdp_pkt(struct xdp_md *ctx, struct stage_pkt *p
 			return xdp_verdict(ctx, REASON_BAD_META, 0, &pkt.meta);                    \
 		if (dry_run)                                                                       \
 			pkt.matched = &rule;                                                       \
-		reason = call;                                                                     \
+		reason = stage_judge_xdp(ctx, &pkt);                                               \
 		return xdp_verdict(ctx, reason, rule, &pkt.meta);                                  \
 	}
 
-#define STAGE_PROGRAMS(judge)                                                                      \
-	STAGE_SKB_PROGRAM("tc", stage_tc, EVENT_HOOK_TC, judge(&pkt))                              \
-	STAGE_SKB_PROGRAM("cgroup_skb/egress", stage_cgskb, EVENT_HOOK_CGROUP_SKB, judge(&pkt))    \
-	STAGE_XDP_PROGRAM(judge(&pkt))                                                             \
-	STAGE_SOCK_ADDR_PROGRAM(connect4, 0, EVENT_HOOK_CONNECT4, judge)                                                \
-	STAGE_SOCK_ADDR_PROGRAM(connect6, 1, EVENT_HOOK_CONNECT6, judge)                                                \
-	STAGE_SOCK_ADDR_PROGRAM(sendmsg4, 0, EVENT_HOOK_SENDMSG4, judge)                                                \
-	STAGE_SOCK_ADDR_PROGRAM(sendmsg6, 1, EVENT_HOOK_SENDMSG6, judge)                                                \
+/* one entry point per row of the hook table, by its entry kind */
+#define STAGE_ENTRY_SKB(ID, name, sec) STAGE_SKB_PROGRAM(ID, name, sec)
+#define STAGE_ENTRY_XDP(ID, name, sec) STAGE_XDP_PROGRAM(ID, name, sec)
+#define STAGE_ENTRY_SOCK4(ID, name, sec) STAGE_SOCK_ADDR_PROGRAM(ID, name, sec, 0)
+#define STAGE_ENTRY_SOCK6(ID, name, sec) STAGE_SOCK_ADDR_PROGRAM(ID, name, sec, 1)
+#define STAGE_ENTRY_ROW(ID, name, label, sec, entry, load, link, cgtype)                           \
+	STAGE_ENTRY_##entry(ID, name, sec)
+
+/*
+ * STAGE_PROGRAMS_PAYLOAD(judge_skb, judge_xdp, judge): the thin per-hook entry
+ * points (stage_tc, stage_cgskb, stage_connect4, ...), one per row of the hook
+ * table, for a stage that reads the payload at the packet hooks. judge_skb is
+ * `static __always_inline int judge_skb(struct __sk_buff *skb, const struct stage_pkt *pkt)`,
+ * judge_xdp the same over `struct xdp_md *`; connect() and sendto() have no
+ * payload yet and get judge(pkt). Each returns a reason code.
+ */
+#define STAGE_PROGRAMS_PAYLOAD(judge_skb, judge_xdp, judge)                                        \
+	static __always_inline int stage_judge_skb(struct __sk_buff *skb,                          \
+						   const struct stage_pkt *pkt)                    \
+	{                                                                                          \
+		return judge_skb(skb, pkt);                                                        \
+	}                                                                                          \
+	static __always_inline int stage_judge_xdp(struct xdp_md *ctx,                             \
+						   const struct stage_pkt *pkt)                    \
+	{                                                                                          \
+		return judge_xdp(ctx, pkt);                                                        \
+	}                                                                                          \
+	static __always_inline int stage_judge_sock(const struct stage_pkt *pkt)                   \
+	{                                                                                          \
+		return judge(pkt);                                                                 \
+	}                                                                                          \
+	HOOK_TABLE(STAGE_ENTRY_ROW)                                                                \
 	char LICENSE[] SEC("license") = "GPL"
 
 /*
- * STAGE_PROGRAMS_PAYLOAD(judge_skb, judge_xdp, judge): for a stage that reads
- * the payload at the packet hooks. judge_skb is
- * `static __always_inline int judge_skb(struct __sk_buff *skb, const struct stage_pkt *pkt)`,
- * judge_xdp the same over `struct xdp_md *`; connect() and sendto() have no
- * payload yet and get judge(pkt).
+ * STAGE_PROGRAMS(judge): the same for a stage whose judge reads no payload:
+ * `static __always_inline int judge(const struct stage_pkt *pkt)` returning
+ * a reason code, written once and run at every hook.
  */
-#define STAGE_PROGRAMS_PAYLOAD(judge_skb, judge_xdp, judge)                                        \
-	STAGE_SKB_PROGRAM("tc", stage_tc, EVENT_HOOK_TC, judge_skb(skb, &pkt))                     \
-	STAGE_SKB_PROGRAM("cgroup_skb/egress", stage_cgskb, EVENT_HOOK_CGROUP_SKB,                 \
-			  judge_skb(skb, &pkt))                                                    \
-	STAGE_XDP_PROGRAM(judge_xdp(ctx, &pkt))                                                    \
-	STAGE_SOCK_ADDR_PROGRAM(connect4, 0, EVENT_HOOK_CONNECT4, judge)                           \
-	STAGE_SOCK_ADDR_PROGRAM(connect6, 1, EVENT_HOOK_CONNECT6, judge)                           \
-	STAGE_SOCK_ADDR_PROGRAM(sendmsg4, 0, EVENT_HOOK_SENDMSG4, judge)                           \
-	STAGE_SOCK_ADDR_PROGRAM(sendmsg6, 1, EVENT_HOOK_SENDMSG6, judge)                           \
-	char LICENSE[] SEC("license") = "GPL"
+#define STAGE_PROGRAMS(judge)                                                                      \
+	static __always_inline int stage_judge_pkt(void *ctx, const struct stage_pkt *pkt)         \
+	{                                                                                          \
+		(void)ctx;                                                                         \
+		return judge(pkt);                                                                 \
+	}                                                                                          \
+	STAGE_PROGRAMS_PAYLOAD(stage_judge_pkt, stage_judge_pkt, judge)
 
 #endif
