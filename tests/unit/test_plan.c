@@ -5,6 +5,7 @@
 #include <string.h>
 #include <criterion/criterion.h>
 #include "plan.h"
+#include "ironclaw/stage.h"
 #include "stage.h"
 #include "diag_helpers.h"
 
@@ -18,6 +19,7 @@
 /* the built-in stages and the example plug-in, as their descriptors say */
 static const struct stage_desc dns_desc = {
 	.abi = STAGE_DESC_ABI,
+	.api = IRONCLAW_STAGE_API_VERSION,
 	.name = "dns",
 	.slot = SLOT_DNS,
 	.map_kind = STAGE_MAP_EXACT,
@@ -27,6 +29,7 @@ static const struct stage_desc dns_desc = {
 
 static const struct stage_desc https_desc = {
 	.abi = STAGE_DESC_ABI,
+	.api = IRONCLAW_STAGE_API_VERSION,
 	.name = "https",
 	.slot = SLOT_HTTPS,
 	.map_kind = STAGE_MAP_PREFIX,
@@ -36,6 +39,7 @@ static const struct stage_desc https_desc = {
 
 static const struct stage_desc internal_desc = {
 	.abi = STAGE_DESC_ABI,
+	.api = IRONCLAW_STAGE_API_VERSION,
 	.name = "internal",
 	.slot = SLOT_INTERNAL,
 	.map_kind = STAGE_MAP_EXACT,
@@ -45,6 +49,7 @@ static const struct stage_desc internal_desc = {
 
 static const struct stage_desc postgres_desc = {
 	.abi = STAGE_DESC_ABI,
+	.api = IRONCLAW_STAGE_API_VERSION,
 	.name = "postgres",
 	.slot = 8,
 	.map_kind = STAGE_MAP_EXACT,
