@@ -64,9 +64,14 @@ static __always_inline void learn_skb(struct __sk_buff *skb, const struct gen_se
 		    !ip6->payload_len)
 			return;
 	}
-	if (r == REASON_FRAGMENT && ip.frag_first) {
-		/* the first fragment of an answer: too big for one datagram */
-		if (parse_l4(&c, start, &ip) == REASON_FRAGMENT && ip.sport == bpf_htons(53))
+	if (r == REASON_FRAGMENT && ip.family == AF_INET) {
+		/* the first fragment of an answer from port 53: too big for one datagram */
+		struct iphdr *iph = start + ETH_HLEN;
+		__be16 sport;
+
+		if ((void *)(iph + 1) <= c.end && !(iph->frag_off & bpf_htons(IP4_OFFSET)) &&
+		    !bpf_skb_load_bytes(skb, ETH_HLEN + iph->ihl * 4, &sport, 2) &&
+		    sport == bpf_htons(53))
 			learn_count(LEARN_EV_TOO_BIG);
 		return;
 	}

@@ -44,7 +44,7 @@ struct parsed {
 	__u8 family;
 	__u8 l4proto; /* TCP, UDP, or ICMPV6 for neighbour discovery */
 	__u8 is_nd; /* 0, or the ICMPv6 type of an acceptable ND message */
-	__u8 frag_first; /* inside a first fragment (IPv4: REASON_FRAGMENT from parse_ipv4) */
+	__u8 frag_first; /* IPv6: inside a first fragment */
 	__u16 l3_off;
 	__u16 l4_off;
 	__be16 sport;
@@ -160,12 +160,9 @@ static __always_inline int parse_ipv4(struct cursor *c, void *start, struct pars
 		if (r != PARSE_OK)
 			return r;
 	}
-	cursor_skip(c, hlen);
-	if (ip->frag_off & bpf_htons(IP4_MF | IP4_OFFSET)) {
-		/* the cursor is at the transport header, which only a first fragment has */
-		p->frag_first = !(ip->frag_off & bpf_htons(IP4_OFFSET));
+	if (ip->frag_off & bpf_htons(IP4_MF | IP4_OFFSET))
 		return REASON_FRAGMENT;
-	}
+	cursor_skip(c, hlen);
 	return PARSE_OK;
 }
 
