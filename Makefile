@@ -35,7 +35,9 @@ CONFLICT_OBJ := $(B)/tests/stage_pgdup.bpf.o
 ALLOW_ALL_OBJ := $(B)/tests/allow_all.bpf.o
 # two versions of one plug-in stage, for replacing a stage under traffic
 FLOW_OBJ := $(B)/tests/stage_flow.bpf.o $(B)/tests/stage_flow_v2.bpf.o
-BPF_HDRS := $(wildcard include/*.h progs/lib/*.h)
+BPF_HDRS := $(wildcard include/*.h include/ironclaw/*.h progs/lib/*.h)
+# what a stage object includes: the public, versioned header (README: "Stages, and adding one")
+STAGE_API_HDR := include/ironclaw/stage.h
 
 LOADER_SRC := $(filter-out loader/main.c,$(wildcard loader/*.c))
 LOADER_OBJ := $(patsubst loader/%.c,$(B)/loader/%.o,$(LOADER_SRC))
@@ -68,11 +70,11 @@ $(B)/progs/%.bpf.o: progs/%.bpf.c $(BPF_HDRS) Makefile
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(EXAMPLE_OBJ): examples/stage_postgres/stage_postgres.bpf.c $(BPF_HDRS)
+$(EXAMPLE_OBJ): examples/stage_postgres/stage_postgres.bpf.c $(STAGE_API_HDR) $(BPF_HDRS)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(CONFLICT_OBJ): examples/stage_postgres/stage_postgres.bpf.c $(BPF_HDRS)
+$(CONFLICT_OBJ): examples/stage_postgres/stage_postgres.bpf.c $(STAGE_API_HDR) $(BPF_HDRS)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) '-DPOSTGRES_STAGE_NAME="pgdup"' \
 		-DPOSTGRES_STAGE_SLOT=9 -c $< -o $@
@@ -81,11 +83,11 @@ $(ALLOW_ALL_OBJ): tests/e2e/allow_all.bpf.c
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(B)/tests/stage_flow.bpf.o: tests/e2e/stage_flow.bpf.c $(BPF_HDRS)
+$(B)/tests/stage_flow.bpf.o: tests/e2e/stage_flow.bpf.c $(STAGE_API_HDR) $(BPF_HDRS)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(B)/tests/stage_flow_v2.bpf.o: tests/e2e/stage_flow.bpf.c $(BPF_HDRS)
+$(B)/tests/stage_flow_v2.bpf.o: tests/e2e/stage_flow.bpf.c $(STAGE_API_HDR) $(BPF_HDRS)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -DFLOW_STAGE_V2 -c $< -o $@
 

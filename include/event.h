@@ -3,16 +3,7 @@
 #define IRONCLAW_EVENT_H
 
 #include <linux/types.h>
-
-enum event_hook {
-	EVENT_HOOK_TC = 1,
-	EVENT_HOOK_CGROUP_SKB,
-	EVENT_HOOK_CONNECT4,
-	EVENT_HOOK_CONNECT6,
-	EVENT_HOOK_SENDMSG4,
-	EVENT_HOOK_SENDMSG6,
-	EVENT_HOOK_XDP,
-};
+#include "hooks.h" /* enum hook_id: the hook an event comes from */
 
 /* what the ring buffer could not take, and what the per-cgroup budget held back */
 enum event_drop {
@@ -30,7 +21,7 @@ struct deny_event {
 	__u64 tool; /* the tool the verdict was for (its cgroup id), 0 when none or not yet known */
 	__u32 pid; /* connect and sendmsg hooks; 0 where the hook does not know */
 	__u16 reason; /* enum reason */
-	__u8 hook; /* enum event_hook */
+	__u8 hook; /* enum hook_id (HOOK_*) */
 	__u8 family; /* AF_INET or AF_INET6; 0 when the addresses were not reached */
 	__u8 l4proto;
 	__u8 slot; /* the stage's slot, 0 when the dispatcher decided */

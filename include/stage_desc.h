@@ -4,7 +4,7 @@
 
 #include <linux/types.h>
 
-#define STAGE_DESC_ABI 1
+#define STAGE_DESC_ABI 1 /* this layout of struct stage_desc */
 #define STAGE_DESC_SECTION ".rodata.stage" /* libbpf exposes it as a map of that name */
 #define STAGE_NAME_LEN 16
 #define STAGE_MAX_CLASSES 8
@@ -28,8 +28,15 @@ struct stage_class {
 	__u16 port; /* host order; 0 = every port no other stage claims */
 };
 
+/*
+ * The first word was one __u32 'abi' (1) before stage API versions: an old
+ * object reads as abi 1, api 0 (on a little-endian host; the loader compares
+ * the whole word, so on any host). The API version is the one of
+ * include/ironclaw/stage.h, which STAGE_DESCRIBE writes.
+ */
 struct stage_desc {
-	__u32 abi; /* STAGE_DESC_ABI */
+	__u16 abi; /* STAGE_DESC_ABI */
+	__u16 api; /* IRONCLAW_STAGE_API_VERSION the object was built with; 0: before versions */
 	char name[STAGE_NAME_LEN]; /* NUL-terminated, [a-z0-9_] */
 	__u32 slot;
 	__u32 map_kind; /* enum stage_map_kind */

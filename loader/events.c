@@ -178,7 +178,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	/* a connect() or sendto() has no source yet */
 	endpoint(src, sizeof(src),
-		 e->hook >= EVENT_HOOK_CONNECT4 && e->hook <= EVENT_HOOK_SENDMSG6 ? 0 : e->family,
+		 hook_at_sock(e->hook) ? 0 : e->family,
 		 e->saddr, e->sport);
 	endpoint(dst, sizeof(dst), e->family, e->daddr, e->dport);
 	memcpy(comm, e->comm, sizeof(e->comm));

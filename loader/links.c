@@ -11,6 +11,10 @@
 #define HOOK_TEST_RUN_XDP true
 #define HOOK_TEST_RUN_SOCK4 false
 #define HOOK_TEST_RUN_SOCK6 false
+#define HOOK_AT_SOCK_SKB false
+#define HOOK_AT_SOCK_XDP false
+#define HOOK_AT_SOCK_SOCK4 true
+#define HOOK_AT_SOCK_SOCK6 true
 
 #define HOOK_INFO_ROW(ID, name, label, sec, entry, load, link, cgtype)                             \
 	[HOOK_##ID] = { label,                                                                     \
@@ -18,12 +22,18 @@
 			"stages_" #name,                                                           \
 			"dispatch_" #name,                                                         \
 			HOOK_LOAD_##load,                                                          \
-			HOOK_TEST_RUN_##entry },
+			HOOK_TEST_RUN_##entry,                                                     \
+			HOOK_AT_SOCK_##entry },
 const struct hook_info hooks[NR_HOOKS] = { HOOK_TABLE(HOOK_INFO_ROW) };
 
 const char *hook_label(unsigned int id)
 {
 	return id >= HOOK_FIRST && id < NR_HOOKS ? hooks[id].label : "?";
+}
+
+bool hook_at_sock(unsigned int id)
+{
+	return id >= HOOK_FIRST && id < NR_HOOKS && hooks[id].at_sock;
 }
 
 /* every hook kind loaded with a cgroup attaches there with a link of its own */

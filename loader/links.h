@@ -22,12 +22,15 @@ struct hook_info {
 	const char *dispatcher; /* the dispatcher's program */
 	enum hook_load load; /* when an install loads them */
 	bool test_run; /* BPF_PROG_TEST_RUN runs it on a frame (explain's dry run) */
+	bool at_sock; /* connect() or sendto(): no packet yet, its caller known */
 };
 
 extern const struct hook_info hooks[NR_HOOKS];
 
 /* the label of a hook id from an event record; "?" for an unknown one */
 const char *hook_label(unsigned int id);
+/* a hook of connect() or sendto() (from an event record) */
+bool hook_at_sock(unsigned int id);
 
 /* what one link attaches: the links of no hook kind, then one per hook kind (for cgroups) */
 enum link_hook {

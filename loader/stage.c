@@ -1,6 +1,7 @@
 /* stage.c: stage objects and the descriptor each one carries. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,21 +9,55 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "policy.h"
+#include "ironclaw/stage.h"
 #include "stage.h"
 
 #define STAGE_FILE_MAX (16 << 20)
 
-int stage_desc_check(const struct stage_desc *desc, const char *origin, struct diag *d)
+/* the first word of a descriptor written before stage API versions: __u32 abi = 1 */
+#define STAGE_DESC_WORD_UNVERSIONED 1
+
+static bool name_ok(const struct stage_desc *desc)
 {
 	size_t len = strnlen(desc->name, STAGE_NAME_LEN);
 
-	if (desc->abi != STAGE_DESC_ABI) {
+	return len > 0 && len < STAGE_NAME_LEN &&
+	       strspn(desc->name, "abcdefghijklmnopqrstuvwxyz0123456789_") == len;
+}
+
+unsigned stage_desc_api(const struct stage_desc *desc)
+{
+	__u32 word;
+
+	memcpy(&word, desc, sizeof(word));
+	return word == STAGE_DESC_WORD_UNVERSIONED ? 0 : desc->api;
+}
+
+int stage_desc_check(const struct stage_desc *desc, const char *origin, struct diag *d)
+{
+	unsigned api = stage_desc_api(desc);
+	char who[STAGE_NAME_LEN + 16];
+
+	if (api && desc->abi != STAGE_DESC_ABI) {
 		diag_error(d, origin, 0, "stage descriptor ABI %u, this loader knows %u", desc->abi,
 			   STAGE_DESC_ABI);
 		return -EINVAL;
 	}
-	if (len == 0 || len == STAGE_NAME_LEN ||
-	    strspn(desc->name, "abcdefghijklmnopqrstuvwxyz0123456789_") != len) {
+	if (api != IRONCLAW_STAGE_API_VERSION) {
+		/* the name is where it always was: an old object is named, if its name is sane */
+		if (name_ok(desc))
+			snprintf(who, sizeof(who), "stage '%s'", desc->name);
+		else
+			snprintf(who, sizeof(who), "the stage");
+		diag_error(
+			d, origin, 0,
+			"%s was built against stage API version %u%s; this ironclaw-pipe needs "
+			"version %u: rebuild it with include/ironclaw/stage.h of this version (%s)",
+			who, api, api ? "" : " (before versions)", IRONCLAW_STAGE_API_VERSION,
+			IRONCLAW_STAGE_BUILD);
+		return -EINVAL;
+	}
+	if (!name_ok(desc)) {
 		diag_error(d, origin, 0, "stage name must be 1-%d characters of [a-z0-9_]",
 			   STAGE_NAME_LEN - 1);
 		return -EINVAL;

@@ -27,7 +27,9 @@ int stage_from_file(const char *path, struct stage *st, struct diag *d);
 /* a stage object already in memory (the built-in ones); elf must outlive st */
 int stage_from_mem(const char *origin, const void *elf, size_t sz, struct stage *st,
 		   struct diag *d);
-/* the descriptor checks alone, on plain data */
+/* the stage API version a descriptor was built with (0: before versions) */
+unsigned stage_desc_api(const struct stage_desc *desc);
+/* the descriptor checks alone, on plain data: its layout, its API version, then its fields */
 int stage_desc_check(const struct stage_desc *desc, const char *origin, struct diag *d);
 void stage_free(struct stage *st);
 

@@ -3,7 +3,7 @@
 #include "lib/dispatch.h"
 #include "lib/meta_skb.h"
 #include "lib/dns.h" /* declares the DNS maps the instance shares */
-#include "lib/learn_answer.h" /* and the learning maps */
+#include "lib/learn_packet.h" /* and the learning maps */
 
 /* headers the parser may need in the linear area */
 #define TC_PULL_LEN 512
@@ -17,19 +17,15 @@
 		__type(value, __u32);                                                              \
 	} name SEC(".maps")
 
-STAGE_BANKS(stages_tc);
-STAGE_BANKS(stages_cgskb);
-STAGE_BANKS(stages_connect4);
-STAGE_BANKS(stages_connect6);
-STAGE_BANKS(stages_sendmsg4);
-STAGE_BANKS(stages_sendmsg6);
-STAGE_BANKS(stages_xdp);
-
-
+/* stages_tc, stages_cgskb, ...: one per row of the hook table */
+#define STAGE_BANKS_ROW(ID, name, label, sec, entry, load, link, cgtype) STAGE_BANKS(stages_##name);
+HOOK_TABLE(STAGE_BANKS_ROW)
+#undef STAGE_BANKS_ROW
 
 /* the sender's tool, the metadata into skb->cb[], and the tail call into the hook's banks */
 static __always_inline int skb_to_stage(struct __sk_buff *skb, __u8 hook, void *banks,
-					struct pkt_meta *meta, __u32 tool_level)
+					struct pkt_meta *meta, __u32 tool_level,
+					const struct gen_settings *gs)
 {
 	/* the socket's cgroup at the tools' level: processes nested below a tool are that tool */
 	if (tool_level)
@@ -37,7 +33,7 @@ static __always_inline int skb_to_stage(struct __sk_buff *skb, __u8 hook, void *
 	meta_store_skb(skb, meta);
 	bpf_tail_call(skb, banks, (__u32)meta->gen * STAGE_MAX_SLOTS + meta->slot);
 	/* only reached when the slot is empty or the call failed: fail closed */
-	return skb_finish(skb, hook, REASON_NO_STAGE, meta);
+	return skb_finish(skb, hook, REASON_NO_STAGE, meta, gs->cfg);
 }
 
 SEC("tc")
@@ -45,23 +41,23 @@ int dispatch_tc(struct __sk_buff *skb)
 {
 	struct pkt_meta meta = {};
 	__u32 len = skb->len, tool_level = 0;
-	__u8 gen = 0;
+	struct gen_settings gs;
 	int r;
 
+	r = dispatch_begin(&gs, &tool_level);
+	meta.gen = gs.gen;
 	if (skb->vlan_present)
-		return skb_finish(skb, EVENT_HOOK_TC, REASON_VLAN, &meta);
-	r = dispatch_begin(&gen, &tool_level);
-	meta.gen = gen;
+		return skb_finish(skb, HOOK_TC, REASON_VLAN, &meta, gs.cfg);
 	if (r != PARSE_OK)
-		return skb_finish(skb, EVENT_HOOK_TC, r, &meta);
+		return skb_finish(skb, HOOK_TC, r, &meta, gs.cfg);
 	if ((__u64)(skb->data_end - skb->data) < len &&
 	    (__u64)(skb->data_end - skb->data) < TC_PULL_LEN)
 		bpf_skb_pull_data(skb, len < TC_PULL_LEN ? len : TC_PULL_LEN);
 
-	r = dispatch_frame((void *)(long)skb->data, (void *)(long)skb->data_end, len, gen, &meta);
+	r = dispatch_frame((void *)(long)skb->data, (void *)(long)skb->data_end, len, &gs, &meta);
 	if (r != PARSE_OK)
-		return skb_finish(skb, EVENT_HOOK_TC, r, &meta);
-	return skb_to_stage(skb, EVENT_HOOK_TC, &stages_tc, &meta, tool_level);
+		return skb_finish(skb, HOOK_TC, r, &meta, gs.cfg);
+	return skb_to_stage(skb, HOOK_TC, &stages_tc, &meta, tool_level, &gs);
 }
 
 /*
@@ -75,23 +71,23 @@ int dispatch_xdp(struct xdp_md *ctx)
 {
 	struct pkt_meta meta = {};
 	__u32 tool_level = 0;
-	__u8 gen = 0;
+	struct gen_settings gs;
 	int r;
 
-	r = dispatch_begin(&gen, &tool_level);
-	meta.gen = gen;
+	r = dispatch_begin(&gs, &tool_level);
+	meta.gen = gs.gen;
 	if (r != PARSE_OK)
-		return xdp_verdict(ctx, r, 0, &meta);
+		return xdp_verdict(ctx, r, 0, &meta, gs.cfg);
 	r = dispatch_frame((void *)(long)ctx->data, (void *)(long)ctx->data_end,
-			   (__u32)(ctx->data_end - ctx->data), gen, &meta);
+			   (__u32)(ctx->data_end - ctx->data), &gs, &meta);
 	if (r != PARSE_OK)
-		return xdp_verdict(ctx, r, 0, &meta);
+		return xdp_verdict(ctx, r, 0, &meta, gs.cfg);
 	if (tool_level)
 		meta.tool = POLICY_TOOL_UNKNOWN;
 	if (meta_store_xdp(ctx, &meta))
-		return xdp_verdict(ctx, REASON_BAD_META, 0, &meta);
+		return xdp_verdict(ctx, REASON_BAD_META, 0, &meta, gs.cfg);
 	bpf_tail_call(ctx, &stages_xdp, (__u32)meta.gen * STAGE_MAX_SLOTS + meta.slot);
-	return xdp_verdict(ctx, REASON_NO_STAGE, 0, &meta);
+	return xdp_verdict(ctx, REASON_NO_STAGE, 0, &meta, gs.cfg);
 }
 
 /*
@@ -105,19 +101,19 @@ int dispatch_cgskb(struct __sk_buff *skb)
 	struct pkt_meta meta = {};
 	__u32 len = skb->len, tool_level = 0;
 	struct cursor c = { .off = 0, .lim = len };
-	__u8 gen = 0;
+	struct gen_settings gs;
 	int r;
 
-	r = dispatch_begin(&gen, &tool_level);
-	meta.gen = gen;
+	r = dispatch_begin(&gs, &tool_level);
+	meta.gen = gs.gen;
 	if (r != PARSE_OK)
-		return skb_finish(skb, EVENT_HOOK_CGROUP_SKB, r, &meta);
+		return skb_finish(skb, HOOK_CGSKB, r, &meta, gs.cfg);
 	c.pos = (void *)(long)skb->data;
 	c.end = (void *)(long)skb->data_end;
-	r = dispatch_ip(&c, c.pos, skb->protocol, gen, 1, &meta);
+	r = dispatch_ip(&c, c.pos, skb->protocol, &gs, 1, &meta);
 	if (r != PARSE_OK)
-		return skb_finish(skb, EVENT_HOOK_CGROUP_SKB, r, &meta);
-	return skb_to_stage(skb, EVENT_HOOK_CGROUP_SKB, &stages_cgskb, &meta, tool_level);
+		return skb_finish(skb, HOOK_CGSKB, r, &meta, gs.cfg);
+	return skb_to_stage(skb, HOOK_CGSKB, &stages_cgskb, &meta, tool_level, &gs);
 }
 
 /*
@@ -151,16 +147,16 @@ static __always_inline int dispatch_sock_addr(struct bpf_sock_addr *ctx, void *b
 	__u32 proto = CTX_READ(ctx->protocol);
 	__u32 port = CTX_READ(ctx->user_port), tool_level = 0, d4 = 0, daddr[4] = {};
 	struct pkt_meta meta = {};
+	struct gen_settings gs;
 	struct sock_state *st;
-	__u8 gen = 0;
 	int r;
 
-	r = dispatch_begin(&gen, &tool_level);
-	meta.gen = gen;
+	r = dispatch_begin(&gs, &tool_level);
+	meta.gen = gs.gen;
 	if (r != PARSE_OK)
-		return sock_finish(hook, r, &meta, (const __u8 *)daddr);
+		return sock_finish(hook, r, &meta, (const __u8 *)daddr, gs.cfg);
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
-		return sock_finish(hook, REASON_L4_PROTO, &meta, (const __u8 *)daddr);
+		return sock_finish(hook, REASON_L4_PROTO, &meta, (const __u8 *)daddr, gs.cfg);
 	if (!v6) {
 		d4 = CTX_READ(ctx->user_ip4);
 		meta.family = AF_INET;
@@ -182,160 +178,60 @@ static __always_inline int dispatch_sock_addr(struct bpf_sock_addr *ctx, void *b
 	if (meta.family == AF_INET)
 		daddr[0] = d4;
 	/* the same test as the packets of this connection will get at cgroup_skb */
-	if (addr_is_local(gen, meta.family, (const __u8 *)daddr))
-		return sock_finish(hook, REASON_LOOPBACK, &meta, (const __u8 *)daddr);
-	r = dispatch_class(gen, proto, (__be16)port, &meta);
+	if (addr_is_local(&gs, meta.family, (const __u8 *)daddr))
+		return sock_finish(hook, REASON_LOOPBACK, &meta, (const __u8 *)daddr, gs.cfg);
+	r = dispatch_class(gs.gen, proto, (__be16)port, &meta);
 	if (r != PARSE_OK)
-		return sock_finish(hook, r, &meta, (const __u8 *)daddr);
+		return sock_finish(hook, r, &meta, (const __u8 *)daddr, gs.cfg);
 	st = bpf_sk_storage_get(&sock_state, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!st)
-		return sock_finish(hook, REASON_NO_CONFIG, &meta, (const __u8 *)daddr);
+		return sock_finish(hook, REASON_NO_CONFIG, &meta, (const __u8 *)daddr, gs.cfg);
 	/* a socket made before the install has no recorded tool: no tool's rights either */
 	if (tool_level && st->tool_known)
 		meta.tool = st->tool;
 	st->meta = meta;
 	bpf_tail_call(ctx, banks, (__u32)meta.gen * STAGE_MAX_SLOTS + meta.slot);
-	return sock_finish(hook, REASON_NO_STAGE, &meta, (const __u8 *)daddr);
+	return sock_finish(hook, REASON_NO_STAGE, &meta, (const __u8 *)daddr, gs.cfg);
 }
 
 SEC("cgroup/connect4")
 int dispatch_connect4(struct bpf_sock_addr *ctx)
 {
-	return dispatch_sock_addr(ctx, &stages_connect4, 0, EVENT_HOOK_CONNECT4);
+	return dispatch_sock_addr(ctx, &stages_connect4, 0, HOOK_CONNECT4);
 }
 
 SEC("cgroup/connect6")
 int dispatch_connect6(struct bpf_sock_addr *ctx)
 {
-	return dispatch_sock_addr(ctx, &stages_connect6, 1, EVENT_HOOK_CONNECT6);
+	return dispatch_sock_addr(ctx, &stages_connect6, 1, HOOK_CONNECT6);
 }
 
 SEC("cgroup/sendmsg4")
 int dispatch_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	return dispatch_sock_addr(ctx, &stages_sendmsg4, 0, EVENT_HOOK_SENDMSG4);
+	return dispatch_sock_addr(ctx, &stages_sendmsg4, 0, HOOK_SENDMSG4);
 }
 
 SEC("cgroup/sendmsg6")
 int dispatch_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	return dispatch_sock_addr(ctx, &stages_sendmsg6, 1, EVENT_HOOK_SENDMSG6);
+	return dispatch_sock_addr(ctx, &stages_sendmsg6, 1, HOOK_SENDMSG6);
 }
 
 /*
- * A resolver's answer to the sandbox, at tc on the sandbox's link (egress of
- * the host-side end, ingress of the sandbox's own interface), never at a hook
- * that sees loopback: learns the addresses of a followed name when the answer
- * comes from a resolver of the instance, to a query the dns stage allowed and
- * recorded (its addresses, ports, transaction id), with the same question.
- * Counts what it ignores (learn_counts) and never drops: it judges nothing.
+ * Answers from the instance's resolvers, learned for the names that follow
+ * DNS: at tc on the sandbox's link, towards the sandbox (learn_packet.h).
+ * Never drops: it judges nothing.
  */
-static __always_inline void learn_skb(struct __sk_buff *skb, __u8 gen)
-{
-	struct learn_resolver_key rk = { .gen = gen };
-	struct learn_pending_key pk = {};
-	struct learn_pending_value *p;
-	struct learn_work_cpu *cpu;
-	struct learn_work *lw;
-	__u32 slot;
-	__u32 l4, end, ulen, dns_len;
-	__u8 hdr[40], udp[10];
-	__be16 proto;
-	__u64 now;
-	int consumed;
-
-	if (skb->vlan_present || bpf_skb_load_bytes(skb, 12, &proto, 2))
-		return;
-	if (proto == bpf_htons(ETH_P_IP)) {
-		__u32 ihl;
-
-		if (bpf_skb_load_bytes(skb, ETH_HLEN, hdr, 20) || hdr[9] != IPPROTO_UDP)
-			return;
-		ihl = (hdr[0] & 0xf) * 4;
-		if (ihl < 20)
-			return;
-		if ((hdr[6] & 0x3f) || hdr[7]) {
-			/* a fragment: a later one has no UDP header; the first one is too big */
-			if (!(hdr[6] & 0x1f) && !hdr[7] && !bpf_skb_load_bytes(skb, ETH_HLEN + ihl, udp, 2) &&
-			    udp[0] == 0 && udp[1] == 53)
-				learn_count(LEARN_EV_TOO_BIG);
-			return;
-		}
-		l4 = ETH_HLEN + ihl;
-		end = ETH_HLEN + ((__u32)hdr[2] << 8 | hdr[3]);
-		pk.family = rk.family = AF_INET;
-		__builtin_memcpy(rk.addr, hdr + 12, 4);
-		__builtin_memcpy(pk.daddr, hdr + 12, 4);
-		__builtin_memcpy(pk.saddr, hdr + 16, 4);
-	} else if (proto == bpf_htons(ETH_P_IPV6)) {
-		if (bpf_skb_load_bytes(skb, ETH_HLEN, hdr, 40) || hdr[6] != IPPROTO_UDP)
-			return; /* extension headers: not an answer we read */
-		l4 = ETH_HLEN + 40;
-		end = l4 + ((__u32)hdr[4] << 8 | hdr[5]);
-		pk.family = rk.family = AF_INET6;
-		__builtin_memcpy(rk.addr, hdr + 8, 16);
-		__builtin_memcpy(pk.daddr, hdr + 8, 16);
-		__builtin_memcpy(pk.saddr, hdr + 24, 16);
-	} else {
-		return;
-	}
-	if (bpf_skb_load_bytes(skb, l4, udp, 8) || udp[0] != 0 || udp[1] != 53)
-		return; /* not from port 53 */
-	ulen = (__u32)udp[4] << 8 | udp[5];
-	if (!bpf_map_lookup_elem(&learn_resolvers, &rk)) {
-		learn_count(LEARN_EV_NOT_RESOLVER);
-		return;
-	}
-	if (skb->gso_size) {
-		learn_count(LEARN_EV_TOO_BIG);
-		return;
-	}
-	if (ulen < 8 + DNS_HDR_LEN || l4 + ulen != end || end > skb->len ||
-	    bpf_skb_load_bytes(skb, l4 + 8, udp + 8, 2)) {
-		learn_count(LEARN_EV_MALFORMED);
-		return;
-	}
-	dns_len = ulen - 8;
-	if (dns_len > DNS_MSG_MAX) {
-		learn_count(LEARN_EV_TOO_BIG);
-		return;
-	}
-	__builtin_memcpy(&pk.dport, udp, 2);
-	__builtin_memcpy(&pk.sport, udp + 2, 2);
-	__builtin_memcpy(&pk.txid, udp + 8, 2);
-	p = bpf_map_lookup_elem(&learn_pending, &pk);
-	now = bpf_ktime_get_ns();
-	if (!p || p->expires_ns < now) {
-		learn_count(LEARN_EV_NO_QUERY);
-		return;
-	}
-	lw = learn_work_get(&cpu, &slot);
-	if (!lw)
-		return;
-	lw->dw.len = dns_len;
-	lw->now = now;
-	if (bpf_skb_load_bytes(skb, l4 + 8, lw->dw.msg, dns_len & (DNS_MSG_MAX * 2 - 1))) {
-		learn_count(LEARN_EV_MALFORMED);
-		consumed = 0;
-	} else {
-		consumed = learn_answer(lw, gen, p);
-	}
-	learn_work_put(cpu, slot);
-	if (consumed)
-		bpf_map_delete_elem(&learn_pending, &pk); /* one answer per query */
-}
-
 SEC("tc")
 int learn_tc(struct __sk_buff *skb)
 {
-	__u32 zero = 0, *ctlw = bpf_map_lookup_elem(&ctl, &zero);
-	__u8 gen;
+	struct gen_settings gs;
 
-	if (dry_run || !ctlw)
+	if (dry_run || gen_settings_read(&gs))
 		return TC_ACT_UNSPEC;
-	gen = *ctlw & CTL_GEN_MASK;
-	if (learn_enabled(gen))
-		learn_skb(skb, gen);
+	if (learn_enabled(gs.cfg))
+		learn_skb(skb, &gs);
 	return TC_ACT_UNSPEC;
 }
 

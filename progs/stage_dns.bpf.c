@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* stage_dns.bpf.c: DNS (udp/53, tcp/53) only to the resolvers in its map, and only for allowed names. */
-#include "lib/stage.h"
+#include <ironclaw/stage.h>
 #include "lib/dns.h"
 #include "lib/learn_query.h"
 
@@ -23,19 +23,10 @@ static __always_inline struct policy_value *resolver_rule(const struct stage_pkt
 	return v;
 }
 
-/* the generation's GEN_* flags: GEN_DNS_NAMES ('allow dns' lines: queries are parsed, TCP DNS
- * is denied), GEN_LEARN (name rules: queries for their names wait for the answer) */
-static __always_inline __u32 gen_flags(__u8 gen)
+/* 'allow dns' lines: queries are parsed, TCP DNS is denied (the generation's GEN_DNS_NAMES) */
+static __always_inline int names_checked(const struct stage_pkt *pkt)
 {
-	__u32 g = gen;
-	struct gen_config *cfg = bpf_map_lookup_elem(&config, &g);
-
-	return cfg ? cfg->flags : 0;
-}
-
-static __always_inline int names_checked(__u8 gen)
-{
-	return gen_flags(gen) & GEN_DNS_NAMES;
+	return gen_flags(pkt->cfg) & GEN_DNS_NAMES;
 }
 
 /*
@@ -49,7 +40,7 @@ static __always_inline int judge_dns(const struct stage_pkt *pkt)
 
 	if (!v)
 		return REASON_NO_RULE;
-	if (pkt->meta.l4proto == IPPROTO_TCP && names_checked(pkt->meta.gen))
+	if (pkt->meta.l4proto == IPPROTO_TCP && names_checked(pkt))
 		return REASON_DNS_TCP;
 	return stage_matched(v, pkt);
 }
@@ -71,7 +62,7 @@ static __always_inline int judge_dns(const struct stage_pkt *pkt)
 		struct dns_work *w;                                                                \
 		__be16 len, udp_len;                                                               \
                                                                                                    \
-		/* a GSO datagram is many on the wire: one query is one datagram */               \
+		/* a GSO datagram is many on the wire: one query is one datagram */                \
 		if (gso)                                                                           \
 			return REASON_DNS_MALFORMED;                                               \
 		/* where the IP datagram ends; IPv6 payload length 0 is a jumbogram */             \
@@ -79,7 +70,7 @@ static __always_inline int judge_dns(const struct stage_pkt *pkt)
 			return REASON_DNS_MALFORMED;                                               \
 		end = m->family == AF_INET ? m->l3_off + bpf_ntohs(len) :                          \
 		      len		   ? m->l3_off + 40 + bpf_ntohs(len) :                     \
-					     0;                                                    \
+					     0;                                                                     \
 		if (!end || load_bytes(ctx, off + 4, &udp_len, 2))                                 \
 			return REASON_DNS_MALFORMED;                                               \
 		if (bpf_ntohs(udp_len) < 8 || off + bpf_ntohs(udp_len) != end)                     \
@@ -110,41 +101,42 @@ DNS_QUERY_JUDGE(judge_query_xdp, struct xdp_md, bpf_xdp_load_bytes, 0)
  * A query judged in full: the resolver's rule, then its name. An allowed
  * query for a followed name waits for its answer (learn_pending).
  */
-#define DNS_PACKET_JUDGE(fn, ctx_t, judge_query)                                                   \
-	static __always_inline int fn(ctx_t *ctx, const struct stage_pkt *pkt)                     \
-	{                                                                                          \
-		struct policy_value *v = resolver_rule(pkt);                                       \
-		struct learn_question lq = {};                                                     \
-		__u32 rule_id = 0, flags;                                                          \
-		int r, names, learn;                                                               \
-                                                                                                   \
-		if (!v)                                                                            \
-			return REASON_NO_RULE;                                                     \
-		flags = gen_flags(pkt->meta.gen);                                                  \
-		names = flags & GEN_DNS_NAMES;                                                     \
-		learn = flags & GEN_LEARN;                                                         \
-		if (!names && (!learn || pkt->meta.l4proto == IPPROTO_TCP))                        \
-			return stage_matched(v, pkt);                                              \
-		if (pkt->meta.l4proto == IPPROTO_TCP)                                              \
-			return REASON_DNS_TCP;                                                     \
-		r = judge_query(ctx, pkt, &rule_id, names, learn, &lq);                            \
-		if (names) {                                                                       \
+#define DNS_PACKET_JUDGE(fn, ctx_t, judge_query)                                                    \
+	static __always_inline int fn(ctx_t *ctx, const struct stage_pkt *pkt)                      \
+	{                                                                                           \
+		struct policy_value *v = resolver_rule(pkt);                                        \
+		struct learn_question lq = {};                                                      \
+		__u32 rule_id = 0, flags;                                                           \
+		int r, names, learn;                                                                \
+                                                                                                    \
+		if (!v)                                                                             \
+			return REASON_NO_RULE;                                                      \
+		flags = gen_flags(pkt->cfg);                                                   \
+		names = flags & GEN_DNS_NAMES;                                                      \
+		learn = flags & GEN_LEARN;                                                          \
+		if (!names && (!learn || pkt->meta.l4proto == IPPROTO_TCP))                         \
+			return stage_matched(v, pkt);                                               \
+		if (pkt->meta.l4proto == IPPROTO_TCP)                                               \
+			return REASON_DNS_TCP;                                                      \
+		r = judge_query(ctx, pkt, &rule_id, names, learn, &lq);                             \
+		if (names) {                                                                        \
 			/* XDP knows no tool: a name only a tool's rule allows is for tc ingress */ \
-			if (r == REASON_QNAME && pkt->meta.tool == POLICY_TOOL_UNKNOWN)            \
-				return REASON_TOOL_DEFERRED;                                       \
-			if (r != REASON_RULE)                                                      \
-				return r;                                                          \
-			if (!dry_run)                                                              \
-				count_rule(rule_id, pkt->len); /* the name's rule, then the        \
-								* resolver's */                    \
-		}                                                                                  \
-		r = stage_matched(v, pkt);                                                         \
-		/* explain names the rule that let the query's name through */                    \
-		if (names && r == REASON_RULE && dry_run && pkt->matched)                          \
-			*pkt->matched = rule_id + 1;                                               \
-		if (r == REASON_RULE && lq.name_id)                                                \
-			learn_pending_add(pkt, &lq);                                               \
-		return r;                                                                          \
+			if (r == REASON_QNAME && pkt->meta.tool == POLICY_TOOL_UNKNOWN)             \
+				return REASON_TOOL_DEFERRED;                                        \
+			if (r != REASON_RULE)                                                       \
+				return r;                                                           \
+			if (!dry_run)                                                               \
+				count_rule(rule_id,                                                 \
+					   pkt->len); /* the name's rule, then the        \
+								* resolver's */         \
+		}                                                                                   \
+		r = stage_matched(v, pkt);                                                          \
+		/* explain names the rule that let the query's name through */                      \
+		if (names && r == REASON_RULE && dry_run && pkt->matched)                           \
+			*pkt->matched = rule_id + 1;                                                \
+		if (r == REASON_RULE && lq.name_id)                                                 \
+			learn_pending_add(pkt, &lq);                                                \
+		return r;                                                                           \
 	}
 
 DNS_PACKET_JUDGE(judge_dns_skb, struct __sk_buff, judge_query_skb)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* stage_https.bpf.c: HTTPS (tcp/443) to addresses and prefixes in its LPM trie. */
-#include "lib/stage.h"
+#define IRONCLAW_STAGE_FOLLOW_NAMES /* name rules of its classes: addresses learned from DNS */
+#include <ironclaw/stage.h>
 
 STAGE_DESCRIBE("https", SLOT_HTTPS, STAGE_MAP_PREFIX, STAGE_CLASS(IPPROTO_TCP, 443));
 STAGE_RULES_PREFIX();

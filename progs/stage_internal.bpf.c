@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* stage_internal.bpf.c: every TCP/UDP port no other stage claims; exact {destination, protocol, port}. */
-#include "lib/stage.h"
+#define IRONCLAW_STAGE_FOLLOW_NAMES /* name rules of its classes: addresses learned from DNS */
+#include <ironclaw/stage.h>
 
 STAGE_DESCRIBE("internal", SLOT_INTERNAL, STAGE_MAP_EXACT, STAGE_CLASS(IPPROTO_TCP, 0),
 	       STAGE_CLASS(IPPROTO_UDP, 0));

@@ -4,7 +4,8 @@
  * It claims tcp/5432 and allows exact destinations; drop the object and a
  * rules file into a profile directory and install again.
  */
-#include "lib/stage.h"
+#define IRONCLAW_STAGE_FOLLOW_NAMES /* name rules of its classes: addresses learned from DNS */
+#include <ironclaw/stage.h>
 
 /* the tests build a second copy under another name to check class conflicts */
 #ifndef POSTGRES_STAGE_NAME

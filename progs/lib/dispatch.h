@@ -3,7 +3,8 @@
 #define IRONCLAW_PROGS_DISPATCH_H
 
 #include "common.h"
-#include "maps.h"
+#include "settings.h"
+#include "verdict.h"
 #include "parse.h"
 
 struct {
@@ -46,21 +47,17 @@ struct addr16 {
  * many addresses) in the trie. A global function, so the verifier walks its
  * loop once, not once for every path through the parser that reaches it.
  */
-__attribute__((noinline)) int source_in_sandbox(__u32 gen, __u32 family, const struct addr16 *addr)
+__attribute__((noinline)) int source_in_sandbox(const struct gen_config *cfg, __u32 gen,
+						__u32 family, const struct addr16 *addr)
 {
 	struct source_key k = {
 		.prefixlen = SOURCE_LPM_FIXED_BITS + (family == AF_INET ? 32 : 128),
 		.gen = gen,
 		.family = family,
 	};
-	struct gen_config *cfg;
 	__u64 a[2], s[2];
-	__u32 g = gen & CTL_GEN_MASK;
 
-	if (!addr)
-		return 0;
-	cfg = bpf_map_lookup_elem(&config, &g);
-	if (!cfg)
+	if (!addr || !cfg)
 		return 0;
 	__builtin_memcpy(a, addr->b, sizeof(a));
 	for (__u32 i = 0; i < GEN_INLINE_SOURCES; i++) {
@@ -76,12 +73,13 @@ __attribute__((noinline)) int source_in_sandbox(__u32 gen, __u32 family, const s
 	return bpf_map_lookup_elem(&sources, &k) != NULL;
 }
 
-static __always_inline int source_is_sandbox(__u8 gen, __u8 family, const __u8 *addr)
+static __always_inline int source_is_sandbox(const struct gen_settings *gs, __u8 family,
+					     const __u8 *addr)
 {
 	struct addr16 a;
 
 	__builtin_memcpy(a.b, addr, sizeof(a.b));
-	return source_in_sandbox(gen, family, &a);
+	return source_in_sandbox(gs->cfg, gs->gen, family, &a);
 }
 
 static __always_inline int addr_is_unspecified6(const __u8 *a)
@@ -103,40 +101,25 @@ static __always_inline int addr_is_mapped4(const __u8 *a)
 }
 
 /*
- * The control word and the generation's settings, read once per packet.
- * *tool_level is the cgroup level of the tools when the generation has tool
- * rules, else 0: the hook then asks for the sender's tool, which only it
- * knows how to find.
+ * The control word and the generation's settings, read once per packet into
+ * *gs (settings.h), which goes on to every helper. *tool_level is the cgroup
+ * level of the tools when the generation has tool rules, else 0: the hook
+ * then asks for the sender's tool, which only it knows how to find.
  */
-static __always_inline int dispatch_begin(__u8 *gen, __u32 *tool_level)
+static __always_inline int dispatch_begin(struct gen_settings *gs, __u32 *tool_level)
 {
-	__u32 zero = 0, g, *ctlw;
-	struct gen_config *cfg;
-
-	ctlw = bpf_map_lookup_elem(&ctl, &zero);
-	if (!ctlw)
+	if (gen_settings_read(gs))
 		return REASON_NO_CONFIG;
-	g = *ctlw & CTL_GEN_MASK;
-	cfg = bpf_map_lookup_elem(&config, &g);
-	if (!cfg)
-		return REASON_NO_CONFIG;
-	*gen = g;
-	*tool_level = cfg->flags & GEN_HAS_TOOLS ? cfg->tool_level : 0;
-	return *ctlw & CTL_BLOCKED ? REASON_BLOCKED : PARSE_OK;
+	*tool_level = gs->cfg->flags & GEN_HAS_TOOLS ? gs->cfg->tool_level : 0;
+	return gs->ctl & CTL_BLOCKED ? REASON_BLOCKED : PARSE_OK;
 }
 
 /* where tools sit in the cgroup tree, whether or not the profile names one now */
 static __always_inline __u32 sandbox_tool_level(void)
 {
-	__u32 zero = 0, g, *ctlw;
-	struct gen_config *cfg;
+	struct gen_settings gs;
 
-	ctlw = bpf_map_lookup_elem(&ctl, &zero);
-	if (!ctlw)
-		return 0;
-	g = *ctlw & CTL_GEN_MASK;
-	cfg = bpf_map_lookup_elem(&config, &g);
-	return cfg ? cfg->tool_level : 0;
+	return gen_settings_read(&gs) ? 0 : gs.cfg->tool_level;
 }
 
 /*
@@ -144,7 +127,7 @@ static __always_inline __u32 sandbox_tool_level(void)
  * 127.0.0.0/8, ::1, the unspecified address (the kernel sends it to lo) or
  * one of the sandbox's own addresses.
  */
-static __always_inline int addr_is_local(__u8 gen, __u8 family, const __u8 *a)
+static __always_inline int addr_is_local(const struct gen_settings *gs, __u8 family, const __u8 *a)
 {
 	__u32 w[4];
 
@@ -155,7 +138,7 @@ static __always_inline int addr_is_local(__u8 gen, __u8 family, const __u8 *a)
 	} else if (w[0] == 0 && w[1] == 0 && w[2] == 0 && (w[3] == 0 || w[3] == bpf_htonl(1))) {
 		return 1;
 	}
-	return source_is_sandbox(gen, family, a);
+	return source_is_sandbox(gs, family, a);
 }
 
 /* class map {gen, proto, port}: the stage's slot into meta (l4proto is TCP or UDP) */
@@ -180,8 +163,9 @@ static __always_inline int dispatch_class(__u8 gen, __u8 l4proto, __be16 dport,
  * From the IP header at the cursor: parse, check the source, classify.
  * ethertype says which IP it is (network order).
  */
-static __always_inline int dispatch_ip(struct cursor *c, void *start, __be16 ethertype, __u8 gen,
-				       const int local_ok, struct pkt_meta *meta)
+static __always_inline int dispatch_ip(struct cursor *c, void *start, __be16 ethertype,
+				       const struct gen_settings *gs, const int local_ok,
+				       struct pkt_meta *meta)
 {
 	struct parsed p = {};
 	int unspec, src_ok, r;
@@ -199,12 +183,12 @@ static __always_inline int dispatch_ip(struct cursor *c, void *start, __be16 eth
 	meta->l3_off = p.l3_off;
 	meta->l4proto = p.l4proto;
 	/* cgroup hooks: a packet for the sandbox itself never leaves it, whatever its source */
-	if (local_ok && r == PARSE_OK && addr_is_local(gen, p.family, p.daddr))
+	if (local_ok && r == PARSE_OK && addr_is_local(gs, p.family, p.daddr))
 		return REASON_LOOPBACK;
 	/* a packet with a forged source is reported as such before anything else; the
 	 * unspecified address is a source only for solicitations (RFC 4861, 4862) */
 	unspec = p.family == AF_INET6 && addr_is_unspecified6(p.saddr);
-	src_ok = source_is_sandbox(gen, p.family, p.saddr);
+	src_ok = source_is_sandbox(gs, p.family, p.saddr);
 	if (!src_ok && !unspec)
 		return REASON_SPOOFED;
 	if (r != PARSE_OK)
@@ -221,7 +205,7 @@ static __always_inline int dispatch_ip(struct cursor *c, void *start, __be16 eth
 	if (!src_ok)
 		return REASON_SPOOFED;
 	meta->l4_off = p.l4_off;
-	return dispatch_class(gen, p.l4proto, p.dport, meta);
+	return dispatch_class(gs->gen, p.l4proto, p.dport, meta);
 }
 
 /*
@@ -229,8 +213,8 @@ static __always_inline int dispatch_ip(struct cursor *c, void *start, __be16 eth
  * dispatch_ip. Returns PARSE_OK when the packet goes to the stage in
  * meta->slot, or the reason for a verdict reached here.
  */
-static __always_inline int dispatch_frame(void *start, void *end, __u32 pkt_len, __u8 gen,
-					  struct pkt_meta *meta)
+static __always_inline int dispatch_frame(void *start, void *end, __u32 pkt_len,
+					  const struct gen_settings *gs, struct pkt_meta *meta)
 {
 	struct cursor c = { .pos = start, .end = end, .off = 0, .lim = pkt_len };
 	struct ethhdr *eth = start;
@@ -249,13 +233,13 @@ static __always_inline int dispatch_frame(void *start, void *end, __u32 pkt_len,
 		    arp->ar_hln != ETH_ALEN || arp->ar_pln != 4)
 			return REASON_MALFORMED;
 		__builtin_memcpy(sip, arp->sip, 4);
-		return source_is_sandbox(gen, AF_INET, sip) ? REASON_ARP : REASON_SPOOFED;
+		return source_is_sandbox(gs, AF_INET, sip) ? REASON_ARP : REASON_SPOOFED;
 	}
 	case bpf_htons(ETH_P_8021Q):
 	case bpf_htons(ETH_P_8021AD):
 		return REASON_VLAN;
 	default:
-		return dispatch_ip(&c, start, eth->h_proto, gen, 0, meta);
+		return dispatch_ip(&c, start, eth->h_proto, gs, 0, meta);
 	}
 }
 

@@ -3,14 +3,15 @@
 #define IRONCLAW_PROGS_LEARN_MAPS_H
 
 #include "common.h"
-#include "maps.h"
+#include "settings.h"
 #include "dns_policy.h"
 #include "learn.h"
 
 /*
- * The instance's maps (include/learn.h says what each holds); declared here
- * for every object that includes lib/stage.h, and shared by the loader like
- * the control word.
+ * The instance's maps (include/learn.h says what each holds): the
+ * dispatcher's learn_tc, the dns stage and the stages that follow names
+ * (IRONCLAW_STAGE_FOLLOW_NAMES, include/ironclaw/stage.h) declare them, and
+ * the loader shares them like the control word.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -90,12 +91,10 @@ static __always_inline void learn_count(__u32 ev)
 		(*n)++;
 }
 
-static __always_inline int learn_enabled(__u8 gen)
+/* the generation has name rules (cfg: its settings, settings.h) */
+static __always_inline int learn_enabled(const struct gen_config *cfg)
 {
-	__u32 g = gen;
-	struct gen_config *cfg = bpf_map_lookup_elem(&config, &g);
-
-	return cfg && (cfg->flags & GEN_LEARN);
+	return gen_flags(cfg) & GEN_LEARN;
 }
 
 /*

@@ -4,6 +4,7 @@
 
 #include "dns.h"
 #include "stage.h"
+#include "learn_maps.h"
 
 /* what a query asked, when its name is followed by a name rule */
 struct learn_question {

@@ -1,55 +1,20 @@
-/* stage.h: what a stage object is made of: its descriptor, its rule map and its per-hook entry points. */
+/* stage.h: the insides of a stage object: the packet a stage judges and the per-hook entry points around its judge (the interface is include/ironclaw/stage.h). */
 #ifndef IRONCLAW_PROGS_STAGE_H
 #define IRONCLAW_PROGS_STAGE_H
 
 #include "common.h"
 #include "maps.h"
+#include "settings.h"
+#include "counts.h"
+#include "verdict.h"
 #include "meta_skb.h"
-#include "learn_maps.h"
 
-#define STAGE_CLASS(proto, p)                                                                      \
-	{                                                                                          \
-		.l4proto = (proto), .port = (p)                                                    \
-	}
-
-/*
- * STAGE_DESCRIBE("name", slot, map kind, classes...): the descriptor the
- * loader reads from the object before loading it.
- */
-#define STAGE_DESCRIBE(NAME, SLOT, KIND, ...)                                                      \
-	const volatile struct stage_desc stage_desc SEC(STAGE_DESC_SECTION) = {                    \
-		.abi = STAGE_DESC_ABI,                                                             \
-		.name = NAME,                                                                      \
-		.slot = SLOT,                                                                      \
-		.map_kind = KIND,                                                                  \
-		.nr_classes = sizeof((struct stage_class[]){ __VA_ARGS__ }) /                      \
-			      sizeof(struct stage_class),                                          \
-		.classes = { __VA_ARGS__ },                                                        \
-	}
-
-/* the loader sizes each rule map for its profile; this is only the object's default */
-#ifndef STAGE_RULES_MAX
-#define STAGE_RULES_MAX 1024
+/* a stage that follows names keeps its flows by socket (stage_learned.h): it asks for the cookie */
+#ifdef IRONCLAW_STAGE_FOLLOW_NAMES
+#define STAGE_KEEPS_FLOWS 1
+#else
+#define STAGE_KEEPS_FLOWS 0
 #endif
-
-/* the stage's own rule map; the loader pins it once per instance and stage */
-#define STAGE_RULES_EXACT()                                                                        \
-	struct {                                                                                   \
-		__uint(type, BPF_MAP_TYPE_HASH);                                                   \
-		__uint(map_flags, BPF_F_NO_PREALLOC);                                              \
-		__uint(max_entries, STAGE_RULES_MAX);                                              \
-		__type(key, struct policy_key);                                                    \
-		__type(value, struct policy_value);                                                \
-	} rules SEC(".maps")
-
-#define STAGE_RULES_PREFIX()                                                                       \
-	struct {                                                                                   \
-		__uint(type, BPF_MAP_TYPE_LPM_TRIE);                                               \
-		__uint(map_flags, BPF_F_NO_PREALLOC);                                              \
-		__uint(max_entries, STAGE_RULES_MAX);                                              \
-		__type(key, struct policy_lpm_key);                                                \
-		__type(value, struct policy_value);                                                \
-	} rules SEC(".maps")
 
 /* the packet as a stage sees it: the dispatcher's metadata plus the destination */
 struct stage_pkt {
@@ -62,6 +27,7 @@ struct stage_pkt {
 	__u8 pad[2];
 	__u32 *matched; /* dry run: where the matching rule's number + 1 goes */
 	__u64 cookie; /* the sending socket's cookie, when flows learned from DNS are kept */
+	const struct gen_config *cfg; /* the settings of meta.gen, read once (NULL: none) */
 };
 
 static __always_inline void stage_key(struct policy_key *k, const struct stage_pkt *pkt)
@@ -87,155 +53,6 @@ static __always_inline int stage_matched(const struct policy_value *v, const str
 		count_rule(v->rule_id, pkt->len);
 	return REASON_RULE;
 }
-
-static __always_inline void stage_flow_key(struct learn_flow_key *fk, const struct stage_pkt *pkt)
-{
-	fk->family = pkt->meta.family;
-	fk->l4proto = pkt->meta.l4proto;
-	fk->sport = pkt->meta.sport;
-	fk->dport = pkt->meta.dport;
-	__builtin_memcpy(fk->saddr, pkt->saddr, 16);
-	__builtin_memcpy(fk->daddr, pkt->daddr, 16);
-}
-
-/*
- * A flow that began while its address was learned: kept after the expiry
- * while a name rule of its name still covers {protocol, port, tool}; a UDP
- * flow until it is idle for LEARN_UDP_IDLE_NS. At XDP (tool unknown) a
- * tool's flow is for tc ingress to decide.
- */
-static __always_inline int stage_flow(const struct stage_pkt *pkt, __u64 now)
-{
-	struct learn_rule_key k = { .gen = pkt->meta.gen,
-				    .l4proto = pkt->meta.l4proto,
-				    .dport = pkt->meta.dport };
-	struct learn_flow_key fk = {};
-	struct learn_flow_value *f;
-	__u32 name_id = 0, rule_id = 0;
-	int expired = 0;
-
-	stage_flow_key(&fk, pkt);
-	f = bpf_map_lookup_elem(&learn_flows, &fk);
-	if (!f)
-		return 0;
-	if (pkt->meta.l4proto == IPPROTO_UDP && now - f->last_ns > LEARN_UDP_IDLE_NS)
-		return 0;
-	if (f->tool && f->tool != pkt->meta.tool && pkt->meta.tool != POLICY_TOOL_UNKNOWN)
-		return 0; /* another tool's socket on the same 5-tuple */
-	if (f->cookie && pkt->cookie && f->cookie != pkt->cookie)
-		return 0; /* another socket on the same 5-tuple: a new flow */
-	k.tool = f->tool ? pkt->meta.tool : 0;
-	if (!learn_match(bpf_map_lookup_elem(&learn_rules, &k), pkt->meta.family, pkt->daddr, now,
-			 f->name_id, &name_id, &rule_id, &expired))
-		return 0; /* its rule is gone */
-	if (dry_run && pkt->matched)
-		*pkt->matched = rule_id + 1;
-	if (k.tool == POLICY_TOOL_UNKNOWN)
-		return REASON_TOOL_DEFERRED;
-	if (!dry_run) {
-		f->last_ns = now;
-		count_rule(rule_id, pkt->len);
-	}
-	return REASON_FLOW;
-}
-
-/*
- * No rule for the destination: an address learned from DNS for a name rule
- * of this {protocol, port} (the sender's tool first, then every process), or
- * a flow that began while one was. A packet allowed through a learned
- * address starts (or renews) its flow.
- */
-static __always_inline int stage_learned(const struct stage_pkt *pkt)
-{
-	struct learn_rule_key k = { .tool = pkt->meta.tool,
-				    .gen = pkt->meta.gen,
-				    .l4proto = pkt->meta.l4proto,
-				    .dport = pkt->meta.dport };
-	struct learn_rule_value *v;
-	__u32 name_id = 0, rule_id = 0;
-	int expired = 0, ok, r;
-	__u64 now;
-
-	if (!learn_enabled(pkt->meta.gen))
-		return REASON_NO_RULE;
-	now = bpf_ktime_get_ns();
-	v = bpf_map_lookup_elem(&learn_rules, &k);
-	ok = learn_match(v, pkt->meta.family, pkt->daddr, now, 0, &name_id, &rule_id, &expired);
-	if (!ok && k.tool) {
-		k.tool = 0;
-		v = bpf_map_lookup_elem(&learn_rules, &k);
-		ok = learn_match(v, pkt->meta.family, pkt->daddr, now, 0, &name_id, &rule_id,
-				 &expired);
-	}
-	if (ok && v) {
-		if (dry_run && pkt->matched)
-			*pkt->matched = rule_id + 1;
-		if (v->flags & POLICY_F_TOOL_RULE)
-			return REASON_TOOL_DEFERRED;
-		if (!dry_run) {
-			count_rule(rule_id, pkt->len);
-			if (!pkt->at_sock) {
-				struct learn_flow_key fk = {};
-				struct learn_flow_value fv = { .tool = k.tool,
-							       .last_ns = now,
-							       .cookie = pkt->cookie,
-							       .name_id = name_id,
-							       .rule_id = rule_id };
-
-				stage_flow_key(&fk, pkt);
-				/* XDP knows no socket: it keeps the one tc or cgroup_skb saw */
-				if (!pkt->cookie) {
-					struct learn_flow_value *old =
-						bpf_map_lookup_elem(&learn_flows, &fk);
-
-					if (old)
-						fv.cookie = old->cookie;
-				}
-				bpf_map_update_elem(&learn_flows, &fk, &fv, BPF_ANY);
-			}
-		}
-		return REASON_RULE;
-	}
-	if (!pkt->new_flow) {
-		r = stage_flow(pkt, now);
-		if (r)
-			return r;
-	}
-	return expired ? REASON_NAME_EXPIRED : REASON_NO_RULE;
-}
-
-/*
- * Exact match on {generation, protocol, port, family, tool, destination}:
- * the sender's tool first, then rules for every process of the sandbox.
- */
-#define STAGE_LOOKUP_EXACT(pkt)                                                                    \
-	({                                                                                         \
-		struct policy_key __k = {};                                                        \
-		void *__v;                                                                         \
-                                                                                                   \
-		stage_key(&__k, (pkt));                                                            \
-		__v = bpf_map_lookup_elem(&rules, &__k);                                           \
-		if (!__v && __k.tool) {                                                            \
-			__k.tool = 0;                                                              \
-			__v = bpf_map_lookup_elem(&rules, &__k);                                   \
-		}                                                                                  \
-		__v ? stage_matched(__v, (pkt)) : stage_learned(pkt);                              \
-	})
-
-/* longest prefix over the destination, the other fields matched in full; tool first */
-#define STAGE_LOOKUP_PREFIX(pkt)                                                                   \
-	({                                                                                         \
-		struct policy_lpm_key __k = { .prefixlen = POLICY_LPM_FIXED_BITS + 128 };          \
-		void *__v;                                                                         \
-                                                                                                   \
-		stage_key(&__k.k, (pkt));                                                          \
-		__v = bpf_map_lookup_elem(&rules, &__k);                                           \
-		if (!__v && __k.k.tool) {                                                          \
-			__k.k.tool = 0;                                                            \
-			__v = bpf_map_lookup_elem(&rules, &__k);                                   \
-		}                                                                                  \
-		__v ? stage_matched(__v, (pkt)) : stage_learned(pkt);                              \
-	})
 
 static __always_inline int stage_meta_valid(const struct pkt_meta *m)
 {
@@ -276,15 +93,19 @@ static __always_inline int stage_sock_pkt(struct bpf_sock_addr *ctx, struct stag
 	return 0;
 }
 
-#define STAGE_SOCK_ADDR_PROGRAM(hook, v6, event_hook, judge)                                       \
-	SEC("cgroup/" #hook)                                                                       \
-	int stage_##hook(struct bpf_sock_addr *ctx)                                                \
+/* connect() and sendto(), at the hook of row ID; v6: the caller is an IPv6 socket */
+#define STAGE_SOCK_ADDR_PROGRAM(ID, name, sec, v6)                                                 \
+	SEC(sec)                                                                                   \
+	int stage_##name(struct bpf_sock_addr *ctx)                                                \
 	{                                                                                          \
 		struct stage_pkt pkt = {};                                                         \
+		int bad = stage_sock_pkt(ctx, &pkt, v6);                                           \
                                                                                                    \
-		if (stage_sock_pkt(ctx, &pkt, v6))                                                 \
-			return sock_finish(event_hook, REASON_BAD_META, &pkt.meta, NULL);          \
-		return sock_finish(event_hook, judge(&pkt), &pkt.meta, pkt.daddr);                 \
+		pkt.cfg = gen_config_get(pkt.meta.gen);                                            \
+		if (bad)                                                                           \
+			return sock_finish(HOOK_##ID, REASON_BAD_META, &pkt.meta, NULL, pkt.cfg);  \
+		return sock_finish(HOOK_##ID, stage_judge_sock(&pkt), &pkt.meta, pkt.daddr,        \
+				   pkt.cfg);                                                       \
 	}
 
 #define TCP_FLAG_SYN 0x02
@@ -326,29 +147,27 @@ static __always_inline int stage_skb_pkt(struct __sk_buff *skb, struct stage_pkt
 	return STAGE_PKT_ADDRS(skb, pkt, bpf_skb_load_bytes);
 }
 
-/*
- * STAGE_PROGRAMS(judge): the thin per-hook entry points. judge is
- * `static __always_inline int judge(const struct stage_pkt *pkt)` returning
- * a reason code; it is written once and runs at every hook.
- */
-/* call: the judge applied to the packet, e.g. judge(&pkt) */
-#define STAGE_SKB_PROGRAM(sec, fn, event_hook, call)                                               \
+/* a packet with an skb (tc, cgroup_skb), at the hook of row ID */
+#define STAGE_SKB_PROGRAM(ID, name, sec)                                                           \
 	SEC(sec)                                                                                   \
-	int fn(struct __sk_buff *skb)                                                              \
+	int stage_##name(struct __sk_buff *skb)                                                    \
 	{                                                                                          \
 		struct stage_pkt pkt = {};                                                         \
 		__u32 rule = 0;                                                                    \
 		int reason;                                                                        \
                                                                                                    \
-		if (stage_skb_pkt(skb, &pkt))                                                      \
-			return skb_finish(skb, event_hook, REASON_BAD_META, &pkt.meta);            \
+		int bad = stage_skb_pkt(skb, &pkt);                                                \
+                                                                                                   \
+		pkt.cfg = gen_config_get(pkt.meta.gen);                                            \
+		if (bad)                                                                           \
+			return skb_finish(skb, HOOK_##ID, REASON_BAD_META, &pkt.meta, pkt.cfg);    \
 		if (dry_run)                                                                       \
 			pkt.matched = &rule;                                                       \
-		/* a flow kept past its address's expiry belongs to one socket */                 \
-		if (learn_enabled(pkt.meta.gen))                                                   \
+		/* a flow kept past its address's expiry belongs to one socket */                  \
+		if (STAGE_KEEPS_FLOWS && (gen_flags(pkt.cfg) & GEN_LEARN))                         \
 			pkt.cookie = bpf_get_socket_cookie(skb);                                   \
-		reason = call;                                                                     \
-		return skb_verdict(skb, event_hook, reason, rule, &pkt.meta);                      \
+		reason = stage_judge_skb(skb, &pkt);                                               \
+		return skb_verdict(skb, HOOK_##ID, reason, rule, &pkt.meta, pkt.cfg);              \
 	}
 
 /* the packet from the XDP metadata area and the destination from the IP header */
@@ -360,48 +179,32 @@ static __always_inline int stage_xdp_pkt(struct xdp_md *ctx, struct stage_pkt *p
 	return STAGE_PKT_ADDRS(ctx, pkt, bpf_xdp_load_bytes);
 }
 
-#define STAGE_XDP_PROGRAM(call)                                                                    \
-	SEC("xdp")                                                                                 \
-	int stage_xdp(struct xdp_md *ctx)                                                          \
+/* a frame at XDP, at the hook of row ID */
+#define STAGE_XDP_PROGRAM(ID, name, sec)                                                           \
+	SEC(sec)                                                                                   \
+	int stage_##name(struct xdp_md *ctx)                                                       \
 	{                                                                                          \
 		struct stage_pkt pkt = {};                                                         \
 		__u32 rule = 0;                                                                    \
 		int reason;                                                                        \
                                                                                                    \
-		if (stage_xdp_pkt(ctx, &pkt))                                                      \
-			return xdp_verdict(ctx, REASON_BAD_META, 0, &pkt.meta);                    \
+		int bad = stage_xdp_pkt(ctx, &pkt);                                                \
+                                                                                                   \
+		pkt.cfg = gen_config_get(pkt.meta.gen);                                            \
+		if (bad)                                                                           \
+			return xdp_verdict(ctx, REASON_BAD_META, 0, &pkt.meta, pkt.cfg);           \
 		if (dry_run)                                                                       \
 			pkt.matched = &rule;                                                       \
-		reason = call;                                                                     \
-		return xdp_verdict(ctx, reason, rule, &pkt.meta);                                  \
+		reason = stage_judge_xdp(ctx, &pkt);                                               \
+		return xdp_verdict(ctx, reason, rule, &pkt.meta, pkt.cfg);                         \
 	}
 
-#define STAGE_PROGRAMS(judge)                                                                      \
-	STAGE_SKB_PROGRAM("tc", stage_tc, EVENT_HOOK_TC, judge(&pkt))                              \
-	STAGE_SKB_PROGRAM("cgroup_skb/egress", stage_cgskb, EVENT_HOOK_CGROUP_SKB, judge(&pkt))    \
-	STAGE_XDP_PROGRAM(judge(&pkt))                                                             \
-	STAGE_SOCK_ADDR_PROGRAM(connect4, 0, EVENT_HOOK_CONNECT4, judge)                                                \
-	STAGE_SOCK_ADDR_PROGRAM(connect6, 1, EVENT_HOOK_CONNECT6, judge)                                                \
-	STAGE_SOCK_ADDR_PROGRAM(sendmsg4, 0, EVENT_HOOK_SENDMSG4, judge)                                                \
-	STAGE_SOCK_ADDR_PROGRAM(sendmsg6, 1, EVENT_HOOK_SENDMSG6, judge)                                                \
-	char LICENSE[] SEC("license") = "GPL"
-
-/*
- * STAGE_PROGRAMS_PAYLOAD(judge_skb, judge_xdp, judge): for a stage that reads
- * the payload at the packet hooks. judge_skb is
- * `static __always_inline int judge_skb(struct __sk_buff *skb, const struct stage_pkt *pkt)`,
- * judge_xdp the same over `struct xdp_md *`; connect() and sendto() have no
- * payload yet and get judge(pkt).
- */
-#define STAGE_PROGRAMS_PAYLOAD(judge_skb, judge_xdp, judge)                                        \
-	STAGE_SKB_PROGRAM("tc", stage_tc, EVENT_HOOK_TC, judge_skb(skb, &pkt))                     \
-	STAGE_SKB_PROGRAM("cgroup_skb/egress", stage_cgskb, EVENT_HOOK_CGROUP_SKB,                 \
-			  judge_skb(skb, &pkt))                                                    \
-	STAGE_XDP_PROGRAM(judge_xdp(ctx, &pkt))                                                    \
-	STAGE_SOCK_ADDR_PROGRAM(connect4, 0, EVENT_HOOK_CONNECT4, judge)                           \
-	STAGE_SOCK_ADDR_PROGRAM(connect6, 1, EVENT_HOOK_CONNECT6, judge)                           \
-	STAGE_SOCK_ADDR_PROGRAM(sendmsg4, 0, EVENT_HOOK_SENDMSG4, judge)                           \
-	STAGE_SOCK_ADDR_PROGRAM(sendmsg6, 1, EVENT_HOOK_SENDMSG6, judge)                           \
-	char LICENSE[] SEC("license") = "GPL"
+/* one entry point per row of the hook table, by its entry kind */
+#define STAGE_ENTRY_SKB(ID, name, sec) STAGE_SKB_PROGRAM(ID, name, sec)
+#define STAGE_ENTRY_XDP(ID, name, sec) STAGE_XDP_PROGRAM(ID, name, sec)
+#define STAGE_ENTRY_SOCK4(ID, name, sec) STAGE_SOCK_ADDR_PROGRAM(ID, name, sec, 0)
+#define STAGE_ENTRY_SOCK6(ID, name, sec) STAGE_SOCK_ADDR_PROGRAM(ID, name, sec, 1)
+#define STAGE_ENTRY_ROW(ID, name, label, sec, entry, load, link, cgtype)                           \
+	STAGE_ENTRY_##entry(ID, name, sec)
 
 #endif

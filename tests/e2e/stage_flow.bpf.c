@@ -5,7 +5,7 @@
  * also refuses source port 0 (reason malformed), so a test can tell which
  * version judged a packet.
  */
-#include "lib/stage.h"
+#include <ironclaw/stage.h>
 
 STAGE_DESCRIBE("flow", 9, STAGE_MAP_EXACT, STAGE_CLASS(IPPROTO_UDP, 9000));
 STAGE_RULES_EXACT();

@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include "profile.h"
 #include "plan.h"
+#include "ironclaw/stage.h"
 #include "stage.h"
 #include "diag_helpers.h"
 
@@ -19,6 +20,7 @@
 /* the built-in stages and the example plug-in, as their descriptors say */
 static const struct stage_desc dns_desc = {
 	.abi = STAGE_DESC_ABI,
+	.api = IRONCLAW_STAGE_API_VERSION,
 	.name = "dns",
 	.slot = SLOT_DNS,
 	.map_kind = STAGE_MAP_EXACT,
@@ -28,6 +30,7 @@ static const struct stage_desc dns_desc = {
 
 static const struct stage_desc https_desc = {
 	.abi = STAGE_DESC_ABI,
+	.api = IRONCLAW_STAGE_API_VERSION,
 	.name = "https",
 	.slot = SLOT_HTTPS,
 	.map_kind = STAGE_MAP_PREFIX,
@@ -37,6 +40,7 @@ static const struct stage_desc https_desc = {
 
 static const struct stage_desc internal_desc = {
 	.abi = STAGE_DESC_ABI,
+	.api = IRONCLAW_STAGE_API_VERSION,
 	.name = "internal",
 	.slot = SLOT_INTERNAL,
 	.map_kind = STAGE_MAP_EXACT,
@@ -46,6 +50,7 @@ static const struct stage_desc internal_desc = {
 
 static const struct stage_desc postgres_desc = {
 	.abi = STAGE_DESC_ABI,
+	.api = IRONCLAW_STAGE_API_VERSION,
 	.name = "postgres",
 	.slot = 8,
 	.map_kind = STAGE_MAP_EXACT,

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include <criterion/criterion.h>
+#include "ironclaw/stage.h"
 #include "stage.h"
 #include "diag_helpers.h"
 #include "tmp_tree.h"
@@ -22,6 +24,7 @@
 #define INTERNAL_OBJ "build/progs/stage_internal.bpf.o"
 #define POSTGRES_OBJ "build/examples/stage_postgres.bpf.o"
 #define DISPATCHER_OBJ "build/progs/dispatcher.bpf.o"
+#define FLOW_OBJ "build/tests/stage_flow.bpf.o" /* a plug-in stage that follows no names */
 
 static char tmpdir[256];
 
@@ -331,6 +334,8 @@ static void check_real(size_t i)
 	cr_assert_eq(d.nr, 0, "%s:%s", real[i].obj, all_msgs(&d));
 	cr_assert_str_eq(st.desc.name, real[i].name, "%s: name '%s'", real[i].obj, st.desc.name);
 	cr_assert_eq(st.desc.abi, STAGE_DESC_ABI);
+	cr_assert_eq(st.desc.api, IRONCLAW_STAGE_API_VERSION, "%s: stage API version %u",
+		     real[i].obj, st.desc.api);
 	cr_assert_eq(st.desc.slot, real[i].slot, "%s: slot %u", real[i].obj, st.desc.slot);
 	cr_assert_eq(st.desc.map_kind, real[i].map_kind, "%s: map kind %u", real[i].obj,
 		     st.desc.map_kind);
@@ -397,4 +402,139 @@ Test(stage_file, read_only_modes_accepted)
 		free(path);
 	}
 	free(obj);
+}
+
+/* the stage API version (include/ironclaw/stage.h) */
+
+/* a descriptor as STAGE_DESCRIBE writes it, of the given API version */
+static struct stage_desc versioned_desc(__u16 api)
+{
+	struct stage_desc desc = {
+		.abi = STAGE_DESC_ABI,
+		.api = api,
+		.name = "postgres",
+		.slot = 8,
+		.map_kind = STAGE_MAP_EXACT,
+		.nr_classes = 1,
+		.classes = { { IPPROTO_TCP, 0, 5432 } },
+	};
+
+	return desc;
+}
+
+/* stage_desc_check(desc) refuses with one message that names every one of says[] */
+static void expect_version_refused(const struct stage_desc *desc, const char *const *says, size_t n)
+{
+	struct diag d = {};
+
+	cr_assert_lt(stage_desc_check(desc, "50-postgres.bpf.o", &d), 0, "accepted");
+	cr_assert_eq(d.errors, 1, "%d errors:%s", d.errors, all_msgs(&d));
+	for (size_t i = 0; i < n; i++)
+		cr_assert(strstr(d.msgs[0], says[i]), "\"%s\" does not say \"%s\"", d.msgs[0],
+			  says[i]);
+	diag_free(&d);
+}
+
+/* an object built before versions: its first word was __u32 abi = 1, which is version 0 */
+Test(stage_file, api_version_0_refused)
+{
+	struct stage_desc desc = versioned_desc(0);
+	__u32 old_abi = 1;
+	char needed[64];
+	const char *says[] = { "50-postgres.bpf.o: ",
+			       "stage 'postgres'",
+			       "stage API version 0 (before versions)",
+			       needed,
+			       "rebuild it with include/ironclaw/stage.h",
+			       "clang -O2 -g -target bpf" };
+
+	memcpy(&desc, &old_abi, sizeof(old_abi)); /* as the old layout wrote it, on any host */
+	snprintf(needed, sizeof(needed), "needs version %u", IRONCLAW_STAGE_API_VERSION);
+	cr_assert_eq(stage_desc_api(&desc), 0);
+	expect_version_refused(&desc, says, ARRAY_SIZE(says));
+}
+
+Test(stage_file, api_version_other_refused)
+{
+	struct stage_desc desc = versioned_desc(IRONCLAW_STAGE_API_VERSION + 1);
+	char has[64], needed[64];
+	const char *says[] = { "stage 'postgres'", has, needed, "-I$IRONCLAW/include" };
+
+	snprintf(has, sizeof(has), "built against stage API version %u;",
+		 IRONCLAW_STAGE_API_VERSION + 1);
+	snprintf(needed, sizeof(needed), "needs version %u", IRONCLAW_STAGE_API_VERSION);
+	expect_version_refused(&desc, says, ARRAY_SIZE(says));
+}
+
+/* an old object whose name is not a stage name is still refused for its version */
+Test(stage_file, api_version_0_bad_name)
+{
+	struct stage_desc desc = versioned_desc(0);
+	__u32 old_abi = 1;
+	const char *says[] = { "the stage was built against stage API version 0" };
+
+	memcpy(&desc, &old_abi, sizeof(old_abi));
+	memcpy(desc.name, "Bad-Name", 9);
+	expect_version_refused(&desc, says, ARRAY_SIZE(says));
+}
+
+Test(stage_file, api_version_current_accepted)
+{
+	struct stage_desc desc = versioned_desc(IRONCLAW_STAGE_API_VERSION);
+	struct diag d = {};
+
+	cr_assert_eq(stage_desc_api(&desc), IRONCLAW_STAGE_API_VERSION);
+	cr_assert_eq(stage_desc_check(&desc, "50-postgres.bpf.o", &d), 0, "refused:%s",
+		     all_msgs(&d));
+	cr_assert_eq(d.nr, 0, "%s", all_msgs(&d));
+}
+
+/* a real object of version 0: the example stage with its first word as objects had it */
+Test(stage_file, api_version_0_object_refused)
+{
+	struct stage_desc desc;
+	size_t len, at = 0;
+	__u32 old_abi = 1;
+	void *obj;
+	char *path;
+
+	require_root();
+	obj = read_obj(POSTGRES_OBJ, &len);
+	/* the descriptor's bytes, found by content: its first word and its name */
+	desc = versioned_desc(IRONCLAW_STAGE_API_VERSION);
+	for (at = 0; at + sizeof(desc) <= len; at++)
+		if (!memcmp((char *)obj + at, &desc, offsetof(struct stage_desc, slot)))
+			break;
+	cr_assert_leq(at + sizeof(desc), len, "no descriptor found in %s", POSTGRES_OBJ);
+	memcpy((char *)obj + at, &old_abi, sizeof(old_abi));
+	path = put_file("50-postgres.bpf.o", obj, len, 0, 0644);
+	expect_refused(path, "stage 'postgres' was built against stage API version 0", NULL);
+	free(path);
+	free(obj);
+}
+
+/* learning is opt-in: a plug-in stage that does not follow names has no learn_* map */
+Test(stage_file, learn_maps_only_when_following_names)
+{
+	static const struct {
+		const char *obj;
+		bool learns;
+	} objs[] = { { POSTGRES_OBJ, true },
+		     { HTTPS_OBJ, true },
+		     { INTERNAL_OBJ, true },
+		     { FLOW_OBJ, false } };
+
+	for (size_t i = 0; i < ARRAY_SIZE(objs); i++) {
+		struct bpf_object *o = bpf_object__open_file(objs[i].obj, NULL);
+		struct bpf_map *m;
+		bool learns = false;
+
+		if (!o)
+			skip_test("%s not built (run `make test-bins`)", objs[i].obj);
+		bpf_object__for_each_map(m, o)
+			learns |= !strncmp(bpf_map__name(m), "learn_", 6);
+		cr_assert_eq(learns, objs[i].learns, "%s: learn_* maps %s", objs[i].obj,
+			     learns ? "present" : "missing");
+		bpf_object__close(o);
+	}
 }

@@ -1,0 +1,185 @@
+/* ironclaw/stage.h: the public, versioned interface a stage object is built against (IRONCLAW_STAGE_API_VERSION). */
+#ifndef IRONCLAW_STAGE_API_H
+#define IRONCLAW_STAGE_API_H
+
+/*
+ * The version of this interface. A stage object carries the version it was
+ * built with in its descriptor (struct stage_desc's api; the .rodata.stage
+ * section); install and check refuse an object of any other version, and
+ * objects built before versions existed, which are version 0: rebuild them
+ * with this header. The number goes up with every change a built object
+ * depends on: struct pkt_meta or struct stage_pkt, the maps a stage shares
+ * with the instance (names, shapes), the descriptor, the entry points.
+ */
+#define IRONCLAW_STAGE_API_VERSION 1
+
+/* how a stage is built (IRONCLAW: a checkout of ironclaw-pipe of the same version) */
+#define IRONCLAW_STAGE_BUILD                                                                       \
+	"clang -O2 -g -target bpf -mcpu=v3 -I$IRONCLAW/include -I$IRONCLAW/progs "                 \
+	"-I/usr/include/$(uname -m)-linux-gnu -c NAME.bpf.c -o NAME.bpf.o"
+
+#ifdef __bpf__
+/*
+ * A stage object, in one file:
+ *
+ *	#define IRONCLAW_STAGE_FOLLOW_NAMES     (optional, before the #include)
+ *	#include <ironclaw/stage.h>
+ *
+ *	STAGE_DESCRIBE("postgres", 8, STAGE_MAP_EXACT, STAGE_CLASS(IPPROTO_TCP, 5432));
+ *	STAGE_RULES_EXACT();
+ *
+ *	static __always_inline int judge_postgres(const struct stage_pkt *pkt)
+ *	{
+ *		return STAGE_LOOKUP_EXACT(pkt);
+ *	}
+ *
+ *	STAGE_PROGRAMS(judge_postgres);
+ *
+ * What a stage may use, and nothing else of the pipeline's headers:
+ *   STAGE_DESCRIBE, STAGE_CLASS          what it is (include/stage_desc.h: slots, map kinds)
+ *   STAGE_RULES_EXACT, STAGE_RULES_PREFIX its rule map, `rules` (STAGE_RULES_MAX)
+ *   struct stage_pkt                     the packet: the dispatcher's pkt_meta, the addresses
+ *   STAGE_LOOKUP_EXACT, STAGE_LOOKUP_PREFIX, stage_key, stage_matched
+ *                                        the rule of a packet, as a reason (include/reason.h)
+ *   STAGE_PROGRAMS, STAGE_PROGRAMS_PAYLOAD
+ *                                        the entry point of every hook around its judge
+ *   dry_run                              explain's copy: judge, record nothing
+ *
+ * IRONCLAW_STAGE_FOLLOW_NAMES: the stage also allows the addresses learned
+ * from DNS for name rules of its classes ('allow tcp name HOST port N'), and
+ * the flows they began, where its rule map has no entry (stage_learned). It
+ * then shares the instance's learn_* maps; a stage without it has none, and
+ * name rules for its classes allow nothing.
+ */
+#include "lib/stage.h"
+
+#ifdef IRONCLAW_STAGE_FOLLOW_NAMES
+#include "lib/stage_learned.h"
+#define STAGE_NOT_IN_RULES(pkt) stage_learned(pkt)
+#else
+#define STAGE_NOT_IN_RULES(pkt) REASON_NO_RULE
+#endif
+
+#define STAGE_CLASS(proto, p)                                                                      \
+	{                                                                                          \
+		.l4proto = (proto), .port = (p)                                                    \
+	}
+
+/*
+ * STAGE_DESCRIBE("name", slot, map kind, classes...): the descriptor the
+ * loader reads from the object before loading it; it carries the version of
+ * this header the object was built with.
+ */
+#define STAGE_DESCRIBE(NAME, SLOT, KIND, ...)                                                      \
+	const volatile struct stage_desc stage_desc SEC(STAGE_DESC_SECTION) = {                    \
+		.abi = STAGE_DESC_ABI,                                                             \
+		.api = IRONCLAW_STAGE_API_VERSION,                                                 \
+		.name = NAME,                                                                      \
+		.slot = SLOT,                                                                      \
+		.map_kind = KIND,                                                                  \
+		.nr_classes = sizeof((struct stage_class[]){ __VA_ARGS__ }) /                      \
+			      sizeof(struct stage_class),                                          \
+		.classes = { __VA_ARGS__ },                                                        \
+	}
+
+/* the loader sizes each rule map for its profile; this is only the object's default */
+#ifndef STAGE_RULES_MAX
+#define STAGE_RULES_MAX 1024
+#endif
+
+/* the stage's own rule map; the loader pins it once per instance and stage */
+#define STAGE_RULES_EXACT()                                                                        \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_HASH);                                                   \
+		__uint(map_flags, BPF_F_NO_PREALLOC);                                              \
+		__uint(max_entries, STAGE_RULES_MAX);                                              \
+		__type(key, struct policy_key);                                                    \
+		__type(value, struct policy_value);                                                \
+	} rules SEC(".maps")
+
+#define STAGE_RULES_PREFIX()                                                                       \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);                                               \
+		__uint(map_flags, BPF_F_NO_PREALLOC);                                              \
+		__uint(max_entries, STAGE_RULES_MAX);                                              \
+		__type(key, struct policy_lpm_key);                                                \
+		__type(value, struct policy_value);                                                \
+	} rules SEC(".maps")
+
+/*
+ * Exact match on {generation, protocol, port, family, tool, destination}:
+ * the sender's tool first, then rules for every process of the sandbox; no
+ * rule: an address learned from DNS when the stage follows names, else
+ * REASON_NO_RULE.
+ */
+#define STAGE_LOOKUP_EXACT(pkt)                                                                    \
+	({                                                                                         \
+		struct policy_key __k = {};                                                        \
+		void *__v;                                                                         \
+                                                                                                   \
+		stage_key(&__k, (pkt));                                                            \
+		__v = bpf_map_lookup_elem(&rules, &__k);                                           \
+		if (!__v && __k.tool) {                                                            \
+			__k.tool = 0;                                                              \
+			__v = bpf_map_lookup_elem(&rules, &__k);                                   \
+		}                                                                                  \
+		__v ? stage_matched(__v, (pkt)) : STAGE_NOT_IN_RULES(pkt);                         \
+	})
+
+/* longest prefix over the destination, the other fields matched in full; tool first */
+#define STAGE_LOOKUP_PREFIX(pkt)                                                                   \
+	({                                                                                         \
+		struct policy_lpm_key __k = { .prefixlen = POLICY_LPM_FIXED_BITS + 128 };          \
+		void *__v;                                                                         \
+                                                                                                   \
+		stage_key(&__k.k, (pkt));                                                          \
+		__v = bpf_map_lookup_elem(&rules, &__k);                                           \
+		if (!__v && __k.k.tool) {                                                          \
+			__k.k.tool = 0;                                                            \
+			__v = bpf_map_lookup_elem(&rules, &__k);                                   \
+		}                                                                                  \
+		__v ? stage_matched(__v, (pkt)) : STAGE_NOT_IN_RULES(pkt);                         \
+	})
+
+/*
+ * STAGE_PROGRAMS_PAYLOAD(judge_skb, judge_xdp, judge): the thin per-hook entry
+ * points (stage_tc, stage_cgskb, stage_connect4, ...), one per row of the hook
+ * table, for a stage that reads the payload at the packet hooks. judge_skb is
+ * `static __always_inline int judge_skb(struct __sk_buff *skb, const struct stage_pkt *pkt)`,
+ * judge_xdp the same over `struct xdp_md *`; connect() and sendto() have no
+ * payload yet and get judge(pkt). Each returns a reason code.
+ */
+#define STAGE_PROGRAMS_PAYLOAD(judge_skb, judge_xdp, judge)                                        \
+	static __always_inline int stage_judge_skb(struct __sk_buff *skb,                          \
+						   const struct stage_pkt *pkt)                    \
+	{                                                                                          \
+		return judge_skb(skb, pkt);                                                        \
+	}                                                                                          \
+	static __always_inline int stage_judge_xdp(struct xdp_md *ctx,                             \
+						   const struct stage_pkt *pkt)                    \
+	{                                                                                          \
+		return judge_xdp(ctx, pkt);                                                        \
+	}                                                                                          \
+	static __always_inline int stage_judge_sock(const struct stage_pkt *pkt)                   \
+	{                                                                                          \
+		return judge(pkt);                                                                 \
+	}                                                                                          \
+	HOOK_TABLE(STAGE_ENTRY_ROW)                                                                \
+	char LICENSE[] SEC("license") = "GPL"
+
+/*
+ * STAGE_PROGRAMS(judge): the same for a stage whose judge reads no payload:
+ * `static __always_inline int judge(const struct stage_pkt *pkt)` returning
+ * a reason code, written once and run at every hook.
+ */
+#define STAGE_PROGRAMS(judge)                                                                      \
+	static __always_inline int stage_judge_pkt(void *ctx, const struct stage_pkt *pkt)         \
+	{                                                                                          \
+		(void)ctx;                                                                         \
+		return judge(pkt);                                                                 \
+	}                                                                                          \
+	STAGE_PROGRAMS_PAYLOAD(stage_judge_pkt, stage_judge_pkt, judge)
+
+#endif /* __bpf__ */
+
+#endif
