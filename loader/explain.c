@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/if_ether.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
 #include <bpf/bpf.h>
 #include "dry_run.h"
 #include "explain.h"
@@ -20,6 +22,7 @@
 #include "state.h"
 #include "status.h"
 #include "text.h"
+#include "pkt_build.h"
 #include "reasons.h"
 
 #define EXPLAIN_SPORT 40000 /* any: no rule looks at the source port */
@@ -37,103 +40,38 @@ struct hook_run {
 	struct dry_result r;
 };
 
-static __u16 ip_csum(const __u8 *p, size_t n)
-{
-	__u32 sum = 0;
-
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (__u32)p[i] << 8 | p[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)~sum;
-}
-
-/* a DNS query (RD, one question of class IN) for name into out; its length, 0 if too long */
-static size_t dns_query_build(__u8 *out, size_t max, const char *name, __u16 qtype)
-{
-	size_t n = 12, len = strlen(name);
-	const char *label = name;
-
-	if (len > 253 || n + len + 2 + 4 > max)
-		return 0;
-	memset(out, 0, 12);
-	out[0] = 0x1c; /* transaction id */
-	out[1] = 0x7a;
-	out[2] = 0x01; /* RD */
-	out[5] = 1; /* one question */
-	while (*label) {
-		size_t l = strcspn(label, ".");
-
-		if (l == 0 || l > 63)
-			return 0;
-		out[n++] = l;
-		memcpy(out + n, label, l);
-		n += l;
-		label += l + (label[l] == '.');
-	}
-	out[n++] = 0;
-	out[n++] = qtype >> 8;
-	out[n++] = qtype & 0xff;
-	out[n++] = 0;
-	out[n++] = 1; /* IN */
-	return n;
-}
-
 /*
  * Ethernet / IPv4 or IPv6 / a TCP SYN or a UDP header (and a DNS query when
  * asked), from src to the query's destination; 0, or -EINVAL for a bad name
  */
 static int frame_build(struct frame *f, const struct explain_query *q, const struct addr *src)
 {
+	struct pkt_buf p = PKT_BUF(f->b);
 	bool v6 = q->dst.family == AF_INET6;
-	size_t l3 = ETH_HLEN, l4 = l3 + (v6 ? 40 : 20), l4len = q->l4proto == IPPROTO_TCP ? 20 : 8;
-	__u8 *b = f->b;
+	bool dns = q->query && q->l4proto == IPPROTO_UDP;
 
-	memset(f, 0, sizeof(*f));
-	if (q->query && q->l4proto == IPPROTO_UDP) {
-		size_t dl = dns_query_build(b + l4 + 8, sizeof(f->b) - l4 - 8, q->query, q->qtype);
-
-		if (!dl)
-			return -EINVAL;
-		l4len += dl;
-	}
-	f->len = l4 + l4len;
-	memcpy(b, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02", 12);
-	b[12] = v6 ? 0x86 : 0x08;
-	b[13] = v6 ? 0xdd : 0x00;
-	if (v6) {
-		b[l3] = 0x60;
-		b[l3 + 4] = l4len >> 8;
-		b[l3 + 5] = l4len & 0xff;
-		b[l3 + 6] = q->l4proto;
-		b[l3 + 7] = 64;
-		memcpy(b + l3 + 8, src->bytes, 16);
-		memcpy(b + l3 + 24, q->dst.bytes, 16);
-	} else {
-		b[l3] = 0x45;
-		b[l3 + 2] = (20 + l4len) >> 8;
-		b[l3 + 3] = (20 + l4len) & 0xff;
-		b[l3 + 6] = 0x40; /* DF */
-		b[l3 + 8] = 64;
-		b[l3 + 9] = q->l4proto;
-		memcpy(b + l3 + 12, src->bytes, 4);
-		memcpy(b + l3 + 16, q->dst.bytes, 4);
-		b[l3 + 10] = ip_csum(b + l3, 20) >> 8;
-		b[l3 + 11] = ip_csum(b + l3, 20) & 0xff;
-	}
-	b[l4] = EXPLAIN_SPORT >> 8;
-	b[l4 + 1] = EXPLAIN_SPORT & 0xff;
-	b[l4 + 2] = q->port >> 8;
-	b[l4 + 3] = q->port & 0xff;
-	if (q->l4proto == IPPROTO_TCP) {
-		b[l4 + 12] = 5 << 4;
-		b[l4 + 13] = 0x02; /* SYN */
-		b[l4 + 14] = 0xfa;
-	} else {
-		b[l4 + 4] = l4len >> 8;
-		b[l4 + 5] = l4len & 0xff;
-	}
-	return 0;
+	if (dns && pkt_dns_name_check(q->query))
+		return -EINVAL;
+	pkt_eth(&p, NULL, NULL, v6 ? ETH_P_IPV6 : ETH_P_IP);
+	if (v6)
+		pkt_ipv6(&p, &(struct pkt_ip6){
+				     .src = src->bytes, .dst = q->dst.bytes, .next = q->l4proto });
+	else
+		pkt_ipv4(&p, &(struct pkt_ip4){ .src = src->bytes,
+						.dst = q->dst.bytes,
+						.proto = q->l4proto,
+						.frag_off = IP_DF });
+	if (q->l4proto == IPPROTO_TCP)
+		pkt_tcp(&p, &(struct pkt_tcp){ .sport = EXPLAIN_SPORT,
+					       .dport = q->port,
+					       .flags = TH_SYN,
+					       .window = 0xfa00 });
+	else
+		pkt_udp(&p, EXPLAIN_SPORT, q->port);
+	if (dns)
+		pkt_dns_query(&p, 0x1c7a, q->query, q->qtype);
+	f->len = p.len;
+	return pkt_finish(&p);
 }
 
 /* the link hooks of the instance: which dispatchers real packets go through */
@@ -382,8 +320,9 @@ int explain_run(const char *name, const struct explain_query *q, FILE *out, bool
 		goto out;
 	}
 	for (size_t i = 0; i < nr; i++)
-		runs[i].err = runs[i].hook == HOOK_XDP ? test_run_xdp(progs[i], &f, &runs[i]) :
-							 test_run(progs[i], &f, &runs[i]);
+		runs[i].err = runs[i].hook == HOOK_XDP ?
+				      test_run_xdp(progs[i], &f, &runs[i]) :
+				      test_run(progs[i], &f, &runs[i]);
 	for (size_t i = 0; i < nr; i++) {
 		if (runs[i].err || runs[i].r.magic != DRY_RUN_MAGIC) {
 			err = runs[i].err ? runs[i].err : -EPROTO;

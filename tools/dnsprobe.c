@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <netinet/ip.h>
 #include <time.h>
 #include <unistd.h>
+#include "pkt_build.h"
 
 #define MSG_MAX 1024
 #define ZONE_MAX 16
@@ -68,31 +68,18 @@ static const char *errname(int err)
 	return num;
 }
 
-/* NAME as labels; a label may be longer than 63 here (tests send bad names) */
-static size_t put_name(unsigned char *b, size_t o, const char *name)
-{
-	while (*name) {
-		const char *dot = strchr(name, '.');
-		size_t n = dot ? (size_t)(dot - name) : strlen(name);
-
-		if (o + n + 2 > MSG_MAX)
-			break;
-		b[o++] = n;
-		memcpy(b + o, name, n);
-		o += n;
-		name += n + (dot ? 1 : 0);
-	}
-	b[o++] = 0;
-	return o;
-}
-
-/* the query: --random-labels prepends fresh random labels of --label-len to the name */
 static void usage(FILE *f);
 
-static size_t build(const struct opts *o, unsigned char *b, unsigned int id)
+/*
+ * The query's message into b: --random-labels prepends fresh random labels of
+ * --label-len to the name. 0, or -EMSGSIZE when it does not fit.
+ */
+static int build(const struct opts *o, unsigned char *b, size_t size, unsigned int id, size_t *len)
 {
+	struct pkt_buf p = { .b = b, .size = size };
+	const unsigned char type_class[4] = { o->qtype >> 8, o->qtype & 0xff, 0, 1 };
 	char name[2048] = "";
-	size_t n = 12, nl = 0;
+	size_t nl = 0;
 
 	for (int i = 0; i < o->random_labels; i++) {
 		for (int j = 0; j < o->label_len && nl + 2 < sizeof(name) / 2; j++)
@@ -100,28 +87,22 @@ static size_t build(const struct opts *o, unsigned char *b, unsigned int id)
 		name[nl++] = '.';
 	}
 	snprintf(name + nl, sizeof(name) - nl, "%s", o->name);
-	memset(b, 0, 12);
-	b[0] = id >> 8;
-	b[1] = id & 0xff;
-	b[2] = 0x01; /* RD */
-	b[5] = o->questions;
+	pkt_dns_hdr(&p, id, 0x0100 /* RD */, o->questions, 0, 0, 0);
 	for (int q = 0; q < o->questions; q++) {
 		if (q > 0 && o->compress) {
-			b[n++] = 0xc0; /* a pointer to the first question's name */
-			b[n++] = 12;
+			pkt_dns_ptr(&p, 12); /* a pointer to the first question's name */
 		} else {
-			n = put_name(b, n, name);
-			if (o->compress && o->questions == 1) {
-				b[n - 1] = 0xc0; /* the name ends in a pointer, not the root */
-				b[n++] = 12;
-			}
+			/* a label may be longer than 63 here (tests send bad names) */
+			pkt_dns_labels(&p, name);
+			if (o->compress && o->questions == 1)
+				pkt_dns_ptr(&p, 12); /* the name ends in a pointer, not the root */
+			else
+				pkt_zeros(&p, 1);
 		}
-		b[n++] = o->qtype >> 8;
-		b[n++] = o->qtype & 0xff;
-		b[n++] = 0;
-		b[n++] = 1;
+		pkt_bytes(&p, type_class, sizeof(type_class));
 	}
-	return n;
+	*len = p.len;
+	return p.err ? -EMSGSIZE : 0;
 }
 
 static int wait_fd(int fd, short ev, long deadline)
@@ -140,10 +121,13 @@ static int wait_fd(int fd, short ev, long deadline)
 static int udp_query(const struct opts *o, unsigned int id, long deadline)
 {
 	unsigned char q[MSG_MAX], r[MSG_MAX];
-	size_t len = build(o, q, id);
-	int fd = socket(o->dst.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), err;
+	size_t len;
+	int fd, err = build(o, q, sizeof(q), id, &len);
 	ssize_t n;
 
+	if (err)
+		return err;
+	fd = socket(o->dst.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	if (o->sport) {
@@ -182,10 +166,13 @@ out:
 static int tcp_query(const struct opts *o, unsigned int id, long deadline)
 {
 	unsigned char q[MSG_MAX + 2], r[MSG_MAX];
-	size_t len = build(o, q + 2, id);
-	int fd = socket(o->dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), err = 0;
+	size_t len;
+	int fd, err = build(o, q + 2, sizeof(q) - 2, id, &len);
 	socklen_t el = sizeof(err);
 
+	if (err)
+		return err;
+	fd = socket(o->dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	q[0] = len >> 8;
@@ -253,34 +240,19 @@ static size_t read_qname(const unsigned char *b, size_t len, char *out, size_t m
 	return p < len ? p + 1 : 0;
 }
 
-/* one resource record of class IN, its owner written in full */
-static size_t put_rr(unsigned char *b, size_t n, const char *owner, int type, int ttl,
-		     const void *rdata, size_t rdlen, int rdata_is_name)
+/* one resource record of class IN, its owner written in full; 0, or -ENOSPC and nothing written */
+static int put_rr(struct pkt_buf *p, const char *owner, int type, int ttl, const void *rdata,
+		  size_t rdlen, int rdata_is_name)
 {
-	size_t start;
+	size_t start = p->len;
+	int err = pkt_dns_name(p, owner);
 
-	if (n + strlen(owner) + 12 + rdlen + 258 > MSG_MAX)
-		return n;
-	n = put_name(b, n, owner);
-	b[n++] = type >> 8;
-	b[n++] = type & 0xff;
-	b[n++] = 0;
-	b[n++] = 1;
-	b[n++] = (unsigned)ttl >> 24;
-	b[n++] = (unsigned)ttl >> 16;
-	b[n++] = (unsigned)ttl >> 8;
-	b[n++] = ttl;
-	n += 2;
-	start = n;
-	if (rdata_is_name) {
-		n = put_name(b, n, rdata);
-	} else {
-		memcpy(b + n, rdata, rdlen);
-		n += rdlen;
-	}
-	b[start - 2] = (n - start) >> 8;
-	b[start - 1] = (n - start) & 0xff;
-	return n;
+	if (!err)
+		err = rdata_is_name ? pkt_dns_rr_name(p, type, 1, ttl, rdata) :
+				      pkt_dns_rr(p, type, 1, ttl, rdata, rdlen);
+	if (err)
+		p->len = start; /* the owner without its record goes too */
+	return err;
 }
 
 /*
@@ -290,25 +262,20 @@ static size_t put_rr(unsigned char *b, size_t n, const char *owner, int type, in
  * message it cannot answer; *shown says what it answered.
  */
 static size_t answer(const struct opts *o, const unsigned char *q, size_t qlen, unsigned char *r,
-		     char *shown, size_t shown_len)
+		     size_t rsize, char *shown, size_t shown_len)
 {
+	struct pkt_buf p = { .b = r, .size = rsize }, hdr = { .b = r, .size = 12 };
 	char name[256];
-	size_t end = qlen >= 12 ? read_qname(q, qlen, name, sizeof(name)) : 0, n;
+	size_t end = qlen >= 12 ? read_qname(q, qlen, name, sizeof(name)) : 0;
 	int qtype, an = 0, known = 0;
+	__u16 id;
 
 	if (!end || end + 4 > qlen)
 		return 0;
 	qtype = q[end] << 8 | q[end + 1];
-	memcpy(r, q, 12);
-	if (o->wrong_id)
-		r[1] ^= 0x5a;
-	r[2] = 0x81; /* QR, RD */
-	r[3] = 0x80; /* RA */
-	r[4] = 0;
-	r[5] = 1;
-	memset(r + 6, 0, 6);
-	memcpy(r + 12, q + 12, end + 4 - 12);
-	n = end + 4;
+	id = (q[0] << 8 | q[1]) ^ (o->wrong_id ? 0x5a : 0);
+	pkt_dns_hdr(&p, id, 0, 1, 0, 0, 0); /* written again below, with its flags and counts */
+	pkt_bytes(&p, q + 12, end + 4 - 12); /* the question as it was asked */
 	snprintf(shown, shown_len, "%s type %d:", name, qtype);
 	for (int link = 0; link <= CHAIN_MAX; link++) {
 		const char *next = NULL;
@@ -321,16 +288,14 @@ static size_t answer(const struct opts *o, const unsigned char *q, size_t qlen, 
 				continue;
 			known = 1;
 			if (z->cname[0]) {
-				n = put_rr(r, n, name, 5, o->ttl, z->cname, 0, 1);
-				an++;
+				an += !put_rr(&p, name, 5, o->ttl, z->cname, 0, 1);
 				next = z->cname;
 				snprintf(shown + strlen(shown), shown_len - strlen(shown),
 					 " CNAME %s", z->cname);
 			} else if ((z->family == AF_INET && qtype == 1) ||
 				   (z->family == AF_INET6 && qtype == 28)) {
-				n = put_rr(r, n, name, qtype, o->ttl, z->addr,
-					   z->family == AF_INET ? 4 : 16, 0);
-				an++;
+				an += !put_rr(&p, name, qtype, o->ttl, z->addr,
+					      z->family == AF_INET ? 4 : 16, 0);
 				inet_ntop(z->family, z->addr, a, sizeof(a));
 				snprintf(shown + strlen(shown), shown_len - strlen(shown), " %s",
 					 a);
@@ -340,13 +305,11 @@ static size_t answer(const struct opts *o, const unsigned char *q, size_t qlen, 
 			break;
 		snprintf(name, sizeof(name), "%s", next);
 	}
-	if (!known) {
-		r[3] |= 3; /* NXDOMAIN */
+	if (!known)
 		snprintf(shown + strlen(shown), shown_len - strlen(shown), " NXDOMAIN");
-	}
-	r[6] = an >> 8;
-	r[7] = an & 0xff;
-	return n;
+	/* QR RD RA, NXDOMAIN for a name it does not know */
+	pkt_dns_hdr(&hdr, id, 0x8180 | (known ? 0 : 3), 1, an, 0, 0);
+	return p.len;
 }
 
 /* answers UDP queries on ADDR port 53 until --count queries or --timeout-ms */
@@ -374,7 +337,7 @@ static int serve(const struct opts *o)
 		if (n < 0)
 			continue;
 		done++;
-		rlen = answer(o, q, n, r, shown, sizeof(shown));
+		rlen = answer(o, q, n, r, sizeof(r), shown, sizeof(shown));
 		if (!rlen) {
 			printf("query of %zd bytes: not one it can answer\n", n);
 		} else {
@@ -395,46 +358,30 @@ static int serve(const struct opts *o)
  */
 static int forge(const struct opts *o, char **argv)
 {
-	unsigned char pkt[MSG_MAX + 28], *dns = pkt + 28, a[4];
+	unsigned char pkt[MSG_MAX + 28], from[4], a[4];
 	struct sockaddr_in to = { .sin_family = AF_INET };
-	struct iphdr *ip = (struct iphdr *)pkt;
-	size_t n = 12;
+	struct pkt_buf p = PKT_BUF(pkt);
 	long port = strtol(argv[2], NULL, 10);
 	int fd, err = 0;
 
-	memset(pkt, 0, sizeof(pkt));
-	if (inet_pton(AF_INET, argv[0], &ip->saddr) != 1 ||
-	    inet_pton(AF_INET, argv[1], &ip->daddr) != 1 || port < 1 || port > 65535 ||
+	if (inet_pton(AF_INET, argv[0], from) != 1 ||
+	    inet_pton(AF_INET, argv[1], &to.sin_addr) != 1 || port < 1 || port > 65535 ||
 	    inet_pton(AF_INET, argv[4], a) != 1) {
 		usage(stderr);
 		return 2;
 	}
-	dns[0] = o->id >> 8;
-	dns[1] = o->id & 0xff;
-	dns[2] = 0x81;
-	dns[3] = 0x80;
-	dns[5] = 1;
-	dns[7] = 1;
-	n = put_name(dns, n, argv[3]);
-	dns[n++] = 0;
-	dns[n++] = 1;
-	dns[n++] = 0;
-	dns[n++] = 1;
-	n = put_rr(dns, n, argv[3], 1, o->ttl, a, 4, 0);
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_UDP;
-	ip->tot_len = htons(28 + n);
-	pkt[20] = 0;
-	pkt[21] = 53;
-	pkt[22] = port >> 8;
-	pkt[23] = port & 0xff;
-	pkt[24] = (8 + n) >> 8;
-	pkt[25] = (8 + n) & 0xff;
-	to.sin_addr.s_addr = ip->daddr;
+	pkt_ipv4(&p, &(struct pkt_ip4){ .src = from, .dst = &to.sin_addr, .proto = IPPROTO_UDP });
+	pkt_udp(&p, 53, port);
+	pkt_dns_hdr(&p, o->id, 0x8180 /* QR RD RA */, 1, 1, 0, 0);
+	pkt_dns_question(&p, argv[3], 1, 1);
+	pkt_dns_name(&p, argv[3]);
+	pkt_dns_rr(&p, 1, 1, o->ttl, a, 4);
+	if (pkt_finish(&p)) {
+		printf("fail %s\n", errname(EMSGSIZE));
+		return 1;
+	}
 	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-	if (fd < 0 || sendto(fd, pkt, 28 + n, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+	if (fd < 0 || sendto(fd, pkt, p.len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
 		err = errno;
 	if (fd >= 0)
 		close(fd);
@@ -442,7 +389,7 @@ static int forge(const struct opts *o, char **argv)
 		printf("fail %s\n", errname(err));
 		return 1;
 	}
-	printf("ok sent %zu bytes\n", 28 + n);
+	printf("ok sent %zu bytes\n", p.len);
 	return 0;
 }
 
@@ -491,7 +438,12 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = {
-		.qtype = 1, .questions = 1, .count = -1, .timeout_ms = -1, .label_len = 40, .ttl = 5,
+		.qtype = 1,
+		.questions = 1,
+		.count = -1,
+		.timeout_ms = -1,
+		.label_len = 40,
+		.ttl = 5,
 		.id = 0x1000,
 	};
 	struct sockaddr_in *s4 = (void *)&o.dst;

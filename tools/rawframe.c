@@ -12,10 +12,7 @@
 #include <net/if_arp.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
-#include <netinet/ip6.h>
 #include <netinet/tcp.h>
-#include <netinet/udp.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
+#include "pkt_build.h"
 
 #define PAYLOAD "ironclaw-rawtest"
 #define PAYLOAD_LEN (sizeof(PAYLOAD) - 1)
@@ -43,127 +41,39 @@ struct cfg {
 	int qdisc_bypass;
 };
 
-/* Ones' complement sum of big-endian 16-bit words. */
-static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
+/* The whole frame, padded to the Ethernet minimum, into frame; 0 or -errno. */
+static int build_frame(const struct cfg *c, uint8_t *frame, size_t size, size_t *len)
 {
-	const uint8_t *p = data;
+	struct pkt_buf p = { .b = frame, .size = size };
+	uint16_t l3type = c->family == AF_INET6 ? ETH_P_IPV6 : ETH_P_IP;
+	int err;
 
-	for (; len > 1; p += 2, len -= 2)
-		sum += p[0] << 8 | p[1];
-	if (len)
-		sum += p[0] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum & 0xffff;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-/* TCP SYN or UDP datagram at @l4 with its checksum over the pseudo-header; returns its length. */
-static size_t build_l4(const struct cfg *c, uint8_t *l4)
-{
-	struct tcphdr th;
-	struct udphdr uh;
-	size_t len, csum_off;
-	uint32_t sum;
-	uint16_t csum;
-
+	pkt_eth(&p, c->dst_mac, c->src_mac, c->vlan >= 0 ? ETH_P_8021Q : l3type);
+	if (c->vlan >= 0)
+		pkt_vlan(&p, c->vlan, l3type);
+	if (c->family == AF_INET6)
+		pkt_ipv6(&p, &(struct pkt_ip6){ .src = c->src, .dst = c->dst, .next = c->proto });
+	else
+		pkt_ipv4(&p, &(struct pkt_ip4){ .src = c->src,
+						.dst = c->dst,
+						.proto = c->proto,
+						.id = 0x1c1c,
+						.frag_off = IP_DF });
 	if (c->proto == IPPROTO_TCP) {
-		memset(&th, 0, sizeof(th));
-		th.source = htons(c->sport);
-		th.dest = htons(c->dport);
-		th.seq = htonl(0x1c0ffee);
-		th.doff = sizeof(th) / 4;
-		th.syn = 1;
-		th.window = htons(64240);
-		len = sizeof(th);
-		csum_off = offsetof(struct tcphdr, check);
-		memcpy(l4, &th, len);
+		pkt_tcp(&p, &(struct pkt_tcp){ .sport = c->sport,
+					       .dport = c->dport,
+					       .seq = 0x1c0ffee,
+					       .flags = TH_SYN,
+					       .window = 64240 });
 	} else {
-		memset(&uh, 0, sizeof(uh));
-		uh.source = htons(c->sport);
-		uh.dest = htons(c->dport);
-		uh.len = htons(sizeof(uh) + PAYLOAD_LEN);
-		len = sizeof(uh) + PAYLOAD_LEN;
-		csum_off = offsetof(struct udphdr, check);
-		memcpy(l4, &uh, sizeof(uh));
-		memcpy(l4 + sizeof(uh), PAYLOAD, PAYLOAD_LEN);
+		pkt_udp(&p, c->sport, c->dport);
+		pkt_bytes(&p, PAYLOAD, PAYLOAD_LEN);
 	}
-	sum = csum_add(0, c->src, c->alen);
-	sum = csum_add(sum, c->dst, c->alen);
-	sum += c->proto + len; /* same sum for the IPv4 and IPv6 pseudo-headers */
-	csum = csum_fold(csum_add(sum, l4, len));
-	if (!csum && c->proto == IPPROTO_UDP)
-		csum = 0xffff;
-	put16(l4 + csum_off, csum);
-	return len;
-}
-
-/* IP header at @l3 for an @l4len-byte payload; returns its length. */
-static size_t build_l3(const struct cfg *c, uint8_t *l3, size_t l4len)
-{
-	struct ip6_hdr ip6;
-	struct iphdr ip;
-
-	if (c->family == AF_INET6) {
-		memset(&ip6, 0, sizeof(ip6));
-		ip6.ip6_flow = htonl(6u << 28);
-		ip6.ip6_plen = htons(l4len);
-		ip6.ip6_nxt = c->proto;
-		ip6.ip6_hlim = 64;
-		memcpy(&ip6.ip6_src, c->src, 16);
-		memcpy(&ip6.ip6_dst, c->dst, 16);
-		memcpy(l3, &ip6, sizeof(ip6));
-		return sizeof(ip6);
-	}
-	memset(&ip, 0, sizeof(ip));
-	ip.version = 4;
-	ip.ihl = sizeof(ip) / 4;
-	ip.tot_len = htons(sizeof(ip) + l4len);
-	ip.id = htons(0x1c1c);
-	ip.frag_off = htons(IP_DF);
-	ip.ttl = 64;
-	ip.protocol = c->proto;
-	memcpy(&ip.saddr, c->src, 4);
-	memcpy(&ip.daddr, c->dst, 4);
-	ip.check = htons(csum_fold(csum_add(0, &ip, sizeof(ip))));
-	memcpy(l3, &ip, sizeof(ip));
-	return sizeof(ip);
-}
-
-/* The whole frame, padded to the Ethernet minimum; returns its length. */
-static size_t build_frame(const struct cfg *c, uint8_t *frame)
-{
-	uint8_t l4[sizeof(struct tcphdr) + sizeof(struct udphdr) + PAYLOAD_LEN];
-	size_t off = 2 * ETH_ALEN, l4len;
-
-	memcpy(frame, c->dst_mac, ETH_ALEN);
-	memcpy(frame + ETH_ALEN, c->src_mac, ETH_ALEN);
-	if (c->vlan >= 0) {
-		put16(frame + off, ETH_P_8021Q);
-		put16(frame + off + 2, c->vlan);
-		off += 4;
-	}
-	put16(frame + off, c->family == AF_INET6 ? ETH_P_IPV6 : ETH_P_IP);
-	off += 2;
-	l4len = build_l4(c, l4);
-	off += build_l3(c, frame + off, l4len);
-	memcpy(frame + off, l4, l4len);
-	off += l4len;
-	if (off < ETH_ZLEN) {
-		memset(frame + off, 0, ETH_ZLEN - off);
-		off = ETH_ZLEN;
-	}
-	return off;
+	err = pkt_finish(&p);
+	if (!err && p.len < ETH_ZLEN)
+		err = pkt_zeros(&p, ETH_ZLEN - p.len);
+	*len = p.len;
+	return err;
 }
 
 static int send_frames(struct cfg *c)
@@ -215,7 +125,11 @@ static int send_frames(struct cfg *c)
 		fprintf(stderr, "rawframe: binding to %s: %s\n", c->ifname, strerror(errno));
 		goto out;
 	}
-	len = build_frame(c, frame);
+	ret = build_frame(c, frame, sizeof(frame), &len);
+	if (ret) {
+		fprintf(stderr, "rawframe: building the frame: %s\n", strerror(-ret));
+		goto out;
+	}
 	if (c->truncate > 0 && (size_t)c->truncate < len)
 		len = c->truncate;
 	sll.sll_protocol = htons(c->vlan >= 0	       ? ETH_P_8021Q :

@@ -98,7 +98,7 @@ static void counters(__u64 *out)
 }
 
 /* runs a dispatcher on one frame; the reason is the one counter that moved */
-static void run_at(const char *dispatcher, const struct pkt *p, uint32_t *retval,
+static void run_at(const char *dispatcher, const struct pkt_buf *p, uint32_t *retval,
 		   unsigned int *reason)
 {
 	__u64 before[REASON_MAX], after[REASON_MAX];
@@ -125,13 +125,13 @@ static void run_at(const char *dispatcher, const struct pkt *p, uint32_t *retval
 	*retval = opts.retval;
 }
 
-static void run(const struct pkt *p, uint32_t *retval, unsigned int *reason)
+static void run(const struct pkt_buf *p, uint32_t *retval, unsigned int *reason)
 {
 	run_at("dispatch_tc", p, retval, reason);
 }
 
 /* the frame gets reason want at tc, and the same at XDP (the instance loads its programs) */
-static void expect(const char *name, const struct pkt *p, unsigned int want)
+static void expect(const char *name, const struct pkt_buf *p, unsigned int want)
 {
 	uint32_t ret;
 	unsigned int got;

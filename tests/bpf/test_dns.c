@@ -39,30 +39,28 @@ static void setup(void)
 }
 
 /* Ethernet / IP / UDP (or TCP) to port 53 / the message; the UDP length covers it */
-static void frame(struct pkt *p, int v6, const char *dst, uint8_t proto, const struct dnsmsg *m)
+static void frame(struct pkt_buf *p, int v6, const char *dst, uint8_t proto,
+		  const struct pkt_buf *m)
 {
-	uint8_t *l4;
-
-	memset(p, 0, sizeof(*p));
-	pkt_eth(p, v6 ? ETH_P_IPV6 : ETH_P_IP);
+	cr_assert_eq(m->err, 0, "the message");
+	pkt_reset(p);
+	pkt_eth(p, NULL, NULL, v6 ? ETH_P_IPV6 : ETH_P_IP);
 	if (v6)
-		pkt_ipv6(p, "fd00:42::2", dst, proto, 64);
+		pkt_ipv6(p, &(struct pkt_ip6){
+				    .src = ADDR("fd00:42::2"), .dst = ADDR(dst), .next = proto });
 	else
-		pkt_ipv4(p, "10.42.0.2", dst, proto, NULL, 0, 0);
-	l4 = p->b + p->len;
-	if (proto == IPPROTO_TCP) {
-		pkt_tcp(p, 53);
-		l4[13] = 0x18; /* PSH ACK: a segment of the stream */
-	} else {
-		pkt_udp(p, 53);
-		l4[4] = (8 + m->len) >> 8;
-		l4[5] = (8 + m->len) & 0xff;
-	}
-	memcpy(pkt_put(p, m->len), m->b, m->len);
-	pkt_finish(p);
+		pkt_ipv4(p, &(struct pkt_ip4){
+				    .src = ADDR("10.42.0.2"), .dst = ADDR(dst), .proto = proto });
+	if (proto == IPPROTO_TCP) /* PSH ACK: a segment of the stream */
+		pkt_tcp(p, &(struct pkt_tcp){
+				   .sport = TEST_SPORT, .dport = 53, .flags = TH_PUSH | TH_ACK });
+	else
+		pkt_udp(p, TEST_SPORT, 53);
+	pkt_bytes(p, m->b, m->len);
+	cr_assert_eq(pkt_finish(p), 0, "the frame");
 }
 
-static void query_frame(struct pkt *p, const struct dnsmsg *m)
+static void query_frame(struct pkt_buf *p, const struct pkt_buf *m)
 {
 	frame(p, 0, "10.42.0.53", IPPROTO_UDP, m);
 }
@@ -108,8 +106,8 @@ Test(dns, names)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(name_cases); i++) {
 		const struct name_case *c = &name_cases[i];
-		struct dnsmsg m;
-		struct pkt p;
+		FRAME(m);
+		FRAME(p);
 		char what[160];
 
 		dns_query(&m, c->name, c->qtype);
@@ -119,52 +117,52 @@ Test(dns, names)
 	}
 }
 
-Test(dns, names_over_ipv6)
+/* queries in other frames: IPv6, to another server, over TCP */
+static const struct frame_case {
+	const char *what;
+	int v6;
+	const char *dst;
+	uint8_t proto;
+	const char *name;
+	uint16_t qtype;
+	unsigned int want;
+} frame_cases[] = {
+	{ "v6 query for an allowed name", 1, "fd00:53::53", IPPROTO_UDP, "foo.internal.corp", 28,
+	  REASON_RULE },
+	{ "v6 query for another name", 1, "fd00:53::53", IPPROTO_UDP, "foo.attacker.example", 28,
+	  REASON_QNAME },
+	/* the resolver is judged before the name: an allowed name to another server is no_rule */
+	{ "allowed name to a rogue resolver", 0, "10.42.0.99", IPPROTO_UDP,
+	  "log-collector.internal.corp", 1, REASON_NO_RULE },
+	{ "other name to a rogue resolver", 0, "10.42.0.99", IPPROTO_UDP, "attacker.example", 1,
+	  REASON_NO_RULE },
+	/* tcp/53 cannot be judged packet by packet: denied while names are checked */
+	{ "TCP DNS to the resolver", 0, "10.42.0.53", IPPROTO_TCP, "log-collector.internal.corp", 1,
+	  REASON_DNS_TCP },
+	{ "TCP DNS to a rogue resolver", 0, "10.42.0.99", IPPROTO_TCP,
+	  "log-collector.internal.corp", 1, REASON_NO_RULE },
+};
+
+Test(dns, frames)
 {
-	struct dnsmsg m;
-	struct pkt p;
+	FRAME(m);
+	FRAME(p);
 
-	dns_query(&m, "foo.internal.corp", 28);
-	frame(&p, 1, "fd00:53::53", IPPROTO_UDP, &m);
-	expect("v6 query for an allowed name", &p, REASON_RULE);
-	dns_query(&m, "foo.attacker.example", 28);
-	frame(&p, 1, "fd00:53::53", IPPROTO_UDP, &m);
-	expect("v6 query for another name", &p, REASON_QNAME);
-}
+	for (size_t i = 0; i < ARRAY_SIZE(frame_cases); i++) {
+		const struct frame_case *c = &frame_cases[i];
 
-/* the resolver is judged before the name: an allowed name to another server is no_rule */
-Test(dns, resolver_first)
-{
-	struct dnsmsg m;
-	struct pkt p;
-
-	dns_query(&m, "log-collector.internal.corp", 1);
-	frame(&p, 0, "10.42.0.99", IPPROTO_UDP, &m);
-	expect("allowed name to a rogue resolver", &p, REASON_NO_RULE);
-	dns_query(&m, "attacker.example", 1);
-	frame(&p, 0, "10.42.0.99", IPPROTO_UDP, &m);
-	expect("other name to a rogue resolver", &p, REASON_NO_RULE);
-}
-
-/* tcp/53 cannot be judged packet by packet: denied while names are checked */
-Test(dns, tcp_denied)
-{
-	struct dnsmsg m;
-	struct pkt p;
-
-	dns_query(&m, "log-collector.internal.corp", 1);
-	frame(&p, 0, "10.42.0.53", IPPROTO_TCP, &m);
-	expect("TCP DNS to the resolver", &p, REASON_DNS_TCP);
-	frame(&p, 0, "10.42.0.99", IPPROTO_TCP, &m);
-	expect("TCP DNS to a rogue resolver", &p, REASON_NO_RULE);
+		dns_query(&m, c->name, c->qtype);
+		frame(&p, c->v6, c->dst, c->proto, &m);
+		expect(c->what, &p, c->want);
+	}
 }
 
 /* names at the limits: 253 characters, labels of 63 */
 Test(dns, name_lengths)
 {
 	char name[400];
-	struct dnsmsg m;
-	struct pkt p;
+	FRAME(m);
+	FRAME(p);
 
 	/* 3 labels of 63 and one of 47: 63*3 + 47 + 3 dots = 239, + ".internal.corp" = 253 */
 	for (int last = 47; last <= 48; last++) {
@@ -212,8 +210,8 @@ Test(dns, tunnelling_pattern)
 {
 	for (int i = 1; i <= 4; i++) {
 		char name[300];
-		struct dnsmsg m;
-		struct pkt p;
+		FRAME(m);
+		FRAME(p);
 
 		dns_long_name(name, sizeof(name), i, 50 + i, "t.attacker.example");
 		dns_query(&m, name, i % 2 ? 1 : 28);
@@ -227,187 +225,183 @@ Test(dns, tunnelling_pattern)
 
 struct raw_case {
 	const char *name;
-	void (*build)(struct dnsmsg *m);
+	void (*build)(struct pkt_buf *m);
 	unsigned int want;
 };
 
-static void two_questions(struct dnsmsg *m)
+static void two_questions(struct pkt_buf *m)
 {
 	dns_hdr(m, 0x0100, 2, 0, 0, 0);
-	dns_question(m, "log-collector.internal.corp", 1, 1);
-	dns_question(m, "attacker.example", 1, 1);
+	pkt_dns_question(m, "log-collector.internal.corp", 1, 1);
+	pkt_dns_question(m, "attacker.example", 1, 1);
 }
 
-static void no_question(struct dnsmsg *m)
+static void no_question(struct pkt_buf *m)
 {
 	dns_hdr(m, 0x0100, 0, 0, 0, 0);
 }
 
-static void pointer_only(struct dnsmsg *m)
+static void pointer_only(struct pkt_buf *m)
 {
 	dns_hdr(m, 0x0100, 1, 0, 0, 0);
-	dns_raw(m, "\xc0\x0c\x00\x01\x00\x01", 6);
+	pkt_bytes(m, "\xc0\x0c\x00\x01\x00\x01", 6);
 }
 
-static void pointer_after_label(struct dnsmsg *m)
+static void pointer_after_label(struct pkt_buf *m)
 {
 	dns_hdr(m, 0x0100, 1, 0, 0, 0);
-	dns_raw(m,
-		"\x03"
-		"foo"
-		"\xc0\x0c\x00\x01\x00\x01",
-		10);
+	pkt_bytes(m,
+		  "\x03"
+		  "foo"
+		  "\xc0\x0c\x00\x01\x00\x01",
+		  10);
 }
 
-static void pointer_to_allowed(struct dnsmsg *m)
+static void pointer_to_allowed(struct pkt_buf *m)
 {
 	/* the pointer aims at an allowed name placed after the question */
 	dns_hdr(m, 0x0100, 1, 0, 0, 0);
-	dns_raw(m,
-		"\x04"
-		"evil"
-		"\xc0\x17\x00\x01\x00\x01",
-		11);
-	dns_name(m, "internal.corp");
+	pkt_bytes(m,
+		  "\x04"
+		  "evil"
+		  "\xc0\x17\x00\x01\x00\x01",
+		  11);
+	pkt_dns_name(m, "internal.corp");
 }
 
-static void answer_flag(struct dnsmsg *m)
+static void answer_flag(struct pkt_buf *m)
 {
 	dns_hdr(m, 0x8180, 1, 0, 0, 0);
-	dns_question(m, "log-collector.internal.corp", 1, 1);
+	pkt_dns_question(m, "log-collector.internal.corp", 1, 1);
 }
 
-static void opcode_update(struct dnsmsg *m)
+static void opcode_update(struct pkt_buf *m)
 {
 	dns_hdr(m, 0x2800, 1, 0, 0, 0);
-	dns_question(m, "log-collector.internal.corp", 1, 1);
+	pkt_dns_question(m, "log-collector.internal.corp", 1, 1);
 }
 
-static void with_answer(struct dnsmsg *m)
+static void with_answer(struct pkt_buf *m)
 {
 	dns_hdr(m, 0x0100, 1, 1, 0, 0);
-	dns_question(m, "log-collector.internal.corp", 1, 1);
-	dns_raw(m, "\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x0a\x2a\x07\x0b", 16);
+	pkt_dns_question(m, "log-collector.internal.corp", 1, 1);
+	pkt_bytes(m, "\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x0a\x2a\x07\x0b", 16);
 }
 
-static void with_authority(struct dnsmsg *m)
+static void with_authority(struct pkt_buf *m)
 {
 	dns_hdr(m, 0x0100, 1, 0, 1, 0);
-	dns_question(m, "log-collector.internal.corp", 1, 1);
+	pkt_dns_question(m, "log-collector.internal.corp", 1, 1);
 }
 
-static void with_opt(struct dnsmsg *m)
+static void with_opt(struct pkt_buf *m)
 {
 	dns_hdr(m, 0x0100, 1, 0, 0, 1);
-	dns_question(m, "log-collector.internal.corp", 1, 1);
+	pkt_dns_question(m, "log-collector.internal.corp", 1, 1);
 	dns_opt(m, 0);
 }
 
-static void with_cookie(struct dnsmsg *m)
+static void with_cookie(struct pkt_buf *m)
 {
 	dns_hdr(m, 0x0100, 1, 0, 0, 1);
-	dns_question(m, "log-collector.internal.corp", 1, 1);
+	pkt_dns_question(m, "log-collector.internal.corp", 1, 1);
 	dns_opt(m, 44);
 }
 
-static void opt_too_big(struct dnsmsg *m)
+static void opt_too_big(struct pkt_buf *m)
 {
 	dns_hdr(m, 0x0100, 1, 0, 0, 1);
-	dns_question(m, "log-collector.internal.corp", 1, 1);
+	pkt_dns_question(m, "log-collector.internal.corp", 1, 1);
 	dns_opt(m, 45);
 }
 
-static void additional_not_opt(struct dnsmsg *m)
+static void additional_not_opt(struct pkt_buf *m)
 {
 	dns_hdr(m, 0x0100, 1, 0, 0, 1);
-	dns_question(m, "log-collector.internal.corp", 1, 1);
-	dns_raw(m, "\x00\x00\x10\x00\x01\x00\x00\x00\x00\x00\x05\x04leak", 16);
+	pkt_dns_question(m, "log-collector.internal.corp", 1, 1);
+	pkt_bytes(m, "\x00\x00\x10\x00\x01\x00\x00\x00\x00\x00\x05\x04leak", 16);
 }
 
-static void two_additional(struct dnsmsg *m)
+static void two_additional(struct pkt_buf *m)
 {
 	dns_hdr(m, 0x0100, 1, 0, 0, 2);
-	dns_question(m, "log-collector.internal.corp", 1, 1);
+	pkt_dns_question(m, "log-collector.internal.corp", 1, 1);
 	dns_opt(m, 0);
 	dns_opt(m, 0);
 }
 
-static void trailing_bytes(struct dnsmsg *m)
+static void trailing_bytes(struct pkt_buf *m)
 {
 	dns_query(m, "log-collector.internal.corp", 1);
-	dns_raw(m, "secret", 6);
+	pkt_bytes(m, "secret", 6);
 }
 
-static void class_chaos(struct dnsmsg *m)
+static void class_chaos(struct pkt_buf *m)
 {
 	dns_hdr(m, 0x0100, 1, 0, 0, 0);
-	dns_question(m, "log-collector.internal.corp", 16, 3);
+	pkt_dns_question(m, "log-collector.internal.corp", 16, 3);
 }
 
-static void class_chaos_a(struct dnsmsg *m)
+static void class_chaos_a(struct pkt_buf *m)
 {
 	dns_hdr(m, 0x0100, 1, 0, 0, 0);
-	dns_question(m, "log-collector.internal.corp", 1, 3);
+	pkt_dns_question(m, "log-collector.internal.corp", 1, 3);
 }
 
-static void extended_label(struct dnsmsg *m)
+static void extended_label(struct pkt_buf *m)
 {
 	dns_hdr(m, 0x0100, 1, 0, 0, 0);
-	dns_raw(m,
-		"\x41\x03"
-		"foo",
-		5); /* 0x41: a binary label (RFC 2673) */
-	dns_name(m, "internal.corp");
-	dns_put16(m, 1);
-	dns_put16(m, 1);
+	pkt_bytes(m,
+		  "\x41\x03"
+		  "foo",
+		  5); /* 0x41: a binary label (RFC 2673) */
+	pkt_dns_name(m, "internal.corp");
+	pkt_bytes(m, "\x00\x01\x00\x01", 4); /* A IN */
 }
 
-static void header_only(struct dnsmsg *m)
+static void header_only(struct pkt_buf *m)
 {
 	dns_hdr(m, 0x0100, 1, 0, 0, 0);
 }
 
-static void nul_in_label(struct dnsmsg *m)
+static void nul_in_label(struct pkt_buf *m)
 {
 	/* a label may hold any byte: "a\0b" is one label, not two names */
 	dns_hdr(m, 0x0100, 1, 0, 0, 0);
-	dns_raw(m,
-		"\x03"
-		"a\0b",
-		4);
-	dns_name(m, "internal.corp");
-	dns_put16(m, 1);
-	dns_put16(m, 1);
+	pkt_bytes(m,
+		  "\x03"
+		  "a\0b",
+		  4);
+	pkt_dns_name(m, "internal.corp");
+	pkt_bytes(m, "\x00\x01\x00\x01", 4); /* A IN */
 }
 
-static void dot_in_label(struct dnsmsg *m)
+static void dot_in_label(struct pkt_buf *m)
 {
 	/* one label "x.internal" below "corp": not below internal.corp */
 	dns_hdr(m, 0x0100, 1, 0, 0, 0);
-	dns_raw(m,
-		"\x0a"
-		"x.internal"
-		"\x04"
-		"corp"
-		"\x00",
-		17);
-	dns_put16(m, 1);
-	dns_put16(m, 1);
+	pkt_bytes(m,
+		  "\x0a"
+		  "x.internal"
+		  "\x04"
+		  "corp"
+		  "\x00",
+		  17);
+	pkt_bytes(m, "\x00\x01\x00\x01", 4); /* A IN */
 }
 
-static void length_byte_in_label(struct dnsmsg *m)
+static void length_byte_in_label(struct pkt_buf *m)
 {
 	/* the label "z\x08internal" under corp holds the bytes of "\x08internal" */
 	dns_hdr(m, 0x0100, 1, 0, 0, 0);
-	dns_raw(m,
-		"\x0a"
-		"z\x08internal"
-		"\x04"
-		"corp"
-		"\x00",
-		17);
-	dns_put16(m, 1);
-	dns_put16(m, 1);
+	pkt_bytes(m,
+		  "\x0a"
+		  "z\x08internal"
+		  "\x04"
+		  "corp"
+		  "\x00",
+		  17);
+	pkt_bytes(m, "\x00\x01\x00\x01", 4); /* A IN */
 }
 
 static const struct raw_case raw_cases[] = {
@@ -438,8 +432,8 @@ static const struct raw_case raw_cases[] = {
 Test(dns, structure)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(raw_cases); i++) {
-		struct dnsmsg m;
-		struct pkt p;
+		FRAME(m);
+		FRAME(p);
 
 		raw_cases[i].build(&m);
 		query_frame(&p, &m);
@@ -450,18 +444,18 @@ Test(dns, structure)
 /* a message cut at every offset, the UDP and IP lengths saying it ends there */
 Test(dns, cut_at_every_offset)
 {
-	struct dnsmsg full, cut;
-	struct pkt p;
+	FRAME(full);
+	FRAME(p);
 
 	dns_hdr(&full, 0x0100, 1, 0, 0, 1);
-	dns_question(&full, "a.log-collector.internal.corp", 1, 1);
+	pkt_dns_question(&full, "a.log-collector.internal.corp", 1, 1);
 	dns_opt(&full, 12);
 	query_frame(&p, &full);
 	expect("the whole query", &p, REASON_RULE);
 	for (size_t len = 0; len < full.len; len++) {
+		struct pkt_buf cut = full; /* the same bytes, fewer of them */
 		char what[64];
 
-		cut = full;
 		cut.len = len;
 		query_frame(&p, &cut);
 		snprintf(what, sizeof(what), "query cut at %zu of %zu", len, full.len);
@@ -473,8 +467,8 @@ Test(dns, cut_at_every_offset)
 Test(dns, udp_length_mismatch)
 {
 	size_t udp = ETH_HLEN + 20;
-	struct dnsmsg m;
-	struct pkt p;
+	FRAME(m);
+	FRAME(p);
 
 	dns_query(&m, "log-collector.internal.corp", 1);
 	query_frame(&p, &m);
@@ -492,15 +486,16 @@ Test(dns, udp_length_mismatch)
 /* every byte of a query set to 0xff in turn: a deny, or the same allowed name */
 Test(dns, every_byte_corrupted)
 {
-	struct dnsmsg full, bad;
-	struct pkt p;
+	FRAME(full);
+	FRAME(bad);
+	FRAME(p);
 
 	dns_query(&full, "api.example", 1); /* an exact rule: any change leaves it */
 	for (size_t i = 0; i < full.len; i++) {
 		uint32_t ret;
 		unsigned int got;
 
-		bad = full;
+		dns_query(&bad, "api.example", 1);
 		bad.b[i] = 0xff;
 		query_frame(&p, &bad);
 		run(&p, &ret, &got);
@@ -519,8 +514,8 @@ Test(dns, rule_counters)
 	__u32 resolver = 0, wildcard = NR_ADDRESS_RULES + 1; /* "allow dns *.internal.corp" */
 	struct pkt_count vals[ncpu];
 	__u64 r0 = 0, r1 = 0, w0 = 0, w1 = 0;
-	struct dnsmsg m;
-	struct pkt p;
+	FRAME(m);
+	FRAME(p);
 
 	cr_assert_geq(fd, 0);
 	cr_assert_str_eq(names_profile[wildcard], "allow dns *.internal.corp");
@@ -563,8 +558,8 @@ Test(dns, profiles_switch)
 		"allow udp 10.42.0.53 port 53",
 		"allow tcp 10.42.0.53 port 53",
 	};
-	struct dnsmsg m;
-	struct pkt p;
+	FRAME(m);
+	FRAME(p);
 
 	install_lines(txt_profile, ARRAY_SIZE(txt_profile));
 	dns_query(&m, "anything.attacker.example", 16);

@@ -45,55 +45,41 @@ static void setup(void)
 
 TestSuite(learn, .init = setup, .fini = remove_instance);
 
-/* UDP between the sandbox's port sport and src:53 / dst:53, the message m */
-static void dns_frame(struct pkt *p, const char *src, const char *dst, uint16_t sport,
-		      uint16_t dport, const struct dnsmsg *m)
+/* Ethernet / IPv4 or IPv6 (of the source's family) */
+static void ip_frame(struct pkt_buf *p, const char *src, const char *dst, uint8_t proto)
 {
-	uint8_t *u;
-
-	memset(p, 0, sizeof(*p));
+	pkt_reset(p);
 	if (strchr(src, ':')) {
-		pkt_eth(p, ETH_P_IPV6);
-		pkt_ipv6(p, src, dst, IPPROTO_UDP, 64);
+		pkt_eth(p, NULL, NULL, ETH_P_IPV6);
+		pkt_ipv6(p, &(struct pkt_ip6){ .src = ADDR(src), .dst = ADDR(dst), .next = proto });
 	} else {
-		pkt_eth(p, ETH_P_IP);
-		pkt_ipv4(p, src, dst, IPPROTO_UDP, NULL, 0, 0);
+		pkt_eth(p, NULL, NULL, ETH_P_IP);
+		pkt_ipv4(p,
+			 &(struct pkt_ip4){ .src = ADDR(src), .dst = ADDR(dst), .proto = proto });
 	}
-	u = pkt_put(p, 8);
-	u[0] = sport >> 8;
-	u[1] = sport & 0xff;
-	u[2] = dport >> 8;
-	u[3] = dport & 0xff;
-	u[4] = (8 + m->len) >> 8;
-	u[5] = (8 + m->len) & 0xff;
-	memcpy(pkt_put(p, m->len), m->b, m->len);
-	pkt_finish(p);
+}
+
+/* UDP between the sandbox's port sport and src:53 / dst:53, the message m */
+static void dns_frame(struct pkt_buf *p, const char *src, const char *dst, uint16_t sport,
+		      uint16_t dport, const struct pkt_buf *m)
+{
+	cr_assert_eq(m->err, 0, "the message");
+	ip_frame(p, src, dst, IPPROTO_UDP);
+	pkt_udp(p, sport, dport);
+	pkt_bytes(p, m->b, m->len);
+	cr_assert_eq(pkt_finish(p), 0, "the frame");
 }
 
 /* a TCP segment (flags) or UDP datagram from the sandbox's port sport to dst:dport */
-static void flow_frame(struct pkt *p, uint8_t proto, const char *dst, uint16_t sport,
+static void flow_frame(struct pkt_buf *p, uint8_t proto, const char *dst, uint16_t sport,
 		       uint16_t dport, uint8_t flags)
 {
-	uint8_t *l4;
-
-	memset(p, 0, sizeof(*p));
-	if (strchr(dst, ':')) {
-		pkt_eth(p, ETH_P_IPV6);
-		pkt_ipv6(p, "fd00:42::2", dst, proto, 64);
-	} else {
-		pkt_eth(p, ETH_P_IP);
-		pkt_ipv4(p, "10.42.0.2", dst, proto, NULL, 0, 0);
-	}
-	l4 = p->b + p->len;
-	if (proto == IPPROTO_TCP) {
-		pkt_tcp(p, dport);
-		l4[13] = flags;
-	} else {
-		pkt_udp(p, dport);
-	}
-	l4[0] = sport >> 8;
-	l4[1] = sport & 0xff;
-	pkt_finish(p);
+	ip_frame(p, strchr(dst, ':') ? "fd00:42::2" : "10.42.0.2", dst, proto);
+	if (proto == IPPROTO_TCP)
+		pkt_tcp(p, &(struct pkt_tcp){ .sport = sport, .dport = dport, .flags = flags });
+	else
+		pkt_udp(p, sport, dport);
+	cr_assert_eq(pkt_finish(p), 0, "the frame");
 }
 
 #define SYN 0x02
@@ -102,7 +88,7 @@ static void flow_frame(struct pkt *p, uint8_t proto, const char *dst, uint16_t s
 static void expect_tcp(const char *what, const char *dst, uint16_t sport, uint16_t dport,
 		       uint8_t flags, unsigned int want)
 {
-	struct pkt p;
+	FRAME(p);
 
 	flow_frame(&p, IPPROTO_TCP, dst, sport, dport, flags);
 	expect(what, &p, want);
@@ -111,8 +97,8 @@ static void expect_tcp(const char *what, const char *dst, uint16_t sport, uint16
 /* the query for name (type A) from the sandbox's port sport, allowed at tc and XDP */
 static void query(const char *name, uint16_t qtype, uint16_t sport)
 {
-	struct dnsmsg m;
-	struct pkt p;
+	FRAME(m);
+	FRAME(p);
 
 	dns_query(&m, name, qtype);
 	dns_frame(&p, "10.42.0.2", "10.42.0.53", sport, 53, &m);
@@ -120,12 +106,12 @@ static void query(const char *name, uint16_t qtype, uint16_t sport)
 }
 
 /* an answer through the learning program; *delta: how each learning counter moved */
-static void answer_from(const char *src, uint16_t sport, const struct dnsmsg *m, __u64 *delta)
+static void answer_from(const char *src, uint16_t sport, const struct pkt_buf *m, __u64 *delta)
 {
 	const char *to = strchr(src, ':') ? "fd00:42::2" : "10.42.0.2";
 	__u64 before[LEARN_EV_MAX], after[LEARN_EV_MAX];
 	int fd = pins_get(inst, "learn_tc");
-	struct pkt p;
+	FRAME(p);
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .repeat = 1);
 
 	cr_assert_geq(fd, 0, "learn_tc pin missing");
@@ -143,8 +129,8 @@ static void answer_from(const char *src, uint16_t sport, const struct dnsmsg *m,
 }
 
 /* the answer moves counter ev by n and no other (learned by learned) */
-static void expect_answer(const char *what, const char *src, uint16_t sport, const struct dnsmsg *m,
-			  unsigned int ev, __u64 n, __u64 learned)
+static void expect_answer(const char *what, const char *src, uint16_t sport,
+			  const struct pkt_buf *m, unsigned int ev, __u64 n, __u64 learned)
 {
 	__u64 delta[LEARN_EV_MAX];
 
@@ -159,29 +145,27 @@ static void expect_answer(const char *what, const char *src, uint16_t sport, con
 }
 
 /* the answer to dns_query(name, A): one A record of the question's name */
-static void a_answer(struct dnsmsg *m, const char *name, uint32_t ttl, const char *addr)
+static void a_answer(struct pkt_buf *m, const char *name, uint32_t ttl, const char *addr)
 {
 	dns_answer_hdr(m, 0, 1);
-	dns_question(m, name, 1, 1);
+	pkt_dns_question(m, name, 1, 1);
 	dns_rr_a(m, 12, ttl, addr);
 }
 
 /* IPv6: an AAAA question to the IPv6 resolver, its answer learned, the address reached */
 Test(learn, ipv6_aaaa)
 {
-	uint8_t a6[16];
-	struct dnsmsg m;
-	struct pkt p;
+	FRAME(m);
+	FRAME(p);
 
 	expect_tcp("before any lookup", "fd00:7::11", 40000, 8080, SYN, REASON_NO_RULE);
 	dns_query(&m, "log-collector.internal.corp", 28);
 	dns_frame(&p, "fd00:42::2", "fd00:53::53", 33005, 53, &m);
 	expect("AAAA query", &p, REASON_RULE);
 	dns_answer_hdr(&m, 0, 1);
-	dns_question(&m, "log-collector.internal.corp", 28, 1);
-	inet_pton(AF_INET6, "fd00:7::11", a6);
-	dns_ptr(&m, 12);
-	dns_rr_data(&m, 28, 60, a6, 16);
+	pkt_dns_question(&m, "log-collector.internal.corp", 28, 1);
+	pkt_dns_ptr(&m, 12);
+	pkt_dns_rr(&m, 28, 1, 60, ADDR("fd00:7::11"), 16);
 	/* from another address than the resolver the query went to: not that query's */
 	expect_answer("from the IPv4 resolver", "10.42.0.53", 33005, &m, LEARN_EV_NO_QUERY, 1, 0);
 	expect_answer("the resolver's answer", "fd00:53::53", 33005, &m, LEARN_EV_LEARNED, 1, 1);
@@ -193,7 +177,7 @@ Test(learn, ipv6_aaaa)
 
 Test(learn, before_and_after_the_lookup)
 {
-	struct dnsmsg m;
+	FRAME(m);
 
 	expect_tcp("before any lookup", "10.42.7.11", 40000, 8080, SYN, REASON_NO_RULE);
 	query("log-collector.internal.corp", 1, 33001);
@@ -209,7 +193,7 @@ Test(learn, before_and_after_the_lookup)
 
 Test(learn, answers_ignored)
 {
-	struct dnsmsg m;
+	FRAME(m);
 
 	query("log-collector.internal.corp", 1, 33002);
 	a_answer(&m, "log-collector.internal.corp", 60, "10.42.7.66");
@@ -220,11 +204,11 @@ Test(learn, answers_ignored)
 	a_answer(&m, "other.internal.corp", 60, "10.42.7.66");
 	expect_answer("another question", "10.42.0.53", 33002, &m, LEARN_EV_QUESTION, 1, 0);
 	dns_answer_hdr(&m, 0, 1);
-	dns_question(&m, "log-collector.internal.corp", 28, 1);
+	pkt_dns_question(&m, "log-collector.internal.corp", 28, 1);
 	dns_rr_a(&m, 12, 60, "10.42.7.66");
 	expect_answer("another question type", "10.42.0.53", 33002, &m, LEARN_EV_QUESTION, 1, 0);
 	dns_hdr(&m, 0x0100, 1, 1, 0, 0);
-	dns_question(&m, "log-collector.internal.corp", 1, 1);
+	pkt_dns_question(&m, "log-collector.internal.corp", 1, 1);
 	dns_rr_a(&m, 12, 60, "10.42.7.66");
 	expect_answer("a query, not an answer", "10.42.0.53", 33002, &m, LEARN_EV_MALFORMED, 1, 0);
 	a_answer(&m, "log-collector.internal.corp", 60, "10.42.7.66");
@@ -247,16 +231,16 @@ Test(learn, answers_ignored)
 
 Test(learn, cname_chain)
 {
-	struct dnsmsg m;
+	FRAME(m);
 	uint16_t at;
 
 	query("log-collector.internal.corp", 1, 33010);
 	dns_answer_hdr(&m, 0, 5);
-	dns_question(&m, "log-collector.internal.corp", 1, 1);
+	pkt_dns_question(&m, "log-collector.internal.corp", 1, 1);
 	at = dns_rr_cname(&m, 12, 60, "lc.POOL.internal.corp");
 	/* a record of another name, not on the chain */
-	dns_name(&m, "evil.internal.corp");
-	dns_rr_data(&m, 1, 60, "\x0a\x2a\x07\x42", 4);
+	pkt_dns_name(&m, "evil.internal.corp");
+	pkt_dns_rr(&m, 1, 1, 60, "\x0a\x2a\x07\x42", 4);
 	at = dns_rr_cname(&m, at, 60, "b.pool.internal.corp");
 	dns_rr_a(&m, at, 30, "10.42.7.21");
 	dns_rr_a(&m, 12, 30, "10.42.7.67"); /* the asked name again: off the chain's end */
@@ -268,7 +252,7 @@ Test(learn, cname_chain)
 
 	query("log-collector.internal.corp", 1, 33011);
 	dns_answer_hdr(&m, 0, LEARN_CHAIN_MAX + 2);
-	dns_question(&m, "log-collector.internal.corp", 1, 1);
+	pkt_dns_question(&m, "log-collector.internal.corp", 1, 1);
 	at = 12;
 	for (int i = 0; i <= LEARN_CHAIN_MAX; i++) {
 		char t[64];
@@ -283,19 +267,19 @@ Test(learn, cname_chain)
 	/* a pointer that points at itself, or forward */
 	query("log-collector.internal.corp", 1, 33012);
 	dns_answer_hdr(&m, 0, 1);
-	dns_question(&m, "log-collector.internal.corp", 1, 1);
-	dns_ptr(&m, m.len);
-	dns_rr_data(&m, 1, 60, "\x0a\x2a\x07\x45", 4);
+	pkt_dns_question(&m, "log-collector.internal.corp", 1, 1);
+	pkt_dns_ptr(&m, m.len);
+	pkt_dns_rr(&m, 1, 1, 60, "\x0a\x2a\x07\x45", 4);
 	expect_answer("a pointer loop", "10.42.0.53", 33012, &m, LEARN_EV_MALFORMED, 1, 0);
 }
 
 Test(learn, cap_on_addresses)
 {
-	struct dnsmsg m;
+	FRAME(m);
 
 	query("short.internal.corp", 1, 33020);
 	dns_answer_hdr(&m, 0, 3);
-	dns_question(&m, "short.internal.corp", 1, 1);
+	pkt_dns_question(&m, "short.internal.corp", 1, 1);
 	dns_rr_a(&m, 12, 60, "10.42.7.31");
 	dns_rr_a(&m, 12, 60, "10.42.7.32");
 	dns_rr_a(&m, 12, 60, "10.42.7.33");
@@ -307,7 +291,7 @@ Test(learn, cap_on_addresses)
 	/* the same addresses again renew their slots */
 	query("short.internal.corp", 1, 33021);
 	dns_answer_hdr(&m, 0, 2);
-	dns_question(&m, "short.internal.corp", 1, 1);
+	pkt_dns_question(&m, "short.internal.corp", 1, 1);
 	dns_rr_a(&m, 12, 60, "10.42.7.32");
 	dns_rr_a(&m, 12, 60, "10.42.7.31");
 	expect_answer("the same two again", "10.42.0.53", 33021, &m, LEARN_EV_CAP, 0, 2);
@@ -327,7 +311,7 @@ static void sleep_ms(long ms)
  * socket's on the same 5-tuple (refused); XDP knows no socket (the flow).
  * The e2e tests keep a real connection across the expiry.
  */
-static void expect_flow_of_another_socket(const char *what, const struct pkt *p)
+static void expect_flow_of_another_socket(const char *what, const struct pkt_buf *p)
 {
 	uint32_t ret;
 	unsigned int got;
@@ -341,8 +325,8 @@ static void expect_flow_of_another_socket(const char *what, const struct pkt *p)
 
 Test(learn, expiry_keeps_flows)
 {
-	struct dnsmsg m;
-	struct pkt p;
+	FRAME(m);
+	FRAME(p);
 
 	query("short.internal.corp", 1, 33030);
 	a_answer(&m, "short.internal.corp", 1, "10.42.7.41");
@@ -376,7 +360,7 @@ Test(learn, expiry_keeps_flows)
 /* installs switch generations; what was learned stays while a rule follows the name */
 Test(learn, reload_keeps_what_was_learned)
 {
-	struct dnsmsg m;
+	FRAME(m);
 
 	query("log-collector.internal.corp", 1, 33040);
 	a_answer(&m, "log-collector.internal.corp", 60, "10.42.7.51");
@@ -393,7 +377,7 @@ Test(learn, reload_keeps_what_was_learned)
 Test(learn, state_read_back)
 {
 	struct learned_addr *a = NULL;
-	struct dnsmsg m;
+	FRAME(m);
 	char buf[ADDR_STR_LEN];
 	int n, found = 0;
 
@@ -417,14 +401,15 @@ Test(learn, state_read_back)
 /* an answer cut at every offset, its UDP and IP lengths saying it ends there */
 Test(learn, answer_cut_at_every_offset)
 {
-	struct dnsmsg full, cut;
+	FRAME(full);
 
 	a_answer(&full, "log-collector.internal.corp", 60, "10.42.7.53");
 	for (size_t len = 0; len < full.len; len++) {
 		char what[64];
 
+		struct pkt_buf cut = full; /* the same bytes, fewer of them */
+
 		query("log-collector.internal.corp", 1, 33060);
-		cut = full;
 		cut.len = len;
 		snprintf(what, sizeof(what), "answer cut at %zu of %zu", len, full.len);
 		expect_answer(what, "10.42.0.53", 33060, &cut, LEARN_EV_MALFORMED, 1, 0);
@@ -443,7 +428,8 @@ Test(learn, answer_cut_at_every_offset)
 Test(learn, every_byte_corrupted)
 {
 	struct learned_addr *a = NULL;
-	struct dnsmsg full, bad;
+	FRAME(full);
+	FRAME(bad);
 	char buf[ADDR_STR_LEN];
 	size_t qend = 12 + strlen("log-collector.internal.corp") + 2 + 4;
 	int n;
@@ -453,7 +439,7 @@ Test(learn, every_byte_corrupted)
 		__u64 delta[LEARN_EV_MAX], ignored = 0;
 
 		query("log-collector.internal.corp", 1, 33070);
-		bad = full;
+		a_answer(&bad, "log-collector.internal.corp", 60, "10.42.7.54");
 		bad.b[i] = 0xff;
 		answer_from("10.42.0.53", 33070, &bad, delta);
 		for (int e = 1; e < LEARN_EV_MAX; e++)

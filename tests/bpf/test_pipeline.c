@@ -14,7 +14,6 @@
 #include "pkt.h"
 #include "pipeline_run.h"
 
-
 static const char *const rules[] = {
 	"allow udp 10.42.0.53 port 53",	    "allow tcp 10.42.0.53 port 53",
 	"allow udp fd00:53::53 port 53",    "allow tcp 203.0.113.1 port 443",
@@ -91,29 +90,45 @@ static const struct v4case v4cases[] = {
 	  "\x44\x09\x00\x00", 4, 0, REASON_MALFORMED },
 };
 
-static void build_v4(struct pkt *p, const struct v4case *c)
-{
-	static const uint8_t proto[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6 };
+static const uint8_t l4proto[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6 };
 
-	memset(p, 0, sizeof(*p));
-	pkt_eth(p, ETH_P_IP);
-	pkt_ipv4(p, c->src, c->dst, proto[c->l4], (const uint8_t *)c->opts, c->optlen, c->frag);
-	if (c->l4 == L4_TCP)
-		pkt_tcp(p, c->dport);
-	else if (c->l4 == L4_UDP)
-		pkt_udp(p, c->dport);
-	else
-		pkt_put(p, 8);
-	pkt_finish(p);
+/* the transport header of a case: a TCP SYN, UDP, 8 bytes of ICMP, an ICMPv6 message of 24 */
+static void build_l4(struct pkt_buf *p, enum l4 l4, uint16_t dport)
+{
+	if (l4 == L4_TCP) {
+		pkt_tcp(p,
+			&(struct pkt_tcp){ .sport = TEST_SPORT, .dport = dport, .flags = TH_SYN });
+	} else if (l4 == L4_UDP) {
+		pkt_udp(p, TEST_SPORT, dport);
+	} else if (l4 == L4_ICMP6) {
+		pkt_icmp6(p, dport);
+		pkt_zeros(p, 20);
+	} else {
+		pkt_zeros(p, 8);
+	}
+}
+
+static void build_v4(struct pkt_buf *p, const struct v4case *c)
+{
+	pkt_reset(p);
+	pkt_eth(p, NULL, NULL, ETH_P_IP);
+	pkt_ipv4(p, &(struct pkt_ip4){ .src = ADDR(c->src),
+				       .dst = ADDR(c->dst),
+				       .proto = l4proto[c->l4],
+				       .frag_off = c->frag,
+				       .opts = c->opts,
+				       .optlen = c->optlen });
+	build_l4(p, c->l4, c->dport);
+	cr_assert_eq(pkt_finish(p), 0, "%s: the frame", c->name);
 }
 
 TestSuite(pipeline, .init = install_instance, .fini = remove_instance);
 
 Test(pipeline, ipv4_table)
 {
-	for (size_t i = 0; i < sizeof(v4cases) / sizeof(v4cases[0]); i++) {
-		struct pkt p;
+	FRAME(p);
 
+	for (size_t i = 0; i < sizeof(v4cases) / sizeof(v4cases[0]); i++) {
 		build_v4(&p, &v4cases[i]);
 		expect(v4cases[i].name, &p, v4cases[i].want);
 	}
@@ -167,19 +182,18 @@ static const struct v6case v6cases[] = {
 	{ "echo request", "fd00:42::2", "fd00:7::11", "", L4_ICMP6, 128, 64, REASON_L4_PROTO },
 	{ "ND from a foreign address", "fe80::99", "ff02::1:ff00:1", "", L4_ICMP6, 135, 255,
 	  REASON_SPOOFED },
-	{ "neighbour solicitation to a global address", "fd00:42::2", "2001:db8::99", "",
-	  L4_ICMP6, 135, 255, REASON_L4_PROTO },
-	{ "neighbour solicitation to a link-local address", "fe80::2", "fe80::1", "", L4_ICMP6,
-	  135, 255, REASON_ND },
+	{ "neighbour solicitation to a global address", "fd00:42::2", "2001:db8::99", "", L4_ICMP6,
+	  135, 255, REASON_L4_PROTO },
+	{ "neighbour solicitation to a link-local address", "fe80::2", "fe80::1", "", L4_ICMP6, 135,
+	  255, REASON_ND },
 	{ "neighbour advertisement from ::", "::", "ff02::1", "", L4_ICMP6, 136, 255,
 	  REASON_SPOOFED },
 	{ "router solicitation from ::", "::", "ff02::2", "", L4_ICMP6, 133, 255, REASON_ND },
 	{ "TCP from ::", "::", "fd00:7::11", "", L4_TCP, 8080, 64, REASON_SPOOFED },
 };
 
-static void build_v6(struct pkt *p, const struct v6case *c)
+static void build_v6(struct pkt_buf *p, const struct v6case *c)
 {
-	static const uint8_t proto[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6 };
 	size_t n = strlen(c->exts);
 	uint8_t types[8];
 
@@ -191,11 +205,14 @@ static void build_v6(struct pkt *p, const struct v6case *c)
 			   (e == 'r' || e == 'R') ? IPPROTO_ROUTING :
 						    IPPROTO_FRAGMENT;
 	}
-	memset(p, 0, sizeof(*p));
-	pkt_eth(p, ETH_P_IPV6);
-	pkt_ipv6(p, c->src, c->dst, n ? types[0] : proto[c->l4], c->hop_limit);
+	pkt_reset(p);
+	pkt_eth(p, NULL, NULL, ETH_P_IPV6);
+	pkt_ipv6(p, &(struct pkt_ip6){ .src = ADDR(c->src),
+				       .dst = ADDR(c->dst),
+				       .next = n ? types[0] : l4proto[c->l4],
+				       .hop_limit = c->hop_limit });
 	for (size_t i = 0; i < n; i++) {
-		uint8_t next = i + 1 < n ? types[i + 1] : proto[c->l4];
+		uint8_t next = i + 1 < n ? types[i + 1] : l4proto[c->l4];
 		char e = c->exts[i];
 
 		if (e == 'a' || e == 'F' || e == 'n')
@@ -203,20 +220,15 @@ static void build_v6(struct pkt *p, const struct v6case *c)
 		else
 			pkt_ext6(p, next, e == 'R');
 	}
-	if (c->l4 == L4_TCP)
-		pkt_tcp(p, c->dport);
-	else if (c->l4 == L4_UDP)
-		pkt_udp(p, c->dport);
-	else
-		pkt_icmp6(p, c->dport);
-	pkt_finish(p);
+	build_l4(p, c->l4, c->dport);
+	cr_assert_eq(pkt_finish(p), 0, "%s: the frame", c->name);
 }
 
 Test(pipeline, ipv6_table)
 {
-	for (size_t i = 0; i < sizeof(v6cases) / sizeof(v6cases[0]); i++) {
-		struct pkt p;
+	FRAME(p);
 
+	for (size_t i = 0; i < sizeof(v6cases) / sizeof(v6cases[0]); i++) {
 		build_v6(&p, &v6cases[i]);
 		expect(v6cases[i].name, &p, v6cases[i].want);
 	}
@@ -225,13 +237,13 @@ Test(pipeline, ipv6_table)
 /* each allowed packet counts for the rule that let it through */
 Test(pipeline, rule_counters)
 {
-	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0,
-				  REASON_RULE };
+	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL,
+				  0,	0,	     REASON_RULE };
 	int ncpu = libbpf_num_possible_cpus(), fd = pins_get(inst, "rule_counts");
 	struct pkt_count vals[ncpu];
 	__u32 rule = 6; /* "allow tcp 10.42.7.11 port 8080", the seventh line */
 	__u64 before = 0, after = 0, bytes = 0;
-	struct pkt p;
+	FRAME(p);
 
 	cr_assert_geq(fd, 0, "rule_counts is not pinned");
 	cr_assert_str_eq(rules[rule], "allow tcp 10.42.7.11 port 8080");
@@ -260,22 +272,24 @@ Test(pipeline, rule_counters)
  */
 Test(pipeline, sources_in_settings_and_in_the_trie)
 {
-	static const char *const many[] = { "10.42.0.2",  "fd00:42::2", "fe80::2",
-					    "10.9.9.1",	  "10.9.9.2",	"10.42.1.0/28" };
+	static const char *const many[] = { "10.42.0.2", "fd00:42::2", "fe80::2",
+					    "10.9.9.1",	 "10.9.9.2",   "10.42.1.0/28" };
 	static const struct {
 		const char *src;
 		unsigned int want;
 	} cases[] = {
-		{ "10.42.0.2", REASON_RULE },	 { "10.9.9.1", REASON_RULE },
-		{ "10.9.9.2", REASON_RULE },	 { "10.42.1.5", REASON_RULE },
+		{ "10.42.0.2", REASON_RULE },	  { "10.9.9.1", REASON_RULE },
+		{ "10.9.9.2", REASON_RULE },	  { "10.42.1.5", REASON_RULE },
 		{ "10.42.1.16", REASON_SPOOFED }, { "10.42.0.3", REASON_SPOOFED },
 	};
 
 	install_with_sources(rules, sizeof(rules) / sizeof(rules[0]), many, 6);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const struct v4case c = { cases[i].src, cases[i].src,	   "10.42.7.11", L4_TCP, 8080,
-					  NULL,		0,		0,	       cases[i].want };
-		struct pkt p;
+		const struct v4case c = {
+			cases[i].src, cases[i].src, "10.42.7.11", L4_TCP, 8080, NULL, 0, 0,
+			cases[i].want
+		};
+		FRAME(p);
 
 		build_v4(&p, &c);
 		expect(cases[i].src, &p, cases[i].want);
@@ -283,9 +297,9 @@ Test(pipeline, sources_in_settings_and_in_the_trie)
 	/* back to three single addresses: no trie */
 	install_lines(rules, sizeof(rules) / sizeof(rules[0]));
 	{
-		const struct v4case c = { "v4", "10.9.9.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0,
-					  REASON_SPOOFED };
-		struct pkt p;
+		const struct v4case c = { "v4", "10.9.9.2", "10.42.7.11",  L4_TCP, 8080, NULL,
+					  0,	0,	    REASON_SPOOFED };
+		FRAME(p);
 
 		build_v4(&p, &c);
 		expect("a source of the profile before", &p, REASON_SPOOFED);
@@ -298,10 +312,10 @@ Test(pipeline, sources_in_settings_and_in_the_trie)
  */
 Test(pipeline, xdp_frame_repeated)
 {
-	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0,
-				  REASON_RULE };
+	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL,
+				  0,	0,	     REASON_RULE };
 	int fd = pins_get(inst, "dispatch_xdp");
-	struct pkt p;
+	FRAME(p);
 
 	cr_assert_geq(fd, 0);
 	build_v4(&p, &c);
@@ -319,25 +333,28 @@ Test(pipeline, xdp_frame_repeated)
 /* ND is a way out of the sandbox too: only small messages pass */
 Test(pipeline, neighbour_discovery_with_a_payload)
 {
-	struct pkt p = {};
+	FRAME(p);
 
-	pkt_eth(&p, ETH_P_IPV6);
-	pkt_ipv6(&p, "fe80::2", "ff02::1:ff00:1", IPPROTO_ICMPV6, 255);
+	pkt_eth(&p, NULL, NULL, ETH_P_IPV6);
+	pkt_ipv6(&p, &(struct pkt_ip6){ .src = ADDR("fe80::2"),
+					.dst = ADDR("ff02::1:ff00:1"),
+					.next = IPPROTO_ICMPV6,
+					.hop_limit = 255 });
 	pkt_icmp6(&p, 135);
-	pkt_put(&p, 8); /* a source link-layer address option: 32 bytes in all */
-	pkt_finish(&p);
+	pkt_zeros(&p, 20 + 8); /* a source link-layer address option: 32 bytes in all */
+	cr_assert_eq(pkt_finish(&p), 0);
 	expect("NS with one option", &p, REASON_ND);
-	pkt_put(&p, 480);
-	pkt_finish(&p);
+	pkt_zeros(&p, 480);
+	cr_assert_eq(pkt_finish(&p), 0);
 	expect("NS carrying 480 more bytes", &p, REASON_L4_PROTO);
 }
 
 /* whatever else is wrong, a forged source is what the packet is counted as */
 Test(pipeline, forged_source_first)
 {
-	const struct v4case ok = { "v4", "10.42.0.9", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0,
-				   REASON_SPOOFED };
-	struct pkt p;
+	const struct v4case ok = { "v4", "10.42.0.9", "10.42.7.11",  L4_TCP, 8080, NULL,
+				   0,	 0,	      REASON_SPOOFED };
+	FRAME(p);
 
 	build_v4(&p, &ok);
 	p.b[ETH_HLEN] = 0x44; /* IHL 4 */
@@ -347,20 +364,22 @@ Test(pipeline, forged_source_first)
 	p.b[ETH_HLEN + 6] = 0x20; /* more fragments */
 	expect("fragment from a forged source", &p, REASON_SPOOFED);
 
-	memset(&p, 0, sizeof(p));
-	pkt_eth(&p, ETH_P_IPV6);
-	pkt_ipv6(&p, "fd00:42::9", "fd00:7::11", 50 /* ESP */, 64);
-	pkt_put(&p, 24);
-	pkt_finish(&p);
+	pkt_reset(&p);
+	pkt_eth(&p, NULL, NULL, ETH_P_IPV6);
+	pkt_ipv6(&p, &(struct pkt_ip6){ .src = ADDR("fd00:42::9"),
+					.dst = ADDR("fd00:7::11"),
+					.next = 50 /* ESP */ });
+	pkt_zeros(&p, 24);
+	cr_assert_eq(pkt_finish(&p), 0);
 	expect("ESP from a forged source", &p, REASON_SPOOFED);
 }
 
 /* only the datagram is judged: bytes after its IP length are not a header */
 Test(pipeline, bytes_past_the_datagram)
 {
-	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0,
-				  REASON_RULE };
-	struct pkt p;
+	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL,
+				  0,	0,	     REASON_RULE };
+	FRAME(p);
 
 	build_v4(&p, &c);
 	p.b[ETH_HLEN + 2] = 0;
@@ -371,11 +390,13 @@ Test(pipeline, bytes_past_the_datagram)
 /* cuts whose IP length says the datagram really ends there: the inner checks decide */
 Test(pipeline, short_datagrams_at_every_offset)
 {
-	const struct v4case v4 = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080,
-				   "\x01\x01\x01\x00", 4, 0, REASON_RULE };
-	const struct v6case v6 = { "v6", "fd00:42::2", "fd00:7::11", "hd", L4_TCP, 8080, 64,
-				   REASON_RULE };
-	struct pkt full, cut;
+	const struct v4case v4 = { "v4",   "10.42.0.2", "10.42.7.11",
+				   L4_TCP, 8080,	"\x01\x01\x01\x00",
+				   4,	   0,		REASON_RULE };
+	const struct v6case v6 = { "v6",   "fd00:42::2", "fd00:7::11", "hd",
+				   L4_TCP, 8080,	 64,	       REASON_RULE };
+	FRAME(full);
+	FRAME(cut);
 
 	for (int fam = 0; fam < 2; fam++) {
 		size_t hdr = ETH_HLEN + (fam ? 40 : 20);
@@ -388,9 +409,12 @@ Test(pipeline, short_datagrams_at_every_offset)
 			uint32_t ret;
 			unsigned int got;
 
-			cut = full;
+			if (fam == 0)
+				build_v4(&cut, &v4);
+			else
+				build_v6(&cut, &v6);
 			cut.len = len;
-			pkt_finish(&cut);
+			cr_assert_eq(pkt_finish(&cut), 0);
 			run(&cut, &ret, &got);
 			cr_expect(got == REASON_TRUNCATED || got == REASON_MALFORMED,
 				  "%s datagram of %zu bytes: reason %s", fam ? "IPv6" : "IPv4",
@@ -404,28 +428,33 @@ Test(pipeline, short_datagrams_at_every_offset)
 /* RFC 7112: a first fragment must hold the chain up to the transport header */
 Test(pipeline, ipv6_first_fragment_without_transport_header)
 {
-	struct pkt p = {};
+	FRAME(p);
 
-	pkt_eth(&p, ETH_P_IPV6);
-	pkt_ipv6(&p, "fd00:42::2", "fd00:7::11", IPPROTO_FRAGMENT, 64);
+	pkt_eth(&p, NULL, NULL, ETH_P_IPV6);
+	pkt_ipv6(&p, &(struct pkt_ip6){ .src = ADDR("fd00:42::2"),
+					.dst = ADDR("fd00:7::11"),
+					.next = IPPROTO_FRAGMENT });
 	pkt_frag6(&p, IPPROTO_DSTOPTS, 0, 1);
 	pkt_ext6(&p, IPPROTO_TCP, 0);
-	pkt_finish(&p); /* ends where the TCP header should start */
+	cr_assert_eq(pkt_finish(&p), 0); /* ends where the TCP header should start */
 	expect("first fragment, chain cut before TCP", &p, REASON_FRAG_CHAIN);
 
-	memset(&p, 0, sizeof(p));
-	pkt_eth(&p, ETH_P_IPV6);
-	pkt_ipv6(&p, "fd00:42::2", "fd00:7::11", IPPROTO_FRAGMENT, 64);
+	pkt_reset(&p);
+	pkt_eth(&p, NULL, NULL, ETH_P_IPV6);
+	pkt_ipv6(&p, &(struct pkt_ip6){ .src = ADDR("fd00:42::2"),
+					.dst = ADDR("fd00:7::11"),
+					.next = IPPROTO_FRAGMENT });
 	pkt_frag6(&p, IPPROTO_TCP, 0, 1);
-	pkt_put(&p, 10); /* half a TCP header */
-	pkt_finish(&p);
+	pkt_zeros(&p, 10); /* half a TCP header */
+	cr_assert_eq(pkt_finish(&p), 0);
 	expect("first fragment, half a TCP header", &p, REASON_FRAG_CHAIN);
 }
 
 /* every cut of a valid frame short of its end is denied as truncated */
 Test(pipeline, truncated_at_every_offset)
 {
-	struct pkt full, cut;
+	FRAME(full);
+	FRAME(cut);
 	const struct v4case v4 = { "v4",   "10.42.0.2", "10.42.7.11",
 				   L4_TCP, 8080,	"\x01\x01\x01\x00",
 				   4,	   0,		REASON_RULE };
@@ -446,7 +475,10 @@ Test(pipeline, truncated_at_every_offset)
 		for (size_t len = ETH_HLEN + (fam ? 40 : 20); len < full.len; len++) {
 			char name[64];
 
-			cut = full;
+			if (fam == 0)
+				build_v4(&cut, &v4);
+			else
+				build_v6(&cut, &v6);
 			cut.len = len;
 			snprintf(name, sizeof(name), "%s cut at %zu of %zu", fam ? "IPv6" : "IPv4",
 				 len, full.len);
@@ -457,7 +489,7 @@ Test(pipeline, truncated_at_every_offset)
 
 Test(pipeline, malformed_headers)
 {
-	struct pkt p;
+	FRAME(p);
 	const struct v4case ok = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL,
 				   0,	 0,	      REASON_RULE };
 
@@ -481,46 +513,55 @@ Test(pipeline, malformed_headers)
 
 Test(pipeline, link_layer)
 {
-	struct pkt p = {};
+	FRAME(p);
 
-	pkt_eth(&p, ETH_P_ARP);
-	pkt_arp(&p, "10.42.0.2", "10.42.0.1");
+	pkt_eth(&p, NULL, NULL, ETH_P_ARP);
+	pkt_arp(&p, ADDR("10.42.0.2"), ADDR("10.42.0.1"));
+	cr_assert_eq(pkt_finish(&p), 0);
 	expect("ARP from the sandbox", &p, REASON_ARP);
 
-	memset(&p, 0, sizeof(p));
-	pkt_eth(&p, ETH_P_ARP);
-	pkt_arp(&p, "10.42.0.9", "10.42.0.1");
+	pkt_reset(&p);
+	pkt_eth(&p, NULL, NULL, ETH_P_ARP);
+	pkt_arp(&p, ADDR("10.42.0.9"), ADDR("10.42.0.1"));
+	cr_assert_eq(pkt_finish(&p), 0);
 	expect("ARP claiming another address", &p, REASON_SPOOFED);
 
-	memset(&p, 0, sizeof(p));
-	pkt_eth(&p, ETH_P_ARP);
-	pkt_put(&p, 10);
+	pkt_reset(&p);
+	pkt_eth(&p, NULL, NULL, ETH_P_ARP);
+	pkt_zeros(&p, 10);
+	cr_assert_eq(pkt_finish(&p), 0);
 	expect("ARP cut short", &p, REASON_TRUNCATED);
 
-	memset(&p, 0, sizeof(p));
-	pkt_eth(&p, ETH_P_8021Q);
+	pkt_reset(&p);
+	pkt_eth(&p, NULL, NULL, ETH_P_8021Q);
 	pkt_vlan(&p, 5, ETH_P_IP);
-	pkt_ipv4(&p, "10.42.0.2", "10.42.7.11", IPPROTO_TCP, NULL, 0, 0);
-	pkt_tcp(&p, 8080);
-	pkt_finish(&p);
+	pkt_ipv4(&p, &(struct pkt_ip4){ .src = ADDR("10.42.0.2"),
+					.dst = ADDR("10.42.7.11"),
+					.proto = IPPROTO_TCP });
+	pkt_tcp(&p, &(struct pkt_tcp){ .sport = TEST_SPORT, .dport = 8080, .flags = TH_SYN });
+	cr_assert_eq(pkt_finish(&p), 0);
 	expect("802.1Q tag in the frame", &p, REASON_VLAN);
 
-	memset(&p, 0, sizeof(p));
-	pkt_eth(&p, ETH_P_8021AD);
+	pkt_reset(&p);
+	pkt_eth(&p, NULL, NULL, ETH_P_8021AD);
 	pkt_vlan(&p, 5, ETH_P_IP);
-	pkt_put(&p, 40);
+	pkt_zeros(&p, 40);
+	cr_assert_eq(pkt_finish(&p), 0);
 	expect("802.1ad tag in the frame", &p, REASON_VLAN);
 
-	memset(&p, 0, sizeof(p));
-	pkt_eth(&p, 0x88cc); /* LLDP */
-	pkt_put(&p, 32);
+	pkt_reset(&p);
+	pkt_eth(&p, NULL, NULL, 0x88cc); /* LLDP */
+	pkt_zeros(&p, 32);
+	cr_assert_eq(pkt_finish(&p), 0);
 	expect("LLDP", &p, REASON_L3_PROTO);
 
-	memset(&p, 0, sizeof(p));
-	pkt_eth(&p, ETH_P_IPV6);
-	pkt_ipv6(&p, "fd00:42::2", "fd00:7::11", IPPROTO_TCP, 64);
-	pkt_put(&p, 20);
-	pkt_finish(&p);
+	pkt_reset(&p);
+	pkt_eth(&p, NULL, NULL, ETH_P_IPV6);
+	pkt_ipv6(&p, &(struct pkt_ip6){ .src = ADDR("fd00:42::2"),
+					.dst = ADDR("fd00:7::11"),
+					.next = IPPROTO_TCP });
+	pkt_zeros(&p, 20);
+	cr_assert_eq(pkt_finish(&p), 0);
 	p.b[ETH_HLEN + 5] += 8; /* payload length past the end of the frame */
 	expect("IPv6 payload length past the frame", &p, REASON_TRUNCATED);
 }
@@ -532,7 +573,7 @@ Test(pipeline, empty_slot_fails_closed)
 	int stages = pins_get(inst, "stages_tc"), ctl = pins_get(inst, "ctl");
 	int xdp = pins_get(inst, "stages_xdp");
 	__u32 zero = 0, gen, idx;
-	struct pkt p;
+	FRAME(p);
 
 	cr_assert_geq(stages, 0);
 	cr_assert_geq(xdp, 0);
@@ -558,7 +599,7 @@ Test(pipeline, no_stage_claims_the_class)
 	int classes = pins_get(inst, "classes"), ctl = pins_get(inst, "ctl");
 	struct class_value none = { 0 };
 	__u32 zero = 0, gen, k;
-	struct pkt p;
+	FRAME(p);
 
 	cr_assert_geq(classes, 0);
 	cr_assert_eq(bpf_map_lookup_elem(ctl, &zero, &gen), 0);
@@ -575,14 +616,15 @@ Test(pipeline, blocked_denies_everything)
 	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL,
 				  0,	0,	     REASON_RULE };
 	struct diag d = {};
-	struct pkt p = {};
+	FRAME(p);
 
 	cr_assert_eq(pipeline_block(inst, &d), 0);
 	build_v4(&p, &c);
 	expect("allowed flow while blocked", &p, REASON_BLOCKED);
-	memset(&p, 0, sizeof(p));
-	pkt_eth(&p, ETH_P_ARP);
-	pkt_arp(&p, "10.42.0.2", "10.42.0.1");
+	pkt_reset(&p);
+	pkt_eth(&p, NULL, NULL, ETH_P_ARP);
+	pkt_arp(&p, ADDR("10.42.0.2"), ADDR("10.42.0.1"));
+	cr_assert_eq(pkt_finish(&p), 0);
 	expect("ARP while blocked", &p, REASON_BLOCKED);
 	diag_free(&d);
 }

@@ -129,7 +129,8 @@ static const struct {
 	{ "allow tcp 10.0.0.1 port 65535", "internal", "internal" },
 };
 
-static void check_placement(const struct stage *stages, size_t nr, bool with_postgres)
+static void check_placement(const char *what, const struct stage *stages, size_t nr,
+			    bool with_postgres)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(placement); i++) {
 		const char *want =
@@ -141,47 +142,57 @@ static void check_placement(const struct stage *stages, size_t nr, bool with_pos
 
 		profile_from(&p, &placement[i].rule, 1);
 		err = plan_build(&p, stages, nr, &pl, &d);
-		cr_assert_eq(err, 0, "\"%s\" (%zu stages): error %d:%s", placement[i].rule, nr, err,
+		cr_assert_eq(err, 0, "%s: \"%s\" (%zu stages): error %d:%s", what,
+			     placement[i].rule, nr, err, all_msgs(&d));
+		cr_assert_eq(d.nr, 0, "%s: \"%s\": messages:%s", what, placement[i].rule,
 			     all_msgs(&d));
-		cr_assert_eq(d.nr, 0, "\"%s\": messages:%s", placement[i].rule, all_msgs(&d));
-		cr_assert_eq(pl.nr_entries, 1, "\"%s\": %zu entries, want 1", placement[i].rule,
-			     pl.nr_entries);
-		cr_assert_lt(pl.entries[0].stage, nr, "\"%s\": stage index %u out of range",
-			     placement[i].rule, pl.entries[0].stage);
+		cr_assert_eq(pl.nr_entries, 1, "%s: \"%s\": %zu entries, want 1", what,
+			     placement[i].rule, pl.nr_entries);
+		cr_assert_lt(pl.entries[0].stage, nr, "%s: \"%s\": stage index %u out of range",
+			     what, placement[i].rule, pl.entries[0].stage);
 		cr_assert_str_eq(stages[pl.entries[0].stage].desc.name, want,
-				 "\"%s\" (%zu stages) went to '%s', want '%s'", placement[i].rule,
-				 nr, stages[pl.entries[0].stage].desc.name, want);
-		cr_assert_eq(pl.entries[0].rule, 0, "\"%s\": rule id %u", placement[i].rule,
-			     pl.entries[0].rule);
-		cr_assert_eq(pl.entries[0].port, p.rules[0].port_lo, "\"%s\": entry port %u",
-			     placement[i].rule, pl.entries[0].port);
-		cr_assert_eq(pl.nr_stages, nr);
+				 "%s: \"%s\" (%zu stages) went to '%s', want '%s'", what,
+				 placement[i].rule, nr, stages[pl.entries[0].stage].desc.name,
+				 want);
+		cr_assert_eq(pl.entries[0].rule, 0, "%s: \"%s\": rule id %u", what,
+			     placement[i].rule, pl.entries[0].rule);
+		cr_assert_eq(pl.entries[0].port, p.rules[0].port_lo, "%s: \"%s\": entry port %u",
+			     what, placement[i].rule, pl.entries[0].port);
+		cr_assert_eq(pl.nr_stages, nr, "%s: \"%s\": %zu stages", what, placement[i].rule,
+			     pl.nr_stages);
 		for (size_t s = 0; s < nr; s++)
 			cr_assert_eq(pl.stage_entries[s], s == pl.entries[0].stage,
-				     "\"%s\": stage '%s' counts %zu entries", placement[i].rule,
-				     stages[s].desc.name, pl.stage_entries[s]);
+				     "%s: \"%s\": stage '%s' counts %zu entries", what,
+				     placement[i].rule, stages[s].desc.name, pl.stage_entries[s]);
 		plan_free(&pl);
 		profile_free(&p);
 		diag_free(&d);
 	}
 }
 
-Test(plan, placement_with_plugin)
-{
-	check_placement(stages4, 4, true);
-}
-
-Test(plan, placement_built_in_only)
-{
-	check_placement(stages3, 3, false);
-}
-
-Test(plan, placement_plugin_listed_first)
-{
+/* the same rules with the built-in stages, with the postgres plug-in, and the plug-in listed first */
+static const struct {
+	const char *what;
+	int order[4]; /* indexes into stages4 */
+	size_t nr;
+	bool with_postgres;
+} placements[] = {
+	{ "with the plug-in", { DNS, HTTPS, INTERNAL, POSTGRES }, 4, true },
+	{ "built-in only", { DNS, HTTPS, INTERNAL }, 3, false },
 	/* the order of the stages does not decide who takes tcp/5432 */
-	struct stage st[4] = { stages4[POSTGRES], stages4[INTERNAL], stages4[HTTPS], stages4[DNS] };
+	{ "the plug-in listed first", { POSTGRES, INTERNAL, HTTPS, DNS }, 4, true },
+};
 
-	check_placement(st, 4, true);
+Test(plan, placement)
+{
+	for (size_t r = 0; r < ARRAY_SIZE(placements); r++) {
+		struct stage st[4];
+
+		for (size_t i = 0; i < placements[r].nr; i++)
+			st[i] = stages4[placements[r].order[i]];
+		check_placement(placements[r].what, st, placements[r].nr,
+				placements[r].with_postgres);
+	}
 }
 
 Test(plan, stage_for)

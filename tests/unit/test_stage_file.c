@@ -157,45 +157,31 @@ static void expect_refused(const char *path, const char *says, const char *says_
 
 /* ownership and mode: refused before the content is looked at */
 
-Test(stage_file, writable_by_others)
+static const struct {
+	const char *file; /* each row's own: put_file makes a new file */
+	uid_t uid;
+	mode_t mode;
+	const char *says;
+} refused_owner_mode[] = {
+	{ "40-dns.bpf.o", 0, 0666, "writable by others: refused" },
+	{ "41-dns.bpf.o", 0, 0664, "writable by its group: refused" },
+	{ "42-dns.bpf.o", 1000, 0644, "owned by uid 1000, not root: refused" },
+};
+
+Test(stage_file, writable_or_owned_by_others)
 {
 	size_t len;
 	void *obj;
-	char *path;
 
 	require_root();
 	obj = valid_or_junk(&len);
-	path = put_file("40-dns.bpf.o", obj, len, 0, 0666);
-	expect_refused(path, "writable by others: refused", NULL);
-	free(path);
-	free(obj);
-}
+	for (size_t i = 0; i < ARRAY_SIZE(refused_owner_mode); i++) {
+		char *path = put_file(refused_owner_mode[i].file, obj, len,
+				      refused_owner_mode[i].uid, refused_owner_mode[i].mode);
 
-Test(stage_file, writable_by_group)
-{
-	size_t len;
-	void *obj;
-	char *path;
-
-	require_root();
-	obj = valid_or_junk(&len);
-	path = put_file("40-dns.bpf.o", obj, len, 0, 0664);
-	expect_refused(path, "writable by its group: refused", NULL);
-	free(path);
-	free(obj);
-}
-
-Test(stage_file, owned_by_other_user)
-{
-	size_t len;
-	void *obj;
-	char *path;
-
-	require_root();
-	obj = valid_or_junk(&len);
-	path = put_file("40-dns.bpf.o", obj, len, 1000, 0644);
-	expect_refused(path, "owned by uid 1000, not root: refused", NULL);
-	free(path);
+		expect_refused(path, refused_owner_mode[i].says, NULL);
+		free(path);
+	}
 	free(obj);
 }
 
@@ -359,24 +345,11 @@ static void check_real(size_t i)
 	free(obj);
 }
 
-Test(stage_file, real_dns)
+/* dns, https, internal and the postgres plug-in */
+Test(stage_file, real_stages)
 {
-	check_real(0);
-}
-
-Test(stage_file, real_https)
-{
-	check_real(1);
-}
-
-Test(stage_file, real_internal)
-{
-	check_real(2);
-}
-
-Test(stage_file, real_postgres_plugin)
-{
-	check_real(3);
+	for (size_t i = 0; i < ARRAY_SIZE(real); i++)
+		check_real(i);
 }
 
 Test(stage_file, read_only_modes_accepted)
