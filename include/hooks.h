@@ -24,15 +24,15 @@
  */
 #define HOOK_TABLE(X)                                                                              \
 	X(TC, tc, "tc", "tc", SKB, ALWAYS, "", 0)                                                  \
-	X(CGSKB, cgskb, "cgroup_skb", "cgroup_skb/egress", SKB, CGROUP, "cgroup_egress",          \
+	X(CGSKB, cgskb, "cgroup_skb", "cgroup_skb/egress", SKB, CGROUP, "cgroup_egress",           \
 	  BPF_CGROUP_INET_EGRESS)                                                                  \
-	X(CONNECT4, connect4, "connect4", "cgroup/connect4", SOCK4, CGROUP, "connect4",           \
+	X(CONNECT4, connect4, "connect4", "cgroup/connect4", SOCK4, CGROUP, "connect4",            \
 	  BPF_CGROUP_INET4_CONNECT)                                                                \
-	X(CONNECT6, connect6, "connect6", "cgroup/connect6", SOCK6, CGROUP, "connect6",           \
+	X(CONNECT6, connect6, "connect6", "cgroup/connect6", SOCK6, CGROUP, "connect6",            \
 	  BPF_CGROUP_INET6_CONNECT)                                                                \
-	X(SENDMSG4, sendmsg4, "sendmsg4", "cgroup/sendmsg4", SOCK4, CGROUP, "sendmsg4",           \
+	X(SENDMSG4, sendmsg4, "sendmsg4", "cgroup/sendmsg4", SOCK4, CGROUP, "sendmsg4",            \
 	  BPF_CGROUP_UDP4_SENDMSG)                                                                 \
-	X(SENDMSG6, sendmsg6, "sendmsg6", "cgroup/sendmsg6", SOCK6, CGROUP, "sendmsg6",           \
+	X(SENDMSG6, sendmsg6, "sendmsg6", "cgroup/sendmsg6", SOCK6, CGROUP, "sendmsg6",            \
 	  BPF_CGROUP_UDP6_SENDMSG)                                                                 \
 	X(XDP, xdp, "xdp", "xdp", XDP, XDP, "", 0)
 

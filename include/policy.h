@@ -57,8 +57,8 @@ struct audit_tool_key {
  */
 #define CLASS_PORTS 65536u
 #define CLASS_ENTRIES (2u * 2u * CLASS_PORTS)
-#define CLASS_INDEX(gen, udp, port) ((((__u32)(gen)&1u) * 2u + ((udp) ? 1u : 0u)) * CLASS_PORTS + \
-				     ((__u32)(port)&0xffffu))
+#define CLASS_INDEX(gen, udp, port)                                                                \
+	((((__u32)(gen)&1u) * 2u + ((udp) ? 1u : 0u)) * CLASS_PORTS + ((__u32)(port)&0xffffu))
 
 /* 8 bytes: an array's elements are 8-byte aligned, also in its mmap()ed form */
 struct class_value {

@@ -177,9 +177,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 	gmtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	/* a connect() or sendto() has no source yet */
-	endpoint(src, sizeof(src),
-		 hook_at_sock(e->hook) ? 0 : e->family,
-		 e->saddr, e->sport);
+	endpoint(src, sizeof(src), hook_at_sock(e->hook) ? 0 : e->family, e->saddr, e->sport);
 	endpoint(dst, sizeof(dst), e->family, e->daddr, e->dport);
 	memcpy(comm, e->comm, sizeof(e->comm));
 	if (lc->json) {

@@ -320,9 +320,8 @@ int explain_run(const char *name, const struct explain_query *q, FILE *out, bool
 		goto out;
 	}
 	for (size_t i = 0; i < nr; i++)
-		runs[i].err = runs[i].hook == HOOK_XDP ?
-				      test_run_xdp(progs[i], &f, &runs[i]) :
-				      test_run(progs[i], &f, &runs[i]);
+		runs[i].err = runs[i].hook == HOOK_XDP ? test_run_xdp(progs[i], &f, &runs[i]) :
+							 test_run(progs[i], &f, &runs[i]);
 	for (size_t i = 0; i < nr; i++) {
 		if (runs[i].err || runs[i].r.magic != DRY_RUN_MAGIC) {
 			err = runs[i].err ? runs[i].err : -EPROTO;

@@ -111,7 +111,7 @@ DNS_QUERY_JUDGE(judge_query_xdp, struct xdp_md, bpf_xdp_load_bytes, 0)
                                                                                                     \
 		if (!v)                                                                             \
 			return REASON_NO_RULE;                                                      \
-		flags = gen_flags(pkt->cfg);                                                   \
+		flags = gen_flags(pkt->cfg);                                                        \
 		names = flags & GEN_DNS_NAMES;                                                      \
 		learn = flags & GEN_LEARN;                                                          \
 		if (!names && (!learn || pkt->meta.l4proto == IPPROTO_TCP))                         \

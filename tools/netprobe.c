@@ -23,9 +23,21 @@
 #define SHOW_MAX 200
 
 enum mode { SERVE_TCP, SERVE_UDP, CONNECT, UDP };
-enum { O_COUNT = 1, O_TIMEOUT = 2, O_POST = 4, O_PATH = 8, O_PAYLOAD = 16, O_SOURCE = 32,
-       O_POST_BYTES = 64, O_UNCONNECTED = 128, O_MOVE_FD = 256, O_MOVE_AFTER = 512,
-       O_WAIT_CONNECT = 1024, O_WAIT_SEND = 2048, O_TRICKLE = 4096 };
+enum {
+	O_COUNT = 1,
+	O_TIMEOUT = 2,
+	O_POST = 4,
+	O_PATH = 8,
+	O_PAYLOAD = 16,
+	O_SOURCE = 32,
+	O_POST_BYTES = 64,
+	O_UNCONNECTED = 128,
+	O_MOVE_FD = 256,
+	O_MOVE_AFTER = 512,
+	O_WAIT_CONNECT = 1024,
+	O_WAIT_SEND = 2048,
+	O_TRICKLE = 4096
+};
 
 struct opts {
 	enum mode mode;
@@ -478,7 +490,8 @@ static int udp_client(const struct opts *o, long deadline, char *result, size_t 
 		ret = report(o, "waiting to send to", ETIMEDOUT);
 		goto out;
 	}
-	if (sendto(fd, payload, len, 0, (o->seen & O_UNCONNECTED) ? (struct sockaddr *)&o->dst : NULL,
+	if (sendto(fd, payload, len, 0,
+		   (o->seen & O_UNCONNECTED) ? (struct sockaddr *)&o->dst : NULL,
 		   (o->seen & O_UNCONNECTED) ? o->dst_len : 0) < 0) {
 		ret = report(o, "send to", errno);
 		goto out;
@@ -594,8 +607,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		[SERVE_UDP] = O_COUNT | O_TIMEOUT,
 		[CONNECT] = O_TIMEOUT | O_POST | O_PATH | O_SOURCE | O_POST_BYTES | O_MOVE_FD |
 			    O_MOVE_AFTER | O_WAIT_CONNECT | O_TRICKLE,
-		[UDP] = O_TIMEOUT | O_PAYLOAD | O_SOURCE | O_UNCONNECTED | O_MOVE_FD | O_MOVE_AFTER |
-		O_WAIT_CONNECT | O_WAIT_SEND,
+		[UDP] = O_TIMEOUT | O_PAYLOAD | O_SOURCE | O_UNCONNECTED | O_MOVE_FD |
+			O_MOVE_AFTER | O_WAIT_CONNECT | O_WAIT_SEND,
 	};
 	const char *cmd;
 	int c, pos, ret = 0;

@@ -24,7 +24,8 @@ Test(rule_list, a_line_written_parses_back)
 	cr_assert_eq(e.line, 3);
 	cr_assert_eq(e.carried.packets, 12);
 	cr_assert_eq(e.carried.bytes, 3456);
-	cr_assert_str_eq(e.text, "allow tcp 10.42.7.11 port 8080 tool memscraper  # the\tcollector");
+	cr_assert_str_eq(e.text,
+			 "allow tcp 10.42.7.11 port 8080 tool memscraper  # the\tcollector");
 	free(buf);
 }
 
@@ -40,10 +41,16 @@ Test(rule_list, a_short_line_is_refused)
 Test(counts, carried_to_the_same_rule_only)
 {
 	struct rule_list_entry old[] = {
-		{ .id = 0, .stage = "dns", .file = "rules.d/10-dns.rules",
-		  .text = "allow udp 10.42.0.53 port 53", .carried = { 5, 500 } },
-		{ .id = 1, .stage = "internal", .file = "rules.d/30-internal.rules",
-		  .text = "allow tcp 10.42.7.11 port 8080", .carried = { 9, 900 } },
+		{ .id = 0,
+		  .stage = "dns",
+		  .file = "rules.d/10-dns.rules",
+		  .text = "allow udp 10.42.0.53 port 53",
+		  .carried = { 5, 500 } },
+		{ .id = 1,
+		  .stage = "internal",
+		  .file = "rules.d/30-internal.rules",
+		  .text = "allow tcp 10.42.7.11 port 8080",
+		  .carried = { 9, 900 } },
 	};
 	struct counts_snapshot s = { .rules = old, .nr = 2, .counts_fd = -1 };
 	struct pkt_count sum;

@@ -23,7 +23,9 @@ static void round_trip(const struct attach_point *pt, enum link_hook hook)
 
 Test(pins, tc_links)
 {
-	struct attach_point pt = { .kind = ATTACH_TC_INGRESS, .ifname = "veth.sbx@1", .netns = "corp.1" };
+	struct attach_point pt = { .kind = ATTACH_TC_INGRESS,
+				   .ifname = "veth.sbx@1",
+				   .netns = "corp.1" };
 
 	enum link_hook hooks[ATTACH_MAX_HOOKS];
 
@@ -53,7 +55,8 @@ Test(pins, xdp_attachment)
 
 Test(pins, cgroup_links)
 {
-	struct attach_point pt = { .kind = ATTACH_CGROUP, .cgroup = "sandboxes/scraper.slice/tool%1" };
+	struct attach_point pt = { .kind = ATTACH_CGROUP,
+				   .cgroup = "sandboxes/scraper.slice/tool%1" };
 
 	enum link_hook hooks[ATTACH_MAX_HOOKS];
 	size_t n = attach_point_hooks(&pt, hooks);

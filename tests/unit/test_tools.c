@@ -20,14 +20,15 @@ Test(tool_grammar, tool_is_kept)
 	struct diag d = {};
 
 	cr_assert_eq(profile_parse_line(&p, "t.rules", 1,
-					"allow tcp 10.42.7.11 port 8080 tool memscraper", &no_dns, &d),
+					"allow tcp 10.42.7.11 port 8080 tool memscraper", &no_dns,
+					&d),
 		     0, "%s", all_msgs(&d));
 	cr_assert_eq(p.nr_rules, 1);
 	cr_assert_str_eq(p.rules[0].tool, "memscraper");
 	cr_assert_eq(p.rules[0].tool_id, 0, "ids are filled at install, not while parsing");
-	cr_assert_eq(profile_parse_line(&p, "t.rules", 2, "allow tcp 10.42.7.11 port 8080", &no_dns,
-					&d),
-		     0);
+	cr_assert_eq(
+		profile_parse_line(&p, "t.rules", 2, "allow tcp 10.42.7.11 port 8080", &no_dns, &d),
+		0);
 	cr_assert_null(p.rules[1].tool);
 	profile_free(&p);
 	diag_free(&d);
