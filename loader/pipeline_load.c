@@ -302,7 +302,7 @@ int txn_load_stage(struct txn *t, const char *name, const struct stage *st, size
 		if (!p) {
 			diag_error(
 				d, st->origin, 0,
-				"stage '%s' has no '%s' program (built with an older lib/stage.h?)",
+				"stage '%s' has no '%s' program: rebuild it against include/ironclaw/stage.h",
 				st->desc.name, hooks[h].stage_prog);
 			return -EINVAL;
 		}
@@ -311,7 +311,7 @@ int txn_load_stage(struct txn *t, const char *name, const struct stage *st, size
 	err = t->dry_run ? object_set_dry_run(ls->obj) : 0;
 	if (err) {
 		diag_error(d, st->origin, 0,
-			   "stage '%s' has no dry_run setting (built with an older lib/stage.h?): "
+			   "stage '%s' has no dry_run setting: "
 			   "rebuild it",
 			   st->desc.name);
 		return err;
