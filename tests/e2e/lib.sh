@@ -173,9 +173,22 @@ cgroup_progs_down() {
 
 # in the runner, after every test
 test_cleanup() {
+	local f
 	"$BIN" uninstall --name "$INSTANCE" >/dev/null 2>&1
+	# some refused installs (a profile error) leave the lock file, which uninstall of no instance keeps
+	for f in $(lock_files "$INSTANCE"); do rm -f "$LOCK_DIR/$f"; done
 	cgroup_progs_down
 	rm -rf "$TEST_PINS"*
+}
+
+# leftovers: what of this run is still there (nothing, after test_cleanup and fixtures_down)
+leftovers() {
+	local f
+	for f in "$PIN_DIR" "$RULES_FILE" "$CONF_FILE" "$DROPIN_DIR" "$CG" "$TEST_PINS"*; do
+		[ -e "$f" ] && echo "$f"
+	done
+	lock_files "$INSTANCE" | sed "s|^|$LOCK_DIR/|"
+	ip netns list | awk -v s="$SBX" -v c="$CORP" '$1 == s || $1 == c {print "netns " $1}'
 }
 
 # ---- areas and the runner

@@ -49,5 +49,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 run_selected "$@" ${E2E_AREA:-} ${E2E_ONLY:-}
+test_cleanup
+fixtures_down
+left=$(leftovers)
+if [ -n "$left" ]; then
+	FAILED=$((FAILED + 1))
+	echo "FAIL e2e: the run leaves behind:" $left
+fi
 echo "e2e: $PASSED passed, $FAILED failed, $SKIPPED skipped"
 [ "$FAILED" = 0 ]
