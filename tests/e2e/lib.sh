@@ -37,6 +37,7 @@ CGROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 CG=$CGROOT/icpe2e$$                # the sandbox's cgroup; tools below it
 TEST_PINS=/sys/fs/bpf/icpe2e$$-    # prefix of the pins tests make themselves (bpftool prog loadall)
 XDP_DIR_BEFORE=$([ -e "$XDP_LIB_DIR" ] && echo yes)
+PIN_ROOT_BEFORE=$([ -e "$PIN_ROOT" ] && echo yes)
 LOGS=$(mktemp -d)                  # the servers' logs
 WORK=$(mktemp -d)                  # profiles and outputs; emptied between areas
 SKIP_FILE=$WORK/.skip              # a test's skip reason (see skip_unless)
@@ -134,6 +135,9 @@ fixtures_down() {
 	find "$WORK" -mindepth 1 -delete 2>/dev/null
 	find "$LOGS" -mindepth 1 -delete 2>/dev/null
 	FIXTURES_UP=" "
+	# a refused install may leave the loader's empty root: ours to remove if it was not there
+	[ -n "$PIN_ROOT_BEFORE" ] || rmdir "$PIN_ROOT" 2>/dev/null
+	return 0
 }
 
 # ---- per test: what a test leaves behind goes, pass or fail
