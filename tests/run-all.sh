@@ -4,6 +4,7 @@ set -u
 BUILD=${1:-build}
 passed=0
 failed=0
+skipped=0
 
 # criterion_suite BINARY: runs it and adds its synthesis to the totals
 criterion_suite() {
@@ -65,7 +66,14 @@ if [ -z "$p" ]; then
 else
 	passed=$((passed + p))
 	failed=$((failed + f))
+	s=$(echo "$e2e" | sed -n 's/^e2e: [0-9]* passed, [0-9]* failed, \([0-9]*\) skipped.*/\1/p')
+	skipped=$((skipped + ${s:-0}))
 fi
 
-echo "$passed passed, $failed failed"
+# skipped (a kernel feature missing) only when there are some; never counted as passed
+if [ "$skipped" = 0 ]; then
+	echo "$passed passed, $failed failed"
+else
+	echo "$passed passed, $failed failed, $skipped skipped"
+fi
 [ "$failed" = 0 ]

@@ -1,0 +1,89 @@
+# t_log_audit.sh: the deny log (reasons, escaping, one reader, rate limit), audit mode (would-deny,
+# suggest, block still blocks; per tool and per stage).
+
+area log_audit "tools_profile" "" \
+	test_deny_log test_audit_mode
+
+# every denial reaches 'log' with its reason; one reader at a time; floods are rate-limited
+test_deny_log() {
+	local out f
+	install_cgroup --tc-ingress "host0@$CORP" || return 1
+	"$BIN" log --name "$INSTANCE" >/dev/null 2>&1 # start from an empty buffer
+	want_eperm other connect 10.42.7.11 8080 || return 1
+	raw --src 10.42.0.77 --dst 10.42.7.11 --proto tcp --dport 8080 --count 2 || return 1
+	sleep 0.2
+	out=$("$BIN" log --name "$INSTANCE" --json 2>/dev/null)
+	echo "$out" | grep -q '"instance":"'"$INSTANCE"'","hook":"connect4","cgroup":"/icpe2e'$$'/other","tool":"/icpe2e'$$'/other","pid":[1-9][0-9]*,"comm":"netprobe".*"destination":"10.42.7.11:8080","stage":"internal","reason":"no_rule","verdict":"deny"' ||
+		fail "no connect4 event for other's denied connect: $out" || return 1
+	echo "$out" | grep -q '"hook":"tc".*"source":"10.42.0.77:0".*"reason":"spoofed_source"' ||
+		fail "no tc event for the spoofed frames: $out" || return 1
+	# the sandbox names its own commands: they are escaped, not trusted
+	cp "$BUILD/netprobe" "$WORK/q\"x\\y"
+	in_tool other "$WORK/q\"x\\y" connect 10.42.7.12 8080 --timeout-ms 1000 >/dev/null 2>&1
+	out=$("$BIN" log --name "$INSTANCE" --json 2>/dev/null)
+	echo "$out" | grep -qF '"comm":"q\"x\\y"' || fail "comm not escaped in JSON: $out" || return 1
+	"$BIN" log --name "$INSTANCE" --follow >"$WORK/follow" 2>&1 &
+	f=$!
+	sleep 0.3
+	out=$("$BIN" log --name "$INSTANCE" 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "another 'ironclaw-pipe log' or 'suggest' is reading" ||
+		{ kill -INT $f; wait $f; fail "a second reader was not refused: $out"; return 1; }
+	raw --src 10.42.0.2 --dst 10.42.7.12 --proto udp --dport 9 --count 600 || return 1
+	sleep 0.3
+	kill -INT $f
+	wait $f || fail "log --follow did not end cleanly on Ctrl-C" || return 1
+	grep -q "no_rule" "$WORK/follow" || fail "--follow printed no event" || return 1
+	"$BIN" status --name "$INSTANCE" --json | grep -q '"rate_limited":[1-9]' ||
+		fail "600 denials in a burst were not rate-limited: $("$BIN" status --name "$INSTANCE" --json | grep -o '"events_dropped[^}]*')"
+}
+
+# audit mode lets denials through, recorded as would-deny; block still blocks
+test_audit_mode() {
+	local p=$WORK/prof-audit out
+	install_cgroup --tc-ingress "host0@$CORP" --audit || return 1
+	"$BIN" log --name "$INSTANCE" >/dev/null 2>&1
+	"$BIN" status --name "$INSTANCE" | grep -q "AUDIT MODE: everything the policy denies PASSES" ||
+		fail "status does not show audit mode" || return 1
+	want_ok other connect 10.42.7.11 8080 || return 1
+	explain_is 0 other tcp 10.42.7.11 8080 || return 1
+	grep -q "^tc          would_deny  no_rule         internal   -" "$WORK/explain.out" ||
+		fail "explain in audit mode: $(cat "$WORK/explain.out")" || return 1
+	"$BIN" log --name "$INSTANCE" --json 2>/dev/null | grep -q '"destination":"10.42.7.11:8080".*"reason":"no_rule","verdict":"would-deny"' ||
+		fail "no would-deny event" || return 1
+	[ "$(count would_deny)" -ge 1 ] || fail "would_deny not counted" || return 1
+	# suggest turns what audit let through into lines that check accepts, and that allow it
+	want_ok other connect 10.42.7.11 8080 || return 1
+	want_ok other connect 10.42.7.11 8080 || return 1
+	"$BIN" suggest --name "$INSTANCE" >"$WORK/suggested" 2>/dev/null || fail "suggest" || return 1
+	grep -q "^allow tcp 10.42.7.11 port 8080 tool other  # [1-9][0-9]* would-deny$" "$WORK/suggested" ||
+		fail "suggest: $(cat "$WORK/suggested")" || return 1
+	mkdir -p "$p"
+	cp "$TOOLS_PROFILE"/*.rules "$p/"
+	grep "10.42.7.11 port 8080 tool other" "$WORK/suggested" >"$p/60-suggested.rules"
+	"$BIN" check --profile "$p" --sandbox-cgroup "$CG" >/dev/null || fail "check refuses suggest's lines" || return 1
+	"$BIN" install --profile "$p" --cgroup "$CG" --sandbox-netns "$SBX" --name "$INSTANCE" \
+		>/dev/null 2>&1 || fail "install of the suggested profile" || return 1
+	want_ok other connect 10.42.7.11 8080 || fail "the suggested rule does not allow it" || return 1
+	rm -f "$p/60-suggested.rules"
+	"$BIN" block --name "$INSTANCE" >/dev/null
+	want_eperm other connect 10.42.7.11 8080 || fail "audit let a blocked instance through" || return 1
+	install_cgroup --tc-ingress "host0@$CORP" || return 1
+	want_eperm other connect 10.42.7.11 8080 || return 1
+	# audit for one tool, and for one stage
+	mkdir -p "$p"
+	cp "$TOOLS_PROFILE"/*.rules "$p/"
+	printf 'audit tool other\naudit stage https\n' >"$p/05-audit.rules"
+	"$BIN" install --profile "$p" --cgroup "$CG" --sandbox-netns "$SBX" --name "$INSTANCE" \
+		>/dev/null 2>&1 || fail "install with audit lines" || return 1
+	want_ok other connect 10.42.7.11 8080 || return 1
+	want_ok memscraper connect 203.0.113.9 443 || return 1
+	want_eperm memscraper connect 10.42.7.12 8080 || return 1
+	printf 'audit stage nosuch\n' >"$p/05-audit.rules"
+	out=$("$BIN" check --profile "$p" 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "05-audit.rules:1: audit names stage 'nosuch'" ||
+		fail "unknown audited stage: $out" || return 1
+	printf 'audit tool ghost\n' >"$p/05-audit.rules"
+	out=$("$BIN" install --profile "$p" --cgroup "$CG" --sandbox-netns "$SBX" --name "$INSTANCE" 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "05-audit.rules:1: tool 'ghost': no cgroup" ||
+		fail "unknown audited tool: $out"
+}

@@ -1,0 +1,106 @@
+# t_xdp.sh: XDP on the host-side veth: the scenario (the tool rule deferred to tc ingress), what
+# is refused and leaves nothing, explain and the log at XDP, audit, XDP alone; and switches under
+# paced flows that never detach.
+
+area xdp "flow_profiles" "xdp" \
+	test_scenario_at_xdp test_xdp_switches_during_flow
+
+install_xdp() {
+	"$BIN" install --profile "$1" --xdp "host0@$CORP" --sandbox-netns "$SBX" --name "$INSTANCE" \
+		"${@:2}" >/dev/null || fail "install at XDP failed"
+}
+
+# XDP on the host-side veth: the scenario's cases (the tool rule decided at tc ingress),
+# the way it is attached, and nothing left after uninstall
+test_scenario_at_xdp() {
+	local p=$WORK/prof-xdp out
+	mkdir -p "$p"
+	cp rules.d/*.rules "$p/"
+	out=$("$BIN" install --profile "$p" --xdp "host0@$CORP" --sandbox-netns "$SBX" \
+		--sandbox-cgroup "$CG" --name "$INSTANCE" 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "XDP sees no socket, so no tool, and the profile has rules for tools: add --tc-ingress host0@$CORP" ||
+		fail "XDP alone with a tool rule: $out" || return 1
+	[ ! -e "$PIN_DIR" ] || fail "a refused install left pins" || return 1
+	[ -z "$(lock_files "$INSTANCE")" ] || fail "a refused install left its lock file" || return 1
+	ip -n "$CORP" link show host0 | grep -q ' xdp' && fail "a refused install left XDP attached" && return 1
+	# someone else's XDP program on the interface: refused, named, nothing left
+	ip -n "$CORP" link set dev host0 xdpdrv obj "$BUILD/progs/xdp_entry.bpf.o" sec xdp ||
+		fail "cannot attach a foreign XDP program" || return 1
+	out=$("$BIN" install --profile rules.d --xdp "host0@$CORP" --tc-ingress "host0@$CORP" \
+		--sandbox-netns "$SBX" --sandbox-cgroup "$CG" --name "$INSTANCE" 2>&1)
+	local rc=$?
+	ip -n "$CORP" link set dev host0 xdpdrv off
+	[ $rc = 1 ] && echo "$out" | grep -q "cannot attach at XDP of 'host0': another XDP program is attached there" ||
+		fail "XDP taken: $out" || return 1
+	[ ! -e "$PIN_DIR" ] || fail "a failed XDP attach left pins" || return 1
+	! "$BIN" status --name "$INSTANCE" >/dev/null 2>&1 || fail "a failed XDP attach left an instance" || return 1
+	install_xdp "$p" --tc-ingress "host0@$CORP" --sandbox-cgroup "$CG" || return 1
+	"$BIN" status --name "$INSTANCE" | grep -Eq "^  xdp +host0 in netns $CORP: attached \(ifindex [0-9]+, libxdp (single program|dispatcher)" ||
+		fail "status: $("$BIN" status --name "$INSTANCE")" || return 1
+	"$BIN" log --name "$INSTANCE" >/dev/null 2>&1
+	scenario_cases xdp "$p" || return 1
+	[ "$(count tool_deferred)" -ge 1 ] || fail "the tool rule was not deferred to tc ingress" || return 1
+	explain_is 0 memscraper tcp 10.42.7.11 8080 || return 1
+	grep -q "^xdp         allow       tool_deferred   internal   $p/30-internal.rules:3: allow tcp 10.42.7.11 port 8080 tool memscraper$" "$WORK/explain.out" &&
+		grep -q "^tc          allow       rule            internal   $p/30-internal.rules:3:" "$WORK/explain.out" ||
+		fail "explain at XDP: $(cat "$WORK/explain.out")" || return 1
+	explain_is 1 memscraper tcp 10.42.7.12 8080 || return 1
+	grep -q "^xdp         deny        no_rule         internal   -$" "$WORK/explain.out" ||
+		fail "explain at XDP: $(cat "$WORK/explain.out")" || return 1
+	"$BIN" log --name "$INSTANCE" --json 2>/dev/null | grep -q '"hook":"xdp".*"destination":"10.42.7.12:8080".*"reason":"no_rule"' ||
+		fail "the denial was not made at XDP: $("$BIN" log --name "$INSTANCE" 2>&1 | tail -3)" || return 1
+	# audit for one tool: XDP, which knows no tool, leaves the denial to tc ingress
+	printf 'audit tool other\n' >"$p/05-audit.rules"
+	install_xdp "$p" --tc-ingress "host0@$CORP" --sandbox-cgroup "$CG" 2>/dev/null || return 1
+	out=$(tool_out other connect 10.42.7.12 8080 --timeout-ms 2000)
+	[ "${out%% *}" = ok ] || fail "audit tool at XDP: $out" || return 1
+	expect_denied connect 10.42.7.12 8080 || return 1
+	rm "$p/05-audit.rules"
+	# without tool rules, XDP alone
+	echo "allow tcp 10.42.7.11 port 8080" >"$p/30-internal.rules"
+	"$BIN" uninstall --name "$INSTANCE" >/dev/null
+	ip -n "$CORP" link show host0 | grep -q ' xdp' && fail "uninstall left XDP attached" && return 1
+	install_xdp "$p" || return 1
+	each_row expect <<-'EOF' || return 1
+		ok connect 10.42.7.11 8080 --timeout-ms 3000
+		denied connect 10.42.7.11 8081
+		denied udp 10.42.0.99 53
+		ok udp 10.42.0.53 53
+	EOF
+	raw_delta spoofed_source 3 --src 10.42.0.77 --dst 10.42.7.11 --proto tcp --dport 8080 \
+		--count 3 --qdisc-bypass || return 1
+	# libxdp's directory in bpffs goes with the last XDP program (unless it was there before)
+	"$BIN" uninstall --name "$INSTANCE" >/dev/null
+	[ -n "$XDP_DIR_BEFORE" ] || [ ! -e "$XDP_LIB_DIR" ] || fail "$XDP_LIB_DIR left behind"
+}
+
+# reinstall, live edits and reload at XDP never detach: paced flows lose and leak nothing
+test_xdp_switches_during_flow() {
+	local n=6000 allowed denied step
+	install_xdp "$FLOW_PROFILE_NO_TOOLS" || return 1
+	allowed=$(grep -c "udp from" "$LOGS/flow-allowed.log")
+	denied=$(grep -c "udp from" "$LOGS/flow-denied.log")
+	raw --src 10.42.0.2 --dst 10.42.7.11 --proto udp --dport 9000 --sport 41000 --count $n \
+		--interval-us 1000 &
+	local p1=$!
+	raw --src 10.42.0.2 --dst 10.42.7.12 --proto udp --dport 9000 --sport 41001 --count $n \
+		--interval-us 1000 &
+	local p2=$!
+	for step in install allow revoke reload; do
+		case $step in
+		install) install_xdp "$FLOW_PROFILE_NO_TOOLS" ;;
+		allow) "$BIN" allow --name "$INSTANCE" udp 10.42.7.20 port 7 >/dev/null ;;
+		revoke) "$BIN" revoke --name "$INSTANCE" udp 10.42.7.20 port 7 >/dev/null ;;
+		reload) "$BIN" reload --name "$INSTANCE" >/dev/null ;;
+		esac || fail "$step failed" || return 1
+	done
+	kill -0 $p1 2>/dev/null || fail "the flow ended before the last switch: the test proves nothing" ||
+		{ wait $p1 $p2; return 1; }
+	wait $p1 $p2
+	sleep 0.3
+	allowed=$(($(grep -c "udp from" "$LOGS/flow-allowed.log") - allowed))
+	denied=$(($(grep -c "udp from" "$LOGS/flow-denied.log") - denied))
+	echo "    allowed flow got $allowed of $n, denied flow got $denied"
+	[ "$allowed" = $n ] || fail "allowed flow lost $((n - allowed)) of $n datagrams during 4 switches at XDP"
+	[ "$denied" = 0 ] || fail "denied flow leaked $denied datagrams at XDP"
+}
