@@ -5,7 +5,7 @@
 area lifecycle "flow_profiles" "" \
 	test_uninstall_leaves_nothing test_block_then_install test_bad_profile_keeps_running_policy \
 	test_install_over_install_during_flow test_status_notices_lost_attachment \
-	test_earlier_build_state_reloaded_and_removed
+	test_earlier_build_state_reloaded_and_removed test_previous_build_reloaded_and_removed
 
 test_uninstall_leaves_nothing() {
 	install_ingress || return 1
@@ -166,4 +166,32 @@ test_earlier_build_state_reloaded_and_removed() {
 	"$BIN" uninstall --name "$INSTANCE" >/dev/null || fail "uninstall of an earlier build's instance" || return 1
 	[ ! -e "$PIN_DIR" ] && [ ! -e "$INSTANCE_STATE" ] && [ ! -e "$STATE_DIR/$INSTANCE.conf" ] &&
 		[ ! -e "$STATE_DIR/$INSTANCE.rules" ] || fail "uninstall left state: $(ls "$STATE_DIR" 2>&1)"
+}
+
+# the last commit before the state layout and the instance layer
+PREVIOUS_BUILD=2f786d5
+
+# the previous build itself installs; this one reloads, edits, blocks and uninstalls
+test_previous_build_reloaded_and_removed() {
+	local old=$WORK/previous prof=$WORK/prof-notools
+	git cat-file -e "$PREVIOUS_BUILD^{commit}" 2>/dev/null ||
+		fail "commit $PREVIOUS_BUILD is not in this clone: the test needs the history (no shallow clone)" || return 1
+	mkdir -p "$old" "$prof" && git archive "$PREVIOUS_BUILD" | tar -x -C "$old" &&
+		make -s -C "$old" -j2 build/ironclaw-pipe >"$WORK/previous.log" 2>&1 ||
+		fail "cannot build $PREVIOUS_BUILD: $(tail -5 "$WORK/previous.log")" || return 1
+	cp rules.d/*.rules "$prof/" && sed -i 's/ tool memscraper//' "$prof/30-internal.rules"
+	"$old/build/ironclaw-pipe" install --profile "$prof" --tc-ingress "host0@$CORP" \
+		--sandbox-netns "$SBX" --name "$INSTANCE" >/dev/null || fail "the previous build's install" || return 1
+	defer rm -f "/run/lock/ironclaw-pipe.$INSTANCE.lock"
+	[ -f "$STATE_DIR/$INSTANCE.conf" ] || fail "the previous build kept no $STATE_DIR/$INSTANCE.conf" || return 1
+	"$BIN" reload --name "$INSTANCE" >/dev/null || fail "reload" || return 1
+	"$BIN" allow --name "$INSTANCE" tcp 10.42.7.12 port 8080 >/dev/null || fail "allow" || return 1
+	[ -f "$CONF_FILE" ] && [ ! -e "$STATE_DIR/$INSTANCE.conf" ] || fail "state not moved" || return 1
+	expect_ok connect 10.42.7.11 8080 || return 1
+	expect_denied connect 10.42.7.11 8081 || return 1
+	"$BIN" block --name "$INSTANCE" >/dev/null || fail "block" || return 1
+	expect_denied connect 10.42.7.11 8080 || return 1
+	"$BIN" uninstall --name "$INSTANCE" >/dev/null || fail "uninstall" || return 1
+	[ ! -e "$PIN_DIR" ] && [ ! -e "$INSTANCE_STATE" ] || fail "uninstall left pins or state"
+	[ ! -e "/run/lock/ironclaw-pipe.$INSTANCE.lock" ] || fail "the previous build's lock file is left"
 }
