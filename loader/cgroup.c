@@ -90,7 +90,8 @@ int sandbox_cgroup_open(const char *path, struct sandbox_cgroup *sc, struct diag
  * sandbox's, their common parent) can move itself into that tool and take
  * its rights: only root should.
  */
-static void warn_movable(const char *dir, const char *what, const struct rule *r, struct diag *d)
+static void warn_movable(const char *dir, const char *what, const struct rule_origin *r,
+			 struct diag *d)
 {
 	static const char *const files[] = { "cgroup.procs", "cgroup.threads" };
 
@@ -111,11 +112,13 @@ static void warn_movable(const char *dir, const char *what, const struct rule *r
 	}
 }
 
-/* an earlier rule names the same tool */
+/* an earlier line names the same tool */
 static bool seen_before(const struct profile *p, size_t i)
 {
+	const struct rule_origin *o = profile_origin(p, i);
+
 	for (size_t j = 0; j < i; j++)
-		if (p->rules[j].tool && !strcmp(p->rules[j].tool, p->rules[i].tool))
+		if (rule_origin_same_tool(profile_origin(p, j), o))
 			return true;
 	return false;
 }
@@ -156,28 +159,20 @@ int profile_resolve_tools(struct profile *p, const struct sandbox_cgroup *sc, st
 		err = e ? e : err;
 	}
 
-	for (size_t i = 0; i < p->nr_rules; i++) {
-		struct rule *r = &p->rules[i];
+	/* every kind of rule: addresses, 'allow dns ... tool T', 'allow ... name HOST ... tool T' */
+	for (size_t i = 0; i < profile_nr_origins(p); i++) {
+		struct rule_origin *r = profile_origin(p, i);
 		char path[CGROUP_PATH_MAX + 128];
-		struct stat sb;
 		int e;
 
 		if (!r->tool)
 			continue;
-		if (!sc) {
-			diag_error(
-				d, r->file, r->line,
-				"rule names tool '%s': give the sandbox's cgroup (--sandbox-cgroup)",
-				r->tool);
-			err = -EINVAL;
+		e = tool_resolve(sc, "rule", r->tool, r->file, r->line, &r->tool_id, d);
+		if (e) {
+			err = e;
 			continue;
 		}
 		snprintf(path, sizeof(path), "%s/%s", sc->path, r->tool);
-		if (stat(path, &sb) || !S_ISDIR(sb.st_mode)) {
-			diag_error(d, r->file, r->line, "tool '%s': no cgroup %s", r->tool, path);
-			err = -ENOENT;
-			continue;
-		}
 		if (!seen_before(p, i)) {
 			char what[160];
 
@@ -188,32 +183,6 @@ int profile_resolve_tools(struct profile *p, const struct sandbox_cgroup *sc, st
 			warn_movable(sc->path, "the sandbox's cgroup", r, d);
 			warned_sandbox = true;
 		}
-		e = cgroup_id(path, &r->tool_id);
-		if (e) {
-			diag_error(d, r->file, r->line, "tool '%s': cannot read the id of %s: %s",
-				   r->tool, path, strerror(-e));
-			err = e;
-		}
-	}
-
-	/* 'allow dns ... tool T' and 'allow ... name HOST ... tool T' lines */
-	for (size_t i = 0; i < p->nr_dns_names; i++) {
-		struct dns_name_rule *r = &p->dns_names[i];
-		int e;
-
-		if (!r->tool)
-			continue;
-		e = tool_resolve(sc, "rule", r->tool, r->file, r->line, &r->tool_id, d);
-		err = e ? e : err;
-	}
-	for (size_t i = 0; i < p->nr_name_rules; i++) {
-		struct name_rule *r = &p->name_rules[i];
-		int e;
-
-		if (!r->tool)
-			continue;
-		e = tool_resolve(sc, "rule", r->tool, r->file, r->line, &r->tool_id, d);
-		err = e ? e : err;
 	}
 	return err;
 }

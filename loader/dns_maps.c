@@ -14,19 +14,20 @@ int dns_maps_fill(int names_fd, int qtypes_fd, __u32 gen, const struct profile *
 
 	for (size_t i = 0; i < p->nr_dns_names; i++) {
 		const struct dns_name_rule *r = &p->dns_names[i];
-		struct dns_name_key k = { .gen = gen, .tool = r->tool_id };
+		struct dns_name_key k = { .gen = gen, .tool = r->o.tool_id };
 		struct dns_name_value v = { .rule_id = p->nr_rules + i, .wildcard = r->wildcard };
 		int n = dns_name_key_bytes(r, k.name, sizeof(k.name));
 
 		if (n < 0) {
-			diag_error(d, r->file, r->line, "name '%s' does not fit a key", r->name);
+			diag_error(d, r->o.file, r->o.line, "name '%s' does not fit a key",
+				   r->name);
 			return n;
 		}
 		k.prefixlen = DNS_NAME_FIXED_BITS + 8 * n;
 		v.name_len = n;
 		if (bpf_map_update_elem(names_fd, &k, &v, BPF_NOEXIST)) {
-			diag_error(d, r->file, r->line, "cannot add '%s' to the DNS names: %s",
-				   r->text, strerror(errno));
+			diag_error(d, r->o.file, r->o.line, "cannot add '%s' to the DNS names: %s",
+				   r->o.text, strerror(errno));
 			return -errno;
 		}
 	}

@@ -140,19 +140,18 @@ static int parse_name_rule(struct profile *p, const char *file, int line, char *
 		return -EINVAL;
 	}
 	r.name = strdup(bare);
-	r.tool = n == 5 ? strdup(w[4]) : NULL;
-	r.file = profile_intern_file(p, file);
-	r.line = line;
+	r.o.tool = n == 5 ? strdup(w[4]) : NULL;
+	r.o.file = profile_intern_file(p, file);
+	r.o.line = line;
 	if (asprintf(&text, "allow dns %s%s%s", name, n == 5 ? " tool " : "", n == 5 ? w[4] : "") <
 	    0)
 		text = NULL;
-	r.text = text;
+	r.o.text = text;
 	free(name);
 	grown = realloc(p->dns_names, (p->nr_dns_names + 1) * sizeof(*grown));
-	if (!r.name || (n == 5 && !r.tool) || !r.file || !r.text || !grown) {
+	if (!r.name || (n == 5 && !r.o.tool) || !r.o.file || !r.o.text || !grown) {
 		free(r.name);
-		free(r.tool);
-		free(r.text);
+		rule_origin_free(&r.o);
 		if (grown)
 			p->dns_names = grown;
 		return -ENOMEM;
@@ -233,7 +232,8 @@ int dns_names_check(const struct profile *p, struct diag *d)
 	if (p->nr_dns_names > DNS_NAMES_MAX) {
 		const struct dns_name_rule *r = &p->dns_names[DNS_NAMES_MAX];
 
-		diag_error(d, r->file, r->line, "more than %d 'allow dns' lines", DNS_NAMES_MAX);
+		diag_error(d, r->o.file, r->o.line, "more than %d 'allow dns' lines",
+			   DNS_NAMES_MAX);
 		return -E2BIG;
 	}
 	for (size_t i = 0; i < p->nr_dns_names; i++) {
@@ -243,10 +243,10 @@ int dns_names_check(const struct profile *p, struct diag *d)
 			const struct dns_name_rule *a = &p->dns_names[j];
 
 			if (a->wildcard != b->wildcard || strcmp(a->name, b->name) ||
-			    strcmp(a->tool ? a->tool : "", b->tool ? b->tool : ""))
+			    strcmp(a->o.tool ? a->o.tool : "", b->o.tool ? b->o.tool : ""))
 				continue;
-			diag_error(d, b->file, b->line, "duplicate of %s:%d ('%s')", a->file,
-				   a->line, a->text);
+			diag_error(d, b->o.file, b->o.line, "duplicate of %s:%d ('%s')", a->o.file,
+				   a->o.line, a->o.text);
 			err = -EINVAL;
 			break;
 		}
@@ -292,8 +292,8 @@ void dns_names_print(const struct profile *p, FILE *out)
 		return;
 	fprintf(out, "dns query names (udp/53 queries are parsed, tcp/53 is denied):\n");
 	for (size_t i = 0; i < p->nr_dns_names; i++)
-		fprintf(out, "  %s:%d: %s\n", p->dns_names[i].file, p->dns_names[i].line,
-			p->dns_names[i].text);
+		fprintf(out, "  %s:%d: %s\n", p->dns_names[i].o.file, p->dns_names[i].o.line,
+			p->dns_names[i].o.text);
 	n = dns_qtypes_in_force(p, &types);
 	fprintf(out, "  query types:");
 	for (size_t i = 0; i < n; i++)
@@ -308,8 +308,7 @@ void dns_names_free(struct profile *p)
 {
 	for (size_t i = 0; i < p->nr_dns_names; i++) {
 		free(p->dns_names[i].name);
-		free(p->dns_names[i].tool);
-		free(p->dns_names[i].text);
+		rule_origin_free(&p->dns_names[i].o);
 	}
 	free(p->dns_names);
 	free(p->dns_qtypes);

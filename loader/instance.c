@@ -328,33 +328,30 @@ static int parse_one_rule(const char *line, const char *where, struct profile *p
 /* the text of the one rule a line gave: an address rule, an 'allow dns' line or a name rule */
 static const char *line_text(const struct profile *p)
 {
-	return p->nr_rules     ? p->rules[0].text :
-	       p->nr_dns_names ? p->dns_names[0].text :
-				 p->name_rules[0].text;
+	return profile_origin(p, 0)->text;
 }
 
 /* the same rule, however it was spelled (10.0.0.1 and 10.0.0.1/32, spaces, case) */
 static bool same_rule(const struct profile *pa, const struct profile *pb)
 {
-	const struct rule *a = &pa->rules[0], *b = &pb->rules[0];
-
-	if (!pa->nr_rules != !pb->nr_rules || !pa->nr_name_rules != !pb->nr_name_rules)
+	/* one line: one kind of rule (a host name may give several address rules) */
+	if (!pa->nr_rules != !pb->nr_rules || !pa->nr_dns_names != !pb->nr_dns_names ||
+	    !pa->nr_name_rules != !pb->nr_name_rules ||
+	    !rule_origin_same_tool(profile_origin(pa, 0), profile_origin(pb, 0)))
 		return false;
 	if (pa->nr_name_rules) {
 		const struct name_rule *x = &pa->name_rules[0], *y = &pb->name_rules[0];
 
 		return x->l4proto == y->l4proto && x->port_lo == y->port_lo &&
-		       x->port_hi == y->port_hi && !strcmp(x->host, y->host) &&
-		       !strcmp(x->tool ? x->tool : "", y->tool ? y->tool : "");
+		       x->port_hi == y->port_hi && !strcmp(x->host, y->host);
 	}
-	if (!pa->nr_rules)
+	if (pa->nr_dns_names)
 		return pa->dns_names[0].wildcard == pb->dns_names[0].wildcard &&
-		       !strcmp(pa->dns_names[0].name, pb->dns_names[0].name) &&
-		       !strcmp(pa->dns_names[0].tool ? pa->dns_names[0].tool : "",
-			       pb->dns_names[0].tool ? pb->dns_names[0].tool : "");
-	return a->l4proto == b->l4proto && a->port_lo == b->port_lo && a->port_hi == b->port_hi &&
-	       addr_equal(&a->dst, &b->dst) &&
-	       !strcmp(a->tool ? a->tool : "", b->tool ? b->tool : "");
+		       !strcmp(pa->dns_names[0].name, pb->dns_names[0].name);
+	return pa->rules[0].l4proto == pb->rules[0].l4proto &&
+	       pa->rules[0].port_lo == pb->rules[0].port_lo &&
+	       pa->rules[0].port_hi == pb->rules[0].port_hi &&
+	       addr_equal(&pa->rules[0].dst, &pb->rules[0].dst);
 }
 
 /* the drop-in without the lines that are this rule; -ENOENT when none was */

@@ -118,7 +118,7 @@ static int list_add(struct rule_list **l, size_t *n, const struct learn_rule_key
 		if (e->v.e[i].name_id == name_id)
 			return 0; /* the same name for two tools, under the XDP marker */
 	if (e->v.nr == LEARN_NAMES_PER_PORT) {
-		diag_error(d, r->file, r->line,
+		diag_error(d, r->o.file, r->o.line,
 			   "more than %d names of tools' rules for %s port %u (XDP holds them in "
 			   "one entry)",
 			   LEARN_NAMES_PER_PORT, l4proto_name(r->l4proto), ntohs(k->dport));
@@ -143,8 +143,8 @@ static int fill_resolvers(const struct learn_fds *f, __u32 gen, const struct pro
 			continue;
 		memcpy(k.addr, r->dst.bytes, sizeof(k.addr));
 		if (bpf_map_update_elem(f->resolvers, &k, &one, BPF_ANY)) {
-			diag_error(d, r->file, r->line, "cannot add the resolver for learning: %s",
-				   strerror(errno));
+			diag_error(d, r->o.file, r->o.line,
+				   "cannot add the resolver for learning: %s", strerror(errno));
 			return -errno;
 		}
 	}
@@ -179,7 +179,8 @@ int learn_maps_fill(const struct learn_fds *f, __u32 gen, const struct profile *
 		int n = learn_host_key(r->host, k.name, sizeof(k.name));
 
 		if (n < 0) {
-			diag_error(d, r->file, r->line, "host '%s' does not fit a key", r->host);
+			diag_error(d, r->o.file, r->o.line, "host '%s' does not fit a key",
+				   r->host);
 			err = n;
 			break;
 		}
@@ -199,21 +200,22 @@ int learn_maps_fill(const struct learn_fds *f, __u32 gen, const struct profile *
 		v.name_id = ids[i];
 		if (!err && bpf_map_update_elem(f->names, &k, &v, BPF_ANY)) {
 			err = -errno;
-			diag_error(d, r->file, r->line, "cannot add '%s' to the followed names: %s",
-				   r->host, strerror(errno));
+			diag_error(d, r->o.file, r->o.line,
+				   "cannot add '%s' to the followed names: %s", r->host,
+				   strerror(errno));
 		}
 	}
 	for (size_t i = 0; !err && i < p->nr_name_rules; i++) {
 		const struct name_rule *r = &p->name_rules[i];
 
 		for (__u32 port = r->port_lo; !err && port <= r->port_hi; port++) {
-			struct learn_rule_key k = { .tool = r->tool_id,
+			struct learn_rule_key k = { .tool = r->o.tool_id,
 						    .gen = gen,
 						    .l4proto = r->l4proto,
 						    .dport = htons(port) };
 
 			err = list_add(&lists, &nl, &k, ids[i], learn_rule_id(p, i), 0, r, d);
-			if (err || !xdp || !r->tool_id)
+			if (err || !xdp || !r->o.tool_id)
 				continue;
 			/* XDP knows no tool: some tool may go there, tc ingress decides */
 			k.tool = POLICY_TOOL_UNKNOWN;
@@ -224,8 +226,8 @@ int learn_maps_fill(const struct learn_fds *f, __u32 gen, const struct profile *
 	for (size_t i = 0; !err && i < nl; i++)
 		if (bpf_map_update_elem(f->rules, &lists[i].k, &lists[i].v, BPF_ANY)) {
 			err = -errno;
-			diag_error(d, lists[i].first->file, lists[i].first->line,
-				   "cannot add '%s' to the name rules: %s", lists[i].first->text,
+			diag_error(d, lists[i].first->o.file, lists[i].first->o.line,
+				   "cannot add '%s' to the name rules: %s", lists[i].first->o.text,
 				   strerror(errno));
 		}
 	free(lists);

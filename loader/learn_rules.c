@@ -107,17 +107,16 @@ int learn_parse_rule(struct profile *p, const char *file, int line, char **w, in
 		free(r.host);
 		return -EINVAL;
 	}
-	r.tool = n > 7 ? strdup(w[7]) : NULL;
-	r.file = profile_intern_file(p, file);
-	r.line = line;
-	if (asprintf(&r.text, "allow %s name %s port %s%s%s", w[1], r.host, w[5],
+	r.o.tool = n > 7 ? strdup(w[7]) : NULL;
+	r.o.file = profile_intern_file(p, file);
+	r.o.line = line;
+	if (asprintf(&r.o.text, "allow %s name %s port %s%s%s", w[1], r.host, w[5],
 		     n > 7 ? " tool " : "", n > 7 ? w[7] : "") < 0)
-		r.text = NULL;
+		r.o.text = NULL;
 	grown = realloc(p->name_rules, (p->nr_name_rules + 1) * sizeof(*grown));
-	if (!r.text || (n > 7 && !r.tool) || !r.file || !grown) {
+	if (!r.o.text || (n > 7 && !r.o.tool) || !r.o.file || !grown) {
 		free(r.host);
-		free(r.tool);
-		free(r.text);
+		rule_origin_free(&r.o);
 		if (grown)
 			p->name_rules = grown;
 		return -ENOMEM;
@@ -223,25 +222,25 @@ int learn_rules_check(const struct profile *p, struct diag *d)
 
 			first &= strcmp(a->host, b->host) != 0;
 			if (a->l4proto != b->l4proto || strcmp(a->host, b->host) ||
-			    !same_tool(a->tool, b->tool) || b->port_lo > a->port_hi ||
+			    !same_tool(a->o.tool, b->o.tool) || b->port_lo > a->port_hi ||
 			    a->port_lo > b->port_hi)
 				continue;
-			diag_error(d, b->file, b->line, "%s %s:%d ('%s')",
+			diag_error(d, b->o.file, b->o.line, "%s %s:%d ('%s')",
 				   a->port_lo == b->port_lo && a->port_hi == b->port_hi ?
 					   "duplicate of" :
 					   "ports overlap",
-				   a->file, a->line, a->text);
+				   a->o.file, a->o.line, a->o.text);
 			err = -EINVAL;
 			break;
 		}
 		names += first;
 		if (names > LEARN_NAMES_MAX) {
-			diag_error(d, b->file, b->line, "more than %d host names follow DNS",
+			diag_error(d, b->o.file, b->o.line, "more than %d host names follow DNS",
 				   LEARN_NAMES_MAX);
 			return -E2BIG;
 		}
 		if (ports > LEARN_PORTS_MAX) {
-			diag_error(d, b->file, b->line,
+			diag_error(d, b->o.file, b->o.line,
 				   "name rules cover more than %d ports in all: narrow the ranges",
 				   LEARN_PORTS_MAX);
 			return -E2BIG;
@@ -257,14 +256,16 @@ int learn_rules_check(const struct profile *p, struct diag *d)
 			for (size_t j = 0; j <= i; j++) {
 				const struct name_rule *a = &p->name_rules[j];
 
-				same += a->l4proto == b->l4proto && same_tool(a->tool, b->tool) &&
-					a->port_lo <= port && port <= a->port_hi;
+				same += a->l4proto == b->l4proto &&
+					same_tool(a->o.tool, b->o.tool) && a->port_lo <= port &&
+					port <= a->port_hi;
 			}
 			if (same > LEARN_NAMES_PER_PORT) {
-				diag_error(d, b->file, b->line,
+				diag_error(d, b->o.file, b->o.line,
 					   "more than %d name rules for %s port %u%s%s",
 					   LEARN_NAMES_PER_PORT, l4proto_name(b->l4proto), port,
-					   b->tool ? " and tool " : "", b->tool ? b->tool : "");
+					   b->o.tool ? " and tool " : "",
+					   b->o.tool ? b->o.tool : "");
 				return -E2BIG;
 			}
 		}
@@ -330,8 +331,8 @@ void learn_rules_print(const struct profile *p, FILE *out)
 		return;
 	fprintf(out, "host names that follow DNS (answers learned at tc on the sandbox's link):\n");
 	for (size_t i = 0; i < p->nr_name_rules; i++)
-		fprintf(out, "  %s:%d: %s\n", p->name_rules[i].file, p->name_rules[i].line,
-			p->name_rules[i].text);
+		fprintf(out, "  %s:%d: %s\n", p->name_rules[i].o.file, p->name_rules[i].o.line,
+			p->name_rules[i].o.text);
 	fprintf(out, "  grace %u s, max-ttl %u s, max-addresses %u%s\n", c.grace_s, c.max_ttl_s,
 		c.max_addrs, p->learn.file ? "" : " (the defaults)");
 }
@@ -340,8 +341,7 @@ void learn_rules_free(struct profile *p)
 {
 	for (size_t i = 0; i < p->nr_name_rules; i++) {
 		free(p->name_rules[i].host);
-		free(p->name_rules[i].tool);
-		free(p->name_rules[i].text);
+		rule_origin_free(&p->name_rules[i].o);
 	}
 	free(p->name_rules);
 	p->name_rules = NULL;

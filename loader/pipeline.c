@@ -113,7 +113,7 @@ static int txn_plan_hooks(struct txn *t, const struct install_req *rq, struct di
 	    !attach_kind_present(points, n, ATTACH_TC_EGRESS) && !rq->xdp_programs) {
 		const struct name_rule *r = &rq->profile->name_rules[0];
 
-		diag_error(d, r->file, r->line,
+		diag_error(d, r->o.file, r->o.line,
 			   "name rules learn the resolver's answers at tc on the sandbox's link: "
 			   "give --tc-ingress IFACE or --tc IFACE");
 		err = -EINVAL;

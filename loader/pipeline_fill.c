@@ -132,7 +132,7 @@ static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *
 		void *key = k;
 
 		k->gen = t->gen;
-		k->tool = r->tool_id;
+		k->tool = r->o.tool_id;
 		k->l4proto = r->l4proto;
 		k->dport = htons(e->port);
 		k->family = r->dst.family;
@@ -142,18 +142,19 @@ static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *
 			key = &lk;
 		}
 		if (bpf_map_update_elem(t->ls[e->stage].rules_fd, key, &v, BPF_NOEXIST)) {
-			diag_error(d, r->file, r->line, "cannot add rule to stage '%s': %s",
+			diag_error(d, r->o.file, r->o.line, "cannot add rule to stage '%s': %s",
 				   st->desc.name, strerror(errno));
 			return -errno;
 		}
-		if (!t->xdp_hooks || !r->tool_id)
+		if (!t->xdp_hooks || !r->o.tool_id)
 			continue;
 		/* for XDP, which knows no tool: some tool may send there, tc ingress decides */
 		k->tool = POLICY_TOOL_UNKNOWN;
 		v.flags = POLICY_F_TOOL_RULE;
 		if (bpf_map_update_elem(t->ls[e->stage].rules_fd, key, &v, BPF_ANY)) {
-			diag_error(d, r->file, r->line, "cannot add rule to stage '%s' for XDP: %s",
-				   st->desc.name, strerror(errno));
+			diag_error(d, r->o.file, r->o.line,
+				   "cannot add rule to stage '%s' for XDP: %s", st->desc.name,
+				   strerror(errno));
 			return -errno;
 		}
 	}

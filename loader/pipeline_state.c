@@ -70,31 +70,23 @@ int txn_write_rule_list(const struct install_req *rq, const struct counts_snapsh
 
 	if (!f)
 		return -ENOMEM;
-	for (size_t i = 0; i < rq->profile->nr_rules; i++) {
-		const struct rule *r = &rq->profile->rules[i];
+	/* the address rules, the 'allow dns' lines, the name rules: the order of their counters */
+	for (size_t id = 0; id < profile_nr_origins(rq->profile); id++) {
+		const struct rule_origin *o = profile_origin(rq->profile, id);
+		const char *stage = "dns";
 
-		while (e < pl->nr_entries && pl->entries[e].rule < i)
-			e++;
-		counts_carried_over(old, r->file, r->text, &carried);
-		rule_list_write(
-			f, i, e < pl->nr_entries ? rq->stages[pl->entries[e].stage].desc.name : "?",
-			r->file, r->line, &carried, r->text);
-	}
-	/* the name rules count after the address rules */
-	for (size_t i = 0; i < rq->profile->nr_dns_names; i++) {
-		const struct dns_name_rule *r = &rq->profile->dns_names[i];
+		if (id < rq->profile->nr_rules) {
+			while (e < pl->nr_entries && pl->entries[e].rule < id)
+				e++;
+			stage = e < pl->nr_entries ? rq->stages[pl->entries[e].stage].desc.name :
+						     "?";
+		} else if (id >= rq->profile->nr_rules + rq->profile->nr_dns_names) {
+			size_t i = id - rq->profile->nr_rules - rq->profile->nr_dns_names;
 
-		counts_carried_over(old, r->file, r->text, &carried);
-		rule_list_write(f, rq->profile->nr_rules + i, "dns", r->file, r->line, &carried,
-				r->text);
-	}
-	for (size_t i = 0; i < rq->profile->nr_name_rules; i++) {
-		const struct name_rule *r = &rq->profile->name_rules[i];
-
-		counts_carried_over(old, r->file, r->text, &carried);
-		rule_list_write(f, learn_rule_id(rq->profile, i),
-				rq->stages[pl->name_stages[i]].desc.name, r->file, r->line,
-				&carried, r->text);
+			stage = rq->stages[pl->name_stages[i]].desc.name;
+		}
+		counts_carried_over(old, o->file, o->text, &carried);
+		rule_list_write(f, id, stage, o->file, o->line, &carried, o->text);
 	}
 	err = fclose(f) ? -ENOMEM : state_dir_ensure(rq->name, d);
 	if (!err)

@@ -88,8 +88,8 @@ static int place_rule(struct plan *pl, size_t *cap, const struct stage *st, __u3
 	int s = plan_stage_for(pl, r->l4proto, r->port_lo);
 
 	if (s < 0) {
-		diag_error(d, r->file, r->line, "no stage takes %s port %u ('%s')",
-			   l4proto_name(r->l4proto), r->port_lo, r->text);
+		diag_error(d, r->o.file, r->o.line, "no stage takes %s port %u ('%s')",
+			   l4proto_name(r->l4proto), r->port_lo, r->o.text);
 		return -EINVAL;
 	}
 	for (__u32 port = r->port_lo + 1; port <= r->port_hi; port++) {
@@ -97,7 +97,7 @@ static int place_rule(struct plan *pl, size_t *cap, const struct stage *st, __u3
 
 		if (other != s) {
 			diag_error(
-				d, r->file, r->line,
+				d, r->o.file, r->o.line,
 				"port range %u-%u spans stages '%s' and '%s' (port %u): split the rule",
 				r->port_lo, r->port_hi, st[s].desc.name,
 				other < 0 ? "(none)" : st[other].desc.name, port);
@@ -105,7 +105,7 @@ static int place_rule(struct plan *pl, size_t *cap, const struct stage *st, __u3
 		}
 	}
 	if (st[s].desc.map_kind == STAGE_MAP_EXACT && !addr_is_single(&r->dst)) {
-		diag_error(d, r->file, r->line,
+		diag_error(d, r->o.file, r->o.line,
 			   "stage '%s' takes single addresses only; %s is a prefix",
 			   st[s].desc.name, addr_format(&r->dst, buf, sizeof(buf)));
 		return -EINVAL;
@@ -117,7 +117,7 @@ static int place_rule(struct plan *pl, size_t *cap, const struct stage *st, __u3
 			return err;
 	}
 	if (pl->stage_entries[s] > PLAN_MAX_STAGE_ENTRIES) {
-		diag_error(d, r->file, r->line, "stage '%s' would hold more than %u entries",
+		diag_error(d, r->o.file, r->o.line, "stage '%s' would hold more than %u entries",
 			   st[s].desc.name, PLAN_MAX_STAGE_ENTRIES);
 		return -E2BIG;
 	}
@@ -132,15 +132,15 @@ static int place_name_rule(struct plan *pl, const struct stage *st, size_t i,
 		int s = plan_stage_for(pl, r->l4proto, port);
 
 		if (s < 0) {
-			diag_error(d, r->file, r->line, "no stage takes %s port %u ('%s')",
-				   l4proto_name(r->l4proto), port, r->text);
+			diag_error(d, r->o.file, r->o.line, "no stage takes %s port %u ('%s')",
+				   l4proto_name(r->l4proto), port, r->o.text);
 			return -EINVAL;
 		}
 		if (!strcmp(st[s].desc.name, "dns")) {
-			diag_error(d, r->file, r->line,
+			diag_error(d, r->o.file, r->o.line,
 				   "%s port %u goes to the dns stage, which allows resolvers by "
 				   "address only ('%s')",
-				   l4proto_name(r->l4proto), port, r->text);
+				   l4proto_name(r->l4proto), port, r->o.text);
 			return -EINVAL;
 		}
 		if (port == r->port_lo)

@@ -35,13 +35,13 @@ void plan_print(const struct ruleset *rs, FILE *out)
 			if (e->stage != s || e->rule == last)
 				continue;
 			last = e->rule;
-			fprintf(out, "  %s:%d: allow %s %s port %u", r->file, r->line,
+			fprintf(out, "  %s:%d: allow %s %s port %u", r->o.file, r->o.line,
 				l4proto_name(r->l4proto), addr_format(&r->dst, buf, sizeof(buf)),
 				r->port_lo);
 			if (r->port_hi != r->port_lo)
 				fprintf(out, "-%u", r->port_hi);
-			if (r->tool)
-				fprintf(out, " tool %s", r->tool);
+			if (r->o.tool)
+				fprintf(out, " tool %s", r->o.tool);
 			if (r->host)
 				fprintf(out, "  (from host name %s)", r->host);
 			fprintf(out, "\n");
@@ -99,14 +99,14 @@ static void stage_json(struct json *j, const struct ruleset *rs, size_t s)
 			continue;
 		last = e->rule;
 		json_object(j, NULL);
-		json_str(j, "file", r->file);
-		json_int(j, "line", r->line);
-		json_str(j, "text", r->text);
+		json_str(j, "file", r->o.file);
+		json_int(j, "line", r->o.line);
+		json_str(j, "text", r->o.text);
 		json_str(j, "protocol", l4proto_name(r->l4proto));
 		json_str(j, "destination", addr_format(&r->dst, buf, sizeof(buf)));
 		json_u64(j, "port_from", r->port_lo);
 		json_u64(j, "port_to", r->port_hi);
-		json_str(j, "tool", r->tool);
+		json_str(j, "tool", r->o.tool);
 		json_str(j, "host", r->host);
 		json_end(j);
 	}
@@ -132,12 +132,12 @@ void plan_print_json(const char *dir, const struct ruleset *rs, bool ok, const s
 		const struct dns_name_rule *r = &rs->prof.dns_names[i];
 
 		json_object(&j, NULL);
-		json_str(&j, "file", r->file);
-		json_int(&j, "line", r->line);
-		json_str(&j, "text", r->text);
+		json_str(&j, "file", r->o.file);
+		json_int(&j, "line", r->o.line);
+		json_str(&j, "text", r->o.text);
 		json_str(&j, "name", r->name);
 		json_bool(&j, "wildcard", r->wildcard);
-		json_str(&j, "tool", r->tool);
+		json_str(&j, "tool", r->o.tool);
 		json_end(&j);
 	}
 	json_end(&j);

@@ -305,12 +305,12 @@ int profile_parse_line(struct profile *p, const char *file, int line, const char
 		r->port_lo = lo;
 		r->port_hi = hi;
 		r->dst = addrs[i];
-		r->file = profile_intern_file(p, file);
-		r->line = line;
-		r->text = strdup(clean);
+		r->o.file = profile_intern_file(p, file);
+		r->o.line = line;
+		r->o.text = strdup(clean);
 		r->host = from_name ? strdup(w[2]) : NULL;
-		r->tool = n > 6 ? strdup(w[6]) : NULL;
-		if (!r->file || !r->text || (from_name && !r->host) || (n > 6 && !r->tool)) {
+		r->o.tool = n > 6 ? strdup(w[6]) : NULL;
+		if (!r->o.file || !r->o.text || (from_name && !r->host) || (n > 6 && !r->o.tool)) {
 			err = -ENOMEM;
 			goto out;
 		}
@@ -339,7 +339,7 @@ static int rule_cmp(const void *a, const void *b)
 	c = memcmp(x->dst.bytes, y->dst.bytes, sizeof(x->dst.bytes));
 	if (c)
 		return c;
-	c = strcmp(x->tool ? x->tool : "", y->tool ? y->tool : "");
+	c = strcmp(x->o.tool ? x->o.tool : "", y->o.tool ? y->o.tool : "");
 	if (c)
 		return c;
 	if (x->port_lo != y->port_lo)
@@ -364,25 +364,25 @@ int profile_check_duplicates(const struct profile *p, struct diag *d)
 		const struct rule *first = a, *later = b;
 
 		if (a->l4proto != b->l4proto || !addr_equal(&a->dst, &b->dst) ||
-		    strcmp(a->tool ? a->tool : "", b->tool ? b->tool : "") ||
+		    strcmp(a->o.tool ? a->o.tool : "", b->o.tool ? b->o.tool : "") ||
 		    b->port_lo > a->port_hi) {
 			ai = idx[i];
 			continue;
 		}
 		if (b->port_hi > a->port_hi)
 			ai = idx[i];
-		if (a->file == b->file && a->line == b->line)
+		if (a->o.file == b->o.file && a->o.line == b->o.line)
 			continue; /* one name resolved to the same address twice */
 		if (b < a) {
 			first = b;
 			later = a;
 		}
 		if (a->port_lo == b->port_lo && a->port_hi == b->port_hi)
-			diag_error(d, later->file, later->line, "duplicate of %s:%d ('%s')",
-				   first->file, first->line, first->text);
+			diag_error(d, later->o.file, later->o.line, "duplicate of %s:%d ('%s')",
+				   first->o.file, first->o.line, first->o.text);
 		else
-			diag_error(d, later->file, later->line, "ports overlap %s:%d ('%s')",
-				   first->file, first->line, first->text);
+			diag_error(d, later->o.file, later->o.line, "ports overlap %s:%d ('%s')",
+				   first->o.file, first->o.line, first->o.text);
 		err = -EINVAL;
 	}
 	free(idx);
@@ -483,9 +483,8 @@ int profile_load_dir(const char *dir, const struct profile_opts *o, struct profi
 void profile_free(struct profile *p)
 {
 	for (size_t i = 0; i < p->nr_rules; i++) {
-		free(p->rules[i].text);
 		free(p->rules[i].host);
-		free(p->rules[i].tool);
+		rule_origin_free(&p->rules[i].o);
 	}
 	dns_names_free(p);
 	learn_rules_free(p);

@@ -32,3 +32,31 @@ const char *profile_intern_file(struct profile *p, const char *name)
 	files[p->nr_files] = strdup(name);
 	return files[p->nr_files] ? files[p->nr_files++] : NULL;
 }
+
+bool rule_origin_same_tool(const struct rule_origin *a, const struct rule_origin *b)
+{
+	return !strcmp(a->tool ? a->tool : "", b->tool ? b->tool : "");
+}
+
+void rule_origin_free(struct rule_origin *o)
+{
+	free(o->text);
+	free(o->tool);
+	o->text = o->tool = NULL;
+}
+
+size_t profile_nr_origins(const struct profile *p)
+{
+	return p->nr_rules + p->nr_dns_names + p->nr_name_rules;
+}
+
+struct rule_origin *profile_origin(const struct profile *p, size_t id)
+{
+	if (id < p->nr_rules)
+		return &p->rules[id].o;
+	id -= p->nr_rules;
+	if (id < p->nr_dns_names)
+		return &p->dns_names[id].o;
+	id -= p->nr_dns_names;
+	return id < p->nr_name_rules ? &p->name_rules[id].o : NULL;
+}

@@ -8,16 +8,22 @@
 
 #define RULE_MAX_ADDRS 16 /* addresses one host name may resolve to */
 
+/* where a line of any kind came from, and the tool it is for: every rule kind has one */
+struct rule_origin {
+	const char *file; /* owned by the profile */
+	int line;
+	char *text; /* the line as written, without comment */
+	char *tool; /* the tool (cgroup directory below the sandbox's) it is for, or NULL */
+	__u64 tool_id; /* that cgroup's id, filled at install; 0 = every process */
+};
+
+/* "allow tcp|udp ADDR[/LEN]|HOST port P[-P] [tool T]": a destination, one rule per address */
 struct rule {
 	__u8 l4proto; /* IPPROTO_TCP or IPPROTO_UDP */
 	__u16 port_lo, port_hi; /* host order, inclusive */
 	struct addr dst;
 	char *host; /* the host name it was resolved from, or NULL */
-	char *tool; /* the tool (cgroup directory below the sandbox's) it is for, or NULL */
-	__u64 tool_id; /* that cgroup's id, filled at install; 0 = every process */
-	const char *file; /* owned by the profile */
-	int line;
-	char *text; /* the line as written, without comment */
+	struct rule_origin o;
 };
 
 /* resolves a host name; returns the number of addresses or -errno */
@@ -41,11 +47,7 @@ struct audit_line {
 struct dns_name_rule {
 	char *name; /* lowercase, no trailing dot; for a wildcard its suffix ("" for '*') */
 	bool wildcard;
-	char *tool; /* or NULL */
-	__u64 tool_id; /* filled at install; 0 = every process */
-	const char *file;
-	int line;
-	char *text;
+	struct rule_origin o;
 };
 
 /* "allow tcp|udp name HOST port P[-P] [tool T]": HOST's addresses as DNS answers give them */
@@ -53,11 +55,7 @@ struct name_rule {
 	__u8 l4proto;
 	__u16 port_lo, port_hi; /* host order, inclusive */
 	char *host; /* lowercase, no trailing dot */
-	char *tool; /* or NULL */
-	__u64 tool_id; /* filled at install; 0 = every process */
-	const char *file;
-	int line;
-	char *text;
+	struct rule_origin o;
 };
 
 /* "dns learn [grace S] [max-ttl S] [max-addresses N]" */
@@ -86,6 +84,16 @@ struct profile {
 	char **files; /* every file name rules point to */
 	size_t nr_files;
 };
+
+/*
+ * The origin of rule number id: the address rules, then the 'allow dns'
+ * lines, then the name rules (the order of their counters); NULL past them.
+ */
+struct rule_origin *profile_origin(const struct profile *p, size_t id);
+size_t profile_nr_origins(const struct profile *p);
+/* the same tool (both NULL: every process) */
+bool rule_origin_same_tool(const struct rule_origin *a, const struct rule_origin *b);
+void rule_origin_free(struct rule_origin *o);
 
 /* keeps a copy of a file name for rules to point to */
 const char *profile_intern_file(struct profile *p, const char *name);

@@ -104,14 +104,8 @@ static int audit_slots(struct ruleset *rs, struct diag *d)
 
 static bool names_tool(const struct profile *p)
 {
-	for (size_t i = 0; i < p->nr_rules; i++)
-		if (p->rules[i].tool)
-			return true;
-	for (size_t i = 0; i < p->nr_dns_names; i++)
-		if (p->dns_names[i].tool)
-			return true;
-	for (size_t i = 0; i < p->nr_name_rules; i++)
-		if (p->name_rules[i].tool)
+	for (size_t i = 0; i < profile_nr_origins(p); i++)
+		if (profile_origin(p, i)->tool)
 			return true;
 	/* "audit tool T" needs the sender's tool looked up as much as a rule for T does */
 	for (size_t i = 0; i < p->nr_audits; i++)

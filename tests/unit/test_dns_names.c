@@ -50,13 +50,13 @@ Test(dns_lines, good)
 		cr_assert_eq(r->wildcard, good[i].wildcard, "\"%s\": wildcard %d", good[i].text,
 			     r->wildcard);
 		if (good[i].tool)
-			cr_assert_str_eq(r->tool, good[i].tool);
+			cr_assert_str_eq(r->o.tool, good[i].tool);
 		else
-			cr_assert_null(r->tool, "\"%s\": tool %s", good[i].text, r->tool);
-		cr_assert_str_eq(r->text, good[i].kept, "\"%s\": kept \"%s\"", good[i].text,
-				 r->text);
-		cr_assert_str_eq(r->file, "n.rules");
-		cr_assert_eq(r->line, 4);
+			cr_assert_null(r->o.tool, "\"%s\": tool %s", good[i].text, r->o.tool);
+		cr_assert_str_eq(r->o.text, good[i].kept, "\"%s\": kept \"%s\"", good[i].text,
+				 r->o.text);
+		cr_assert_str_eq(r->o.file, "n.rules");
+		cr_assert_eq(r->o.line, 4);
 		profile_free(&p);
 		diag_free(&d);
 	}

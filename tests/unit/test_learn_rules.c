@@ -48,12 +48,12 @@ Test(learn_lines, good)
 		cr_assert_eq(r->port_lo, good[i].lo);
 		cr_assert_eq(r->port_hi, good[i].hi);
 		if (good[i].tool)
-			cr_assert_str_eq(r->tool, good[i].tool);
+			cr_assert_str_eq(r->o.tool, good[i].tool);
 		else
-			cr_assert_null(r->tool);
-		cr_assert_str_eq(r->text, good[i].kept);
-		cr_assert_str_eq(r->file, "n.rules");
-		cr_assert_eq(r->line, 3);
+			cr_assert_null(r->o.tool);
+		cr_assert_str_eq(r->o.text, good[i].kept);
+		cr_assert_str_eq(r->o.file, "n.rules");
+		cr_assert_eq(r->o.line, 3);
 		profile_free(&p);
 		diag_free(&d);
 	}

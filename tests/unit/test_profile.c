@@ -113,11 +113,11 @@ Test(parse_line, good)
 			     r->port_hi);
 		cr_assert_str_eq(addr_text(&r->dst), good_lines[i].dst, "\"%s\": destination %s",
 				 good_lines[i].text, addr_text(&r->dst));
-		cr_assert_str_eq(r->text, good_lines[i].kept, "\"%s\": kept text \"%s\"",
-				 good_lines[i].text, r->text);
-		cr_assert_str_eq(r->file, "good.rules", "\"%s\": file \"%s\"", good_lines[i].text,
-				 r->file);
-		cr_assert_eq(r->line, 7, "\"%s\": line %d", good_lines[i].text, r->line);
+		cr_assert_str_eq(r->o.text, good_lines[i].kept, "\"%s\": kept text \"%s\"",
+				 good_lines[i].text, r->o.text);
+		cr_assert_str_eq(r->o.file, "good.rules", "\"%s\": file \"%s\"", good_lines[i].text,
+				 r->o.file);
+		cr_assert_eq(r->o.line, 7, "\"%s\": line %d", good_lines[i].text, r->o.line);
 		cr_assert_null(r->host, "\"%s\": a literal address has no host name",
 			       good_lines[i].text);
 		profile_free(&p);
@@ -164,11 +164,11 @@ Test(parse_line, rules_accumulate)
 	cr_assert_str_eq(addr_text(&p.rules[0].dst), "10.0.0.1");
 	cr_assert_str_eq(addr_text(&p.rules[1].dst), "10.0.0.2");
 	cr_assert_str_eq(addr_text(&p.rules[2].dst), "10.0.0.3");
-	cr_assert_eq(p.rules[1].line, 2);
+	cr_assert_eq(p.rules[1].o.line, 2);
 	/* one interned copy per file name */
 	cr_assert_eq(p.nr_files, 2, "%zu file names kept, want 2", p.nr_files);
-	cr_assert_eq(p.rules[0].file, p.rules[1].file, "rules of one file share its name");
-	cr_assert_str_eq(p.rules[2].file, "b.rules");
+	cr_assert_eq(p.rules[0].o.file, p.rules[1].o.file, "rules of one file share its name");
+	cr_assert_str_eq(p.rules[2].o.file, "b.rules");
 	profile_free(&p);
 	diag_free(&d);
 }
@@ -220,9 +220,9 @@ Test(parse_line, host_name_two_addresses)
 	for (int i = 0; i < 2; i++) {
 		cr_assert_eq(p.rules[i].l4proto, IPPROTO_UDP);
 		cr_assert_eq(p.rules[i].port_lo, 5353);
-		cr_assert_eq(p.rules[i].line, 2);
+		cr_assert_eq(p.rules[i].o.line, 2);
 		cr_assert_str_eq(p.rules[i].host, "two.example.corp");
-		cr_assert_str_eq(p.rules[i].text, "allow udp two.example.corp port 5353");
+		cr_assert_str_eq(p.rules[i].o.text, "allow udp two.example.corp port 5353");
 	}
 	profile_free(&p);
 	diag_free(&d);
@@ -445,8 +445,8 @@ Test(load_dir, scenario_profile)
 	cr_assert_str_eq(addr_text(&p.rules[3].dst), "198.51.100.42");
 	cr_assert_str_eq(addr_text(&p.rules[4].dst), "10.42.7.11");
 	cr_assert_eq(p.rules[4].port_lo, 8080);
-	cr_assert_eq(p.rules[4].line, 3);
-	cr_assert_str_eq(p.rules[4].file, path_of("30-internal.rules"));
+	cr_assert_eq(p.rules[4].o.line, 3);
+	cr_assert_str_eq(p.rules[4].o.file, path_of("30-internal.rules"));
 	cr_assert_eq(p.nr_stage_paths, 0);
 	profile_free(&p);
 	diag_free(&d);
@@ -472,8 +472,8 @@ Test(load_dir, files_in_name_order)
 	cr_assert_str_eq(addr_text(&p.rules[0].dst), "10.0.0.10", "10-a.rules comes first");
 	cr_assert_str_eq(addr_text(&p.rules[1].dst), "10.0.0.20");
 	cr_assert_str_eq(addr_text(&p.rules[2].dst), "10.0.0.21");
-	cr_assert_str_eq(p.rules[0].file, path_of("10-a.rules"));
-	cr_assert_str_eq(p.rules[1].file, path_of("20-b.rules"));
+	cr_assert_str_eq(p.rules[0].o.file, path_of("10-a.rules"));
+	cr_assert_str_eq(p.rules[1].o.file, path_of("20-b.rules"));
 	cr_assert_eq(p.nr_stage_paths, 2, "%zu stage objects, want 2", p.nr_stage_paths);
 	cr_assert_str_eq(p.stage_paths[0], path_of("05-early.bpf.o"));
 	cr_assert_str_eq(p.stage_paths[1], path_of("15-stage.bpf.o"));

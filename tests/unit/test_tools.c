@@ -24,12 +24,12 @@ Test(tool_grammar, tool_is_kept)
 					&d),
 		     0, "%s", all_msgs(&d));
 	cr_assert_eq(p.nr_rules, 1);
-	cr_assert_str_eq(p.rules[0].tool, "memscraper");
-	cr_assert_eq(p.rules[0].tool_id, 0, "ids are filled at install, not while parsing");
+	cr_assert_str_eq(p.rules[0].o.tool, "memscraper");
+	cr_assert_eq(p.rules[0].o.tool_id, 0, "ids are filled at install, not while parsing");
 	cr_assert_eq(
 		profile_parse_line(&p, "t.rules", 2, "allow tcp 10.42.7.11 port 8080", &no_dns, &d),
 		0);
-	cr_assert_null(p.rules[1].tool);
+	cr_assert_null(p.rules[1].o.tool);
 	profile_free(&p);
 	diag_free(&d);
 }
@@ -116,8 +116,8 @@ Test(resolve, ids_from_the_directories)
 	snprintf(path, sizeof(path), "%s/memscraper", dir);
 	cr_assert_eq(cgroup_id(path, &want), 0);
 	cr_assert_neq(want, 0);
-	cr_assert_eq(p.rules[0].tool_id, want);
-	cr_assert_eq(p.rules[1].tool_id, 0, "a rule without a tool stays for everyone");
+	cr_assert_eq(p.rules[0].o.tool_id, want);
+	cr_assert_eq(p.rules[1].o.tool_id, 0, "a rule without a tool stays for everyone");
 	cr_assert_eq(d.warnings, 0, "%s", all_msgs(&d));
 	profile_free(&p);
 	diag_free(&d);
