@@ -159,8 +159,10 @@ int cli_parse(const struct cli_cmd *c, int argc, char **argv, struct cli_args *a
 	optind = 0; /* a fresh scan, GNU style */
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
-		if (ch == OPT_VAL_HELP)
-			return CLI_HELP;
+		if (ch == OPT_VAL_HELP) {
+			a->help = true;
+			return 0;
+		}
 		if (ch == OPT_VAL_VERBOSE) {
 			a->verbose = true;
 			continue;

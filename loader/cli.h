@@ -7,7 +7,6 @@
 #include "instance.h"
 
 #define EXIT_USAGE 2
-#define CLI_HELP 1 /* cli_parse: -h was given; the caller prints the help */
 
 /* every option any command takes; a command's opts is a mask of (1 << OPT_*) */
 enum cli_opt_id {
@@ -33,6 +32,7 @@ enum cli_opt_id {
 struct cli_args {
 	const char *cmd;
 	const char *name; /* --name, INSTANCE_DEFAULT when not given */
+	bool help; /* -h or --help: the caller prints the command's help */
 	bool json, verbose, audit, follow;
 	const char *profile, *netns, *sandbox_netns, *sandbox_cgroup, *cgroup;
 	struct attach_point points[INSTANCE_MAX_POINTS];
@@ -53,8 +53,8 @@ struct cli_cmd {
 };
 
 /*
- * Fills a from argv (argv[0] is the command): 0, CLI_HELP, or EXIT_USAGE
- * after one line on stderr saying what is wrong.
+ * Fills a from argv (argv[0] is the command): 0 (a->help set for -h), or
+ * the exit status after one line on stderr saying what is wrong.
  */
 int cli_parse(const struct cli_cmd *c, int argc, char **argv, struct cli_args *a);
 /* "ironclaw-pipe CMD: what is wrong" and where the help is; returns EXIT_USAGE */

@@ -546,12 +546,12 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	ret = cli_parse(c, argc - 1, argv + 1, &a);
-	if (ret == CLI_HELP) {
+	if (ret)
+		return ret;
+	if (a.help) {
 		fputs(c->help, stdout);
 		return 0;
 	}
-	if (ret)
-		return ret;
 	verbose = a.verbose;
 	return c->run(&a);
 }

@@ -23,6 +23,7 @@ test_cli_errors() {
 		2 "^ironclaw-pipe install: --profile needs an argument (see 'ironclaw-pipe install --help')$" "$BIN" install --profile
 		2 "unknown option '--json'" "$BIN" block --json
 		2 "bad instance name 'Bad/Name'" "$BIN" status --name Bad/Name
+		1 "sandbox cgroup '/nosuch-cgroup$$'" "$BIN" install --profile rules.d --cgroup "/nosuch-cgroup$$"
 	EOF
 	[ "$("$BIN" install --profile 2>&1 | wc -l)" = 1 ] || fail "a missing option argument takes more than one line" || return 1
 	"$BIN" --version | grep -Eq '^ironclaw-pipe [0-9]+\.[0-9]+\.[0-9]+$' || fail "--version: $("$BIN" --version 2>&1)" || return 1

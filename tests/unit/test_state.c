@@ -255,7 +255,8 @@ Test(cli, one_line_for_each_mistake, .init = cr_redirect_stderr)
 
 	cr_assert_eq(cli_parse(&test_cmds[0], 2, missing, &a), EXIT_USAGE);
 	cr_assert_eq(cli_parse(&test_cmds[1], 3, foreign, &a), EXIT_USAGE);
-	cr_assert_eq(cli_parse(&test_cmds[1], 2, help, &a), CLI_HELP);
+	cr_assert_eq(cli_parse(&test_cmds[1], 2, help, &a), 0);
+	cr_assert(a.help);
 	cr_assert_eq(cli_parse(&test_cmds[2], 5, args, &a), 0);
 	cr_assert_eq(a.argc, 2);
 	fflush(stderr);
