@@ -136,11 +136,12 @@ static int place_name_rule(struct plan *pl, const struct stage *st, size_t i,
 				   l4proto_name(r->l4proto), port, r->o.text);
 			return -EINVAL;
 		}
-		if (!strcmp(st[s].desc.name, "dns")) {
+		if (!st[s].follows_names) {
 			diag_error(d, r->o.file, r->o.line,
-				   "%s port %u goes to the dns stage, which allows resolvers by "
-				   "address only ('%s')",
-				   l4proto_name(r->l4proto), port, r->o.text);
+				   "%s port %u goes to stage '%s', which does not follow names "
+				   "(only stages built with IRONCLAW_STAGE_FOLLOW_NAMES allow the "
+				   "addresses DNS answers teach) ('%s')",
+				   l4proto_name(r->l4proto), port, st[s].desc.name, r->o.text);
 			return -EINVAL;
 		}
 		if (port == r->port_lo)

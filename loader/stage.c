@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "policy.h"
 #include "ironclaw/stage.h"
@@ -111,6 +112,41 @@ static int check_rules_map(struct bpf_object *obj, const struct stage_desc *desc
 	return 0;
 }
 
+/*
+ * Where the descriptor (stage_desc) and the follows-names flag
+ * (stage_follows_names, absent: 0) sit in the descriptor's section of sz
+ * bytes: by the object's BTF, or a section of the descriptor alone.
+ */
+static int desc_section_find(struct bpf_object *obj, size_t sz, long *desc_off, long *names_off)
+{
+	const struct btf *btf = bpf_object__btf(obj);
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *sec;
+	int id;
+
+	*desc_off = -1;
+	*names_off = -1;
+	id = btf ? btf__find_by_name_kind(btf, STAGE_DESC_SECTION, BTF_KIND_DATASEC) : -ENOENT;
+	if (id < 0) {
+		*desc_off = 0;
+		return sz == sizeof(struct stage_desc) ? 0 : -ENOENT;
+	}
+	sec = btf__type_by_id(btf, id);
+	vs = btf_var_secinfos(sec);
+	for (__u16 i = 0; i < btf_vlen(sec); i++, vs++) {
+		const char *name =
+			btf__name_by_offset(btf, btf__type_by_id(btf, vs->type)->name_off);
+
+		if (!strcmp(name, "stage_desc") && vs->size == sizeof(struct stage_desc) &&
+		    vs->offset + vs->size <= sz)
+			*desc_off = vs->offset;
+		else if (!strcmp(name, "stage_follows_names") && vs->size == sizeof(__u32) &&
+			 vs->offset + vs->size <= sz)
+			*names_off = vs->offset;
+	}
+	return *desc_off < 0 ? -ENOENT : 0;
+}
+
 int stage_from_mem(const char *origin, const void *elf, size_t sz, struct stage *st, struct diag *d)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "stage");
@@ -118,6 +154,7 @@ int stage_from_mem(const char *origin, const void *elf, size_t sz, struct stage 
 	struct bpf_map *m;
 	const void *val;
 	size_t vsz = 0;
+	long desc_off = 0, names_off = -1;
 	int err = -EINVAL;
 
 	memset(st, 0, sizeof(*st));
@@ -131,12 +168,16 @@ int stage_from_mem(const char *origin, const void *elf, size_t sz, struct stage 
 	}
 	m = bpf_object__find_map_by_name(obj, STAGE_DESC_SECTION);
 	val = m ? bpf_map__initial_value(m, &vsz) : NULL;
-	if (!val || vsz != sizeof(st->desc)) {
+	if (!val || desc_section_find(obj, vsz, &desc_off, &names_off)) {
 		diag_error(d, origin, 0, "no stage descriptor (section %s of %zu bytes)",
 			   STAGE_DESC_SECTION, sizeof(st->desc));
 		goto out;
 	}
+	val = (const char *)val + desc_off;
 	memcpy(&st->desc, val, sizeof(st->desc));
+	if (names_off >= 0)
+		st->follows_names = *(const __u32 *)((const char *)bpf_map__initial_value(m, &vsz) +
+						     names_off) == 1;
 	err = stage_desc_check(&st->desc, origin, d);
 	if (err)
 		goto out;

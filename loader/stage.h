@@ -13,6 +13,7 @@ struct stage {
 	void *elf; /* the object's bytes */
 	size_t elf_sz;
 	bool owns_elf;
+	bool follows_names; /* it allows the addresses learned for name rules (learn_rules map) */
 };
 
 /* stages one profile may hold: the built-in ones and the objects dropped in */

@@ -56,6 +56,8 @@
 #ifdef IRONCLAW_STAGE_FOLLOW_NAMES
 #include "lib/stage_learned.h"
 #define STAGE_NOT_IN_RULES(pkt) stage_learned(pkt)
+/* beside the descriptor: the loader sends name rules only to stages that say this */
+const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
 #else
 #define STAGE_NOT_IN_RULES(pkt) REASON_NO_RULE
 #endif

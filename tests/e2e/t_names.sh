@@ -148,6 +148,13 @@ test_name_rules_refused() {
 	out=$("$BIN" check --profile "$p" 2>&1)
 	[ $? = 1 ] && echo "$out" | grep -q "40-bad.rules:1: bad host name '\*.internal.corp': a name rule follows one host name, not a wildcard" ||
 		fail "wildcard name rule: $out" || return 1
+	# a stage that does not follow names would allow nothing for it: refused
+	install -m 0644 "$BUILD/tests/stage_flow.bpf.o" "$p/40-flow.bpf.o"
+	echo "allow udp name log-collector.internal.corp port 9000" >"$p/40-bad.rules"
+	out=$("$BIN" check --profile "$p" 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "40-bad.rules:1: udp port 9000 goes to stage 'flow', which does not follow names" ||
+		fail "name rule to a stage that does not follow names: $out" || return 1
+	rm "$p/40-flow.bpf.o"
 	printf 'dns learn grace 1\n' >"$p/40-bad.rules"
 	out=$("$BIN" check --profile "$p" 2>&1)
 	[ $? = 1 ] && echo "$out" | grep -q "40-bad.rules:1: learning already set at $p/15-learn.rules:2" ||

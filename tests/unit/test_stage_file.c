@@ -286,21 +286,24 @@ static const struct {
 	__u32 map_kind;
 	__u32 nr_classes;
 	struct stage_class classes[2];
+	bool follows_names; /* built with IRONCLAW_STAGE_FOLLOW_NAMES */
 } real[] = {
 	{ DNS_OBJ,
 	  "dns",
 	  SLOT_DNS,
 	  STAGE_MAP_EXACT,
 	  2,
-	  { { IPPROTO_UDP, 0, 53 }, { IPPROTO_TCP, 0, 53 } } },
-	{ HTTPS_OBJ, "https", SLOT_HTTPS, STAGE_MAP_PREFIX, 1, { { IPPROTO_TCP, 0, 443 } } },
+	  { { IPPROTO_UDP, 0, 53 }, { IPPROTO_TCP, 0, 53 } },
+	  false },
+	{ HTTPS_OBJ, "https", SLOT_HTTPS, STAGE_MAP_PREFIX, 1, { { IPPROTO_TCP, 0, 443 } }, true },
 	{ INTERNAL_OBJ,
 	  "internal",
 	  SLOT_INTERNAL,
 	  STAGE_MAP_EXACT,
 	  2,
-	  { { IPPROTO_TCP, 0, 0 }, { IPPROTO_UDP, 0, 0 } } },
-	{ POSTGRES_OBJ, "postgres", 8, STAGE_MAP_EXACT, 1, { { IPPROTO_TCP, 0, 5432 } } },
+	  { { IPPROTO_TCP, 0, 0 }, { IPPROTO_UDP, 0, 0 } },
+	  true },
+	{ POSTGRES_OBJ, "postgres", 8, STAGE_MAP_EXACT, 1, { { IPPROTO_TCP, 0, 5432 } }, true },
 };
 
 static void check_real(size_t i)
@@ -334,6 +337,8 @@ static void check_real(size_t i)
 		cr_assert_eq(st.desc.classes[c].port, real[i].classes[c].port,
 			     "%s: class %u port %u", real[i].obj, c, st.desc.classes[c].port);
 	}
+	cr_assert_eq(st.follows_names, real[i].follows_names, "%s: follows names: %d", real[i].obj,
+		     st.follows_names);
 	cr_assert_str_eq(st.origin, path, "origin '%s'", st.origin);
 	cr_assert(st.owns_elf, "a stage read from a file owns its bytes");
 	cr_assert_eq(st.elf_sz, len, "%zu bytes kept, want %zu", st.elf_sz, len);
