@@ -149,7 +149,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct log_ctx *lc = ctx;
 	const struct deny_event *e = data;
-	char when[64], src[64], dst[64], comm[17] = "", stage[32];
+	char when[64], stamp[80], src[64], dst[64], comm[17] = "", stage[32];
 	long long real = (long long)e->ts_ns + lc->mono_to_real_ns;
 	time_t secs = real / 1000000000LL;
 	const char *verdict = e->audit ? "would-deny" : "deny";
@@ -181,22 +181,26 @@ static int handle_event(void *ctx, void *data, size_t size)
 	endpoint(dst, sizeof(dst), e->family, e->daddr, e->dport);
 	memcpy(comm, e->comm, sizeof(e->comm));
 	if (lc->json) {
-		fprintf(lc->out, "{\"time\":\"%s.%03lldZ\",\"instance\":", when,
-			(real / 1000000) % 1000);
-		json_string(lc->out, lc->name);
-		fprintf(lc->out, ",\"hook\":\"%s\",\"cgroup\":", hook_label(e->hook));
-		json_string(lc->out, cgroup_path(lc, e->cgroup));
-		fprintf(lc->out, ",\"tool\":");
-		json_string(lc->out, e->tool ? cgroup_path(lc, e->tool) : "");
-		fprintf(lc->out, ",\"pid\":%u,\"comm\":", e->pid);
-		json_string(lc->out, comm);
-		fprintf(lc->out,
-			",\"family\":%u,\"protocol\":\"%s\",\"source\":\"%s\",\"destination\":\"%s\","
-			"\"stage\":\"%s\",\"reason\":\"%s\",\"verdict\":\"%s\"}\n",
-			e->family == AF_INET6 ? 6 :
-			e->family	      ? 4 :
-						0,
-			proto, src, dst, stage, reason_name(e->reason), verdict);
+		struct json j;
+
+		snprintf(stamp, sizeof(stamp), "%s.%03lldZ", when, (real / 1000000) % 1000);
+		json_init(&j, lc->out);
+		json_object(&j, NULL);
+		json_str(&j, "time", stamp);
+		json_str(&j, "instance", lc->name);
+		json_str(&j, "hook", hook_label(e->hook));
+		json_str(&j, "cgroup", cgroup_path(lc, e->cgroup));
+		json_str(&j, "tool", e->tool ? cgroup_path(lc, e->tool) : "");
+		json_u64(&j, "pid", e->pid);
+		json_str(&j, "comm", comm);
+		json_u64(&j, "family", e->family == AF_INET6 ? 6 : e->family ? 4 : 0);
+		json_str(&j, "protocol", proto);
+		json_str(&j, "source", src);
+		json_str(&j, "destination", dst);
+		json_str(&j, "stage", stage);
+		json_str(&j, "reason", reason_name(e->reason));
+		json_str(&j, "verdict", verdict);
+		json_end(&j);
 	} else {
 		fprintf(lc->out, "%s.%03lldZ %-10s %-14s %-5s %-22s -> %-24s %s/%s ", when,
 			(real / 1000000) % 1000, verdict, reason_name(e->reason), proto, src, dst,

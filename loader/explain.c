@@ -222,42 +222,44 @@ static void print_json(FILE *out, const char *name, const struct explain_query *
 		       bool denied)
 {
 	char sb[ADDR_STR_LEN], db[ADDR_STR_LEN];
+	struct json j;
 
-	fprintf(out, "{\"instance\":");
-	json_string(out, name);
-	fprintf(out,
-		",\"protocol\":\"%s\",\"source\":\"%s\",\"sport\":%u,\"destination\":\"%s\","
-		"\"port\":%u,\"tool\":",
-		l4proto_name(q->l4proto), addr_format(src, sb, sizeof(sb)), EXPLAIN_SPORT,
-		addr_format(&q->dst, db, sizeof(db)), q->port);
-	if (q->tool)
-		json_string(out, q->tool);
-	else
-		fprintf(out, "null");
-	fprintf(out, ",\"verdict\":\"%s\",\"hooks\":[", denied ? "deny" : "allow");
+	json_init(&j, out);
+	json_object(&j, NULL);
+	json_str(&j, "instance", name);
+	json_str(&j, "protocol", l4proto_name(q->l4proto));
+	json_str(&j, "source", addr_format(src, sb, sizeof(sb)));
+	json_u64(&j, "sport", EXPLAIN_SPORT);
+	json_str(&j, "destination", addr_format(&q->dst, db, sizeof(db)));
+	json_u64(&j, "port", q->port);
+	json_str(&j, "tool", q->tool);
+	json_str(&j, "verdict", denied ? "deny" : "allow");
+	json_array(&j, "hooks");
 	for (size_t i = 0; i < nr; i++) {
 		const struct hook_run *r = &runs[i];
 
-		fprintf(out, "%s{\"hook\":\"%s\",\"verdict\":\"%s\",\"reason\":\"%s\",\"stage\":",
-			i ? "," : "", hook_label(r->hook), verdict_name(r),
-			reason_name(r->r.reason));
-		if (r->r.slot && r->r.slot < STAGE_MAX_SLOTS && stages[r->r.slot][0])
-			json_string(out, stages[r->r.slot]);
-		else
-			fprintf(out, "null");
-		fprintf(out, ",\"rule\":");
+		json_object(&j, NULL);
+		json_str(&j, "hook", hook_label(r->hook));
+		json_str(&j, "verdict", verdict_name(r));
+		json_str(&j, "reason", reason_name(r->r.reason));
+		json_str(&j, "stage",
+			 r->r.slot && r->r.slot < STAGE_MAX_SLOTS && stages[r->r.slot][0] ?
+				 stages[r->r.slot] :
+				 NULL);
 		if (r->r.rule) {
-			fprintf(out, "{\"number\":%u,\"file\":", r->r.rule - 1);
-			json_string(out, rules[i].file);
-			fprintf(out, ",\"line\":%d,\"text\":", rules[i].line);
-			json_string(out, rules[i].text);
-			fprintf(out, "}");
+			json_object(&j, "rule");
+			json_u64(&j, "number", r->r.rule - 1);
+			json_str(&j, "file", rules[i].file);
+			json_int(&j, "line", rules[i].line);
+			json_str(&j, "text", rules[i].text);
+			json_end(&j);
 		} else {
-			fprintf(out, "null");
+			json_null(&j, "rule");
 		}
-		fprintf(out, "}");
+		json_end(&j);
 	}
-	fprintf(out, "]}\n");
+	json_end(&j);
+	json_end(&j);
 }
 
 int explain_run(const char *name, const struct explain_query *q, FILE *out, bool json,

@@ -3,7 +3,8 @@
 #include "json.h"
 #include "text.h"
 
-void json_string(FILE *out, const char *s)
+/* s alone as a JSON string, escaped as json.h says ("null" for NULL) */
+static void json_string(FILE *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 

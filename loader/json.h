@@ -35,7 +35,4 @@ void json_null(struct json *j, const char *key);
 void json_raw(struct json *j, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* s alone as a JSON string, escaped as above ("null" for NULL) */
-void json_string(FILE *out, const char *s);
-
 #endif

@@ -236,27 +236,25 @@ static void print_learning(const char *name, FILE *out)
 	fprintf(out, "\n");
 }
 
-/* the learned addresses as a JSON array, only those of host when host is not NULL */
-static void json_learned(FILE *out, const struct learned_addr *a, int n, const char *host)
+/* the learned addresses as a JSON array under key, only those of host when host is not NULL */
+static void json_learned(struct json *j, const char *key, const struct learned_addr *a, int n,
+			 const char *host)
 {
 	char buf[ADDR_STR_LEN];
-	int k = 0;
 
-	fprintf(out, "[");
+	json_array(j, key);
 	for (int i = 0; i < n; i++) {
 		if (host && strcmp(host, a[i].host))
 			continue;
-		fprintf(out, "%s{", k++ ? "," : "");
-		if (!host) {
-			fprintf(out, "\"name\":");
-			json_string(out, a[i].host);
-			fprintf(out, ",");
-		}
-		fprintf(out, "\"address\":\"%s\",\"ttl\":%u,\"left_ms\":%llu}",
-			addr_format(&a[i].addr, buf, sizeof(buf)), a[i].ttl,
-			(unsigned long long)a[i].left_ms);
+		json_object(j, NULL);
+		if (!host)
+			json_str(j, "name", a[i].host);
+		json_str(j, "address", addr_format(&a[i].addr, buf, sizeof(buf)));
+		json_u64(j, "ttl", a[i].ttl);
+		json_u64(j, "left_ms", a[i].left_ms);
+		json_end(j);
 	}
-	fprintf(out, "]");
+	json_end(j);
 }
 
 static void print_human(const char *name, const struct status *s, FILE *out)
@@ -327,74 +325,85 @@ static void print_human(const char *name, const struct status *s, FILE *out)
 
 static void print_json(const char *name, const struct status *s, FILE *out)
 {
+	__u64 drops[EVENT_DROP_MAX] = {};
 	char buf[ADDR_STR_LEN];
+	struct json j;
 
-	fprintf(out, "{\"instance\":\"%s\",\"generation\":%u,\"blocked\":%s,\"degraded\":%s,", name,
-		s->ctl & CTL_GEN_MASK, s->ctl & CTL_BLOCKED ? "true" : "false",
-		s->lost ? "true" : "false");
-	fprintf(out, "\"audit\":{\"all\":%s,\"stages\":%u,\"tools\":%llu},",
-		s->cfg.flags & GEN_AUDIT ? "true" : "false", __builtin_popcount(s->cfg.audit_slots),
-		(unsigned long long)s->audit_tools);
-	fprintf(out, "\"attachments\":[");
+	json_init(&j, out);
+	json_object(&j, NULL);
+	json_str(&j, "instance", name);
+	json_u64(&j, "generation", s->ctl & CTL_GEN_MASK);
+	json_bool(&j, "blocked", s->ctl & CTL_BLOCKED);
+	json_bool(&j, "degraded", s->lost);
+	json_object(&j, "audit");
+	json_bool(&j, "all", s->cfg.flags & GEN_AUDIT);
+	json_u64(&j, "stages", __builtin_popcount(s->cfg.audit_slots));
+	json_u64(&j, "tools", s->audit_tools);
+	json_end(&j);
+	json_array(&j, "attachments");
 	for (int i = 0; i < s->nr_links; i++) {
 		const struct status_link *l = &s->links[i];
 
-		fprintf(out, "%s{\"hook\":\"%s\",\"ifname\":", i ? "," : "", l->hook);
-		json_string(out, l->pt.ifname);
-		fprintf(out, ",\"netns\":");
-		json_string(out, l->pt.netns);
-		fprintf(out, ",\"cgroup\":");
-		json_string(out, l->pt.cgroup);
-		fprintf(out, ",\"attached\":%s,\"target_id\":%llu,\"link_id\":%u",
-			l->attached ? "true" : "false", (unsigned long long)l->target_id,
-			l->link_id);
-		if (l->how[0])
-			fprintf(out, ",\"xdp_libxdp\":\"%s\",\"xdp_mode\":\"%s\"",
-				l->attached ? (strstr(l->how, "single") ? "single" : "dispatcher") :
-					      "none",
-				strstr(l->how, "skb mode") ? "skb" : "native");
-		fprintf(out, "}");
+		json_object(&j, NULL);
+		json_str(&j, "hook", l->hook);
+		json_str(&j, "ifname", l->pt.ifname);
+		json_str(&j, "netns", l->pt.netns);
+		json_str(&j, "cgroup", l->pt.cgroup);
+		json_bool(&j, "attached", l->attached);
+		json_u64(&j, "target_id", l->target_id);
+		json_u64(&j, "link_id", l->link_id);
+		if (l->how[0]) {
+			json_str(&j, "xdp_libxdp",
+				 l->attached ?
+					 (strstr(l->how, "single") ? "single" : "dispatcher") :
+					 "none");
+			json_str(&j, "xdp_mode", strstr(l->how, "skb mode") ? "skb" : "native");
+		}
+		json_end(&j);
 	}
-	fprintf(out, "],\"stages\":[");
-	for (int i = 0; i < s->nr_stages; i++)
-		fprintf(out, "%s{\"slot\":%u,\"name\":\"%s\",\"prog_id\":%u,\"entries\":%llu}",
-			i ? "," : "", s->stages[i].slot, s->stages[i].name, s->stages[i].prog_id,
-			(unsigned long long)s->stages[i].entries);
-	fprintf(out, "],\"sources\":[");
+	json_end(&j);
+	json_array(&j, "stages");
+	for (int i = 0; i < s->nr_stages; i++) {
+		json_object(&j, NULL);
+		json_u64(&j, "slot", s->stages[i].slot);
+		json_str(&j, "name", s->stages[i].name);
+		json_u64(&j, "prog_id", s->stages[i].prog_id);
+		json_u64(&j, "entries", s->stages[i].entries);
+		json_end(&j);
+	}
+	json_end(&j);
+	json_array(&j, "sources");
 	for (int i = 0; i < s->nr_sources; i++)
-		fprintf(out, "%s\"%s\"", i ? "," : "",
-			addr_format(&s->sources[i], buf, sizeof(buf)));
-	{
-		__u64 drops[EVENT_DROP_MAX] = {};
-
-		status_event_drops(name, drops);
-		fprintf(out, "],\"events_dropped\":{\"buffer_full\":%llu,\"rate_limited\":%llu",
-			(unsigned long long)drops[EVENT_DROP_FULL],
-			(unsigned long long)drops[EVENT_DROP_RATE]);
+		json_str(&j, NULL, addr_format(&s->sources[i], buf, sizeof(buf)));
+	json_end(&j);
+	status_event_drops(name, drops);
+	json_object(&j, "events_dropped");
+	json_u64(&j, "buffer_full", drops[EVENT_DROP_FULL]);
+	json_u64(&j, "rate_limited", drops[EVENT_DROP_RATE]);
+	json_end(&j);
+	json_object(&j, "counters");
+	for (unsigned int r = 0; r < REASON_MAX; r++) {
+		json_object(&j, reason_name(r));
+		json_str(&j, "verdict", REASON_IS_ALLOW(r) ? "allow" : "deny");
+		json_u64(&j, "packets", s->counts[r].packets);
+		json_u64(&j, "bytes", s->counts[r].bytes);
+		json_end(&j);
 	}
-	fprintf(out, "},\"counters\":{");
-	for (unsigned int r = 0; r < REASON_MAX; r++)
-		fprintf(out, "%s\"%s\":{\"verdict\":\"%s\",\"packets\":%llu,\"bytes\":%llu}",
-			r ? "," : "", reason_name(r), REASON_IS_ALLOW(r) ? "allow" : "deny",
-			(unsigned long long)s->counts[r].packets,
-			(unsigned long long)s->counts[r].bytes);
-	fprintf(out, "}");
+	json_end(&j);
 	if (s->cfg.flags & GEN_LEARN) {
 		struct learned_addr *a = NULL;
 		__u64 ev[LEARN_EV_MAX];
 		int n = learn_state_read(name, &a);
 
-		fprintf(out, ",\"learned\":");
-		json_learned(out, a, n > 0 ? n : 0, NULL);
+		json_learned(&j, "learned", a, n > 0 ? n : 0, NULL);
 		free(a);
 		learn_counts_read(name, ev);
-		fprintf(out, ",\"answers\":{");
+		json_object(&j, "answers");
 		for (unsigned int e = 0; e < LEARN_EV_MAX; e++)
-			fprintf(out, "%s\"%s\":%llu", e ? "," : "", learn_event_name(e),
-				(unsigned long long)ev[e]);
-		fprintf(out, "}");
+			json_u64(&j, learn_event_name(e), ev[e]);
+		json_end(&j);
 	}
-	fprintf(out, "}\n");
+	json_end(&j);
 }
 
 int status_show(const char *name, FILE *out, bool json, struct diag *d)
@@ -420,7 +429,8 @@ int status_rules(const char *name, FILE *out, bool json, struct diag *d)
 {
 	char path[STATE_PATH_MAX], *line = NULL, buf[ADDR_STR_LEN];
 	struct learned_addr *learned = NULL;
-	int fd, n = 0, nl;
+	struct json j;
+	int fd, nl;
 	size_t cap = 0;
 	FILE *f;
 
@@ -435,8 +445,9 @@ int status_rules(const char *name, FILE *out, bool json, struct diag *d)
 	nl = learn_state_read(name, &learned);
 	if (nl < 0)
 		nl = 0;
+	json_init(&j, out);
 	if (json)
-		fprintf(out, "[");
+		json_array(&j, NULL);
 	else
 		fprintf(out, "%-5s %-10s %12s %14s  %s\n", "rule", "stage", "packets", "bytes",
 			"where and what");
@@ -457,19 +468,17 @@ int status_rules(const char *name, FILE *out, bool json, struct diag *d)
 		sum.packets += e.carried.packets;
 		sum.bytes += e.carried.bytes;
 		if (json) {
-			fprintf(out, "%s{\"rule\":%lu,\"stage\":", n++ ? "," : "", e.id);
-			json_string(out, e.stage);
-			fprintf(out, ",\"file\":");
-			json_string(out, e.file);
-			fprintf(out, ",\"line\":%d,\"text\":", e.line);
-			json_string(out, e.text);
-			fprintf(out, ",\"packets\":%llu,\"bytes\":%llu",
-				(unsigned long long)sum.packets, (unsigned long long)sum.bytes);
-			if (host) {
-				fprintf(out, ",\"learned\":");
-				json_learned(out, learned, nl, host);
-			}
-			fprintf(out, "}");
+			json_object(&j, NULL);
+			json_u64(&j, "rule", e.id);
+			json_str(&j, "stage", e.stage);
+			json_str(&j, "file", e.file);
+			json_int(&j, "line", e.line);
+			json_str(&j, "text", e.text);
+			json_u64(&j, "packets", sum.packets);
+			json_u64(&j, "bytes", sum.bytes);
+			if (host)
+				json_learned(&j, "learned", learned, nl, host);
+			json_end(&j);
 		} else {
 			fprintf(out, "%-5lu %-10s %12llu %14llu  %s:%d: %s\n", e.id, e.stage,
 				(unsigned long long)sum.packets, (unsigned long long)sum.bytes,
@@ -488,7 +497,7 @@ int status_rules(const char *name, FILE *out, bool json, struct diag *d)
 	}
 	free(learned);
 	if (json)
-		fprintf(out, "]\n");
+		json_end(&j);
 	free(line);
 	fclose(f);
 	if (fd >= 0)

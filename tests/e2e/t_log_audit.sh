@@ -1,8 +1,17 @@
-# t_log_audit.sh: the deny log (reasons, escaping, one reader, rate limit), audit mode (would-deny,
-# suggest, block still blocks; per tool and per stage).
+# t_log_audit.sh: the deny log (reasons, escaping, one reader, rate limit), JSON that stays valid
+# whatever bytes come in, audit mode (would-deny, suggest, block still blocks; per tool and per
+# stage).
 
 area log_audit "tools_profile" "" \
-	test_deny_log test_audit_mode
+	test_deny_log test_json_hostile_bytes test_audit_mode
+
+# json_ok [PY-EXPR]: stdin is lines of JSON (one at least) in valid UTF-8, and PY-EXPR is true of
+# them (v: the list of values)
+json_ok() {
+	python3 -c 'import json, sys
+v = [json.loads(l) for l in sys.stdin.buffer.read().decode("utf-8").splitlines()]
+sys.exit(0 if v and eval(sys.argv[1]) else 1)' "${1:-True}"
+}
 
 # every denial reaches 'log' with its reason; one reader at a time; floods are rate-limited
 test_deny_log() {
@@ -35,6 +44,43 @@ test_deny_log() {
 	grep -q "no_rule" "$WORK/follow" || fail "--follow printed no event" || return 1
 	"$BIN" status --name "$INSTANCE" --json | grep -q '"rate_limited":[1-9]' ||
 		fail "600 denials in a burst were not rate-limited: $("$BIN" status --name "$INSTANCE" --json | grep -o '"events_dropped[^}]*')"
+}
+
+# bytes the sandbox and the profile's author choose (a command name with 0xE9 and a control byte,
+# a rule file named with 0xE9): every --json output stays valid JSON in valid UTF-8, and a
+# terminal line shows them as \xNN
+test_json_hostile_bytes() {
+	local p=$WORK/prof-bytes f out
+	mkdir -p "$p"
+	cp "$TOOLS_PROFILE"/*.rules "$p/"
+	f=$(printf '%s/40-caf\xe9.rules' "$p")
+	echo "allow tcp 10.42.7.12 port 8080 tool memscraper" >"$f"
+	out=$("$BIN" check --profile "$p" --sandbox-cgroup "$CG" --json 2>&1)
+	echo "$out" | json_ok 'v[0]["valid"]' && echo "$out" | grep -qF '/40-caf\u00e9.rules","line":1,' ||
+		fail "check --json with a file name of no UTF-8: $out" || return 1
+	"$BIN" install --profile "$p" --cgroup "$CG" --sandbox-netns "$SBX" --name "$INSTANCE" \
+		>/dev/null || fail "install of $p" || return 1
+	want_ok memscraper connect 10.42.7.12 8080 || return 1
+	out=$("$BIN" rules --name "$INSTANCE" --json 2>&1)
+	echo "$out" | json_ok 'any(r["file"].endswith("/40-caf\u00e9.rules") and r["packets"] > 0 for r in v[0])' &&
+		echo "$out" | grep -qF '/40-caf\u00e9.rules","line":1,"text":"allow tcp 10.42.7.12 port 8080 tool memscraper","packets":' ||
+		fail "rules --json with a file name of no UTF-8: $out" || return 1
+	out=$("$BIN" explain --name "$INSTANCE" --json tcp 10.42.7.12 8080 tool memscraper 2>&1)
+	echo "$out" | json_ok 'v[0]["hooks"][0]["rule"]["file"].endswith("/40-caf\u00e9.rules")' ||
+		fail "explain --json with a file name of no UTF-8: $out" || return 1
+	"$BIN" status --name "$INSTANCE" --json | json_ok || fail "status --json is no JSON" || return 1
+	# the sandbox names its own processes: a shell renames itself, then connects (denied)
+	"$BIN" log --name "$INSTANCE" >/dev/null 2>&1
+	local rename='printf "bad\xe9\x01name" >/proc/$$/comm && exec 3<>/dev/tcp/10.42.7.11/8080'
+	in_tool other bash -c "$rename" 2>/dev/null && fail "other's connect was not denied" && return 1
+	out=$("$BIN" log --name "$INSTANCE" --json 2>/dev/null)
+	echo "$out" | json_ok 'any(e["comm"] == "bad\u00e9\u0001name" and e["reason"] == "no_rule" for e in v)' &&
+		echo "$out" | grep -qF '"comm":"bad\u00e9\u0001name","family":4,' ||
+		fail "log --json with a command name of no UTF-8: $out" || return 1
+	in_tool other bash -c "$rename" 2>/dev/null
+	out=$("$BIN" log --name "$INSTANCE" 2>/dev/null)
+	echo "$out" | grep -q ' pid [0-9]* bad\\xe9\\x01name$' ||
+		fail "log with a command name of no UTF-8: $(echo "$out" | cat -v)"
 }
 
 # audit mode lets denials through, recorded as would-deny; block still blocks

@@ -185,6 +185,35 @@ Test(json, valid_json_and_utf8_whatever_bytes_come_in)
 	free(out);
 }
 
+/* the shapes of rules --json and status --json: a top-level array, keys that are data */
+static void write_array(FILE *f)
+{
+	struct json j;
+
+	json_init(&j, f);
+	json_array(&j, NULL);
+	json_object(&j, NULL);
+	json_object(&j, "caf\xe9\x01"); /* a key from data: escaped as a value is */
+	json_null(&j, "rule");
+	json_int(&j, "line", -3);
+	json_raw(&j, "s", "%u.%u", 1, 5);
+	json_end(&j);
+	json_array(&j, "learned");
+	json_end(&j);
+	json_end(&j);
+	json_end(&j);
+	json_end(&j); /* one too many: nothing more */
+}
+
+Test(json, top_level_array_and_keys_from_data)
+{
+	char *out = printed(write_array);
+
+	cr_assert_str_eq(out, "[{\"caf\\u00e9\\u0001\":{\"rule\":null,\"line\":-3,\"s\":1.5},"
+			      "\"learned\":[]}]\n");
+	free(out);
+}
+
 static void write_plain(FILE *f)
 {
 	text_plain(f, "ok \xc3\xa9 \x1b[31mred\\ \xff");
