@@ -207,7 +207,8 @@ static void print_plain(FILE *out, const struct explain_query *q, const struct a
 		fprintf(out, "%-11s %-11s %-15s %-10s ", hook_label(r->hook), verdict_name(r),
 			reason_name(r->r.reason), stage);
 		if (r->r.rule) {
-			fprintf(out, "%s:%d: ", rules[i].file, rules[i].line);
+			text_plain(out, rules[i].file);
+			fprintf(out, ":%d: ", rules[i].line);
 			text_plain(out, rules[i].text);
 			fprintf(out, "\n");
 		} else {

@@ -480,9 +480,12 @@ int status_rules(const char *name, FILE *out, bool json, struct diag *d)
 				json_learned(&j, "learned", learned, nl, host);
 			json_end(&j);
 		} else {
-			fprintf(out, "%-5lu %-10s %12llu %14llu  %s:%d: %s\n", e.id, e.stage,
-				(unsigned long long)sum.packets, (unsigned long long)sum.bytes,
-				e.file, e.line, e.text);
+			fprintf(out, "%-5lu %-10s %12llu %14llu  ", e.id, e.stage,
+				(unsigned long long)sum.packets, (unsigned long long)sum.bytes);
+			text_plain(out, e.file);
+			fprintf(out, ":%d: ", e.line);
+			text_plain(out, e.text);
+			fputc('\n', out);
 			for (int i = 0; host && i < nl; i++)
 				if (!strcmp(learned[i].host, host))
 					fprintf(out,

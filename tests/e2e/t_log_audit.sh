@@ -69,6 +69,11 @@ test_json_hostile_bytes() {
 	echo "$out" | json_ok 'v[0]["hooks"][0]["rule"]["file"].endswith("/40-caf\u00e9.rules")' ||
 		fail "explain --json with a file name of no UTF-8: $out" || return 1
 	"$BIN" status --name "$INSTANCE" --json | json_ok || fail "status --json is no JSON" || return 1
+	# and plainly, as \xNN: a byte of no UTF-8 never reaches a terminal raw
+	"$BIN" rules --name "$INSTANCE" | grep -qF '/40-caf\xe9.rules:1: allow tcp 10.42.7.12' ||
+		fail "plain rules with a file name of no UTF-8: $("$BIN" rules --name "$INSTANCE" | cat -v)" || return 1
+	"$BIN" explain --name "$INSTANCE" tcp 10.42.7.12 8080 tool memscraper | grep -qF '/40-caf\xe9.rules:1: allow' ||
+		fail "plain explain with a file name of no UTF-8" || return 1
 	# the sandbox names its own processes: a shell renames itself, then connects (denied)
 	"$BIN" log --name "$INSTANCE" >/dev/null 2>&1
 	local rename='printf "bad\xe9\x01name" >/proc/$$/comm && exec 3<>/dev/tcp/10.42.7.11/8080'
