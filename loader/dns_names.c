@@ -59,12 +59,7 @@ size_t dns_qtypes_in_force(const struct profile *p, const __u16 **out)
 	return sizeof(default_qtypes) / sizeof(default_qtypes[0]);
 }
 
-/*
- * A name as a rule gives it, already lowercase, without a trailing dot:
- * labels of 1-63 letters, digits, '-' and '_', at most DNS_RULE_NAME_MAX
- * characters. NULL when fine, else what is wrong.
- */
-static const char *name_problem(const char *s)
+const char *dns_rule_name_problem(const char *s)
 {
 	size_t label = 0, len = strlen(s);
 
@@ -133,7 +128,7 @@ static int parse_name_rule(struct profile *p, const char *file, int line, char *
 	why = r.wildcard && !*bare && name[1] ? "an empty label" :
 	      r.wildcard && !*bare	      ? NULL :
 	      !strcmp(bare, ".")	      ? "'.' is the root: '*' allows every name" :
-						name_problem(bare);
+						dns_rule_name_problem(bare);
 	if (why) {
 		diag_error(d, file, line, "bad name '%s': %s", w[2], why);
 		free(name);

@@ -33,4 +33,11 @@ size_t dns_qtypes_in_force(const struct profile *p, const __u16 **out);
 void dns_names_print(const struct profile *p, FILE *out);
 void dns_names_free(struct profile *p);
 
+/*
+ * A name as a rule gives it, already lowercase, without a trailing dot:
+ * labels of 1-63 letters, digits, '-' and '_', at most DNS_RULE_NAME_MAX
+ * characters. NULL when fine, else what is wrong.
+ */
+const char *dns_rule_name_problem(const char *s);
+
 #endif

@@ -8,31 +8,14 @@
 #include "dns_names.h"
 #include "learn_rules.h"
 
-/* a host name as text: labels of letters, digits, '-' and '_'; NULL when fine */
+/* a host name as text: one name, no wildcard; NULL when fine */
 static const char *host_problem(const char *s)
 {
-	size_t label = 0, len = strlen(s);
-
-	if (len == 0)
+	if (!*s)
 		return "empty";
-	if (len > DNS_RULE_NAME_MAX)
-		return "longer than a name rule can hold (242 characters)";
 	if (strchr(s, '*'))
 		return "a name rule follows one host name, not a wildcard";
-	for (; *s; s++) {
-		if (*s == '.') {
-			if (!label)
-				return "an empty label";
-			label = 0;
-		} else if (islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '-' ||
-			   *s == '_') {
-			if (++label > DNS_LABEL_MAX)
-				return "a label longer than 63 characters";
-		} else {
-			return "labels are letters, digits, '-' and '_'";
-		}
-	}
-	return label ? NULL : "an empty label";
+	return dns_rule_name_problem(s);
 }
 
 /* allow tcp|udp name HOST port P[-P] [tool T] */

@@ -29,9 +29,9 @@ for t in "$BUILD"/tests/unit/test_* "$BUILD"/tests/bpf/test_*; do
 	[ -x "$t" ] && criterion_suite "$t"
 done
 
-# plain-text suites that end with "NAME: N passed, N failed"
+# plain-text suites that end with "NAME: N passed, N failed[, N skipped]"
 text_suite() {
-	local name=$1 log line p f
+	local name=$1 log line p f k
 	shift
 	echo "== $name"
 	log=$(mktemp)
@@ -41,34 +41,19 @@ text_suite() {
 	rm -f "$log"
 	p=$(echo "$line" | sed -n 's/^[a-z0-9]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p')
 	f=$(echo "$line" | sed -n 's/^[a-z0-9]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p')
+	k=$(echo "$line" | sed -n 's/^[a-z0-9]*: [0-9]* passed, [0-9]* failed, \([0-9]*\) skipped.*/\1/p')
 	if [ -z "$p" ]; then
 		echo "   $name ended without a summary"
 		failed=$((failed + 1))
 	else
 		passed=$((passed + p))
 		failed=$((failed + f))
+		skipped=$((skipped + ${k:-0}))
 	fi
 }
 
 text_suite tests/lint/run.sh tests/lint/run.sh
-
-echo "== tests/e2e/run.sh"
-e2e_log=$(mktemp)
-tests/e2e/run.sh "$BUILD" >"$e2e_log" 2>&1
-cat "$e2e_log"
-e2e=$(tail -1 "$e2e_log")
-rm -f "$e2e_log"
-p=$(echo "$e2e" | sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p')
-f=$(echo "$e2e" | sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p')
-if [ -z "$p" ]; then
-	echo "   e2e suite ended without a summary"
-	failed=$((failed + 1))
-else
-	passed=$((passed + p))
-	failed=$((failed + f))
-	s=$(echo "$e2e" | sed -n 's/^e2e: [0-9]* passed, [0-9]* failed, \([0-9]*\) skipped.*/\1/p')
-	skipped=$((skipped + ${s:-0}))
-fi
+text_suite tests/e2e/run.sh tests/e2e/run.sh "$BUILD"
 
 # skipped (a kernel feature missing) only when there are some; never counted as passed
 if [ "$skipped" = 0 ]; then
