@@ -54,7 +54,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 BPFTEST_SRC := $(wildcard tests/bpf/test_*.c)
 BPFTEST_BIN := $(patsubst tests/bpf/%.c,$(B)/tests/bpf/%,$(BPFTEST_SRC))
 
-.PHONY: all deps deps-bench test test-bins demo clean format bench bench-quick bench-bins
+.PHONY: all deps deps-bench test test-bins demo clean format bench bench-quick bench-bins bench-ab
 all: $(BIN) $(TOOLS) $(EXAMPLE_OBJ)
 
 deps deps-bench:
@@ -158,6 +158,12 @@ bench-quick: deps-bench
 	$(Q)bench/run.sh $(B) quick
 
 # every C file git tracks; tests/lint/run.sh (part of make test) checks it leaves them as they are
+# this build against another revision, interleaved, beside an A/A: make bench-ab BASE=REV
+BASE ?= HEAD~1
+bench-ab: deps-bench
+	$(Q)$(MAKE) --no-print-directory bench-bins
+	$(Q)bench/ab.sh $(B) $(BASE)
+
 format:
 	$(Q)git ls-files '*.c' '*.h' | xargs clang-format -i
 

@@ -478,9 +478,9 @@ static int test_run(int fd, const unsigned char *frame, unsigned long repeat, do
 
 /*
  * run --prog SPEC --set exact|cidr --n N (--hit|--miss) (--hot|--mix)
- *     [--repeat R] [--runs K]
+ *     [--repeat R] [--runs K] [--base SPEC]
  * K runs of R repeats each of the program and of the empty program of its
- * type, interleaved; --mix puts both behind the wrapper that writes a random
+ * type (or of the --base program: an A/B of two builds), interleaved; --mix puts both behind the wrapper that writes a random
  * destination of the set into the frame first. --budget S: fewer repeats
  * (not under 100,000) when a run would take longer than S seconds. Prints
  * repeat,ns,ns_min,ns_max,empty_ns,empty_min,empty_max,above_ns,ratio,retval
@@ -499,12 +499,13 @@ static int cmd_run(int argc, char **argv)
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "runs", required_argument, NULL, 'k' },
 		{ "budget", required_argument, NULL, 'b' },
+		{ "base", required_argument, NULL, 'B' },
 		{},
 	};
 	static const unsigned char dmac[6] = { 2, 2, 2, 2, 2, 2 }, smac[6] = { 4, 4, 4, 4, 4, 4 };
 	double p[RUNS_MAX], b[RUNS_MAX], above[RUNS_MAX], ratio[RUNS_MAX], pmin, pmax, bmin, bmax;
-	struct bpf_object *pobj = NULL, *bobj = NULL;
-	const char *spec = NULL;
+	struct bpf_object *pobj = NULL, *bobj = NULL, *baseobj = NULL;
+	const char *spec = NULL, *base = NULL;
 	unsigned long n = 0, repeat = 1000000;
 	double budget = 0, probe;
 	int hit = -1, mix = -1, runs = 5, c, err = 0, pfd, bfd, xdp, wfd = -1, arr = -1;
@@ -544,14 +545,17 @@ static int cmd_run(int argc, char **argv)
 		case 'b':
 			budget = atof(optarg);
 			break;
+		case 'B':
+			base = optarg;
+			break;
 		default:
 			return 2;
 		}
 	}
 	if (!spec || hit < 0 || mix < 0 || runs < 1 || runs > RUNS_MAX || !repeat) {
-		fprintf(stderr,
-			"usage: icbench run --prog SPEC --set exact|cidr --n N "
-			"(--hit|--miss) (--hot|--mix) [--repeat R] [--runs K] [--budget S]\n");
+		fprintf(stderr, "usage: icbench run --prog SPEC --set exact|cidr --n N "
+				"(--hit|--miss) (--hot|--mix) [--repeat R] [--runs K] [--budget S] "
+				"[--base SPEC]\n");
 		return 2;
 	}
 	err = bench_obj_path(bpath, sizeof(bpath));
@@ -564,6 +568,17 @@ static int cmd_run(int argc, char **argv)
 	err = load_obj(bpath, xdp ? "empty_xdp" : "empty_tc", &bobj, &bfd);
 	if (err)
 		goto out;
+	if (base) {
+		/* the wrapper and table of the bench object stay; the baseline is base */
+		err = open_spec(base, &baseobj, &bfd);
+		if (!err && !!xdp != (prog_type(bfd) == BPF_PROG_TYPE_XDP)) {
+			fprintf(stderr, "icbench: --base %s is not of the type of %s\n", base,
+				spec);
+			err = -EINVAL;
+		}
+		if (err)
+			goto out;
+	}
 	pick_dst(set, n, hit, n / 2, &addr, &port);
 	build_frame(frame, dmac, smac, addr, port, set == SET_CIDR);
 	if (mix) {
@@ -610,7 +625,10 @@ static int cmd_run(int argc, char **argv)
 				       is_prog ? &retval : &bretval);
 			if (err) {
 				fprintf(stderr, "icbench: BPF_PROG_TEST_RUN of %s failed: %s\n",
-					is_prog ? spec : "the empty program", strerror(-err));
+					is_prog ? spec :
+					base	? base :
+						  "the empty program",
+					strerror(-err));
 				goto out;
 			}
 		}
@@ -631,6 +649,7 @@ static int cmd_run(int argc, char **argv)
 out:
 	bpf_object__close(pobj);
 	bpf_object__close(bobj);
+	bpf_object__close(baseobj);
 	return err ? 1 : 0;
 }
 

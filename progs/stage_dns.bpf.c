@@ -26,7 +26,7 @@ static __always_inline struct policy_value *resolver_rule(const struct stage_pkt
 /* 'allow dns' lines: queries are parsed, TCP DNS is denied (the generation's GEN_DNS_NAMES) */
 static __always_inline int names_checked(const struct stage_pkt *pkt)
 {
-	return gen_flags(pkt->cfg) & GEN_DNS_NAMES;
+	return gen_flags(stage_cfg(pkt)) & GEN_DNS_NAMES;
 }
 
 /*
@@ -111,7 +111,7 @@ DNS_QUERY_JUDGE(judge_query_xdp, struct xdp_md, bpf_xdp_load_bytes, 0)
                                                                                                     \
 		if (!v)                                                                             \
 			return REASON_NO_RULE;                                                      \
-		flags = gen_flags(pkt->cfg);                                                        \
+		flags = gen_flags(stage_cfg(pkt));                                                  \
 		names = flags & GEN_DNS_NAMES;                                                      \
 		learn = flags & GEN_LEARN;                                                          \
 		if (!names && (!learn || pkt->meta.l4proto == IPPROTO_TCP))                         \

@@ -27,8 +27,18 @@ struct stage_pkt {
 	__u8 pad[2];
 	__u32 *matched; /* dry run: where the matching rule's number + 1 goes */
 	__u64 cookie; /* the sending socket's cookie, when flows learned from DNS are kept */
-	const struct gen_config *cfg; /* the settings of meta.gen, read once (NULL: none) */
+	const struct gen_config *cfg; /* the settings of meta.gen, read at the entry; NULL: not
+				       * read (XDP reads them only when a judge asks, stage_cfg) */
 };
+
+/*
+ * The generation's settings: as the entry read them, or now. An allowed
+ * frame at XDP needs none, so its entry does not read them up front.
+ */
+static __always_inline const struct gen_config *stage_cfg(const struct stage_pkt *pkt)
+{
+	return pkt->cfg ? pkt->cfg : gen_config_get(pkt->meta.gen);
+}
 
 static __always_inline void stage_key(struct policy_key *k, const struct stage_pkt *pkt)
 {
@@ -188,15 +198,15 @@ static __always_inline int stage_xdp_pkt(struct xdp_md *ctx, struct stage_pkt *p
 		__u32 rule = 0;                                                                    \
 		int reason;                                                                        \
                                                                                                    \
-		int bad = stage_xdp_pkt(ctx, &pkt);                                                \
-                                                                                                   \
-		pkt.cfg = gen_config_get(pkt.meta.gen);                                            \
-		if (bad)                                                                           \
-			return xdp_verdict(ctx, REASON_BAD_META, 0, &pkt.meta, pkt.cfg);           \
+		if (stage_xdp_pkt(ctx, &pkt))                                                      \
+			return xdp_verdict(ctx, REASON_BAD_META, 0, &pkt.meta,                     \
+					   gen_config_get(pkt.meta.gen));                          \
 		if (dry_run)                                                                       \
 			pkt.matched = &rule;                                                       \
 		reason = stage_judge_xdp(ctx, &pkt);                                               \
-		return xdp_verdict(ctx, reason, rule, &pkt.meta, pkt.cfg);                         \
+		/* the settings matter to a denial alone (audit): an allowed frame skips them */   \
+		return xdp_verdict(ctx, reason, rule, &pkt.meta,                                   \
+				   REASON_IS_ALLOW(reason) ? NULL : stage_cfg(&pkt));              \
 	}
 
 /* one entry point per row of the hook table, by its entry kind */

@@ -73,7 +73,7 @@ static __always_inline int stage_learned(const struct stage_pkt *pkt)
 	int expired = 0, ok, r;
 	__u64 now;
 
-	if (!learn_enabled(pkt->cfg))
+	if (!learn_enabled(stage_cfg(pkt)))
 		return REASON_NO_RULE;
 	now = bpf_ktime_get_ns();
 	v = bpf_map_lookup_elem(&learn_rules, &k);
