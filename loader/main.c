@@ -197,19 +197,33 @@ static int do_rules(struct cli_args *a)
 	return report(a->cmd, &d, status_rules(a->name, stdout, a->json, &d));
 }
 
+/* the instance, locked, must be installed: act on it, close it; 0 or -errno */
+static int on_instance(const char *name, struct diag *d,
+		       int (*act)(struct instance *in, void *arg, struct diag *d), void *arg)
+{
+	struct instance in;
+	int err = instance_open(name, INSTANCE_LOCK | INSTANCE_MUST_EXIST, &in, d);
+
+	if (!err)
+		err = act(&in, arg, d);
+	instance_close(&in);
+	return err;
+}
+
+static int reload_act(struct instance *in, void *res, struct diag *d)
+{
+	return instance_reload(in, res, d);
+}
+
 static int do_reload(struct cli_args *a)
 {
 	struct install_result res;
-	struct instance in;
 	struct diag d = {};
 	int err;
 
 	if (need_root(a->cmd))
 		return 1;
-	err = instance_open(a->name, INSTANCE_LOCK | INSTANCE_MUST_EXIST, &in, &d);
-	if (!err)
-		err = instance_reload(&in, &res, &d);
-	instance_close(&in);
+	err = on_instance(a->name, &d, reload_act, &res);
 	if (!err)
 		print_installed(a->name, &res);
 	return report(a->cmd, &d, err);
@@ -367,18 +381,20 @@ static int do_block(struct cli_args *a)
 	return report(a->cmd, &d, err);
 }
 
+static int uninstall_act(struct instance *in, void *arg, struct diag *d)
+{
+	(void)arg;
+	return instance_uninstall(in, d);
+}
+
 static int do_uninstall(struct cli_args *a)
 {
-	struct instance in;
 	struct diag d = {};
 	int err;
 
 	if (need_root(a->cmd))
 		return 1;
-	err = instance_open(a->name, INSTANCE_LOCK | INSTANCE_MUST_EXIST, &in, &d);
-	if (!err)
-		err = instance_uninstall(&in, &d);
-	instance_close(&in);
+	err = on_instance(a->name, &d, uninstall_act, NULL);
 	if (!err)
 		printf("uninstalled instance '%s': its sandbox's egress is no longer filtered\n",
 		       a->name);

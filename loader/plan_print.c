@@ -9,13 +9,32 @@ static const char *map_kind_name(const struct stage_desc *sd)
 	return sd->map_kind == STAGE_MAP_EXACT ? "exact" : "prefix";
 }
 
+/* walks the rules stage s holds, each once (a rule of several ports has several entries) */
+struct stage_rules {
+	size_t i;
+	__u32 last;
+};
+
+static const struct rule *stage_rule_next(const struct ruleset *rs, size_t s, struct stage_rules *c)
+{
+	for (; c->i < rs->plan.nr_entries; c->i++) {
+		const struct plan_entry *e = &rs->plan.entries[c->i];
+
+		if (e->stage != s || e->rule == c->last)
+			continue;
+		c->last = e->rule;
+		return &rs->prof.rules[e->rule];
+	}
+	return NULL;
+}
+
 void plan_print(const struct ruleset *rs, FILE *out)
 {
 	char buf[ADDR_STR_LEN];
 
 	for (size_t s = 0; s < rs->nr_stages; s++) {
 		const struct stage_desc *sd = &rs->stages[s].desc;
-		__u32 last = (__u32)-1;
+		struct stage_rules walk = { .last = (__u32)-1 };
 
 		fprintf(out, "stage %s (slot %u, %s rules, %s) claims", sd->name, sd->slot,
 			map_kind_name(sd), rs->stages[s].origin);
@@ -28,13 +47,7 @@ void plan_print(const struct ruleset *rs, FILE *out)
 					l4proto_name(sd->classes[c].l4proto));
 		}
 		fprintf(out, ":\n");
-		for (size_t i = 0; i < rs->plan.nr_entries; i++) {
-			const struct plan_entry *e = &rs->plan.entries[i];
-			const struct rule *r = &rs->prof.rules[e->rule];
-
-			if (e->stage != s || e->rule == last)
-				continue;
-			last = e->rule;
+		for (const struct rule *r; (r = stage_rule_next(rs, s, &walk));) {
 			fprintf(out, "  %s:%d: allow %s %s port %u", r->o.file, r->o.line,
 				l4proto_name(r->l4proto), addr_format(&r->dst, buf, sizeof(buf)),
 				r->port_lo);
@@ -74,7 +87,7 @@ static void stage_json(struct json *j, const struct ruleset *rs, size_t s)
 {
 	const struct stage_desc *sd = &rs->stages[s].desc;
 	char buf[ADDR_STR_LEN];
-	__u32 last = (__u32)-1;
+	struct stage_rules walk = { .last = (__u32)-1 };
 
 	json_object(j, NULL);
 	json_str(j, "name", sd->name);
@@ -91,13 +104,7 @@ static void stage_json(struct json *j, const struct ruleset *rs, size_t s)
 	json_end(j);
 	json_u64(j, "entries", rs->plan.stage_entries[s]);
 	json_array(j, "rules");
-	for (size_t i = 0; i < rs->plan.nr_entries; i++) {
-		const struct plan_entry *e = &rs->plan.entries[i];
-		const struct rule *r = &rs->prof.rules[e->rule];
-
-		if (e->stage != s || e->rule == last)
-			continue;
-		last = e->rule;
+	for (const struct rule *r; (r = stage_rule_next(rs, s, &walk));) {
 		json_object(j, NULL);
 		json_str(j, "file", r->o.file);
 		json_int(j, "line", r->o.line);

@@ -505,3 +505,41 @@ exits_with() {
 	[ $rc = "$want" ] && { [ -z "$pat" ] || echo "$out" | grep -q -- "$pat"; } ||
 		fail "$*: exit $rc, want $want with '$pat': $out"
 }
+
+# flows_start N: two paced UDP flows from the sandbox, N frames about 1 ms apart, in the
+# background: one the flow profiles allow (10.42.7.11:9000), one they deny (10.42.7.12:9000)
+flows_start() {
+	FLOW_N=$1
+	FLOW_ALLOWED=$(grep -c "udp from" "$LOGS/flow-allowed.log")
+	FLOW_DENIED=$(grep -c "udp from" "$LOGS/flow-denied.log")
+	raw --src 10.42.0.2 --dst 10.42.7.11 --proto udp --dport 9000 --sport 41000 --count "$FLOW_N" \
+		--interval-us 1000 &
+	FLOW_P1=$!
+	raw --src 10.42.0.2 --dst 10.42.7.12 --proto udp --dport 9000 --sport 41001 --count "$FLOW_N" \
+		--interval-us 1000 &
+	FLOW_P2=$!
+}
+
+# flows_end DURING: the flows outlived what was done to them (else the test proves nothing),
+# the allowed one lost nothing and the denied one leaked nothing
+flows_end() {
+	local allowed denied
+	kill -0 "$FLOW_P1" 2>/dev/null || fail "the flow ended before the last switch: the test proves nothing" ||
+		{ wait "$FLOW_P1" "$FLOW_P2"; return 1; }
+	wait "$FLOW_P1" "$FLOW_P2"
+	sleep 0.3
+	allowed=$(($(grep -c "udp from" "$LOGS/flow-allowed.log") - FLOW_ALLOWED))
+	denied=$(($(grep -c "udp from" "$LOGS/flow-denied.log") - FLOW_DENIED))
+	echo "    allowed flow got $allowed of $FLOW_N, denied flow got $denied"
+	[ "$allowed" = "$FLOW_N" ] || fail "allowed flow lost $((FLOW_N - allowed)) of $FLOW_N datagrams $1"
+	[ "$denied" = 0 ] || fail "denied flow leaked $denied datagrams $1"
+}
+
+# edit_step allow|revoke|reload: one live edit of the instance (a switch of generation)
+edit_step() {
+	case $1 in
+	allow) "$BIN" allow --name "$INSTANCE" udp 10.42.7.20 port 7 >/dev/null ;;
+	revoke) "$BIN" revoke --name "$INSTANCE" udp 10.42.7.20 port 7 >/dev/null ;;
+	reload) "$BIN" reload --name "$INSTANCE" >/dev/null ;;
+	esac
+}
