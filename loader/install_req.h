@@ -28,6 +28,8 @@ struct install_req {
 	bool audit_all; /* install --audit: every denial passes, recorded as would-deny */
 	__u32 audit_slots; /* bit s: the stage in slot s is audited */
 	bool keep_block; /* reload and live edits: a blocked instance stays blocked */
+	bool ctl_before_known; /* ctl_before holds the control word from before the lock: */
+	__u32 ctl_before; /* an install ends only a block that was there then */
 	bool xdp_programs; /* load (and pin) the XDP programs though no XDP point is attached:
 			    * for BPF_PROG_TEST_RUN in tests and bench/ */
 	/* called now and then while the rule maps fill (done of total entries); may be NULL */

@@ -86,6 +86,8 @@ int instance_open(const char *name, unsigned int flags, struct instance *in, str
 	err = state_migrate(name, d);
 	if (err < 0)
 		return err;
+	/* what an install ends: a block already there when it began, not one during it */
+	in->ctl_known = in->installed && !pipeline_ctl_read(name, &in->ctl);
 	if (flags & INSTANCE_LOCK) {
 		in->lock_fd = state_lock(name, STATE_LOCK, true, d);
 		if (in->lock_fd < 0)
@@ -238,6 +240,8 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 			.audit_all = s->audit,
 			.audit_slots = rs.audit_slots,
 			.keep_block = s->keep_block,
+			.ctl_before_known = in->ctl_known,
+			.ctl_before = in->ctl,
 			.progress = s->progress,
 		};
 
@@ -284,12 +288,19 @@ int instance_reload(struct instance *in, struct install_result *res, struct diag
 int instance_block(const char *name, struct diag *d)
 {
 	struct instance in;
-	int err = instance_open(name, INSTANCE_LOCK | INSTANCE_MUST_EXIST, &in, d);
+	int err;
 
+	/* no lock: a stopped or hung install holding it cannot keep the block back */
+	if (!instance_name_valid(name)) {
+		diag_error(d, NULL, 0, "bad instance name '%s'", name);
+		return -EINVAL;
+	}
+	err = pipeline_block(name, false, d);
+	if (err != -EAGAIN)
+		return err;
+	err = instance_open(name, INSTANCE_LOCK | INSTANCE_MUST_EXIST, &in, d);
 	if (!err)
-		err = in.installed ? pipeline_block(name, d) : -ENOENT;
-	if (err == -ENOENT && !d->errors)
-		diag_error(d, NULL, 0, "no instance '%s' installed", name);
+		err = pipeline_block(name, true, d);
 	instance_close(&in);
 	return err;
 }

@@ -26,6 +26,8 @@ struct instance {
 	int lock_fd; /* held from instance_open to instance_close; -1: not locked */
 	bool installed; /* its pins are there */
 	bool has_conf; /* and its recorded state */
+	bool ctl_known; /* ctl: its control word, read before the lock was taken */
+	__u32 ctl;
 	struct instance_conf conf;
 };
 
@@ -75,7 +77,7 @@ int instance_reload(struct instance *in, struct install_result *res, struct diag
  * the rule as the drop-in holds it (the caller frees it).
  */
 int instance_edit(struct instance *in, const char *rule, bool add, char **done, struct diag *d);
-/* deny-all until the next install (takes the instance lock, which only root can hold) */
+/* deny-all until the next install; takes no lock, so no holder of it can delay the block */
 int instance_block(const char *name, struct diag *d);
 /* detaches everything and removes the pins and state: the sandbox's egress opens */
 int instance_uninstall(struct instance *in, struct diag *d);

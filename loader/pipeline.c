@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <linux/membarrier.h>
 #include <bpf/bpf.h>
+#include "ctl.h"
 #include "pipeline.h"
 #include "pipeline_attach.h"
 #include "pipeline_fill.h"
@@ -218,7 +219,8 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	struct txn t = TXN_INIT;
 	char path[PIN_PATH_MAX];
 	struct stat sb;
-	__u32 zero = 0, ctlw;
+	struct ctl_word ctl;
+	__u32 ctlw;
 	bool flipped = false;
 	int err;
 
@@ -253,9 +255,13 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 		goto fail;
 	/* the switch: one word, read once per packet */
 	/* an install ends a block; a reload or live edit of a blocked instance does not */
-	ctlw = t.gen | (rq->keep_block ? t.old_ctl & CTL_BLOCKED : 0);
-	if (bpf_map_update_elem(bpf_map__fd(t.skel->maps.ctl), &zero, &ctlw, BPF_ANY)) {
-		err = -errno;
+	ctl_open(bpf_map__fd(t.skel->maps.ctl), &ctl);
+	/* a block that came after the install began (the request's word had none) stays */
+	err = ctl_switch(
+		&ctl, t.old_ctl, t.gen,
+		rq->keep_block || (rq->ctl_before_known && !(rq->ctl_before & CTL_BLOCKED)), &ctlw);
+	ctl_close(&ctl);
+	if (err) {
 		diag_error(d, NULL, 0, "cannot switch to the new generation: %s", strerror(-err));
 		goto fail;
 	}
@@ -279,42 +285,43 @@ out:
 	return err;
 }
 
-bool pipeline_blocked(const char *name)
+int pipeline_ctl_read(const char *name, __u32 *w)
 {
-	__u32 zero = 0, w = 0;
-	int fd = pins_get(name, "ctl");
+	struct ctl_word c;
+	int fd = pins_get(name, "ctl"), err;
 
 	if (fd < 0)
-		return false;
-	bpf_map_lookup_elem(fd, &zero, &w);
+		return fd;
+	ctl_open(fd, &c);
+	err = ctl_read(&c, w);
+	ctl_close(&c);
 	close(fd);
-	return w & CTL_BLOCKED;
+	return err;
 }
 
-/*
- * Sets the blocked bit of the control word. The caller holds the instance
- * lock, so no install reads the word and writes it back around this.
- */
-int pipeline_block(const char *name, struct diag *d)
+bool pipeline_blocked(const char *name)
 {
-	__u32 zero = 0, w;
-	int fd, err = 0;
+	__u32 w = 0;
+
+	return !pipeline_ctl_read(name, &w) && (w & CTL_BLOCKED);
+}
+
+int pipeline_block(const char *name, bool locked, struct diag *d)
+{
+	struct ctl_word c;
+	int fd, err;
 
 	fd = pins_get(name, "ctl");
 	if (fd < 0) {
 		diag_error(d, NULL, 0, "no instance '%s' installed", name);
 		return -ENOENT;
 	}
-	if (bpf_map_lookup_elem(fd, &zero, &w)) {
-		err = -errno;
-	} else {
-		w |= CTL_BLOCKED;
-		if (bpf_map_update_elem(fd, &zero, &w, BPF_ANY))
-			err = -errno;
-	}
-	if (err)
-		diag_error(d, NULL, 0, "cannot block instance '%s': %s", name, strerror(-err));
+	ctl_open(fd, &c);
+	err = ctl_block(&c, locked);
+	ctl_close(&c);
 	close(fd);
+	if (err && err != -EAGAIN)
+		diag_error(d, NULL, 0, "cannot block instance '%s': %s", name, strerror(-err));
 	return err;
 }
 

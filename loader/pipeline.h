@@ -15,10 +15,16 @@
  * the instance lock (instance.h) or is the only writer (tests).
  */
 int pipeline_install(const struct install_req *rq, struct diag *d);
+/* the instance's control word now; 0 or -errno */
+int pipeline_ctl_read(const char *name, __u32 *w);
 /* the instance's control word holds CTL_BLOCKED */
 bool pipeline_blocked(const char *name);
-/* deny-all: every packet is dropped with reason "blocked" until the next install */
-int pipeline_block(const char *name, struct diag *d);
+/*
+ * deny-all: every packet is dropped with reason "blocked" until the next
+ * install. Needs no lock; -EAGAIN (and no message) for an instance of an
+ * earlier build, whose control word only the lock guards, unless locked.
+ */
+int pipeline_block(const char *name, bool locked, struct diag *d);
 /* detaches and unpins everything of the instance */
 int pipeline_uninstall(const char *name, struct diag *d);
 /* the sandbox addresses of generation gen (-1: the one in force); count or -errno */

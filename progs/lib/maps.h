@@ -4,9 +4,13 @@
 
 #include "common.h"
 
-/* One word: bit 0 the generation in force, bit 1 deny-all. Read once per packet. */
+/*
+ * One word: bit 0 the generation in force, bit 1 deny-all. Read once per
+ * packet. Mappable: block sets its bit with an atomic OR, with no lock.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u32);

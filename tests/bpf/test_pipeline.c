@@ -618,7 +618,7 @@ Test(pipeline, blocked_denies_everything)
 	struct diag d = {};
 	FRAME(p);
 
-	cr_assert_eq(pipeline_block(inst, &d), 0);
+	cr_assert_eq(pipeline_block(inst, false, &d), 0);
 	build_v4(&p, &c);
 	expect("allowed flow while blocked", &p, REASON_BLOCKED);
 	pkt_reset(&p);

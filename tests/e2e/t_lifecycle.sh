@@ -3,7 +3,7 @@
 # and a sandbox link created again is noticed.
 
 area lifecycle "flow_profiles" "" \
-	test_uninstall_leaves_nothing test_block_then_install test_bad_profile_keeps_running_policy \
+	test_uninstall_leaves_nothing test_block_then_install test_block_while_an_install_is_stopped test_bad_profile_keeps_running_policy \
 	test_install_over_install_during_flow test_status_notices_lost_attachment \
 	test_earlier_build_state_reloaded_and_removed test_previous_build_reloaded_and_removed
 
@@ -41,6 +41,34 @@ test_block_then_install() {
 	[ "$(count blocked)" -ge 1 ] || fail "blocked counter did not move"
 	install_ingress || return 1
 	expect_ok connect 10.42.7.11 8080
+}
+
+# block takes no lock: an install stopped while it holds the instance lock cannot keep it back,
+# and the install, continued, ends with the block still in force (it came after it began)
+test_block_while_an_install_is_stopped() {
+	local pid lock ino i held=
+	install_ingress || return 1
+	lock=$INSTANCE_STATE/lock
+	"$BIN" install --profile rules.d --tc-ingress "host0@$CORP" --sandbox-netns "$SBX" \
+		--sandbox-cgroup "$CG" --name "$INSTANCE" >/dev/null 2>&1 &
+	pid=$!
+	defer kill -CONT "$pid"
+	ino=$(stat -c %i "$lock")
+	for i in $(seq 400); do
+		# /proc/locks: "... FLOCK ADVISORY WRITE PID MAJ:MIN:INODE ..."
+		if awk -v p="$pid" -v i="$ino" '$2 == "FLOCK" && $5 == p && $6 ~ ":" i "$"' /proc/locks | grep -q .; then
+			kill -STOP "$pid" && held=1
+			break
+		fi
+		sleep 0.005
+	done
+	[ -n "$held" ] || { wait "$pid"; fail "the install never held the lock"; return 1; }
+	timeout 5 "$BIN" block --name "$INSTANCE" >/dev/null || fail "block waited for the stopped install's lock" || return 1
+	expect_denied connect 10.42.7.11 8080 || return 1
+	kill -CONT "$pid"
+	wait "$pid" || fail "the install failed after it was continued" || return 1
+	"$BIN" status --name "$INSTANCE" | grep -q BLOCKED || fail "the install undid a block that came after it began" || return 1
+	expect_denied connect 10.42.7.11 8080
 }
 
 test_bad_profile_keeps_running_policy() {
