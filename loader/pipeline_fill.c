@@ -204,11 +204,14 @@ int txn_fill(struct txn *t, const struct install_req *rq, struct diag *d)
 			return -errno;
 		}
 	}
-	/* a few single addresses go in the settings, compared in place; else the trie */
+	/*
+	 * Every source is one address (pipeline_install checked): a few go in the
+	 * settings, compared in place; more than those, and all of them go in the trie.
+	 */
 	for (size_t i = 0; i < rq->nr_sources; i++) {
-		if (!addr_is_single(&rq->sources[i]) || cfg.nr_sources == GEN_INLINE_SOURCES) {
+		if (cfg.nr_sources == GEN_INLINE_SOURCES) {
 			cfg.flags |= GEN_SOURCE_MAP;
-			continue;
+			break;
 		}
 		cfg.src[cfg.nr_sources].family = rq->sources[i].family;
 		memcpy(cfg.src[cfg.nr_sources++].addr, rq->sources[i].bytes, 16);
