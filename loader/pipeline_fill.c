@@ -227,9 +227,10 @@ int txn_fill(struct txn *t, const struct install_req *rq, struct diag *d)
 			.gen = t->gen,
 			.family = rq->sources[i].family,
 		};
+		__u32 bits = rq->sources[i].plen; /* the value the dispatcher asks for */
 
 		memcpy(k.addr, rq->sources[i].bytes, sizeof(k.addr));
-		if (bpf_map_update_elem(sources, &k, &one, BPF_ANY)) {
+		if (bpf_map_update_elem(sources, &k, &bits, BPF_ANY)) {
 			diag_error(d, NULL, 0, "cannot add source address: %s", strerror(errno));
 			return -errno;
 		}

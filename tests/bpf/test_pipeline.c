@@ -347,6 +347,37 @@ Test(pipeline, a_source_prefix_is_refused)
 }
 
 /*
+ * The sources trie counts an entry only as one whole address: a prefix found
+ * in it (a loader before prefixes were refused put them there) makes none of
+ * its addresses the sandbox's.
+ */
+Test(pipeline, a_prefix_in_the_trie_is_no_source)
+{
+	static const char *const many[] = { "10.42.0.2", "fd00:42::2", "fe80::2", "10.9.9.1",
+					    "10.9.9.2" };
+	static const char *const srcs[] = { "10.42.0.1", "10.42.0.99", "10.42.0.2", "10.9.9.2" };
+	static const unsigned int want[] = { REASON_SPOOFED, REASON_SPOOFED, REASON_RULE,
+					     REASON_RULE };
+	struct source_key k = { .prefixlen = SOURCE_LPM_FIXED_BITS + 24,
+				.family = AF_INET,
+				.addr = { 10, 42, 0, 0 } };
+	__u32 zero = 0, ctlw, one = 1;
+	int ctl, fd;
+
+	install_with_sources(rules, sizeof(rules) / sizeof(rules[0]), many, 5);
+	ctl = pins_get(inst, "ctl");
+	fd = pins_get(inst, "sources");
+	cr_assert(ctl >= 0 && fd >= 0, "the ctl or sources map is not pinned");
+	cr_assert_eq(bpf_map_lookup_elem(ctl, &zero, &ctlw), 0);
+	k.gen = ctlw & CTL_GEN_MASK;
+	cr_assert_eq(bpf_map_update_elem(fd, &k, &one, BPF_ANY), 0, "adding 10.42.0.0/24: %s",
+		     strerror(errno));
+	close(ctl);
+	close(fd);
+	expect_sources("a prefix in the trie", srcs, want, 4);
+}
+
+/*
  * A test run that repeats one frame at XDP keeps the metadata area of the
  * run before: the pipeline reuses it (the bench repeats millions of times).
  */
