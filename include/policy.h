@@ -15,8 +15,9 @@
 
 /* per-generation settings, array index = generation */
 /*
- * The sandbox's own addresses, when they are a few single ones: compared in
- * place, which costs a packet far less than a lookup in the sources trie.
+ * The sandbox's own addresses, when they are a few: compared in place, which
+ * costs a packet far less than a lookup in the sources trie. Each is one
+ * address; a prefix is never a source.
  */
 #define GEN_INLINE_SOURCES 4
 
@@ -39,7 +40,7 @@ struct gen_config {
 #define GEN_DNS_NAMES 0x4u /* 'allow dns' lines: UDP queries are parsed, TCP DNS denied */
 #define GEN_LEARN 0x8u /* 'allow ... name HOST' rules: queries for HOST wait for their answers */
 #define GEN_AUDIT_TOOLS 0x20u /* 'audit tool' lines: XDP leaves a stage's denials to tc ingress */
-#define GEN_SOURCE_MAP 0x10u /* prefixes, or more sources than src[] holds: ask the map */
+#define GEN_SOURCE_MAP 0x10u /* more sources than src[] holds: ask the map */
 
 /* audit_tools map: {generation, tool} of the tools in audit mode */
 struct audit_tool_key {
@@ -100,9 +101,13 @@ struct policy_value {
 #define POLICY_TOOL_UNKNOWN (~0ULL)
 #define POLICY_F_TOOL_RULE 0x1u
 
-/* sources map (LPM trie): the sandbox's own addresses */
+/*
+ * sources map (LPM trie): the sandbox's own addresses, each one whole address.
+ * The value is its bits (32 or 128): the dispatcher counts an entry only when
+ * it is the whole address, so a prefix in the trie widens nothing.
+ */
 struct source_key {
-	__u32 prefixlen; /* SOURCE_LPM_FIXED_BITS + address prefix length */
+	__u32 prefixlen; /* SOURCE_LPM_FIXED_BITS + 32 or 128 */
 	__u8 gen;
 	__u8 family;
 	__u8 pad[2];

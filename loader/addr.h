@@ -23,6 +23,10 @@ int addr_parse(const char *s, struct addr *a);
 /* the address as text, with "/len" unless it is a single address */
 const char *addr_format(const struct addr *a, char *buf, size_t len);
 bool addr_is_single(const struct addr *a);
+/* why a source of the sandbox (--source, an install's sources) must be one address */
+#define ADDR_SOURCE_NOT_SINGLE                                                                     \
+	"a source is one address of the sandbox's own; a prefix would let it pose as its "         \
+	"neighbours"
 /* an IPv4 address as the __be32 a BPF program compares, read as a host integer */
 __u32 addr_v4_raw(const struct addr *a);
 /* "8080" or "8000-8100": 0, -EINVAL (not a number), -ERANGE (0 or > 65535), -EDOM (reversed) */

@@ -74,13 +74,20 @@ static int set_opt(struct cli_args *a, enum cli_opt_id id, const char *arg)
 	case OPT_SANDBOX_CGROUP:
 		a->sandbox_cgroup = arg;
 		return 0;
-	case OPT_SOURCE:
+	case OPT_SOURCE: {
+		int err;
+
 		if (a->nr_sources == INSTANCE_MAX_SOURCES)
 			return cli_usage_error(a->cmd, "too many --source addresses");
-		if (addr_parse(arg, &a->sources[a->nr_sources]))
+		err = addr_parse(arg, &a->sources[a->nr_sources]);
+		/* -EDOM: "10.42.0.2/24", an interface's address as ip(8) shows it: a prefix too */
+		if (err == -EDOM || (!err && !addr_is_single(&a->sources[a->nr_sources])))
+			return cli_usage_error(a->cmd, "--source %s: " ADDR_SOURCE_NOT_SINGLE, arg);
+		if (err)
 			return cli_usage_error(a->cmd, "bad --source address '%s'", arg);
 		a->nr_sources++;
 		return 0;
+	}
 	case OPT_AUDIT:
 		a->audit = true;
 		return 0;

@@ -144,10 +144,32 @@ static int cgroup_absolute(const char *cgroup, char *out, size_t len)
 	return 0;
 }
 
+/*
+ * Each source one address: a prefix would make its every address the
+ * sandbox's, a source at tc and "local" at the cgroup hooks. kept: they are
+ * the ones in force, from an install before prefixes were refused.
+ */
+static int sources_single(const struct addr *src, size_t n, bool kept, struct diag *d)
+{
+	char buf[ADDR_STR_LEN];
+
+	for (size_t i = 0; i < n; i++) {
+		if (addr_is_single(&src[i]))
+			continue;
+		diag_error(d, NULL, 0, "source %s: " ADDR_SOURCE_NOT_SINGLE "%s",
+			   addr_format(&src[i], buf, sizeof(buf)),
+			   kept ? " (the instance's, from an older install): give --source ADDR" :
+				  "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* the sandbox's addresses: given, or read where the points are, or the ones in force */
 static int find_sources(const struct instance *in, const struct install_spec *s,
 			struct install_result *res, struct diag *d)
 {
+	bool kept = false;
 	int n;
 
 	memcpy(res->sources, s->sources, s->nr_sources * sizeof(*s->sources));
@@ -160,6 +182,7 @@ static int find_sources(const struct instance *in, const struct install_spec *s,
 			n = pipeline_sources(in->name, -1, res->sources, INSTANCE_MAX_SOURCES);
 			if (n > 0) {
 				res->nr_sources = n;
+				kept = true;
 				break;
 			}
 			diag_error(d, NULL, 0,
@@ -179,12 +202,13 @@ static int find_sources(const struct instance *in, const struct install_spec *s,
 		/* installing again: keep the addresses the instance has */
 		n = pipeline_sources(in->name, -1, res->sources, INSTANCE_MAX_SOURCES);
 		res->nr_sources = n > 0 ? n : 0;
+		kept = true;
 	}
 	if (!res->nr_sources) {
 		diag_error(d, NULL, 0, "no source addresses for the sandbox: give --source ADDR");
 		return -EINVAL;
 	}
-	return 0;
+	return sources_single(res->sources, res->nr_sources, kept, d);
 }
 
 int instance_install(struct instance *in, const struct install_spec *s, struct install_result *res,

@@ -213,6 +213,21 @@ static int txn_finish(struct txn *t, const struct install_req *rq,
  * instance: last), then switches in one word. A failure before the switch
  * puts everything back; a new instance is removed whole.
  */
+/* each source one address (addr.h): checked before anything is touched */
+static int sources_check(const struct install_req *rq, struct diag *d)
+{
+	char buf[ADDR_STR_LEN];
+
+	for (size_t i = 0; i < rq->nr_sources; i++) {
+		if (addr_is_single(&rq->sources[i]))
+			continue;
+		diag_error(d, NULL, 0, "source %s: " ADDR_SOURCE_NOT_SINGLE,
+			   addr_format(&rq->sources[i], buf, sizeof(buf)));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int pipeline_install(const struct install_req *rq, struct diag *d)
 {
 	struct counts_snapshot old_counts = { .counts_fd = -1 };
@@ -224,7 +239,9 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	bool flipped = false;
 	int err;
 
-	err = pins_bpffs_ensure(d);
+	err = sources_check(rq, d);
+	if (!err)
+		err = pins_bpffs_ensure(d);
 	if (err)
 		return err;
 	state_pin_root(path, sizeof(path));

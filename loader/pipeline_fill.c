@@ -204,11 +204,14 @@ int txn_fill(struct txn *t, const struct install_req *rq, struct diag *d)
 			return -errno;
 		}
 	}
-	/* a few single addresses go in the settings, compared in place; else the trie */
+	/*
+	 * Every source is one address (pipeline_install checked): a few go in the
+	 * settings, compared in place; more than those, and all of them go in the trie.
+	 */
 	for (size_t i = 0; i < rq->nr_sources; i++) {
-		if (!addr_is_single(&rq->sources[i]) || cfg.nr_sources == GEN_INLINE_SOURCES) {
+		if (cfg.nr_sources == GEN_INLINE_SOURCES) {
 			cfg.flags |= GEN_SOURCE_MAP;
-			continue;
+			break;
 		}
 		cfg.src[cfg.nr_sources].family = rq->sources[i].family;
 		memcpy(cfg.src[cfg.nr_sources++].addr, rq->sources[i].bytes, 16);
@@ -224,9 +227,10 @@ int txn_fill(struct txn *t, const struct install_req *rq, struct diag *d)
 			.gen = t->gen,
 			.family = rq->sources[i].family,
 		};
+		__u32 bits = rq->sources[i].plen; /* the value the dispatcher asks for */
 
 		memcpy(k.addr, rq->sources[i].bytes, sizeof(k.addr));
-		if (bpf_map_update_elem(sources, &k, &one, BPF_ANY)) {
+		if (bpf_map_update_elem(sources, &k, &bits, BPF_ANY)) {
 			diag_error(d, NULL, 0, "cannot add source address: %s", strerror(errno));
 			return -errno;
 		}

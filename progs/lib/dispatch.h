@@ -43,15 +43,19 @@ struct addr16 {
 };
 
 /*
- * One of the sandbox's addresses: in the generation's settings, or (prefixes,
- * many addresses) in the trie. A global function, so the verifier walks its
- * loop once, not once for every path through the parser that reaches it.
+ * One of the sandbox's addresses: in the generation's settings, or (more
+ * than they hold) in the trie. Only an exact match counts: an entry of the
+ * trie whose value is not the whole address's bits (a prefix, which a loader
+ * before prefixes were refused put there) makes no address the sandbox's.
+ * A global function, so the verifier walks its loop once, not once for every
+ * path through the parser that reaches it.
  */
 __attribute__((noinline)) int source_in_sandbox(const struct gen_config *cfg, __u32 gen,
 						__u32 family, const struct addr16 *addr)
 {
+	__u32 bits = family == AF_INET ? 32 : 128, *v;
 	struct source_key k = {
-		.prefixlen = SOURCE_LPM_FIXED_BITS + (family == AF_INET ? 32 : 128),
+		.prefixlen = SOURCE_LPM_FIXED_BITS + bits,
 		.gen = gen,
 		.family = family,
 	};
@@ -70,7 +74,8 @@ __attribute__((noinline)) int source_in_sandbox(const struct gen_config *cfg, __
 	if (!(cfg->flags & GEN_SOURCE_MAP))
 		return 0;
 	__builtin_memcpy(k.addr, addr->b, 16);
-	return bpf_map_lookup_elem(&sources, &k) != NULL;
+	v = bpf_map_lookup_elem(&sources, &k);
+	return v && *v == bits;
 }
 
 static __always_inline int source_is_sandbox(const struct gen_settings *gs, __u8 family,
@@ -125,7 +130,9 @@ static __always_inline __u32 sandbox_tool_level(void)
 /*
  * Traffic that stays inside the sandbox, seen by the cgroup hooks: to
  * 127.0.0.0/8, ::1, the unspecified address (the kernel sends it to lo) or
- * one of the sandbox's own addresses.
+ * one of the sandbox's own addresses, each one exactly (source_in_sandbox):
+ * never another address of its subnet, whose resolver or host side is not
+ * the sandbox.
  */
 static __always_inline int addr_is_local(const struct gen_settings *gs, __u8 family, const __u8 *a)
 {

@@ -268,19 +268,19 @@ Test(pipeline, rule_counters)
 
 /*
  * A few single source addresses are compared in the generation's settings;
- * prefixes and more addresses go to the sources trie: both are checked.
+ * more addresses go to the sources trie: both are checked.
  */
 Test(pipeline, sources_in_settings_and_in_the_trie)
 {
 	static const char *const many[] = { "10.42.0.2", "fd00:42::2", "fe80::2",
-					    "10.9.9.1",	 "10.9.9.2",   "10.42.1.0/28" };
+					    "10.9.9.1",	 "10.9.9.2",   "10.42.1.5" };
 	static const struct {
 		const char *src;
 		unsigned int want;
 	} cases[] = {
-		{ "10.42.0.2", REASON_RULE },	  { "10.9.9.1", REASON_RULE },
-		{ "10.9.9.2", REASON_RULE },	  { "10.42.1.5", REASON_RULE },
-		{ "10.42.1.16", REASON_SPOOFED }, { "10.42.0.3", REASON_SPOOFED },
+		{ "10.42.0.2", REASON_RULE },	 { "10.9.9.1", REASON_RULE },
+		{ "10.9.9.2", REASON_RULE },	 { "10.42.1.5", REASON_RULE },
+		{ "10.42.1.6", REASON_SPOOFED }, { "10.42.0.3", REASON_SPOOFED },
 	};
 
 	install_with_sources(rules, sizeof(rules) / sizeof(rules[0]), many, 6);
@@ -304,6 +304,77 @@ Test(pipeline, sources_in_settings_and_in_the_trie)
 		build_v4(&p, &c);
 		expect("a source of the profile before", &p, REASON_SPOOFED);
 	}
+}
+
+/* frames from these sources to the log collector get these reasons */
+static void expect_sources(const char *what, const char *const *srcs, const unsigned int *want,
+			   size_t n)
+{
+	char name[128];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct v4case c = { srcs[i], srcs[i], "10.42.7.11", L4_TCP, 8080, NULL,
+					  0,	   0,	    want[i] };
+		FRAME(p);
+
+		build_v4(&p, &c);
+		snprintf(name, sizeof(name), "%s: from %s", what, srcs[i]);
+		expect(name, &p, want[i]);
+	}
+}
+
+/*
+ * A source is one address of the sandbox's own: a prefix would let it send as
+ * its neighbours on a shared subnet. An install with one is refused, and the
+ * sources in force stay as they were.
+ */
+Test(pipeline, a_source_prefix_is_refused)
+{
+	static const char *const with_prefix[] = { "10.42.0.2", "10.42.0.0/24" };
+	static const char *const srcs[] = { "10.42.0.1", "10.42.0.99", "10.42.0.2" };
+	static const unsigned int want[] = { REASON_SPOOFED, REASON_SPOOFED, REASON_RULE };
+	struct diag d = {};
+	int err;
+
+	err = try_install_with_sources(rules, sizeof(rules) / sizeof(rules[0]), with_prefix, 2, &d);
+	cr_expect_eq(err, -EINVAL, "an install with the source 10.42.0.0/24: %d, want -EINVAL",
+		     err);
+	cr_expect(d.nr == 1 && strstr(d.msgs[0], "10.42.0.0/24: a source is one address of the "
+						 "sandbox's own"),
+		  "the refusal says: %s", d.nr ? d.msgs[0] : "(nothing)");
+	diag_free(&d);
+	expect_sources("after a refused prefix", srcs, want, 3);
+}
+
+/*
+ * The sources trie counts an entry only as one whole address: a prefix found
+ * in it (a loader before prefixes were refused put them there) makes none of
+ * its addresses the sandbox's.
+ */
+Test(pipeline, a_prefix_in_the_trie_is_no_source)
+{
+	static const char *const many[] = { "10.42.0.2", "fd00:42::2", "fe80::2", "10.9.9.1",
+					    "10.9.9.2" };
+	static const char *const srcs[] = { "10.42.0.1", "10.42.0.99", "10.42.0.2", "10.9.9.2" };
+	static const unsigned int want[] = { REASON_SPOOFED, REASON_SPOOFED, REASON_RULE,
+					     REASON_RULE };
+	struct source_key k = { .prefixlen = SOURCE_LPM_FIXED_BITS + 24,
+				.family = AF_INET,
+				.addr = { 10, 42, 0, 0 } };
+	__u32 zero = 0, ctlw, one = 1;
+	int ctl, fd;
+
+	install_with_sources(rules, sizeof(rules) / sizeof(rules[0]), many, 5);
+	ctl = pins_get(inst, "ctl");
+	fd = pins_get(inst, "sources");
+	cr_assert(ctl >= 0 && fd >= 0, "the ctl or sources map is not pinned");
+	cr_assert_eq(bpf_map_lookup_elem(ctl, &zero, &ctlw), 0);
+	k.gen = ctlw & CTL_GEN_MASK;
+	cr_assert_eq(bpf_map_update_elem(fd, &k, &one, BPF_ANY), 0, "adding 10.42.0.0/24: %s",
+		     strerror(errno));
+	close(ctl);
+	close(fd);
+	expect_sources("a prefix in the trie", srcs, want, 4);
 }
 
 /*

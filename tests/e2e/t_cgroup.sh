@@ -1,11 +1,11 @@
 # t_cgroup.sh: the cgroup hooks (connect, sendmsg, cgroup_skb): every packet of an older socket is
-# judged, programs below cannot widen the policy, loopback passes, host-side tc combines with them,
-# IPv6 end to end.
+# judged, programs below cannot widen the policy, loopback passes (the sandbox's own addresses, not
+# its subnet), host-side tc combines with them, IPv6 end to end.
 
 area cgroup "tools_profile" "" \
 	test_cgroup_skb_judges_every_packet test_child_cgroup_cannot_widen \
-	test_a_connect_hook_can_say_refused test_loopback_at_the_cgroup_hooks test_modes_combine \
-	test_ipv6_end_to_end
+	test_a_connect_hook_can_say_refused test_loopback_at_the_cgroup_hooks \
+	test_the_subnet_is_not_the_sandbox test_modes_combine test_ipv6_end_to_end
 
 # held TOOL PROBE-ARGS...: a probe whose socket is made now and used once a file exists
 held() {
@@ -90,6 +90,44 @@ test_loopback_at_the_cgroup_hooks() {
 			fail "$addr: loopback counted $before -> $(count loopback): packets not judged" ||
 			return 1
 	done
+}
+
+# the sandbox's subnet is not the sandbox: installing again with a source prefix is refused and
+# changes nothing, so only the sandbox's own address is local at the cgroup hooks, and a connect
+# to a neighbour, or a DNS query for a name not allowed to a resolver in the subnet, is denied
+test_the_subnet_is_not_the_sandbox() {
+	local p=$WORK/prof-subnet out rc gen
+	mkdir -p "$p"
+	cp "$TOOLS_PROFILE"/*.rules "$p/"
+	echo "allow dns log-collector.internal.corp" >"$p/15-names.rules"
+	"$BIN" install --profile "$p" --cgroup "$CG" --sandbox-netns "$SBX" --name "$INSTANCE" \
+		>/dev/null || fail "install at the cgroup hooks" || return 1
+	out=$("$BIN" install --profile "$p" --cgroup "$CG" --source 10.42.0.0/24 \
+		--name "$INSTANCE" 2>&1)
+	rc=$?
+	[ $rc = 2 ] && echo "$out" | grep -q -- "--source 10.42.0.0/24: a source is one address" ||
+		fail "install with --source 10.42.0.0/24: exit $rc, want 2 and a refusal: $out"
+	out=$("$BIN" status --name "$INSTANCE" | grep '^sources:')
+	case "$out " in *" 10.42.0.2 "*) ;; *) fail "10.42.0.2 is no longer a source: $out" ;; esac
+	case $out in *10.42.0.0*) fail "the sources changed: $out" ;; esac
+	# the host side of the veth, a resolver for a name not allowed, the rogue resolver
+	want_eperm other connect 10.42.0.1 22
+	out=$(in_tool other "$BUILD/dnsprobe" query 10.42.0.53 attacker.example --timeout-ms 500 2>/dev/null)
+	case $out in "fail "*"EPERM replies 0/"*) ;; *) fail "query for attacker.example: $out" ;; esac
+	out=$(in_tool other "$BUILD/dnsprobe" query 10.42.0.99 log-collector.internal.corp \
+		--timeout-ms 500 2>/dev/null)
+	case $out in "fail "*"EPERM replies 0/"*) ;; *) fail "query to 10.42.0.99: $out" ;; esac
+	# what the profile allows still passes
+	out=$(in_tool other "$BUILD/dnsprobe" query 10.42.0.53 log-collector.internal.corp 2>/dev/null) ||
+		fail "query for log-collector.internal.corp: $out" || return 1
+	# a prefix an older install left in force (put in the trie by hand: {56, gen, AF_INET,
+	# 10.42.0.0}) is not kept by an install without sources: refused, naming it
+	gen=$(bpftool -j map lookup pinned "$PIN_DIR/ctl" key 0 0 0 0 | grep -o '"value":\["0x[0-9a-f]*"' |
+		grep -o '0x[0-9a-f]*')
+	bpftool map update pinned "$PIN_DIR/sources" key 56 0 0 0 $((gen & 1)) 2 0 0 10 42 0 0 \
+		0 0 0 0 0 0 0 0 0 0 0 0 value 1 0 0 0 || fail "adding 10.42.0.0/24 to the trie" || return 1
+	exits_with 1 "source 10.42.0.0/24: a source is one address.*(the instance's, from an older install)" \
+		"$BIN" install --profile "$p" --cgroup "$CG" --name "$INSTANCE"
 }
 
 # host-side tc and the cgroup hooks together: one policy, one set of rule maps

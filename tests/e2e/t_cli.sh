@@ -14,6 +14,8 @@ test_cli_errors() {
 		1 "give --source ADDR or --sandbox-netns" "$BIN" install --profile rules.d --tc-ingress "host0@$CORP" --sandbox-cgroup "$CG" --name "$INSTANCE"
 		2 "" "$BIN" install --bogus
 		2 "bad --source address '10.42.0.300'" "$BIN" install --profile rules.d --tc-ingress host0 --source 10.42.0.300
+		2 "^ironclaw-pipe install: --source 10.42.0.0/24: a source is one address of the sandbox's own; a prefix would let it pose as its neighbours (see 'ironclaw-pipe install --help')$" "$BIN" install --profile rules.d --tc-ingress host0 --source 10.42.0.0/24
+		2 "--source fd00:42::/64: a source is one address" "$BIN" install --profile rules.d --tc-ingress host0 --source fd00:42::/64
 		1 "cannot read profile directory" "$BIN" check --profile "$WORK/no-such-dir"
 		1 "no instance 'nosuch$$'" "$BIN" status --name "nosuch$$"
 		1 "no instance 'nosuch$$'" "$BIN" block --name "nosuch$$"

@@ -294,6 +294,34 @@ Test(cli, one_line_for_each_mistake, .init = cr_redirect_stderr)
 		"ironclaw-pipe status: unknown option '--profile' (see 'ironclaw-pipe status --help')\n");
 }
 
+/* a source is one address: a prefix, or an interface's address with its prefix, is refused */
+Test(cli, a_source_is_one_address, .init = cr_redirect_stderr)
+{
+	char *prefix[] = { "install", "--source", "10.42.0.2", "--source", "10.42.0.0/24", NULL };
+	char *if_addr[] = { "install", "--source", "10.42.0.2/24", NULL };
+	char *prefix6[] = { "install", "--source", "fd00:42::/64", NULL };
+	char *one[] = { "install", "--source", "10.42.0.2/32", "--source", "fd00:42::2/128", NULL };
+	struct cli_args a;
+
+	cr_assert_eq(cli_parse(&test_cmds[0], 5, prefix, &a), EXIT_USAGE);
+	cr_assert_eq(cli_parse(&test_cmds[0], 3, if_addr, &a), EXIT_USAGE);
+	cr_assert_eq(cli_parse(&test_cmds[0], 3, prefix6, &a), EXIT_USAGE);
+	cr_assert_eq(cli_parse(&test_cmds[0], 5, one, &a), 0);
+	cr_assert_eq(a.nr_sources, 2);
+	cr_assert(addr_is_single(&a.sources[0]) && addr_is_single(&a.sources[1]));
+	fflush(stderr);
+	cr_assert_stderr_eq_str(
+		"ironclaw-pipe install: --source 10.42.0.0/24: a source is one address of the "
+		"sandbox's own; a prefix would let it pose as its neighbours (see 'ironclaw-pipe "
+		"install --help')\n"
+		"ironclaw-pipe install: --source 10.42.0.2/24: a source is one address of the "
+		"sandbox's own; a prefix would let it pose as its neighbours (see 'ironclaw-pipe "
+		"install --help')\n"
+		"ironclaw-pipe install: --source fd00:42::/64: a source is one address of the "
+		"sandbox's own; a prefix would let it pose as its neighbours (see 'ironclaw-pipe "
+		"install --help')\n");
+}
+
 Test(cli, did_you_mean)
 {
 	const char *near;
