@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include "profile.h"
 #include "dns_names.h"
 #include "learn_rules.h"
+#include "trusted.h"
 
 #define MAX_WORDS 16
 
@@ -396,23 +398,35 @@ static int ends_with(const char *s, const char *sfx)
 	return a > b && !strcmp(s + a - b, sfx);
 }
 
-static int load_rules_file(struct profile *p, const char *path, const struct profile_opts *o,
-			   struct diag *d)
+static int load_rules_file(struct profile *p, int dirfd, const char *name, const char *path,
+			   const struct profile_opts *o, struct diag *d)
 {
-	FILE *f = fopen(path, "r");
+	int fd = trusted_open(dirfd, name, path, TRUSTED_RULES, d);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
 	char *line = NULL;
 	size_t cap = 0;
+	ssize_t len;
 	int lineno = 0, err = 0;
 
+	if (fd < 0)
+		return fd;
 	if (!f) {
-		int e = errno;
-
-		diag_error(d, path, 0, "cannot read: %s", strerror(e));
-		return -e;
+		close(fd);
+		return -ENOMEM;
 	}
-	while (getline(&line, &cap, f) >= 0) {
-		int e = profile_parse_line(p, path, ++lineno, line, o, d);
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		const char *nul = memchr(line, '\0', len);
+		int e;
 
+		lineno++;
+		if (nul) {
+			/* not the end of the line: what follows would be dropped unseen */
+			diag_error(d, path, lineno, "a NUL byte (column %zu): a rules file is text",
+				   (size_t)(nul - line) + 1);
+			e = -EINVAL;
+		} else {
+			e = profile_parse_line(p, path, lineno, line, o, d);
+		}
 		if (e == -ENOMEM) {
 			err = e;
 			break;
@@ -433,12 +447,18 @@ int profile_load_dir(const char *dir, const struct profile_opts *o, struct profi
 		     struct diag *d)
 {
 	struct dirent **names = NULL;
-	int n, err = 0;
+	int n, dirfd, err = 0;
 
-	n = scandir(dir, &names, NULL, alphasort);
+	/* the directory checked is the one read: its files are opened under its fd */
+	dirfd = trusted_dir_open(dir, d);
+	if (dirfd < 0)
+		return dirfd;
+	n = scandirat(dirfd, ".", &names, NULL, alphasort);
 	if (n < 0) {
-		diag_error(d, dir, 0, "cannot read profile directory: %s", strerror(errno));
-		return -ENOENT;
+		err = -errno;
+		diag_error(d, dir, 0, "cannot read profile directory: %s", strerror(-err));
+		close(dirfd);
+		return err;
 	}
 	for (int i = 0; i < n; i++) {
 		const char *name = names[i]->d_name;
@@ -452,7 +472,7 @@ int profile_load_dir(const char *dir, const struct profile_opts *o, struct profi
 			break;
 		}
 		if (ends_with(name, ".rules")) {
-			e = load_rules_file(p, path, o, d);
+			e = load_rules_file(p, dirfd, name, path, o, d);
 			free(path);
 		} else {
 			char **sp = realloc(p->stage_paths, (p->nr_stage_paths + 1) * sizeof(*sp));
@@ -471,6 +491,7 @@ int profile_load_dir(const char *dir, const struct profile_opts *o, struct profi
 	for (int i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+	close(dirfd);
 	if (!err)
 		err = profile_check_duplicates(p, d);
 	if (!err)
