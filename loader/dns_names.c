@@ -90,6 +90,7 @@ static int parse_name_rule(struct profile *p, const char *file, int line, char *
 	struct dns_name_rule r = {}, *grown;
 	char *name = NULL, *text = NULL;
 	const char *why, *bare;
+	bool star_dot;
 	size_t len;
 
 	if (n < 3) {
@@ -121,11 +122,14 @@ static int parse_name_rule(struct profile *p, const char *file, int line, char *
 	for (char *c = name; *c; c++)
 		*c = tolower((unsigned char)*c);
 	len = strlen(name);
-	if (len > 1 && name[len - 1] == '.')
+	/* "*." is no '*': its trailing dot is not stripped into one that allows every name */
+	star_dot = !strcmp(name, "*.");
+	if (len > 1 && name[len - 1] == '.' && !star_dot)
 		name[--len] = '\0'; /* "corp." is "corp" */
 	r.wildcard = !strcmp(name, "*") || !strncmp(name, "*.", 2);
 	bare = r.wildcard ? name + (name[1] ? 2 : 1) : name;
-	why = r.wildcard && !*bare && name[1] ? "an empty label" :
+	why = star_dot ? "no suffix after '*.' (write '*' to allow every name)" :
+	      r.wildcard && !*bare && name[1] ? "an empty label" :
 	      r.wildcard && !*bare	      ? NULL :
 	      !strcmp(bare, ".")	      ? "'.' is the root: '*' allows every name" :
 						dns_rule_name_problem(bare);
