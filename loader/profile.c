@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "profile.h"
@@ -115,10 +116,18 @@ static int parse_dest(const char *file, int line, const char *word, const struct
 		diag_error(d, file, line, "'%s' has bits set beyond its prefix length", word);
 		return -EINVAL;
 	}
+	/* "any" is a typo, not a name to look up: a host name has a dot inside */
 	if (strchr(word, '/') || strchr(word, ':') || !is_host_name(word) ||
-	    strspn(word, "0123456789.") == strlen(word)) {
+	    strspn(word, "0123456789.") == strlen(word) || !strchr(word, '.') ||
+	    strchr(word, '.') == word + strlen(word) - 1) {
 		diag_error(d, file, line,
-			   "bad destination '%s': not an address, prefix or host name", word);
+			   "bad destination '%s': expected an address (10.0.0.1), a prefix "
+			   "(10.0.0.0/8) or a host name (host.example)%s",
+			   word,
+			   !strcasecmp(word, "any") || !strcasecmp(word, "all") ||
+					   !strcmp(word, "*") ?
+				   "; there is no wildcard destination" :
+				   "");
 		return -EINVAL;
 	}
 	err = resolve(word, out, RULE_MAX_ADDRS, ctx);

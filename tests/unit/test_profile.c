@@ -270,6 +270,18 @@ static const struct {
 	{ "allow tcp nowhere.example.corp port 80",
 	  "host name 'nowhere.example.corp' does not resolve", 1 },
 	{ "allow tcp a b c d e f g h i j k l m n o p", "too many words", 0 },
+	/* words that are no host name: refused before the resolver sees them */
+	{ "allow tcp any port 443",
+	  "bad destination 'any': expected an address (10.0.0.1), a prefix (10.0.0.0/8) or a host "
+	  "name (host.example)",
+	  0 },
+	{ "allow tcp ANY port 443", "bad destination 'ANY': expected an address", 0 },
+	{ "allow udp all port 53", "bad destination 'all': expected an address", 0 },
+	{ "allow tcp * port 443", "bad destination '*': expected an address", 0 },
+	{ "allow tcp localhost port 80", "bad destination 'localhost': expected an address", 0 },
+	{ "allow tcp fileserver. port 80", "bad destination 'fileserver.': expected an address",
+	  0 },
+	{ "allow tcp any.corp! port 80", "bad destination 'any.corp!': expected an address", 0 },
 };
 
 Test(parse_line, bad)
