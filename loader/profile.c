@@ -138,6 +138,39 @@ static int parse_dest(const char *file, int line, const char *word, const struct
 	return err;
 }
 
+/*
+ * A rule for a destination no judged traffic has: a warning, the rule is kept. IPv4-mapped
+ * IPv6 addresses go out as IPv4 (connect6 judges them as IPv4, tc denies an IPv6 packet to
+ * one); loopback and unspecified destinations never leave the sandbox (the cgroup hooks
+ * allow them as local, tc on its link never sees them).
+ */
+static void warn_never_matches(struct diag *d, const char *file, int line, const struct addr *a,
+			       const char *host)
+{
+	char buf[ADDR_STR_LEN], v4buf[ADDR_STR_LEN], from[300] = "";
+	struct addr v4;
+
+	if (host)
+		snprintf(from, sizeof(from), " (from host name %s)", host);
+	addr_format(a, buf, sizeof(buf));
+	if (addr_is_mapped4(a, &v4))
+		diag_warn(d, file, line,
+			  "IPv4-mapped IPv6 destination '%s'%s never matches: traffic to it is "
+			  "IPv4 and judged as IPv4; write %s",
+			  buf, from, addr_format(&v4, v4buf, sizeof(v4buf)));
+	else if (addr_is_loopback(a))
+		diag_warn(
+			d, file, line,
+			"loopback destination '%s'%s never matches: loopback traffic never "
+			"reaches tc on the sandbox's link, and the cgroup hooks allow it as local",
+			buf, from);
+	else if (addr_is_unspecified(a))
+		diag_warn(d, file, line,
+			  "destination '%s'%s never matches: the unspecified address is sent to "
+			  "loopback, which the cgroup hooks allow as local",
+			  buf, from);
+}
+
 /* audit stage NAME | audit tool NAME */
 static int parse_audit(struct profile *p, const char *file, int line, char **w, int n,
 		       struct diag *d)
@@ -298,6 +331,8 @@ int profile_parse_line(struct profile *p, const char *file, int line, const char
 		}
 		diag_warn(d, file, line, "host name '%s' resolved once, now: %s", w[2], list);
 	}
+	for (int i = 0; i < naddr; i++)
+		warn_never_matches(d, file, line, &addrs[i], from_name ? w[2] : NULL);
 	/* tidy the kept text: words joined by one space */
 	clean[0] = '\0';
 	for (int i = 0; i < n; i++) {

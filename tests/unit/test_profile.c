@@ -22,6 +22,7 @@ static const struct {
 } fake_dns[] = {
 	{ "log-collector.internal.corp", { "10.42.7.11" } },
 	{ "two.example.corp", { "192.0.2.10", "2001:db8::10" } },
+	{ "loop.example.corp", { "127.0.0.1" } },
 };
 
 static int resolve_calls;
@@ -312,6 +313,80 @@ Test(parse_line, bad)
 		profile_free(&p);
 		diag_free(&d);
 	}
+}
+
+/* rules that can never match: a warning at their line, and the rule is kept */
+
+static const struct {
+	const char *text;
+	const char *says; /* NULL: no warning */
+} never_matching[] = {
+	{ "allow tcp ::ffff:10.42.7.11 port 8080",
+	  "IPv4-mapped IPv6 destination '::ffff:10.42.7.11' never matches: traffic to it is IPv4 "
+	  "and judged as IPv4; write 10.42.7.11" },
+	{ "allow tcp ::ffff:10.0.0.0/104 port 443",
+	  "never matches: traffic to it is IPv4 and judged "
+	  "as IPv4; write 10.0.0.0/8" },
+	{ "allow udp ::ffff:0:0/96 port 53", "write 0.0.0.0/0" },
+	{ "allow tcp ::ffff:127.0.0.1 port 80", "write 127.0.0.1" },
+	{ "allow tcp 127.0.0.1 port 8080",
+	  "loopback destination '127.0.0.1' never matches: loopback traffic never reaches tc on the "
+	  "sandbox's link, and the cgroup hooks allow it as local" },
+	{ "allow tcp 127.0.0.0/8 port 80", "loopback destination '127.0.0.0/8' never matches" },
+	{ "allow udp 127.53.0.0/16 port 53", "loopback destination '127.53.0.0/16' never matches" },
+	{ "allow tcp ::1 port 80", "loopback destination '::1' never matches" },
+	{ "allow tcp 0.0.0.0 port 80",
+	  "destination '0.0.0.0' never matches: the unspecified address" },
+	{ "allow tcp :: port 80", "destination '::' never matches: the unspecified address" },
+	/* wider prefixes, and their neighbours, can match other traffic: no warning */
+	{ "allow tcp 0.0.0.0/0 port 443", NULL },
+	{ "allow tcp ::/0 port 443", NULL },
+	{ "allow tcp ::fffe:0:0/95 port 443", NULL },
+	{ "allow tcp 126.255.255.255 port 80", NULL },
+	{ "allow tcp 128.0.0.1 port 80", NULL },
+	{ "allow tcp 0.0.0.0/7 port 80", NULL },
+	{ "allow tcp ::2 port 80", NULL },
+	{ "allow tcp ::0:1:0:0/96 port 80", NULL },
+};
+
+Test(parse_line, never_matching_destinations_warn)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(never_matching); i++) {
+		struct profile p = {};
+		struct diag d = {};
+		const char *text = never_matching[i].text, *says = never_matching[i].says;
+		int err = profile_parse_line(&p, "w.rules", 5, text, &opts, &d);
+
+		cr_assert_eq(err, 0, "\"%s\": error %d:%s", text, err, all_msgs(&d));
+		cr_assert_eq(d.errors, 0, "\"%s\": errors:%s", text, all_msgs(&d));
+		cr_assert_eq(p.nr_rules, 1, "\"%s\": %zu rules, want 1", text, p.nr_rules);
+		cr_assert_eq(d.warnings, says ? 1 : 0, "\"%s\": %d warnings:%s", text, d.warnings,
+			     all_msgs(&d));
+		if (says) {
+			cr_assert(starts_with(d.msgs[0], "w.rules:5: warning: "),
+				  "\"%s\": \"%s\" is not a warning at w.rules:5", text, d.msgs[0]);
+			cr_assert(strstr(d.msgs[0], says), "\"%s\": \"%s\" does not say \"%s\"",
+				  text, d.msgs[0], says);
+		}
+		profile_free(&p);
+		diag_free(&d);
+	}
+}
+
+Test(parse_line, host_name_resolving_to_loopback_warns)
+{
+	struct profile p = {};
+	struct diag d = {};
+
+	cr_assert_eq(profile_parse_line(&p, "w.rules", 2, "allow tcp loop.example.corp port 80",
+					&opts, &d),
+		     0, "%s", all_msgs(&d));
+	cr_assert_eq(d.warnings, 2, "%d warnings, want 2:%s", d.warnings, all_msgs(&d));
+	cr_assert(find_msg(&d, "w.rules:2: warning: loopback destination '127.0.0.1' (from host "
+			       "name loop.example.corp) never matches"),
+		  "%s", all_msgs(&d));
+	profile_free(&p);
+	diag_free(&d);
 }
 
 /* profile_check_duplicates on parsed lines, without files */
