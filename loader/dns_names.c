@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include "dns_names.h"
+#include "text.h"
 
 static const struct {
 	const char *name;
@@ -290,16 +291,20 @@ void dns_names_print(const struct profile *p, FILE *out)
 	if (!p->nr_dns_names)
 		return;
 	fprintf(out, "dns query names (udp/53 queries are parsed, tcp/53 is denied):\n");
-	for (size_t i = 0; i < p->nr_dns_names; i++)
-		fprintf(out, "  %s:%d: %s\n", p->dns_names[i].o.file, p->dns_names[i].o.line,
-			p->dns_names[i].o.text);
+	for (size_t i = 0; i < p->nr_dns_names; i++) {
+		fputs("  ", out);
+		text_plain(out, p->dns_names[i].o.file);
+		fprintf(out, ":%d: %s\n", p->dns_names[i].o.line, p->dns_names[i].o.text);
+	}
 	n = dns_qtypes_in_force(p, &types);
 	fprintf(out, "  query types:");
 	for (size_t i = 0; i < n; i++)
 		fprintf(out, " %s", dns_qtype_text(types[i], buf, sizeof(buf)));
-	if (p->dns_qtypes)
-		fprintf(out, " (%s:%d)\n", p->dns_qtype_file, p->dns_qtype_line);
-	else
+	if (p->dns_qtypes) {
+		fputs(" (", out);
+		text_plain(out, p->dns_qtype_file);
+		fprintf(out, ":%d)\n", p->dns_qtype_line);
+	} else
 		fprintf(out, " (the default)\n");
 }
 

@@ -389,6 +389,89 @@ Test(parse_line, host_name_resolving_to_loopback_warns)
 	diag_free(&d);
 }
 
+/*
+ * Profile text in messages: kept as it is in the message (check --json escapes it as JSON),
+ * and printed for a terminal with control bytes, '\' and invalid UTF-8 as \xNN.
+ */
+
+static const struct {
+	const char *text;
+	const char *printed; /* what diag_print shows of the message */
+	const char *raw; /* what the message keeps */
+} hostile[] = {
+	{ "allow tcp ev\x1b[31mil.corp port 80", "bad destination 'ev\\x1b[31mil.corp'",
+	  "'ev\x1b[31mil.corp'" },
+	{ "allow tcp caf\xe9.corp port 80", "bad destination 'caf\\xe9.corp'", "'caf\xe9.corp'" },
+	{ "allow tcp caf\xc3\xa9.corp port 80", "bad destination 'caf\xc3\xa9.corp'",
+	  "'caf\xc3\xa9.corp'" },
+	{ "allow tcp a\\b.corp port 80", "bad destination 'a\\x5cb.corp'", "'a\\b.corp'" },
+	{ "allow tcp 10.0.0.1 port 80\x07", "bad port '80\\x07'", "'80\x07'" },
+	{ "allow tcp 10.0.0.1 port 80 tool \x1b]0;pwned\x07", "bad tool '\\x1b]0;pwned\\x07'",
+	  "'\x1b]0;pwned\x07'" },
+	{ "permit\x7f tcp 10.0.0.1 port 80", "unknown word 'permit\\x7f'", "'permit\x7f'" },
+	/* C1 controls: one byte of no UTF-8, or U+009B written in UTF-8 */
+	{ "allow tcp a\x9b"
+	  "2Jb.corp port 80",
+	  "'a\\x9b2Jb.corp'",
+	  "'a\x9b"
+	  "2Jb.corp'" },
+	{ "allow tcp a\xc2\x9b"
+	  "2Jb.corp port 80",
+	  "'a\\xc2\\x9b2Jb.corp'",
+	  "'a\xc2\x9b"
+	  "2Jb.corp'" },
+	{ "allow dns ex\x1b"
+	  "ample.corp",
+	  "bad name 'ex\\x1bample.corp'",
+	  "'ex\x1b"
+	  "ample.corp'" },
+	{ "allow tcp name ex\x1b"
+	  "ample.corp port 443",
+	  "ex\\x1bample.corp",
+	  "ex\x1b"
+	  "ample.corp" },
+	{ "dns qtype A \x1b[2J", "unknown query type '\\x1b[2J'", "'\x1b[2J'" },
+	{ "audit tool \x1b[2J", "bad tool name '\\x1b[2J'", "'\x1b[2J'" },
+};
+
+static char *printed(const struct diag *d)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_not_null(f);
+	diag_print(d, f);
+	cr_assert_eq(fclose(f), 0);
+	return buf;
+}
+
+Test(parse_line, profile_text_in_messages_is_escaped_for_a_terminal)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(hostile); i++) {
+		struct profile p = {};
+		struct diag d = {};
+		const char *text = hostile[i].text;
+		char *out;
+
+		cr_assert_neq(profile_parse_line(&p, "h.rules", 3, text, &opts, &d), 0,
+			      "row %zu was accepted", i);
+		cr_assert_eq(d.nr, 1, "row %zu: %d messages", i, d.nr);
+		cr_assert(strstr(d.msgs[0], hostile[i].raw), "row %zu: the message lost the text",
+			  i);
+		out = printed(&d);
+		cr_assert(starts_with(out, "h.rules:3: "), "row %zu: printed \"%s\"", i, out);
+		cr_assert(strstr(out, hostile[i].printed), "row %zu: printed \"%s\", not \"%s\"", i,
+			  out, hostile[i].printed);
+		for (const unsigned char *c = (const unsigned char *)out; *c; c++)
+			cr_assert((*c >= 0x20 && *c != 0x7f) || *c == '\n',
+				  "row %zu: byte 0x%02x printed raw", i, *c);
+		free(out);
+		profile_free(&p);
+		diag_free(&d);
+	}
+}
+
 /* profile_check_duplicates on parsed lines, without files */
 
 Test(check_duplicates, same_line_twice_in_memory)
