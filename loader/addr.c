@@ -88,6 +88,37 @@ bool addr_equal(const struct addr *a, const struct addr *b)
 	       !memcmp(a->bytes, b->bytes, sizeof(a->bytes));
 }
 
+bool addr_is_mapped4(const struct addr *a, struct addr *v4)
+{
+	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (a->family != AF_INET6 || a->plen < 96 || memcmp(a->bytes, mapped, sizeof(mapped)))
+		return false;
+	if (v4) {
+		memset(v4, 0, sizeof(*v4));
+		v4->family = AF_INET;
+		v4->plen = a->plen - 96;
+		memcpy(v4->bytes, a->bytes + 12, 4);
+	}
+	return true;
+}
+
+bool addr_is_loopback(const struct addr *a)
+{
+	static const __u8 one[16] = { [15] = 1 };
+
+	if (a->family == AF_INET)
+		return a->plen >= 8 && a->bytes[0] == 127;
+	return a->plen == 128 && !memcmp(a->bytes, one, sizeof(one));
+}
+
+bool addr_is_unspecified(const struct addr *a)
+{
+	static const __u8 zero[16];
+
+	return addr_is_single(a) && !memcmp(a->bytes, zero, sizeof(zero));
+}
+
 int port_range_parse(const char *s, __u16 *lo, __u16 *hi)
 {
 	char buf[16];

@@ -32,5 +32,11 @@ __u32 addr_v4_raw(const struct addr *a);
 /* "8080" or "8000-8100": 0, -EINVAL (not a number), -ERANGE (0 or > 65535), -EDOM (reversed) */
 int port_range_parse(const char *s, __u16 *lo, __u16 *hi);
 bool addr_equal(const struct addr *a, const struct addr *b);
+/* a lies inside ::ffff:0:0/96 (IPv4-mapped IPv6); v4, when given, gets the IPv4 form */
+bool addr_is_mapped4(const struct addr *a, struct addr *v4);
+/* a lies inside 127.0.0.0/8, or is ::1 */
+bool addr_is_loopback(const struct addr *a);
+/* a is 0.0.0.0 or :: (one address, not the prefix /0) */
+bool addr_is_unspecified(const struct addr *a);
 
 #endif

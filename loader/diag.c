@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "diag.h"
+#include "text.h"
 
 static void diag_add(struct diag *d, const char *kind, const char *file, int line, const char *fmt,
 		     va_list ap)
@@ -50,10 +51,17 @@ void diag_warn(struct diag *d, const char *file, int line, const char *fmt, ...)
 	d->warnings++;
 }
 
+/*
+ * A message quotes profile text (words, rule text, file names) as it came: for a terminal, or
+ * a log read on one, control bytes, '\' and invalid UTF-8 are written as \xNN here, at the one
+ * place messages become text; --json writes the same message through the JSON escaper.
+ */
 void diag_print(const struct diag *d, FILE *out)
 {
-	for (int i = 0; i < d->nr; i++)
-		fprintf(out, "%s\n", d->msgs[i]);
+	for (int i = 0; i < d->nr; i++) {
+		text_plain(out, d->msgs[i]);
+		fputc('\n', out);
+	}
 	if (d->errors > d->nr)
 		fprintf(out, "(%d more errors not shown)\n", d->errors - d->nr);
 }

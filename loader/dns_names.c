@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include "dns_names.h"
+#include "text.h"
 
 static const struct {
 	const char *name;
@@ -90,6 +91,7 @@ static int parse_name_rule(struct profile *p, const char *file, int line, char *
 	struct dns_name_rule r = {}, *grown;
 	char *name = NULL, *text = NULL;
 	const char *why, *bare;
+	bool star_dot;
 	size_t len;
 
 	if (n < 3) {
@@ -121,11 +123,14 @@ static int parse_name_rule(struct profile *p, const char *file, int line, char *
 	for (char *c = name; *c; c++)
 		*c = tolower((unsigned char)*c);
 	len = strlen(name);
-	if (len > 1 && name[len - 1] == '.')
+	/* "*." is no '*': its trailing dot is not stripped into one that allows every name */
+	star_dot = !strcmp(name, "*.");
+	if (len > 1 && name[len - 1] == '.' && !star_dot)
 		name[--len] = '\0'; /* "corp." is "corp" */
 	r.wildcard = !strcmp(name, "*") || !strncmp(name, "*.", 2);
 	bare = r.wildcard ? name + (name[1] ? 2 : 1) : name;
-	why = r.wildcard && !*bare && name[1] ? "an empty label" :
+	why = star_dot ? "no suffix after '*.' (write '*' to allow every name)" :
+	      r.wildcard && !*bare && name[1] ? "an empty label" :
 	      r.wildcard && !*bare	      ? NULL :
 	      !strcmp(bare, ".")	      ? "'.' is the root: '*' allows every name" :
 						dns_rule_name_problem(bare);
@@ -286,16 +291,20 @@ void dns_names_print(const struct profile *p, FILE *out)
 	if (!p->nr_dns_names)
 		return;
 	fprintf(out, "dns query names (udp/53 queries are parsed, tcp/53 is denied):\n");
-	for (size_t i = 0; i < p->nr_dns_names; i++)
-		fprintf(out, "  %s:%d: %s\n", p->dns_names[i].o.file, p->dns_names[i].o.line,
-			p->dns_names[i].o.text);
+	for (size_t i = 0; i < p->nr_dns_names; i++) {
+		fputs("  ", out);
+		text_plain(out, p->dns_names[i].o.file);
+		fprintf(out, ":%d: %s\n", p->dns_names[i].o.line, p->dns_names[i].o.text);
+	}
 	n = dns_qtypes_in_force(p, &types);
 	fprintf(out, "  query types:");
 	for (size_t i = 0; i < n; i++)
 		fprintf(out, " %s", dns_qtype_text(types[i], buf, sizeof(buf)));
-	if (p->dns_qtypes)
-		fprintf(out, " (%s:%d)\n", p->dns_qtype_file, p->dns_qtype_line);
-	else
+	if (p->dns_qtypes) {
+		fputs(" (", out);
+		text_plain(out, p->dns_qtype_file);
+		fprintf(out, ":%d)\n", p->dns_qtype_line);
+	} else
 		fprintf(out, " (the default)\n");
 }
 

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include "dns_names.h"
 #include "learn_rules.h"
+#include "text.h"
 
 /* a host name as text: one name, no wildcard; NULL when fine */
 static const char *host_problem(const char *s)
@@ -313,9 +314,11 @@ void learn_rules_print(const struct profile *p, FILE *out)
 	if (!p->nr_name_rules)
 		return;
 	fprintf(out, "host names that follow DNS (answers learned at tc on the sandbox's link):\n");
-	for (size_t i = 0; i < p->nr_name_rules; i++)
-		fprintf(out, "  %s:%d: %s\n", p->name_rules[i].o.file, p->name_rules[i].o.line,
-			p->name_rules[i].o.text);
+	for (size_t i = 0; i < p->nr_name_rules; i++) {
+		fputs("  ", out);
+		text_plain(out, p->name_rules[i].o.file);
+		fprintf(out, ":%d: %s\n", p->name_rules[i].o.line, p->name_rules[i].o.text);
+	}
 	fprintf(out, "  grace %u s, max-ttl %u s, max-addresses %u%s\n", c.grace_s, c.max_ttl_s,
 		c.max_addrs, p->learn.file ? "" : " (the defaults)");
 }

@@ -3,6 +3,7 @@
 #include "json.h"
 #include "learn_rules.h"
 #include "plan_print.h"
+#include "text.h"
 
 static const char *map_kind_name(const struct stage_desc *sd)
 {
@@ -36,8 +37,10 @@ void plan_print(const struct ruleset *rs, FILE *out)
 		const struct stage_desc *sd = &rs->stages[s].desc;
 		struct stage_rules walk = { .last = (__u32)-1 };
 
-		fprintf(out, "stage %s (slot %u, %s rules, %s) claims", sd->name, sd->slot,
-			map_kind_name(sd), rs->stages[s].origin);
+		fprintf(out, "stage %s (slot %u, %s rules, ", sd->name, sd->slot,
+			map_kind_name(sd));
+		text_plain(out, rs->stages[s].origin); /* file names: profile text too */
+		fprintf(out, ") claims");
 		for (__u32 c = 0; c < sd->nr_classes; c++) {
 			if (sd->classes[c].port)
 				fprintf(out, " %s/%u", l4proto_name(sd->classes[c].l4proto),
@@ -48,7 +51,9 @@ void plan_print(const struct ruleset *rs, FILE *out)
 		}
 		fprintf(out, ":\n");
 		for (const struct rule *r; (r = stage_rule_next(rs, s, &walk));) {
-			fprintf(out, "  %s:%d: allow %s %s port %u", r->o.file, r->o.line,
+			fputs("  ", out);
+			text_plain(out, r->o.file);
+			fprintf(out, ":%d: allow %s %s port %u", r->o.line,
 				l4proto_name(r->l4proto), addr_format(&r->dst, buf, sizeof(buf)),
 				r->port_lo);
 			if (r->port_hi != r->port_lo)

@@ -6,10 +6,13 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include "profile.h"
 #include "dns_names.h"
 #include "learn_rules.h"
+#include "trusted.h"
 
 #define MAX_WORDS 16
 
@@ -113,10 +116,18 @@ static int parse_dest(const char *file, int line, const char *word, const struct
 		diag_error(d, file, line, "'%s' has bits set beyond its prefix length", word);
 		return -EINVAL;
 	}
+	/* "any" is a typo, not a name to look up: a host name has a dot inside */
 	if (strchr(word, '/') || strchr(word, ':') || !is_host_name(word) ||
-	    strspn(word, "0123456789.") == strlen(word)) {
+	    strspn(word, "0123456789.") == strlen(word) || !strchr(word, '.') ||
+	    strchr(word, '.') == word + strlen(word) - 1) {
 		diag_error(d, file, line,
-			   "bad destination '%s': not an address, prefix or host name", word);
+			   "bad destination '%s': expected an address (10.0.0.1), a prefix "
+			   "(10.0.0.0/8) or a host name (host.example)%s",
+			   word,
+			   !strcasecmp(word, "any") || !strcasecmp(word, "all") ||
+					   !strcmp(word, "*") ?
+				   "; there is no wildcard destination" :
+				   "");
 		return -EINVAL;
 	}
 	err = resolve(word, out, RULE_MAX_ADDRS, ctx);
@@ -125,6 +136,39 @@ static int parse_dest(const char *file, int line, const char *word, const struct
 		return -EINVAL;
 	}
 	return err;
+}
+
+/*
+ * A rule for a destination no judged traffic has: a warning, the rule is kept. IPv4-mapped
+ * IPv6 addresses go out as IPv4 (connect6 judges them as IPv4, tc denies an IPv6 packet to
+ * one); loopback and unspecified destinations never leave the sandbox (the cgroup hooks
+ * allow them as local, tc on its link never sees them).
+ */
+static void warn_never_matches(struct diag *d, const char *file, int line, const struct addr *a,
+			       const char *host)
+{
+	char buf[ADDR_STR_LEN], v4buf[ADDR_STR_LEN], from[300] = "";
+	struct addr v4;
+
+	if (host)
+		snprintf(from, sizeof(from), " (from host name %s)", host);
+	addr_format(a, buf, sizeof(buf));
+	if (addr_is_mapped4(a, &v4))
+		diag_warn(d, file, line,
+			  "IPv4-mapped IPv6 destination '%s'%s never matches: traffic to it is "
+			  "IPv4 and judged as IPv4; write %s",
+			  buf, from, addr_format(&v4, v4buf, sizeof(v4buf)));
+	else if (addr_is_loopback(a))
+		diag_warn(
+			d, file, line,
+			"loopback destination '%s'%s never matches: loopback traffic never "
+			"reaches tc on the sandbox's link, and the cgroup hooks allow it as local",
+			buf, from);
+	else if (addr_is_unspecified(a))
+		diag_warn(d, file, line,
+			  "destination '%s'%s never matches: the unspecified address is sent to "
+			  "loopback, which the cgroup hooks allow as local",
+			  buf, from);
 }
 
 /* audit stage NAME | audit tool NAME */
@@ -287,6 +331,8 @@ int profile_parse_line(struct profile *p, const char *file, int line, const char
 		}
 		diag_warn(d, file, line, "host name '%s' resolved once, now: %s", w[2], list);
 	}
+	for (int i = 0; i < naddr; i++)
+		warn_never_matches(d, file, line, &addrs[i], from_name ? w[2] : NULL);
 	/* tidy the kept text: words joined by one space */
 	clean[0] = '\0';
 	for (int i = 0; i < n; i++) {
@@ -396,23 +442,35 @@ static int ends_with(const char *s, const char *sfx)
 	return a > b && !strcmp(s + a - b, sfx);
 }
 
-static int load_rules_file(struct profile *p, const char *path, const struct profile_opts *o,
-			   struct diag *d)
+static int load_rules_file(struct profile *p, int dirfd, const char *name, const char *path,
+			   const struct profile_opts *o, struct diag *d)
 {
-	FILE *f = fopen(path, "r");
+	int fd = trusted_open(dirfd, name, path, TRUSTED_RULES, d);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
 	char *line = NULL;
 	size_t cap = 0;
+	ssize_t len;
 	int lineno = 0, err = 0;
 
+	if (fd < 0)
+		return fd;
 	if (!f) {
-		int e = errno;
-
-		diag_error(d, path, 0, "cannot read: %s", strerror(e));
-		return -e;
+		close(fd);
+		return -ENOMEM;
 	}
-	while (getline(&line, &cap, f) >= 0) {
-		int e = profile_parse_line(p, path, ++lineno, line, o, d);
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		const char *nul = memchr(line, '\0', len);
+		int e;
 
+		lineno++;
+		if (nul) {
+			/* not the end of the line: what follows would be dropped unseen */
+			diag_error(d, path, lineno, "a NUL byte (column %zu): a rules file is text",
+				   (size_t)(nul - line) + 1);
+			e = -EINVAL;
+		} else {
+			e = profile_parse_line(p, path, lineno, line, o, d);
+		}
 		if (e == -ENOMEM) {
 			err = e;
 			break;
@@ -433,12 +491,18 @@ int profile_load_dir(const char *dir, const struct profile_opts *o, struct profi
 		     struct diag *d)
 {
 	struct dirent **names = NULL;
-	int n, err = 0;
+	int n, dirfd, err = 0;
 
-	n = scandir(dir, &names, NULL, alphasort);
+	/* the directory checked is the one read: its files are opened under its fd */
+	dirfd = trusted_dir_open(dir, d);
+	if (dirfd < 0)
+		return dirfd;
+	n = scandirat(dirfd, ".", &names, NULL, alphasort);
 	if (n < 0) {
-		diag_error(d, dir, 0, "cannot read profile directory: %s", strerror(errno));
-		return -ENOENT;
+		err = -errno;
+		diag_error(d, dir, 0, "cannot read profile directory: %s", strerror(-err));
+		close(dirfd);
+		return err;
 	}
 	for (int i = 0; i < n; i++) {
 		const char *name = names[i]->d_name;
@@ -452,7 +516,7 @@ int profile_load_dir(const char *dir, const struct profile_opts *o, struct profi
 			break;
 		}
 		if (ends_with(name, ".rules")) {
-			e = load_rules_file(p, path, o, d);
+			e = load_rules_file(p, dirfd, name, path, o, d);
 			free(path);
 		} else {
 			char **sp = realloc(p->stage_paths, (p->nr_stage_paths + 1) * sizeof(*sp));
@@ -471,6 +535,7 @@ int profile_load_dir(const char *dir, const struct profile_opts *o, struct profi
 	for (int i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+	close(dirfd);
 	if (!err)
 		err = profile_check_duplicates(p, d);
 	if (!err)

@@ -12,6 +12,7 @@
 #include "policy.h"
 #include "ironclaw/stage.h"
 #include "stage.h"
+#include "trusted.h"
 
 #define STAGE_FILE_MAX (16 << 20)
 
@@ -207,31 +208,13 @@ int stage_from_file(const char *path, struct stage *st, struct diag *d)
 	int fd, err;
 
 	memset(st, 0, sizeof(*st));
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		err = errno;
-		diag_error(d, path, 0, "cannot read stage object: %s", strerror(err));
-		return -err;
-	}
-	/* judge the file we hold open, not the name: no swap in between */
+	/* not through a symlink, root's, written by root alone: as a profile's rules files */
+	fd = trusted_open(AT_FDCWD, path, path, TRUSTED_STAGE, d);
+	if (fd < 0)
+		return fd;
 	if (fstat(fd, &sb)) {
 		err = -errno;
 		diag_error(d, path, 0, "cannot stat stage object: %s", strerror(errno));
-		goto out;
-	}
-	err = -EPERM;
-	if (!S_ISREG(sb.st_mode)) {
-		diag_error(d, path, 0, "stage object is not a regular file");
-		goto out;
-	}
-	if (sb.st_uid != 0) {
-		diag_error(d, path, 0, "stage object is owned by uid %u, not root: refused",
-			   (unsigned)sb.st_uid);
-		goto out;
-	}
-	if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
-		diag_error(d, path, 0, "stage object is writable by %s: refused",
-			   sb.st_mode & S_IWOTH ? "others" : "its group");
 		goto out;
 	}
 	err = -EFBIG;

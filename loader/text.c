@@ -37,7 +37,7 @@ void text_plain(FILE *out, const char *s)
 
 		if (n == 1 && *p >= 0x20 && *p != 0x7f && *p != '\\') {
 			fputc(*p++, out);
-		} else if (n > 1) {
+		} else if (n > 1 && !(p[0] == 0xc2 && p[1] < 0xa0)) { /* not C1 (U+0080-U+009F) */
 			fwrite(p, 1, n, out);
 			p += n;
 		} else {

@@ -7,7 +7,7 @@
 
 /* the length of the valid UTF-8 sequence at s (1-4), or 0 when s starts no valid one */
 size_t utf8_seq_len(const unsigned char *s);
-/* s for a terminal: control characters, '\' and bytes of no valid UTF-8 as \xNN */
+/* s for a terminal: control characters (C0, DEL, C1), '\' and bytes of no valid UTF-8 as \xNN */
 void text_plain(FILE *out, const char *s);
 
 #endif

@@ -37,6 +37,7 @@ CG=$CGROOT/icpe2e$$                # the sandbox's cgroup; tools below it
 TEST_PINS=/sys/fs/bpf/icpe2e$$-    # prefix of the pins tests make themselves (bpftool prog loadall)
 XDP_DIR_BEFORE=$([ -e "$XDP_LIB_DIR" ] && echo yes)
 PIN_ROOT_BEFORE=$([ -e "$PIN_ROOT" ] && echo yes)
+umask 022                          # profiles the tests write: root's alone, whoever runs them
 LOGS=$(mktemp -d)                  # the servers' logs
 WORK=$(mktemp -d)                  # profiles and outputs; emptied between areas
 SKIP_FILE=$WORK/.skip              # a test's skip reason (see skip_unless)

@@ -6,6 +6,14 @@ area cli "" "" \
 
 test_cli_errors() {
 	local out c
+	# a profile only root may write: a group-writable rules file or directory, a symlinked file
+	mkdir -p "$WORK/prof-gw" "$WORK/prof-gwdir" "$WORK/prof-link"
+	cp rules.d/*.rules "$WORK/prof-gw/"
+	cp rules.d/*.rules "$WORK/prof-gwdir/"
+	cp rules.d/10-dns.rules "$WORK/prof-link/"
+	chmod 0664 "$WORK/prof-gw/20-https.rules"
+	chmod 0775 "$WORK/prof-gwdir"
+	ln -s "$PWD/rules.d/20-https.rules" "$WORK/prof-link/20-https.rules"
 	# exit code, what the message says ("" : anything), the command
 	each_row exits_with <<-'EOF' || return 1
 		1 "must run as root" setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN" install --profile rules.d --tc-ingress host0
@@ -26,6 +34,9 @@ test_cli_errors() {
 		2 "unknown option '--json'" "$BIN" block --json
 		2 "bad instance name 'Bad/Name'" "$BIN" status --name Bad/Name
 		1 "sandbox cgroup '/nosuch-cgroup$$'" "$BIN" install --profile rules.d --cgroup "/nosuch-cgroup$$"
+		1 "prof-gw/20-https.rules: rules file is writable by its group: refused" "$BIN" check --profile "$WORK/prof-gw"
+		1 "prof-gwdir: profile directory is writable by its group: refused" "$BIN" check --profile "$WORK/prof-gwdir"
+		1 "prof-link/20-https.rules: cannot read: a symlink, refused" "$BIN" check --profile "$WORK/prof-link"
 	EOF
 	[ "$("$BIN" install --profile 2>&1 | wc -l)" = 1 ] || fail "a missing option argument takes more than one line" || return 1
 	"$BIN" --version | grep -Eq '^ironclaw-pipe [0-9]+\.[0-9]+\.[0-9]+$' || fail "--version: $("$BIN" --version 2>&1)" || return 1

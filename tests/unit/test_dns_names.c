@@ -75,6 +75,9 @@ static const struct {
 	{ "allow dns .corp", "bad name '.corp': an empty label" },
 	{ "allow dns .", "bad name '.': '.' is the root" },
 	{ "allow dns *..", "bad name '*..': an empty label" },
+	/* not '*': a suffix was meant and left out */
+	{ "allow dns *.", "bad name '*.': no suffix after '*.' (write '*' to allow every name)" },
+	{ "allow dns *. tool t1", "bad name '*.': no suffix after '*.'" },
 	{ "allow dns foo.*.corp", "bad name 'foo.*.corp': '*' is only a whole first label" },
 	{ "allow dns *foo.corp", "'*' is only a whole first label" },
 	{ "allow dns **.corp", "'*' is only a whole first label" },

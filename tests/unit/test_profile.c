@@ -22,6 +22,7 @@ static const struct {
 } fake_dns[] = {
 	{ "log-collector.internal.corp", { "10.42.7.11" } },
 	{ "two.example.corp", { "192.0.2.10", "2001:db8::10" } },
+	{ "loop.example.corp", { "127.0.0.1" } },
 };
 
 static int resolve_calls;
@@ -270,6 +271,18 @@ static const struct {
 	{ "allow tcp nowhere.example.corp port 80",
 	  "host name 'nowhere.example.corp' does not resolve", 1 },
 	{ "allow tcp a b c d e f g h i j k l m n o p", "too many words", 0 },
+	/* words that are no host name: refused before the resolver sees them */
+	{ "allow tcp any port 443",
+	  "bad destination 'any': expected an address (10.0.0.1), a prefix (10.0.0.0/8) or a host "
+	  "name (host.example)",
+	  0 },
+	{ "allow tcp ANY port 443", "bad destination 'ANY': expected an address", 0 },
+	{ "allow udp all port 53", "bad destination 'all': expected an address", 0 },
+	{ "allow tcp * port 443", "bad destination '*': expected an address", 0 },
+	{ "allow tcp localhost port 80", "bad destination 'localhost': expected an address", 0 },
+	{ "allow tcp fileserver. port 80", "bad destination 'fileserver.': expected an address",
+	  0 },
+	{ "allow tcp any.corp! port 80", "bad destination 'any.corp!': expected an address", 0 },
 };
 
 Test(parse_line, bad)
@@ -297,6 +310,163 @@ Test(parse_line, bad)
 		cr_assert_eq(resolve_calls, bad_lines[i].resolves,
 			     "\"%s\": resolver called %d times, want %d", bad_lines[i].text,
 			     resolve_calls, bad_lines[i].resolves);
+		profile_free(&p);
+		diag_free(&d);
+	}
+}
+
+/* rules that can never match: a warning at their line, and the rule is kept */
+
+static const struct {
+	const char *text;
+	const char *says; /* NULL: no warning */
+} never_matching[] = {
+	{ "allow tcp ::ffff:10.42.7.11 port 8080",
+	  "IPv4-mapped IPv6 destination '::ffff:10.42.7.11' never matches: traffic to it is IPv4 "
+	  "and judged as IPv4; write 10.42.7.11" },
+	{ "allow tcp ::ffff:10.0.0.0/104 port 443",
+	  "never matches: traffic to it is IPv4 and judged "
+	  "as IPv4; write 10.0.0.0/8" },
+	{ "allow udp ::ffff:0:0/96 port 53", "write 0.0.0.0/0" },
+	{ "allow tcp ::ffff:127.0.0.1 port 80", "write 127.0.0.1" },
+	{ "allow tcp 127.0.0.1 port 8080",
+	  "loopback destination '127.0.0.1' never matches: loopback traffic never reaches tc on the "
+	  "sandbox's link, and the cgroup hooks allow it as local" },
+	{ "allow tcp 127.0.0.0/8 port 80", "loopback destination '127.0.0.0/8' never matches" },
+	{ "allow udp 127.53.0.0/16 port 53", "loopback destination '127.53.0.0/16' never matches" },
+	{ "allow tcp ::1 port 80", "loopback destination '::1' never matches" },
+	{ "allow tcp 0.0.0.0 port 80",
+	  "destination '0.0.0.0' never matches: the unspecified address" },
+	{ "allow tcp :: port 80", "destination '::' never matches: the unspecified address" },
+	/* wider prefixes, and their neighbours, can match other traffic: no warning */
+	{ "allow tcp 0.0.0.0/0 port 443", NULL },
+	{ "allow tcp ::/0 port 443", NULL },
+	{ "allow tcp ::fffe:0:0/95 port 443", NULL },
+	{ "allow tcp 126.255.255.255 port 80", NULL },
+	{ "allow tcp 128.0.0.1 port 80", NULL },
+	{ "allow tcp 0.0.0.0/7 port 80", NULL },
+	{ "allow tcp ::2 port 80", NULL },
+	{ "allow tcp ::0:1:0:0/96 port 80", NULL },
+};
+
+Test(parse_line, never_matching_destinations_warn)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(never_matching); i++) {
+		struct profile p = {};
+		struct diag d = {};
+		const char *text = never_matching[i].text, *says = never_matching[i].says;
+		int err = profile_parse_line(&p, "w.rules", 5, text, &opts, &d);
+
+		cr_assert_eq(err, 0, "\"%s\": error %d:%s", text, err, all_msgs(&d));
+		cr_assert_eq(d.errors, 0, "\"%s\": errors:%s", text, all_msgs(&d));
+		cr_assert_eq(p.nr_rules, 1, "\"%s\": %zu rules, want 1", text, p.nr_rules);
+		cr_assert_eq(d.warnings, says ? 1 : 0, "\"%s\": %d warnings:%s", text, d.warnings,
+			     all_msgs(&d));
+		if (says) {
+			cr_assert(starts_with(d.msgs[0], "w.rules:5: warning: "),
+				  "\"%s\": \"%s\" is not a warning at w.rules:5", text, d.msgs[0]);
+			cr_assert(strstr(d.msgs[0], says), "\"%s\": \"%s\" does not say \"%s\"",
+				  text, d.msgs[0], says);
+		}
+		profile_free(&p);
+		diag_free(&d);
+	}
+}
+
+Test(parse_line, host_name_resolving_to_loopback_warns)
+{
+	struct profile p = {};
+	struct diag d = {};
+
+	cr_assert_eq(profile_parse_line(&p, "w.rules", 2, "allow tcp loop.example.corp port 80",
+					&opts, &d),
+		     0, "%s", all_msgs(&d));
+	cr_assert_eq(d.warnings, 2, "%d warnings, want 2:%s", d.warnings, all_msgs(&d));
+	cr_assert(find_msg(&d, "w.rules:2: warning: loopback destination '127.0.0.1' (from host "
+			       "name loop.example.corp) never matches"),
+		  "%s", all_msgs(&d));
+	profile_free(&p);
+	diag_free(&d);
+}
+
+/*
+ * Profile text in messages: kept as it is in the message (check --json escapes it as JSON),
+ * and printed for a terminal with control bytes, '\' and invalid UTF-8 as \xNN.
+ */
+
+static const struct {
+	const char *text;
+	const char *printed; /* what diag_print shows of the message */
+	const char *raw; /* what the message keeps */
+} hostile[] = {
+	{ "allow tcp ev\x1b[31mil.corp port 80", "bad destination 'ev\\x1b[31mil.corp'",
+	  "'ev\x1b[31mil.corp'" },
+	{ "allow tcp caf\xe9.corp port 80", "bad destination 'caf\\xe9.corp'", "'caf\xe9.corp'" },
+	{ "allow tcp caf\xc3\xa9.corp port 80", "bad destination 'caf\xc3\xa9.corp'",
+	  "'caf\xc3\xa9.corp'" },
+	{ "allow tcp a\\b.corp port 80", "bad destination 'a\\x5cb.corp'", "'a\\b.corp'" },
+	{ "allow tcp 10.0.0.1 port 80\x07", "bad port '80\\x07'", "'80\x07'" },
+	{ "allow tcp 10.0.0.1 port 80 tool \x1b]0;pwned\x07", "bad tool '\\x1b]0;pwned\\x07'",
+	  "'\x1b]0;pwned\x07'" },
+	{ "permit\x7f tcp 10.0.0.1 port 80", "unknown word 'permit\\x7f'", "'permit\x7f'" },
+	/* C1 controls: one byte of no UTF-8, or U+009B written in UTF-8 */
+	{ "allow tcp a\x9b"
+	  "2Jb.corp port 80",
+	  "'a\\x9b2Jb.corp'",
+	  "'a\x9b"
+	  "2Jb.corp'" },
+	{ "allow tcp a\xc2\x9b"
+	  "2Jb.corp port 80",
+	  "'a\\xc2\\x9b2Jb.corp'",
+	  "'a\xc2\x9b"
+	  "2Jb.corp'" },
+	{ "allow dns ex\x1b"
+	  "ample.corp",
+	  "bad name 'ex\\x1bample.corp'",
+	  "'ex\x1b"
+	  "ample.corp'" },
+	{ "allow tcp name ex\x1b"
+	  "ample.corp port 443",
+	  "ex\\x1bample.corp",
+	  "ex\x1b"
+	  "ample.corp" },
+	{ "dns qtype A \x1b[2J", "unknown query type '\\x1b[2J'", "'\x1b[2J'" },
+	{ "audit tool \x1b[2J", "bad tool name '\\x1b[2J'", "'\x1b[2J'" },
+};
+
+static char *printed(const struct diag *d)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_not_null(f);
+	diag_print(d, f);
+	cr_assert_eq(fclose(f), 0);
+	return buf;
+}
+
+Test(parse_line, profile_text_in_messages_is_escaped_for_a_terminal)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(hostile); i++) {
+		struct profile p = {};
+		struct diag d = {};
+		const char *text = hostile[i].text;
+		char *out;
+
+		cr_assert_neq(profile_parse_line(&p, "h.rules", 3, text, &opts, &d), 0,
+			      "row %zu was accepted", i);
+		cr_assert_eq(d.nr, 1, "row %zu: %d messages", i, d.nr);
+		cr_assert(strstr(d.msgs[0], hostile[i].raw), "row %zu: the message lost the text",
+			  i);
+		out = printed(&d);
+		cr_assert(starts_with(out, "h.rules:3: "), "row %zu: printed \"%s\"", i, out);
+		cr_assert(strstr(out, hostile[i].printed), "row %zu: printed \"%s\", not \"%s\"", i,
+			  out, hostile[i].printed);
+		for (const unsigned char *c = (const unsigned char *)out; *c; c++)
+			cr_assert((*c >= 0x20 && *c != 0x7f) || *c == '\n',
+				  "row %zu: byte 0x%02x printed raw", i, *c);
+		free(out);
 		profile_free(&p);
 		diag_free(&d);
 	}

@@ -277,6 +277,25 @@ Test(stage_file, symlink_not_followed)
 	free(obj);
 }
 
+/* one symlink policy for a profile's files: the message says it, as a rules file's does */
+Test(stage_file, symlink_refused_with_the_policy)
+{
+	size_t len;
+	void *obj;
+	char *path;
+
+	require_root();
+	obj = valid_or_junk(&len);
+	path = put_file("real.bpf.o", obj, len, 0, 0644);
+	cr_assert_eq(symlink(path, path_of("40-link.bpf.o")), 0, "symlink: %s", strerror(errno));
+	expect_refused(path_of("40-link.bpf.o"),
+		       "cannot read stage object: a symlink, refused (no file of a profile is read "
+		       "through a symlink",
+		       NULL);
+	free(path);
+	free(obj);
+}
+
 /* real stage objects */
 
 static const struct {
