@@ -12,8 +12,19 @@ enum event_drop {
 	EVENT_DROP_MAX,
 };
 
-/* events one tool (or, with no tool, one sending cgroup) may cause per second */
+/* events one named tool, or all other senders together, may cause per second */
 #define EVENTS_PER_SECOND 200
+/* the event_budgets key of every sender that is no tool the profile names */
+#define EVENT_BUDGET_OTHERS 0
+
+/* event_budgets: tool (cgroup id, or EVENT_BUDGET_OTHERS) -> the events of this second */
+struct event_budget {
+	__u64 window; /* the second it counts for */
+	__u32 used;
+	__u32 pad;
+};
+
+_Static_assert(sizeof(struct event_budget) == 16, "event_budget layout");
 
 struct deny_event {
 	__u64 ts_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */

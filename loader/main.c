@@ -465,7 +465,8 @@ static const struct cli_cmd cmds[] = {
 	  "  events are kept while nobody reads; newer ones are then dropped and counted),\n"
 	  "  then with --follow the new ones until Ctrl-C. --json: one object a line.\n"
 	  "  One reader at a time: a second 'log' is refused, as it would split the events.\n"
-	  "  Each tool (or sending cgroup outside the tools) may cause 200 events a second;\n"
+	  "  Each tool the profile names may cause 200 events a second, every other sender\n"
+	  "  (other cgroups, XDP) together 200 more;\n"
 	  "  the rest are counted. The count of dropped events goes to stderr at the end.\n" },
 	{ "suggest", do_suggest, OPTS(NAME), false,
 	  "turn audit mode's would-deny events into profile lines",

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include "dns_maps.h"
+#include "event.h"
 #include "dns_policy.h"
 #include "pipeline_fill.h"
 #include "pipeline_load.h"
@@ -176,6 +177,30 @@ struct learn_fds txn_learn_fds(const struct txn *t)
 	};
 }
 
+/*
+ * A budget of events of its own for every tool a line names (the others
+ * share one, events.h); kept across switches, an existing one untouched.
+ */
+static int fill_event_budgets(const struct txn *t, const struct profile *p, struct diag *d)
+{
+	int fd = bpf_map__fd(t->skel->maps.event_budgets);
+	struct event_budget fresh = {};
+
+	for (size_t i = 0; i < profile_nr_origins(p) + p->nr_audits; i++) {
+		__u64 tool = i < profile_nr_origins(p) ?
+				     profile_origin(p, i)->tool_id :
+				     p->audits[i - profile_nr_origins(p)].tool_id;
+
+		if (!tool || !bpf_map_update_elem(fd, &tool, &fresh, BPF_NOEXIST) ||
+		    errno == EEXIST)
+			continue;
+		diag_error(d, NULL, 0, "cannot give a tool its budget of events: %s",
+			   strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 int txn_fill(struct txn *t, const struct install_req *rq, struct diag *d)
 {
 	int classes = bpf_map__fd(t->skel->maps.classes);
@@ -276,7 +301,9 @@ int txn_fill(struct txn *t, const struct install_req *rq, struct diag *d)
 			}
 		}
 	}
-	err = fill_rules(t, rq, d);
+	err = fill_event_budgets(t, rq->profile, d);
+	if (!err)
+		err = fill_rules(t, rq, d);
 	if (!err)
 		err = dns_maps_fill(bpf_map__fd(t->skel->maps.dns_names),
 				    bpf_map__fd(t->skel->maps.dns_qtypes), t->gen, rq->profile, d);

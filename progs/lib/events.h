@@ -7,16 +7,22 @@
 #include "counts.h"
 
 /*
- * A reserved event, or NULL (over the budget of its tool, or the buffer is
- * full: counted). The budget is one per tool across CPUs; a sender with no
- * tool is budgeted by its own cgroup.
+ * A reserved event, or NULL (over the budget of its sender, or the buffer is
+ * full: counted). A tool the profile names has a budget of its own (the
+ * loader makes it); every other sender (no tool, a cgroup the sandbox made,
+ * a frame at XDP) shares one: whatever the sandbox creates, it cannot crowd
+ * out the named tools' events.
  */
 static __always_inline struct deny_event *event_reserve(__u64 cgroup, __u64 tool)
 {
-	__u64 now = bpf_ktime_get_ns(), window = now / 1000000000ull, key = tool ? tool : cgroup;
-	struct event_budget *b = bpf_map_lookup_elem(&event_budgets, &key);
+	__u64 now = bpf_ktime_get_ns(), window = now / 1000000000ull, key = tool;
+	struct event_budget *b = tool ? bpf_map_lookup_elem(&event_budgets, &key) : NULL;
 	struct deny_event *e;
 
+	if (!b) {
+		key = EVENT_BUDGET_OTHERS;
+		b = bpf_map_lookup_elem(&event_budgets, &key);
+	}
 	if (!b) {
 		struct event_budget fresh = { .window = window };
 

@@ -83,13 +83,7 @@ struct {
 	__type(value, __u64);
 } event_drops SEC(".maps");
 
-struct event_budget {
-	__u64 window; /* the second it counts for */
-	__u32 used;
-	__u32 pad;
-};
-
-/* a flood from one tool cannot starve the others' events */
+/* a flood from one tool cannot starve the others' events (event.h) */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);

@@ -3,6 +3,7 @@
 # stage).
 
 area log_audit "tools_profile" "" \
+	test_events_budgeted_per_named_tool \
 	test_deny_log test_json_hostile_bytes test_audit_mode
 
 # json_ok [PY-EXPR]: stdin is lines of JSON (one at least) in valid UTF-8, and PY-EXPR is true of
@@ -137,4 +138,40 @@ test_audit_mode() {
 	out=$("$BIN" install --profile "$p" --cgroup "$CG" --sandbox-netns "$SBX" --name "$INSTANCE" 2>&1)
 	[ $? = 1 ] && echo "$out" | grep -q "05-audit.rules:1: tool 'ghost': no cgroup" ||
 		fail "unknown audited tool: $out"
+}
+
+# a tool the profile names has its own budget of events; every other sender shares one: a
+# sandbox that makes many cgroups cannot flood the log, nor crowd out a named tool's events
+test_events_budgeted_per_named_tool() {
+	local i out others t0 t1 allowed
+	install_cgroup --tc-ingress "host0@$CORP" || return 1
+	"$BIN" log --name "$INSTANCE" >/dev/null 2>&1 # start from an empty buffer
+	local burst='import socket
+for _ in range(100):
+    s = socket.socket()
+    try:
+        s.connect(("10.42.7.12", 8080))
+    except OSError:
+        pass
+    s.close()'
+	for i in $(seq 10); do mkdir -p "$CG/flood$i"; done
+	t0=$(date +%s.%N)
+	for i in $(seq 10); do
+		in_tool "flood$i" python3 -c "$burst" &
+	done
+	wait
+	t1=$(date +%s.%N)
+	want_eperm memscraper connect 10.42.7.12 8080 || return 1
+	out=$("$BIN" log --name "$INSTANCE" --json 2>/dev/null)
+	others=$(echo "$out" | grep -c '"tool":"/icpe2e'$$'/flood')
+	# 200 a second for all of them together, in every second the burst touched
+	allowed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print 200 * (int(b) - int(a) + 1) }')
+	echo "    1000 denials from 10 cgroups no rule names in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s: $others events (at most $allowed)"
+	[ "$allowed" -lt 1000 ] || fail "the burst took too long to tell one budget from ten" || return 1
+	[ "$others" -ge 1 ] && [ "$others" -le "$allowed" ] ||
+		fail "$others events from 10 cgroups the profile does not name: each had a budget of its own" || return 1
+	echo "$out" | grep -q '"tool":"/icpe2e'$$'/memscraper".*"destination":"10.42.7.12:8080"' ||
+		fail "the named tool's event was crowded out" || return 1
+	"$BIN" status --name "$INSTANCE" --json | grep -q '"rate_limited":[1-9]' ||
+		fail "the burst was not rate-limited"
 }
