@@ -146,19 +146,29 @@ test_events_budgeted_per_named_tool() {
 	local i out others t0 t1 allowed
 	install_cgroup --tc-ingress "host0@$CORP" || return 1
 	"$BIN" log --name "$INSTANCE" >/dev/null 2>&1 # start from an empty buffer
-	local burst='import socket
-for _ in range(100):
-    s = socket.socket()
-    try:
-        s.connect(("10.42.7.12", 8080))
-    except OSError:
-        pass
-    s.close()'
+	local go=$WORK/go burst=$WORK/burst.py
+	# each waits for the go (up to 10 s), so the burst itself is short: no process start in it
+	cat >"$burst" <<-EOF
+		import os, socket, time
+		t = time.time() + 10
+		while not os.path.exists("$go") and time.time() < t:
+		    time.sleep(0.001)
+		for _ in range(100):
+		    s = socket.socket()
+		    try:
+		        s.connect(("10.42.7.12", 8080))
+		    except OSError:
+		        pass
+		    s.close()
+	EOF
+	rm -f "$go"
 	for i in $(seq 10); do mkdir -p "$CG/flood$i"; done
-	t0=$(date +%s.%N)
 	for i in $(seq 10); do
-		in_tool "flood$i" python3 -c "$burst" &
+		in_tool "flood$i" python3 "$burst" &
 	done
+	sleep 2 # every process started and waiting
+	t0=$(date +%s.%N)
+	touch "$go"
 	wait
 	t1=$(date +%s.%N)
 	want_eperm memscraper connect 10.42.7.12 8080 || return 1
