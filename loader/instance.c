@@ -5,9 +5,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "events.h"
+#include "explain.h"
 #include "instance.h"
 #include "pins.h"
 #include "pipeline.h"
+#include "status.h"
 
 /* instance.conf: one key=value a line */
 static int conf_read(const char *name, struct instance_conf *c, struct diag *d)
@@ -341,6 +344,38 @@ int instance_uninstall(struct instance *in, struct diag *d)
 	if (!err)
 		in->installed = false; /* instance_close removes its state */
 	return err;
+}
+
+int instance_status(const char *name, FILE *out, bool json, struct diag *d)
+{
+	return status_show(name, out, json, d);
+}
+
+int instance_rules(const char *name, FILE *out, bool json, struct diag *d)
+{
+	return status_rules(name, out, json, d);
+}
+
+int instance_log(const char *name, bool follow, bool json, FILE *out, struct diag *d)
+{
+	return events_log(name, follow, json, out, d);
+}
+
+int instance_suggest(const char *name, FILE *out, struct diag *d)
+{
+	return events_suggest(name, out, d);
+}
+
+int instance_explain(struct instance *in, struct explain_query *q, FILE *out, bool json,
+		     struct diag *d)
+{
+	if (!in->installed || !in->has_conf) {
+		diag_error(d, NULL, 0, "no instance '%s' installed", in->name);
+		return -ENOENT;
+	}
+	q->profile_dir = in->conf.profile;
+	q->sandbox_cgroup = in->conf.sandbox_cgroup;
+	return explain_run(in->name, q, out, json, d);
 }
 
 int instance_check(const char *dir, const char *cgroup, struct ruleset *rs, struct diag *d)

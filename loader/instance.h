@@ -82,6 +82,24 @@ int instance_block(const char *name, struct diag *d);
 /* detaches everything and removes the pins and state: the sandbox's egress opens */
 int instance_uninstall(struct instance *in, struct diag *d);
 
+/*
+ * What the instance does, read from its pins and state (no lock): status
+ * (-ENOLINK: an attachment is lost), its rules with their counters, the
+ * denials in its ring buffer (follow: as they come), suggestions from them.
+ */
+int instance_status(const char *name, FILE *out, bool json, struct diag *d);
+int instance_rules(const char *name, FILE *out, bool json, struct diag *d);
+int instance_log(const char *name, bool follow, bool json, FILE *out, struct diag *d);
+int instance_suggest(const char *name, FILE *out, struct diag *d);
+/*
+ * The verdict of every hook on one packet (explain.h), from a dry-run copy
+ * of the installed pipeline, judged with the profile the instance recorded;
+ * the instance is locked: 0 or 1 (dropped), or -errno.
+ */
+struct explain_query;
+int instance_explain(struct instance *in, struct explain_query *q, FILE *out, bool json,
+		     struct diag *d);
+
 /* the profile, its stages and its plan, as check shows them (cgroup: resolve tools there) */
 int instance_check(const char *dir, const char *cgroup, struct ruleset *rs, struct diag *d);
 

@@ -10,12 +10,10 @@
 #include <bpf/libbpf.h>
 #include "cli.h"
 #include "dns_names.h"
-#include "events.h"
 #include "explain.h"
 #include "instance.h"
 #include "plan_print.h"
 #include "xdp.h"
-#include "status.h"
 
 #ifndef IRONCLAW_VERSION
 #define IRONCLAW_VERSION "unknown"
@@ -179,7 +177,7 @@ static int do_status(struct cli_args *a)
 
 	if (need_root(a->cmd))
 		return 1;
-	err = status_show(a->name, stdout, a->json, &d);
+	err = instance_status(a->name, stdout, a->json, &d);
 	if (err == -ENOLINK) {
 		diag_print(&d, stderr);
 		diag_free(&d);
@@ -194,7 +192,7 @@ static int do_rules(struct cli_args *a)
 
 	if (need_root(a->cmd))
 		return 1;
-	return report(a->cmd, &d, status_rules(a->name, stdout, a->json, &d));
+	return report(a->cmd, &d, instance_rules(a->name, stdout, a->json, &d));
 }
 
 /* the instance, locked, must be installed: act on it, close it; 0 or -errno */
@@ -290,15 +288,8 @@ static int do_explain(struct cli_args *a)
 	if (need_root(a->cmd))
 		return EXIT_USAGE;
 	err = instance_open(a->name, INSTANCE_LOCK | INSTANCE_MUST_EXIST, &in, &d);
-	if (!err && !in.has_conf) {
-		diag_error(&d, NULL, 0, "no instance '%s' installed", a->name);
-		err = -ENOENT;
-	}
-	if (!err) {
-		q.profile_dir = in.conf.profile;
-		q.sandbox_cgroup = in.conf.sandbox_cgroup;
-		err = explain_run(a->name, &q, stdout, a->json, &d);
-	}
+	if (!err)
+		err = instance_explain(&in, &q, stdout, a->json, &d);
 	instance_close(&in);
 	if (err < 0) {
 		report(a->cmd, &d, err);
@@ -355,7 +346,7 @@ static int do_log(struct cli_args *a)
 
 	if (need_root(a->cmd))
 		return 1;
-	return report(a->cmd, &d, events_log(a->name, a->follow, a->json, stdout, &d));
+	return report(a->cmd, &d, instance_log(a->name, a->follow, a->json, stdout, &d));
 }
 
 static int do_suggest(struct cli_args *a)
@@ -364,7 +355,7 @@ static int do_suggest(struct cli_args *a)
 
 	if (need_root(a->cmd))
 		return 1;
-	return report(a->cmd, &d, events_suggest(a->name, stdout, &d));
+	return report(a->cmd, &d, instance_suggest(a->name, stdout, &d));
 }
 
 static int do_block(struct cli_args *a)
