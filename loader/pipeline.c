@@ -316,13 +316,6 @@ int pipeline_ctl_read(const char *name, __u32 *w)
 	return err;
 }
 
-bool pipeline_blocked(const char *name)
-{
-	__u32 w = 0;
-
-	return !pipeline_ctl_read(name, &w) && (w & CTL_BLOCKED);
-}
-
 int pipeline_block(const char *name, bool locked, struct diag *d)
 {
 	struct ctl_word c;

@@ -17,8 +17,6 @@
 int pipeline_install(const struct install_req *rq, struct diag *d);
 /* the instance's control word now; 0 or -errno */
 int pipeline_ctl_read(const char *name, __u32 *w);
-/* the instance's control word holds CTL_BLOCKED */
-bool pipeline_blocked(const char *name);
 /*
  * deny-all: every packet is dropped with reason "blocked" until the next
  * install. Needs no lock; -EAGAIN (and no message) for an instance of an

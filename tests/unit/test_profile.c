@@ -542,10 +542,7 @@ static char tmpdir[256];
 
 static void dir_setup(void)
 {
-	const char *base = getenv("TMPDIR");
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/ironclaw-unit-profile-XXXXXX", base ? base : "/tmp");
-	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp(%s): %s", tmpdir, strerror(errno));
+	tmp_tree_make(tmpdir, sizeof(tmpdir), "profile");
 	resolve_calls = 0;
 }
 

@@ -20,11 +20,8 @@ static char tmpdir[256];
 
 static void setup(void)
 {
-	const char *base = getenv("TMPDIR");
-
 	umask(022);
-	snprintf(tmpdir, sizeof(tmpdir), "%s/ironclaw-unit-files-XXXXXX", base ? base : "/tmp");
-	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp(%s): %s", tmpdir, strerror(errno));
+	tmp_tree_make(tmpdir, sizeof(tmpdir), "files");
 }
 
 static void teardown(void)

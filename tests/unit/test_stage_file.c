@@ -38,12 +38,9 @@ static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 
 static void setup(void)
 {
-	const char *base = getenv("TMPDIR");
-
 	/* libbpf explains why junk is not an object; the diag message is what we check */
 	libbpf_set_print(quiet_libbpf);
-	snprintf(tmpdir, sizeof(tmpdir), "%s/ironclaw-unit-stage-XXXXXX", base ? base : "/tmp");
-	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp(%s): %s", tmpdir, strerror(errno));
+	tmp_tree_make(tmpdir, sizeof(tmpdir), "stage");
 }
 
 static void teardown(void)

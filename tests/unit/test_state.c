@@ -46,6 +46,9 @@ Test(state, layout_below_one_root)
 	cr_assert_str_eq(p, "/sys/fs/bpf/ironclaw/sbx/ctl");
 	cr_assert_eq(state_data_path(p, sizeof(p), "sbx"), 0);
 	cr_assert(strstr(p, "/var/lib/ironclaw-pipe/sbx"), "data at %s", p);
+	cr_assert_eq(state_conf_path(p, sizeof(p), "instances"), 0);
+	cr_assert(strstr(p, "/etc/ironclaw-pipe/instances") && !strncmp(p, root, strlen(root)),
+		  "configuration at %s", p);
 	cr_assert_eq(state_path(p, 8, "sbx", STATE_CONF), -ENAMETOOLONG);
 }
 
