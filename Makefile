@@ -32,7 +32,7 @@ SKELS := $(patsubst progs/%.bpf.c,$(B)/%.skel.h,$(PROGS_SRC))
 EXAMPLE_OBJ := $(B)/examples/stage_postgres.bpf.o
 # the same stage under another name and slot: two stages claiming tcp/5432
 CONFLICT_OBJ := $(B)/tests/stage_pgdup.bpf.o
-ALLOW_ALL_OBJ := $(B)/tests/allow_all.bpf.o
+SANDBOX_PROGS_OBJ := $(B)/tests/allow_all.bpf.o $(B)/tests/vlan_tag.bpf.o
 # two versions of one plug-in stage, for replacing a stage under traffic
 FLOW_OBJ := $(B)/tests/stage_flow.bpf.o $(B)/tests/stage_flow_v2.bpf.o
 BPF_HDRS := $(wildcard include/*.h include/ironclaw/*.h progs/lib/*.h)
@@ -79,7 +79,7 @@ $(CONFLICT_OBJ): examples/stage_postgres/stage_postgres.bpf.c $(STAGE_API_HDR) $
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) '-DPOSTGRES_STAGE_NAME="pgdup"' \
 		-DPOSTGRES_STAGE_SLOT=9 -c $< -o $@
 
-$(ALLOW_ALL_OBJ): tests/e2e/allow_all.bpf.c
+$(B)/tests/%.bpf.o: tests/e2e/%.bpf.c
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -137,7 +137,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory test-bins
 	$(Q)tests/run-all.sh $(B)
 
-test-bins: all $(UNIT_BIN) $(BPFTEST_BIN) $(CONFLICT_OBJ) $(ALLOW_ALL_OBJ) $(FLOW_OBJ)
+test-bins: all $(UNIT_BIN) $(BPFTEST_BIN) $(CONFLICT_OBJ) $(SANDBOX_PROGS_OBJ) $(FLOW_OBJ)
 	@:
 
 demo: deps
