@@ -8,6 +8,7 @@
 #include "events.h"
 #include "explain.h"
 #include "instance.h"
+#include "launch.h"
 #include "pins.h"
 #include "pipeline.h"
 #include "status.h"
@@ -32,6 +33,8 @@ static int conf_read(const char *name, struct instance_conf *c, struct diag *d)
 			snprintf(c->profile, sizeof(c->profile), "%s", l + 8);
 		else if (!strncmp(l, "sandbox_cgroup=", 15))
 			snprintf(c->sandbox_cgroup, sizeof(c->sandbox_cgroup), "%s", l + 15);
+		else if (!strncmp(l, "sandbox_netns=", 14))
+			snprintf(c->sandbox_netns, sizeof(c->sandbox_netns), "%s", l + 14);
 		else if (!strncmp(l, "audit=", 6))
 			c->audit = l[6] == '1';
 	}
@@ -48,8 +51,8 @@ static int conf_write(const char *name, const struct instance_conf *c, struct di
 	char path[STATE_PATH_MAX], *text = NULL;
 	int n, err;
 
-	n = asprintf(&text, "profile=%s\nsandbox_cgroup=%s\naudit=%d\n", c->profile,
-		     c->sandbox_cgroup, c->audit);
+	n = asprintf(&text, "profile=%s\nsandbox_cgroup=%s\nsandbox_netns=%s\naudit=%d\n",
+		     c->profile, c->sandbox_cgroup, c->sandbox_netns, c->audit);
 	if (n < 0)
 		return -ENOMEM;
 	err = state_path(path, sizeof(path), name, STATE_CONF);
@@ -214,6 +217,20 @@ static int find_sources(const struct instance *in, const struct install_spec *s,
 	return sources_single(res->sources, res->nr_sources, kept, d);
 }
 
+/* the sandbox's network namespace: --sandbox-netns, the --tc interface's, or the one recorded */
+static void sandbox_netns(const struct instance *in, const struct install_spec *s, char *out,
+			  size_t len)
+{
+	const char *ns = s->sandbox_netns;
+
+	for (size_t i = 0; !ns && i < s->nr_points; i++)
+		if (s->points[i].kind == ATTACH_TC_EGRESS && s->points[i].netns[0])
+			ns = s->points[i].netns;
+	if (!ns && in->has_conf)
+		ns = in->conf.sandbox_netns;
+	snprintf(out, len, "%s", ns ? ns : "");
+}
+
 int instance_install(struct instance *in, const struct install_spec *s, struct install_result *res,
 		     struct diag *d)
 {
@@ -251,6 +268,7 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 		conf.sandbox_cgroup[0] = '\0';
 	if (!err)
 		err = find_sources(in, s, res, d);
+	sandbox_netns(in, s, conf.sandbox_netns, sizeof(conf.sandbox_netns));
 	if (!err) {
 		struct install_req rq = {
 			.name = in->name,
@@ -520,5 +538,49 @@ out:
 	free(old);
 	free(text);
 	profile_free(&want);
+	return err;
+}
+
+int instance_run(const char *name, const char *tool, const char *user, char *const *argv,
+		 int *status, struct diag *d)
+{
+	struct launch_spec ls = { .user = user, .argv = argv };
+	char cgroup[STATE_PATH_MAX + 128];
+	struct instance in;
+	struct stat sb;
+	int err;
+
+	*status = 1;
+	err = instance_open(name, INSTANCE_MUST_EXIST, &in, d);
+	if (err)
+		return err;
+	if (!in.has_conf || !in.conf.sandbox_cgroup[0] || !in.conf.sandbox_netns[0]) {
+		diag_error(d, NULL, 0,
+			   "instance '%s' has no sandbox %s recorded: install it with %s", name,
+			   !in.has_conf || !in.conf.sandbox_cgroup[0] ? "cgroup" :
+									"network namespace",
+			   !in.has_conf || !in.conf.sandbox_cgroup[0] ?
+				   "--sandbox-cgroup PATH" :
+				   "--sandbox-netns NS (or --tc IFACE@NS)");
+		err = -ENOENT;
+		goto out;
+	}
+	if (tool && !tool_name_valid(tool)) {
+		diag_error(d, NULL, 0, "--tool %s: a tool is a cgroup name, [A-Za-z0-9_.-]", tool);
+		err = -EINVAL;
+		goto out;
+	}
+	snprintf(cgroup, sizeof(cgroup), "%s%s%s", in.conf.sandbox_cgroup, tool ? "/" : "",
+		 tool ? tool : "");
+	if (tool && (stat(cgroup, &sb) || !S_ISDIR(sb.st_mode))) {
+		diag_error(d, NULL, 0, "--tool %s: no cgroup %s below the sandbox's", tool, cgroup);
+		err = -ENOENT;
+		goto out;
+	}
+	ls.netns = in.conf.sandbox_netns;
+	ls.cgroup = cgroup;
+	err = launch_run(&ls, status, d);
+out:
+	instance_close(&in);
 	return err;
 }

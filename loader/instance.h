@@ -18,6 +18,7 @@
 struct instance_conf {
 	char profile[STATE_PATH_MAX]; /* absolute; symlinks kept: reload follows a moved link */
 	char sandbox_cgroup[STATE_PATH_MAX]; /* absolute, "" when none */
+	char sandbox_netns[NETNS_REF_MAX]; /* a netns_ref, "" when not known */
 	bool audit;
 };
 
@@ -100,6 +101,14 @@ struct explain_query;
 int instance_explain(struct instance *in, struct explain_query *q, FILE *out, bool json,
 		     struct diag *d);
 
+/*
+ * Runs argv in the instance's sandbox (launch.h): its network namespace and
+ * cgroup as install recorded them, or the cgroup of tool below it (NULL: the
+ * sandbox's own), as user. *status: the command's exit status (126 or 127
+ * when it could not be executed). 0 or -errno with a message.
+ */
+int instance_run(const char *name, const char *tool, const char *user, char *const *argv,
+		 int *status, struct diag *d);
 /* the profile, its stages and its plan, as check shows them (cgroup: resolve tools there) */
 int instance_check(const char *dir, const char *cgroup, struct ruleset *rs, struct diag *d);
 

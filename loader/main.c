@@ -392,6 +392,25 @@ static int do_uninstall(struct cli_args *a)
 	return report(a->cmd, &d, err);
 }
 
+static int do_run(struct cli_args *a)
+{
+	struct diag d = {};
+	int status, err;
+
+	if (need_root(a->cmd))
+		return 1;
+	if (!a->user)
+		return cli_usage_error(a->cmd, "give --user USER: run never starts a command as "
+					       "root");
+	if (!a->argc)
+		return cli_usage_error(a->cmd, "give the command to run after --");
+	err = instance_run(a->name, a->tool, a->user, a->argv, &status, &d);
+	diag_print(&d, stderr);
+	diag_free(&d);
+	/* the command's own status; 1 when it never started, 126/127 when it could not exec */
+	return err && status != 126 && status != 127 ? 1 : status;
+}
+
 static const struct cli_cmd cmds[] = {
 	{ "check", do_check, OPTS(PROFILE) | OPTS(JSON) | OPTS(SANDBOX_CGROUP), false,
 	  "validate a profile and print the rules per stage",
@@ -419,7 +438,9 @@ static const struct cli_cmd cmds[] = {
 	  "  --cgroup PATH       the sandbox's cgroup: every packet its sockets send\n"
 	  "                      (cgroup_skb egress), and connect()/sendto() fail with EPERM\n"
 	  "                      when denied; loopback inside the sandbox is allowed\n"
-	  "  IFACE@NS            the interface is in network namespace NS (/run/netns/NS)\n"
+	  "  IFACE@NS            the interface is in network namespace NS: a name in\n"
+	  "                      /run/netns, an absolute path (/proc/PID/ns/net, a bind\n"
+	  "                      mount, CNI_NETNS) or pid:PID\n"
 	  "  --netns NS          default namespace for every interface given\n"
 	  "  --source ADDR       one address of the sandbox's own (repeatable; a prefix is\n"
 	  "                      refused); without it they are read from the --tc interface,\n"
@@ -501,6 +522,15 @@ static const struct cli_cmd cmds[] = {
 	  "usage: ironclaw-pipe revoke [--name INSTANCE] <rule>\n"
 	  "  Removes <rule> (as given to allow) from the live drop-in and installs again.\n"
 	  "  Rules of the profile's own files are changed there, then 'reload'.\n" },
+	{ "run", do_run, OPTS(NAME) | OPTS(USER) | OPTS(TOOL), ARGS_COMMAND,
+	  "run a command inside an instance's sandbox, as a user without privileges",
+	  "usage: ironclaw-pipe run [--name INSTANCE] [--tool TOOL] --user USER -- CMD [ARG]...\n"
+	  "  Starts CMD in the sandbox the instance filters: born in its cgroup (TOOL's\n"
+	  "  cgroup below it with --tool, which must exist), in its network namespace, as\n"
+	  "  USER (a name or uid; never root) with no capabilities and no_new_privs.\n"
+	  "  Signals are passed on; the exit status is CMD's (126: cannot execute, 127: not\n"
+	  "  found). The instance must have been installed with --sandbox-cgroup and a\n"
+	  "  network namespace for the sandbox (--sandbox-netns, or --tc IFACE@NS).\n" },
 	{ "block", do_block, OPTS(NAME), false, "switch an instance to deny-all",
 	  "usage: ironclaw-pipe block [--name INSTANCE]\n"
 	  "  Every packet at every attachment is dropped (reason 'blocked'), ARP and neighbour\n"

@@ -128,7 +128,7 @@ size_t attach_point_hooks(const struct attach_point *pt, enum link_hook *out)
 
 void pin_name_link(char *buf, size_t len, const struct attach_point *pt, enum link_hook hook)
 {
-	char target[3 * CGROUP_PATH_MAX + 1], ns[3 * NETNS_NAME_MAX + 1];
+	char target[3 * CGROUP_PATH_MAX + 1], ns[3 * NETNS_REF_MAX + 1];
 	int n;
 
 	if (pt->kind == ATTACH_CGROUP) {
