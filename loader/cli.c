@@ -106,6 +106,9 @@ static int set_opt(struct cli_args *a, enum cli_opt_id id, const char *arg)
 	case OPT_TOOL:
 		a->tool = arg;
 		return 0;
+	case OPT_PERSIST:
+		a->persist = true;
+		return 0;
 	case NR_CLI_OPTS:
 		break;
 	}
@@ -133,6 +136,7 @@ static const struct {
 	[OPT_FOLLOW] = { "follow", 'f', false },
 	[OPT_USER] = { "user", 'u', true },
 	[OPT_TOOL] = { "tool", 0, true },
+	[OPT_PERSIST] = { "persist", 0, false },
 };
 
 #define OPT_VAL_HELP 'h'

@@ -25,6 +25,7 @@ enum cli_opt_id {
 	OPT_FOLLOW,
 	OPT_USER,
 	OPT_TOOL,
+	OPT_PERSIST,
 	NR_CLI_OPTS,
 };
 
@@ -35,7 +36,7 @@ struct cli_args {
 	const char *cmd;
 	const char *name; /* --name, INSTANCE_DEFAULT when not given */
 	bool help; /* -h or --help: the caller prints the command's help */
-	bool json, verbose, audit, follow;
+	bool json, verbose, audit, follow, persist;
 	const char *profile, *netns, *sandbox_netns, *sandbox_cgroup, *cgroup, *user, *tool;
 	struct attach_point points[INSTANCE_MAX_POINTS];
 	size_t nr_points;

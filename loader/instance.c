@@ -37,6 +37,9 @@ static int conf_read(const char *name, struct instance_conf *c, struct diag *d)
 			snprintf(c->sandbox_netns, sizeof(c->sandbox_netns), "%s", l + 14);
 		else if (!strncmp(l, "audit=", 6))
 			c->audit = l[6] == '1';
+		else if (!strncmp(l, "source=", 7) && c->nr_sources < INSTANCE_MAX_SOURCES &&
+			 !addr_parse(l + 7, &c->sources[c->nr_sources]))
+			c->nr_sources++;
 	}
 	free(text);
 	if (!c->profile[0]) {
@@ -46,13 +49,22 @@ static int conf_read(const char *name, struct instance_conf *c, struct diag *d)
 	return 0;
 }
 
-static int conf_write(const char *name, const struct instance_conf *c, struct diag *d)
+int instance_conf_write(const char *name, const struct instance_conf *c, struct diag *d)
 {
-	char path[STATE_PATH_MAX], *text = NULL;
+	char path[STATE_PATH_MAX], *text = NULL, *sources = NULL, buf[ADDR_STR_LEN];
+	size_t len = 0;
+	FILE *f = open_memstream(&sources, &len);
 	int n, err;
 
-	n = asprintf(&text, "profile=%s\nsandbox_cgroup=%s\nsandbox_netns=%s\naudit=%d\n",
-		     c->profile, c->sandbox_cgroup, c->sandbox_netns, c->audit);
+	for (size_t i = 0; f && i < c->nr_sources; i++)
+		fprintf(f, "source=%s\n", addr_format(&c->sources[i], buf, sizeof(buf)));
+	if (!f || fclose(f)) {
+		free(sources);
+		return -ENOMEM;
+	}
+	n = asprintf(&text, "profile=%s\nsandbox_cgroup=%s\nsandbox_netns=%s\naudit=%d\n%s",
+		     c->profile, c->sandbox_cgroup, c->sandbox_netns, c->audit, sources);
+	free(sources);
 	if (n < 0)
 		return -ENOMEM;
 	err = state_path(path, sizeof(path), name, STATE_CONF);
@@ -231,6 +243,24 @@ static void sandbox_netns(const struct instance *in, const struct install_spec *
 	snprintf(out, len, "%s", ns ? ns : "");
 }
 
+/* the sources given with --source, kept until addresses are read or given again */
+static void explicit_sources(const struct instance *in, const struct install_spec *s,
+			     struct instance_conf *c)
+{
+	const struct addr *src = s->sources;
+	size_t n = s->nr_sources;
+	bool read = s->sandbox_netns != NULL;
+
+	for (size_t i = 0; i < s->nr_points; i++)
+		read |= s->points[i].kind == ATTACH_TC_EGRESS;
+	if (!n && !read && in->has_conf) {
+		src = in->conf.sources;
+		n = in->conf.nr_sources;
+	}
+	memcpy(c->sources, src, n * sizeof(*src));
+	c->nr_sources = n;
+}
+
 int instance_install(struct instance *in, const struct install_spec *s, struct install_result *res,
 		     struct diag *d)
 {
@@ -261,14 +291,34 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 			   strerror(-err));
 		return err;
 	}
-	state_path(live, sizeof(live), in->name, STATE_LIVE_DIR);
-	err = ruleset_load(s->profile, live, cgroup, true, &rs, d);
+	if (s->deny_all) {
+		/* an empty profile: no stage, no rule, no source; every packet is dropped */
+		state_path(live, sizeof(live), in->name, STATE_EMPTY_PROFILE);
+		if (mkdir(live, 0700) && errno != EEXIST) {
+			err = -errno;
+			diag_error(d, NULL, 0, "cannot create %s: %s", live, strerror(errno));
+			return err;
+		}
+		err = ruleset_load(live, NULL, NULL, false, &rs, d);
+	} else {
+		state_path(live, sizeof(live), in->name, STATE_LIVE_DIR);
+		err = ruleset_load(s->profile, live, cgroup, true, &rs, d);
+	}
 	if (!err && cgroup &&
 	    cgroup_absolute(cgroup, conf.sandbox_cgroup, sizeof(conf.sandbox_cgroup)))
 		conf.sandbox_cgroup[0] = '\0';
-	if (!err)
+	if (!err && !s->deny_all) {
 		err = find_sources(in, s, res, d);
+	} else if (!err) {
+		/* deny-all: the sandbox's addresses when they can be found, for a later reload */
+		struct diag quiet = {};
+
+		if (find_sources(in, s, res, &quiet))
+			res->nr_sources = 0;
+		diag_free(&quiet);
+	}
 	sandbox_netns(in, s, conf.sandbox_netns, sizeof(conf.sandbox_netns));
+	explicit_sources(in, s, &conf);
 	if (!err) {
 		struct install_req rq = {
 			.name = in->name,
@@ -297,7 +347,7 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 		res->nr_rules = rs.prof.nr_rules;
 		res->nr_stages = rs.nr_stages;
 		res->audit = s->audit || rs.audit_slots || rs.prof.nr_audits;
-		err = conf_write(in->name, &conf, d);
+		err = instance_conf_write(in->name, &conf, d);
 		if (err)
 			diag_warn(
 				d, NULL, 0,
