@@ -24,7 +24,7 @@ LDLIBS := -lxdp -lbpf -lelf -lz
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iinclude -Iprogs -I$(ARCH_INC)
 
 DEB_PACKAGES := clang llvm libbpf-dev libxdp-dev bpftool libcriterion-dev iproute2 \
-	pkg-config libelf-dev zlib1g-dev make gcc clang-format git python3
+	pkg-config libelf-dev zlib1g-dev make gcc clang-format git python3 systemd groff-base man-db
 
 PROGS_SRC := $(wildcard progs/*.bpf.c)
 PROGS_OBJ := $(patsubst progs/%.bpf.c,$(B)/progs/%.bpf.o,$(PROGS_SRC))
