@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <netinet/in.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "cli.h"
+#include "cmd.h"
 #include "dns_names.h"
 #include "enabled.h"
 #include "explain.h"
@@ -29,55 +29,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
-/* the messages of d, then a line for an error no message explained; exit status 0 or 1 */
-static int report(const char *cmd, struct diag *d, int err)
-{
-	diag_print(d, stderr);
-	if (err && !d->errors)
-		fprintf(stderr, "ironclaw-pipe %s: %s\n", cmd, strerror(-err));
-	diag_free(d);
-	return err ? 1 : 0;
-}
-
-static int need_root(const char *cmd)
-{
-	if (geteuid() == 0)
-		return 0;
-	fprintf(stderr,
-		"ironclaw-pipe %s: must run as root (loading and attaching BPF programs "
-		"needs CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)\n",
-		cmd);
-	return 1;
-}
-
-static int check_kernel(const char *cmd)
-{
-	struct utsname u;
-	int major = 0, minor = 0;
-
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		fprintf(stderr,
-			"ironclaw-pipe %s: kernel BTF missing (/sys/kernel/btf/vmlinux): a kernel "
-			"built with CONFIG_DEBUG_INFO_BTF is needed\n",
-			cmd);
-		return 1;
-	}
-	if (!uname(&u) && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
-	    (major < 6 || (major == 6 && minor < 6))) {
-		fprintf(stderr,
-			"ironclaw-pipe %s: kernel %s has no tcx links (needs 6.6 or later)\n", cmd,
-			u.release);
-		return 1;
-	}
-	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_loop, NULL) != 1) {
-		fprintf(stderr,
-			"ironclaw-pipe %s: kernel lacks the bpf_loop helper (needs 5.17 or later)\n",
-			cmd);
-		return 1;
-	}
-	return 0;
-}
-
 static int do_check(struct cli_args *a)
 {
 	struct ruleset rs;
@@ -95,7 +46,7 @@ static int do_check(struct cli_args *a)
 		       rs.prof.nr_rules + rs.prof.nr_dns_names, rs.plan.nr_entries, rs.nr_stages);
 	}
 	ruleset_free(&rs);
-	return report(a->cmd, &d, err);
+	return cmd_report(a->cmd, &d, err);
 }
 
 /* big profiles on a terminal: how far the rule maps have filled, on one line of stderr */
@@ -149,7 +100,7 @@ static int do_install(struct cli_args *a)
 	for (size_t i = 0; i < a->nr_points; i++)
 		if (!a->points[i].netns[0] && a->netns)
 			snprintf(a->points[i].netns, sizeof(a->points[i].netns), "%s", a->netns);
-	if (need_root(a->cmd) || check_kernel(a->cmd))
+	if (cmd_need_root(a->cmd) || cmd_check_kernel(a->cmd))
 		return 1;
 	err = instance_open(a->name, INSTANCE_LOCK, &in, &d);
 	if (!err)
@@ -168,7 +119,7 @@ static int do_install(struct cli_args *a)
 			  "outside the cgroup are not judged");
 	if (!err)
 		print_installed(a->name, &res);
-	return report(a->cmd, &d, err);
+	return cmd_report(a->cmd, &d, err);
 }
 
 static int do_status(struct cli_args *a)
@@ -176,7 +127,7 @@ static int do_status(struct cli_args *a)
 	struct diag d = {};
 	int err;
 
-	if (need_root(a->cmd))
+	if (cmd_need_root(a->cmd))
 		return 1;
 	err = instance_status(a->name, stdout, a->json, &d);
 	if (err == -ENOLINK) {
@@ -184,29 +135,16 @@ static int do_status(struct cli_args *a)
 		diag_free(&d);
 		return 3; /* installed, but an attachment is lost */
 	}
-	return report(a->cmd, &d, err);
+	return cmd_report(a->cmd, &d, err);
 }
 
 static int do_rules(struct cli_args *a)
 {
 	struct diag d = {};
 
-	if (need_root(a->cmd))
+	if (cmd_need_root(a->cmd))
 		return 1;
-	return report(a->cmd, &d, instance_rules(a->name, stdout, a->json, &d));
-}
-
-/* the instance, locked, must be installed: act on it, close it; 0 or -errno */
-static int on_instance(const char *name, struct diag *d,
-		       int (*act)(struct instance *in, void *arg, struct diag *d), void *arg)
-{
-	struct instance in;
-	int err = instance_open(name, INSTANCE_LOCK | INSTANCE_MUST_EXIST, &in, d);
-
-	if (!err)
-		err = act(&in, arg, d);
-	instance_close(&in);
-	return err;
+	return cmd_report(a->cmd, &d, instance_rules(a->name, stdout, a->json, &d));
 }
 
 static int reload_act(struct instance *in, void *res, struct diag *d)
@@ -220,12 +158,12 @@ static int do_reload(struct cli_args *a)
 	struct diag d = {};
 	int err;
 
-	if (need_root(a->cmd))
+	if (cmd_need_root(a->cmd))
 		return 1;
-	err = on_instance(a->name, &d, reload_act, &res);
+	err = cmd_on_instance(a->name, &d, reload_act, &res);
 	if (!err)
 		print_installed(a->name, &res);
-	return report(a->cmd, &d, err);
+	return cmd_report(a->cmd, &d, err);
 }
 
 /* <tcp|udp> <address> [port] <port> [tool <name>] [query <name> [<type>]] */
@@ -286,14 +224,14 @@ static int do_explain(struct cli_args *a)
 	err = explain_args(a->cmd, a->argc, a->argv, &q);
 	if (err)
 		return err;
-	if (need_root(a->cmd))
+	if (cmd_need_root(a->cmd))
 		return EXIT_USAGE;
 	err = instance_open(a->name, INSTANCE_LOCK | INSTANCE_MUST_EXIST, &in, &d);
 	if (!err)
 		err = instance_explain(&in, &q, stdout, a->json, &d);
 	instance_close(&in);
 	if (err < 0) {
-		report(a->cmd, &d, err);
+		cmd_report(a->cmd, &d, err);
 		return EXIT_USAGE; /* 2: errors, as 0 and 1 are the verdicts */
 	}
 	diag_print(&d, stderr);
@@ -312,7 +250,7 @@ static int live_edit(struct cli_args *a, bool add)
 
 	if (!a->argc)
 		return cli_usage_error(a->cmd, "give a rule, e.g. 'tcp 10.42.7.12 port 8080'");
-	if (need_root(a->cmd))
+	if (cmd_need_root(a->cmd))
 		return 1;
 	for (int i = 0; i < a->argc; i++) {
 		if (i)
@@ -333,7 +271,7 @@ static int live_edit(struct cli_args *a, bool add)
 		printf("%s: %s (instance '%s', live: %s)\n", add ? "allowed" : "revoked", done,
 		       a->name, live);
 	free(done);
-	return report(a->cmd, &d, err);
+	return cmd_report(a->cmd, &d, err);
 }
 
 static int do_allow(struct cli_args *a)
@@ -350,18 +288,18 @@ static int do_log(struct cli_args *a)
 {
 	struct diag d = {};
 
-	if (need_root(a->cmd))
+	if (cmd_need_root(a->cmd))
 		return 1;
-	return report(a->cmd, &d, instance_log(a->name, a->follow, a->json, stdout, &d));
+	return cmd_report(a->cmd, &d, instance_log(a->name, a->follow, a->json, stdout, &d));
 }
 
 static int do_suggest(struct cli_args *a)
 {
 	struct diag d = {};
 
-	if (need_root(a->cmd))
+	if (cmd_need_root(a->cmd))
 		return 1;
-	return report(a->cmd, &d, instance_suggest(a->name, stdout, &d));
+	return cmd_report(a->cmd, &d, instance_suggest(a->name, stdout, &d));
 }
 
 static int do_block(struct cli_args *a)
@@ -369,13 +307,13 @@ static int do_block(struct cli_args *a)
 	struct diag d = {};
 	int err;
 
-	if (need_root(a->cmd))
+	if (cmd_need_root(a->cmd))
 		return 1;
 	err = instance_block(a->name, &d);
 	if (!err)
 		printf("instance '%s' blocked: every packet is dropped until the next install\n",
 		       a->name);
-	return report(a->cmd, &d, err);
+	return cmd_report(a->cmd, &d, err);
 }
 
 static int uninstall_act(struct instance *in, void *arg, struct diag *d)
@@ -389,115 +327,13 @@ static int do_uninstall(struct cli_args *a)
 	struct diag d = {};
 	int err;
 
-	if (need_root(a->cmd))
+	if (cmd_need_root(a->cmd))
 		return 1;
-	err = on_instance(a->name, &d, uninstall_act, NULL);
+	err = cmd_on_instance(a->name, &d, uninstall_act, NULL);
 	if (!err)
 		printf("uninstalled instance '%s': its sandbox's egress is no longer filtered\n",
 		       a->name);
-	return report(a->cmd, &d, err);
-}
-
-static int do_run(struct cli_args *a)
-{
-	struct diag d = {};
-	int status, err;
-
-	if (need_root(a->cmd))
-		return 1;
-	if (!a->user)
-		return cli_usage_error(a->cmd, "give --user USER: run never starts a command as "
-					       "root");
-	if (!a->argc)
-		return cli_usage_error(a->cmd, "give the command to run after --");
-	err = instance_run(a->name, a->tool, a->user, a->argv, &status, &d);
-	diag_print(&d, stderr);
-	diag_free(&d);
-	/* the command's own status; 1 when it never started, 126/127 when it could not exec */
-	return err && status != 126 && status != 127 ? 1 : status;
-}
-
-static int enable_act(struct instance *in, void *arg, struct diag *d)
-{
-	return instance_enable(in, arg, d);
-}
-
-static int do_enable(struct cli_args *a)
-{
-	char path[STATE_PATH_MAX];
-	struct enabled_conf c;
-	struct diag d = {};
-	int err;
-
-	if (need_root(a->cmd))
-		return 1;
-	err = on_instance(a->name, &d, enable_act, &c);
-	if (!err) {
-		enabled_path(path, sizeof(path), a->name);
-		printf("enabled instance '%s': %s\n"
-		       "  'ironclaw-pipe restore %s' installs it from there; at boot, "
-		       "'systemctl enable ironclaw-pipe@%s'\n",
-		       a->name, path, a->name, a->name);
-	}
-	return report(a->cmd, &d, err);
-}
-
-static int do_disable(struct cli_args *a)
-{
-	struct diag d = {};
-	int err;
-
-	if (need_root(a->cmd))
-		return 1;
-	err = instance_disable(a->name, &d);
-	if (!err)
-		printf("disabled instance '%s': no longer restored (what runs is unchanged)\n",
-		       a->name);
-	return report(a->cmd, &d, err);
-}
-
-static int do_restore(struct cli_args *a)
-{
-	char(*names)[INSTANCE_NAME_MAX] = NULL;
-	struct install_result res;
-	int n, failed = 0;
-
-	if (need_root(a->cmd) || check_kernel(a->cmd))
-		return 1;
-	if (a->argc > 1)
-		return cli_usage_error(a->cmd, "one instance at most, not '%s'", a->argv[1]);
-	if (a->argc && !instance_name_valid(a->argv[0]))
-		return cli_usage_error(a->cmd,
-				       "bad instance name '%s': 1-%d characters of [a-z0-9_-]",
-				       a->argv[0], INSTANCE_NAME_MAX - 1);
-	names = calloc(ENABLED_MAX_INSTANCES, sizeof(*names));
-	if (!names)
-		return 1;
-	if (a->argc) {
-		snprintf(names[0], sizeof(names[0]), "%s", a->argv[0]);
-		n = 1;
-	} else {
-		struct diag d = {};
-
-		n = enabled_list(names, ENABLED_MAX_INSTANCES, &d);
-		if (n < 0 || report(a->cmd, &d, 0)) {
-			free(names);
-			return 1;
-		}
-		if (!n)
-			printf("no enabled instance to restore\n");
-	}
-	for (int i = 0; i < n; i++) {
-		struct diag d = {};
-		int err = instance_restore(names[i], &res, &d);
-
-		if (!err)
-			printf("restored instance '%s': %zu rules in %zu stages\n", names[i],
-			       res.nr_rules, res.nr_stages);
-		failed |= report(a->cmd, &d, err);
-	}
-	free(names);
-	return failed;
+	return cmd_report(a->cmd, &d, err);
 }
 
 static const struct cli_cmd cmds[] = {
@@ -613,32 +449,6 @@ static const struct cli_cmd cmds[] = {
 	  "  Removes <rule> (as given to allow) from the live drop-in and installs again;\n"
 	  "  --persist: from the enabled instance's kept live edits too.\n"
 	  "  Rules of the profile's own files are changed there, then 'reload'.\n" },
-	{ "run", do_run, OPTS(NAME) | OPTS(USER) | OPTS(TOOL), ARGS_COMMAND,
-	  "run a command inside an instance's sandbox, as a user without privileges",
-	  "usage: ironclaw-pipe run [--name INSTANCE] [--tool TOOL] --user USER -- CMD [ARG]...\n"
-	  "  Starts CMD in the sandbox the instance filters: born in its cgroup (TOOL's\n"
-	  "  cgroup below it with --tool, which must exist), in its network namespace, as\n"
-	  "  USER (a name or uid; never root) with no capabilities and no_new_privs.\n"
-	  "  Signals are passed on; the exit status is CMD's (126: cannot execute, 127: not\n"
-	  "  found). The instance must have been installed with --sandbox-cgroup and a\n"
-	  "  network namespace for the sandbox (--sandbox-netns, or --tc IFACE@NS).\n" },
-	{ "enable", do_enable, OPTS(NAME), false,
-	  "keep a running instance: restore installs it again at boot",
-	  "usage: ironclaw-pipe enable [--name INSTANCE]\n"
-	  "  Writes the running instance (profile, attach points, sandbox namespace and cgroup,\n"
-	  "  sources given with --source, audit) to /etc/ironclaw-pipe/instances/INSTANCE.conf,\n"
-	  "  and its live edits to INSTANCE.live.rules beside it. Namespaces named by pid: or\n"
-	  "  /proc do not outlive a reboot and are refused.\n" },
-	{ "disable", do_disable, OPTS(NAME), false, "stop restoring an instance at boot",
-	  "usage: ironclaw-pipe disable [--name INSTANCE]\n"
-	  "  Removes /etc/ironclaw-pipe/instances/INSTANCE.conf and its live edits; what runs\n"
-	  "  now is unchanged.\n" },
-	{ "restore", do_restore, 0, true, "install enabled instances from their files",
-	  "usage: ironclaw-pipe restore [INSTANCE]\n"
-	  "  Installs INSTANCE (or every enabled instance) from /etc/ironclaw-pipe/instances/:\n"
-	  "  a new one after a reboot, or again over a running one (attachments lost since\n"
-	  "  are made again). Fails closed: when that fails, every attach point that can be\n"
-	  "  attached gets a deny-all pipeline and the instance is blocked; exit status 1.\n" },
 	{ "block", do_block, OPTS(NAME), false, "switch an instance to deny-all",
 	  "usage: ironclaw-pipe block [--name INSTANCE]\n"
 	  "  Every packet at every attachment is dropped (reason 'blocked'), ARP and neighbour\n"
@@ -653,12 +463,22 @@ static const struct cli_cmd cmds[] = {
 
 #define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
+/* every command: main.c's own, then each group of cmd.h */
+static struct cli_cmd all[NR_CMDS + 16];
+static size_t nr_all;
+
+static void gather(const struct cli_cmd *c, size_t n)
+{
+	for (size_t i = 0; i < n && nr_all < sizeof(all) / sizeof(all[0]); i++)
+		all[nr_all++] = c[i];
+}
+
 static void main_usage(FILE *out)
 {
 	fprintf(out, "usage: ironclaw-pipe COMMAND [OPTIONS]   (ironclaw-pipe COMMAND --help)\n"
 		     "       ironclaw-pipe --version\n\n");
-	for (size_t i = 0; i < NR_CMDS; i++)
-		fprintf(out, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
+	for (size_t i = 0; i < nr_all; i++)
+		fprintf(out, "  %-10s %s\n", all[i].name, all[i].summary);
 }
 
 int main(int argc, char **argv)
@@ -668,6 +488,8 @@ int main(int argc, char **argv)
 	const char *near;
 	int ret;
 
+	gather(cmds, NR_CMDS);
+	gather(service_cmds, nr_service_cmds);
 	libbpf_set_print(libbpf_print);
 	xdp_set_verbose(false);
 	if (argc < 2) {
@@ -682,7 +504,7 @@ int main(int argc, char **argv)
 		printf("ironclaw-pipe %s\n", IRONCLAW_VERSION);
 		return 0;
 	}
-	c = cli_find(cmds, NR_CMDS, argv[1], &near);
+	c = cli_find(all, nr_all, argv[1], &near);
 	if (!c) {
 		fprintf(stderr, "ironclaw-pipe: unknown command '%s'", argv[1]);
 		if (near)
