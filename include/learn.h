@@ -3,6 +3,7 @@
 #define IRONCLAW_LEARN_H
 
 #include <linux/types.h>
+#include <linux/bpf.h> /* struct bpf_spin_lock */
 
 /*
  * 'allow tcp name HOST port P' allows the addresses the resolver gave for
@@ -11,7 +12,11 @@
  *   learn_rules     {gen, proto, port, tool} -> the names allowed there (loader)
  *   learn_resolvers {gen, address}: whose answers are learned (loader: the dns stage's rules)
  *   learn_config    [gen]: grace, max TTL, max addresses per name (loader)
- *   learn_pending   an allowed query for a followed name, waiting for its answer (dns stage)
+ *   learn_pending   an allowed query, its id rewritten, waiting for its answer (dns stage, at
+ *                   host-side tc ingress only): restores the sandbox's id, learns when followed
+ *   learn_ports     {sandbox address, port, resolver} with a query waiting: an answer there
+ *                   with an id no query has is forged (dns stage; learning program)
+ *   learn_rate      the instance's learnable queries this second, and the last forgery seen
  *   learned         {name id, address} -> deadline: what lookups compare (learning program)
  *   learn_slots     name id -> its addresses, for the cap and for rules/status (learning program)
  *   learn_flows     5-tuples allowed through a learned address, which outlive its expiry
@@ -33,14 +38,25 @@
 /* queries waiting for an answer, and how long one waits */
 #define LEARN_PENDING_MAX 4096
 #define LEARN_PENDING_NS (10ull * 1000000000ull)
+/* the second over which learnable queries are counted ('dns learn rate N') */
+#define LEARN_RATE_NS 1000000000ull
 /* flows kept past their address's expiry; a UDP flow ends after this long idle */
 #define LEARN_FLOWS_MAX 16384
 #define LEARN_UDP_IDLE_NS (60ull * 1000000000ull)
 
-/* defaults of 'dns learn grace S max-ttl S max-addresses N' */
+/* defaults of 'dns learn grace S max-ttl S max-addresses N rate N' */
 #define LEARN_DEFAULT_GRACE 5
 #define LEARN_DEFAULT_MAX_TTL 3600
 #define LEARN_DEFAULT_MAX_ADDRS 16
+/*
+ * 'rate N': learnable queries (for a followed name) one instance records a
+ * second; past it a query's answer only gets its id back. A forged answer
+ * (an id no query has, to an address and port a query waits on) discards
+ * every waiting query and ends learning for the rest of the second, so a
+ * partner gets one guess of a 16-bit random id a second (README: threat model).
+ */
+#define LEARN_DEFAULT_RATE 16
+#define LEARN_RATE_MAX 1000
 #define LEARN_GRACE_MAX 86400
 #define LEARN_MAX_TTL_MAX 604800
 
@@ -49,7 +65,7 @@ struct learn_config {
 	__u32 grace_s; /* seconds added to every answer's TTL */
 	__u32 max_ttl_s; /* TTLs above this are cut to it */
 	__u32 max_addrs; /* live addresses one name may have (1..LEARN_ADDRS_MAX) */
-	__u32 pad;
+	__u32 rate; /* learnable queries a second (1..LEARN_RATE_MAX) */
 };
 
 struct learn_name_value {
@@ -108,11 +124,14 @@ struct learn_slots {
 	struct learn_slot a[LEARN_ADDRS_MAX];
 };
 
-/* learn_pending: a query to a resolver for a followed name, as the answer will come back */
+/*
+ * learn_pending: a query to a resolver, as its answer will come back; the
+ * same key with txid 0 is learn_ports' (a query waits on that address and port)
+ */
 struct learn_pending_key {
 	__u8 family;
 	__u8 pad;
-	__be16 txid; /* as on the wire */
+	__be16 txid; /* the id the pipeline wrote (random), as on the wire */
 	__be16 sport; /* the sandbox's port */
 	__be16 dport; /* the resolver's (53) */
 	__u8 saddr[16]; /* the sandbox's address */
@@ -120,10 +139,25 @@ struct learn_pending_key {
 };
 
 struct learn_pending_value {
-	__u64 expires_ns;
-	__u32 name_id;
+	__u64 expires_ns; /* recorded at expires_ns - LEARN_PENDING_NS */
+	__u32 name_id; /* 0: a name not followed, or over the rate: the id restored, nothing learned */
 	__u16 qtype; /* host order */
-	__u16 pad;
+	__be16 sandbox_txid; /* the id the sandbox wrote, given back to its answer */
+};
+
+/* learn_ports: the queries waiting on one {sandbox address, port, resolver} */
+struct learn_port_value {
+	__u64 expires_ns; /* the last one's; past it, none waits */
+	__u32 waiting; /* recorded and not answered yet */
+	__u32 pad;
+};
+
+/* learn_rate: one entry, the instance's */
+struct learn_rate {
+	struct bpf_spin_lock lock;
+	__u32 count; /* learnable queries recorded since window_ns (~0: none until the next second) */
+	__u64 window_ns; /* the second counted begins */
+	__u64 voided_ns; /* the last forged answer: queries recorded before it learn nothing */
 };
 
 /* learn_flows: a connection (or UDP flow) opened while its address was learned */
@@ -157,6 +191,9 @@ enum learn_event {
 	LEARN_EV_CAP, /* an address not learned: its name has max-addresses live ones */
 	LEARN_EV_CHAIN, /* a CNAME chain longer than LEARN_CHAIN_MAX */
 	LEARN_EV_OFF_CHAIN, /* a record neither on the chain nor of the asked type: skipped */
+	LEARN_EV_WRONG_ID, /* forged: an id no query has, to an address and port a query waits on */
+	LEARN_EV_RATE, /* a query over the rate (or after a forgery): its answer not learned */
+	LEARN_EV_WRONG_IF, /* came in by another interface than the host's route to the resolver */
 	LEARN_EV_MAX,
 };
 
@@ -169,6 +206,8 @@ _Static_assert(sizeof(struct learned_key) == 24, "learned_key layout");
 _Static_assert(sizeof(struct learn_slot) == 40, "learn_slot layout");
 _Static_assert(sizeof(struct learn_pending_key) == 40, "learn_pending_key layout");
 _Static_assert(sizeof(struct learn_pending_value) == 16, "learn_pending_value layout");
+_Static_assert(sizeof(struct learn_rate) == 24, "learn_rate layout");
+_Static_assert(sizeof(struct learn_port_value) == 16, "learn_port_value layout");
 _Static_assert(sizeof(struct learn_flow_key) == 40, "learn_flow_key layout");
 _Static_assert(sizeof(struct learn_flow_value) == 32, "learn_flow_value layout");
 

@@ -21,6 +21,8 @@ static const char *const event_names[LEARN_EV_MAX] = {
 	[LEARN_EV_MALFORMED] = "malformed", [LEARN_EV_TOO_BIG] = "too_big",
 	[LEARN_EV_RCODE] = "rcode",	    [LEARN_EV_CAP] = "cap",
 	[LEARN_EV_CHAIN] = "chain",	    [LEARN_EV_OFF_CHAIN] = "off_chain",
+	[LEARN_EV_WRONG_ID] = "wrong_id",   [LEARN_EV_RATE] = "rate",
+	[LEARN_EV_WRONG_IF] = "wrong_if",
 };
 
 const char *learn_event_name(unsigned int ev)

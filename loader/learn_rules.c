@@ -126,12 +126,16 @@ static int setting(const char *file, int line, const char *what, const char *wor
 	return 0;
 }
 
-/* dns learn [grace S] [max-ttl S] [max-addresses N] */
+/* dns learn [grace S] [max-ttl S] [max-addresses N] [rate N] */
 int learn_parse_settings(struct profile *p, const char *file, int line, char **w, int n,
 			 struct diag *d)
 {
-	struct learn_settings s = { LEARN_DEFAULT_GRACE, LEARN_DEFAULT_MAX_TTL,
-				    LEARN_DEFAULT_MAX_ADDRS, NULL, line };
+	struct learn_settings s = { LEARN_DEFAULT_GRACE,
+				    LEARN_DEFAULT_MAX_TTL,
+				    LEARN_DEFAULT_MAX_ADDRS,
+				    LEARN_DEFAULT_RATE,
+				    NULL,
+				    line };
 	unsigned int seen = 0;
 
 	if (p->learn.file) {
@@ -142,19 +146,21 @@ int learn_parse_settings(struct profile *p, const char *file, int line, char **w
 	if (n < 3) {
 		diag_error(
 			d, file, line,
-			"missing settings after 'dns learn' (grace S, max-ttl S, max-addresses N)");
+			"missing settings after 'dns learn' (grace S, max-ttl S, max-addresses N, "
+			"rate N)");
 		return -EINVAL;
 	}
 	for (int i = 2; i < n; i += 2) {
-		static const char *const keys[] = { "grace", "max-ttl", "max-addresses" };
+		static const char *const keys[] = { "grace", "max-ttl", "max-addresses", "rate" };
 		int k;
 
-		for (k = 0; k < 3 && strcmp(w[i], keys[k]); k++)
+		for (k = 0; k < 4 && strcmp(w[i], keys[k]); k++)
 			;
-		if (k == 3) {
-			diag_error(d, file, line,
-				   "unknown word '%s' (expected grace, max-ttl or max-addresses)",
-				   w[i]);
+		if (k == 4) {
+			diag_error(
+				d, file, line,
+				"unknown word '%s' (expected grace, max-ttl, max-addresses or rate)",
+				w[i]);
 			return -EINVAL;
 		}
 		if (seen & (1u << k)) {
@@ -171,7 +177,9 @@ int learn_parse_settings(struct profile *p, const char *file, int line, char **w
 		    (k == 1 && setting(file, line, "max-ttl", w[i + 1], 1, LEARN_MAX_TTL_MAX,
 				       &s.max_ttl_s, d)) ||
 		    (k == 2 && setting(file, line, "max-addresses", w[i + 1], 1, LEARN_ADDRS_MAX,
-				       &s.max_addrs, d)))
+				       &s.max_addrs, d)) ||
+		    (k == 3 &&
+		     setting(file, line, "rate", w[i + 1], 1, LEARN_RATE_MAX, &s.rate, d)))
 			return -EINVAL;
 	}
 	s.file = profile_intern_file(p, file);
@@ -260,12 +268,13 @@ int learn_rules_check(const struct profile *p, struct diag *d)
 struct learn_config learn_config_of(const struct profile *p)
 {
 	struct learn_config c = { LEARN_DEFAULT_GRACE, LEARN_DEFAULT_MAX_TTL,
-				  LEARN_DEFAULT_MAX_ADDRS, 0 };
+				  LEARN_DEFAULT_MAX_ADDRS, LEARN_DEFAULT_RATE };
 
 	if (p->learn.file) {
 		c.grace_s = p->learn.grace_s;
 		c.max_ttl_s = p->learn.max_ttl_s;
 		c.max_addrs = p->learn.max_addrs;
+		c.rate = p->learn.rate;
 	}
 	return c;
 }
@@ -313,14 +322,15 @@ void learn_rules_print(const struct profile *p, FILE *out)
 
 	if (!p->nr_name_rules)
 		return;
-	fprintf(out, "host names that follow DNS (answers learned at tc on the sandbox's link):\n");
+	fprintf(out, "host names that follow DNS (answers learned at host-side tc):\n");
 	for (size_t i = 0; i < p->nr_name_rules; i++) {
 		fputs("  ", out);
 		text_plain(out, p->name_rules[i].o.file);
 		fprintf(out, ":%d: %s\n", p->name_rules[i].o.line, p->name_rules[i].o.text);
 	}
-	fprintf(out, "  grace %u s, max-ttl %u s, max-addresses %u%s\n", c.grace_s, c.max_ttl_s,
-		c.max_addrs, p->learn.file ? "" : " (the defaults)");
+	fprintf(out, "  grace %u s, max-ttl %u s, max-addresses %u, rate %u a second%s\n",
+		c.grace_s, c.max_ttl_s, c.max_addrs, c.rate,
+		p->learn.file ? "" : " (the defaults)");
 }
 
 void learn_rules_free(struct profile *p)

@@ -41,7 +41,7 @@ bool hook_at_sock(unsigned int id)
 	[LINK_OF_HOOK(HOOK_##ID)] = { HOOK_LOAD_##load == HOOK_LOAD_CGROUP ? link : NULL,          \
 				      "dispatch_" #name, cgtype, true },
 const struct link_hook_info link_hooks[NR_LINK_HOOKS] = {
-	[LINK_TC_INGRESS] = { "tc_ingress", "dispatch_tc", TCX_ATTACH_INGRESS, false },
+	[LINK_TC_INGRESS] = { "tc_ingress", "dispatch_tc_host", TCX_ATTACH_INGRESS, false },
 	[LINK_TC_EGRESS] = { "tc_egress", "dispatch_tc", TCX_ATTACH_EGRESS, false },
 	[LINK_XDP] = { "xdp", "dispatch_xdp", BPF_XDP, false },
 	[LINK_LEARN_EGRESS] = { "learn_egress", "learn_tc", TCX_ATTACH_EGRESS, false },

@@ -38,7 +38,8 @@ enum link_hook {
 	LINK_TC_EGRESS,
 	LINK_XDP, /* no BPF link: libxdp attaches xdp_entry; the pin holds that program */
 	LINK_LEARN_EGRESS, /* learns DNS answers: tc egress of a --tc-ingress interface */
-	LINK_LEARN_INGRESS, /* and tc ingress of a --tc interface: towards the sandbox */
+	LINK_LEARN_INGRESS, /* tc ingress of a --tc interface: no longer attached (the sandbox
+			     * would see the ids the pipeline writes); an old pin is removed */
 	LINK_SOCK_CREATE, /* marks the sockets of a cgroup with their tool */
 	LINK_HOOK_BASE, /* LINK_HOOK_BASE + hook id: that hook at a cgroup */
 	NR_LINK_HOOKS = LINK_HOOK_BASE + NR_HOOKS,

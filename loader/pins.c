@@ -117,8 +117,8 @@ size_t attach_point_hooks(const struct attach_point *pt, enum link_hook *out)
 		out[n++] = LINK_LEARN_EGRESS;
 		break;
 	case ATTACH_TC_EGRESS:
+		/* no learning inside the sandbox: it would see the rewritten ids */
 		out[n++] = LINK_TC_EGRESS;
-		out[n++] = LINK_LEARN_INGRESS;
 		break;
 	case ATTACH_XDP:
 		out[n++] = LINK_XDP;

@@ -110,13 +110,20 @@ static int txn_plan_hooks(struct txn *t, const struct install_req *rq, struct di
 	t->xdp_generic = rq->has_tools;
 	t->host_side_tc = attach_kind_present(points, n, ATTACH_TC_INGRESS);
 	err = txn_xdp_covered(points, n, rq, d);
-	if (!err && rq->profile->nr_name_rules && !t->host_side_tc &&
-	    !attach_kind_present(points, n, ATTACH_TC_EGRESS) && !rq->xdp_programs) {
+	/*
+	 * Learning needs the query's id rewritten where the sandbox cannot see
+	 * it: host-side tc ingress, its answer back at host-side tc egress.
+	 * cgroup_skb cannot write a packet, XDP and the sandbox's own tc are
+	 * seen by the sandbox (or come before the rewrite): alone, they do not
+	 * learn, and a name rule there would allow nothing.
+	 */
+	if (!err && rq->profile->nr_name_rules && !t->host_side_tc && !rq->xdp_programs) {
 		const struct name_rule *r = &rq->profile->name_rules[0];
 
 		diag_error(d, r->o.file, r->o.line,
-			   "name rules learn the resolver's answers at tc on the sandbox's link: "
-			   "give --tc-ingress IFACE or --tc IFACE");
+			   "name rules learn the resolver's answers only at host-side tc, where "
+			   "each query's id is rewritten out of the sandbox's sight: give "
+			   "--tc-ingress IFACE (--cgroup, --xdp and --tc alone do not learn)");
 		err = -EINVAL;
 	}
 	free(points);
@@ -166,8 +173,9 @@ static int txn_attach(struct txn *t, const struct install_req *rq, struct diag *
 {
 	int err = 0;
 
-	for (size_t i = 0; !t->existing && !err && i < NR_SHARED_MAPS; i++)
-		err = txn_pin(t, txn_map_fd(t, shared_maps[i]), shared_maps[i], d);
+	for (size_t i = 0; !err && i < NR_SHARED_MAPS; i++)
+		if (!t->existing || (t->fresh_maps >> i & 1))
+			err = txn_pin(t, txn_map_fd(t, shared_maps[i]), shared_maps[i], d);
 	if (!err)
 		err = txn_pin_rule_maps(t, rq, false, d);
 	if (!err && t->existing)

@@ -172,13 +172,6 @@ int txn_attach_new_points(struct txn *t, const struct install_req *rq, struct di
 			struct stat sb;
 			int fd, err;
 
-			/*
-			 * learn answers in the sandbox only when nothing is host-side: with
-			 * CAP_NET_ADMIN in its namespace the sandbox can put frames on its
-			 * own interface's ingress, and the host side would trust them too
-			 */
-			if (h == LINK_LEARN_INGRESS && t->host_side_tc)
-				continue;
 			pin_name_link(pin, sizeof(pin), &rq->points[i], h);
 			if (!pin[0]) {
 				diag_error(d, NULL, 0,
@@ -248,10 +241,10 @@ int txn_update_links(struct txn *t, const char *name, struct diag *d)
 		fd = pins_get(name, de->d_name);
 		if (fd < 0)
 			continue;
-		if (hook == LINK_LEARN_INGRESS && t->host_side_tc) {
+		if (hook == LINK_LEARN_INGRESS) {
 			char path[PIN_PATH_MAX];
 
-			/* a host-side point came: stop learning from inside the sandbox */
+			/* an install before ids were rewritten learned inside the sandbox: no more */
 			snprintf(path, sizeof(path), "%s/%s", t->dir, de->d_name);
 			bpf_link_detach(fd);
 			unlink(path);

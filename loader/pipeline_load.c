@@ -33,9 +33,28 @@ const char *const shared_maps[] = { "ctl",
 				    "learn_slots",
 				    "learn_pending",
 				    "learn_flows",
+				    "learn_ports",
+				    "learn_rate",
 				    "learn_counts",
 				    HOOK_TABLE(BANK_NAME_ROW) };
 const size_t NR_SHARED_MAPS = sizeof(shared_maps) / sizeof(shared_maps[0]);
+_Static_assert(sizeof(shared_maps) / sizeof(shared_maps[0]) <= 64, "txn.fresh_maps: one bit each");
+
+/*
+ * Shared maps whose contents may start over: when an instance installed by
+ * an older build has none of it, or one of another shape, the install makes
+ * it anew (counters restart, queries in flight are not learned) instead of
+ * refusing the instance.
+ */
+static bool may_start_anew(const char *map)
+{
+	static const char *const anew[] = { "learn_counts", "learn_ports", "learn_rate" };
+
+	for (size_t i = 0; i < sizeof(anew) / sizeof(anew[0]); i++)
+		if (!strcmp(map, anew[i]))
+			return true;
+	return false;
+}
 
 /* the hook kind a dispatcher or stage program serves, or HOOK_NONE */
 static enum hook_id prog_hook(const char *prog)
@@ -67,14 +86,17 @@ bool txn_hook_loaded(const struct txn *t, enum hook_id h)
 	return false;
 }
 
-/* the programs of no hook kind: learning at tc, the tool mark of new sockets */
+/*
+ * The programs of no hook kind: learning at tc, host-side tc ingress (tc's
+ * hook, with the DNS id rewrite), the tool mark of new sockets
+ */
 static bool prog_loaded(const struct txn *t, const char *prog)
 {
 	enum hook_id h = prog_hook(prog);
 
 	if (h != HOOK_NONE)
 		return txn_hook_loaded(t, h);
-	if (!strcmp(prog, "learn_tc"))
+	if (!strcmp(prog, "learn_tc") || !strcmp(prog, "dispatch_tc_host"))
 		return !t->dry_run;
 	return t->cgroup_hooks && !t->dry_run;
 }
@@ -114,6 +136,13 @@ int txn_open_dispatcher(struct txn *t, const char *name, size_t nr_rules, struct
 				if (t->dry_run && !strncmp(shared_maps[i], "stages_", 7))
 					continue; /* its own banks, holding its own stages */
 				fd = pins_get(name, shared_maps[i]);
+				if (may_start_anew(shared_maps[i]) &&
+				    (fd < 0 || !same_shape(fd, m))) {
+					if (fd >= 0)
+						close(fd);
+					t->fresh_maps |= 1ull << i;
+					continue;
+				}
 				if (fd < 0) {
 					diag_error(
 						d, NULL, 0,

@@ -149,6 +149,10 @@ int txn_pin_programs(const struct txn *t, const struct install_req *rq, struct d
 	if (!err && t->xdp_hooks)
 		err = txn_pin(t, bpf_program__fd(t->skel->progs.dispatch_xdp), "dispatch_xdp", d);
 
+	/* the host-side tc ingress dispatcher, the one that rewrites DNS ids (tests run it) */
+	if (!err)
+		err = txn_pin(t, bpf_program__fd(t->skel->progs.dispatch_tc_host),
+			      "dispatch_tc_host", d);
 	if (!err)
 		err = txn_pin(t, bpf_program__fd(t->skel->progs.learn_tc), "learn_tc", d);
 

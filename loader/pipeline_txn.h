@@ -27,7 +27,9 @@ struct txn {
 	__u64 dry_tool; /* and judges as sent by this tool (cgroup id; 0: none) */
 	bool xdp_hooks; /* load the XDP programs: an XDP point is (or will be) attached */
 	bool xdp_generic; /* attach in skb mode: tool rules need the socket at tc ingress */
-	bool host_side_tc; /* a --tc-ingress point: learning happens there, not in the sandbox */
+	bool host_side_tc; /* a --tc-ingress point: the only place learning happens */
+	__u64 fresh_maps; /* bit i: shared_maps[i] made anew over an older build's (or none):
+			   * pinned at the switch */
 	__u32 old_ctl, gen;
 	struct dispatcher *skel;
 	struct loaded_stage *ls;

@@ -58,9 +58,9 @@ struct name_rule {
 	struct rule_origin o;
 };
 
-/* "dns learn [grace S] [max-ttl S] [max-addresses N]" */
+/* "dns learn [grace S] [max-ttl S] [max-addresses N] [rate N]" */
 struct learn_settings {
-	__u32 grace_s, max_ttl_s, max_addrs;
+	__u32 grace_s, max_ttl_s, max_addrs, rate;
 	const char *file; /* NULL: no such line, the defaults */
 	int line;
 };

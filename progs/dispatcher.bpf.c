@@ -36,8 +36,12 @@ static __always_inline int skb_to_stage(struct __sk_buff *skb, __u8 hook, void *
 	return skb_finish(skb, hook, REASON_NO_STAGE, meta, gs->cfg);
 }
 
-SEC("tc")
-int dispatch_tc(struct __sk_buff *skb)
+/*
+ * tc: host_side is a constant, 1 at host-side tc ingress (dispatch_tc_host),
+ * where the dns stage may rewrite a query; 0 for the sandbox's own interface,
+ * test runs and explain.
+ */
+static __always_inline int dispatch_tc_at(struct __sk_buff *skb, const int host_side)
 {
 	struct pkt_meta meta = {};
 	__u32 len = skb->len, tool_level = 0;
@@ -57,7 +61,21 @@ int dispatch_tc(struct __sk_buff *skb)
 	r = dispatch_frame((void *)(long)skb->data, (void *)(long)skb->data_end, len, &gs, &meta);
 	if (r != PARSE_OK)
 		return skb_finish(skb, HOOK_TC, r, &meta, gs.cfg);
+	skb->tc_classid = host_side ? TC_MARK_HOST_SIDE : 0;
 	return skb_to_stage(skb, HOOK_TC, &stages_tc, &meta, tool_level, &gs);
+}
+
+SEC("tc")
+int dispatch_tc(struct __sk_buff *skb)
+{
+	return dispatch_tc_at(skb, 0);
+}
+
+/* the same at host-side tc ingress (--tc-ingress): the one point that rewrites DNS ids */
+SEC("tc")
+int dispatch_tc_host(struct __sk_buff *skb)
+{
+	return dispatch_tc_at(skb, 1);
 }
 
 /*

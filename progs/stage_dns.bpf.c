@@ -98,10 +98,12 @@ DNS_QUERY_JUDGE(judge_query_skb, struct __sk_buff, bpf_skb_load_bytes, ctx->gso_
 DNS_QUERY_JUDGE(judge_query_xdp, struct xdp_md, bpf_xdp_load_bytes, 0)
 
 /*
- * A query judged in full: the resolver's rule, then its name. An allowed
- * query for a followed name waits for its answer (learn_pending).
+ * A query judged in full: the resolver's rule, then its name. While the
+ * generation learns, an allowed query leaves with its id rewritten at
+ * host-side tc ingress and waits for its answer (learn_query_rewrite);
+ * elsewhere (XDP, cgroup_skb, the sandbox's own tc) nothing is recorded.
  */
-#define DNS_PACKET_JUDGE(fn, ctx_t, judge_query)                                                    \
+#define DNS_PACKET_JUDGE(fn, ctx_t, judge_query, rewrite)                                           \
 	static __always_inline int fn(ctx_t *ctx, const struct stage_pkt *pkt)                      \
 	{                                                                                           \
 		struct policy_value *v = resolver_rule(pkt);                                        \
@@ -134,12 +136,17 @@ DNS_QUERY_JUDGE(judge_query_xdp, struct xdp_md, bpf_xdp_load_bytes, 0)
 		/* explain names the rule that let the query's name through */                      \
 		if (names && r == REASON_RULE && dry_run && pkt->matched)                           \
 			*pkt->matched = rule_id + 1;                                                \
-		if (r == REASON_RULE && lq.name_id)                                                 \
-			learn_pending_add(pkt, &lq);                                                \
+		if (r == REASON_RULE && learn)                                                      \
+			rewrite(ctx, pkt, &lq);                                                     \
 		return r;                                                                           \
 	}
 
-DNS_PACKET_JUDGE(judge_dns_skb, struct __sk_buff, judge_query_skb)
-DNS_PACKET_JUDGE(judge_dns_xdp, struct xdp_md, judge_query_xdp)
+static __always_inline void no_rewrite(struct xdp_md *ctx, const struct stage_pkt *pkt,
+				       const struct learn_question *lq)
+{
+}
+
+DNS_PACKET_JUDGE(judge_dns_skb, struct __sk_buff, judge_query_skb, learn_query_rewrite)
+DNS_PACKET_JUDGE(judge_dns_xdp, struct xdp_md, judge_query_xdp, no_rewrite)
 
 STAGE_PROGRAMS_PAYLOAD(judge_dns_skb, judge_dns_xdp, judge_dns);

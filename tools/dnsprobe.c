@@ -33,9 +33,10 @@ struct opts {
 	struct sockaddr_storage dst;
 	socklen_t dst_len;
 	int qtype, questions, tcp, compress, random_labels, count, timeout_ms, label_len, sport, id;
+	int no_check; /* IPv4 UDP sent with checksum 0 (SO_NO_CHECK) */
 	/* serve */
 	struct zone_entry zone[ZONE_MAX];
-	int nzone, ttl, wrong_id;
+	int nzone, ttl, wrong_id, delay_ms;
 };
 
 static long now_ms(void)
@@ -130,6 +131,10 @@ static int udp_query(const struct opts *o, unsigned int id, long deadline)
 	fd = socket(o->dst.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	if (o->no_check && setsockopt(fd, SOL_SOCKET, SO_NO_CHECK, &o->no_check, sizeof(int))) {
+		err = -errno;
+		goto out;
+	}
 	if (o->sport) {
 		struct sockaddr_storage src = { .ss_family = o->dst.ss_family };
 
@@ -320,6 +325,7 @@ static int serve(const struct opts *o)
 	int one = 1, done = 0;
 
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    (o->no_check && setsockopt(fd, SOL_SOCKET, SO_NO_CHECK, &one, sizeof(one))) ||
 	    bind(fd, (struct sockaddr *)&o->dst, o->dst_len)) {
 		fprintf(stderr, "dnsprobe: serve on %s: %s\n", o->server, strerror(errno));
 		if (fd >= 0)
@@ -342,6 +348,9 @@ static int serve(const struct opts *o)
 			printf("query of %zd bytes: not one it can answer\n", n);
 		} else {
 			printf("query %s\n", shown);
+			if (o->delay_ms)
+				poll(NULL, 0,
+				     o->delay_ms); /* a slow resolver: others may answer first */
 			if (sendto(fd, r, rlen, 0, (struct sockaddr *)&peer, plen) < 0)
 				fprintf(stderr, "dnsprobe: answer: %s\n", strerror(errno));
 		}
@@ -398,7 +407,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: dnsprobe query SERVER NAME [--type N] [--tcp] [--questions N] [--compress]\n"
 		"                [--random-labels K [--label-len L]] [--count N] [--timeout-ms T]\n"
-		"                [--sport P]\n"
+		"                [--sport P] [--no-check]\n"
 		"Sends N queries (default 1) for NAME (K fresh random labels of L characters\n"
 		"in front of it, a new set per query) and waits for each reply. Prints\n"
 		"'ok <ms>ms replies N/N' (exit 0) or 'fail <ms>ms ERRNAME replies R/N' (exit 1).\n"
@@ -406,11 +415,14 @@ static void usage(FILE *f)
 		"question, the name ends in a pointer instead of the root label.\n"
 		"T (default 2000) bounds each query.\n"
 		"       dnsprobe serve ADDR [--answer NAME=ADDR]... [--cname NAME=TARGET]...\n"
-		"                [--ttl S] [--wrong-id] [--count N] [--timeout-ms T]\n"
+		"                [--ttl S] [--wrong-id] [--delay-ms D] [--no-check] [--count N]\n"
+		"                [--timeout-ms T]\n"
 		"Answers UDP queries on ADDR port 53: the CNAME chain from the asked name,\n"
 		"then the addresses of its end of the asked type (A, AAAA), with TTL S\n"
 		"(default 5); NXDOMAIN for other names. --wrong-id answers with another\n"
-		"transaction id. Exits after N queries or T ms (default 60000).\n"
+		"transaction id; --delay-ms waits D ms before each answer. Exits after N\n"
+		"queries or T ms (default 60000). --no-check: IPv4 UDP sent without a\n"
+		"checksum (0), both ways.\n"
 		"       dnsprobe forge FROM TO PORT NAME ADDR [--id N] [--ttl S]\n"
 		"Sends one answer 'NAME A ADDR' with transaction id N (default 4096, the first\n"
 		"query's) from FROM port 53 to TO port PORT, from a raw socket: FROM need not\n"
@@ -434,6 +446,8 @@ int main(int argc, char **argv)
 		{ "wrong-id", no_argument, NULL, 'W' },
 		{ "sport", required_argument, NULL, 'P' },
 		{ "id", required_argument, NULL, 'I' },
+		{ "delay-ms", required_argument, NULL, 'D' },
+		{ "no-check", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -499,6 +513,12 @@ int main(int argc, char **argv)
 		case 'I':
 			o.id = v;
 			break;
+		case 'D':
+			o.delay_ms = v;
+			break;
+		case 'N':
+			o.no_check = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -531,7 +551,7 @@ int main(int argc, char **argv)
 	if (o.qtype < 0 || o.qtype > 65535 || o.questions < 0 || o.questions > 8 ||
 	    o.count > 10000 || o.timeout_ms < 1 || o.random_labels < 0 || o.random_labels > 8 ||
 	    o.label_len < 1 || o.label_len > 200 || o.ttl < 0 || o.sport < 0 || o.sport > 65535 ||
-	    o.id < 0 || o.id > 65535) {
+	    o.id < 0 || o.id > 65535 || o.delay_ms < 0 || o.delay_ms > 10000) {
 		usage(stderr);
 		return 2;
 	}

@@ -68,6 +68,20 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LEARN_PENDING_MAX);
+	__type(key, struct learn_pending_key);
+	__type(value, struct learn_port_value);
+} learn_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct learn_rate);
+} learn_rate SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, LEARN_FLOWS_MAX);
 	__type(key, struct learn_flow_key);
 	__type(value, struct learn_flow_value);
@@ -89,6 +103,71 @@ static __always_inline void learn_count(__u32 ev)
 	n = bpf_map_lookup_elem(&learn_counts, &ev);
 	if (n)
 		(*n)++;
+}
+
+/*
+ * A learnable query is recorded now: 1 while the instance's second has room
+ * (the generation's 'dns learn rate'), else 0. Under the lock: the count is exact.
+ */
+static __always_inline int learn_rate_take(__u8 gen, __u64 now)
+{
+	__u32 zero = 0, g = gen;
+	struct learn_rate *r = bpf_map_lookup_elem(&learn_rate, &zero);
+	struct learn_config *c = bpf_map_lookup_elem(&learn_config, &g);
+	__u32 cap;
+	int ok;
+
+	if (!r || !c)
+		return 0;
+	cap = c->rate;
+	bpf_spin_lock(&r->lock);
+	if (now - r->window_ns >= LEARN_RATE_NS) {
+		r->window_ns = now;
+		r->count = 0;
+	}
+	ok = r->count < cap;
+	if (ok)
+		r->count++;
+	bpf_spin_unlock(&r->lock);
+	return ok;
+}
+
+/*
+ * A forged answer: every query recorded until now learns nothing, and no
+ * query is learnable for the rest of the second.
+ */
+static __always_inline void learn_rate_forged(__u64 now)
+{
+	__u32 zero = 0;
+	struct learn_rate *r = bpf_map_lookup_elem(&learn_rate, &zero);
+
+	if (!r)
+		return;
+	bpf_spin_lock(&r->lock);
+	r->voided_ns = now;
+	if (now - r->window_ns >= LEARN_RATE_NS)
+		r->window_ns = now;
+	r->count = ~0u;
+	bpf_spin_unlock(&r->lock);
+}
+
+/*
+ * The answer to a query recorded at recorded_ns may teach: no forged answer
+ * came since. Under the lock, so that of forged answers handled at once on
+ * several CPUs only one is checked before the first wrong one discards.
+ */
+static __always_inline int learn_rate_valid(__u64 recorded_ns)
+{
+	__u32 zero = 0;
+	struct learn_rate *r = bpf_map_lookup_elem(&learn_rate, &zero);
+	int ok;
+
+	if (!r)
+		return 0;
+	bpf_spin_lock(&r->lock);
+	ok = recorded_ns > r->voided_ns;
+	bpf_spin_unlock(&r->lock);
+	return ok;
 }
 
 /* the generation has name rules (cfg: its settings, settings.h) */

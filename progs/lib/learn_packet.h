@@ -5,16 +5,51 @@
 #include "parse.h"
 #include "settings.h"
 #include "learn_answer.h"
+#include "learn_query.h"
 
 /* what must be in the linear area: Ethernet, the longest IPv4 header, UDP */
 #define LEARN_PULL_LEN (ETH_HLEN + 60 + 8)
 
 /*
- * A resolver's answer to the sandbox, at tc on the sandbox's link (egress of
- * the host-side end, ingress of the sandbox's own interface), never at a hook
- * that sees loopback: learns the addresses of a followed name when the answer
- * comes from a resolver of the instance, to a query the dns stage allowed and
- * recorded (its addresses, ports, transaction id), with the same question.
+ * The answer came in by the interface the host's route to the resolver
+ * uses (a forwarding lookup from the sandbox's host-side interface, where
+ * its query came in), or is the host's own (no ingress interface: a
+ * resolver on the host). A neighbour on a bridge, or a host on another
+ * link, claiming the resolver's address comes in elsewhere.
+ */
+static __always_inline int learn_route_ok(struct __sk_buff *skb, const struct parsed *ip)
+{
+	struct bpf_fib_lookup f = { .family = ip->family,
+				    .l4_protocol = IPPROTO_UDP,
+				    .sport = ip->dport,
+				    .dport = ip->sport,
+				    .ifindex = skb->ifindex };
+	__u32 iif = skb->ingress_ifindex;
+
+	if (!iif)
+		return 1;
+	if (ip->family == AF_INET) {
+		__builtin_memcpy(&f.ipv4_src, ip->daddr, 4);
+		__builtin_memcpy(&f.ipv4_dst, ip->saddr, 4);
+	} else {
+		__builtin_memcpy(f.ipv6_src, ip->daddr, 16);
+		__builtin_memcpy(f.ipv6_dst, ip->saddr, 16);
+	}
+	if (bpf_fib_lookup(skb, &f, sizeof(f), BPF_FIB_LOOKUP_SKIP_NEIGH) !=
+	    BPF_FIB_LKUP_RET_SUCCESS)
+		return 0;
+	return f.ifindex == iif;
+}
+
+/*
+ * A resolver's answer to the sandbox, at host-side tc egress (never at a
+ * hook that sees loopback): when it comes from a resolver of the instance,
+ * by the route to it, to a query the dns stage rewrote at host-side tc
+ * ingress (its addresses, ports and the random id it wrote), it gets the
+ * sandbox's id back and, for a followed name with the same question,
+ * teaches its addresses. Any answer with the right id ends its query; one
+ * with an id no query has, to an address and port a query waits on, is
+ * forged: every waiting query is discarded (learn_rate_forged).
  * IPv6 with extension headers is not an answer it reads. Counts what it
  * ignores (learn_counts) and never drops: it judges nothing.
  */
@@ -22,7 +57,7 @@ static __always_inline void learn_skb(struct __sk_buff *skb, const struct gen_se
 {
 	struct learn_resolver_key rk = { .gen = gs->gen };
 	struct learn_pending_key pk = {};
-	struct learn_pending_value *p;
+	struct learn_pending_value *p, pv;
 	struct learn_work_cpu *cpu;
 	struct learn_work *lw;
 	struct parsed ip = {};
@@ -30,9 +65,11 @@ static __always_inline void learn_skb(struct __sk_buff *skb, const struct gen_se
 	struct ethhdr *eth;
 	struct udphdr *uh;
 	__u32 slot, len = skb->len, ulen, dns_len;
+	__be16 txid;
 	void *start;
+	struct learn_port_value *port;
 	__u64 now;
-	int consumed, r;
+	int r;
 
 	if (skb->vlan_present)
 		return;
@@ -107,9 +144,36 @@ static __always_inline void learn_skb(struct __sk_buff *skb, const struct gen_se
 		learn_count(LEARN_EV_TOO_BIG);
 		return;
 	}
-	p = bpf_map_lookup_elem(&learn_pending, &pk);
+	if (!learn_route_ok(skb, &ip)) {
+		learn_count(LEARN_EV_WRONG_IF);
+		return;
+	}
 	now = bpf_ktime_get_ns();
-	if (!p || p->expires_ns < now) {
+	p = bpf_map_lookup_elem(&learn_pending, &pk);
+	txid = pk.txid;
+	pk.txid = 0;
+	port = bpf_map_lookup_elem(&learn_ports, &pk);
+	if (!p) {
+		if (port && port->expires_ns >= now && port->waiting) {
+			learn_rate_forged(now);
+			learn_count(LEARN_EV_WRONG_ID);
+		} else {
+			learn_count(LEARN_EV_NO_QUERY);
+		}
+		return;
+	}
+	pv = *p;
+	pk.txid = txid;
+	/* one answer per query, whatever it says (the one that deletes it counts it answered) */
+	if (bpf_map_delete_elem(&learn_pending, &pk))
+		return;
+	if (port && port->waiting)
+		__sync_fetch_and_sub(&port->waiting, 1);
+	/* the sandbox's id back (packet pointers are stale from here) */
+	learn_id_write(skb, ip.l4_off + 8, ip.l4_off + 6, ip.family, pk.txid, pv.sandbox_txid);
+	if (!pv.name_id)
+		return; /* a name not followed, or over the rate: nothing to learn */
+	if (pv.expires_ns < now || !learn_rate_valid(pv.expires_ns - LEARN_PENDING_NS)) {
 		learn_count(LEARN_EV_NO_QUERY);
 		return;
 	}
@@ -118,15 +182,11 @@ static __always_inline void learn_skb(struct __sk_buff *skb, const struct gen_se
 		return;
 	lw->dw.len = dns_len;
 	lw->now = now;
-	if (bpf_skb_load_bytes(skb, ip.l4_off + 8, lw->dw.msg, dns_len & (DNS_MSG_MAX * 2 - 1))) {
+	if (bpf_skb_load_bytes(skb, ip.l4_off + 8, lw->dw.msg, dns_len & (DNS_MSG_MAX * 2 - 1)))
 		learn_count(LEARN_EV_MALFORMED);
-		consumed = 0;
-	} else {
-		consumed = learn_answer(lw, gs->gen, p);
-	}
+	else
+		learn_answer(lw, gs->gen, &pv);
 	learn_work_put(cpu, slot);
-	if (consumed)
-		bpf_map_delete_elem(&learn_pending, &pk); /* one answer per query */
 }
 
 #endif

@@ -10,7 +10,6 @@
 struct learn_question {
 	__u32 name_id; /* 0: not a followed name */
 	__u16 qtype;
-	__be16 txid;
 };
 
 /*
@@ -32,7 +31,7 @@ static __always_inline __u32 learn_parse_query(struct dns_work *w, __u8 gen, __u
 	return REASON_RULE;
 }
 
-/* the query in w (its key built) asks for a followed name: its id, type and transaction id */
+/* the query in w (its key built) asks for a followed name: its id and type */
 static __always_inline void learn_question(struct dns_work *w, __u8 gen, __u32 qtype,
 					   struct learn_question *lq)
 {
@@ -45,25 +44,78 @@ static __always_inline void learn_question(struct dns_work *w, __u8 gen, __u32 q
 		return;
 	lq->name_id = v->name_id;
 	lq->qtype = qtype;
-	lq->txid = (__be16)(w->msg[0] | (__u16)w->msg[1] << 8);
 }
 
-/* the query leaves: its answer, from this resolver to this port and with this id, will be learned */
-static __always_inline void learn_pending_add(const struct stage_pkt *pkt,
-					      const struct learn_question *lq)
+/*
+ * The two bytes at off (the DNS id) become id, the UDP checksum at csum_off
+ * kept right. A checksum of 0 (IPv4: none) stays 0 and skb->csum
+ * (CHECKSUM_COMPLETE) follows the new bytes; else the checksum moves by
+ * the opposite of the id (bpf_l4_csum_replace, which leaves
+ * CHECKSUM_PARTIAL alone and never writes 0), so the packet's sum, and
+ * skb->csum, stay what they were. 0, or -1 when the packet is unchanged.
+ */
+static __always_inline int learn_id_write(struct __sk_buff *skb, __u32 off, __u32 csum_off,
+					  __u8 family, __be16 old, __be16 id)
 {
+	__be16 check;
+
+	if (bpf_skb_load_bytes(skb, csum_off, &check, 2))
+		return -1;
+	if (!check && family == AF_INET)
+		return bpf_skb_store_bytes(skb, off, &id, 2, BPF_F_RECOMPUTE_CSUM) ? -1 : 0;
+	if (bpf_skb_store_bytes(skb, off, &id, 2, 0))
+		return -1;
+	if (bpf_l4_csum_replace(skb, csum_off, old, id, BPF_F_MARK_MANGLED_0 | sizeof(id))) {
+		bpf_skb_store_bytes(skb, off, &old, 2, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * At host-side tc ingress only (pkt->host_side), an allowed query leaves
+ * with a random id in place of the sandbox's, which the sandbox never sees:
+ * its answer, from this resolver to this port with that id, gets the
+ * sandbox's id back, and teaches a followed name's addresses (lq->name_id)
+ * while the instance's second has room (learn_rate_take).
+ */
+static __always_inline void learn_query_rewrite(struct __sk_buff *skb, const struct stage_pkt *pkt,
+						const struct learn_question *lq)
+{
+	__u32 off = pkt->meta.l4_off;
 	struct learn_pending_key k = { .family = pkt->meta.family,
-				       .txid = lq->txid,
 				       .sport = pkt->meta.sport,
 				       .dport = pkt->meta.dport };
-	struct learn_pending_value v = { .expires_ns = bpf_ktime_get_ns() + LEARN_PENDING_NS,
-					 .name_id = lq->name_id,
-					 .qtype = lq->qtype };
+	struct learn_pending_value v = { .name_id = lq->name_id, .qtype = lq->qtype };
+	struct learn_port_value *port, pnew = { .waiting = 1 };
+	__u64 now;
+	__be16 id;
 
-	if (dry_run || pkt->at_sock)
+	if (dry_run || !pkt->host_side)
 		return;
+	now = bpf_ktime_get_ns();
+	id = (__be16)bpf_get_prandom_u32();
+	if (bpf_skb_load_bytes(skb, off + 8, &v.sandbox_txid, 2))
+		return;
+	if (v.name_id && !learn_rate_take(pkt->meta.gen, now)) {
+		learn_count(LEARN_EV_RATE);
+		v.name_id = 0;
+	}
+	if (learn_id_write(skb, off + 8, off + 6, k.family, v.sandbox_txid, id))
+		return;
+	v.expires_ns = now + LEARN_PENDING_NS;
 	__builtin_memcpy(k.saddr, pkt->saddr, 16);
 	__builtin_memcpy(k.daddr, pkt->daddr, 16);
+	port = bpf_map_lookup_elem(&learn_ports, &k);
+	if (port && port->expires_ns >= now) {
+		__sync_fetch_and_add(&port->waiting, 1);
+		port->expires_ns = v.expires_ns;
+	} else {
+		/* none waits any more (answered, or never): count anew */
+		pnew.expires_ns = v.expires_ns;
+		bpf_map_update_elem(&learn_ports, &k, &pnew, BPF_ANY);
+	}
+	k.txid = id;
 	bpf_map_update_elem(&learn_pending, &k, &v, BPF_ANY);
 }
 

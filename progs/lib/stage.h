@@ -24,7 +24,8 @@ struct stage_pkt {
 	__u32 len; /* bytes, for the rule's counter; 0 at connect() and sendto() */
 	__u8 new_flow; /* a TCP SYN without ACK, connect() or sendto(): a flow begins */
 	__u8 at_sock; /* connect() or sendto(): no packet yet */
-	__u8 pad[2];
+	__u8 host_side; /* at host-side tc ingress (dispatch_tc_host): the dns stage rewrites here */
+	__u8 pad;
 	__u32 *matched; /* dry run: where the matching rule's number + 1 goes */
 	__u64 cookie; /* the sending socket's cookie, when flows learned from DNS are kept */
 	const struct gen_config *cfg; /* the settings of meta.gen, read at the entry; NULL: not
@@ -118,6 +119,14 @@ static __always_inline int stage_sock_pkt(struct bpf_sock_addr *ctx, struct stag
 				   pkt.cfg);                                                       \
 	}
 
+/*
+ * What dispatch_tc_host writes in skb->tc_classid (a field of the qdisc's
+ * control block that tcx never reads) before its tail call, and dispatch_tc
+ * clears: the stage knows it runs at host-side tc ingress, where the sandbox
+ * cannot see what it writes.
+ */
+#define TC_MARK_HOST_SIDE 0x1c1a
+
 #define TCP_FLAG_SYN 0x02
 #define TCP_FLAG_ACK 0x10
 
@@ -168,6 +177,9 @@ static __always_inline int stage_skb_pkt(struct __sk_buff *skb, struct stage_pkt
                                                                                                    \
 		int bad = stage_skb_pkt(skb, &pkt);                                                \
                                                                                                    \
+		/* only tc has the mark; a constant 0 elsewhere, so no code reads it there */      \
+		if (HOOK_##ID == HOOK_TC)                                                          \
+			pkt.host_side = skb->tc_classid == TC_MARK_HOST_SIDE;                      \
 		pkt.cfg = gen_config_get(pkt.meta.gen);                                            \
 		if (bad)                                                                           \
 			return skb_finish(skb, HOOK_##ID, REASON_BAD_META, &pkt.meta, pkt.cfg);    \

@@ -1,8 +1,9 @@
 /*
  * test_learn.c: host names that follow DNS, in the real pipeline of a test
- * instance: queries through the dispatcher, answers through the learning
- * program (BPF_PROG_TEST_RUN), then packets to what was learned: verdict +
- * reason per packet, what became of each answer per answer.
+ * instance: queries through host-side tc ingress, answers through the
+ * learning program (BPF_PROG_TEST_RUN, learn_run.h), then packets to what
+ * was learned: verdict + reason per packet, what became of each answer per
+ * answer. test_learn_id.c: the ids, forged answers, the rate, the route.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -17,8 +18,7 @@
 #include "dns_names.h"
 #include "learn_maps.h"
 #include "pkt.h"
-#include "pipeline_run.h"
-#include "dns_pkt.h"
+#include "learn_run.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -28,7 +28,8 @@ static const char *const learn_profile[] = {
 	"allow tcp name log-collector.internal.corp port 8080",
 	"allow udp name flow.internal.corp port 9000",
 	"allow tcp name short.internal.corp port 8443",
-	"dns learn grace 0 max-ttl 100 max-addresses 2",
+	/* the tests send many queries a second */
+	"dns learn grace 0 max-ttl 100 max-addresses 2 rate 1000",
 };
 
 /* without the name rule for log-collector: what was learned for it goes */
@@ -45,113 +46,6 @@ static void setup(void)
 
 TestSuite(learn, .init = setup, .fini = remove_instance);
 
-/* Ethernet / IPv4 or IPv6 (of the source's family) */
-static void ip_frame(struct pkt_buf *p, const char *src, const char *dst, uint8_t proto)
-{
-	pkt_reset(p);
-	if (strchr(src, ':')) {
-		pkt_eth(p, NULL, NULL, ETH_P_IPV6);
-		pkt_ipv6(p, &(struct pkt_ip6){ .src = ADDR(src), .dst = ADDR(dst), .next = proto });
-	} else {
-		pkt_eth(p, NULL, NULL, ETH_P_IP);
-		pkt_ipv4(p,
-			 &(struct pkt_ip4){ .src = ADDR(src), .dst = ADDR(dst), .proto = proto });
-	}
-}
-
-/* UDP between the sandbox's port sport and src:53 / dst:53, the message m */
-static void dns_frame(struct pkt_buf *p, const char *src, const char *dst, uint16_t sport,
-		      uint16_t dport, const struct pkt_buf *m)
-{
-	cr_assert_eq(m->err, 0, "the message");
-	ip_frame(p, src, dst, IPPROTO_UDP);
-	pkt_udp(p, sport, dport);
-	pkt_bytes(p, m->b, m->len);
-	cr_assert_eq(pkt_finish(p), 0, "the frame");
-}
-
-/* a TCP segment (flags) or UDP datagram from the sandbox's port sport to dst:dport */
-static void flow_frame(struct pkt_buf *p, uint8_t proto, const char *dst, uint16_t sport,
-		       uint16_t dport, uint8_t flags)
-{
-	ip_frame(p, strchr(dst, ':') ? "fd00:42::2" : "10.42.0.2", dst, proto);
-	if (proto == IPPROTO_TCP)
-		pkt_tcp(p, &(struct pkt_tcp){ .sport = sport, .dport = dport, .flags = flags });
-	else
-		pkt_udp(p, sport, dport);
-	cr_assert_eq(pkt_finish(p), 0, "the frame");
-}
-
-#define SYN 0x02
-#define ACK 0x10
-
-static void expect_tcp(const char *what, const char *dst, uint16_t sport, uint16_t dport,
-		       uint8_t flags, unsigned int want)
-{
-	FRAME(p);
-
-	flow_frame(&p, IPPROTO_TCP, dst, sport, dport, flags);
-	expect(what, &p, want);
-}
-
-/* the query for name (type A) from the sandbox's port sport, allowed at tc and XDP */
-static void query(const char *name, uint16_t qtype, uint16_t sport)
-{
-	FRAME(m);
-	FRAME(p);
-
-	dns_query(&m, name, qtype);
-	dns_frame(&p, "10.42.0.2", "10.42.0.53", sport, 53, &m);
-	expect(name, &p, REASON_RULE);
-}
-
-/* an answer through the learning program; *delta: how each learning counter moved */
-static void answer_from(const char *src, uint16_t sport, const struct pkt_buf *m, __u64 *delta)
-{
-	const char *to = strchr(src, ':') ? "fd00:42::2" : "10.42.0.2";
-	__u64 before[LEARN_EV_MAX], after[LEARN_EV_MAX];
-	int fd = pins_get(inst, "learn_tc");
-	FRAME(p);
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .repeat = 1);
-
-	cr_assert_geq(fd, 0, "learn_tc pin missing");
-	dns_frame(&p, src, to, 53, sport, m);
-	opts.data_in = p.b;
-	opts.data_size_in = p.len;
-	cr_assert_eq(learn_counts_read(inst, before), 0);
-	cr_assert_eq(bpf_prog_test_run_opts(fd, &opts), 0, "test run: %s", strerror(errno));
-	cr_assert_eq(learn_counts_read(inst, after), 0);
-	close(fd);
-	cr_assert_eq((int)opts.retval, TC_ACT_UNSPEC, "the learning program judged a packet: %d",
-		     (int)opts.retval);
-	for (int i = 0; i < LEARN_EV_MAX; i++)
-		delta[i] = after[i] - before[i];
-}
-
-/* the answer moves counter ev by n and no other (learned by learned) */
-static void expect_answer(const char *what, const char *src, uint16_t sport,
-			  const struct pkt_buf *m, unsigned int ev, __u64 n, __u64 learned)
-{
-	__u64 delta[LEARN_EV_MAX];
-
-	answer_from(src, sport, m, delta);
-	for (unsigned int i = 0; i < LEARN_EV_MAX; i++) {
-		__u64 want = i == ev ? n : i == LEARN_EV_LEARNED ? learned : 0;
-
-		cr_expect_eq(delta[i], want, "%s: %s counted %llu, want %llu", what,
-			     learn_event_name(i), (unsigned long long)delta[i],
-			     (unsigned long long)want);
-	}
-}
-
-/* the answer to dns_query(name, A): one A record of the question's name */
-static void a_answer(struct pkt_buf *m, const char *name, uint32_t ttl, const char *addr)
-{
-	dns_answer_hdr(m, 0, 1);
-	pkt_dns_question(m, name, 1, 1);
-	dns_rr_a(m, 12, ttl, addr);
-}
-
 /* IPv6: an AAAA question to the IPv6 resolver, its answer learned, the address reached */
 Test(learn, ipv6_aaaa)
 {
@@ -161,7 +55,7 @@ Test(learn, ipv6_aaaa)
 	expect_tcp("before any lookup", "fd00:7::11", 40000, 8080, SYN, REASON_NO_RULE);
 	dns_query(&m, "log-collector.internal.corp", 28);
 	dns_frame(&p, "fd00:42::2", "fd00:53::53", 33005, 53, &m);
-	expect("AAAA query", &p, REASON_RULE);
+	query_frame("AAAA query", &p, 0);
 	dns_answer_hdr(&m, 0, 1);
 	pkt_dns_question(&m, "log-collector.internal.corp", 28, 1);
 	pkt_dns_ptr(&m, 12);
@@ -187,10 +81,11 @@ Test(learn, before_and_after_the_lookup)
 	expect_tcp("after the lookup", "10.42.7.11", 40000, 8080, SYN, REASON_RULE);
 	expect_tcp("another port", "10.42.7.11", 40000, 8081, SYN, REASON_NO_RULE);
 	expect_tcp("another address", "10.42.7.12", 40000, 8080, SYN, REASON_NO_RULE);
-	/* one answer per query: the same answer again waits for no query */
+	/* one answer per query: the same answer again waits for no query (and is no forgery) */
 	expect_answer("the answer again", "10.42.0.53", 33001, &m, LEARN_EV_NO_QUERY, 1, 0);
 }
 
+/* each answer with the query's id ends it, learned or not: a fresh query for each case */
 Test(learn, answers_ignored)
 {
 	FRAME(m);
@@ -199,18 +94,22 @@ Test(learn, answers_ignored)
 	a_answer(&m, "log-collector.internal.corp", 60, "10.42.7.66");
 	expect_answer("from another address", "10.42.0.99", 33002, &m, LEARN_EV_NOT_RESOLVER, 1, 0);
 	expect_answer("to another port", "10.42.0.53", 33003, &m, LEARN_EV_NO_QUERY, 1, 0);
-	m.b[1] ^= 1;
-	expect_answer("another transaction id", "10.42.0.53", 33002, &m, LEARN_EV_NO_QUERY, 1, 0);
 	a_answer(&m, "other.internal.corp", 60, "10.42.7.66");
 	expect_answer("another question", "10.42.0.53", 33002, &m, LEARN_EV_QUESTION, 1, 0);
+	/* that ended the query: the right answer now finds none */
+	a_answer(&m, "log-collector.internal.corp", 60, "10.42.7.66");
+	expect_answer("after another question", "10.42.0.53", 33002, &m, LEARN_EV_NO_QUERY, 1, 0);
+	query("log-collector.internal.corp", 1, 33002);
 	dns_answer_hdr(&m, 0, 1);
 	pkt_dns_question(&m, "log-collector.internal.corp", 28, 1);
 	dns_rr_a(&m, 12, 60, "10.42.7.66");
 	expect_answer("another question type", "10.42.0.53", 33002, &m, LEARN_EV_QUESTION, 1, 0);
+	query("log-collector.internal.corp", 1, 33002);
 	dns_hdr(&m, 0x0100, 1, 1, 0, 0);
 	pkt_dns_question(&m, "log-collector.internal.corp", 1, 1);
 	dns_rr_a(&m, 12, 60, "10.42.7.66");
 	expect_answer("a query, not an answer", "10.42.0.53", 33002, &m, LEARN_EV_MALFORMED, 1, 0);
+	query("log-collector.internal.corp", 1, 33002);
 	a_answer(&m, "log-collector.internal.corp", 60, "10.42.7.66");
 	m.b[3] |= 3; /* NXDOMAIN, with a record anyway */
 	expect_answer("NXDOMAIN", "10.42.0.53", 33002, &m, LEARN_EV_RCODE, 1, 0);
@@ -221,11 +120,11 @@ Test(learn, answers_ignored)
 	a_answer(&m, "log-collector.internal.corp", 60, "10.42.7.66");
 	m.b[2] |= 0x02; /* TC: truncated */
 	expect_answer("truncated", "10.42.0.53", 33004, &m, LEARN_EV_RCODE, 1, 0);
-	/* a name no rule follows: its query waits for nothing */
+	/* a name no rule follows: its answer gets its id back, and teaches nothing */
 	query("other.internal.corp", 1, 33005);
 	a_answer(&m, "other.internal.corp", 60, "10.42.7.66");
 	expect_answer("an answer for a name not followed", "10.42.0.53", 33005, &m,
-		      LEARN_EV_NO_QUERY, 1, 0);
+		      LEARN_EV_NO_QUERY, 0, 0);
 	expect_tcp("none of them was learned", "10.42.7.66", 40000, 8080, SYN, REASON_NO_RULE);
 }
 

@@ -85,7 +85,10 @@ static const struct {
 	{ "dns learn max-ttl 0", "bad max-ttl '0' (1-604800)" },
 	{ "dns learn max-addresses 17", "bad max-addresses '17' (1-16)" },
 	{ "dns learn grace 1 grace 2", "'grace' given twice" },
-	{ "dns learn ttl 5", "unknown word 'ttl'" },
+	{ "dns learn ttl 5",
+	  "unknown word 'ttl' (expected grace, max-ttl, max-addresses or rate)" },
+	{ "dns learn rate 0", "bad rate '0' (1-1000)" },
+	{ "dns learn rate 1001", "bad rate '1001' (1-1000)" },
 };
 
 Test(learn_lines, bad)
@@ -182,12 +185,13 @@ Test(learn_lines, settings_and_keys)
 	int n;
 
 	cr_assert(c.grace_s == LEARN_DEFAULT_GRACE && c.max_ttl_s == LEARN_DEFAULT_MAX_TTL &&
-		  c.max_addrs == LEARN_DEFAULT_MAX_ADDRS);
+		  c.max_addrs == LEARN_DEFAULT_MAX_ADDRS && c.rate == LEARN_DEFAULT_RATE);
 	cr_assert_eq(profile_parse_line(&p, "s.rules", 1,
-					"dns learn max-addresses 4 grace 0 max-ttl 30", NULL, &d),
+					"dns learn max-addresses 4 grace 0 max-ttl 30 rate 5", NULL,
+					&d),
 		     0, "%s", all_msgs(&d));
 	c = learn_config_of(&p);
-	cr_assert(c.grace_s == 0 && c.max_ttl_s == 30 && c.max_addrs == 4);
+	cr_assert(c.grace_s == 0 && c.max_ttl_s == 30 && c.max_addrs == 4 && c.rate == 5);
 	n = learn_host_key("log-collector.internal.corp", key, sizeof(key));
 	cr_assert_eq(n, 29);
 	cr_assert(!memcmp(key,
