@@ -56,7 +56,7 @@ int cmd_check_kernel(const char *cmd)
 }
 
 int cmd_on_instance(const char *name, struct diag *d,
-		       int (*act)(struct instance *in, void *arg, struct diag *d), void *arg)
+		    int (*act)(struct instance *in, void *arg, struct diag *d), void *arg)
 {
 	struct instance in;
 	int err = instance_open(name, INSTANCE_LOCK | INSTANCE_MUST_EXIST, &in, d);
