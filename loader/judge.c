@@ -90,8 +90,7 @@ static int stage_lookup(const struct judge_policy *pol, int stage, const struct 
 		const struct plan_entry *e = &pol->plan->entries[i];
 		const struct rule *r;
 
-		if ((int)e->stage != stage || e->port != k->dport ||
-		    e->rule >= pol->prof->nr_rules)
+		if ((int)e->stage != stage || e->port != k->dport || e->rule >= pol->prof->nr_rules)
 			continue;
 		r = &pol->prof->rules[e->rule];
 		if (r->l4proto != k->proto)
@@ -274,7 +273,7 @@ static unsigned int dns_query(const struct judge_policy *pol, const struct judge
 }
 
 static unsigned int judge_stages(const struct judge_policy *pol, const struct judge_pkt *k,
-			  struct judge_verdict *out)
+				 struct judge_verdict *out)
 {
 	int s = class_stage(pol->plan, k->proto, k->dport), rule = -1;
 	const struct stage *st;

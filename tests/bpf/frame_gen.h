@@ -37,15 +37,28 @@ static inline uint32_t rnd_below(uint64_t *s, uint32_t n)
 
 /* addresses a frame may carry: the sandbox's, the rules', their neighbours, special ones */
 static const char *const fuzz_v4[] = {
-	"10.42.0.2",   "10.42.0.3",   "10.42.0.53", "10.42.0.54",	"203.0.113.1",
-	"203.0.113.2", "198.51.100.42", "198.51.100.7", "198.51.101.1", "10.42.7.11",
-	"10.42.7.12",  "0.0.0.0",     "127.0.0.1",  "255.255.255.255", "10.42.0.1",
+	"10.42.0.2",   "10.42.0.3",	"10.42.0.53",	"10.42.0.54",	   "203.0.113.1",
+	"203.0.113.2", "198.51.100.42", "198.51.100.7", "198.51.101.1",	   "10.42.7.11",
+	"10.42.7.12",  "0.0.0.0",	"127.0.0.1",	"255.255.255.255", "10.42.0.1",
 };
 static const char *const fuzz_v6[] = {
-	"fd00:42::2",	  "fd00:42::3",	 "fe80::2",	      "fe80::1",	  "::",
-	"fd00:53::53",	  "fd00:53::54", "2001:db8:443::1",   "2001:db8:443:ffff::9",
-	"2001:db8:444::1", "fd00:7::11",  "::ffff:10.42.7.11", "ff02::1",	  "ff02::2",
-	"ff02::1:ff00:1", "::1",	 "fec0::1",
+	"fd00:42::2",
+	"fd00:42::3",
+	"fe80::2",
+	"fe80::1",
+	"::",
+	"fd00:53::53",
+	"fd00:53::54",
+	"2001:db8:443::1",
+	"2001:db8:443:ffff::9",
+	"2001:db8:444::1",
+	"fd00:7::11",
+	"::ffff:10.42.7.11",
+	"ff02::1",
+	"ff02::2",
+	"ff02::1:ff00:1",
+	"::1",
+	"fec0::1",
 };
 static const uint16_t fuzz_ports[] = { 53, 443, 8080, 8081, 9000, 9001, 9002, 9003, 22, 0, 65535 };
 static const char *const fuzz_names[] = {
@@ -99,8 +112,9 @@ static inline void gen_name(uint64_t *s, char *out, size_t max)
 		int l = rnd_below(s, 4) ? 1 + (int)rnd_below(s, 12) : 1 + (int)rnd_below(s, 70);
 
 		for (int j = 0; j < l; j++)
-			out[o++] = rnd_below(s, 16) ? "abcdefghijklmnopqrstuvwxyz-_09AZ"[rnd_below(s, 32)] :
-						      (char)(1 + rnd_below(s, 255));
+			out[o++] = rnd_below(s, 16) ?
+					   "abcdefghijklmnopqrstuvwxyz-_09AZ"[rnd_below(s, 32)] :
+					   (char)(1 + rnd_below(s, 255));
 		if (out[o - 1] == '.')
 			out[o - 1] = 'q';
 		out[o++] = '.';
@@ -137,8 +151,9 @@ static inline void gen_dns(uint64_t *s, struct pkt_buf *p)
 /* a frame built at random from the kinds the pipeline judges */
 static inline void gen_frame(uint64_t *s, struct frame *f)
 {
-	static const uint8_t protos[] = { IPPROTO_TCP,	   IPPROTO_UDP, IPPROTO_TCP, IPPROTO_UDP,
-					  IPPROTO_ICMP,	   IPPROTO_ICMPV6, 50, 59, 132 };
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP,  IPPROTO_TCP,
+					  IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6,
+					  50,	       59,	     132 };
 	struct pkt_buf p = { .b = f->b, .size = sizeof(f->b) };
 	uint8_t src[16], dst[16];
 	uint32_t kind = rnd_below(s, 20);
@@ -183,15 +198,20 @@ static inline void gen_frame(uint64_t *s, struct frame *f)
 			uint8_t next = i + 1 < n ? chain[i + 1] : proto;
 
 			if (chain[i] == IPPROTO_FRAGMENT)
-				pkt_frag6(&p, next, rnd_below(s, 3) ? 0 : (uint16_t)rnd_below(s, 200),
+				pkt_frag6(&p, next,
+					  rnd_below(s, 3) ? 0 : (uint16_t)rnd_below(s, 200),
 					  (int)rnd_below(s, 2));
 			else
 				pkt_ext6(&p, next, (uint8_t)!rnd_below(s, 4));
 		}
 	} else {
 		static const uint8_t opts[][8] = {
-			{ 1, 1, 1, 0 },	       { 0x44, 6, 5, 0, 0, 0, 1, 0 }, { 0x83, 7, 4, 10, 42, 7, 12, 0 },
-			{ 0x89, 3, 4, 0 },     { 0x44, 1, 0, 0 },	      { 0x44, 9, 0, 0 },
+			{ 1, 1, 1, 0 },
+			{ 0x44, 6, 5, 0, 0, 0, 1, 0 },
+			{ 0x83, 7, 4, 10, 42, 7, 12, 0 },
+			{ 0x89, 3, 4, 0 },
+			{ 0x44, 1, 0, 0 },
+			{ 0x44, 9, 0, 0 },
 			{ 7, 3, 4, 0 },
 		};
 		int o = rnd_below(s, 4) ? -1 : (int)rnd_below(s, 7);
@@ -315,7 +335,8 @@ static inline void mutate_once(uint64_t *s, struct frame *f)
 		static const uint8_t vals[] = { 0, 1, 0x7f, 0x80, 0xff, 0x3f, 0x40, 0xc0 };
 
 		if (f->len)
-			f->b[rnd_below(s, f->len)] = rnd_below(s, 2) ? PICK(s, vals) : (uint8_t)rnd(s);
+			f->b[rnd_below(s, f->len)] =
+				rnd_below(s, 2) ? PICK(s, vals) : (uint8_t)rnd(s);
 		break;
 	}
 	case 2: /* cut */
@@ -334,8 +355,8 @@ static inline void mutate_once(uint64_t *s, struct frame *f)
 	}
 	case 4: /* an IP length field */
 		if (l3 && f->len >= l3 + 6)
-			wr16(f->b + l3 + (v6 ? 4 : 2),
-			     (uint16_t)(rd16(f->b + l3 + (v6 ? 4 : 2)) + (int)rnd_below(s, 17) - 8));
+			wr16(f->b + l3 + (v6 ? 4 : 2), (uint16_t)(rd16(f->b + l3 + (v6 ? 4 : 2)) +
+								  (int)rnd_below(s, 17) - 8));
 		break;
 	case 5: /* the source, or the destination */
 		if (l3) {
@@ -352,7 +373,9 @@ static inline void mutate_once(uint64_t *s, struct frame *f)
 		break;
 	case 7: /* the transport protocol, or an extension header's next header */
 		if (l3) {
-			static const uint8_t protos[] = { 6, 17, 1, 58, 0, 43, 44, 60, 50, 59, 255 };
+			static const uint8_t protos[] = {
+				6, 17, 1, 58, 0, 43, 44, 60, 50, 59, 255
+			};
 
 			f->b[l3 + (v6 ? 6 : 9)] = PICK(s, protos);
 		}
@@ -367,8 +390,8 @@ static inline void mutate_once(uint64_t *s, struct frame *f)
 			if (t == 43)
 				f->b[l3 + 43] = (uint8_t)rnd_below(s, 2);
 			if (t == 44)
-				wr16(f->b + l3 + 42, (uint16_t)(rnd_below(s, 3) ? rnd_below(s, 2) :
-										   rnd(s)));
+				wr16(f->b + l3 + 42,
+				     (uint16_t)(rnd_below(s, 3) ? rnd_below(s, 2) : rnd(s)));
 			if (t != 44 && rnd_below(s, 4) == 0)
 				f->b[l3 + 41] = (uint8_t)rnd_below(s, 3);
 		}

@@ -34,12 +34,14 @@ static const char *const test_sources[] = { "10.42.0.2", "fd00:42::2", "fe80::2"
 /*
  * Installs (or installs again: a switch of generation) the test instance
  * with these profile lines, sandbox addresses and the built-in stages, its
- * XDP programs too. The profile, stages and plan stay in *rs (the caller
- * frees it with ruleset_free). Returns what pipeline_install returned; its
+ * XDP programs too; tool lines name cgroups below cgroup (NULL: none). The
+ * profile, stages and plan stay in *rs (the caller frees it with
+ * ruleset_free). Returns what pipeline_install returned; its
  * messages go to *d.
  */
 static inline int try_install_ruleset(const char *const *lines, size_t n, const char *const *srcs,
-				      size_t nr_srcs, struct ruleset *rs, struct diag *d)
+				      size_t nr_srcs, const char *cgroup, struct ruleset *rs,
+				      struct diag *d)
 {
 	struct addr src[16];
 	int err;
@@ -54,7 +56,10 @@ static inline int try_install_ruleset(const char *const *lines, size_t n, const 
 	cr_assert_leq(nr_srcs, 16);
 	for (size_t i = 0; i < nr_srcs; i++)
 		cr_assert_eq(addr_parse(srcs[i], &src[i]), 0, "source %s", srcs[i]);
-	cr_assert_eq(ruleset_plan(rs, NULL, false, d), 0);
+	if (ruleset_plan(rs, cgroup, false, d)) {
+		diag_print(d, stderr);
+		cr_assert_fail("the plan of the test profile");
+	}
 	{
 		struct install_req rq = {
 			.name = inst,
@@ -64,6 +69,8 @@ static inline int try_install_ruleset(const char *const *lines, size_t n, const 
 			.plan = &rs->plan,
 			.sources = src,
 			.nr_sources = nr_srcs,
+			.tool_level = rs->tool_level,
+			.has_tools = rs->has_tools,
 			.xdp_programs = true,
 		};
 
@@ -79,7 +86,7 @@ static inline int try_install_with_sources(const char *const *lines, size_t n,
 					   const char *const *srcs, size_t nr_srcs, struct diag *d)
 {
 	struct ruleset rs;
-	int err = try_install_ruleset(lines, n, srcs, nr_srcs, &rs, d);
+	int err = try_install_ruleset(lines, n, srcs, nr_srcs, NULL, &rs, d);
 
 	ruleset_free(&rs);
 	return err;

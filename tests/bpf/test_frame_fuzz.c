@@ -6,20 +6,29 @@
  * the frame on its own. Every frame that once made them disagree is kept in
  * tests/fuzz/frames/regress.hex and replayed first.
  *
+ * Two instances: one with DNS query names (frame_fuzz), one with rules of
+ * tools and more sources than the settings hold (frame_fuzz_tools: this
+ * process moves into the tool "alpha", so a test run at tc carries its
+ * socket's cgroup, and XDP defers what only a tool's rule allows).
+ *
  * Environment: FRAME_FUZZ_SEED (a run's seed; printed), FRAME_FUZZ_FRAMES
- * (frames of the random run, each at both hooks; default 100000),
- * FRAME_FUZZ_SECONDS (its time bound; default 20), FRAME_FUZZ_OUT (a file
+ * (frames of each random run, each at both hooks; default 50000),
+ * FRAME_FUZZ_SECONDS (its time bound; default 10), FRAME_FUZZ_OUT (a file
  * the disagreeing frames are appended to, as hex lines).
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/pkt_cls.h>
+#include "cgroup.h"
 #include "judge.h"
 #include "policy.h"
 #include "pkt.h"
@@ -48,9 +57,30 @@ static const char *const fuzz_profile[] = {
 	"allow dns example.org",
 };
 
+/* tools, more sources than the generation's settings hold, no query names */
+static const char *const tools_profile[] = {
+	"allow udp 10.42.0.53 port 53",
+	"allow tcp 10.42.0.53 port 53",
+	"allow tcp 10.42.7.11 port 8080 tool alpha",
+	"allow tcp 10.42.7.11 port 8081",
+	"allow tcp 10.42.7.12 port 8080 tool beta",
+	"allow tcp 203.0.113.0/24 port 443 tool alpha",
+	"allow tcp 203.0.113.1 port 443",
+	"allow tcp 198.51.100.0/24 port 443 tool beta",
+	"allow udp 10.42.7.11 port 9000-9002 tool alpha",
+	"allow udp 10.42.7.11 port 9001",
+	"allow tcp fd00:7::11 port 8080 tool beta",
+	"allow tcp fd00:7::11 port 8080",
+};
+
+static const char *const tools_sources[] = { "10.42.0.2", "fd00:42::2", "fe80::2",
+					     "10.9.9.1",  "10.9.9.2",	"fd00:42::7" };
+
 static struct ruleset rs;
-static struct addr sources[3];
+static struct addr sources[8];
 static struct judge_policy pol;
+static __u64 tc_tool; /* the tool of this process's test runs at tc: 0 or alpha's id */
+static char cg_dir[PATH_MAX], cg_orig[PATH_MAX + 16];
 
 /* one hook's dispatcher */
 struct hook_run {
@@ -83,7 +113,8 @@ static void read_counts(int fd, __u32 n, __u64 *out)
 	}
 }
 
-static void setup(void)
+static void setup_instance(const char *const *lines, size_t n, const char *const *srcs,
+			   size_t nr_srcs, const char *cgroup)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
@@ -91,18 +122,18 @@ static void setup(void)
 	cpu_set_t one;
 
 	snprintf(inst, sizeof(inst), "fuzz%d", getpid());
-	cr_assert_eq(try_install_ruleset(fuzz_profile, ARRAY_SIZE(fuzz_profile), test_sources, 3,
-					 &rs, &d),
-		     0, "install of the fuzz instance");
+	cr_assert_eq(try_install_ruleset(lines, n, srcs, nr_srcs, cgroup, &rs, &d), 0,
+		     "install of the fuzz instance");
 	diag_free(&d);
-	for (size_t i = 0; i < 3; i++)
-		cr_assert_eq(addr_parse(test_sources[i], &sources[i]), 0);
+	cr_assert_leq(nr_srcs, ARRAY_SIZE(sources));
+	for (size_t i = 0; i < nr_srcs; i++)
+		cr_assert_eq(addr_parse(srcs[i], &sources[i]), 0);
 	pol = (struct judge_policy){ .prof = &rs.prof,
 				     .plan = &rs.plan,
 				     .stages = rs.stages,
 				     .nr_stages = rs.nr_stages,
 				     .sources = sources,
-				     .nr_sources = 3 };
+				     .nr_sources = nr_srcs };
 	/* one CPU: the counters that move are this CPU's */
 	CPU_ZERO(&one);
 	CPU_SET(sched_getcpu(), &one);
@@ -120,8 +151,70 @@ static void setup(void)
 	cr_assert_not_null(last_rules);
 }
 
+static void setup_names(void)
+{
+	setup_instance(fuzz_profile, ARRAY_SIZE(fuzz_profile), test_sources, 3, NULL);
+}
+
+/* writes "0" (this process) into dir/cgroup.procs */
+static int cgroup_enter(const char *dir)
+{
+	char path[PATH_MAX + 16];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "0", 1) != 1)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* a sandbox cgroup with the tools alpha and beta; this process goes into alpha */
+static void setup_tools(void)
+{
+	char path[PATH_MAX + 16], line[1024], mnt[256];
+	struct stat st;
+	FILE *f;
+
+	cr_assert_eq(cgroup2_mount(mnt, sizeof(mnt)), 0, "no cgroup v2 mount");
+	f = fopen("/proc/self/cgroup", "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = 0;
+			snprintf(cg_orig, sizeof(cg_orig), "%s%s", mnt, line + 3);
+		}
+	fclose(f);
+	cr_assert(cg_orig[0], "this process is in no cgroup v2");
+	snprintf(cg_dir, sizeof(cg_dir), "%s/ironclaw-fuzz%d", mnt, getpid());
+	cr_assert_eq(mkdir(cg_dir, 0755), 0, "%s: %s", cg_dir, strerror(errno));
+	snprintf(path, sizeof(path), "%s/alpha", cg_dir);
+	cr_assert_eq(mkdir(path, 0755), 0, "%s: %s", path, strerror(errno));
+	cr_assert_eq(stat(path, &st), 0);
+	tc_tool = st.st_ino; /* a cgroup's id is its directory's inode */
+	snprintf(path, sizeof(path), "%s/beta", cg_dir);
+	cr_assert_eq(mkdir(path, 0755), 0, "%s: %s", path, strerror(errno));
+	setup_instance(tools_profile, ARRAY_SIZE(tools_profile), tools_sources,
+		       ARRAY_SIZE(tools_sources), cg_dir);
+	snprintf(path, sizeof(path), "%s/alpha", cg_dir);
+	cr_assert_eq(cgroup_enter(path), 0, "moving into %s", path);
+}
+
 static void teardown(void)
 {
+	if (cg_dir[0]) {
+		char path[PATH_MAX + 16];
+
+		cgroup_enter(cg_orig);
+		snprintf(path, sizeof(path), "%s/alpha", cg_dir);
+		rmdir(path);
+		snprintf(path, sizeof(path), "%s/beta", cg_dir);
+		rmdir(path);
+		rmdir(cg_dir);
+	}
 	for (int h = 0; h < 2; h++) {
 		if (fuzz_hooks[h].prog >= 0)
 			close(fuzz_hooks[h].prog);
@@ -174,8 +267,8 @@ static int bpf_run(struct hook_run *h, const struct frame *f, struct bpf_outcome
 	memcpy(last_rules, rules, nr_rule_counters * sizeof(__u64));
 	free(rules);
 	o->retval = opts.retval;
-	o->allow = h->hook == HOOK_XDP ? opts.retval == XDP_PASS :
-					 (int)opts.retval == TC_ACT_UNSPEC;
+	o->allow =
+		h->hook == HOOK_XDP ? opts.retval == XDP_PASS : (int)opts.retval == TC_ACT_UNSPEC;
 	return 0;
 }
 
@@ -189,6 +282,7 @@ static void counters_now(void)
 struct tally {
 	unsigned long frames, runs, refused, disagreements;
 	unsigned long pairs[2][REASON_MAX + 1][REASON_MAX + 1]; /* [hook][bpf][judge] */
+	unsigned long agreed[2][REASON_MAX]; /* [hook][reason]: what the runs covered */
 	FILE *out;
 };
 
@@ -214,7 +308,9 @@ static void check_frame(const struct frame *f, const char *origin, struct tally 
 			continue;
 		}
 		t->runs++;
-		cr_assert_eq(judge_frame(&pol, fuzz_hooks[h].hook, f->b, f->len, true, 0, &want), 0);
+		cr_assert_eq(judge_frame(&pol, fuzz_hooks[h].hook, f->b, f->len, true,
+					 fuzz_hooks[h].hook == HOOK_TC ? tc_tool : 0, &want),
+			     0);
 		jr[0] = want.rule;
 		jr[1] = want.name_rule;
 		if (jr[0] == JUDGE_NO_RULE) {
@@ -223,8 +319,10 @@ static void check_frame(const struct frame *f, const char *origin, struct tally 
 		}
 		same = got.allow == want.allow && got.reason == want.reason &&
 		       got.rules[0] == jr[0] && got.rules[1] == jr[1];
-		if (same)
+		if (same) {
+			t->agreed[h][want.reason]++;
 			continue;
+		}
 		t->disagreements++;
 		t->pairs[h][got.reason][want.reason]++;
 		if (t->disagreements <= REPORT_MAX)
@@ -243,11 +341,19 @@ static void check_frame(const struct frame *f, const char *origin, struct tally 
 
 static void print_pairs(const struct tally *t)
 {
+	for (int h = 0; h < 2; h++) {
+		fprintf(stderr, "frame fuzz: %s agreed:", fuzz_hooks[h].name);
+		for (unsigned int r = 0; r < REASON_MAX; r++)
+			if (t->agreed[h][r])
+				fprintf(stderr, " %s %lu", reason_name(r), t->agreed[h][r]);
+		fprintf(stderr, "\n");
+	}
 	for (int h = 0; h < 2; h++)
 		for (unsigned int a = 0; a <= REASON_MAX; a++)
 			for (unsigned int b = 0; b <= REASON_MAX; b++)
 				if (t->pairs[h][a][b])
-					fprintf(stderr, "frame fuzz: %s: pipeline %s, judge %s: %lu\n",
+					fprintf(stderr,
+						"frame fuzz: %s: pipeline %s, judge %s: %lu\n",
 						fuzz_hooks[h].name, rname(a), rname(b),
 						t->pairs[h][a][b]);
 }
@@ -280,10 +386,8 @@ static unsigned long env_ul(const char *name, unsigned long dflt)
 
 static struct frame corpus[MAX_SEEDS];
 
-TestSuite(frame_fuzz, .init = setup, .fini = teardown);
-
 /* the suite's own frames and every frame that once found a disagreement */
-Test(frame_fuzz, corpus_replay)
+static void corpus_replay(void)
 {
 	struct tally *t = calloc(1, sizeof(*t));
 	size_t n = load_corpus("seeds.hex", corpus, MAX_SEEDS), m;
@@ -295,7 +399,8 @@ Test(frame_fuzz, corpus_replay)
 	for (size_t i = 0; i < n + m; i++)
 		check_frame(&corpus[i], i < n ? "seeds.hex" : "regress.hex", t);
 	print_pairs(t);
-	fprintf(stderr, "frame fuzz: corpus: %lu frames, %lu runs, %lu refused, %lu disagreements\n",
+	fprintf(stderr,
+		"frame fuzz: corpus: %lu frames, %lu runs, %lu refused, %lu disagreements\n",
 		t->frames, t->runs, t->refused, t->disagreements);
 	cr_expect_eq(t->disagreements, 0, "%lu of %lu runs disagree with the judge",
 		     t->disagreements, t->runs);
@@ -303,11 +408,12 @@ Test(frame_fuzz, corpus_replay)
 }
 
 /* frames built at random and mutated seeds, from a seed that is printed */
-Test(frame_fuzz, random_and_mutated)
+static void random_and_mutated(void)
 {
-	unsigned long max = env_ul("FRAME_FUZZ_FRAMES", 100000);
-	unsigned long secs = env_ul("FRAME_FUZZ_SECONDS", 20);
-	uint64_t seed = env_ul("FRAME_FUZZ_SEED", (unsigned long)time(NULL) ^ (unsigned long)getpid());
+	unsigned long max = env_ul("FRAME_FUZZ_FRAMES", 50000);
+	unsigned long secs = env_ul("FRAME_FUZZ_SECONDS", 10);
+	uint64_t seed =
+		env_ul("FRAME_FUZZ_SEED", (unsigned long)time(NULL) ^ (unsigned long)getpid());
 	struct tally *t = calloc(1, sizeof(*t));
 	size_t n = load_corpus("seeds.hex", corpus, MAX_SEEDS);
 	const char *out = getenv("FRAME_FUZZ_OUT");
@@ -348,4 +454,28 @@ Test(frame_fuzz, random_and_mutated)
 		     "%lu of %lu runs disagree with the judge (seed %#llx; frames above)",
 		     t->disagreements, t->runs, (unsigned long long)seed);
 	free(t);
+}
+
+TestSuite(frame_fuzz, .init = setup_names, .fini = teardown);
+
+Test(frame_fuzz, corpus_replay)
+{
+	corpus_replay();
+}
+
+Test(frame_fuzz, random_and_mutated)
+{
+	random_and_mutated();
+}
+
+TestSuite(frame_fuzz_tools, .init = setup_tools, .fini = teardown);
+
+Test(frame_fuzz_tools, corpus_replay)
+{
+	corpus_replay();
+}
+
+Test(frame_fuzz_tools, random_and_mutated)
+{
+	random_and_mutated();
 }
