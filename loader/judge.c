@@ -539,7 +539,7 @@ static unsigned int ipv6(const struct judge_policy *pol, struct judge_pkt *k)
 }
 
 int judge_frame(const struct judge_policy *pol, enum hook_id hook, const __u8 *frame, size_t len,
-		bool l2, __u64 tool, struct judge_verdict *out)
+		__u64 tool, struct judge_verdict *out)
 {
 	struct judge_pkt k = { .b = frame, .len = len, .hook = hook, .tool = tool };
 	unsigned int r;
@@ -547,7 +547,6 @@ int judge_frame(const struct judge_policy *pol, enum hook_id hook, const __u8 *f
 
 	if (hook != HOOK_TC && hook != HOOK_XDP)
 		return -EINVAL;
-	(void)l2;
 	*out = (struct judge_verdict){ .rule = JUDGE_NO_RULE, .name_rule = JUDGE_NO_RULE };
 	if (hook == HOOK_XDP)
 		k.tool = JUDGE_TOOL_UNKNOWN;

@@ -44,13 +44,14 @@ struct judge_verdict {
 };
 
 /*
- * Judges one frame as the dispatcher of hook would: HOOK_TC and HOOK_XDP
- * take an Ethernet frame, HOOK_CGSKB an IP packet (an Ethernet header in
- * front of it is skipped when l2 is true, as BPF_PROG_TEST_RUN's input has
- * one). tool is the sender's tool (0: none); at XDP it is always unknown.
- * Returns 0, or -EINVAL for a hook it does not model.
+ * Judges one Ethernet frame as the dispatcher of hook would: HOOK_TC or
+ * HOOK_XDP (cgroup_skb, which sees IP packets and allows the sandbox's own
+ * traffic, is not modelled yet). The frame is taken as linear, as a test run
+ * and XDP give it. tool is the sender's tool at tc (0: none, or a cgroup no
+ * rule names); at XDP it is always unknown. Returns 0, or -EINVAL for a hook
+ * it does not model.
  */
 int judge_frame(const struct judge_policy *pol, enum hook_id hook, const __u8 *frame, size_t len,
-		bool l2, __u64 tool, struct judge_verdict *out);
+		__u64 tool, struct judge_verdict *out);
 
 #endif

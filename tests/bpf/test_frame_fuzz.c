@@ -308,7 +308,7 @@ static void check_frame(const struct frame *f, const char *origin, struct tally 
 			continue;
 		}
 		t->runs++;
-		cr_assert_eq(judge_frame(&pol, fuzz_hooks[h].hook, f->b, f->len, true,
+		cr_assert_eq(judge_frame(&pol, fuzz_hooks[h].hook, f->b, f->len,
 					 fuzz_hooks[h].hook == HOOK_TC ? tc_tool : 0, &want),
 			     0);
 		jr[0] = want.rule;
@@ -466,6 +466,17 @@ Test(frame_fuzz, corpus_replay)
 Test(frame_fuzz, random_and_mutated)
 {
 	random_and_mutated();
+}
+
+/* blocked: every frame of the corpus is denied as blocked, ARP and ND too */
+Test(frame_fuzz, corpus_blocked)
+{
+	struct diag d = {};
+
+	cr_assert_eq(pipeline_block(inst, false, &d), 0, "block");
+	diag_free(&d);
+	pol.blocked = true;
+	corpus_replay();
 }
 
 TestSuite(frame_fuzz_tools, .init = setup_tools, .fini = teardown);
