@@ -55,7 +55,7 @@ BPFTEST_SRC := $(wildcard tests/bpf/test_*.c)
 BPFTEST_BIN := $(patsubst tests/bpf/%.c,$(B)/tests/bpf/%,$(BPFTEST_SRC))
 
 .PHONY: all deps deps-bench test test-bins demo clean format bench bench-quick bench-bins bench-ab \
-	install uninstall deb
+	install uninstall deb fuzz-frames
 all: $(BIN) $(TOOLS) $(EXAMPLE_OBJ)
 
 deps deps-bench:
@@ -140,6 +140,15 @@ test: deps
 
 test-bins: all $(UNIT_BIN) $(BPFTEST_BIN) $(CONFLICT_OBJ) $(SANDBOX_PROGS_OBJ) $(FLOW_OBJ)
 	@:
+
+# the frame fuzzer (tests/bpf/test_frame_fuzz.c) for longer than make test runs it (20 s):
+# FUZZ_FRAMES frames or FUZZ_SECONDS seconds, whichever ends first; FRAME_FUZZ_SEED=N repeats a run
+FUZZ_FRAMES ?= 10000000
+FUZZ_SECONDS ?= 600
+fuzz-frames: deps
+	$(Q)$(MAKE) --no-print-directory test-bins
+	$(Q)FRAME_FUZZ_FRAMES=$(FUZZ_FRAMES) FRAME_FUZZ_SECONDS=$(FUZZ_SECONDS) \
+		$(B)/tests/bpf/test_frame_fuzz --jobs 1
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

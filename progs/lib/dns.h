@@ -227,10 +227,11 @@ static __always_inline __u32 dns_parse_query(struct dns_work *w, __u32 *qtype, _
 	an = dns_u16(w, 6);
 	ns = dns_u16(w, 8);
 	ar = dns_u16(w, 10);
-	if (qd != 1)
-		return REASON_DNS_QDCOUNT;
+	/* the README's order: the message's structure (dns_malformed), then the question count */
 	if (an || ns || ar > 1)
 		return REASON_DNS_MALFORMED;
+	if (qd != 1)
+		return REASON_DNS_QDCOUNT;
 	w->pos = DNS_HDR_LEN;
 	w->nlabels = 0;
 	w->result = REASON_DNS_NAME_LEN;

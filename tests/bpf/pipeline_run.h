@@ -4,6 +4,8 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/bpf.h>
@@ -32,35 +34,43 @@ static const char *const test_sources[] = { "10.42.0.2", "fd00:42::2", "fe80::2"
 /*
  * Installs (or installs again: a switch of generation) the test instance
  * with these profile lines, sandbox addresses and the built-in stages, its
- * XDP programs too. Returns what pipeline_install returned; its messages go
- * to *d.
+ * XDP programs too; tool lines name cgroups below cgroup (NULL: none). The
+ * profile, stages and plan stay in *rs (the caller frees it with
+ * ruleset_free). Returns what pipeline_install returned; its
+ * messages go to *d.
  */
-static int try_install_with_sources(const char *const *lines, size_t n, const char *const *srcs,
-				    size_t nr_srcs, struct diag *d)
+static inline int try_install_ruleset(const char *const *lines, size_t n, const char *const *srcs,
+				      size_t nr_srcs, const char *cgroup, struct ruleset *rs,
+				      struct diag *d)
 {
-	struct ruleset rs = {};
 	struct addr src[16];
 	int err;
 
 	if (geteuid() != 0)
 		cr_assert_fail("BPF tests need root (run make test as root)");
+	memset(rs, 0, sizeof(*rs));
 	for (size_t i = 0; i < n; i++)
-		cr_assert_eq(profile_parse_line(&rs.prof, "test.rules", i + 1, lines[i], NULL, d),
+		cr_assert_eq(profile_parse_line(&rs->prof, "test.rules", i + 1, lines[i], NULL, d),
 			     0, "rule %s", lines[i]);
-	cr_assert_eq(dns_names_check(&rs.prof, d), 0);
+	cr_assert_eq(dns_names_check(&rs->prof, d), 0);
 	cr_assert_leq(nr_srcs, 16);
 	for (size_t i = 0; i < nr_srcs; i++)
 		cr_assert_eq(addr_parse(srcs[i], &src[i]), 0, "source %s", srcs[i]);
-	cr_assert_eq(ruleset_plan(&rs, NULL, false, d), 0);
+	if (ruleset_plan(rs, cgroup, false, d)) {
+		diag_print(d, stderr);
+		cr_assert_fail("the plan of the test profile");
+	}
 	{
 		struct install_req rq = {
 			.name = inst,
-			.profile = &rs.prof,
-			.stages = rs.stages,
-			.nr_stages = rs.nr_stages,
-			.plan = &rs.plan,
+			.profile = &rs->prof,
+			.stages = rs->stages,
+			.nr_stages = rs->nr_stages,
+			.plan = &rs->plan,
 			.sources = src,
 			.nr_sources = nr_srcs,
+			.tool_level = rs->tool_level,
+			.has_tools = rs->has_tools,
 			.xdp_programs = true,
 		};
 
@@ -68,12 +78,22 @@ static int try_install_with_sources(const char *const *lines, size_t n, const ch
 	}
 	if (!err)
 		installed = true;
+	return err;
+}
+
+/* the same, the ruleset freed */
+static inline int try_install_with_sources(const char *const *lines, size_t n,
+					   const char *const *srcs, size_t nr_srcs, struct diag *d)
+{
+	struct ruleset rs;
+	int err = try_install_ruleset(lines, n, srcs, nr_srcs, NULL, &rs, d);
+
 	ruleset_free(&rs);
 	return err;
 }
 
-static void install_with_sources(const char *const *lines, size_t n, const char *const *srcs,
-				 size_t nr_srcs)
+static inline void install_with_sources(const char *const *lines, size_t n, const char *const *srcs,
+					size_t nr_srcs)
 {
 	struct diag d = {};
 	int err = try_install_with_sources(lines, n, srcs, nr_srcs, &d);
@@ -83,12 +103,12 @@ static void install_with_sources(const char *const *lines, size_t n, const char 
 	diag_free(&d);
 }
 
-static void install_lines(const char *const *lines, size_t n)
+static inline void install_lines(const char *const *lines, size_t n)
 {
 	install_with_sources(lines, n, test_sources, 3);
 }
 
-static void remove_instance(void)
+static inline void remove_instance(void)
 {
 	struct diag d = {};
 
@@ -98,7 +118,7 @@ static void remove_instance(void)
 	diag_free(&d);
 }
 
-static void counters(__u64 *out)
+static inline void counters(__u64 *out)
 {
 	for (unsigned int r = 0; r < REASON_MAX; r++) {
 		__u64 bytes;
@@ -108,8 +128,26 @@ static void counters(__u64 *out)
 }
 
 /* runs a dispatcher on one frame; the reason is the one counter that moved */
-static void run_at(const char *dispatcher, const struct pkt_buf *p, uint32_t *retval,
-		   unsigned int *reason)
+/*
+ * With IRONCLAW_FRAME_DUMP=FILE in the environment, every frame a test runs
+ * is appended to FILE as one line of hex and the dispatcher's name: how the
+ * frame fuzzer's seed corpus (tests/fuzz/frames/) is made from the suite.
+ */
+static inline void dump_frame(const char *dispatcher, const struct pkt_buf *p)
+{
+	const char *path = getenv("IRONCLAW_FRAME_DUMP");
+	FILE *f;
+
+	if (!path || !(f = fopen(path, "a")))
+		return;
+	for (size_t i = 0; i < p->len; i++)
+		fprintf(f, "%02x", p->b[i]);
+	fprintf(f, " # %s\n", dispatcher);
+	fclose(f);
+}
+
+static inline void run_at(const char *dispatcher, const struct pkt_buf *p, uint32_t *retval,
+			  unsigned int *reason)
 {
 	__u64 before[REASON_MAX], after[REASON_MAX];
 	int fd = pins_get(inst, dispatcher);
@@ -117,6 +155,7 @@ static void run_at(const char *dispatcher, const struct pkt_buf *p, uint32_t *re
 	int moved = 0;
 
 	cr_assert_geq(fd, 0, "%s pin missing", dispatcher);
+	dump_frame(dispatcher, p);
 	counters(before);
 	cr_assert_eq(bpf_prog_test_run_opts(fd, &opts), 0, "test run of a %zu-byte frame: %s",
 		     p->len, strerror(errno));
@@ -135,13 +174,13 @@ static void run_at(const char *dispatcher, const struct pkt_buf *p, uint32_t *re
 	*retval = opts.retval;
 }
 
-static void run(const struct pkt_buf *p, uint32_t *retval, unsigned int *reason)
+static inline void run(const struct pkt_buf *p, uint32_t *retval, unsigned int *reason)
 {
 	run_at("dispatch_tc", p, retval, reason);
 }
 
 /* the frame gets reason want at tc, and the same at XDP (the instance loads its programs) */
-static void expect(const char *name, const struct pkt_buf *p, unsigned int want)
+static inline void expect(const char *name, const struct pkt_buf *p, unsigned int want)
 {
 	uint32_t ret;
 	unsigned int got;

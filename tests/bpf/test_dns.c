@@ -404,6 +404,14 @@ static void length_byte_in_label(struct pkt_buf *m)
 	pkt_bytes(m, "\x00\x01\x00\x01", 4); /* A IN */
 }
 
+static void no_question_two_additional(struct pkt_buf *m)
+{
+	/* the message's structure is judged before its question count (README's order) */
+	dns_hdr(m, 0x0100, 0, 0, 0, 2);
+	dns_opt(m, 0);
+	dns_opt(m, 0);
+}
+
 static const struct raw_case raw_cases[] = {
 	{ "two questions", two_questions, REASON_DNS_QDCOUNT },
 	{ "no question", no_question, REASON_DNS_QDCOUNT },
@@ -419,6 +427,8 @@ static const struct raw_case raw_cases[] = {
 	{ "EDNS OPT with 45 bytes of options", opt_too_big, REASON_DNS_MALFORMED },
 	{ "an additional TXT record", additional_not_opt, REASON_DNS_MALFORMED },
 	{ "two additional records", two_additional, REASON_DNS_MALFORMED },
+	{ "two additional records and no question", no_question_two_additional,
+	  REASON_DNS_MALFORMED },
 	{ "bytes after the question", trailing_bytes, REASON_DNS_MALFORMED },
 	{ "class CH TXT (version.bind style)", class_chaos, REASON_DNS_QTYPE },
 	{ "class CH A", class_chaos_a, REASON_DNS_QTYPE },

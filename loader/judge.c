@@ -1,0 +1,593 @@
+/* judge.c: the reference judge: link layer, IP, extension headers, ND, then class, rules and DNS queries. */
+#include <errno.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <linux/if_ether.h>
+#include "dns_policy.h"
+#include "judge.h"
+#include "reason.h"
+
+/* not a reason: the packet side found nothing to deny, the stages decide */
+#define JUDGE_GO_ON 0xffffu
+/* XDP sees no socket: the sender's tool is unknown there */
+#define JUDGE_TOOL_UNKNOWN (~0ULL)
+
+/* one frame as the packet side parsed it; offsets from the frame's first byte */
+struct judge_pkt {
+	const __u8 *b;
+	size_t len; /* of the frame */
+	enum hook_id hook;
+	__u64 tool;
+	int family;
+	size_t l3, l4, end; /* end: of the IP datagram */
+	__u8 proto, hop_limit;
+	bool unspecified_src; /* IPv6 from :: */
+	bool jumbo; /* IPv6 payload length 0: the datagram ends with the frame */
+	__u8 src[16], dst[16];
+	__u16 sport, dport; /* host order */
+};
+
+/* an ND message carries what a host needs on its link and nothing more */
+#define JUDGE_ND_MAX 64
+/* IPv6 extension headers before the transport header: more is malformed */
+#define JUDGE_MAX_EXT_HDRS 7
+
+static __u16 be16(const __u8 *p)
+{
+	return (__u16)(p[0] << 8 | p[1]);
+}
+
+/* the query types a query may ask for without a 'dns qtype' line (README: DNS query names) */
+static const __u16 default_qtypes[] = { 1 /* A */, 28 /* AAAA */, 5 /* CNAME */, 12 /* PTR */,
+					33 /* SRV */ };
+
+/* the stage that claims {proto, port}: its exact port first, then "every other port" */
+static int class_stage(const struct plan *pl, __u8 proto, __u16 port)
+{
+	int any = -1;
+
+	for (size_t i = 0; i < pl->nr_classes; i++) {
+		if (pl->classes[i].l4proto != proto)
+			continue;
+		if (pl->classes[i].port == port)
+			return (int)pl->classes[i].stage;
+		if (!pl->classes[i].port)
+			any = (int)pl->classes[i].stage;
+	}
+	return any;
+}
+
+/* the destination lies in the rule's address or prefix */
+static bool dst_in(const struct addr *a, int family, const __u8 *dst)
+{
+	unsigned int bits = a->plen, i;
+
+	if (a->family != family)
+		return false;
+	for (i = 0; i + 8 <= bits; i += 8)
+		if (a->bytes[i / 8] != dst[i / 8])
+			return false;
+	if (i < bits) {
+		__u8 mask = (__u8)(0xff << (8 - (bits - i)));
+
+		if ((a->bytes[i / 8] ^ dst[i / 8]) & mask)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The stage's entry for the destination and port held by rules of tool:
+ * exact maps match one address, prefix maps the longest prefix. -1: none.
+ */
+static int stage_lookup(const struct judge_policy *pol, int stage, const struct judge_pkt *k,
+			bool tool_rules, __u64 tool)
+{
+	bool prefix = pol->stages[stage].desc.map_kind == STAGE_MAP_PREFIX;
+	int best = -1, best_len = -1;
+
+	for (size_t i = 0; i < pol->plan->nr_entries; i++) {
+		const struct plan_entry *e = &pol->plan->entries[i];
+		const struct rule *r;
+
+		if ((int)e->stage != stage || e->port != k->dport || e->rule >= pol->prof->nr_rules)
+			continue;
+		r = &pol->prof->rules[e->rule];
+		if (r->l4proto != k->proto)
+			continue;
+		if (tool_rules ? !r->o.tool_id : r->o.tool_id != tool)
+			continue;
+		if (!prefix && r->dst.plen != (k->family == AF_INET ? 32 : 128))
+			continue;
+		if (!dst_in(&r->dst, k->family, k->dst))
+			continue;
+		if ((int)r->dst.plen > best_len) {
+			best = (int)e->rule;
+			best_len = r->dst.plen;
+		}
+	}
+	return best;
+}
+
+/* the reversed-label form of a query name (include/dns_policy.h), cut at the key's size */
+static size_t name_key(const __u8 *const *labels, const __u8 *lens, size_t n, __u8 *key)
+{
+	size_t kl = 0;
+
+	for (size_t i = n; i-- > 0;) {
+		for (size_t j = 0; j <= lens[i]; j++) {
+			__u8 c = j ? labels[i][j - 1] : lens[i];
+
+			if (j && c >= 'A' && c <= 'Z')
+				c = (__u8)(c - 'A' + 'a');
+			if (kl < DNS_NAME_KEY_BYTES)
+				key[kl] = c;
+			kl++;
+		}
+	}
+	if (kl < DNS_NAME_KEY_BYTES)
+		key[kl] = 0;
+	kl++;
+	return kl < DNS_NAME_KEY_BYTES ? kl : DNS_NAME_KEY_BYTES;
+}
+
+/* a rule's name in the same form: exact names end with the root's 0 byte */
+static size_t rule_key(const struct dns_name_rule *r, __u8 *key)
+{
+	const char *s = r->name, *end = s + strlen(s);
+	size_t kl = 0;
+
+	while (end > s) {
+		const char *dot = end;
+		size_t l;
+
+		while (dot > s && dot[-1] != '.')
+			dot--;
+		l = (size_t)(end - dot);
+		key[kl++] = (__u8)l;
+		memcpy(key + kl, dot, l);
+		kl += l;
+		end = dot > s ? dot - 1 : s;
+	}
+	if (!r->wildcard)
+		key[kl++] = 0;
+	return kl;
+}
+
+/* the 'allow dns' line of tool that allows the name (longest match), or -1 */
+static int name_lookup(const struct profile *p, const __u8 *qkey, size_t qlen, __u64 tool)
+{
+	int best = -1;
+	size_t best_len = 0;
+
+	for (size_t i = 0; i < p->nr_dns_names; i++) {
+		__u8 rk[DNS_NAME_KEY_BYTES + 16];
+		size_t rl;
+
+		if (p->dns_names[i].o.tool_id != tool)
+			continue;
+		rl = rule_key(&p->dns_names[i], rk);
+		if (rl > qlen || memcmp(rk, qkey, rl))
+			continue;
+		/* a wildcard is every name below its suffix, not the suffix itself */
+		if (p->dns_names[i].wildcard && (rl == qlen || qkey[rl] == 0))
+			continue;
+		if (best < 0 || rl > best_len) {
+			best = (int)i;
+			best_len = rl;
+		}
+	}
+	return best;
+}
+
+static bool qtype_allowed(const struct profile *p, __u16 qtype)
+{
+	const __u16 *t = p->dns_qtypes ? p->dns_qtypes : default_qtypes;
+	size_t n = p->dns_qtypes ? p->nr_dns_qtypes :
+				   sizeof(default_qtypes) / sizeof(default_qtypes[0]);
+
+	for (size_t i = 0; i < n; i++)
+		if (t[i] == qtype)
+			return true;
+	return false;
+}
+
+/* a UDP query to a resolver, checked in the README's order; REASON_RULE sets out->name_rule */
+static unsigned int dns_query(const struct judge_policy *pol, const struct judge_pkt *k,
+			      struct judge_verdict *out)
+{
+	const __u8 *labels[128], *m = k->b + k->l4 + 8;
+	__u8 lens[128], qkey[DNS_NAME_KEY_BYTES];
+	size_t mlen = k->end - k->l4 - 8, pos = 12, wire = 0, nl = 0, ql;
+	__u16 flags, qd, an, ns, ar, qtype, qclass;
+	int rule;
+
+	/* one datagram, its UDP length the IP datagram's (a jumbogram's is not known) */
+	if (k->jumbo || be16(k->b + k->l4 + 4) != k->end - k->l4)
+		return REASON_DNS_MALFORMED;
+	if (mlen > DNS_MSG_MAX || mlen < 12)
+		return REASON_DNS_MALFORMED;
+	flags = be16(m + 2);
+	qd = be16(m + 4);
+	an = be16(m + 6);
+	ns = be16(m + 8);
+	ar = be16(m + 10);
+	if ((flags & 0x8000) || ((flags >> 11) & 15) || (flags & 0x0040) || (flags & 15))
+		return REASON_DNS_MALFORMED;
+	if (an || ns || ar > 1)
+		return REASON_DNS_MALFORMED;
+	if (qd != 1)
+		return REASON_DNS_QDCOUNT;
+	for (;;) {
+		__u8 l;
+
+		if (pos >= mlen)
+			return REASON_DNS_MALFORMED;
+		l = m[pos];
+		if ((l & 0xc0) == 0xc0)
+			return REASON_DNS_COMPRESSION;
+		if (l & 0xc0)
+			return REASON_DNS_NAME_LEN;
+		wire += (size_t)l + 1;
+		/* with room for the root label */
+		if (wire + (l ? 1 : 0) > DNS_WIRE_NAME_MAX)
+			return REASON_DNS_NAME_LEN;
+		if (!l) {
+			pos++;
+			break;
+		}
+		if (pos + 1 + l > mlen)
+			return REASON_DNS_MALFORMED;
+		labels[nl] = m + pos + 1;
+		lens[nl++] = l;
+		pos += 1 + (size_t)l;
+	}
+	if (pos + 4 > mlen)
+		return REASON_DNS_MALFORMED;
+	qtype = be16(m + pos);
+	qclass = be16(m + pos + 2);
+	pos += 4;
+	if (ar) {
+		size_t rdlen;
+
+		if (pos + 11 > mlen || m[pos] != 0 || be16(m + pos + 1) != DNS_TYPE_OPT)
+			return REASON_DNS_MALFORMED;
+		rdlen = be16(m + pos + 9);
+		if (rdlen > DNS_OPT_DATA_MAX || pos + 11 + rdlen != mlen)
+			return REASON_DNS_MALFORMED;
+	} else if (pos != mlen) {
+		return REASON_DNS_MALFORMED;
+	}
+	if (!qtype_allowed(pol->prof, qtype) || qclass != DNS_CLASS_IN)
+		return REASON_DNS_QTYPE;
+	ql = name_key(labels, lens, nl, qkey);
+	rule = -1;
+	if (k->tool && k->tool != JUDGE_TOOL_UNKNOWN)
+		rule = name_lookup(pol->prof, qkey, ql, k->tool);
+	if (rule < 0)
+		rule = name_lookup(pol->prof, qkey, ql, 0);
+	if (rule < 0)
+		return REASON_QNAME;
+	out->name_rule = (int)(pol->prof->nr_rules + (size_t)rule);
+	return REASON_RULE;
+}
+
+static unsigned int judge_stages(const struct judge_policy *pol, const struct judge_pkt *k,
+				 struct judge_verdict *out)
+{
+	int s = class_stage(pol->plan, k->proto, k->dport), rule = -1;
+	const struct stage *st;
+
+	if (s < 0 || (size_t)s >= pol->nr_stages)
+		return REASON_NO_CLASS;
+	st = &pol->stages[s];
+	out->slot = st->desc.slot;
+	if (k->tool == JUDGE_TOOL_UNKNOWN) {
+		/* XDP: a rule of some tool would match; tc ingress, which knows the tool, decides */
+		if (stage_lookup(pol, s, k, true, 0) >= 0)
+			return REASON_TOOL_DEFERRED;
+	} else if (k->tool) {
+		rule = stage_lookup(pol, s, k, false, k->tool);
+	}
+	if (rule < 0)
+		rule = stage_lookup(pol, s, k, false, 0);
+	if (rule < 0)
+		return REASON_NO_RULE;
+	out->rule = rule;
+	if (strcmp(st->desc.name, "dns") || !pol->prof->nr_dns_names)
+		return REASON_RULE;
+	if (k->proto == IPPROTO_TCP) {
+		out->rule = JUDGE_NO_RULE;
+		return REASON_DNS_TCP;
+	}
+	{
+		unsigned int r = dns_query(pol, k, out);
+
+		if (r != REASON_RULE)
+			out->rule = JUDGE_NO_RULE;
+		return r;
+	}
+}
+
+static bool is_source(const struct judge_policy *pol, int family, const __u8 *a)
+{
+	size_t n = family == AF_INET ? 4 : 16;
+
+	for (size_t i = 0; i < pol->nr_sources; i++) {
+		const struct addr *s = &pol->sources[i];
+
+		if (s->family == family && s->plen == n * 8 && !memcmp(s->bytes, a, n))
+			return true;
+	}
+	return false;
+}
+
+static bool all_zero(const __u8 *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i])
+			return false;
+	return true;
+}
+
+/* TCP or UDP at l4, the datagram ending at end: ports, then the stages */
+static unsigned int transport(struct judge_pkt *k)
+{
+	size_t need = k->proto == IPPROTO_TCP ? 20 : 8;
+
+	if (k->l4 + need > k->end)
+		return REASON_TRUNCATED;
+	if (k->proto == IPPROTO_TCP && (k->b[k->l4 + 12] >> 4) < 5)
+		return REASON_MALFORMED;
+	k->sport = be16(k->b + k->l4);
+	k->dport = be16(k->b + k->l4 + 2);
+	return JUDGE_GO_ON;
+}
+
+/*
+ * ICMPv6 at l4 (its 8-byte header): router or neighbour solicitation,
+ * neighbour advertisement, code 0, on the link and small (RFC 4861). Never
+ * in a fragment (RFC 6980).
+ */
+static unsigned int neighbour_discovery(struct judge_pkt *k, bool in_fragment)
+{
+	const __u8 *dst = k->dst;
+	__u8 type;
+
+	if (k->l4 + 8 > k->end)
+		return REASON_TRUNCATED;
+	type = k->b[k->l4];
+	if (in_fragment)
+		return REASON_L4_PROTO;
+	if (type != 133 && type != 135 && type != 136)
+		return REASON_L4_PROTO;
+	if (k->b[k->l4 + 1] != 0)
+		return REASON_L4_PROTO;
+	if (k->hop_limit != 255)
+		return REASON_L4_PROTO;
+	if (!(dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80) && !(dst[0] == 0xff && dst[1] == 0x02))
+		return REASON_L4_PROTO;
+	if (k->end - k->l4 > JUDGE_ND_MAX)
+		return REASON_L4_PROTO;
+	if (k->unspecified_src && type == 136)
+		return REASON_SPOOFED;
+	return REASON_ND;
+}
+
+static unsigned int ipv4(const struct judge_policy *pol, struct judge_pkt *k)
+{
+	const __u8 *h = k->b + k->l3;
+	size_t ihl, tot, opt, hend;
+
+	if (k->len - k->l3 < 20)
+		return REASON_TRUNCATED;
+	/* a header of another version has no source to judge */
+	if (h[0] >> 4 != 4)
+		return REASON_MALFORMED;
+	k->family = AF_INET;
+	memcpy(k->src, h + 12, 4);
+	memcpy(k->dst, h + 16, 4);
+	/* a forged source is what the packet is counted as, whatever else is wrong */
+	if (!is_source(pol, AF_INET, k->src))
+		return REASON_SPOOFED;
+	ihl = (size_t)(h[0] & 15) * 4;
+	tot = be16(h + 2);
+	if (ihl < 20 || tot < ihl)
+		return REASON_MALFORMED;
+	if (k->l3 + tot > k->len)
+		return REASON_TRUNCATED;
+	hend = k->l3 + ihl;
+	for (opt = k->l3 + 20; opt < hend;) {
+		__u8 type = k->b[opt], olen;
+
+		if (type == 0)
+			break;
+		if (type == 1) {
+			opt++;
+			continue;
+		}
+		if (opt + 1 >= hend)
+			return REASON_MALFORMED;
+		olen = k->b[opt + 1];
+		if (olen < 2 || opt + olen > hend)
+			return REASON_MALFORMED;
+		if (type == 131 || type == 137)
+			return REASON_SOURCE_ROUTE;
+		opt += olen;
+	}
+	if (be16(h + 6) & 0x3fff)
+		return REASON_FRAGMENT;
+	k->proto = h[9];
+	k->l4 = hend;
+	k->end = k->l3 + tot;
+	if (k->proto != IPPROTO_TCP && k->proto != IPPROTO_UDP)
+		return REASON_L4_PROTO;
+	return transport(k);
+}
+
+/*
+ * The extension headers from off, next header next: hop-by-hop first only,
+ * destination options, routing (segments left is a source route), fragment;
+ * at most JUDGE_MAX_EXT_HDRS of them. In a first fragment the chain must
+ * reach the transport header whole (frag_chain), and what it carries is then
+ * judged for its protocol and header before it is denied as a fragment.
+ * Then the destination: an IPv4-mapped one is not IPv6.
+ */
+static unsigned int ipv6_chain(struct judge_pkt *k, __u8 next, size_t off)
+{
+	static const __u8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	bool first_frag = false;
+	unsigned int r;
+
+	for (int n = 0;; n++) {
+		unsigned int cut;
+
+		if (next == IPPROTO_TCP || next == IPPROTO_UDP || next == IPPROTO_ICMPV6)
+			break;
+		cut = first_frag ? REASON_FRAG_CHAIN : REASON_TRUNCATED;
+		if (n == JUDGE_MAX_EXT_HDRS)
+			return first_frag ? REASON_FRAG_CHAIN : REASON_MALFORMED;
+		switch (next) {
+		case IPPROTO_HOPOPTS:
+			if (n)
+				return REASON_MALFORMED;
+			/* fall through */
+		case IPPROTO_DSTOPTS:
+		case IPPROTO_ROUTING: {
+			size_t hl;
+
+			if (off + 8 > k->end)
+				return cut;
+			if (next == IPPROTO_ROUTING && k->b[off + 3])
+				return REASON_SOURCE_ROUTE;
+			hl = ((size_t)k->b[off + 1] + 1) * 8;
+			if (off + hl > k->end)
+				return cut;
+			next = k->b[off];
+			off += hl;
+			break;
+		}
+		case IPPROTO_FRAGMENT: {
+			__u16 fo;
+
+			if (off + 8 > k->end)
+				return cut;
+			fo = be16(k->b + off + 2);
+			if (fo >> 3)
+				return REASON_FRAGMENT;
+			if (fo & 1)
+				first_frag = true;
+			next = k->b[off];
+			off += 8;
+			break;
+		}
+		default:
+			return REASON_L4_PROTO;
+		}
+	}
+	if (!memcmp(k->dst, mapped, sizeof(mapped)))
+		return REASON_MAPPED_DST;
+	k->proto = next;
+	k->l4 = off;
+	if (next == IPPROTO_ICMPV6)
+		r = neighbour_discovery(k, first_frag);
+	else
+		r = transport(k);
+	if (first_frag && r == REASON_TRUNCATED)
+		return REASON_FRAG_CHAIN;
+	if (first_frag && r == JUDGE_GO_ON)
+		return REASON_FRAGMENT;
+	return r;
+}
+
+static unsigned int ipv6(const struct judge_policy *pol, struct judge_pkt *k)
+{
+	const __u8 *h = k->b + k->l3;
+	size_t plen;
+	unsigned int r;
+
+	if (k->len - k->l3 < 40)
+		return REASON_TRUNCATED;
+	if (h[0] >> 4 != 6)
+		return REASON_MALFORMED;
+	k->family = AF_INET6;
+	memcpy(k->src, h + 8, 16);
+	memcpy(k->dst, h + 24, 16);
+	k->hop_limit = h[7];
+	if (!is_source(pol, AF_INET6, k->src)) {
+		if (!all_zero(k->src, 16))
+			return REASON_SPOOFED;
+		k->unspecified_src = true;
+	}
+	/* a payload length of 0 is a jumbogram or a GSO packet: bounded by the frame */
+	plen = be16(h + 4);
+	k->jumbo = !plen;
+	k->end = plen ? k->l3 + 40 + plen : k->len;
+	if (k->end > k->len)
+		r = REASON_TRUNCATED;
+	else
+		r = ipv6_chain(k, h[6], k->l3 + 40);
+	/*
+	 * From :: only solicitations, for duplicate address detection: the
+	 * unspecified address is judged as a source once the headers are known
+	 * good (a packet from :: with a fault of its own counts under that fault),
+	 * and a TCP or UDP packet from it is forged.
+	 */
+	if (k->unspecified_src && r == JUDGE_GO_ON)
+		return REASON_SPOOFED;
+	return r;
+}
+
+int judge_frame(const struct judge_policy *pol, enum hook_id hook, const __u8 *frame, size_t len,
+		__u64 tool, struct judge_verdict *out)
+{
+	struct judge_pkt k = { .b = frame, .len = len, .hook = hook, .tool = tool };
+	unsigned int r;
+	__u16 et;
+
+	if (hook != HOOK_TC && hook != HOOK_XDP)
+		return -EINVAL;
+	*out = (struct judge_verdict){ .rule = JUDGE_NO_RULE, .name_rule = JUDGE_NO_RULE };
+	if (hook == HOOK_XDP)
+		k.tool = JUDGE_TOOL_UNKNOWN;
+	if (pol->blocked) {
+		r = REASON_BLOCKED;
+		goto out;
+	}
+	if (len < ETH_HLEN) {
+		r = REASON_TRUNCATED;
+		goto out;
+	}
+	et = be16(frame + 12);
+	k.l3 = ETH_HLEN;
+	switch (et) {
+	case ETH_P_8021Q:
+	case ETH_P_8021AD:
+		r = REASON_VLAN;
+		break;
+	case ETH_P_ARP:
+		if (len < ETH_HLEN + 28)
+			r = REASON_TRUNCATED;
+		else if (be16(frame + ETH_HLEN) != 1 || be16(frame + ETH_HLEN + 2) != ETH_P_IP ||
+			 frame[ETH_HLEN + 4] != 6 || frame[ETH_HLEN + 5] != 4)
+			r = REASON_MALFORMED; /* not Ethernet/IPv4 ARP */
+		else
+			r = is_source(pol, AF_INET, frame + ETH_HLEN + 14) ? REASON_ARP :
+									     REASON_SPOOFED;
+		break;
+	case ETH_P_IP:
+		r = ipv4(pol, &k);
+		break;
+	case ETH_P_IPV6:
+		r = ipv6(pol, &k);
+		break;
+	default:
+		r = REASON_L3_PROTO;
+	}
+	if (r == JUDGE_GO_ON)
+		r = judge_stages(pol, &k, out);
+out:
+	out->reason = r;
+	out->allow = REASON_IS_ALLOW(r);
+	return 0;
+}

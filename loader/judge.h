@@ -1,0 +1,57 @@
+/* judge.h: a reference judge in user space: a frame's verdict, reason and rule from the behaviour the README documents. */
+#ifndef IRONCLAW_JUDGE_H
+#define IRONCLAW_JUDGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "addr.h"
+#include "hooks.h"
+#include "plan.h"
+#include "profile.h"
+#include "stage.h"
+
+/*
+ * What the judge takes as given: the loader's plan (which stage holds which
+ * rule, which stage claims which {protocol, port}) over the profile and its
+ * stages, the sandbox's source addresses and the instance's state. The
+ * packet side (parsing, source, fragments, class, lookup, DNS query checks)
+ * is written again here from the documented behaviour, without the BPF
+ * code: a disagreement with the pipeline is a bug in one of them.
+ *
+ * Not modelled (a frame needing them is judged as if they were absent):
+ * audit mode, addresses learned from DNS (name rules match nothing), and
+ * skb metadata such as a VLAN tag outside the frame.
+ */
+struct judge_policy {
+	const struct profile *prof;
+	const struct plan *plan;
+	const struct stage *stages; /* the plan's stage indices point here */
+	size_t nr_stages;
+	const struct addr *sources; /* the sandbox's own addresses, each one whole address */
+	size_t nr_sources;
+	bool blocked; /* the instance's deny-all state */
+};
+
+#define JUDGE_NO_RULE (-1)
+
+struct judge_verdict {
+	bool allow;
+	unsigned int reason; /* enum reason */
+	int rule; /* the address rule that decided (a profile_origin id), or JUDGE_NO_RULE */
+	int name_rule; /* an allowed DNS query's 'allow dns' line (origin id), or JUDGE_NO_RULE */
+	__u32 slot; /* the stage slot the class chose, 0 = none */
+};
+
+/*
+ * Judges one Ethernet frame as the dispatcher of hook would: HOOK_TC or
+ * HOOK_XDP (cgroup_skb, which sees IP packets and allows the sandbox's own
+ * traffic, is not modelled yet). The frame is taken as linear, as a test run
+ * and XDP give it. tool is the sender's tool at tc (0: none, or a cgroup no
+ * rule names); at XDP it is always unknown. Returns 0, or -EINVAL for a hook
+ * it does not model.
+ */
+int judge_frame(const struct judge_policy *pol, enum hook_id hook, const __u8 *frame, size_t len,
+		__u64 tool, struct judge_verdict *out);
+
+#endif
