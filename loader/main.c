@@ -372,20 +372,19 @@ static int do_block(struct cli_args *a)
 	return report(a->cmd, &d, err);
 }
 
-static int uninstall_act(struct instance *in, void *arg, struct diag *d)
-{
-	(void)arg;
-	return instance_uninstall(in, d);
-}
-
 static int do_uninstall(struct cli_args *a)
 {
+	struct instance in;
 	struct diag d = {};
 	int err;
 
 	if (need_root(a->cmd))
 		return 1;
-	err = on_instance(a->name, &d, uninstall_act, NULL);
+	/* not "must exist": what an interrupted uninstall left goes too */
+	err = instance_open(a->name, INSTANCE_LOCK, &in, &d);
+	if (!err)
+		err = instance_uninstall(&in, &d);
+	instance_close(&in);
 	if (!err)
 		printf("uninstalled instance '%s': its sandbox's egress is no longer filtered\n",
 		       a->name);
