@@ -7,7 +7,8 @@
 # CRASH_KILLS (default 300) kills, delays drawn from CRASH_SEED (default 11): reproducible.
 
 area crash "flow_profiles" "" \
-	test_crash_edit_run_again test_crash_uninstall_run_again test_crash_kill_anywhere
+	test_crash_edit_run_again test_crash_uninstall_run_again test_crash_first_install_run_again \
+	test_crash_kill_anywhere
 
 CRASH_RULE="udp 10.42.7.20 port 7"
 
@@ -32,6 +33,15 @@ crash_flow() {
 	done
 }
 
+# the two profiles installs switch between: the shipped one with the allowed flow, and one more rule
+crash_profiles() {
+	mkdir -p "$WORK/crash-a" "$WORK/crash-b"
+	cp rules.d/*.rules "$WORK/crash-a/"
+	echo "allow udp 10.42.7.11 port 9000" >"$WORK/crash-a/40-flow.rules"
+	cp "$WORK/crash-a/"*.rules "$WORK/crash-b/"
+	echo "allow tcp 10.42.7.20 port 5432" >>"$WORK/crash-b/40-flow.rules"
+}
+
 crash_sent() { grep -o 'sent [0-9]*' "$1" | awk '{ s += $2 } END { print s + 0 }'; }
 crash_gen() { "$BIN" status --name "$INSTANCE" --json 2>/dev/null | grep -o '"generation":[01]'; }
 crash_denied_seen() { grep -c "udp from" "$LOGS/flow-denied.log"; }
@@ -40,7 +50,8 @@ crash_rule_in_force() {
 }
 crash_installed() { [ -e "$PIN_DIR/ctl" ] && "$BIN" status --name "$INSTANCE" >/dev/null 2>&1; }
 
-# crash_where OP FRESH GEN-BEFORE DROPIN-BEFORE: where the kill of OP landed, as what it left
+# crash_where OP FRESH GEN DROPIN LIST: where the kill of OP landed, as what it left (the
+# generation, drop-in and rule list were GEN, DROPIN and LIST before it)
 crash_where() {
 	local op=$1 fresh=$2
 	if [ "$op" = uninstall ] || [ "$fresh" = 1 ]; then
@@ -51,8 +62,10 @@ crash_where() {
 		else
 			echo "$op: nothing there"
 		fi
+	elif [ "$(crash_gen)" != "$3" ] && [ "$(cat "$RULES_FILE" 2>/dev/null)" = "$5" ]; then
+		echo "$op: switched, rule list not yet written"
 	elif [ "$(crash_gen)" != "$3" ]; then
-		echo "$op: switched"
+		echo "$op: switched, rule list written"
 	elif [ "$(cat "$LIVE_RULES_FILE" 2>/dev/null)" != "$4" ]; then
 		echo "$op: drop-in edited, not switched"
 	else
@@ -63,13 +76,14 @@ crash_where() {
 # the job OP run until one run ends by itself; runs before it killed after a random delay
 # (0 to the command's time); then the end state OP promises
 crash_job() {
-	local op=$1 pid rc out killed=0 fresh=0 ms gen dropin w
+	local op=$1 pid rc out killed=0 fresh=0 ms gen dropin list w
 	[ -e "$PIN_DIR/ctl" ] || fresh=1
 	while :; do
 		gen=$(crash_gen)
 		dropin=$(cat "$LIVE_RULES_FILE" 2>/dev/null)
-		# one run in three is left to finish: the next command after the kills before it
-		if [ $((RANDOM % 3)) = 0 ]; then
+		list=$(cat "$RULES_FILE" 2>/dev/null)
+		# one run in four is left to finish: the next command after the kills before it
+		if [ $((RANDOM % 4)) = 0 ]; then
 			out=$($(crash_cmd "$op") 2>&1 >/dev/null)
 			rc=$?
 			break
@@ -87,7 +101,7 @@ crash_job() {
 		fi
 		killed=$((killed + 1))
 		CRASH_KILLS_DONE=$((CRASH_KILLS_DONE + 1))
-		CRASH_WHERE+=("$(crash_where "$op" "$fresh" "$gen" "$dropin")")
+		CRASH_WHERE+=("$(crash_where "$op" "$fresh" "$gen" "$dropin" "$list")")
 		w=$((ms * 10 / (${CRASH_MS[$op]} + 1)))
 		CRASH_DECILE[$w]=$((${CRASH_DECILE[$w]:-0} + 1))
 	done
@@ -160,16 +174,27 @@ test_crash_uninstall_run_again() {
 	expect_denied udp 10.42.7.20 7
 }
 
+# a first install pins the shared maps, the control word first, then attaches: killed between
+# the two, it leaves a control word with nothing attached. The install run again starts over
+# (it used to take it for a running instance and stop: "pinned map 'config' missing")
+test_crash_first_install_run_again() {
+	local out
+	crash_profiles
+	mkdir -p "$PIN_DIR"
+	bpftool map create "$PIN_DIR/ctl" type array key 4 value 4 entries 1 name ctl flags 1024 ||
+		fail "bpftool map create" || return 1
+	out=$($(crash_cmd install-a) 2>&1) || fail "install run again: $out" || return 1
+	crash_installed || fail "not installed: $("$BIN" status --name "$INSTANCE" 2>&1)" || return 1
+	expect_denied udp 10.42.7.20 7 || return 1
+	expect_ok connect 10.42.7.11 8080
+}
+
 test_crash_kill_anywhere() {
 	local want=${CRASH_KILLS:-300} seed=${CRASH_SEED:-11} op t0 stop=$WORK/crash.stop
 	local denied_base allowed_base leaked=0 allowed sent_a sent_d i w start
 	local -A CRASH_MS
 	local CRASH_WHERE=() CRASH_DECILE=() CRASH_KILLS_DONE=0
-	mkdir -p "$WORK/crash-a" "$WORK/crash-b"
-	cp rules.d/*.rules "$WORK/crash-a/"
-	echo "allow udp 10.42.7.11 port 9000" >"$WORK/crash-a/40-flow.rules"
-	cp "$WORK/crash-a/"*.rules "$WORK/crash-b/"
-	echo "allow tcp 10.42.7.20 port 5432" >>"$WORK/crash-b/40-flow.rules"
+	crash_profiles
 	mkfifo "$WORK/crash.fifo"
 	# each command's time, run once whole: the kills land within it
 	for op in install-a allow revoke reload install-b uninstall; do
