@@ -62,7 +62,7 @@ FUZZ_LIB := $(B)/fuzz/libironclaw.a
 FUZZ_SECONDS ?= 300
 
 .PHONY: all deps deps-bench test test-bins demo clean format bench bench-quick bench-bins bench-ab \
-	fuzz fuzz-bins
+	fuzz fuzz-bins crash-test
 all: $(BIN) $(TOOLS) $(EXAMPLE_OBJ)
 
 deps deps-bench:
@@ -160,6 +160,11 @@ fuzz-bins: $(FUZZ_BIN)
 fuzz: deps
 	$(Q)$(MAKE) --no-print-directory fuzz-bins
 	$(Q)tests/fuzz/run.sh $(B) $(FUZZ_SECONDS) keep
+
+# the loader killed at random points under flows (tests/e2e/t_crash.sh): CRASH_KILLS=N CRASH_SEED=S
+crash-test: deps
+	$(Q)$(MAKE) --no-print-directory test-bins
+	$(Q)tests/e2e/run.sh $(B) crash
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory test-bins

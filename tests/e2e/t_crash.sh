@@ -4,7 +4,8 @@
 # of the denied flow arrives while an instance is installed; the allowed flow loses nothing;
 # the command run again after a kill finishes the job, with no cleanup by hand.
 #
-# CRASH_KILLS (default 300) kills, delays drawn from CRASH_SEED (default 11): reproducible.
+# CRASH_KILLS (default 300: make crash-test; make test runs 200) kills, delays drawn from
+# CRASH_SEED (default 11): the same seed draws the same delays.
 
 area crash "flow_profiles" "" \
 	test_crash_edit_run_again test_crash_uninstall_run_again test_crash_first_install_run_again \
@@ -43,52 +44,71 @@ crash_profiles() {
 }
 
 crash_sent() { grep -o 'sent [0-9]*' "$1" | awk '{ s += $2 } END { print s + 0 }'; }
-crash_gen() { "$BIN" status --name "$INSTANCE" --json 2>/dev/null | grep -o '"generation":[01]'; }
 crash_denied_seen() { grep -c "udp from" "$LOGS/flow-denied.log"; }
 crash_rule_in_force() {
 	"$BIN" rules --name "$INSTANCE" 2>/dev/null | grep -q "90-live.rules:[0-9]*: allow $CRASH_RULE"
 }
 crash_installed() { [ -e "$PIN_DIR/ctl" ] && "$BIN" status --name "$INSTANCE" >/dev/null 2>&1; }
 
-# crash_where OP FRESH GEN DROPIN LIST: where the kill of OP landed, as what it left (the
-# generation, drop-in and rule list were GEN, DROPIN and LIST before it)
+# crash_snap: what the instance is now, in SNAP_*: status's exit and generation, the drop-in,
+# the rule list, whether pins and state are there (one status a call: it runs after every kill)
+crash_snap() {
+	local j
+	j=$("$BIN" status --name "$INSTANCE" --json 2>/dev/null)
+	SNAP_OK=$?
+	SNAP_GEN=$(echo "$j" | grep -o '"generation":[01]')
+	SNAP_DROPIN=$(cat "$LIVE_RULES_FILE" 2>/dev/null)
+	SNAP_LIST=$(cat "$RULES_FILE" 2>/dev/null)
+	SNAP_PINS=$([ -e "$PIN_DIR/ctl" ] && echo ctl || { [ -e "$PIN_DIR" ] && echo some; })
+	SNAP_STATE=$([ -e "$INSTANCE_STATE" ] && echo yes)
+}
+
+# crash_where OP FRESH GEN DROPIN LIST: where the kill of OP landed, as what it left (SNAP_*,
+# taken after it; GEN, DROPIN and LIST were so before it)
 crash_where() {
-	local op=$1 fresh=$2
-	if [ "$op" = uninstall ] || [ "$fresh" = 1 ]; then
-		if crash_installed; then
+	local op=$1
+	if [ "$op" = uninstall ] || [ "$2" = 1 ]; then
+		if [ "$SNAP_OK" = 0 ] && [ "$SNAP_PINS" = ctl ]; then
 			echo "$op: installed"
-		elif [ -e "$PIN_DIR" ] || [ -e "$INSTANCE_STATE" ]; then
+		elif [ -n "$SNAP_PINS$SNAP_STATE" ]; then
 			echo "$op: part there"
 		else
 			echo "$op: nothing there"
 		fi
-	elif [ "$(crash_gen)" != "$3" ] && [ "$(cat "$RULES_FILE" 2>/dev/null)" = "$5" ]; then
+	elif [ "$SNAP_GEN" != "$3" ] && [ "$SNAP_LIST" = "$5" ]; then
 		echo "$op: switched, rule list not yet written"
-	elif [ "$(crash_gen)" != "$3" ]; then
+	elif [ "$SNAP_GEN" != "$3" ]; then
 		echo "$op: switched, rule list written"
-	elif [ "$(cat "$LIVE_RULES_FILE" 2>/dev/null)" != "$4" ]; then
+	elif [ "$SNAP_DROPIN" != "$4" ]; then
 		echo "$op: drop-in edited, not switched"
 	else
 		echo "$op: before any change"
 	fi
 }
 
-# the job OP run until one run ends by itself; runs before it killed after a random delay
-# (0 to the command's time); then the end state OP promises
+# the job OP run until one run ends by itself; the runs before it killed after a random delay
+# (within the command's time, as its last runs took); then the end state OP promises
 crash_job() {
-	local op=$1 pid rc out killed=0 fresh=0 ms gen dropin list w
+	local op=$1 pid rc out killed=0 fresh=0 ms gen dropin list w t0
 	[ -e "$PIN_DIR/ctl" ] || fresh=1
+	crash_snap
 	while :; do
-		gen=$(crash_gen)
-		dropin=$(cat "$LIVE_RULES_FILE" 2>/dev/null)
-		list=$(cat "$RULES_FILE" 2>/dev/null)
-		# one run in four is left to finish: the next command after the kills before it
-		if [ $((RANDOM % 4)) = 0 ]; then
+		gen=$SNAP_GEN dropin=$SNAP_DROPIN list=$SNAP_LIST
+		t0=$(now_ms)
+		# one run in six is left to finish: the next command after the kills before it
+		if [ $((RANDOM % 6)) = 0 ]; then
 			out=$($(crash_cmd "$op") 2>&1 >/dev/null)
 			rc=$?
+			echo "$op: whole run, exit $rc, $(($(now_ms) - t0)) ms" >>"$WORK/crash.trace"
 			break
 		fi
-		ms=$((RANDOM * ${CRASH_MS[$op]} / 32768))
+		# within the command's time; one kill in four in its last quarter, where the switch
+		# and what follows it are
+		if [ $((RANDOM % 4)) = 0 ]; then
+			ms=$((${CRASH_MS[$op]} * 3 / 4 + RANDOM * ${CRASH_MS[$op]} / 4 / 32768))
+		else
+			ms=$((RANDOM * ${CRASH_MS[$op]} / 32768))
+		fi
 		$(crash_cmd "$op") >/dev/null 2>"$WORK/crash.err" &
 		pid=$!
 		read -rt "$((ms / 1000)).$(printf %03d $((ms % 1000)))" <>"$WORK/crash.fifo"
@@ -97,14 +117,20 @@ crash_job() {
 		rc=$?
 		if [ $rc != 137 ]; then # it ended before the kill
 			out=$(cat "$WORK/crash.err")
+			echo "$op: ended before the kill at $ms ms, exit $rc" >>"$WORK/crash.trace"
 			break
 		fi
 		killed=$((killed + 1))
 		CRASH_KILLS_DONE=$((CRASH_KILLS_DONE + 1))
+		crash_snap
 		CRASH_WHERE+=("$(crash_where "$op" "$fresh" "$gen" "$dropin" "$list")")
+		echo "killed at $ms ms: ${CRASH_WHERE[-1]}" >>"$WORK/crash.trace"
 		w=$((ms * 10 / (${CRASH_MS[$op]} + 1)))
+		[ $w -lt 10 ] || w=10
 		CRASH_DECILE[$w]=$((${CRASH_DECILE[$w]:-0} + 1))
 	done
+	# the window follows the command's own time (the first runs are the slowest)
+	CRASH_MS[$op]=$(((${CRASH_MS[$op]} + $(now_ms) - t0 + 1) / 2))
 	# what the command that finished says, after $killed kills
 	case $op:$rc in
 	*:0) ;;
@@ -238,8 +264,8 @@ test_crash_kill_anywhere() {
 	echo "    allowed flow: $allowed of $sent_a frames arrived; denied flow: $leaked of $sent_d while installed"
 	echo "    where the kills landed:"
 	printf '%s\n' "${CRASH_WHERE[@]}" | sort | uniq -c | sed 's/^/      /'
-	echo "    when, in tenths of the command's time: $(for i in 0 1 2 3 4 5 6 7 8 9; do printf '%s ' "${CRASH_DECILE[$i]:-0}"; done)"
-	[ -e "$FAIL_FILE" ] && return 1
+	echo "    when, in tenths of the command's time (the last: past it): $(for i in 0 1 2 3 4 5 6 7 8 9 10; do printf '%s ' "${CRASH_DECILE[$i]:-0}"; done)"
+	[ -e "$FAIL_FILE" ] && { echo "    the last runs:"; tail -12 "$WORK/crash.trace" | sed 's/^/      /'; return 1; }
 	[ "$CRASH_KILLS_DONE" -ge "$want" ] || fail "only $CRASH_KILLS_DONE kills"
 	[ "$leaked" = 0 ] || fail "the denied flow delivered $leaked frames while an instance was installed"
 	[ "$allowed" = "$sent_a" ] || fail "the allowed flow lost $((sent_a - allowed)) of $sent_a frames"
