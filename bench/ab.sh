@@ -48,9 +48,9 @@ done
 
 # install BINARY NAME HOOK IFACE PROFILE: the pipeline with that profile at tc or XDP
 install() {
-	local opt=--tc-ingress
-	[ "$3" = xdp ] && opt=--xdp
-	"$1" install --profile "$5" "$opt" "$4@$NS" --source 10.42.0.2 --name "$2" >/dev/null
+	local opt=(--tc-ingress "$4@$NS")
+	[ "$3" = xdp ] && opt+=(--xdp "$4@$NS") # XDP needs tc ingress beside it (VLAN tags)
+	"$1" install --profile "$5" "${opt[@]}" --source 10.42.0.2 --name "$2" >/dev/null
 }
 
 # row HOOK N WHAT PROG BASE: one interleaved comparison

@@ -12,7 +12,8 @@
 #  host side: XDP live frames (BPF_PROG_TEST_RUN) out of sbx0 into host0 at line rate:
 #    they leave through ndo_xdp_xmit, so the sandbox's tc egress and netfilter never see
 #    them. The filter: none, the empty program or the pipeline at host0's XDP hook and tc
-#    ingress.
+#    ingress. The pipeline at XDP comes with tc ingress behind it, as install requires (XDP
+#    does not see VLAN tags carried beside the frame): an allowed frame pays for both.
 #
 # A packet counts as delivered when the corp namespace's IP layer received it (InReceives of
 # /proc/net/snmp there): after every filter on the way. Rate = delivered / sender's seconds.
@@ -143,7 +144,7 @@ live_filter_up() {
 			--sandbox-netns "$LV_S" --name "$LV_INST" ;;
 	pipeline:host-xdp)
 		timed "$BIN" install --profile "$LV_PROF" --xdp "host0@$LV_C" \
-			--sandbox-netns "$LV_S" --name "$LV_INST" ;;
+			--tc-ingress "host0@$LV_C" --sandbox-netns "$LV_S" --name "$LV_INST" ;;
 	nftables:sbx-output)
 		"$ICB" gen-nft "$n" sbx0 "$WORK/live.nft"
 		timed ip netns exec "$LV_S" nft -f "$WORK/live.nft" ;;

@@ -98,7 +98,8 @@ tr_install() {
 	case $hook in
 	tc) "$BIN" install --profile "$prof" --tc-ingress "b0@$TR_NETNS" --source 10.42.0.2 \
 		--name "$TR_INST" >/dev/null 2>"$WORK/err" || return 1 ;;
-	xdp) "$BIN" install --profile "$prof" --xdp "b0@$TR_NETNS" --source 10.42.0.2 \
+	xdp) "$BIN" install --profile "$prof" --xdp "b0@$TR_NETNS" --tc-ingress "b0@$TR_NETNS" \
+		--source 10.42.0.2 \
 		--name "$TR_INST" >/dev/null 2>"$WORK/err" || return 1 ;;
 	esac
 	TR_PIN=/sys/fs/bpf/ironclaw/$TR_INST/dispatch_$hook

@@ -15,7 +15,7 @@ int attach_point_parse(const char *arg, enum attach_kind kind, struct attach_poi
 		return -EINVAL;
 	memcpy(pt->ifname, arg, n);
 	if (at) {
-		if (!netns_name_valid(at + 1))
+		if (netns_ref_valid(at + 1))
 			return -EINVAL;
 		snprintf(pt->netns, sizeof(pt->netns), "%s", at + 1);
 	}

@@ -20,7 +20,7 @@ enum attach_kind {
 struct attach_point {
 	enum attach_kind kind;
 	char ifname[IF_NAMESIZE];
-	char netns[NETNS_NAME_MAX]; /* "" = the loader's own namespace */
+	char netns[NETNS_REF_MAX]; /* "" = the loader's own namespace; else a netns_ref */
 	char cgroup[CGROUP_PATH_MAX]; /* ATTACH_CGROUP: below the cgroup v2 mount, no leading '/' */
 };
 

@@ -12,15 +12,21 @@ static int set_point(struct cli_args *a, const char *arg, enum attach_kind kind)
 	if (a->nr_points == INSTANCE_MAX_POINTS)
 		return cli_usage_error(a->cmd, "too many attach points");
 	if (attach_point_parse(arg, kind, &a->points[a->nr_points]))
-		return cli_usage_error(a->cmd, "bad interface '%s'", arg);
+		return cli_usage_error(a->cmd,
+				       "bad interface '%s': IFACE or IFACE@NS, NS a name in "
+				       "/run/netns, an absolute path or pid:PID",
+				       arg);
 	a->nr_points++;
 	return 0;
 }
 
 static int set_netns(const char *cmd, const char **to, const char *arg)
 {
-	if (!netns_name_valid(arg))
-		return cli_usage_error(cmd, "bad network namespace name '%s'", arg);
+	if (netns_ref_valid(arg))
+		return cli_usage_error(cmd,
+				       "bad network namespace '%s': a name in /run/netns, an "
+				       "absolute path or pid:PID",
+				       arg);
 	*to = arg;
 	return 0;
 }
@@ -94,6 +100,15 @@ static int set_opt(struct cli_args *a, enum cli_opt_id id, const char *arg)
 	case OPT_FOLLOW:
 		a->follow = true;
 		return 0;
+	case OPT_USER:
+		a->user = arg;
+		return 0;
+	case OPT_TOOL:
+		a->tool = arg;
+		return 0;
+	case OPT_PERSIST:
+		a->persist = true;
+		return 0;
 	case NR_CLI_OPTS:
 		break;
 	}
@@ -119,6 +134,9 @@ static const struct {
 	[OPT_SOURCE] = { "source", 0, true },
 	[OPT_AUDIT] = { "audit", 0, false },
 	[OPT_FOLLOW] = { "follow", 'f', false },
+	[OPT_USER] = { "user", 'u', true },
+	[OPT_TOOL] = { "tool", 0, true },
+	[OPT_PERSIST] = { "persist", 0, false },
 };
 
 #define OPT_VAL_HELP 'h'
@@ -140,13 +158,16 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 int cli_parse(const struct cli_cmd *c, int argc, char **argv, struct cli_args *a)
 {
 	struct option longs[NR_CLI_OPTS + 3];
-	char shorts[2 * NR_CLI_OPTS + 8] = ":hv";
-	size_t nl = 0, ns = strlen(shorts);
+	char shorts[2 * NR_CLI_OPTS + 8];
+	size_t nl = 0, ns;
 	int ch, err;
 
 	memset(a, 0, sizeof(*a));
 	a->cmd = c->name;
 	a->name = INSTANCE_DEFAULT;
+	/* '+': no permuting, so the command's own options stay its own */
+	snprintf(shorts, sizeof(shorts), "%s:hv", c->args == ARGS_COMMAND ? "+" : "");
+	ns = strlen(shorts);
 	for (int i = 0; i < NR_CLI_OPTS; i++) {
 		if (!(c->opts & (1u << i)))
 			continue;

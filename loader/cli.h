@@ -23,6 +23,9 @@ enum cli_opt_id {
 	OPT_SOURCE,
 	OPT_AUDIT,
 	OPT_FOLLOW,
+	OPT_USER,
+	OPT_TOOL,
+	OPT_PERSIST,
 	NR_CLI_OPTS,
 };
 
@@ -33,8 +36,8 @@ struct cli_args {
 	const char *cmd;
 	const char *name; /* --name, INSTANCE_DEFAULT when not given */
 	bool help; /* -h or --help: the caller prints the command's help */
-	bool json, verbose, audit, follow;
-	const char *profile, *netns, *sandbox_netns, *sandbox_cgroup, *cgroup;
+	bool json, verbose, audit, follow, persist;
+	const char *profile, *netns, *sandbox_netns, *sandbox_cgroup, *cgroup, *user, *tool;
 	struct attach_point points[INSTANCE_MAX_POINTS];
 	size_t nr_points;
 	struct addr sources[INSTANCE_MAX_SOURCES];
@@ -43,11 +46,17 @@ struct cli_args {
 	char **argv;
 };
 
+enum cli_arg_kind {
+	ARGS_NONE, /* no arguments */
+	ARGS_WORDS, /* arguments after (or among) the options */
+	ARGS_COMMAND, /* a command line: the options end at its first word */
+};
+
 struct cli_cmd {
 	const char *name;
 	int (*run)(struct cli_args *a);
 	unsigned int opts; /* beside the shared -v/--verbose and -h/--help */
-	bool args; /* takes arguments after the options */
+	enum cli_arg_kind args; /* false, true (ARGS_WORDS) or ARGS_COMMAND */
 	const char *summary;
 	const char *help;
 };

@@ -9,6 +9,7 @@
 #include "events.h"
 #include "explain.h"
 #include "instance.h"
+#include "launch.h"
 #include "pins.h"
 #include "pipeline.h"
 #include "status.h"
@@ -33,8 +34,13 @@ static int conf_read(const char *name, struct instance_conf *c, struct diag *d)
 			snprintf(c->profile, sizeof(c->profile), "%s", l + 8);
 		else if (!strncmp(l, "sandbox_cgroup=", 15))
 			snprintf(c->sandbox_cgroup, sizeof(c->sandbox_cgroup), "%s", l + 15);
+		else if (!strncmp(l, "sandbox_netns=", 14))
+			snprintf(c->sandbox_netns, sizeof(c->sandbox_netns), "%s", l + 14);
 		else if (!strncmp(l, "audit=", 6))
 			c->audit = l[6] == '1';
+		else if (!strncmp(l, "source=", 7) && c->nr_sources < INSTANCE_MAX_SOURCES &&
+			 !addr_parse(l + 7, &c->sources[c->nr_sources]))
+			c->nr_sources++;
 	}
 	free(text);
 	if (!c->profile[0]) {
@@ -44,13 +50,22 @@ static int conf_read(const char *name, struct instance_conf *c, struct diag *d)
 	return 0;
 }
 
-static int conf_write(const char *name, const struct instance_conf *c, struct diag *d)
+int instance_conf_write(const char *name, const struct instance_conf *c, struct diag *d)
 {
-	char path[STATE_PATH_MAX], *text = NULL;
+	char path[STATE_PATH_MAX], *text = NULL, *sources = NULL, buf[ADDR_STR_LEN];
+	size_t len = 0;
+	FILE *f = open_memstream(&sources, &len);
 	int n, err;
 
-	n = asprintf(&text, "profile=%s\nsandbox_cgroup=%s\naudit=%d\n", c->profile,
-		     c->sandbox_cgroup, c->audit);
+	for (size_t i = 0; f && i < c->nr_sources; i++)
+		fprintf(f, "source=%s\n", addr_format(&c->sources[i], buf, sizeof(buf)));
+	if (!f || fclose(f)) {
+		free(sources);
+		return -ENOMEM;
+	}
+	n = asprintf(&text, "profile=%s\nsandbox_cgroup=%s\nsandbox_netns=%s\naudit=%d\n%s",
+		     c->profile, c->sandbox_cgroup, c->sandbox_netns, c->audit, sources);
+	free(sources);
 	if (n < 0)
 		return -ENOMEM;
 	err = state_path(path, sizeof(path), name, STATE_CONF);
@@ -215,6 +230,38 @@ static int find_sources(const struct instance *in, const struct install_spec *s,
 	return sources_single(res->sources, res->nr_sources, kept, d);
 }
 
+/* the sandbox's network namespace: --sandbox-netns, the --tc interface's, or the one recorded */
+static void sandbox_netns(const struct instance *in, const struct install_spec *s, char *out,
+			  size_t len)
+{
+	const char *ns = s->sandbox_netns;
+
+	for (size_t i = 0; !ns && i < s->nr_points; i++)
+		if (s->points[i].kind == ATTACH_TC_EGRESS && s->points[i].netns[0])
+			ns = s->points[i].netns;
+	if (!ns && in->has_conf)
+		ns = in->conf.sandbox_netns;
+	snprintf(out, len, "%s", ns ? ns : "");
+}
+
+/* the sources given with --source, kept until addresses are read or given again */
+static void explicit_sources(const struct instance *in, const struct install_spec *s,
+			     struct instance_conf *c)
+{
+	const struct addr *src = s->sources;
+	size_t n = s->nr_sources;
+	bool read = s->sandbox_netns != NULL;
+
+	for (size_t i = 0; i < s->nr_points; i++)
+		read |= s->points[i].kind == ATTACH_TC_EGRESS;
+	if (!n && !read && in->has_conf) {
+		src = in->conf.sources;
+		n = in->conf.nr_sources;
+	}
+	memcpy(c->sources, src, n * sizeof(*src));
+	c->nr_sources = n;
+}
+
 int instance_install(struct instance *in, const struct install_spec *s, struct install_result *res,
 		     struct diag *d)
 {
@@ -251,13 +298,34 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 		state_path(live, sizeof(live), in->name, STATE_LIVE_RULES);
 		unlink(live);
 	}
-	state_path(live, sizeof(live), in->name, STATE_LIVE_DIR);
-	err = ruleset_load(s->profile, live, cgroup, true, &rs, d);
+	if (s->deny_all) {
+		/* an empty profile: no stage, no rule, no source; every packet is dropped */
+		state_path(live, sizeof(live), in->name, STATE_EMPTY_PROFILE);
+		if (mkdir(live, 0700) && errno != EEXIST) {
+			err = -errno;
+			diag_error(d, NULL, 0, "cannot create %s: %s", live, strerror(errno));
+			return err;
+		}
+		err = ruleset_load(live, NULL, NULL, false, &rs, d);
+	} else {
+		state_path(live, sizeof(live), in->name, STATE_LIVE_DIR);
+		err = ruleset_load(s->profile, live, cgroup, true, &rs, d);
+	}
 	if (!err && cgroup &&
 	    cgroup_absolute(cgroup, conf.sandbox_cgroup, sizeof(conf.sandbox_cgroup)))
 		conf.sandbox_cgroup[0] = '\0';
-	if (!err)
+	if (!err && !s->deny_all) {
 		err = find_sources(in, s, res, d);
+	} else if (!err) {
+		/* deny-all: the sandbox's addresses when they can be found, for a later reload */
+		struct diag quiet = {};
+
+		if (find_sources(in, s, res, &quiet))
+			res->nr_sources = 0;
+		diag_free(&quiet);
+	}
+	sandbox_netns(in, s, conf.sandbox_netns, sizeof(conf.sandbox_netns));
+	explicit_sources(in, s, &conf);
 	if (!err) {
 		struct install_req rq = {
 			.name = in->name,
@@ -286,7 +354,7 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 		res->nr_rules = rs.prof.nr_rules;
 		res->nr_stages = rs.nr_stages;
 		res->audit = s->audit || rs.audit_slots || rs.prof.nr_audits;
-		err = conf_write(in->name, &conf, d);
+		err = instance_conf_write(in->name, &conf, d);
 		if (err)
 			diag_warn(
 				d, NULL, 0,
@@ -578,5 +646,49 @@ out:
 	free(old);
 	free(text);
 	profile_free(&want);
+	return err;
+}
+
+int instance_run(const char *name, const char *tool, const char *user, char *const *argv,
+		 int *status, struct diag *d)
+{
+	struct launch_spec ls = { .user = user, .argv = argv };
+	char cgroup[STATE_PATH_MAX + 128];
+	struct instance in;
+	struct stat sb;
+	int err;
+
+	*status = 1;
+	err = instance_open(name, INSTANCE_MUST_EXIST, &in, d);
+	if (err)
+		return err;
+	if (!in.has_conf || !in.conf.sandbox_cgroup[0] || !in.conf.sandbox_netns[0]) {
+		diag_error(d, NULL, 0,
+			   "instance '%s' has no sandbox %s recorded: install it with %s", name,
+			   !in.has_conf || !in.conf.sandbox_cgroup[0] ? "cgroup" :
+									"network namespace",
+			   !in.has_conf || !in.conf.sandbox_cgroup[0] ?
+				   "--sandbox-cgroup PATH" :
+				   "--sandbox-netns NS (or --tc IFACE@NS)");
+		err = -ENOENT;
+		goto out;
+	}
+	if (tool && !tool_name_valid(tool)) {
+		diag_error(d, NULL, 0, "--tool %s: a tool is a cgroup name, [A-Za-z0-9_.-]", tool);
+		err = -EINVAL;
+		goto out;
+	}
+	snprintf(cgroup, sizeof(cgroup), "%s%s%s", in.conf.sandbox_cgroup, tool ? "/" : "",
+		 tool ? tool : "");
+	if (tool && (stat(cgroup, &sb) || !S_ISDIR(sb.st_mode))) {
+		diag_error(d, NULL, 0, "--tool %s: no cgroup %s below the sandbox's", tool, cgroup);
+		err = -ENOENT;
+		goto out;
+	}
+	ls.netns = in.conf.sandbox_netns;
+	ls.cgroup = cgroup;
+	err = launch_run(&ls, status, d);
+out:
+	instance_close(&in);
 	return err;
 }

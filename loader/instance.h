@@ -18,6 +18,9 @@
 struct instance_conf {
 	char profile[STATE_PATH_MAX]; /* absolute; symlinks kept: reload follows a moved link */
 	char sandbox_cgroup[STATE_PATH_MAX]; /* absolute, "" when none */
+	char sandbox_netns[NETNS_REF_MAX]; /* a netns_ref, "" when not known */
+	struct addr sources[INSTANCE_MAX_SOURCES]; /* given with --source; none: read */
+	size_t nr_sources;
 	bool audit;
 };
 
@@ -50,6 +53,7 @@ struct install_spec {
 	size_t nr_sources;
 	bool audit; /* every denial passes, recorded as would-deny */
 	bool keep_block; /* a blocked instance stays blocked (reload and live edits) */
+	bool deny_all; /* no profile, no sources: every packet dropped (a failed restore) */
 	/* called now and then while the rule maps fill (done of total entries); may be NULL */
 	void (*progress)(size_t done, size_t total);
 };
@@ -68,6 +72,8 @@ struct install_result {
  */
 int instance_install(struct instance *in, const struct install_spec *spec,
 		     struct install_result *res, struct diag *d);
+/* records c as the instance's state (instance.conf) */
+int instance_conf_write(const char *name, const struct instance_conf *c, struct diag *d);
 /* installs again from the recorded profile and live edits, attached as it is */
 int instance_reload(struct instance *in, struct install_result *res, struct diag *d);
 /*
@@ -100,6 +106,32 @@ struct explain_query;
 int instance_explain(struct instance *in, struct explain_query *q, FILE *out, bool json,
 		     struct diag *d);
 
+/*
+ * Runs argv in the instance's sandbox (launch.h): its network namespace and
+ * cgroup as install recorded them, or the cgroup of tool below it (NULL: the
+ * sandbox's own), as user. *status: the command's exit status (126 or 127
+ * when it could not be executed). 0 or -errno with a message.
+ */
+int instance_run(const char *name, const char *tool, const char *user, char *const *argv,
+		 int *status, struct diag *d);
+/*
+ * The persistent side (enabled.h): enable writes the running instance (its
+ * profile, attach points, sandbox, sources given with --source, audit, and its
+ * live edits) to /etc/ironclaw-pipe/instances/NAME.conf, refusing namespaces
+ * that do not outlive a reboot; *out (may be NULL) gets what was written.
+ * disable removes it. persist_live copies the live edits there (allow --persist).
+ */
+struct enabled_conf;
+int instance_enable(struct instance *in, struct enabled_conf *out, struct diag *d);
+int instance_disable(const char *name, struct diag *d);
+int instance_persist_live(struct instance *in, struct diag *d);
+/*
+ * Installs an enabled instance from its file (a new one, or again over a
+ * running one: attachments lost since are made again). Fails closed: when
+ * that fails, the points that can be attached get a deny-all pipeline and
+ * the instance is blocked; the error is returned all the same.
+ */
+int instance_restore(const char *name, struct install_result *res, struct diag *d);
 /* the profile, its stages and its plan, as check shows them (cgroup: resolve tools there) */
 int instance_check(const char *dir, const char *cgroup, struct ruleset *rs, struct diag *d);
 

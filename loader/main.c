@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 #include "cli.h"
 #include "dns_names.h"
+#include "enabled.h"
 #include "explain.h"
 #include "instance.h"
 #include "plan_print.h"
@@ -319,8 +320,13 @@ static int live_edit(struct cli_args *a, bool add)
 		strncat(rule, a->argv[i], sizeof(rule) - strlen(rule) - 1);
 	}
 	err = instance_open(a->name, INSTANCE_LOCK, &in, &d);
+	/* --persist on an instance that is not enabled changes nothing */
+	if (!err && a->persist && !enabled_exists(a->name))
+		err = instance_persist_live(&in, &d);
 	if (!err)
 		err = instance_edit(&in, rule, add, &done, &d);
+	if (!err && a->persist)
+		err = instance_persist_live(&in, &d);
 	instance_close(&in);
 	state_path(live, sizeof(live), a->name, STATE_LIVE_RULES);
 	if (!err)
@@ -391,6 +397,108 @@ static int do_uninstall(struct cli_args *a)
 	return report(a->cmd, &d, err);
 }
 
+static int do_run(struct cli_args *a)
+{
+	struct diag d = {};
+	int status, err;
+
+	if (need_root(a->cmd))
+		return 1;
+	if (!a->user)
+		return cli_usage_error(a->cmd, "give --user USER: run never starts a command as "
+					       "root");
+	if (!a->argc)
+		return cli_usage_error(a->cmd, "give the command to run after --");
+	err = instance_run(a->name, a->tool, a->user, a->argv, &status, &d);
+	diag_print(&d, stderr);
+	diag_free(&d);
+	/* the command's own status; 1 when it never started, 126/127 when it could not exec */
+	return err && status != 126 && status != 127 ? 1 : status;
+}
+
+static int enable_act(struct instance *in, void *arg, struct diag *d)
+{
+	return instance_enable(in, arg, d);
+}
+
+static int do_enable(struct cli_args *a)
+{
+	char path[STATE_PATH_MAX];
+	struct enabled_conf c;
+	struct diag d = {};
+	int err;
+
+	if (need_root(a->cmd))
+		return 1;
+	err = on_instance(a->name, &d, enable_act, &c);
+	if (!err) {
+		enabled_path(path, sizeof(path), a->name);
+		printf("enabled instance '%s': %s\n"
+		       "  'ironclaw-pipe restore %s' installs it from there; at boot, "
+		       "'systemctl enable ironclaw-pipe@%s'\n",
+		       a->name, path, a->name, a->name);
+	}
+	return report(a->cmd, &d, err);
+}
+
+static int do_disable(struct cli_args *a)
+{
+	struct diag d = {};
+	int err;
+
+	if (need_root(a->cmd))
+		return 1;
+	err = instance_disable(a->name, &d);
+	if (!err)
+		printf("disabled instance '%s': no longer restored (what runs is unchanged)\n",
+		       a->name);
+	return report(a->cmd, &d, err);
+}
+
+static int do_restore(struct cli_args *a)
+{
+	char(*names)[INSTANCE_NAME_MAX] = NULL;
+	struct install_result res;
+	int n, failed = 0;
+
+	if (need_root(a->cmd) || check_kernel(a->cmd))
+		return 1;
+	if (a->argc > 1)
+		return cli_usage_error(a->cmd, "one instance at most, not '%s'", a->argv[1]);
+	if (a->argc && !instance_name_valid(a->argv[0]))
+		return cli_usage_error(a->cmd,
+				       "bad instance name '%s': 1-%d characters of [a-z0-9_-]",
+				       a->argv[0], INSTANCE_NAME_MAX - 1);
+	names = calloc(ENABLED_MAX_INSTANCES, sizeof(*names));
+	if (!names)
+		return 1;
+	if (a->argc) {
+		snprintf(names[0], sizeof(names[0]), "%s", a->argv[0]);
+		n = 1;
+	} else {
+		struct diag d = {};
+
+		n = enabled_list(names, ENABLED_MAX_INSTANCES, &d);
+		if (n < 0 || report(a->cmd, &d, 0)) {
+			free(names);
+			return 1;
+		}
+		if (!n)
+			printf("no enabled instance to restore\n");
+	}
+	for (int i = 0; i < n; i++) {
+		struct diag d = {};
+		int err = instance_restore(names[i], &res, &d);
+
+		if (!err)
+			printf("restored instance '%s': %zu rules in %zu stages\n", names[i],
+			       res.nr_rules, res.nr_stages);
+		failed |= report(a->cmd, &d, err);
+	}
+	free(names);
+	return failed;
+}
+
 static const struct cli_cmd cmds[] = {
 	{ "check", do_check, OPTS(PROFILE) | OPTS(JSON) | OPTS(SANDBOX_CGROUP), false,
 	  "validate a profile and print the rules per stage",
@@ -413,12 +521,14 @@ static const struct cli_cmd cmds[] = {
 	  "  --tc IFACE          egress of the sandbox's own interface\n"
 	  "  --xdp IFACE         XDP on the host-side end of the sandbox's veth, through libxdp\n"
 	  "                      (its dispatcher, or our program alone where it is refused);\n"
-	  "                      XDP sees no socket: rules naming a tool need --tc-ingress\n"
-	  "                      IFACE too, which decides what only a tool rule allows\n"
+	  "                      needs --tc-ingress IFACE too: XDP sees neither a VLAN tag\n"
+	  "                      carried beside the frame nor a socket (tool rules)\n"
 	  "  --cgroup PATH       the sandbox's cgroup: every packet its sockets send\n"
 	  "                      (cgroup_skb egress), and connect()/sendto() fail with EPERM\n"
 	  "                      when denied; loopback inside the sandbox is allowed\n"
-	  "  IFACE@NS            the interface is in network namespace NS (/run/netns/NS)\n"
+	  "  IFACE@NS            the interface is in network namespace NS: a name in\n"
+	  "                      /run/netns, an absolute path (/proc/PID/ns/net, a bind\n"
+	  "                      mount, CNI_NETNS) or pid:PID\n"
 	  "  --netns NS          default namespace for every interface given\n"
 	  "  --source ADDR       one address of the sandbox's own (repeatable; a prefix is\n"
 	  "                      refused); without it they are read from the --tc interface,\n"
@@ -487,19 +597,47 @@ static const struct cli_cmd cmds[] = {
 	  "usage: ironclaw-pipe reload [--name INSTANCE]\n"
 	  "  Reads the profile the instance was installed from, and its live edits, and\n"
 	  "  switches to them in one step, attached as it is. A bad profile changes nothing.\n" },
-	{ "allow", do_allow, OPTS(NAME), true, "add a rule to the running policy",
-	  "usage: ironclaw-pipe allow [--name INSTANCE] <rule>\n"
+	{ "allow", do_allow, OPTS(NAME) | OPTS(PERSIST), true, "add a rule to the running policy",
+	  "usage: ironclaw-pipe allow [--name INSTANCE] [--persist] <rule>\n"
 	  "  <rule> is a profile line without its 'allow', e.g. 'tcp 10.42.7.12 port 8080',\n"
 	  "  'dns *.internal.corp' or 'tcp name log-collector.internal.corp port 8080'.\n"
 	  "  It goes to the live drop-in " STATE_RUN_DIR "/INSTANCE/" STATE_LIVE_RULES ",\n"
 	  "  read\n"
 	  "  after the profile by every reload, and the instance is installed again in one\n"
 	  "  step. A bad rule changes nothing. Live edits end with uninstall or a reboot:\n"
-	  "  copy the lines into the profile to keep them.\n" },
-	{ "revoke", do_revoke, OPTS(NAME), true, "remove a rule that allow added",
-	  "usage: ironclaw-pipe revoke [--name INSTANCE] <rule>\n"
-	  "  Removes <rule> (as given to allow) from the live drop-in and installs again.\n"
+	  "  copy the lines into the profile to keep them, or give --persist: an enabled\n"
+	  "  instance keeps its live edits beside its file, and restore puts them back.\n" },
+	{ "revoke", do_revoke, OPTS(NAME) | OPTS(PERSIST), true, "remove a rule that allow added",
+	  "usage: ironclaw-pipe revoke [--name INSTANCE] [--persist] <rule>\n"
+	  "  Removes <rule> (as given to allow) from the live drop-in and installs again;\n"
+	  "  --persist: from the enabled instance's kept live edits too.\n"
 	  "  Rules of the profile's own files are changed there, then 'reload'.\n" },
+	{ "run", do_run, OPTS(NAME) | OPTS(USER) | OPTS(TOOL), ARGS_COMMAND,
+	  "run a command inside an instance's sandbox, as a user without privileges",
+	  "usage: ironclaw-pipe run [--name INSTANCE] [--tool TOOL] --user USER -- CMD [ARG]...\n"
+	  "  Starts CMD in the sandbox the instance filters: born in its cgroup (TOOL's\n"
+	  "  cgroup below it with --tool, which must exist), in its network namespace, as\n"
+	  "  USER (a name or uid; never root) with no capabilities and no_new_privs.\n"
+	  "  Signals are passed on; the exit status is CMD's (126: cannot execute, 127: not\n"
+	  "  found). The instance must have been installed with --sandbox-cgroup and a\n"
+	  "  network namespace for the sandbox (--sandbox-netns, or --tc IFACE@NS).\n" },
+	{ "enable", do_enable, OPTS(NAME), false,
+	  "keep a running instance: restore installs it again at boot",
+	  "usage: ironclaw-pipe enable [--name INSTANCE]\n"
+	  "  Writes the running instance (profile, attach points, sandbox namespace and cgroup,\n"
+	  "  sources given with --source, audit) to /etc/ironclaw-pipe/instances/INSTANCE.conf,\n"
+	  "  and its live edits to INSTANCE.live.rules beside it. Namespaces named by pid: or\n"
+	  "  /proc do not outlive a reboot and are refused.\n" },
+	{ "disable", do_disable, OPTS(NAME), false, "stop restoring an instance at boot",
+	  "usage: ironclaw-pipe disable [--name INSTANCE]\n"
+	  "  Removes /etc/ironclaw-pipe/instances/INSTANCE.conf and its live edits; what runs\n"
+	  "  now is unchanged.\n" },
+	{ "restore", do_restore, 0, true, "install enabled instances from their files",
+	  "usage: ironclaw-pipe restore [INSTANCE]\n"
+	  "  Installs INSTANCE (or every enabled instance) from /etc/ironclaw-pipe/instances/:\n"
+	  "  a new one after a reboot, or again over a running one (attachments lost since\n"
+	  "  are made again). Fails closed: when that fails, every attach point that can be\n"
+	  "  attached gets a deny-all pipeline and the instance is blocked; exit status 1.\n" },
 	{ "block", do_block, OPTS(NAME), false, "switch an instance to deny-all",
 	  "usage: ironclaw-pipe block [--name INSTANCE]\n"
 	  "  Every packet at every attachment is dropped (reason 'blocked'), ARP and neighbour\n"

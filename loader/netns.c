@@ -4,12 +4,14 @@
 #include <ifaddrs.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
+#include <linux/nsfs.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "netns.h"
@@ -23,30 +25,91 @@ int netns_name_valid(const char *name)
 		       n;
 }
 
-int netns_enter(const char *name, int *saved, struct diag *d)
+int netns_ref_valid(const char *ref)
 {
-	char path[128];
+	size_t n = strlen(ref);
+
+	if (!strncmp(ref, "pid:", 4)) {
+		const char *p = ref + 4;
+
+		return *p && *p != '0' && strspn(p, "0123456789") == strlen(p) && strlen(p) <= 10 ?
+			       0 :
+			       -EINVAL;
+	}
+	if (ref[0] == '/') {
+		for (const char *p = ref; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				return -EINVAL;
+		return n < NETNS_REF_MAX ? 0 : -EINVAL;
+	}
+	return netns_name_valid(ref) ? 0 : -EINVAL;
+}
+
+int netns_ref_path(const char *ref, char *buf, size_t len)
+{
+	int n;
+
+	if (!strncmp(ref, "pid:", 4))
+		n = snprintf(buf, len, "/proc/%s/ns/net", ref + 4);
+	else if (ref[0] == '/')
+		n = snprintf(buf, len, "%s", ref);
+	else
+		n = snprintf(buf, len, "/run/netns/%s", ref);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int netns_ref_persistent(const char *ref)
+{
+	return strncmp(ref, "pid:", 4) && strncmp(ref, "/proc/", 6) && strcmp(ref, "/proc");
+}
+
+int netns_open(const char *ref, struct diag *d)
+{
+	char path[NETNS_REF_MAX + 32];
 	int fd, err;
 
-	*saved = -1;
-	if (!name || !*name)
-		return 0;
-	if (!netns_name_valid(name)) {
-		diag_error(d, NULL, 0, "bad network namespace name '%s'", name);
+	if (netns_ref_valid(ref)) {
+		diag_error(d, NULL, 0,
+			   "bad network namespace '%s': a name in /run/netns, an absolute path or "
+			   "pid:PID",
+			   ref);
 		return -EINVAL;
 	}
-	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	err = netns_ref_path(ref, path, sizeof(path));
+	if (err) {
+		diag_error(d, NULL, 0, "network namespace '%s': path too long", ref);
+		return err;
+	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
-		diag_error(d, NULL, 0, "no network namespace '%s' (%s: %s)", name, path,
+		diag_error(d, NULL, 0, "no network namespace '%s' (%s: %s)", ref, path,
 			   strerror(errno));
 		return err;
 	}
+	/* a regular file, a directory or another kind of namespace is not one */
+	if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
+		diag_error(d, NULL, 0, "'%s' (%s) is not a network namespace", ref, path);
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+int netns_enter(const char *ref, int *saved, struct diag *d)
+{
+	int fd, err;
+
+	*saved = -1;
+	if (!ref || !*ref)
+		return 0;
+	fd = netns_open(ref, d);
+	if (fd < 0)
+		return fd;
 	*saved = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (*saved < 0 || setns(fd, CLONE_NEWNET)) {
 		err = -errno;
-		diag_error(d, NULL, 0, "cannot enter network namespace '%s': %s", name,
+		diag_error(d, NULL, 0, "cannot enter network namespace '%s': %s", ref,
 			   strerror(errno));
 		if (*saved >= 0)
 			close(*saved);

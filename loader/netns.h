@@ -6,10 +6,23 @@
 #include "addr.h"
 #include "diag.h"
 
-#define NETNS_NAME_MAX 64
+#define NETNS_NAME_MAX 64 /* a name in /run/netns */
+#define NETNS_REF_MAX 128 /* a name, an absolute path or pid:PID */
 
-/* enters /run/netns/NAME (NULL or "" stays); *saved gets the fd to go back with */
-int netns_enter(const char *name, int *saved, struct diag *d);
+/*
+ * A network namespace as the command line names it: a name in /run/netns, an
+ * absolute path (/proc/PID/ns/net, a bind mount, a CNI_NETNS path) or
+ * pid:PID. 0, or -EINVAL for none of these.
+ */
+int netns_ref_valid(const char *ref);
+/* the file to open for ref (valid); 0 or -ENAMETOOLONG */
+int netns_ref_path(const char *ref, char *buf, size_t len);
+/* ref names a namespace that outlives processes: not pid:, not below /proc */
+int netns_ref_persistent(const char *ref);
+/* opens ref and checks it is a network namespace: an O_CLOEXEC fd, or -errno with a message */
+int netns_open(const char *ref, struct diag *d);
+/* enters ref (NULL or "" stays); *saved gets the fd to go back with */
+int netns_enter(const char *ref, int *saved, struct diag *d);
 /* returns to the namespace netns_enter saved; no-op for -1 */
 void netns_leave(int saved);
 /* ifindex of IFNAME in the current namespace, or -ENODEV */

@@ -1,4 +1,5 @@
 /* pins.c: an instance's pins in bpffs: their names (bpffs refuses '.' in them) and their paths. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -128,7 +129,7 @@ size_t attach_point_hooks(const struct attach_point *pt, enum link_hook *out)
 
 void pin_name_link(char *buf, size_t len, const struct attach_point *pt, enum link_hook hook)
 {
-	char target[3 * CGROUP_PATH_MAX + 1], ns[3 * NETNS_NAME_MAX + 1];
+	char target[3 * CGROUP_PATH_MAX + 1], ns[3 * NETNS_REF_MAX + 1];
 	int n;
 
 	if (pt->kind == ATTACH_CGROUP) {
@@ -180,4 +181,36 @@ int pin_parse_link(const char *pin, struct attach_point *pt, enum link_hook *hoo
 	if (at && unescape(pt->netns, sizeof(pt->netns), at + 1, strlen(at + 1)))
 		return -1;
 	return 0;
+}
+
+static bool same_point(const struct attach_point *a, const struct attach_point *b)
+{
+	return a->kind == b->kind && !strcmp(a->ifname, b->ifname) && !strcmp(a->netns, b->netns) &&
+	       !strcmp(a->cgroup, b->cgroup);
+}
+
+size_t pins_attach_points(const char *name, struct attach_point *out, size_t max)
+{
+	char dir[STATE_PATH_MAX];
+	struct attach_point pt;
+	enum link_hook hook;
+	struct dirent *de;
+	size_t n = 0;
+	DIR *dd;
+
+	state_pin_path(dir, sizeof(dir), name, NULL);
+	dd = opendir(dir);
+	while (dd && (de = readdir(dd))) {
+		bool seen = false;
+
+		if (pin_parse_link(de->d_name, &pt, &hook))
+			continue;
+		for (size_t i = 0; i < n && !seen; i++)
+			seen = same_point(&out[i], &pt);
+		if (!seen && n < max)
+			out[n++] = pt;
+	}
+	if (dd)
+		closedir(dd);
+	return n;
 }

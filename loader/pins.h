@@ -26,6 +26,8 @@ int pin_parse_stage(const char *pin, char *stage, size_t len);
 /* "" when the name does not fit in a pin (a very long cgroup path) */
 void pin_name_link(char *buf, size_t len, const struct attach_point *pt, enum link_hook hook);
 int pin_parse_link(const char *pin, struct attach_point *pt, enum link_hook *hook);
+/* the attach points an instance's link pins make, each once, into out[0..max): count */
+size_t pins_attach_points(const char *name, struct attach_point *out, size_t max);
 /* the link hooks one attach point is made of, into out (room for ATTACH_MAX_HOOKS); count */
 #define ATTACH_MAX_HOOKS (NR_LINK_HOOKS)
 size_t attach_point_hooks(const struct attach_point *pt, enum link_hook *out);

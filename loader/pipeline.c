@@ -109,7 +109,7 @@ static int txn_plan_hooks(struct txn *t, const struct install_req *rq, struct di
 	t->xdp_hooks = rq->xdp_programs || attach_kind_present(points, n, ATTACH_XDP);
 	t->xdp_generic = rq->has_tools;
 	t->host_side_tc = attach_kind_present(points, n, ATTACH_TC_INGRESS);
-	err = txn_xdp_tools_covered(points, n, rq, d);
+	err = txn_xdp_covered(points, n, rq, d);
 	if (!err && rq->profile->nr_name_rules && !t->host_side_tc &&
 	    !attach_kind_present(points, n, ATTACH_TC_EGRESS) && !rq->xdp_programs) {
 		const struct name_rule *r = &rq->profile->name_rules[0];

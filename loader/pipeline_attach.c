@@ -315,14 +315,18 @@ size_t txn_all_points(const char *dir, const struct install_req *rq, struct atta
 }
 
 /*
- * XDP knows no tool: a profile with tool rules needs tc ingress on each XDP
- * interface, which decides what only a tool rule allows (tool_deferred), and
- * XDP in skb mode, which leaves the packet its socket for tc ingress to read.
+ * XDP needs tc ingress on the same interface. A VLAN tag that a veth (or a
+ * NIC with VLAN offload) carries beside the frame, in the skb's metadata, is
+ * not in the bytes XDP reads; only tc sees it (skb->vlan_present), and the
+ * kernel's VLAN hint is only for device-bound programs, which cannot sit in
+ * a prog array. XDP knows no tool either: with tool rules, tc ingress decides
+ * what only a tool rule allows (tool_deferred), and XDP must be in skb mode,
+ * which leaves the packet its socket for tc ingress to read.
  */
-int txn_xdp_tools_covered(const struct attach_point *p, size_t n, const struct install_req *rq,
-			  struct diag *d)
+int txn_xdp_covered(const struct attach_point *p, size_t n, const struct install_req *rq,
+		    struct diag *d)
 {
-	for (size_t i = 0; rq->has_tools && i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		char pin[PIN_NAME_MAX];
 		bool covered = false, generic;
 		__u32 id;
@@ -330,7 +334,8 @@ int txn_xdp_tools_covered(const struct attach_point *p, size_t n, const struct i
 		if (p[i].kind != ATTACH_XDP)
 			continue;
 		pin_name_link(pin, sizeof(pin), &p[i], LINK_XDP);
-		if (xdp_pin_state(rq->name, pin, &p[i], &id, NULL, &generic) != XDP_HOW_NONE &&
+		if (rq->has_tools &&
+		    xdp_pin_state(rq->name, pin, &p[i], &id, NULL, &generic) != XDP_HOW_NONE &&
 		    !generic) {
 			diag_error(d, NULL, 0,
 				   "--xdp %s is attached in native mode, where a veth hands the "
@@ -344,13 +349,20 @@ int txn_xdp_tools_covered(const struct attach_point *p, size_t n, const struct i
 			covered |= p[j].kind == ATTACH_TC_INGRESS &&
 				   !strcmp(p[j].ifname, p[i].ifname) &&
 				   !strcmp(p[j].netns, p[i].netns);
-		if (!covered) {
+		if (covered)
+			continue;
+		if (rq->has_tools)
 			diag_error(d, NULL, 0,
 				   "--xdp %s: XDP sees no socket, so no tool, and the profile has "
 				   "rules for tools: add --tc-ingress %s%s%s to enforce them",
 				   p[i].ifname, p[i].ifname, p[i].netns[0] ? "@" : "", p[i].netns);
-			return -EINVAL;
-		}
+		else
+			diag_error(d, NULL, 0,
+				   "--xdp %s: XDP does not see a VLAN tag that the link carries "
+				   "beside the frame: add --tc-ingress %s%s%s, which denies tagged "
+				   "frames (reason vlan)",
+				   p[i].ifname, p[i].ifname, p[i].netns[0] ? "@" : "", p[i].netns);
+		return -EINVAL;
 	}
 	return 0;
 }

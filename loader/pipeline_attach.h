@@ -11,8 +11,8 @@ size_t txn_all_points(const char *dir, const struct install_req *rq, struct atta
  * XDP knows no tool: a profile with tool rules needs tc ingress on each XDP
  * interface and XDP in skb mode; -EINVAL with a message when it has not.
  */
-int txn_xdp_tools_covered(const struct attach_point *p, size_t n, const struct install_req *rq,
-			  struct diag *d);
+int txn_xdp_covered(const struct attach_point *p, size_t n, const struct install_req *rq,
+		    struct diag *d);
 /* xdp_dispatch[0] := the new XDP dispatcher; creates the map for the first XDP point */
 int txn_update_xdp_dispatch(struct txn *t, const char *name, struct diag *d);
 /* attaches the points no live link of this instance covers yet (recorded for a rollback) */

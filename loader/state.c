@@ -79,9 +79,9 @@ static int dir_trusted(const char *path, struct diag *d)
 	return 0;
 }
 
-static int mkdir_trusted(const char *path, struct diag *d)
+static int mkdir_trusted(const char *path, mode_t mode, struct diag *d)
 {
-	if (mkdir(path, 0700) && errno != EEXIST) {
+	if (mkdir(path, mode) && errno != EEXIST) {
 		int err = -errno;
 
 		diag_error(d, NULL, 0, "cannot create %s: %s", path, strerror(-err));
@@ -90,31 +90,53 @@ static int mkdir_trusted(const char *path, struct diag *d)
 	return dir_trusted(path, d);
 }
 
+int state_conf_dir_ensure(const char *sub, struct diag *d)
+{
+	char path[STATE_PATH_MAX];
+	int err = 0;
+
+	if (state_root) {
+		err = mkdir_trusted(state_root, 0755, d);
+		path_join(path, sizeof(path), "/etc", NULL, NULL);
+		if (!err)
+			err = mkdir_trusted(path, 0755, d);
+	}
+	if (!err)
+		err = state_conf_path(path, sizeof(path), NULL);
+	if (!err)
+		err = mkdir_trusted(path, 0755, d);
+	if (!err && sub)
+		err = state_conf_path(path, sizeof(path), sub);
+	if (!err && sub)
+		err = mkdir_trusted(path, 0755, d);
+	return err;
+}
+
 int state_dir_ensure(const char *name, struct diag *d)
 {
 	char path[STATE_PATH_MAX];
 	int err;
 
 	if (state_root) {
-		err = mkdir_trusted(state_root, d);
+		err = mkdir_trusted(state_root, 0700, d);
 		if (err)
 			return err;
 		path_join(path, sizeof(path), "/run", NULL, NULL);
-		err = mkdir_trusted(path, d);
+		err = mkdir_trusted(path, 0700, d);
 		if (err)
 			return err;
 	}
 	err = state_path(path, sizeof(path), NULL, NULL);
 	if (!err)
-		err = mkdir_trusted(path, d);
+		err = mkdir_trusted(path, 0700, d);
 	if (!err)
 		err = state_path(path, sizeof(path), name, NULL);
 	if (!err)
-		err = mkdir_trusted(path, d);
+		err = mkdir_trusted(path, 0700, d);
 	if (!err)
 		err = state_path(path, sizeof(path), name, STATE_LIVE_DIR);
 	if (!err)
-		err = mkdir_trusted(path, d);
+		err = mkdir_trusted(path, 0700, d);
 	return err;
 }
 

@@ -16,6 +16,7 @@
  *     NAME/instance.conf           how it was installed (profile, cgroup, audit)
  *     NAME/rules.list              the installed rules, one a line (counts.h)
  *     NAME/live.d/90-live.rules    live edits of allow and revoke
+ *     NAME/empty.d/                the empty profile a failed restore installs
  *   /etc/ironclaw-pipe/            persistent configuration (profiles, enabled instances)
  *   /var/lib/ironclaw-pipe/NAME/   persistent data (event journal)
  *   /sys/fs/bpf/ironclaw/NAME/     pins: programs, maps, links
@@ -38,6 +39,7 @@
 #define STATE_RULE_LIST "rules.list"
 #define STATE_LIVE_DIR "live.d"
 #define STATE_LIVE_RULES "live.d/90-live.rules"
+#define STATE_EMPTY_PROFILE "empty.d" /* the deny-all profile of a failed restore */
 
 /* 1-31 characters of [a-z0-9_-] */
 bool instance_name_valid(const char *name);
@@ -59,6 +61,8 @@ int state_data_path(char *buf, size_t len, const char *name);
 /* the persistent configuration directory, or a file in it */
 int state_conf_path(char *buf, size_t len, const char *file);
 
+/* creates the configuration directory, and sub in it (NULL: none), root's, mode 0755 */
+int state_conf_dir_ensure(const char *sub, struct diag *d);
 /* creates the instance's runtime directory (and the root) as root's, mode 0700 */
 int state_dir_ensure(const char *name, struct diag *d);
 /* the instance has a runtime directory with an instance.conf */

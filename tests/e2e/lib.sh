@@ -27,6 +27,9 @@ CONF_FILE=$INSTANCE_STATE/instance.conf      # how the instance was installed
 DROPIN_DIR=$INSTANCE_STATE/live.d            # runtime drop-ins
 LIVE_RULES_FILE=$DROPIN_DIR/90-live.rules    # what allow and revoke edit
 XDP_LIB_DIR=/sys/fs/bpf/xdp                  # libxdp's own directory in bpffs (not ours)
+CONF_ROOT=/etc/ironclaw-pipe                 # persistent configuration
+ENABLED_FILE=$CONF_ROOT/instances/$INSTANCE.conf   # what enable writes, restore reads
+ENABLED_LIVE=$CONF_ROOT/instances/$INSTANCE.live.rules   # live edits kept by --persist
 
 # lock_files NAME: the lock files instance NAME has (none when it is not installed)
 lock_files() { ls -d "$STATE_DIR/$1/lock" "$STATE_DIR/$1/log.lock" 2>/dev/null; }
@@ -37,6 +40,8 @@ CG=$CGROOT/icpe2e$$                # the sandbox's cgroup; tools below it
 TEST_PINS=/sys/fs/bpf/icpe2e$$-    # prefix of the pins tests make themselves (bpftool prog loadall)
 XDP_DIR_BEFORE=$([ -e "$XDP_LIB_DIR" ] && echo yes)
 PIN_ROOT_BEFORE=$([ -e "$PIN_ROOT" ] && echo yes)
+CONF_ROOT_BEFORE=$([ -e "$CONF_ROOT" ] && echo yes)
+CONF_INSTANCES_BEFORE=$([ -e "$CONF_ROOT/instances" ] && echo yes)
 umask 022                          # profiles the tests write: root's alone, whoever runs them
 LOGS=$(mktemp -d)                  # the servers' logs
 WORK=$(mktemp -d)                  # profiles and outputs; emptied between areas
@@ -137,6 +142,8 @@ fixtures_down() {
 	FIXTURES_UP=" "
 	# a refused install may leave the loader's empty root: ours to remove if it was not there
 	[ -n "$PIN_ROOT_BEFORE" ] || rmdir "$PIN_ROOT" 2>/dev/null
+	[ -n "$CONF_INSTANCES_BEFORE" ] || rmdir "$CONF_ROOT/instances" 2>/dev/null
+	[ -n "$CONF_ROOT_BEFORE" ] || rmdir "$CONF_ROOT" 2>/dev/null
 	return 0
 }
 
@@ -179,6 +186,7 @@ cgroup_progs_down() {
 test_cleanup() {
 
 	"$BIN" uninstall --name "$INSTANCE" >/dev/null 2>&1
+	rm -f "$ENABLED_FILE" "$ENABLED_LIVE"
 	cgroup_progs_down
 	rm -rf "$TEST_PINS"*
 }
@@ -186,7 +194,7 @@ test_cleanup() {
 # leftovers: what of this run is still there (nothing, after test_cleanup and fixtures_down)
 leftovers() {
 
-	for f in "$PIN_DIR" "$INSTANCE_STATE" "$CG" "$TEST_PINS"*; do
+	for f in "$PIN_DIR" "$INSTANCE_STATE" "$CG" "$TEST_PINS"* "$ENABLED_FILE" "$ENABLED_LIVE"; do
 		[ -e "$f" ] && echo "$f"
 	done
 	ip netns list | awk -v s="$SBX" -v c="$CORP" '$1 == s || $1 == c {print "netns " $1}'

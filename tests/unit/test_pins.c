@@ -1,6 +1,7 @@
-/* test_pins.c: pin names carry what a link is attached to, and bpffs takes no '.' in them. */
+/* test_pins.c: pin names carry what a link is attached to (namespaces by name, path or pid:), and bpffs takes no '.' in them. */
 #include <criterion/criterion.h>
 #include <string.h>
+#include "netns.h"
 #include "pins.h"
 
 static void round_trip(const struct attach_point *pt, enum link_hook hook)
@@ -84,4 +85,48 @@ Test(pins, not_a_link)
 	cr_assert_neq(pin_parse_link("rules-dns", &pt, &h), 0);
 	cr_assert_neq(pin_parse_link("link-bogus-eth0", &pt, &h), 0);
 	cr_assert_neq(pin_parse_link("link-tc_ingress-eth%zz", &pt, &h), 0);
+}
+
+Test(pins, namespaces_by_path_and_pid)
+{
+	struct attach_point pt = { .kind = ATTACH_TC_INGRESS, .ifname = "veth1a2b3c" };
+	const char *refs[] = { "/var/run/netns/cni-2f6a1e8b-9e3c-4a7f-bc1a-1234567890ab",
+			       "/proc/4242/ns/net", "pid:4242", "corp" };
+
+	for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
+		cr_assert_eq(attach_point_parse("veth1a2b3c@x", ATTACH_TC_INGRESS, &pt), 0);
+		snprintf(pt.netns, sizeof(pt.netns), "%s", refs[i]);
+		round_trip(&pt, LINK_TC_INGRESS);
+	}
+}
+
+Test(netns, refs)
+{
+	struct attach_point pt;
+	char path[NETNS_REF_MAX + 32];
+	const char *good[] = { "corp", "/run/netns/corp", "/proc/1/ns/net", "pid:1",
+			       "pid:4194304" };
+	const char *bad[] = {
+		"",	     ".",	"..",	  "rel/path",	     "pid:",
+		"pid:0",     "pid:12a", "pid:-1", "pid:99999999999", "/run/netns/a\nb",
+		"with space"
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		cr_assert_eq(netns_ref_valid(good[i]), 0, "'%s' names a namespace", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_neq(netns_ref_valid(bad[i]), 0, "'%s' is no namespace", bad[i]);
+	cr_assert(netns_ref_path("corp", path, sizeof(path)) == 0 &&
+		  !strcmp(path, "/run/netns/corp"));
+	cr_assert(netns_ref_path("pid:77", path, sizeof(path)) == 0 &&
+		  !strcmp(path, "/proc/77/ns/net"));
+	cr_assert(netns_ref_path("/x/y", path, sizeof(path)) == 0 && !strcmp(path, "/x/y"));
+	cr_assert(netns_ref_persistent("corp") && netns_ref_persistent("/run/netns/corp"));
+	cr_assert(!netns_ref_persistent("pid:77") && !netns_ref_persistent("/proc/77/ns/net"),
+		  "a process's namespace does not outlive a reboot");
+	/* IFACE@NS splits at the first '@'; the interface takes no '/' */
+	cr_assert_eq(attach_point_parse("host0@/run/netns/a@b", ATTACH_XDP, &pt), 0);
+	cr_assert(!strcmp(pt.ifname, "host0") && !strcmp(pt.netns, "/run/netns/a@b"));
+	cr_assert_neq(attach_point_parse("host0@rel/path", ATTACH_XDP, &pt), 0);
+	cr_assert_neq(attach_point_parse("a/b@corp", ATTACH_XDP, &pt), 0);
 }
