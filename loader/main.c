@@ -386,10 +386,8 @@ static int do_uninstall(struct cli_args *a)
 
 	if (need_root(a->cmd))
 		return 1;
-	/* not "must exist": what an interrupted uninstall left goes too */
-	err = instance_open(a->name, INSTANCE_LOCK, &in, &d);
-	if (!err)
-		err = instance_uninstall(&in, &d);
+	err = instance_open(a->name, INSTANCE_LOCK, &in, &d); /* not "must exist" */
+	err = err ? err : instance_uninstall(&in, &d);
 	instance_close(&in);
 	if (!err)
 		printf("uninstalled instance '%s': its sandbox's egress is no longer filtered\n",
