@@ -112,6 +112,14 @@ int instance_open(const char *name, unsigned int flags, struct instance *in, str
 		if (in->lock_fd < 0)
 			return in->lock_fd;
 		in->installed = pins_present(name); /* as the last holder left it */
+		if (!in->installed) {
+			char live[STATE_PATH_MAX];
+
+			/* live edits end with the instance: an uninstall killed before its
+			 * state went leaves them, for no one (restore copies its own after) */
+			state_path(live, sizeof(live), name, STATE_LIVE_RULES);
+			unlink(live);
+		}
 	}
 	err = conf_read(name, &in->conf, d);
 	in->has_conf = !err;
@@ -291,12 +299,6 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 		diag_error(d, s->profile, 0, "cannot name the profile directory: %s",
 			   strerror(-err));
 		return err;
-	}
-	if (!in->installed) {
-		/* live edits end with the instance: an uninstall killed before its state went
-		 * leaves them behind, for no one */
-		state_path(live, sizeof(live), in->name, STATE_LIVE_RULES);
-		unlink(live);
 	}
 	if (s->deny_all) {
 		/* an empty profile: no stage, no rule, no source; every packet is dropped */

@@ -228,15 +228,16 @@ static int sources_check(const struct install_req *rq, struct diag *d)
 	return 0;
 }
 
-/* some attachment is pinned in dir: the instance runs, or ran, somewhere */
-static bool pins_have_links(const char *dir)
+/* an attachment, or the programs a finished install pins, are in dir: the instance ran */
+static bool pins_have_run(const char *dir)
 {
 	struct dirent *de;
 	DIR *dd = opendir(dir);
 	bool found = false;
 
 	while (dd && !found && (de = readdir(dd)))
-		found = !strncmp(de->d_name, PIN_LINK_PREFIX, strlen(PIN_LINK_PREFIX));
+		found = !strncmp(de->d_name, PIN_LINK_PREFIX, strlen(PIN_LINK_PREFIX)) ||
+			!strcmp(de->d_name, "dispatch_tc");
 	if (dd)
 		closedir(dd);
 	return found;
@@ -266,10 +267,10 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	if (err)
 		return err;
 	/*
-	 * A control word with nothing attached is what a first install killed before it
-	 * attached leaves (its maps pinned, perhaps not all): nothing runs it, start over
+	 * A control word with nothing attached and no programs is what a first install killed
+	 * before it attached leaves (its maps pinned, perhaps not all): nothing runs it, start over
 	 */
-	t.existing = !stat(path, &sb) && pins_have_links(t.dir);
+	t.existing = !stat(path, &sb) && pins_have_run(t.dir);
 	/* the running rules and their counters, carried over to the same rules after the switch */
 	if (t.existing)
 		counts_snapshot_take(rq->name, &old_counts);
