@@ -24,7 +24,8 @@ LDLIBS := -lxdp -lbpf -lelf -lz
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iinclude -Iprogs -I$(ARCH_INC)
 
 DEB_PACKAGES := clang llvm libbpf-dev libxdp-dev bpftool libcriterion-dev iproute2 \
-	pkg-config libelf-dev zlib1g-dev make gcc clang-format git python3 systemd groff-base man-db
+	pkg-config libelf-dev zlib1g-dev make gcc clang-format git python3 systemd groff-base man-db \
+	libclang-rt-14-dev
 
 PROGS_SRC := $(wildcard progs/*.bpf.c)
 PROGS_OBJ := $(patsubst progs/%.bpf.c,$(B)/progs/%.bpf.o,$(PROGS_SRC))
@@ -53,9 +54,16 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 BPFTEST_SRC := $(wildcard tests/bpf/test_*.c)
 BPFTEST_BIN := $(patsubst tests/bpf/%.c,$(B)/tests/bpf/%,$(BPFTEST_SRC))
+# libFuzzer harnesses (tests/fuzz): the loader built again with clang's sanitizers
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
+FUZZ_CFLAGS := $(filter-out -O2,$(CFLAGS)) -O1 -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_LIB := $(B)/fuzz/libironclaw.a
+FUZZ_SECONDS ?= 300
 
 .PHONY: all deps deps-bench test test-bins demo clean format bench bench-quick bench-bins bench-ab \
-	install uninstall deb fuzz-frames
+	install uninstall deb fuzz fuzz-bins fuzz-frames crash-test
 all: $(BIN) $(TOOLS) $(EXAMPLE_OBJ)
 
 deps deps-bench:
@@ -134,11 +142,36 @@ $(B)/tests/bpf/%: tests/bpf/%.c $(LIB) $(wildcard tests/*.h tests/bpf/*.h)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Itests -o $@ $< $(LIB) $(LDLIBS) -lcriterion
 
+$(B)/fuzz/loader/%.o: loader/%.c $(LOADER_HDRS) $(SKELS)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_LIB): $(patsubst loader/%.c,$(B)/fuzz/loader/%.o,$(LOADER_SRC))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
+	$(call msg,LD-FUZZ,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(LDLIBS)
+
+fuzz-bins: $(FUZZ_BIN)
+	@:
+
+# each harness for FUZZ_SECONDS (both at once, one a core); new inputs kept in build/fuzz/corpus
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory fuzz-bins
+	$(Q)tests/fuzz/run.sh $(B) $(FUZZ_SECONDS) keep
+
+# the loader killed at random points under flows (tests/e2e/t_crash.sh): CRASH_KILLS=N CRASH_SEED=S
+crash-test: deps
+	$(Q)$(MAKE) --no-print-directory test-bins
+	$(Q)tests/e2e/run.sh $(B) crash
+
 test: deps
 	$(Q)$(MAKE) --no-print-directory test-bins
 	$(Q)tests/run-all.sh $(B)
 
-test-bins: all $(UNIT_BIN) $(BPFTEST_BIN) $(CONFLICT_OBJ) $(SANDBOX_PROGS_OBJ) $(FLOW_OBJ)
+test-bins: all $(UNIT_BIN) $(BPFTEST_BIN) $(FUZZ_BIN) $(CONFLICT_OBJ) $(SANDBOX_PROGS_OBJ) $(FLOW_OBJ)
 	@:
 
 # the frame fuzzer (tests/bpf/test_frame_fuzz.c) for longer than make test runs it (20 s):

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "counts.h"
 #include "events.h"
 #include "explain.h"
 #include "instance.h"
@@ -111,6 +112,14 @@ int instance_open(const char *name, unsigned int flags, struct instance *in, str
 		if (in->lock_fd < 0)
 			return in->lock_fd;
 		in->installed = pins_present(name); /* as the last holder left it */
+		if (!in->installed) {
+			char live[STATE_PATH_MAX];
+
+			/* live edits end with the instance: an uninstall killed before its
+			 * state went leaves them, for no one (restore copies its own after) */
+			state_path(live, sizeof(live), name, STATE_LIVE_RULES);
+			unlink(live);
+		}
 	}
 	err = conf_read(name, &in->conf, d);
 	in->has_conf = !err;
@@ -402,9 +411,17 @@ int instance_block(const char *name, struct diag *d)
 
 int instance_uninstall(struct instance *in, struct diag *d)
 {
+	char dir[STATE_PATH_MAX];
+	struct stat sb;
 	int err;
 
 	if (!in->installed) {
+		/* an uninstall killed after the control pin went: the rest of its pins, its state */
+		if (in->lock_fd >= 0 && !state_pin_path(dir, sizeof(dir), in->name, NULL) &&
+		    !stat(dir, &sb))
+			return pipeline_uninstall(in->name, d);
+		if (in->lock_fd >= 0 && in->has_conf)
+			return 0; /* instance_close removes the state */
 		diag_error(d, NULL, 0, "no instance '%s' installed", in->name);
 		return -ENOENT;
 	}
@@ -518,6 +535,36 @@ static int drop_in_without(const char *old, size_t old_len, const char *path,
 	return removed ? 0 : -ENOENT;
 }
 
+/*
+ * The rule list of the policy in force holds this rule from the drop-in at path. An edit
+ * killed between writing the drop-in and the switch leaves the two apart: the same edit
+ * run again sees it, and only switches.
+ */
+static bool live_rule_in_force(const char *name, const char *path, const struct profile *want)
+{
+	char list[STATE_PATH_MAX], *text, *save = NULL;
+	bool found = false;
+	size_t len;
+
+	if (state_path(list, sizeof(list), name, STATE_RULE_LIST))
+		return false;
+	text = state_read_file(list, &len);
+	for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l && !found;
+	     l = strtok_r(NULL, "\n", &save)) {
+		struct rule_list_entry e;
+		struct profile have = {};
+		struct diag quiet = {};
+
+		if (!rule_list_parse(l, &e) && !strcmp(e.file, path) &&
+		    !parse_one_rule(e.text, path, &have, &quiet))
+			found = same_rule(&have, want);
+		profile_free(&have);
+		diag_free(&quiet);
+	}
+	free(text);
+	return found;
+}
+
 int instance_edit(struct instance *in, const char *rule, bool add, char **done, struct diag *d)
 {
 	char line[1024], path[STATE_PATH_MAX];
@@ -548,11 +595,24 @@ int instance_edit(struct instance *in, const char *rule, bool add, char **done, 
 		goto out;
 	}
 	if (add) {
-		if (asprintf(&text, "%.*s%s\n", (int)old_len, old ? old : "", line_text(&want)) < 0)
+		/* the drop-in has it and the policy does not: an allow killed before its switch */
+		err = drop_in_without(old, old_len, path, &want, &text);
+		free(text);
+		text = NULL;
+		if (!err && !live_rule_in_force(in->name, path, &want))
+			text = strndup(old, old_len);
+		else if (asprintf(&text, "%.*s%s\n", (int)old_len, old ? old : "",
+				  line_text(&want)) < 0)
 			text = NULL;
 		err = text ? 0 : -ENOMEM;
 	} else {
 		err = drop_in_without(old, old_len, path, &want, &text);
+		/* the policy has it and the drop-in does not: a revoke killed before its switch */
+		if (err == -ENOENT && live_rule_in_force(in->name, path, &want)) {
+			free(text);
+			text = strndup(old ? old : "", old_len);
+			err = text ? 0 : -ENOMEM;
+		}
 		if (err == -ENOENT)
 			diag_error(
 				d, NULL, 0,

@@ -85,7 +85,10 @@ int instance_reload(struct instance *in, struct install_result *res, struct diag
 int instance_edit(struct instance *in, const char *rule, bool add, char **done, struct diag *d);
 /* deny-all until the next install; takes no lock, so no holder of it can delay the block */
 int instance_block(const char *name, struct diag *d);
-/* detaches everything and removes the pins and state: the sandbox's egress opens */
+/*
+ * detaches everything and removes the pins and state: the sandbox's egress opens. Opened
+ * locked but not "must exist": what an uninstall killed half-way left goes too.
+ */
 int instance_uninstall(struct instance *in, struct diag *d);
 
 /*

@@ -299,6 +299,9 @@ int learn_key_host(const __u8 *key, size_t len, char *out, size_t max)
 	while (pos < len && key[pos]) {
 		if (n == DNS_WIRE_NAME_MAX || pos + 1 + key[pos] > len)
 			return -EINVAL;
+		/* a '.' or NUL in a label would read as another name */
+		if (memchr(key + pos + 1, '.', key[pos]) || memchr(key + pos + 1, '\0', key[pos]))
+			return -EINVAL;
 		starts[n++] = pos;
 		pos += 1 + key[pos];
 	}

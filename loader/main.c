@@ -316,20 +316,17 @@ static int do_block(struct cli_args *a)
 	return cmd_report(a->cmd, &d, err);
 }
 
-static int uninstall_act(struct instance *in, void *arg, struct diag *d)
-{
-	(void)arg;
-	return instance_uninstall(in, d);
-}
-
 static int do_uninstall(struct cli_args *a)
 {
+	struct instance in;
 	struct diag d = {};
 	int err;
 
 	if (cmd_need_root(a->cmd))
 		return 1;
-	err = cmd_on_instance(a->name, &d, uninstall_act, NULL);
+	err = instance_open(a->name, INSTANCE_LOCK, &in, &d); /* not "must exist" */
+	err = err ? err : instance_uninstall(&in, &d);
+	instance_close(&in);
 	if (!err)
 		printf("uninstalled instance '%s': its sandbox's egress is no longer filtered\n",
 		       a->name);

@@ -236,6 +236,21 @@ static int sources_check(const struct install_req *rq, struct diag *d)
 	return 0;
 }
 
+/* an attachment, or the programs a finished install pins, are in dir: the instance ran */
+static bool pins_have_run(const char *dir)
+{
+	struct dirent *de;
+	DIR *dd = opendir(dir);
+	bool found = false;
+
+	while (dd && !found && (de = readdir(dd)))
+		found = !strncmp(de->d_name, PIN_LINK_PREFIX, strlen(PIN_LINK_PREFIX)) ||
+			!strcmp(de->d_name, "dispatch_tc");
+	if (dd)
+		closedir(dd);
+	return found;
+}
+
 int pipeline_install(const struct install_req *rq, struct diag *d)
 {
 	struct counts_snapshot old_counts = { .counts_fd = -1 };
@@ -259,7 +274,11 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 		err = state_pin_path(path, sizeof(path), rq->name, "ctl");
 	if (err)
 		return err;
-	t.existing = !stat(path, &sb);
+	/*
+	 * A control word with nothing attached and no programs is what a first install killed
+	 * before it attached leaves (its maps pinned, perhaps not all): nothing runs it, start over
+	 */
+	t.existing = !stat(path, &sb) && pins_have_run(t.dir);
 	/* the running rules and their counters, carried over to the same rules after the switch */
 	if (t.existing)
 		counts_snapshot_take(rq->name, &old_counts);

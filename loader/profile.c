@@ -442,22 +442,14 @@ static int ends_with(const char *s, const char *sfx)
 	return a > b && !strcmp(s + a - b, sfx);
 }
 
-static int load_rules_file(struct profile *p, int dirfd, const char *name, const char *path,
-			   const struct profile_opts *o, struct diag *d)
+int profile_read_rules(struct profile *p, FILE *f, const char *path, const struct profile_opts *o,
+		       struct diag *d)
 {
-	int fd = trusted_open(dirfd, name, path, TRUSTED_RULES, d);
-	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
 	int lineno = 0, err = 0;
 
-	if (fd < 0)
-		return fd;
-	if (!f) {
-		close(fd);
-		return -ENOMEM;
-	}
 	while ((len = getline(&line, &cap, f)) >= 0) {
 		const char *nul = memchr(line, '\0', len);
 		int e;
@@ -483,7 +475,35 @@ static int load_rules_file(struct profile *p, int dirfd, const char *name, const
 		err = -EIO;
 	}
 	free(line);
+	return err;
+}
+
+static int load_rules_file(struct profile *p, int dirfd, const char *name, const char *path,
+			   const struct profile_opts *o, struct diag *d)
+{
+	int fd = trusted_open(dirfd, name, path, TRUSTED_RULES, d);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
+	int err;
+
+	if (fd < 0)
+		return fd;
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
+	err = profile_read_rules(p, f, path, o, d);
 	fclose(f);
+	return err;
+}
+
+int profile_check(const struct profile *p, struct diag *d)
+{
+	int err = profile_check_duplicates(p, d);
+
+	if (!err)
+		err = dns_names_check(p, d);
+	if (!err)
+		err = learn_rules_check(p, d);
 	return err;
 }
 
@@ -537,11 +557,7 @@ int profile_load_dir(const char *dir, const struct profile_opts *o, struct profi
 	free(names);
 	close(dirfd);
 	if (!err)
-		err = profile_check_duplicates(p, d);
-	if (!err)
-		err = dns_names_check(p, d);
-	if (!err)
-		err = learn_rules_check(p, d);
+		err = profile_check(p, d);
 	return err;
 }
 

@@ -53,8 +53,11 @@ text_suite() {
 }
 
 text_suite tests/lint/run.sh tests/lint/run.sh
+# each libFuzzer harness a few seconds on its seed corpus (make fuzz runs them longer)
+text_suite tests/fuzz/run.sh tests/fuzz/run.sh "$BUILD" "${FUZZ_TEST_SECONDS:-5}"
 text_suite tests/package/run.sh tests/package/run.sh "$BUILD"
-text_suite tests/e2e/run.sh tests/e2e/run.sh "$BUILD"
+# the crash test's kills (t_crash.sh): fewer than make crash-test's 300, to keep make test short
+CRASH_KILLS=${CRASH_KILLS:-200} text_suite tests/e2e/run.sh tests/e2e/run.sh "$BUILD"
 
 # skipped (a kernel feature missing) only when there are some; never counted as passed
 if [ "$skipped" = 0 ]; then

@@ -204,6 +204,15 @@ Test(learn_lines, settings_and_keys)
 	cr_assert_str_eq(back, "log-collector.internal.corp");
 	cr_assert_eq(learn_key_host(key, n - 1, back, sizeof(back)), -EINVAL,
 		     "a key without its 0 byte is no exact name");
+	/* found by fuzz_dns_names: a label holding '.' read as two labels, one holding NUL cut */
+	cr_assert_eq(learn_key_host((const __u8 *)"\x03"
+						  "c.m\x00",
+				    6, back, sizeof(back)),
+		     -EINVAL, "a label with a '.' read back as the name c.m");
+	cr_assert_eq(learn_key_host((const __u8 *)"\x03"
+						  "c\x00m\x00",
+				    6, back, sizeof(back)),
+		     -EINVAL, "a label with a NUL read back as the name c");
 	/* name rules count after the address rules and the dns names */
 	cr_assert_eq(profile_parse_line(&p, "s.rules", 2, "allow tcp 10.0.0.1 port 1", NULL, &d),
 		     0);
