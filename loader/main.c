@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <netinet/in.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
@@ -13,6 +12,7 @@
 #include "enabled.h"
 #include "explain.h"
 #include "instance.h"
+#include "kernel.h"
 #include "plan_print.h"
 #include "xdp.h"
 
@@ -48,34 +48,6 @@ static int need_root(const char *cmd)
 		"needs CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)\n",
 		cmd);
 	return 1;
-}
-
-static int check_kernel(const char *cmd)
-{
-	struct utsname u;
-	int major = 0, minor = 0;
-
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		fprintf(stderr,
-			"ironclaw-pipe %s: kernel BTF missing (/sys/kernel/btf/vmlinux): a kernel "
-			"built with CONFIG_DEBUG_INFO_BTF is needed\n",
-			cmd);
-		return 1;
-	}
-	if (!uname(&u) && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
-	    (major < 6 || (major == 6 && minor < 6))) {
-		fprintf(stderr,
-			"ironclaw-pipe %s: kernel %s has no tcx links (needs 6.6 or later)\n", cmd,
-			u.release);
-		return 1;
-	}
-	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_loop, NULL) != 1) {
-		fprintf(stderr,
-			"ironclaw-pipe %s: kernel lacks the bpf_loop helper (needs 5.17 or later)\n",
-			cmd);
-		return 1;
-	}
-	return 0;
 }
 
 static int do_check(struct cli_args *a)
@@ -149,7 +121,7 @@ static int do_install(struct cli_args *a)
 	for (size_t i = 0; i < a->nr_points; i++)
 		if (!a->points[i].netns[0] && a->netns)
 			snprintf(a->points[i].netns, sizeof(a->points[i].netns), "%s", a->netns);
-	if (need_root(a->cmd) || check_kernel(a->cmd))
+	if (need_root(a->cmd) || kernel_check(a->cmd, stderr))
 		return 1;
 	err = instance_open(a->name, INSTANCE_LOCK, &in, &d);
 	if (!err)
@@ -462,7 +434,7 @@ static int do_restore(struct cli_args *a)
 	struct install_result res;
 	int n, failed = 0;
 
-	if (need_root(a->cmd) || check_kernel(a->cmd))
+	if (need_root(a->cmd) || kernel_check(a->cmd, stderr))
 		return 1;
 	if (a->argc > 1)
 		return cli_usage_error(a->cmd, "one instance at most, not '%s'", a->argv[1]);
