@@ -117,6 +117,7 @@ static int tc_filter_write(const char *name, const char *pin, const struct tc_fi
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "tc_filter", sizeof(zero), sizeof(*f), 1, NULL);
 	if (fd < 0)
 		return -errno;
+	unlink(path); /* the record of a filter lost before */
 	if (bpf_map_update_elem(fd, &zero, f, BPF_ANY) || bpf_obj_pin(fd, path))
 		err = -errno;
 	close(fd);
