@@ -11,7 +11,7 @@
 int cmd_report(const char *cmd, struct diag *d, int err);
 /* 0 as root, else 1 after a message */
 int cmd_need_root(const char *cmd);
-/* 0 when the running kernel has what install needs, else 1 after a one-line message */
+/* 0 when the running kernel has what install needs (kernel.h), else 1 after a one-line message */
 int cmd_check_kernel(const char *cmd);
 /* the instance, locked, must be installed: act on it, close it; 0 or -errno */
 int cmd_on_instance(const char *name, struct diag *d,

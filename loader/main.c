@@ -13,6 +13,7 @@
 #include "enabled.h"
 #include "explain.h"
 #include "instance.h"
+#include "kernel.h"
 #include "plan_print.h"
 #include "xdp.h"
 

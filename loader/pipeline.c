@@ -15,6 +15,7 @@
 #include "pipeline_fill.h"
 #include "pipeline_load.h"
 #include "pipeline_state.h"
+#include "pipeline_tc.h"
 #include "policy.h"
 #include "xdp.h"
 
@@ -57,6 +58,7 @@ void txn_free(struct txn *t)
 		close(t->xdp_old_dispatcher);
 	free(t->xdp_new);
 	free(t->xdp_new_ids);
+	txn_tc_free(t);
 	dispatcher__destroy(t->skel);
 }
 
@@ -68,6 +70,7 @@ static void txn_rollback_existing(struct txn *t, const struct install_req *rq)
 	for (size_t i = 0; i < t->nr_updated; i++)
 		if (t->updated_old_progs[i] >= 0)
 			bpf_link_update(t->updated_links[i], t->updated_old_progs[i], NULL);
+	txn_tc_undo(t, rq->name);
 	for (size_t i = 0; i < t->nr_xdp_new; i++)
 		attach_xdp_detach(&t->xdp_new[i], t->xdp_new_ids[i]);
 	if (t->xdp_map >= 0 && t->xdp_old_dispatcher >= 0)
@@ -317,6 +320,7 @@ fail:
 	if (t.existing && !flipped) {
 		txn_rollback_existing(&t, rq);
 	} else if (!t.existing) {
+		txn_tc_undo(&t, rq->name);
 		for (size_t i = 0; i < t.nr_xdp_new; i++)
 			attach_xdp_detach(&t.xdp_new[i], t.xdp_new_ids[i]);
 		pins_remove_dir(t.dir);
@@ -420,6 +424,8 @@ int pipeline_uninstall(const char *name, struct diag *d)
 
 		if (pin_parse_link(de->d_name, &pt, &hook) || hook == LINK_XDP)
 			continue;
+		if (!pipeline_tc_detach(name, de->d_name, &pt, hook))
+			continue; /* a classic tc filter, removed with its record */
 		fd = pins_get(name, de->d_name);
 		if (fd >= 0) {
 			bpf_link_detach(fd);

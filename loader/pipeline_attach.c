@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include "links.h"
 #include "pipeline_attach.h"
+#include "pipeline_tc.h"
 #include "xdp.h"
 
 static int dispatcher_prog(const struct txn *t, enum link_hook hook)
@@ -61,13 +62,19 @@ static int attach_hook(struct txn *t, const struct attach_point *pt, enum link_h
 	return fd;
 }
 
-/* the pinned link still has its interface or cgroup */
-static bool link_pin_live(const char *path)
+/* the pinned link still has its interface or cgroup; a classic filter, its place */
+static bool link_pin_live(const char *name, const char *pin, const char *path)
 {
+	struct attach_point pt;
+	enum link_hook hook;
 	struct link_state st;
-	int fd = bpf_obj_get(path);
+	int fd;
 	bool live;
 
+	if (txn_tc_is_classic(name, pin))
+		return !pin_parse_link(pin, &pt, &hook) &&
+		       tc_filter_live(name, pin, &pt, tc_hook_ingress(hook), NULL);
+	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return false;
 	live = !link_state(fd, &st) && link_live(&st);
@@ -162,6 +169,12 @@ int txn_update_xdp_dispatch(struct txn *t, const char *name, struct diag *d)
 /* attaches the points no live link of this instance covers yet */
 int txn_attach_new_points(struct txn *t, const struct install_req *rq, struct diag *d)
 {
+	char why[160];
+
+	if (tc_attach_mode(&t->tc_mode, why, sizeof(why))) {
+		diag_error(d, NULL, 0, "%s", why);
+		return -EINVAL;
+	}
 	for (size_t i = 0; i < rq->nr_points; i++) {
 		enum link_hook hooks[ATTACH_MAX_HOOKS];
 		size_t nh = attach_point_hooks(&rq->points[i], hooks);
@@ -186,11 +199,16 @@ int txn_attach_new_points(struct txn *t, const struct install_req *rq, struct di
 				if (xdp_pin_state(rq->name, pin, &rq->points[i], &id, NULL, NULL) !=
 				    XDP_HOW_NONE)
 					continue; /* attached; xdp_dispatch holds the new dispatcher */
-			} else if (!stat(path, &sb) && link_pin_live(path)) {
+			} else if (!stat(path, &sb) && link_pin_live(rq->name, pin, path)) {
 				continue; /* already attached there; moved to the new dispatcher */
 			}
 			unlink(path); /* a pin of a link whose interface is gone: attach anew */
-			fd = attach_hook(t, &rq->points[i], h, d);
+			if (t->tc_mode == TC_ATTACH_CLASSIC && !link_hooks[h].cgroup &&
+			    h != LINK_XDP)
+				fd = txn_tc_attach(t, rq->name, pin, &rq->points[i], h,
+						   dispatcher_prog(t, h), d);
+			else
+				fd = attach_hook(t, &rq->points[i], h, d);
 			if (fd < 0)
 				return fd;
 			if (h == LINK_XDP) {
@@ -241,6 +259,14 @@ int txn_update_links(struct txn *t, const char *name, struct diag *d)
 		fd = pins_get(name, de->d_name);
 		if (fd < 0)
 			continue;
+		if (txn_tc_is_classic(name, de->d_name)) {
+			close(fd);
+			err = txn_tc_move(t, name, de->d_name, &pt, hook, dispatcher_prog(t, hook),
+					  d);
+			if (err)
+				break;
+			continue;
+		}
 		if (hook == LINK_LEARN_INGRESS) {
 			char path[PIN_PATH_MAX];
 

@@ -8,6 +8,7 @@
 #include "install_req.h"
 #include "pins.h"
 #include "state.h"
+#include "tc_classic.h"
 #include "dispatcher.skel.h"
 
 struct loaded_stage {
@@ -16,6 +17,16 @@ struct loaded_stage {
 	int rules_fd;
 	bool rules_pinned_here; /* pinned by this install: unpin on failure */
 	bool rules_replaced; /* a bigger map than the pinned one: re-pin after the flip */
+};
+
+/* a classic tc filter made or moved by an install (pipeline_tc.c) */
+struct tc_filter_change {
+	struct attach_point pt;
+	enum link_hook hook;
+	char pin[PIN_NAME_MAX];
+	struct tc_filter f;
+	int old_prog; /* moved: the program it ran before; -1: made by this install */
+	__u32 new_prog_id; /* the program it runs now */
 };
 
 /* one install (or explain's dry copy): what it loaded and changed, to finish or undo it */
@@ -47,6 +58,9 @@ struct txn {
 	int *updated_links; /* existing links moved to the new dispatcher */
 	int *updated_old_progs; /* and the program each had before */
 	size_t nr_updated;
+	enum tc_attach_mode tc_mode; /* how new tc points attach */
+	struct tc_filter_change *tc_changes;
+	size_t nr_tc_changes;
 };
 
 #define TXN_INIT                                                                                   \

@@ -12,6 +12,7 @@
 #include "pins.h"
 #include "xdp.h"
 #include "pipeline.h"
+#include "tc_classic.h"
 #include "state.h"
 #include "status.h"
 #include "text.h"
@@ -25,7 +26,8 @@
 
 struct status_link {
 	char hook[16];
-	char how[128]; /* XDP: how libxdp attached it */
+	const char *kind; /* "tcx link", "tc filter", "cgroup link", "xdp" */
+	char how[128]; /* XDP: how libxdp attached it; a classic tc filter: where */
 	struct attach_point pt;
 	bool attached;
 	__u64 target_id; /* ifindex or cgroup id */
@@ -76,15 +78,28 @@ static __u64 count_gen(int fd, __u32 key_size, __u32 gen_off, __u32 gen)
 
 static void read_link(const char *name, const char *pin, struct status_link *l)
 {
+	struct tc_filter f;
 	struct link_state st;
 	enum link_hook hook;
 	int fd;
 
 	memset(l, 0, sizeof(*l));
+	l->kind = "?";
 	if (pin_parse_link(pin, &l->pt, &hook))
 		return;
 	snprintf(l->hook, sizeof(l->hook), "%s", link_hooks[hook].name);
+	l->kind = link_hooks[hook].cgroup ? "cgroup link" : "tcx link";
+	if (!tc_filter_read(name, pin, &f)) {
+		l->kind = "tc filter";
+		l->attached = tc_filter_live(name, pin, &l->pt, tc_hook_ingress(hook), &l->link_id);
+		l->target_id = f.ifindex;
+		snprintf(l->how, sizeof(l->how),
+			 "tc filter (clsact, direct-action), handle 0x%x, priority %u", f.handle,
+			 f.prio);
+		return;
+	}
 	if (hook == LINK_XDP) {
+		l->kind = "xdp";
 		int idx;
 		bool generic;
 		enum xdp_attach_how how =
@@ -287,9 +302,14 @@ static void print_human(const char *name, const struct status *s, FILE *out)
 			fprintf(out, "attached (ifindex %llu, %s, program id %u)\n",
 				(unsigned long long)l->target_id, l->how, l->link_id);
 		else if (l->attached)
-			fprintf(out, "attached (%s %llu, link id %u)\n",
+			fprintf(out, "attached (%s %llu, %s id %u)\n",
 				l->pt.kind == ATTACH_CGROUP ? "cgroup id" : "ifindex",
-				(unsigned long long)l->target_id, l->link_id);
+				(unsigned long long)l->target_id, l->kind, l->link_id);
+		else if (!strcmp(l->kind, "tc filter"))
+			fprintf(out,
+				"LOST: its tc filter is gone (deleted, or its clsact qdisc or "
+				"interface); the sandbox behind it is not covered until you run "
+				"'restore' or install again\n");
 		else
 			fprintf(out,
 				"LOST: its %s is gone; the sandbox behind it is not covered "
@@ -346,13 +366,16 @@ static void print_json(const char *name, const struct status *s, FILE *out)
 
 		json_object(&j, NULL);
 		json_str(&j, "hook", l->hook);
+		json_str(&j, "kind", l->kind ? l->kind : "?");
 		json_str(&j, "ifname", l->pt.ifname);
 		json_str(&j, "netns", l->pt.netns);
 		json_str(&j, "cgroup", l->pt.cgroup);
 		json_bool(&j, "attached", l->attached);
 		json_u64(&j, "target_id", l->target_id);
 		json_u64(&j, "link_id", l->link_id);
-		if (l->how[0]) {
+		if (l->kind && !strcmp(l->kind, "tc filter"))
+			json_str(&j, "tc_filter", l->how);
+		else if (l->how[0]) {
 			json_str(&j, "xdp_libxdp",
 				 l->attached ?
 					 (strstr(l->how, "single") ? "single" : "dispatcher") :

@@ -204,13 +204,14 @@ leftovers() {
 AREAS=()
 declare -A AREA_FIXTURES AREA_NEEDS AREA_TESTS
 
-# area NAME "FIXTURES" "KERNEL FEATURES" TESTS...: every area needs the network, the cgroups,
-# BTF and tcx (each install); it names what more it needs
+# area NAME "FIXTURES" "KERNEL FEATURES" TESTS...: every area needs the network, the cgroups and
+# BTF (each install; tc points attach as classic tc filters where the kernel has no tcx); it names
+# what more it needs
 area() {
 	local a=$1
 	AREAS+=("$a")
 	AREA_FIXTURES[$a]="net cgroups $2"
-	AREA_NEEDS[$a]="btf tcx cgroup2 $3"
+	AREA_NEEDS[$a]="btf cgroup2 $3"
 	shift 3
 	AREA_TESTS[$a]="$*"
 }

@@ -11,7 +11,9 @@ test_uninstall_leaves_nothing() {
 	install_ingress || return 1
 	local ids link maps dispatcher
 	ids=$("$BIN" status --name "$INSTANCE" --json | grep -o '"prog_id":[0-9]*' | cut -d: -f2)
-	link=$("$BIN" status --name "$INSTANCE" --json | grep -o '"link_id":[0-9]*' | cut -d: -f2)
+	# KIND:ID of each attachment: a tcx link's id, or the program id of a classic tc filter
+	link=$("$BIN" status --name "$INSTANCE" --json | grep -o '"kind":"[a-z ]*",[^}]*"link_id":[0-9]*' |
+		sed 's/"kind":"\([a-z ]*\)".*"link_id":\([0-9]*\)/\1:\2/' | tr ' ' _)
 	[ -n "$ids" ] && [ -n "$link" ] || fail "status shows no programs or link"
 	dispatcher=$(bpftool prog show pinned "$PIN_DIR/dispatch_tc" | grep -o '^[0-9]*')
 	maps=$(for m in "$PIN_DIR"/*; do
@@ -23,7 +25,13 @@ test_uninstall_leaves_nothing() {
 	for id in $ids; do
 		! bpftool prog show id "$id" >/dev/null 2>&1 || fail "stage program $id still loaded"
 	done
-	! bpftool link show id "$link" >/dev/null 2>&1 || fail "tcx link $link still exists"
+	for id in $link; do
+		case $id in
+		tc_filter:*) ! bpftool prog show id "${id#*:}" >/dev/null 2>&1 || fail "filter program $id still loaded" ;;
+		*) ! bpftool link show id "${id#*:}" >/dev/null 2>&1 || fail "link $id still exists" ;;
+		esac
+	done
+	! ip netns exec "$CORP" tc qdisc show dev host0 | grep -q clsact || fail "a clsact qdisc is left on host0"
 	! bpftool prog show id "$dispatcher" >/dev/null 2>&1 || fail "dispatcher $dispatcher still loaded"
 	for id in $maps; do
 		! bpftool map show id "$id" >/dev/null 2>&1 || fail "map $id still exists"
