@@ -34,6 +34,7 @@ const char *const shared_maps[] = { "ctl",
 				    "learn_pending",
 				    "learn_flows",
 				    "learn_counts",
+				    "l2_links",
 				    HOOK_TABLE(BANK_NAME_ROW) };
 const size_t NR_SHARED_MAPS = sizeof(shared_maps) / sizeof(shared_maps[0]);
 

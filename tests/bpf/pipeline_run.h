@@ -107,6 +107,13 @@ static void counters(__u64 *out)
 	}
 }
 
+/*
+ * Where a test run's frame arrives at tc: 0, as BPF_PROG_TEST_RUN has it (no
+ * ingress interface, like tc egress), or an interface whose tc ingress it is
+ * then (the test run's device is loopback, ifindex 1; XDP's is too).
+ */
+static __u32 run_tc_ingress_ifindex;
+
 /* runs a dispatcher on one frame; the reason is the one counter that moved */
 static void run_at(const char *dispatcher, const struct pkt_buf *p, uint32_t *retval,
 		   unsigned int *reason)
@@ -114,8 +121,14 @@ static void run_at(const char *dispatcher, const struct pkt_buf *p, uint32_t *re
 	__u64 before[REASON_MAX], after[REASON_MAX];
 	int fd = pins_get(inst, dispatcher);
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->b, .data_size_in = p->len, .repeat = 1);
+	struct __sk_buff ctx = { .ifindex = run_tc_ingress_ifindex,
+				 .ingress_ifindex = run_tc_ingress_ifindex };
 	int moved = 0;
 
+	if (run_tc_ingress_ifindex && strcmp(dispatcher, "dispatch_xdp")) {
+		opts.ctx_in = &ctx;
+		opts.ctx_size_in = sizeof(ctx);
+	}
 	cr_assert_geq(fd, 0, "%s pin missing", dispatcher);
 	counters(before);
 	cr_assert_eq(bpf_prog_test_run_opts(fd, &opts), 0, "test run of a %zu-byte frame: %s",
