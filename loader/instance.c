@@ -10,6 +10,7 @@
 #include "instance.h"
 #include "pins.h"
 #include "pipeline.h"
+#include "pipeline_l2.h"
 #include "status.h"
 
 /* instance.conf: one key=value a line */
@@ -34,6 +35,9 @@ static int conf_read(const char *name, struct instance_conf *c, struct diag *d)
 			snprintf(c->sandbox_cgroup, sizeof(c->sandbox_cgroup), "%s", l + 15);
 		else if (!strncmp(l, "audit=", 6))
 			c->audit = l[6] == '1';
+		else if (!strncmp(l, "gateway=", 8) && c->nr_gateways < L2LINK_MAX_GATEWAYS &&
+			 !addr_parse(l + 8, &c->gateways[c->nr_gateways]))
+			c->nr_gateways++;
 	}
 	free(text);
 	if (!c->profile[0]) {
@@ -50,6 +54,14 @@ static int conf_write(const char *name, const struct instance_conf *c, struct di
 
 	n = asprintf(&text, "profile=%s\nsandbox_cgroup=%s\naudit=%d\n", c->profile,
 		     c->sandbox_cgroup, c->audit);
+	for (size_t i = 0; n >= 0 && i < c->nr_gateways; i++) {
+		char buf[ADDR_STR_LEN], *more = NULL;
+
+		n = asprintf(&more, "%sgateway=%s\n", text,
+			     addr_format(&c->gateways[i], buf, sizeof(buf)));
+		free(text);
+		text = more;
+	}
 	if (n < 0)
 		return -ENOMEM;
 	err = state_path(path, sizeof(path), name, STATE_CONF);
@@ -251,6 +263,17 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 		conf.sandbox_cgroup[0] = '\0';
 	if (!err)
 		err = find_sources(in, s, res, d);
+	/* the gateways given, or the ones recorded: reload and live edits keep them */
+	if (s->nr_gateways > L2LINK_MAX_GATEWAYS) {
+		diag_error(d, NULL, 0, "more than %d --gateway addresses", L2LINK_MAX_GATEWAYS);
+		err = err ? err : -E2BIG;
+	} else if (s->nr_gateways) {
+		memcpy(conf.gateways, s->gateways, s->nr_gateways * sizeof(*s->gateways));
+		conf.nr_gateways = s->nr_gateways;
+	} else if (in->has_conf) {
+		memcpy(conf.gateways, in->conf.gateways, sizeof(conf.gateways));
+		conf.nr_gateways = in->conf.nr_gateways;
+	}
 	if (!err) {
 		struct install_req rq = {
 			.name = in->name,
@@ -262,6 +285,8 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 			.nr_sources = res->nr_sources,
 			.points = s->points,
 			.nr_points = s->nr_points,
+			.gateways = conf.gateways,
+			.nr_gateways = conf.nr_gateways,
 			.tool_level = rs.tool_level,
 			.has_tools = rs.has_tools,
 			.audit_all = s->audit,
@@ -310,6 +335,17 @@ int instance_reload(struct instance *in, struct install_result *res, struct diag
 	}
 	s.profile = in->conf.profile;
 	return instance_install(in, &s, res, d);
+}
+
+int instance_refresh_l2(struct instance *in, struct diag *d)
+{
+	if (in->lock_fd < 0)
+		return -ENOLCK;
+	if (!in->installed) {
+		diag_error(d, NULL, 0, "no instance '%s' installed", in->name);
+		return -ENOENT;
+	}
+	return pipeline_refresh_l2(in->name, in->conf.gateways, in->conf.nr_gateways, d);
 }
 
 int instance_block(const char *name, struct diag *d)

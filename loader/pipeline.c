@@ -57,6 +57,7 @@ void txn_free(struct txn *t)
 		close(t->xdp_old_dispatcher);
 	free(t->xdp_new);
 	free(t->xdp_new_ids);
+	free(t->l2);
 	dispatcher__destroy(t->skel);
 }
 
@@ -110,6 +111,17 @@ static int txn_plan_hooks(struct txn *t, const struct install_req *rq, struct di
 	t->xdp_generic = rq->has_tools;
 	t->host_side_tc = attach_kind_present(points, n, ATTACH_TC_INGRESS);
 	err = txn_xdp_tools_covered(points, n, rq, d);
+	/* layer 2 of the host-side points, from the host side: a refusal touches nothing yet */
+	if (!err && !t->dry_run) {
+		int nr;
+
+		t->l2 = calloc(L2_MAX_LINKS, sizeof(*t->l2));
+		nr = t->l2 ? l2_entries_read(points, n, rq->gateways, rq->nr_gateways, t->l2,
+					     L2_MAX_LINKS, d) :
+			     -ENOMEM;
+		err = nr < 0 ? nr : 0;
+		t->nr_l2 = nr < 0 ? 0 : nr;
+	}
 	if (!err && rq->profile->nr_name_rules && !t->host_side_tc &&
 	    !attach_kind_present(points, n, ATTACH_TC_EGRESS) && !rq->xdp_programs) {
 		const struct name_rule *r = &rq->profile->name_rules[0];
@@ -176,6 +188,9 @@ static int txn_attach(struct txn *t, const struct install_req *rq, struct diag *
 		err = txn_update_xdp_dispatch(t, rq->name, d);
 	if (!err && t->xdp_map_new)
 		err = txn_pin(t, t->xdp_map, "xdp_dispatch", d);
+	/* before a new point is attached: its first frame is judged at layer 2 too */
+	if (!err)
+		err = l2_entries_write(txn_map_fd(t, "l2_links"), t->l2, t->nr_l2, d);
 	if (!err)
 		err = txn_attach_new_points(t, rq, d);
 	return err;

@@ -12,30 +12,14 @@
 
 /* maps of the dispatcher that every install of an instance shares through their pins */
 #define BANK_NAME_ROW(ID, name, label, sec, entry, load, link, cgtype) "stages_" #name,
-const char *const shared_maps[] = { "ctl",
-				    "config",
-				    "reasons",
-				    "classes",
-				    "sources",
-				    "sock_state",
-				    "events",
-				    "event_drops",
-				    "event_budgets",
-				    "audit_tools",
-				    "dns_names",
-				    "dns_qtypes",
-				    "dns_work",
-				    "learn_names",
-				    "learn_rules",
-				    "learn_resolvers",
-				    "learn_config",
-				    "learned",
-				    "learn_slots",
-				    "learn_pending",
-				    "learn_flows",
-				    "learn_counts",
-				    "l2_links",
-				    HOOK_TABLE(BANK_NAME_ROW) };
+const char *const shared_maps[] = {
+	"ctl",		 "config",	 "reasons",	"classes",
+	"sources",	 "sock_state",	 "events",	"event_drops",
+	"event_budgets", "audit_tools",	 "dns_names",	"dns_qtypes",
+	"dns_work",	 "learn_names",	 "learn_rules", "learn_resolvers",
+	"learn_config",	 "learned",	 "learn_slots", "learn_pending",
+	"learn_flows",	 "learn_counts", "l2_links",	HOOK_TABLE(BANK_NAME_ROW)
+};
 const size_t NR_SHARED_MAPS = sizeof(shared_maps) / sizeof(shared_maps[0]);
 
 /* the hook kind a dispatcher or stage program serves, or HOOK_NONE */

@@ -7,6 +7,7 @@
 #include "hooks.h"
 #include "install_req.h"
 #include "pins.h"
+#include "pipeline_l2.h"
 #include "state.h"
 #include "dispatcher.skel.h"
 
@@ -28,6 +29,8 @@ struct txn {
 	bool xdp_hooks; /* load the XDP programs: an XDP point is (or will be) attached */
 	bool xdp_generic; /* attach in skb mode: tool rules need the socket at tc ingress */
 	bool host_side_tc; /* a --tc-ingress point: learning happens there, not in the sandbox */
+	struct l2_entry *l2; /* the host-side points' layer-2 settings, read before anything */
+	size_t nr_l2;
 	__u32 old_ctl, gen;
 	struct dispatcher *skel;
 	struct loaded_stage *ls;

@@ -199,8 +199,8 @@ static size_t nd_body(__u8 *b, const char *target, __u8 opt, const __u8 *mac)
 
 Test(l2, neighbour_discovery)
 {
-	static const __u8 sn1[6] = { 0x33, 0x33, 0xff, 0, 0, 1 }, sn99[6] = { 0x33, 0x33, 0xff,
-									   0,	 0,    0x99 };
+	static const __u8 sn1[6] = { 0x33, 0x33, 0xff, 0, 0, 1 },
+			  sn99[6] = { 0x33, 0x33, 0xff, 0, 0, 0x99 };
 	static const __u8 routers[6] = { 0x33, 0x33, 0, 0, 0, 2 };
 	__u8 b[1024] = {};
 	size_t n;
@@ -243,8 +243,7 @@ Test(l2, neighbour_discovery)
 	b[0] = 0x60; /* solicited, override */
 	icmp6(&p, NULL, "fd00:42::2", "fe80::1", 136, b, n, 0);
 	expect("NA to the gateway", &p, REASON_ND);
-	icmp6(&p, (const __u8[6]){ 0x33, 0x33, 0, 0, 0, 1 }, "fd00:42::2", "ff02::1", 136, b, n,
-	      0);
+	icmp6(&p, (const __u8[6]){ 0x33, 0x33, 0, 0, 0, 1 }, "fd00:42::2", "ff02::1", 136, b, n, 0);
 	expect("NA to every node", &p, REASON_ND_DENIED);
 	b[0] = 0xe0;
 	icmp6(&p, NULL, "fd00:42::2", "fe80::1", 136, b, n, 0);
