@@ -109,7 +109,8 @@ static int nl_getlink(int ifindex, int nsid, struct nl_link *out)
 				memcpy(&out->master, RTA_DATA(a), sizeof(int));
 			} else if (a->rta_type == IFLA_LINK && RTA_PAYLOAD(a) >= sizeof(int)) {
 				memcpy(&out->link, RTA_DATA(a), sizeof(int));
-			} else if (a->rta_type == IFLA_LINK_NETNSID && RTA_PAYLOAD(a) >= sizeof(int)) {
+			} else if (a->rta_type == IFLA_LINK_NETNSID &&
+				   RTA_PAYLOAD(a) >= sizeof(int)) {
 				memcpy(&out->link_nsid, RTA_DATA(a), sizeof(int));
 			} else if (a->rta_type == IFLA_LINKINFO) {
 				parse_linkinfo(a, out);
@@ -164,7 +165,8 @@ static int nl_neighbour(int ifindex, const struct addr *a, __u8 *mac)
 			    nd->ndm_state == NUD_NONE)
 				continue;
 			rlen = RTM_PAYLOAD(nh);
-			for (struct rtattr *r = RTM_RTA(nd); RTA_OK(r, rlen); r = RTA_NEXT(r, rlen)) {
+			for (struct rtattr *r = RTM_RTA(nd); RTA_OK(r, rlen);
+			     r = RTA_NEXT(r, rlen)) {
 				if (r->rta_type == NDA_DST && RTA_PAYLOAD(r) == alen)
 					dst = RTA_DATA(r);
 				else if (r->rta_type == NDA_LLADDR && RTA_PAYLOAD(r) == L2_ALEN)
@@ -216,8 +218,8 @@ static bool addr_in(const struct addr *a, const struct addr *list, size_t n)
 }
 
 /* in the point's namespace: everything but the peer's MAC, which may live elsewhere */
-static int read_here(const struct attach_point *pt, const struct addr *gw, size_t nr_gw,
-		     int idx, const struct nl_link *hl, struct l2_link *out, struct diag *d)
+static int read_here(const struct attach_point *pt, const struct addr *gw, size_t nr_gw, int idx,
+		     const struct nl_link *hl, struct l2_link *out, struct diag *d)
 {
 	struct addr own[L2LINK_MAX_ADDRS];
 	int at = hl->master ? hl->master : idx, n, err;
@@ -233,10 +235,11 @@ static int read_here(const struct attach_point *pt, const struct addr *gw, size_
 			return err ? err : -ENODEV;
 		}
 		if (strcmp(ml.kind, "bridge")) {
-			diag_error(d, NULL, 0,
-				   "'%s' is a port of %s, a %s: only a Linux bridge or a routed veth "
-				   "is known at layer 2",
-				   pt->ifname, where, ml.kind[0] ? ml.kind : "device of unknown kind");
+			diag_error(
+				d, NULL, 0,
+				"'%s' is a port of %s, a %s: only a Linux bridge or a routed veth "
+				"is known at layer 2",
+				pt->ifname, where, ml.kind[0] ? ml.kind : "device of unknown kind");
 			return -EOPNOTSUPP;
 		}
 		out->flags |= L2_F_BRIDGED;
@@ -263,11 +266,12 @@ static int read_here(const struct attach_point *pt, const struct addr *gw, size_
 			continue;
 		err = nl_neighbour(hl->master, a, mac);
 		if (err) {
-			diag_error(d, NULL, 0,
-				   "--gateway %s: the host has no neighbour entry for it on %s (reach "
-				   "it from the host first, or add one: ip neigh replace %s lladdr MAC "
-				   "dev %s nud permanent)",
-				   addr_format(a, buf, sizeof(buf)), where, buf, where);
+			diag_error(
+				d, NULL, 0,
+				"--gateway %s: the host has no neighbour entry for it on %s (reach "
+				"it from the host first, or add one: ip neigh replace %s lladdr MAC "
+				"dev %s nud permanent)",
+				addr_format(a, buf, sizeof(buf)), where, buf, where);
 			return err;
 		}
 		if (!dst_add(out, mac)) {
@@ -279,8 +283,8 @@ static int read_here(const struct attach_point *pt, const struct addr *gw, size_
 	return 0;
 }
 
-int l2link_read(const struct attach_point *pt, const struct addr *gw, size_t nr_gw,
-		__u32 *ifindex, struct l2_link *out, struct diag *d)
+int l2link_read(const struct attach_point *pt, const struct addr *gw, size_t nr_gw, __u32 *ifindex,
+		struct l2_link *out, struct diag *d)
 {
 	struct nl_link hl, pl;
 	int saved, idx, err;

@@ -25,8 +25,8 @@
  *    ARP address, say), or by default IFACE's own addresses.
  * 0, or -errno with a message (not a veth, too many addresses, ...).
  */
-int l2link_read(const struct attach_point *pt, const struct addr *gw, size_t nr_gw,
-		__u32 *ifindex, struct l2_link *out, struct diag *d);
+int l2link_read(const struct attach_point *pt, const struct addr *gw, size_t nr_gw, __u32 *ifindex,
+		struct l2_link *out, struct diag *d);
 
 /* "aa:bb:cc:dd:ee:ff" into buf (18 bytes) */
 const char *l2link_mac_format(const __u8 *mac, char *buf, size_t len);

@@ -11,8 +11,8 @@
 #include "pipeline_l2.h"
 #include "state.h"
 
-int l2_entries_read(const struct attach_point *pts, size_t n, const struct addr *gw,
-		    size_t nr_gw, struct l2_entry *out, size_t max, struct diag *d)
+int l2_entries_read(const struct attach_point *pts, size_t n, const struct addr *gw, size_t nr_gw,
+		    struct l2_entry *out, size_t max, struct diag *d)
 {
 	size_t nr = 0;
 
@@ -48,7 +48,8 @@ int l2_entries_write(int fd, const struct l2_entry *e, size_t n, struct diag *d)
 	for (size_t i = 0; i < n; i++) {
 		if (bpf_map_update_elem(fd, &e[i].ifindex, &e[i].link, BPF_ANY)) {
 			err = -errno;
-			diag_error(d, NULL, 0, "cannot write the layer-2 settings of ifindex %u: %s",
+			diag_error(d, NULL, 0,
+				   "cannot write the layer-2 settings of ifindex %u: %s",
 				   e[i].ifindex, strerror(-err));
 			return err;
 		}

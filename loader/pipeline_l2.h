@@ -19,8 +19,8 @@ struct l2_entry {
  * pts[0..n) (l2link.h), one per interface: count into out (at most max), or
  * -errno with a message. gw: the gateways (--gateway), none for the default.
  */
-int l2_entries_read(const struct attach_point *pts, size_t n, const struct addr *gw,
-		    size_t nr_gw, struct l2_entry *out, size_t max, struct diag *d);
+int l2_entries_read(const struct attach_point *pts, size_t n, const struct addr *gw, size_t nr_gw,
+		    struct l2_entry *out, size_t max, struct diag *d);
 /* e[0..n) into the l2_links map fd, and no other interface's: 0 or -errno with a message */
 int l2_entries_write(int fd, const struct l2_entry *e, size_t n, struct diag *d);
 /*

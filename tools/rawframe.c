@@ -436,7 +436,7 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 		else if (opt == O_SMAC)
 			ret = parse_mac(optarg, c->src_mac), c->src_mac_set = 1;
 		else if (opt == O_TRAILER)
-			ret = parse_num(lopts[idx].name, optarg, 0, FRAME_MAX / 2, &c->trailer);
+			ret = parse_num(lopts[idx].name, optarg, 0, 1500, &c->trailer);
 		else if (opt == O_ARP_OP)
 			ret = parse_num(lopts[idx].name, optarg, 0, 65535, &c->arp_op);
 		else if (opt == O_ARP_THA)
@@ -444,7 +444,7 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 		else if (opt == O_ND_TARGET)
 			ret = tfam = parse_ip(optarg, c->nd_target);
 		else if (opt == O_ND_OPTIONS)
-			ret = parse_num(lopts[idx].name, optarg, 0, FRAME_MAX / 2, &c->nd_options);
+			ret = parse_num(lopts[idx].name, optarg, 0, 1400, &c->nd_options);
 		else if (opt == O_CAPTURE)
 			ret = parse_num(lopts[idx].name, optarg, 1, 600000, &c->capture_ms);
 		else if (opt == O_DPORT)
