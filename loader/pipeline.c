@@ -13,6 +13,7 @@
 #include "pipeline.h"
 #include "pipeline_attach.h"
 #include "pipeline_fill.h"
+#include "pipeline_l2.h"
 #include "pipeline_load.h"
 #include "pipeline_state.h"
 #include "policy.h"
@@ -58,6 +59,8 @@ void txn_free(struct txn *t)
 	free(t->xdp_new);
 	free(t->xdp_new_ids);
 	free(t->l2);
+	if (t->reasons_grown)
+		close(t->reasons_old);
 	dispatcher__destroy(t->skel);
 }
 
@@ -173,6 +176,27 @@ static int txn_build(struct txn *t, const struct install_req *rq, struct diag *d
 	return txn_fill(t, rq, d);
 }
 
+static int txn_reasons_grow(struct txn *t, struct diag *d)
+{
+	int ncpu = libbpf_num_possible_cpus(), to = bpf_map__fd(t->skel->maps.reasons);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct pkt_count *v;
+	int err = 0;
+
+	if (ncpu <= 0 || bpf_obj_get_info_by_fd(t->reasons_old, &info, &len))
+		return ncpu <= 0 ? ncpu : -errno;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (__u32 k = 0; k < info.max_entries; k++)
+		if (!bpf_map_lookup_elem(t->reasons_old, &k, v))
+			bpf_map_update_elem(to, &k, v, BPF_ANY);
+	free(v);
+	err = txn_pin(t, to, "reasons", d);
+	return err;
+}
+
 /* everything attached runs the new dispatcher, or is attached now; nothing reads gen yet */
 static int txn_attach(struct txn *t, const struct install_req *rq, struct diag *d)
 {
@@ -180,6 +204,21 @@ static int txn_attach(struct txn *t, const struct install_req *rq, struct diag *
 
 	for (size_t i = 0; !t->existing && !err && i < NR_SHARED_MAPS; i++)
 		err = txn_pin(t, txn_map_fd(t, shared_maps[i]), shared_maps[i], d);
+	/* an earlier build's reasons map, with fewer reasons: its counts go on in this one's */
+	if (!err && t->reasons_grown)
+		err = txn_reasons_grow(t, d);
+	/* an instance of an earlier build: the maps added since get their pins now */
+	for (size_t i = 0; t->existing && !err && i < NR_SHARED_MAPS; i++) {
+		int fd;
+
+		if (!shared_map_added(shared_maps[i]))
+			continue;
+		fd = pins_get(rq->name, shared_maps[i]);
+		if (fd >= 0)
+			close(fd);
+		else
+			err = txn_pin(t, txn_map_fd(t, shared_maps[i]), shared_maps[i], d);
+	}
 	if (!err)
 		err = txn_pin_rule_maps(t, rq, false, d);
 	if (!err && t->existing)

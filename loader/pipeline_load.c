@@ -22,6 +22,24 @@ const char *const shared_maps[] = {
 };
 const size_t NR_SHARED_MAPS = sizeof(shared_maps) / sizeof(shared_maps[0]);
 
+bool shared_map_added(const char *map)
+{
+	return !strcmp(map, "l2_links");
+}
+
+/* the reasons map of an earlier build, with fewer reasons: the same but for its size */
+static bool reasons_smaller(int fd, const struct bpf_map *m)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (strcmp(bpf_map__name(m), "reasons") || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return false;
+	return info.type == bpf_map__type(m) && info.key_size == bpf_map__key_size(m) &&
+	       info.value_size == bpf_map__value_size(m) &&
+	       info.max_entries < bpf_map__max_entries(m);
+}
+
 /* the hook kind a dispatcher or stage program serves, or HOOK_NONE */
 static enum hook_id prog_hook(const char *prog)
 {
@@ -99,6 +117,8 @@ int txn_open_dispatcher(struct txn *t, const char *name, size_t nr_rules, struct
 				if (t->dry_run && !strncmp(shared_maps[i], "stages_", 7))
 					continue; /* its own banks, holding its own stages */
 				fd = pins_get(name, shared_maps[i]);
+				if (fd == -ENOENT && shared_map_added(shared_maps[i]))
+					continue; /* a new one, pinned by txn_attach */
 				if (fd < 0) {
 					diag_error(
 						d, NULL, 0,
@@ -106,6 +126,11 @@ int txn_open_dispatcher(struct txn *t, const char *name, size_t nr_rules, struct
 						"it, uninstall it and install it again",
 						name, shared_maps[i], strerror(-fd));
 					return fd;
+				}
+				if (!same_shape(fd, m) && reasons_smaller(fd, m)) {
+					t->reasons_grown = true; /* txn_attach copies it */
+					t->reasons_old = fd;
+					continue;
 				}
 				err = same_shape(fd, m) ? bpf_map__reuse_fd(m, fd) : -EPROTO;
 				close(fd);

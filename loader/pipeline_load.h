@@ -7,6 +7,11 @@
 /* the dispatcher's maps every install of an instance shares through their pins */
 extern const char *const shared_maps[];
 extern const size_t NR_SHARED_MAPS;
+/*
+ * A shared map a later build added (l2_links): an instance installed before
+ * has no pin of it, and its next install makes and pins one.
+ */
+bool shared_map_added(const char *map);
 
 /* the programs of hook kind h are loaded in this transaction */
 bool txn_hook_loaded(const struct txn *t, enum hook_id h);

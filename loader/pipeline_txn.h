@@ -7,9 +7,10 @@
 #include "hooks.h"
 #include "install_req.h"
 #include "pins.h"
-#include "pipeline_l2.h"
 #include "state.h"
 #include "dispatcher.skel.h"
+
+struct l2_entry; /* pipeline_l2.h */
 
 struct loaded_stage {
 	struct bpf_object *obj;
@@ -29,6 +30,8 @@ struct txn {
 	bool xdp_hooks; /* load the XDP programs: an XDP point is (or will be) attached */
 	bool xdp_generic; /* attach in skb mode: tool rules need the socket at tc ingress */
 	bool host_side_tc; /* a --tc-ingress point: learning happens there, not in the sandbox */
+	bool reasons_grown; /* the instance's reasons map is an earlier build's, smaller: */
+	int reasons_old; /* its fd, copied into this install's and replaced by it */
 	struct l2_entry *l2; /* the host-side points' layer-2 settings, read before anything */
 	size_t nr_l2;
 	__u32 old_ctl, gen;

@@ -434,7 +434,7 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 		else if (opt == O_PROTO)
 			ret = -EINVAL;
 		else if (opt == O_SMAC)
-			ret = parse_mac(optarg, c->src_mac), c->src_mac_set = 1;
+			ret = parse_mac(optarg, c->src_mac);
 		else if (opt == O_TRAILER)
 			ret = parse_num(lopts[idx].name, optarg, 0, 1500, &c->trailer);
 		else if (opt == O_ARP_OP)
@@ -468,6 +468,7 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 			return -EINVAL;
 		}
 	}
+	c->src_mac_set = !!(seen & 1u << O_SMAC);
 	if (c->proto == PROTO_ARP || c->proto == PROTO_NS)
 		need &= ~(1u << O_DPORT);
 	if (c->capture_ms)

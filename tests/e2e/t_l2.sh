@@ -11,7 +11,7 @@
 #   ${NET_PREFIX}l2n (neighbour) nbr0 10.77.0.3/24 fd00:77::3/64: captures
 
 area l2 "" "" \
-	test_bridge_neighbour_gets_only_arp_nd test_bridge_mac_refreshed
+	test_bridge_neighbour_gets_only_arp_nd test_bridge_mac_refreshed test_bridge_gateway_elsewhere
 
 L2S=${NET_PREFIX}l2s
 L2H=${NET_PREFIX}l2h
@@ -26,7 +26,7 @@ l2_net_down() {
 }
 
 l2_net_up() {
-	local ns
+	local ns p
 	for ns in "$L2S" "$L2H" "$L2N"; do
 		ip netns add "$ns" || return 1
 		ip -n "$ns" link set lo up
@@ -148,4 +148,33 @@ test_bridge_mac_refreshed() {
 	ip -n "$L2H" link del hnew0
 	"$BIN" reload --name "$INSTANCE" >/dev/null || fail "reload failed" || return 1
 	l2_raw rule 2 --dst-mac "$before" "${udp[@]}"
+}
+
+# a router elsewhere on the bridge (--gateway): its MAC is the host's neighbour entry for it,
+# refused without one; then IP goes to it, ARP asks for it, and not for the bridge's address
+test_bridge_gateway_elsewhere() {
+	local p=$WORK/prof-l2gw out
+	local udp=(--src 10.77.0.2 --dst 10.77.7.11 --proto udp --dport 9000 --count 2)
+	local arp=(--dst-mac ff:ff:ff:ff:ff:ff --src 10.77.0.2 --proto arp --count 2)
+	local install=("$BIN" install --profile "$p" --tc-ingress "hsbx0@$L2H" --sandbox-netns "$L2S"
+		--gateway 10.77.0.3 --name "$INSTANCE")
+	defer l2_net_down
+	l2_net_up || fail "the bridge's namespaces" || return 1
+	mkdir -p "$p" && printf 'allow udp 10.77.7.11 port 9000\n' >"$p/10-l2.rules" || return 1
+	out=$("${install[@]}" 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "gateway 10.77.0.3: the host has no neighbour entry for it on br0" ||
+		fail "--gateway with no neighbour entry: $out" || return 1
+	[ ! -e "$PIN_DIR" ] || fail "a refused install left pins" || return 1
+	ip -n "$L2H" neigh replace 10.77.0.3 lladdr "$NBR_MAC" dev br0 nud permanent || return 1
+	"${install[@]}" >/dev/null || fail "install with --gateway 10.77.0.3 failed" || return 1
+	each_row l2_raw <<-EOF || return 1
+		arp 2 ${arp[*]} --dst 10.77.0.3
+		arp_denied 2 ${arp[*]} --dst 10.77.0.1
+		rule 2 --dst-mac $NBR_MAC ${udp[*]}
+		rule 2 --dst-mac $BR_MAC ${udp[*]}
+	EOF
+	grep -qx "gateway=10.77.0.3" "$CONF_FILE" || fail "the gateway was not recorded" || return 1
+	"$BIN" reload --name "$INSTANCE" >/dev/null || fail "reload failed" || return 1
+	l2_raw arp_denied 2 "${arp[@]}" --dst 10.77.0.1 || return 1
+	l2_raw rule 2 --dst-mac "$NBR_MAC" "${udp[@]}"
 }
