@@ -31,6 +31,8 @@ l2_net_up() {
 		ip netns add "$ns" || return 1
 		ip -n "$ns" link set lo up
 	done
+	# no router solicitations of the sandbox's own: the counts below are the test's frames
+	ip netns exec "$L2S" sysctl -qw net.ipv6.conf.default.router_solicitations=0 || return 1
 	ip -n "$L2H" link add br0 type bridge || return 1
 	ip -n "$L2H" link set br0 up
 	ip link add sbx0 netns "$L2S" type veth peer name hsbx0 netns "$L2H" || return 1
