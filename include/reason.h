@@ -40,10 +40,20 @@ enum reason {
 			       * which knows the sender's tool, decides */
 	REASON_FLOW, /* a flow opened while its address was learned from DNS, past the expiry */
 	REASON_NAME_EXPIRED, /* a new flow to an address learned from DNS whose TTL (+ grace) ran out */
+	/* layer 2 at a host-side hook (include/l2_link.h) */
+	REASON_SPOOFED_MAC, /* Ethernet source, ARP sender or ND link-layer option not the sandbox's MAC */
+	REASON_L2_DST, /* an IP frame to a MAC other than the gateway's (broadcast, a neighbour) */
+	REASON_TRAILER, /* bytes after the IP datagram or the ARP message */
+	REASON_ARP_DENIED, /* ARP other than a request or reply for the gateway */
+	REASON_ND_DENIED, /* neighbour discovery other than what reaching the gateway needs */
+	REASON_MLD, /* an MLD message: denied, counted, not logged (nothing needs it) */
 	REASON_MAX,
 };
 
 #define REASON_IS_ALLOW(r)                                                                         \
 	((r) < REASON_FIRST_DENY || (r) == REASON_TOOL_DEFERRED || (r) == REASON_FLOW)
+
+/* denials counted but not logged: the kernel sends them unasked, so logging them is noise */
+#define REASON_IS_QUIET(r) ((r) == REASON_MLD)
 
 #endif

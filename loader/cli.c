@@ -94,6 +94,16 @@ static int set_opt(struct cli_args *a, enum cli_opt_id id, const char *arg)
 		a->nr_sources++;
 		return 0;
 	}
+	case OPT_GATEWAY:
+		if (a->nr_gateways == L2LINK_MAX_GATEWAYS)
+			return cli_usage_error(a->cmd, "more than %d --gateway addresses",
+					       L2LINK_MAX_GATEWAYS);
+		if (addr_parse(arg, &a->gateways[a->nr_gateways]) ||
+		    !addr_is_single(&a->gateways[a->nr_gateways]))
+			return cli_usage_error(a->cmd, "bad --gateway address '%s' (one address)",
+					       arg);
+		a->nr_gateways++;
+		return 0;
 	case OPT_AUDIT:
 		a->audit = true;
 		return 0;
@@ -132,6 +142,7 @@ static const struct {
 	[OPT_SANDBOX_NETNS] = { "sandbox-netns", 0, true },
 	[OPT_SANDBOX_CGROUP] = { "sandbox-cgroup", 0, true },
 	[OPT_SOURCE] = { "source", 0, true },
+	[OPT_GATEWAY] = { "gateway", 0, true },
 	[OPT_AUDIT] = { "audit", 0, false },
 	[OPT_FOLLOW] = { "follow", 'f', false },
 	[OPT_USER] = { "user", 'u', true },

@@ -21,6 +21,7 @@ enum cli_opt_id {
 	OPT_SANDBOX_NETNS,
 	OPT_SANDBOX_CGROUP,
 	OPT_SOURCE,
+	OPT_GATEWAY,
 	OPT_AUDIT,
 	OPT_FOLLOW,
 	OPT_USER,
@@ -42,6 +43,8 @@ struct cli_args {
 	size_t nr_points;
 	struct addr sources[INSTANCE_MAX_SOURCES];
 	size_t nr_sources;
+	struct addr gateways[L2LINK_MAX_GATEWAYS];
+	size_t nr_gateways;
 	int argc; /* the arguments after the options */
 	char **argv;
 };

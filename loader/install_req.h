@@ -23,6 +23,9 @@ struct install_req {
 	size_t nr_sources;
 	const struct attach_point *points;
 	size_t nr_points;
+	const struct addr
+		*gateways; /* --gateway: the sandbox's gateways; none: the host side's own */
+	size_t nr_gateways;
 	__u32 tool_level; /* cgroup level of the tools; 0 = the sandbox's cgroup is unknown */
 	bool has_tools; /* some rule names a tool: packets look their tool up */
 	bool audit_all; /* install --audit: every denial passes, recorded as would-deny */

@@ -12,6 +12,7 @@
 #include "launch.h"
 #include "pins.h"
 #include "pipeline.h"
+#include "pipeline_l2.h"
 #include "status.h"
 
 /* instance.conf: one key=value a line */
@@ -41,6 +42,9 @@ static int conf_read(const char *name, struct instance_conf *c, struct diag *d)
 		else if (!strncmp(l, "source=", 7) && c->nr_sources < INSTANCE_MAX_SOURCES &&
 			 !addr_parse(l + 7, &c->sources[c->nr_sources]))
 			c->nr_sources++;
+		else if (!strncmp(l, "gateway=", 8) && c->nr_gateways < L2LINK_MAX_GATEWAYS &&
+			 !addr_parse(l + 8, &c->gateways[c->nr_gateways]))
+			c->nr_gateways++;
 	}
 	free(text);
 	if (!c->profile[0]) {
@@ -59,6 +63,8 @@ int instance_conf_write(const char *name, const struct instance_conf *c, struct 
 
 	for (size_t i = 0; f && i < c->nr_sources; i++)
 		fprintf(f, "source=%s\n", addr_format(&c->sources[i], buf, sizeof(buf)));
+	for (size_t i = 0; f && i < c->nr_gateways; i++)
+		fprintf(f, "gateway=%s\n", addr_format(&c->gateways[i], buf, sizeof(buf)));
 	if (!f || fclose(f)) {
 		free(sources);
 		return -ENOMEM;
@@ -328,6 +334,17 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 	}
 	sandbox_netns(in, s, conf.sandbox_netns, sizeof(conf.sandbox_netns));
 	explicit_sources(in, s, &conf);
+	/* the gateways given, or the ones recorded: reload and live edits keep them */
+	if (s->nr_gateways > L2LINK_MAX_GATEWAYS) {
+		diag_error(d, NULL, 0, "more than %d --gateway addresses", L2LINK_MAX_GATEWAYS);
+		err = err ? err : -E2BIG;
+	} else if (s->nr_gateways) {
+		memcpy(conf.gateways, s->gateways, s->nr_gateways * sizeof(*s->gateways));
+		conf.nr_gateways = s->nr_gateways;
+	} else if (in->has_conf) {
+		memcpy(conf.gateways, in->conf.gateways, sizeof(conf.gateways));
+		conf.nr_gateways = in->conf.nr_gateways;
+	}
 	if (!err) {
 		struct install_req rq = {
 			.name = in->name,
@@ -339,6 +356,8 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 			.nr_sources = res->nr_sources,
 			.points = s->points,
 			.nr_points = s->nr_points,
+			.gateways = conf.gateways,
+			.nr_gateways = conf.nr_gateways,
 			.tool_level = rs.tool_level,
 			.has_tools = rs.has_tools,
 			.audit_all = s->audit,
@@ -387,6 +406,17 @@ int instance_reload(struct instance *in, struct install_result *res, struct diag
 	}
 	s.profile = in->conf.profile;
 	return instance_install(in, &s, res, d);
+}
+
+int instance_refresh_l2(struct instance *in, struct diag *d)
+{
+	if (in->lock_fd < 0)
+		return -ENOLCK;
+	if (!in->installed) {
+		diag_error(d, NULL, 0, "no instance '%s' installed", in->name);
+		return -ENOENT;
+	}
+	return pipeline_refresh_l2(in->name, in->conf.gateways, in->conf.nr_gateways, d);
 }
 
 int instance_block(const char *name, struct diag *d)

@@ -7,6 +7,7 @@
 #include "addr.h"
 #include "attach.h"
 #include "diag.h"
+#include "l2link.h"
 #include "ruleset.h"
 #include "state.h"
 
@@ -22,6 +23,8 @@ struct instance_conf {
 	struct addr sources[INSTANCE_MAX_SOURCES]; /* given with --source; none: read */
 	size_t nr_sources;
 	bool audit;
+	struct addr gateways[L2LINK_MAX_GATEWAYS]; /* --gateway; none: the host side's own */
+	size_t nr_gateways;
 };
 
 struct instance {
@@ -51,6 +54,8 @@ struct install_spec {
 	size_t nr_points;
 	const struct addr *sources; /* none: found from the points, or the ones in force */
 	size_t nr_sources;
+	const struct addr *gateways; /* the sandbox's gateways; none: the ones recorded, if any */
+	size_t nr_gateways;
 	bool audit; /* every denial passes, recorded as would-deny */
 	bool keep_block; /* a blocked instance stays blocked (reload and live edits) */
 	bool deny_all; /* no profile, no sources: every packet dropped (a failed restore) */
@@ -76,6 +81,14 @@ int instance_install(struct instance *in, const struct install_spec *spec,
 int instance_conf_write(const char *name, const struct instance_conf *c, struct diag *d);
 /* installs again from the recorded profile and live edits, attached as it is */
 int instance_reload(struct instance *in, struct install_result *res, struct diag *d);
+/*
+ * Layer 2 of the host-side points read again from the host side and put in
+ * force, nothing else touched: the bridge's MAC (which follows its ports
+ * unless it was set) and the gateways' neighbour entries. install and reload
+ * do it too; a front end calls it when a container joins the bridge (CNI ADD)
+ * or the host comes back (restore). The instance is locked.
+ */
+int instance_refresh_l2(struct instance *in, struct diag *d);
 /*
  * allow (add) or revoke a rule given as a profile line without its 'allow':
  * the live drop-in (STATE_LIVE_RULES) changes, and the instance is installed

@@ -85,6 +85,8 @@ static int do_install(struct cli_args *a)
 		.nr_points = a->nr_points,
 		.sources = a->sources,
 		.nr_sources = a->nr_sources,
+		.gateways = a->gateways,
+		.nr_gateways = a->nr_gateways,
 		.audit = a->audit,
 		.progress = install_progress,
 	};
@@ -164,6 +166,25 @@ static int do_reload(struct cli_args *a)
 	err = cmd_on_instance(a->name, &d, reload_act, &res);
 	if (!err)
 		print_installed(a->name, &res);
+	return cmd_report(a->cmd, &d, err);
+}
+
+static int refresh_act(struct instance *in, void *arg, struct diag *d)
+{
+	(void)arg;
+	return instance_refresh_l2(in, d);
+}
+
+static int do_refresh(struct cli_args *a)
+{
+	struct diag d = {};
+	int err;
+
+	if (cmd_need_root(a->cmd))
+		return 1;
+	err = cmd_on_instance(a->name, &d, refresh_act, NULL);
+	if (!err)
+		printf("instance '%s': layer 2 of its host-side links read again\n", a->name);
 	return cmd_report(a->cmd, &d, err);
 }
 
@@ -345,12 +366,13 @@ static const struct cli_cmd cmds[] = {
 	{ "install", do_install,
 	  OPTS(PROFILE) | OPTS(TC_INGRESS) | OPTS(TC) | OPTS(XDP) | OPTS(CGROUP) | OPTS(NETNS) |
 		  OPTS(SANDBOX_NETNS) | OPTS(SANDBOX_CGROUP) | OPTS(AUDIT) | OPTS(SOURCE) |
-		  OPTS(NAME),
+		  OPTS(GATEWAY) | OPTS(NAME),
 	  false, "load, pin and attach an instance, or switch it to a new profile",
 	  "usage: ironclaw-pipe install --profile DIR\n"
 	  "                     (--tc-ingress IFACE | --tc IFACE | --xdp IFACE | --cgroup PATH)...\n"
 	  "                             [--netns NS] [--source ADDR]... [--sandbox-netns NS]\n"
-	  "                             [--sandbox-cgroup PATH] [--name INSTANCE]\n"
+	  "                             [--sandbox-cgroup PATH] [--gateway ADDR]...\n"
+	  "                             [--name INSTANCE]\n"
 	  "  --tc-ingress IFACE  host-side end of the sandbox's veth (recommended: out of the\n"
 	  "                      sandbox's reach; its egress arrives here as ingress)\n"
 	  "  --tc IFACE          egress of the sandbox's own interface\n"
@@ -368,6 +390,12 @@ static const struct cli_cmd cmds[] = {
 	  "  --source ADDR       one address of the sandbox's own (repeatable; a prefix is\n"
 	  "                      refused); without it they are read from the --tc interface,\n"
 	  "                      or for --tc-ingress from its veth peer in --sandbox-netns NS\n"
+	  "  --gateway ADDR      the sandbox's gateway on the host-side link (repeatable):\n"
+	  "                      the only target of its ARP and neighbour solicitations;\n"
+	  "                      on a bridge, a router elsewhere on it, whose MAC the host's\n"
+	  "                      neighbour table gives. Default: the addresses of the bridge\n"
+	  "                      (or of a routed IFACE) itself. Kept by reload and later\n"
+	  "                      installs\n"
 	  "  --sandbox-cgroup PATH  the sandbox's cgroup v2 directory (absolute, or relative to\n"
 	  "                      the cgroup v2 mount); rules with 'tool NAME' apply to the\n"
 	  "                      processes in PATH/NAME and the cgroups below it\n"
@@ -432,6 +460,14 @@ static const struct cli_cmd cmds[] = {
 	  "usage: ironclaw-pipe reload [--name INSTANCE]\n"
 	  "  Reads the profile the instance was installed from, and its live edits, and\n"
 	  "  switches to them in one step, attached as it is. A bad profile changes nothing.\n" },
+	{ "refresh", do_refresh, OPTS(NAME), false,
+	  "read the layer 2 of the host-side links again (a bridge's MAC, the gateways')",
+	  "usage: ironclaw-pipe refresh [--name INSTANCE]\n"
+	  "  Reads again, from the host side, what the --tc-ingress and --xdp links allow at\n"
+	  "  layer 2: the sandbox's MAC, the bridge's MAC (a bridge whose MAC was not set\n"
+	  "  takes its lowest port's, so it changes as containers join), the gateways' MACs\n"
+	  "  from the host's neighbour table. install and reload do it too; nothing else\n"
+	  "  changes.\n" },
 	{ "allow", do_allow, OPTS(NAME) | OPTS(PERSIST), true, "add a rule to the running policy",
 	  "usage: ironclaw-pipe allow [--name INSTANCE] [--persist] <rule>\n"
 	  "  <rule> is a profile line without its 'allow', e.g. 'tcp 10.42.7.12 port 8080',\n"

@@ -13,6 +13,7 @@
 #include "pipeline.h"
 #include "pipeline_attach.h"
 #include "pipeline_fill.h"
+#include "pipeline_l2.h"
 #include "pipeline_load.h"
 #include "pipeline_state.h"
 #include "pipeline_tc.h"
@@ -59,6 +60,9 @@ void txn_free(struct txn *t)
 	free(t->xdp_new);
 	free(t->xdp_new_ids);
 	txn_tc_free(t);
+	free(t->l2);
+	if (t->reasons_grown)
+		close(t->reasons_old);
 	dispatcher__destroy(t->skel);
 }
 
@@ -113,6 +117,17 @@ static int txn_plan_hooks(struct txn *t, const struct install_req *rq, struct di
 	t->xdp_generic = rq->has_tools;
 	t->host_side_tc = attach_kind_present(points, n, ATTACH_TC_INGRESS);
 	err = txn_xdp_covered(points, n, rq, d);
+	/* layer 2 of the host-side points, from the host side: a refusal touches nothing yet */
+	if (!err && !t->dry_run) {
+		int nr;
+
+		t->l2 = calloc(L2_MAX_LINKS, sizeof(*t->l2));
+		nr = t->l2 ? l2_entries_read(points, n, rq->gateways, rq->nr_gateways, t->l2,
+					     L2_MAX_LINKS, d) :
+			     -ENOMEM;
+		err = nr < 0 ? nr : 0;
+		t->nr_l2 = nr < 0 ? 0 : nr;
+	}
 	/*
 	 * Learning needs the query's id rewritten where the sandbox cannot see
 	 * it: host-side tc ingress, its answer back at host-side tc egress.
@@ -171,6 +186,27 @@ static int txn_build(struct txn *t, const struct install_req *rq, struct diag *d
 	return txn_fill(t, rq, d);
 }
 
+static int txn_reasons_grow(struct txn *t, struct diag *d)
+{
+	int ncpu = libbpf_num_possible_cpus(), to = bpf_map__fd(t->skel->maps.reasons);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct pkt_count *v;
+	int err = 0;
+
+	if (ncpu <= 0 || bpf_obj_get_info_by_fd(t->reasons_old, &info, &len))
+		return ncpu <= 0 ? ncpu : -errno;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (__u32 k = 0; k < info.max_entries; k++)
+		if (!bpf_map_lookup_elem(t->reasons_old, &k, v))
+			bpf_map_update_elem(to, &k, v, BPF_ANY);
+	free(v);
+	err = txn_pin(t, to, "reasons", d);
+	return err;
+}
+
 /* everything attached runs the new dispatcher, or is attached now; nothing reads gen yet */
 static int txn_attach(struct txn *t, const struct install_req *rq, struct diag *d)
 {
@@ -179,6 +215,9 @@ static int txn_attach(struct txn *t, const struct install_req *rq, struct diag *
 	for (size_t i = 0; !err && i < NR_SHARED_MAPS; i++)
 		if (!t->existing || (t->fresh_maps >> i & 1))
 			err = txn_pin(t, txn_map_fd(t, shared_maps[i]), shared_maps[i], d);
+	/* an earlier build's reasons map, with fewer reasons: its counts go on in this one's */
+	if (!err && t->reasons_grown)
+		err = txn_reasons_grow(t, d);
 	if (!err)
 		err = txn_pin_rule_maps(t, rq, false, d);
 	if (!err && t->existing)
@@ -187,6 +226,9 @@ static int txn_attach(struct txn *t, const struct install_req *rq, struct diag *
 		err = txn_update_xdp_dispatch(t, rq->name, d);
 	if (!err && t->xdp_map_new)
 		err = txn_pin(t, t->xdp_map, "xdp_dispatch", d);
+	/* before a new point is attached: its first frame is judged at layer 2 too */
+	if (!err)
+		err = l2_entries_write(txn_map_fd(t, "l2_links"), t->l2, t->nr_l2, d);
 	if (!err)
 		err = txn_attach_new_points(t, rq, d);
 	return err;

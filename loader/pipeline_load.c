@@ -12,48 +12,51 @@
 
 /* maps of the dispatcher that every install of an instance shares through their pins */
 #define BANK_NAME_ROW(ID, name, label, sec, entry, load, link, cgtype) "stages_" #name,
-const char *const shared_maps[] = { "ctl",
-				    "config",
-				    "reasons",
-				    "classes",
-				    "sources",
-				    "sock_state",
-				    "events",
-				    "event_drops",
-				    "event_budgets",
-				    "audit_tools",
-				    "dns_names",
-				    "dns_qtypes",
-				    "dns_work",
-				    "learn_names",
-				    "learn_rules",
-				    "learn_resolvers",
-				    "learn_config",
-				    "learned",
-				    "learn_slots",
-				    "learn_pending",
-				    "learn_flows",
-				    "learn_ports",
-				    "learn_rate",
-				    "learn_counts",
-				    HOOK_TABLE(BANK_NAME_ROW) };
+const char *const shared_maps[] = { "ctl",	     "config",
+				    "reasons",	     "classes",
+				    "sources",	     "sock_state",
+				    "events",	     "event_drops",
+				    "event_budgets", "audit_tools",
+				    "dns_names",     "dns_qtypes",
+				    "dns_work",	     "learn_names",
+				    "learn_rules",   "learn_resolvers",
+				    "learn_config",  "learned",
+				    "learn_slots",   "learn_pending",
+				    "learn_flows",   "learn_ports",
+				    "learn_rate",    "learn_counts",
+				    "l2_links",	     HOOK_TABLE(BANK_NAME_ROW) };
 const size_t NR_SHARED_MAPS = sizeof(shared_maps) / sizeof(shared_maps[0]);
 _Static_assert(sizeof(shared_maps) / sizeof(shared_maps[0]) <= 64, "txn.fresh_maps: one bit each");
 
 /*
  * Shared maps whose contents may start over: when an instance installed by
  * an older build has none of it, or one of another shape, the install makes
- * it anew (counters restart, queries in flight are not learned) instead of
- * refusing the instance.
+ * it anew (counters restart, queries in flight are not learned, the links'
+ * layer 2 is read again at every install anyway) instead of refusing the
+ * instance.
  */
 static bool may_start_anew(const char *map)
 {
-	static const char *const anew[] = { "learn_counts", "learn_ports", "learn_rate" };
+	static const char *const anew[] = { "learn_counts", "learn_ports", "learn_rate",
+					    "l2_links" };
 
 	for (size_t i = 0; i < sizeof(anew) / sizeof(anew[0]); i++)
 		if (!strcmp(map, anew[i]))
 			return true;
 	return false;
+}
+
+/* the reasons map of an earlier build, with fewer reasons: the same but for its size */
+static bool reasons_smaller(int fd, const struct bpf_map *m)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (strcmp(bpf_map__name(m), "reasons") || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return false;
+	return info.type == bpf_map__type(m) && info.key_size == bpf_map__key_size(m) &&
+	       info.value_size == bpf_map__value_size(m) &&
+	       info.max_entries < bpf_map__max_entries(m);
 }
 
 /* the hook kind a dispatcher or stage program serves, or HOOK_NONE */
@@ -150,6 +153,11 @@ int txn_open_dispatcher(struct txn *t, const char *name, size_t nr_rules, struct
 						"it, uninstall it and install it again",
 						name, shared_maps[i], strerror(-fd));
 					return fd;
+				}
+				if (!same_shape(fd, m) && reasons_smaller(fd, m)) {
+					t->reasons_grown = true; /* txn_attach copies it */
+					t->reasons_old = fd;
+					continue;
 				}
 				err = same_shape(fd, m) ? bpf_map__reuse_fd(m, fd) : -EPROTO;
 				close(fd);

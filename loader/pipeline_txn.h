@@ -11,6 +11,8 @@
 #include "tc_classic.h"
 #include "dispatcher.skel.h"
 
+struct l2_entry; /* pipeline_l2.h */
+
 struct loaded_stage {
 	struct bpf_object *obj;
 	int prog_fds[NR_HOOKS]; /* by hook id; -1 where that hook is not loaded */
@@ -41,6 +43,10 @@ struct txn {
 	bool host_side_tc; /* a --tc-ingress point: the only place learning happens */
 	__u64 fresh_maps; /* bit i: shared_maps[i] made anew over an older build's (or none):
 			   * pinned at the switch */
+	bool reasons_grown; /* the instance's reasons map is an earlier build's, smaller: */
+	int reasons_old; /* its fd, copied into this install's and replaced by it */
+	struct l2_entry *l2; /* the host-side points' layer-2 settings, read before anything */
+	size_t nr_l2;
 	__u32 old_ctl, gen;
 	struct dispatcher *skel;
 	struct loaded_stage *ls;

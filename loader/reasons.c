@@ -34,6 +34,12 @@ static const char *const names[REASON_MAX] = {
 	[REASON_TOOL_DEFERRED] = "tool_deferred",
 	[REASON_FLOW] = "flow",
 	[REASON_NAME_EXPIRED] = "name_expired",
+	[REASON_SPOOFED_MAC] = "spoofed_mac",
+	[REASON_L2_DST] = "l2_dst",
+	[REASON_TRAILER] = "trailer",
+	[REASON_ARP_DENIED] = "arp_denied",
+	[REASON_ND_DENIED] = "nd_denied",
+	[REASON_MLD] = "mld",
 };
 
 const char *reason_name(unsigned int reason)

@@ -44,8 +44,9 @@ static __always_inline int skb_to_stage(struct __sk_buff *skb, __u8 hook, void *
 static __always_inline int dispatch_tc_at(struct __sk_buff *skb, const int host_side)
 {
 	struct pkt_meta meta = {};
-	__u32 len = skb->len, tool_level = 0;
+	__u32 len = skb->len, tool_level = 0, ifindex = skb->ifindex;
 	struct gen_settings gs;
+	struct l2_link *l2;
 	int r;
 
 	r = dispatch_begin(&gs, &tool_level);
@@ -54,6 +55,16 @@ static __always_inline int dispatch_tc_at(struct __sk_buff *skb, const int host_
 		return skb_finish(skb, HOOK_TC, REASON_VLAN, &meta, gs.cfg);
 	if (r != PARSE_OK)
 		return skb_finish(skb, HOOK_TC, r, &meta, gs.cfg);
+	/* layer 2 where the sandbox's frames arrive: tc ingress of a host-side point */
+	l2 = skb->ingress_ifindex == ifindex ? bpf_map_lookup_elem(&l2_links, &ifindex) : NULL;
+	if (l2) {
+		struct l2_frame f;
+
+		l2_frame_skb(skb, len, &f);
+		r = l2_judge(l2, &f);
+		if (r != PARSE_OK)
+			return skb_finish(skb, HOOK_TC, r, &meta, gs.cfg);
+	}
 	if ((__u64)(skb->data_end - skb->data) < len &&
 	    (__u64)(skb->data_end - skb->data) < TC_PULL_LEN)
 		bpf_skb_pull_data(skb, len < TC_PULL_LEN ? len : TC_PULL_LEN);
@@ -88,14 +99,24 @@ SEC("xdp")
 int dispatch_xdp(struct xdp_md *ctx)
 {
 	struct pkt_meta meta = {};
-	__u32 tool_level = 0;
+	__u32 tool_level = 0, ifindex = ctx->ingress_ifindex;
 	struct gen_settings gs;
+	struct l2_link *l2;
 	int r;
 
 	r = dispatch_begin(&gs, &tool_level);
 	meta.gen = gs.gen;
 	if (r != PARSE_OK)
 		return xdp_verdict(ctx, r, 0, &meta, gs.cfg);
+	l2 = bpf_map_lookup_elem(&l2_links, &ifindex);
+	if (l2) {
+		struct l2_frame f;
+
+		l2_frame_xdp(ctx, (__u32)(ctx->data_end - ctx->data), &f);
+		r = l2_judge(l2, &f);
+		if (r != PARSE_OK)
+			return xdp_verdict(ctx, r, 0, &meta, gs.cfg);
+	}
 	r = dispatch_frame((void *)(long)ctx->data, (void *)(long)ctx->data_end,
 			   (__u32)(ctx->data_end - ctx->data), &gs, &meta);
 	if (r != PARSE_OK)

@@ -6,6 +6,7 @@
 #include "settings.h"
 #include "verdict.h"
 #include "parse.h"
+#include "l2.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -64,8 +64,20 @@ static __always_inline void cursor_skip(struct cursor *c, __u32 len)
 	c->off += len;
 }
 
-/* ND messages are small: header, target, one or two options */
-#define ND_MAX_LEN 64
+/*
+ * ND messages are small: the fixed part (8 bytes for a router solicitation,
+ * 24 with the target for a neighbour solicitation or advertisement) and at
+ * most one 8-byte link-layer address option (l2.h checks which).
+ */
+#define ND_RS_LEN 8
+#define ND_NS_LEN 24
+#define ND_OPT_LEN 8
+
+/* MLD queries, reports and done (RFC 2710, 3810) */
+#define MLD_QUERY 130
+#define MLD_REPORT 131
+#define MLD_DONE 132
+#define MLD2_REPORT 143
 
 struct ipv4_opt_walk {
 	__u8 buf[64];
@@ -250,18 +262,19 @@ static __always_inline int addr_is_on_link6(const __u8 *a)
 /*
  * Neighbour discovery the sandbox needs: router solicitation, neighbour
  * solicitation and advertisement, on the link only (hop limit 255, a
- * link-local or link-local multicast destination, RFC 4861), and small.
+ * link-local or link-local multicast destination, RFC 4861), right after
+ * the IPv6 header (no extension header to carry kilobytes before it), and
+ * of the size of its fixed part with at most one link-layer address option.
  * Anything else would be a channel out of the sandbox.
  */
 static __always_inline int nd_acceptable(const struct cursor *c, const struct icmp6hdr *ih,
 					 const struct ipv6hdr *ip6, const struct parsed *p)
 {
-	__u8 t = ih->icmp6_type;
+	__u32 len = c->lim - p->l4_off, fixed;
 
-	if (t != ND_ROUTER_SOLICIT && t != ND_NEIGHBOUR_SOLICIT && t != ND_NEIGHBOUR_ADVERT)
-		return 0;
+	fixed = ih->icmp6_type == ND_ROUTER_SOLICIT ? ND_RS_LEN : ND_NS_LEN;
 	return ih->icmp6_code == 0 && ip6->hop_limit == 255 && addr_is_on_link6(p->daddr) &&
-	       c->lim - p->l4_off <= ND_MAX_LEN;
+	       p->l4_off == p->l3_off + sizeof(*ip6) && (len == fixed || len == fixed + ND_OPT_LEN);
 }
 
 static __always_inline int parse_l4(struct cursor *c, void *start, struct parsed *p)
@@ -291,8 +304,23 @@ static __always_inline int parse_l4(struct cursor *c, void *start, struct parsed
 			return p->frag_first ? REASON_FRAG_CHAIN : REASON_TRUNCATED;
 		if ((void *)(ip6 + 1) > c->end)
 			return REASON_TRUNCATED;
-		if (p->frag_first || !nd_acceptable(c, ih, ip6, p))
+		if (p->frag_first)
 			return REASON_L4_PROTO;
+		switch (ih->icmp6_type) {
+		case MLD_QUERY:
+		case MLD_REPORT:
+		case MLD_DONE:
+		case MLD2_REPORT:
+			return REASON_MLD;
+		case ND_ROUTER_SOLICIT:
+		case ND_NEIGHBOUR_SOLICIT:
+		case ND_NEIGHBOUR_ADVERT:
+			break;
+		default:
+			return REASON_L4_PROTO;
+		}
+		if (!nd_acceptable(c, ih, ip6, p))
+			return REASON_ND_DENIED;
 		p->is_nd = ih->icmp6_type;
 	} else {
 		return REASON_L4_PROTO;

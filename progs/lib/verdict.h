@@ -41,7 +41,7 @@ static __always_inline int skb_verdict(struct __sk_buff *skb, __u8 hook, __u32 r
 		dry_result_store(skb, reason, rule, m, audit);
 	} else {
 		count_reason(audit ? REASON_WOULD_DENY : reason, skb->len);
-		if (!REASON_IS_ALLOW(reason))
+		if (!REASON_IS_ALLOW(reason) && !REASON_IS_QUIET(reason))
 			EVENT_PACKET(skb, bpf_skb_load_bytes, bpf_skb_cgroup_id(skb), hook, reason,
 				     m, audit);
 	}
@@ -88,7 +88,7 @@ static __always_inline int xdp_verdict(struct xdp_md *ctx, __u32 reason, __u32 r
 		count_reason(audit ? REASON_WOULD_DENY : reason,
 			     (__u32)(ctx->data_end - ctx->data));
 		/* no socket at XDP: no sending cgroup, and the tool is unknown */
-		if (!REASON_IS_ALLOW(reason)) {
+		if (!REASON_IS_ALLOW(reason) && !REASON_IS_QUIET(reason)) {
 			struct pkt_meta anon = *m;
 
 			anon.tool = 0;

@@ -127,6 +127,13 @@ static inline void counters(__u64 *out)
 	}
 }
 
+/*
+ * Where a test run's frame arrives at tc: 0, as BPF_PROG_TEST_RUN has it (no
+ * ingress interface, like tc egress), or an interface whose tc ingress it is
+ * then (the test run's device is loopback, ifindex 1; XDP's is too).
+ */
+static __u32 run_tc_ingress_ifindex;
+
 /* runs a dispatcher on one frame; the reason is the one counter that moved */
 /*
  * With IRONCLAW_FRAME_DUMP=FILE in the environment, every frame a test runs
@@ -152,8 +159,14 @@ static inline void run_at(const char *dispatcher, const struct pkt_buf *p, uint3
 	__u64 before[REASON_MAX], after[REASON_MAX];
 	int fd = pins_get(inst, dispatcher);
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->b, .data_size_in = p->len, .repeat = 1);
+	struct __sk_buff ctx = { .ifindex = run_tc_ingress_ifindex,
+				 .ingress_ifindex = run_tc_ingress_ifindex };
 	int moved = 0;
 
+	if (run_tc_ingress_ifindex && strcmp(dispatcher, "dispatch_xdp")) {
+		opts.ctx_in = &ctx;
+		opts.ctx_size_in = sizeof(ctx);
+	}
 	cr_assert_geq(fd, 0, "%s pin missing", dispatcher);
 	dump_frame(dispatcher, p);
 	counters(before);

@@ -102,7 +102,7 @@ static void build_l4(struct pkt_buf *p, enum l4 l4, uint16_t dport)
 		pkt_udp(p, TEST_SPORT, dport);
 	} else if (l4 == L4_ICMP6) {
 		pkt_icmp6(p, dport);
-		pkt_zeros(p, 20);
+		pkt_zeros(p, dport == 133 ? 4 : 20); /* a router solicitation has no target */
 	} else {
 		pkt_zeros(p, 8);
 	}
@@ -176,19 +176,21 @@ static const struct v6case v6cases[] = {
 	{ "neighbour advertisement", "fd00:42::2", "fe80::1", "", L4_ICMP6, 136, 255, REASON_ND },
 	{ "router solicitation", "fe80::2", "ff02::2", "", L4_ICMP6, 133, 255, REASON_ND },
 	{ "ND with hop limit below 255", "fe80::2", "ff02::1:ff00:1", "", L4_ICMP6, 135, 64,
-	  REASON_L4_PROTO },
+	  REASON_ND_DENIED },
 	{ "router advertisement from the sandbox", "fe80::2", "ff02::1", "", L4_ICMP6, 134, 255,
 	  REASON_L4_PROTO },
 	{ "echo request", "fd00:42::2", "fd00:7::11", "", L4_ICMP6, 128, 64, REASON_L4_PROTO },
 	{ "ND from a foreign address", "fe80::99", "ff02::1:ff00:1", "", L4_ICMP6, 135, 255,
 	  REASON_SPOOFED },
 	{ "neighbour solicitation to a global address", "fd00:42::2", "2001:db8::99", "", L4_ICMP6,
-	  135, 255, REASON_L4_PROTO },
+	  135, 255, REASON_ND_DENIED },
 	{ "neighbour solicitation to a link-local address", "fe80::2", "fe80::1", "", L4_ICMP6, 135,
 	  255, REASON_ND },
 	{ "neighbour advertisement from ::", "::", "ff02::1", "", L4_ICMP6, 136, 255,
 	  REASON_SPOOFED },
 	{ "router solicitation from ::", "::", "ff02::2", "", L4_ICMP6, 133, 255, REASON_ND },
+	{ "ND after an extension header", "fe80::2", "ff02::1:ff00:1", "d", L4_ICMP6, 135, 255,
+	  REASON_ND_DENIED },
 	{ "TCP from ::", "::", "fd00:7::11", "", L4_TCP, 8080, 64, REASON_SPOOFED },
 };
 
@@ -417,7 +419,7 @@ Test(pipeline, neighbour_discovery_with_a_payload)
 	expect("NS with one option", &p, REASON_ND);
 	pkt_zeros(&p, 480);
 	cr_assert_eq(pkt_finish(&p), 0);
-	expect("NS carrying 480 more bytes", &p, REASON_L4_PROTO);
+	expect("NS carrying 480 more bytes", &p, REASON_ND_DENIED);
 }
 
 /* whatever else is wrong, a forged source is what the packet is counted as */

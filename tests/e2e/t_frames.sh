@@ -1,5 +1,6 @@
 # t_frames.sh: frames written with AF_PACKET (tools/rawframe.c), past the socket hooks: what
-# host-side tc judges, and what PACKET_QDISC_BYPASS skips.
+# host-side tc judges (layer 2 too, on a routed veth: t_l2.sh has the bridge), and what
+# PACKET_QDISC_BYPASS skips.
 
 area frames "flow_profiles" "" \
 	test_af_packet_frames_at_host_side test_qdisc_bypass_skips_sandbox_egress
@@ -15,6 +16,9 @@ test_af_packet_frames_at_host_side() {
 		truncated 3 --src 10.42.0.2 --dst 10.42.7.11 --proto tcp --dport 8080 --count 3 --truncate 20 --qdisc-bypass
 		truncated 3 --src 10.42.0.2 --dst 10.42.7.11 --proto tcp --dport 8080 --count 3 --truncate 44 --qdisc-bypass
 		rule 3 --src 10.42.0.2 --dst 10.42.7.11 --proto udp --dport 9000 --count 3 --qdisc-bypass
+		spoofed_mac 3 --src 10.42.0.2 --dst 10.42.7.11 --proto udp --dport 9000 --count 3 --src-mac 02:00:00:00:77:77
+		l2_dst 3 --src 10.42.0.2 --dst 10.42.7.11 --proto udp --dport 9000 --count 3 --dst-mac ff:ff:ff:ff:ff:ff
+		trailer 3 --src 10.42.0.2 --dst 10.42.7.11 --proto udp --dport 9000 --count 3 --trailer 6
 	EOF
 	sleep 0.1
 	[ "$(grep -c "udp from" "$LOGS/flow-allowed.log")" -ge 3 ] ||
