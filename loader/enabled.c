@@ -157,6 +157,19 @@ static int parse_line(struct enabled_conf *c, char *l, int line, struct diag *d)
 		c->nr_sources++;
 		return 0;
 	}
+	if (!strcmp(key, "gateway")) {
+		if (c->nr_gateways == ENABLED_MAX_GATEWAYS) {
+			diag_error(d, c->path, line, "more than %d gateways", ENABLED_MAX_GATEWAYS);
+			return -EINVAL;
+		}
+		err = addr_parse(v, &c->gateways[c->nr_gateways]);
+		if (err || !addr_is_single(&c->gateways[c->nr_gateways])) {
+			diag_error(d, c->path, line, "gateway: '%s' is not one address", v);
+			return -EINVAL;
+		}
+		c->nr_gateways++;
+		return 0;
+	}
 	if (!strcmp(key, "audit")) {
 		if (strcmp(v, "yes") && strcmp(v, "no")) {
 			diag_error(d, c->path, line, "audit: '%s' is not yes or no", v);
@@ -167,7 +180,7 @@ static int parse_line(struct enabled_conf *c, char *l, int line, struct diag *d)
 	}
 	diag_error(d, c->path, line,
 		   "unknown key '%s' (profile, tc-ingress, tc, xdp, cgroup, sandbox-netns, "
-		   "sandbox-cgroup, source, audit)",
+		   "sandbox-cgroup, source, gateway, audit)",
 		   key);
 	return -EINVAL;
 }
@@ -248,6 +261,8 @@ char *enabled_format(const char *name, const struct enabled_conf *c)
 		fprintf(f, "sandbox-cgroup=%s\n", c->sandbox_cgroup);
 	for (size_t i = 0; i < c->nr_sources; i++)
 		fprintf(f, "source=%s\n", addr_format(&c->sources[i], buf, sizeof(buf)));
+	for (size_t i = 0; i < c->nr_gateways; i++)
+		fprintf(f, "gateway=%s\n", addr_format(&c->gateways[i], buf, sizeof(buf)));
 	fprintf(f, "audit=%s\n", c->audit ? "yes" : "no");
 	if (fclose(f)) {
 		free(text);

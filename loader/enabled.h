@@ -12,6 +12,7 @@
 #define ENABLED_DIR "instances" /* below STATE_CONF_DIR */
 #define ENABLED_MAX_POINTS 16
 #define ENABLED_MAX_SOURCES 64
+#define ENABLED_MAX_GATEWAYS 8
 #define ENABLED_MAX_INSTANCES 4096
 
 /* an attach point as the file gives it, resolved at restore (a cgroup may not exist yet) */
@@ -24,7 +25,7 @@ struct enabled_point {
 /*
  * One key=value a line, '#' comments; the keys are install's options:
  * profile, tc-ingress, tc, xdp, cgroup (repeatable), sandbox-netns,
- * sandbox-cgroup, source (repeatable), audit (yes|no).
+ * sandbox-cgroup, source (repeatable), gateway (repeatable), audit (yes|no).
  */
 struct enabled_conf {
 	char path[STATE_PATH_MAX]; /* the file it was read from */
@@ -35,6 +36,8 @@ struct enabled_conf {
 	char sandbox_cgroup[STATE_PATH_MAX];
 	struct addr sources[ENABLED_MAX_SOURCES];
 	size_t nr_sources;
+	struct addr gateways[ENABLED_MAX_GATEWAYS];
+	size_t nr_gateways;
 	bool audit;
 };
 

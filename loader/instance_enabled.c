@@ -90,6 +90,8 @@ int instance_enable(struct instance *in, struct enabled_conf *out, struct diag *
 	snprintf(c.sandbox_netns, sizeof(c.sandbox_netns), "%s", in->conf.sandbox_netns);
 	memcpy(c.sources, in->conf.sources, in->conf.nr_sources * sizeof(c.sources[0]));
 	c.nr_sources = in->conf.nr_sources;
+	memcpy(c.gateways, in->conf.gateways, in->conf.nr_gateways * sizeof(c.gateways[0]));
+	c.nr_gateways = in->conf.nr_gateways;
 	err = enabled_write(in->name, &c, d);
 	if (!err)
 		err = copy_live(in->name, true, d);
@@ -184,6 +186,8 @@ static int restore_closed(struct instance *in, const struct enabled_conf *c,
 				  .sandbox_cgroup = c->sandbox_cgroup[0] ? c->sandbox_cgroup : NULL,
 				  .sources = c->sources,
 				  .nr_sources = c->nr_sources,
+				  .gateways = c->gateways,
+				  .nr_gateways = c->nr_gateways,
 				  .deny_all = true };
 	struct attach_point keep[ENABLED_MAX_POINTS];
 	struct install_result res;
@@ -249,6 +253,8 @@ int instance_restore(const char *name, struct install_result *res, struct diag *
 			.nr_points = c.nr_points,
 			.sources = c.sources,
 			.nr_sources = c.nr_sources,
+			.gateways = c.gateways,
+			.nr_gateways = c.nr_gateways,
 			.audit = c.audit,
 		};
 

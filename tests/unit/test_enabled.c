@@ -48,6 +48,8 @@ Test(enabled, written_and_read_back)
 	cr_assert_eq(addr_parse("10.42.0.2", &c.sources[0]), 0);
 	cr_assert_eq(addr_parse("fd00:42::2", &c.sources[1]), 0);
 	c.nr_sources = 2;
+	cr_assert_eq(addr_parse("10.42.0.254", &c.gateways[0]), 0);
+	c.nr_gateways = 1;
 	cr_assert_eq(enabled_write("scraper", &c, &d), 0);
 	cr_assert(enabled_exists("scraper") && !enabled_exists("other"));
 	cr_assert_eq(enabled_read("scraper", &back, &d), 0, "%s", d.nr ? d.msgs[0] : "");
@@ -63,6 +65,8 @@ Test(enabled, written_and_read_back)
 	cr_assert_str_eq(back.sandbox_cgroup, c.sandbox_cgroup);
 	cr_assert_eq(back.nr_sources, 2);
 	cr_assert_eq(memcmp(back.sources, c.sources, 2 * sizeof(c.sources[0])), 0);
+	cr_assert_eq(back.nr_gateways, 1);
+	cr_assert_eq(memcmp(&back.gateways[0], &c.gateways[0], sizeof(c.gateways[0])), 0);
 	cr_assert(back.audit);
 	cr_assert_eq(enabled_remove("scraper"), 0);
 	cr_assert_eq(enabled_remove("scraper"), -ENOENT);
@@ -141,6 +145,8 @@ Test(enabled, bad_files_refused_at_their_line)
 	refused("profile=/p\ntc=x\nsource=10.0.0.0/8\n", 3,
 		"source: '10.0.0.0/8' is not one address");
 	refused("profile=/p\ntc=x\naudit=1\n", 3, "audit: '1' is not yes or no");
+	refused("profile=/p\ntc=x\ngateway=10.42.0.0/24\n", 3,
+		"gateway: '10.42.0.0/24' is not one address");
 	refused("profile=/p\ntc=x\nport=80\n", 3, "unknown key 'port'");
 	refused("profile=/p\ntc=x\nnothing here\n", 3, "expected key=value");
 	refused_bytes("profile=/p\ntc=x\0\n", 17, 0, "a NUL byte: not a text file");
