@@ -78,8 +78,8 @@ static int set_netns(char *to, size_t len, const char *v, const char *path, int 
 	return set_string(to, len, v, path, line, key, d);
 }
 
-static int set_point(struct enabled_conf *c, enum attach_kind kind, const char *key,
-		     const char *v, int line, struct diag *d)
+static int set_point(struct enabled_conf *c, enum attach_kind kind, const char *key, const char *v,
+		     int line, struct diag *d)
 {
 	struct enabled_point *p = &c->points[c->nr_points];
 	struct attach_point pt;

@@ -69,11 +69,12 @@ int instance_enable(struct instance *in, struct enabled_conf *out, struct diag *
 		c.points[i].kind = pts[i].kind;
 		point_arg(&pts[i], c.points[i].arg, sizeof(c.points[i].arg));
 		if (pts[i].netns[0] && !netns_ref_persistent(pts[i].netns)) {
-			diag_error(d, NULL, 0,
-				   "%s %s: '%s' names a process's namespace, which does not "
-				   "outlive a reboot: install it with a name in /run/netns or a bind "
-				   "mount, then enable it",
-				   attach_kind_option(pts[i].kind), c.points[i].arg, pts[i].netns);
+			diag_error(
+				d, NULL, 0,
+				"%s %s: '%s' names a process's namespace, which does not "
+				"outlive a reboot: install it with a name in /run/netns or a bind "
+				"mount, then enable it",
+				attach_kind_option(pts[i].kind), c.points[i].arg, pts[i].netns);
 			return -EINVAL;
 		}
 	}

@@ -73,7 +73,8 @@ Test(enabled, written_and_read_back)
 Test(enabled, listed_in_name_order)
 {
 	const char *names[] = { "zeta", "alpha", "cni-0123456789abcdef" };
-	struct enabled_conf c = { .profile = "/p", .nr_points = 1,
+	struct enabled_conf c = { .profile = "/p",
+				  .nr_points = 1,
 				  .points = { { ATTACH_TC_INGRESS, "host0" } } };
 	char got[8][INSTANCE_NAME_MAX], path[STATE_PATH_MAX];
 	struct diag d = {};
@@ -137,7 +138,8 @@ Test(enabled, bad_files_refused_at_their_line)
 	refused("profile=/p\nxdp=\n", 2, "xdp: empty");
 	refused("profile=/p\ntc=x\nsandbox-netns=pid:1\n", 3,
 		"sandbox-netns: 'pid:1' names a process's namespace");
-	refused("profile=/p\ntc=x\nsource=10.0.0.0/8\n", 3, "source: '10.0.0.0/8' is not one address");
+	refused("profile=/p\ntc=x\nsource=10.0.0.0/8\n", 3,
+		"source: '10.0.0.0/8' is not one address");
 	refused("profile=/p\ntc=x\naudit=1\n", 3, "audit: '1' is not yes or no");
 	refused("profile=/p\ntc=x\nport=80\n", 3, "unknown key 'port'");
 	refused("profile=/p\ntc=x\nnothing here\n", 3, "expected key=value");
