@@ -24,7 +24,7 @@ LDLIBS := -lxdp -lbpf -lelf -lz
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iinclude -Iprogs -I$(ARCH_INC)
 
 DEB_PACKAGES := clang llvm libbpf-dev libxdp-dev bpftool libcriterion-dev iproute2 \
-	pkg-config libelf-dev zlib1g-dev make gcc clang-format git python3 \
+	pkg-config libelf-dev zlib1g-dev make gcc clang-format git python3 systemd groff-base man-db \
 	libjson-c-dev containernetworking-plugins jq python3-yaml
 
 PROGS_SRC := $(wildcard progs/*.bpf.c)
@@ -58,7 +58,8 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 BPFTEST_SRC := $(wildcard tests/bpf/test_*.c)
 BPFTEST_BIN := $(patsubst tests/bpf/%.c,$(B)/tests/bpf/%,$(BPFTEST_SRC))
 
-.PHONY: install-cni uninstall-cni all deps deps-bench test test-bins demo clean format bench bench-quick bench-bins bench-ab
+.PHONY: all deps deps-bench test test-bins demo clean format bench bench-quick bench-bins bench-ab \
+	install uninstall deb install-cni uninstall-cni
 all: $(BIN) $(CNI_BIN) $(TOOLS) $(EXAMPLE_OBJ)
 
 deps deps-bench:
@@ -124,8 +125,8 @@ $(CNI_BIN): cni/plugin.c $(LIB) $(LOADER_HDRS)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(CNI_LDLIBS)
 
 # the plugin where runtimes look for it: /opt/cni/bin (containerd, CRI-O, Kubernetes) and
-# $(PREFIX)/lib/cni (podman's CNI backend searches it, beside /usr/lib/cni of Debian's plugins)
-PREFIX ?= /usr/local
+# $(PREFIX)/lib/cni (podman's CNI backend searches it, beside /usr/lib/cni of Debian's plugins);
+# make install calls it
 install-cni: $(CNI_BIN)
 	$(Q)install -D -m 0755 $(CNI_BIN) $(DESTDIR)/opt/cni/bin/ironclaw-pipe
 	$(Q)install -D -m 0755 $(CNI_BIN) $(DESTDIR)$(PREFIX)/lib/cni/ironclaw-pipe
@@ -181,6 +182,71 @@ BASE ?= HEAD~1
 bench-ab: deps-bench
 	$(Q)$(MAKE) --no-print-directory bench-bins
 	$(Q)bench/ab.sh $(B) $(BASE)
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the binary, man pages, stage objects and the
+# stage API header, the default profile (/etc/ironclaw-pipe: never overwritten), the systemd
+# unit and bash completion. The configuration stays in /etc whatever PREFIX is: the binary reads
+# /etc/ironclaw-pipe.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+INCLUDEDIR ?= $(PREFIX)/include
+UNITDIR ?= $(LIBDIR)/systemd/system
+COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
+PROFILEDIR := /etc/ironclaw-pipe/profiles/default
+INSTALL_FILES := $(SBINDIR)/ironclaw-pipe $(MANDIR)/man8/ironclaw-pipe.8 \
+	$(MANDIR)/man5/ironclaw-pipe-instance.5 $(UNITDIR)/ironclaw-pipe@.service \
+	$(COMPLETIONDIR)/ironclaw-pipe $(INCLUDEDIR)/ironclaw/stage.h \
+	$(patsubst progs/%.bpf.c,$(LIBDIR)/ironclaw-pipe/stages/%.bpf.o,$(wildcard progs/stage_*.bpf.c)) \
+	$(LIBDIR)/ironclaw-pipe/examples/stage_postgres.bpf.o \
+	$(DATADIR)/ironclaw-pipe/examples/stage_postgres.bpf.c
+
+install: all
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/ironclaw-pipe
+	$(Q)install -D -m 0644 docs/ironclaw-pipe.8 $(DESTDIR)$(MANDIR)/man8/ironclaw-pipe.8
+	$(Q)install -D -m 0644 docs/ironclaw-pipe-instance.5 \
+		$(DESTDIR)$(MANDIR)/man5/ironclaw-pipe-instance.5
+	$(Q)install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' deploy/systemd/ironclaw-pipe@.service \
+		>$(DESTDIR)$(UNITDIR)/ironclaw-pipe@.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/ironclaw-pipe@.service
+	$(Q)install -D -m 0644 deploy/bash-completion/ironclaw-pipe \
+		$(DESTDIR)$(COMPLETIONDIR)/ironclaw-pipe
+	$(Q)install -D -m 0644 $(STAGE_API_HDR) $(DESTDIR)$(INCLUDEDIR)/ironclaw/stage.h
+	$(Q)install -d -m 0755 $(DESTDIR)$(LIBDIR)/ironclaw-pipe/stages \
+		$(DESTDIR)$(LIBDIR)/ironclaw-pipe/examples $(DESTDIR)$(DATADIR)/ironclaw-pipe/examples
+	$(Q)install -m 0644 $(filter $(B)/progs/stage_%,$(PROGS_OBJ)) \
+		$(DESTDIR)$(LIBDIR)/ironclaw-pipe/stages/
+	$(Q)install -m 0644 $(EXAMPLE_OBJ) $(DESTDIR)$(LIBDIR)/ironclaw-pipe/examples/
+	$(Q)install -m 0644 examples/stage_postgres/stage_postgres.bpf.c \
+		$(DESTDIR)$(DATADIR)/ironclaw-pipe/examples/
+	$(Q)install -d -m 0755 $(DESTDIR)$(PROFILEDIR) $(DESTDIR)/etc/ironclaw-pipe/instances
+	$(Q)for f in rules.d/*.rules; do [ -e $(DESTDIR)$(PROFILEDIR)/$${f#rules.d/} ] || \
+		install -m 0644 $$f $(DESTDIR)$(PROFILEDIR)/; done
+	$(Q)$(if $(wildcard $(B)/cni/ironclaw-pipe),$(MAKE) --no-print-directory install-cni,:)
+
+# what install put there; the profile only where it is still as shipped (a changed one is kept)
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALL_FILES))
+	$(Q)$(MAKE) --no-print-directory uninstall-cni
+	$(Q)for f in rules.d/*.rules; do t=$(DESTDIR)$(PROFILEDIR)/$${f#rules.d/}; \
+		! cmp -s $$f $$t || rm -f $$t; done
+	$(Q)rmdir $(DESTDIR)$(PROFILEDIR) $(DESTDIR)/etc/ironclaw-pipe/profiles \
+		$(DESTDIR)/etc/ironclaw-pipe/instances $(DESTDIR)/etc/ironclaw-pipe \
+		$(DESTDIR)$(LIBDIR)/ironclaw-pipe/stages $(DESTDIR)$(LIBDIR)/ironclaw-pipe/examples \
+		$(DESTDIR)$(LIBDIR)/ironclaw-pipe \
+		$(DESTDIR)$(DATADIR)/ironclaw-pipe/examples $(DESTDIR)$(DATADIR)/ironclaw-pipe \
+		$(DESTDIR)$(INCLUDEDIR)/ironclaw 2>/dev/null || true
+
+# build/deb/ironclaw-pipe_VERSION_ARCH.deb, with dpkg-deb (tools/mkdeb.sh); a packager gives
+# DEB_MAINTAINER="Name <address>"
+DEB_MAINTAINER ?= ironclaw-pipe authors <ironclaw-pipe@localhost>
+deb: all
+	$(Q)DEB_MAINTAINER='$(DEB_MAINTAINER)' tools/mkdeb.sh $(B) $(VERSION)
 
 format:
 	$(Q)git ls-files '*.c' '*.h' | xargs clang-format -i

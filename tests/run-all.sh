@@ -53,6 +53,7 @@ text_suite() {
 }
 
 text_suite tests/lint/run.sh tests/lint/run.sh
+text_suite tests/package/run.sh tests/package/run.sh "$BUILD"
 text_suite tests/e2e/run.sh tests/e2e/run.sh "$BUILD"
 
 # skipped (a kernel feature missing) only when there are some; never counted as passed
