@@ -81,7 +81,8 @@ static const char *member_str(struct json_object *o, const char *key)
 {
 	struct json_object *v;
 
-	if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+	if (!o || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
 }
@@ -130,14 +131,14 @@ static int read_conf(struct cni_call *c)
 	if (!text || !tok) {
 		json_tokener_free(tok);
 		free(text);
-		return cni_error(c, CNI_ERR_DECODE, NULL, "cannot read the network configuration "
-							  "from stdin");
+		return cni_error(c, CNI_ERR_DECODE, NULL,
+				 "cannot read the network configuration "
+				 "from stdin");
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	c->conf = json_tokener_parse_ex(tok, text, len);
 	if (c->conf && (size_t)tok->char_offset < len &&
-	    strspn(text + tok->char_offset, " \t\r\n") <
-							 len - tok->char_offset) {
+	    strspn(text + tok->char_offset, " \t\r\n") < len - tok->char_offset) {
 		json_object_put(c->conf);
 		c->conf = NULL;
 		trailing = true;
@@ -149,8 +150,8 @@ static int read_conf(struct cni_call *c)
 				    c->conf  ? "another value" :
 				    trailing ? "more after the object" :
 				    json_tokener_get_error(tok) == json_tokener_continue ?
-					      "it ends early" :
-					      json_tokener_error_desc(json_tokener_get_error(tok)),
+					       "it ends early" :
+					       json_tokener_error_desc(json_tokener_get_error(tok)),
 				    tok->char_offset);
 
 		json_tokener_free(tok);
@@ -227,19 +228,21 @@ static int pick_profile(struct cni_call *c, char *out, size_t len)
 		return 0;
 	}
 	if (dir[0] != '/')
-		return cni_error(c, CNI_ERR_CONFIG, NULL, "\"profiles\": \"%s\": an absolute "
-							  "directory",
+		return cni_error(c, CNI_ERR_CONFIG, NULL,
+				 "\"profiles\": \"%s\": an absolute "
+				 "directory",
 				 dir);
 	err = cni_profile_pick(dir, has_ns ? ns : NULL, out, len);
 	if (err == -EINVAL)
 		return cni_error(c, CNI_ERR_ENV, NULL,
 				 "K8S_POD_NAMESPACE in CNI_ARGS is no namespace name");
 	if (err)
-		return cni_error(c, CNI_ERR_PROFILE, NULL,
-				 "no profile for the pod%s%s%s: neither %s/%s%s nor %s/default is a "
-				 "directory",
-				 has_ns ? " of namespace '" : "", has_ns ? ns : "", has_ns ? "'" : "",
-				 dir, has_ns ? ns : "", has_ns ? "" : "", dir);
+		return cni_error(
+			c, CNI_ERR_PROFILE, NULL,
+			"no profile for the pod%s%s%s: neither %s/%s%s nor %s/default is a "
+			"directory",
+			has_ns ? " of namespace '" : "", has_ns ? ns : "", has_ns ? "'" : "", dir,
+			has_ns ? ns : "", has_ns ? "" : "", dir);
 	return 0;
 }
 
@@ -276,9 +279,10 @@ static int read_prev(struct cni_call *c, struct json_object *prev, char (*cands)
 		}
 	}
 	if (!*nr_cands)
-		return cni_error(c, CNI_ERR_NO_HOST_VETH, NULL,
-				 "prevResult has no interface without \"sandbox\", so no host side: "
-				 "chain ironclaw-pipe after a plugin that makes a veth (bridge, ptp)");
+		return cni_error(
+			c, CNI_ERR_NO_HOST_VETH, NULL,
+			"prevResult has no interface without \"sandbox\", so no host side: "
+			"chain ironclaw-pipe after a plugin that makes a veth (bridge, ptp)");
 	if (json_object_object_get_ex(prev, "ips", &ips) &&
 	    json_object_is_type(ips, json_type_array)) {
 		n = json_object_array_length(ips);
@@ -360,8 +364,8 @@ static int cmd_add(struct cni_call *c)
 	diag_print(&d, stderr); /* warnings */
 	diag_free(&d);
 	/* the result goes on as it came: this plugin adds no interface or address */
-	printf("%s\n", json_object_to_json_string_ext(prev, JSON_C_TO_STRING_PLAIN |
-								    JSON_C_TO_STRING_NOSLASHESCAPE));
+	printf("%s\n", json_object_to_json_string_ext(
+			       prev, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	return 0;
 }
 

@@ -197,9 +197,10 @@ int instance_cni_check(const char *name, const struct cni_attachment *want, stru
 	err = instance_status(name, null, false, d);
 	fclose(null);
 	if (err == -ENOLINK)
-		diag_error(d, NULL, 0,
-			   "instance '%s': an attachment is lost ('ironclaw-pipe status --name %s')",
-			   name, name);
+		diag_error(
+			d, NULL, 0,
+			"instance '%s': an attachment is lost ('ironclaw-pipe status --name %s')",
+			name, name);
 	return err;
 }
 
@@ -274,7 +275,8 @@ int instance_cni_gc(FILE *out, struct diag *d)
 		err = instance_cni_del(de->d_name, d);
 		if (err)
 			break;
-		fprintf(out, "removed instance '%s' (container %s, interface %s): its veth %s is gone\n",
+		fprintf(out,
+			"removed instance '%s' (container %s, interface %s): its veth %s is gone\n",
 			de->d_name, a.container, a.ifname[0] ? a.ifname : "?",
 			a.host_if[0] ? a.host_if : "?");
 		removed++;

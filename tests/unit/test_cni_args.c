@@ -67,7 +67,8 @@ Test(cni_args, instance_name_is_short_and_tells_attachments_apart)
 	cr_assert_eq(strlen(a), 20);
 	cr_assert(cni_instance_name_is(a), "%s", a);
 	/* the digest of the three strings, each with its NUL */
-	sha256("net1\0" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\0eth0",
+	sha256("net1\0"
+	       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\0eth0",
 	       5 + 65 + 5, md);
 	hex(md, want);
 	cr_assert_eq(strncmp(a + 4, want, 16), 0, "%s vs %s", a, want);
