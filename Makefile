@@ -25,7 +25,7 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iinclude -Iprogs -I$(AR
 
 DEB_PACKAGES := clang llvm libbpf-dev libxdp-dev bpftool libcriterion-dev iproute2 \
 	pkg-config libelf-dev zlib1g-dev make gcc clang-format git python3 systemd groff-base man-db \
-	libclang-rt-14-dev
+	libclang-rt-14-dev libjson-c-dev containernetworking-plugins jq python3-yaml
 
 PROGS_SRC := $(wildcard progs/*.bpf.c)
 PROGS_OBJ := $(patsubst progs/%.bpf.c,$(B)/progs/%.bpf.o,$(PROGS_SRC))
@@ -45,6 +45,9 @@ LOADER_OBJ := $(patsubst loader/%.c,$(B)/loader/%.o,$(LOADER_SRC))
 LOADER_HDRS := $(wildcard loader/*.h include/*.h)
 LIB := $(B)/libironclaw.a
 BIN := $(B)/ironclaw-pipe
+# the CNI plugin: its own front end over the instance layer (json-c reads the runtime's JSON)
+CNI_BIN := $(B)/cni/ironclaw-pipe
+CNI_LDLIBS := -ljson-c
 TOOLS := $(B)/netprobe $(B)/rawframe $(B)/dnsprobe
 BENCH_BINS := $(B)/bench/icbench $(B)/bench/udpflood $(B)/bench/bench_progs.bpf.o
 # what the bench needs beyond the build: the filters it compares with, plots, veth features
@@ -63,8 +66,8 @@ FUZZ_LIB := $(B)/fuzz/libironclaw.a
 FUZZ_SECONDS ?= 300
 
 .PHONY: all deps deps-bench test test-bins demo clean format bench bench-quick bench-bins bench-ab \
-	install uninstall deb fuzz fuzz-bins fuzz-frames crash-test
-all: $(BIN) $(TOOLS) $(EXAMPLE_OBJ)
+	install uninstall deb fuzz fuzz-bins fuzz-frames crash-test install-cni uninstall-cni
+all: $(BIN) $(CNI_BIN) $(TOOLS) $(EXAMPLE_OBJ)
 
 deps deps-bench:
 	$(Q)missing=$$(for p in $(DEB_PACKAGES) $(if $(filter deps-bench,$@),$(BENCH_PACKAGES)); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -123,6 +126,20 @@ $(LIB): $(LOADER_OBJ)
 $(BIN): $(B)/loader/main.o $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(CNI_BIN): cni/plugin.c $(LIB) $(LOADER_HDRS)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(CNI_LDLIBS)
+
+# the plugin where runtimes look for it: /opt/cni/bin (containerd, CRI-O, Kubernetes) and
+# $(PREFIX)/lib/cni (podman's CNI backend searches it, beside /usr/lib/cni of Debian's plugins);
+# make install calls it
+install-cni: $(CNI_BIN)
+	$(Q)install -D -m 0755 $(CNI_BIN) $(DESTDIR)/opt/cni/bin/ironclaw-pipe
+	$(Q)install -D -m 0755 $(CNI_BIN) $(DESTDIR)$(PREFIX)/lib/cni/ironclaw-pipe
+
+uninstall-cni:
+	$(Q)rm -f $(DESTDIR)/opt/cni/bin/ironclaw-pipe $(DESTDIR)$(PREFIX)/lib/cni/ironclaw-pipe
 
 $(B)/%: tools/%.c
 	$(call msg,CC,$@)
@@ -256,6 +273,7 @@ install: all
 uninstall:
 	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALL_FILES))
+	$(Q)$(MAKE) --no-print-directory uninstall-cni
 	$(Q)for f in rules.d/*.rules; do t=$(DESTDIR)$(PROFILEDIR)/$${f#rules.d/}; \
 		! cmp -s $$f $$t || rm -f $$t; done
 	$(Q)rmdir $(DESTDIR)$(PROFILEDIR) $(DESTDIR)/etc/ironclaw-pipe/profiles \

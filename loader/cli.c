@@ -4,7 +4,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
 #include "cli.h"
+#include "dns_names.h"
+#include "explain.h"
 #include "xdp.h"
 
 static int set_point(struct cli_args *a, const char *arg, enum attach_kind kind)
@@ -270,4 +273,52 @@ const struct cli_cmd *cli_find(const struct cli_cmd *cmds, size_t n, const char 
 		}
 	}
 	return NULL;
+}
+
+/* <tcp|udp> <address> [port] <port> [tool <name>] [query <name> [<type>]] */
+int cli_explain_args(const char *cmd, int argc, char **argv, struct explain_query *q)
+{
+	int i = 0, err;
+	__u16 hi;
+
+	if (argc < 3)
+		return cli_usage_error(cmd,
+				       "give a packet: <tcp|udp> <address> <port> [tool <name>]");
+	if (!strcmp(argv[0], "tcp"))
+		q->l4proto = IPPROTO_TCP;
+	else if (!strcmp(argv[0], "udp"))
+		q->l4proto = IPPROTO_UDP;
+	else
+		return cli_usage_error(cmd, "protocol '%s': tcp or udp", argv[0]);
+	if (addr_parse(argv[1], &q->dst) || !addr_is_single(&q->dst))
+		return cli_usage_error(cmd, "'%s' is not an IPv4 or IPv6 address", argv[1]);
+	i = 2;
+	if (!strcmp(argv[i], "port") && i + 1 < argc)
+		i++;
+	err = port_range_parse(argv[i], &q->port, &hi);
+	if (err || hi != q->port)
+		return cli_usage_error(cmd, "port '%s': a number from 1 to 65535", argv[i]);
+	i++;
+	while (i < argc) {
+		if (!strcmp(argv[i], "tool") && !q->tool) {
+			if (i + 1 >= argc || !tool_name_valid(argv[i + 1]))
+				return cli_usage_error(
+					cmd, "tool: give the name of a cgroup below the sandbox's");
+			q->tool = argv[i + 1];
+			i += 2;
+		} else if (!strcmp(argv[i], "query") && !q->query) {
+			if (q->l4proto != IPPROTO_UDP || i + 1 >= argc)
+				return cli_usage_error(
+					cmd,
+					"query NAME [TYPE]: a DNS question, in a UDP datagram");
+			q->query = argv[i + 1];
+			q->qtype = 1;
+			i += 2;
+			if (i < argc && dns_qtype_parse(argv[i]) > 0)
+				q->qtype = dns_qtype_parse(argv[i++]);
+		} else {
+			return cli_usage_error(cmd, "unexpected argument '%s'", argv[i]);
+		}
+	}
+	return 0;
 }

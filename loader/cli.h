@@ -75,4 +75,9 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 const struct cli_cmd *cli_find(const struct cli_cmd *cmds, size_t n, const char *name,
 			       const char **near);
 
+/* explain's packet: <tcp|udp> <address> [port] <port> [tool <name>] [query <name> [<type>]];
+ * 0, or EXIT_USAGE after a usage message */
+struct explain_query;
+int cli_explain_args(const char *cmd, int argc, char **argv, struct explain_query *q);
+
 #endif

@@ -14,6 +14,7 @@
 #include "explain.h"
 #include "instance.h"
 #include "kernel.h"
+#include "instance_cni.h"
 #include "plan_print.h"
 #include "xdp.h"
 
@@ -188,54 +189,6 @@ static int do_refresh(struct cli_args *a)
 	return cmd_report(a->cmd, &d, err);
 }
 
-/* <tcp|udp> <address> [port] <port> [tool <name>] [query <name> [<type>]] */
-static int explain_args(const char *cmd, int argc, char **argv, struct explain_query *q)
-{
-	int i = 0, err;
-	__u16 hi;
-
-	if (argc < 3)
-		return cli_usage_error(cmd,
-				       "give a packet: <tcp|udp> <address> <port> [tool <name>]");
-	if (!strcmp(argv[0], "tcp"))
-		q->l4proto = IPPROTO_TCP;
-	else if (!strcmp(argv[0], "udp"))
-		q->l4proto = IPPROTO_UDP;
-	else
-		return cli_usage_error(cmd, "protocol '%s': tcp or udp", argv[0]);
-	if (addr_parse(argv[1], &q->dst) || !addr_is_single(&q->dst))
-		return cli_usage_error(cmd, "'%s' is not an IPv4 or IPv6 address", argv[1]);
-	i = 2;
-	if (!strcmp(argv[i], "port") && i + 1 < argc)
-		i++;
-	err = port_range_parse(argv[i], &q->port, &hi);
-	if (err || hi != q->port)
-		return cli_usage_error(cmd, "port '%s': a number from 1 to 65535", argv[i]);
-	i++;
-	while (i < argc) {
-		if (!strcmp(argv[i], "tool") && !q->tool) {
-			if (i + 1 >= argc || !tool_name_valid(argv[i + 1]))
-				return cli_usage_error(
-					cmd, "tool: give the name of a cgroup below the sandbox's");
-			q->tool = argv[i + 1];
-			i += 2;
-		} else if (!strcmp(argv[i], "query") && !q->query) {
-			if (q->l4proto != IPPROTO_UDP || i + 1 >= argc)
-				return cli_usage_error(
-					cmd,
-					"query NAME [TYPE]: a DNS question, in a UDP datagram");
-			q->query = argv[i + 1];
-			q->qtype = 1;
-			i += 2;
-			if (i < argc && dns_qtype_parse(argv[i]) > 0)
-				q->qtype = dns_qtype_parse(argv[i++]);
-		} else {
-			return cli_usage_error(cmd, "unexpected argument '%s'", argv[i]);
-		}
-	}
-	return 0;
-}
-
 static int do_explain(struct cli_args *a)
 {
 	struct explain_query q = {};
@@ -243,7 +196,7 @@ static int do_explain(struct cli_args *a)
 	struct diag d = {};
 	int err;
 
-	err = explain_args(a->cmd, a->argc, a->argv, &q);
+	err = cli_explain_args(a->cmd, a->argc, a->argv, &q);
 	if (err)
 		return err;
 	if (cmd_need_root(a->cmd))
@@ -353,6 +306,19 @@ static int do_uninstall(struct cli_args *a)
 		printf("uninstalled instance '%s': its sandbox's egress is no longer filtered\n",
 		       a->name);
 	return cmd_report(a->cmd, &d, err);
+}
+
+static int do_gc(struct cli_args *a)
+{
+	struct diag d = {};
+	int n;
+
+	if (cmd_need_root(a->cmd))
+		return 1;
+	n = instance_cni_gc(stdout, &d);
+	if (n >= 0)
+		printf("gc: %d CNI instance%s removed\n", n, n == 1 ? "" : "s");
+	return cmd_report(a->cmd, &d, n < 0 ? n : 0);
 }
 
 static const struct cli_cmd cmds[] = {
@@ -493,6 +459,11 @@ static const struct cli_cmd cmds[] = {
 	  "  WARNING: removing the filter OPENS the sandbox's egress: nothing filters it any more.\n"
 	  "  To leave the sandbox cut off instead, keep the instance and run\n"
 	  "  'ironclaw-pipe block' (deny-all), or delete the sandbox's interface.\n" },
+	{ "gc", do_gc, 0, false, "remove the CNI plugin's instances whose container is gone",
+	  "usage: ironclaw-pipe gc\n"
+	  "  Blocks, then uninstalls every instance the CNI plugin made (cni-*) in this\n"
+	  "  network namespace whose host-side veth is gone or whose link is lost: what a\n"
+	  "  runtime that never called DEL leaves behind (CNI 1.0.0 has no GC command).\n" },
 };
 
 #define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))
