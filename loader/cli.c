@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 #include "xdp.h"
 
@@ -40,6 +41,7 @@ static int set_opt(struct cli_args *a, enum cli_opt_id id, const char *arg)
 				a->cmd, "bad instance name '%s': 1-%d characters of [a-z0-9_-]",
 				arg, INSTANCE_NAME_MAX - 1);
 		a->name = arg;
+		a->name_given = true;
 		return 0;
 	case OPT_JSON:
 		a->json = true;
@@ -109,6 +111,33 @@ static int set_opt(struct cli_args *a, enum cli_opt_id id, const char *arg)
 	case OPT_PERSIST:
 		a->persist = true;
 		return 0;
+	case OPT_SINCE:
+		a->since = arg;
+		return 0;
+	case OPT_REASON:
+		a->reason = arg;
+		return 0;
+	case OPT_VERDICT:
+		a->verdict = arg;
+		return 0;
+	case OPT_DEST:
+		a->dest = arg;
+		return 0;
+	case OPT_METRICS_LISTEN:
+		a->metrics_listen = arg;
+		return 0;
+	case OPT_METRICS_REMOTE:
+		a->metrics_remote = true;
+		return 0;
+	case OPT_TEXTFILE:
+		a->textfile = arg;
+		return 0;
+	case OPT_PER_RULE:
+		a->per_rule = true;
+		return 0;
+	case OPT_JOURNAL_SIZE:
+		a->journal_size = arg;
+		return 0;
 	case NR_CLI_OPTS:
 		break;
 	}
@@ -137,6 +166,15 @@ static const struct {
 	[OPT_USER] = { "user", 'u', true },
 	[OPT_TOOL] = { "tool", 0, true },
 	[OPT_PERSIST] = { "persist", 0, false },
+	[OPT_SINCE] = { "since", 0, true },
+	[OPT_REASON] = { "reason", 0, true },
+	[OPT_VERDICT] = { "verdict", 0, true },
+	[OPT_DEST] = { "dest", 0, true },
+	[OPT_METRICS_LISTEN] = { "metrics-listen", 0, true },
+	[OPT_METRICS_REMOTE] = { "metrics-remote", 0, false },
+	[OPT_TEXTFILE] = { "textfile", 0, true },
+	[OPT_PER_RULE] = { "per-rule", 0, false },
+	[OPT_JOURNAL_SIZE] = { "journal-size", 0, true },
 };
 
 #define OPT_VAL_HELP 'h'
@@ -153,6 +191,26 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, " (see 'ironclaw-pipe %s --help')\n", cmd);
 	return EXIT_USAGE;
+}
+
+int cli_report(const char *cmd, struct diag *d, int err)
+{
+	diag_print(d, stderr);
+	if (err && !d->errors)
+		fprintf(stderr, "ironclaw-pipe %s: %s\n", cmd, strerror(-err));
+	diag_free(d);
+	return err ? 1 : 0;
+}
+
+int cli_need_root(const char *cmd)
+{
+	if (geteuid() == 0)
+		return 0;
+	fprintf(stderr,
+		"ironclaw-pipe %s: must run as root (loading and attaching BPF programs "
+		"needs CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)\n",
+		cmd);
+	return 1;
 }
 
 int cli_parse(const struct cli_cmd *c, int argc, char **argv, struct cli_args *a)

@@ -26,6 +26,15 @@ enum cli_opt_id {
 	OPT_USER,
 	OPT_TOOL,
 	OPT_PERSIST,
+	OPT_SINCE,
+	OPT_REASON,
+	OPT_VERDICT,
+	OPT_DEST,
+	OPT_METRICS_LISTEN,
+	OPT_METRICS_REMOTE,
+	OPT_TEXTFILE,
+	OPT_PER_RULE,
+	OPT_JOURNAL_SIZE,
 	NR_CLI_OPTS,
 };
 
@@ -37,6 +46,9 @@ struct cli_args {
 	const char *name; /* --name, INSTANCE_DEFAULT when not given */
 	bool help; /* -h or --help: the caller prints the command's help */
 	bool json, verbose, audit, follow, persist;
+	bool name_given, metrics_remote, per_rule;
+	/* log and suggest filters, collect and metrics settings: checked by their commands */
+	const char *since, *reason, *verdict, *dest, *metrics_listen, *textfile, *journal_size;
 	const char *profile, *netns, *sandbox_netns, *sandbox_cgroup, *cgroup, *user, *tool;
 	struct attach_point points[INSTANCE_MAX_POINTS];
 	size_t nr_points;
@@ -68,6 +80,10 @@ struct cli_cmd {
 int cli_parse(const struct cli_cmd *c, int argc, char **argv, struct cli_args *a);
 /* "ironclaw-pipe CMD: what is wrong" and where the help is; returns EXIT_USAGE */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* the messages of d, then a line for an error no message explained; exit status 0 or 1 */
+int cli_report(const char *cmd, struct diag *d, int err);
+/* 0 as root, else 1 after saying why root is needed */
+int cli_need_root(const char *cmd);
 /* the command of that name, or NULL; *near: the closest name when none is (or NULL) */
 const struct cli_cmd *cli_find(const struct cli_cmd *cmds, size_t n, const char *name,
 			       const char **near);

@@ -1,4 +1,5 @@
 /* instance.c: one named instance of the pipeline: open and lock it, install, edit, block, remove it. */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -6,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "events.h"
+#include "history.h"
+#include "metrics.h"
 #include "explain.h"
 #include "instance.h"
 #include "launch.h"
@@ -343,6 +346,7 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 		err = pipeline_install(&rq, d);
 	}
 	if (!err) {
+		state_count_bump(in->name, STATE_SWITCHES);
 		in->installed = true;
 		res->nr_rules = rs.prof.nr_rules;
 		res->nr_stages = rs.nr_stages;
@@ -424,14 +428,64 @@ int instance_rules(const char *name, FILE *out, bool json, struct diag *d)
 	return status_rules(name, out, json, d);
 }
 
-int instance_log(const char *name, bool follow, bool json, FILE *out, struct diag *d)
+int instance_log(const char *name, bool follow, bool json, const struct event_filter *f, FILE *out,
+		 struct diag *d)
 {
-	return events_log(name, follow, json, out, d);
+	if (history_exists(name))
+		return history_log(name, follow, json, f, out, d);
+	if (events_map_id(name))
+		fprintf(stderr,
+			"no journal for instance '%s': history is not kept, and what 'log' reads "
+			"is gone from the ring buffer ('ironclaw-pipe collect' keeps it)\n",
+			name);
+	return events_log(name, follow, json, f, out, d);
 }
 
-int instance_suggest(const char *name, FILE *out, struct diag *d)
+int instance_suggest(const char *name, const struct event_filter *f, FILE *out, struct diag *d)
 {
-	return events_suggest(name, out, d);
+	if (history_exists(name))
+		return history_suggest(name, f, out, d);
+	return events_suggest(name, f, out, d);
+}
+
+int instance_collect(const struct collect_opts *o, struct diag *d)
+{
+	return collect_run(o, d);
+}
+
+int instance_metrics(const char *name, bool per_rule, FILE *out, struct diag *d)
+{
+	char root[STATE_PATH_MAX], (*names)[INSTANCE_NAME_MAX] = NULL;
+	const char **ptrs = NULL;
+	struct dirent *de;
+	int n = 0, cap = 0, err;
+	DIR *dd;
+
+	if (name)
+		return metrics_write(out, &name, 1, per_rule, d);
+	state_pin_root(root, sizeof(root));
+	dd = opendir(root);
+	while (dd && (de = readdir(dd))) {
+		if (de->d_name[0] == '.' || !instance_name_valid(de->d_name))
+			continue;
+		if (n == cap) {
+			void *p = realloc(names, (cap = cap * 2 + 8) * sizeof(*names));
+
+			if (!p)
+				break;
+			names = p;
+		}
+		snprintf(names[n++], INSTANCE_NAME_MAX, "%.31s", de->d_name);
+	}
+	if (dd)
+		closedir(dd);
+	ptrs = calloc(n + 1, sizeof(*ptrs));
+	for (int i = 0; ptrs && i < n; i++)
+		ptrs[i] = names[i];
+	err = ptrs ? metrics_write(out, ptrs, n, per_rule, d) : -ENOMEM;
+	free(ptrs);
+	free(names);
+	return err;
 }
 
 int instance_explain(struct instance *in, struct explain_query *q, FILE *out, bool json,
