@@ -85,21 +85,23 @@ int do_collect(struct cli_args *a)
 	struct diag d = {};
 
 	if (a->journal_size && size_parse(a->journal_size, &o.journal_max))
-		return cli_usage_error(a->cmd, "bad --journal-size '%s': bytes, or K, M, G; at least 64K",
+		return cli_usage_error(a->cmd,
+				       "bad --journal-size '%s': bytes, or K, M, G; at least 64K",
 				       a->journal_size);
 	if (a->metrics_listen) {
 		int err = collect_listen_check(a->metrics_listen, a->metrics_remote);
 
 		if (err == -EPERM)
-			return cli_usage_error(a->cmd,
-					       "--metrics-listen %s is not a loopback address: the "
-					       "metrics name your tools and rules; add --metrics-remote "
-					       "to serve them to the network",
-					       a->metrics_listen);
+			return cli_usage_error(
+				a->cmd,
+				"--metrics-listen %s is not a loopback address: the "
+				"metrics name your tools and rules; add --metrics-remote "
+				"to serve them to the network",
+				a->metrics_listen);
 		if (err)
-			return cli_usage_error(a->cmd,
-					       "bad --metrics-listen '%s': ADDR:PORT or [ADDR]:PORT",
-					       a->metrics_listen);
+			return cli_usage_error(
+				a->cmd, "bad --metrics-listen '%s': ADDR:PORT or [ADDR]:PORT",
+				a->metrics_listen);
 	}
 	if (cli_need_root(a->cmd))
 		return 1;
@@ -112,8 +114,9 @@ int do_metrics(struct cli_args *a)
 
 	if (cli_need_root(a->cmd))
 		return 1;
-	return cli_report(a->cmd, &d,
-			  instance_metrics(a->name_given ? a->name : NULL, a->per_rule, stdout, &d));
+	return cli_report(
+		a->cmd, &d,
+		instance_metrics(a->name_given ? a->name : NULL, a->per_rule, stdout, &d));
 }
 
 #define FILTER_HELP                                                                                \

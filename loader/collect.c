@@ -126,8 +126,8 @@ static int track(struct collector *c, struct tracked *t, const char *name)
 	/* what the buffer dropped since the last record: while no collector ran */
 	for (int k = 0; k < EVENT_DROP_MAX; k++) {
 		__u64 before = !rec.have_drops || rec.drops.map_id != t->map_id ? 0 :
-			       k == EVENT_DROP_FULL			     ? rec.drops.full :
-									       rec.drops.rate;
+			       k == EVENT_DROP_FULL				? rec.drops.full :
+										  rec.drops.rate;
 
 		missed[k] = t->drops[k] > before ? t->drops[k] - before : 0;
 	}
@@ -158,10 +158,16 @@ static struct tracked *find(struct collector *c, const char *name)
 	return NULL;
 }
 
-static void follow_one(struct collector *c, const char *name)
+static void follow_one(struct collector *c, const char *instance)
 {
-	struct tracked *t = find(c, name);
-	__u32 id = events_map_id(name);
+	char name[INSTANCE_NAME_MAX];
+	struct tracked *t;
+	__u32 id;
+
+	/* a copy: instance may be the name of the slot untrack() clears */
+	snprintf(name, sizeof(name), "%s", instance);
+	t = find(c, name);
+	id = events_map_id(name);
 
 	if (t && t->map_id != id) {
 		fprintf(stderr, "collect: instance '%s' was %s\n", name,

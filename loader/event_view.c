@@ -44,7 +44,8 @@ int event_filter_verdict(struct event_filter *f, const char *s, char *err, size_
 int event_filter_dest(struct event_filter *f, const char *s, char *err, size_t len)
 {
 	if (addr_parse(s, &f->dest)) {
-		snprintf(err, len, "bad destination '%s': an address or a prefix (10.42.7.0/24)", s);
+		snprintf(err, len, "bad destination '%s': an address or a prefix (10.42.7.0/24)",
+			 s);
 		return -EINVAL;
 	}
 	f->has_dest = true;
@@ -115,8 +116,8 @@ bool event_match(const struct event_filter *f, const struct event_view *v)
 		return false;
 	if (f->verdict >= 0 && !!v->e.audit != f->verdict)
 		return false;
-	if (f->tool && (!v->tool[0] || (strcmp(f->tool, v->tool) &&
-					strcmp(f->tool, last_component(v->tool)))))
+	if (f->tool &&
+	    (!v->tool[0] || (strcmp(f->tool, v->tool) && strcmp(f->tool, last_component(v->tool)))))
 		return false;
 	return !f->has_dest || dest_match(&f->dest, &v->e);
 }

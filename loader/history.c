@@ -14,8 +14,8 @@ bool history_exists(const char *name)
 	char path[STATE_PATH_MAX];
 	__u64 bytes, segs = 0;
 
-	return !state_journal_path(path, sizeof(path), name) && !journal_usage(path, &bytes, &segs) &&
-	       segs;
+	return !state_journal_path(path, sizeof(path), name) &&
+	       !journal_usage(path, &bytes, &segs) && segs;
 }
 
 bool history_collector_running(const char *name)
@@ -36,7 +36,8 @@ static void field_str(const struct journal_rec *rec, __u16 type, char *buf, size
 		      const char *none)
 {
 	size_t n = 0;
-	const char *p = journal_field(rec->payload, rec->h.len, sizeof(struct deny_event), type, &n);
+	const char *p =
+		journal_field(rec->payload, rec->h.len, sizeof(struct deny_event), type, &n);
 
 	if (!p) {
 		snprintf(buf, len, "%s", none);
@@ -109,8 +110,7 @@ static int drain(struct journal_reader *r, struct history_ctx *hc, struct diag *
 				(unsigned long long)(r->gap - gap));
 			gap = r->gap;
 		}
-		if (rec.h.kind == JREC_START && !hc->sugg &&
-		    rec.h.time_ns >= hc->f->since_ns) {
+		if (rec.h.kind == JREC_START && !hc->sugg && rec.h.time_ns >= hc->f->since_ns) {
 			fflush(hc->out);
 			note(&rec, hc->name);
 		}
@@ -162,8 +162,8 @@ static int read_journal(const char *name, bool follow, struct history_ctx *hc, s
 	return err;
 }
 
-int history_log(const char *name, bool follow, bool json, const struct event_filter *f,
-		FILE *out, struct diag *d)
+int history_log(const char *name, bool follow, bool json, const struct event_filter *f, FILE *out,
+		struct diag *d)
 {
 	struct history_ctx hc = { .name = name, .f = f, .out = out, .json = json };
 

@@ -19,8 +19,8 @@ struct history_strings {
 int history_event_view(const struct journal_rec *rec, struct event_view *v,
 		       struct history_strings *s);
 /* the events of the journal that f keeps, then (follow) as they come until SIGINT/SIGTERM */
-int history_log(const char *name, bool follow, bool json, const struct event_filter *f,
-		FILE *out, struct diag *d);
+int history_log(const char *name, bool follow, bool json, const struct event_filter *f, FILE *out,
+		struct diag *d);
 /* the would-deny events of the journal as profile lines; nothing is consumed */
 int history_suggest(const char *name, const struct event_filter *f, FILE *out, struct diag *d);
 

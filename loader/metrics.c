@@ -93,8 +93,8 @@ static void add_tool(struct inst *in, const char *tool, const struct pkt_count *
  * same rule counted before); fn NULL: only the per-tool sums and the count.
  */
 static void rules_walk(struct inst *in, FILE *out,
-		       void (*fn)(FILE *out, const struct inst *in,
-				  const struct rule_list_entry *e, const struct pkt_count *c))
+		       void (*fn)(FILE *out, const struct inst *in, const struct rule_list_entry *e,
+				  const struct pkt_count *c))
 {
 	char path[STATE_PATH_MAX], *line = NULL, tool[64];
 	size_t cap = 0;

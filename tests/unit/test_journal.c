@@ -114,9 +114,9 @@ Test(journal, torn_tail_cut)
 		put_event(&w, i);
 	journal_close_write(&w);
 	full = seg_size(1);
-	cr_assert_eq(truncate(strcat(strcpy((char[300]){ 0 }, dir), "/0000000000000001.jrn"),
-			      full - 7),
-		     0);
+	cr_assert_eq(
+		truncate(strcat(strcpy((char[300]){ 0 }, dir), "/0000000000000001.jrn"), full - 7),
+		0);
 	read_all(pids, 16, &nr);
 	cr_assert_eq(nr, 2, "read %d events of a journal whose third record is torn", nr);
 	cr_assert_eq(journal_open_write(&w, dir, 0, &rec, &d), 0);
