@@ -25,7 +25,8 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iinclude -Iprogs -I$(AR
 
 DEB_PACKAGES := clang llvm libbpf-dev libxdp-dev bpftool libcriterion-dev iproute2 \
 	pkg-config libelf-dev zlib1g-dev make gcc clang-format git python3 systemd groff-base man-db \
-	libclang-rt-14-dev libjson-c-dev containernetworking-plugins jq python3-yaml
+	libclang-rt-14-dev libjson-c-dev containernetworking-plugins jq python3-yaml \
+	prometheus
 
 PROGS_SRC := $(wildcard progs/*.bpf.c)
 PROGS_OBJ := $(patsubst progs/%.bpf.c,$(B)/progs/%.bpf.o,$(PROGS_SRC))
@@ -239,6 +240,7 @@ COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
 PROFILEDIR := /etc/ironclaw-pipe/profiles/default
 INSTALL_FILES := $(SBINDIR)/ironclaw-pipe $(MANDIR)/man8/ironclaw-pipe.8 \
 	$(MANDIR)/man5/ironclaw-pipe-instance.5 $(UNITDIR)/ironclaw-pipe@.service \
+	$(UNITDIR)/ironclaw-pipe-collect.service \
 	$(COMPLETIONDIR)/ironclaw-pipe $(INCLUDEDIR)/ironclaw/stage.h \
 	$(patsubst progs/%.bpf.c,$(LIBDIR)/ironclaw-pipe/stages/%.bpf.o,$(wildcard progs/stage_*.bpf.c)) \
 	$(LIBDIR)/ironclaw-pipe/examples/stage_postgres.bpf.o \
@@ -251,9 +253,9 @@ install: all
 	$(Q)install -D -m 0644 docs/ironclaw-pipe-instance.5 \
 		$(DESTDIR)$(MANDIR)/man5/ironclaw-pipe-instance.5
 	$(Q)install -d -m 0755 $(DESTDIR)$(UNITDIR)
-	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' deploy/systemd/ironclaw-pipe@.service \
-		>$(DESTDIR)$(UNITDIR)/ironclaw-pipe@.service
-	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/ironclaw-pipe@.service
+	$(Q)for u in ironclaw-pipe@.service ironclaw-pipe-collect.service; do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' deploy/systemd/$$u >$(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
 	$(Q)install -D -m 0644 deploy/bash-completion/ironclaw-pipe \
 		$(DESTDIR)$(COMPLETIONDIR)/ironclaw-pipe
 	$(Q)install -D -m 0644 $(STAGE_API_HDR) $(DESTDIR)$(INCLUDEDIR)/ironclaw/stage.h

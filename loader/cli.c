@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <unistd.h>
 #include "cli.h"
 #include "dns_names.h"
 #include "explain.h"
@@ -43,6 +44,7 @@ static int set_opt(struct cli_args *a, enum cli_opt_id id, const char *arg)
 				a->cmd, "bad instance name '%s': 1-%d characters of [a-z0-9_-]",
 				arg, INSTANCE_NAME_MAX - 1);
 		a->name = arg;
+		a->name_given = true;
 		return 0;
 	case OPT_JSON:
 		a->json = true;
@@ -122,6 +124,33 @@ static int set_opt(struct cli_args *a, enum cli_opt_id id, const char *arg)
 	case OPT_PERSIST:
 		a->persist = true;
 		return 0;
+	case OPT_SINCE:
+		a->since = arg;
+		return 0;
+	case OPT_REASON:
+		a->reason = arg;
+		return 0;
+	case OPT_VERDICT:
+		a->verdict = arg;
+		return 0;
+	case OPT_DEST:
+		a->dest = arg;
+		return 0;
+	case OPT_METRICS_LISTEN:
+		a->metrics_listen = arg;
+		return 0;
+	case OPT_METRICS_REMOTE:
+		a->metrics_remote = true;
+		return 0;
+	case OPT_TEXTFILE:
+		a->textfile = arg;
+		return 0;
+	case OPT_PER_RULE:
+		a->per_rule = true;
+		return 0;
+	case OPT_JOURNAL_SIZE:
+		a->journal_size = arg;
+		return 0;
 	case NR_CLI_OPTS:
 		break;
 	}
@@ -151,6 +180,15 @@ static const struct {
 	[OPT_USER] = { "user", 'u', true },
 	[OPT_TOOL] = { "tool", 0, true },
 	[OPT_PERSIST] = { "persist", 0, false },
+	[OPT_SINCE] = { "since", 0, true },
+	[OPT_REASON] = { "reason", 0, true },
+	[OPT_VERDICT] = { "verdict", 0, true },
+	[OPT_DEST] = { "dest", 0, true },
+	[OPT_METRICS_LISTEN] = { "metrics-listen", 0, true },
+	[OPT_METRICS_REMOTE] = { "metrics-remote", 0, false },
+	[OPT_TEXTFILE] = { "textfile", 0, true },
+	[OPT_PER_RULE] = { "per-rule", 0, false },
+	[OPT_JOURNAL_SIZE] = { "journal-size", 0, true },
 };
 
 #define OPT_VAL_HELP 'h'

@@ -27,6 +27,15 @@ enum cli_opt_id {
 	OPT_USER,
 	OPT_TOOL,
 	OPT_PERSIST,
+	OPT_SINCE,
+	OPT_REASON,
+	OPT_VERDICT,
+	OPT_DEST,
+	OPT_METRICS_LISTEN,
+	OPT_METRICS_REMOTE,
+	OPT_TEXTFILE,
+	OPT_PER_RULE,
+	OPT_JOURNAL_SIZE,
 	NR_CLI_OPTS,
 };
 
@@ -38,6 +47,9 @@ struct cli_args {
 	const char *name; /* --name, INSTANCE_DEFAULT when not given */
 	bool help; /* -h or --help: the caller prints the command's help */
 	bool json, verbose, audit, follow, persist;
+	bool name_given, metrics_remote, per_rule;
+	/* log and suggest filters, collect and metrics settings: checked by their commands */
+	const char *since, *reason, *verdict, *dest, *metrics_listen, *textfile, *journal_size;
 	const char *profile, *netns, *sandbox_netns, *sandbox_cgroup, *cgroup, *user, *tool;
 	struct attach_point points[INSTANCE_MAX_POINTS];
 	size_t nr_points;

@@ -1,4 +1,5 @@
 /* instance.c: one named instance of the pipeline: open and lock it, install, edit, block, remove it. */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -7,6 +8,8 @@
 #include <unistd.h>
 #include "counts.h"
 #include "events.h"
+#include "history.h"
+#include "metrics.h"
 #include "explain.h"
 #include "instance.h"
 #include "pins.h"
@@ -370,6 +373,7 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 		err = pipeline_install(&rq, d);
 	}
 	if (!err) {
+		state_count_bump(in->name, STATE_SWITCHES);
 		in->installed = true;
 		res->nr_rules = rs.prof.nr_rules;
 		res->nr_stages = rs.nr_stages;
@@ -470,14 +474,64 @@ int instance_rules(const char *name, FILE *out, bool json, struct diag *d)
 	return status_rules(name, out, json, d);
 }
 
-int instance_log(const char *name, bool follow, bool json, FILE *out, struct diag *d)
+int instance_log(const char *name, bool follow, bool json, const struct event_filter *f, FILE *out,
+		 struct diag *d)
 {
-	return events_log(name, follow, json, out, d);
+	if (history_exists(name))
+		return history_log(name, follow, json, f, out, d);
+	if (events_map_id(name))
+		fprintf(stderr,
+			"no journal for instance '%s': history is not kept, and what 'log' reads "
+			"is gone from the ring buffer ('ironclaw-pipe collect' keeps it)\n",
+			name);
+	return events_log(name, follow, json, f, out, d);
 }
 
-int instance_suggest(const char *name, FILE *out, struct diag *d)
+int instance_suggest(const char *name, const struct event_filter *f, FILE *out, struct diag *d)
 {
-	return events_suggest(name, out, d);
+	if (history_exists(name))
+		return history_suggest(name, f, out, d);
+	return events_suggest(name, f, out, d);
+}
+
+int instance_collect(const struct collect_opts *o, struct diag *d)
+{
+	return collect_run(o, d);
+}
+
+int instance_metrics(const char *name, bool per_rule, FILE *out, struct diag *d)
+{
+	char root[STATE_PATH_MAX], (*names)[INSTANCE_NAME_MAX] = NULL;
+	const char **ptrs = NULL;
+	struct dirent *de;
+	int n = 0, cap = 0, err;
+	DIR *dd;
+
+	if (name)
+		return metrics_write(out, &name, 1, per_rule, d);
+	state_pin_root(root, sizeof(root));
+	dd = opendir(root);
+	while (dd && (de = readdir(dd))) {
+		if (de->d_name[0] == '.' || !instance_name_valid(de->d_name))
+			continue;
+		if (n == cap) {
+			void *p = realloc(names, (cap = cap * 2 + 8) * sizeof(*names));
+
+			if (!p)
+				break;
+			names = p;
+		}
+		snprintf(names[n++], INSTANCE_NAME_MAX, "%.31s", de->d_name);
+	}
+	if (dd)
+		closedir(dd);
+	ptrs = calloc(n + 1, sizeof(*ptrs));
+	for (int i = 0; ptrs && i < n; i++)
+		ptrs[i] = names[i];
+	err = ptrs ? metrics_write(out, ptrs, n, per_rule, d) : -ENOMEM;
+	free(ptrs);
+	free(names);
+	return err;
 }
 
 int instance_explain(struct instance *in, struct explain_query *q, FILE *out, bool json,
@@ -495,187 +549,4 @@ int instance_explain(struct instance *in, struct explain_query *q, FILE *out, bo
 int instance_check(const char *dir, const char *cgroup, struct ruleset *rs, struct diag *d)
 {
 	return ruleset_load(dir, NULL, cgroup, false, rs, d);
-}
-
-/* the rule a line gives (its first, for a host name), or -EINVAL with the error in d */
-static int parse_one_rule(const char *line, const char *where, struct profile *p, struct diag *d)
-{
-	int err = profile_parse_line(p, where, 1, line, NULL, d);
-
-	if (!err && !p->nr_rules && !p->nr_dns_names && !p->nr_name_rules) {
-		diag_error(d, where, 1, "no rule given");
-		err = -EINVAL;
-	}
-	return err;
-}
-
-/* the text of the one rule a line gave: an address rule, an 'allow dns' line or a name rule */
-static const char *line_text(const struct profile *p)
-{
-	return profile_origin(p, 0)->text;
-}
-
-/* the same rule, however it was spelled (10.0.0.1 and 10.0.0.1/32, spaces, case) */
-static bool same_rule(const struct profile *pa, const struct profile *pb)
-{
-	/* one line: one kind of rule (a host name may give several address rules) */
-	if (!pa->nr_rules != !pb->nr_rules || !pa->nr_dns_names != !pb->nr_dns_names ||
-	    !pa->nr_name_rules != !pb->nr_name_rules ||
-	    !rule_origin_same_tool(profile_origin(pa, 0), profile_origin(pb, 0)))
-		return false;
-	if (pa->nr_name_rules) {
-		const struct name_rule *x = &pa->name_rules[0], *y = &pb->name_rules[0];
-
-		return x->l4proto == y->l4proto && x->port_lo == y->port_lo &&
-		       x->port_hi == y->port_hi && !strcmp(x->host, y->host);
-	}
-	if (pa->nr_dns_names)
-		return pa->dns_names[0].wildcard == pb->dns_names[0].wildcard &&
-		       !strcmp(pa->dns_names[0].name, pb->dns_names[0].name);
-	return pa->rules[0].l4proto == pb->rules[0].l4proto &&
-	       pa->rules[0].port_lo == pb->rules[0].port_lo &&
-	       pa->rules[0].port_hi == pb->rules[0].port_hi &&
-	       addr_equal(&pa->rules[0].dst, &pb->rules[0].dst);
-}
-
-/* the drop-in without the lines that are this rule; -ENOENT when none was */
-static int drop_in_without(const char *old, size_t old_len, const char *path,
-			   const struct profile *want, char **text)
-{
-	size_t tlen = 0, removed = 0;
-	FILE *m = open_memstream(text, &tlen);
-	char *save = NULL, *copy = old ? strndup(old, old_len) : NULL;
-
-	for (char *l = copy ? strtok_r(copy, "\n", &save) : NULL; m && l;
-	     l = strtok_r(NULL, "\n", &save)) {
-		struct profile have = {};
-		struct diag quiet = {};
-
-		if (!parse_one_rule(l, path, &have, &quiet) && same_rule(&have, want))
-			removed++;
-		else
-			fprintf(m, "%s\n", l);
-		profile_free(&have);
-		diag_free(&quiet);
-	}
-	free(copy);
-	if (!m || fclose(m))
-		return -ENOMEM;
-	return removed ? 0 : -ENOENT;
-}
-
-/*
- * The rule list of the policy in force holds this rule from the drop-in at path. An edit
- * killed between writing the drop-in and the switch leaves the two apart: the same edit
- * run again sees it, and only switches.
- */
-static bool live_rule_in_force(const char *name, const char *path, const struct profile *want)
-{
-	char list[STATE_PATH_MAX], *text, *save = NULL;
-	bool found = false;
-	size_t len;
-
-	if (state_path(list, sizeof(list), name, STATE_RULE_LIST))
-		return false;
-	text = state_read_file(list, &len);
-	for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l && !found;
-	     l = strtok_r(NULL, "\n", &save)) {
-		struct rule_list_entry e;
-		struct profile have = {};
-		struct diag quiet = {};
-
-		if (!rule_list_parse(l, &e) && !strcmp(e.file, path) &&
-		    !parse_one_rule(e.text, path, &have, &quiet))
-			found = same_rule(&have, want);
-		profile_free(&have);
-		diag_free(&quiet);
-	}
-	free(text);
-	return found;
-}
-
-int instance_edit(struct instance *in, const char *rule, bool add, char **done, struct diag *d)
-{
-	char line[1024], path[STATE_PATH_MAX];
-	struct install_result res;
-	struct profile want = {};
-	sigset_t hold, saved;
-	char *old = NULL, *text = NULL;
-	size_t old_len = 0;
-	int err;
-
-	if ((size_t)snprintf(line, sizeof(line), "allow %s", rule) >= sizeof(line)) {
-		diag_error(d, "command line", 0, "the rule is longer than %zu bytes", sizeof(line));
-		return -E2BIG;
-	}
-	err = parse_one_rule(line, "command line", &want, d);
-	if (err)
-		goto out;
-	if (!in->installed || !in->has_conf) {
-		diag_error(d, NULL, 0, "no instance '%s' installed", in->name);
-		err = -ENOENT;
-		goto out;
-	}
-	state_path(path, sizeof(path), in->name, STATE_LIVE_RULES);
-	old = state_read_file(path, &old_len);
-	if (!old && errno != ENOENT) {
-		err = -errno;
-		diag_error(d, path, 0, "cannot read: %s", strerror(-err));
-		goto out;
-	}
-	if (add) {
-		/* the drop-in has it and the policy does not: an allow killed before its switch */
-		err = drop_in_without(old, old_len, path, &want, &text);
-		free(text);
-		text = NULL;
-		if (!err && !live_rule_in_force(in->name, path, &want))
-			text = strndup(old, old_len);
-		else if (asprintf(&text, "%.*s%s\n", (int)old_len, old ? old : "",
-				  line_text(&want)) < 0)
-			text = NULL;
-		err = text ? 0 : -ENOMEM;
-	} else {
-		err = drop_in_without(old, old_len, path, &want, &text);
-		/* the policy has it and the drop-in does not: a revoke killed before its switch */
-		if (err == -ENOENT && live_rule_in_force(in->name, path, &want)) {
-			free(text);
-			text = strndup(old ? old : "", old_len);
-			err = text ? 0 : -ENOMEM;
-		}
-		if (err == -ENOENT)
-			diag_error(
-				d, NULL, 0,
-				"'%s' was not added with allow; rules of the profile are changed "
-				"in its files, then 'ironclaw-pipe reload'",
-				line_text(&want));
-	}
-	if (err)
-		goto out;
-	/* from the drop-in's change to the switch, INT, TERM and HUP wait */
-	sigemptyset(&hold);
-	sigaddset(&hold, SIGINT);
-	sigaddset(&hold, SIGTERM);
-	sigaddset(&hold, SIGHUP);
-	sigprocmask(SIG_BLOCK, &hold, &saved);
-	err = state_write_file(path, text, strlen(text));
-	if (err)
-		diag_error(d, path, 0, "cannot write: %s", strerror(-err));
-	if (!err) {
-		err = instance_reload(in, &res, d);
-		/* the running policy never changed: put the drop-in back as it was */
-		if (err && old)
-			state_write_file(path, old, old_len);
-		else if (err)
-			unlink(path);
-	}
-	sigprocmask(SIG_SETMASK, &saved, NULL);
-	if (!err) {
-		*done = strdup(line_text(&want));
-		err = *done ? 0 : -ENOMEM;
-	}
-out:
-	free(old);
-	free(text);
-	profile_free(&want);
-	return err;
 }

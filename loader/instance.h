@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include "addr.h"
 #include "attach.h"
+#include "collect.h"
 #include "diag.h"
 #include "l2link.h"
+#include "event_view.h"
 #include "ruleset.h"
 #include "state.h"
 
@@ -111,8 +113,17 @@ int instance_uninstall(struct instance *in, struct diag *d);
  */
 int instance_status(const char *name, FILE *out, bool json, struct diag *d);
 int instance_rules(const char *name, FILE *out, bool json, struct diag *d);
-int instance_log(const char *name, bool follow, bool json, FILE *out, struct diag *d);
-int instance_suggest(const char *name, FILE *out, struct diag *d);
+/*
+ * log and suggest read the collector's journal when there is one (any number
+ * of readers, nothing consumed); else the ring buffer, which they consume.
+ */
+int instance_log(const char *name, bool follow, bool json, const struct event_filter *f, FILE *out,
+		 struct diag *d);
+int instance_suggest(const char *name, const struct event_filter *f, FILE *out, struct diag *d);
+/* the collector in the foreground (collect.h) */
+int instance_collect(const struct collect_opts *o, struct diag *d);
+/* the metrics of instance name, or of every installed one (NULL) */
+int instance_metrics(const char *name, bool per_rule, FILE *out, struct diag *d);
 /*
  * The verdict of every hook on one packet (explain.h), from a dry-run copy
  * of the installed pipeline, judged with the profile the instance recorded;

@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include "cli.h"
 #include "cmd.h"
+#include "cmd_observe.h"
 #include "dns_names.h"
 #include "enabled.h"
 #include "explain.h"
@@ -259,24 +260,6 @@ static int do_revoke(struct cli_args *a)
 	return live_edit(a, false);
 }
 
-static int do_log(struct cli_args *a)
-{
-	struct diag d = {};
-
-	if (cmd_need_root(a->cmd))
-		return 1;
-	return cmd_report(a->cmd, &d, instance_log(a->name, a->follow, a->json, stdout, &d));
-}
-
-static int do_suggest(struct cli_args *a)
-{
-	struct diag d = {};
-
-	if (cmd_need_root(a->cmd))
-		return 1;
-	return cmd_report(a->cmd, &d, instance_suggest(a->name, stdout, &d));
-}
-
 static int do_block(struct cli_args *a)
 {
 	struct diag d = {};
@@ -387,23 +370,13 @@ static const struct cli_cmd cmds[] = {
 	  "  file of the same name) keeps its counts; a new or changed one starts at 0.\n"
 	  "  Below a name rule ('allow tcp name HOST port P'), the addresses learned for\n"
 	  "  HOST with their TTL and the time left.\n" },
-	{ "log", do_log, OPTS(NAME) | OPTS(FOLLOW) | OPTS(JSON), false,
-	  "show the denials, with their reasons",
-	  "usage: ironclaw-pipe log [--name INSTANCE] [--follow] [--json]\n"
-	  "  Prints the denials waiting in the instance's ring buffer (1 MiB: about 10,900\n"
-	  "  events are kept while nobody reads; newer ones are then dropped and counted),\n"
-	  "  then with --follow the new ones until Ctrl-C. --json: one object a line.\n"
-	  "  One reader at a time: a second 'log' is refused, as it would split the events.\n"
-	  "  Each tool the profile names may cause 200 events a second, every other sender\n"
-	  "  (other cgroups, XDP) together 200 more;\n"
-	  "  the rest are counted. The count of dropped events goes to stderr at the end.\n" },
-	{ "suggest", do_suggest, OPTS(NAME), false,
-	  "turn audit mode's would-deny events into profile lines",
-	  "usage: ironclaw-pipe suggest [--name INSTANCE]\n"
-	  "  Reads the would-deny events waiting in the ring buffer (it is a reader like\n"
-	  "  'log': the events it reads are gone) and prints one 'allow' line per\n"
-	  "  {protocol, destination, port, tool}, with the count as a comment. 'check'\n"
-	  "  accepts the output; review it before it goes into a profile.\n" },
+	{ "log", do_log, LOG_OPTS, false, "show the denials, with their reasons", log_help },
+	{ "suggest", do_suggest, SUGGEST_OPTS, false,
+	  "turn audit mode's would-deny events into profile lines", suggest_help },
+	{ "collect", do_collect, COLLECT_OPTS, false,
+	  "keep every instance's events in a journal on disk; serve metrics", collect_help },
+	{ "metrics", do_metrics, METRICS_OPTS, false,
+	  "print the counters in the Prometheus text format", metrics_help },
 	{ "explain", do_explain, OPTS(NAME) | OPTS(JSON), true,
 	  "show what the installed pipeline does with one packet, and why",
 	  "usage: ironclaw-pipe explain [--name INSTANCE] [--json] <tcp|udp> <address> <port>\n"

@@ -56,6 +56,11 @@ int state_data_path(char *buf, size_t len, const char *name)
 	return path_join(buf, len, STATE_DATA_DIR, name, NULL);
 }
 
+int state_journal_path(char *buf, size_t len, const char *name)
+{
+	return path_join(buf, len, STATE_DATA_DIR, name, "journal");
+}
+
 int state_conf_path(char *buf, size_t len, const char *file)
 {
 	return path_join(buf, len, STATE_CONF_DIR, file, NULL);
@@ -138,6 +143,45 @@ int state_dir_ensure(const char *name, struct diag *d)
 	if (!err)
 		err = mkdir_trusted(path, 0700, d);
 	return err;
+}
+
+int state_data_dir_ensure(const char *name, struct diag *d)
+{
+	char path[STATE_PATH_MAX];
+	int err = 0;
+
+	if (state_root) {
+		err = mkdir_trusted(state_root, 0755, d);
+		path_join(path, sizeof(path), "/var", NULL, NULL);
+		if (!err)
+			err = mkdir_trusted(path, 0755, d);
+		path_join(path, sizeof(path), "/var/lib", NULL, NULL);
+		if (!err)
+			err = mkdir_trusted(path, 0755, d);
+	}
+	if (!err)
+		err = path_join(path, sizeof(path), STATE_DATA_DIR, NULL, NULL);
+	if (!err)
+		err = mkdir_trusted(path, 0755, d);
+	if (!err)
+		err = state_data_path(path, sizeof(path), name);
+	if (!err)
+		err = mkdir_trusted(path, 0750, d);
+	return err;
+}
+
+int state_count_bump(const char *name, const char *file)
+{
+	char path[STATE_PATH_MAX], num[32], *old;
+	int err = state_path(path, sizeof(path), name, file);
+	size_t n;
+
+	if (err)
+		return err;
+	old = state_read_file(path, &n);
+	snprintf(num, sizeof(num), "%llu\n", (old ? strtoull(old, NULL, 10) : 0) + 1);
+	free(old);
+	return state_write_file(path, num, strlen(num));
 }
 
 bool state_exists(const char *name)

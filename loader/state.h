@@ -17,8 +17,9 @@
  *     NAME/rules.list              the installed rules, one a line (counts.h)
  *     NAME/live.d/90-live.rules    live edits of allow and revoke
  *     NAME/empty.d/                the empty profile a failed restore installs
+ *     NAME/switches                policy switches since boot (metrics)
  *   /etc/ironclaw-pipe/            persistent configuration (profiles, enabled instances)
- *   /var/lib/ironclaw-pipe/NAME/   persistent data (event journal)
+ *   /var/lib/ironclaw-pipe/NAME/   persistent data: journal/, the collector's event journal
  *   /sys/fs/bpf/ironclaw/NAME/     pins: programs, maps, links
  *
  * Every file here is opened without following symlinks, and every directory
@@ -40,6 +41,7 @@
 #define STATE_LIVE_DIR "live.d"
 #define STATE_LIVE_RULES "live.d/90-live.rules"
 #define STATE_EMPTY_PROFILE "empty.d" /* the deny-all profile of a failed restore */
+#define STATE_SWITCHES "switches"
 
 /* 1-31 characters of [a-z0-9_-] */
 bool instance_name_valid(const char *name);
@@ -58,6 +60,12 @@ int state_pin_path(char *buf, size_t len, const char *name, const char *pin);
 int state_pin_root(char *buf, size_t len);
 /* the instance's persistent data directory */
 int state_data_path(char *buf, size_t len, const char *name);
+/* the collector's event journal of the instance (a directory in its data directory) */
+int state_journal_path(char *buf, size_t len, const char *name);
+/* creates the data root (0755) and the instance's data directory (0750), root's */
+int state_data_dir_ensure(const char *name, struct diag *d);
+/* adds one to the number in a file of the instance's runtime directory (absent: 0) */
+int state_count_bump(const char *name, const char *file);
 /* the persistent configuration directory, or a file in it */
 int state_conf_path(char *buf, size_t len, const char *file);
 

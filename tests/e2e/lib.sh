@@ -30,6 +30,8 @@ XDP_LIB_DIR=/sys/fs/bpf/xdp                  # libxdp's own directory in bpffs (
 CONF_ROOT=/etc/ironclaw-pipe                 # persistent configuration
 ENABLED_FILE=$CONF_ROOT/instances/$INSTANCE.conf   # what enable writes, restore reads
 ENABLED_LIVE=$CONF_ROOT/instances/$INSTANCE.live.rules   # live edits kept by --persist
+DATA_ROOT=/var/lib/ironclaw-pipe             # persistent data, one directory per instance
+JOURNAL_DIR=$DATA_ROOT/$INSTANCE/journal     # the collector's event journal (segments *.jrn)
 
 # lock_files NAME: the lock files instance NAME has (none when it is not installed)
 lock_files() { ls -d "$STATE_DIR/$1/lock" "$STATE_DIR/$1/log.lock" 2>/dev/null; }
@@ -42,6 +44,7 @@ XDP_DIR_BEFORE=$([ -e "$XDP_LIB_DIR" ] && echo yes)
 PIN_ROOT_BEFORE=$([ -e "$PIN_ROOT" ] && echo yes)
 CONF_ROOT_BEFORE=$([ -e "$CONF_ROOT" ] && echo yes)
 CONF_INSTANCES_BEFORE=$([ -e "$CONF_ROOT/instances" ] && echo yes)
+DATA_ROOT_BEFORE=$([ -e "$DATA_ROOT" ] && echo yes)
 umask 022                          # profiles the tests write: root's alone, whoever runs them
 LOGS=$(mktemp -d)                  # the servers' logs
 WORK=$(mktemp -d)                  # profiles and outputs; emptied between areas
@@ -144,6 +147,7 @@ fixtures_down() {
 	[ -n "$PIN_ROOT_BEFORE" ] || rmdir "$PIN_ROOT" 2>/dev/null
 	[ -n "$CONF_INSTANCES_BEFORE" ] || rmdir "$CONF_ROOT/instances" 2>/dev/null
 	[ -n "$CONF_ROOT_BEFORE" ] || rmdir "$CONF_ROOT" 2>/dev/null
+	[ -n "$DATA_ROOT_BEFORE" ] || rmdir "$DATA_ROOT" 2>/dev/null
 	return 0
 }
 
@@ -187,6 +191,7 @@ test_cleanup() {
 
 	"$BIN" uninstall --name "$INSTANCE" >/dev/null 2>&1
 	rm -f "$ENABLED_FILE" "$ENABLED_LIVE"
+	rm -rf "${DATA_ROOT:?}/$INSTANCE"
 	cgroup_progs_down
 	rm -rf "$TEST_PINS"*
 }
@@ -194,7 +199,8 @@ test_cleanup() {
 # leftovers: what of this run is still there (nothing, after test_cleanup and fixtures_down)
 leftovers() {
 
-	for f in "$PIN_DIR" "$INSTANCE_STATE" "$CG" "$TEST_PINS"* "$ENABLED_FILE" "$ENABLED_LIVE"; do
+	for f in "$PIN_DIR" "$INSTANCE_STATE" "$CG" "$TEST_PINS"* "$ENABLED_FILE" "$ENABLED_LIVE" \
+		"$DATA_ROOT/$INSTANCE"; do
 		[ -e "$f" ] && echo "$f"
 	done
 	ip netns list | awk -v s="$SBX" -v c="$CORP" '$1 == s || $1 == c {print "netns " $1}'

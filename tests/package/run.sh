@@ -35,6 +35,7 @@ usr/lib/ironclaw-pipe/examples/stage_postgres.bpf.o
 usr/lib/ironclaw-pipe/stages/stage_dns.bpf.o
 usr/lib/ironclaw-pipe/stages/stage_https.bpf.o
 usr/lib/ironclaw-pipe/stages/stage_internal.bpf.o
+usr/lib/systemd/system/ironclaw-pipe-collect.service
 usr/lib/systemd/system/ironclaw-pipe@.service
 usr/sbin/ironclaw-pipe
 usr/share/bash-completion/completions/ironclaw-pipe
@@ -48,6 +49,8 @@ usr/share/man/man8/ironclaw-pipe.8"
 	for f in $want; do [ -f "$d/$f" ] || { echo "missing $f"; return 1; }; done
 	grep -q "^ExecStart=/usr/sbin/ironclaw-pipe restore %i$" "$d/usr/lib/systemd/system/ironclaw-pipe@.service" ||
 		{ echo "the unit's ExecStart: $(grep ExecStart "$d/usr/lib/systemd/system/ironclaw-pipe@.service")"; return 1; }
+	grep -q "^ExecStart=/usr/sbin/ironclaw-pipe collect$" "$d/usr/lib/systemd/system/ironclaw-pipe-collect.service" ||
+		{ echo "the collector unit's ExecStart: $(grep ExecStart "$d/usr/lib/systemd/system/ironclaw-pipe-collect.service")"; return 1; }
 	"$d/usr/sbin/ironclaw-pipe" --version | grep -q '^ironclaw-pipe [0-9]' || return 1
 	# a profile changed by its user is kept by another install and by uninstall
 	echo "allow tcp 10.42.7.99 port 80" >>"$d/etc/ironclaw-pipe/profiles/default/30-internal.rules"
@@ -65,7 +68,7 @@ units_verify() {
 	make --no-print-directory install PREFIX="$p" DESTDIR= B="$BUILD" >/dev/null || return 1
 	sed "s|@SBINDIR@|$p/sbin|g" deploy/systemd/examples/scraper.service >"$p/lib/systemd/system/scraper.service"
 	out=$(cd "$p/lib/systemd/system" && MANPATH=$p/share/man systemd-analyze verify \
-		ironclaw-pipe@scraper.service scraper.service 2>&1) || { echo "$out"; return 1; }
+		ironclaw-pipe@scraper.service ironclaw-pipe-collect.service scraper.service 2>&1) || { echo "$out"; return 1; }
 	[ -z "$out" ] || { echo "$out"; return 1; }
 	make --no-print-directory uninstall PREFIX="$p" DESTDIR= >/dev/null
 	rm -f "$p/lib/systemd/system/scraper.service"
@@ -113,7 +116,8 @@ deb_package() {
 	timeout 120 apt-get install -y -o DPkg::Lock::Timeout=60 --no-install-recommends "./$deb" >"$TMP/apt.log" 2>&1 ||
 		{ tail -5 "$TMP/apt.log"; return 1; }
 	/usr/sbin/ironclaw-pipe --version | grep -q '^ironclaw-pipe [0-9]' &&
-		systemd-analyze verify ironclaw-pipe@scraper.service >"$TMP/verify.log" 2>&1 &&
+		systemd-analyze verify ironclaw-pipe@scraper.service ironclaw-pipe-collect.service \
+			>"$TMP/verify.log" 2>&1 &&
 		[ ! -s "$TMP/verify.log" ] && man -w ironclaw-pipe-instance >/dev/null ||
 		{ cat "$TMP/verify.log"; timeout 120 apt-get purge -y -o DPkg::Lock::Timeout=60 ironclaw-pipe >/dev/null 2>&1; return 1; }
 	timeout 120 apt-get purge -y -o DPkg::Lock::Timeout=60 ironclaw-pipe >"$TMP/apt.log" 2>&1 || { tail -5 "$TMP/apt.log"; return 1; }
