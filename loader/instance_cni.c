@@ -115,6 +115,35 @@ int instance_cni_read(const char *name, struct cni_attachment *a)
 	return a->host_if[0] ? 0 : -ENOENT;
 }
 
+/*
+ * A bridge whose MAC was never set takes its lowest port's, so a container
+ * joining may change it: every other CNI instance reads its layer 2 again
+ * (one whose veth is gone is left to gc).
+ */
+static void refresh_others(const char *name)
+{
+	char root[STATE_PATH_MAX];
+	struct dirent *de;
+	DIR *dd;
+
+	state_pin_root(root, sizeof(root));
+	dd = opendir(root);
+	while (dd && (de = readdir(dd))) {
+		struct diag quiet = {};
+		struct instance in;
+
+		if (strncmp(de->d_name, "cni-", 4) || !strcmp(de->d_name, name) ||
+		    !instance_name_valid(de->d_name))
+			continue;
+		if (!instance_open(de->d_name, INSTANCE_LOCK | INSTANCE_MUST_EXIST, &in, &quiet))
+			instance_refresh_l2(&in, &quiet);
+		instance_close(&in);
+		diag_free(&quiet);
+	}
+	if (dd)
+		closedir(dd);
+}
+
 int instance_cni_add(const char *name, const struct cni_attachment *a, const char *profile,
 		     const struct addr *sources, size_t nr_sources, struct diag *d)
 {
@@ -146,6 +175,8 @@ int instance_cni_add(const char *name, const struct cni_attachment *a, const cha
 		}
 	}
 	instance_close(&in); /* an instance not installed takes its state with it */
+	if (!err)
+		refresh_others(name);
 	return err;
 }
 
