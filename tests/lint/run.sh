@@ -3,21 +3,7 @@
 # Prints PASS/FAIL per check and "lint: N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
-PASSED=0
-FAILED=0
-
-check() {
-	local name=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		PASSED=$((PASSED + 1))
-		echo "PASS $name"
-	else
-		FAILED=$((FAILED + 1))
-		echo "FAIL $name"
-		echo "$out" | head -20 | sed 's/^/    /'
-	fi
-}
+. tests/checks.sh
 
 # make format leaves the tree as it is
 formatted() {
@@ -46,4 +32,4 @@ files_of_one_job() {
 check formatted formatted
 check no_include_cycle no_include_cycle
 check files_of_one_job files_of_one_job
-echo "lint: $PASSED passed, $FAILED failed"
+checks_summary lint

@@ -5,23 +5,9 @@
 #   tests/package/run.sh [BUILD]   (from the top of the repository, as root)
 set -u
 BUILD=${1:-build}
-PASSED=0
-FAILED=0
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-
-check() {
-	local name=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		PASSED=$((PASSED + 1))
-		echo "PASS $name"
-	else
-		FAILED=$((FAILED + 1))
-		echo "FAIL $name"
-		echo "$out" | head -20 | sed 's/^/    /'
-	fi
-}
+. "$(dirname "$0")/../checks.sh"
 
 # the files install puts below DESTDIR (PREFIX=/usr), and nothing of them after uninstall
 install_and_uninstall() {
@@ -130,4 +116,4 @@ check "systemd-analyze verify of the units" units_verify
 check "man pages" man_pages
 check "bash completion" completion
 check "make deb, apt install and purge" deb_package
-echo "package: $PASSED passed, $FAILED failed"
+checks_summary package
