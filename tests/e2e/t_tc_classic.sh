@@ -49,7 +49,7 @@ test_classic_is_what_status_shows() {
 # every step a switch of generation while two paced flows run: the filter's program is replaced
 # at its handle and priority, in one step
 test_classic_switch_under_flows() {
-	local step n=6000
+	local step n=20000 # 20 s at 1 ms: eight switches of about 1.5 s each fit
 	export IRONCLAW_TC_ATTACH=classic
 	install_ingress "$FLOW_PROFILE" || return 1
 	sleep 0.2
