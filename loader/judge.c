@@ -27,8 +27,10 @@ struct judge_pkt {
 	__u16 sport, dport; /* host order */
 };
 
-/* an ND message carries what a host needs on its link and nothing more */
-#define JUDGE_ND_MAX 64
+/* an ND message carries what a host needs on its link and nothing more: its fixed part, one option */
+#define JUDGE_RS_LEN 8
+#define JUDGE_NS_LEN 24 /* and an advertisement's */
+#define JUDGE_ND_OPT_LEN 8
 /* IPv6 extension headers before the transport header: more is malformed */
 #define JUDGE_MAX_EXT_HDRS 7
 
@@ -345,13 +347,18 @@ static unsigned int transport(struct judge_pkt *k)
 }
 
 /*
- * ICMPv6 at l4 (its 8-byte header): router or neighbour solicitation,
- * neighbour advertisement, code 0, on the link and small (RFC 4861). Never
- * in a fragment (RFC 6980).
+ * ICMPv6 at l4 (its 8-byte header). Never neighbour discovery in a fragment
+ * (RFC 6980). MLD is denied as such; router and neighbour solicitation and
+ * neighbour advertisement pass when they are what a host needs on its link
+ * (RFC 4861): code 0, hop limit 255, to a link-local or link-local multicast
+ * destination, right after the IPv6 header, the fixed part and at most one
+ * 8-byte option; anything else of these types is nd_denied. Other ICMPv6 is
+ * l4_proto.
  */
 static unsigned int neighbour_discovery(struct judge_pkt *k, bool in_fragment)
 {
 	const __u8 *dst = k->dst;
+	size_t len, fixed;
 	__u8 type;
 
 	if (k->l4 + 8 > k->end)
@@ -359,16 +366,18 @@ static unsigned int neighbour_discovery(struct judge_pkt *k, bool in_fragment)
 	type = k->b[k->l4];
 	if (in_fragment)
 		return REASON_L4_PROTO;
+	if (type == 130 || type == 131 || type == 132 || type == 143)
+		return REASON_MLD; /* query, report, done, MLDv2 report */
 	if (type != 133 && type != 135 && type != 136)
 		return REASON_L4_PROTO;
-	if (k->b[k->l4 + 1] != 0)
-		return REASON_L4_PROTO;
-	if (k->hop_limit != 255)
-		return REASON_L4_PROTO;
+	len = k->end - k->l4;
+	fixed = type == 133 ? JUDGE_RS_LEN : JUDGE_NS_LEN;
+	if (k->b[k->l4 + 1] != 0 || k->hop_limit != 255)
+		return REASON_ND_DENIED;
 	if (!(dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80) && !(dst[0] == 0xff && dst[1] == 0x02))
-		return REASON_L4_PROTO;
-	if (k->end - k->l4 > JUDGE_ND_MAX)
-		return REASON_L4_PROTO;
+		return REASON_ND_DENIED;
+	if (k->l4 != k->l3 + 40 || (len != fixed && len != fixed + JUDGE_ND_OPT_LEN))
+		return REASON_ND_DENIED;
 	if (k->unspecified_src && type == 136)
 		return REASON_SPOOFED;
 	return REASON_ND;

@@ -20,8 +20,10 @@
  * code: a disagreement with the pipeline is a bug in one of them.
  *
  * Not modelled (a frame needing them is judged as if they were absent):
- * audit mode, addresses learned from DNS (name rules match nothing), and
- * skb metadata such as a VLAN tag outside the frame.
+ * audit mode, addresses learned from DNS (name rules match nothing), skb
+ * metadata such as a VLAN tag outside the frame, and the layer-2 checks of a
+ * host-side link (frames are judged as arriving on no such link, as a test
+ * run without an ingress ifindex gives them; ND and MLD rules apply anyway).
  */
 struct judge_policy {
 	const struct profile *prof;
