@@ -58,7 +58,7 @@ static int conf_read(const char *name, struct instance_conf *c, struct diag *d)
 
 int instance_conf_write(const char *name, const struct instance_conf *c, struct diag *d)
 {
-	char path[STATE_PATH_MAX], *text = NULL, *sources = NULL, buf[ADDR_STR_LEN];
+	char *text = NULL, *sources = NULL, buf[ADDR_STR_LEN];
 	size_t len = 0;
 	FILE *f = open_memstream(&sources, &len);
 	int n, err;
@@ -76,11 +76,7 @@ int instance_conf_write(const char *name, const struct instance_conf *c, struct 
 	free(sources);
 	if (n < 0)
 		return -ENOMEM;
-	err = state_path(path, sizeof(path), name, STATE_CONF);
-	if (!err)
-		err = state_write_file(path, text, n);
-	if (err)
-		diag_error(d, NULL, 0, "cannot write %s: %s", path, strerror(-err));
+	err = state_write_instance_file(name, STATE_CONF, text, n, d);
 	free(text);
 	return err;
 }

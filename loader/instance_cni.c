@@ -60,7 +60,7 @@ int instance_cni_profile_check(const char *dir, struct diag *d)
 
 static int state_write(const char *name, const struct cni_attachment *a, struct diag *d)
 {
-	char path[STATE_PATH_MAX], *text = NULL;
+	char *text = NULL;
 	int n, err;
 
 	n = asprintf(&text,
@@ -70,11 +70,7 @@ static int state_write(const char *name, const struct cni_attachment *a, struct 
 		     a->host_netns);
 	if (n < 0)
 		return -ENOMEM;
-	err = state_path(path, sizeof(path), name, CNI_STATE_FILE);
-	if (!err)
-		err = state_write_file(path, text, n);
-	if (err)
-		diag_error(d, NULL, 0, "cannot write %s: %s", path, strerror(-err));
+	err = state_write_instance_file(name, CNI_STATE_FILE, text, n, d);
 	free(text);
 	return err;
 }

@@ -378,3 +378,16 @@ int state_migrate(const char *name, struct diag *d)
 		unlink(old);
 	return moved;
 }
+
+int state_write_instance_file(const char *name, const char *file, const char *text, size_t len,
+			      struct diag *d)
+{
+	char path[STATE_PATH_MAX];
+	int err = state_path(path, sizeof(path), name, file);
+
+	if (!err)
+		err = state_write_file(path, text, len);
+	if (err)
+		diag_error(d, NULL, 0, "cannot write %s: %s", path, strerror(-err));
+	return err;
+}

@@ -88,6 +88,9 @@ int state_lock(const char *name, const char *file, bool block, struct diag *d);
 FILE *state_fopen_read(const char *path);
 /* writes a state file whole: beside it, then renamed over it; 0 or -errno */
 int state_write_file(const char *path, const char *text, size_t len);
+/* writes a file of the instance's runtime directory whole (state_write_file), saying so on error */
+int state_write_instance_file(const char *name, const char *file, const char *text, size_t len,
+			      struct diag *d);
 /* reads a state file whole (NUL-terminated); NULL with errno (ENOENT when absent) */
 char *state_read_file(const char *path, size_t *len);
 
