@@ -115,10 +115,25 @@ static int set_point(struct enabled_conf *c, enum attach_kind kind, const char *
 	return 0;
 }
 
+/* one more single address (source=, gateway=) into list[*n], at most max */
+static int add_addr(struct addr *list, size_t *n, size_t max, const char *v, const char *path,
+		    int line, const char *key, struct diag *d)
+{
+	if (*n == max) {
+		diag_error(d, path, line, "more than %zu %s lines", max, key);
+		return -EINVAL;
+	}
+	if (addr_parse(v, &list[*n]) || !addr_is_single(&list[*n])) {
+		diag_error(d, path, line, "%s: '%s' is not one address", key, v);
+		return -EINVAL;
+	}
+	(*n)++;
+	return 0;
+}
+
 static int parse_line(struct enabled_conf *c, char *l, int line, struct diag *d)
 {
 	char *eq = strchr(l, '='), *key = l, *v, *end;
-	int err;
 
 	if (!eq) {
 		diag_error(d, c->path, line, "expected key=value");
@@ -144,32 +159,12 @@ static int parse_line(struct enabled_conf *c, char *l, int line, struct diag *d)
 	if (!strcmp(key, "sandbox-cgroup"))
 		return set_string(c->sandbox_cgroup, sizeof(c->sandbox_cgroup), v, c->path, line,
 				  key, d);
-	if (!strcmp(key, "source")) {
-		if (c->nr_sources == ENABLED_MAX_SOURCES) {
-			diag_error(d, c->path, line, "more than %d sources", ENABLED_MAX_SOURCES);
-			return -EINVAL;
-		}
-		err = addr_parse(v, &c->sources[c->nr_sources]);
-		if (err || !addr_is_single(&c->sources[c->nr_sources])) {
-			diag_error(d, c->path, line, "source: '%s' is not one address", v);
-			return -EINVAL;
-		}
-		c->nr_sources++;
-		return 0;
-	}
-	if (!strcmp(key, "gateway")) {
-		if (c->nr_gateways == ENABLED_MAX_GATEWAYS) {
-			diag_error(d, c->path, line, "more than %d gateways", ENABLED_MAX_GATEWAYS);
-			return -EINVAL;
-		}
-		err = addr_parse(v, &c->gateways[c->nr_gateways]);
-		if (err || !addr_is_single(&c->gateways[c->nr_gateways])) {
-			diag_error(d, c->path, line, "gateway: '%s' is not one address", v);
-			return -EINVAL;
-		}
-		c->nr_gateways++;
-		return 0;
-	}
+	if (!strcmp(key, "source"))
+		return add_addr(c->sources, &c->nr_sources, ENABLED_MAX_SOURCES, v, c->path, line,
+				key, d);
+	if (!strcmp(key, "gateway"))
+		return add_addr(c->gateways, &c->nr_gateways, ENABLED_MAX_GATEWAYS, v, c->path,
+				line, key, d);
 	if (!strcmp(key, "audit")) {
 		if (strcmp(v, "yes") && strcmp(v, "no")) {
 			diag_error(d, c->path, line, "audit: '%s' is not yes or no", v);
