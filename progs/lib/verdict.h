@@ -25,10 +25,13 @@ static __always_inline void dry_result_store(struct __sk_buff *skb, __u32 reason
  * allow continues the tcx chain (TCX_NEXT) so later filters still run; at
  * cgroup_skb 1 allows and 0 drops. rule: the matching rule's number + 1, for
  * explain (dry run) only. cfg: the settings of m->gen, NULL when there are
- * none (settings.h).
+ * none (settings.h). names: a constant, 1 at the dns stage: a denial of a
+ * query's name or type carries the name (len: the packet's length).
  */
-static __always_inline int skb_verdict(struct __sk_buff *skb, __u8 hook, __u32 reason, __u32 rule,
-				       const struct pkt_meta *m, const struct gen_config *cfg)
+static __always_inline int skb_verdict_named(struct __sk_buff *skb, __u8 hook, __u32 reason,
+					     __u32 rule, const struct pkt_meta *m,
+					     const struct gen_config *cfg, const int names,
+					     __u32 len)
 {
 	int audit;
 
@@ -41,13 +44,22 @@ static __always_inline int skb_verdict(struct __sk_buff *skb, __u8 hook, __u32 r
 		dry_result_store(skb, reason, rule, m, audit);
 	} else {
 		count_reason(audit ? REASON_WOULD_DENY : reason, skb->len);
-		if (!REASON_IS_ALLOW(reason) && !REASON_IS_QUIET(reason))
+		if (names && REASON_HAS_QNAME(reason))
+			EVENT_PACKET_NAMED(skb, bpf_skb_load_bytes, bpf_skb_cgroup_id(skb), hook,
+					   reason, m, audit, len);
+		else if (!REASON_IS_ALLOW(reason) && !REASON_IS_QUIET(reason))
 			EVENT_PACKET(skb, bpf_skb_load_bytes, bpf_skb_cgroup_id(skb), hook, reason,
 				     m, audit);
 	}
 	if (REASON_IS_ALLOW(reason) || audit)
 		return hook == HOOK_TC ? TC_ACT_UNSPEC : 1;
 	return hook == HOOK_TC ? TC_ACT_SHOT : 0;
+}
+
+static __always_inline int skb_verdict(struct __sk_buff *skb, __u8 hook, __u32 reason, __u32 rule,
+				       const struct pkt_meta *m, const struct gen_config *cfg)
+{
+	return skb_verdict_named(skb, hook, reason, rule, m, cfg, 0, 0);
 }
 
 static __always_inline int skb_finish(struct __sk_buff *skb, __u8 hook, __u32 reason,
