@@ -112,6 +112,9 @@ static int set_opt(struct cli_args *a, enum cli_opt_id id, const char *arg)
 	case OPT_AUDIT:
 		a->audit = true;
 		return 0;
+	case OPT_FLOWS:
+		a->flows = true;
+		break;
 	case OPT_FOLLOW:
 		a->follow = true;
 		return 0;
@@ -189,6 +192,7 @@ static const struct {
 	[OPT_TEXTFILE] = { "textfile", 0, true },
 	[OPT_PER_RULE] = { "per-rule", 0, false },
 	[OPT_JOURNAL_SIZE] = { "journal-size", 0, true },
+	[OPT_FLOWS] = { "flows", 0, false },
 };
 
 #define OPT_VAL_HELP 'h'
