@@ -95,8 +95,7 @@ const char *event_names_rule(struct event_names *n, __u32 id)
 	struct event_rule_where key = { .id = id }, *w;
 
 	rules_refresh(n);
-	w = n->nr_rules ? bsearch(&key, n->rules, n->nr_rules, sizeof(*n->rules), where_cmp) :
-			  NULL;
+	w = n->nr_rules ? bsearch(&key, n->rules, n->nr_rules, sizeof(*n->rules), where_cmp) : NULL;
 	return w ? w->where : "";
 }
 

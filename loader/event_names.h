@@ -13,7 +13,7 @@ struct event_names {
 	struct event_rule_where {
 		unsigned long id;
 		char where[300]; /* "file:line" */
-	} *rules;
+	} * rules;
 	size_t nr_rules;
 	ino_t list_ino;
 	off_t list_size;

@@ -252,7 +252,6 @@ void event_print(FILE *out, const char *instance, const struct event_view *v, bo
 		json_object(&j, NULL);
 		json_str(&j, "time", stamp);
 		json_str(&j, "instance", instance);
-		json_str(&j, "kind", kind_name(e));
 		json_str(&j, "hook", hook_label(e->hook));
 		json_str(&j, "cgroup", v->cgroup);
 		json_str(&j, "tool", v->tool);
@@ -262,30 +261,22 @@ void event_print(FILE *out, const char *instance, const struct event_view *v, bo
 		json_str(&j, "protocol", proto);
 		json_str(&j, "source", src);
 		json_str(&j, "destination", dst);
-		if (dname[0])
-			json_str(&j, "destination_name", dname);
-		if (v->qname)
-			json_str(&j, "query", qname);
 		json_str(&j, "stage", v->stage);
 		json_str(&j, "reason", reason_name(e->reason));
 		json_str(&j, "verdict", kind_verdict(e));
+		/* after the members of before flows and names: their order is kept */
+		json_str(&j, "kind", kind_name(e));
 		if (e->kind != EVENT_DENY)
 			json_str(&j, "rule", rule[0] ? rule : NULL);
+		if (v->qname)
+			json_str(&j, "query", qname);
+		if (dname[0])
+			json_str(&j, "destination_name", dname);
 		json_end(&j);
 	} else {
 		fprintf(out, "%s.%03uZ %-10s %-14s %-5s %-22s -> %-24s %s/", when, ms,
 			kind_verdict(e), kind_reason(e), proto, src, dst, hook_label(e->hook));
 		text_plain(out, v->stage);
-		if (v->qname)
-			fprintf(out, " query %s", qname); /* printable ASCII: event_qname */
-		if (dname[0]) {
-			fprintf(out, " name ");
-			text_plain(out, dname);
-		}
-		if (rule[0]) {
-			fprintf(out, " rule ");
-			text_plain(out, rule);
-		}
 		fprintf(out, " cgroup ");
 		text_plain(out, v->cgroup);
 		if (v->tool[0] && strcmp(v->tool, v->cgroup)) {
@@ -295,6 +286,16 @@ void event_print(FILE *out, const char *instance, const struct event_view *v, bo
 		if (e->pid) {
 			fprintf(out, " pid %u ", e->pid);
 			text_plain(out, comm);
+		}
+		if (v->qname)
+			fprintf(out, " query %s", qname); /* printable ASCII: event_qname */
+		if (dname[0]) {
+			fprintf(out, " name ");
+			text_plain(out, dname);
+		}
+		if (rule[0]) {
+			fprintf(out, " rule ");
+			text_plain(out, rule);
 		}
 		fprintf(out, "\n");
 	}

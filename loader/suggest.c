@@ -58,7 +58,8 @@ void suggestions_add(struct suggestions *g, const struct event_view *v)
 		c.kind = SUGGEST_DNS;
 		event_qname(v->qname, v->qname_len, c.name, sizeof(c.name));
 		for (char *p = c.name; *p; p++)
-			*p = tolower((unsigned char)*p); /* ASCII alone: event_qname escaped the rest */
+			*p = tolower(
+				(unsigned char)*p); /* ASCII alone: event_qname escaped the rest */
 	} else if (wants_rule(e->reason) && e->family &&
 		   (e->l4proto == IPPROTO_TCP || e->l4proto == IPPROTO_UDP) && e->dport) {
 		c.kind = v->dest_name && v->dest_name[0] ? SUGGEST_NAME : SUGGEST_ADDRESS;
@@ -154,8 +155,7 @@ static bool port_follows_names(const struct ruleset *base, const struct suggesti
 }
 
 /* one line: printed as a rule, or as a comment saying why not; 1 when printed as a rule */
-static int print_line(const char *line, __u64 count, struct ruleset *base, size_t *nr,
-		      FILE *out)
+static int print_line(const char *line, __u64 count, struct ruleset *base, size_t *nr, FILE *out)
 {
 	struct profile one = {};
 	struct diag quiet = {};
@@ -194,7 +194,7 @@ static int print_line(const char *line, __u64 count, struct ruleset *base, size_
 void suggestions_print(const struct suggestions *g, const char *instance, struct ruleset *base,
 		       FILE *out)
 {
-	char (*lines)[SUGGEST_NAME_MAX + 128] = calloc(g->n + 1, sizeof(*lines));
+	char(*lines)[SUGGEST_NAME_MAX + 128] = calloc(g->n + 1, sizeof(*lines));
 	__u64 *counts = calloc(g->n + 1, sizeof(*counts));
 	size_t nl = 0, nr = 0, printed = 0;
 
@@ -228,8 +228,9 @@ void suggestions_print(const struct suggestions *g, const char *instance, struct
 		printed += print_line(lines[i], counts[i], base, &nr, out);
 	fprintf(out, "# %zu lines", printed);
 	if (g->other)
-		fprintf(out, "; %llu would-deny events of reasons no rule allows (log --verdict "
-			     "would-deny)",
+		fprintf(out,
+			"; %llu would-deny events of reasons no rule allows (log --verdict "
+			"would-deny)",
 			(unsigned long long)g->other);
 	fprintf(out, "\n");
 	free(lines);

@@ -12,10 +12,8 @@
 
 /* the profile in force: a resolver, names checked, one name rule for https */
 static const char *const profile_lines[] = {
-	"allow udp 10.42.0.53 port 53",
-	"allow dns api.example",
-	"allow dns cdn.example",
-	"allow tcp name cdn.example port 443",
+	"allow udp 10.42.0.53 port 53",	  "allow dns api.example",
+	"allow dns cdn.example",	  "allow tcp name cdn.example port 443",
 	"allow tcp 10.42.7.11 port 8080",
 };
 
@@ -25,9 +23,9 @@ static void base_load(struct ruleset *rs, const char *const *lines, size_t n)
 
 	memset(rs, 0, sizeof(*rs));
 	for (size_t i = 0; i < n; i++)
-		cr_assert_eq(profile_parse_line(&rs->prof, "10-base.rules", i + 1, lines[i], NULL,
-						&d),
-			     0, "%s", lines[i]);
+		cr_assert_eq(
+			profile_parse_line(&rs->prof, "10-base.rules", i + 1, lines[i], NULL, &d),
+			0, "%s", lines[i]);
 	if (ruleset_plan(rs, NULL, false, &d)) {
 		diag_print(&d, stderr);
 		cr_assert_fail("the plan of the base profile");
@@ -37,8 +35,9 @@ static void base_load(struct ruleset *rs, const char *const *lines, size_t n)
 
 static struct event_view denial(unsigned int reason, __u8 proto, const char *dst, __u16 port)
 {
-	struct event_view v = { .cgroup = "/sbx", .tool = "", .stage = "dns", .rule = "",
-				.dest_name = "" };
+	struct event_view v = {
+		.cgroup = "/sbx", .tool = "", .stage = "dns", .rule = "", .dest_name = ""
+	};
 
 	v.e.kind = EVENT_DENY;
 	v.e.audit = 1;
@@ -160,8 +159,9 @@ Test(suggest, lines_in_the_profile_are_comments)
 	suggestions_add(&g, &n);
 	base_load(&base, profile_lines, ARRAY_SIZE(profile_lines));
 	out = suggested(&g, &base);
-	cr_assert(strstr(out, "# in the profile already (10-base.rules:2) (1 would-deny): allow dns "
-			      "api.example\n"),
+	cr_assert(strstr(out,
+			 "# in the profile already (10-base.rules:2) (1 would-deny): allow dns "
+			 "api.example\n"),
 		  "%s", out);
 	cr_assert(strstr(out, "# in the profile already (10-base.rules:5)"), "%s", out);
 	cr_assert(strstr(out, "# in the profile already (10-base.rules:4)"), "%s", out);
