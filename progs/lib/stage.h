@@ -306,8 +306,9 @@ static __always_inline int stage_xdp_pkt(struct xdp_md *ctx, struct stage_pkt *p
 			pkt.matched = &rule;                                                       \
 		reason = stage_judge_xdp(ctx, &pkt);                                               \
 		/* the settings matter to a denial alone (audit): an allowed frame skips them */   \
-		return xdp_verdict(ctx, reason, rule, &pkt.meta,                                   \
-				   REASON_IS_ALLOW(reason) ? NULL : stage_cfg(&pkt));              \
+		return xdp_verdict_named(ctx, reason, rule, &pkt.meta,                             \
+					 REASON_IS_ALLOW(reason) ? NULL : stage_cfg(&pkt),         \
+					 STAGE_DNS_QUERIES);                                       \
 	}
 
 /* one entry point per row of the hook table, by its entry kind */

@@ -81,10 +81,12 @@ static __always_inline void dry_result_store_xdp(struct xdp_md *ctx, __u32 reaso
 
 /*
  * The verdict of a frame at XDP: XDP_PASS on to the stack (and tc ingress),
- * XDP_DROP. rule: the matching rule's number + 1, for explain only.
+ * XDP_DROP. rule: the matching rule's number + 1, for explain only. names:
+ * a constant, 1 at the dns stage (skb_verdict_named).
  */
-static __always_inline int xdp_verdict(struct xdp_md *ctx, __u32 reason, __u32 rule,
-				       const struct pkt_meta *m, const struct gen_config *cfg)
+static __always_inline int xdp_verdict_named(struct xdp_md *ctx, __u32 reason, __u32 rule,
+					     const struct pkt_meta *m, const struct gen_config *cfg,
+					     const int names)
 {
 	int audit;
 
@@ -104,10 +106,22 @@ static __always_inline int xdp_verdict(struct xdp_md *ctx, __u32 reason, __u32 r
 			struct pkt_meta anon = *m;
 
 			anon.tool = 0;
-			EVENT_PACKET(ctx, bpf_xdp_load_bytes, 0, HOOK_XDP, reason, &anon, audit);
+			if (names && REASON_HAS_QNAME(reason))
+				EVENT_PACKET_NAMED(ctx, bpf_xdp_load_bytes, 0, HOOK_XDP, reason,
+						   &anon, audit,
+						   (__u32)(ctx->data_end - ctx->data));
+			else
+				EVENT_PACKET(ctx, bpf_xdp_load_bytes, 0, HOOK_XDP, reason, &anon,
+					     audit);
 		}
 	}
 	return REASON_IS_ALLOW(reason) || audit ? XDP_PASS : XDP_DROP;
+}
+
+static __always_inline int xdp_verdict(struct xdp_md *ctx, __u32 reason, __u32 rule,
+				       const struct pkt_meta *m, const struct gen_config *cfg)
+{
+	return xdp_verdict_named(ctx, reason, rule, m, cfg, 0);
 }
 
 /* the verdict of a connect() or sendto(): 0 makes it fail with EPERM */

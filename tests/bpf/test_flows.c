@@ -88,8 +88,9 @@ static void query_frame(struct pkt_buf *p, const char *name)
 	cr_assert_eq(m.err, 0, "the message");
 	pkt_reset(p);
 	pkt_eth(p, NULL, NULL, ETH_P_IP);
-	pkt_ipv4(p, &(struct pkt_ip4){
-			    .src = ADDR("10.42.0.2"), .dst = ADDR("10.42.0.53"), .proto = IPPROTO_UDP });
+	pkt_ipv4(p, &(struct pkt_ip4){ .src = ADDR("10.42.0.2"),
+				       .dst = ADDR("10.42.0.53"),
+				       .proto = IPPROTO_UDP });
 	pkt_udp(p, TEST_SPORT, 53);
 	pkt_bytes(p, m.b, m.len);
 	cr_assert_eq(pkt_finish(p), 0, "the frame");
@@ -218,5 +219,11 @@ Test(flows, denied_query_name_has_the_name)
 	cr_assert_eq(rs.r[0].e.kind, EVENT_DENY);
 	cr_assert_eq(rs.r[0].e.reason, REASON_QNAME);
 	cr_assert_eq(rs.r[0].t.rule, 0);
+	assert_name(&rs.r[0], "\5ev\x01il\7example", 15);
+	/* at XDP too */
+	run_records("dispatch_xdp", &p, REASON_QNAME, &rs);
+	cr_assert_eq(rs.n, 1, "%zu records at XDP", rs.n);
+	cr_assert_eq(rs.r[0].e.hook, HOOK_XDP);
+	cr_assert_eq(rs.r[0].e.reason, REASON_QNAME);
 	assert_name(&rs.r[0], "\5ev\x01il\7example", 15);
 }
