@@ -114,7 +114,7 @@ static int set_opt(struct cli_args *a, enum cli_opt_id id, const char *arg)
 		return 0;
 	case OPT_FLOWS:
 		a->flows = true;
-		break;
+		return 0;
 	case OPT_FOLLOW:
 		a->follow = true;
 		return 0;
