@@ -112,6 +112,9 @@ static int set_opt(struct cli_args *a, enum cli_opt_id id, const char *arg)
 	case OPT_AUDIT:
 		a->audit = true;
 		return 0;
+	case OPT_FLOWS:
+		a->flows = true;
+		return 0;
 	case OPT_FOLLOW:
 		a->follow = true;
 		return 0;
@@ -201,6 +204,7 @@ static const struct {
 	[OPT_JOURNALD] = { "journald", 0, false },
 	[OPT_UNTIL_UNINSTALLED] = { "until-uninstalled", 0, false },
 	[OPT_NO_COLLECT] = { "no-collect", 0, false },
+	[OPT_FLOWS] = { "flows", 0, false },
 };
 
 #define OPT_VAL_HELP 'h'

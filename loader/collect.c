@@ -72,7 +72,15 @@ static int journal_event(void *ctx, const struct event_view *v)
 	if (v->tool[0])
 		journal_buf_field(&b, JF_TOOL, v->tool, strlen(v->tool));
 	journal_buf_field(&b, JF_STAGE, v->stage, strlen(v->stage));
-	if (journal_append(&t->w, JREC_EVENT, v->time_ns, b.data, b.len) && !t->errors++)
+	if (v->qname)
+		journal_buf_field(&b, JF_QNAME, v->qname, v->qname_len);
+	if (v->rule && v->rule[0])
+		journal_buf_field(&b, JF_RULE, v->rule, strlen(v->rule));
+	if (v->dest_name && v->dest_name[0])
+		journal_buf_field(&b, JF_DEST_NAME, v->dest_name, strlen(v->dest_name));
+	if (journal_append(&t->w, v->e.kind == EVENT_DENY ? JREC_EVENT : JREC_FLOW, v->time_ns,
+			   b.data, b.len) &&
+	    !t->errors++)
 		fprintf(stderr, "collect: instance '%s': cannot write its journal: %s\n", t->name,
 			strerror(errno));
 	if (t->journald)

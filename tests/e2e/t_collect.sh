@@ -1,11 +1,13 @@
 # t_collect.sh: the event collector and its journal (many readers, filters, a cap under a flood,
 # kill -9 and a torn tail, instances that come and go), bytes from the sandbox escaped in every
-# output, and metrics that promtool accepts (command, HTTP listener, textfile).
+# output, metrics that promtool accepts (command, HTTP listener, textfile), and the records of
+# allowed flows and queries (log --flows).
 
 area collect "tools_profile" "" \
 	test_collect_many_readers test_collect_follows_instances test_collect_journald \
 	test_collect_cap_under_flood \
-	test_collect_kill9_and_torn_tail test_collect_escapes_sandbox_bytes test_metrics_promtool
+	test_collect_kill9_and_torn_tail test_collect_escapes_sandbox_bytes test_metrics_promtool \
+	test_collect_flows
 
 # wait_for TRIES COMMAND...: COMMAND succeeds within TRIES tries, 0.1 s apart
 wait_for() {
@@ -95,7 +97,7 @@ test_collect_many_readers() {
 	n=$("$BIN" log --name "$INSTANCE" --json --since "@$(($(date +%s) + 3600))" 2>/dev/null | grep -c destination)
 	[ "$n" = 0 ] || fail "--since an hour ahead kept $n events" || return 1
 	out=$("$BIN" log --name "$INSTANCE" --verdict maybe 2>&1)
-	[ $? = 2 ] && echo "$out" | grep -q "bad verdict 'maybe': deny or would-deny" ||
+	[ $? = 2 ] && echo "$out" | grep -q "bad verdict 'maybe': deny, would-deny or allow" ||
 		fail "a bad --verdict: $out" || return 1
 	out=$("$BIN" log --name "$INSTANCE" --since yesterday 2>&1)
 	[ $? = 2 ] && echo "$out" | grep -q "bad time 'yesterday'" || fail "a bad --since: $out"
@@ -187,6 +189,15 @@ test_collect_journald() {
 		fail "the sandbox's bytes in journald: $out" || return 1
 	# the same event in the collector's own journal
 	log_has '"destination":"10.42.7.11:9402"' || fail "the event is not in the instance's journal" || return 1
+	# an allowed flow: a record of kind flow, with its rule
+	want_ok memscraper connect 10.42.7.11 8080 || return 1
+	wait_for 50 eval 'journald_json IRONCLAW_KIND=flow IRONCLAW_DEST_PORT=8080 | grep -q IRONCLAW' ||
+		fail "no flow record in journald: $(journald_json IRONCLAW_INSTANCE="$INSTANCE" | tail -3)" || return 1
+	out=$(journald_json IRONCLAW_KIND=flow IRONCLAW_DEST_PORT=8080)
+	echo "$out" | jq -e 'select(.IRONCLAW_VERDICT == "allow" and .PRIORITY == "6" and
+		.MESSAGE_ID == "8e1c2d3b4a5f46e7b8c9d0a1f2e3d4c5" and
+		(.IRONCLAW_RULE | endswith("/30-internal.rules:1")))' >/dev/null ||
+		fail "the flow record in journald: $out" || return 1
 	# journald gone: said once, events still kept
 	kill $JOURNALD
 	wait $JOURNALD 2>/dev/null
@@ -280,7 +291,8 @@ sys.exit(0 if any(e["comm"] == "bad\u00e9\u0001name" and e["tool"].endswith("/b\
 		fail "log from the journal: $(echo "$out" | cat -v)" || return 1
 	echo "$out" | LC_ALL=C grep -q "$(printf '[\001\351]')" && fail "raw bytes on a terminal line: $(echo "$out" | cat -v)" && return 1
 	out=$("$BIN" suggest --name "$INSTANCE" 2>/dev/null)
-	echo "$out" | grep -q '^allow tcp 10.42.7.11 port 8080 tool b\\xe9\\x01d  # [1-9][0-9]* would-deny$' ||
+	# a tool name no profile line can hold: a comment, not a line 'check' would refuse
+	echo "$out" | grep -q '^# not a line a profile can hold ([1-9][0-9]* would-deny): allow tcp 10.42.7.11 port 8080 tool b\\xe9\\x01d$' ||
 		fail "suggest from the journal: $(echo "$out" | cat -v)" || return 1
 	echo "$out" | LC_ALL=C grep -q "$(printf '[\001\351]')" && fail "raw bytes in suggest: $(echo "$out" | cat -v)" && return 1
 	return 0
@@ -331,4 +343,59 @@ try:
 except urllib.error.HTTPError as e:
     print(e.code)' $port 2>&1)
 	[ "$out" = 404 ] || fail "GET /other: $out"
+}
+
+# flows_json: the journal's flow and query records (log --flows --json)
+flows_json() { "$BIN" log --name "$INSTANCE" --flows --json 2>/dev/null; }
+flows_have() { flows_json | grep -q -- "$1"; }
+
+# three DNS queries from one unconnected UDP socket (sendto), for api.example
+three_queries() {
+	in_tool other python3 -c 'import socket
+q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03api\x07example\x00\x00\x01\x00\x01"
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+for _ in range(3):
+    s.sendto(q, ("10.42.0.53", 53))
+    try:
+        s.recv(512)
+    except OSError:
+        pass'
+}
+
+# allowed traffic in log --flows: one record per TCP connection (at connect(), not again for its
+# SYN at cgroup_skb), with the rule's file:line; an unconnected socket's datagrams one flow, each
+# DNS query a record with its name; none of them among the denials, nor in suggest
+test_collect_flows() {
+	local out n
+	install_cgroup || return 1
+	collector_start --name "$INSTANCE" || return 1
+	want_ok memscraper connect 10.42.7.11 8080 || return 1
+	three_queries || fail "the queries could not be sent" || return 1
+	wait_for 50 flows_have '"query":"api.example"' || fail "no query record: $(flows_json)" || return 1
+	wait_for 50 flows_have '"hook":"connect4".*"destination":"10.42.7.11:8080".*"kind":"flow"' ||
+		fail "no flow record of the connection: $(flows_json)" || return 1
+	out=$(flows_json)
+	n=$(echo "$out" | grep -c '"destination":"10.42.7.11:8080".*"kind":"flow"')
+	[ "$n" = 1 ] || fail "the connection made $n flow records: $out" || return 1
+	echo "$out" | grep '"destination":"10.42.7.11:8080"' |
+		grep -q '"tool":"/icpe2e[0-9]*/memscraper".*"verdict":"allow","kind":"flow","rule":"[^"]*/30-internal.rules:1"' ||
+		fail "the flow's tool or rule: $out" || return 1
+	n=$(echo "$out" | grep -c '"hook":"sendmsg4".*"destination":"10.42.0.53:53".*"kind":"flow"')
+	[ "$n" = 1 ] || fail "three datagrams of one socket made $n flow records: $out" || return 1
+	n=$(echo "$out" | grep -c '"kind":"query","rule":"[^"]*/10-dns.rules:3","query":"api.example"')
+	[ "$n" = 3 ] || fail "three queries made $n query records: $out" || return 1
+	out=$("$BIN" log --name "$INSTANCE" --flows 2>/dev/null)
+	echo "$out" | grep -q "allow      flow .* -> 10.42.7.11:8080 .*connect4/internal cgroup .* rule [^ ]*/30-internal.rules:1$" ||
+		fail "log --flows: $out" || return 1
+	echo "$out" | grep -q "allow      query .* -> 10.42.0.53:53 .*cgroup_skb/dns cgroup .* query api.example rule [^ ]*/10-dns.rules:3$" ||
+		fail "log --flows, a query: $out" || return 1
+	n=$("$BIN" log --name "$INSTANCE" --json 2>/dev/null | grep -c '"kind":"\(flow\|query\)"')
+	[ "$n" = 0 ] || fail "log without --flows showed $n flows" || return 1
+	n=$("$BIN" log --name "$INSTANCE" --flows --json --tool other 2>/dev/null | grep -c 10.42.7.11)
+	[ "$n" = 0 ] || fail "--tool other kept $n flows of memscraper" || return 1
+	out=$("$BIN" suggest --name "$INSTANCE" 2>/dev/null)
+	echo "$out" | grep -q '^allow' && fail "suggest made rules of allowed flows: $out"
+	out=$("$BIN" log --name "$INSTANCE" --flows --verdict deny 2>&1)
+	[ $? = 2 ] || fail "--flows --verdict deny: $out"
 }
