@@ -8,8 +8,15 @@ STAGE_DESCRIBE("dns", SLOT_DNS, STAGE_MAP_EXACT, STAGE_CLASS(IPPROTO_UDP, 53),
 	       STAGE_CLASS(IPPROTO_TCP, 53));
 STAGE_RULES_EXACT();
 
-/* the resolver's rule (the sender's tool first), not counted yet */
-static __always_inline struct policy_value *resolver_rule(const struct stage_pkt *pkt)
+/*
+ * The rule for the destination (the sender's tool first), not counted yet:
+ * a resolver's (one address, this port, in the stage's map), else a prefix
+ * or a rule for every port (wide_rules), which lets queries through under
+ * the same checks of their names but never makes the address a resolver
+ * whose answers teach addresses (*resolver = 0).
+ */
+static __always_inline struct policy_value *resolver_rule(const struct stage_pkt *pkt,
+							  int *resolver)
 {
 	struct policy_key k = {};
 	struct policy_value *v;
@@ -20,6 +27,9 @@ static __always_inline struct policy_value *resolver_rule(const struct stage_pkt
 		k.tool = 0;
 		v = bpf_map_lookup_elem(&rules, &k);
 	}
+	*resolver = v != NULL;
+	if (!v)
+		v = stage_wide_rule(pkt, 1);
 	return v;
 }
 
@@ -36,7 +46,8 @@ static __always_inline int names_checked(const struct stage_pkt *pkt)
  */
 static __always_inline int judge_dns(const struct stage_pkt *pkt)
 {
-	struct policy_value *v = resolver_rule(pkt);
+	int resolver;
+	struct policy_value *v = resolver_rule(pkt, &resolver);
 
 	if (!v)
 		return REASON_NO_RULE;
@@ -106,16 +117,16 @@ DNS_QUERY_JUDGE(judge_query_xdp, struct xdp_md, bpf_xdp_load_bytes, 0)
 #define DNS_PACKET_JUDGE(fn, ctx_t, judge_query, rewrite)                                           \
 	static __always_inline int fn(ctx_t *ctx, const struct stage_pkt *pkt)                      \
 	{                                                                                           \
-		struct policy_value *v = resolver_rule(pkt);                                        \
 		struct learn_question lq = {};                                                      \
 		__u32 rule_id = 0, flags;                                                           \
-		int r, names, learn;                                                                \
+		int r, names, learn, resolver;                                                      \
+		struct policy_value *v = resolver_rule(pkt, &resolver);                             \
                                                                                                     \
 		if (!v)                                                                             \
 			return REASON_NO_RULE;                                                      \
 		flags = gen_flags(stage_cfg(pkt));                                                  \
 		names = flags & GEN_DNS_NAMES;                                                      \
-		learn = flags & GEN_LEARN;                                                          \
+		learn = resolver && (flags & GEN_LEARN); /* a prefix is never a resolver */         \
 		if (!names && (!learn || pkt->meta.l4proto == IPPROTO_TCP))                         \
 			return stage_matched(v, pkt);                                               \
 		if (pkt->meta.l4proto == IPPROTO_TCP)                                               \
