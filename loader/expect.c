@@ -13,7 +13,7 @@
 
 #define EXPECT_MAX_WORDS 10
 #define EXPECT_GRAMMAR                                                                             \
-	"expect allow|deny tcp|udp ADDRESS port P [tool T], expect allow|deny tcp|udp name HOST " \
+	"expect allow|deny tcp|udp ADDRESS port P [tool T], expect allow|deny tcp|udp name HOST "  \
 	"port P [tool T] or expect allow|deny dns NAME [tool T]"
 
 static const char *intern_file(struct expect_set *s, const char *name)
@@ -125,8 +125,8 @@ static int parse_words(const char *file, int line, char **w, int n, struct expec
 		e->kind = EXPECT_NAME;
 		if (n < 5 || pkt_dns_name_check(w[4]) || w[4][0] == '*') {
 			diag_error(d, file, line, "%s host name after 'name'%s%s%s",
-				   n < 5 ? "missing" : "bad", n < 5 ? "" : ": '",
-				   n < 5 ? "" : w[4], n < 5 ? "" : "'");
+				   n < 5 ? "missing" : "bad", n < 5 ? "" : ": '", n < 5 ? "" : w[4],
+				   n < 5 ? "" : "'");
 			return -EINVAL;
 		}
 		e->host = strdup(w[4]);
@@ -163,8 +163,8 @@ int expect_parse_line(struct expect_set *s, const char *file, int line, const ch
 		*hash = '\0';
 	for (char *t = strtok_r(copy, " \t\r\n", &save); t; t = strtok_r(NULL, " \t\r\n", &save)) {
 		if (n == EXPECT_MAX_WORDS) {
-			diag_error(d, file, line, "too many words (a test line is " EXPECT_GRAMMAR
-						  ")");
+			diag_error(d, file, line,
+				   "too many words (a test line is " EXPECT_GRAMMAR ")");
 			err = -EINVAL;
 			goto out;
 		}

@@ -72,14 +72,15 @@ static bool addr_in(const struct addr *net, const struct addr *a)
 	for (i = 0; i + 8 <= bits; i += 8)
 		if (net->bytes[i / 8] != a->bytes[i / 8])
 			return false;
-	return i == bits || !((net->bytes[i / 8] ^ a->bytes[i / 8]) & (__u8)(0xff << (8 - (bits - i))));
+	return i == bits ||
+	       !((net->bytes[i / 8] ^ a->bytes[i / 8]) & (__u8)(0xff << (8 - (bits - i))));
 }
 
 /* an address no address rule of the protocol covers, for a name's learned address */
 static void learned_addr(const struct judge_policy *pol, __u8 proto, struct addr *out)
 {
-	static const char *const candidates[] = { "192.0.2.123", "198.51.100.123",
-						  "203.0.113.123", "100.64.0.123", "240.0.0.123" };
+	static const char *const candidates[] = { "192.0.2.123", "198.51.100.123", "203.0.113.123",
+						  "100.64.0.123", "240.0.0.123" };
 
 	for (size_t c = 0; c < sizeof(candidates) / sizeof(candidates[0]); c++) {
 		bool covered = false;
@@ -154,12 +155,10 @@ void proftest_verdict_text(const struct profile *p, const struct judge_verdict *
 {
 	int id = v->rule != JUDGE_NO_RULE ? v->rule : v->name_rule;
 	const struct rule_origin *o = id != JUDGE_NO_RULE ? profile_origin(p, (size_t)id) : NULL;
-	int n = snprintf(buf, size, "%s (%s)", v->allow ? "allow" : "deny",
-			 reason_name(v->reason));
+	int n = snprintf(buf, size, "%s (%s)", v->allow ? "allow" : "deny", reason_name(v->reason));
 
 	if (o && n >= 0 && (size_t)n < size)
-		snprintf(buf + n, size - (size_t)n, " by %s:%d ('%s')", o->file, o->line,
-			 o->text);
+		snprintf(buf + n, size - (size_t)n, " by %s:%d ('%s')", o->file, o->line, o->text);
 }
 
 int proftest_run(const struct ruleset *rs, const struct expect_set *s, size_t *failed,
