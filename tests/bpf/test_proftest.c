@@ -41,8 +41,7 @@ static int collect(const char *path, const struct stat *sb, int type, struct FTW
 
 	(void)sb;
 	(void)ftw;
-	if (type != FTW_F || len < 5 || strcmp(path + len - 5, ".test") ||
-	    strstr(path, "/build/"))
+	if (type != FTW_F || len < 5 || strcmp(path + len - 5, ".test") || strstr(path, "/build/"))
 		return 0;
 	snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(path, '/') - path), path);
 	for (size_t i = 0; i < nr_profiles; i++)
@@ -251,8 +250,9 @@ Test(proftest, judge_and_pipeline_agree_on_every_profile_test, .fini = leave_cgr
 	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
 		if (!access(roots[i], F_OK))
 			cr_assert_eq(nftw(roots[i], collect, 16, FTW_PHYS), 0);
-	cr_assert_geq(nr_profiles, 2, "the repository's profile tests are not found (run from "
-				      "the top of the tree)");
+	cr_assert_geq(nr_profiles, 2,
+		      "the repository's profile tests are not found (run from "
+		      "the top of the tree)");
 	make_sandbox();
 	for (size_t i = 0; i < nr_profiles; i++) {
 		snprintf(inst, sizeof(inst), "proftest%d-%zu", getpid(), i);

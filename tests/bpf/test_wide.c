@@ -55,7 +55,8 @@ static void frame(struct pkt_buf *p, __u8 proto, const char *dst, __u16 dport)
 		pkt_ipv4(p, &(struct pkt_ip4){
 				    .src = ADDR("10.42.0.2"), .dst = ADDR(dst), .proto = proto });
 	if (proto == IPPROTO_TCP)
-		pkt_tcp(p, &(struct pkt_tcp){ .sport = TEST_SPORT, .dport = dport, .flags = TH_SYN });
+		pkt_tcp(p,
+			&(struct pkt_tcp){ .sport = TEST_SPORT, .dport = dport, .flags = TH_SYN });
 	else
 		pkt_udp(p, TEST_SPORT, dport);
 	/* a resolver's port: a query, as the dns stage parses one while names are learned */

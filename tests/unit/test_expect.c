@@ -82,7 +82,8 @@ static const struct {
 	{ "expect", "expected 'allow' or 'deny' after 'expect'" },
 	{ "expect permit tcp 10.0.0.1 port 80", "expected 'allow' or 'deny' after 'expect', got "
 						"'permit'" },
-	{ "expect allow icmp 10.0.0.1", "expected 'tcp', 'udp' or 'dns' after 'allow', got 'icmp'" },
+	{ "expect allow icmp 10.0.0.1",
+	  "expected 'tcp', 'udp' or 'dns' after 'allow', got 'icmp'" },
 	{ "expect allow tcp", "missing destination after 'tcp'" },
 	{ "expect allow dns", "missing query name after 'dns'" },
 	{ "expect allow tcp 10.0.0.1", "expected 'port P' after the destination" },
@@ -158,9 +159,9 @@ static size_t run_lines(const struct ruleset *rs, const char *const *lines, size
 }
 
 static const char *const wide_profile[] = {
-	"allow udp 10.42.0.53 port 53",	      "allow tcp 10.42.7.0/24 port 443",
-	"allow tcp 10.0.0.0/8 port 8080",     "allow tcp 10.42.0.0/16 port 8080",
-	"allow tcp 10.42.9.0/24 tool t1",     "allow udp 10.50.0.0/16 port any",
+	"allow udp 10.42.0.53 port 53",	       "allow tcp 10.42.7.0/24 port 443",
+	"allow tcp 10.0.0.0/8 port 8080",      "allow tcp 10.42.0.0/16 port 8080",
+	"allow tcp 10.42.9.0/24 tool t1",      "allow udp 10.50.0.0/16 port any",
 	"allow tcp 10.70.0.0/16 port 440-450", "allow tcp name a.example.corp port 8080 tool t1",
 	"allow dns update.vendor.example",
 };
@@ -221,8 +222,8 @@ Test(proftest, a_failure_names_the_deciding_rule)
 
 		cr_assert_eq(run_lines(&rs, &fails[i].line, 1, &d), 1, "%s passed", fails[i].line);
 		cr_assert_eq(d.errors, 1);
-		cr_assert(strstr(d.msgs[0], fails[i].says), "\"%s\" does not say \"%s\"",
-			  d.msgs[0], fails[i].says);
+		cr_assert(strstr(d.msgs[0], fails[i].says), "\"%s\" does not say \"%s\"", d.msgs[0],
+			  fails[i].says);
 		diag_free(&d);
 	}
 	ruleset_free(&rs);
