@@ -133,14 +133,13 @@ static int map_lookup_tools(const struct judge_policy *pol, int stage, __u16 por
  * The rule that covers the packet, in the order the stages ask (the first
  * found counts): the stage's own map at the port; then, for a stage whose map
  * is exact, the prefixes of the port in wide_rules; then the rules for every
- * port. *resolver: found in the stage's own map (the dns stage's resolvers).
+ * port.
  */
 static int stage_lookup(const struct judge_policy *pol, int stage, const struct judge_pkt *k,
-			bool *deferred, bool *resolver)
+			bool *deferred)
 {
 	int r = map_lookup_tools(pol, stage, k->dport, k, deferred);
 
-	*resolver = r >= 0;
 	if (r < 0 && pol->stages[stage].desc.map_kind == STAGE_MAP_EXACT)
 		r = map_lookup_tools(pol, -1, k->dport, k, deferred);
 	if (r < 0)
@@ -363,7 +362,7 @@ static unsigned int judge_stages(const struct judge_policy *pol, const struct ju
 				 struct judge_verdict *out)
 {
 	int s = class_stage(pol->plan, k->proto, k->dport), rule = -1;
-	bool deferred = false, resolver = false;
+	bool deferred = false;
 	const struct stage *st;
 
 	if (s < 0 || (size_t)s >= pol->nr_stages)
@@ -373,7 +372,7 @@ static unsigned int judge_stages(const struct judge_policy *pol, const struct ju
 	/* an address only name rules allow: no address rule covers it */
 	if (pol->learned_host)
 		return judge_learned(pol, st, k, out);
-	rule = stage_lookup(pol, s, k, &deferred, &resolver);
+	rule = stage_lookup(pol, s, k, &deferred);
 	/* XDP: a rule of some tool would match; tc ingress, which knows the tool, decides */
 	if (deferred)
 		return REASON_TOOL_DEFERRED;
