@@ -352,8 +352,9 @@ static unsigned int dns_query(const struct judge_policy *pol, const struct judge
 		rule = name_lookup(pol->prof, qkey, ql, k->tool);
 	if (rule < 0)
 		rule = name_lookup(pol->prof, qkey, ql, 0);
+	/* XDP: a name some tool's line may allow is for tc ingress, which knows the tool */
 	if (rule < 0)
-		return REASON_QNAME;
+		return k->tool == JUDGE_TOOL_UNKNOWN ? REASON_TOOL_DEFERRED : REASON_QNAME;
 	out->name_rule = (int)(pol->prof->nr_rules + (size_t)rule);
 	return REASON_RULE;
 }
@@ -373,24 +374,27 @@ static unsigned int judge_stages(const struct judge_policy *pol, const struct ju
 	if (pol->learned_host)
 		return judge_learned(pol, st, k, out);
 	rule = stage_lookup(pol, s, k, &deferred);
-	/* XDP: a rule of some tool would match; tc ingress, which knows the tool, decides */
-	if (deferred)
-		return REASON_TOOL_DEFERRED;
 	if (rule < 0)
 		return REASON_NO_RULE;
-	out->rule = rule;
-	if (strcmp(st->desc.name, "dns") || !pol->prof->nr_dns_names)
+	/* XDP: a rule of some tool would match; tc ingress, which knows the tool, decides */
+	if (strcmp(st->desc.name, "dns") || !pol->prof->nr_dns_names) {
+		if (deferred)
+			return REASON_TOOL_DEFERRED;
+		out->rule = rule;
 		return REASON_RULE;
-	if (k->proto == IPPROTO_TCP) {
-		out->rule = JUDGE_NO_RULE;
-		return REASON_DNS_TCP;
 	}
+	/* the dns stage checks the query first, whoever's rule covers the resolver */
+	if (k->proto == IPPROTO_TCP)
+		return REASON_DNS_TCP;
 	{
 		unsigned int r = dns_query(pol, k, out);
 
 		if (r != REASON_RULE)
-			out->rule = JUDGE_NO_RULE;
-		return r;
+			return r;
+		if (deferred)
+			return REASON_TOOL_DEFERRED; /* the name's line counted, not the resolver's */
+		out->rule = rule;
+		return REASON_RULE;
 	}
 }
 
@@ -630,6 +634,18 @@ static unsigned int ipv6(const struct judge_policy *pol, struct judge_pkt *k)
 	return r;
 }
 
+/* some line names a tool: the generation looks the sender's tool up (GEN_HAS_TOOLS) */
+static bool profile_names_tools(const struct profile *p)
+{
+	for (size_t i = 0; i < profile_nr_origins(p); i++)
+		if (profile_origin(p, i)->tool)
+			return true;
+	for (size_t i = 0; i < p->nr_audits; i++)
+		if (p->audits[i].tool)
+			return true;
+	return false;
+}
+
 int judge_frame(const struct judge_policy *pol, enum hook_id hook, const __u8 *frame, size_t len,
 		__u64 tool, struct judge_verdict *out)
 {
@@ -640,8 +656,9 @@ int judge_frame(const struct judge_policy *pol, enum hook_id hook, const __u8 *f
 	if (hook != HOOK_TC && hook != HOOK_XDP)
 		return -EINVAL;
 	*out = (struct judge_verdict){ .rule = JUDGE_NO_RULE, .name_rule = JUDGE_NO_RULE };
+	/* XDP knows no socket: with tool rules, the tool is unknown there; without, none */
 	if (hook == HOOK_XDP)
-		k.tool = JUDGE_TOOL_UNKNOWN;
+		k.tool = profile_names_tools(pol->prof) ? JUDGE_TOOL_UNKNOWN : 0;
 	if (pol->blocked) {
 		r = REASON_BLOCKED;
 		goto out;

@@ -15,8 +15,8 @@ STAGE_RULES_EXACT();
  * the same checks of their names but never makes the address a resolver
  * whose answers teach addresses (*resolver = 0).
  */
-static __always_inline struct policy_value *resolver_rule(const struct stage_pkt *pkt,
-							  int *resolver)
+static __always_inline int resolver_rule(const struct stage_pkt *pkt, struct policy_value *out,
+					 int *resolver)
 {
 	struct policy_key k = {};
 	struct policy_value *v;
@@ -30,7 +30,11 @@ static __always_inline struct policy_value *resolver_rule(const struct stage_pkt
 	*resolver = v != NULL;
 	if (!v)
 		v = stage_wide_rule(pkt, 1);
-	return v;
+	if (!v)
+		return 0;
+	/* a copy: what follows is one path for the verifier, whichever map it came from */
+	*out = *v;
+	return 1;
 }
 
 /* 'allow dns' lines: queries are parsed, TCP DNS is denied (the generation's GEN_DNS_NAMES) */
@@ -46,14 +50,14 @@ static __always_inline int names_checked(const struct stage_pkt *pkt)
  */
 static __always_inline int judge_dns(const struct stage_pkt *pkt)
 {
+	struct policy_value v;
 	int resolver;
-	struct policy_value *v = resolver_rule(pkt, &resolver);
 
-	if (!v)
+	if (!resolver_rule(pkt, &v, &resolver))
 		return REASON_NO_RULE;
 	if (pkt->meta.l4proto == IPPROTO_TCP && names_checked(pkt))
 		return REASON_DNS_TCP;
-	return stage_matched(v, pkt);
+	return stage_matched(&v, pkt);
 }
 
 /*
@@ -120,15 +124,15 @@ DNS_QUERY_JUDGE(judge_query_xdp, struct xdp_md, bpf_xdp_load_bytes, 0)
 		struct learn_question lq = {};                                                      \
 		__u32 rule_id = 0, flags;                                                           \
 		int r, names, learn, resolver;                                                      \
-		struct policy_value *v = resolver_rule(pkt, &resolver);                             \
+		struct policy_value v;                                                              \
                                                                                                     \
-		if (!v)                                                                             \
+		if (!resolver_rule(pkt, &v, &resolver))                                             \
 			return REASON_NO_RULE;                                                      \
 		flags = gen_flags(stage_cfg(pkt));                                                  \
 		names = flags & GEN_DNS_NAMES;                                                      \
 		learn = resolver && (flags & GEN_LEARN); /* a prefix is never a resolver */         \
 		if (!names && (!learn || pkt->meta.l4proto == IPPROTO_TCP))                         \
-			return stage_matched(v, pkt);                                               \
+			return stage_matched(&v, pkt);                                              \
 		if (pkt->meta.l4proto == IPPROTO_TCP)                                               \
 			return REASON_DNS_TCP;                                                      \
 		r = judge_query(ctx, pkt, &rule_id, names, learn, &lq);                             \
@@ -143,7 +147,7 @@ DNS_QUERY_JUDGE(judge_query_xdp, struct xdp_md, bpf_xdp_load_bytes, 0)
 					   pkt->len); /* the name's rule, then the        \
 								* resolver's */         \
 		}                                                                                   \
-		r = stage_matched(v, pkt);                                                          \
+		r = stage_matched(&v, pkt);                                                         \
 		/* explain names the rule that let the query's name through */                      \
 		if (names && r == REASON_RULE && dry_run && pkt->matched)                           \
 			*pkt->matched = rule_id + 1;                                                \
