@@ -365,6 +365,7 @@ static unsigned int judge_stages(const struct judge_policy *pol, const struct ju
 	int s = class_stage(pol->plan, k->proto, k->dport), rule = -1;
 	bool deferred = false;
 	const struct stage *st;
+	unsigned int r;
 
 	if (s < 0 || (size_t)s >= pol->nr_stages)
 		return REASON_NO_CLASS;
@@ -376,26 +377,17 @@ static unsigned int judge_stages(const struct judge_policy *pol, const struct ju
 	rule = stage_lookup(pol, s, k, &deferred);
 	if (rule < 0)
 		return REASON_NO_RULE;
-	/* XDP: a rule of some tool would match; tc ingress, which knows the tool, decides */
-	if (strcmp(st->desc.name, "dns") || !pol->prof->nr_dns_names) {
-		if (deferred)
-			return REASON_TOOL_DEFERRED;
-		out->rule = rule;
-		return REASON_RULE;
-	}
 	/* the dns stage checks the query first, whoever's rule covers the resolver */
-	if (k->proto == IPPROTO_TCP)
-		return REASON_DNS_TCP;
-	{
-		unsigned int r = dns_query(pol, k, out);
-
+	if (!strcmp(st->desc.name, "dns") && pol->prof->nr_dns_names) {
+		r = k->proto == IPPROTO_TCP ? REASON_DNS_TCP : dns_query(pol, k, out);
 		if (r != REASON_RULE)
 			return r;
-		if (deferred)
-			return REASON_TOOL_DEFERRED; /* the name's line counted, not the resolver's */
-		out->rule = rule;
-		return REASON_RULE;
 	}
+	/* XDP: a rule of some tool would match; tc ingress, which knows the tool, decides */
+	if (deferred)
+		return REASON_TOOL_DEFERRED; /* a query's name line counted, not the resolver's */
+	out->rule = rule;
+	return REASON_RULE;
 }
 
 static bool is_source(const struct judge_policy *pol, int family, const __u8 *a)
