@@ -137,49 +137,62 @@ static void endpoint(char *buf, size_t len, __u8 family, const __u8 *addr, __be1
 		snprintf(buf, len, "%s:%u", a, ntohs(port));
 }
 
-void event_print(FILE *out, const char *instance, const struct event_view *v, bool json)
+void event_words(const struct event_view *v, struct event_words *w)
 {
 	const struct deny_event *e = &v->e;
-	char when[64], stamp[80], src[64], dst[64], comm[17] = "";
 	time_t secs = v->time_ns / 1000000000ull;
-	unsigned int ms = (v->time_ns / 1000000) % 1000;
-	const char *verdict = e->audit ? "would-deny" : "deny";
-	const char *proto = e->l4proto == IPPROTO_TCP ? "tcp" :
-			    e->l4proto == IPPROTO_UDP ? "udp" :
-			    e->family		      ? "other" :
-							"-";
+	char when[32];
 	struct tm tm;
 
 	gmtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(w->when, sizeof(w->when), "%s.%03uZ", when,
+		 (unsigned int)((v->time_ns / 1000000) % 1000));
+	w->verdict = e->audit ? "would-deny" : "deny";
+	w->proto = e->l4proto == IPPROTO_TCP ? "tcp" :
+		   e->l4proto == IPPROTO_UDP ? "udp" :
+		   e->family		     ? "other" :
+					       "-";
 	/* a connect() or sendto() has no source yet */
-	endpoint(src, sizeof(src), hook_at_sock(e->hook) ? 0 : e->family, e->saddr, e->sport);
-	endpoint(dst, sizeof(dst), e->family, e->daddr, e->dport);
-	memcpy(comm, e->comm, sizeof(e->comm));
+	endpoint(w->src, sizeof(w->src), hook_at_sock(e->hook) ? 0 : e->family, e->saddr, e->sport);
+	endpoint(w->dst, sizeof(w->dst), e->family, e->daddr, e->dport);
+	snprintf(w->daddr, sizeof(w->daddr), "-");
+	if (e->family)
+		inet_ntop(e->family, e->daddr, w->daddr, sizeof(w->daddr));
+	w->dport = ntohs(e->dport);
+	memcpy(w->comm, e->comm, sizeof(e->comm));
+	w->comm[sizeof(e->comm)] = 0;
+}
+
+void event_print(FILE *out, const char *instance, const struct event_view *v, bool json)
+{
+	const struct deny_event *e = &v->e;
+	struct event_words w;
+
+	event_words(v, &w);
 	if (json) {
 		struct json j;
 
-		snprintf(stamp, sizeof(stamp), "%s.%03uZ", when, ms);
 		json_init(&j, out);
 		json_object(&j, NULL);
-		json_str(&j, "time", stamp);
+		json_str(&j, "time", w.when);
 		json_str(&j, "instance", instance);
 		json_str(&j, "hook", hook_label(e->hook));
 		json_str(&j, "cgroup", v->cgroup);
 		json_str(&j, "tool", v->tool);
 		json_u64(&j, "pid", e->pid);
-		json_str(&j, "comm", comm);
+		json_str(&j, "comm", w.comm);
 		json_u64(&j, "family", e->family == AF_INET6 ? 6 : e->family ? 4 : 0);
-		json_str(&j, "protocol", proto);
-		json_str(&j, "source", src);
-		json_str(&j, "destination", dst);
+		json_str(&j, "protocol", w.proto);
+		json_str(&j, "source", w.src);
+		json_str(&j, "destination", w.dst);
 		json_str(&j, "stage", v->stage);
 		json_str(&j, "reason", reason_name(e->reason));
-		json_str(&j, "verdict", verdict);
+		json_str(&j, "verdict", w.verdict);
 		json_end(&j);
 	} else {
-		fprintf(out, "%s.%03uZ %-10s %-14s %-5s %-22s -> %-24s %s/", when, ms, verdict,
-			reason_name(e->reason), proto, src, dst, hook_label(e->hook));
+		fprintf(out, "%s %-10s %-14s %-5s %-22s -> %-24s %s/", w.when, w.verdict,
+			reason_name(e->reason), w.proto, w.src, w.dst, hook_label(e->hook));
 		text_plain(out, v->stage);
 		fprintf(out, " cgroup ");
 		text_plain(out, v->cgroup);
@@ -189,7 +202,7 @@ void event_print(FILE *out, const char *instance, const struct event_view *v, bo
 		}
 		if (e->pid) {
 			fprintf(out, " pid %u ", e->pid);
-			text_plain(out, comm);
+			text_plain(out, w.comm);
 		}
 		fprintf(out, "\n");
 	}
