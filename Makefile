@@ -267,7 +267,7 @@ install: all
 	$(Q)install -m 0644 examples/stage_postgres/stage_postgres.bpf.c \
 		$(DESTDIR)$(DATADIR)/ironclaw-pipe/examples/
 	$(Q)install -d -m 0755 $(DESTDIR)$(PROFILEDIR) $(DESTDIR)/etc/ironclaw-pipe/instances
-	$(Q)for f in rules.d/*.rules; do [ -e $(DESTDIR)$(PROFILEDIR)/$${f#rules.d/} ] || \
+	$(Q)for f in rules.d/*.rules rules.d/*.test; do [ -e $(DESTDIR)$(PROFILEDIR)/$${f#rules.d/} ] || \
 		install -m 0644 $$f $(DESTDIR)$(PROFILEDIR)/; done
 	$(Q)$(if $(wildcard $(B)/cni/ironclaw-pipe),$(MAKE) --no-print-directory install-cni,:)
 
@@ -276,7 +276,7 @@ uninstall:
 	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALL_FILES))
 	$(Q)$(MAKE) --no-print-directory uninstall-cni
-	$(Q)for f in rules.d/*.rules; do t=$(DESTDIR)$(PROFILEDIR)/$${f#rules.d/}; \
+	$(Q)for f in rules.d/*.rules rules.d/*.test; do t=$(DESTDIR)$(PROFILEDIR)/$${f#rules.d/}; \
 		! cmp -s $$f $$t || rm -f $$t; done
 	$(Q)rmdir $(DESTDIR)$(PROFILEDIR) $(DESTDIR)/etc/ironclaw-pipe/profiles \
 		$(DESTDIR)/etc/ironclaw-pipe/instances $(DESTDIR)/etc/ironclaw-pipe \

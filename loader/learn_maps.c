@@ -140,7 +140,8 @@ static int fill_resolvers(const struct learn_fds *f, __u32 gen, const struct pro
 		const struct rule *r = &p->rules[pl->entries[i].rule];
 		struct learn_resolver_key k = { .gen = gen, .family = r->dst.family };
 
-		if (strcmp(stages[pl->entries[i].stage].desc.name, "dns") ||
+		/* a prefix or a rule for every port (wide) is never a resolver */
+		if (pl->entries[i].wide || strcmp(stages[pl->entries[i].stage].desc.name, "dns") ||
 		    r->l4proto != IPPROTO_UDP)
 			continue;
 		memcpy(k.addr, r->dst.bytes, sizeof(k.addr));

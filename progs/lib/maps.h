@@ -31,6 +31,15 @@ struct {
 	__type(value, __u32);
 } audit_tools SEC(".maps");
 
+/* prefixes of exact stages and rules for every port (policy.h), for every stage */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, POLICY_WIDE_MAX);
+	__type(key, struct policy_lpm_key);
+	__type(value, struct policy_value);
+} wide_rules SEC(".maps");
+
 /* Packets and bytes per reason code, per CPU; user space sums them. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -56,6 +56,41 @@ static __always_inline void stage_key(struct policy_key *k, const struct stage_p
 	__builtin_memcpy(k->daddr, pkt->daddr, 16);
 }
 
+/* one lookup in wide_rules at port (network order), the sender's tool first */
+static __always_inline struct policy_value *stage_wide_at(const struct stage_pkt *pkt, __be16 port)
+{
+	struct policy_lpm_key k = { .prefixlen = POLICY_LPM_FIXED_BITS + 128 };
+	struct policy_value *v;
+
+	stage_key(&k.k, pkt);
+	k.k.dport = port;
+	v = bpf_map_lookup_elem(&wide_rules, &k);
+	if (!v && k.k.tool) {
+		k.k.tool = 0;
+		v = bpf_map_lookup_elem(&wide_rules, &k);
+	}
+	return v;
+}
+
+/*
+ * What the stage's own map did not have: a prefix for the packet's port
+ * (port_prefixes: a stage whose map is exact keeps its prefixes there), then
+ * a rule for every port; each the longest prefix, the sender's tool first.
+ * Profiles with neither pay one test of the settings' flags.
+ */
+static __always_inline struct policy_value *stage_wide_rule(const struct stage_pkt *pkt,
+							    const int port_prefixes)
+{
+	__u32 flags = gen_flags(stage_cfg(pkt));
+	struct policy_value *v = NULL;
+
+	if (port_prefixes && (flags & GEN_WIDE_PORTS))
+		v = stage_wide_at(pkt, pkt->meta.dport);
+	if (!v && (flags & GEN_ALL_PORTS))
+		v = stage_wide_at(pkt, bpf_htons(POLICY_ALL_PORTS));
+	return v;
+}
+
 /* a rule's value found (or not): its counter, and the reason */
 static __always_inline int stage_matched(const struct policy_value *v, const struct stage_pkt *pkt)
 {
