@@ -89,9 +89,13 @@ int do_collect(struct cli_args *a)
 		.listen_remote = a->metrics_remote,
 		.textfile = a->textfile,
 		.per_rule = a->per_rule,
+		.journald = a->journald,
+		.until_uninstalled = a->until_uninstalled,
 	};
 	struct diag d = {};
 
+	if (a->until_uninstalled && !a->name_given)
+		return cli_usage_error(a->cmd, "--until-uninstalled needs --name INSTANCE");
 	if (a->journal_size && size_parse(a->journal_size, &o.journal_max))
 		return cli_usage_error(a->cmd,
 				       "bad --journal-size '%s': bytes, or K, M, G; at least 64K",
@@ -163,7 +167,8 @@ const char suggest_help[] =
 const char collect_help[] =
 	"usage: ironclaw-pipe collect [--name INSTANCE] [--journal-size SIZE]\n"
 	"                             [--metrics-listen ADDR:PORT [--metrics-remote]]\n"
-	"                             [--textfile PATH] [--per-rule]\n"
+	"                             [--textfile PATH] [--per-rule] [--journald]\n"
+	"                             [--until-uninstalled]\n"
 	"  In the foreground (a service's ExecStart): drains the ring buffer of INSTANCE, or\n"
 	"  of every instance as they are installed and uninstalled, into its journal in\n"
 	"  " STATE_DATA_DIR "/INSTANCE/journal: segments of checksummed records (files\n"
@@ -174,7 +179,12 @@ const char collect_help[] =
 	"                   unless --metrics-remote\n"
 	"  --textfile PATH  write the metrics to PATH every 5 s, atomically (node_exporter's\n"
 	"                   textfile collector)\n"
-	"  --per-rule       per-rule series also for profiles of more than 1000 rules\n";
+	"  --per-rule       per-rule series also for profiles of more than 1000 rules\n"
+	"  --journald       each event also to the systemd journal: MESSAGE as 'log' prints\n"
+	"                   it, fields IRONCLAW_INSTANCE, _VERDICT, _REASON, _TOOL, _DEST_ADDR,\n"
+	"                   _DEST_PORT, ... (journalctl IRONCLAW_REASON=no_rule)\n"
+	"  --until-uninstalled  with --name: end when INSTANCE is not installed (what\n"
+	"                   'restore' starts)\n";
 
 const char metrics_help[] =
 	"usage: ironclaw-pipe metrics [--name INSTANCE] [--per-rule]\n"

@@ -9,7 +9,7 @@
 #define SUGGEST_OPTS (OPTS(NAME) | FILTER_OPTS)
 #define COLLECT_OPTS                                                                               \
 	(OPTS(NAME) | OPTS(METRICS_LISTEN) | OPTS(METRICS_REMOTE) | OPTS(TEXTFILE) |               \
-	 OPTS(PER_RULE) | OPTS(JOURNAL_SIZE))
+	 OPTS(PER_RULE) | OPTS(JOURNAL_SIZE) | OPTS(JOURNALD) | OPTS(UNTIL_UNINSTALLED))
 #define METRICS_OPTS (OPTS(NAME) | OPTS(PER_RULE))
 
 int do_log(struct cli_args *a);

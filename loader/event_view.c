@@ -222,60 +222,77 @@ static const char *kind_name(const struct deny_event *e)
 	return e->kind == EVENT_FLOW ? "flow" : e->kind == EVENT_QUERY ? "query" : "deny";
 }
 
-void event_print(FILE *out, const char *instance, const struct event_view *v, bool json)
+void event_words(const struct event_view *v, struct event_words *w)
 {
 	const struct deny_event *e = &v->e;
-	char when[64], stamp[80], src[64], dst[64], comm[17] = "", qname[4 * EVENT_NAME_MAX + 8];
 	time_t secs = v->time_ns / 1000000000ull;
-	unsigned int ms = (v->time_ns / 1000000) % 1000;
-	const char *proto = e->l4proto == IPPROTO_TCP ? "tcp" :
-			    e->l4proto == IPPROTO_UDP ? "udp" :
-			    e->family		      ? "other" :
-							"-";
-	const char *rule = v->rule ? v->rule : "", *dname = v->dest_name ? v->dest_name : "";
+	char when[32];
 	struct tm tm;
 
 	gmtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(w->when, sizeof(w->when), "%s.%03uZ", when,
+		 (unsigned int)((v->time_ns / 1000000) % 1000));
+	w->verdict = kind_verdict(e);
+	w->reason = kind_reason(e);
+	w->kind = kind_name(e);
+	w->proto = e->l4proto == IPPROTO_TCP ? "tcp" :
+		   e->l4proto == IPPROTO_UDP ? "udp" :
+		   e->family		     ? "other" :
+					       "-";
 	/* a connect() or sendto() has no source yet */
-	endpoint(src, sizeof(src), hook_at_sock(e->hook) ? 0 : e->family, e->saddr, e->sport);
-	endpoint(dst, sizeof(dst), e->family, e->daddr, e->dport);
-	memcpy(comm, e->comm, sizeof(e->comm));
-	qname[0] = '\0';
+	endpoint(w->src, sizeof(w->src), hook_at_sock(e->hook) ? 0 : e->family, e->saddr, e->sport);
+	endpoint(w->dst, sizeof(w->dst), e->family, e->daddr, e->dport);
+	snprintf(w->daddr, sizeof(w->daddr), "-");
+	if (e->family)
+		inet_ntop(e->family, e->daddr, w->daddr, sizeof(w->daddr));
+	w->dport = ntohs(e->dport);
+	memcpy(w->comm, e->comm, sizeof(e->comm));
+	w->comm[sizeof(e->comm)] = 0;
+	w->qname[0] = '\0';
 	if (v->qname)
-		event_qname(v->qname, v->qname_len, qname, sizeof(qname));
+		event_qname(v->qname, v->qname_len, w->qname, sizeof(w->qname));
+	w->rule = v->rule ? v->rule : "";
+	w->dest_name = v->dest_name ? v->dest_name : "";
+}
+
+void event_print(FILE *out, const char *instance, const struct event_view *v, bool json)
+{
+	const struct deny_event *e = &v->e;
+	struct event_words w;
+
+	event_words(v, &w);
 	if (json) {
 		struct json j;
 
-		snprintf(stamp, sizeof(stamp), "%s.%03uZ", when, ms);
 		json_init(&j, out);
 		json_object(&j, NULL);
-		json_str(&j, "time", stamp);
+		json_str(&j, "time", w.when);
 		json_str(&j, "instance", instance);
 		json_str(&j, "hook", hook_label(e->hook));
 		json_str(&j, "cgroup", v->cgroup);
 		json_str(&j, "tool", v->tool);
 		json_u64(&j, "pid", e->pid);
-		json_str(&j, "comm", comm);
+		json_str(&j, "comm", w.comm);
 		json_u64(&j, "family", e->family == AF_INET6 ? 6 : e->family ? 4 : 0);
-		json_str(&j, "protocol", proto);
-		json_str(&j, "source", src);
-		json_str(&j, "destination", dst);
+		json_str(&j, "protocol", w.proto);
+		json_str(&j, "source", w.src);
+		json_str(&j, "destination", w.dst);
 		json_str(&j, "stage", v->stage);
 		json_str(&j, "reason", reason_name(e->reason));
-		json_str(&j, "verdict", kind_verdict(e));
+		json_str(&j, "verdict", w.verdict);
 		/* after the members of before flows and names: their order is kept */
-		json_str(&j, "kind", kind_name(e));
+		json_str(&j, "kind", w.kind);
 		if (e->kind != EVENT_DENY)
-			json_str(&j, "rule", rule[0] ? rule : NULL);
+			json_str(&j, "rule", w.rule[0] ? w.rule : NULL);
 		if (v->qname)
-			json_str(&j, "query", qname);
-		if (dname[0])
-			json_str(&j, "destination_name", dname);
+			json_str(&j, "query", w.qname);
+		if (w.dest_name[0])
+			json_str(&j, "destination_name", w.dest_name);
 		json_end(&j);
 	} else {
-		fprintf(out, "%s.%03uZ %-10s %-14s %-5s %-22s -> %-24s %s/", when, ms,
-			kind_verdict(e), kind_reason(e), proto, src, dst, hook_label(e->hook));
+		fprintf(out, "%s %-10s %-14s %-5s %-22s -> %-24s %s/", w.when, w.verdict, w.reason,
+			w.proto, w.src, w.dst, hook_label(e->hook));
 		text_plain(out, v->stage);
 		fprintf(out, " cgroup ");
 		text_plain(out, v->cgroup);
@@ -285,17 +302,17 @@ void event_print(FILE *out, const char *instance, const struct event_view *v, bo
 		}
 		if (e->pid) {
 			fprintf(out, " pid %u ", e->pid);
-			text_plain(out, comm);
+			text_plain(out, w.comm);
 		}
 		if (v->qname)
-			fprintf(out, " query %s", qname); /* printable ASCII: event_qname */
-		if (dname[0]) {
+			fprintf(out, " query %s", w.qname); /* printable ASCII: event_qname */
+		if (w.dest_name[0]) {
 			fprintf(out, " name ");
-			text_plain(out, dname);
+			text_plain(out, w.dest_name);
 		}
-		if (rule[0]) {
+		if (w.rule[0]) {
 			fprintf(out, " rule ");
-			text_plain(out, rule);
+			text_plain(out, w.rule);
 		}
 		fprintf(out, "\n");
 	}

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <arpa/inet.h>
 #include "addr.h"
 #include "event.h"
 
@@ -60,6 +61,22 @@ int event_filter_dest(struct event_filter *f, const char *s, char *err, size_t l
 int event_filter_since(struct event_filter *f, const char *s, char *err, size_t len);
 bool event_match(const struct event_filter *f, const struct event_view *v);
 
+/* the words of one event, as every output writes them (bytes of comm not escaped yet) */
+struct event_words {
+	char when[40]; /* 2026-12-05T20:00:00.123Z */
+	char src[64], dst[64]; /* ADDR:PORT, [ADDR]:PORT, or "-" */
+	char daddr[INET6_ADDRSTRLEN]; /* the destination's address, "-" */
+	unsigned int dport;
+	char comm[17];
+	const char *verdict; /* deny, would-deny, allow (flows and queries) */
+	const char *reason; /* a denial's reason; "flow" or "query" */
+	const char *kind; /* deny, flow, query */
+	const char *proto;
+	char qname[4 * EVENT_NAME_MAX + 8]; /* event_qname's presentation form, "" for none */
+	const char *rule, *dest_name; /* "" for none */
+};
+
+void event_words(const struct event_view *v, struct event_words *w);
 /* one line, or one JSON object a line, of instance's event */
 void event_print(FILE *out, const char *instance, const struct event_view *v, bool json);
 

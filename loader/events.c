@@ -291,6 +291,11 @@ static int read_ring(const char *name, bool follow, struct log_ctx *lc, struct d
 			   name);
 	if (err)
 		return err;
+	fprintf(stderr,
+		"no collector keeps the events of instance '%s': read from its ring buffer, they "
+		"are gone once read ('ironclaw-pipe collect' keeps them for any number of "
+		"readers)\n",
+		name);
 	/* what arrived while nobody read: the buffer keeps it (1 MiB, about 10,900 events) */
 	err = ring_reader_consume(r);
 	err = err < 0 ? err : 0;

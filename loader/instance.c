@@ -535,6 +535,11 @@ int instance_collect(const struct collect_opts *o, struct diag *d)
 	return collect_run(o, d);
 }
 
+int instance_collect_start(const char *name, bool journald, pid_t *pid, struct diag *d)
+{
+	return collect_start(name, journald, pid, d);
+}
+
 int instance_metrics(const char *name, bool per_rule, FILE *out, struct diag *d)
 {
 	char root[STATE_PATH_MAX], (*names)[INSTANCE_NAME_MAX] = NULL;

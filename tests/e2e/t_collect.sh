@@ -4,7 +4,8 @@
 # allowed flows and queries (log --flows).
 
 area collect "tools_profile" "" \
-	test_collect_many_readers test_collect_follows_instances test_collect_cap_under_flood \
+	test_collect_many_readers test_collect_follows_instances test_collect_journald \
+	test_collect_cap_under_flood \
 	test_collect_kill9_and_torn_tail test_collect_escapes_sandbox_bytes test_metrics_promtool \
 	test_collect_flows
 
@@ -102,17 +103,98 @@ test_collect_many_readers() {
 	[ $? = 2 ] && echo "$out" | grep -q "bad time 'yesterday'" || fail "a bad --since: $out"
 }
 
-# a collector started before its instance takes it when it is installed
-# (not yet here: that it lets the instance go on uninstall and takes the next install; see the
-# report of branch collect)
+# a collector started before its instance takes it when it is installed, lets it go when it is
+# uninstalled and takes the next install; one with --until-uninstalled ends instead
 test_collect_follows_instances() {
+	local first until out
 	# (with --name: a collector of every instance would also take other instances of the machine)
 	"$BIN" collect --name "$INSTANCE" >/dev/null 2>>"$WORK/collect.err" &
+	first=$!
 	install_cgroup || return 1
 	wait_for 50 said 1 "instance '$INSTANCE': collecting into" ||
 		fail "the collector did not take the new instance: $(cat "$WORK/collect.err")" || return 1
 	want_eperm other connect 10.42.7.11 9301 || return 1
-	wait_for 50 log_has '"destination":"10.42.7.11:9301"' || fail "no event of the install"
+	wait_for 50 log_has '"destination":"10.42.7.11:9301"' || fail "no event of the install" || return 1
+	"$BIN" uninstall --name "$INSTANCE" >/dev/null || fail "uninstall" || return 1
+	wait_for 50 said 1 "instance '$INSTANCE' was uninstalled" ||
+		fail "the collector did not notice the uninstall: $(cat "$WORK/collect.err")" || return 1
+	install_cgroup || return 1
+	wait_for 50 said 2 "instance '$INSTANCE': collecting into" ||
+		fail "the collector did not take the next install: $(cat "$WORK/collect.err")" || return 1
+	want_eperm other connect 10.42.7.11 9302 || return 1
+	wait_for 50 log_has '"destination":"10.42.7.11:9302"' || fail "no event of the next install" || return 1
+	log_has '"destination":"10.42.7.11:9301"' || fail "the first install's event is gone" || return 1
+	# --until-uninstalled: ends (status 0) when its instance goes; needs --name
+	kill $first
+	wait $first 2>/dev/null
+	"$BIN" collect --name "$INSTANCE" --until-uninstalled >/dev/null 2>>"$WORK/collect.err" &
+	until=$!
+	wait_for 50 said 3 "instance '$INSTANCE': collecting into" ||
+		fail "collect --until-uninstalled did not start: $(cat "$WORK/collect.err")" || return 1
+	"$BIN" uninstall --name "$INSTANCE" >/dev/null || fail "uninstall" || return 1
+	wait_for 50 eval '! kill -0 '$until' 2>/dev/null' ||
+		fail "collect --until-uninstalled outlived its instance: $(cat "$WORK/collect.err")" || return 1
+	wait $until || fail "collect --until-uninstalled ended with status $?" || return 1
+	out=$("$BIN" collect --until-uninstalled 2>&1)
+	[ $? = 2 ] && echo "$out" | grep -q -- "--until-uninstalled needs --name INSTANCE" ||
+		fail "--until-uninstalled without --name: $out"
+}
+
+# journald_ns_start: a mount namespace of its own (JNS: a process in it) where a journald of the
+# test's runs on empty /run/systemd and /run/log: what is sent there stays there
+journald_ns_start() {
+	unshare -m --propagation private sh -c 'mount -t tmpfs tmpfs /run/systemd &&
+		mount -t tmpfs tmpfs /run/log && { [ ! -d /var/log/journal ] ||
+		mount -t tmpfs tmpfs /var/log/journal; } && touch /run/log/.ready && exec sleep 120' &
+	JNS=$!
+	wait_for 50 nsenter -t "$JNS" -m test -e /run/log/.ready || fail "no mount namespace" || return 1
+	nsenter -t "$JNS" -m /lib/systemd/systemd-journald 2>/dev/null &
+	JOURNALD=$!
+	wait_for 50 nsenter -t "$JNS" -m test -S /run/systemd/journal/socket ||
+		fail "journald did not start" || return 1
+}
+
+# journald_json FILTER...: the entries of the test's journald (journalctl -o json)
+journald_json() { nsenter -t "$JNS" -m journalctl -D /run/log/journal -o json --no-pager "$@"; }
+
+# collect --journald: each event also in the systemd journal, its fields named, the sandbox's
+# bytes escaped; without journald the collector says so once and keeps its own journal
+test_collect_journald() {
+	local out bad p
+	[ -x /lib/systemd/systemd-journald ] || fail "systemd-journald missing (make deps installs systemd)" || return 1
+	journald_ns_start || return 1
+	bad=$(printf 'j\xe9\001d')
+	mkdir -p "$CG/$bad"
+	install_cgroup || return 1
+	nsenter -t "$JNS" -m --wd="$PWD" "$BIN" collect --name "$INSTANCE" --journald >/dev/null 2>>"$WORK/collect.err" &
+	wait_for 50 said 1 "instance '$INSTANCE': collecting into" ||
+		fail "the collector does not collect: $(cat "$WORK/collect.err")" || return 1
+	want_eperm other connect 10.42.7.11 9401 || return 1
+	in_tool "$bad" bash -c 'printf "jd\xe9\x01x" >/proc/$$/comm && exec 3<>/dev/tcp/10.42.7.11/9402' 2>/dev/null
+	wait_for 50 eval 'journald_json IRONCLAW_DEST_PORT=9402 | grep -q IRONCLAW' ||
+		fail "no entry in journald: $(journald_json | tail -3; cat "$WORK/collect.err")" || return 1
+	out=$(journald_json IRONCLAW_INSTANCE="$INSTANCE" IRONCLAW_DEST_PORT=9401)
+	echo "$out" | jq -e 'select(.IRONCLAW_VERDICT == "deny" and .IRONCLAW_REASON == "no_rule" and
+		.IRONCLAW_DEST_ADDR == "10.42.7.11" and .IRONCLAW_PROTOCOL == "tcp" and
+		.PRIORITY == "5" and .SYSLOG_IDENTIFIER == "ironclaw-pipe" and
+		.MESSAGE_ID == "5d2b0f3e8c7a4b1f9e6d3c2a1b0f9e8d" and
+		(.IRONCLAW_TOOL | endswith("/other")) and
+		(.MESSAGE | test("deny +no_rule +tcp .* -> 10.42.7.11:9401 ")))' >/dev/null ||
+		fail "the entry of the connect to 9401: $out" || return 1
+	out=$(journald_json IRONCLAW_DEST_PORT=9402)
+	echo "$out" | jq -e 'select(.IRONCLAW_COMM == "jd\\xe9\\x01x" and
+		(.IRONCLAW_TOOL | endswith("/j\\xe9\\x01d")) and
+		(.MESSAGE | contains("pid ") and contains("jd\\xe9\\x01x")))' >/dev/null ||
+		fail "the sandbox's bytes in journald: $out" || return 1
+	# the same event in the collector's own journal
+	log_has '"destination":"10.42.7.11:9402"' || fail "the event is not in the instance's journal" || return 1
+	# journald gone: said once, events still kept
+	kill $JOURNALD
+	wait $JOURNALD 2>/dev/null
+	for p in 9403 9404; do want_eperm other connect 10.42.7.11 $p || return 1; done
+	wait_for 50 log_has '"destination":"10.42.7.11:9404"' || fail "no event without journald" || return 1
+	[ "$(grep -c "cannot send events to journald" "$WORK/collect.err")" = 1 ] ||
+		fail "the collector did not say once that journald is gone: $(cat "$WORK/collect.err")"
 }
 
 # the journal stays under its cap while the sandbox floods; the newest events are kept
