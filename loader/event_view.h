@@ -61,18 +61,15 @@ int event_filter_dest(struct event_filter *f, const char *s, char *err, size_t l
 int event_filter_since(struct event_filter *f, const char *s, char *err, size_t len);
 bool event_match(const struct event_filter *f, const struct event_view *v);
 
-/* the words of one event, as every output writes them (bytes of comm not escaped yet) */
+/* the words of one event, as every output writes them (bytes of comm, rule, dest_name not escaped) */
 struct event_words {
 	char when[40]; /* 2026-12-05T20:00:00.123Z */
 	char src[64], dst[64]; /* ADDR:PORT, [ADDR]:PORT, or "-" */
 	char daddr[INET6_ADDRSTRLEN]; /* the destination's address, "-" */
 	unsigned int dport;
 	char comm[17];
-	const char *verdict; /* deny, would-deny, allow (flows and queries) */
-	const char *reason; /* a denial's reason; "flow" or "query" */
-	const char *kind; /* deny, flow, query */
-	const char *proto;
-	char qname[4 * EVENT_NAME_MAX + 8]; /* event_qname's presentation form, "" for none */
+	char qname[4 * EVENT_NAME_MAX + 8]; /* event_qname's presentation (printable ASCII), "" */
+	const char *verdict, *reason, *kind, *proto;
 	const char *rule, *dest_name; /* "" for none */
 };
 

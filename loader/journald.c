@@ -11,7 +11,7 @@
 #include "reasons.h"
 #include "text.h"
 
-#define JOURNALD_MAX_FIELDS 32
+#define JOURNALD_MAX_FIELDS 24
 
 struct fields {
 	struct iovec iov[JOURNALD_MAX_FIELDS];
@@ -84,21 +84,16 @@ int journald_event(const char *instance, const struct event_view *v)
 	/* the line has every byte of the sandbox's escaped already */
 	add(&f, false, "MESSAGE", "%s %s", instance, line);
 	free(line);
-	add(&f, false, "MESSAGE_ID", "%s", JOURNALD_DENY_MESSAGE_ID);
-	add(&f, false, "PRIORITY", "%d",
-	    e->audit || e->kind != EVENT_DENY ? 6 : 5); /* info, notice */
+	add(&f, false, "MESSAGE_ID", "%s",
+	    e->kind == EVENT_DENY ? JOURNALD_DENY_MESSAGE_ID : JOURNALD_FLOW_MESSAGE_ID);
+	/* a denial: notice; a would-deny, a flow, a query: info */
+	add(&f, false, "PRIORITY", "%d", e->kind == EVENT_DENY && !e->audit ? 5 : 6);
 	add(&f, false, "SYSLOG_IDENTIFIER", "ironclaw-pipe");
 	add(&f, false, "IRONCLAW_INSTANCE", "%s", instance);
 	add(&f, false, "IRONCLAW_TIME", "%s", w.when);
-	add(&f, false, "IRONCLAW_VERDICT", "%s", w.verdict);
 	add(&f, false, "IRONCLAW_KIND", "%s", w.kind);
-	if (w.qname[0]) /* printable ASCII: event_qname */
-		add(&f, false, "IRONCLAW_QUERY", "%s", w.qname);
-	if (w.rule[0])
-		add(&f, true, "IRONCLAW_RULE", "%s", w.rule);
-	if (w.dest_name[0])
-		add(&f, true, "IRONCLAW_DEST_NAME", "%s", w.dest_name);
-	add(&f, false, "IRONCLAW_REASON", "%s", reason_name(e->reason));
+	add(&f, false, "IRONCLAW_VERDICT", "%s", w.verdict);
+	add(&f, false, "IRONCLAW_REASON", "%s", w.reason);
 	add(&f, false, "IRONCLAW_HOOK", "%s", hook_label(e->hook));
 	add(&f, true, "IRONCLAW_STAGE", "%s", v->stage);
 	add(&f, false, "IRONCLAW_PROTOCOL", "%s", w.proto);
@@ -116,6 +111,12 @@ int journald_event(const char *instance, const struct event_view *v)
 		add(&f, false, "IRONCLAW_PID", "%u", e->pid);
 		add(&f, true, "IRONCLAW_COMM", "%s", w.comm);
 	}
+	if (w.qname[0])
+		add(&f, false, "IRONCLAW_QUERY", "%s", w.qname); /* printable ASCII */
+	if (w.dest_name[0])
+		add(&f, true, "IRONCLAW_DEST_NAME", "%s", w.dest_name);
+	if (w.rule[0])
+		add(&f, true, "IRONCLAW_RULE", "%s", w.rule);
 	return send_fields(&f);
 }
 

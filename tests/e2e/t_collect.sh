@@ -30,6 +30,8 @@ said() { [ "$(grep -cF -- "$2" "$WORK/collect.err")" -ge "$1" ]; }
 # $WORK/collect.err; waits until it collects this run's instance (the Nth time: COLLECTED)
 COLLECTED=0
 collector_start() {
+	# collect.err is the area's: each test counts from its own first collector
+	[ "$COLLECTED" = 0 ] && : >"$WORK/collect.err"
 	"$BIN" collect "$@" >/dev/null 2>>"$WORK/collect.err" &
 	COLLECTOR=$!
 	COLLECTED=$((COLLECTED + 1))
@@ -107,6 +109,7 @@ test_collect_many_readers() {
 # uninstalled and takes the next install; one with --until-uninstalled ends instead
 test_collect_follows_instances() {
 	local first until out
+	: >"$WORK/collect.err" # what the earlier tests' collectors said is not this one's
 	# (with --name: a collector of every instance would also take other instances of the machine)
 	"$BIN" collect --name "$INSTANCE" >/dev/null 2>>"$WORK/collect.err" &
 	first=$!
@@ -117,7 +120,7 @@ test_collect_follows_instances() {
 	wait_for 50 log_has '"destination":"10.42.7.11:9301"' || fail "no event of the install" || return 1
 	"$BIN" uninstall --name "$INSTANCE" >/dev/null || fail "uninstall" || return 1
 	wait_for 50 said 1 "instance '$INSTANCE' was uninstalled" ||
-		fail "the collector did not notice the uninstall: $(cat "$WORK/collect.err")" || return 1
+		fail "the collector did not notice the uninstall: $(cat "$WORK/collect.err"); it waits in $(cat /proc/$first/wchan)" || return 1
 	install_cgroup || return 1
 	wait_for 50 said 2 "instance '$INSTANCE': collecting into" ||
 		fail "the collector did not take the next install: $(cat "$WORK/collect.err")" || return 1
@@ -163,6 +166,7 @@ test_collect_journald() {
 	local out bad p
 	[ -x /lib/systemd/systemd-journald ] || fail "systemd-journald missing (make deps installs systemd)" || return 1
 	journald_ns_start || return 1
+	: >"$WORK/collect.err"
 	bad=$(printf 'j\xe9\001d')
 	mkdir -p "$CG/$bad"
 	install_cgroup || return 1
@@ -188,6 +192,15 @@ test_collect_journald() {
 		fail "the sandbox's bytes in journald: $out" || return 1
 	# the same event in the collector's own journal
 	log_has '"destination":"10.42.7.11:9402"' || fail "the event is not in the instance's journal" || return 1
+	# an allowed flow: a record of kind flow, with its rule
+	want_ok memscraper connect 10.42.7.11 8080 || return 1
+	wait_for 50 eval 'journald_json IRONCLAW_KIND=flow IRONCLAW_DEST_PORT=8080 | grep -q IRONCLAW' ||
+		fail "no flow record in journald: $(journald_json IRONCLAW_INSTANCE="$INSTANCE" | tail -3)" || return 1
+	out=$(journald_json IRONCLAW_KIND=flow IRONCLAW_DEST_PORT=8080)
+	echo "$out" | jq -e 'select(.IRONCLAW_VERDICT == "allow" and .PRIORITY == "6" and
+		.MESSAGE_ID == "8e1c2d3b4a5f46e7b8c9d0a1f2e3d4c5" and
+		(.IRONCLAW_RULE | endswith("/30-internal.rules:1")))' >/dev/null ||
+		fail "the flow record in journald: $out" || return 1
 	# journald gone: said once, events still kept
 	kill $JOURNALD
 	wait $JOURNALD 2>/dev/null
