@@ -11,7 +11,11 @@
  * depends on: struct pkt_meta or struct stage_pkt, the maps a stage shares
  * with the instance (names, shapes), the descriptor, the entry points.
  */
-#define IRONCLAW_STAGE_API_VERSION 3 /* 3: wide_rules (prefixes, every port); 2: learn_* */
+/*
+ * 2: learn_counts grew; learn_ports, learn_rate. 3: wide_rules (prefixes, every port);
+ * flow_drops, flow_seen; records have a kind
+ */
+#define IRONCLAW_STAGE_API_VERSION 3
 
 /* how a stage is built (IRONCLAW: a checkout of ironclaw-pipe of the same version) */
 #define IRONCLAW_STAGE_BUILD                                                                       \
