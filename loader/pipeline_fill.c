@@ -116,6 +116,65 @@ void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen)
 	}
 }
 
+/* the key of plan entry e in generation t->gen, under the tool its rule names */
+static void entry_key(const struct txn *t, const struct install_req *rq, const struct plan_entry *e,
+		      struct policy_key *k)
+{
+	const struct rule *r = &rq->profile->rules[e->rule];
+
+	memset(k, 0, sizeof(*k));
+	k->gen = t->gen;
+	k->tool = r->o.tool_id;
+	k->l4proto = r->l4proto;
+	k->dport = htons(e->port);
+	k->family = r->dst.family;
+	memcpy(k->daddr, r->dst.bytes, sizeof(k->daddr));
+}
+
+/* one entry into b, false when it is full */
+static bool baked_add(struct stage_baked *b, const struct policy_key *k,
+		      const struct policy_value *v)
+{
+	if (b->nr >= STAGE_BAKED_MAX)
+		return false;
+	b->e[b->nr].k = *k;
+	b->e[b->nr++].v = *v;
+	return true;
+}
+
+/*
+ * Stage `stage`'s entries of generation t->gen, as fill_rules writes them
+ * into its map, into b, and b->on set, when they are STAGE_BAKED_MAX or
+ * fewer; else b->on stays 0 (the stage asks its map).
+ */
+void txn_stage_baked(const struct txn *t, const struct install_req *rq, size_t stage,
+		     struct stage_baked *b)
+{
+	const struct plan *pl = rq->plan;
+
+	memset(b, 0, sizeof(*b));
+	if (rq->stages[stage].desc.map_kind != STAGE_MAP_EXACT)
+		return;
+	for (size_t i = 0; i < pl->nr_entries; i++) {
+		const struct plan_entry *e = &pl->entries[i];
+		struct policy_value v = { .rule_id = e->rule };
+		struct policy_key k;
+
+		if (e->stage != stage)
+			continue;
+		entry_key(t, rq, e, &k);
+		if (!baked_add(b, &k, &v))
+			return;
+		if (!t->xdp_hooks || !k.tool)
+			continue;
+		k.tool = POLICY_TOOL_UNKNOWN;
+		v.flags = POLICY_F_TOOL_RULE;
+		if (!baked_add(b, &k, &v))
+			return;
+	}
+	b->on = 1;
+}
+
 static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *d)
 {
 	const struct plan *pl = rq->plan;
@@ -132,12 +191,7 @@ static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *
 		struct policy_key *k = &lk.k;
 		void *key = k;
 
-		k->gen = t->gen;
-		k->tool = r->o.tool_id;
-		k->l4proto = r->l4proto;
-		k->dport = htons(e->port);
-		k->family = r->dst.family;
-		memcpy(k->daddr, r->dst.bytes, sizeof(k->daddr));
+		entry_key(t, rq, e, k);
 		if (st->desc.map_kind == STAGE_MAP_PREFIX) {
 			lk.prefixlen = POLICY_LPM_FIXED_BITS + r->dst.plen;
 			key = &lk;

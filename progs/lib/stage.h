@@ -51,6 +51,31 @@ static __always_inline void stage_key(struct policy_key *k, const struct stage_p
 	__builtin_memcpy(k->daddr, pkt->daddr, 16);
 }
 
+/*
+ * The entry of key k among the rules baked into the program (stage_baked),
+ * or NULL: every field compared, as the hash would, the destination's first
+ * word first (it differs between most entries). Unrolled: each entry is a few
+ * loads at constant offsets of the read-only data.
+ */
+static __always_inline const struct policy_value *
+stage_baked_find(const volatile struct stage_baked *b, const struct policy_key *k)
+{
+	__u32 nr = b->nr;
+	__u64 w[4];
+
+	__builtin_memcpy(w, k, sizeof(w));
+#pragma unroll
+	for (__u32 i = 0; i < STAGE_BAKED_MAX; i++) {
+		const volatile __u64 *e = (const volatile __u64 *)&b->e[i].k;
+
+		if (i >= nr)
+			break;
+		if (e[2] == w[2] && e[0] == w[0] && e[1] == w[1] && e[3] == w[3])
+			return (const struct policy_value *)&b->e[i].v;
+	}
+	return NULL;
+}
+
 /* a rule's value found (or not): its counter, and the reason */
 static __always_inline int stage_matched(const struct policy_value *v, const struct stage_pkt *pkt)
 {
