@@ -740,6 +740,39 @@ static int cmd_verify(int argc, char **argv)
 	return err ? 1 : 0;
 }
 
+/*
+ * insns PIN...: the instructions the verifier processed for each pinned
+ * program, or the program of each pinned link (name,insns)
+ */
+static int cmd_insns(int argc, char **argv)
+{
+	int err = 0;
+
+	for (int i = 1; i < argc; i++) {
+		struct bpf_link_info li = {};
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(li);
+		int fd = bpf_obj_get(argv[i]);
+
+		/* a link: its program */
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &li, &len) && li.prog_id) {
+			close(fd);
+			fd = bpf_prog_get_fd_by_id(li.prog_id);
+		}
+		len = sizeof(info);
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) {
+			fprintf(stderr, "icbench: no program pinned at %s: %s\n", argv[i],
+				strerror(errno));
+			err = 1;
+		} else {
+			printf("%s,%u\n", info.name, info.verified_insns);
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	return err;
+}
+
 static int enter_netns(const char *name)
 {
 	char path[128];
@@ -1072,6 +1105,7 @@ static const struct {
 	{ "gen-iptables", cmd_gen_iptables },
 	{ "run", cmd_run },
 	{ "chase", cmd_chase },
+	{ "insns", cmd_insns },
 	{ "verify", cmd_verify },
 	{ "attach", cmd_attach },
 	{ "xdpgen", cmd_xdpgen },
