@@ -36,19 +36,15 @@ HOOK_TABLE(STAGE_BANKS_ROW)
 		bpf_tail_call(ctx, banks, i);                                                      \
 		asm volatile("/* tail call " #i " */");                                            \
 		break;
-#define TAIL_AT8(i)                                                                                \
-	TAIL_AT(i)                                                                                 \
-	TAIL_AT(i + 1) TAIL_AT(i + 2) TAIL_AT(i + 3) TAIL_AT(i + 4) TAIL_AT(i + 5) TAIL_AT(i + 6)  \
-		TAIL_AT(i + 7)
+#define TAIL_AT4(i) TAIL_AT(i) TAIL_AT(i + 1) TAIL_AT(i + 2) TAIL_AT(i + 3)
+#define TAIL_AT16(i) TAIL_AT4(i) TAIL_AT4(i + 4) TAIL_AT4(i + 8) TAIL_AT4(i + 12)
 
 static __always_inline void stage_tail_call(void *ctx, void *banks, __u32 idx)
 {
 	_Static_assert(STAGE_PROG_ARRAY_SIZE == 32, "one case per bank slot");
 	switch (idx) {
-		TAIL_AT8(0)
-		TAIL_AT8(8)
-		TAIL_AT8(16)
-		TAIL_AT8(24)
+		TAIL_AT16(0)
+		TAIL_AT16(16)
 	}
 }
 
