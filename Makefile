@@ -51,7 +51,7 @@ CNI_BIN := $(B)/cni/ironclaw-pipe
 CNI_LDLIBS := -ljson-c
 TOOLS := $(B)/netprobe $(B)/rawframe $(B)/dnsprobe
 BENCH_BINS := $(B)/bench/icbench $(B)/bench/udpflood $(B)/bench/bench_progs.bpf.o \
-	$(B)/bench/stage_probe.bpf.o $(B)/bench/stage_probe_noop.bpf.o
+	$(B)/bench/stage_probe.bpf.o $(B)/bench/stage_probe_noop.bpf.o $(B)/bench/stage_probe_count.bpf.o
 # what the bench needs beyond the build: the filters it compares with, plots, veth features
 BENCH_PACKAGES := nftables iptables gnuplot-nox ethtool
 
@@ -117,6 +117,10 @@ $(B)/bench/stage_probe.bpf.o: bench/stage_probe.bpf.c $(STAGE_API_HDR) $(BPF_HDR
 $(B)/bench/stage_probe_noop.bpf.o: bench/stage_probe.bpf.c $(STAGE_API_HDR) $(BPF_HDRS)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -DPROBE_NOOP -c $< -o $@
+
+$(B)/bench/stage_probe_count.bpf.o: bench/stage_probe.bpf.c $(STAGE_API_HDR) $(BPF_HDRS)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -DPROBE_COUNT -c $< -o $@
 
 $(B)/bench/%: bench/%.c bench/bench.h bench/ruleset.h
 	$(call msg,CC,$@)

@@ -49,7 +49,7 @@ say() { printf '  %-8s %s\n' "$1" "$2" >&2; }
 [ "$(id -u)" = 0 ] || { echo "fast.sh: needs root" >&2; exit 1; }
 mkdir -p "$OUT" "$PINS"
 ip netns add "$NS"
-for i in a b c d e; do
+for i in a b c d e f g; do
 	ip -n "$NS" link add "${i}0" type veth peer name "${i}1"
 	ip -n "$NS" link set "${i}0" up
 	ip -n "$NS" link set "${i}1" up
@@ -82,18 +82,21 @@ row() {
 } >"$OUT/fast.csv"
 
 # profiles: one exact rule; 16 rules of udp/1032 for the probe stage; the large one
-mkdir -p "$WORK/p1" "$WORK/probe" "$WORK/noop"
+mkdir -p "$WORK/p1" "$WORK/probe" "$WORK/noop" "$WORK/count"
 "$ICB" gen-profile exact 1 "$WORK/p1/10-exact.rules"
 for i in $(seq 0 15); do echo "allow udp 10.64.0.$i port 1032"; done >"$WORK/probe/50-probe.rules"
 cp "$WORK/probe/50-probe.rules" "$WORK/noop/50-probe.rules"
+cp "$WORK/probe/50-probe.rules" "$WORK/count/50-probe.rules"
 install -m 0644 "$BUILD/bench/stage_probe.bpf.o" "$WORK/probe/50-probe.bpf.o"
 install -m 0644 "$BUILD/bench/stage_probe_noop.bpf.o" "$WORK/noop/50-probe.bpf.o"
+install -m 0644 "$BUILD/bench/stage_probe_count.bpf.o" "$WORK/count/50-probe.bpf.o"
 
 inst "$BIN" "${PFX}a" a0 "$WORK/p1"
 inst "$BIN" "${PFX}p" b0 "$WORK/probe"
 inst "$BIN" "${PFX}o" c0 "$WORK/noop"
+inst "$BIN" "${PFX}k" e0 "$WORK/count"
 [ -z "$BASE" ] || inst "$BASE/ironclaw-pipe" "${PFX}x" d0 "$WORK/p1"
-[ -z "$BASE" ] || inst "$BASE/ironclaw-pipe" "${PFX}y" e0 "$WORK/p1"
+[ -z "$BASE" ] || inst "$BASE/ironclaw-pipe" "${PFX}y" f0 "$WORK/p1"
 for hook in tc xdp; do
 	row aa "$hook" "empty against empty (noise floor)" --prog "obj:$OBJ:empty_$hook" \
 		--base "obj:$OBJ:empty_$hook" --set exact --n 1 --hit --hot
@@ -104,6 +107,8 @@ for hook in tc xdp; do
 	# the probe frame: 10.64.0.8 port 1032 (rule 8 of 16 of exact's rule set)
 	row small "$hook" "16-rule stage against a no-op stage" --prog "$(pin "${PFX}p" "$hook")" \
 		--base "$(pin "${PFX}o" "$hook")" --set exact --n 16 --hit --hot
+	row count "$hook" "stage counting a fixed rule (no lookup) against a no-op stage" \
+		--prog "$(pin "${PFX}k" "$hook")" --base "$(pin "${PFX}o" "$hook")" --set exact --n 16 --hit --hot
 	row noop "$hook" "no-op stage against empty" --prog "$(pin "${PFX}o" "$hook")" \
 		--set exact --n 16 --hit --hot
 	if [ -n "$BASE" ]; then
@@ -118,7 +123,7 @@ done
 if [ "$BIG" != 0 ]; then
 	mkdir -p "$WORK/big"
 	"$ICB" gen-profile exact "$BIG" "$WORK/big/10-exact.rules"
-	inst "$BIN" "${PFX}b" d0 "$WORK/big"
+	inst "$BIN" "${PFX}b" g0 "$WORK/big"
 	mem=$(bpftool -j map show pinned "/sys/fs/bpf/ironclaw/${PFX}b/rules-internal" |
 		sed 's/.*"bytes_memlock":\([0-9]*\).*/\1/')
 	for hook in tc xdp; do
