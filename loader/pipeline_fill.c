@@ -12,6 +12,10 @@
 #include "pipeline_load.h"
 #include "policy.h"
 
+#ifndef ENOTSUPP
+#define ENOTSUPP 524 /* the kernel's, not in libc's errno.h */
+#endif
+
 /* deletes every key of generation gen; the generation byte sits at gen_off in the key */
 static int map_clear_gen(int fd, __u32 key_size, __u32 gen_off, __u32 gen)
 {
@@ -175,11 +179,89 @@ void txn_stage_baked(const struct txn *t, const struct install_req *rq, size_t s
 	b->on = 1;
 }
 
+/* entries written into a rule map in one system call (bpf_map_update_batch) */
+#define FILL_BATCH 4096
+
+/*
+ * Entries waiting for one rule map: keys of key_size bytes, their values,
+ * and for each the plan entry it came from (for the error of a failed one).
+ */
+struct fill_batch {
+	size_t n, key_size, stage;
+	__u64 flags; /* BPF_NOEXIST for rules, BPF_ANY for XDP's markers (one call per entry) */
+	char keys[FILL_BATCH * sizeof(struct policy_lpm_key)];
+	struct policy_value values[FILL_BATCH];
+	size_t from[FILL_BATCH];
+};
+
+/* writes what b holds, in one call; on failure the error names the rule it failed on */
+static int batch_flush(struct txn *t, const struct install_req *rq, struct fill_batch *b,
+		       struct diag *d)
+{
+	/* a batch takes no BPF_NOEXIST: the profile has no two rules of one key (its check
+	 * refused duplicates), and the generation was cleared before the fill */
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	const struct stage *st = &rq->stages[b->stage];
+	__u32 count = b->n;
+	int err;
+
+	if (!b->n)
+		return 0;
+	err = bpf_map_update_batch(t->ls[b->stage].rules_fd, b->keys, b->values, &count, &opts);
+	if (err && !count && (errno == EINVAL || errno == EOPNOTSUPP || errno == ENOTSUPP)) {
+		/* a kernel without batches for this map type: one call per entry */
+		for (err = 0; !err && count < b->n; count += !err)
+			err = bpf_map_update_elem(t->ls[b->stage].rules_fd,
+						  b->keys + count * b->key_size, &b->values[count],
+						  b->flags);
+	}
+	if (err) {
+		const struct plan_entry *e = &rq->plan->entries[b->from[count < b->n ? count : 0]];
+		const struct rule *r = &rq->profile->rules[e->rule];
+
+		err = -errno;
+		diag_error(d, r->o.file, r->o.line, "cannot add rule to stage '%s'%s: %s",
+			   st->desc.name, b->flags == BPF_ANY ? " for XDP" : "", strerror(-err));
+		return err;
+	}
+	b->n = 0;
+	return 0;
+}
+
+/* one entry into b, b written first when it is full or for another map or kind */
+static int batch_add(struct txn *t, const struct install_req *rq, struct fill_batch *b,
+		     size_t stage, __u64 flags, const void *key, size_t key_size,
+		     const struct policy_value *v, size_t from, struct diag *d)
+{
+	int err;
+
+	if (b->n && (b->n == FILL_BATCH || b->stage != stage || b->flags != flags)) {
+		err = batch_flush(t, rq, b, d);
+		if (err)
+			return err;
+	}
+	b->stage = stage;
+	b->flags = flags;
+	b->key_size = key_size;
+	memcpy(b->keys + b->n * key_size, key, key_size);
+	b->values[b->n] = *v;
+	b->from[b->n++] = from;
+	return 0;
+}
+
+/*
+ * Every entry of the plan into its stage's rule map, FILL_BATCH a system
+ * call (one call per entry made an install of 1M rules spend most of its
+ * time entering the kernel); XDP's markers of tool rules in batches of
+ * their own, after the rules.
+ */
 static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *d)
 {
 	const struct plan *pl = rq->plan;
+	struct fill_batch *b = calloc(2, sizeof(*b)), *mk = b + 1;
+	int err = b ? 0 : -ENOMEM;
 
-	for (size_t i = 0; i < pl->nr_entries; i++) {
+	for (size_t i = 0; !err && i < pl->nr_entries; i++) {
 		const struct plan_entry *e = &pl->entries[i];
 		const struct rule *r = &rq->profile->rules[e->rule];
 
@@ -189,33 +271,33 @@ static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *
 		struct policy_value v = { .rule_id = e->rule };
 		struct policy_lpm_key lk = {};
 		struct policy_key *k = &lk.k;
+		size_t ks = sizeof(*k);
 		void *key = k;
 
 		entry_key(t, rq, e, k);
 		if (st->desc.map_kind == STAGE_MAP_PREFIX) {
 			lk.prefixlen = POLICY_LPM_FIXED_BITS + r->dst.plen;
 			key = &lk;
+			ks = sizeof(lk);
 		}
-		if (bpf_map_update_elem(t->ls[e->stage].rules_fd, key, &v, BPF_NOEXIST)) {
-			diag_error(d, r->o.file, r->o.line, "cannot add rule to stage '%s': %s",
-				   st->desc.name, strerror(errno));
-			return -errno;
-		}
-		if (!t->xdp_hooks || !r->o.tool_id)
+		err = batch_add(t, rq, b, e->stage, BPF_NOEXIST, key, ks, &v, i, d);
+		if (err || !t->xdp_hooks || !r->o.tool_id)
 			continue;
 		/* for XDP, which knows no tool: some tool may send there, tc ingress decides */
 		k->tool = POLICY_TOOL_UNKNOWN;
 		v.flags = POLICY_F_TOOL_RULE;
-		if (bpf_map_update_elem(t->ls[e->stage].rules_fd, key, &v, BPF_ANY)) {
-			diag_error(d, r->o.file, r->o.line,
-				   "cannot add rule to stage '%s' for XDP: %s", st->desc.name,
-				   strerror(errno));
-			return -errno;
-		}
+		/* the markers after the rules of their map: a full batch of them waits for those */
+		if (mk->n && (mk->n == FILL_BATCH || mk->stage != e->stage))
+			err = batch_flush(t, rq, b, d) ?: batch_flush(t, rq, mk, d);
+		if (!err)
+			err = batch_add(t, rq, mk, e->stage, BPF_ANY, key, ks, &v, i, d);
 	}
-	if (rq->progress)
+	if (!err)
+		err = batch_flush(t, rq, b, d) ?: batch_flush(t, rq, mk, d);
+	free(b);
+	if (!err && rq->progress)
 		rq->progress(pl->nr_entries, pl->nr_entries);
-	return 0;
+	return err;
 }
 
 struct learn_fds txn_learn_fds(const struct txn *t)
