@@ -8,7 +8,8 @@
 # the empty program at XDP and at tc ingress (restored afterwards). With BASE_BUILD (a build
 # directory of another revision): its dispatcher against this one's, beside base against base.
 # A target is "met" only when the whole min-max range of its figure clears it.
-# Writes bench/results/fast/fast.csv and fast.md. Everything made here is removed on exit;
+# Writes bench/results/fast/fast.csv and fast.md (FAST_OUT=bench/results: there, kept in git,
+# and the table also into bench/results/results.md). Everything made here is removed on exit;
 # traffic stays inside the namespaces made here.
 set -eu
 BUILD=${1:-build}
@@ -184,7 +185,7 @@ insitu() {
 		vals+=("$v")
 	done
 	v=$(printf '%s\n' "${vals[@]}" | sort -n | awk '{ v[NR] = $1 } END { printf "%s,%s,%s", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[1], v[NR] }')
-	echo "insitu,$hook,$what n=$n (run_time_ns / run_cnt),,$v,,,,,,,,,," >>"$OUT/fast.csv"
+	echo "insitu-$what,$hook,$what n=$n (run_time_ns / run_cnt),,$v,,,,,,,,,," >>"$OUT/fast.csv"
 	say insitu "$hook $what n=$n: $v ns a packet (median,min,max)"
 }
 mkdir -p "$WORK/live"
@@ -212,3 +213,13 @@ sysctl -qw kernel.bpf_stats_enabled="$STATS_OLD"
 
 bench/fast_report.sh "$OUT/fast.csv" >"$OUT/fast.md"
 cat "$OUT/fast.md"
+# kept: the table into results.md too, between its markers (report.sh puts them back on a full run)
+if [ "$OUT" = bench/results ]; then
+	md=bench/results/results.md
+	grep -q '<!-- fast:begin -->' "$md" || printf '\n<!-- fast:begin -->\n<!-- fast:end -->\n' >>"$md"
+	awk -v c="$OUT/fast.md" '
+		index($0, "<!-- fast:begin -->") { print; print ""; print "### Fast path (issue 15): `make bench-fast`, [fast.csv](fast.csv)"; print ""
+			while ((getline l < c) > 0) print l; skip = 1; next }
+		index($0, "<!-- fast:end -->") { skip = 0 }
+		!skip { print }' "$md" >"$md.new" && mv "$md.new" "$md"
+fi
