@@ -754,8 +754,9 @@ static int cmd_insns(int argc, char **argv)
 		__u32 len = sizeof(li);
 		int fd = bpf_obj_get(argv[i]);
 
-		/* a link: its program */
-		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &li, &len) && li.prog_id) {
+		/* a link (pinned as link-*, as the loader names them): its program */
+		if (fd >= 0 && !strncmp(basename(argv[i]), "link-", 5) &&
+		    !bpf_obj_get_info_by_fd(fd, &li, &len) && li.prog_id) {
 			close(fd);
 			fd = bpf_prog_get_fd_by_id(li.prog_id);
 		}
