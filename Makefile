@@ -20,11 +20,11 @@ endif
 VERSION := 0.6.0
 CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Iloader -I$(B) \
 	-DIRONCLAW_VERSION='"$(VERSION)"'
-LDLIBS := -lxdp -lbpf -lelf -lz
+LDLIBS := -lxdp -lbpf -lelf -lz -lsystemd
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iinclude -Iprogs -I$(ARCH_INC)
 
 DEB_PACKAGES := clang llvm libbpf-dev libxdp-dev bpftool libcriterion-dev iproute2 \
-	pkg-config libelf-dev zlib1g-dev make gcc clang-format git python3 systemd groff-base man-db \
+	pkg-config libelf-dev zlib1g-dev libsystemd-dev make gcc clang-format git python3 systemd groff-base man-db \
 	libclang-rt-14-dev libjson-c-dev containernetworking-plugins jq python3-yaml \
 	prometheus
 

@@ -41,6 +41,9 @@ struct gen_config {
 #define GEN_LEARN 0x8u /* 'allow ... name HOST' rules: queries for HOST wait for their answers */
 #define GEN_AUDIT_TOOLS 0x20u /* 'audit tool' lines: XDP leaves a stage's denials to tc ingress */
 #define GEN_SOURCE_MAP 0x10u /* more sources than src[] holds: ask the map */
+#define GEN_FLOWS_AT_CGROUP                                                                        \
+	0x40u /* cgroup hooks attached: flows and queries recorded there,
+				   * not again at tc (event.h) */
 
 /* audit_tools map: {generation, tool} of the tools in audit mode */
 struct audit_tool_key {

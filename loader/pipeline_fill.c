@@ -315,7 +315,8 @@ struct learn_fds txn_learn_fds(const struct txn *t)
 
 /*
  * A budget of events of its own for every tool a line names (the others
- * share one, events.h); kept across switches, an existing one untouched.
+ * share one, events.h), one for its denials and one for its flow and query
+ * records; kept across switches, an existing one untouched.
  */
 static int fill_event_budgets(const struct txn *t, const struct profile *p, struct diag *d)
 {
@@ -327,8 +328,11 @@ static int fill_event_budgets(const struct txn *t, const struct profile *p, stru
 				     profile_origin(p, i)->tool_id :
 				     p->audits[i - profile_nr_origins(p)].tool_id;
 
-		if (!tool || !bpf_map_update_elem(fd, &tool, &fresh, BPF_NOEXIST) ||
-		    errno == EEXIST)
+		__u64 flows = tool | EVENT_BUDGET_FLOWS;
+
+		if (!tool ||
+		    ((!bpf_map_update_elem(fd, &tool, &fresh, BPF_NOEXIST) || errno == EEXIST) &&
+		     (!bpf_map_update_elem(fd, &flows, &fresh, BPF_NOEXIST) || errno == EEXIST)))
 			continue;
 		diag_error(d, NULL, 0, "cannot give a tool its budget of events: %s",
 			   strerror(errno));
@@ -341,12 +345,16 @@ int txn_fill(struct txn *t, const struct install_req *rq, struct diag *d)
 {
 	int classes = bpf_map__fd(t->skel->maps.classes);
 	int sources = bpf_map__fd(t->skel->maps.sources);
-	struct gen_config cfg = { .tool_level = rq->tool_level,
-				  .flags = (rq->has_tools ? GEN_HAS_TOOLS : 0) |
-					   (rq->audit_all ? GEN_AUDIT : 0) |
-					   (rq->profile->nr_dns_names ? GEN_DNS_NAMES : 0) |
-					   (rq->profile->nr_name_rules ? GEN_LEARN : 0),
-				  .audit_slots = rq->audit_slots };
+	struct gen_config cfg = {
+		.tool_level = rq->tool_level,
+		.flags = (rq->has_tools ? GEN_HAS_TOOLS : 0) | (rq->audit_all ? GEN_AUDIT : 0) |
+			 (rq->profile->nr_dns_names ? GEN_DNS_NAMES : 0) |
+			 (rq->profile->nr_name_rules ? GEN_LEARN : 0) |
+			 (attach_kind_present(rq->points, rq->nr_points, ATTACH_CGROUP) ?
+				  GEN_FLOWS_AT_CGROUP :
+				  0),
+		.audit_slots = rq->audit_slots
+	};
 	struct class_value *ports;
 	__u32 one = 1, gen = t->gen;
 	int err;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* stage_dns.bpf.c: DNS (udp/53, tcp/53) only to the resolvers in its map, and only for allowed names. */
+#define STAGE_DNS_QUERIES 1 /* its allowed datagrams are queries: recorded with their names */
 #include <ironclaw/stage.h>
 #include "lib/dns.h"
 #include "lib/learn_query.h"
@@ -133,8 +134,8 @@ DNS_QUERY_JUDGE(judge_query_xdp, struct xdp_md, bpf_xdp_load_bytes, 0)
 								* resolver's */         \
 		}                                                                                   \
 		r = stage_matched(v, pkt);                                                          \
-		/* explain names the rule that let the query's name through */                      \
-		if (names && r == REASON_RULE && dry_run && pkt->matched)                           \
+		/* explain and query records name the rule that let the query's name through */     \
+		if (names && r == REASON_RULE && pkt->matched)                                      \
 			*pkt->matched = rule_id + 1;                                                \
 		if (r == REASON_RULE && learn)                                                      \
 			rewrite(ctx, pkt, &lq);                                                     \
