@@ -50,7 +50,8 @@ BIN := $(B)/ironclaw-pipe
 CNI_BIN := $(B)/cni/ironclaw-pipe
 CNI_LDLIBS := -ljson-c
 TOOLS := $(B)/netprobe $(B)/rawframe $(B)/dnsprobe
-BENCH_BINS := $(B)/bench/icbench $(B)/bench/udpflood $(B)/bench/bench_progs.bpf.o
+BENCH_BINS := $(B)/bench/icbench $(B)/bench/udpflood $(B)/bench/bench_progs.bpf.o \
+	$(B)/bench/stage_probe.bpf.o $(B)/bench/stage_probe_noop.bpf.o $(B)/bench/stage_probe_count.bpf.o
 # what the bench needs beyond the build: the filters it compares with, plots, veth features
 BENCH_PACKAGES := nftables iptables gnuplot-nox ethtool
 
@@ -66,7 +67,7 @@ FUZZ_CFLAGS := $(filter-out -O2,$(CFLAGS)) -O1 -fno-omit-frame-pointer \
 FUZZ_LIB := $(B)/fuzz/libironclaw.a
 FUZZ_SECONDS ?= 300
 
-.PHONY: all deps deps-bench test test-bins demo clean format bench bench-quick bench-bins bench-ab \
+.PHONY: all deps deps-bench test test-bins demo clean format bench bench-quick bench-bins bench-ab bench-fast \
 	install uninstall deb fuzz fuzz-bins fuzz-frames crash-test install-cni uninstall-cni
 all: $(BIN) $(CNI_BIN) $(TOOLS) $(EXAMPLE_OBJ)
 
@@ -107,6 +108,19 @@ $(B)/tests/stage_flow_v2.bpf.o: tests/e2e/stage_flow.bpf.c $(STAGE_API_HDR) $(BP
 $(B)/bench/bench_progs.bpf.o: bench/bench_progs.bpf.c bench/bench.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -Ibench -c $< -o $@
+
+# the bench's plug-in stage: an exact lookup, and a judge that allows without one (fast.sh)
+$(B)/bench/stage_probe.bpf.o: bench/stage_probe.bpf.c $(STAGE_API_HDR) $(BPF_HDRS)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(B)/bench/stage_probe_noop.bpf.o: bench/stage_probe.bpf.c $(STAGE_API_HDR) $(BPF_HDRS)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -DPROBE_NOOP -c $< -o $@
+
+$(B)/bench/stage_probe_count.bpf.o: bench/stage_probe.bpf.c $(STAGE_API_HDR) $(BPF_HDRS)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -DPROBE_COUNT -c $< -o $@
 
 $(B)/bench/%: bench/%.c bench/bench.h bench/ruleset.h
 	$(call msg,CC,$@)
@@ -219,6 +233,12 @@ bench-quick: deps-bench
 	$(Q)bench/run.sh $(B) quick
 
 # every C file git tracks; tests/lint/run.sh (part of make test) checks it leaves them as they are
+# the fast path's targets (issue 15), pinned and interleaved, with in-situ cost: make bench-fast
+# [FAST_BASE=BUILD_DIR_OF_ANOTHER_REVISION] (bench/README.md)
+bench-fast: deps-bench
+	$(Q)$(MAKE) --no-print-directory bench-bins
+	$(Q)bench/fast.sh $(B) $(FAST_BASE)
+
 # this build against another revision, interleaved, beside an A/A: make bench-ab BASE=REV
 BASE ?= HEAD~1
 bench-ab: deps-bench

@@ -332,6 +332,12 @@ report_all() {
 	plot_live sandbox
 	plot_live host
 	report_md "" | sed 's|(/|(|g' >"$md"
+	# the fast path's own run (bench/fast.sh), kept beside
+	if [ -f bench/results/fast.md ] && [ "$MODE" = full ]; then
+		printf '\n<!-- fast:begin -->\n\n### Fast path (issue 15): `make bench-fast`, [fast.csv](fast.csv)\n\n'
+		cat bench/results/fast.md
+		echo '<!-- fast:end -->'
+	fi >>"$md"
 	say report "$md"
 	if [ "$MODE" = full ]; then
 		report_md results >"$WORK/readme.md"

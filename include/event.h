@@ -50,7 +50,7 @@ struct event_budget {
 _Static_assert(sizeof(struct event_budget) == 16, "event_budget layout");
 
 struct deny_event {
-	__u64 ts_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 ts_ns; /* CLOCK_MONOTONIC: to a tick for a plain denial (coarse clock), else exact */
 	__u64 cgroup; /* cgroup id of the sending socket (packets) or caller (connect) */
 	__u64 tool; /* the tool the verdict was for (its cgroup id), 0 when none or not yet known */
 	__u32 pid; /* connect and sendmsg hooks; 0 where the hook does not know */

@@ -111,6 +111,25 @@ struct policy_value {
 };
 
 /*
+ * A stage's entries of one generation as read-only data of its program
+ * (stage_baked, include/ironclaw/stage.h), when they are few: compared in
+ * place, which costs a packet less than hashing a key. on = 0: none baked,
+ * the stage asks its rule map (which holds the same entries either way).
+ */
+#define STAGE_BAKED_MAX 16
+
+struct stage_baked_entry {
+	struct policy_key k;
+	struct policy_value v;
+};
+
+struct stage_baked {
+	__u32 on;
+	__u32 nr; /* entries in e[] */
+	struct stage_baked_entry e[STAGE_BAKED_MAX];
+};
+
+/*
  * XDP sees no socket, so no tool: its packets carry tool POLICY_TOOL_UNKNOWN,
  * and every rule naming a tool is also in the rule map under that tool, with
  * POLICY_F_TOOL_RULE. Such a match lets the packet on to tc ingress, which
@@ -142,6 +161,7 @@ struct pkt_count {
 
 _Static_assert(sizeof(struct policy_key) == 32, "policy_key layout");
 _Static_assert(sizeof(struct policy_lpm_key) == 36, "policy_lpm_key layout");
+_Static_assert(sizeof(struct stage_baked) == 8 + 40 * STAGE_BAKED_MAX, "stage_baked layout");
 _Static_assert(sizeof(struct gen_source) == 24, "gen_source layout");
 _Static_assert(sizeof(struct class_value) == 8, "class_value: the array's element stride");
 _Static_assert(sizeof(struct gen_config) == 16 + 24 * GEN_INLINE_SOURCES, "gen_config layout");

@@ -173,12 +173,16 @@ static int txn_build(struct txn *t, const struct install_req *rq, struct diag *d
 	if (!t->ls)
 		return -ENOMEM;
 	for (size_t i = 0; i < rq->nr_stages; i++) {
+		struct stage_baked baked;
+
 		t->nr_ls++;
+		/* a stage of few entries carries them in its program (the map holds them too) */
+		txn_stage_baked(t, rq, i, &baked);
 		/* with XDP, each tool rule has a marker entry too */
 		err = txn_load_stage(t, rq->name, &rq->stages[i],
 				     rq->plan->stage_entries[i] *
 					     (t->xdp_hooks && rq->has_tools ? 2 : 1),
-				     &t->ls[i], d);
+				     &baked, &t->ls[i], d);
 		if (err)
 			return err;
 	}

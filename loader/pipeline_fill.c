@@ -12,6 +12,10 @@
 #include "pipeline_load.h"
 #include "policy.h"
 
+#ifndef ENOTSUPP
+#define ENOTSUPP 524 /* the kernel's, not in libc's errno.h */
+#endif
+
 /* deletes every key of generation gen; the generation byte sits at gen_off in the key */
 static int map_clear_gen(int fd, __u32 key_size, __u32 gen_off, __u32 gen)
 {
@@ -118,53 +122,189 @@ void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen)
 	}
 }
 
+/* the key of plan entry e in generation t->gen, under the tool its rule names */
+static void entry_key(const struct txn *t, const struct install_req *rq, const struct plan_entry *e,
+		      struct policy_key *k)
+{
+	const struct rule *r = &rq->profile->rules[e->rule];
+
+	memset(k, 0, sizeof(*k));
+	k->gen = t->gen;
+	k->tool = r->o.tool_id;
+	k->l4proto = r->l4proto;
+	k->dport = htons(e->port);
+	k->family = r->dst.family;
+	memcpy(k->daddr, r->dst.bytes, sizeof(k->daddr));
+}
+
+/* one entry into b, false when it is full */
+static bool baked_add(struct stage_baked *b, const struct policy_key *k,
+		      const struct policy_value *v)
+{
+	if (b->nr >= STAGE_BAKED_MAX)
+		return false;
+	b->e[b->nr].k = *k;
+	b->e[b->nr++].v = *v;
+	return true;
+}
+
+/*
+ * Stage `stage`'s entries of generation t->gen, as fill_rules writes them
+ * into its map, into b, and b->on set, when they are STAGE_BAKED_MAX or
+ * fewer; else b->on stays 0 (the stage asks its map).
+ */
+void txn_stage_baked(const struct txn *t, const struct install_req *rq, size_t stage,
+		     struct stage_baked *b)
+{
+	const struct plan *pl = rq->plan;
+
+	memset(b, 0, sizeof(*b));
+	if (rq->stages[stage].desc.map_kind != STAGE_MAP_EXACT)
+		return;
+	for (size_t i = 0; i < pl->nr_entries; i++) {
+		const struct plan_entry *e = &pl->entries[i];
+		struct policy_value v = { .rule_id = e->rule };
+		struct policy_key k;
+
+		/* a wide entry is in wide_rules, which the stage asks after its own */
+		if (e->stage != stage || e->wide)
+			continue;
+		entry_key(t, rq, e, &k);
+		if (!baked_add(b, &k, &v))
+			return;
+		if (!t->xdp_hooks || !k.tool)
+			continue;
+		k.tool = POLICY_TOOL_UNKNOWN;
+		v.flags = POLICY_F_TOOL_RULE;
+		if (!baked_add(b, &k, &v))
+			return;
+	}
+	b->on = 1;
+}
+
+/* entries written into a rule map in one system call (bpf_map_update_batch) */
+#define FILL_BATCH 4096
+
+/*
+ * Entries waiting for one rule map: keys of key_size bytes, their values,
+ * and for each the plan entry it came from (for the error of a failed one).
+ */
+struct fill_batch {
+	size_t n, key_size;
+	int fd; /* the rule map: a stage's, or wide_rules */
+	const char *where; /* its name, for an error */
+	__u64 flags; /* BPF_NOEXIST for rules, BPF_ANY for XDP's markers (one call per entry) */
+	char keys[FILL_BATCH * sizeof(struct policy_lpm_key)];
+	struct policy_value values[FILL_BATCH];
+	size_t from[FILL_BATCH];
+};
+
+/* writes what b holds, in one call; on failure the error names the rule it failed on */
+static int batch_flush(const struct install_req *rq, struct fill_batch *b, struct diag *d)
+{
+	/* a batch takes no BPF_NOEXIST: the profile has no two rules of one key (its check
+	 * refused duplicates), and the generation was cleared before the fill */
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 count = b->n;
+	int err;
+
+	if (!b->n)
+		return 0;
+	err = bpf_map_update_batch(b->fd, b->keys, b->values, &count, &opts);
+	if (err && !count && (errno == EINVAL || errno == EOPNOTSUPP || errno == ENOTSUPP)) {
+		/* a kernel without batches for this map type: one call per entry */
+		for (err = 0; !err && count < b->n; count += !err)
+			err = bpf_map_update_elem(b->fd, b->keys + count * b->key_size,
+						  &b->values[count], b->flags);
+	}
+	if (err) {
+		const struct plan_entry *e = &rq->plan->entries[b->from[count < b->n ? count : 0]];
+		const struct rule *r = &rq->profile->rules[e->rule];
+
+		err = -errno;
+		diag_error(d, r->o.file, r->o.line, "cannot add rule to %s%s: %s", b->where,
+			   b->flags == BPF_ANY ? " for XDP" : "", strerror(-err));
+		return err;
+	}
+	b->n = 0;
+	return 0;
+}
+
+/* one entry into b, b written first when it is full or for another map or kind */
+static int batch_add(const struct install_req *rq, struct fill_batch *b, int fd, const char *where,
+		     __u64 flags, const void *key, size_t key_size, const struct policy_value *v,
+		     size_t from, struct diag *d)
+{
+	int err;
+
+	if (b->n && (b->n == FILL_BATCH || b->fd != fd || b->flags != flags)) {
+		err = batch_flush(rq, b, d);
+		if (err)
+			return err;
+	}
+	b->fd = fd;
+	b->where = where;
+	b->flags = flags;
+	b->key_size = key_size;
+	memcpy(b->keys + b->n * key_size, key, key_size);
+	b->values[b->n] = *v;
+	b->from[b->n++] = from;
+	return 0;
+}
+
+/*
+ * Every entry of the plan into its stage's rule map, FILL_BATCH a system
+ * call (one call per entry made an install of 1M rules spend most of its
+ * time entering the kernel); XDP's markers of tool rules in batches of
+ * their own, after the rules.
+ */
 static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *d)
 {
 	const struct plan *pl = rq->plan;
 	int wide_fd = bpf_map__fd(t->skel->maps.wide_rules);
+	struct fill_batch *b = calloc(2, sizeof(*b)), *mk = b + 1;
+	int err = b ? 0 : -ENOMEM;
 
-	for (size_t i = 0; i < pl->nr_entries; i++) {
+	for (size_t i = 0; !err && i < pl->nr_entries; i++) {
 		const struct plan_entry *e = &pl->entries[i];
 		const struct rule *r = &rq->profile->rules[e->rule];
 
 		if (rq->progress && i % 65536 == 0)
 			rq->progress(i, pl->nr_entries);
-		const char *where = e->wide ? "wide_rules" : rq->stages[e->stage].desc.name;
+		const struct stage *st = &rq->stages[e->stage];
+		/* a prefix or every-port entry of a stage whose map takes single addresses */
+		const char *where = e->wide ? "wide_rules" : st->desc.name;
 		int fd = e->wide ? wide_fd : t->ls[e->stage].rules_fd;
 		struct policy_value v = { .rule_id = e->rule };
 		struct policy_lpm_key lk = {};
 		struct policy_key *k = &lk.k;
+		size_t ks = sizeof(*k);
 		void *key = k;
 
-		k->gen = t->gen;
-		k->tool = r->o.tool_id;
-		k->l4proto = r->l4proto;
-		k->dport = htons(e->port);
-		k->family = r->dst.family;
-		memcpy(k->daddr, r->dst.bytes, sizeof(k->daddr));
-		if (e->wide || rq->stages[e->stage].desc.map_kind == STAGE_MAP_PREFIX) {
+		entry_key(t, rq, e, k);
+		if (e->wide || st->desc.map_kind == STAGE_MAP_PREFIX) {
 			lk.prefixlen = POLICY_LPM_FIXED_BITS + r->dst.plen;
 			key = &lk;
+			ks = sizeof(lk);
 		}
-		if (bpf_map_update_elem(fd, key, &v, BPF_NOEXIST)) {
-			diag_error(d, r->o.file, r->o.line, "cannot add rule to %s: %s", where,
-				   strerror(errno));
-			return -errno;
-		}
-		if (!t->xdp_hooks || !r->o.tool_id)
+		err = batch_add(rq, b, fd, where, BPF_NOEXIST, key, ks, &v, i, d);
+		if (err || !t->xdp_hooks || !r->o.tool_id)
 			continue;
 		/* for XDP, which knows no tool: some tool may send there, tc ingress decides */
 		k->tool = POLICY_TOOL_UNKNOWN;
 		v.flags = POLICY_F_TOOL_RULE;
-		if (bpf_map_update_elem(fd, key, &v, BPF_ANY)) {
-			diag_error(d, r->o.file, r->o.line, "cannot add rule to %s for XDP: %s",
-				   where, strerror(errno));
-			return -errno;
-		}
+		/* the markers after the rules of their map: a full batch of them waits for those */
+		if (mk->n && (mk->n == FILL_BATCH || mk->fd != fd))
+			err = batch_flush(rq, b, d) ?: batch_flush(rq, mk, d);
+		if (!err)
+			err = batch_add(rq, mk, fd, where, BPF_ANY, key, ks, &v, i, d);
 	}
-	if (rq->progress)
+	if (!err)
+		err = batch_flush(rq, b, d) ?: batch_flush(rq, mk, d);
+	free(b);
+	if (!err && rq->progress)
 		rq->progress(pl->nr_entries, pl->nr_entries);
-	return 0;
+	return err;
 }
 
 struct learn_fds txn_learn_fds(const struct txn *t)

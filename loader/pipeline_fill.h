@@ -4,11 +4,15 @@
 
 #include "learn_maps.h"
 #include "pipeline_txn.h"
+#include "policy.h"
 
 /* fills generation t->gen of every policy map and bank from the request */
 int txn_fill(struct txn *t, const struct install_req *rq, struct diag *d);
 /* removes generation gen from every policy map and bank this transaction touches */
 void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen);
+/* a stage's entries of generation t->gen as read-only data of its program, when few */
+void txn_stage_baked(const struct txn *t, const struct install_req *rq, size_t stage,
+		     struct stage_baked *b);
 /* the learning maps of the loaded dispatcher */
 struct learn_fds txn_learn_fds(const struct txn *t);
 

@@ -250,8 +250,11 @@ static bool rules_map_fits(int fd, const struct bpf_map *m, size_t needed)
 	return held + needed <= info.max_entries;
 }
 
-/* sets the read-only global dry_run of an object that is not loaded yet */
-static int object_set_dry_run(struct bpf_object *obj)
+/*
+ * Sets the read-only global `var` (of exactly size bytes) of an object that
+ * is not loaded yet; -ENOENT when the object has no such variable.
+ */
+static int object_set_rodata(struct bpf_object *obj, const char *var, const void *val, size_t size)
 {
 	struct bpf_map *m = bpf_object__find_map_by_name(obj, ".rodata");
 	const struct btf *btf = bpf_object__btf(obj);
@@ -273,14 +276,14 @@ static int object_set_dry_run(struct bpf_object *obj)
 	for (__u16 i = 0; i < btf_vlen(sec); i++, vs++) {
 		const struct btf_type *v = btf__type_by_id(btf, vs->type);
 
-		if (strcmp(btf__name_by_offset(btf, v->name_off), "dry_run") ||
-		    vs->size != sizeof(__u32) || vs->offset + sizeof(__u32) > sz)
+		if (strcmp(btf__name_by_offset(btf, v->name_off), var) || vs->size != size ||
+		    vs->offset + size > sz)
 			continue;
 		data = malloc(sz);
 		if (!data)
 			return -ENOMEM;
 		memcpy(data, init, sz);
-		*(__u32 *)(data + vs->offset) = 1;
+		memcpy(data + vs->offset, val, size);
 		err = bpf_map__set_initial_value(m, data, sz);
 		free(data);
 		return err;
@@ -288,8 +291,16 @@ static int object_set_dry_run(struct bpf_object *obj)
 	return -ENOENT;
 }
 
+/* sets the read-only global dry_run of an object that is not loaded yet */
+static int object_set_dry_run(struct bpf_object *obj)
+{
+	__u32 one = 1;
+
+	return object_set_rodata(obj, "dry_run", &one, sizeof(one));
+}
+
 int txn_load_stage(struct txn *t, const char *name, const struct stage *st, size_t needed,
-		   struct loaded_stage *ls, struct diag *d)
+		   const struct stage_baked *baked, struct loaded_stage *ls, struct diag *d)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = st->desc.name);
 	char rules_pin[64];
@@ -367,6 +378,16 @@ int txn_load_stage(struct txn *t, const char *name, const struct stage *st, size
 			   "stage '%s' has no dry_run setting: "
 			   "rebuild it",
 			   st->desc.name);
+		return err;
+	}
+	/* a stage without stage_baked (prefix maps) asks its map, whatever baked holds */
+	err = baked && baked->on ?
+		      object_set_rodata(ls->obj, "stage_baked", baked, sizeof(*baked)) :
+		      0;
+	if (err && err != -ENOENT) {
+		diag_error(d, st->origin, 0,
+			   "stage '%s': cannot set its rules as read-only data: %s", st->desc.name,
+			   strerror(-err));
 		return err;
 	}
 	err = bpf_object__load(ls->obj);

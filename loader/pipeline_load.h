@@ -3,6 +3,7 @@
 #define IRONCLAW_PIPELINE_LOAD_H
 
 #include "pipeline_txn.h"
+#include "policy.h"
 
 /* the dispatcher's maps every install of an instance shares through their pins */
 extern const char *const shared_maps[];
@@ -19,9 +20,10 @@ int txn_open_dispatcher(struct txn *t, const char *name, size_t nr_rules, struct
 int txn_map_fd(const struct txn *t, const char *map_name);
 /*
  * Loads a stage with the dispatcher's maps and its rule map (the pinned
- * one when it can take needed more entries, else a new one).
+ * one when it can take needed more entries, else a new one). baked: its
+ * entries as read-only data (stage_baked), or NULL: the stage asks its map.
  */
 int txn_load_stage(struct txn *t, const char *name, const struct stage *st, size_t needed,
-		   struct loaded_stage *ls, struct diag *d);
+		   const struct stage_baked *baked, struct loaded_stage *ls, struct diag *d);
 
 #endif

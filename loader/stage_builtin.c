@@ -1,6 +1,7 @@
 /* stage_builtin.c: the stages linked into the binary (dns, https, internal). */
 #include <errno.h>
 #include "stage_builtin.h"
+#include "policy.h" /* struct stage_baked, in the skeletons' read-only data */
 #include "stage_dns.skel.h"
 #include "stage_https.skel.h"
 #include "stage_internal.skel.h"

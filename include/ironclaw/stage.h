@@ -13,7 +13,7 @@
  */
 /*
  * 2: learn_counts grew; learn_ports, learn_rate. 3: wide_rules (prefixes, every port);
- * flow_drops, flow_seen; records have a kind
+ * flow_drops, flow_seen; records have a kind; stage_baked (rules as read-only data)
  */
 #define IRONCLAW_STAGE_API_VERSION 3
 
@@ -97,7 +97,13 @@ const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
 #define STAGE_RULES_MAX 1024
 #endif
 
-/* the stage's own rule map; the loader pins it once per instance and stage */
+/*
+ * The stage's own rule map; the loader pins it once per instance and stage.
+ * Beside it, stage_baked (lib/stage.h): when the generation gives the stage
+ * at most STAGE_BAKED_MAX entries, the loader writes them into the program's
+ * read-only data before it loads it (every switch loads the stages afresh),
+ * and STAGE_LOOKUP_EXACT compares them in place instead of hashing a key.
+ */
 #define STAGE_RULES_EXACT()                                                                        \
 	struct {                                                                                   \
 		__uint(type, BPF_MAP_TYPE_HASH);                                                   \
@@ -105,7 +111,8 @@ const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
 		__uint(max_entries, STAGE_RULES_MAX);                                              \
 		__type(key, struct policy_key);                                                    \
 		__type(value, struct policy_value);                                                \
-	} rules SEC(".maps")
+	} rules SEC(".maps");                                                                      \
+	const volatile struct stage_baked stage_baked = {}
 
 #define STAGE_RULES_PREFIX()                                                                       \
 	struct {                                                                                   \
@@ -126,13 +133,15 @@ const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
 #define STAGE_LOOKUP_EXACT(pkt)                                                                    \
 	({                                                                                         \
 		struct policy_key __k = {};                                                        \
-		void *__v;                                                                         \
+		const void *__v;                                                                   \
                                                                                                    \
 		stage_key(&__k, (pkt));                                                            \
-		__v = bpf_map_lookup_elem(&rules, &__k);                                           \
+		__v = stage_baked.on ? stage_baked_find(&stage_baked, &__k) :                      \
+				       bpf_map_lookup_elem(&rules, &__k);                          \
 		if (!__v && __k.tool) {                                                            \
 			__k.tool = 0;                                                              \
-			__v = bpf_map_lookup_elem(&rules, &__k);                                   \
+			__v = stage_baked.on ? stage_baked_find(&stage_baked, &__k) :              \
+					       bpf_map_lookup_elem(&rules, &__k);                  \
 		}                                                                                  \
 		if (!__v)                                                                          \
 			__v = stage_wide_rule((pkt), 1);                                           \

@@ -91,6 +91,31 @@ static __always_inline struct policy_value *stage_wide_rule(const struct stage_p
 	return v;
 }
 
+/*
+ * The entry of key k among the rules baked into the program (stage_baked),
+ * or NULL: every field compared, as the hash would, the destination's first
+ * word first (it differs between most entries). Unrolled: each entry is a few
+ * loads at constant offsets of the read-only data.
+ */
+static __always_inline const struct policy_value *
+stage_baked_find(const volatile struct stage_baked *b, const struct policy_key *k)
+{
+	__u32 nr = b->nr;
+	__u64 w[4];
+
+	__builtin_memcpy(w, k, sizeof(w));
+#pragma unroll
+	for (__u32 i = 0; i < STAGE_BAKED_MAX; i++) {
+		const volatile __u64 *e = (const volatile __u64 *)&b->e[i].k;
+
+		if (i >= nr)
+			break;
+		if (e[2] == w[2] && e[0] == w[0] && e[1] == w[1] && e[3] == w[3])
+			return (const struct policy_value *)&b->e[i].v;
+	}
+	return NULL;
+}
+
 /* a rule's value found (or not): its counter, and the reason */
 static __always_inline int stage_matched(const struct policy_value *v, const struct stage_pkt *pkt)
 {
@@ -233,6 +258,40 @@ static __always_inline void stage_flow_sock(struct bpf_sock_addr *ctx, __u8 hook
 		__e;                                                                               \
 	})
 
+/*
+ * The same straight from the packet, where the headers lie in [data, end)
+ * (the dispatcher pulled them there at tc): no helper call. -1 when they do
+ * not: STAGE_PKT_ADDRS then reads them with the helper, as before.
+ */
+static __always_inline int stage_pkt_addrs_direct(void *data, void *end, struct stage_pkt *pkt)
+{
+	__u32 l3 = pkt->meta.l3_off, l4o = pkt->meta.l4_off;
+	__u8 *ip, *l4;
+
+	/* the masks must stay (the verifier wants offsets it can bound): no value known here */
+	asm volatile("" : "+r"(l3), "+r"(l4o));
+	ip = data + (l3 & 0xff);
+
+	if (pkt->meta.family == AF_INET) {
+		if ((void *)(ip + 20) > end)
+			return -1;
+		__builtin_memcpy(pkt->saddr, ip + 12, 4);
+		__builtin_memcpy(pkt->daddr, ip + 16, 4);
+	} else {
+		if ((void *)(ip + 40) > end)
+			return -1;
+		__builtin_memcpy(pkt->saddr, ip + 8, 16);
+		__builtin_memcpy(pkt->daddr, ip + 24, 16);
+	}
+	if (pkt->meta.l4proto != IPPROTO_TCP)
+		return 0;
+	l4 = data + (l4o & 0x1ff);
+	if ((void *)(l4 + 14) > end)
+		return -1;
+	pkt->new_flow = (l4[13] & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
+	return 0;
+}
+
 /* the packet from skb->cb[] and the addresses from the IP header */
 static __always_inline int stage_skb_pkt(struct __sk_buff *skb, struct stage_pkt *pkt)
 {
@@ -240,6 +299,10 @@ static __always_inline int stage_skb_pkt(struct __sk_buff *skb, struct stage_pkt
 	if (!stage_meta_valid(&pkt->meta))
 		return -1;
 	pkt->len = skb->len;
+	/* headers past 255 (IP) or 511 (TCP) bytes, or not linear: the helper reads them */
+	if (pkt->meta.l3_off < 256 && pkt->meta.l4_off < 512 &&
+	    !stage_pkt_addrs_direct((void *)(long)skb->data, (void *)(long)skb->data_end, pkt))
+		return 0;
 	return STAGE_PKT_ADDRS(skb, pkt, bpf_skb_load_bytes);
 }
 
@@ -322,6 +385,9 @@ static __always_inline int stage_xdp_pkt(struct xdp_md *ctx, struct stage_pkt *p
 	if (meta_load_xdp(ctx, &pkt->meta) || !stage_meta_valid(&pkt->meta))
 		return -1;
 	pkt->len = (__u32)(ctx->data_end - ctx->data);
+	if (pkt->meta.l3_off < 256 && pkt->meta.l4_off < 512 &&
+	    !stage_pkt_addrs_direct((void *)(long)ctx->data, (void *)(long)ctx->data_end, pkt))
+		return 0;
 	return STAGE_PKT_ADDRS(ctx, pkt, bpf_xdp_load_bytes);
 }
 
