@@ -12,19 +12,32 @@
 
 /* maps of the dispatcher that every install of an instance shares through their pins */
 #define BANK_NAME_ROW(ID, name, label, sec, entry, load, link, cgtype) "stages_" #name,
-const char *const shared_maps[] = { "ctl",	     "config",
-				    "reasons",	     "classes",
-				    "sources",	     "sock_state",
-				    "events",	     "event_drops",
-				    "event_budgets", "audit_tools",
-				    "dns_names",     "dns_qtypes",
-				    "dns_work",	     "learn_names",
-				    "learn_rules",   "learn_resolvers",
-				    "learn_config",  "learned",
-				    "learn_slots",   "learn_pending",
-				    "learn_flows",   "learn_ports",
-				    "learn_rate",    "learn_counts",
-				    "l2_links",	     HOOK_TABLE(BANK_NAME_ROW) };
+const char *const shared_maps[] = { "ctl",
+				    "config",
+				    "reasons",
+				    "classes",
+				    "sources",
+				    "sock_state",
+				    "events",
+				    "event_drops",
+				    "event_budgets",
+				    "audit_tools",
+				    "dns_names",
+				    "dns_qtypes",
+				    "dns_work",
+				    "learn_names",
+				    "learn_rules",
+				    "learn_resolvers",
+				    "learn_config",
+				    "learned",
+				    "learn_addr_counts",
+				    "learn_pending",
+				    "learn_flows",
+				    "learn_ports",
+				    "learn_rate",
+				    "learn_counts",
+				    "l2_links",
+				    HOOK_TABLE(BANK_NAME_ROW) };
 const size_t NR_SHARED_MAPS = sizeof(shared_maps) / sizeof(shared_maps[0]);
 _Static_assert(sizeof(shared_maps) / sizeof(shared_maps[0]) <= 64, "txn.fresh_maps: one bit each");
 
@@ -37,8 +50,11 @@ _Static_assert(sizeof(shared_maps) / sizeof(shared_maps[0]) <= 64, "txn.fresh_ma
  */
 static bool may_start_anew(const char *map)
 {
-	static const char *const anew[] = { "learn_counts", "learn_ports", "learn_rate",
-					    "l2_links" };
+	static const char *const anew[] = {
+		"learn_counts", "learn_ports",	   "learn_rate",
+		"l2_links",	"learn_names",	   "learned",
+		"learn_config", "learn_resolvers", "learn_addr_counts"
+	};
 
 	for (size_t i = 0; i < sizeof(anew) / sizeof(anew[0]); i++)
 		if (!strcmp(map, anew[i]))
