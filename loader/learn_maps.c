@@ -89,7 +89,10 @@ static __u32 old_id(const struct learn_fds *f, __u32 other, const __u8 *key, int
 	struct learn_name_value v;
 
 	memcpy(k.name, key, n);
-	return bpf_map_lookup_elem(f->names, &k, &v) ? 0 : v.name_id;
+	/* an LPM lookup: a shorter wildcard over the name is another name */
+	if (bpf_map_lookup_elem(f->names, &k, &v) || v.name_len != n)
+		return 0;
+	return v.name_id;
 }
 
 struct rule_list {

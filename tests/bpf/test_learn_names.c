@@ -187,3 +187,26 @@ Test(learn_names, via_resolver)
 		  LEARN_EV_LEARNED, 1, 1);
 	expect_tcp("learned", "10.42.8.31", 40000, 8443, SYN, REASON_RULE);
 }
+
+/*
+ * A reload keeps each name's id; a name new in it gets a new one, even when
+ * a shorter wildcard over it (another name) is in the other generation
+ */
+Test(learn_names, reload_new_name_below_a_wildcard)
+{
+	static const char *const more[] = {
+		"allow udp 10.42.0.53 port 53",
+		"allow udp 10.42.0.54 port 53",
+		"allow tcp name *.many.corp port 9443",
+		"allow tcp name *.x.many.corp port 7443",
+		"dns learn grace 0 max-ttl 100 max-addresses 40 max-total 45 rate 1000",
+	};
+
+	learn_one("a.many.corp", "a.many.corp", "10.42.9.1", 34401, LEARN_EV_LEARNED, 1, 1);
+	install_lines(more, ARRAY_SIZE(more));
+	expect_tcp("kept across the reload", "10.42.9.1", 40000, 9443, SYN, REASON_RULE);
+	expect_tcp("not the new name's", "10.42.9.1", 40000, 7443, SYN, REASON_NO_RULE);
+	learn_one("b.x.many.corp", "b.x.many.corp", "10.42.9.2", 34402, LEARN_EV_LEARNED, 1, 1);
+	expect_tcp("the new name's", "10.42.9.2", 40000, 7443, SYN, REASON_RULE);
+	expect_tcp("and the wildcard's over it", "10.42.9.2", 40000, 9443, SYN, REASON_RULE);
+}
