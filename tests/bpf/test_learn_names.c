@@ -74,8 +74,8 @@ Test(learn_names, wildcard_on_label_boundaries)
 	/* no followed name: the query is not recorded for learning, its answer teaches nothing */
 	learn_one("the suffix itself", "github.com", "10.42.8.4", 34004, LEARN_EV_LEARNED, 0, 0);
 	expect_tcp("github.com's address", "10.42.8.4", 40000, 443, SYN, REASON_NO_RULE);
-	learn_one("not on a label boundary", "evilgithub.com", "10.42.8.5", 34005,
-		  LEARN_EV_LEARNED, 0, 0);
+	learn_one("not on a label boundary", "evilgithub.com", "10.42.8.5", 34005, LEARN_EV_LEARNED,
+		  0, 0);
 	expect_tcp("evilgithub.com's address", "10.42.8.5", 40000, 443, SYN, REASON_NO_RULE);
 	learn_one("the suffix in the middle", "github.com.evil", "10.42.8.6", 34006,
 		  LEARN_EV_LEARNED, 0, 0);

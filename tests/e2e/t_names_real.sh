@@ -130,7 +130,7 @@ test_names_real_resolver() {
 	"$BIN" status --name "$INSTANCE" --json | grep -q '"learn_bounds":{"learned_addresses":42,"max_addresses":40,"max_total":100}' ||
 		fail "status --json: $("$BIN" status --name "$INSTANCE" --json)" || return 1
 	"$BIN" log --name "$INSTANCE" --json 2>/dev/null | grep '"reason":"learn_bound"' |
-		grep -q "10.42.5.53.*10.42.9.${refused# }\"" ||
+		grep -q "\"source\":\"10.42.5.53:53\",\"destination\":\"10.42.9.${refused# }[:\"]" ||
 		fail "no learn_bound event: $("$BIN" log --name "$INSTANCE" --json 2>&1 | tail -3)" || return 1
 	# 'via 10.42.5.53': the second resolver's answer (allowed by 'allow dns') teaches nothing
 	before=$(learn_count not_via)
