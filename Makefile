@@ -20,11 +20,11 @@ endif
 VERSION := 0.6.0
 CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Iloader -I$(B) \
 	-DIRONCLAW_VERSION='"$(VERSION)"'
-LDLIBS := -lxdp -lbpf -lelf -lz
+LDLIBS := -lxdp -lbpf -lelf -lz -lsystemd
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iinclude -Iprogs -I$(ARCH_INC)
 
 DEB_PACKAGES := clang llvm libbpf-dev libxdp-dev bpftool libcriterion-dev iproute2 \
-	pkg-config libelf-dev zlib1g-dev make gcc clang-format git python3 systemd groff-base man-db \
+	pkg-config libelf-dev zlib1g-dev libsystemd-dev make gcc clang-format git python3 systemd groff-base man-db \
 	libclang-rt-14-dev libjson-c-dev containernetworking-plugins jq python3-yaml \
 	prometheus dnsmasq-base bind9-dnsutils curl
 
@@ -267,7 +267,7 @@ install: all
 	$(Q)install -m 0644 examples/stage_postgres/stage_postgres.bpf.c \
 		$(DESTDIR)$(DATADIR)/ironclaw-pipe/examples/
 	$(Q)install -d -m 0755 $(DESTDIR)$(PROFILEDIR) $(DESTDIR)/etc/ironclaw-pipe/instances
-	$(Q)for f in rules.d/*.rules; do [ -e $(DESTDIR)$(PROFILEDIR)/$${f#rules.d/} ] || \
+	$(Q)for f in rules.d/*.rules rules.d/*.test; do [ -e $(DESTDIR)$(PROFILEDIR)/$${f#rules.d/} ] || \
 		install -m 0644 $$f $(DESTDIR)$(PROFILEDIR)/; done
 	$(Q)$(if $(wildcard $(B)/cni/ironclaw-pipe),$(MAKE) --no-print-directory install-cni,:)
 
@@ -276,7 +276,7 @@ uninstall:
 	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALL_FILES))
 	$(Q)$(MAKE) --no-print-directory uninstall-cni
-	$(Q)for f in rules.d/*.rules; do t=$(DESTDIR)$(PROFILEDIR)/$${f#rules.d/}; \
+	$(Q)for f in rules.d/*.rules rules.d/*.test; do t=$(DESTDIR)$(PROFILEDIR)/$${f#rules.d/}; \
 		! cmp -s $$f $$t || rm -f $$t; done
 	$(Q)rmdir $(DESTDIR)$(PROFILEDIR) $(DESTDIR)/etc/ironclaw-pipe/profiles \
 		$(DESTDIR)/etc/ironclaw-pipe/instances $(DESTDIR)/etc/ironclaw-pipe \

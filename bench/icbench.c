@@ -27,6 +27,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bench.h"
+#include "event.h"
 #include "ruleset.h"
 
 /* Debian 12's linux-libc-dev (6.1) predates tcx */
@@ -375,7 +376,7 @@ static int prog_type(int fd)
 
 /* a 64-byte Ethernet/IPv4/UDP or TCP frame from the sandbox's address */
 static void build_frame(unsigned char *f, const unsigned char *dmac, const unsigned char *smac,
-			uint32_t daddr, uint16_t dport, int tcp)
+			uint32_t daddr, uint16_t dport, int tcp, unsigned char tcp_flags)
 {
 	unsigned char *ip = f + 14, *l4 = f + BENCH_L4_OFF;
 	uint32_t sum = 0;
@@ -404,7 +405,7 @@ static void build_frame(unsigned char *f, const unsigned char *dmac, const unsig
 	l4[3] = dport & 0xff;
 	if (tcp) {
 		l4[12] = 5 << 4; /* data offset */
-		l4[13] = 0x02; /* SYN */
+		l4[13] = tcp_flags; /* SYN unless --tcp-flags */
 		l4[14] = 0xff; /* window */
 	} else {
 		l4[4] = (tot - 20) >> 8;
@@ -476,15 +477,53 @@ static int test_run(int fd, const unsigned char *frame, unsigned long repeat, do
 	return 0;
 }
 
+static int discard(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	return 0;
+}
+
+/*
+ * --events-of: before each run of the program, the instance's ring buffer
+ * emptied and the flow records' budget of the senders of no tool given
+ * back, so that every packet of a run of fewer than EVENTS_PER_SECOND
+ * repeats writes its record (the cost of a flow record, not of its drop)
+ */
+static void events_fresh(const char *instance)
+{
+	char path[PATH_MAX];
+	__u64 key = EVENT_BUDGET_OTHERS | EVENT_BUDGET_FLOWS;
+	struct ring_buffer *rb;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/fs/bpf/ironclaw/%s/events", instance);
+	fd = bpf_obj_get(path);
+	rb = fd >= 0 ? ring_buffer__new(fd, discard, NULL, NULL) : NULL;
+	if (rb)
+		ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	if (fd >= 0)
+		close(fd);
+	snprintf(path, sizeof(path), "/sys/fs/bpf/ironclaw/%s/event_budgets", instance);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		bpf_map_delete_elem(fd, &key);
+		close(fd);
+	}
+}
+
 /*
  * run --prog SPEC --set exact|cidr --n N (--hit|--miss) (--hot|--mix)
- *     [--repeat R] [--runs K] [--base SPEC]
+ *     [--repeat R] [--runs K] [--base SPEC] [--tcp-flags F] [--events-of INSTANCE]
  * K runs of R repeats each of the program and of the empty program of its
  * type (or of the --base program: an A/B of two builds), interleaved; --mix puts both behind the wrapper that writes a random
  * destination of the set into the frame first. --budget S: fewer repeats
  * (not under 100,000) when a run would take longer than S seconds. Prints
  * repeat,ns,ns_min,ns_max,empty_ns,empty_min,empty_max,above_ns,ratio,retval
- * (medians; above and ratio are medians of the per-run pairs).
+ * (medians; above and ratio are medians of the per-run pairs). --tcp-flags:
+ * the TCP frames' flags (default 0x02, a SYN; 0x10 an ACK).
  */
 static int cmd_run(int argc, char **argv)
 {
@@ -500,12 +539,15 @@ static int cmd_run(int argc, char **argv)
 		{ "runs", required_argument, NULL, 'k' },
 		{ "budget", required_argument, NULL, 'b' },
 		{ "base", required_argument, NULL, 'B' },
+		{ "tcp-flags", required_argument, NULL, 'F' },
+		{ "events-of", required_argument, NULL, 'E' },
 		{},
 	};
 	static const unsigned char dmac[6] = { 2, 2, 2, 2, 2, 2 }, smac[6] = { 4, 4, 4, 4, 4, 4 };
 	double p[RUNS_MAX], b[RUNS_MAX], above[RUNS_MAX], ratio[RUNS_MAX], pmin, pmax, bmin, bmax;
 	struct bpf_object *pobj = NULL, *bobj = NULL, *baseobj = NULL;
-	const char *spec = NULL, *base = NULL;
+	const char *spec = NULL, *base = NULL, *events_of = NULL;
+	unsigned char tcp_flags = 0x02;
 	unsigned long n = 0, repeat = 1000000;
 	double budget = 0, probe;
 	int hit = -1, mix = -1, runs = 5, c, err = 0, pfd, bfd, xdp, wfd = -1, arr = -1;
@@ -548,6 +590,12 @@ static int cmd_run(int argc, char **argv)
 		case 'B':
 			base = optarg;
 			break;
+		case 'F':
+			tcp_flags = strtoul(optarg, NULL, 0);
+			break;
+		case 'E':
+			events_of = optarg;
+			break;
 		default:
 			return 2;
 		}
@@ -555,7 +603,7 @@ static int cmd_run(int argc, char **argv)
 	if (!spec || hit < 0 || mix < 0 || runs < 1 || runs > RUNS_MAX || !repeat) {
 		fprintf(stderr, "usage: icbench run --prog SPEC --set exact|cidr --n N "
 				"(--hit|--miss) (--hot|--mix) [--repeat R] [--runs K] [--budget S] "
-				"[--base SPEC]\n");
+				"[--base SPEC] [--tcp-flags F] [--events-of INSTANCE]\n");
 		return 2;
 	}
 	err = bench_obj_path(bpath, sizeof(bpath));
@@ -580,7 +628,7 @@ static int cmd_run(int argc, char **argv)
 			goto out;
 	}
 	pick_dst(set, n, hit, n / 2, &addr, &port);
-	build_frame(frame, dmac, smac, addr, port, set == SET_CIDR);
+	build_frame(frame, dmac, smac, addr, port, set == SET_CIDR, tcp_flags);
 	if (mix) {
 		wfd = bpf_program__fd(
 			bpf_object__find_program_by_name(bobj, xdp ? "mix_xdp" : "mix_tc"));
@@ -621,6 +669,8 @@ static int cmd_run(int argc, char **argv)
 				}
 				fd = wfd;
 			}
+			if (is_prog && events_of)
+				events_fresh(events_of);
 			err = test_run(fd, frame, repeat, is_prog ? &p[k] : &b[k],
 				       is_prog ? &retval : &bretval);
 			if (err) {
@@ -931,7 +981,7 @@ static int cmd_xdpgen(int argc, char **argv)
 	if (sk >= 0)
 		close(sk);
 	pick_dst(set, n, 1, n / 2, &addr, &port);
-	build_frame(frame, dmac, smac, addr, port, set == SET_CIDR);
+	build_frame(frame, dmac, smac, addr, port, set == SET_CIDR, 0x02);
 	t0 = now_s();
 	t1 = t0;
 	while (sent < count && t1 - t0 < seconds) {

@@ -41,6 +41,10 @@ struct gen_config {
 #define GEN_LEARN 0x8u /* 'allow ... name HOST' rules: queries for HOST wait for their answers */
 #define GEN_AUDIT_TOOLS 0x20u /* 'audit tool' lines: XDP leaves a stage's denials to tc ingress */
 #define GEN_SOURCE_MAP 0x10u /* more sources than src[] holds: ask the map */
+#define GEN_WIDE_PORTS 0x40u /* prefixes of exact stages' ports in wide_rules: a second lookup */
+#define GEN_ALL_PORTS 0x80u /* all-port rules (port 0) in wide_rules: one more lookup */
+#define GEN_FLOWS_AT_CGROUP                                                                        \
+	0x100u /* cgroup hooks attached: flows and queries recorded there, not again at tc (event.h) */
 
 /* audit_tools map: {generation, tool} of the tools in audit mode */
 struct audit_tool_key {
@@ -86,6 +90,20 @@ struct policy_lpm_key {
 
 /* gen, l4proto, dport, family, pad and tool always match in full */
 #define POLICY_LPM_FIXED_BITS 128
+
+/*
+ * wide_rules (LPM trie, struct policy_lpm_key -> struct policy_value), one
+ * per instance, shared by every stage: what a stage's own map does not hold.
+ * A prefix for a port of a stage whose map is exact (a hash) has the port in
+ * its key; a rule for every port has port POLICY_ALL_PORTS. The port is part
+ * of the fixed bits, so a lookup for port P finds the longest prefix among
+ * the rules of port P (of one tool) and never one of another port: a /24 for
+ * 443 cannot hide a /8 for 8080. Stages ask it only after their own map
+ * misses, and only when the generation has such rules (GEN_WIDE_PORTS,
+ * GEN_ALL_PORTS).
+ */
+#define POLICY_ALL_PORTS 0
+#define POLICY_WIDE_MAX (1u << 22) /* two generations, each with its XDP marker entries */
 
 struct policy_value {
 	__u32 rule_id; /* index of the rule in the installed profile */

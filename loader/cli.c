@@ -112,6 +112,9 @@ static int set_opt(struct cli_args *a, enum cli_opt_id id, const char *arg)
 	case OPT_AUDIT:
 		a->audit = true;
 		return 0;
+	case OPT_FLOWS:
+		a->flows = true;
+		return 0;
 	case OPT_FOLLOW:
 		a->follow = true;
 		return 0;
@@ -151,6 +154,15 @@ static int set_opt(struct cli_args *a, enum cli_opt_id id, const char *arg)
 	case OPT_JOURNAL_SIZE:
 		a->journal_size = arg;
 		return 0;
+	case OPT_JOURNALD:
+		a->journald = true;
+		return 0;
+	case OPT_UNTIL_UNINSTALLED:
+		a->until_uninstalled = true;
+		return 0;
+	case OPT_NO_COLLECT:
+		a->no_collect = true;
+		return 0;
 	case NR_CLI_OPTS:
 		break;
 	}
@@ -189,6 +201,10 @@ static const struct {
 	[OPT_TEXTFILE] = { "textfile", 0, true },
 	[OPT_PER_RULE] = { "per-rule", 0, false },
 	[OPT_JOURNAL_SIZE] = { "journal-size", 0, true },
+	[OPT_JOURNALD] = { "journald", 0, false },
+	[OPT_UNTIL_UNINSTALLED] = { "until-uninstalled", 0, false },
+	[OPT_NO_COLLECT] = { "no-collect", 0, false },
+	[OPT_FLOWS] = { "flows", 0, false },
 };
 
 #define OPT_VAL_HELP 'h'

@@ -36,6 +36,10 @@ enum cli_opt_id {
 	OPT_TEXTFILE,
 	OPT_PER_RULE,
 	OPT_JOURNAL_SIZE,
+	OPT_JOURNALD,
+	OPT_UNTIL_UNINSTALLED,
+	OPT_NO_COLLECT,
+	OPT_FLOWS,
 	NR_CLI_OPTS,
 };
 
@@ -47,7 +51,8 @@ struct cli_args {
 	const char *name; /* --name, INSTANCE_DEFAULT when not given */
 	bool help; /* -h or --help: the caller prints the command's help */
 	bool json, verbose, audit, follow, persist;
-	bool name_given, metrics_remote, per_rule;
+	bool name_given, metrics_remote, per_rule, flows;
+	bool journald, until_uninstalled, no_collect;
 	/* log and suggest filters, collect and metrics settings: checked by their commands */
 	const char *since, *reason, *verdict, *dest, *metrics_listen, *textfile, *journal_size;
 	const char *profile, *netns, *sandbox_netns, *sandbox_cgroup, *cgroup, *user, *tool;

@@ -15,6 +15,13 @@ static int filters(const struct cli_args *a, struct event_filter *f)
 
 	event_filter_init(f);
 	f->tool = a->tool;
+	if (a->flows)
+		f->kinds = EVENT_KINDS_FLOWS;
+	if (a->flows && a->verdict && strcmp(a->verdict, "allow"))
+		return cli_usage_error(a->cmd,
+				       "--flows shows allowed flows and queries: "
+				       "--verdict %s selects denials",
+				       a->verdict);
 	if ((a->reason && event_filter_reason(f, a->reason, err, sizeof(err))) ||
 	    (a->verdict && event_filter_verdict(f, a->verdict, err, sizeof(err))) ||
 	    (a->dest && event_filter_dest(f, a->dest, err, sizeof(err))) ||
@@ -82,9 +89,13 @@ int do_collect(struct cli_args *a)
 		.listen_remote = a->metrics_remote,
 		.textfile = a->textfile,
 		.per_rule = a->per_rule,
+		.journald = a->journald,
+		.until_uninstalled = a->until_uninstalled,
 	};
 	struct diag d = {};
 
+	if (a->until_uninstalled && !a->name_given)
+		return cli_usage_error(a->cmd, "--until-uninstalled needs --name INSTANCE");
 	if (a->journal_size && size_parse(a->journal_size, &o.journal_max))
 		return cli_usage_error(a->cmd,
 				       "bad --journal-size '%s': bytes, or K, M, G; at least 64K",
@@ -125,33 +136,39 @@ int do_metrics(struct cli_args *a)
 	"                   age: 90s, 15m, 2h, 1d\n"                                               \
 	"  --tool TOOL      the events of one tool (its name, or its cgroup path)\n"               \
 	"  --reason REASON  one reason (no_rule, qname, spoofed_source, ...)\n"                    \
-	"  --verdict V      deny or would-deny\n"                                                  \
+	"  --verdict V      deny, would-deny, or allow (as --flows)\n"                             \
 	"  --dest ADDR      destinations in ADDR, an address or a prefix (10.42.7.0/24)\n"
 
 const char log_help[] =
-	"usage: ironclaw-pipe log [--name INSTANCE] [--follow] [--json] [FILTERS]\n"
+	"usage: ironclaw-pipe log [--name INSTANCE] [--follow] [--json] [--flows] [FILTERS]\n"
 	"  With a collector ('ironclaw-pipe collect'), prints the denials kept in the\n"
 	"  instance's journal (" STATE_DATA_DIR "/INSTANCE/journal), then with --follow the new\n"
 	"  ones until Ctrl-C. Any number of readers at once; nothing is consumed.\n"
 	"  Without one, reads the ring buffer itself (1 MiB: about 10,900 events are kept\n"
 	"  while nobody reads; newer ones are then dropped and counted), says that history is\n"
 	"  not kept, and one reader at a time: a second 'log' is refused, as it would split\n"
-	"  the events. --json: one object a line.\n" FILTER_HELP
+	"  the events. --json: one object a line.\n"
+	"  --flows: the allowed flows instead (a TCP SYN, a connect(), a socket's first\n"
+	"  datagram to a destination), with the rule that allowed each (file:line), and\n"
+	"  the DNS queries the dns stage let through, with their names.\n" FILTER_HELP
 	"  Each tool the profile names may cause 200 events a second, every other sender\n"
 	"  (other cgroups, XDP) together 200 more; the rest are counted (status, metrics).\n";
 
 const char suggest_help[] =
 	"usage: ironclaw-pipe suggest [--name INSTANCE] [FILTERS]\n"
 	"  Prints one 'allow' line per {protocol, destination, port, tool} that audit mode\n"
-	"  let through (would-deny), with the count as a comment. 'check' accepts the\n"
-	"  output; review it before it goes into a profile. With a collector it reads the\n"
+	"  let through (would-deny), with the count as a comment: 'allow dns NAME' for a\n"
+	"  query name, 'allow PROTO name HOST port P' for an address learned for HOST.\n"
+	"  Lines the profile in force already has are comments; 'check' accepts the\n"
+	"  output with the profile; review it before it goes into a profile. With a collector it reads the\n"
 	"  journal and consumes nothing; without one it reads the ring buffer like 'log'\n"
 	"  (the events it reads are gone).\n" FILTER_HELP;
 
 const char collect_help[] =
 	"usage: ironclaw-pipe collect [--name INSTANCE] [--journal-size SIZE]\n"
 	"                             [--metrics-listen ADDR:PORT [--metrics-remote]]\n"
-	"                             [--textfile PATH] [--per-rule]\n"
+	"                             [--textfile PATH] [--per-rule] [--journald]\n"
+	"                             [--until-uninstalled]\n"
 	"  In the foreground (a service's ExecStart): drains the ring buffer of INSTANCE, or\n"
 	"  of every instance as they are installed and uninstalled, into its journal in\n"
 	"  " STATE_DATA_DIR "/INSTANCE/journal: segments of checksummed records (files\n"
@@ -162,7 +179,12 @@ const char collect_help[] =
 	"                   unless --metrics-remote\n"
 	"  --textfile PATH  write the metrics to PATH every 5 s, atomically (node_exporter's\n"
 	"                   textfile collector)\n"
-	"  --per-rule       per-rule series also for profiles of more than 1000 rules\n";
+	"  --per-rule       per-rule series also for profiles of more than 1000 rules\n"
+	"  --journald       each event also to the systemd journal: MESSAGE as 'log' prints\n"
+	"                   it, fields IRONCLAW_INSTANCE, _VERDICT, _REASON, _TOOL, _DEST_ADDR,\n"
+	"                   _DEST_PORT, ... (journalctl IRONCLAW_REASON=no_rule)\n"
+	"  --until-uninstalled  with --name: end when INSTANCE is not installed (what\n"
+	"                   'restore' starts)\n";
 
 const char metrics_help[] =
 	"usage: ironclaw-pipe metrics [--name INSTANCE] [--per-rule]\n"

@@ -5,11 +5,11 @@
 #include "cli.h"
 
 #define FILTER_OPTS (OPTS(SINCE) | OPTS(TOOL) | OPTS(REASON) | OPTS(VERDICT) | OPTS(DEST))
-#define LOG_OPTS (OPTS(NAME) | OPTS(FOLLOW) | OPTS(JSON) | FILTER_OPTS)
+#define LOG_OPTS (OPTS(NAME) | OPTS(FOLLOW) | OPTS(JSON) | OPTS(FLOWS) | FILTER_OPTS)
 #define SUGGEST_OPTS (OPTS(NAME) | FILTER_OPTS)
 #define COLLECT_OPTS                                                                               \
 	(OPTS(NAME) | OPTS(METRICS_LISTEN) | OPTS(METRICS_REMOTE) | OPTS(TEXTFILE) |               \
-	 OPTS(PER_RULE) | OPTS(JOURNAL_SIZE))
+	 OPTS(PER_RULE) | OPTS(JOURNAL_SIZE) | OPTS(JOURNALD) | OPTS(UNTIL_UNINSTALLED))
 #define METRICS_OPTS (OPTS(NAME) | OPTS(PER_RULE))
 
 int do_log(struct cli_args *a);

@@ -1,4 +1,5 @@
 /* cmd_service.c: the commands that make a sandbox a service: run a tool in it, enable, disable and restore its instance. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,23 @@ static int do_disable(struct cli_args *a)
 	return cmd_report(a->cmd, &d, err);
 }
 
+/* the events of a restored instance kept: a collector unless something reads them */
+static void start_collector(const struct cli_args *a, const char *name)
+{
+	struct diag d = {};
+	pid_t pid = 0;
+	int err = instance_collect_start(name, a->journald, &pid, &d);
+
+	if (!err)
+		printf("collecting the events of instance '%s' (pid %d)\n", name, (int)pid);
+	else if (err == -EALREADY)
+		printf("the events of instance '%s' are read by pid %d already\n", name, (int)pid);
+	else if (err != -ENOENT) /* nothing installed: nothing to collect */
+		fprintf(stderr, "ironclaw-pipe %s: warning: no collector: ", a->cmd);
+	diag_print(&d, stderr);
+	diag_free(&d);
+}
+
 static int do_restore(struct cli_args *a)
 {
 	char(*names)[INSTANCE_NAME_MAX] = NULL;
@@ -102,6 +120,9 @@ static int do_restore(struct cli_args *a)
 			printf("restored instance '%s': %zu rules in %zu stages\n", names[i],
 			       res.nr_rules, res.nr_stages);
 		failed |= cmd_report(a->cmd, &d, err);
+		/* also a blocked one: its denials are what the operator needs to see */
+		if (!a->no_collect)
+			start_collector(a, names[i]);
 	}
 	free(names);
 	return failed;
@@ -128,12 +149,16 @@ const struct cli_cmd service_cmds[] = {
 	  "usage: ironclaw-pipe disable [--name INSTANCE]\n"
 	  "  Removes /etc/ironclaw-pipe/instances/INSTANCE.conf and its live edits; what runs\n"
 	  "  now is unchanged.\n" },
-	{ "restore", do_restore, 0, true, "install enabled instances from their files",
-	  "usage: ironclaw-pipe restore [INSTANCE]\n"
+	{ "restore", do_restore, OPTS(JOURNALD) | OPTS(NO_COLLECT), true,
+	  "install enabled instances from their files",
+	  "usage: ironclaw-pipe restore [--journald] [--no-collect] [INSTANCE]\n"
 	  "  Installs INSTANCE (or every enabled instance) from /etc/ironclaw-pipe/instances/:\n"
 	  "  a new one after a reboot, or again over a running one (attachments lost since\n"
 	  "  are made again). Fails closed: when that fails, every attach point that can be\n"
-	  "  attached gets a deny-all pipeline and the instance is blocked; exit status 1.\n" },
+	  "  attached gets a deny-all pipeline and the instance is blocked; exit status 1.\n"
+	  "  Then starts a collector of each instance it installed ('collect --name INSTANCE\n"
+	  "  --until-uninstalled', with --journald its events also to journald), unless a\n"
+	  "  collector or another reader holds its events already, or --no-collect.\n" },
 };
 
 const size_t nr_service_cmds = sizeof(service_cmds) / sizeof(service_cmds[0]);

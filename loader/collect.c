@@ -5,13 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include "collect.h"
 #include "events.h"
 #include "journal.h"
+#include "journald.h"
 #include "metrics.h"
 #include "state.h"
 #include "status.h"
@@ -27,12 +32,15 @@ struct tracked {
 	__u32 map_id;
 	bool busy_said; /* "another reader has it", said once */
 	int errors; /* appends that failed */
+	int journald_errors; /* entries journald did not take */
+	bool journald;
 };
 
 struct collector {
 	const struct collect_opts *o;
 	struct tracked t[COLLECT_MAX];
 	int epfd, lfd;
+	bool done; /* --until-uninstalled, and the instance is gone */
 };
 
 static __u64 now_ns(void)
@@ -41,6 +49,16 @@ static __u64 now_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* journald's answer: a failure said once (journald may be stopped, or not run here) */
+static void journald_said(struct tracked *t, int err)
+{
+	if (err && !t->journald_errors++)
+		fprintf(stderr,
+			"collect: instance '%s': cannot send events to journald: %s; they are "
+			"kept in the journal of the instance only (said once)\n",
+			t->name, strerror(-err));
 }
 
 /* an event into the journal, its names resolved now (the cgroups may be gone when it is read) */
@@ -54,9 +72,19 @@ static int journal_event(void *ctx, const struct event_view *v)
 	if (v->tool[0])
 		journal_buf_field(&b, JF_TOOL, v->tool, strlen(v->tool));
 	journal_buf_field(&b, JF_STAGE, v->stage, strlen(v->stage));
-	if (journal_append(&t->w, JREC_EVENT, v->time_ns, b.data, b.len) && !t->errors++)
+	if (v->qname)
+		journal_buf_field(&b, JF_QNAME, v->qname, v->qname_len);
+	if (v->rule && v->rule[0])
+		journal_buf_field(&b, JF_RULE, v->rule, strlen(v->rule));
+	if (v->dest_name && v->dest_name[0])
+		journal_buf_field(&b, JF_DEST_NAME, v->dest_name, strlen(v->dest_name));
+	if (journal_append(&t->w, v->e.kind == EVENT_DENY ? JREC_EVENT : JREC_FLOW, v->time_ns,
+			   b.data, b.len) &&
+	    !t->errors++)
 		fprintf(stderr, "collect: instance '%s': cannot write its journal: %s\n", t->name,
 			strerror(errno));
+	if (t->journald)
+		journald_said(t, journald_event(t->name, v));
 	return 0;
 }
 
@@ -142,6 +170,10 @@ static int track(struct collector *c, struct tracked *t, const char *name)
 		name, path, (unsigned long long)missed[EVENT_DROP_FULL],
 		(unsigned long long)missed[EVENT_DROP_RATE]);
 	put_drops(t, JREC_START, missed);
+	t->journald = c->o->journald;
+	if (t->journald && (missed[EVENT_DROP_FULL] || missed[EVENT_DROP_RATE]))
+		journald_said(
+			t, journald_missed(name, missed[EVENT_DROP_FULL], missed[EVENT_DROP_RATE]));
 	ev.data.ptr = t;
 	epoll_ctl(c->epfd, EPOLL_CTL_ADD, ring_reader_fd(t->rr), &ev);
 	/* what waited in the buffer */
@@ -200,6 +232,11 @@ static void rescan(struct collector *c)
 			follow_one(c, c->t[i].name); /* gone, or replaced */
 	if (c->o->name) {
 		follow_one(c, c->o->name);
+		if (c->o->until_uninstalled && !events_map_id(c->o->name)) {
+			fprintf(stderr, "collect: instance '%s' is not installed: done\n",
+				c->o->name);
+			c->done = true;
+		}
 		return;
 	}
 	state_pin_root(root, sizeof(root));
@@ -411,7 +448,7 @@ int collect_run(const struct collect_opts *o, struct diag *d)
 	}
 	events_stop_on_signals();
 	rescan(c);
-	while (!events_stop) {
+	while (!events_stop && !c->done) {
 		struct epoll_event evs[16];
 		struct timespec mono;
 		int n = epoll_wait(c->epfd, evs, 16, 250);
@@ -454,4 +491,104 @@ out:
 		close(c->epfd);
 	free(c);
 	return err;
+}
+
+/* the pid holding the flock of path, from /proc/locks; 0 when none */
+static pid_t flock_holder(const char *path)
+{
+	unsigned int maj, min;
+	unsigned long ino;
+	struct stat sb;
+	char line[256];
+	pid_t pid = 0;
+	FILE *f;
+
+	if (stat(path, &sb))
+		return 0;
+	f = fopen("/proc/locks", "re");
+	while (f && !pid && fgets(line, sizeof(line), f)) {
+		int p;
+
+		/* "1: FLOCK  ADVISORY  WRITE 321 fe:00:1234 0 EOF"; waiters have "->" */
+		if (sscanf(line, "%*d: FLOCK %*s WRITE %d %x:%x:%lu", &p, &maj, &min, &ino) == 4 &&
+		    makedev(maj, min) == sb.st_dev && ino == sb.st_ino)
+			pid = p;
+	}
+	if (f)
+		fclose(f);
+	return pid;
+}
+
+int collect_start(const char *name, bool journald, pid_t *pid, struct diag *d)
+{
+	char path[STATE_PATH_MAX], nm[INSTANCE_NAME_MAX];
+	char *argv[] = { "ironclaw-pipe",
+			 "collect",
+			 "--name",
+			 nm,
+			 "--until-uninstalled",
+			 journald ? "--journald" : NULL,
+			 NULL };
+	pid_t child;
+	int err;
+
+	snprintf(nm, sizeof(nm), "%s", name);
+	if (!events_map_id(name))
+		return -ENOENT;
+	err = state_path(path, sizeof(path), name, STATE_LOG_LOCK);
+	if (err)
+		return err;
+	*pid = flock_holder(path);
+	if (*pid)
+		return -EALREADY;
+	child = fork();
+	if (child < 0) {
+		err = -errno;
+		diag_error(d, NULL, 0, "cannot start a collector for instance '%s': %s", name,
+			   strerror(-err));
+		return err;
+	}
+	if (!child) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		/*
+		 * Its own session, holding nothing of the caller's: no terminal, no
+		 * pipe a caller's $(...) would wait on, no lock. Its stderr is kept
+		 * where it is systemd's journal stream (JOURNAL_STREAM); what it says
+		 * otherwise, its journal keeps too (JREC_START: what was missed).
+		 */
+		setsid();
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			if (!getenv("JOURNAL_STREAM"))
+				dup2(null, 2);
+		}
+		close_range(3, ~0u, 0);
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	/* started when it holds the ring buffer; the reader's lock says so */
+	for (int i = 0; i < 50; i++) {
+		int status;
+
+		if (flock_holder(path) == child) {
+			*pid = child;
+			return 0;
+		}
+		if (waitpid(child, &status, WNOHANG) == child) {
+			diag_error(d, NULL, 0,
+				   "the collector of instance '%s' ended at once (status %d): run "
+				   "'ironclaw-pipe collect --name %s' to see why",
+				   name, WIFEXITED(status) ? WEXITSTATUS(status) : 128, name);
+			return -ECHILD;
+		}
+		usleep(100 * 1000);
+	}
+	*pid = child;
+	diag_error(d, NULL, 0,
+		   "the collector of instance '%s' (pid %d) does not hold its ring buffer after "
+		   "5 s: another reader may have it",
+		   name, (int)child);
+	return -ETIMEDOUT;
 }

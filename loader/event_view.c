@@ -1,4 +1,4 @@
-/* event_view.c: one denial as users see it (from the ring buffer or the journal): filters, lines, JSON, suggestions. */
+/* event_view.c: one event (a denial, a flow, a query) as users see it (from the ring buffer or the journal): filters, lines, JSON. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -14,6 +14,7 @@
 void event_filter_init(struct event_filter *f)
 {
 	memset(f, 0, sizeof(*f));
+	f->kinds = EVENT_KINDS_DENIALS;
 	f->reason = REASON_MAX;
 	f->verdict = -1;
 }
@@ -34,8 +35,10 @@ int event_filter_verdict(struct event_filter *f, const char *s, char *err, size_
 		f->verdict = 0;
 	else if (!strcmp(s, "would-deny"))
 		f->verdict = 1;
+	else if (!strcmp(s, "allow"))
+		f->kinds = EVENT_KINDS_FLOWS; /* as --flows */
 	else {
-		snprintf(err, len, "bad verdict '%s': deny or would-deny", s);
+		snprintf(err, len, "bad verdict '%s': deny, would-deny or allow", s);
 		return -EINVAL;
 	}
 	return 0;
@@ -110,16 +113,76 @@ static bool dest_match(const struct addr *p, const struct deny_event *e)
 
 bool event_match(const struct event_filter *f, const struct event_view *v)
 {
+	if (v->e.kind > EVENT_QUERY || !(f->kinds & EVENT_KIND_BIT(v->e.kind)))
+		return false;
 	if (f->since_ns && v->time_ns < f->since_ns)
 		return false;
 	if (f->reason != REASON_MAX && v->e.reason != f->reason)
 		return false;
-	if (f->verdict >= 0 && !!v->e.audit != f->verdict)
+	if (f->verdict >= 0 && (v->e.kind != EVENT_DENY || !!v->e.audit != f->verdict))
 		return false;
 	if (f->tool &&
 	    (!v->tool[0] || (strcmp(f->tool, v->tool) && strcmp(f->tool, last_component(v->tool)))))
 		return false;
 	return !f->has_dest || dest_match(&f->dest, &v->e);
+}
+
+int event_qname(const __u8 *wire, size_t len, char *out, size_t outlen)
+{
+	size_t pos = 0, o = 0;
+	int err = 0;
+
+	if (!outlen)
+		return -E2BIG;
+	out[0] = '\0';
+	for (;;) {
+		size_t l;
+
+		if (pos >= len || wire[pos] > 63) {
+			err = -EINVAL;
+			break;
+		}
+		l = wire[pos++];
+		if (!l)
+			break;
+		if (pos + l > len) {
+			err = -EINVAL;
+			break;
+		}
+		for (size_t i = 0; i < l; i++) {
+			unsigned char c = wire[pos + i];
+			int plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				    (c >= '0' && c <= '9') || c == '-' || c == '_';
+
+			if (o + 5 >= outlen)
+				return -E2BIG;
+			o += plain ? (size_t)snprintf(out + o, outlen - o, "%c", c) :
+				     (size_t)snprintf(out + o, outlen - o, "\\%03u", c);
+		}
+		pos += l;
+		if (o + 2 >= outlen)
+			return -E2BIG;
+		out[o++] = '.';
+		out[o] = '\0';
+	}
+	if (err) {
+		if (o + 2 >= outlen)
+			return -E2BIG;
+		out[o++] = '?';
+	} else if (!o) {
+		out[o++] = '.';
+	} else if (o > 1) {
+		o--; /* no dot after the last label */
+	}
+	out[o] = '\0';
+	return err;
+}
+
+bool event_qname_plain(const char *s)
+{
+	if (!s[0] || !strcmp(s, ".") || strchr(s, '\\') || strchr(s, '?'))
+		return false;
+	return true;
 }
 
 static void endpoint(char *buf, size_t len, __u8 family, const __u8 *addr, __be16 port)
@@ -137,49 +200,99 @@ static void endpoint(char *buf, size_t len, __u8 family, const __u8 *addr, __be1
 		snprintf(buf, len, "%s:%u", a, ntohs(port));
 }
 
-void event_print(FILE *out, const char *instance, const struct event_view *v, bool json)
+static const char *kind_verdict(const struct deny_event *e)
+{
+	if (e->kind == EVENT_FLOW || e->kind == EVENT_QUERY)
+		return "allow";
+	return e->audit ? "would-deny" : "deny";
+}
+
+/* the reason column: a denial's reason; what an allowed record is */
+static const char *kind_reason(const struct deny_event *e)
+{
+	if (e->kind == EVENT_FLOW)
+		return "flow";
+	if (e->kind == EVENT_QUERY)
+		return "query";
+	return reason_name(e->reason);
+}
+
+static const char *kind_name(const struct deny_event *e)
+{
+	return e->kind == EVENT_FLOW ? "flow" : e->kind == EVENT_QUERY ? "query" : "deny";
+}
+
+void event_words(const struct event_view *v, struct event_words *w)
 {
 	const struct deny_event *e = &v->e;
-	char when[64], stamp[80], src[64], dst[64], comm[17] = "";
 	time_t secs = v->time_ns / 1000000000ull;
-	unsigned int ms = (v->time_ns / 1000000) % 1000;
-	const char *verdict = e->audit ? "would-deny" : "deny";
-	const char *proto = e->l4proto == IPPROTO_TCP ? "tcp" :
-			    e->l4proto == IPPROTO_UDP ? "udp" :
-			    e->family		      ? "other" :
-							"-";
+	char when[32];
 	struct tm tm;
 
 	gmtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(w->when, sizeof(w->when), "%s.%03uZ", when,
+		 (unsigned int)((v->time_ns / 1000000) % 1000));
+	w->verdict = kind_verdict(e);
+	w->reason = kind_reason(e);
+	w->kind = kind_name(e);
+	w->proto = e->l4proto == IPPROTO_TCP ? "tcp" :
+		   e->l4proto == IPPROTO_UDP ? "udp" :
+		   e->family		     ? "other" :
+					       "-";
 	/* a connect() or sendto() has no source yet */
-	endpoint(src, sizeof(src), hook_at_sock(e->hook) ? 0 : e->family, e->saddr, e->sport);
-	endpoint(dst, sizeof(dst), e->family, e->daddr, e->dport);
-	memcpy(comm, e->comm, sizeof(e->comm));
+	endpoint(w->src, sizeof(w->src), hook_at_sock(e->hook) ? 0 : e->family, e->saddr, e->sport);
+	endpoint(w->dst, sizeof(w->dst), e->family, e->daddr, e->dport);
+	snprintf(w->daddr, sizeof(w->daddr), "-");
+	if (e->family)
+		inet_ntop(e->family, e->daddr, w->daddr, sizeof(w->daddr));
+	w->dport = ntohs(e->dport);
+	memcpy(w->comm, e->comm, sizeof(e->comm));
+	w->comm[sizeof(e->comm)] = 0;
+	w->qname[0] = '\0';
+	if (v->qname)
+		event_qname(v->qname, v->qname_len, w->qname, sizeof(w->qname));
+	w->rule = v->rule ? v->rule : "";
+	w->dest_name = v->dest_name ? v->dest_name : "";
+}
+
+void event_print(FILE *out, const char *instance, const struct event_view *v, bool json)
+{
+	const struct deny_event *e = &v->e;
+	struct event_words w;
+
+	event_words(v, &w);
 	if (json) {
 		struct json j;
 
-		snprintf(stamp, sizeof(stamp), "%s.%03uZ", when, ms);
 		json_init(&j, out);
 		json_object(&j, NULL);
-		json_str(&j, "time", stamp);
+		json_str(&j, "time", w.when);
 		json_str(&j, "instance", instance);
 		json_str(&j, "hook", hook_label(e->hook));
 		json_str(&j, "cgroup", v->cgroup);
 		json_str(&j, "tool", v->tool);
 		json_u64(&j, "pid", e->pid);
-		json_str(&j, "comm", comm);
+		json_str(&j, "comm", w.comm);
 		json_u64(&j, "family", e->family == AF_INET6 ? 6 : e->family ? 4 : 0);
-		json_str(&j, "protocol", proto);
-		json_str(&j, "source", src);
-		json_str(&j, "destination", dst);
+		json_str(&j, "protocol", w.proto);
+		json_str(&j, "source", w.src);
+		json_str(&j, "destination", w.dst);
 		json_str(&j, "stage", v->stage);
 		json_str(&j, "reason", reason_name(e->reason));
-		json_str(&j, "verdict", verdict);
+		json_str(&j, "verdict", w.verdict);
+		/* after the members of before flows and names: their order is kept */
+		json_str(&j, "kind", w.kind);
+		if (e->kind != EVENT_DENY)
+			json_str(&j, "rule", w.rule[0] ? w.rule : NULL);
+		if (v->qname)
+			json_str(&j, "query", w.qname);
+		if (w.dest_name[0])
+			json_str(&j, "destination_name", w.dest_name);
 		json_end(&j);
 	} else {
-		fprintf(out, "%s.%03uZ %-10s %-14s %-5s %-22s -> %-24s %s/", when, ms, verdict,
-			reason_name(e->reason), proto, src, dst, hook_label(e->hook));
+		fprintf(out, "%s %-10s %-14s %-5s %-22s -> %-24s %s/", w.when, w.verdict, w.reason,
+			w.proto, w.src, w.dst, hook_label(e->hook));
 		text_plain(out, v->stage);
 		fprintf(out, " cgroup ");
 		text_plain(out, v->cgroup);
@@ -189,70 +302,19 @@ void event_print(FILE *out, const char *instance, const struct event_view *v, bo
 		}
 		if (e->pid) {
 			fprintf(out, " pid %u ", e->pid);
-			text_plain(out, comm);
+			text_plain(out, w.comm);
+		}
+		if (v->qname)
+			fprintf(out, " query %s", w.qname); /* printable ASCII: event_qname */
+		if (w.dest_name[0]) {
+			fprintf(out, " name ");
+			text_plain(out, w.dest_name);
+		}
+		if (w.rule[0]) {
+			fprintf(out, " rule ");
+			text_plain(out, w.rule);
 		}
 		fprintf(out, "\n");
 	}
 	fflush(out);
-}
-
-int suggestions_init(struct suggestions *g)
-{
-	memset(g, 0, sizeof(*g));
-	g->s = calloc(MAX_SUGGESTIONS, sizeof(*g->s));
-	return g->s ? 0 : -ENOMEM;
-}
-
-void suggestions_add(struct suggestions *g, const struct event_view *v)
-{
-	const struct deny_event *e = &v->e;
-	const char *tool = v->tool[0] ? last_component(v->tool) : "";
-	struct suggestion *s;
-
-	if (!e->audit || !e->family || (e->l4proto != IPPROTO_TCP && e->l4proto != IPPROTO_UDP) ||
-	    !e->dport)
-		return;
-	g->total++;
-	for (size_t i = 0; i < g->n; i++) {
-		s = &g->s[i];
-		if (s->l4proto == e->l4proto && s->family == e->family && s->dport == e->dport &&
-		    !strcmp(s->tool, tool) && !memcmp(s->daddr, e->daddr, sizeof(s->daddr))) {
-			s->count++;
-			return;
-		}
-	}
-	if (g->n == MAX_SUGGESTIONS)
-		return;
-	s = &g->s[g->n++];
-	s->l4proto = e->l4proto;
-	s->family = e->family;
-	s->dport = e->dport;
-	snprintf(s->tool, sizeof(s->tool), "%s", tool);
-	s->count = 1;
-	memcpy(s->daddr, e->daddr, sizeof(s->daddr));
-}
-
-void suggestions_print(const struct suggestions *g, const char *instance, FILE *out)
-{
-	fprintf(out, "# %zu rules from %llu would-deny events of instance '%s'; review them\n",
-		g->n, (unsigned long long)g->total, instance);
-	for (size_t i = 0; i < g->n; i++) {
-		const struct suggestion *s = &g->s[i];
-		char a[INET6_ADDRSTRLEN];
-
-		inet_ntop(s->family, s->daddr, a, sizeof(a));
-		fprintf(out, "allow %s %s port %u", s->l4proto == IPPROTO_TCP ? "tcp" : "udp", a,
-			ntohs(s->dport));
-		if (s->tool[0]) {
-			fprintf(out, " tool ");
-			text_plain(out, s->tool);
-		}
-		fprintf(out, "  # %llu would-deny\n", (unsigned long long)s->count);
-	}
-}
-
-void suggestions_free(struct suggestions *g)
-{
-	free(g->s);
-	g->s = NULL;
 }

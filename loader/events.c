@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include "cgroup.h"
 #include "event.h"
+#include "event_names.h"
 #include "events.h"
 #include "pins.h"
 #include "state.h"
@@ -33,6 +34,7 @@ struct ring_reader {
 	} cg[CGROUP_CACHE];
 	int nr_cg;
 	char mnt[256];
+	struct event_names names; /* rules' file:line, learned hosts */
 };
 
 volatile int events_stop;
@@ -101,10 +103,25 @@ static int handle_event(void *ctx, void *data, size_t size)
 	struct event_view v = {};
 	char stage[STAGE_NAME_LEN + 16], tool[CGROUP_PATH_MAX];
 	const struct deny_event *e = data;
+	const struct event_named *ext = data;
 
 	if (size < sizeof(*e))
 		return 0;
 	v.e = *e;
+	v.rule = "";
+	v.dest_name = "";
+	/* a stage's record has a tail: the allowing rule, and the question's name */
+	if (size >= sizeof(struct event_flow)) {
+		if (ext->t.rule)
+			v.rule = event_names_rule(&r->names, ext->t.rule - 1);
+		if (ext->t.name_len && size >= sizeof(struct event_named)) {
+			v.qname = ext->name;
+			v.qname_len =
+				ext->t.name_len < EVENT_NAME_MAX ? ext->t.name_len : EVENT_NAME_MAX;
+		}
+	}
+	if (e->family && !v.qname)
+		v.dest_name = event_names_dest(&r->names, e->family, e->daddr);
 	v.time_ns = (__u64)((long long)e->ts_ns + r->mono_to_real_ns);
 	/* a stage installed after the reader began: read the slots again */
 	if (e->slot && e->slot < STAGE_MAX_SLOTS && !r->stages[e->slot][0])
@@ -153,6 +170,7 @@ int ring_reader_open(const char *name, ring_event_fn fn, void *ctx, struct ring_
 	r->fn = fn;
 	r->ctx = ctx;
 	r->map_fd = r->lock_fd = -1;
+	event_names_init(&r->names, name);
 	if (!events_map_id(name)) {
 		diag_error(d, NULL, 0, "no instance '%s' installed", name);
 		err = -ENOENT;
@@ -224,6 +242,7 @@ void ring_reader_close(struct ring_reader *r)
 		close(r->map_fd);
 	if (r->lock_fd >= 0)
 		close(r->lock_fd);
+	event_names_free(&r->names);
 	free(r);
 }
 
@@ -272,6 +291,11 @@ static int read_ring(const char *name, bool follow, struct log_ctx *lc, struct d
 			   name);
 	if (err)
 		return err;
+	fprintf(stderr,
+		"no collector keeps the events of instance '%s': read from its ring buffer, they "
+		"are gone once read ('ironclaw-pipe collect' keeps them for any number of "
+		"readers)\n",
+		name);
 	/* what arrived while nobody read: the buffer keeps it (1 MiB, about 10,900 events) */
 	err = ring_reader_consume(r);
 	err = err < 0 ? err : 0;
@@ -306,16 +330,10 @@ int events_log(const char *name, bool follow, bool json, const struct event_filt
 	return read_ring(name, follow, &lc, d);
 }
 
-int events_suggest(const char *name, const struct event_filter *f, FILE *out, struct diag *d)
+int events_suggest(const char *name, const struct event_filter *f, struct suggestions *g,
+		   struct diag *d)
 {
-	struct suggestions g;
-	struct log_ctx lc = { .name = name, .f = f, .out = out, .sugg = &g };
-	int err = suggestions_init(&g);
+	struct log_ctx lc = { .name = name, .f = f, .sugg = g };
 
-	if (!err)
-		err = read_ring(name, false, &lc, d);
-	if (!err)
-		suggestions_print(&g, name, out);
-	suggestions_free(&g);
-	return err;
+	return read_ring(name, false, &lc, d);
 }

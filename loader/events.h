@@ -7,6 +7,7 @@
 #include <linux/types.h>
 #include "diag.h"
 #include "event_view.h"
+#include "suggest.h"
 
 /* the one reader of an instance's ring buffer (it holds the instance's log.lock) */
 struct ring_reader;
@@ -31,8 +32,9 @@ __u32 events_map_id(const char *name);
 /* the denials in the ring buffer, then (follow) as they come, until SIGINT or SIGTERM */
 int events_log(const char *name, bool follow, bool json, const struct event_filter *f, FILE *out,
 	       struct diag *d);
-/* the would-deny events so far as profile lines (grouped, with counts); consumes them */
-int events_suggest(const char *name, const struct event_filter *f, FILE *out, struct diag *d);
+/* the would-deny events so far into g (suggest.h); consumes them */
+int events_suggest(const char *name, const struct event_filter *f, struct suggestions *g,
+		   struct diag *d);
 
 /* set by SIGINT and SIGTERM once events_stop_on_signals() ran */
 extern volatile int events_stop;

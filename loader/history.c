@@ -52,10 +52,29 @@ static void field_str(const struct journal_rec *rec, __u16 type, char *buf, size
 int history_event_view(const struct journal_rec *rec, struct event_view *v,
 		       struct history_strings *s)
 {
-	if (rec->h.kind != JREC_EVENT || rec->h.len < sizeof(struct deny_event))
+	const void *q;
+	size_t qlen = 0;
+
+	if ((rec->h.kind != JREC_EVENT && rec->h.kind != JREC_FLOW) ||
+	    rec->h.len < sizeof(struct deny_event))
 		return -EINVAL;
 	memset(v, 0, sizeof(*v));
 	memcpy(&v->e, rec->payload, sizeof(v->e));
+	/* the record's kind is the journal's: a flow is never shown as a denial */
+	if (rec->h.kind == JREC_EVENT)
+		v->e.kind = EVENT_DENY;
+	else if (v->e.kind == EVENT_DENY)
+		return -EINVAL;
+	field_str(rec, JF_RULE, s->rule, sizeof(s->rule), "");
+	field_str(rec, JF_DEST_NAME, s->dest_name, sizeof(s->dest_name), "");
+	v->rule = s->rule;
+	v->dest_name = s->dest_name;
+	q = journal_field(rec->payload, rec->h.len, sizeof(struct deny_event), JF_QNAME, &qlen);
+	if (q) {
+		v->qname_len = qlen < sizeof(s->qname) ? qlen : sizeof(s->qname);
+		memcpy(s->qname, q, v->qname_len);
+		v->qname = s->qname;
+	}
 	v->time_ns = rec->h.time_ns;
 	field_str(rec, JF_CGROUP, s->cgroup, sizeof(s->cgroup), "-");
 	field_str(rec, JF_TOOL, s->tool, sizeof(s->tool), "");
@@ -170,16 +189,10 @@ int history_log(const char *name, bool follow, bool json, const struct event_fil
 	return read_journal(name, follow, &hc, d);
 }
 
-int history_suggest(const char *name, const struct event_filter *f, FILE *out, struct diag *d)
+int history_suggest(const char *name, const struct event_filter *f, struct suggestions *g,
+		    struct diag *d)
 {
-	struct suggestions g;
-	struct history_ctx hc = { .name = name, .f = f, .out = out, .sugg = &g };
-	int err = suggestions_init(&g);
+	struct history_ctx hc = { .name = name, .f = f, .sugg = g };
 
-	if (!err)
-		err = read_journal(name, false, &hc, d);
-	if (!err)
-		suggestions_print(&g, name, out);
-	suggestions_free(&g);
-	return err;
+	return read_journal(name, false, &hc, d);
 }

@@ -483,16 +483,61 @@ int instance_log(const char *name, bool follow, bool json, const struct event_fi
 	return events_log(name, follow, json, f, out, d);
 }
 
+/* the profile in force (with its live edits), for suggest to merge with; -errno */
+static int suggest_base(const char *name, struct ruleset *rs)
+{
+	struct instance in;
+	struct diag quiet = {};
+	char live[STATE_PATH_MAX];
+	int err = instance_open(name, 0, &in, &quiet);
+
+	if (!err && !in.has_conf)
+		err = -ENOENT;
+	if (!err) {
+		state_path(live, sizeof(live), name, STATE_LIVE_DIR);
+		err = ruleset_load(in.conf.profile, live, NULL, false, rs, &quiet);
+		if (err)
+			ruleset_free(rs);
+	}
+	instance_close(&in);
+	diag_free(&quiet);
+	return err;
+}
+
 int instance_suggest(const char *name, const struct event_filter *f, FILE *out, struct diag *d)
 {
+	struct suggestions g;
+	struct ruleset *rs = calloc(1, sizeof(*rs));
+	int err = rs ? suggestions_init(&g) : -ENOMEM;
+
+	if (err) {
+		free(rs);
+		return err;
+	}
 	if (history_exists(name))
-		return history_suggest(name, f, out, d);
-	return events_suggest(name, f, out, d);
+		err = history_suggest(name, f, &g, d);
+	else
+		err = events_suggest(name, f, &g, d);
+	if (!err) {
+		bool have_base = !suggest_base(name, rs);
+
+		suggestions_print(&g, name, have_base ? rs : NULL, out);
+		if (have_base)
+			ruleset_free(rs);
+	}
+	suggestions_free(&g);
+	free(rs);
+	return err;
 }
 
 int instance_collect(const struct collect_opts *o, struct diag *d)
 {
 	return collect_run(o, d);
+}
+
+int instance_collect_start(const char *name, bool journald, pid_t *pid, struct diag *d)
+{
+	return collect_start(name, journald, pid, d);
 }
 
 int instance_metrics(const char *name, bool per_rule, FILE *out, struct diag *d)

@@ -122,6 +122,8 @@ int instance_log(const char *name, bool follow, bool json, const struct event_fi
 int instance_suggest(const char *name, const struct event_filter *f, FILE *out, struct diag *d);
 /* the collector in the foreground (collect.h) */
 int instance_collect(const struct collect_opts *o, struct diag *d);
+/* a collector of instance name in the background, unless one reads it (collect_start) */
+int instance_collect_start(const char *name, bool journald, pid_t *pid, struct diag *d);
 /* the metrics of instance name, or of every installed one (NULL) */
 int instance_metrics(const char *name, bool per_rule, FILE *out, struct diag *d);
 /*

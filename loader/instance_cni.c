@@ -112,9 +112,10 @@ int instance_cni_read(const char *name, struct cni_attachment *a)
 }
 
 /*
- * A bridge whose MAC was never set takes its lowest port's, so a container
- * joining may change it: every other CNI instance reads its layer 2 again
- * (one whose veth is gone is left to gc).
+ * A bridge's MAC may have changed since an instance was installed (one whose
+ * MAC was never set takes its lowest port's, so a container joining changes
+ * it; the node's own tools may set it): every other CNI instance reads its
+ * layer 2 again (one whose veth is gone is left to gc).
  */
 static void refresh_others(const char *name)
 {

@@ -49,7 +49,8 @@ enum journal_kind {
 	JREC_EVENT = 1, /* struct deny_event (event.h), then fields */
 	JREC_DROPS = 2, /* struct journal_drops: the ring buffer's drop counters now */
 	JREC_START = 3, /* struct journal_drops: a collector began; missed_* what it missed */
-	/* 4: flow records (issue 13 item 2) */
+	JREC_FLOW = 4, /* an allowed flow or query: as JREC_EVENT, its kind byte says which;
+			* a reader of before flows skips it (and shows no flow as a denial) */
 };
 
 /* the fields after an event's fixed part: {__u16 type, __u16 len, bytes} each */
@@ -57,7 +58,9 @@ enum journal_field {
 	JF_CGROUP = 1, /* the sending cgroup's path when it was collected */
 	JF_TOOL = 2, /* the tool's cgroup path */
 	JF_STAGE = 3, /* the name of the stage that decided */
-	/* 4: the query name of a DNS denial (issue 13 item 3) */
+	JF_QNAME = 4, /* the question's name, its wire form as the packet had it (hostile bytes) */
+	JF_RULE = 5, /* the allowing rule's "file:line" when it was collected */
+	JF_DEST_NAME = 6, /* the host the destination was learned for */
 };
 
 struct journal_drops {

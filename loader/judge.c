@@ -1,10 +1,12 @@
 /* judge.c: the reference judge: link layer, IP, extension headers, ND, then class, rules and DNS queries. */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 #include <netinet/in.h>
 #include <linux/if_ether.h>
 #include "dns_policy.h"
 #include "judge.h"
+#include "policy.h"
 #include "reason.h"
 
 /* not a reason: the packet side found nothing to deny, the stages decide */
@@ -79,25 +81,29 @@ static bool dst_in(const struct addr *a, int family, const __u8 *dst)
 }
 
 /*
- * The stage's entry for the destination and port held by rules of tool:
- * exact maps match one address, prefix maps the longest prefix. -1: none.
+ * One map's entry for the destination at port, of rules of tool (0: every
+ * process's; JUDGE_TOOL_UNKNOWN: any tool's, XDP's marker entries): stage's
+ * own map (stage >= 0; a prefix map gives the longest prefix, an exact one
+ * single addresses only) or wide_rules (stage < 0: prefixes of exact stages'
+ * ports, and port 0 for the rules of every port), longest prefix. -1: none.
  */
-static int stage_lookup(const struct judge_policy *pol, int stage, const struct judge_pkt *k,
-			bool tool_rules, __u64 tool)
+static int map_lookup(const struct judge_policy *pol, int stage, __u16 port,
+		      const struct judge_pkt *k, __u64 tool)
 {
-	bool prefix = pol->stages[stage].desc.map_kind == STAGE_MAP_PREFIX;
+	bool prefix = stage < 0 || pol->stages[stage].desc.map_kind == STAGE_MAP_PREFIX;
 	int best = -1, best_len = -1;
 
 	for (size_t i = 0; i < pol->plan->nr_entries; i++) {
 		const struct plan_entry *e = &pol->plan->entries[i];
 		const struct rule *r;
 
-		if ((int)e->stage != stage || e->port != k->dport || e->rule >= pol->prof->nr_rules)
+		if (e->port != port || e->rule >= pol->prof->nr_rules ||
+		    (stage < 0 ? !e->wide : e->wide || (int)e->stage != stage))
 			continue;
 		r = &pol->prof->rules[e->rule];
 		if (r->l4proto != k->proto)
 			continue;
-		if (tool_rules ? !r->o.tool_id : r->o.tool_id != tool)
+		if (tool == JUDGE_TOOL_UNKNOWN ? !r->o.tool_id : r->o.tool_id != tool)
 			continue;
 		if (!prefix && r->dst.plen != (k->family == AF_INET ? 32 : 128))
 			continue;
@@ -109,6 +115,84 @@ static int stage_lookup(const struct judge_policy *pol, int stage, const struct 
 		}
 	}
 	return best;
+}
+
+/* the sender's tool first, then every process's; *deferred: only XDP's marker of a tool's rule */
+static int map_lookup_tools(const struct judge_policy *pol, int stage, __u16 port,
+			    const struct judge_pkt *k, bool *deferred)
+{
+	int r = -1;
+
+	if (k->tool)
+		r = map_lookup(pol, stage, port, k, k->tool);
+	*deferred = r >= 0 && k->tool == JUDGE_TOOL_UNKNOWN;
+	return r >= 0 ? r : map_lookup(pol, stage, port, k, 0);
+}
+
+/*
+ * The rule that covers the packet, in the order the stages ask (the first
+ * found counts): the stage's own map at the port; then, for a stage whose map
+ * is exact, the prefixes of the port in wide_rules; then the rules for every
+ * port.
+ */
+static int stage_lookup(const struct judge_policy *pol, int stage, const struct judge_pkt *k,
+			bool *deferred)
+{
+	int r = map_lookup_tools(pol, stage, k->dport, k, deferred);
+
+	if (r < 0 && pol->stages[stage].desc.map_kind == STAGE_MAP_EXACT)
+		r = map_lookup_tools(pol, -1, k->dport, k, deferred);
+	if (r < 0)
+		r = map_lookup_tools(pol, -1, POLICY_ALL_PORTS, k, deferred);
+	return r;
+}
+
+/* a name rule's host covers host: the same name, or a name below a wildcard's "*." suffix */
+bool judge_host_matches(const char *rule_host, const char *host)
+{
+	size_t rl = strlen(rule_host), hl = strlen(host);
+
+	if (rl > 2 && rule_host[0] == '*' && rule_host[1] == '.')
+		return hl > rl - 1 && !strcasecmp(host + hl - (rl - 1), rule_host + 1);
+	return !strcasecmp(rule_host, host);
+}
+
+/* the name rule of tool for the learned host at the packet's {protocol, port}, or -1 */
+static int name_rule_lookup(const struct judge_policy *pol, const struct judge_pkt *k, __u64 tool)
+{
+	const struct profile *p = pol->prof;
+
+	for (size_t i = 0; i < p->nr_name_rules; i++) {
+		const struct name_rule *r = &p->name_rules[i];
+
+		if (r->l4proto != k->proto || k->dport < r->port_lo || k->dport > r->port_hi)
+			continue;
+		if (tool == JUDGE_TOOL_UNKNOWN ? !r->o.tool_id : r->o.tool_id != tool)
+			continue;
+		if (judge_host_matches(r->host, pol->learned_host))
+			return (int)(p->nr_rules + p->nr_dns_names + i);
+	}
+	return -1;
+}
+
+/* an address DNS taught for pol->learned_host: a name rule of a stage that follows names */
+static unsigned int judge_learned(const struct judge_policy *pol, const struct stage *st,
+				  const struct judge_pkt *k, struct judge_verdict *out)
+{
+	int r = -1;
+
+	if (!st->follows_names)
+		return REASON_NO_RULE;
+	if (k->tool)
+		r = name_rule_lookup(pol, k, k->tool);
+	if (r >= 0 && k->tool == JUDGE_TOOL_UNKNOWN)
+		return REASON_TOOL_DEFERRED;
+	if (r < 0)
+		r = name_rule_lookup(pol, k, 0);
+	if (r < 0)
+		return REASON_NO_RULE;
+	out->rule = r;
+	return REASON_RULE;
 }
 
 /* the reversed-label form of a query name (include/dns_policy.h), cut at the key's size */
@@ -268,8 +352,9 @@ static unsigned int dns_query(const struct judge_policy *pol, const struct judge
 		rule = name_lookup(pol->prof, qkey, ql, k->tool);
 	if (rule < 0)
 		rule = name_lookup(pol->prof, qkey, ql, 0);
+	/* XDP: a name some tool's line may allow is for tc ingress, which knows the tool */
 	if (rule < 0)
-		return REASON_QNAME;
+		return k->tool == JUDGE_TOOL_UNKNOWN ? REASON_TOOL_DEFERRED : REASON_QNAME;
 	out->name_rule = (int)(pol->prof->nr_rules + (size_t)rule);
 	return REASON_RULE;
 }
@@ -278,37 +363,31 @@ static unsigned int judge_stages(const struct judge_policy *pol, const struct ju
 				 struct judge_verdict *out)
 {
 	int s = class_stage(pol->plan, k->proto, k->dport), rule = -1;
+	bool deferred = false;
 	const struct stage *st;
+	unsigned int r;
 
 	if (s < 0 || (size_t)s >= pol->nr_stages)
 		return REASON_NO_CLASS;
 	st = &pol->stages[s];
 	out->slot = st->desc.slot;
-	if (k->tool == JUDGE_TOOL_UNKNOWN) {
-		/* XDP: a rule of some tool would match; tc ingress, which knows the tool, decides */
-		if (stage_lookup(pol, s, k, true, 0) >= 0)
-			return REASON_TOOL_DEFERRED;
-	} else if (k->tool) {
-		rule = stage_lookup(pol, s, k, false, k->tool);
-	}
-	if (rule < 0)
-		rule = stage_lookup(pol, s, k, false, 0);
+	/* an address only name rules allow: no address rule covers it */
+	if (pol->learned_host)
+		return judge_learned(pol, st, k, out);
+	rule = stage_lookup(pol, s, k, &deferred);
 	if (rule < 0)
 		return REASON_NO_RULE;
-	out->rule = rule;
-	if (strcmp(st->desc.name, "dns") || !pol->prof->nr_dns_names)
-		return REASON_RULE;
-	if (k->proto == IPPROTO_TCP) {
-		out->rule = JUDGE_NO_RULE;
-		return REASON_DNS_TCP;
-	}
-	{
-		unsigned int r = dns_query(pol, k, out);
-
+	/* the dns stage checks the query first, whoever's rule covers the resolver */
+	if (!strcmp(st->desc.name, "dns") && pol->prof->nr_dns_names) {
+		r = k->proto == IPPROTO_TCP ? REASON_DNS_TCP : dns_query(pol, k, out);
 		if (r != REASON_RULE)
-			out->rule = JUDGE_NO_RULE;
-		return r;
+			return r;
 	}
+	/* XDP: a rule of some tool would match; tc ingress, which knows the tool, decides */
+	if (deferred)
+		return REASON_TOOL_DEFERRED; /* a query's name line counted, not the resolver's */
+	out->rule = rule;
+	return REASON_RULE;
 }
 
 static bool is_source(const struct judge_policy *pol, int family, const __u8 *a)
@@ -547,6 +626,18 @@ static unsigned int ipv6(const struct judge_policy *pol, struct judge_pkt *k)
 	return r;
 }
 
+/* some line names a tool: the generation looks the sender's tool up (GEN_HAS_TOOLS) */
+static bool profile_names_tools(const struct profile *p)
+{
+	for (size_t i = 0; i < profile_nr_origins(p); i++)
+		if (profile_origin(p, i)->tool)
+			return true;
+	for (size_t i = 0; i < p->nr_audits; i++)
+		if (p->audits[i].tool)
+			return true;
+	return false;
+}
+
 int judge_frame(const struct judge_policy *pol, enum hook_id hook, const __u8 *frame, size_t len,
 		__u64 tool, struct judge_verdict *out)
 {
@@ -557,8 +648,9 @@ int judge_frame(const struct judge_policy *pol, enum hook_id hook, const __u8 *f
 	if (hook != HOOK_TC && hook != HOOK_XDP)
 		return -EINVAL;
 	*out = (struct judge_verdict){ .rule = JUDGE_NO_RULE, .name_rule = JUDGE_NO_RULE };
+	/* XDP knows no socket: with tool rules, the tool is unknown there; without, none */
 	if (hook == HOOK_XDP)
-		k.tool = JUDGE_TOOL_UNKNOWN;
+		k.tool = profile_names_tools(pol->prof) ? JUDGE_TOOL_UNKNOWN : 0;
 	if (pol->blocked) {
 		r = REASON_BLOCKED;
 		goto out;

@@ -20,7 +20,8 @@
  * code: a disagreement with the pipeline is a bug in one of them.
  *
  * Not modelled (a frame needing them is judged as if they were absent):
- * audit mode, addresses learned from DNS (name rules match nothing), skb
+ * audit mode, addresses learned from DNS (name rules match nothing; but see
+ * learned_host), the expiry of learned addresses and their flows, skb
  * metadata such as a VLAN tag outside the frame, and the layer-2 checks of a
  * host-side link (frames are judged as arriving on no such link, as a test
  * run without an ingress ifindex gives them; ND and MLD rules apply anyway).
@@ -33,6 +34,12 @@ struct judge_policy {
 	const struct addr *sources; /* the sandbox's own addresses, each one whole address */
 	size_t nr_sources;
 	bool blocked; /* the instance's deny-all state */
+	/*
+	 * Non-NULL: the destination is an address DNS taught for this host name
+	 * (profile tests' 'expect ... name HOST'): only name rules for HOST (its
+	 * own name, or a wildcard *.SUFFIX above it) allow it, no address rule.
+	 */
+	const char *learned_host;
 };
 
 #define JUDGE_NO_RULE (-1)
@@ -53,6 +60,9 @@ struct judge_verdict {
  * rule names); at XDP it is always unknown. Returns 0, or -EINVAL for a hook
  * it does not model.
  */
+/* a name rule's host covers host: the same name (case-insensitive), or one below "*.SUFFIX" */
+bool judge_host_matches(const char *rule_host, const char *host);
+
 int judge_frame(const struct judge_policy *pol, enum hook_id hook, const __u8 *frame, size_t len,
 		__u64 tool, struct judge_verdict *out);
 

@@ -146,7 +146,8 @@ static int fill_resolvers(const struct learn_fds *f, __u32 gen, const struct pro
 		struct learn_resolver_key k = { .gen = gen, .family = r->dst.family };
 		__u32 idx;
 
-		if (strcmp(stages[pl->entries[i].stage].desc.name, "dns") ||
+		/* a prefix or a rule for every port (wide) is never a resolver */
+		if (pl->entries[i].wide || strcmp(stages[pl->entries[i].stage].desc.name, "dns") ||
 		    r->l4proto != IPPROTO_UDP)
 			continue;
 		for (idx = 0; idx < *nres && !addr_equal(&res[idx], &r->dst); idx++)

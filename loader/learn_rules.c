@@ -342,7 +342,7 @@ static bool is_resolver(const struct profile *p, const struct addr *a)
 	for (size_t i = 0; i < p->nr_rules; i++) {
 		const struct rule *r = &p->rules[i];
 
-		if (r->l4proto == IPPROTO_UDP && r->port_lo <= 53 && r->port_hi >= 53 &&
+		if (r->l4proto == IPPROTO_UDP && r->port_lo == 53 && r->port_hi == 53 &&
 		    addr_is_single(&r->dst) && addr_equal(&r->dst, a))
 			return true;
 	}

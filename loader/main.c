@@ -17,6 +17,7 @@
 #include "kernel.h"
 #include "instance_cni.h"
 #include "plan_print.h"
+#include "proftest.h"
 #include "xdp.h"
 
 #ifndef IRONCLAW_VERSION
@@ -32,21 +33,68 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
+/*
+ * The profile's tests (NN-name.test) against its plan, judged in user space:
+ * each failure an error of d; -EINVAL when one failed. *nr: the lines run.
+ */
+static int run_profile_tests(const char *dir, struct ruleset *rs, size_t *nr, size_t *failed,
+			     struct diag *d)
+{
+	struct expect_set s = {};
+	int err = expect_load_dir(dir, &s, d);
+
+	*failed = 0;
+	proftest_tools(&rs->prof);
+	if (!err)
+		err = proftest_run(rs, &s, failed, d);
+	if (!err && *failed)
+		err = -EINVAL;
+	*nr = s.nr;
+	expect_free(&s);
+	return err;
+}
+
+static int do_test(struct cli_args *a)
+{
+	struct ruleset rs;
+	struct diag d = {};
+	size_t nr = 0, failed = 0;
+	int err;
+
+	if (!a->profile)
+		return cli_usage_error(a->cmd, "--profile DIR is required");
+	err = instance_check(a->profile, NULL, &rs, &d);
+	if (!err) {
+		err = run_profile_tests(a->profile, &rs, &nr, &failed, &d);
+		if (failed)
+			printf("profile %s: %zu of %zu tests failed\n", a->profile, failed, nr);
+		else if (!err)
+			printf("profile %s: %zu tests passed\n", a->profile, nr);
+	}
+	ruleset_free(&rs);
+	return cmd_report(a->cmd, &d, err);
+}
+
 static int do_check(struct cli_args *a)
 {
 	struct ruleset rs;
 	struct diag d = {};
+	size_t nr_tests = 0, failed = 0;
 	int err;
 
 	if (!a->profile)
 		return cli_usage_error(a->cmd, "--profile DIR is required");
 	err = instance_check(a->profile, a->sandbox_cgroup, &rs, &d);
+	/* its tests too: a profile whose tests fail is not valid */
+	if (!err)
+		err = run_profile_tests(a->profile, &rs, &nr_tests, &failed, &d);
 	if (a->json) {
 		plan_print_json(a->profile, &rs, !err, &d, stdout);
 	} else if (!err) {
 		plan_print(&rs, stdout);
-		printf("profile %s: %zu rules, %zu map entries, %zu stages: OK\n", a->profile,
-		       rs.prof.nr_rules + rs.prof.nr_dns_names, rs.plan.nr_entries, rs.nr_stages);
+		printf("profile %s: %zu rules, %zu map entries, %zu stages, %zu tests passed: OK\n",
+		       a->profile, rs.prof.nr_rules + rs.prof.nr_dns_names, rs.plan.nr_entries,
+		       rs.nr_stages, nr_tests);
 	}
 	ruleset_free(&rs);
 	return cmd_report(a->cmd, &d, err);
@@ -311,7 +359,25 @@ static const struct cli_cmd cmds[] = {
 	  "  Reads DIR/*.rules and DIR/*.bpf.o in name order, checks every line and stage,\n"
 	  "  and prints what install would put in each stage. Exit 0 if valid, 1 if not.\n"
 	  "  --json: one object with the stages and their rules, or the errors (each with\n"
-	  "  its file and line); the errors go to stderr too.\n" },
+	  "  its file and line); the errors go to stderr too. The profile's tests\n"
+	  "  (NN-name.test) run too, as 'test' runs them: one that fails is an error.\n" },
+	{ "test", do_test, OPTS(PROFILE), false,
+	  "run a profile's tests (NN-name.test) with the user-space judge: no root, no BPF",
+	  "usage: ironclaw-pipe test --profile DIR\n"
+	  "  Reads the profile as check does, then every DIR/NN-name.test file in name order,\n"
+	  "  one expectation a line ('#' starts a comment):\n"
+	  "    expect allow|deny tcp|udp ADDRESS port P [tool T]\n"
+	  "    expect allow|deny tcp|udp name HOST port P [tool T]   (HOST resolved: an address\n"
+	  "                                 only the name rules for HOST allow)\n"
+	  "    expect allow|deny dns NAME [tool T]   (a query for NAME, type A, to the first\n"
+	  "                                 resolver of the profile the tool may ask; an\n"
+	  "                                 address line's udp port 53 asks for example.org)\n"
+	  "  Each packet (a TCP SYN, a UDP datagram) is judged by the reference judge over\n"
+	  "  the plan install would fill, as tc would judge it from the tool's cgroup. Each\n"
+	  "  failure is printed as FILE:LINE with what the judge said (verdict, reason, and\n"
+	  "  the deciding rule's file:line). Runs as any user: the profile's files must be\n"
+	  "  root's or the caller's, written by no one else. Exit 0: every test passed;\n"
+	  "  1: one failed, or the profile or a test line is bad.\n" },
 	{ "install", do_install,
 	  OPTS(PROFILE) | OPTS(TC_INGRESS) | OPTS(TC) | OPTS(XDP) | OPTS(CGROUP) | OPTS(NETNS) |
 		  OPTS(SANDBOX_NETNS) | OPTS(SANDBOX_CGROUP) | OPTS(AUDIT) | OPTS(SOURCE) |

@@ -31,6 +31,7 @@ struct inst {
 	__u32 ctl;
 	struct pkt_count reasons[REASON_MAX];
 	__u64 drops[EVENT_DROP_MAX];
+	__u64 flow_drops[EVENT_DROP_MAX];
 	__u64 switches;
 	long learned; /* -1: the profile learns nothing */
 	__u64 answers[LEARN_EV_MAX]; /* what became of the resolvers' answers (learn_counts) */
@@ -147,6 +148,7 @@ static void inst_read(struct inst *in)
 	for (unsigned int r = 0; r < REASON_MAX; r++)
 		status_reason_count(in->name, r, &in->reasons[r].packets, &in->reasons[r].bytes);
 	status_event_drops(in->name, in->drops);
+	status_flow_drops(in->name, in->flow_drops);
 	state_path(path, sizeof(path), in->name, STATE_SWITCHES);
 	text = state_read_file(path, &len);
 	in->switches = text ? strtoull(text, NULL, 10) : 0;
@@ -225,6 +227,16 @@ static void print_all(FILE *out, struct inst *ins, int n, bool per_rule)
 			sample_start(out, "ironclaw_events_dropped_total", &ins[i]);
 			fprintf(out, ",cause=\"%s\"} %llu\n", drop_cause[c],
 				(unsigned long long)ins[i].drops[c]);
+		}
+	family(out, "ironclaw_flow_records_dropped_total", "counter",
+	       "Flow and query records not sent to user space: the ring buffer was half full "
+	       "(the rest is the denials'), or the sender was over its rate.");
+	for (int i = 0; i < n; i++)
+		for (int c = 0; ins[i].up && c < EVENT_DROP_MAX; c++) {
+			sample_start(out, "ironclaw_flow_records_dropped_total", &ins[i]);
+			fprintf(out, ",cause=\"%s\"} %llu\n",
+				c == EVENT_DROP_FULL ? "buffer_half_full" : drop_cause[c],
+				(unsigned long long)ins[i].flow_drops[c]);
 		}
 	family(out, "ironclaw_generation_switches_total", "counter",
 	       "Policy switches (install, reload, allow, revoke) since boot.");

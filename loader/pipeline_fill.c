@@ -108,6 +108,8 @@ void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen)
 		      offsetof(struct learn_resolver_key, gen), gen);
 	for (enum hook_id h = HOOK_FIRST; h < NR_HOOKS; h++)
 		prog_array_clear_bank(txn_map_fd(t, hooks[h].banks), gen);
+	map_clear_gen(bpf_map__fd(t->skel->maps.wide_rules), sizeof(struct policy_lpm_key),
+		      offsetof(struct policy_lpm_key, k.gen), gen);
 	for (size_t i = 0; i < t->nr_ls; i++) {
 		__u32 ks, off;
 
@@ -119,6 +121,7 @@ void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen)
 static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *d)
 {
 	const struct plan *pl = rq->plan;
+	int wide_fd = bpf_map__fd(t->skel->maps.wide_rules);
 
 	for (size_t i = 0; i < pl->nr_entries; i++) {
 		const struct plan_entry *e = &pl->entries[i];
@@ -126,7 +129,8 @@ static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *
 
 		if (rq->progress && i % 65536 == 0)
 			rq->progress(i, pl->nr_entries);
-		const struct stage *st = &rq->stages[e->stage];
+		const char *where = e->wide ? "wide_rules" : rq->stages[e->stage].desc.name;
+		int fd = e->wide ? wide_fd : t->ls[e->stage].rules_fd;
 		struct policy_value v = { .rule_id = e->rule };
 		struct policy_lpm_key lk = {};
 		struct policy_key *k = &lk.k;
@@ -138,13 +142,13 @@ static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *
 		k->dport = htons(e->port);
 		k->family = r->dst.family;
 		memcpy(k->daddr, r->dst.bytes, sizeof(k->daddr));
-		if (st->desc.map_kind == STAGE_MAP_PREFIX) {
+		if (e->wide || rq->stages[e->stage].desc.map_kind == STAGE_MAP_PREFIX) {
 			lk.prefixlen = POLICY_LPM_FIXED_BITS + r->dst.plen;
 			key = &lk;
 		}
-		if (bpf_map_update_elem(t->ls[e->stage].rules_fd, key, &v, BPF_NOEXIST)) {
-			diag_error(d, r->o.file, r->o.line, "cannot add rule to stage '%s': %s",
-				   st->desc.name, strerror(errno));
+		if (bpf_map_update_elem(fd, key, &v, BPF_NOEXIST)) {
+			diag_error(d, r->o.file, r->o.line, "cannot add rule to %s: %s", where,
+				   strerror(errno));
 			return -errno;
 		}
 		if (!t->xdp_hooks || !r->o.tool_id)
@@ -152,10 +156,9 @@ static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *
 		/* for XDP, which knows no tool: some tool may send there, tc ingress decides */
 		k->tool = POLICY_TOOL_UNKNOWN;
 		v.flags = POLICY_F_TOOL_RULE;
-		if (bpf_map_update_elem(t->ls[e->stage].rules_fd, key, &v, BPF_ANY)) {
-			diag_error(d, r->o.file, r->o.line,
-				   "cannot add rule to stage '%s' for XDP: %s", st->desc.name,
-				   strerror(errno));
+		if (bpf_map_update_elem(fd, key, &v, BPF_ANY)) {
+			diag_error(d, r->o.file, r->o.line, "cannot add rule to %s for XDP: %s",
+				   where, strerror(errno));
 			return -errno;
 		}
 	}
@@ -179,7 +182,8 @@ struct learn_fds txn_learn_fds(const struct txn *t)
 
 /*
  * A budget of events of its own for every tool a line names (the others
- * share one, events.h); kept across switches, an existing one untouched.
+ * share one, events.h), one for its denials and one for its flow and query
+ * records; kept across switches, an existing one untouched.
  */
 static int fill_event_budgets(const struct txn *t, const struct profile *p, struct diag *d)
 {
@@ -191,8 +195,11 @@ static int fill_event_budgets(const struct txn *t, const struct profile *p, stru
 				     profile_origin(p, i)->tool_id :
 				     p->audits[i - profile_nr_origins(p)].tool_id;
 
-		if (!tool || !bpf_map_update_elem(fd, &tool, &fresh, BPF_NOEXIST) ||
-		    errno == EEXIST)
+		__u64 flows = tool | EVENT_BUDGET_FLOWS;
+
+		if (!tool ||
+		    ((!bpf_map_update_elem(fd, &tool, &fresh, BPF_NOEXIST) || errno == EEXIST) &&
+		     (!bpf_map_update_elem(fd, &flows, &fresh, BPF_NOEXIST) || errno == EEXIST)))
 			continue;
 		diag_error(d, NULL, 0, "cannot give a tool its budget of events: %s",
 			   strerror(errno));
@@ -205,12 +212,18 @@ int txn_fill(struct txn *t, const struct install_req *rq, struct diag *d)
 {
 	int classes = bpf_map__fd(t->skel->maps.classes);
 	int sources = bpf_map__fd(t->skel->maps.sources);
-	struct gen_config cfg = { .tool_level = rq->tool_level,
-				  .flags = (rq->has_tools ? GEN_HAS_TOOLS : 0) |
-					   (rq->audit_all ? GEN_AUDIT : 0) |
-					   (rq->profile->nr_dns_names ? GEN_DNS_NAMES : 0) |
-					   (rq->profile->nr_name_rules ? GEN_LEARN : 0),
-				  .audit_slots = rq->audit_slots };
+	struct gen_config cfg = {
+		.tool_level = rq->tool_level,
+		.flags = (rq->has_tools ? GEN_HAS_TOOLS : 0) | (rq->audit_all ? GEN_AUDIT : 0) |
+			 (rq->profile->nr_dns_names ? GEN_DNS_NAMES : 0) |
+			 (rq->profile->nr_name_rules ? GEN_LEARN : 0) |
+			 (rq->plan->wide_ports ? GEN_WIDE_PORTS : 0) |
+			 (rq->plan->all_ports ? GEN_ALL_PORTS : 0) |
+			 (attach_kind_present(rq->points, rq->nr_points, ATTACH_CGROUP) ?
+				  GEN_FLOWS_AT_CGROUP :
+				  0),
+		.audit_slots = rq->audit_slots
+	};
 	struct class_value *ports;
 	__u32 one = 1, gen = t->gen;
 	int err;

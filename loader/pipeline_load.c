@@ -37,6 +37,9 @@ const char *const shared_maps[] = { "ctl",
 				    "learn_rate",
 				    "learn_counts",
 				    "l2_links",
+				    "flow_drops",
+				    "flow_seen",
+				    "wide_rules",
 				    HOOK_TABLE(BANK_NAME_ROW) };
 const size_t NR_SHARED_MAPS = sizeof(shared_maps) / sizeof(shared_maps[0]);
 _Static_assert(sizeof(shared_maps) / sizeof(shared_maps[0]) <= 64, "txn.fresh_maps: one bit each");
@@ -51,9 +54,9 @@ _Static_assert(sizeof(shared_maps) / sizeof(shared_maps[0]) <= 64, "txn.fresh_ma
 static bool may_start_anew(const char *map)
 {
 	static const char *const anew[] = {
-		"learn_counts", "learn_ports",	   "learn_rate",
-		"l2_links",	"learn_names",	   "learned",
-		"learn_config", "learn_resolvers", "learn_addr_counts"
+		"learn_counts", "learn_ports",	"learn_rate",	   "l2_links",
+		"flow_drops",	"flow_seen",	"wide_rules",	   "learn_names",
+		"learned",	"learn_config", "learn_resolvers", "learn_addr_counts"
 	};
 
 	for (size_t i = 0; i < sizeof(anew) / sizeof(anew[0]); i++)

@@ -78,8 +78,10 @@ int txn_write_rule_list(const struct install_req *rq, const struct counts_snapsh
 		if (id < rq->profile->nr_rules) {
 			while (e < pl->nr_entries && pl->entries[e].rule < id)
 				e++;
-			stage = e < pl->nr_entries ? rq->stages[pl->entries[e].stage].desc.name :
-						     "?";
+			stage = e >= pl->nr_entries ? "?" :
+				pl->entries[e].stage == PLAN_STAGE_ALL ?
+						      "all" :
+						      rq->stages[pl->entries[e].stage].desc.name;
 		} else if (id >= rq->profile->nr_rules + rq->profile->nr_dns_names) {
 			size_t i = id - rq->profile->nr_rules - rq->profile->nr_dns_names;
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "plan.h"
+#include "policy.h"
 
 static int check_stages(const struct stage *st, size_t n, struct diag *d)
 {
@@ -65,60 +66,74 @@ int plan_stage_for(const struct plan *pl, __u8 proto, __u16 port)
 	return any;
 }
 
-static int push_entry(struct plan *pl, size_t *cap, __u32 stage, __u32 rule, __u16 port)
+static int push_entry(struct plan *pl, size_t *cap, struct plan_entry e)
 {
 	if (pl->nr_entries == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 256;
-		struct plan_entry *e = realloc(pl->entries, ncap * sizeof(*e));
+		struct plan_entry *n = realloc(pl->entries, ncap * sizeof(*n));
 
-		if (!e)
+		if (!n)
 			return -ENOMEM;
-		pl->entries = e;
+		pl->entries = n;
 		*cap = ncap;
 	}
-	pl->entries[pl->nr_entries++] = (struct plan_entry){ stage, rule, port };
-	pl->stage_entries[stage]++;
+	pl->entries[pl->nr_entries++] = e;
+	if (e.wide) {
+		pl->wide_entries++;
+		pl->all_ports |= e.stage == PLAN_STAGE_ALL;
+		pl->wide_ports |= e.stage != PLAN_STAGE_ALL;
+	} else {
+		pl->stage_entries[e.stage]++;
+	}
 	return 0;
 }
 
+/*
+ * Each port to the stage that claims it; a prefix there goes to the stage's
+ * map when it is a prefix map, else to wide_rules. A rule for every port is
+ * one entry of wide_rules, which every stage asks.
+ */
 static int place_rule(struct plan *pl, size_t *cap, const struct stage *st, __u32 ri,
 		      const struct rule *r, struct diag *d)
 {
-	char buf[ADDR_STR_LEN];
-	int s = plan_stage_for(pl, r->l4proto, r->port_lo);
+	int s = -1;
 
-	if (s < 0) {
-		diag_error(d, r->o.file, r->o.line, "no stage takes %s port %u ('%s')",
-			   l4proto_name(r->l4proto), r->port_lo, r->o.text);
-		return -EINVAL;
-	}
-	for (__u32 port = r->port_lo + 1; port <= r->port_hi; port++) {
-		int other = plan_stage_for(pl, r->l4proto, port);
-
-		if (other != s) {
-			diag_error(
-				d, r->o.file, r->o.line,
-				"port range %u-%u spans stages '%s' and '%s' (port %u): split the rule",
-				r->port_lo, r->port_hi, st[s].desc.name,
-				other < 0 ? "(none)" : st[other].desc.name, port);
-			return -EINVAL;
-		}
-	}
-	if (st[s].desc.map_kind == STAGE_MAP_EXACT && !addr_is_single(&r->dst)) {
-		diag_error(d, r->o.file, r->o.line,
-			   "stage '%s' takes single addresses only; %s is a prefix",
-			   st[s].desc.name, addr_format(&r->dst, buf, sizeof(buf)));
-		return -EINVAL;
-	}
-	for (__u32 port = r->port_lo; port <= r->port_hi; port++) {
-		int err = push_entry(pl, cap, s, ri, port);
+	if (rule_all_ports(r)) {
+		int err = push_entry(pl, cap,
+				     (struct plan_entry){ .stage = PLAN_STAGE_ALL,
+							  .rule = ri,
+							  .port = POLICY_ALL_PORTS,
+							  .wide = true });
 
 		if (err)
 			return err;
 	}
-	if (pl->stage_entries[s] > PLAN_MAX_STAGE_ENTRIES) {
-		diag_error(d, r->o.file, r->o.line, "stage '%s' would hold more than %u entries",
-			   st[s].desc.name, PLAN_MAX_STAGE_ENTRIES);
+	for (__u32 port = r->port_lo; !rule_all_ports(r) && port <= r->port_hi; port++) {
+		struct plan_entry e = { .rule = ri, .port = port };
+		int err;
+
+		s = plan_stage_for(pl, r->l4proto, port);
+		if (s < 0) {
+			diag_error(d, r->o.file, r->o.line, "no stage takes %s port %u ('%s')",
+				   l4proto_name(r->l4proto), port, r->o.text);
+			return -EINVAL;
+		}
+		e.stage = s;
+		e.wide = st[s].desc.map_kind == STAGE_MAP_EXACT && !addr_is_single(&r->dst);
+		err = push_entry(pl, cap, e);
+		if (err)
+			return err;
+		if (pl->stage_entries[s] > PLAN_MAX_STAGE_ENTRIES) {
+			diag_error(d, r->o.file, r->o.line,
+				   "stage '%s' would hold more than %u entries", st[s].desc.name,
+				   PLAN_MAX_STAGE_ENTRIES);
+			return -E2BIG;
+		}
+	}
+	if (pl->wide_entries > PLAN_MAX_STAGE_ENTRIES) {
+		diag_error(d, r->o.file, r->o.line,
+			   "the prefixes and all-port rules would take more than %u entries",
+			   PLAN_MAX_STAGE_ENTRIES);
 		return -E2BIG;
 	}
 	return 0;

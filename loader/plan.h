@@ -6,12 +6,20 @@
 #include "profile.h"
 #include "stage.h"
 
-/* one rule-map entry: a rule's destination at one port */
+/*
+ * One rule-map entry: a rule's destination at one port, in the stage's own
+ * map; or, wide, in the instance's wide_rules (include/policy.h): a prefix
+ * at a stage whose map is exact (one entry per port), or a rule for every
+ * port (one entry, port 0, stage PLAN_STAGE_ALL: every stage asks for it).
+ */
 struct plan_entry {
-	__u32 stage; /* index into the stages given to plan_build */
+	__u32 stage; /* index into the stages given to plan_build, or PLAN_STAGE_ALL */
 	__u32 rule; /* index into profile->rules; the entry's rule_id */
-	__u16 port; /* host order */
+	__u16 port; /* host order; 0 with PLAN_STAGE_ALL: every port */
+	bool wide; /* in wide_rules, not in the stage's map */
 };
+
+#define PLAN_STAGE_ALL ((__u32)-1)
 
 struct plan_class {
 	__u8 l4proto;
@@ -24,7 +32,10 @@ struct plan {
 	size_t nr_entries;
 	struct plan_class *classes;
 	size_t nr_classes;
-	size_t *stage_entries; /* entries per stage */
+	size_t *stage_entries; /* entries per stage, in its own map */
+	size_t wide_entries; /* entries in wide_rules */
+	bool wide_ports; /* some are prefixes of a port (GEN_WIDE_PORTS) */
+	bool all_ports; /* some are rules for every port (GEN_ALL_PORTS) */
 	size_t nr_stages;
 	__u32 *name_stages; /* the stage of each name rule's first port */
 };
@@ -34,7 +45,9 @@ struct plan {
 
 /*
  * Checks the stages against each other (name, slot, classes) and sends each
- * rule to the stage that claims its {protocol, port}. -EINVAL with diag
+ * port of a rule to the stage that claims its {protocol, port}: a range may
+ * span stages; a prefix at a stage whose map is exact and a rule for every
+ * port go to wide_rules. -EINVAL with diag
  * errors naming the files when anything does not fit.
  */
 int plan_build(const struct profile *p, const struct stage *stages, size_t nr_stages,

@@ -222,7 +222,8 @@ int profile_parse_line(struct profile *p, const char *file, int line, const char
 	__u16 lo = 0, hi = 0;
 	__u8 proto;
 	bool from_name;
-	int n, naddr, err = -EINVAL;
+	const char *tool;
+	int n, t, naddr, err = -EINVAL;
 
 	copy = strdup(text);
 	if (!copy)
@@ -277,45 +278,51 @@ int profile_parse_line(struct profile *p, const char *file, int line, const char
 		diag_error(d, file, line, "missing destination after '%s'", w[1]);
 		goto out;
 	}
-	if (n < 5 || strcmp(w[3], "port")) {
-		if (n >= 4 && strcmp(w[3], "port"))
-			diag_error(d, file, line, "unknown word '%s' (expected 'port')", w[3]);
-		else
-			diag_error(d, file, line, "missing 'port <port>[-<port>]'");
+	/* [port P[-P]|any]: without it, every port */
+	t = 3;
+	lo = 0;
+	hi = 65535;
+	if (n > 3 && !strcmp(w[3], "port")) {
+		if (n == 4) {
+			diag_error(d, file, line, "missing port after 'port' (P, P-P or any)");
+			goto out;
+		}
+		t = 5;
+		switch (strcmp(w[4], "any") ? port_range_parse(w[4], &lo, &hi) : 0) {
+		case 0:
+			break;
+		case -ERANGE:
+			diag_error(d, file, line, "port '%s' out of range (1-65535)", w[4]);
+			goto out;
+		case -EDOM:
+			diag_error(d, file, line, "reversed port range '%s'", w[4]);
+			goto out;
+		default:
+			diag_error(d, file, line, "bad port '%s' (P, P-P or any)", w[4]);
+			goto out;
+		}
+	}
+	if (n > t && strcmp(w[t], "tool")) {
+		diag_error(d, file, line, "unknown word '%s' (expected %s'tool')", w[t],
+			   t == 3 ? "'port' or " : "");
 		goto out;
 	}
-	switch (port_range_parse(w[4], &lo, &hi)) {
-	case 0:
-		break;
-	case -ERANGE:
-		diag_error(d, file, line, "port '%s' out of range (1-65535)", w[4]);
-		goto out;
-	case -EDOM:
-		diag_error(d, file, line, "reversed port range '%s'", w[4]);
-		goto out;
-	default:
-		diag_error(d, file, line, "bad port '%s'", w[4]);
-		goto out;
-	}
-	if (n > 5 && strcmp(w[5], "tool")) {
-		diag_error(d, file, line, "unknown word '%s' (expected 'tool')", w[5]);
-		goto out;
-	}
-	if (n == 6) {
+	if (n == t + 1) {
 		diag_error(d, file, line, "missing tool name after 'tool'");
 		goto out;
 	}
-	if (n > 6 && !tool_name_valid(w[6])) {
+	if (n > t + 1 && !tool_name_valid(w[t + 1])) {
 		diag_error(d, file, line,
 			   "bad tool '%s': a tool is a cgroup directory right below the sandbox's "
 			   "cgroup; give its name, not a path",
-			   w[6]);
+			   w[t + 1]);
 		goto out;
 	}
-	if (n > 7) {
-		diag_error(d, file, line, "unknown word '%s'", w[7]);
+	if (n > t + 2) {
+		diag_error(d, file, line, "unknown word '%s'", w[t + 2]);
 		goto out;
 	}
+	tool = n > t + 1 ? w[t + 1] : NULL;
 	naddr = parse_dest(file, line, w[2], o, addrs, d);
 	if (naddr < 0)
 		goto out;
@@ -355,8 +362,8 @@ int profile_parse_line(struct profile *p, const char *file, int line, const char
 		r->o.line = line;
 		r->o.text = strdup(clean);
 		r->host = from_name ? strdup(w[2]) : NULL;
-		r->o.tool = n > 6 ? strdup(w[6]) : NULL;
-		if (!r->o.file || !r->o.text || (from_name && !r->host) || (n > 6 && !r->o.tool)) {
+		r->o.tool = tool ? strdup(tool) : NULL;
+		if (!r->o.file || !r->o.text || (from_name && !r->host) || (tool && !r->o.tool)) {
 			err = -ENOMEM;
 			goto out;
 		}

@@ -17,14 +17,23 @@ struct rule_origin {
 	__u64 tool_id; /* that cgroup's id, filled at install; 0 = every process */
 };
 
-/* "allow tcp|udp ADDR[/LEN]|HOST port P[-P] [tool T]": a destination, one rule per address */
+/*
+ * "allow tcp|udp ADDR[/LEN]|HOST [port P[-P]|any] [tool T]": a destination,
+ * one rule per address; without a port (or 'port any') every port of it
+ */
 struct rule {
 	__u8 l4proto; /* IPPROTO_TCP or IPPROTO_UDP */
-	__u16 port_lo, port_hi; /* host order, inclusive */
+	__u16 port_lo, port_hi; /* host order, inclusive; 0-65535: every port (rule_all_ports) */
 	struct addr dst;
 	char *host; /* the host name it was resolved from, or NULL */
 	struct rule_origin o;
 };
+
+/* a rule for every port of its destination: no port given, or 'port any' */
+static inline bool rule_all_ports(const struct rule *r)
+{
+	return r->port_lo == 0;
+}
 
 /* resolves a host name; returns the number of addresses or -errno */
 typedef int (*resolve_fn)(const char *name, struct addr *out, int max, void *ctx);

@@ -336,6 +336,12 @@ static void print_human(const char *name, const struct status *s, FILE *out)
 		fprintf(out, "\ndeny events dropped: %llu (ring buffer full), %llu (rate limit)",
 			(unsigned long long)drops[EVENT_DROP_FULL],
 			(unsigned long long)drops[EVENT_DROP_RATE]);
+		memset(drops, 0, sizeof(drops));
+		status_flow_drops(name, drops);
+		fprintf(out,
+			"\nflow records dropped: %llu (ring buffer half full), %llu (rate limit)",
+			(unsigned long long)drops[EVENT_DROP_FULL],
+			(unsigned long long)drops[EVENT_DROP_RATE]);
 	}
 	fprintf(out, "\ncounters:\n  %-15s %-7s %12s %14s\n", "reason", "verdict", "packets",
 		"bytes");
@@ -407,6 +413,12 @@ static void print_json(const char *name, const struct status *s, FILE *out)
 	status_event_drops(name, drops);
 	json_object(&j, "events_dropped");
 	json_u64(&j, "buffer_full", drops[EVENT_DROP_FULL]);
+	json_u64(&j, "rate_limited", drops[EVENT_DROP_RATE]);
+	json_end(&j);
+	memset(drops, 0, sizeof(drops));
+	status_flow_drops(name, drops);
+	json_object(&j, "flow_records_dropped");
+	json_u64(&j, "buffer_half_full", drops[EVENT_DROP_FULL]);
 	json_u64(&j, "rate_limited", drops[EVENT_DROP_RATE]);
 	json_end(&j);
 	json_object(&j, "counters");
@@ -586,7 +598,17 @@ void rule_info_free(struct rule_info *ri)
 
 void status_event_drops(const char *name, __u64 *drops)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = pins_get(name, "event_drops");
+	status_drops_of(name, "event_drops", drops);
+}
+
+void status_flow_drops(const char *name, __u64 *drops)
+{
+	status_drops_of(name, "flow_drops", drops);
+}
+
+void status_drops_of(const char *name, const char *map, __u64 *drops)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = pins_get(name, map);
 
 	for (__u32 k = 0; fd >= 0 && ncpu > 0 && k < EVENT_DROP_MAX; k++) {
 		__u64 vals[ncpu];

@@ -23,6 +23,10 @@ int rule_info_get(const char *name, __u32 id, struct rule_info *ri);
 void rule_info_free(struct rule_info *ri);
 /* events lost: drops[EVENT_DROP_FULL], drops[EVENT_DROP_RATE] (event.h) */
 void status_event_drops(const char *name, __u64 *drops);
+/* flow and query records not sent (enum event_drop), apart from denials' */
+void status_flow_drops(const char *name, __u64 *drops);
+/* the drop counters of map (event_drops or flow_drops), summed over CPUs */
+void status_drops_of(const char *name, const char *map, __u64 *drops);
 /* the name of the stage in each slot of the generation in force ("" for none) */
 int status_stage_names(const char *name, char names[STAGE_MAX_SLOTS][STAGE_NAME_LEN]);
 /* sums the per-CPU counters of one reason; -errno when the instance is not there */

@@ -17,14 +17,28 @@ static const struct {
 } kinds[] = {
 	[TRUSTED_RULES] = { "rules file", "cannot read" },
 	[TRUSTED_STAGE] = { "stage object", "cannot read stage object" },
+	[TRUSTED_TEST] = { "test file", "cannot read test file" },
 };
 
-/* owner and mode of what fd is: 0, or -EPERM after a message */
+/*
+ * Owner and mode of what fd is: 0, or -EPERM after a message. Root reads
+ * root's files alone. Anyone else (check and test, which install nothing)
+ * reads root's and their own: a user testing the profile they write.
+ */
 static int owner_mode_ok(const struct stat *sb, const char *path, const char *noun, struct diag *d)
 {
-	if (sb->st_uid != 0) {
+	uid_t me = geteuid();
+
+	if (sb->st_uid != 0 && me == 0) {
 		diag_error(d, path, 0, "%s is owned by uid %u, not root: refused (" WHY_ROOT ")",
 			   noun, (unsigned)sb->st_uid);
+		return -EPERM;
+	}
+	if (sb->st_uid != 0 && sb->st_uid != me) {
+		diag_error(d, path, 0,
+			   "%s is owned by uid %u, neither root nor you (uid %u): refused (a "
+			   "profile is read as root's, or as its own user's to check and test it)",
+			   noun, (unsigned)sb->st_uid, (unsigned)me);
 		return -EPERM;
 	}
 	if (sb->st_mode & (S_IWGRP | S_IWOTH)) {

@@ -10,6 +10,7 @@
 enum trusted_kind {
 	TRUSTED_RULES, /* a .rules file */
 	TRUSTED_STAGE, /* a .bpf.o stage object */
+	TRUSTED_TEST, /* a .test file (profile tests) */
 };
 
 /*

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* stage_dns.bpf.c: DNS (udp/53, tcp/53) only to the resolvers in its map, and only for allowed names. */
+#define STAGE_DNS_QUERIES 1 /* its allowed datagrams are queries: recorded with their names */
 #include <ironclaw/stage.h>
 #include "lib/dns.h"
 #include "lib/learn_query.h"
@@ -8,8 +9,15 @@ STAGE_DESCRIBE("dns", SLOT_DNS, STAGE_MAP_EXACT, STAGE_CLASS(IPPROTO_UDP, 53),
 	       STAGE_CLASS(IPPROTO_TCP, 53));
 STAGE_RULES_EXACT();
 
-/* the resolver's rule (the sender's tool first), not counted yet */
-static __always_inline struct policy_value *resolver_rule(const struct stage_pkt *pkt)
+/*
+ * The rule for the destination (the sender's tool first), not counted yet:
+ * a resolver's (one address, this port, in the stage's map), else a prefix
+ * or a rule for every port (wide_rules), which lets queries through under
+ * the same checks of their names but never makes the address a resolver
+ * whose answers teach addresses (*resolver = 0).
+ */
+static __always_inline int resolver_rule(const struct stage_pkt *pkt, struct policy_value *out,
+					 int *resolver)
 {
 	struct policy_key k = {};
 	struct policy_value *v;
@@ -20,7 +28,14 @@ static __always_inline struct policy_value *resolver_rule(const struct stage_pkt
 		k.tool = 0;
 		v = bpf_map_lookup_elem(&rules, &k);
 	}
-	return v;
+	*resolver = v != NULL;
+	if (!v)
+		v = stage_wide_rule(pkt, 1);
+	if (!v)
+		return 0;
+	/* a copy: what follows is one path for the verifier, whichever map it came from */
+	*out = *v;
+	return 1;
 }
 
 /* 'allow dns' lines: queries are parsed, TCP DNS is denied (the generation's GEN_DNS_NAMES) */
@@ -36,13 +51,14 @@ static __always_inline int names_checked(const struct stage_pkt *pkt)
  */
 static __always_inline int judge_dns(const struct stage_pkt *pkt)
 {
-	struct policy_value *v = resolver_rule(pkt);
+	struct policy_value v;
+	int resolver;
 
-	if (!v)
+	if (!resolver_rule(pkt, &v, &resolver))
 		return REASON_NO_RULE;
 	if (pkt->meta.l4proto == IPPROTO_TCP && names_checked(pkt))
 		return REASON_DNS_TCP;
-	return stage_matched(v, pkt);
+	return stage_matched(&v, pkt);
 }
 
 /*
@@ -106,18 +122,18 @@ DNS_QUERY_JUDGE(judge_query_xdp, struct xdp_md, bpf_xdp_load_bytes, 0)
 #define DNS_PACKET_JUDGE(fn, ctx_t, judge_query, rewrite)                                           \
 	static __always_inline int fn(ctx_t *ctx, const struct stage_pkt *pkt)                      \
 	{                                                                                           \
-		struct policy_value *v = resolver_rule(pkt);                                        \
 		struct learn_question lq = {};                                                      \
 		__u32 rule_id = 0, flags;                                                           \
-		int r, names, learn;                                                                \
+		int r, names, learn, resolver;                                                      \
+		struct policy_value v;                                                              \
                                                                                                     \
-		if (!v)                                                                             \
+		if (!resolver_rule(pkt, &v, &resolver))                                             \
 			return REASON_NO_RULE;                                                      \
 		flags = gen_flags(stage_cfg(pkt));                                                  \
 		names = flags & GEN_DNS_NAMES;                                                      \
-		learn = flags & GEN_LEARN;                                                          \
+		learn = resolver && (flags & GEN_LEARN); /* a prefix is never a resolver */         \
 		if (!names && (!learn || pkt->meta.l4proto == IPPROTO_TCP))                         \
-			return stage_matched(v, pkt);                                               \
+			return stage_matched(&v, pkt);                                              \
 		if (pkt->meta.l4proto == IPPROTO_TCP)                                               \
 			return REASON_DNS_TCP;                                                      \
 		r = judge_query(ctx, pkt, &rule_id, names, learn, &lq);                             \
@@ -132,9 +148,9 @@ DNS_QUERY_JUDGE(judge_query_xdp, struct xdp_md, bpf_xdp_load_bytes, 0)
 					   pkt->len); /* the name's rule, then the        \
 								* resolver's */         \
 		}                                                                                   \
-		r = stage_matched(v, pkt);                                                          \
-		/* explain names the rule that let the query's name through */                      \
-		if (names && r == REASON_RULE && dry_run && pkt->matched)                           \
+		r = stage_matched(&v, pkt);                                                         \
+		/* explain and query records name the rule that let the query's name through */     \
+		if (names && r == REASON_RULE && pkt->matched)                                      \
 			*pkt->matched = rule_id + 1;                                                \
 		if (r == REASON_RULE && learn)                                                      \
 			rewrite(ctx, pkt, &lq);                                                     \

@@ -56,8 +56,9 @@ text_suite tests/lint/run.sh tests/lint/run.sh
 # each libFuzzer harness a few seconds on its seed corpus (make fuzz runs them longer)
 text_suite tests/fuzz/run.sh tests/fuzz/run.sh "$BUILD" "${FUZZ_TEST_SECONDS:-5}"
 text_suite tests/package/run.sh tests/package/run.sh "$BUILD"
-# the crash test's kills (t_crash.sh): fewer than make crash-test's 300, to keep make test short
-CRASH_KILLS=${CRASH_KILLS:-100} text_suite tests/e2e/run.sh tests/e2e/run.sh "$BUILD"
+# the crash test's kills (t_crash.sh): fewer than make crash-test's 300, to keep make test short;
+# the areas in two runners at once (parallel.sh)
+CRASH_KILLS=${CRASH_KILLS:-40} text_suite tests/e2e/parallel.sh tests/e2e/parallel.sh "$BUILD"
 # again with every tc point a classic tc filter, as on a kernel without tcx (Debian 12's 6.1):
 # the areas that judge traffic, switch and restore (t_tc_classic.sh has the specific tests)
 text_suite "tests/e2e/run.sh (IRONCLAW_TC_ATTACH=classic)" env IRONCLAW_TC_ATTACH=classic \

@@ -8,6 +8,7 @@
 #endif
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <getopt.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
@@ -130,6 +131,15 @@ static int build_frame(const struct cfg *c, uint8_t *frame, size_t size, size_t 
 	return err;
 }
 
+/* SIGTERM or SIGINT: stop after the frame being sent, and say how many went */
+static volatile sig_atomic_t stop_sending;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_sending = 1;
+}
+
 static int send_frames(struct cfg *c)
 {
 	struct timeval tmo = { .tv_sec = 1 };
@@ -193,10 +203,14 @@ static int send_frames(struct cfg *c)
 							 ETH_P_IP);
 	sll.sll_halen = ETH_ALEN;
 	memcpy(sll.sll_addr, c->dst_mac, ETH_ALEN);
-	for (i = 0; i < c->count; i++) {
+	for (i = 0; i < c->count && !stop_sending; i++) {
 		if (i && c->interval_us)
 			usleep(c->interval_us);
+		if (stop_sending)
+			break;
 		if (sendto(fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+			if (errno == EINTR && stop_sending)
+				break; /* not sent */
 			/* a drop by a filter on this side's egress (tc) reads as ENOBUFS */
 			if (errno == ENOBUFS) {
 				dropped++;
@@ -208,7 +222,7 @@ static int send_frames(struct cfg *c)
 			goto out;
 		}
 	}
-	printf("sent %ld frames on %s", c->count - dropped, c->ifname);
+	printf("sent %ld frames on %s", i - dropped, c->ifname);
 	if (dropped)
 		printf(" (%ld dropped on this side's egress path: ENOBUFS)", dropped);
 	printf("\n");
@@ -518,5 +532,7 @@ int main(int argc, char **argv)
 	}
 	if (c.capture_ms)
 		return capture(&c) ? 1 : 0;
+	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_stop }, NULL);
+	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_stop }, NULL);
 	return send_frames(&c) ? 1 : 0;
 }

@@ -11,7 +11,7 @@
  * depends on: struct pkt_meta or struct stage_pkt, the maps a stage shares
  * with the instance (names, shapes), the descriptor, the entry points.
  */
-#define IRONCLAW_STAGE_API_VERSION 2 /* 2: learn_counts grew; learn_ports, learn_rate */
+#define IRONCLAW_STAGE_API_VERSION 3 /* 3: wide_rules (prefixes, every port); 2: learn_* */
 
 /* how a stage is built (IRONCLAW: a checkout of ironclaw-pipe of the same version) */
 #define IRONCLAW_STAGE_BUILD                                                                       \
@@ -41,6 +41,10 @@
  *   struct stage_pkt                     the packet: the dispatcher's pkt_meta, the addresses
  *   STAGE_LOOKUP_EXACT, STAGE_LOOKUP_PREFIX, stage_key, stage_matched
  *                                        the rule of a packet, as a reason (include/reason.h)
+ *   stage_wide_rule                      for a stage that looks up its map itself: the
+ *                                        rules its map does not hold (prefixes when the map
+ *                                        is exact, rules for every port), after its own
+ *                                        lookup missed
  *   STAGE_PROGRAMS, STAGE_PROGRAMS_PAYLOAD
  *                                        the entry point of every hook around its judge
  *   dry_run                              explain's copy: judge, record nothing
@@ -110,9 +114,10 @@ const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
 
 /*
  * Exact match on {generation, protocol, port, family, tool, destination}:
- * the sender's tool first, then rules for every process of the sandbox; no
- * rule: an address learned from DNS when the stage follows names, else
- * REASON_NO_RULE.
+ * the sender's tool first, then rules for every process of the sandbox; then
+ * the prefixes for the port and the rules for every port, which the loader
+ * keeps in the instance's wide_rules (stage_wide_rule); no rule: an address
+ * learned from DNS when the stage follows names, else REASON_NO_RULE.
  */
 #define STAGE_LOOKUP_EXACT(pkt)                                                                    \
 	({                                                                                         \
@@ -125,10 +130,15 @@ const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
 			__k.tool = 0;                                                              \
 			__v = bpf_map_lookup_elem(&rules, &__k);                                   \
 		}                                                                                  \
+		if (!__v)                                                                          \
+			__v = stage_wide_rule((pkt), 1);                                           \
 		__v ? stage_matched(__v, (pkt)) : STAGE_NOT_IN_RULES(pkt);                         \
 	})
 
-/* longest prefix over the destination, the other fields matched in full; tool first */
+/*
+ * Longest prefix over the destination, the other fields matched in full;
+ * tool first; then the rules for every port (stage_wide_rule).
+ */
 #define STAGE_LOOKUP_PREFIX(pkt)                                                                   \
 	({                                                                                         \
 		struct policy_lpm_key __k = { .prefixlen = POLICY_LPM_FIXED_BITS + 128 };          \
@@ -140,6 +150,8 @@ const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
 			__k.k.tool = 0;                                                            \
 			__v = bpf_map_lookup_elem(&rules, &__k);                                   \
 		}                                                                                  \
+		if (!__v)                                                                          \
+			__v = stage_wide_rule((pkt), 0);                                           \
 		__v ? stage_matched(__v, (pkt)) : STAGE_NOT_IN_RULES(pkt);                         \
 	})
 

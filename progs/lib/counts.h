@@ -33,4 +33,12 @@ static __always_inline void count_event_drop(__u32 why)
 		(*n)++;
 }
 
+static __always_inline void count_flow_drop(__u32 why)
+{
+	__u64 *n = bpf_map_lookup_elem(&flow_drops, &why);
+
+	if (n)
+		(*n)++;
+}
+
 #endif

@@ -7,11 +7,45 @@
 #include "counts.h"
 
 /*
+ * The budget of this second for a stage's record with a tail: 1 when one
+ * more may go, 0 when it is spent; as event_reserve's below. flows: EVENT_BUDGET_FLOWS, the budgets of flow and
+ * query records, or 0, those of denials (a constant).
+ */
+static __always_inline int event_budget_take(__u64 tool, __u64 now, const __u64 flows)
+{
+	__u64 window = now / 1000000000ull, key = tool | flows;
+	struct event_budget *b = tool ? bpf_map_lookup_elem(&event_budgets, &key) : NULL;
+
+	if (!b) {
+		key = EVENT_BUDGET_OTHERS | flows;
+		b = bpf_map_lookup_elem(&event_budgets, &key);
+	}
+	if (!b) {
+		struct event_budget fresh = { .window = window };
+
+		bpf_map_update_elem(&event_budgets, &key, &fresh, BPF_NOEXIST);
+		b = bpf_map_lookup_elem(&event_budgets, &key);
+	}
+	if (b) {
+		if (b->window != window) {
+			b->window =
+				window; /* two CPUs may both reset: a few more events, no harm */
+			b->used = 0;
+		}
+		if (b->used >= EVENTS_PER_SECOND)
+			return 0;
+		__sync_fetch_and_add(&b->used, 1);
+	}
+	return 1;
+}
+
+/*
  * A reserved event, or NULL (over the budget of its sender, or the buffer is
  * full: counted). A tool the profile names has a budget of its own (the
  * loader makes it); every other sender (no tool, a cgroup the sandbox made,
  * a frame at XDP) shares one: whatever the sandbox creates, it cannot crowd
- * out the named tools' events.
+ * out the named tools' events. (Written out apart from event_budget_take:
+ * the dispatchers' code stays as the verifier has measured it.)
  */
 static __always_inline struct deny_event *event_reserve(__u64 cgroup, __u64 tool)
 {
@@ -53,6 +87,44 @@ static __always_inline struct deny_event *event_reserve(__u64 cgroup, __u64 tool
 	return e;
 }
 
+/*
+ * Room for a record of size bytes with a tail (a flow, a query, a denial with
+ * its name), zeroed but for the clock, cgroup and tool; NULL when not sent
+ * (counted). kind: enum event_kind, a constant. A flow or a query waits for
+ * nothing: over its own budget, or with the buffer half full, it is dropped
+ * (flow_drops), and the room left stays the denials'.
+ */
+#define EVENT_RESERVE_TAIL(type, cgroup_id, tool_id, kind_v)                                       \
+	({                                                                                         \
+		__u64 __now = bpf_ktime_get_ns();                                                  \
+		type *__r = NULL;                                                                  \
+		int __flow = (kind_v) != EVENT_DENY;                                               \
+                                                                                                   \
+		if (!event_budget_take((tool_id), __now, __flow ? EVENT_BUDGET_FLOWS : 0)) {       \
+			if (__flow)                                                                \
+				count_flow_drop(EVENT_DROP_RATE);                                  \
+			else                                                                       \
+				count_event_drop(EVENT_DROP_RATE);                                 \
+		} else if (__flow &&                                                               \
+			   bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= EVENT_FLOW_ROOM) {     \
+			count_flow_drop(EVENT_DROP_FULL);                                          \
+		} else {                                                                           \
+			__r = bpf_ringbuf_reserve(&events, sizeof(type), 0);                       \
+			if (!__r && __flow)                                                        \
+				count_flow_drop(EVENT_DROP_FULL);                                  \
+			else if (!__r)                                                             \
+				count_event_drop(EVENT_DROP_FULL);                                 \
+		}                                                                                  \
+		if (__r) {                                                                         \
+			__builtin_memset(__r, 0, sizeof(type));                                    \
+			__r->e.ts_ns = __now;                                                      \
+			__r->e.cgroup = (cgroup_id);                                               \
+			__r->e.tool = (tool_id);                                                   \
+			__r->e.kind = (kind_v);                                                    \
+		}                                                                                  \
+		__r;                                                                               \
+	})
+
 /* what every denial records of the packet's metadata */
 static __always_inline void event_fill(struct deny_event *e, __u8 hook, __u32 reason,
 				       const struct pkt_meta *m, __u8 audit)
@@ -87,6 +159,49 @@ static __always_inline void event_fill(struct deny_event *e, __u8 hook, __u32 re
 		}                                                                                  \
 		bpf_ringbuf_submit(e, 0);                                                          \
 	} while (0)
+
+/* UDP header, DNS header: where a query's question begins after l4_off */
+#define EVENT_QNAME_OFF (8 + 12)
+
+/*
+ * The question's name into a record r (a struct event_named): the packet's
+ * bytes from the name's first length byte on, up to EVENT_NAME_MAX - 1 of
+ * them; user space reads the labels out of them and escapes every byte.
+ * len: the packet's length from its start.
+ */
+#define EVENT_NAME_LOAD(ctx, load, r, m, len)                                                      \
+	do {                                                                                       \
+		__u32 __o = (m)->l4_off + EVENT_QNAME_OFF, __n;                                    \
+                                                                                                   \
+		__n = (len) > __o ? (len)-__o : 0;                                                 \
+		if (__n > EVENT_NAME_MAX - 1)                                                      \
+			__n = EVENT_NAME_MAX - 1;                                                  \
+		if (__n && !load((ctx), __o, (r)->name, __n))                                      \
+			(r)->t.name_len = __n;                                                     \
+	} while (0)
+
+/* a denial of a packet at the dns stage, with the question's name (a query name, its type) */
+#define EVENT_PACKET_NAMED(ctx, load, cgroup, hook, reason, m, audit, len)                         \
+	do {                                                                                       \
+		struct event_named *r =                                                            \
+			EVENT_RESERVE_TAIL(struct event_named, (cgroup), (m)->tool, EVENT_DENY);   \
+                                                                                                   \
+		if (!r)                                                                            \
+			break;                                                                     \
+		event_fill(&r->e, (hook), (reason), (m), (audit));                                 \
+		if ((m)->family == AF_INET) {                                                      \
+			load((ctx), (m)->l3_off + 12, r->e.saddr, 4);                              \
+			load((ctx), (m)->l3_off + 16, r->e.daddr, 4);                              \
+		} else {                                                                           \
+			load((ctx), (m)->l3_off + 8, r->e.saddr, 16);                              \
+			load((ctx), (m)->l3_off + 24, r->e.daddr, 16);                             \
+		}                                                                                  \
+		EVENT_NAME_LOAD(ctx, load, r, m, len);                                             \
+		bpf_ringbuf_submit(r, 0);                                                          \
+	} while (0)
+
+/* the denials that carry the question's name: the query was parsed that far */
+#define REASON_HAS_QNAME(r) ((r) == REASON_QNAME || (r) == REASON_DNS_QTYPE)
 
 /* a denied connect() or sendto(): the caller is known here */
 static __always_inline void event_sock(__u8 hook, __u32 reason, const struct pkt_meta *m,

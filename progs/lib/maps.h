@@ -31,6 +31,15 @@ struct {
 	__type(value, __u32);
 } audit_tools SEC(".maps");
 
+/* prefixes of exact stages and rules for every port (policy.h), for every stage */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, POLICY_WIDE_MAX);
+	__type(key, struct policy_lpm_key);
+	__type(value, struct policy_value);
+} wide_rules SEC(".maps");
+
 /* Packets and bytes per reason code, per CPU; user space sums them. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -82,6 +91,35 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } event_drops SEC(".maps");
+
+/* flow and query records not sent (event.h: EVENT_DROP_FULL, EVENT_DROP_RATE), apart from denials' */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EVENT_DROP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} flow_drops SEC(".maps");
+
+/*
+ * Unconnected UDP: every sendto() runs the sendmsg hook. A flow record is
+ * made for the first datagram of a socket to a destination, and again once
+ * the pair has left this LRU (state at that hook alone: no packet hook
+ * reads it).
+ */
+struct flow_seen_key {
+	__u64 cookie; /* the socket's */
+	__u8 daddr[16];
+	__be16 dport;
+	__u8 family;
+	__u8 pad[5];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct flow_seen_key);
+	__type(value, __u8);
+} flow_seen SEC(".maps");
 
 /* a flood from one tool cannot starve the others' events (event.h) */
 struct {

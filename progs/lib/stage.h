@@ -9,6 +9,11 @@
 #include "verdict.h"
 #include "meta_skb.h"
 
+/* the dns stage says so before its #include: its allowed datagrams are queries, recorded with names */
+#ifndef STAGE_DNS_QUERIES
+#define STAGE_DNS_QUERIES 0
+#endif
+
 /* a stage that follows names keeps its flows by socket (stage_learned.h): it asks for the cookie */
 #ifdef IRONCLAW_STAGE_FOLLOW_NAMES
 #define STAGE_KEEPS_FLOWS 1
@@ -26,7 +31,7 @@ struct stage_pkt {
 	__u8 at_sock; /* connect() or sendto(): no packet yet */
 	__u8 host_side; /* at host-side tc ingress (dispatch_tc_host): the dns stage rewrites here */
 	__u8 pad;
-	__u32 *matched; /* dry run: where the matching rule's number + 1 goes */
+	__u32 *matched; /* where the matching rule's number + 1 goes (explain, flow records) */
 	__u64 cookie; /* the sending socket's cookie, when flows learned from DNS are kept */
 	const struct gen_config *cfg; /* the settings of meta.gen, read at the entry; NULL: not
 				       * read (XDP reads them only when a judge asks, stage_cfg) */
@@ -51,12 +56,47 @@ static __always_inline void stage_key(struct policy_key *k, const struct stage_p
 	__builtin_memcpy(k->daddr, pkt->daddr, 16);
 }
 
+/* one lookup in wide_rules at port (network order), the sender's tool first */
+static __always_inline struct policy_value *stage_wide_at(const struct stage_pkt *pkt, __be16 port)
+{
+	struct policy_lpm_key k = { .prefixlen = POLICY_LPM_FIXED_BITS + 128 };
+	struct policy_value *v;
+
+	stage_key(&k.k, pkt);
+	k.k.dport = port;
+	v = bpf_map_lookup_elem(&wide_rules, &k);
+	if (!v && k.k.tool) {
+		k.k.tool = 0;
+		v = bpf_map_lookup_elem(&wide_rules, &k);
+	}
+	return v;
+}
+
+/*
+ * What the stage's own map did not have: a prefix for the packet's port
+ * (port_prefixes: a stage whose map is exact keeps its prefixes there), then
+ * a rule for every port; each the longest prefix, the sender's tool first.
+ * Profiles with neither pay one test of the settings' flags.
+ */
+static __always_inline struct policy_value *stage_wide_rule(const struct stage_pkt *pkt,
+							    const int port_prefixes)
+{
+	__u32 flags = gen_flags(stage_cfg(pkt));
+	struct policy_value *v = NULL;
+
+	if (port_prefixes && (flags & GEN_WIDE_PORTS))
+		v = stage_wide_at(pkt, pkt->meta.dport);
+	if (!v && (flags & GEN_ALL_PORTS))
+		v = stage_wide_at(pkt, bpf_htons(POLICY_ALL_PORTS));
+	return v;
+}
+
 /* a rule's value found (or not): its counter, and the reason */
 static __always_inline int stage_matched(const struct policy_value *v, const struct stage_pkt *pkt)
 {
 	if (!v)
 		return REASON_NO_RULE;
-	if (dry_run && pkt->matched)
+	if (pkt->matched)
 		*pkt->matched = v->rule_id + 1;
 	if (v->flags & POLICY_F_TOOL_RULE)
 		return REASON_TOOL_DEFERRED; /* counted where the tool is known */
@@ -104,19 +144,56 @@ static __always_inline int stage_sock_pkt(struct bpf_sock_addr *ctx, struct stag
 	return 0;
 }
 
+/*
+ * An allowed connect() begins a flow (TCP, or a connected UDP socket); so
+ * does an unconnected socket's first datagram to a destination (flow_seen).
+ */
+static __always_inline void stage_flow_sock(struct bpf_sock_addr *ctx, __u8 hook,
+					    const struct stage_pkt *pkt, __u32 rule)
+{
+	struct event_flow *r;
+
+	if (hook == HOOK_SENDMSG4 || hook == HOOK_SENDMSG6) {
+		struct flow_seen_key k = { .cookie = bpf_get_socket_cookie(ctx),
+					   .dport = pkt->meta.dport,
+					   .family = pkt->meta.family };
+		__u8 one = 1;
+
+		__builtin_memcpy(k.daddr, pkt->daddr, 16);
+		if (bpf_map_lookup_elem(&flow_seen, &k) ||
+		    bpf_map_update_elem(&flow_seen, &k, &one, BPF_NOEXIST))
+			return;
+	}
+	r = EVENT_RESERVE_TAIL(struct event_flow, bpf_get_current_cgroup_id(), pkt->meta.tool,
+			       EVENT_FLOW);
+	if (!r)
+		return;
+	event_fill(&r->e, hook, REASON_RULE, &pkt->meta, 0);
+	r->e.kind = EVENT_FLOW;
+	r->e.pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(r->e.comm, sizeof(r->e.comm));
+	__builtin_memcpy(r->e.daddr, pkt->daddr, 16);
+	r->t.rule = rule;
+	bpf_ringbuf_submit(r, 0);
+}
+
 /* connect() and sendto(), at the hook of row ID; v6: the caller is an IPv6 socket */
 #define STAGE_SOCK_ADDR_PROGRAM(ID, name, sec, v6)                                                 \
 	SEC(sec)                                                                                   \
 	int stage_##name(struct bpf_sock_addr *ctx)                                                \
 	{                                                                                          \
 		struct stage_pkt pkt = {};                                                         \
-		int bad = stage_sock_pkt(ctx, &pkt, v6);                                           \
+		int bad = stage_sock_pkt(ctx, &pkt, v6), reason;                                   \
+		__u32 rule = 0;                                                                    \
                                                                                                    \
 		pkt.cfg = gen_config_get(pkt.meta.gen);                                            \
 		if (bad)                                                                           \
 			return sock_finish(HOOK_##ID, REASON_BAD_META, &pkt.meta, NULL, pkt.cfg);  \
-		return sock_finish(HOOK_##ID, stage_judge_sock(&pkt), &pkt.meta, pkt.daddr,        \
-				   pkt.cfg);                                                       \
+		pkt.matched = &rule;                                                               \
+		reason = stage_judge_sock(&pkt);                                                   \
+		if (!dry_run && reason == REASON_RULE && rule)                                     \
+			stage_flow_sock(ctx, HOOK_##ID, &pkt, rule);                               \
+		return sock_finish(HOOK_##ID, reason, &pkt.meta, pkt.daddr, pkt.cfg);              \
 	}
 
 /*
@@ -166,6 +243,51 @@ static __always_inline int stage_skb_pkt(struct __sk_buff *skb, struct stage_pkt
 	return STAGE_PKT_ADDRS(skb, pkt, bpf_skb_load_bytes);
 }
 
+/*
+ * An allowed packet that begins something: a TCP SYN (a flow), or at the dns
+ * stage a query (its name). Recorded at one kind of hook: at the cgroup
+ * hooks when they are attached (connect() and sendto() record flows there,
+ * cgroup_skb the queries), else at tc; never at XDP, which has tc ingress
+ * beside it. Costs an allowed packet that begins nothing a flag test.
+ */
+static __always_inline void stage_flow_skb(struct __sk_buff *skb, __u8 hook,
+					   const struct stage_pkt *pkt, __u32 rule)
+{
+	__u32 flags = gen_flags(pkt->cfg), query;
+
+	query = STAGE_DNS_QUERIES && pkt->meta.l4proto == IPPROTO_UDP;
+	if (!query && !pkt->new_flow)
+		return;
+	if (hook == HOOK_TC ? (flags & GEN_FLOWS_AT_CGROUP) : !query)
+		return;
+	if (query) {
+		struct event_named *r = EVENT_RESERVE_TAIL(
+			struct event_named, bpf_skb_cgroup_id(skb), pkt->meta.tool, EVENT_QUERY);
+
+		if (!r)
+			return;
+		event_fill(&r->e, hook, REASON_RULE, &pkt->meta, 0);
+		r->e.kind = EVENT_QUERY;
+		__builtin_memcpy(r->e.saddr, pkt->saddr, 16);
+		__builtin_memcpy(r->e.daddr, pkt->daddr, 16);
+		r->t.rule = rule;
+		EVENT_NAME_LOAD(skb, bpf_skb_load_bytes, r, &pkt->meta, pkt->len);
+		bpf_ringbuf_submit(r, 0);
+	} else {
+		struct event_flow *r = EVENT_RESERVE_TAIL(struct event_flow, bpf_skb_cgroup_id(skb),
+							  pkt->meta.tool, EVENT_FLOW);
+
+		if (!r)
+			return;
+		event_fill(&r->e, hook, REASON_RULE, &pkt->meta, 0);
+		r->e.kind = EVENT_FLOW;
+		__builtin_memcpy(r->e.saddr, pkt->saddr, 16);
+		__builtin_memcpy(r->e.daddr, pkt->daddr, 16);
+		r->t.rule = rule;
+		bpf_ringbuf_submit(r, 0);
+	}
+}
+
 /* a packet with an skb (tc, cgroup_skb), at the hook of row ID */
 #define STAGE_SKB_PROGRAM(ID, name, sec)                                                           \
 	SEC(sec)                                                                                   \
@@ -183,13 +305,15 @@ static __always_inline int stage_skb_pkt(struct __sk_buff *skb, struct stage_pkt
 		pkt.cfg = gen_config_get(pkt.meta.gen);                                            \
 		if (bad)                                                                           \
 			return skb_finish(skb, HOOK_##ID, REASON_BAD_META, &pkt.meta, pkt.cfg);    \
-		if (dry_run)                                                                       \
-			pkt.matched = &rule;                                                       \
+		pkt.matched = &rule;                                                               \
 		/* a flow kept past its address's expiry belongs to one socket */                  \
 		if (STAGE_KEEPS_FLOWS && (gen_flags(pkt.cfg) & GEN_LEARN))                         \
 			pkt.cookie = bpf_get_socket_cookie(skb);                                   \
 		reason = stage_judge_skb(skb, &pkt);                                               \
-		return skb_verdict(skb, HOOK_##ID, reason, rule, &pkt.meta, pkt.cfg);              \
+		if (!dry_run && reason == REASON_RULE && rule)                                     \
+			stage_flow_skb(skb, HOOK_##ID, &pkt, rule);                                \
+		return skb_verdict_named(skb, HOOK_##ID, reason, rule, &pkt.meta, pkt.cfg,         \
+					 STAGE_DNS_QUERIES, pkt.len);                              \
 	}
 
 /* the packet from the XDP metadata area and the destination from the IP header */
@@ -217,8 +341,9 @@ static __always_inline int stage_xdp_pkt(struct xdp_md *ctx, struct stage_pkt *p
 			pkt.matched = &rule;                                                       \
 		reason = stage_judge_xdp(ctx, &pkt);                                               \
 		/* the settings matter to a denial alone (audit): an allowed frame skips them */   \
-		return xdp_verdict(ctx, reason, rule, &pkt.meta,                                   \
-				   REASON_IS_ALLOW(reason) ? NULL : stage_cfg(&pkt));              \
+		return xdp_verdict_named(ctx, reason, rule, &pkt.meta,                             \
+					 REASON_IS_ALLOW(reason) ? NULL : stage_cfg(&pkt),         \
+					 STAGE_DNS_QUERIES);                                       \
 	}
 
 /* one entry point per row of the hook table, by its entry kind */

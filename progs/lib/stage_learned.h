@@ -85,7 +85,7 @@ static __always_inline int stage_learned(const struct stage_pkt *pkt)
 				 &expired);
 	}
 	if (ok && v) {
-		if (dry_run && pkt->matched)
+		if (pkt->matched)
 			*pkt->matched = rule_id + 1;
 		if (v->flags & POLICY_F_TOOL_RULE)
 			return REASON_TOOL_DEFERRED;

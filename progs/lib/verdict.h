@@ -25,10 +25,13 @@ static __always_inline void dry_result_store(struct __sk_buff *skb, __u32 reason
  * allow continues the tcx chain (TCX_NEXT) so later filters still run; at
  * cgroup_skb 1 allows and 0 drops. rule: the matching rule's number + 1, for
  * explain (dry run) only. cfg: the settings of m->gen, NULL when there are
- * none (settings.h).
+ * none (settings.h). names: a constant, 1 at the dns stage: a denial of a
+ * query's name or type carries the name (len: the packet's length).
  */
-static __always_inline int skb_verdict(struct __sk_buff *skb, __u8 hook, __u32 reason, __u32 rule,
-				       const struct pkt_meta *m, const struct gen_config *cfg)
+static __always_inline int skb_verdict_named(struct __sk_buff *skb, __u8 hook, __u32 reason,
+					     __u32 rule, const struct pkt_meta *m,
+					     const struct gen_config *cfg, const int names,
+					     __u32 len)
 {
 	int audit;
 
@@ -41,13 +44,22 @@ static __always_inline int skb_verdict(struct __sk_buff *skb, __u8 hook, __u32 r
 		dry_result_store(skb, reason, rule, m, audit);
 	} else {
 		count_reason(audit ? REASON_WOULD_DENY : reason, skb->len);
-		if (!REASON_IS_ALLOW(reason) && !REASON_IS_QUIET(reason))
+		if (names && REASON_HAS_QNAME(reason))
+			EVENT_PACKET_NAMED(skb, bpf_skb_load_bytes, bpf_skb_cgroup_id(skb), hook,
+					   reason, m, audit, len);
+		else if (!REASON_IS_ALLOW(reason) && !REASON_IS_QUIET(reason))
 			EVENT_PACKET(skb, bpf_skb_load_bytes, bpf_skb_cgroup_id(skb), hook, reason,
 				     m, audit);
 	}
 	if (REASON_IS_ALLOW(reason) || audit)
 		return hook == HOOK_TC ? TC_ACT_UNSPEC : 1;
 	return hook == HOOK_TC ? TC_ACT_SHOT : 0;
+}
+
+static __always_inline int skb_verdict(struct __sk_buff *skb, __u8 hook, __u32 reason, __u32 rule,
+				       const struct pkt_meta *m, const struct gen_config *cfg)
+{
+	return skb_verdict_named(skb, hook, reason, rule, m, cfg, 0, 0);
 }
 
 static __always_inline int skb_finish(struct __sk_buff *skb, __u8 hook, __u32 reason,
@@ -69,10 +81,12 @@ static __always_inline void dry_result_store_xdp(struct xdp_md *ctx, __u32 reaso
 
 /*
  * The verdict of a frame at XDP: XDP_PASS on to the stack (and tc ingress),
- * XDP_DROP. rule: the matching rule's number + 1, for explain only.
+ * XDP_DROP. rule: the matching rule's number + 1, for explain only. names:
+ * a constant, 1 at the dns stage (skb_verdict_named).
  */
-static __always_inline int xdp_verdict(struct xdp_md *ctx, __u32 reason, __u32 rule,
-				       const struct pkt_meta *m, const struct gen_config *cfg)
+static __always_inline int xdp_verdict_named(struct xdp_md *ctx, __u32 reason, __u32 rule,
+					     const struct pkt_meta *m, const struct gen_config *cfg,
+					     const int names)
 {
 	int audit;
 
@@ -92,10 +106,22 @@ static __always_inline int xdp_verdict(struct xdp_md *ctx, __u32 reason, __u32 r
 			struct pkt_meta anon = *m;
 
 			anon.tool = 0;
-			EVENT_PACKET(ctx, bpf_xdp_load_bytes, 0, HOOK_XDP, reason, &anon, audit);
+			if (names && REASON_HAS_QNAME(reason))
+				EVENT_PACKET_NAMED(ctx, bpf_xdp_load_bytes, 0, HOOK_XDP, reason,
+						   &anon, audit,
+						   (__u32)(ctx->data_end - ctx->data));
+			else
+				EVENT_PACKET(ctx, bpf_xdp_load_bytes, 0, HOOK_XDP, reason, &anon,
+					     audit);
 		}
 	}
 	return REASON_IS_ALLOW(reason) || audit ? XDP_PASS : XDP_DROP;
+}
+
+static __always_inline int xdp_verdict(struct xdp_md *ctx, __u32 reason, __u32 rule,
+				       const struct pkt_meta *m, const struct gen_config *cfg)
+{
+	return xdp_verdict_named(ctx, reason, rule, m, cfg, 0);
 }
 
 /* the verdict of a connect() or sendto(): 0 makes it fail with EPERM */

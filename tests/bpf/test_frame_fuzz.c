@@ -55,6 +55,11 @@ static const char *const fuzz_profile[] = {
 	"allow dns log-collector.internal.corp",
 	"allow dns *.internal.corp",
 	"allow dns example.org",
+	/* prefixes at exact stages and rules for every port (wide_rules) */
+	"allow tcp 10.42.7.0/28 port 8081",
+	"allow udp 10.42.0.48/29 port 53",
+	"allow udp 198.51.100.0/24",
+	"allow tcp 2001:db8:444::/48 port any",
 };
 
 /* tools, more sources than the generation's settings hold, no query names */
@@ -71,6 +76,10 @@ static const char *const tools_profile[] = {
 	"allow udp 10.42.7.11 port 9001",
 	"allow tcp fd00:7::11 port 8080 tool beta",
 	"allow tcp fd00:7::11 port 8080",
+	/* prefixes at exact stages and rules for every port, of tools too */
+	"allow tcp 10.42.7.0/24 tool beta",
+	"allow udp 10.42.7.0/24 port 9003 tool alpha",
+	"allow tcp 198.51.100.0/24 port 22",
 };
 
 static const char *const tools_sources[] = { "10.42.0.2", "fd00:42::2", "fe80::2",

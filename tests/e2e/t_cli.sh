@@ -2,7 +2,7 @@
 # command's --help, the man page naming every command.
 
 area cli "" "" \
-	test_cli_errors
+	test_cli_errors test_profile_tests_unprivileged
 
 test_cli_errors() {
 	local out c
@@ -61,4 +61,48 @@ test_cli_errors() {
 		grep -Eq "^\.BI? \"?$c[ \"]" docs/ironclaw-pipe.8 || fail "the man page lacks $c" || return 1
 	done
 	[ ! -e "$PIN_DIR" ] || fail "a failed install left pins"
+}
+
+# as_nobody COMMAND...: an unprivileged user's run
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+
+# 'test' runs a profile's NN-name.test files as any user; failures name file:line and the rule
+test_profile_tests_unprivileged() {
+	local out own
+	out=$(as_nobody "$BIN" test --profile rules.d 2>&1)
+	[ $? = 0 ] && echo "$out" | grep -q '^profile rules.d: [0-9]* tests passed$' ||
+		fail "test of the shipped profile as nobody: $out" || return 1
+	as_nobody "$BIN" test --profile tests/profiles/prefixes >/dev/null 2>&1 ||
+		fail "test of tests/profiles/prefixes: $(as_nobody "$BIN" test --profile tests/profiles/prefixes 2>&1)" || return 1
+	# the fixture that fails on purpose: exit 1, each failure at its file:line with the judge's word
+	out=$(as_nobody "$BIN" test --profile tests/profiles/failing 2>&1)
+	[ $? = 1 ] || fail "a failing test exited 0: $out" || return 1
+	echo "$out" | grep -qx "tests/profiles/failing/50-wrong.test:3: 'expect allow tcp 10.42.7.11 port 8080' failed: the judge says deny (no_rule)" &&
+		echo "$out" | grep -qx "tests/profiles/failing/50-wrong.test:5: 'expect deny tcp 10.42.7.11 port 8080 tool memscraper' failed: the judge says allow (rule) by tests/profiles/failing/10-net.rules:2 ('allow tcp 10.42.7.11 port 8080 tool memscraper')" &&
+		echo "$out" | grep -qx 'profile tests/profiles/failing: 2 of 4 tests failed' &&
+		[ "$(echo "$out" | grep -c 'failed: the judge says')" = 2 ] ||
+		fail "test of the failing fixture said: $out" || return 1
+	# check runs them too
+	out=$("$BIN" check --profile tests/profiles/failing 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "50-wrong.test:3: 'expect allow" ||
+		fail "check of the failing fixture: $out" || return 1
+	# a user's own profile: theirs to test, not root's to install
+	own=$(mktemp -d /tmp/ironclaw-own.XXXXXX)
+	defer rm -rf "$own"
+	chmod 0755 "$own"
+	cp rules.d/*.rules rules.d/*.test "$own/"
+	printf 'expect allow tcp 10.42.7.11 port 8080 tool memscraper\nexpect deny udp 10.42.0.53 port\n' >"$own/60-bad.test"
+	chown -R 65534:65534 "$own"
+	out=$(as_nobody "$BIN" test --profile "$own" 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "^$own/60-bad.test:2: missing port after 'port'" ||
+		fail "a bad test line: $out" || return 1
+	rm "$own/60-bad.test"
+	as_nobody "$BIN" test --profile "$own" >/dev/null 2>&1 || fail "nobody's own profile: $(as_nobody "$BIN" test --profile "$own" 2>&1)" || return 1
+	out=$("$BIN" test --profile "$own" 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "profile directory is owned by uid 65534, not root: refused" ||
+		fail "root read nobody's profile: $out" || return 1
+	chown 1:1 "$own/50-scenario.test"
+	out=$(as_nobody "$BIN" test --profile "$own" 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "50-scenario.test: test file is owned by uid 1, neither root nor you (uid 65534): refused" ||
+		fail "nobody read uid 1's file: $out"
 }

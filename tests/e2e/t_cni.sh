@@ -3,7 +3,8 @@
 # namespace the test makes; then real traffic from the container's namespace, CHECK, DEL and gc.
 
 area cni "" "" \
-	test_cni_version test_cni_bridge_chain test_cni_two_containers_on_a_bridge test_cni_ptp \
+	test_cni_version test_cni_bridge_chain test_cni_two_containers_on_a_bridge \
+	test_cni_add_refreshes_other_instances test_cni_ptp \
 	test_cni_bad_configs test_cni_gc test_cni_kubernetes_conflist
 
 CNI_BIN=$BUILD/cni/ironclaw-pipe
@@ -81,6 +82,8 @@ cni_list() {
 		if [ "$cmd" = ADD ]; then
 			prev=$res
 			echo "$res" >"$WORK/cni-step-$i"
+			# a test's step between the plugins (CNI_BETWEEN: a command, given the step)
+			[ -n "${CNI_BETWEEN:-}" ] && [ "$i" -lt $((n - 1)) ] && { $CNI_BETWEEN "$i" || return 1; }
 			[ "$(jq -r .type <<<"$conf")" = ironclaw-pipe ] &&
 				cni_name "$(jq -r .name "$list")" "$id" "${CNI_IFNAME:-eth0}" >>"$WORK/cni-names"
 		fi
@@ -207,6 +210,39 @@ test_cni_two_containers_on_a_bridge() {
 	reach "$CNI_C2" 8081 ok || return 1
 	cni_list DEL "$list_b" c2id "/run/netns/$CNI_C2" >/dev/null || fail "DEL c2" || return 1
 	no_trace "$(cni_name icpcni c2id eth0)"
+}
+
+# bridge_mac: the node's bridge's MAC
+bridge_mac() { ip -n "$CNI_HOST" -j link show icpbr0 | jq -r '.[0].address'; }
+
+# new_bridge_mac STEP: between the bridge plugin and ours, the bridge's MAC changes (a bridge
+# whose MAC was never set takes its lowest port's; Debian's bridge plugin sets it, but the node's
+# own network tools may set it again): container 1's filter knows the old one
+new_bridge_mac() {
+	ip -n "$CNI_HOST" link set dev icpbr0 address 02:00:00:00:00:01 || return 1
+	# container 1 asks for the gateway's MAC again: frames to the new one; not refreshed, denied
+	ip -n "$CNI_C1" neigh flush all
+	reach "$CNI_C1" 8080 denied || return 1
+	[ "$(count_of "$(cni_name icpcni c1id eth0)" l2_dst)" -ge 1 ] ||
+		fail "container 1's frames to the bridge's new MAC were not denied as l2_dst" || return 1
+}
+
+# the bridge's MAC changed since a container's ADD: the next ADD refreshes every other CNI
+# instance's layer 2, so their containers reach the gateway at its new MAC
+test_cni_add_refreshes_other_instances() {
+	local list=$WORK/a.conflist out
+	cni_up || return 1
+	cni_profile "$WORK/prof-a" 8080
+	cni_conflist "$list" icpcni "$(cni_bridge)" "{\"type\":\"ironclaw-pipe\",\"profile\":\"$WORK/prof-a\"}"
+	out=$(cni_list ADD "$list" c1id "/run/netns/$CNI_C1") || fail "ADD c1: $out" || return 1
+	reach "$CNI_C1" 8080 ok || return 1
+	out=$(CNI_BETWEEN=new_bridge_mac cni_list ADD "$list" c2id "/run/netns/$CNI_C2") ||
+		fail "ADD c2: $out" || return 1
+	ip -n "$CNI_C1" neigh flush all
+	reach "$CNI_C1" 8080 ok || return 1
+	reach "$CNI_C2" 8080 ok || return 1
+	cni_list DEL "$list" c2id "/run/netns/$CNI_C2" >/dev/null && cni_list DEL "$list" c1id "/run/netns/$CNI_C1" >/dev/null ||
+		fail "DEL"
 }
 
 test_cni_ptp() {

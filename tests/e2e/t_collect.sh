@@ -1,10 +1,13 @@
 # t_collect.sh: the event collector and its journal (many readers, filters, a cap under a flood,
 # kill -9 and a torn tail, instances that come and go), bytes from the sandbox escaped in every
-# output, and metrics that promtool accepts (command, HTTP listener, textfile).
+# output, metrics that promtool accepts (command, HTTP listener, textfile), and the records of
+# allowed flows and queries (log --flows).
 
 area collect "tools_profile" "" \
-	test_collect_many_readers test_collect_follows_instances test_collect_cap_under_flood \
-	test_collect_kill9_and_torn_tail test_collect_escapes_sandbox_bytes test_metrics_promtool
+	test_collect_many_readers test_collect_follows_instances test_collect_journald \
+	test_collect_cap_under_flood \
+	test_collect_kill9_and_torn_tail test_collect_escapes_sandbox_bytes test_metrics_promtool \
+	test_collect_flows
 
 # wait_for TRIES COMMAND...: COMMAND succeeds within TRIES tries, 0.1 s apart
 wait_for() {
@@ -27,6 +30,8 @@ said() { [ "$(grep -cF -- "$2" "$WORK/collect.err")" -ge "$1" ]; }
 # $WORK/collect.err; waits until it collects this run's instance (the Nth time: COLLECTED)
 COLLECTED=0
 collector_start() {
+	# collect.err is the area's: each test counts from its own first collector
+	[ "$COLLECTED" = 0 ] && : >"$WORK/collect.err"
 	"$BIN" collect "$@" >/dev/null 2>>"$WORK/collect.err" &
 	COLLECTOR=$!
 	COLLECTED=$((COLLECTED + 1))
@@ -94,23 +99,115 @@ test_collect_many_readers() {
 	n=$("$BIN" log --name "$INSTANCE" --json --since "@$(($(date +%s) + 3600))" 2>/dev/null | grep -c destination)
 	[ "$n" = 0 ] || fail "--since an hour ahead kept $n events" || return 1
 	out=$("$BIN" log --name "$INSTANCE" --verdict maybe 2>&1)
-	[ $? = 2 ] && echo "$out" | grep -q "bad verdict 'maybe': deny or would-deny" ||
+	[ $? = 2 ] && echo "$out" | grep -q "bad verdict 'maybe': deny, would-deny or allow" ||
 		fail "a bad --verdict: $out" || return 1
 	out=$("$BIN" log --name "$INSTANCE" --since yesterday 2>&1)
 	[ $? = 2 ] && echo "$out" | grep -q "bad time 'yesterday'" || fail "a bad --since: $out"
 }
 
-# a collector started before its instance takes it when it is installed
-# (not yet here: that it lets the instance go on uninstall and takes the next install; see the
-# report of branch collect)
+# a collector started before its instance takes it when it is installed, lets it go when it is
+# uninstalled and takes the next install; one with --until-uninstalled ends instead
 test_collect_follows_instances() {
+	local first until out
+	: >"$WORK/collect.err" # what the earlier tests' collectors said is not this one's
 	# (with --name: a collector of every instance would also take other instances of the machine)
 	"$BIN" collect --name "$INSTANCE" >/dev/null 2>>"$WORK/collect.err" &
+	first=$!
 	install_cgroup || return 1
 	wait_for 50 said 1 "instance '$INSTANCE': collecting into" ||
 		fail "the collector did not take the new instance: $(cat "$WORK/collect.err")" || return 1
 	want_eperm other connect 10.42.7.11 9301 || return 1
-	wait_for 50 log_has '"destination":"10.42.7.11:9301"' || fail "no event of the install"
+	wait_for 50 log_has '"destination":"10.42.7.11:9301"' || fail "no event of the install" || return 1
+	"$BIN" uninstall --name "$INSTANCE" >/dev/null || fail "uninstall" || return 1
+	wait_for 50 said 1 "instance '$INSTANCE' was uninstalled" ||
+		fail "the collector did not notice the uninstall: $(cat "$WORK/collect.err"); it waits in $(cat /proc/$first/wchan)" || return 1
+	install_cgroup || return 1
+	wait_for 50 said 2 "instance '$INSTANCE': collecting into" ||
+		fail "the collector did not take the next install: $(cat "$WORK/collect.err")" || return 1
+	want_eperm other connect 10.42.7.11 9302 || return 1
+	wait_for 50 log_has '"destination":"10.42.7.11:9302"' || fail "no event of the next install" || return 1
+	log_has '"destination":"10.42.7.11:9301"' || fail "the first install's event is gone" || return 1
+	# --until-uninstalled: ends (status 0) when its instance goes; needs --name
+	kill $first
+	wait $first 2>/dev/null
+	"$BIN" collect --name "$INSTANCE" --until-uninstalled >/dev/null 2>>"$WORK/collect.err" &
+	until=$!
+	wait_for 50 said 3 "instance '$INSTANCE': collecting into" ||
+		fail "collect --until-uninstalled did not start: $(cat "$WORK/collect.err")" || return 1
+	"$BIN" uninstall --name "$INSTANCE" >/dev/null || fail "uninstall" || return 1
+	wait_for 50 eval '! kill -0 '$until' 2>/dev/null' ||
+		fail "collect --until-uninstalled outlived its instance: $(cat "$WORK/collect.err")" || return 1
+	wait $until || fail "collect --until-uninstalled ended with status $?" || return 1
+	out=$("$BIN" collect --until-uninstalled 2>&1)
+	[ $? = 2 ] && echo "$out" | grep -q -- "--until-uninstalled needs --name INSTANCE" ||
+		fail "--until-uninstalled without --name: $out"
+}
+
+# journald_ns_start: a mount namespace of its own (JNS: a process in it) where a journald of the
+# test's runs on empty /run/systemd and /run/log: what is sent there stays there
+journald_ns_start() {
+	unshare -m --propagation private sh -c 'mount -t tmpfs tmpfs /run/systemd &&
+		mount -t tmpfs tmpfs /run/log && { [ ! -d /var/log/journal ] ||
+		mount -t tmpfs tmpfs /var/log/journal; } && touch /run/log/.ready && exec sleep 120' &
+	JNS=$!
+	wait_for 50 nsenter -t "$JNS" -m test -e /run/log/.ready || fail "no mount namespace" || return 1
+	nsenter -t "$JNS" -m /lib/systemd/systemd-journald 2>/dev/null &
+	JOURNALD=$!
+	wait_for 50 nsenter -t "$JNS" -m test -S /run/systemd/journal/socket ||
+		fail "journald did not start" || return 1
+}
+
+# journald_json FILTER...: the entries of the test's journald (journalctl -o json)
+journald_json() { nsenter -t "$JNS" -m journalctl -D /run/log/journal -o json --no-pager "$@"; }
+
+# collect --journald: each event also in the systemd journal, its fields named, the sandbox's
+# bytes escaped; without journald the collector says so once and keeps its own journal
+test_collect_journald() {
+	local out bad p
+	[ -x /lib/systemd/systemd-journald ] || fail "systemd-journald missing (make deps installs systemd)" || return 1
+	journald_ns_start || return 1
+	: >"$WORK/collect.err"
+	bad=$(printf 'j\xe9\001d')
+	mkdir -p "$CG/$bad"
+	install_cgroup || return 1
+	nsenter -t "$JNS" -m --wd="$PWD" "$BIN" collect --name "$INSTANCE" --journald >/dev/null 2>>"$WORK/collect.err" &
+	wait_for 50 said 1 "instance '$INSTANCE': collecting into" ||
+		fail "the collector does not collect: $(cat "$WORK/collect.err")" || return 1
+	want_eperm other connect 10.42.7.11 9401 || return 1
+	in_tool "$bad" bash -c 'printf "jd\xe9\x01x" >/proc/$$/comm && exec 3<>/dev/tcp/10.42.7.11/9402' 2>/dev/null
+	wait_for 50 eval 'journald_json IRONCLAW_DEST_PORT=9402 | grep -q IRONCLAW' ||
+		fail "no entry in journald: $(journald_json | tail -3; cat "$WORK/collect.err")" || return 1
+	out=$(journald_json IRONCLAW_INSTANCE="$INSTANCE" IRONCLAW_DEST_PORT=9401)
+	echo "$out" | jq -e 'select(.IRONCLAW_VERDICT == "deny" and .IRONCLAW_REASON == "no_rule" and
+		.IRONCLAW_DEST_ADDR == "10.42.7.11" and .IRONCLAW_PROTOCOL == "tcp" and
+		.PRIORITY == "5" and .SYSLOG_IDENTIFIER == "ironclaw-pipe" and
+		.MESSAGE_ID == "5d2b0f3e8c7a4b1f9e6d3c2a1b0f9e8d" and
+		(.IRONCLAW_TOOL | endswith("/other")) and
+		(.MESSAGE | test("deny +no_rule +tcp .* -> 10.42.7.11:9401 ")))' >/dev/null ||
+		fail "the entry of the connect to 9401: $out" || return 1
+	out=$(journald_json IRONCLAW_DEST_PORT=9402)
+	echo "$out" | jq -e 'select(.IRONCLAW_COMM == "jd\\xe9\\x01x" and
+		(.IRONCLAW_TOOL | endswith("/j\\xe9\\x01d")) and
+		(.MESSAGE | contains("pid ") and contains("jd\\xe9\\x01x")))' >/dev/null ||
+		fail "the sandbox's bytes in journald: $out" || return 1
+	# the same event in the collector's own journal
+	log_has '"destination":"10.42.7.11:9402"' || fail "the event is not in the instance's journal" || return 1
+	# an allowed flow: a record of kind flow, with its rule
+	want_ok memscraper connect 10.42.7.11 8080 || return 1
+	wait_for 50 eval 'journald_json IRONCLAW_KIND=flow IRONCLAW_DEST_PORT=8080 | grep -q IRONCLAW' ||
+		fail "no flow record in journald: $(journald_json IRONCLAW_INSTANCE="$INSTANCE" | tail -3)" || return 1
+	out=$(journald_json IRONCLAW_KIND=flow IRONCLAW_DEST_PORT=8080)
+	echo "$out" | jq -e 'select(.IRONCLAW_VERDICT == "allow" and .PRIORITY == "6" and
+		.MESSAGE_ID == "8e1c2d3b4a5f46e7b8c9d0a1f2e3d4c5" and
+		(.IRONCLAW_RULE | endswith("/30-internal.rules:1")))' >/dev/null ||
+		fail "the flow record in journald: $out" || return 1
+	# journald gone: said once, events still kept
+	kill $JOURNALD
+	wait $JOURNALD 2>/dev/null
+	for p in 9403 9404; do want_eperm other connect 10.42.7.11 $p || return 1; done
+	wait_for 50 log_has '"destination":"10.42.7.11:9404"' || fail "no event without journald" || return 1
+	[ "$(grep -c "cannot send events to journald" "$WORK/collect.err")" = 1 ] ||
+		fail "the collector did not say once that journald is gone: $(cat "$WORK/collect.err")"
 }
 
 # the journal stays under its cap while the sandbox floods; the newest events are kept
@@ -197,7 +294,8 @@ sys.exit(0 if any(e["comm"] == "bad\u00e9\u0001name" and e["tool"].endswith("/b\
 		fail "log from the journal: $(echo "$out" | cat -v)" || return 1
 	echo "$out" | LC_ALL=C grep -q "$(printf '[\001\351]')" && fail "raw bytes on a terminal line: $(echo "$out" | cat -v)" && return 1
 	out=$("$BIN" suggest --name "$INSTANCE" 2>/dev/null)
-	echo "$out" | grep -q '^allow tcp 10.42.7.11 port 8080 tool b\\xe9\\x01d  # [1-9][0-9]* would-deny$' ||
+	# a tool name no profile line can hold: a comment, not a line 'check' would refuse
+	echo "$out" | grep -q '^# not a line a profile can hold ([1-9][0-9]* would-deny): allow tcp 10.42.7.11 port 8080 tool b\\xe9\\x01d$' ||
 		fail "suggest from the journal: $(echo "$out" | cat -v)" || return 1
 	echo "$out" | LC_ALL=C grep -q "$(printf '[\001\351]')" && fail "raw bytes in suggest: $(echo "$out" | cat -v)" && return 1
 	return 0
@@ -248,4 +346,59 @@ try:
 except urllib.error.HTTPError as e:
     print(e.code)' $port 2>&1)
 	[ "$out" = 404 ] || fail "GET /other: $out"
+}
+
+# flows_json: the journal's flow and query records (log --flows --json)
+flows_json() { "$BIN" log --name "$INSTANCE" --flows --json 2>/dev/null; }
+flows_have() { flows_json | grep -q -- "$1"; }
+
+# three DNS queries from one unconnected UDP socket (sendto), for api.example
+three_queries() {
+	in_tool other python3 -c 'import socket
+q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03api\x07example\x00\x00\x01\x00\x01"
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+for _ in range(3):
+    s.sendto(q, ("10.42.0.53", 53))
+    try:
+        s.recv(512)
+    except OSError:
+        pass'
+}
+
+# allowed traffic in log --flows: one record per TCP connection (at connect(), not again for its
+# SYN at cgroup_skb), with the rule's file:line; an unconnected socket's datagrams one flow, each
+# DNS query a record with its name; none of them among the denials, nor in suggest
+test_collect_flows() {
+	local out n
+	install_cgroup || return 1
+	collector_start --name "$INSTANCE" || return 1
+	want_ok memscraper connect 10.42.7.11 8080 || return 1
+	three_queries || fail "the queries could not be sent" || return 1
+	wait_for 50 flows_have '"query":"api.example"' || fail "no query record: $(flows_json)" || return 1
+	wait_for 50 flows_have '"hook":"connect4".*"destination":"10.42.7.11:8080".*"kind":"flow"' ||
+		fail "no flow record of the connection: $(flows_json)" || return 1
+	out=$(flows_json)
+	n=$(echo "$out" | grep -c '"destination":"10.42.7.11:8080".*"kind":"flow"')
+	[ "$n" = 1 ] || fail "the connection made $n flow records: $out" || return 1
+	echo "$out" | grep '"destination":"10.42.7.11:8080"' |
+		grep -q '"tool":"/icpe2e[0-9]*/memscraper".*"verdict":"allow","kind":"flow","rule":"[^"]*/30-internal.rules:1"' ||
+		fail "the flow's tool or rule: $out" || return 1
+	n=$(echo "$out" | grep -c '"hook":"sendmsg4".*"destination":"10.42.0.53:53".*"kind":"flow"')
+	[ "$n" = 1 ] || fail "three datagrams of one socket made $n flow records: $out" || return 1
+	n=$(echo "$out" | grep -c '"kind":"query","rule":"[^"]*/10-dns.rules:3","query":"api.example"')
+	[ "$n" = 3 ] || fail "three queries made $n query records: $out" || return 1
+	out=$("$BIN" log --name "$INSTANCE" --flows 2>/dev/null)
+	echo "$out" | grep -q "allow      flow .* -> 10.42.7.11:8080 .*connect4/internal cgroup .* rule [^ ]*/30-internal.rules:1$" ||
+		fail "log --flows: $out" || return 1
+	echo "$out" | grep -q "allow      query .* -> 10.42.0.53:53 .*cgroup_skb/dns cgroup .* query api.example rule [^ ]*/10-dns.rules:3$" ||
+		fail "log --flows, a query: $out" || return 1
+	n=$("$BIN" log --name "$INSTANCE" --json 2>/dev/null | grep -c '"kind":"\(flow\|query\)"')
+	[ "$n" = 0 ] || fail "log without --flows showed $n flows" || return 1
+	n=$("$BIN" log --name "$INSTANCE" --flows --json --tool other 2>/dev/null | grep -c 10.42.7.11)
+	[ "$n" = 0 ] || fail "--tool other kept $n flows of memscraper" || return 1
+	out=$("$BIN" suggest --name "$INSTANCE" 2>/dev/null)
+	echo "$out" | grep -q '^allow' && fail "suggest made rules of allowed flows: $out"
+	out=$("$BIN" log --name "$INSTANCE" --flows --verdict deny 2>&1)
+	[ $? = 2 ] || fail "--flows --verdict deny: $out"
 }

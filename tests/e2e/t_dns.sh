@@ -3,7 +3,7 @@
 
 area dns "tools_profile dns_profile" "" \
 	test_dns_names_at_host_side test_dns_names_at_cgroup_hooks test_dns_bad_names_refused \
-	test_dns_live_edits
+	test_dns_live_edits test_dns_suggest_by_name
 
 # the tools' profile with three names, one of them for memscraper alone
 DNS_PROFILE=$WORK/prof-dns
@@ -143,4 +143,43 @@ test_dns_bad_names_refused() {
 	out=$("$BIN" check --profile "$p" 2>&1)
 	[ $? = 1 ] && echo "$out" | grep -q "16-bad.rules:2: query types already set at $p/16-bad.rules:1" ||
 		fail "two qtype lines: $out"
+}
+
+# audit mode: a denied query name is logged with the name (escaped), suggest proposes 'allow dns
+# NAME' (not the resolver's address, which the profile has), and check accepts the profile with
+# what suggest printed
+test_dns_suggest_by_name() {
+	local out p=$WORK/prof-dns-suggest bad
+	bad=$(printf 'ev\033il')
+	"$BIN" install --profile "$DNS_PROFILE" --tc-ingress "host0@$CORP" --sandbox-netns "$SBX" \
+		--sandbox-cgroup "$CG" --name "$INSTANCE" --audit >/dev/null || fail "install --audit" || return 1
+	"$BIN" log --name "$INSTANCE" >/dev/null 2>&1 # start from an empty buffer
+	dns_ok other new-name.example || return 1
+	dns_out other "$bad.example" >/dev/null
+	out=$("$BIN" log --name "$INSTANCE" --json 2>/dev/null)
+	echo "$out" | grep -q '"reason":"qname","verdict":"would-deny","kind":"deny","query":"new-name.example"' ||
+		fail "log --json: the denied name: $out" || return 1
+	echo "$out" | grep -q '"query":"ev\\\\027il.example"' || fail "log --json: the hostile name: $out" || return 1
+	dns_ok other new-name.example || return 1
+	dns_ok other www.new-name.example || return 1
+	dns_out other "$bad.example" >/dev/null
+	dns_ok other log-collector.internal.corp || return 1
+	out=$("$BIN" log --name "$INSTANCE" 2>/dev/null)
+	echo "$out" | grep -q "would-deny qname .* query ev\\\\027il.example$" || fail "log: $(echo "$out" | cat -v)" || return 1
+	echo "$out" | LC_ALL=C grep -q "$(printf '\033')" && fail "a raw escape on a terminal line: $(echo "$out" | cat -v)" && return 1
+	dns_ok other new-name.example || return 1
+	dns_ok other www.new-name.example || return 1
+	dns_out other "$bad.example" >/dev/null
+	out=$("$BIN" suggest --name "$INSTANCE" 2>/dev/null)
+	echo "$out" | grep -q '^allow dns new-name.example tool other  # 1 would-deny$' || fail "suggest: $out" || return 1
+	echo "$out" | grep -q '^allow dns www.new-name.example tool other  # 1 would-deny$' || fail "suggest: $out" || return 1
+	echo "$out" | grep -q '^allow udp' && fail "suggest proposes the resolver again: $out" && return 1
+	echo "$out" | grep -q "^# a query for 'ev\\\\027il.example': no 'allow dns' line can name it" ||
+		fail "suggest, a name no line can hold: $(echo "$out" | cat -v)" || return 1
+	echo "$out" | LC_ALL=C grep -q "$(printf '\033')" && fail "a raw escape in suggest: $(echo "$out" | cat -v)" && return 1
+	mkdir -p "$p"
+	cp "$DNS_PROFILE"/*.rules "$p/"
+	echo "$out" >"$p/90-suggested.rules"
+	out=$("$BIN" check --profile "$p" --sandbox-cgroup "$CG" 2>&1) ||
+		fail "check refuses the profile with suggest's lines: $out"
 }

@@ -106,7 +106,7 @@ test_bad_profile_keeps_running_policy() {
 
 # installs, live edits, reloads and a new version of a stage object, under two paced flows
 test_install_over_install_during_flow() {
-	local a=$WORK/prof-a b=$WORK/prof-b n=20000 gens="" step
+	local a=$WORK/prof-a b=$WORK/prof-b gens="" step
 	local zero=(--src 10.42.0.2 --dst 10.42.7.11 --proto udp --dport 9000 --sport 0 --count 1)
 	mkdir -p "$a" "$b"
 	cp rules.d/*.rules "$a/"
@@ -119,8 +119,8 @@ test_install_over_install_during_flow() {
 	# the flows go through the plug-in stage; version 1 lets source port 0 through
 	raw_delta rule 1 "${zero[@]}" || return 1
 	sleep 0.2
-	# two paced flows of 20000 frames, ~1 ms apart, from inside the sandbox
-	flows_start $n
+	# two paced flows, ~1 ms apart, from inside the sandbox, until the last switch
+	flows_start
 	# every one a switch of generation; "install $b" and "new-stage" put version 2 of the
 	# flow stage in, "install $a" version 1
 	for step in "install $b" allow revoke reload "install $a" allow revoke new-stage; do

@@ -43,6 +43,8 @@ test_deny_log() {
 	kill -INT $f
 	wait $f || fail "log --follow did not end cleanly on Ctrl-C" || return 1
 	grep -q "no_rule" "$WORK/follow" || fail "--follow printed no event" || return 1
+	grep -q "no collector keeps the events of instance '$INSTANCE': read from its ring buffer, they are gone once read" "$WORK/follow" ||
+		fail "log without a collector does not say that nothing is kept: $(head -3 "$WORK/follow")" || return 1
 	"$BIN" status --name "$INSTANCE" --json | grep -q '"rate_limited":[1-9]' ||
 		fail "600 denials in a burst were not rate-limited: $("$BIN" status --name "$INSTANCE" --json | grep -o '"events_dropped[^}]*')"
 }

@@ -3,7 +3,8 @@
 # unasked answers), expiry, CNAMEs, at host-side tc only (t_dns_id.sh: the ids); name rules refused.
 
 area names "learn_profile" "" \
-	test_names_follow_dns_at_host_side test_names_learned_at_host_side_only test_name_rules_refused
+	test_names_follow_dns_at_host_side test_names_learned_at_host_side_only test_name_rules_refused \
+	test_names_suggest_name_rule
 
 # the resolver's address, and a profile whose one TCP rule is a name
 LEARN_PROFILE=$WORK/prof-learn
@@ -168,4 +169,27 @@ test_name_rules_refused() {
 		fail "name rules with the cgroup hooks alone: $out" || return 1
 	"$BIN" check --profile "$p" | grep -q "^  grace 1 s, max-ttl 3600 s, max-addresses 64, max-total 16384, rate 16 a second$" ||
 		fail "check: $("$BIN" check --profile "$p")"
+}
+
+# audit mode: a connection to an address learned for a name, on a port no rule of the name has,
+# is suggested as a name rule ('allow tcp name HOST port P'), which check accepts with the profile
+test_names_suggest_name_rule() {
+	local out p=$WORK/prof-learn-suggest
+	"$BIN" install --profile "$LEARN_PROFILE" --tc-ingress "host0@$CORP" --sandbox-netns "$SBX" \
+		--sandbox-cgroup "$CG" --name "$INSTANCE" --audit >/dev/null || fail "install --audit" || return 1
+	"$BIN" log --name "$INSTANCE" >/dev/null 2>&1 # start from an empty buffer
+	resolver --answer log-collector.internal.corp=10.42.7.11 || return 1
+	out=$(lookup log-collector.internal.corp) || fail "lookup: $out" || return 1
+	probe connect 10.42.7.11 9090 --timeout-ms 300 >/dev/null
+	probe connect 10.42.7.11 8080 >/dev/null
+	# within the TTL (2 s): the reader names the learned address as it reads
+	out=$("$BIN" suggest --name "$INSTANCE" 2>/dev/null)
+	echo "$out" | grep -q '^allow tcp name log-collector.internal.corp port 9090\( tool memscraper\)\?  # [1-9][0-9]* would-deny$' ||
+		fail "suggest: $out" || return 1
+	echo "$out" | grep -q '^allow tcp 10.42.7.11' && fail "suggest gave the address, not the name: $out" && return 1
+	mkdir -p "$p"
+	cp "$LEARN_PROFILE"/*.rules "$p/"
+	echo "$out" >"$p/90-suggested.rules"
+	out=$("$BIN" check --profile "$p" --sandbox-cgroup "$CG" 2>&1) ||
+		fail "check refuses the profile with suggest's lines: $out"
 }

@@ -93,7 +93,9 @@ test_restore_fails_closed() {
 		fail "status does not say blocked: $("$BIN" status --name "$INSTANCE" | head -3)" || return 1
 	# reload keeps the block; the profile fixed, restore ends it
 	sed -i '$d' "$p/30-internal.rules"
-	"$BIN" reload --name "$INSTANCE" >/dev/null && expect denied connect 10.42.7.11 8080 ||
+	# (the block drops ARP: an entry failed meanwhile would say EHOSTUNREACH, not time out)
+	"$BIN" reload --name "$INSTANCE" >/dev/null && ip -n "$SBX" neigh flush dev sbx0 &&
+		expect denied connect 10.42.7.11 8080 ||
 		fail "reload ended the block" || return 1
 	out=$("$BIN" restore "$INSTANCE") || fail "restore of the fixed profile: $out" || return 1
 	ip -n "$SBX" neigh flush dev sbx0 # the block dropped ARP too: the gateway's entry failed
@@ -147,6 +149,7 @@ test_restore_reattaches_a_new_veth() {
 # a reboot: the pins, /run, the namespaces and the cgroup go; they are made again, and restore
 # brings the policy back with its kept live edit (last in the area: the servers are the test's)
 test_restore_after_reboot() {
+	local out pid
 	install_ingress || return 1
 	"$BIN" enable --name "$INSTANCE" >/dev/null &&
 		"$BIN" allow --name "$INSTANCE" --persist tcp 10.42.7.12 port 8080 >/dev/null ||
@@ -158,5 +161,28 @@ test_restore_after_reboot() {
 	"$BIN" status --name "$INSTANCE" >/dev/null 2>&1 && fail "an instance survived the reboot" && return 1
 	out=$("$BIN" restore "$INSTANCE" 2>&1) || fail "restore failed: $out" || return 1
 	echo "$out" | grep -qx "restored instance '$INSTANCE': 6 rules in 3 stages" || fail "restore said: $out" || return 1
-	restored_flows
+	restored_flows || return 1
+	# restore started a collector: the denial is in the journal, which any number of readers read
+	pid=$(echo "$out" | sed -n "s/^collecting the events of instance '$INSTANCE' (pid \([0-9]*\))$/\1/p")
+	[ -n "$pid" ] && tr "\\0" " " </proc/"$pid"/cmdline | grep -q "collect --name $INSTANCE --until-uninstalled" ||
+		fail "restore started no collector: $out" || return 1
+	for _ in $(seq 30); do
+		"$BIN" log --name "$INSTANCE" --json 2>/dev/null | grep -q '"destination":"10.42.0.99:53"' && break
+		sleep 0.1
+	done
+	for _ in 1 2; do
+		"$BIN" log --name "$INSTANCE" --json 2>/dev/null | grep -q '"destination":"10.42.0.99:53"' ||
+			fail "the restored instance's denial is not in the journal: $("$BIN" log --name "$INSTANCE" 2>&1)" || return 1
+	done
+	# a second restore leaves the collector alone; --no-collect starts none
+	out=$("$BIN" restore "$INSTANCE" 2>&1) || fail "restore again failed: $out" || return 1
+	echo "$out" | grep -qx "the events of instance '$INSTANCE' are read by pid $pid already" ||
+		fail "restore again said: $out" || return 1
+	# the collector ends with its instance
+	"$BIN" uninstall --name "$INSTANCE" >/dev/null || fail "uninstall" || return 1
+	for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	! kill -0 "$pid" 2>/dev/null || fail "the collector outlived its instance" || return 1
+	out=$("$BIN" restore --no-collect "$INSTANCE" 2>&1) || fail "restore --no-collect failed: $out" || return 1
+	! echo "$out" | grep -q collect || fail "restore --no-collect said: $out" || return 1
+	! pgrep -f -- "collect --name $INSTANCE --until-uninstalled" >/dev/null || fail "restore --no-collect started a collector"
 }

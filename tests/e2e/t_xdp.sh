@@ -100,9 +100,9 @@ test_scenario_at_xdp() {
 
 # reinstall, live edits and reload at XDP never detach: paced flows lose and leak nothing
 test_xdp_switches_during_flow() {
-	local n=6000 step
+	local step
 	install_xdp "$FLOW_PROFILE_NO_TOOLS" || return 1
-	flows_start $n
+	flows_start
 	for step in install allow revoke reload; do
 		case $step in
 		install) install_xdp "$FLOW_PROFILE_NO_TOOLS" ;;

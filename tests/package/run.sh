@@ -33,9 +33,9 @@ usr/share/man/man8/ironclaw-pipe.8"
 			{ echo "unexpected file $f"; return 1; } ;; esac
 	done
 	for f in $want; do [ -f "$d/$f" ] || { echo "missing $f"; return 1; }; done
-	grep -q "^ExecStart=/usr/sbin/ironclaw-pipe restore %i$" "$d/usr/lib/systemd/system/ironclaw-pipe@.service" ||
+	grep -q "^ExecStart=/usr/sbin/ironclaw-pipe restore --journald %i$" "$d/usr/lib/systemd/system/ironclaw-pipe@.service" ||
 		{ echo "the unit's ExecStart: $(grep ExecStart "$d/usr/lib/systemd/system/ironclaw-pipe@.service")"; return 1; }
-	grep -q "^ExecStart=/usr/sbin/ironclaw-pipe collect$" "$d/usr/lib/systemd/system/ironclaw-pipe-collect.service" ||
+	grep -q "^ExecStart=/usr/sbin/ironclaw-pipe collect --journald$" "$d/usr/lib/systemd/system/ironclaw-pipe-collect.service" ||
 		{ echo "the collector unit's ExecStart: $(grep ExecStart "$d/usr/lib/systemd/system/ironclaw-pipe-collect.service")"; return 1; }
 	"$d/usr/sbin/ironclaw-pipe" --version | grep -q '^ironclaw-pipe [0-9]' || return 1
 	# a profile changed by its user is kept by another install and by uninstall

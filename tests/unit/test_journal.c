@@ -1,5 +1,6 @@
 /* test_journal.c: the event journal's format: records read back, a torn tail cut, a bad checksum stopped at, rotation under the cap. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -211,4 +212,58 @@ Test(journal, drops_record_recovered)
 	cr_assert_eq(rec.drops.rate, 9);
 	cr_assert_eq(rec.drops.map_id, 42);
 	journal_close_write(&w);
+}
+
+/*
+ * Flow and query records: kind 4, which a reader of before flows skips; their
+ * fields (the rule's file:line, the question's name as the packet had it,
+ * the learned name) read back; a kind byte that disagrees with the record's
+ * kind is never taken for the other
+ */
+Test(journal, flow_records_and_names)
+{
+	static const __u8 wire[] = "\3a\x01z\7example";
+	struct journal_writer w;
+	struct journal_recovery rc;
+	struct journal_reader r;
+	struct journal_rec rec;
+	struct history_strings s;
+	struct event_view v;
+	struct journal_buf b = {};
+	struct deny_event e = { .kind = EVENT_QUERY, .family = 2, .l4proto = 17 };
+	int n = 0;
+
+	cr_assert_eq(journal_open_write(&w, dir, 0, &rc, &d), 0);
+	cr_assert_eq(journal_buf_put(&b, &e, sizeof(e)), 0);
+	cr_assert_eq(journal_buf_field(&b, JF_CGROUP, "/sbx/other", 10), 0);
+	cr_assert_eq(journal_buf_field(&b, JF_STAGE, "dns", 3), 0);
+	cr_assert_eq(journal_buf_field(&b, JF_QNAME, wire, sizeof(wire)), 0);
+	cr_assert_eq(journal_buf_field(&b, JF_RULE, "/p/10-dns.rules:3", 17), 0);
+	cr_assert_eq(journal_buf_field(&b, JF_DEST_NAME, "resolver.example", 16), 0);
+	cr_assert_eq(journal_append(&w, JREC_FLOW, 1, b.data, b.len), 0);
+	/* the same bytes as a denial's record: a denial, whatever its kind byte says */
+	cr_assert_eq(journal_append(&w, JREC_EVENT, 2, b.data, b.len), 0);
+	/* a flow record whose kind byte says denial: not read as either */
+	e.kind = EVENT_DENY;
+	memcpy(b.data, &e, sizeof(e));
+	cr_assert_eq(journal_append(&w, JREC_FLOW, 3, b.data, b.len), 0);
+	journal_close_write(&w);
+	cr_assert_eq(journal_open_read(&r, dir), 0);
+	while (journal_read(&r, &rec, &d) == 1) {
+		int err = history_event_view(&rec, &v, &s);
+
+		n++;
+		if (rec.h.time_ns == 3) {
+			cr_assert_eq(err, -EINVAL);
+			continue;
+		}
+		cr_assert_eq(err, 0);
+		cr_assert_eq(v.e.kind, rec.h.time_ns == 1 ? EVENT_QUERY : EVENT_DENY);
+		cr_assert_str_eq(v.rule, "/p/10-dns.rules:3");
+		cr_assert_str_eq(v.dest_name, "resolver.example");
+		cr_assert_eq(v.qname_len, sizeof(wire));
+		cr_assert_eq(memcmp(v.qname, wire, sizeof(wire)), 0);
+	}
+	journal_close_read(&r);
+	cr_assert_eq(n, 3);
 }

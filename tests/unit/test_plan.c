@@ -323,26 +323,26 @@ Test(plan, range_inside_one_stage_class)
 	profile_free(&p);
 }
 
+/* a port range over several stages: each port to the stage that claims it */
 static const struct {
 	const char *rule;
 	bool with_postgres;
-	const char *says;
+	size_t dns, https, internal, postgres; /* entries each stage holds */
 } spans[] = {
-	{ "allow tcp 10.0.0.1 port 400-500", true,
-	  "port range 400-500 spans stages 'internal' and 'https' (port 443): split the rule" },
-	{ "allow tcp 10.0.0.1 port 443-444", true,
-	  "port range 443-444 spans stages 'https' and 'internal' (port 444)" },
-	{ "allow tcp 10.0.0.1 port 50-60", false, "spans stages 'internal' and 'dns' (port 53)" },
-	{ "allow udp 10.0.0.1 port 53-54", false, "spans stages 'dns' and 'internal' (port 54)" },
-	{ "allow tcp 10.0.0.1 port 5000-6000", true,
-	  "spans stages 'internal' and 'postgres' (port 5432)" },
-	{ "allow tcp 10.0.0.1 port 1-65535", true, "spans stages 'internal' and 'dns' (port 53)" },
+	{ "allow tcp 10.0.0.1 port 400-500", true, 0, 1, 100, 0 },
+	{ "allow tcp 10.0.0.1 port 443-444", true, 0, 1, 1, 0 },
+	{ "allow tcp 10.0.0.1 port 50-60", false, 1, 0, 10, 0 },
+	{ "allow udp 10.0.0.1 port 53-54", false, 1, 0, 1, 0 },
+	{ "allow tcp 10.0.0.1 port 5000-6000", true, 0, 0, 1000, 1 },
+	{ "allow tcp 10.0.0.1 port 1-442", true, 1, 0, 441, 0 },
 };
 
-Test(plan, range_across_stages_refused)
+Test(plan, range_across_stages_split)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(spans); i++) {
 		const char *lines[] = { "allow tcp 10.42.7.11 port 8080", spans[i].rule };
+		size_t want[4] = { spans[i].dns, spans[i].https, spans[i].internal + 1,
+				   spans[i].postgres };
 		struct profile p;
 		struct diag d = {};
 		struct plan pl;
@@ -350,15 +350,21 @@ Test(plan, range_across_stages_refused)
 
 		profile_from(&p, lines, 2);
 		err = plan_build(&p, stages4, spans[i].with_postgres ? 4 : 3, &pl, &d);
-		cr_assert_eq(err, -EINVAL, "\"%s\": error %d, want -EINVAL", spans[i].rule, err);
-		cr_assert_eq(d.errors, 1, "\"%s\": %d errors, want 1:%s", spans[i].rule, d.errors,
-			     all_msgs(&d));
-		cr_assert(starts_with(d.msgs[0], "plan.rules:2: "),
-			  "\"%s\": \"%s\" lacks file:line", spans[i].rule, d.msgs[0]);
-		cr_assert(strstr(d.msgs[0], spans[i].says), "\"%s\": \"%s\" does not say \"%s\"",
-			  spans[i].rule, d.msgs[0], spans[i].says);
-		cr_assert_null(pl.entries, "a refused plan keeps no entries");
-		cr_assert_eq(pl.nr_entries, 0);
+		cr_assert_eq(err, 0, "\"%s\": error %d:%s", spans[i].rule, err, all_msgs(&d));
+		cr_assert_eq(d.nr, 0, "\"%s\":%s", spans[i].rule, all_msgs(&d));
+		for (size_t s = 0; s < (spans[i].with_postgres ? 4u : 3u); s++)
+			cr_assert_eq(pl.stage_entries[s], want[s],
+				     "\"%s\": stage '%s' holds %zu entries, want %zu",
+				     spans[i].rule, stages4[s].desc.name, pl.stage_entries[s],
+				     want[s]);
+		cr_assert_eq(pl.wide_entries, 0);
+		for (size_t e = 0; e < pl.nr_entries; e++)
+			cr_assert_eq((int)pl.entries[e].stage,
+				     plan_stage_for(&pl, p.rules[pl.entries[e].rule].l4proto,
+						    pl.entries[e].port),
+				     "\"%s\": port %u in the wrong stage", spans[i].rule,
+				     pl.entries[e].port);
+		plan_free(&pl);
 		profile_free(&p);
 		diag_free(&d);
 	}
@@ -366,37 +372,74 @@ Test(plan, range_across_stages_refused)
 
 /* prefixes */
 
-Test(plan, prefix_to_exact_stage_refused)
+/* a prefix at a stage whose map is exact goes to wide_rules, one entry per port */
+Test(plan, prefix_to_exact_stage_goes_wide)
 {
 	static const struct {
 		const char *rule;
-		const char *says;
+		size_t wide, stage_entries; /* entries in wide_rules, in stage's own map */
+		int stage;
 	} cases[] = {
-		{ "allow tcp 10.42.7.0/24 port 8080",
-		  "stage 'internal' takes single addresses only; 10.42.7.0/24 is a prefix" },
-		{ "allow udp 10.42.0.0/16 port 53",
-		  "stage 'dns' takes single addresses only; 10.42.0.0/16 is a prefix" },
-		{ "allow tcp 2001:db8::/64 port 5432",
-		  "stage 'postgres' takes single addresses only; 2001:db8::/64 is a prefix" },
+		{ "allow tcp 10.42.7.0/24 port 8080", 1, 0, INTERNAL },
+		{ "allow udp 10.42.0.0/16 port 53", 1, 0, DNS },
+		{ "allow tcp 2001:db8::/64 port 5432", 1, 0, POSTGRES },
+		{ "allow tcp 10.0.0.0/8 port 442-443", 1, 1, HTTPS }, /* 443 in https's trie */
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct profile p;
 		struct diag d = {};
 		struct plan pl;
-		int err;
 
 		profile_from(&p, &cases[i].rule, 1);
-		err = plan_build(&p, stages4, 4, &pl, &d);
-		cr_assert_eq(err, -EINVAL, "\"%s\": error %d, want -EINVAL", cases[i].rule, err);
-		cr_assert_eq(d.errors, 1, "\"%s\":%s", cases[i].rule, all_msgs(&d));
-		cr_assert(starts_with(d.msgs[0], "plan.rules:1: "), "\"%s\" lacks file:line",
-			  d.msgs[0]);
-		cr_assert(strstr(d.msgs[0], cases[i].says), "\"%s\" does not say \"%s\"", d.msgs[0],
-			  cases[i].says);
+		cr_assert_eq(plan_build(&p, stages4, 4, &pl, &d), 0, "\"%s\":%s", cases[i].rule,
+			     all_msgs(&d));
+		cr_assert_eq(pl.wide_entries, cases[i].wide, "\"%s\": %zu wide entries",
+			     cases[i].rule, pl.wide_entries);
+		cr_assert_eq(pl.stage_entries[cases[i].stage], cases[i].stage_entries,
+			     "\"%s\": %zu entries in its stage", cases[i].rule,
+			     pl.stage_entries[cases[i].stage]);
+		cr_assert(pl.wide_ports, "\"%s\": the generation needs GEN_WIDE_PORTS",
+			  cases[i].rule);
+		cr_assert(!pl.all_ports);
+		cr_assert(pl.entries[0].wide);
+		cr_assert_neq(pl.entries[0].stage, PLAN_STAGE_ALL);
+		plan_free(&pl);
 		profile_free(&p);
 		diag_free(&d);
 	}
+}
+
+/* a rule for every port: one entry of wide_rules, port 0, for every stage */
+Test(plan, all_ports_one_wide_entry)
+{
+	static const char *const lines[] = {
+		"allow tcp 10.42.7.11",
+		"allow udp 10.0.0.0/8 port any tool t1",
+		"allow tcp 2001:db8::/32 port any",
+	};
+	struct profile p;
+	struct diag d = {};
+	struct plan pl;
+
+	profile_from(&p, lines, ARRAY_SIZE(lines));
+	cr_assert(rule_all_ports(&p.rules[0]) && rule_all_ports(&p.rules[1]));
+	cr_assert_str_eq(p.rules[1].o.tool, "t1");
+	cr_assert_eq(plan_build(&p, stages4, 4, &pl, &d), 0, "%s", all_msgs(&d));
+	cr_assert_eq(pl.nr_entries, 3);
+	cr_assert_eq(pl.wide_entries, 3);
+	for (size_t i = 0; i < 3; i++) {
+		cr_assert_eq(pl.entries[i].stage, PLAN_STAGE_ALL);
+		cr_assert_eq(pl.entries[i].port, 0);
+		cr_assert(pl.entries[i].wide);
+		cr_assert_eq(pl.entries[i].rule, i);
+	}
+	for (size_t s = 0; s < 4; s++)
+		cr_assert_eq(pl.stage_entries[s], 0);
+	cr_assert(pl.all_ports && !pl.wide_ports);
+	plan_free(&pl);
+	profile_free(&p);
+	diag_free(&d);
 }
 
 Test(plan, prefix_to_prefix_stage_accepted)
@@ -465,7 +508,7 @@ Test(plan, no_stages_at_all)
 Test(plan, every_bad_rule_reported)
 {
 	static const char *const lines[] = {
-		"allow tcp 10.42.7.11 port 8080",
+		"allow tcp 10.42.7.11 port 443",
 		"allow tcp 10.0.0.0/8 port 8080",
 		"allow tcp 10.0.0.1 port 400-500",
 		"allow tcp 203.0.113.1 port 443",
@@ -475,7 +518,8 @@ Test(plan, every_bad_rule_reported)
 	struct plan pl;
 
 	profile_from(&p, lines, ARRAY_SIZE(lines));
-	cr_assert_eq(plan_build(&p, stages3, 3, &pl, &d), -EINVAL);
+	/* dns and https only: no stage takes 8080 or 400 */
+	cr_assert_eq(plan_build(&p, stages4, 2, &pl, &d), -EINVAL);
 	cr_assert_eq(d.errors, 2, "%d errors, want 2:%s", d.errors, all_msgs(&d));
 	cr_assert(starts_with(d.msgs[0], "plan.rules:2: "), "%s", all_msgs(&d));
 	cr_assert(starts_with(d.msgs[1], "plan.rules:3: "), "%s", all_msgs(&d));

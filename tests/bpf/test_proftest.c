@@ -1,0 +1,263 @@
+/*
+ * test_proftest.c: every profile test in the repository (each NN-name.test
+ * under rules.d/, examples/ and tests/) run through the real programs too.
+ * Each profile is installed in a test instance, with a sandbox cgroup and
+ * its tools' cgroups (this process moves into the line's tool's); each line's
+ * frame (loader/proftest.c builds it, as 'ironclaw-pipe test' does) is run
+ * with BPF_PROG_TEST_RUN at tc and at XDP, and the verdict, reason and the
+ * rule that counted it must be what the user-space judge says: the judge
+ * that 'test' and 'check' use cannot drift from the pipeline.
+ *
+ * Not run here: 'name HOST' lines (the judge takes HOST as resolved; the
+ * pipeline would need the answer learned first). They are counted as such.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "cgroup.h"
+#include "expect.h"
+#include "policy.h"
+#include "proftest.h"
+#include "pkt.h"
+#include "pipeline_run.h"
+
+#define MAX_PROFILES 64
+#define MAX_TOOLS 32
+
+static char profiles[MAX_PROFILES][PATH_MAX];
+static size_t nr_profiles;
+
+/* the directories of every .test file below root */
+static int collect(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	size_t len = strlen(path);
+	char dir[PATH_MAX];
+
+	(void)sb;
+	(void)ftw;
+	if (type != FTW_F || len < 5 || strcmp(path + len - 5, ".test") || strstr(path, "/build/"))
+		return 0;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(path, '/') - path), path);
+	for (size_t i = 0; i < nr_profiles; i++)
+		if (!strcmp(profiles[i], dir))
+			return 0;
+	cr_assert_lt(nr_profiles, MAX_PROFILES);
+	snprintf(profiles[nr_profiles++], PATH_MAX, "%s", dir);
+	return 0;
+}
+
+static void cgroup_enter(const char *dir)
+{
+	char path[PATH_MAX + 16];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	fd = open(path, O_WRONLY);
+	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
+	cr_assert_eq(write(fd, "0", 1), 1, "%s: %s", path, strerror(errno));
+	close(fd);
+}
+
+static char cg_orig[PATH_MAX + 16], cg_dir[PATH_MAX];
+static char tools[MAX_TOOLS][64];
+static size_t nr_tools;
+
+static void add_tool(const char *name)
+{
+	char path[2 * PATH_MAX];
+
+	if (!name)
+		return;
+	for (size_t i = 0; i < nr_tools; i++)
+		if (!strcmp(tools[i], name))
+			return;
+	cr_assert_lt(nr_tools, MAX_TOOLS);
+	snprintf(tools[nr_tools++], sizeof(tools[0]), "%s", name);
+	snprintf(path, sizeof(path), "%s/%s", cg_dir, name);
+	cr_assert(!mkdir(path, 0755) || errno == EEXIST, "%s: %s", path, strerror(errno));
+}
+
+static void leave_cgroups(void)
+{
+	char path[2 * PATH_MAX];
+
+	if (cg_orig[0])
+		cgroup_enter(cg_orig);
+	for (size_t i = 0; i < nr_tools; i++) {
+		snprintf(path, sizeof(path), "%s/%s", cg_dir, tools[i]);
+		rmdir(path);
+	}
+	nr_tools = 0;
+	if (cg_dir[0])
+		rmdir(cg_dir);
+}
+
+/* the sandbox cgroup below this process's own cgroup's mount */
+static void make_sandbox(void)
+{
+	char line[1024], mnt[256];
+	FILE *f;
+
+	cr_assert_eq(cgroup2_mount(mnt, sizeof(mnt)), 0, "no cgroup v2 mount");
+	f = fopen("/proc/self/cgroup", "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = 0;
+			snprintf(cg_orig, sizeof(cg_orig), "%s%s", mnt, line + 3);
+		}
+	fclose(f);
+	snprintf(cg_dir, sizeof(cg_dir), "%s/ironclaw-proftest%d", mnt, getpid());
+	cr_assert_eq(mkdir(cg_dir, 0755), 0, "%s: %s", cg_dir, strerror(errno));
+}
+
+static __u64 rule_packets(int fd, __u32 rule)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct pkt_count vals[ncpu];
+	__u64 n = 0;
+
+	if (bpf_map_lookup_elem(fd, &rule, vals))
+		return 0;
+	for (int i = 0; i < ncpu; i++)
+		n += vals[i].packets;
+	return n;
+}
+
+/* one line's frame at one hook: the judge and the pipeline agree */
+static void cross_check(const struct ruleset *rs, const struct judge_policy *pol,
+			const struct expect *e, enum hook_id hook, const char *dispatcher,
+			const struct pkt_buf *p, __u64 tool)
+{
+	struct judge_verdict v;
+	unsigned int reason;
+	uint32_t ret;
+	int counts = pins_get(inst, "rule_counts");
+	__u64 before = 0;
+	char said[512];
+
+	cr_assert_eq(judge_frame(pol, hook, p->b, p->len, tool, &v), 0);
+	proftest_verdict_text(&rs->prof, &v, said, sizeof(said));
+	if (v.rule != JUDGE_NO_RULE)
+		before = rule_packets(counts, (__u32)v.rule);
+	run_at(dispatcher, p, &ret, &reason);
+	cr_expect_eq(reason, v.reason, "%s:%d '%s' at %s: the pipeline says %s, the judge %s",
+		     e->file, e->line, e->text, dispatcher, reason_name(reason), said);
+	cr_expect_eq(REASON_IS_ALLOW(reason), v.allow, "%s:%d at %s: verdicts differ", e->file,
+		     e->line, dispatcher);
+	if (v.rule != JUDGE_NO_RULE && v.reason == REASON_RULE)
+		cr_expect_eq(rule_packets(counts, (__u32)v.rule) - before, 1,
+			     "%s:%d '%s' at %s: the judge's rule (%s) did not count it", e->file,
+			     e->line, e->text, dispatcher, said);
+	close(counts);
+}
+
+static void run_profile(const char *dir, size_t *run, size_t *skipped)
+{
+	struct expect_set s = {};
+	struct ruleset rs;
+	struct diag d = {};
+	struct addr src[3], src4, src6;
+	struct judge_policy pol;
+	int err;
+
+	/* the tools first: a profile planned with a sandbox cgroup needs their cgroups */
+	cr_assert_eq(expect_load_dir(dir, &s, &d), 0, "%s: its tests do not read", dir);
+	cr_assert_eq(ruleset_load(dir, NULL, NULL, false, &rs, &d), 0, "%s does not load", dir);
+	for (size_t i = 0; i < profile_nr_origins(&rs.prof); i++)
+		add_tool(profile_origin(&rs.prof, i)->tool);
+	for (size_t i = 0; i < rs.prof.nr_audits; i++)
+		if (rs.prof.audits[i].tool)
+			add_tool(rs.prof.audits[i].name);
+	for (size_t i = 0; i < s.nr; i++)
+		add_tool(s.v[i].tool);
+	ruleset_free(&rs);
+	err = ruleset_load(dir, NULL, cg_dir, true, &rs, &d);
+	diag_print(&d, stderr);
+	cr_assert_eq(err, 0, "%s does not load with its tools", dir);
+	for (size_t i = 0; i < 3; i++)
+		cr_assert_eq(addr_parse(test_sources[i], &src[i]), 0);
+	src4 = src[0];
+	src6 = src[1];
+	{
+		struct install_req rq = { .name = inst,
+					  .profile = &rs.prof,
+					  .stages = rs.stages,
+					  .nr_stages = rs.nr_stages,
+					  .plan = &rs.plan,
+					  .sources = src,
+					  .nr_sources = 3,
+					  .tool_level = rs.tool_level,
+					  .has_tools = rs.has_tools,
+					  .xdp_programs = true };
+
+		err = pipeline_install(&rq, &d);
+		diag_print(&d, stderr);
+		cr_assert_eq(err, 0, "%s: install: %s", dir, strerror(-err));
+		installed = true;
+	}
+	pol = (struct judge_policy){ .prof = &rs.prof,
+				     .plan = &rs.plan,
+				     .stages = rs.stages,
+				     .nr_stages = rs.nr_stages,
+				     .sources = src,
+				     .nr_sources = 3 };
+	for (size_t i = 0; i < s.nr; i++) {
+		const struct expect *e = &s.v[i];
+		__u64 tool = proftest_tool_id(&rs.prof, e->tool);
+		char tool_dir[2 * PATH_MAX];
+		FRAME(p);
+
+		if (e->kind == EXPECT_NAME) {
+			(*skipped)++;
+			continue;
+		}
+		cr_assert_eq(proftest_frame(e, &pol, tool, &src4, &src6, p.b, PKT_TEST_MAX, &p.len,
+					    &pol.learned_host, &d),
+			     0, "%s:%d: no frame", e->file, e->line);
+		/* the test run carries this process's socket: its cgroup is the line's tool's */
+		snprintf(tool_dir, sizeof(tool_dir), "%s/%s", cg_dir, e->tool ? e->tool : "");
+		cgroup_enter(e->tool ? tool_dir : cg_dir);
+		if (e->tool) {
+			struct stat st;
+
+			cr_assert_eq(stat(tool_dir, &st), 0);
+			tool = st.st_ino; /* a tool no rule names too: its real id */
+		}
+		cross_check(&rs, &pol, e, HOOK_TC, "dispatch_tc", &p, tool);
+		cross_check(&rs, &pol, e, HOOK_XDP, "dispatch_xdp", &p, tool);
+		cgroup_enter(cg_orig);
+		(*run)++;
+	}
+	remove_instance();
+	installed = false;
+	ruleset_free(&rs);
+	expect_free(&s);
+	diag_free(&d);
+}
+
+Test(proftest, judge_and_pipeline_agree_on_every_profile_test, .fini = leave_cgroups)
+{
+	static const char *const roots[] = { "rules.d", "examples", "tests" };
+	size_t run = 0, skipped = 0;
+
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
+		if (!access(roots[i], F_OK))
+			cr_assert_eq(nftw(roots[i], collect, 16, FTW_PHYS), 0);
+	cr_assert_geq(nr_profiles, 2,
+		      "the repository's profile tests are not found (run from "
+		      "the top of the tree)");
+	make_sandbox();
+	for (size_t i = 0; i < nr_profiles; i++) {
+		snprintf(inst, sizeof(inst), "proftest%d-%zu", getpid(), i);
+		run_profile(profiles[i], &run, &skipped);
+	}
+	fprintf(stderr, "    %zu profiles, %zu lines run at tc and XDP, %zu name lines left out\n",
+		nr_profiles, run, skipped);
+}
