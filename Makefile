@@ -26,7 +26,7 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iinclude -Iprogs -I$(AR
 DEB_PACKAGES := clang llvm libbpf-dev libxdp-dev bpftool libcriterion-dev iproute2 \
 	pkg-config libelf-dev zlib1g-dev libsystemd-dev make gcc clang-format git python3 systemd groff-base man-db \
 	libclang-rt-14-dev libjson-c-dev containernetworking-plugins jq python3-yaml \
-	prometheus
+	prometheus dnsmasq-base bind9-dnsutils curl
 
 PROGS_SRC := $(wildcard progs/*.bpf.c)
 PROGS_OBJ := $(patsubst progs/%.bpf.c,$(B)/progs/%.bpf.o,$(PROGS_SRC))

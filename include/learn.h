@@ -8,24 +8,36 @@
 /*
  * 'allow tcp name HOST port P' allows the addresses the resolver gave for
  * HOST, while the answer's TTL lasts. The pieces:
- *   learn_names     {gen, HOST as a dns_name_key} -> name id (loader)
+ *   learn_names     {gen, HOST or *.SUFFIX as a dns_name_key} -> name id (loader): an LPM
+ *                   trie on reversed labels (dns_policy.h), so a query finds the most
+ *                   specific followed name that covers it, exact or wildcard
  *   learn_rules     {gen, proto, port, tool} -> the names allowed there (loader)
- *   learn_resolvers {gen, address}: whose answers are learned (loader: the dns stage's rules)
- *   learn_config    [gen]: grace, max TTL, max addresses per name (loader)
+ *   learn_resolvers {gen, address} -> its index: whose answers are learned (loader: the dns
+ *                   stage's rules); a name learns from the resolvers of its mask ('via')
+ *   learn_config    [gen]: grace, max TTL, max addresses per name and in all (loader)
  *   learn_pending   an allowed query, its id rewritten, waiting for its answer (dns stage, at
  *                   host-side tc ingress only): restores the sandbox's id, learns when followed
  *   learn_ports     {sandbox address, port, resolver} with a query waiting: an answer there
  *                   with an id no query has is forged (dns stage; learning program)
  *   learn_rate      the instance's learnable queries this second, and the last forgery seen
  *   learned         {name id, address} -> deadline: what lookups compare (learning program)
- *   learn_slots     name id -> its addresses, for the cap and for rules/status (learning program)
+ *   learn_addr_counts [name id] -> entries of that name in learned, [0] of all of them: the
+ *                   bounds (learning program; the loader's prune, through mmap, atomically)
  *   learn_flows     5-tuples allowed through a learned address, which outlive its expiry
  * Name ids do not belong to a generation: an install keeps each name's id, so what
  * was learned stays learned across reloads (learn_names maps the name to it again).
  */
 
 /* addresses one name may have learned at once (max-addresses is at most this) */
-#define LEARN_ADDRS_MAX 16
+#define LEARN_ADDRS_MAX 1024
+/* addresses all names together may have learned (max-total is at most this: learned's size) */
+#define LEARN_TOTAL_MAX 16384
+/* name ids are below this (learn_addr_counts is indexed by them) */
+#define LEARN_IDS_MAX 1024
+/* resolvers one generation may have (learn_resolvers' index, a bit of a name's mask) */
+#define LEARN_RESOLVERS_MAX 64
+/* expired addresses are looked for (to give up their place) at most this often */
+#define LEARN_GC_NS 1000000000ull
 /* name rules one {protocol, port, tool} may hold */
 #define LEARN_NAMES_PER_PORT 8
 /* names one profile may follow */
@@ -47,7 +59,8 @@
 /* defaults of 'dns learn grace S max-ttl S max-addresses N rate N' */
 #define LEARN_DEFAULT_GRACE 5
 #define LEARN_DEFAULT_MAX_TTL 3600
-#define LEARN_DEFAULT_MAX_ADDRS 16
+#define LEARN_DEFAULT_MAX_ADDRS 64
+#define LEARN_DEFAULT_MAX_TOTAL LEARN_TOTAL_MAX
 /*
  * 'rate N': learnable queries (for a followed name) one instance records a
  * second; past it a query's answer only gets its id back. A forged answer
@@ -66,10 +79,17 @@ struct learn_config {
 	__u32 max_ttl_s; /* TTLs above this are cut to it */
 	__u32 max_addrs; /* live addresses one name may have (1..LEARN_ADDRS_MAX) */
 	__u32 rate; /* learnable queries a second (1..LEARN_RATE_MAX) */
+	__u32 max_total; /* live addresses of all names together (1..LEARN_TOTAL_MAX) */
+	__u32 pad;
 };
 
+/* learn_names: as dns_name_value, with the resolvers that may teach the name */
 struct learn_name_value {
-	__u32 name_id; /* 1.. ; 0 is never used */
+	__u32 name_id; /* 1..LEARN_IDS_MAX-1; 0 is never used */
+	__u16 name_len; /* name bytes in the key (a wildcard's suffix; with the 0 byte if exact) */
+	__u8 wildcard; /* *.SUFFIX: its own suffix is not below it (learn_name_lookup) */
+	__u8 pad;
+	__u64 resolvers; /* bit i: the resolver of index i (learn_resolvers) may teach it */
 };
 
 /* learn_rules: the names allowed for {generation, protocol, port, tool} */
@@ -108,20 +128,22 @@ struct learned_key {
 
 struct learned_value {
 	__u64 deadline_ns; /* bpf_ktime_get_ns(): TTL (cut to max-ttl) + grace after the answer */
-};
-
-struct learn_slot {
-	__u64 deadline_ns; /* 0: free */
 	__u64 learned_ns; /* when the answer came */
 	__u32 ttl; /* the TTL as the answer gave it */
-	__u8 family;
-	__u8 pad[3];
-	__u8 addr[16];
+	__u32 pad;
 };
 
-/* learn_slots: the addresses of one name (key: name id) */
-struct learn_slots {
-	struct learn_slot a[LEARN_ADDRS_MAX];
+/*
+ * learn_addr_counts: [name id] the entries of that name in learned, live or
+ * not yet given up; [0] of every name. Taken before an entry is added
+ * (given back when it is not), given back when one is deleted; an expired
+ * entry is deleted when a bound is reached, at most once every LEARN_GC_NS
+ * (gc_ns of [0]).
+ */
+struct learn_addr_count {
+	__u32 n;
+	__u32 pad;
+	__u64 gc_ns;
 };
 
 /*
@@ -194,16 +216,20 @@ enum learn_event {
 	LEARN_EV_WRONG_ID, /* forged: an id no query has, to an address and port a query waits on */
 	LEARN_EV_RATE, /* a query over the rate (or after a forgery): its answer not learned */
 	LEARN_EV_WRONG_IF, /* came in by another interface than the host's route to the resolver */
+	LEARN_EV_TOTAL, /* an address not learned: the instance has max-total live ones */
+	LEARN_EV_NOT_VIA, /* an answer for a name from a resolver its rules' 'via' does not name */
 	LEARN_EV_MAX,
 };
 
-_Static_assert(sizeof(struct learn_config) == 16, "learn_config layout");
+_Static_assert(sizeof(struct learn_config) == 24, "learn_config layout");
+_Static_assert(sizeof(struct learn_name_value) == 16, "learn_name_value layout");
 _Static_assert(sizeof(struct learn_rule_key) == 16, "learn_rule_key layout");
 _Static_assert(sizeof(struct learn_rule_value) == 8 + 8 * LEARN_NAMES_PER_PORT,
 	       "learn_rule_value layout");
 _Static_assert(sizeof(struct learn_resolver_key) == 20, "learn_resolver_key layout");
 _Static_assert(sizeof(struct learned_key) == 24, "learned_key layout");
-_Static_assert(sizeof(struct learn_slot) == 40, "learn_slot layout");
+_Static_assert(sizeof(struct learned_value) == 24, "learned_value layout");
+_Static_assert(sizeof(struct learn_addr_count) == 16, "learn_addr_count layout");
 _Static_assert(sizeof(struct learn_pending_key) == 40, "learn_pending_key layout");
 _Static_assert(sizeof(struct learn_pending_value) == 16, "learn_pending_value layout");
 _Static_assert(sizeof(struct learn_rate) == 24, "learn_rate layout");

@@ -47,6 +47,8 @@ enum reason {
 	REASON_ARP_DENIED, /* ARP other than a request or reply for the gateway */
 	REASON_ND_DENIED, /* neighbour discovery other than what reaching the gateway needs */
 	REASON_MLD, /* an MLD message: denied, counted, not logged (nothing needs it) */
+	REASON_LEARN_BOUND, /* an address of a resolver's answer not learned: its name has
+			     * max-addresses, or the instance max-total, live ones (learn_tc's event) */
 	REASON_MAX,
 };
 

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <bpf/bpf.h>
@@ -22,7 +23,8 @@ static const char *const event_names[LEARN_EV_MAX] = {
 	[LEARN_EV_RCODE] = "rcode",	    [LEARN_EV_CAP] = "cap",
 	[LEARN_EV_CHAIN] = "chain",	    [LEARN_EV_OFF_CHAIN] = "off_chain",
 	[LEARN_EV_WRONG_ID] = "wrong_id",   [LEARN_EV_RATE] = "rate",
-	[LEARN_EV_WRONG_IF] = "wrong_if",
+	[LEARN_EV_WRONG_IF] = "wrong_if",   [LEARN_EV_TOTAL] = "total",
+	[LEARN_EV_NOT_VIA] = "not_via",
 };
 
 const char *learn_event_name(unsigned int ev)
@@ -57,12 +59,11 @@ static int id_add(struct id_set *s, __u32 id)
 	return 0;
 }
 
-/* ids in learn_names (every generation), and, with slots_too, of names with learned addresses */
-static int ids_in_use(const struct learn_fds *f, bool slots_too, struct id_set *s)
+/* ids in learn_names (every generation), and, with learned_too, of names with learned addresses */
+static int ids_in_use(const struct learn_fds *f, bool learned_too, struct id_set *s)
 {
 	struct dns_name_key k, next;
 	struct learn_name_value v;
-	__u32 id, nid;
 	bool first = true;
 	int err = 0;
 
@@ -72,11 +73,11 @@ static int ids_in_use(const struct learn_fds *f, bool slots_too, struct id_set *
 		k = next;
 		first = false;
 	}
-	first = true;
-	while (!err && slots_too && !bpf_map_get_next_key(f->slots, first ? NULL : &id, &nid)) {
-		err = id_add(s, nid);
-		id = nid;
-		first = false;
+	for (__u32 id = 1; !err && learned_too && id < LEARN_IDS_MAX; id++) {
+		struct learn_addr_count c;
+
+		if (!bpf_map_lookup_elem(f->counts, &id, &c) && c.n)
+			err = id_add(s, id);
 	}
 	return err;
 }
@@ -88,7 +89,10 @@ static __u32 old_id(const struct learn_fds *f, __u32 other, const __u8 *key, int
 	struct learn_name_value v;
 
 	memcpy(k.name, key, n);
-	return bpf_map_lookup_elem(f->names, &k, &v) ? 0 : v.name_id;
+	/* an LPM lookup: a shorter wildcard over the name is another name */
+	if (bpf_map_lookup_elem(f->names, &k, &v) || v.name_len != n)
+		return 0;
+	return v.name_id;
 }
 
 struct rule_list {
@@ -131,21 +135,32 @@ static int list_add(struct rule_list **l, size_t *n, const struct learn_rule_key
 	return 0;
 }
 
+/* the resolvers, each with its index (a bit of a name's mask); their addresses in res[] */
 static int fill_resolvers(const struct learn_fds *f, __u32 gen, const struct profile *p,
-			  const struct plan *pl, const struct stage *stages, struct diag *d)
+			  const struct plan *pl, const struct stage *stages, struct addr *res,
+			  size_t *nres, struct diag *d)
 {
-	__u32 one = 1;
-
+	*nres = 0;
 	for (size_t i = 0; i < pl->nr_entries; i++) {
 		const struct rule *r = &p->rules[pl->entries[i].rule];
 		struct learn_resolver_key k = { .gen = gen, .family = r->dst.family };
+		__u32 idx;
 
 		/* a prefix or a rule for every port (wide) is never a resolver */
 		if (pl->entries[i].wide || strcmp(stages[pl->entries[i].stage].desc.name, "dns") ||
 		    r->l4proto != IPPROTO_UDP)
 			continue;
+		for (idx = 0; idx < *nres && !addr_equal(&res[idx], &r->dst); idx++)
+			;
+		if (idx == LEARN_RESOLVERS_MAX) {
+			diag_error(d, r->o.file, r->o.line, "more than %d resolvers to learn from",
+				   LEARN_RESOLVERS_MAX);
+			return -E2BIG;
+		}
+		if (idx == *nres)
+			res[(*nres)++] = r->dst;
 		memcpy(k.addr, r->dst.bytes, sizeof(k.addr));
-		if (bpf_map_update_elem(f->resolvers, &k, &one, BPF_ANY)) {
+		if (bpf_map_update_elem(f->resolvers, &k, &idx, BPF_ANY)) {
 			diag_error(d, r->o.file, r->o.line,
 				   "cannot add the resolver for learning: %s", strerror(errno));
 			return -errno;
@@ -154,13 +169,35 @@ static int fill_resolvers(const struct learn_fds *f, __u32 gen, const struct pro
 	return 0;
 }
 
+/* the resolvers that may teach name rule r's name: a bit each, every one without 'via' */
+static int via_mask(const struct profile *p, const struct name_rule *r, const struct addr *res,
+		    size_t nres, __u64 *mask, struct diag *d)
+{
+	const struct addr *via = r->has_via ? &r->via : p->learn.has_via ? &p->learn.via : NULL;
+	char buf[ADDR_STR_LEN];
+
+	*mask = ~0ull;
+	if (!via)
+		return 0;
+	for (size_t i = 0; i < nres; i++)
+		if (addr_equal(&res[i], via)) {
+			*mask = 1ull << i;
+			return 0;
+		}
+	diag_error(
+		d, r->has_via ? r->o.file : p->learn.file, r->has_via ? r->o.line : p->learn.line,
+		"'via %s' is no resolver the dns stage holds", addr_format(via, buf, sizeof(buf)));
+	return -EINVAL;
+}
+
 int learn_maps_fill(const struct learn_fds *f, __u32 gen, const struct profile *p,
 		    const struct plan *pl, const struct stage *stages, bool xdp, struct diag *d)
 {
 	struct learn_config c = learn_config_of(p);
 	struct id_set used = {}, mine = {};
 	struct rule_list *lists = NULL;
-	size_t nl = 0;
+	struct addr res[LEARN_RESOLVERS_MAX];
+	size_t nl = 0, nres = 0;
 	__u32 *ids = NULL, next = 1;
 	int err = 0;
 
@@ -174,11 +211,11 @@ int learn_maps_fill(const struct learn_fds *f, __u32 gen, const struct profile *
 			   "cannot write the learning settings: %s", strerror(errno));
 	}
 	if (!err)
-		err = fill_resolvers(f, gen, p, pl, stages, d);
+		err = fill_resolvers(f, gen, p, pl, stages, res, &nres, d);
 	for (size_t i = 0; !err && i < p->nr_name_rules; i++) {
 		const struct name_rule *r = &p->name_rules[i];
 		struct dns_name_key k = { .gen = gen };
-		struct learn_name_value v;
+		struct learn_name_value v = { .wildcard = r->wildcard };
 		int n = learn_host_key(r->host, k.name, sizeof(k.name));
 
 		if (n < 0) {
@@ -188,18 +225,30 @@ int learn_maps_fill(const struct learn_fds *f, __u32 gen, const struct profile *
 			break;
 		}
 		k.prefixlen = DNS_NAME_FIXED_BITS + 8 * n;
+		v.name_len = n;
 		for (size_t j = 0; j < i && !ids[i]; j++)
 			if (!strcmp(p->name_rules[j].host, r->host))
 				ids[i] = ids[j];
-		if (!ids[i])
-			ids[i] = old_id(f, !gen, k.name, n);
-		while (!ids[i]) {
+		if (ids[i])
+			continue; /* the name's first rule made its entry */
+		ids[i] = old_id(f, !gen, k.name, n);
+		while (!ids[i] && next < LEARN_IDS_MAX) {
 			/* a new name: an id neither generation nor a learned address has */
 			if (!id_in(&used, next) && !id_in(&mine, next))
 				ids[i] = next;
 			next++;
 		}
+		if (!ids[i]) {
+			diag_error(d, r->o.file, r->o.line,
+				   "no name id left for '%s' (%d in use): install again once "
+				   "the names no rule follows are forgotten",
+				   r->host, LEARN_IDS_MAX - 1);
+			err = -ENOSPC;
+			break;
+		}
 		err = id_add(&mine, ids[i]);
+		if (!err)
+			err = via_mask(p, r, res, nres, &v.resolvers, d);
 		v.name_id = ids[i];
 		if (!err && bpf_map_update_elem(f->names, &k, &v, BPF_ANY)) {
 			err = -errno;
@@ -208,6 +257,12 @@ int learn_maps_fill(const struct learn_fds *f, __u32 gen, const struct profile *
 				   strerror(errno));
 		}
 	}
+	/*
+	 * Each {protocol, port, tool} lists the followed names whose addresses it
+	 * allows: a rule's own name, and every followed name its wildcard
+	 * covers (a query finds the most specific name only), each under the
+	 * most specific rule there (learn_rule_over).
+	 */
 	for (size_t i = 0; !err && i < p->nr_name_rules; i++) {
 		const struct name_rule *r = &p->name_rules[i];
 
@@ -217,13 +272,21 @@ int learn_maps_fill(const struct learn_fds *f, __u32 gen, const struct profile *
 						    .l4proto = r->l4proto,
 						    .dport = htons(port) };
 
-			err = list_add(&lists, &nl, &k, ids[i], learn_rule_id(p, i), 0, r, d);
-			if (err || !xdp || !r->o.tool_id)
-				continue;
-			/* XDP knows no tool: some tool may go there, tc ingress decides */
-			k.tool = POLICY_TOOL_UNKNOWN;
-			err = list_add(&lists, &nl, &k, ids[i], learn_rule_id(p, i),
-				       POLICY_F_TOOL_RULE, r, d);
+			for (size_t x = 0; !err && x < p->nr_name_rules; x++) {
+				/* listed once per name (list_add), under the rule counted */
+				if (!learn_host_covers(r->host, p->name_rules[x].host) ||
+				    learn_rule_over(p, x, r->l4proto, port, r->o.tool) != (int)i)
+					continue;
+				err = list_add(&lists, &nl, &k, ids[x], learn_rule_id(p, i), 0, r,
+					       d);
+				if (err || !xdp || !r->o.tool_id)
+					continue;
+				/* XDP knows no tool: some tool may go there, tc ingress decides */
+				k.tool = POLICY_TOOL_UNKNOWN;
+				err = list_add(&lists, &nl, &k, ids[x], learn_rule_id(p, i),
+					       POLICY_F_TOOL_RULE, r, d);
+				k.tool = r->o.tool_id;
+			}
 		}
 	}
 	for (size_t i = 0; !err && i < nl; i++)
@@ -240,30 +303,42 @@ int learn_maps_fill(const struct learn_fds *f, __u32 gen, const struct profile *
 	return err;
 }
 
-/* deletes every key of map fd whose name id (a __u32 at id_off) no name has any more */
-static void prune_map(int fd, size_t key_size, size_t id_off, const struct id_set *keep)
+/*
+ * Deletes the learned addresses of names no generation follows, each
+ * giving its place back in learn_addr_counts (mmap'd: the same atomic
+ * decrements as the learning program's, which may add or delete at once).
+ */
+static void prune_learned(const struct learn_fds *f, const struct id_set *keep)
 {
-	char *prev = calloc(1, key_size), *next = calloc(1, key_size), *gone = NULL;
+	size_t size = LEARN_IDS_MAX * sizeof(struct learn_addr_count);
+	struct learned_key k, next, *gone = NULL;
+	struct learn_addr_count *counts;
 	size_t n = 0;
 	bool first = true;
 
-	while (prev && next && !bpf_map_get_next_key(fd, first ? NULL : prev, next)) {
-		__u32 id;
-		char *g;
+	counts = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, f->counts, 0);
+	if (counts == MAP_FAILED)
+		return; /* nothing deleted: the counts stay right */
+	while (!bpf_map_get_next_key(f->learned, first ? NULL : &k, &next)) {
+		struct learned_key *g;
 
-		memcpy(&id, next + id_off, sizeof(id));
-		if (!id_in(keep, id) && (g = realloc(gone, (n + 1) * key_size))) {
+		if (!id_in(keep, next.name_id) && (g = realloc(gone, (n + 1) * sizeof(*g)))) {
 			gone = g;
-			memcpy(gone + n++ * key_size, next, key_size);
+			gone[n++] = next;
 		}
-		memcpy(prev, next, key_size);
+		k = next;
 		first = false;
 	}
-	for (size_t i = 0; i < n; i++)
-		bpf_map_delete_elem(fd, gone + i * key_size);
+	for (size_t i = 0; i < n; i++) {
+		__u32 id = gone[i].name_id;
+
+		if (bpf_map_delete_elem(f->learned, &gone[i]) || id >= LEARN_IDS_MAX)
+			continue;
+		__atomic_fetch_sub(&counts[id].n, 1, __ATOMIC_SEQ_CST);
+		__atomic_fetch_sub(&counts[0].n, 1, __ATOMIC_SEQ_CST);
+	}
 	free(gone);
-	free(prev);
-	free(next);
+	munmap(counts, size);
 }
 
 void learn_maps_prune(const struct learn_fds *f)
@@ -295,13 +370,8 @@ void learn_maps_prune(const struct learn_fds *f)
 			bpf_map_delete_elem(fd, &gone[i]);
 		free(gone);
 	}
-	/*
-	 * flows and addresses before the slots: a prune cut short leaves a name's
-	 * slots, which keep its id taken, never addresses under a free id
-	 */
-	prune_map(f->learned, sizeof(struct learned_key), offsetof(struct learned_key, name_id),
-		  &keep);
-	prune_map(f->slots, sizeof(__u32), 0, &keep);
+	/* an id stays taken while its count is not 0: a prune cut short frees none in use */
+	prune_learned(f, &keep);
 out:
 	free(keep.ids);
 }
@@ -314,63 +384,84 @@ static __u64 mono_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+struct id_host {
+	__u32 id;
+	char host[256];
+};
+
 int learn_state_read(const char *instance, struct learned_addr **out)
 {
 	int names = pins_get(instance, "learn_names");
-	int slots = pins_get(instance, "learn_slots");
+	int learned = pins_get(instance, "learned");
 	int ctl = pins_get(instance, "ctl");
 	struct dns_name_key k, next;
+	struct learned_key lk, lnext;
 	struct learned_addr *list = NULL;
+	struct id_host *hosts = NULL;
 	__u32 zero = 0, ctlw = 0;
 	__u64 now = mono_ns();
 	bool first = true;
-	size_t n = 0;
+	size_t n = 0, nh = 0;
 	int err = 0;
 
 	*out = NULL;
-	if (names < 0 || slots < 0 || ctl < 0 || bpf_map_lookup_elem(ctl, &zero, &ctlw)) {
-		err = names < 0 ? names : slots < 0 ? slots : ctl < 0 ? ctl : -errno;
+	if (names < 0 || learned < 0 || ctl < 0 || bpf_map_lookup_elem(ctl, &zero, &ctlw)) {
+		err = names < 0 ? names : learned < 0 ? learned : ctl < 0 ? ctl : -errno;
 		goto out;
 	}
+	/* the names the generation in force follows, by id */
 	while (!bpf_map_get_next_key(names, first ? NULL : &k, &next)) {
 		struct learn_name_value v;
-		struct learn_slots s;
-		char host[256];
+		struct id_host *g;
 
 		k = next;
 		first = false;
-		if (next.gen != (ctlw & CTL_GEN_MASK) || bpf_map_lookup_elem(names, &next, &v) ||
-		    bpf_map_lookup_elem(slots, &v.name_id, &s) ||
-		    learn_key_host(next.name, (next.prefixlen - DNS_NAME_FIXED_BITS) / 8, host,
-				   sizeof(host)))
+		if (next.gen != (ctlw & CTL_GEN_MASK) || bpf_map_lookup_elem(names, &next, &v))
 			continue;
-		for (int i = 0; i < LEARN_ADDRS_MAX; i++) {
-			const struct learn_slot *sl = &s.a[i];
-			struct learned_addr *a, *g;
-
-			if (sl->deadline_ns <= now)
-				continue;
-			g = realloc(list, (n + 1) * sizeof(*g));
-			if (!g) {
-				err = -ENOMEM;
-				goto out;
-			}
-			list = g;
-			a = &list[n++];
-			memset(a, 0, sizeof(*a));
-			snprintf(a->host, sizeof(a->host), "%s", host);
-			a->addr.family = sl->family;
-			a->addr.plen = sl->family == AF_INET ? 32 : 128;
-			memcpy(a->addr.bytes, sl->addr, sizeof(a->addr.bytes));
-			a->ttl = sl->ttl;
-			a->left_ms = (sl->deadline_ns - now) / 1000000;
+		g = realloc(hosts, (nh + 1) * sizeof(*g));
+		if (!g) {
+			err = -ENOMEM;
+			goto out;
 		}
+		hosts = g;
+		hosts[nh].id = v.name_id;
+		if (!learn_key_host(next.name, (next.prefixlen - DNS_NAME_FIXED_BITS) / 8,
+				    hosts[nh].host, sizeof(hosts[nh].host)))
+			nh++;
+	}
+	first = true;
+	while (!bpf_map_get_next_key(learned, first ? NULL : &lk, &lnext)) {
+		struct learned_value lv;
+		struct learned_addr *a, *g;
+		size_t h;
+
+		lk = lnext;
+		first = false;
+		for (h = 0; h < nh && hosts[h].id != lnext.name_id; h++)
+			;
+		if (h == nh || bpf_map_lookup_elem(learned, &lnext, &lv) || lv.deadline_ns <= now)
+			continue;
+		g = realloc(list, (n + 1) * sizeof(*g));
+		if (!g) {
+			err = -ENOMEM;
+			goto out;
+		}
+		list = g;
+		a = &list[n++];
+		memset(a, 0, sizeof(*a));
+		snprintf(a->host, sizeof(a->host), "%s", hosts[h].host);
+		a->addr.family = lnext.family;
+		a->addr.plen = lnext.family == AF_INET ? 32 : 128;
+		memcpy(a->addr.bytes, lnext.addr, sizeof(a->addr.bytes));
+		a->ttl = lv.ttl;
+		a->left_ms = (lv.deadline_ns - now) / 1000000;
 	}
 out:
+	free(hosts);
 	if (names >= 0)
 		close(names);
-	if (slots >= 0)
-		close(slots);
+	if (learned >= 0)
+		close(learned);
 	if (ctl >= 0)
 		close(ctl);
 	if (err) {
@@ -379,6 +470,34 @@ out:
 	}
 	*out = list;
 	return n;
+}
+
+int learn_bounds_read(const char *instance, struct learn_config *c, __u64 *entries)
+{
+	int cfg = pins_get(instance, "learn_config");
+	int counts = pins_get(instance, "learn_addr_counts");
+	int ctl = pins_get(instance, "ctl");
+	struct learn_addr_count t = {};
+	__u32 zero = 0, ctlw = 0, gen;
+	int err = 0;
+
+	if (cfg < 0 || counts < 0 || ctl < 0) {
+		err = cfg < 0 ? cfg : counts < 0 ? counts : ctl;
+		goto out;
+	}
+	if (bpf_map_lookup_elem(ctl, &zero, &ctlw) ||
+	    bpf_map_lookup_elem(cfg, (gen = ctlw & CTL_GEN_MASK, &gen), c) ||
+	    bpf_map_lookup_elem(counts, &zero, &t))
+		err = -errno;
+	*entries = t.n;
+out:
+	if (cfg >= 0)
+		close(cfg);
+	if (counts >= 0)
+		close(counts);
+	if (ctl >= 0)
+		close(ctl);
+	return err;
 }
 
 int learn_counts_read(const char *instance, __u64 *counts)

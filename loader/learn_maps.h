@@ -14,7 +14,7 @@
 
 /* the instance's learning maps (the dispatcher declares them; pipeline.c pins and shares them) */
 struct learn_fds {
-	int names, rules, resolvers, config, learned, slots, flows;
+	int names, rules, resolvers, config, learned, counts, flows;
 };
 
 /*
@@ -38,6 +38,11 @@ struct learned_addr {
 
 /* the live learned addresses of an instance's generation in force; count or -errno; *out malloc'd */
 int learn_state_read(const char *instance, struct learned_addr **out);
+/*
+ * The bounds in force (the generation's learn_config) and the addresses
+ * learned now (live, and expired ones not yet given up); 0 or -errno
+ */
+int learn_bounds_read(const char *instance, struct learn_config *c, __u64 *entries);
 /* the learning counters (enum learn_event), summed over CPUs */
 int learn_counts_read(const char *instance, __u64 *counts);
 const char *learn_event_name(unsigned int ev);

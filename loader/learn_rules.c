@@ -9,21 +9,42 @@
 #include "learn_rules.h"
 #include "text.h"
 
-/* a host name as text: one name, no wildcard; NULL when fine */
+/* a host name as text: one name, or *.SUFFIX; NULL when fine */
 static const char *host_problem(const char *s)
 {
 	if (!*s)
 		return "empty";
+	if (!strcmp(s, "*"))
+		return "a name rule follows the names below a suffix ('*.SUFFIX'), not every name";
+	if (!strcmp(s, "*."))
+		return "no suffix after '*.'";
+	if (!strncmp(s, "*.", 2))
+		s += 2;
 	if (strchr(s, '*'))
-		return "a name rule follows one host name, not a wildcard";
+		return "'*' is only a whole first label ('*.SUFFIX')";
+	if (!strcmp(s, "."))
+		return "'.' is the root: a name rule follows names below a suffix";
 	return dns_rule_name_problem(s);
 }
 
-/* allow tcp|udp name HOST port P[-P] [tool T] */
+/* a resolver's address for 'via': one address */
+static int parse_via(const char *file, int line, const char *word, struct addr *out, struct diag *d)
+{
+	if (addr_parse(word, out) || !addr_is_single(out)) {
+		diag_error(d, file, line,
+			   "bad resolver '%s' after 'via': one address of an 'allow udp ADDRESS "
+			   "port 53' line",
+			   word);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* allow tcp|udp name HOST port P[-P] [via RESOLVER] [tool T] */
 int learn_parse_rule(struct profile *p, const char *file, int line, char **w, int n, struct diag *d)
 {
 	struct name_rule r = {}, *grown;
-	const char *why;
+	const char *why, *tool = NULL, *via = NULL;
 	size_t len;
 
 	r.l4proto = w[1][0] == 't' ? IPPROTO_TCP : IPPROTO_UDP;
@@ -56,32 +77,44 @@ int learn_parse_rule(struct profile *p, const char *file, int line, char **w, in
 			   "a name rule cannot allow port 53: resolvers are given as addresses");
 		return -EINVAL;
 	}
-	if (n > 6 && strcmp(w[6], "tool")) {
-		diag_error(d, file, line, "unknown word '%s' (expected 'tool')", w[6]);
-		return -EINVAL;
+	for (int i = 6; i < n; i += 2) {
+		const char **slot = !strcmp(w[i], "tool") ? &tool :
+				    !strcmp(w[i], "via")  ? &via :
+							    NULL;
+
+		if (!slot) {
+			diag_error(d, file, line, "unknown word '%s' (expected 'via' or 'tool')",
+				   w[i]);
+			return -EINVAL;
+		}
+		if (*slot) {
+			diag_error(d, file, line, "'%s' given twice", w[i]);
+			return -EINVAL;
+		}
+		if (i + 1 >= n) {
+			diag_error(d, file, line, "missing %s after '%s'",
+				   slot == &tool ? "tool name" : "resolver address", w[i]);
+			return -EINVAL;
+		}
+		*slot = w[i + 1];
 	}
-	if (n == 7) {
-		diag_error(d, file, line, "missing tool name after 'tool'");
-		return -EINVAL;
-	}
-	if (n > 7 && !tool_name_valid(w[7])) {
+	if (tool && !tool_name_valid(tool)) {
 		diag_error(d, file, line,
 			   "bad tool '%s': a tool is a cgroup directory right below the sandbox's "
 			   "cgroup; give its name, not a path",
-			   w[7]);
+			   tool);
 		return -EINVAL;
 	}
-	if (n > 8) {
-		diag_error(d, file, line, "unknown word '%s'", w[8]);
+	if (via && parse_via(file, line, via, &r.via, d))
 		return -EINVAL;
-	}
+	r.has_via = via != NULL;
 	r.host = strdup(w[3]);
 	if (!r.host)
 		return -ENOMEM;
 	for (char *c = r.host; *c; c++)
 		*c = tolower((unsigned char)*c);
 	len = strlen(r.host);
-	if (len > 1 && r.host[len - 1] == '.')
+	if (len > 1 && r.host[len - 1] == '.' && strcmp(r.host, "*."))
 		r.host[--len] = '\0'; /* "corp." is "corp" */
 	why = host_problem(r.host);
 	if (!why && strspn(r.host, "0123456789.") == len)
@@ -91,14 +124,16 @@ int learn_parse_rule(struct profile *p, const char *file, int line, char **w, in
 		free(r.host);
 		return -EINVAL;
 	}
-	r.o.tool = n > 7 ? strdup(w[7]) : NULL;
+	r.wildcard = !strncmp(r.host, "*.", 2);
+	r.o.tool = tool ? strdup(tool) : NULL;
 	r.o.file = profile_intern_file(p, file);
 	r.o.line = line;
-	if (asprintf(&r.o.text, "allow %s name %s port %s%s%s", w[1], r.host, w[5],
-		     n > 7 ? " tool " : "", n > 7 ? w[7] : "") < 0)
+	if (asprintf(&r.o.text, "allow %s name %s port %s%s%s%s%s", w[1], r.host, w[5],
+		     via ? " via " : "", via ? via : "", tool ? " tool " : "",
+		     tool ? tool : "") < 0)
 		r.o.text = NULL;
 	grown = realloc(p->name_rules, (p->nr_name_rules + 1) * sizeof(*grown));
-	if (!r.o.text || (n > 7 && !r.o.tool) || !r.o.file || !grown) {
+	if (!r.o.text || (tool && !r.o.tool) || !r.o.file || !grown) {
 		free(r.host);
 		rule_origin_free(&r.o);
 		if (grown)
@@ -126,17 +161,23 @@ static int setting(const char *file, int line, const char *what, const char *wor
 	return 0;
 }
 
-/* dns learn [grace S] [max-ttl S] [max-addresses N] [rate N] */
+/* dns learn [grace S] [max-ttl S] [max-addresses N] [max-total N] [rate N] [via RESOLVER] */
 int learn_parse_settings(struct profile *p, const char *file, int line, char **w, int n,
 			 struct diag *d)
 {
-	struct learn_settings s = { LEARN_DEFAULT_GRACE,
-				    LEARN_DEFAULT_MAX_TTL,
-				    LEARN_DEFAULT_MAX_ADDRS,
-				    LEARN_DEFAULT_RATE,
-				    NULL,
-				    line };
+	static const char *const keys[] = { "grace", "max-ttl",	  "max-addresses",
+					    "rate",  "max-total", "via" };
+	static const long max[] = { LEARN_GRACE_MAX, LEARN_MAX_TTL_MAX, LEARN_ADDRS_MAX,
+				    LEARN_RATE_MAX, LEARN_TOTAL_MAX };
+	struct learn_settings s = { .grace_s = LEARN_DEFAULT_GRACE,
+				    .max_ttl_s = LEARN_DEFAULT_MAX_TTL,
+				    .max_addrs = LEARN_DEFAULT_MAX_ADDRS,
+				    .rate = LEARN_DEFAULT_RATE,
+				    .max_total = LEARN_DEFAULT_MAX_TOTAL,
+				    .line = line };
+	__u32 *out[] = { &s.grace_s, &s.max_ttl_s, &s.max_addrs, &s.rate, &s.max_total };
 	unsigned int seen = 0;
+	const int nkeys = sizeof(keys) / sizeof(keys[0]);
 
 	if (p->learn.file) {
 		diag_error(d, file, line, "learning already set at %s:%d", p->learn.file,
@@ -144,23 +185,21 @@ int learn_parse_settings(struct profile *p, const char *file, int line, char **w
 		return -EINVAL;
 	}
 	if (n < 3) {
-		diag_error(
-			d, file, line,
-			"missing settings after 'dns learn' (grace S, max-ttl S, max-addresses N, "
-			"rate N)");
+		diag_error(d, file, line,
+			   "missing settings after 'dns learn' (grace S, max-ttl S, max-addresses "
+			   "N, max-total N, rate N, via RESOLVER)");
 		return -EINVAL;
 	}
 	for (int i = 2; i < n; i += 2) {
-		static const char *const keys[] = { "grace", "max-ttl", "max-addresses", "rate" };
 		int k;
 
-		for (k = 0; k < 4 && strcmp(w[i], keys[k]); k++)
+		for (k = 0; k < nkeys && strcmp(w[i], keys[k]); k++)
 			;
-		if (k == 4) {
-			diag_error(
-				d, file, line,
-				"unknown word '%s' (expected grace, max-ttl, max-addresses or rate)",
-				w[i]);
+		if (k == nkeys) {
+			diag_error(d, file, line,
+				   "unknown word '%s' (expected grace, max-ttl, max-addresses, "
+				   "max-total, rate or via)",
+				   w[i]);
 			return -EINVAL;
 		}
 		if (seen & (1u << k)) {
@@ -172,15 +211,14 @@ int learn_parse_settings(struct profile *p, const char *file, int line, char **w
 			diag_error(d, file, line, "missing value after '%s'", w[i]);
 			return -EINVAL;
 		}
-		if ((k == 0 &&
-		     setting(file, line, "grace", w[i + 1], 0, LEARN_GRACE_MAX, &s.grace_s, d)) ||
-		    (k == 1 && setting(file, line, "max-ttl", w[i + 1], 1, LEARN_MAX_TTL_MAX,
-				       &s.max_ttl_s, d)) ||
-		    (k == 2 && setting(file, line, "max-addresses", w[i + 1], 1, LEARN_ADDRS_MAX,
-				       &s.max_addrs, d)) ||
-		    (k == 3 &&
-		     setting(file, line, "rate", w[i + 1], 1, LEARN_RATE_MAX, &s.rate, d)))
+		if (!strcmp(keys[k], "via")) {
+			if (parse_via(file, line, w[i + 1], &s.via, d))
+				return -EINVAL;
+			s.has_via = true;
+		} else if (setting(file, line, keys[k], w[i + 1], k == 0 ? 0 : 1, max[k], out[k],
+				   d)) {
 			return -EINVAL;
+		}
 	}
 	s.file = profile_intern_file(p, file);
 	if (!s.file)
@@ -194,6 +232,136 @@ static bool same_tool(const char *a, const char *b)
 	return !strcmp(a ? a : "", b ? b : "");
 }
 
+bool learn_host_covers(const char *pattern, const char *name)
+{
+	const char *suffix = pattern + 2, *below = name;
+	size_t ls, ln;
+
+	if (strncmp(pattern, "*.", 2))
+		return !strcmp(pattern, name);
+	if (!strncmp(name, "*.", 2)) {
+		below = name + 2;
+		if (!strcmp(below, suffix))
+			return true; /* the same wildcard */
+	}
+	ls = strlen(suffix);
+	ln = strlen(below);
+	return ln > ls + 1 && below[ln - ls - 1] == '.' && !strcmp(below + ln - ls, suffix);
+}
+
+/* the resolver a rule learns from: its own 'via', the profile's, or NULL (any) */
+static const struct addr *rule_via(const struct profile *p, const struct name_rule *r)
+{
+	return r->has_via ? &r->via : p->learn.has_via ? &p->learn.via : NULL;
+}
+
+/* rule w may be counted for addresses learned under name x: the same resolvers, or any */
+static bool via_covers(const struct profile *p, const struct name_rule *w,
+		       const struct name_rule *x)
+{
+	const struct addr *a = rule_via(p, w), *b = rule_via(p, x);
+
+	return !a || (b && addr_equal(a, b));
+}
+
+/* the first rule of each followed name is its representative (its id, its resolvers) */
+static bool first_of_host(const struct profile *p, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(p->name_rules[j].host, p->name_rules[i].host))
+			return false;
+	return true;
+}
+
+/* the most specific followed name over host (an exact name): its first rule, or -ENOENT */
+static int followed_name(const struct profile *p, const char *host)
+{
+	int best = -ENOENT;
+
+	for (size_t i = 0; i < p->nr_name_rules; i++) {
+		const struct name_rule *r = &p->name_rules[i];
+
+		if (!first_of_host(p, i) || !learn_host_covers(r->host, host))
+			continue;
+		if (best < 0 || !r->wildcard ||
+		    (p->name_rules[best].wildcard &&
+		     strlen(r->host) > strlen(p->name_rules[best].host)))
+			best = i;
+	}
+	return best;
+}
+
+int learn_rule_over(const struct profile *p, size_t name, __u8 l4proto, __u16 port,
+		    const char *tool)
+{
+	const struct name_rule *x = &p->name_rules[name];
+	int best = -ENOENT;
+
+	for (size_t i = 0; i < p->nr_name_rules; i++) {
+		const struct name_rule *r = &p->name_rules[i];
+
+		if (r->l4proto != l4proto || port < r->port_lo || port > r->port_hi ||
+		    strcmp(r->o.tool ? r->o.tool : "", tool ? tool : "") ||
+		    !learn_host_covers(r->host, x->host) || !via_covers(p, r, x))
+			continue;
+		/* exact before wildcard, then the longer suffix; the first rule of equals */
+		if (best < 0 || (!r->wildcard && p->name_rules[best].wildcard) ||
+		    (r->wildcard && p->name_rules[best].wildcard &&
+		     strlen(r->host) > strlen(p->name_rules[best].host)))
+			best = i;
+	}
+	return best;
+}
+
+int learn_rule_covering(const struct profile *p, const char *host, __u8 l4proto, __u16 port,
+			const char *tool)
+{
+	char *h = strdup(host);
+	size_t len;
+	int x, r = -ENOENT;
+
+	if (!h)
+		return -ENOMEM;
+	for (char *c = h; *c; c++)
+		*c = tolower((unsigned char)*c);
+	len = strlen(h);
+	if (len > 1 && h[len - 1] == '.')
+		h[len - 1] = '\0';
+	x = followed_name(p, h);
+	if (x >= 0 && tool)
+		r = learn_rule_over(p, x, l4proto, port, tool);
+	if (x >= 0 && r < 0)
+		r = learn_rule_over(p, x, l4proto, port, NULL);
+	free(h);
+	return r;
+}
+
+/* an address of a resolver: an 'allow udp ADDRESS port 53' line names it */
+static bool is_resolver(const struct profile *p, const struct addr *a)
+{
+	for (size_t i = 0; i < p->nr_rules; i++) {
+		const struct rule *r = &p->rules[i];
+
+		if (r->l4proto == IPPROTO_UDP && r->port_lo == 53 && r->port_hi == 53 &&
+		    addr_is_single(&r->dst) && addr_equal(&r->dst, a))
+			return true;
+	}
+	return false;
+}
+
+static int check_via(const struct profile *p, const char *file, int line, const struct addr *a,
+		     struct diag *d)
+{
+	char buf[ADDR_STR_LEN];
+
+	if (is_resolver(p, a))
+		return 0;
+	diag_error(d, file, line,
+		   "'via %s' is no resolver of the profile (no 'allow udp %s port 53' line)",
+		   addr_format(a, buf, sizeof(buf)), buf);
+	return -EINVAL;
+}
+
 int learn_rules_check(const struct profile *p, struct diag *d)
 {
 	size_t names = 0, ports = 0;
@@ -204,18 +372,32 @@ int learn_rules_check(const struct profile *p, struct diag *d)
 			   "'dns learn' sets how name rules learn, and there are none");
 		err = -EINVAL;
 	}
+	if (p->learn.has_via && check_via(p, p->learn.file, p->learn.line, &p->learn.via, d))
+		err = -EINVAL;
 	for (size_t i = 0; i < p->nr_name_rules; i++) {
 		const struct name_rule *b = &p->name_rules[i];
 		bool first = true;
 
+		if (b->has_via && check_via(p, b->o.file, b->o.line, &b->via, d))
+			err = -EINVAL;
 		ports += b->port_hi - b->port_lo + 1;
 		for (size_t j = 0; j < i; j++) {
 			const struct name_rule *a = &p->name_rules[j];
+			const struct addr *va = rule_via(p, a), *vb = rule_via(p, b);
 
-			first &= strcmp(a->host, b->host) != 0;
-			if (a->l4proto != b->l4proto || strcmp(a->host, b->host) ||
-			    !same_tool(a->o.tool, b->o.tool) || b->port_lo > a->port_hi ||
-			    a->port_lo > b->port_hi)
+			if (strcmp(a->host, b->host))
+				continue;
+			first = false;
+			if (!va != !vb || (va && !addr_equal(va, vb))) {
+				diag_error(d, b->o.file, b->o.line,
+					   "'%s' learns from other resolvers than at %s:%d ('%s'): "
+					   "give every rule of one name the same 'via'",
+					   b->host, a->o.file, a->o.line, a->o.text);
+				err = -EINVAL;
+				break;
+			}
+			if (a->l4proto != b->l4proto || !same_tool(a->o.tool, b->o.tool) ||
+			    b->port_lo > a->port_hi || a->port_lo > b->port_hi)
 				continue;
 			diag_error(d, b->o.file, b->o.line, "%s %s:%d ('%s')",
 				   a->port_lo == b->port_lo && a->port_hi == b->port_hi ?
@@ -238,23 +420,26 @@ int learn_rules_check(const struct profile *p, struct diag *d)
 			return -E2BIG;
 		}
 	}
-	/* names per {protocol, port, tool}: what one learn_rules entry holds */
+	/* names per {protocol, port, tool} (a wildcard's and the names below it): one entry */
 	for (size_t i = 0; !err && i < p->nr_name_rules; i++) {
 		const struct name_rule *b = &p->name_rules[i];
 
 		for (__u32 port = b->port_lo; port <= b->port_hi; port++) {
 			size_t same = 0;
 
-			for (size_t j = 0; j <= i; j++) {
-				const struct name_rule *a = &p->name_rules[j];
+			/* the names listed there by this rule and the ones before it */
+			for (size_t x = 0; x < p->nr_name_rules; x++) {
+				int w;
 
-				same += a->l4proto == b->l4proto &&
-					same_tool(a->o.tool, b->o.tool) && a->port_lo <= port &&
-					port <= a->port_hi;
+				if (!first_of_host(p, x))
+					continue;
+				w = learn_rule_over(p, x, b->l4proto, port, b->o.tool);
+				same += w >= 0 && w <= (int)i;
 			}
 			if (same > LEARN_NAMES_PER_PORT) {
 				diag_error(d, b->o.file, b->o.line,
-					   "more than %d name rules for %s port %u%s%s",
+					   "more than %d names for %s port %u%s%s (a wildcard "
+					   "counts each followed name below it)",
 					   LEARN_NAMES_PER_PORT, l4proto_name(b->l4proto), port,
 					   b->o.tool ? " and tool " : "",
 					   b->o.tool ? b->o.tool : "");
@@ -267,14 +452,16 @@ int learn_rules_check(const struct profile *p, struct diag *d)
 
 struct learn_config learn_config_of(const struct profile *p)
 {
-	struct learn_config c = { LEARN_DEFAULT_GRACE, LEARN_DEFAULT_MAX_TTL,
-				  LEARN_DEFAULT_MAX_ADDRS, LEARN_DEFAULT_RATE };
+	struct learn_config c = { LEARN_DEFAULT_GRACE,	   LEARN_DEFAULT_MAX_TTL,
+				  LEARN_DEFAULT_MAX_ADDRS, LEARN_DEFAULT_RATE,
+				  LEARN_DEFAULT_MAX_TOTAL, 0 };
 
 	if (p->learn.file) {
 		c.grace_s = p->learn.grace_s;
 		c.max_ttl_s = p->learn.max_ttl_s;
 		c.max_addrs = p->learn.max_addrs;
 		c.rate = p->learn.rate;
+		c.max_total = p->learn.max_total;
 	}
 	return c;
 }
@@ -286,7 +473,9 @@ size_t learn_rule_id(const struct profile *p, size_t i)
 
 int learn_host_key(const char *host, __u8 *out, size_t max)
 {
-	struct dns_name_rule r = { .name = (char *)host };
+	bool wildcard = !strncmp(host, "*.", 2);
+	struct dns_name_rule r = { .name = (char *)host + (wildcard ? 2 : 0),
+				   .wildcard = wildcard };
 
 	return dns_name_key_bytes(&r, out, max);
 }
@@ -294,6 +483,7 @@ int learn_host_key(const char *host, __u8 *out, size_t max)
 int learn_key_host(const __u8 *key, size_t len, char *out, size_t max)
 {
 	size_t o = 0, pos = 0, starts[DNS_WIRE_NAME_MAX], n = 0;
+	bool wildcard;
 
 	/* the labels come from the right: find them, then write them from the left */
 	while (pos < len && key[pos]) {
@@ -305,8 +495,15 @@ int learn_key_host(const __u8 *key, size_t len, char *out, size_t max)
 		starts[n++] = pos;
 		pos += 1 + key[pos];
 	}
-	if (pos >= len || n == 0)
+	if (pos > len || n == 0)
 		return -EINVAL;
+	wildcard = pos == len; /* no root label: the suffix of *.SUFFIX */
+	if (wildcard) {
+		if (max < 3)
+			return -ENAMETOOLONG;
+		memcpy(out, "*.", 2);
+		o = 2;
+	}
 	while (n--) {
 		size_t l = key[starts[n]];
 
@@ -322,6 +519,7 @@ int learn_key_host(const __u8 *key, size_t len, char *out, size_t max)
 void learn_rules_print(const struct profile *p, FILE *out)
 {
 	struct learn_config c = learn_config_of(p);
+	char viabuf[ADDR_STR_LEN];
 
 	if (!p->nr_name_rules)
 		return;
@@ -331,9 +529,13 @@ void learn_rules_print(const struct profile *p, FILE *out)
 		text_plain(out, p->name_rules[i].o.file);
 		fprintf(out, ":%d: %s\n", p->name_rules[i].o.line, p->name_rules[i].o.text);
 	}
-	fprintf(out, "  grace %u s, max-ttl %u s, max-addresses %u, rate %u a second%s\n",
-		c.grace_s, c.max_ttl_s, c.max_addrs, c.rate,
-		p->learn.file ? "" : " (the defaults)");
+	fprintf(out,
+		"  grace %u s, max-ttl %u s, max-addresses %u, max-total %u, rate %u a second%s%s\n",
+		c.grace_s, c.max_ttl_s, c.max_addrs, c.max_total, c.rate,
+		p->learn.has_via ? ", via " : "",
+		p->learn.has_via ? addr_format(&p->learn.via, viabuf, sizeof(viabuf)) : "");
+	if (!p->learn.file)
+		fprintf(out, "  (the defaults)\n");
 }
 
 void learn_rules_free(struct profile *p)

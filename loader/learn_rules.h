@@ -19,10 +19,34 @@ int learn_rules_check(const struct profile *p, struct diag *d);
 struct learn_config learn_config_of(const struct profile *p);
 /* the rule number of name rule i (after the address rules and the dns names) */
 size_t learn_rule_id(const struct profile *p, size_t i);
-/* a host's key in learn_names (dns_policy.h form, with the root's 0 byte); bytes or -errno */
+/* a host's key in learn_names (dns_policy.h form: with the root's 0 byte when exact); bytes or -errno */
 int learn_host_key(const char *host, __u8 *out, size_t max);
-/* the key's name as text ("log-collector.internal.corp"); -EINVAL when it is no exact name */
+/* the key's name as text ("log-collector.internal.corp", "*.github.com"); -EINVAL when it is none */
 int learn_key_host(const __u8 *key, size_t len, char *out, size_t max);
+/*
+ * A name rule's host (NAME or *.SUFFIX) covers name (a host, or another
+ * rule's host): the same name, or a name below SUFFIX on label boundaries
+ * (not SUFFIX itself), or a wildcard whose suffix is SUFFIX or below it.
+ */
+bool learn_host_covers(const char *pattern, const char *name);
+/*
+ * The name rule (index in p->name_rules) under which a packet of l4proto to
+ * port, from tool (NULL: a rule without 'tool'), is allowed when its
+ * address was learned under the followed name of name rule `name` (its
+ * host): the most specific rule there that covers that name and learns from
+ * its resolvers; -ENOENT when none.
+ */
+int learn_rule_over(const struct profile *p, size_t name, __u8 l4proto, __u16 port,
+		    const char *tool);
+/*
+ * For the judge: the name rule that allows l4proto to port from tool (NULL:
+ * none) once host (an exact name, as a query asks it) resolved: its followed
+ * name is the most specific rule host covering it (exact or wildcard, as
+ * the learning maps find it), then learn_rule_over for the tool's rules and
+ * then the rules of every process. Its index, or -ENOENT.
+ */
+int learn_rule_covering(const struct profile *p, const char *host, __u8 l4proto, __u16 port,
+			const char *tool);
 /* for check: the name rules and the settings */
 void learn_rules_print(const struct profile *p, FILE *out);
 void learn_rules_free(struct profile *p);

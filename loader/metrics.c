@@ -34,6 +34,7 @@ struct inst {
 	__u64 flow_drops[EVENT_DROP_MAX];
 	__u64 switches;
 	long learned; /* -1: the profile learns nothing */
+	__u64 answers[LEARN_EV_MAX]; /* what became of the resolvers' answers (learn_counts) */
 	__u64 nr_rules;
 	struct tool_sum tools[TOOLS_MAX];
 	int nr_tools;
@@ -155,6 +156,8 @@ static void inst_read(struct inst *in)
 	n = learn_state_read(in->name, &a);
 	in->learned = n;
 	free(a);
+	if (n >= 0)
+		learn_counts_read(in->name, in->answers);
 	rules_walk(in, NULL, NULL);
 }
 
@@ -260,6 +263,16 @@ static void print_all(FILE *out, struct inst *ins, int n, bool per_rule)
 		if (ins[i].up && ins[i].learned >= 0) {
 			sample_start(out, "ironclaw_learned_addresses", &ins[i]);
 			fprintf(out, "} %ld\n", ins[i].learned);
+		}
+	family(out, "ironclaw_dns_answers_total", "counter",
+	       "Resolver answers (and their addresses) seen for name rules, by what became of them "
+	       "(learned; cap and total: an address refused at a bound).");
+	for (int i = 0; i < n; i++)
+		for (unsigned int e = 0; ins[i].up && ins[i].learned >= 0 && e < LEARN_EV_MAX;
+		     e++) {
+			sample_start(out, "ironclaw_dns_answers_total", &ins[i]);
+			fprintf(out, ",outcome=\"%s\"} %llu\n", learn_event_name(e),
+				(unsigned long long)ins[i].answers[e]);
 		}
 	family(out, "ironclaw_tool_allowed_packets_total", "counter",
 	       "Packets allowed by the rules that name a tool, per tool.");

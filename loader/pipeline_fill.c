@@ -315,7 +315,7 @@ struct learn_fds txn_learn_fds(const struct txn *t)
 		.resolvers = bpf_map__fd(t->skel->maps.learn_resolvers),
 		.config = bpf_map__fd(t->skel->maps.learn_config),
 		.learned = bpf_map__fd(t->skel->maps.learned),
-		.slots = bpf_map__fd(t->skel->maps.learn_slots),
+		.counts = bpf_map__fd(t->skel->maps.learn_addr_counts),
 		.flows = bpf_map__fd(t->skel->maps.learn_flows),
 	};
 }

@@ -30,7 +30,7 @@ const char *const shared_maps[] = { "ctl",
 				    "learn_resolvers",
 				    "learn_config",
 				    "learned",
-				    "learn_slots",
+				    "learn_addr_counts",
 				    "learn_pending",
 				    "learn_flows",
 				    "learn_ports",
@@ -53,8 +53,11 @@ _Static_assert(sizeof(shared_maps) / sizeof(shared_maps[0]) <= 64, "txn.fresh_ma
  */
 static bool may_start_anew(const char *map)
 {
-	static const char *const anew[] = { "learn_counts", "learn_ports", "learn_rate", "l2_links",
-					    "flow_drops",   "flow_seen",   "wide_rules" };
+	static const char *const anew[] = {
+		"learn_counts", "learn_ports",	"learn_rate",	   "l2_links",
+		"flow_drops",	"flow_seen",	"wide_rules",	   "learn_names",
+		"learned",	"learn_config", "learn_resolvers", "learn_addr_counts"
+	};
 
 	for (size_t i = 0; i < sizeof(anew) / sizeof(anew[0]); i++)
 		if (!strcmp(map, anew[i]))

@@ -59,17 +59,25 @@ struct dns_name_rule {
 	struct rule_origin o;
 };
 
-/* "allow tcp|udp name HOST port P[-P] [tool T]": HOST's addresses as DNS answers give them */
+/*
+ * "allow tcp|udp name HOST|*.SUFFIX port P[-P] [via RESOLVER] [tool T]": the
+ * addresses DNS answers give for HOST (for any name below SUFFIX)
+ */
 struct name_rule {
 	__u8 l4proto;
 	__u16 port_lo, port_hi; /* host order, inclusive */
-	char *host; /* lowercase, no trailing dot */
+	char *host; /* lowercase, no trailing dot; a wildcard as "*.SUFFIX" */
+	bool wildcard;
+	bool has_via; /* only the resolver via teaches it */
+	struct addr via;
 	struct rule_origin o;
 };
 
-/* "dns learn [grace S] [max-ttl S] [max-addresses N] [rate N]" */
+/* "dns learn [grace S] [max-ttl S] [max-addresses N] [max-total N] [rate N] [via RESOLVER]" */
 struct learn_settings {
-	__u32 grace_s, max_ttl_s, max_addrs, rate;
+	__u32 grace_s, max_ttl_s, max_addrs, rate, max_total;
+	bool has_via; /* name rules without their own 'via' learn from this resolver only */
+	struct addr via;
 	const char *file; /* NULL: no such line, the defaults */
 	int line;
 };

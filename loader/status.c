@@ -234,8 +234,13 @@ static void print_learning(const char *name, FILE *out)
 	__u64 ev[LEARN_EV_MAX];
 	char buf[ADDR_STR_LEN];
 	int n = learn_state_read(name, &a);
+	struct learn_config c;
+	__u64 entries;
 
 	fprintf(out, "learned from DNS (host names that follow DNS):\n");
+	if (!learn_bounds_read(name, &c, &entries))
+		fprintf(out, "  %llu addresses kept (max-addresses %u a name, max-total %u)\n",
+			(unsigned long long)entries, c.max_addrs, c.max_total);
 	if (n <= 0)
 		fprintf(out, "  nothing now\n");
 	for (int i = 0; i < n; i++)
@@ -430,8 +435,18 @@ static void print_json(const char *name, const struct status *s, FILE *out)
 		__u64 ev[LEARN_EV_MAX];
 		int n = learn_state_read(name, &a);
 
+		struct learn_config c;
+		__u64 entries;
+
 		json_learned(&j, "learned", a, n > 0 ? n : 0, NULL);
 		free(a);
+		if (!learn_bounds_read(name, &c, &entries)) {
+			json_object(&j, "learn_bounds");
+			json_u64(&j, "learned_addresses", entries);
+			json_u64(&j, "max_addresses", c.max_addrs);
+			json_u64(&j, "max_total", c.max_total);
+			json_end(&j);
+		}
 		learn_counts_read(name, ev);
 		json_object(&j, "answers");
 		for (unsigned int e = 0; e < LEARN_EV_MAX; e++)

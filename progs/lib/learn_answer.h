@@ -3,6 +3,7 @@
 #define IRONCLAW_PROGS_LEARN_ANSWER_H
 
 #include "dns.h"
+#include "events.h"
 #include "learn_maps.h"
 
 #define DNS_TYPE_A 1
@@ -32,9 +33,11 @@ struct learn_work {
 	/* the answer's settings and what it asked */
 	__u64 now;
 	__u32 name_id, qtype, chain, stop;
-	/* slot scan */
+	__u32 resolver; /* the answer's resolver's index (learn_resolvers) */
+	__u8 raddr[16]; /* and its address */
+	/* the address being learned */
 	__u8 addr[16];
-	__u32 family, found, free;
+	__u32 family;
 };
 
 struct learn_work_cpu {
@@ -48,14 +51,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct learn_work_cpu);
 } learn_work SEC(".maps");
-
-/* a zeroed table, to create a name's entry from (too big for the stack) */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct learn_slots);
-} learn_zero SEC(".maps");
 
 static __always_inline struct learn_work *learn_work_get(struct learn_work_cpu **cpu, __u32 *idx)
 {
@@ -182,39 +177,115 @@ static __always_inline int learn_same_addr(const __u8 *a, const __u8 *b)
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
 }
 
-/* one slot of the name's table: the address's own, else the first free or expired one */
-static int learn_slot_step(__u32 i, void *data)
+/* one entry of name_id's in learned is gone: its places back */
+static __always_inline void learn_count_put(__u32 name_id)
 {
-	struct learn_work *lw = ((struct learn_loop_ctx *)data)->lw;
-	struct learn_slots *s = bpf_map_lookup_elem(&learn_slots, &lw->name_id);
-	struct learn_slot *sl;
+	__u32 zero = 0;
+	struct learn_addr_count *c = bpf_map_lookup_elem(&learn_addr_counts, &name_id);
+	struct learn_addr_count *t = bpf_map_lookup_elem(&learn_addr_counts, &zero);
 
-	if (!s || i >= LEARN_ADDRS_MAX)
-		return 1;
-	asm volatile("" : "+r"(i)); /* keep the mask: the verifier wants it on this register */
-	sl = &s->a[i & (LEARN_ADDRS_MAX - 1)];
-	if (sl->deadline_ns && sl->family == lw->family && learn_same_addr(sl->addr, lw->addr)) {
-		lw->found = i;
-		return 1;
+	if (c)
+		__sync_fetch_and_sub(&c->n, 1);
+	if (t)
+		__sync_fetch_and_sub(&t->n, 1);
+}
+
+/*
+ * A place for one more address of name_id: 0, or the bound that refuses it
+ * (LEARN_EV_CAP: the name's max-addresses, LEARN_EV_TOTAL: the instance's
+ * max-total). Taken before the entry is added, so CPUs adding at once never
+ * pass a bound together.
+ */
+static __always_inline __u32 learn_count_take(__u32 name_id, const struct learn_config *lc)
+{
+	__u32 zero = 0;
+	struct learn_addr_count *c = bpf_map_lookup_elem(&learn_addr_counts, &name_id);
+	struct learn_addr_count *t = bpf_map_lookup_elem(&learn_addr_counts, &zero);
+
+	if (!c || !t || !name_id)
+		return LEARN_EV_CAP;
+	if (__sync_fetch_and_add(&c->n, 1) >= lc->max_addrs) {
+		__sync_fetch_and_sub(&c->n, 1);
+		return LEARN_EV_CAP;
 	}
-	if (lw->free == LEARN_ADDRS_MAX && sl->deadline_ns <= lw->now)
-		lw->free = i;
+	if (__sync_fetch_and_add(&t->n, 1) >= lc->max_total) {
+		__sync_fetch_and_sub(&t->n, 1);
+		__sync_fetch_and_sub(&c->n, 1);
+		return LEARN_EV_TOTAL;
+	}
+	return 0;
+}
+
+struct learn_gc_ctx {
+	__u64 now;
+};
+
+/* an expired address gives up its place (one CPU's delete succeeds: counted once) */
+static long learn_gc_step(void *map, struct learned_key *k, struct learned_value *v,
+			  struct learn_gc_ctx *ctx)
+{
+	if (v->deadline_ns <= ctx->now && !bpf_map_delete_elem(map, k))
+		learn_count_put(k->name_id);
 	return 0;
 }
 
 /*
- * An address of the asked name: its slot (the same address again renews it;
- * max-addresses live ones at most), then the entry lookups compare.
+ * A bound is reached: every expired address (of any name) is deleted, at
+ * most once every LEARN_GC_NS for the instance (a walk of learned).
+ */
+static __always_inline void learn_gc(__u64 now)
+{
+	struct learn_gc_ctx ctx = { .now = now };
+	__u32 zero = 0;
+	struct learn_addr_count *t = bpf_map_lookup_elem(&learn_addr_counts, &zero);
+	__u64 last;
+
+	if (!t)
+		return;
+	last = t->gc_ns;
+	if ((last && now - last < LEARN_GC_NS) ||
+	    __sync_val_compare_and_swap(&t->gc_ns, last, now) != last)
+		return;
+	bpf_for_each_map_elem(&learned, learn_gc_step, &ctx, 0);
+}
+
+/*
+ * An address not learned at a bound: logged as an event of the learning
+ * program (learn_tc, a tc program): from the resolver (saddr, port 53), the
+ * address refused as daddr, reason REASON_LEARN_BOUND.
+ */
+static __always_inline void learn_bound_event(const struct learn_work *lw)
+{
+	struct deny_event *e;
+
+	if (dry_run)
+		return;
+	e = event_reserve(0, 0);
+	if (!e)
+		return;
+	e->hook = HOOK_TC;
+	e->reason = REASON_LEARN_BOUND;
+	e->family = lw->family;
+	e->l4proto = IPPROTO_UDP;
+	e->sport = bpf_htons(53);
+	__builtin_memcpy(e->saddr, lw->raddr, 16);
+	__builtin_memcpy(e->daddr, lw->addr, 16);
+	bpf_ringbuf_submit(e, 0);
+}
+
+/*
+ * An address of the asked name: the same address again renews its entry;
+ * a new one takes a place under the name's and the instance's bounds (an
+ * expired one gives its place up when a bound is reached), else it is not
+ * learned: counted and logged. Never fails open: what is not learned is
+ * not allowed.
  */
 static __always_inline void learn_address(struct learn_work *lw, __u32 rd,
 					  const struct learn_config *lc, __u32 ttl)
 {
-	struct learn_loop_ctx ctx = { .lw = lw };
 	struct learned_key lk = { .name_id = lw->name_id, .family = lw->family };
-	struct learned_value lv;
-	struct learn_slots *s;
-	struct learn_slot *sl;
-	__u32 i, n = lw->family == AF_INET ? 4 : 16, max = lc->max_addrs;
+	struct learned_value lv = {}, *l;
+	__u32 i, n = lw->family == AF_INET ? 4 : 16, bound;
 
 	__builtin_memset(lw->addr, 0, 16);
 	for (i = 0; i < 16; i++)
@@ -223,44 +294,34 @@ static __always_inline void learn_address(struct learn_work *lw, __u32 rd,
 	if (ttl > lc->max_ttl_s)
 		ttl = lc->max_ttl_s;
 	lv.deadline_ns = lw->now + ((__u64)ttl + lc->grace_s) * 1000000000ull;
-	s = bpf_map_lookup_elem(&learn_slots, &lw->name_id);
-	if (!s) {
-		struct learn_slots *fresh;
-		__u32 zero = 0;
-
-		/* a zeroed value from an array slot: learn_slots is too big for the stack */
-		fresh = bpf_map_lookup_elem(&learn_zero, &zero);
-		if (!fresh)
-			return;
-		bpf_map_update_elem(&learn_slots, &lw->name_id, fresh, BPF_NOEXIST);
-		s = bpf_map_lookup_elem(&learn_slots, &lw->name_id);
-		if (!s)
-			return;
-	}
-	lw->found = LEARN_ADDRS_MAX;
-	lw->free = LEARN_ADDRS_MAX;
-	bpf_loop(max < LEARN_ADDRS_MAX ? max : LEARN_ADDRS_MAX, learn_slot_step, &ctx, 0);
-	i = lw->found < LEARN_ADDRS_MAX ? lw->found : lw->free;
-	if (i >= LEARN_ADDRS_MAX) {
-		learn_count(LEARN_EV_CAP);
+	lv.learned_ns = lw->now;
+	lv.ttl = ttl;
+	__builtin_memcpy(lk.addr, lw->addr, 16);
+	l = bpf_map_lookup_elem(&learned, &lk);
+	if (l) {
+		*l = lv;
+		learn_count(LEARN_EV_LEARNED);
 		return;
 	}
-	asm volatile("" : "+r"(i));
-	sl = &s->a[i & (LEARN_ADDRS_MAX - 1)];
-	if (sl->deadline_ns && lw->found == LEARN_ADDRS_MAX) {
-		/* an expired address gives up its slot, and its entry */
-		struct learned_key old = { .name_id = lw->name_id, .family = sl->family };
-
-		__builtin_memcpy(old.addr, sl->addr, 16);
-		bpf_map_delete_elem(&learned, &old);
+	bound = learn_count_take(lw->name_id, lc);
+	if (bound) {
+		learn_gc(lw->now);
+		bound = learn_count_take(lw->name_id, lc);
 	}
-	sl->deadline_ns = lv.deadline_ns;
-	sl->learned_ns = lw->now;
-	sl->ttl = ttl;
-	sl->family = lw->family;
-	__builtin_memcpy(sl->addr, lw->addr, 16);
-	__builtin_memcpy(lk.addr, lw->addr, 16);
-	bpf_map_update_elem(&learned, &lk, &lv, BPF_ANY);
+	if (!bound && bpf_map_update_elem(&learned, &lk, &lv, BPF_NOEXIST)) {
+		/* another CPU added it first (renew it), or learned is full */
+		learn_count_put(lw->name_id);
+		l = bpf_map_lookup_elem(&learned, &lk);
+		if (!l)
+			bound = LEARN_EV_TOTAL;
+		else
+			*l = lv;
+	}
+	if (bound) {
+		learn_count(bound);
+		learn_bound_event(lw);
+		return;
+	}
 	learn_count(LEARN_EV_LEARNED);
 }
 
@@ -373,10 +434,14 @@ static __always_inline int learn_answer(struct learn_work *lw, __u8 gen,
 	lw->dw.key.pad[0] = lw->dw.key.pad[1] = lw->dw.key.pad[2] = 0;
 	lw->dw.key.tool = 0;
 	dns_build_key(&lw->dw);
-	nv = bpf_map_lookup_elem(&learn_names, &lw->dw.key);
+	nv = learn_name_lookup(&lw->dw.key, lw->dw.name_len);
 	if (!nv || nv->name_id != p->name_id || qtype != p->qtype || qclass != DNS_CLASS_IN) {
 		learn_count(LEARN_EV_QUESTION);
 		return 0;
+	}
+	if (lw->resolver >= LEARN_RESOLVERS_MAX || !((nv->resolvers >> lw->resolver) & 1)) {
+		learn_count(LEARN_EV_NOT_VIA);
+		return 1;
 	}
 	if ((flags & DNS_FLAG_TC) || (flags & DNS_RCODE_MASK)) {
 		learn_count(LEARN_EV_RCODE);

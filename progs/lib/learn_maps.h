@@ -31,7 +31,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 2 * 64);
+	__uint(max_entries, 2 * LEARN_RESOLVERS_MAX);
 	__type(key, struct learn_resolver_key);
 	__type(value, __u32);
 } learn_resolvers SEC(".maps");
@@ -46,18 +46,18 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 2 * LEARN_NAMES_MAX * LEARN_ADDRS_MAX);
+	__uint(max_entries, LEARN_TOTAL_MAX);
 	__type(key, struct learned_key);
 	__type(value, struct learned_value);
 } learned SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, LEARN_NAMES_MAX);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, LEARN_IDS_MAX);
 	__type(key, __u32);
-	__type(value, struct learn_slots);
-} learn_slots SEC(".maps");
+	__type(value, struct learn_addr_count);
+} learn_addr_counts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -168,6 +168,33 @@ static __always_inline int learn_rate_valid(__u64 recorded_ns)
 	ok = recorded_ns > r->voided_ns;
 	bpf_spin_unlock(&r->lock);
 	return ok;
+}
+
+/*
+ * The most specific followed name over key (built by dns_build_key from a
+ * name of name_len wire bytes): an exact name, or a wildcard below whose
+ * suffix the name is. A wildcard matched by its own suffix (the name is
+ * "github.com", the rule "*.github.com") does not count: look again for a
+ * shorter prefix (as dns_lookup_tool does for 'allow dns').
+ */
+static __always_inline struct learn_name_value *learn_name_lookup(struct dns_name_key *key,
+								  __u32 name_len)
+{
+	__u32 full = key->prefixlen;
+	struct learn_name_value *v;
+
+	key->tool = 0;
+	v = bpf_map_lookup_elem(&learn_names, key);
+	if (v && v->wildcard && v->name_len == name_len) {
+		if (v->name_len == 0) {
+			v = NULL;
+		} else {
+			key->prefixlen = DNS_NAME_FIXED_BITS + 8 * v->name_len - 1;
+			v = bpf_map_lookup_elem(&learn_names, key);
+			key->prefixlen = full;
+		}
+	}
+	return v;
 }
 
 /* the generation has name rules (cfg: its settings, settings.h) */

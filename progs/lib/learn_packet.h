@@ -68,6 +68,7 @@ static __always_inline void learn_skb(struct __sk_buff *skb, const struct gen_se
 	__be16 txid;
 	void *start;
 	struct learn_port_value *port;
+	__u32 *resolver;
 	__u64 now;
 	int r;
 
@@ -125,7 +126,8 @@ static __always_inline void learn_skb(struct __sk_buff *skb, const struct gen_se
 	__builtin_memcpy(pk.saddr, ip.daddr, 16);
 	pk.dport = ip.sport;
 	pk.sport = ip.dport;
-	if (!bpf_map_lookup_elem(&learn_resolvers, &rk)) {
+	resolver = bpf_map_lookup_elem(&learn_resolvers, &rk);
+	if (!resolver) {
 		learn_count(LEARN_EV_NOT_RESOLVER);
 		return;
 	}
@@ -182,6 +184,8 @@ static __always_inline void learn_skb(struct __sk_buff *skb, const struct gen_se
 		return;
 	lw->dw.len = dns_len;
 	lw->now = now;
+	lw->resolver = *resolver;
+	__builtin_memcpy(lw->raddr, rk.addr, 16);
 	if (bpf_skb_load_bytes(skb, ip.l4_off + 8, lw->dw.msg, dns_len & (DNS_MSG_MAX * 2 - 1)))
 		learn_count(LEARN_EV_MALFORMED);
 	else

@@ -38,8 +38,7 @@ static __always_inline void learn_question(struct dns_work *w, __u8 gen, __u32 q
 	struct learn_name_value *v;
 
 	w->key.gen = gen;
-	w->key.tool = 0;
-	v = bpf_map_lookup_elem(&learn_names, &w->key);
+	v = learn_name_lookup(&w->key, w->name_len);
 	if (!v)
 		return;
 	lq->name_id = v->name_id;

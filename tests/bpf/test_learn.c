@@ -187,7 +187,7 @@ Test(learn, cap_on_addresses)
 	expect_tcp("the first", "10.42.7.31", 40000, 8443, SYN, REASON_RULE);
 	expect_tcp("the second", "10.42.7.32", 40000, 8443, SYN, REASON_RULE);
 	expect_tcp("the third, over the cap", "10.42.7.33", 40000, 8443, SYN, REASON_NO_RULE);
-	/* the same addresses again renew their slots */
+	/* the same addresses again renew their entries */
 	query("short.internal.corp", 1, 33021);
 	dns_answer_hdr(&m, 0, 2);
 	pkt_dns_question(&m, "short.internal.corp", 1, 1);

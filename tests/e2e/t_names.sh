@@ -148,9 +148,9 @@ test_name_rules_refused() {
 	local p=$WORK/prof-learn-bad out
 	mkdir -p "$p"
 	cp "$LEARN_PROFILE"/*.rules "$p/"
-	echo "allow tcp name *.internal.corp port 8080" >"$p/40-bad.rules"
+	echo "allow tcp name a.*.internal.corp port 8080" >"$p/40-bad.rules"
 	out=$("$BIN" check --profile "$p" 2>&1)
-	[ $? = 1 ] && echo "$out" | grep -q "40-bad.rules:1: bad host name '\*.internal.corp': a name rule follows one host name, not a wildcard" ||
+	[ $? = 1 ] && echo "$out" | grep -q "40-bad.rules:1: bad host name 'a.\*.internal.corp': '\*' is only a whole first label ('\*.SUFFIX')" ||
 		fail "wildcard name rule: $out" || return 1
 	# a stage that does not follow names would allow nothing for it: refused
 	install -m 0644 "$BUILD/tests/stage_flow.bpf.o" "$p/40-flow.bpf.o"
@@ -167,7 +167,7 @@ test_name_rules_refused() {
 	out=$("$BIN" install --profile "$p" --cgroup "$CG" --sandbox-netns "$SBX" --name "$INSTANCE" 2>&1)
 	[ $? = 1 ] && echo "$out" | grep -q "15-learn.rules:1: name rules learn the resolver's answers only at host-side tc, where each query's id is rewritten out of the sandbox's sight: give --tc-ingress IFACE (--cgroup, --xdp and --tc alone do not learn)" ||
 		fail "name rules with the cgroup hooks alone: $out" || return 1
-	"$BIN" check --profile "$p" | grep -q "^  grace 1 s, max-ttl 3600 s, max-addresses 16, rate 16 a second$" ||
+	"$BIN" check --profile "$p" | grep -q "^  grace 1 s, max-ttl 3600 s, max-addresses 64, max-total 16384, rate 16 a second$" ||
 		fail "check: $("$BIN" check --profile "$p")"
 }
 

@@ -33,6 +33,10 @@ static void name_side(const char *s)
 	r.wildcard = true;
 	if (dns_name_key_bytes(&r, key, sizeof(key)) != len - 1)
 		abort();
+	/* the wildcard's key (no root label) reads back as "*.NAME", and keys as itself */
+	if (learn_key_host(key, len - 1, back, sizeof(back)) || strncmp(back, "*.", 2) ||
+	    strcmp(back + 2, s) || learn_host_key(back, key, sizeof(key)) != len - 1)
+		abort();
 	/* the same key when the caller's buffer is one byte short: refused, nothing written past */
 	r.wildcard = false;
 	if (dns_name_key_bytes(&r, key, len - 1) != -ENAMETOOLONG)

@@ -18,15 +18,21 @@ static const struct {
 	__u16 lo, hi;
 	const char *tool;
 	const char *kept;
+	bool wildcard;
+	const char *via;
 } good[] = {
 	{ "allow tcp name log-collector.internal.corp port 8080 tool memscraper", IPPROTO_TCP,
 	  "log-collector.internal.corp", 8080, 8080, "memscraper",
-	  "allow tcp name log-collector.internal.corp port 8080 tool memscraper" },
+	  "allow tcp name log-collector.internal.corp port 8080 tool memscraper", false, NULL },
 	{ "allow  udp name Log-Collector.INTERNAL.corp. port 9000-9010  # comment", IPPROTO_UDP,
 	  "log-collector.internal.corp", 9000, 9010, NULL,
-	  "allow udp name log-collector.internal.corp port 9000-9010" },
+	  "allow udp name log-collector.internal.corp port 9000-9010", false, NULL },
 	{ "allow tcp name corp port 443", IPPROTO_TCP, "corp", 443, 443, NULL,
-	  "allow tcp name corp port 443" },
+	  "allow tcp name corp port 443", false, NULL },
+	{ "allow tcp name *.GitHub.com. port 443", IPPROTO_TCP, "*.github.com", 443, 443, NULL,
+	  "allow tcp name *.github.com port 443", true, NULL },
+	{ "allow tcp name api.corp port 80 tool t via 10.0.0.53", IPPROTO_TCP, "api.corp", 80, 80,
+	  "t", "allow tcp name api.corp port 80 via 10.0.0.53 tool t", false, "10.0.0.53" },
 };
 
 Test(learn_lines, good)
@@ -52,6 +58,14 @@ Test(learn_lines, good)
 		else
 			cr_assert_null(r->o.tool);
 		cr_assert_str_eq(r->o.text, good[i].kept);
+		cr_assert_eq(r->wildcard, good[i].wildcard, "\"%s\": wildcard", good[i].text);
+		cr_assert_eq(r->has_via, good[i].via != NULL, "\"%s\": via", good[i].text);
+		if (good[i].via) {
+			struct addr a;
+
+			cr_assert_eq(addr_parse(good[i].via, &a), 0);
+			cr_assert(addr_equal(&a, &r->via), "\"%s\": via", good[i].text);
+		}
 		cr_assert_str_eq(r->o.file, "n.rules");
 		cr_assert_eq(r->o.line, 3);
 		profile_free(&p);
@@ -74,8 +88,18 @@ static const struct {
 	{ "allow tcp name a.corp port 80 tool", "missing tool name after 'tool'" },
 	{ "allow tcp name a.corp port 80 tool ../x", "bad tool '../x'" },
 	{ "allow tcp name a.corp port 80 tool t x", "unknown word 'x'" },
-	{ "allow tcp name a.corp port 80 for t", "unknown word 'for' (expected 'tool')" },
-	{ "allow tcp name *.corp port 80", "not a wildcard" },
+	{ "allow tcp name a.corp port 80 for t", "unknown word 'for' (expected 'via' or 'tool')" },
+	{ "allow tcp name a.corp port 80 tool t tool u", "'tool' given twice" },
+	{ "allow tcp name * port 80", "not every name" },
+	{ "allow tcp name *. port 80", "no suffix after '*.'" },
+	{ "allow tcp name a.*.corp port 80", "'*' is only a whole first label ('*.SUFFIX')" },
+	{ "allow tcp name *corp port 80", "'*' is only a whole first label ('*.SUFFIX')" },
+	{ "allow tcp name *.*.corp port 80", "'*' is only a whole first label ('*.SUFFIX')" },
+	{ "allow tcp name *..corp port 80", "an empty label" },
+	{ "allow tcp name a.corp port 80 via", "missing resolver address after 'via'" },
+	{ "allow tcp name a.corp port 80 via corp", "bad resolver 'corp' after 'via'" },
+	{ "allow tcp name a.corp port 80 via 10.0.0.0/8", "bad resolver '10.0.0.0/8'" },
+	{ "allow tcp name a.corp port 80 via 10.0.0.1 via 10.0.0.2", "'via' given twice" },
 	{ "allow tcp name a..corp port 80", "an empty label" },
 	{ "allow tcp name evil!.corp port 80", "labels are letters, digits" },
 	{ "allow tcp name 10.42.7.11 port 80", "an address, not a host name" },
@@ -83,10 +107,15 @@ static const struct {
 	{ "dns learn grace", "missing value after 'grace'" },
 	{ "dns learn grace -1", "bad grace '-1' (0-86400)" },
 	{ "dns learn max-ttl 0", "bad max-ttl '0' (1-604800)" },
-	{ "dns learn max-addresses 17", "bad max-addresses '17' (1-16)" },
+	{ "dns learn max-addresses 1025", "bad max-addresses '1025' (1-1024)" },
+	{ "dns learn max-addresses 0", "bad max-addresses '0' (1-1024)" },
+	{ "dns learn max-total 0", "bad max-total '0' (1-16384)" },
+	{ "dns learn max-total 16385", "bad max-total '16385' (1-16384)" },
+	{ "dns learn via", "missing value after 'via'" },
+	{ "dns learn via resolver.corp", "bad resolver 'resolver.corp' after 'via'" },
 	{ "dns learn grace 1 grace 2", "'grace' given twice" },
 	{ "dns learn ttl 5",
-	  "unknown word 'ttl' (expected grace, max-ttl, max-addresses or rate)" },
+	  "unknown word 'ttl' (expected grace, max-ttl, max-addresses, max-total, rate or via)" },
 	{ "dns learn rate 0", "bad rate '0' (1-1000)" },
 	{ "dns learn rate 1001", "bad rate '1001' (1-1000)" },
 };
@@ -156,6 +185,29 @@ Test(learn_lines, checked_together)
 		"allow tcp name n9.corp port 80",
 	};
 	static const char *const wide[] = { "allow tcp name a.corp port 1000-9999" };
+	/* a wildcard's port lists every followed name below it */
+	static const char *const below[] = {
+		"allow tcp name *.corp port 80",      "allow tcp name n1.corp port 8080",
+		"allow tcp name n2.corp port 8080",   "allow tcp name n3.corp port 8080",
+		"allow tcp name n4.corp port 8080",   "allow tcp name n5.corp port 8080",
+		"allow tcp name n6.corp port 8080",   "allow tcp name n7.corp port 8080",
+		"allow tcp name n8.x.corp port 8080",
+	};
+	static const char *const wild_fine[] = { "allow tcp name *.corp port 80",
+						 "allow tcp name corp port 80",
+						 "allow tcp name *.a.corp port 80",
+						 "allow tcp name a.corp port 80" };
+	static const char *const via_none[] = { "allow tcp name a.corp port 80 via 10.0.0.53" };
+	static const char *const via_prefix[] = { "allow udp 10.0.0.0/24 port 53",
+						  "allow tcp name a.corp port 80 via 10.0.0.53" };
+	static const char *const via_fine[] = { "allow udp 10.0.0.53 port 53",
+						"allow tcp name a.corp port 80 via 10.0.0.53",
+						"allow tcp name a.corp port 81 via 10.0.0.53" };
+	static const char *const via_differs[] = { "allow udp 10.0.0.53 port 53",
+						   "allow tcp name a.corp port 80 via 10.0.0.53",
+						   "allow tcp name a.corp port 81" };
+	static const char *const learn_via_none[] = { "allow tcp name a.corp port 80",
+						      "dns learn via 10.0.0.9" };
 	struct profile p = {};
 	struct diag d = {};
 
@@ -163,7 +215,14 @@ Test(learn_lines, checked_together)
 	check_lines(overlap, 2, "ports overlap c.rules:1", 2);
 	check_lines(fine, 4, NULL, 0);
 	check_lines(alone, 1, "'dns learn' sets how name rules learn, and there are none", 1);
-	check_lines(nine, 9, "more than 8 name rules for tcp port 80", 9);
+	check_lines(nine, 9, "more than 8 names for tcp port 80", 9);
+	check_lines(below, 9, "more than 8 names for tcp port 80 (a wildcard counts", 1);
+	check_lines(wild_fine, 4, NULL, 0);
+	check_lines(via_none, 1, "'via 10.0.0.53' is no resolver of the profile", 1);
+	check_lines(via_prefix, 2, "'via 10.0.0.53' is no resolver of the profile", 2);
+	check_lines(via_fine, 3, NULL, 0);
+	check_lines(via_differs, 3, "'a.corp' learns from other resolvers than at c.rules:2", 3);
+	check_lines(learn_via_none, 2, "'via 10.0.0.9' is no resolver of the profile", 2);
 	check_lines(wide, 1, "name rules cover more than 8192 ports", 1);
 	/* a second settings line is refused as it is read */
 	for (int i = 0; i < 2; i++)
@@ -191,7 +250,17 @@ Test(learn_lines, settings_and_keys)
 					&d),
 		     0, "%s", all_msgs(&d));
 	c = learn_config_of(&p);
-	cr_assert(c.grace_s == 0 && c.max_ttl_s == 30 && c.max_addrs == 4 && c.rate == 5);
+	cr_assert(c.grace_s == 0 && c.max_ttl_s == 30 && c.max_addrs == 4 && c.rate == 5 &&
+		  c.max_total == LEARN_DEFAULT_MAX_TOTAL);
+	profile_free(&p);
+	cr_assert_eq(profile_parse_line(&p, "s.rules", 1,
+					"dns learn max-addresses 1024 max-total 100 via 10.0.0.53",
+					NULL, &d),
+		     0, "%s", all_msgs(&d));
+	c = learn_config_of(&p);
+	cr_assert(c.max_addrs == 1024 && c.max_total == 100 && p.learn.has_via);
+	profile_free(&p);
+	memset(&p, 0, sizeof(p));
 	n = learn_host_key("log-collector.internal.corp", key, sizeof(key));
 	cr_assert_eq(n, 29);
 	cr_assert(!memcmp(key,
@@ -202,8 +271,18 @@ Test(learn_lines, settings_and_keys)
 			  29));
 	cr_assert_eq(learn_key_host(key, n, back, sizeof(back)), 0);
 	cr_assert_str_eq(back, "log-collector.internal.corp");
-	cr_assert_eq(learn_key_host(key, n - 1, back, sizeof(back)), -EINVAL,
-		     "a key without its 0 byte is no exact name");
+	/* a key without its 0 byte is a wildcard's suffix */
+	cr_assert_eq(learn_key_host(key, n - 1, back, sizeof(back)), 0);
+	cr_assert_str_eq(back, "*.log-collector.internal.corp");
+	n = learn_host_key("*.github.com", key, sizeof(key));
+	cr_assert_eq(n, 11);
+	cr_assert(!memcmp(key,
+			  "\x03"
+			  "com\x06"
+			  "github",
+			  11));
+	cr_assert_eq(learn_key_host(key, n, back, sizeof(back)), 0);
+	cr_assert_str_eq(back, "*.github.com");
 	/* found by fuzz_dns_names: a label holding '.' read as two labels, one holding NUL cut */
 	cr_assert_eq(learn_key_host((const __u8 *)"\x03"
 						  "c.m\x00",
@@ -220,6 +299,78 @@ Test(learn_lines, settings_and_keys)
 	cr_assert_eq(profile_parse_line(&p, "s.rules", 4, "allow tcp name y.corp port 2", NULL, &d),
 		     0);
 	cr_assert_eq(learn_rule_id(&p, 0), 2);
+	profile_free(&p);
+	diag_free(&d);
+}
+
+/* wildcards cover names below their suffix, on label boundaries */
+Test(learn_lines, covers)
+{
+	static const struct {
+		const char *pattern, *name;
+		bool covers;
+	} t[] = {
+		{ "*.github.com", "api.github.com", true },
+		{ "*.github.com", "a.b.github.com", true },
+		{ "*.github.com", "github.com", false },
+		{ "*.github.com", "evilgithub.com", false },
+		{ "*.github.com", "api.github.com.evil", false },
+		{ "*.github.com", "*.api.github.com", true },
+		{ "*.github.com", "*.github.com", true },
+		{ "*.api.github.com", "*.github.com", false },
+		{ "*.api.github.com", "api.github.com", false },
+		{ "github.com", "github.com", true },
+		{ "github.com", "api.github.com", false },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
+		cr_assert_eq(learn_host_covers(t[i].pattern, t[i].name), t[i].covers,
+			     "'%s' over '%s'", t[i].pattern, t[i].name);
+}
+
+/* what the judge asks: which name rule allows a port once a host resolved */
+Test(learn_lines, rule_covering)
+{
+	static const char *const lines[] = {
+		"allow udp 10.0.0.53 port 53",
+		"allow tcp name *.github.com port 443",
+		"allow tcp name api.github.com port 8080",
+		"allow tcp name *.corp port 80 tool t",
+		"allow tcp name *.x.corp port 90 via 10.0.0.53",
+		"allow tcp name a.x.corp port 91",
+		"allow tcp name *.api.github.com port 443",
+	};
+	static const struct {
+		const char *host;
+		__u16 port;
+		const char *tool;
+		int rule; /* index of the name rule, or -ENOENT */
+	} t[] = {
+		{ "api.github.com", 443, NULL,
+		  0 }, /* learned under api.github.com, listed for *. */
+		{ "API.GitHub.com.", 8080, NULL, 1 },
+		{ "x.api.github.com", 443, NULL, 5 }, /* the more specific wildcard counts */
+		{ "x.api.github.com", 8080, NULL, -ENOENT },
+		{ "github.com", 443, NULL, -ENOENT },
+		{ "evilgithub.com", 443, NULL, -ENOENT },
+		{ "a.corp", 80, "t", 2 },
+		{ "a.corp", 80, NULL, -ENOENT },
+		{ "b.x.corp", 90, NULL, 3 },
+		{ "a.x.corp", 90, NULL,
+		  -ENOENT }, /* a.x.corp learns from any resolver, not only via */
+		{ "a.x.corp", 91, NULL, 4 },
+	};
+	struct profile p = {};
+	struct diag d = {};
+
+	for (size_t i = 0; i < ARRAY_SIZE(lines); i++)
+		cr_assert_eq(profile_parse_line(&p, "w.rules", i + 1, lines[i], NULL, &d), 0,
+			     "\"%s\":%s", lines[i], all_msgs(&d));
+	cr_assert_eq(learn_rules_check(&p, &d), 0, "%s", all_msgs(&d));
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
+		cr_assert_eq(learn_rule_covering(&p, t[i].host, IPPROTO_TCP, t[i].port, t[i].tool),
+			     t[i].rule, "%s port %u tool %s", t[i].host, t[i].port,
+			     t[i].tool ? t[i].tool : "-");
 	profile_free(&p);
 	diag_free(&d);
 }

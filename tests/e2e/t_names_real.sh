@@ -1,0 +1,144 @@
+# t_names_real.sh: name rules against a real resolver and real clients. Debian's dnsmasq, in a
+# namespace of its own routed behind the corporate one, answers the zone test.corp at two
+# addresses; in the sandbox dig, glibc's resolver (getent ahosts, curl) ask it. Wildcard names (on
+# label boundaries), the bound on a name's addresses (40: all reachable, the 41st refused, counted
+# and logged), and resolver scoping: an answer of the second resolver, which 'allow dns' lets the
+# sandbox ask, teaches nothing for a name whose rules say 'via' the first.
+
+area names_real "" "" test_names_real_resolver
+
+REAL_NS=${NET_PREFIX}dns
+REAL_PROFILE=$WORK/prof-real
+
+# the resolver's namespace: dns0 (corp, 10.42.5.1) --- res0 10.42.5.53 and .54 (two dnsmasq)
+real_net_up() {
+	ip netns add "$REAL_NS" || return 1
+	defer ip netns del "$REAL_NS"
+	ip link add dns0 netns "$CORP" type veth peer name res0 netns "$REAL_NS" || return 1
+	ip -n "$CORP" addr add 10.42.5.1/24 dev dns0
+	ip -n "$CORP" link set dns0 up
+	ip -n "$REAL_NS" link set lo up
+	ip -n "$REAL_NS" addr add 10.42.5.53/24 dev res0
+	ip -n "$REAL_NS" addr add 10.42.5.54/24 dev res0
+	ip -n "$REAL_NS" link set res0 up
+	ip -n "$REAL_NS" route add default via 10.42.5.1
+	ip netns exec "$CORP" sysctl -qw net.ipv4.ip_forward=1
+	# the addresses the zone gives: 10.42.9.1-41 on the corporate namespace's lo, one server
+	for i in $(seq 41); do ip -n "$CORP" addr add "10.42.9.$i/32" dev lo; done
+	ip netns exec "$CORP" "$BUILD/netprobe" serve tcp 0.0.0.0 9443 --timeout-ms 120000 \
+		>>"$LOGS/real-9443.log" 2>&1 &
+	ip netns exec "$CORP" "$BUILD/netprobe" serve tcp 0.0.0.0 8443 --timeout-ms 120000 \
+		>>"$LOGS/real-8443.log" 2>&1 &
+}
+
+# real_dnsmasq ADDR CONF: dnsmasq on ADDR:53 answering only from CONF (no upstream, no hosts file)
+real_dnsmasq() {
+	ip netns exec "$REAL_NS" dnsmasq --keep-in-foreground --conf-file="$2" --no-resolv \
+		--no-hosts --bind-interfaces --listen-address="$1" --port=53 --user=root \
+		--pid-file= --log-facility="$LOGS/dnsmasq-$1.log" --log-queries &
+	for _ in $(seq 40); do
+		ip netns exec "$REAL_NS" sh -c "grep -q ':0035 ' /proc/net/udp" && return 0
+		sleep 0.05
+	done
+	fail "dnsmasq at $1 did not start"
+}
+
+# the sandbox's resolver for glibc: ip netns exec binds /etc/netns/NAME/resolv.conf
+real_resolv_conf() {
+	mkdir -p "/etc/netns/$SBX"
+	defer rm -rf "/etc/netns/$SBX"
+	echo "nameserver $1" >"/etc/netns/$SBX/resolv.conf"
+}
+
+real_profile() {
+	mkdir -p "$REAL_PROFILE"
+	cat >"$REAL_PROFILE/10-dns.rules" <<-EOF
+		allow udp 10.42.5.53 port 53
+		allow udp 10.42.5.54 port 53
+		allow dns *.test.corp
+	EOF
+	cat >"$REAL_PROFILE/15-names.rules" <<-EOF
+		allow tcp name *.many.test.corp port 9443
+		allow tcp name *.svc.test.corp port 8443 tool memscraper
+		allow tcp name only.test.corp port 8443 via 10.42.5.53
+		dns learn grace 5 max-addresses 40 max-total 100
+	EOF
+}
+
+learn_count() {
+	"$BIN" status --name "$INSTANCE" --json | grep -o "\"$1\":[0-9][0-9]*" | head -1 | grep -o '[0-9]*$'
+}
+
+test_names_real_resolver() {
+	local conf=$WORK/dnsmasq.conf conf2=$WORK/dnsmasq2.conf out i before refused=
+	command -v dnsmasq >/dev/null && command -v dig >/dev/null ||
+		fail "dnsmasq and dig are needed (make deps)" || return 1
+	real_net_up || fail "the resolver's namespace" || return 1
+	{
+		echo "address=/api.svc.test.corp/10.42.9.41"
+		echo "address=/deep.api.svc.test.corp/10.42.9.40"
+		echo "address=/svc.test.corp/10.42.9.39"
+		echo "address=/evilsvc.test.corp/10.42.9.38"
+		echo "address=/only.test.corp/10.42.9.37"
+		# 41 addresses of *.many.test.corp over three names (an answer the learning program
+		# reads holds at most 16 addresses and 512 bytes)
+		for i in $(seq 14); do echo "host-record=a.many.test.corp,10.42.9.$i"; done
+		for i in $(seq 15 28); do echo "host-record=b.many.test.corp,10.42.9.$i"; done
+		for i in $(seq 29 41); do echo "host-record=c.many.test.corp,10.42.9.$i"; done
+		echo "local-ttl=60"
+	} >"$conf"
+	echo "address=/only.test.corp/10.42.9.36" >"$conf2"
+	real_dnsmasq 10.42.5.53 "$conf" || return 1
+	real_dnsmasq 10.42.5.54 "$conf2" || return 1
+	real_resolv_conf 10.42.5.53
+	real_profile
+	install_ingress "$REAL_PROFILE" || return 1
+	"$BIN" status --name "$INSTANCE" | grep -q "^  0 addresses kept (max-addresses 40 a name, max-total 100)$" ||
+		fail "status: no bounds: $("$BIN" status --name "$INSTANCE")" || return 1
+	# a wildcard: below the suffix, through glibc's resolver (getent) and curl
+	expect_denied connect 10.42.9.41 8443 || return 1
+	out=$(in_tool memscraper getent ahosts api.svc.test.corp) || fail "getent: $out" || return 1
+	echo "$out" | grep -q "^10.42.9.41 " || fail "getent ahosts api.svc.test.corp: $out" || return 1
+	out=$(in_tool memscraper curl -s --max-time 5 -o /dev/null -w '%{http_code}' \
+		http://api.svc.test.corp:8443/) || fail "curl: $out" || return 1
+	[ "$out" = 200 ] || fail "curl http://api.svc.test.corp:8443/: $out" || return 1
+	in_tool memscraper dig +short +tries=1 +time=2 @10.42.5.53 DEEP.Api.SVC.test.corp A >/dev/null
+	expect_ok connect 10.42.9.40 8443 || return 1
+	# the suffix itself and a name not on a label boundary teach nothing
+	in_tool memscraper dig +short +tries=1 +time=2 @10.42.5.53 svc.test.corp A >/dev/null
+	in_tool memscraper dig +short +tries=1 +time=2 @10.42.5.53 evilsvc.test.corp A >/dev/null
+	expect_denied connect 10.42.9.39 8443 || return 1
+	expect_denied connect 10.42.9.38 8443 || return 1
+	# 41 addresses for *.many.test.corp: 40 learned, all reachable; the 41st refused, counted, logged
+	before=$(learn_count cap)
+	for n in a b c; do
+		out=$(in_tool memscraper dig +short +tries=1 +time=2 @10.42.5.53 "$n.many.test.corp" A)
+		[ "$(echo "$out" | grep -c '^10\.42\.9\.')" -ge 13 ] || fail "dig $n.many.test.corp: $out" || return 1
+	done
+	[ $(($(learn_count cap) - before)) = 1 ] || fail "cap went $before -> $(learn_count cap)" || return 1
+	# which of c's is refused depends on the order of its answer
+	for i in $(seq 41); do
+		out=$(probe connect "10.42.9.$i" 9443 --timeout-ms 800)
+		case $out in
+		"ok "*) ;;
+		"fail "*ETIMEDOUT) refused="$refused $i" ;;
+		*) fail "connect 10.42.9.$i 9443: $out"; return 1 ;;
+		esac
+	done
+	case $refused in " 29" | " 3"[0-9] | " 4"[01]) ;; *) fail "refused:$refused, want one of c's" ;; esac ||
+		return 1
+	"$BIN" status --name "$INSTANCE" --json | grep -q '"learn_bounds":{"learned_addresses":42,"max_addresses":40,"max_total":100}' ||
+		fail "status --json: $("$BIN" status --name "$INSTANCE" --json)" || return 1
+	"$BIN" log --name "$INSTANCE" --json 2>/dev/null | grep '"reason":"learn_bound"' |
+		grep -q "\"source\":\"10.42.5.53:53\",\"destination\":\"10.42.9.${refused# }[:\"]" ||
+		fail "no learn_bound event: $("$BIN" log --name "$INSTANCE" --json 2>&1 | tail -3)" || return 1
+	# 'via 10.42.5.53': the second resolver's answer (allowed by 'allow dns') teaches nothing
+	before=$(learn_count not_via)
+	out=$(in_tool memscraper dig +short +tries=1 +time=2 @10.42.5.54 only.test.corp A)
+	[ "$out" = 10.42.9.36 ] || fail "dig @10.42.5.54 only.test.corp: $out" || return 1
+	[ $(($(learn_count not_via) - before)) = 1 ] || fail "not_via went $before -> $(learn_count not_via)" || return 1
+	expect_denied connect 10.42.9.36 8443 || return 1
+	out=$(in_tool memscraper dig +short +tries=1 +time=2 @10.42.5.53 only.test.corp A)
+	[ "$out" = 10.42.9.37 ] || fail "dig @10.42.5.53 only.test.corp: $out" || return 1
+	expect_ok connect 10.42.9.37 8443
+}
