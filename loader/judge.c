@@ -6,6 +6,7 @@
 #include <linux/if_ether.h>
 #include "dns_policy.h"
 #include "judge.h"
+#include "learn_rules.h"
 #include "policy.h"
 #include "reason.h"
 
@@ -157,20 +158,29 @@ bool judge_host_matches(const char *rule_host, const char *host)
 	return !strcasecmp(rule_host, host);
 }
 
-/* the name rule of tool for the learned host at the packet's {protocol, port}, or -1 */
+/*
+ * The name rule of tool (0: of every process; JUDGE_TOOL_UNKNOWN: of any tool)
+ * for the learned host at the packet's {protocol, port}, or -1: the one the
+ * learning maps count (learn_rule_covering: the most specific followed name,
+ * its resolvers), so the judge and the pipeline name the same rule.
+ */
 static int name_rule_lookup(const struct judge_policy *pol, const struct judge_pkt *k, __u64 tool)
 {
 	const struct profile *p = pol->prof;
 
 	for (size_t i = 0; i < p->nr_name_rules; i++) {
-		const struct name_rule *r = &p->name_rules[i];
+		const struct rule_origin *o = &p->name_rules[i].o;
+		int r;
 
-		if (r->l4proto != k->proto || k->dport < r->port_lo || k->dport > r->port_hi)
+		/* each tool's rules once: at its first rule; every process's alone */
+		if (tool ? !o->tool || (tool != JUDGE_TOOL_UNKNOWN && o->tool_id != tool) : i)
 			continue;
-		if (tool == JUDGE_TOOL_UNKNOWN ? !r->o.tool_id : r->o.tool_id != tool)
-			continue;
-		if (judge_host_matches(r->host, pol->learned_host))
-			return (int)(p->nr_rules + p->nr_dns_names + i);
+		r = learn_rule_covering(p, pol->learned_host, k->proto, k->dport,
+					tool ? o->tool : NULL);
+		if (r >= 0 && !tool == !p->name_rules[r].o.tool)
+			return (int)(p->nr_rules + p->nr_dns_names + r);
+		if (tool != JUDGE_TOOL_UNKNOWN)
+			return -1;
 	}
 	return -1;
 }

@@ -249,3 +249,44 @@ Test(proftest, no_resolver_for_a_dns_line)
 	ruleset_free(&rs);
 	diag_free(&d);
 }
+
+/*
+ * name lines: the rule the learning maps count (the most specific followed
+ * name, its resolvers), as the pipeline names it, not the first that matches
+ */
+Test(proftest, a_name_counts_for_its_most_specific_rule)
+{
+	static const char *const lines[] = {
+		"allow udp 10.42.0.53 port 53",
+		"allow udp 10.42.0.54 port 53",
+		"allow tcp name *.example.corp port 8080",
+		"allow tcp name api.example.corp port 8080",
+		"allow tcp name *.other.corp port 443 via 10.42.0.54",
+		"allow tcp name *.b.other.corp port 443 via 10.42.0.53",
+	};
+	static const struct {
+		const char *line, *says;
+	} fails[] = {
+		{ "expect deny tcp name api.example.corp port 8080",
+		  "by p.rules:4 ('allow tcp name api.example.corp port 8080')" },
+		{ "expect deny tcp name www.example.corp port 8080",
+		  "by p.rules:3 ('allow tcp name *.example.corp port 8080')" },
+		{ "expect deny tcp name x.a.other.corp port 443",
+		  "by p.rules:5 ('allow tcp name *.other.corp port 443 via 10.42.0.54')" },
+		/* learned from .53 only, which the wider rule's via does not take */
+		{ "expect deny tcp name x.b.other.corp port 443",
+		  "by p.rules:6 ('allow tcp name *.b.other.corp port 443 via 10.42.0.53')" },
+	};
+	struct ruleset rs;
+
+	plan_lines(&rs, lines, ARRAY_SIZE(lines));
+	for (size_t i = 0; i < ARRAY_SIZE(fails); i++) {
+		struct diag d = {};
+
+		cr_assert_eq(run_lines(&rs, &fails[i].line, 1, &d), 1, "%s passed", fails[i].line);
+		cr_assert(strstr(d.msgs[0], fails[i].says), "\"%s\" does not say \"%s\"", d.msgs[0],
+			  fails[i].says);
+		diag_free(&d);
+	}
+	ruleset_free(&rs);
+}
