@@ -148,16 +148,6 @@ static int stage_lookup(const struct judge_policy *pol, int stage, const struct 
 	return r;
 }
 
-/* a name rule's host covers host: the same name, or a name below a wildcard's "*." suffix */
-bool judge_host_matches(const char *rule_host, const char *host)
-{
-	size_t rl = strlen(rule_host), hl = strlen(host);
-
-	if (rl > 2 && rule_host[0] == '*' && rule_host[1] == '.')
-		return hl > rl - 1 && !strcasecmp(host + hl - (rl - 1), rule_host + 1);
-	return !strcasecmp(rule_host, host);
-}
-
 /*
  * The name rule of tool (0: of every process; JUDGE_TOOL_UNKNOWN: of any tool)
  * for the learned host at the packet's {protocol, port}, or -1: the one the

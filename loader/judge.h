@@ -60,9 +60,6 @@ struct judge_verdict {
  * rule names); at XDP it is always unknown. Returns 0, or -EINVAL for a hook
  * it does not model.
  */
-/* a name rule's host covers host: the same name (case-insensitive), or one below "*.SUFFIX" */
-bool judge_host_matches(const char *rule_host, const char *host);
-
 int judge_frame(const struct judge_policy *pol, enum hook_id hook, const __u8 *frame, size_t len,
 		__u64 tool, struct judge_verdict *out);
 
