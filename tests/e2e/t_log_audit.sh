@@ -145,7 +145,7 @@ test_audit_mode() {
 # a tool the profile names has its own budget of events; every other sender shares one: a
 # sandbox that makes many cgroups cannot flood the log, nor crowd out a named tool's events
 test_events_budgeted_per_named_tool() {
-	local i out others t0 t1 allowed
+	local i out others t0 t1 allowed attempt
 	install_cgroup --tc-ingress "host0@$CORP" || return 1
 	"$BIN" log --name "$INSTANCE" >/dev/null 2>&1 # start from an empty buffer
 	local go=$WORK/go burst=$WORK/burst.py
@@ -163,21 +163,29 @@ test_events_budgeted_per_named_tool() {
 		        pass
 		    s.close()
 	EOF
-	rm -f "$go"
 	for i in $(seq 10); do mkdir -p "$CG/flood$i"; done
-	for i in $(seq 10); do
-		in_tool "flood$i" python3 "$burst" &
+	# a burst that takes 5 s or more cannot tell one budget from ten (a loaded machine): again,
+	# up to three times, from an empty buffer
+	for attempt in 1 2 3; do
+		"$BIN" log --name "$INSTANCE" >/dev/null 2>&1
+		rm -f "$go"
+		for i in $(seq 10); do
+			in_tool "flood$i" python3 "$burst" &
+		done
+		sleep 2 # every process started and waiting
+		t0=$(date +%s.%N)
+		touch "$go"
+		wait
+		t1=$(date +%s.%N)
+		allowed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print 200 * (int(b) - int(a) + 1) }')
+		[ "$allowed" -lt 1000 ] && break
+		echo "    attempt $attempt: the burst took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s"
+		sleep 1.1
 	done
-	sleep 2 # every process started and waiting
-	t0=$(date +%s.%N)
-	touch "$go"
-	wait
-	t1=$(date +%s.%N)
 	want_eperm memscraper connect 10.42.7.12 8080 || return 1
 	out=$("$BIN" log --name "$INSTANCE" --json 2>/dev/null)
 	others=$(echo "$out" | grep -c '"tool":"/icpe2e'$$'/flood')
 	# 200 a second for all of them together, in every second the burst touched
-	allowed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print 200 * (int(b) - int(a) + 1) }')
 	echo "    1000 denials from 10 cgroups no rule names in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s: $others events (at most $allowed)"
 	[ "$allowed" -lt 1000 ] || fail "the burst took too long to tell one budget from ten" || return 1
 	[ "$others" -ge 1 ] && [ "$others" -le "$allowed" ] ||
