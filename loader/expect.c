@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "expect.h"
+#include "lines.h"
 #include "pkt_build.h"
 #include "rule.h"
 #include "trusted.h"
@@ -206,36 +207,14 @@ out:
 	return err;
 }
 
+static int read_line(void *ctx, const char *path, int lineno, const char *line, struct diag *d)
+{
+	return expect_parse_line(ctx, path, lineno, line, d);
+}
+
 int expect_read(struct expect_set *s, FILE *f, const char *path, struct diag *d)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	int lineno = 0, err = 0;
-
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		int e;
-
-		lineno++;
-		if (memchr(line, '\0', len)) {
-			diag_error(d, path, lineno, "a NUL byte: a test file is text");
-			e = -EINVAL;
-		} else {
-			e = expect_parse_line(s, path, lineno, line, d);
-		}
-		if (e == -ENOMEM) {
-			err = e;
-			break;
-		}
-		if (e && !err)
-			err = e;
-	}
-	if (ferror(f)) {
-		diag_error(d, path, 0, "cannot read: %s", strerror(errno));
-		err = -EIO;
-	}
-	free(line);
-	return err;
+	return lines_read(f, path, "test file", read_line, s, d);
 }
 
 static int is_test_file(const struct dirent *de)

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "lines.h"
 #include "profile.h"
 #include "dns_names.h"
 #include "learn_rules.h"
@@ -449,40 +450,24 @@ static int ends_with(const char *s, const char *sfx)
 	return a > b && !strcmp(s + a - b, sfx);
 }
 
+struct read_ctx {
+	struct profile *p;
+	const struct profile_opts *o;
+};
+
+static int read_line(void *ctx, const char *path, int lineno, const char *line, struct diag *d)
+{
+	struct read_ctx *c = ctx;
+
+	return profile_parse_line(c->p, path, lineno, line, c->o, d);
+}
+
 int profile_read_rules(struct profile *p, FILE *f, const char *path, const struct profile_opts *o,
 		       struct diag *d)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	int lineno = 0, err = 0;
+	struct read_ctx c = { p, o };
 
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		const char *nul = memchr(line, '\0', len);
-		int e;
-
-		lineno++;
-		if (nul) {
-			/* not the end of the line: what follows would be dropped unseen */
-			diag_error(d, path, lineno, "a NUL byte (column %zu): a rules file is text",
-				   (size_t)(nul - line) + 1);
-			e = -EINVAL;
-		} else {
-			e = profile_parse_line(p, path, lineno, line, o, d);
-		}
-		if (e == -ENOMEM) {
-			err = e;
-			break;
-		}
-		if (e && !err)
-			err = e;
-	}
-	if (ferror(f)) {
-		diag_error(d, path, 0, "cannot read: %s", strerror(errno));
-		err = -EIO;
-	}
-	free(line);
-	return err;
+	return lines_read(f, path, "rules file", read_line, &c, d);
 }
 
 static int load_rules_file(struct profile *p, int dirfd, const char *name, const char *path,
