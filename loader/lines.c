@@ -5,8 +5,7 @@
 #include <sys/types.h>
 #include "lines.h"
 
-int lines_read(FILE *f, const char *path, const char *what, lines_fn fn, void *ctx,
-	       struct diag *d)
+int lines_read(FILE *f, const char *path, const char *what, lines_fn fn, void *ctx, struct diag *d)
 {
 	char *line = NULL;
 	size_t cap = 0;

@@ -6,8 +6,7 @@
 #include "diag.h"
 
 /* one line (without NUL bytes) of path: 0, or -errno with its error in d */
-typedef int (*lines_fn)(void *ctx, const char *path, int lineno, const char *line,
-			struct diag *d);
+typedef int (*lines_fn)(void *ctx, const char *path, int lineno, const char *line, struct diag *d);
 
 /*
  * Every line of f to fn: a line with a NUL byte is an error at its line
@@ -15,7 +14,6 @@ typedef int (*lines_fn)(void *ctx, const char *path, int lineno, const char *lin
  * dropped unseen. Goes on past a bad line, so that every error is said;
  * stops at -ENOMEM. 0, or the first error.
  */
-int lines_read(FILE *f, const char *path, const char *what, lines_fn fn, void *ctx,
-	       struct diag *d);
+int lines_read(FILE *f, const char *path, const char *what, lines_fn fn, void *ctx, struct diag *d);
 
 #endif
