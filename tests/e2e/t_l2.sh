@@ -169,6 +169,9 @@ test_bridge_gateway_elsewhere() {
 	[ ! -e "$PIN_DIR" ] || fail "a refused install left pins" || return 1
 	ip -n "$L2H" neigh replace 10.77.0.3 lladdr "$NBR_MAC" dev br0 nud permanent || return 1
 	"${install[@]}" >/dev/null || fail "install with --gateway 10.77.0.3 failed" || return 1
+	# the sandbox's own stack asks nothing meanwhile: only rawframe's ARP frames are counted
+	ip -n "$L2S" neigh replace 10.77.0.1 lladdr "$BR_MAC" dev sbx0 nud permanent &&
+		ip -n "$L2S" neigh replace 10.77.0.3 lladdr "$NBR_MAC" dev sbx0 nud permanent || return 1
 	each_row l2_raw <<-EOF || return 1
 		arp 2 ${arp[*]} --dst 10.77.0.3
 		arp_denied 2 ${arp[*]} --dst 10.77.0.1
