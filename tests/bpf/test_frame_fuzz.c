@@ -28,7 +28,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/pkt_cls.h>
-#include "cgroup.h"
+#include "test_cgroup.h"
 #include "judge.h"
 #include "policy.h"
 #include "pkt.h"
@@ -165,39 +165,14 @@ static void setup_names(void)
 	setup_instance(fuzz_profile, ARRAY_SIZE(fuzz_profile), test_sources, 3, NULL);
 }
 
-/* writes "0" (this process) into dir/cgroup.procs */
-static int cgroup_enter(const char *dir)
-{
-	char path[PATH_MAX + 16];
-	int fd, err = 0;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, "0", 1) != 1)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 /* a sandbox cgroup with the tools alpha and beta; this process goes into alpha */
 static void setup_tools(void)
 {
-	char path[PATH_MAX + 16], line[1024], mnt[256];
+	char path[PATH_MAX + 16], mnt[256];
 	struct stat st;
-	FILE *f;
 
 	cr_assert_eq(cgroup2_mount(mnt, sizeof(mnt)), 0, "no cgroup v2 mount");
-	f = fopen("/proc/self/cgroup", "r");
-	cr_assert_not_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "0::", 3)) {
-			line[strcspn(line, "\n")] = 0;
-			snprintf(cg_orig, sizeof(cg_orig), "%s%s", mnt, line + 3);
-		}
-	fclose(f);
-	cr_assert(cg_orig[0], "this process is in no cgroup v2");
+	cr_assert_eq(cgroup_self(cg_orig, sizeof(cg_orig)), 0, "this process is in no cgroup v2");
 	snprintf(cg_dir, sizeof(cg_dir), "%s/ironclaw-fuzz%d", mnt, getpid());
 	cr_assert_eq(mkdir(cg_dir, 0755), 0, "%s: %s", cg_dir, strerror(errno));
 	snprintf(path, sizeof(path), "%s/alpha", cg_dir);

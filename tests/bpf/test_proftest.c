@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "cgroup.h"
+#include "test_cgroup.h"
 #include "expect.h"
 #include "policy.h"
 #include "proftest.h"
@@ -50,18 +50,6 @@ static int collect(const char *path, const struct stat *sb, int type, struct FTW
 	cr_assert_lt(nr_profiles, MAX_PROFILES);
 	snprintf(profiles[nr_profiles++], PATH_MAX, "%s", dir);
 	return 0;
-}
-
-static void cgroup_enter(const char *dir)
-{
-	char path[PATH_MAX + 16];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	fd = open(path, O_WRONLY);
-	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
-	cr_assert_eq(write(fd, "0", 1), 1, "%s: %s", path, strerror(errno));
-	close(fd);
 }
 
 static char cg_orig[PATH_MAX + 16], cg_dir[PATH_MAX];
@@ -101,18 +89,10 @@ static void leave_cgroups(void)
 /* the sandbox cgroup below this process's own cgroup's mount */
 static void make_sandbox(void)
 {
-	char line[1024], mnt[256];
-	FILE *f;
+	char mnt[256];
 
 	cr_assert_eq(cgroup2_mount(mnt, sizeof(mnt)), 0, "no cgroup v2 mount");
-	f = fopen("/proc/self/cgroup", "r");
-	cr_assert_not_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "0::", 3)) {
-			line[strcspn(line, "\n")] = 0;
-			snprintf(cg_orig, sizeof(cg_orig), "%s%s", mnt, line + 3);
-		}
-	fclose(f);
+	cr_assert_eq(cgroup_self(cg_orig, sizeof(cg_orig)), 0, "this process is in no cgroup v2");
 	snprintf(cg_dir, sizeof(cg_dir), "%s/ironclaw-proftest%d", mnt, getpid());
 	cr_assert_eq(mkdir(cg_dir, 0755), 0, "%s: %s", cg_dir, strerror(errno));
 }
@@ -223,7 +203,8 @@ static void run_profile(const char *dir, size_t *run, size_t *skipped)
 			     0, "%s:%d: no frame", e->file, e->line);
 		/* the test run carries this process's socket: its cgroup is the line's tool's */
 		snprintf(tool_dir, sizeof(tool_dir), "%s/%s", cg_dir, e->tool ? e->tool : "");
-		cgroup_enter(e->tool ? tool_dir : cg_dir);
+		cr_assert_eq(cgroup_enter(e->tool ? tool_dir : cg_dir), 0, "moving into %s",
+			     e->tool ? tool_dir : cg_dir);
 		if (e->tool) {
 			struct stat st;
 
