@@ -105,9 +105,21 @@ struct policy_lpm_key {
 #define POLICY_ALL_PORTS 0
 #define POLICY_WIDE_MAX (1u << 22) /* two generations, each with its XDP marker entries */
 
+/*
+ * The value of a rule map's entry (a stage's map, wide_rules). It carries its
+ * rule's hits itself: the lookup has just read the entry's line, so counting
+ * there costs an allowed packet no miss of its own (a per-CPU array indexed
+ * by the rule cost one at 1M rules). Every CPU adds to it, atomically. A
+ * rule's total is these, summed over its entries, plus what rule_counts
+ * (maps.h) holds for it: hits counted where no entry was at hand (rules
+ * baked into a stage, names, learned addresses, copies). The loader writes
+ * 0 into both; its readers sum both (loader/counts.c).
+ */
 struct policy_value {
 	__u32 rule_id; /* index of the rule in the installed profile */
 	__u32 flags; /* POLICY_F_* */
+	__u64 packets; /* hits through this entry (markers of tool rules: never) */
+	__u64 bytes;
 };
 
 /*
@@ -161,7 +173,8 @@ struct pkt_count {
 
 _Static_assert(sizeof(struct policy_key) == 32, "policy_key layout");
 _Static_assert(sizeof(struct policy_lpm_key) == 36, "policy_lpm_key layout");
-_Static_assert(sizeof(struct stage_baked) == 8 + 40 * STAGE_BAKED_MAX, "stage_baked layout");
+_Static_assert(sizeof(struct policy_value) == 24, "policy_value layout");
+_Static_assert(sizeof(struct stage_baked) == 8 + 56 * STAGE_BAKED_MAX, "stage_baked layout");
 _Static_assert(sizeof(struct gen_source) == 24, "gen_source layout");
 _Static_assert(sizeof(struct class_value) == 8, "class_value: the array's element stride");
 _Static_assert(sizeof(struct gen_config) == 16 + 24 * GEN_INLINE_SOURCES, "gen_config layout");

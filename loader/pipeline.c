@@ -302,7 +302,7 @@ static bool pins_have_run(const char *dir)
 
 int pipeline_install(const struct install_req *rq, struct diag *d)
 {
-	struct counts_snapshot old_counts = { .counts_fd = -1 };
+	struct counts_snapshot old_counts = {};
 	struct txn t = TXN_INIT;
 	char path[PIN_PATH_MAX];
 	struct stat sb;

@@ -122,6 +122,26 @@ void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen)
 	}
 }
 
+bool rule_entry_counted(const void *key, __u32 key_size, const void *value, __u32 value_size,
+			__u32 *gen, __u32 *rule, struct pkt_count *c)
+{
+	const struct policy_value *v = value;
+	const struct policy_key *k = key_size == sizeof(struct policy_lpm_key) ?
+					     &((const struct policy_lpm_key *)key)->k :
+					     key;
+
+	if (value_size != sizeof(*v) ||
+	    (key_size != sizeof(struct policy_key) && key_size != sizeof(struct policy_lpm_key)))
+		return false;
+	if (v->flags & POLICY_F_TOOL_RULE)
+		return false; /* XDP's marker: its hits are counted at tc ingress */
+	*gen = k->gen;
+	*rule = v->rule_id;
+	c->packets = v->packets;
+	c->bytes = v->bytes;
+	return true;
+}
+
 /* the key of plan entry e in generation t->gen, under the tool its rule names */
 static void entry_key(const struct txn *t, const struct install_req *rq, const struct plan_entry *e,
 		      struct policy_key *k)

@@ -479,8 +479,9 @@ int status_rules(const char *name, FILE *out, bool json, struct diag *d)
 {
 	char path[STATE_PATH_MAX], *line = NULL, buf[ADDR_STR_LEN];
 	struct learned_addr *learned = NULL;
+	struct rule_counters rc;
 	struct json j;
-	int fd, nl;
+	int nl;
 	size_t cap = 0;
 	FILE *f;
 
@@ -491,7 +492,7 @@ int status_rules(const char *name, FILE *out, bool json, struct diag *d)
 			   strerror(errno));
 		return -ENOENT;
 	}
-	fd = pins_get(name, "rule_counts");
+	rule_counters_open(name, &rc);
 	nl = learn_state_read(name, &learned);
 	if (nl < 0)
 		nl = 0;
@@ -514,7 +515,7 @@ int status_rules(const char *name, FILE *out, bool json, struct diag *d)
 		    (host = strdup(e.text + 15)))
 			host[strcspn(host, " ")] = '\0';
 		/* this profile's counter, and what the same rule counted before it */
-		counts_rule_sum(fd, e.id, &sum);
+		rule_counters_get(&rc, e.id, &sum);
 		sum.packets += e.carried.packets;
 		sum.bytes += e.carried.bytes;
 		if (json) {
@@ -553,8 +554,7 @@ int status_rules(const char *name, FILE *out, bool json, struct diag *d)
 		json_end(&j);
 	free(line);
 	fclose(f);
-	if (fd >= 0)
-		close(fd);
+	rule_counters_close(&rc);
 	return 0;
 }
 

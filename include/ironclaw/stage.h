@@ -13,9 +13,10 @@
  */
 /*
  * 2: learn_counts grew; learn_ports, learn_rate. 3: wide_rules (prefixes, every port);
- * flow_drops, flow_seen; records have a kind; stage_baked (rules as read-only data)
+ * flow_drops, flow_seen; records have a kind; stage_baked (rules as read-only data).
+ * 4: struct policy_value carries its entry's counters (stage_matched_entry)
  */
-#define IRONCLAW_STAGE_API_VERSION 3
+#define IRONCLAW_STAGE_API_VERSION 4
 
 /* how a stage is built (IRONCLAW: a checkout of ironclaw-pipe of the same version) */
 #define IRONCLAW_STAGE_BUILD                                                                       \
@@ -43,8 +44,11 @@
  *   STAGE_DESCRIBE, STAGE_CLASS          what it is (include/stage_desc.h: slots, map kinds)
  *   STAGE_RULES_EXACT, STAGE_RULES_PREFIX its rule map, `rules` (STAGE_RULES_MAX)
  *   struct stage_pkt                     the packet: the dispatcher's pkt_meta, the addresses
- *   STAGE_LOOKUP_EXACT, STAGE_LOOKUP_PREFIX, stage_key, stage_matched
- *                                        the rule of a packet, as a reason (include/reason.h)
+ *   STAGE_LOOKUP_EXACT, STAGE_LOOKUP_PREFIX, stage_key, stage_matched,
+ *   stage_matched_entry                  the rule of a packet, as a reason (include/reason.h):
+ *                                        stage_matched for a copy of a value (counted in
+ *                                        rule_counts), stage_matched_entry for a pointer
+ *                                        into a rule map (counted in the entry itself)
  *   stage_wide_rule                      for a stage that looks up its map itself: the
  *                                        rules its map does not hold (prefixes when the map
  *                                        is exact, rules for every port), after its own
@@ -133,19 +137,28 @@ const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
 #define STAGE_LOOKUP_EXACT(pkt)                                                                    \
 	({                                                                                         \
 		struct policy_key __k = {};                                                        \
-		const void *__v;                                                                   \
+		const struct policy_value *__b = NULL;                                             \
+		struct policy_value *__v = NULL;                                                   \
                                                                                                    \
 		stage_key(&__k, (pkt));                                                            \
-		__v = stage_baked.on ? stage_baked_find(&stage_baked, &__k) :                      \
-				       bpf_map_lookup_elem(&rules, &__k);                          \
-		if (!__v && __k.tool) {                                                            \
-			__k.tool = 0;                                                              \
-			__v = stage_baked.on ? stage_baked_find(&stage_baked, &__k) :              \
-					       bpf_map_lookup_elem(&rules, &__k);                  \
+		if (stage_baked.on) {                                                              \
+			__b = stage_baked_find(&stage_baked, &__k);                                \
+			if (!__b && __k.tool) {                                                    \
+				__k.tool = 0;                                                      \
+				__b = stage_baked_find(&stage_baked, &__k);                        \
+			}                                                                          \
+		} else {                                                                           \
+			__v = bpf_map_lookup_elem(&rules, &__k);                                   \
+			if (!__v && __k.tool) {                                                    \
+				__k.tool = 0;                                                      \
+				__v = bpf_map_lookup_elem(&rules, &__k);                           \
+			}                                                                          \
 		}                                                                                  \
-		if (!__v)                                                                          \
+		if (!__b && !__v)                                                                  \
 			__v = stage_wide_rule((pkt), 1);                                           \
-		__v ? stage_matched(__v, (pkt)) : STAGE_NOT_IN_RULES(pkt);                         \
+		__b ? stage_matched(__b, (pkt)) :                                                  \
+		__v ? stage_matched_entry(__v, (pkt)) :                                            \
+		      STAGE_NOT_IN_RULES(pkt);                                                     \
 	})
 
 /*
@@ -165,7 +178,7 @@ const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
 		}                                                                                  \
 		if (!__v)                                                                          \
 			__v = stage_wide_rule((pkt), 0);                                           \
-		__v ? stage_matched(__v, (pkt)) : STAGE_NOT_IN_RULES(pkt);                         \
+		__v ? stage_matched_entry(__v, (pkt)) : STAGE_NOT_IN_RULES(pkt);                   \
 	})
 
 /*

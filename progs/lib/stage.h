@@ -116,7 +116,10 @@ stage_baked_find(const volatile struct stage_baked *b, const struct policy_key *
 	return NULL;
 }
 
-/* a rule's value found (or not): its counter, and the reason */
+/*
+ * A rule's value found (or not), as a copy or as read-only data (stage_baked):
+ * its counter in rule_counts, and the reason.
+ */
 static __always_inline int stage_matched(const struct policy_value *v, const struct stage_pkt *pkt)
 {
 	if (!v)
@@ -127,6 +130,23 @@ static __always_inline int stage_matched(const struct policy_value *v, const str
 		return REASON_TOOL_DEFERRED; /* counted where the tool is known */
 	if (!dry_run)
 		count_rule(v->rule_id, pkt->len);
+	return REASON_RULE;
+}
+
+/*
+ * The same for a rule map's entry the lookup returned (the stage's map,
+ * wide_rules): counted in the entry, whose line the lookup has just read.
+ */
+static __always_inline int stage_matched_entry(struct policy_value *v, const struct stage_pkt *pkt)
+{
+	if (!v)
+		return REASON_NO_RULE;
+	if (pkt->matched)
+		*pkt->matched = v->rule_id + 1;
+	if (v->flags & POLICY_F_TOOL_RULE)
+		return REASON_TOOL_DEFERRED;
+	if (!dry_run)
+		count_entry(v, pkt->len);
 	return REASON_RULE;
 }
 

@@ -29,6 +29,7 @@
 #include <bpf/libbpf.h>
 #include <linux/pkt_cls.h>
 #include "cgroup.h"
+#include "counts.h"
 #include "judge.h"
 #include "policy.h"
 #include "pkt.h"
@@ -120,6 +121,20 @@ static void read_counts(int fd, __u32 n, __u64 *out)
 		for (int c = 0; c < ncpu; c++)
 			out[k] += vals[c].packets;
 	}
+}
+
+/* the rules' packet counts, wherever they are kept (counts.h), rules [0, n) */
+static void read_rule_counts(__u32 n, __u64 *out)
+{
+	struct rule_counters rc;
+	struct pkt_count c;
+
+	rule_counters_open(inst, &rc);
+	for (__u32 k = 0; k < n; k++) {
+		rule_counters_get(&rc, k, &c);
+		out[k] = c.packets;
+	}
+	rule_counters_close(&rc);
 }
 
 static void setup_instance(const char *const *lines, size_t n, const char *const *srcs,
@@ -258,7 +273,7 @@ static int bpf_run(struct hook_run *h, const struct frame *f, struct bpf_outcome
 		return -errno;
 	}
 	read_counts(reasons_fd, REASON_MAX, now);
-	read_counts(rules_fd, nr_rule_counters, rules);
+	read_rule_counts(nr_rule_counters, rules);
 	o->reason = REASON_MAX;
 	o->rules[0] = o->rules[1] = JUDGE_NO_RULE;
 	for (unsigned int r = 0; r < REASON_MAX; r++) {
@@ -285,7 +300,7 @@ static int bpf_run(struct hook_run *h, const struct frame *f, struct bpf_outcome
 static void counters_now(void)
 {
 	read_counts(reasons_fd, REASON_MAX, last_reasons);
-	read_counts(rules_fd, nr_rule_counters, last_rules);
+	read_rule_counts(nr_rule_counters, last_rules);
 }
 
 struct tally {
