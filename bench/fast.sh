@@ -125,8 +125,13 @@ if [ "$BIG" != 0 ]; then
 	mkdir -p "$WORK/big"
 	"$ICB" gen-profile exact "$BIG" "$WORK/big/10-exact.rules"
 	inst "$BIN" "${PFX}b" g0 "$WORK/big"
-	mem=$(bpftool -j map show pinned "/sys/fs/bpf/ironclaw/${PFX}b/rules-internal" |
-		sed 's/.*"bytes_memlock":\([0-9]*\).*/\1/')
+	# the stage's rule maps (its IPv4 rules of every process are in rules4-, the rest in rules-)
+	mem=0
+	for m in rules-internal rules4-internal; do
+		[ -e "/sys/fs/bpf/ironclaw/${PFX}b/$m" ] || continue
+		mem=$((mem + $(bpftool -j map show pinned "/sys/fs/bpf/ironclaw/${PFX}b/$m" |
+			sed 's/.*"bytes_memlock":\([0-9]*\).*/\1/')))
+	done
 	for hook in tc xdp; do
 		row bighot "$hook" "allowed: $BIG rules; hot; against empty" --prog "$(pin "${PFX}b" "$hook")" \
 			--set exact --n "$BIG" --hit --hot

@@ -82,6 +82,19 @@ struct policy_key {
 	__u8 daddr[16]; /* network order; IPv4 uses the first 4 bytes, rest zero */
 } __attribute__((packed, aligned(4)));
 
+/*
+ * The same for an IPv4 destination and every process of the sandbox (no
+ * tool), in the stage's second map, rules4: 8 bytes, less to hash and one
+ * line less an entry than struct policy_key. Rules naming a tool, XDP's
+ * markers and IPv6 stay in the map of struct policy_key.
+ */
+struct policy_key4 {
+	__be32 daddr; /* network order */
+	__be16 dport; /* network order */
+	__u8 l4proto;
+	__u8 gen;
+};
+
 /* rule map of kind STAGE_MAP_PREFIX (BPF LPM trie) */
 struct policy_lpm_key {
 	__u32 prefixlen; /* POLICY_LPM_FIXED_BITS + address prefix length */
@@ -173,6 +186,7 @@ struct pkt_count {
 
 _Static_assert(sizeof(struct policy_key) == 32, "policy_key layout");
 _Static_assert(sizeof(struct policy_lpm_key) == 36, "policy_lpm_key layout");
+_Static_assert(sizeof(struct policy_key4) == 8, "policy_key4 layout");
 _Static_assert(sizeof(struct policy_value) == 24, "policy_value layout");
 _Static_assert(sizeof(struct stage_baked) == 8 + 56 * STAGE_BAKED_MAX, "stage_baked layout");
 _Static_assert(sizeof(struct gen_source) == 24, "gen_source layout");

@@ -74,6 +74,7 @@ void rule_counters_open(const char *name, struct rule_counters *c)
 	dd = opendir(dir);
 	while (dd && (de = readdir(dd)) && c->nr_maps < RULE_COUNTER_MAPS) {
 		if (strncmp(de->d_name, PIN_RULES_PREFIX, strlen(PIN_RULES_PREFIX)) &&
+		    strncmp(de->d_name, PIN_RULES4_PREFIX, strlen(PIN_RULES4_PREFIX)) &&
 		    strcmp(de->d_name, "wide_rules"))
 			continue;
 		fd = pins_get(name, de->d_name);

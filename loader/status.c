@@ -159,6 +159,14 @@ static void read_stage(const char *name, const char *pin, __u32 gen, int stages_
 						gen);
 		close(fd);
 	}
+	/* an exact stage's IPv4 rules of every process are in a map of their own */
+	pin_name_rules4(rules, sizeof(rules), st->name);
+	fd = pins_get(name, rules);
+	if (fd >= 0) {
+		st->entries += count_gen(fd, sizeof(struct policy_key4),
+					 offsetof(struct policy_key4, gen), gen);
+		close(fd);
+	}
 	s->nr_stages++;
 }
 

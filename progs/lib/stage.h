@@ -56,6 +56,30 @@ static __always_inline void stage_key(struct policy_key *k, const struct stage_p
 	__builtin_memcpy(k->daddr, pkt->daddr, 16);
 }
 
+/* the entry of an exact stage's map rules (struct policy_key) for tool (0: every process) */
+static __always_inline struct policy_value *stage_rule_of(void *rules, const struct stage_pkt *pkt,
+							  __u64 tool)
+{
+	struct policy_key k = {};
+
+	stage_key(&k, pkt);
+	k.tool = tool;
+	return bpf_map_lookup_elem(rules, &k);
+}
+
+/* the entry of an exact stage's map rules4 (struct policy_key4): IPv4, every process */
+static __always_inline struct policy_value *stage_rule4_of(void *rules4,
+							   const struct stage_pkt *pkt)
+{
+	struct policy_key4 k;
+
+	__builtin_memcpy(&k.daddr, pkt->daddr, 4);
+	k.dport = pkt->meta.dport;
+	k.l4proto = pkt->meta.l4proto;
+	k.gen = pkt->meta.gen;
+	return bpf_map_lookup_elem(rules4, &k);
+}
+
 /* one lookup in wide_rules at port (network order), the sender's tool first */
 static __always_inline struct policy_value *stage_wide_at(const struct stage_pkt *pkt, __be16 port)
 {

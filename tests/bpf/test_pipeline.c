@@ -313,6 +313,26 @@ Test(pipeline, rule_counters_of_a_hashed_stage)
 	cr_assert_eq(after.bytes - before.bytes, 2 * p.len, "rule 0 counted %llu bytes, want %zu",
 		     (unsigned long long)(after.bytes - before.bytes), 2 * p.len);
 	cr_assert_eq(rules_shown_packets(), after.packets);
+	/* the 8-byte key of rules4 tells its fields apart: port, protocol, address */
+	{
+		static const struct v4case near[] = {
+			{ "past the range", "10.42.0.2", "10.42.7.11", L4_UDP, 9020, NULL, 0, 0,
+			  REASON_NO_RULE },
+			{ "tcp to a udp port", "10.42.0.2", "10.42.7.11", L4_TCP, 9005, NULL, 0, 0,
+			  REASON_NO_RULE },
+			{ "another address", "10.42.0.2", "10.42.7.12", L4_UDP, 9005, NULL, 0, 0,
+			  REASON_NO_RULE },
+			{ "the other rule", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0,
+			  REASON_RULE },
+		};
+
+		for (size_t i = 0; i < sizeof(near) / sizeof(near[0]); i++) {
+			FRAME(q);
+
+			build_v4(&q, &near[i]);
+			expect(near[i].name, &q, near[i].want);
+		}
+	}
 	install_lines(many, 2);
 	cr_assert_eq(rules_shown_packets(), after.packets, "the next install lost rule 0's hits");
 	install_lines(rules, sizeof(rules) / sizeof(rules[0]));
