@@ -152,7 +152,16 @@ struct stage_baked {
 	__u32 on;
 	__u32 nr; /* entries in e[] */
 	struct stage_baked_entry e[STAGE_BAKED_MAX];
+	/*
+	 * e[i]'s key as the struct policy_key4 of an IPv4 destination of every
+	 * process, read as one word: an IPv4 packet without a tool compares one
+	 * word an entry. STAGE_BAKED_NONE for the other entries and past nr,
+	 * which no packet's key is (its generation byte is 0 or 1).
+	 */
+	__u64 k4[STAGE_BAKED_MAX];
 };
+
+#define STAGE_BAKED_NONE (~0ULL)
 
 /*
  * XDP sees no socket, so no tool: its packets carry tool POLICY_TOOL_UNKNOWN,
@@ -188,7 +197,7 @@ _Static_assert(sizeof(struct policy_key) == 32, "policy_key layout");
 _Static_assert(sizeof(struct policy_lpm_key) == 36, "policy_lpm_key layout");
 _Static_assert(sizeof(struct policy_key4) == 8, "policy_key4 layout");
 _Static_assert(sizeof(struct policy_value) == 24, "policy_value layout");
-_Static_assert(sizeof(struct stage_baked) == 8 + 56 * STAGE_BAKED_MAX, "stage_baked layout");
+_Static_assert(sizeof(struct stage_baked) == 8 + 64 * STAGE_BAKED_MAX, "stage_baked layout");
 _Static_assert(sizeof(struct gen_source) == 24, "gen_source layout");
 _Static_assert(sizeof(struct class_value) == 8, "class_value: the array's element stride");
 _Static_assert(sizeof(struct gen_config) == 16 + 24 * GEN_INLINE_SOURCES, "gen_config layout");

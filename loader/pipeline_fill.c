@@ -230,6 +230,13 @@ static bool baked_add(struct stage_baked *b, const struct policy_key *k,
 {
 	if (b->nr >= STAGE_BAKED_MAX)
 		return false;
+	if (k->family == AF_INET && !k->tool) {
+		/* the same bytes as the stage's struct policy_key4 of the packet */
+		struct policy_key4 k4 = { .dport = k->dport, .l4proto = k->l4proto, .gen = k->gen };
+
+		memcpy(&k4.daddr, k->daddr, sizeof(k4.daddr));
+		memcpy(&b->k4[b->nr], &k4, sizeof(k4));
+	}
 	b->e[b->nr].k = *k;
 	b->e[b->nr++].v = *v;
 	return true;
@@ -246,6 +253,8 @@ void txn_stage_baked(const struct txn *t, const struct install_req *rq, size_t s
 	const struct plan *pl = rq->plan;
 
 	memset(b, 0, sizeof(*b));
+	for (size_t i = 0; i < STAGE_BAKED_MAX; i++)
+		b->k4[i] = STAGE_BAKED_NONE;
 	if (rq->stages[stage].desc.map_kind != STAGE_MAP_EXACT)
 		return;
 	for (size_t i = 0; i < pl->nr_entries; i++) {

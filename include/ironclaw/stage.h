@@ -170,9 +170,14 @@ const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
 		if (stage_baked.on) {                                                              \
 			struct policy_key __k = {};                                                \
                                                                                                    \
-			stage_key(&__k, (pkt));                                                    \
-			__b = stage_baked_find(&stage_baked, &__k);                                \
-			if (!__b && __k.tool) {                                                    \
+			if ((pkt)->meta.tool) {                                                    \
+				stage_key(&__k, (pkt));                                            \
+				__b = stage_baked_find(&stage_baked, &__k);                        \
+			}                                                                          \
+			if (!__b && (pkt)->meta.family == AF_INET) {                               \
+				__b = stage_baked_find4(&stage_baked, (pkt));                      \
+			} else if (!__b) {                                                         \
+				stage_key(&__k, (pkt));                                            \
 				__k.tool = 0;                                                      \
 				__b = stage_baked_find(&stage_baked, &__k);                        \
 			}                                                                          \

@@ -141,6 +141,28 @@ stage_baked_find(const volatile struct stage_baked *b, const struct policy_key *
 }
 
 /*
+ * The same for an IPv4 packet without a tool: its key as one word against
+ * each entry's k4, every slot compared (those past nr never match).
+ */
+static __always_inline const struct policy_value *
+stage_baked_find4(const volatile struct stage_baked *b, const struct stage_pkt *pkt)
+{
+	struct policy_key4 k;
+	__u64 w;
+
+	__builtin_memcpy(&k.daddr, pkt->daddr, 4);
+	k.dport = pkt->meta.dport;
+	k.l4proto = pkt->meta.l4proto;
+	k.gen = pkt->meta.gen;
+	__builtin_memcpy(&w, &k, sizeof(w));
+#pragma unroll
+	for (__u32 i = 0; i < STAGE_BAKED_MAX; i++)
+		if (b->k4[i] == w)
+			return (const struct policy_value *)&b->e[i].v;
+	return NULL;
+}
+
+/*
  * A rule's value found (or not), as a copy or as read-only data (stage_baked):
  * its counter in rule_counts, and the reason.
  */
