@@ -132,17 +132,23 @@ if [ "$BIG" != 0 ]; then
 		mem=$((mem + $(bpftool -j map show pinned "/sys/fs/bpf/ironclaw/${PFX}b/$m" |
 			sed 's/.*"bytes_memlock":\([0-9]*\).*/\1/')))
 	done
+	# chase HOOK: the latency of a miss over the map's size, measured beside HOOK's rows (the
+	# machine's memory latency drifts with its load: a figure from another minute is another one)
+	chase() {
+		local r
+		r=$(taskset -c "$CPU" "$ICB" chase --bytes "$mem" --runs "$RUNS")
+		echo "chase,$1,memory latency over $mem bytes (the rule map) beside $1's rows,,${r%%,*},$(echo "$r" | cut -d, -f2),${r##*,},,,,,,,,,," >>"$OUT/fast.csv"
+		say chase "$1: $mem bytes: ${r%%,*} ns a load"
+	}
 	for hook in tc xdp; do
 		row bighot "$hook" "allowed: $BIG rules; hot; against empty" --prog "$(pin "${PFX}b" "$hook")" \
 			--set exact --n "$BIG" --hit --hot
+		chase "$hook"
 		row bigmix "$hook" "allowed: $BIG rules; random; against empty" --prog "$(pin "${PFX}b" "$hook")" \
 			--set exact --n "$BIG" --hit --mix
 		row bigdeny "$hook" "denied: $BIG rules; random; against empty" --prog "$(pin "${PFX}b" "$hook")" \
 			--set exact --n "$BIG" --miss --mix
 	done
-	r=$(taskset -c "$CPU" "$ICB" chase --bytes "$mem" --runs "$RUNS")
-	echo "chase,-,memory latency over $mem bytes (the rule map),,${r%%,*},$(echo "$r" | cut -d, -f2),${r##*,},,,,,,,,,," >>"$OUT/fast.csv"
-	say chase "$mem bytes: ${r%%,*} ns a load"
 	"$BIN" uninstall --name "${PFX}b" >/dev/null
 fi
 
