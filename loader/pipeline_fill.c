@@ -119,7 +119,33 @@ void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen)
 
 		rules_key_info(&rq->stages[i], &ks, &off);
 		map_clear_gen(t->ls[i].rules_fd, ks, off, gen);
+		if (t->ls[i].rules4_fd >= 0)
+			map_clear_gen(t->ls[i].rules4_fd, sizeof(struct policy_key4),
+				      offsetof(struct policy_key4, gen), gen);
 	}
+}
+
+bool rule_entry_counted(const void *key, __u32 key_size, const void *value, __u32 value_size,
+			__u32 *gen, __u32 *rule, struct pkt_count *c)
+{
+	const struct policy_value *v = value;
+
+	if (value_size != sizeof(*v))
+		return false;
+	if (key_size == sizeof(struct policy_key4))
+		*gen = ((const struct policy_key4 *)key)->gen;
+	else if (key_size == sizeof(struct policy_key))
+		*gen = ((const struct policy_key *)key)->gen;
+	else if (key_size == sizeof(struct policy_lpm_key))
+		*gen = ((const struct policy_lpm_key *)key)->k.gen;
+	else
+		return false;
+	if (v->flags & POLICY_F_TOOL_RULE)
+		return false; /* XDP's marker: its hits are counted at tc ingress */
+	*rule = v->rule_id;
+	c->packets = v->packets;
+	c->bytes = v->bytes;
+	return true;
 }
 
 /* the key of plan entry e in generation t->gen, under the tool its rule names */
@@ -137,12 +163,80 @@ static void entry_key(const struct txn *t, const struct install_req *rq, const s
 	memcpy(k->daddr, r->dst.bytes, sizeof(k->daddr));
 }
 
+/* an entry that goes in its stage's rules4: one IPv4 address of an exact stage, no tool */
+static bool entry_in_rules4(const struct install_req *rq, const struct plan_entry *e)
+{
+	const struct rule *r = &rq->profile->rules[e->rule];
+
+	return !e->wide && rq->stages[e->stage].desc.map_kind == STAGE_MAP_EXACT &&
+	       r->dst.family == AF_INET && !r->o.tool_id;
+}
+
+size_t txn_stage_entries4(const struct install_req *rq, size_t stage)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rq->plan->nr_entries; i++)
+		n += rq->plan->entries[i].stage == stage &&
+		     entry_in_rules4(rq, &rq->plan->entries[i]);
+	return n;
+}
+
+/*
+ * Where plan entry e goes, and its key there: its stage's rules4 (struct
+ * policy_key4), its stage's rules (struct policy_key for an exact stage,
+ * struct policy_lpm_key for a prefix stage), or wide_rules (a prefix or
+ * every-port entry of an exact stage: struct policy_lpm_key). key has room
+ * for a struct policy_lpm_key; returns the key's size, *k its policy_key
+ * part (NULL for rules4: no tool there, so no marker either).
+ */
+static size_t entry_encode(const struct txn *t, const struct install_req *rq,
+			   const struct plan_entry *e, void *key, struct policy_key **k, int *fd,
+			   const char **where)
+{
+	const struct rule *r = &rq->profile->rules[e->rule];
+	const struct stage *st = &rq->stages[e->stage];
+	struct policy_lpm_key *lk = key;
+
+	*where = e->wide ? "wide_rules" : st->desc.name;
+	if (entry_in_rules4(rq, e)) {
+		struct policy_key4 *k4 = key;
+
+		memset(k4, 0, sizeof(*k4));
+		memcpy(&k4->daddr, r->dst.bytes, sizeof(k4->daddr));
+		k4->dport = htons(e->port);
+		k4->l4proto = r->l4proto;
+		k4->gen = t->gen;
+		*k = NULL;
+		*fd = t->ls[e->stage].rules4_fd;
+		return sizeof(*k4);
+	}
+	*fd = e->wide ? bpf_map__fd(t->skel->maps.wide_rules) : t->ls[e->stage].rules_fd;
+	if (e->wide || st->desc.map_kind == STAGE_MAP_PREFIX) {
+		memset(lk, 0, sizeof(*lk));
+		entry_key(t, rq, e, &lk->k);
+		lk->prefixlen = POLICY_LPM_FIXED_BITS + r->dst.plen;
+		*k = &lk->k;
+		return sizeof(*lk);
+	}
+	*k = key;
+	entry_key(t, rq, e, *k);
+	return sizeof(**k);
+}
+
 /* one entry into b, false when it is full */
 static bool baked_add(struct stage_baked *b, const struct policy_key *k,
 		      const struct policy_value *v)
 {
 	if (b->nr >= STAGE_BAKED_MAX)
 		return false;
+	if (k->family == AF_INET && !k->tool) {
+		/* the same bytes as the stage's struct policy_key4 of the packet */
+		struct policy_key4 k4 = { .dport = k->dport, .l4proto = k->l4proto, .gen = k->gen };
+
+		memcpy(&k4.daddr, k->daddr, sizeof(k4.daddr));
+		memcpy(&b->k4[b->nr], &k4, sizeof(k4));
+	}
 	b->e[b->nr].k = *k;
 	b->e[b->nr++].v = *v;
 	return true;
@@ -159,6 +253,8 @@ void txn_stage_baked(const struct txn *t, const struct install_req *rq, size_t s
 	const struct plan *pl = rq->plan;
 
 	memset(b, 0, sizeof(*b));
+	for (size_t i = 0; i < STAGE_BAKED_MAX; i++)
+		b->k4[i] = STAGE_BAKED_NONE;
 	if (rq->stages[stage].desc.map_kind != STAGE_MAP_EXACT)
 		return;
 	for (size_t i = 0; i < pl->nr_entries; i++) {
@@ -261,34 +357,24 @@ static int batch_add(const struct install_req *rq, struct fill_batch *b, int fd,
 static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *d)
 {
 	const struct plan *pl = rq->plan;
-	int wide_fd = bpf_map__fd(t->skel->maps.wide_rules);
 	struct fill_batch *b = calloc(2, sizeof(*b)), *mk = b + 1;
 	int err = b ? 0 : -ENOMEM;
 
 	for (size_t i = 0; !err && i < pl->nr_entries; i++) {
 		const struct plan_entry *e = &pl->entries[i];
 		const struct rule *r = &rq->profile->rules[e->rule];
+		struct policy_value v = { .rule_id = e->rule };
+		struct policy_lpm_key key;
+		struct policy_key *k;
+		const char *where;
+		size_t ks;
+		int fd;
 
 		if (rq->progress && i % 65536 == 0)
 			rq->progress(i, pl->nr_entries);
-		const struct stage *st = &rq->stages[e->stage];
-		/* a prefix or every-port entry of a stage whose map takes single addresses */
-		const char *where = e->wide ? "wide_rules" : st->desc.name;
-		int fd = e->wide ? wide_fd : t->ls[e->stage].rules_fd;
-		struct policy_value v = { .rule_id = e->rule };
-		struct policy_lpm_key lk = {};
-		struct policy_key *k = &lk.k;
-		size_t ks = sizeof(*k);
-		void *key = k;
-
-		entry_key(t, rq, e, k);
-		if (e->wide || st->desc.map_kind == STAGE_MAP_PREFIX) {
-			lk.prefixlen = POLICY_LPM_FIXED_BITS + r->dst.plen;
-			key = &lk;
-			ks = sizeof(lk);
-		}
-		err = batch_add(rq, b, fd, where, BPF_NOEXIST, key, ks, &v, i, d);
-		if (err || !t->xdp_hooks || !r->o.tool_id)
+		ks = entry_encode(t, rq, e, &key, &k, &fd, &where);
+		err = batch_add(rq, b, fd, where, BPF_NOEXIST, &key, ks, &v, i, d);
+		if (err || !t->xdp_hooks || !r->o.tool_id || !k)
 			continue;
 		/* for XDP, which knows no tool: some tool may send there, tc ingress decides */
 		k->tool = POLICY_TOOL_UNKNOWN;
@@ -297,7 +383,7 @@ static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *
 		if (mk->n && (mk->n == FILL_BATCH || mk->fd != fd))
 			err = batch_flush(rq, b, d) ?: batch_flush(rq, mk, d);
 		if (!err)
-			err = batch_add(rq, mk, fd, where, BPF_ANY, key, ks, &v, i, d);
+			err = batch_add(rq, mk, fd, where, BPF_ANY, &key, ks, &v, i, d);
 	}
 	if (!err)
 		err = batch_flush(rq, b, d) ?: batch_flush(rq, mk, d);

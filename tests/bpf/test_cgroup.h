@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,7 +40,7 @@ static inline int cgroup_self(char *buf, size_t len)
 /* writes "0" (this process) into dir/cgroup.procs; 0 or -errno */
 static inline int cgroup_enter(const char *dir)
 {
-	char path[4096 + 16];
+	char path[2 * PATH_MAX];
 	int fd, err = 0;
 
 	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);

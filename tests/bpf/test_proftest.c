@@ -22,6 +22,7 @@
 #include <bpf/libbpf.h>
 #include "test_cgroup.h"
 #include "expect.h"
+#include "counts.h"
 #include "policy.h"
 #include "proftest.h"
 #include "pkt.h"
@@ -97,17 +98,13 @@ static void make_sandbox(void)
 	cr_assert_eq(mkdir(cg_dir, 0755), 0, "%s: %s", cg_dir, strerror(errno));
 }
 
-static __u64 rule_packets(int fd, __u32 rule)
+/* the rule's packets, wherever they are counted (counts.h) */
+static __u64 rule_packets(__u32 rule)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct pkt_count vals[ncpu];
-	__u64 n = 0;
+	struct pkt_count c;
 
-	if (bpf_map_lookup_elem(fd, &rule, vals))
-		return 0;
-	for (int i = 0; i < ncpu; i++)
-		n += vals[i].packets;
-	return n;
+	counts_rule_total(inst, rule, &c);
+	return c.packets;
 }
 
 /* one line's frame at one hook: the judge and the pipeline agree */
@@ -118,24 +115,22 @@ static void cross_check(const struct ruleset *rs, const struct judge_policy *pol
 	struct judge_verdict v;
 	unsigned int reason;
 	uint32_t ret;
-	int counts = pins_get(inst, "rule_counts");
 	__u64 before = 0;
 	char said[512];
 
 	cr_assert_eq(judge_frame(pol, hook, p->b, p->len, tool, &v), 0);
 	proftest_verdict_text(&rs->prof, &v, said, sizeof(said));
 	if (v.rule != JUDGE_NO_RULE)
-		before = rule_packets(counts, (__u32)v.rule);
+		before = rule_packets((__u32)v.rule);
 	run_at(dispatcher, p, &ret, &reason);
 	cr_expect_eq(reason, v.reason, "%s:%d '%s' at %s: the pipeline says %s, the judge %s",
 		     e->file, e->line, e->text, dispatcher, reason_name(reason), said);
 	cr_expect_eq(REASON_IS_ALLOW(reason), v.allow, "%s:%d at %s: verdicts differ", e->file,
 		     e->line, dispatcher);
 	if (v.rule != JUDGE_NO_RULE && v.reason == REASON_RULE)
-		cr_expect_eq(rule_packets(counts, (__u32)v.rule) - before, 1,
+		cr_expect_eq(rule_packets((__u32)v.rule) - before, 1,
 			     "%s:%d '%s' at %s: the judge's rule (%s) did not count it", e->file,
 			     e->line, e->text, dispatcher, said);
-	close(counts);
 }
 
 static void run_profile(const char *dir, size_t *run, size_t *skipped)
