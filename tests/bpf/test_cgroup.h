@@ -43,7 +43,8 @@ static inline int cgroup_enter(const char *dir)
 	char path[2 * PATH_MAX];
 	int fd, err = 0;
 
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	if (snprintf(path, sizeof(path), "%s/cgroup.procs", dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
 	fd = open(path, O_WRONLY);
 	if (fd < 0)
 		return -errno;
