@@ -12,6 +12,7 @@ area names_real "" "" test_names_real_resolver test_names_real_forty test_names_
 
 REAL_NS=${NET_PREFIX}dns
 REAL_PROFILE=$WORK/prof-real
+FORTY_PROFILE=$WORK/prof-forty
 
 # the resolver's namespace: dns0 (corp, 10.42.5.1) --- res0 10.42.5.53 and .54 (two dnsmasq)
 real_net_up() {
@@ -159,14 +160,15 @@ real_forty() {
 	} >"$conf"
 	real_dnsmasq 10.42.5.53 "$conf" || return 1
 	# no 'allow dns' lines: queries over TCP pass (they teach nothing)
-	mkdir -p "$REAL_PROFILE"
-	cat >"$REAL_PROFILE/10-dns.rules" <<-EOF
+	rm -rf "$FORTY_PROFILE"
+	mkdir -p "$FORTY_PROFILE"
+	cat >"$FORTY_PROFILE/10-dns.rules" <<-EOF
 		allow udp 10.42.5.53 port 53
 		allow tcp 10.42.5.53 port 53
 		allow tcp name forty.test.corp port 9443
 		dns learn grace 5 $1
 	EOF
-	install_ingress "$REAL_PROFILE"
+	install_ingress "$FORTY_PROFILE"
 }
 
 learned_addresses() {
