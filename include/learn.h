@@ -44,9 +44,21 @@
 #define LEARN_NAMES_MAX 256
 /* {protocol, port, tool} entries of name rules one generation may hold */
 #define LEARN_PORTS_MAX 8192
-/* CNAME links followed in one answer, answer records read */
+/* CNAME links followed in one answer */
 #define LEARN_CHAIN_MAX 8
-#define LEARN_RECORDS_MAX 16
+/*
+ * Bytes of one answer the learning program reads, in a buffer of its own
+ * (not the dns stage's DNS_MSG_MAX for queries): an EDNS answer of 1232
+ * bytes (the usual advertised size) or one that fills a 1500-byte link,
+ * whole. Of a longer message the records wholly inside its first
+ * LEARN_MSG_MAX bytes are read, the rest counted (LEARN_EV_TOO_BIG).
+ */
+#define LEARN_MSG_MAX 2048
+/*
+ * Answer records read from one answer: every one LEARN_MSG_MAX bytes can
+ * hold (the shortest record is 11 bytes), so the buffer is the bound.
+ */
+#define LEARN_RECORDS_MAX 192
 /* queries waiting for an answer, and how long one waits */
 #define LEARN_PENDING_MAX 4096
 #define LEARN_PENDING_NS (10ull * 1000000000ull)
@@ -208,8 +220,8 @@ enum learn_event {
 	LEARN_EV_NO_QUERY, /* no waiting query with its id, ports and addresses */
 	LEARN_EV_QUESTION, /* its question is not the query's (name, type or class) */
 	LEARN_EV_MALFORMED, /* not a well-formed answer: cut short, pointer loops, bad lengths */
-	LEARN_EV_TOO_BIG, /* a message over 512 bytes, or an IP fragment */
-	LEARN_EV_RCODE, /* an error or truncated answer: nothing learned, the query answered */
+	LEARN_EV_TOO_BIG, /* an IP fragment, or records past the first LEARN_MSG_MAX bytes */
+	LEARN_EV_RCODE, /* an error answer: nothing learned, the query answered */
 	LEARN_EV_CAP, /* an address not learned: its name has max-addresses live ones */
 	LEARN_EV_CHAIN, /* a CNAME chain longer than LEARN_CHAIN_MAX */
 	LEARN_EV_OFF_CHAIN, /* a record neither on the chain nor of the asked type: skipped */
@@ -218,9 +230,13 @@ enum learn_event {
 	LEARN_EV_WRONG_IF, /* came in by another interface than the host's route to the resolver */
 	LEARN_EV_TOTAL, /* an address not learned: the instance has max-total live ones */
 	LEARN_EV_NOT_VIA, /* an answer for a name from a resolver its rules' 'via' does not name */
+	LEARN_EV_TRUNCATED, /* a truncated answer (TC): the records it carries are learned */
+	LEARN_EV_TCP, /* a TCP connection to a resolver (dns stage): its answers never learned */
 	LEARN_EV_MAX,
 };
 
+_Static_assert(LEARN_RECORDS_MAX * 11 >= LEARN_MSG_MAX, "every record the buffer holds is read");
+_Static_assert((LEARN_MSG_MAX & (LEARN_MSG_MAX - 1)) == 0, "LEARN_MSG_MAX: a power of 2 (masks)");
 _Static_assert(sizeof(struct learn_config) == 24, "learn_config layout");
 _Static_assert(sizeof(struct learn_name_value) == 16, "learn_name_value layout");
 _Static_assert(sizeof(struct learn_rule_key) == 16, "learn_rule_key layout");

@@ -17,14 +17,23 @@
 #include "policy.h"
 
 static const char *const event_names[LEARN_EV_MAX] = {
-	[LEARN_EV_LEARNED] = "learned",	    [LEARN_EV_NOT_RESOLVER] = "not_resolver",
-	[LEARN_EV_NO_QUERY] = "no_query",   [LEARN_EV_QUESTION] = "question",
-	[LEARN_EV_MALFORMED] = "malformed", [LEARN_EV_TOO_BIG] = "too_big",
-	[LEARN_EV_RCODE] = "rcode",	    [LEARN_EV_CAP] = "cap",
-	[LEARN_EV_CHAIN] = "chain",	    [LEARN_EV_OFF_CHAIN] = "off_chain",
-	[LEARN_EV_WRONG_ID] = "wrong_id",   [LEARN_EV_RATE] = "rate",
-	[LEARN_EV_WRONG_IF] = "wrong_if",   [LEARN_EV_TOTAL] = "total",
+	[LEARN_EV_LEARNED] = "learned",
+	[LEARN_EV_NOT_RESOLVER] = "not_resolver",
+	[LEARN_EV_NO_QUERY] = "no_query",
+	[LEARN_EV_QUESTION] = "question",
+	[LEARN_EV_MALFORMED] = "malformed",
+	[LEARN_EV_TOO_BIG] = "too_big",
+	[LEARN_EV_RCODE] = "rcode",
+	[LEARN_EV_CAP] = "cap",
+	[LEARN_EV_CHAIN] = "chain",
+	[LEARN_EV_OFF_CHAIN] = "off_chain",
+	[LEARN_EV_WRONG_ID] = "wrong_id",
+	[LEARN_EV_RATE] = "rate",
+	[LEARN_EV_WRONG_IF] = "wrong_if",
+	[LEARN_EV_TOTAL] = "total",
 	[LEARN_EV_NOT_VIA] = "not_via",
+	[LEARN_EV_TRUNCATED] = "truncated",
+	[LEARN_EV_TCP] = "tcp",
 };
 
 const char *learn_event_name(unsigned int ev)

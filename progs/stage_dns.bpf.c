@@ -125,8 +125,12 @@ DNS_QUERY_JUDGE(judge_query_xdp, struct xdp_md, bpf_xdp_load_bytes, 0)
 		flags = gen_flags(stage_cfg(pkt));                                                  \
 		names = flags & GEN_DNS_NAMES;                                                      \
 		learn = resolver && (flags & GEN_LEARN); /* a prefix is never a resolver */         \
-		if (!names && (!learn || pkt->meta.l4proto == IPPROTO_TCP))                         \
-			return stage_matched(&v, pkt);                                              \
+		if (!names && (!learn || pkt->meta.l4proto == IPPROTO_TCP)) {                       \
+			r = stage_matched(&v, pkt);                                                 \
+			if (r == REASON_RULE && learn)                                              \
+				rewrite(ctx, pkt, &lq); /* TCP: counted, never learned */           \
+			return r;                                                                   \
+		}                                                                                   \
 		if (pkt->meta.l4proto == IPPROTO_TCP)                                               \
 			return REASON_DNS_TCP;                                                      \
 		r = judge_query(ctx, pkt, &rule_id, names, learn, &lq);                             \

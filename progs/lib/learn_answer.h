@@ -16,13 +16,21 @@
 /* compression pointers one name may follow */
 #define LEARN_NAME_JUMPS 16
 
+#define LEARN_MSG_MASK (LEARN_MSG_MAX - 1)
+
 /*
- * Room to read one answer: the message (dw.msg, as for queries), the
- * question's key (dw.key), and the chain's current name, written out in
- * full (labels with their length bytes, lowercase, the root's 0 byte).
+ * Room to read one answer: the message in a buffer of its own (msg, up to
+ * LEARN_MSG_MAX bytes), its first DNS_MSG_MAX bytes again in dw.msg, where
+ * the question is parsed and keyed (dw.key) as the dns stage does queries,
+ * and the chain's current name, written out in full (labels with their
+ * length bytes, lowercase, the root's 0 byte).
  */
 struct learn_work {
 	struct dns_work dw;
+	__u8 msg[LEARN_MSG_MAX];
+	__u32 len; /* bytes of the message in msg */
+	__u32 cut; /* 1: the message goes on past msg: what lies beyond is not read */
+	__u32 pos; /* the next record */
 	__u8 cur[256];
 	__u32 cur_len;
 	/* one name being read: from fpos, fleft bytes left of the label, fout written */
@@ -30,6 +38,7 @@ struct learn_work {
 	__u32 fcmp; /* 1: compare with cur instead of writing it */
 	__u32 fmis; /* compare: a byte differed */
 	__u32 fbad; /* not a well-formed name */
+	__u32 fshort; /* it runs past the bytes read */
 	/* the answer's settings and what it asked */
 	__u64 now;
 	__u32 name_id, qtype, chain, stop;
@@ -93,11 +102,12 @@ static int learn_name_step(__u32 index, void *data)
 	struct learn_work *lw = ((struct learn_loop_ctx *)data)->lw;
 	__u32 pos = lw->fpos, o = lw->fout, b, t;
 
-	if (pos >= lw->dw.len || o >= DNS_WIRE_NAME_MAX) {
+	if (pos >= lw->len || o >= DNS_WIRE_NAME_MAX) {
+		lw->fshort = pos >= lw->len;
 		lw->fbad = 1;
 		return 1;
 	}
-	b = lw->dw.msg[pos & DNS_MSG_MASK];
+	b = lw->msg[pos & LEARN_MSG_MASK];
 	if (lw->fleft) {
 		if (b >= 'A' && b <= 'Z')
 			b += 'a' - 'A';
@@ -115,11 +125,12 @@ static int learn_name_step(__u32 index, void *data)
 		return 1;
 	}
 	if (b >= 0xc0) {
-		if (pos + 1 >= lw->dw.len || ++lw->fjumps > LEARN_NAME_JUMPS) {
+		if (pos + 1 >= lw->len || ++lw->fjumps > LEARN_NAME_JUMPS) {
+			lw->fshort = pos + 1 >= lw->len;
 			lw->fbad = 1;
 			return 1;
 		}
-		t = ((b & 0x3f) << 8) | lw->dw.msg[(pos + 1) & DNS_MSG_MASK];
+		t = ((b & 0x3f) << 8) | lw->msg[(pos + 1) & LEARN_MSG_MASK];
 		if (t >= lw->flimit || t < DNS_HDR_LEN) {
 			lw->fbad = 1;
 			return 1;
@@ -158,6 +169,7 @@ static __always_inline int learn_read_name(struct learn_work *lw, __u32 pos, __u
 	lw->fcmp = cmp;
 	lw->fmis = 0;
 	lw->fbad = 0;
+	lw->fshort = 0;
 	bpf_loop(DNS_WIRE_NAME_MAX + LEARN_NAME_JUMPS + 1, learn_name_step, &ctx, 0);
 	if (lw->fbad || !lw->fend)
 		return -1;
@@ -290,7 +302,7 @@ static __always_inline void learn_address(struct learn_work *lw, __u32 rd,
 	__builtin_memset(lw->addr, 0, 16);
 	for (i = 0; i < 16; i++)
 		if (i < n)
-			lw->addr[i] = lw->dw.msg[(rd + i) & DNS_MSG_MASK];
+			lw->addr[i] = lw->msg[(rd + i) & LEARN_MSG_MASK];
 	if (ttl > lc->max_ttl_s)
 		ttl = lc->max_ttl_s;
 	lv.deadline_ns = lw->now + ((__u64)ttl + lc->grace_s) * 1000000000ull;
@@ -327,44 +339,49 @@ static __always_inline void learn_address(struct learn_work *lw, __u32 rd,
 
 static __always_inline __u32 learn_u16(const struct learn_work *lw, __u32 off)
 {
-	return ((__u32)lw->dw.msg[off & DNS_MSG_MASK] << 8) | lw->dw.msg[(off + 1) & DNS_MSG_MASK];
+	return ((__u32)lw->msg[off & LEARN_MSG_MASK] << 8) | lw->msg[(off + 1) & LEARN_MSG_MASK];
 }
 
 /*
- * One answer record at dw.pos: on the chain (its owner is the current name)
- * a CNAME moves the chain on, an address of the asked type is learned;
- * anything else is skipped and counted. Stops at the end or a bad record.
+ * A record that does not end inside the bytes read: when the message goes
+ * on past the buffer (lw->cut), the rest of the answer is not read
+ * (LEARN_EV_TOO_BIG); else the message is cut short (LEARN_EV_MALFORMED).
+ * Either way nothing more of it is learned. Returns 1 (the loop stops).
+ */
+static __always_inline int learn_record_short(struct learn_work *lw, __u32 end_short)
+{
+	learn_count(LEARN_EV_MALFORMED + (lw->cut & end_short));
+	lw->stop |= 1;
+	return 1;
+}
+
+/*
+ * One answer record at lw->pos: on the chain (its owner is the current
+ * name) a CNAME moves the chain on, an address of the asked type is
+ * learned; anything else is skipped and counted. Stops at the end or a bad
+ * record: a record is read only when it lies wholly inside the bytes read.
  */
 static int learn_record_step(__u32 index, void *data)
 {
 	struct learn_work *lw = ((struct learn_loop_ctx *)data)->lw;
-	__u32 gen = lw->stop >> 16, pos = lw->dw.pos, type, class, ttl, rdlen, rd;
+	__u32 gen = lw->stop >> 16, pos = lw->pos, type, class, ttl, rdlen, rd;
 	struct learn_config *lc;
 
 	if (index >= LEARN_RECORDS_MAX || (lw->stop & 0xffff))
 		return 1;
-	if (learn_read_name(lw, pos, 1)) {
-		learn_count(LEARN_EV_MALFORMED);
-		lw->stop |= 1;
-		return 1;
-	}
+	if (learn_read_name(lw, pos, 1))
+		return learn_record_short(lw, lw->fshort);
 	pos = lw->fend;
-	if (pos + 10 > lw->dw.len) {
-		learn_count(LEARN_EV_MALFORMED);
-		lw->stop |= 1;
-		return 1;
-	}
+	if (pos + 10 > lw->len)
+		return learn_record_short(lw, 1);
 	type = learn_u16(lw, pos);
 	class = learn_u16(lw, pos + 2);
 	ttl = learn_u16(lw, pos + 4) << 16 | learn_u16(lw, pos + 6);
 	rdlen = learn_u16(lw, pos + 8);
 	rd = pos + 10;
-	if (rd + rdlen > lw->dw.len) {
-		learn_count(LEARN_EV_MALFORMED);
-		lw->stop |= 1;
-		return 1;
-	}
-	lw->dw.pos = rd + rdlen;
+	if (rd + rdlen > lw->len)
+		return learn_record_short(lw, 1);
+	lw->pos = rd + rdlen;
 	if (ttl & 0x80000000)
 		ttl = 0; /* RFC 2181 8: a TTL with the top bit set is zero */
 	if (class != DNS_CLASS_IN || lw->fmis) {
@@ -396,7 +413,7 @@ static int learn_record_step(__u32 index, void *data)
 }
 
 /*
- * The answer in lw->dw.msg to the waiting query p. Returns 1 when its
+ * The answer in lw->msg to the waiting query p. Returns 1 when its
  * question is the query's (the query is answered, whatever the answer),
  * 0 when the answer is not for it.
  */
@@ -424,7 +441,7 @@ static __always_inline int learn_answer(struct learn_work *lw, __u8 gen,
 		return 0;
 	}
 	pos = lw->dw.pos;
-	if (pos + 4 > lw->dw.len) {
+	if (pos + 4 > lw->len) {
 		learn_count(LEARN_EV_MALFORMED);
 		return 0;
 	}
@@ -443,15 +460,19 @@ static __always_inline int learn_answer(struct learn_work *lw, __u8 gen,
 		learn_count(LEARN_EV_NOT_VIA);
 		return 1;
 	}
-	if ((flags & DNS_FLAG_TC) || (flags & DNS_RCODE_MASK)) {
+	if (flags & DNS_RCODE_MASK) {
 		learn_count(LEARN_EV_RCODE);
 		return 1;
 	}
-	lw->dw.pos = pos + 4;
+	/* truncated: the resolver sent the records that fit; they are learned */
+	if (flags & DNS_FLAG_TC)
+		learn_count(LEARN_EV_TRUNCATED);
+	lw->pos = pos + 4;
 	lw->name_id = p->name_id;
 	lw->qtype = qtype;
 	lw->chain = 0;
 	lw->stop = (__u32)gen << 16;
+	/* LEARN_RECORDS_MAX: every record the buffer can hold (learn.h) */
 	bpf_loop(an < LEARN_RECORDS_MAX ? an : LEARN_RECORDS_MAX, learn_record_step, &ctx, 0);
 	return 1;
 }

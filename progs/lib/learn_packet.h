@@ -50,8 +50,10 @@ static __always_inline int learn_route_ok(struct __sk_buff *skb, const struct pa
  * teaches its addresses. Any answer with the right id ends its query; one
  * with an id no query has, to an address and port a query waits on, is
  * forged: every waiting query is discarded (learn_rate_forged).
- * IPv6 with extension headers is not an answer it reads. Counts what it
- * ignores (learn_counts) and never drops: it judges nothing.
+ * It reads up to LEARN_MSG_MAX bytes of the message, in a buffer of its
+ * own. IPv6 with extension headers is not an answer it reads, nor one over
+ * TCP (the dns stage counts those queries: learn_query_rewrite). Counts
+ * what it ignores (learn_counts) and never drops: it judges nothing.
  */
 static __always_inline void learn_skb(struct __sk_buff *skb, const struct gen_settings *gs)
 {
@@ -142,10 +144,6 @@ static __always_inline void learn_skb(struct __sk_buff *skb, const struct gen_se
 		return;
 	}
 	dns_len = ulen - 8;
-	if (dns_len > DNS_MSG_MAX) {
-		learn_count(LEARN_EV_TOO_BIG);
-		return;
-	}
 	if (!learn_route_ok(skb, &ip)) {
 		learn_count(LEARN_EV_WRONG_IF);
 		return;
@@ -182,14 +180,21 @@ static __always_inline void learn_skb(struct __sk_buff *skb, const struct gen_se
 	lw = learn_work_get(&cpu, &slot);
 	if (!lw)
 		return;
-	lw->dw.len = dns_len;
+	/* the message into the learning program's buffer, its start also where the question is read */
+	lw->cut = dns_len > LEARN_MSG_MAX;
+	if (lw->cut)
+		dns_len = LEARN_MSG_MAX;
+	lw->len = dns_len;
+	lw->dw.len = dns_len < DNS_MSG_MAX ? dns_len : DNS_MSG_MAX;
 	lw->now = now;
 	lw->resolver = *resolver;
 	__builtin_memcpy(lw->raddr, rk.addr, 16);
-	if (bpf_skb_load_bytes(skb, ip.l4_off + 8, lw->dw.msg, dns_len & (DNS_MSG_MAX * 2 - 1)))
+	if (bpf_skb_load_bytes(skb, ip.l4_off + 8, lw->msg, dns_len & (LEARN_MSG_MAX * 2 - 1))) {
 		learn_count(LEARN_EV_MALFORMED);
-	else
+	} else {
+		__builtin_memcpy(lw->dw.msg, lw->msg, DNS_MSG_MAX);
 		learn_answer(lw, gs->gen, &pv);
+	}
 	learn_work_put(cpu, slot);
 }
 

@@ -76,7 +76,9 @@ static __always_inline int learn_id_write(struct __sk_buff *skb, __u32 off, __u3
  * with a random id in place of the sandbox's, which the sandbox never sees:
  * its answer, from this resolver to this port with that id, gets the
  * sandbox's id back, and teaches a followed name's addresses (lq->name_id)
- * while the instance's second has room (learn_rate_take).
+ * while the instance's second has room (learn_rate_take). DNS over TCP
+ * (allowed when the profile has no 'allow dns' lines) teaches nothing: each
+ * connection to a resolver is counted (LEARN_EV_TCP), so status shows why.
  */
 static __always_inline void learn_query_rewrite(struct __sk_buff *skb, const struct stage_pkt *pkt,
 						const struct learn_question *lq)
@@ -92,6 +94,11 @@ static __always_inline void learn_query_rewrite(struct __sk_buff *skb, const str
 
 	if (dry_run || !pkt->host_side)
 		return;
+	if (pkt->meta.l4proto == IPPROTO_TCP) {
+		if (pkt->new_flow)
+			learn_count(LEARN_EV_TCP);
+		return;
+	}
 	now = bpf_ktime_get_ns();
 	id = (__be16)bpf_get_prandom_u32();
 	if (bpf_skb_load_bytes(skb, off + 8, &v.sandbox_txid, 2))

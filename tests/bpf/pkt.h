@@ -10,7 +10,7 @@
 #include <string.h>
 #include "pkt_build.h"
 
-#define PKT_TEST_MAX 1024
+#define PKT_TEST_MAX 4096 /* an answer longer than the learning program's 2048 bytes */
 #define TEST_SPORT 50000 /* the source port of the tests' frames */
 
 /* a builder named var over a buffer of PKT_TEST_MAX bytes (var_buf) */
