@@ -7,7 +7,71 @@
 #include <bpf/libbpf.h>
 #include "counts.h"
 #include "pins.h"
+#include "rule_edits.h"
 #include "state.h"
+
+char *rule_list_read(const char *name, size_t *len)
+{
+	char path[STATE_PATH_MAX], *list, *edits, *merged;
+	size_t elen;
+
+	if (state_path(path, sizeof(path), name, STATE_RULE_LIST))
+		return NULL;
+	list = state_read_file(path, len);
+	if (!list || state_path(path, sizeof(path), name, STATE_RULE_EDITS))
+		return list;
+	edits = state_read_file(path, &elen);
+	if (!edits)
+		return list;
+	merged = rule_list_merge(list, *len, edits, len);
+	free(list);
+	free(edits);
+	if (!merged)
+		errno = ENOMEM;
+	return merged;
+}
+
+/* a stream over a string it frees when closed */
+struct text_stream {
+	char *text;
+	size_t len, off;
+};
+
+static ssize_t text_stream_read(void *c, char *buf, size_t size)
+{
+	struct text_stream *s = c;
+	size_t n = s->len - s->off < size ? s->len - s->off : size;
+
+	memcpy(buf, s->text + s->off, n);
+	s->off += n;
+	return n;
+}
+
+static int text_stream_close(void *c)
+{
+	struct text_stream *s = c;
+
+	free(s->text);
+	free(s);
+	return 0;
+}
+
+FILE *rule_list_open(const char *name)
+{
+	cookie_io_functions_t io = { .read = text_stream_read, .close = text_stream_close };
+	struct text_stream *s = calloc(1, sizeof(*s));
+	FILE *f = NULL;
+
+	if (s)
+		s->text = rule_list_read(name, &s->len);
+	if (s && s->text)
+		f = fopencookie(s, "r", io);
+	if (!f && s) {
+		free(s->text);
+		free(s);
+	}
+	return f;
+}
 
 int rule_list_parse(char *line, struct rule_list_entry *e)
 {
@@ -73,13 +137,12 @@ static int entry_cmp(const void *x, const void *y)
 
 int counts_snapshot_take(const char *name, struct counts_snapshot *s)
 {
-	char path[STATE_PATH_MAX], *line, *next;
+	char *line, *next;
 	size_t len = 0, cap = 0;
 
 	memset(s, 0, sizeof(*s));
 	s->counts_fd = pins_get(name, "rule_counts");
-	state_path(path, sizeof(path), name, STATE_RULE_LIST);
-	s->list = state_read_file(path, &len);
+	s->list = rule_list_read(name, &len);
 	if (!s->list)
 		return errno == ENOENT ? 0 : -errno;
 	for (line = s->list; line && *line; line = next) {

@@ -12,6 +12,8 @@
 #include "metrics.h"
 #include "explain.h"
 #include "instance.h"
+#include "pipeline_edit.h"
+#include "phases.h"
 #include "pins.h"
 #include "pipeline.h"
 #include "pipeline_l2.h"
@@ -116,6 +118,14 @@ int instance_open(const char *name, unsigned int flags, struct instance *in, str
 		if (in->lock_fd < 0)
 			return in->lock_fd;
 		in->installed = pins_present(name); /* as the last holder left it */
+		/* a live edit in place that a kill cut short is finished first */
+		if (in->installed) {
+			err = pipeline_edit_recover(name, d);
+			if (err) {
+				instance_close(in);
+				return err;
+			}
+		}
 		if (!in->installed) {
 			char live[STATE_PATH_MAX];
 
@@ -282,6 +292,7 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 	struct ruleset rs;
 	int err;
 
+	phase_mark("start");
 	memset(res, 0, sizeof(*res));
 	memset(&rs, 0, sizeof(rs));
 	if (in->lock_fd < 0)

@@ -11,6 +11,7 @@
 #include "pipeline_fill.h"
 #include "pipeline_load.h"
 #include "policy.h"
+#include "rule_entry.h"
 
 #ifndef ENOTSUPP
 #define ENOTSUPP 524 /* the kernel's, not in libc's errno.h */
@@ -122,21 +123,6 @@ void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen)
 	}
 }
 
-/* the key of plan entry e in generation t->gen, under the tool its rule names */
-static void entry_key(const struct txn *t, const struct install_req *rq, const struct plan_entry *e,
-		      struct policy_key *k)
-{
-	const struct rule *r = &rq->profile->rules[e->rule];
-
-	memset(k, 0, sizeof(*k));
-	k->gen = t->gen;
-	k->tool = r->o.tool_id;
-	k->l4proto = r->l4proto;
-	k->dport = htons(e->port);
-	k->family = r->dst.family;
-	memcpy(k->daddr, r->dst.bytes, sizeof(k->daddr));
-}
-
 /* one entry into b, false when it is full */
 static bool baked_add(struct stage_baked *b, const struct policy_key *k,
 		      const struct policy_value *v)
@@ -163,20 +149,18 @@ void txn_stage_baked(const struct txn *t, const struct install_req *rq, size_t s
 		return;
 	for (size_t i = 0; i < pl->nr_entries; i++) {
 		const struct plan_entry *e = &pl->entries[i];
-		struct policy_value v = { .rule_id = e->rule };
-		struct policy_key k;
+		struct rule_entry re;
 
 		/* a wide entry is in wide_rules, which the stage asks after its own */
 		if (e->stage != stage || e->wide)
 			continue;
-		entry_key(t, rq, e, &k);
-		if (!baked_add(b, &k, &v))
+		rule_entry_encode(t->gen, &rq->profile->rules[e->rule], e, e->rule, false, &re);
+		if (!baked_add(b, &re.key.k, &re.value))
 			return;
-		if (!t->xdp_hooks || !k.tool)
+		if (!t->xdp_hooks || !re.key.k.tool)
 			continue;
-		k.tool = POLICY_TOOL_UNKNOWN;
-		v.flags = POLICY_F_TOOL_RULE;
-		if (!baked_add(b, &k, &v))
+		rule_entry_marker(&re);
+		if (!baked_add(b, &re.key.k, &re.value))
 			return;
 	}
 	b->on = 1;
@@ -232,8 +216,7 @@ static int batch_flush(const struct install_req *rq, struct fill_batch *b, struc
 
 /* one entry into b, b written first when it is full or for another map or kind */
 static int batch_add(const struct install_req *rq, struct fill_batch *b, int fd, const char *where,
-		     __u64 flags, const void *key, size_t key_size, const struct policy_value *v,
-		     size_t from, struct diag *d)
+		     __u64 flags, const struct rule_entry *re, size_t from, struct diag *d)
 {
 	int err;
 
@@ -245,9 +228,9 @@ static int batch_add(const struct install_req *rq, struct fill_batch *b, int fd,
 	b->fd = fd;
 	b->where = where;
 	b->flags = flags;
-	b->key_size = key_size;
-	memcpy(b->keys + b->n * key_size, key, key_size);
-	b->values[b->n] = *v;
+	b->key_size = re->size;
+	memcpy(b->keys + b->n * re->size, rule_entry_key(re), re->size);
+	b->values[b->n] = re->value;
 	b->from[b->n++] = from;
 	return 0;
 }
@@ -275,29 +258,19 @@ static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *
 		/* a prefix or every-port entry of a stage whose map takes single addresses */
 		const char *where = e->wide ? "wide_rules" : st->desc.name;
 		int fd = e->wide ? wide_fd : t->ls[e->stage].rules_fd;
-		struct policy_value v = { .rule_id = e->rule };
-		struct policy_lpm_key lk = {};
-		struct policy_key *k = &lk.k;
-		size_t ks = sizeof(*k);
-		void *key = k;
+		struct rule_entry re;
 
-		entry_key(t, rq, e, k);
-		if (e->wide || st->desc.map_kind == STAGE_MAP_PREFIX) {
-			lk.prefixlen = POLICY_LPM_FIXED_BITS + r->dst.plen;
-			key = &lk;
-			ks = sizeof(lk);
-		}
-		err = batch_add(rq, b, fd, where, BPF_NOEXIST, key, ks, &v, i, d);
+		rule_entry_encode(t->gen, r, e, e->rule,
+				  e->wide || st->desc.map_kind == STAGE_MAP_PREFIX, &re);
+		err = batch_add(rq, b, fd, where, BPF_NOEXIST, &re, i, d);
 		if (err || !t->xdp_hooks || !r->o.tool_id)
 			continue;
-		/* for XDP, which knows no tool: some tool may send there, tc ingress decides */
-		k->tool = POLICY_TOOL_UNKNOWN;
-		v.flags = POLICY_F_TOOL_RULE;
+		rule_entry_marker(&re);
 		/* the markers after the rules of their map: a full batch of them waits for those */
 		if (mk->n && (mk->n == FILL_BATCH || mk->fd != fd))
 			err = batch_flush(rq, b, d) ?: batch_flush(rq, mk, d);
 		if (!err)
-			err = batch_add(rq, mk, fd, where, BPF_ANY, key, ks, &v, i, d);
+			err = batch_add(rq, mk, fd, where, BPF_ANY, &re, i, d);
 	}
 	if (!err)
 		err = batch_flush(rq, b, d) ?: batch_flush(rq, mk, d);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "edit_base.h"
 #include "learn_rules.h"
 #include "pipeline_state.h"
 
@@ -59,7 +60,7 @@ void txn_unpin_removed_stages(const struct txn *t, const struct install_req *rq)
  * old generation's last in-flight packets may miss the carried counts.
  */
 int txn_write_rule_list(const struct install_req *rq, const struct counts_snapshot *old,
-			struct diag *d)
+			unsigned long long token, struct diag *d)
 {
 	struct pkt_count carried;
 	const struct plan *pl = rq->plan;
@@ -70,6 +71,8 @@ int txn_write_rule_list(const struct install_req *rq, const struct counts_snapsh
 
 	if (!f)
 		return -ENOMEM;
+	/* the token live edits in place name it by (rule_edits.h); no reader takes it for a rule */
+	fprintf(f, "#base %llu\n", token);
 	/* the address rules, the 'allow dns' lines, the name rules: the order of their counters */
 	for (size_t id = 0; id < profile_nr_origins(rq->profile); id++) {
 		const struct rule_origin *o = profile_origin(rq->profile, id);
@@ -98,6 +101,44 @@ int txn_write_rule_list(const struct install_req *rq, const struct counts_snapsh
 	if (err)
 		diag_error(d, NULL, 0, "cannot write the rule list %s: %s", path, strerror(-err));
 	free(text);
+	return err;
+}
+
+int txn_write_edit_base(const struct txn *t, const struct install_req *rq, unsigned long long token,
+			struct diag *d)
+{
+	struct edit_base *b = calloc(1, sizeof(*b));
+	const struct profile *p = rq->profile;
+	char live[STATE_PATH_MAX], *text = NULL;
+	size_t len = 0;
+	int err = b ? 0 : -ENOMEM;
+
+	if (!err)
+		err = state_path(live, sizeof(live), rq->name, STATE_LIVE_RULES);
+	if (err)
+		goto out;
+	b->token = token;
+	b->gen = t->gen;
+	b->xdp = t->xdp_hooks;
+	b->ids = profile_nr_origins(p);
+	/* the drop-in is read after the profile's files: its address rules are the last ones */
+	b->live_end = b->live_first = p->nr_rules;
+	while (b->live_first && !strcmp(p->rules[b->live_first - 1].o.file, live))
+		b->live_first--;
+	for (size_t i = 0; i < t->nr_ls && i < MAX_STAGES; i++) {
+		b->stages[i].desc = rq->stages[i].desc;
+		b->stages[i].follows_names = rq->stages[i].follows_names;
+		b->baked[i] = t->ls[i].baked;
+	}
+	b->nr_stages = t->nr_ls < MAX_STAGES ? t->nr_ls : MAX_STAGES;
+	err = edit_base_format(b, &text, &len);
+	if (!err)
+		err = state_write_instance_file(rq->name, STATE_EDIT_BASE, text, len, d);
+	if (!err && !state_path(live, sizeof(live), rq->name, STATE_RULE_EDITS))
+		unlink(live); /* of the generation before: its token is not this one */
+out:
+	free(text);
+	free(b);
 	return err;
 }
 

@@ -19,6 +19,7 @@ struct loaded_stage {
 	int rules_fd;
 	bool rules_pinned_here; /* pinned by this install: unpin on failure */
 	bool rules_replaced; /* a bigger map than the pinned one: re-pin after the flip */
+	bool baked; /* its entries are in its program's read-only data (stage_baked) */
 };
 
 /* a classic tc filter made or moved by an install (pipeline_tc.c) */
