@@ -47,10 +47,10 @@ int edit_classify(const struct edit_base *b, const struct profile *want, struct 
 		return err == -ENOMEM ? err : EDIT_SWITCH_STAGE;
 	for (size_t i = 0; i < out->nr_entries; i++) {
 		const struct plan_entry *e = &out->entries[i];
-		int way = e->wide ? EDIT_SWITCH_WIDE :
+		int way = e->wide					       ? EDIT_SWITCH_WIDE :
 			  b->stages[e->stage].desc.map_kind != STAGE_MAP_EXACT ? EDIT_SWITCH_STAGE :
-			  b->baked[e->stage]					? EDIT_SWITCH_BAKED :
-										  EDIT_IN_PLACE;
+			  b->baked[e->stage]				       ? EDIT_SWITCH_BAKED :
+										 EDIT_IN_PLACE;
 
 		if (way != EDIT_IN_PLACE) {
 			plan_free(out);
@@ -66,13 +66,13 @@ int edit_base_format(const struct edit_base *b, char **text, size_t *len)
 
 	if (!f)
 		return -ENOMEM;
-	fprintf(f, "token %llu\ngen %u\nxdp %d\nids %lu\nlive %lu %lu\n", b->token, b->gen,
-		b->xdp, b->ids, b->live_first, b->live_end);
+	fprintf(f, "token %llu\ngen %u\nxdp %d\nids %lu\nlive %lu %lu\n", b->token, b->gen, b->xdp,
+		b->ids, b->live_first, b->live_end);
 	for (size_t i = 0; i < b->nr_stages; i++) {
 		const struct stage_desc *sd = &b->stages[i].desc;
 
-		fprintf(f, "stage %s %u %u %d %d %u", sd->name, sd->slot, sd->map_kind,
-			b->baked[i], b->stages[i].follows_names, sd->nr_classes);
+		fprintf(f, "stage %s %u %u %d %d %u", sd->name, sd->slot, sd->map_kind, b->baked[i],
+			b->stages[i].follows_names, sd->nr_classes);
 		for (__u32 c = 0; c < sd->nr_classes && c < STAGE_MAX_CLASSES; c++)
 			fprintf(f, " %u:%u", sd->classes[c].l4proto, sd->classes[c].port);
 		fputc('\n', f);
@@ -98,8 +98,7 @@ static int parse_stage(const char *l, struct edit_base *b)
 		unsigned int proto, port;
 
 		l += used;
-		if (sscanf(l, " %u:%u%n", &proto, &port, &used) != 2 || proto > 255 ||
-		    port > 65535)
+		if (sscanf(l, " %u:%u%n", &proto, &port, &used) != 2 || proto > 255 || port > 65535)
 			return -EINVAL;
 		sd->classes[c].l4proto = proto;
 		sd->classes[c].port = port;

@@ -1,6 +1,7 @@
 /* pipeline_edit.c: live edits in place: a rule added to or removed from the generation in force, no switch. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +12,19 @@
 #include "pipeline_edit.h"
 #include "policy.h"
 #include "state.h"
+
+/*
+ * The crash test's kill points (tests/e2e/t_crash.sh): IRONCLAW_KILL_AT=STEP
+ * kills the process right after that step of an edit in place, as a kill
+ * from outside would at that moment.
+ */
+static void kill_point(const char *step)
+{
+	const char *at = getenv("IRONCLAW_KILL_AT");
+
+	if (at && !strcmp(at, step))
+		raise(SIGKILL);
+}
 
 /* the token in the first line of the rule list in force: read alone, whatever its size */
 static unsigned long long list_token(const char *name)
@@ -143,9 +157,9 @@ int pipeline_edit_prepare(const char *name, const struct profile *want, bool add
 		}
 		if (!add && i == 0) {
 			e->rule_id = v.rule_id;
-			e->from_drop_in = (v.rule_id >= e->base.live_first &&
-					   v.rule_id < e->base.live_end) ||
-					  v.rule_id >= e->base.ids;
+			e->from_drop_in =
+				(v.rule_id >= e->base.live_first && v.rule_id < e->base.live_end) ||
+				v.rule_id >= e->base.ids;
 		}
 		e->in_force |= add || i == 0;
 	}
@@ -260,15 +274,18 @@ static int intent_apply(const char *name, const struct intent *in, struct diag *
 			diag_error(d, path, 0, "cannot write: %s", strerror(-err));
 			return err;
 		}
+		kill_point("drop-in");
 	}
 	for (size_t i = 0; i < in->nr_entries; i++) {
 		const struct rule_entry *re = &in->entries[i];
 		int fd = pins_get(name, in->maps[i]);
 
 		err = fd < 0 ? fd : 0;
-		if (!err && in->add && bpf_map_update_elem(fd, rule_entry_key(re), &re->value, BPF_ANY))
+		if (!err && in->add &&
+		    bpf_map_update_elem(fd, rule_entry_key(re), &re->value, BPF_ANY))
 			err = -errno;
-		if (!err && !in->add && bpf_map_delete_elem(fd, rule_entry_key(re)) && errno != ENOENT)
+		if (!err && !in->add && bpf_map_delete_elem(fd, rule_entry_key(re)) &&
+		    errno != ENOENT)
 			err = -errno;
 		if (fd >= 0)
 			close(fd);
@@ -278,8 +295,11 @@ static int intent_apply(const char *name, const struct intent *in, struct diag *
 				   strerror(-err));
 			return err;
 		}
+		kill_point("map");
 	}
 	err = state_write_instance_file(name, STATE_RULE_EDITS, in->edits, in->edits_len, d);
+	if (!err)
+		kill_point("edits");
 	if (!err)
 		err = state_path(path, sizeof(path), name, STATE_EDIT_INTENT);
 	if (!err && unlink(path))
@@ -344,6 +364,8 @@ int pipeline_edit_commit(struct pipeline_edit *e, const char *path, const char *
 	if (err)
 		goto out;
 	err = state_write_instance_file(e->name, STATE_EDIT_INTENT, intent_text, ilen, d);
+	if (!err)
+		kill_point("intent");
 	if (!err)
 		err = intent_apply(e->name, &in, d);
 out:

@@ -32,10 +32,21 @@ static void base_setup(struct edit_base *b)
 		__u16 port[2];
 		__u32 nr;
 	} st[] = {
-		{ "dns", SLOT_DNS, STAGE_MAP_EXACT, true, { IPPROTO_UDP, IPPROTO_TCP }, { 53, 53 }, 2 },
+		{ "dns",
+		  SLOT_DNS,
+		  STAGE_MAP_EXACT,
+		  true,
+		  { IPPROTO_UDP, IPPROTO_TCP },
+		  { 53, 53 },
+		  2 },
 		{ "https", SLOT_HTTPS, STAGE_MAP_PREFIX, false, { IPPROTO_TCP }, { 443 }, 1 },
-		{ "internal", SLOT_INTERNAL, STAGE_MAP_EXACT, false, { IPPROTO_TCP, IPPROTO_UDP },
-		  { 0, 0 }, 2 },
+		{ "internal",
+		  SLOT_INTERNAL,
+		  STAGE_MAP_EXACT,
+		  false,
+		  { IPPROTO_TCP, IPPROTO_UDP },
+		  { 0, 0 },
+		  2 },
 		{ "postgres", 8, STAGE_MAP_EXACT, true, { IPPROTO_TCP }, { 5432 }, 1 },
 	};
 
@@ -156,8 +167,10 @@ Test(rule_edits, list_as_edits_make_it)
 	char *text = NULL, *merged;
 	size_t len = 0, mlen;
 
-	cr_assert_eq(rule_edits_add(&e, "3\tinternal\tlive\t2\t0\t0\tallow udp 10.0.0.4 port 7"), 0);
-	cr_assert_eq(rule_edits_add(&e, "4\tinternal\tlive\t3\t0\t0\tallow udp 10.0.0.5 port 7"), 0);
+	cr_assert_eq(rule_edits_add(&e, "3\tinternal\tlive\t2\t0\t0\tallow udp 10.0.0.4 port 7"),
+		     0);
+	cr_assert_eq(rule_edits_add(&e, "4\tinternal\tlive\t3\t0\t0\tallow udp 10.0.0.5 port 7"),
+		     0);
 	e.next = 5;
 	cr_assert_eq(rule_edits_revoke(&e, 2), 0);
 	cr_assert_eq(rule_edits_revoke(&e, 3), 0); /* added in place: it goes from the added */
