@@ -68,6 +68,8 @@ int edit_base_format(const struct edit_base *b, char **text, size_t *len)
 		return -ENOMEM;
 	fprintf(f, "token %llu\ngen %u\nxdp %d\nids %lu\nlive %lu %lu\n", b->token, b->gen, b->xdp,
 		b->ids, b->live_first, b->live_end);
+	if (b->hash[0])
+		fprintf(f, "hash %s\n", b->hash);
 	for (size_t i = 0; i < b->nr_stages; i++) {
 		const struct stage_desc *sd = &b->stages[i].desc;
 
@@ -128,6 +130,8 @@ int edit_base_parse(const char *text, struct edit_base *b)
 			have |= 8;
 		else if (sscanf(l, "live %lu %lu", &b->live_first, &b->live_end) == 2)
 			have |= 16;
+		else if (sscanf(l, "hash %39s", b->hash) == 1)
+			continue;
 		else if (!strncmp(l, "stage ", 6) && parse_stage(l, b))
 			return -EINVAL;
 	}

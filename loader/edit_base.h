@@ -20,6 +20,7 @@ struct edit_base {
 	bool xdp; /* the XDP programs are loaded (tool rules have markers) */
 	unsigned long ids; /* rule ids 0..ids-1 are the switch's; live edits add from here */
 	unsigned long live_first, live_end; /* ids of the drop-in's address rules */
+	char hash[40]; /* of the install request it was switched to (req_hash.h); "": none */
 	size_t nr_stages;
 	struct stage stages[MAX_STAGES]; /* desc and follows_names only (no object) */
 	bool baked[MAX_STAGES]; /* carries its rules as read-only data (stage_baked) */

@@ -13,6 +13,7 @@
 #include "ctl.h"
 #include "pipeline.h"
 #include "pipeline_attach.h"
+#include "pipeline_edit.h"
 #include "pipeline_fill.h"
 #include "pipeline_l2.h"
 #include "pipeline_load.h"
@@ -20,6 +21,7 @@
 #include "pipeline_tc.h"
 #include "phases.h"
 #include "policy.h"
+#include "req_hash.h"
 #include "xdp.h"
 
 /* without membarrier(): how long in-flight packets may still use the old generation */
@@ -346,6 +348,17 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	 * before it attached leaves (its maps pinned, perhaps not all): nothing runs it, start over
 	 */
 	t.existing = !stat(path, &sb) && pins_have_run(t.dir);
+	/* a reload of what runs already: nothing to switch */
+	if (t.existing && rq->reuse_unchanged && !rq->nr_points) {
+		char hash[REQ_HASH_LEN];
+		size_t elf_len;
+		const void *elf = dispatcher__elf_bytes(&elf_len);
+
+		req_hash(rq, elf, elf_len, hash);
+		phase_mark("hash");
+		if (pipeline_edit_unchanged(rq->name, hash))
+			return 1;
+	}
 	/* the running rules and their counters, carried over to the same rules after the switch */
 	if (t.existing)
 		counts_snapshot_take(rq->name, &old_counts);

@@ -49,6 +49,11 @@ int pipeline_edit_prepare(const char *name, const struct profile *want, bool add
 int pipeline_edit_commit(struct pipeline_edit *e, const char *path, const char *drop_in,
 			 const char *line_text, int line, struct diag *d);
 void pipeline_edit_free(struct pipeline_edit *e);
+/*
+ * The generation in force is the one switched to for a request of this
+ * hash, and no edit changed it since: a reload of it has nothing to do
+ */
+bool pipeline_edit_unchanged(const char *name, const char *hash);
 /* finishes an edit in place a kill interrupted, if any: 0 or -errno (the instance is locked) */
 int pipeline_edit_recover(const char *name, struct diag *d);
 

@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include "edit_base.h"
 #include "learn_rules.h"
+#include "req_hash.h"
 #include "pipeline_state.h"
 
 int txn_pin(const struct txn *t, int fd, const char *object, struct diag *d)
@@ -131,6 +132,12 @@ int txn_write_edit_base(const struct txn *t, const struct install_req *rq, unsig
 		b->baked[i] = t->ls[i].baked;
 	}
 	b->nr_stages = t->nr_ls < MAX_STAGES ? t->nr_ls : MAX_STAGES;
+	{
+		size_t elf_len;
+		const void *elf = dispatcher__elf_bytes(&elf_len);
+
+		req_hash(rq, elf, elf_len, b->hash);
+	}
 	err = edit_base_format(b, &text, &len);
 	if (!err)
 		err = state_write_instance_file(rq->name, STATE_EDIT_BASE, text, len, d);

@@ -2,7 +2,7 @@
 # (LIVE_RULES_FILE); reload keeps them, refused edits change nothing, a block stays.
 
 area live_edits "flow_profiles" "" \
-	test_live_edits test_live_edit_in_place test_live_edit_switch
+	test_live_edits test_live_edit_in_place test_live_edit_switch test_reload_unchanged
 
 # rule_packets FILE-SUFFIX TEXT: what `rules --json` says that rule let through
 rule_packets() {
@@ -58,6 +58,7 @@ test_live_edits() {
 # 20 more): its rules are in its hash map, not its program, so an exact allow or revoke of an
 # internal port goes into the generation in force
 INPLACE_PROFILE=$WORK/prof-inplace
+INSTANCE_PROFILE_FILE=$INPLACE_PROFILE/45-more.rules
 inplace_profile() {
 	local i
 	mkdir -p "$INPLACE_PROFILE"
@@ -163,4 +164,30 @@ test_live_edit_switch() {
 	"$BIN" rules --name "$INSTANCE" | grep -q "90-live.rules:3: allow udp 10.42.7.13 port 9000" ||
 		fail "reload: $("$BIN" rules --name "$INSTANCE" | grep 90-live)" || return 1
 	raw_delta no_rule 0 --src 10.42.0.2 --dst 10.42.7.12 --proto udp --dport 9000 --count 2
+}
+
+# a reload of the profile that runs already switches nothing (no new generation, the counters
+# go on); a change of a rule file, or an edit in place since, and it switches
+test_reload_unchanged() {
+	local gen out
+	inplace_profile
+	install_ingress "$INPLACE_PROFILE" || return 1
+	"$BIN" reload --name "$INSTANCE" >/dev/null || fail "reload" || return 1
+	gen=$(live_gen)
+	out=$("$BIN" reload --name "$INSTANCE" 2>&1) || fail "reload: $out" || return 1
+	echo "$out" | grep -q "^unchanged (no switch) instance '$INSTANCE'" || fail "reload said: $out" || return 1
+	[ "$(live_gen)" = "$gen" ] || fail "a reload of the same profile switched" || return 1
+	expect_ok connect 10.42.7.11 8080 || return 1
+	# an edit in place since: the running rule ids are not the profile's, a reload renumbers
+	"$BIN" allow --name "$INSTANCE" udp 10.42.7.12 port 9000 >/dev/null || fail "allow" || return 1
+	[ "$(live_gen)" = "$gen" ] || fail "the allow switched" || return 1
+	out=$("$BIN" reload --name "$INSTANCE" 2>&1) || fail "reload after allow: $out" || return 1
+	[ "$(live_gen)" != "$gen" ] || fail "a reload after an edit in place did not switch" || return 1
+	gen=$(live_gen)
+	# a rule file changed: switched, and the rule is in force
+	echo "allow tcp 10.42.7.12 port 8080" >>"$INSTANCE_PROFILE_FILE"
+	out=$("$BIN" reload --name "$INSTANCE" 2>&1) || fail "reload after a change: $out" || return 1
+	echo "$out" | grep -q "^installed instance" || fail "reload after a change said: $out" || return 1
+	[ "$(live_gen)" != "$gen" ] || fail "a reload of a changed profile did not switch" || return 1
+	expect_ok connect 10.42.7.12 8080
 }
