@@ -60,20 +60,22 @@ void txn_unpin_removed_stages(const struct txn *t, const struct install_req *rq)
  * a reader sees one profile or the other. Written just after the switch: the
  * old generation's last in-flight packets may miss the carried counts.
  */
-int txn_write_rule_list(const struct install_req *rq, const struct counts_snapshot *old,
-			unsigned long long token, struct diag *d)
-{
-	struct pkt_count carried;
-	const struct plan *pl = rq->plan;
-	char path[PIN_PATH_MAX], *text = NULL;
-	size_t e = 0, len = 0;
-	FILE *f = open_memstream(&text, &len);
-	int err;
+struct rule_list_job {
+	const struct install_req *rq;
+	const struct counts_snapshot *old;
+	unsigned long long token;
+};
 
-	if (!f)
-		return -ENOMEM;
+static int rule_list_fill(FILE *f, void *arg)
+{
+	const struct rule_list_job *j = arg;
+	const struct install_req *rq = j->rq;
+	const struct plan *pl = rq->plan;
+	struct pkt_count carried;
+	size_t e = 0;
+
 	/* the token live edits in place name it by (rule_edits.h); no reader takes it for a rule */
-	fprintf(f, "#base %llu\n", token);
+	fprintf(f, "#base %llu\n", j->token);
 	/* the address rules, the 'allow dns' lines, the name rules: the order of their counters */
 	for (size_t id = 0; id < profile_nr_origins(rq->profile); id++) {
 		const struct rule_origin *o = profile_origin(rq->profile, id);
@@ -91,17 +93,27 @@ int txn_write_rule_list(const struct install_req *rq, const struct counts_snapsh
 
 			stage = rq->stages[pl->name_stages[i]].desc.name;
 		}
-		counts_carried_over(old, o->file, o->text, &carried);
+		counts_carried_over(j->old, o->file, o->text, &carried);
 		rule_list_write(f, id, stage, o->file, o->line, &carried, o->text);
 	}
-	err = fclose(f) ? -ENOMEM : state_dir_ensure(rq->name, d);
+	return ferror(f) ? -EIO : 0;
+}
+
+int txn_write_rule_list(const struct install_req *rq, const struct counts_snapshot *old,
+			unsigned long long token, struct diag *d)
+{
+	struct rule_list_job j = { .rq = rq, .old = old, .token = token };
+	char path[PIN_PATH_MAX] = "";
+	int err;
+
+	/* streamed into the file beside the list, then renamed over it */
+	err = state_dir_ensure(rq->name, d);
 	if (!err)
 		err = state_path(path, sizeof(path), rq->name, STATE_RULE_LIST);
 	if (!err)
-		err = state_write_file(path, text, len);
+		err = state_write_stream(path, rule_list_fill, &j);
 	if (err)
 		diag_error(d, NULL, 0, "cannot write the rule list %s: %s", path, strerror(-err));
-	free(text);
 	return err;
 }
 

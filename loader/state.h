@@ -97,6 +97,11 @@ int state_write_file(const char *path, const char *text, size_t len);
 /* writes a file of the instance's runtime directory whole (state_write_file), saying so on error */
 int state_write_instance_file(const char *name, const char *file, const char *text, size_t len,
 			      struct diag *d);
+/*
+ * writes a state file as state_write_file does, through fill(f, arg) into a
+ * stream (no copy of the whole in memory); fill returns 0 or -errno
+ */
+int state_write_stream(const char *path, int (*fill)(FILE *f, void *arg), void *arg);
 /* reads a state file whole (NUL-terminated); NULL with errno (ENOENT when absent) */
 char *state_read_file(const char *path, size_t *len);
 
