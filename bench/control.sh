@@ -25,7 +25,7 @@ memlock() {
 		line=$(bpftool map show id "$id")
 		b=$(echo "$line" | grep -o 'memlock [0-9]*B' | grep -o '[0-9]*')
 		total=$((total + b))
-		case $line in *" name rules "* | *" name rule_counts "*) rules=$((rules + b)) ;; esac
+		case $line in *" name rules "* | *" name rules4 "* | *" name rule_counts "*) rules=$((rules + b)) ;; esac
 	done
 	echo "$total $rules"
 }

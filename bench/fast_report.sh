@@ -55,9 +55,9 @@ END {
 			target("denied / allowed (above empty), 1 rule, " h, "<= 2", sprintf("%.2f (%.2f-%.2f)", med, best, worst), worst <= 2)
 		}
 	}
-	c = "chase/-"
 	for (j = 1; j <= 2; j++) {
 		h = hl[j]; b = "bigmix/" h; a = "allow/" h
+		c = ("chase/" h) in ns ? "chase/" h : "chase/-" # beside the hook rows, or one for both
 		if ((b in ab) && (c in ns)) {
 			bound = ab[a] + 2 * ns[c]
 			target("1M exact rules, random, " h ": above empty", sprintf("<= hot %s + 2 x %s = %.0f", ab[a], ns[c], bound),

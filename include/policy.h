@@ -82,6 +82,19 @@ struct policy_key {
 	__u8 daddr[16]; /* network order; IPv4 uses the first 4 bytes, rest zero */
 } __attribute__((packed, aligned(4)));
 
+/*
+ * The same for an IPv4 destination and every process of the sandbox (no
+ * tool), in the stage's second map, rules4: 8 bytes, less to hash and one
+ * line less an entry than struct policy_key. Rules naming a tool, XDP's
+ * markers and IPv6 stay in the map of struct policy_key.
+ */
+struct policy_key4 {
+	__be32 daddr; /* network order */
+	__be16 dport; /* network order */
+	__u8 l4proto;
+	__u8 gen;
+};
+
 /* rule map of kind STAGE_MAP_PREFIX (BPF LPM trie) */
 struct policy_lpm_key {
 	__u32 prefixlen; /* POLICY_LPM_FIXED_BITS + address prefix length */
@@ -105,9 +118,21 @@ struct policy_lpm_key {
 #define POLICY_ALL_PORTS 0
 #define POLICY_WIDE_MAX (1u << 22) /* two generations, each with its XDP marker entries */
 
+/*
+ * The value of a rule map's entry (a stage's map, wide_rules). It carries its
+ * rule's hits itself: the lookup has just read the entry's line, so counting
+ * there costs an allowed packet no miss of its own (a per-CPU array indexed
+ * by the rule cost one at 1M rules). Every CPU adds to it, atomically. A
+ * rule's total is these, summed over its entries, plus what rule_counts
+ * (maps.h) holds for it: hits counted where no entry was at hand (rules
+ * baked into a stage, names, learned addresses, copies). The loader writes
+ * 0 into both; its readers sum both (loader/counts.c).
+ */
 struct policy_value {
 	__u32 rule_id; /* index of the rule in the installed profile */
 	__u32 flags; /* POLICY_F_* */
+	__u64 packets; /* hits through this entry (markers of tool rules: never) */
+	__u64 bytes;
 };
 
 /*
@@ -127,7 +152,16 @@ struct stage_baked {
 	__u32 on;
 	__u32 nr; /* entries in e[] */
 	struct stage_baked_entry e[STAGE_BAKED_MAX];
+	/*
+	 * e[i]'s key as the struct policy_key4 of an IPv4 destination of every
+	 * process, read as one word: an IPv4 packet without a tool compares one
+	 * word an entry. STAGE_BAKED_NONE for the other entries and past nr,
+	 * which no packet's key is (its generation byte is 0 or 1).
+	 */
+	__u64 k4[STAGE_BAKED_MAX];
 };
+
+#define STAGE_BAKED_NONE (~0ULL)
 
 /*
  * XDP sees no socket, so no tool: its packets carry tool POLICY_TOOL_UNKNOWN,
@@ -161,7 +195,9 @@ struct pkt_count {
 
 _Static_assert(sizeof(struct policy_key) == 32, "policy_key layout");
 _Static_assert(sizeof(struct policy_lpm_key) == 36, "policy_lpm_key layout");
-_Static_assert(sizeof(struct stage_baked) == 8 + 40 * STAGE_BAKED_MAX, "stage_baked layout");
+_Static_assert(sizeof(struct policy_key4) == 8, "policy_key4 layout");
+_Static_assert(sizeof(struct policy_value) == 24, "policy_value layout");
+_Static_assert(sizeof(struct stage_baked) == 8 + 64 * STAGE_BAKED_MAX, "stage_baked layout");
 _Static_assert(sizeof(struct gen_source) == 24, "gen_source layout");
 _Static_assert(sizeof(struct class_value) == 8, "class_value: the array's element stride");
 _Static_assert(sizeof(struct gen_config) == 16 + 24 * GEN_INLINE_SOURCES, "gen_config layout");

@@ -1,4 +1,5 @@
 /* counts.c: the installed rule list, and rule counters that outlive a switch of generation. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "counts.h"
+#include "pipeline_fill.h"
 #include "pins.h"
 #include "rule_edits.h"
 #include "state.h"
@@ -154,6 +156,144 @@ void counts_rule_sum(int fd, __u32 id, struct pkt_count *sum)
 	free(vals);
 }
 
+void rule_counters_open(const char *name, struct rule_counters *c)
+{
+	char dir[STATE_PATH_MAX];
+	int fd = pins_get(name, "ctl");
+	struct dirent *de;
+	__u32 zero = 0, ctl;
+	DIR *dd;
+
+	memset(c, 0, sizeof(*c));
+	c->gen = -1;
+	c->counts_fd = pins_get(name, "rule_counts");
+	if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &ctl))
+		c->gen = ctl & CTL_GEN_MASK;
+	if (fd >= 0)
+		close(fd);
+	if (state_pin_path(dir, sizeof(dir), name, NULL))
+		return;
+	dd = opendir(dir);
+	while (dd && (de = readdir(dd)) && c->nr_maps < RULE_COUNTER_MAPS) {
+		if (strncmp(de->d_name, PIN_RULES_PREFIX, strlen(PIN_RULES_PREFIX)) &&
+		    strncmp(de->d_name, PIN_RULES4_PREFIX, strlen(PIN_RULES4_PREFIX)) &&
+		    strcmp(de->d_name, "wide_rules"))
+			continue;
+		fd = pins_get(name, de->d_name);
+		if (fd >= 0)
+			c->map_fds[c->nr_maps++] = fd;
+	}
+	if (dd)
+		closedir(dd);
+}
+
+/* adds an entry's counters to c->in_entries[rule], grown as rule numbers come */
+static int rule_counters_add(struct rule_counters *c, __u32 rule, const struct pkt_count *n)
+{
+	if (rule >= c->nr_in_entries) {
+		size_t nr = c->nr_in_entries ? c->nr_in_entries : 1024;
+		struct pkt_count *g;
+
+		while (nr <= rule)
+			nr *= 2;
+		g = realloc(c->in_entries, nr * sizeof(*g));
+		if (!g)
+			return -ENOMEM;
+		memset(g + c->nr_in_entries, 0, (nr - c->nr_in_entries) * sizeof(*g));
+		c->in_entries = g;
+		c->nr_in_entries = nr;
+	}
+	c->in_entries[rule].packets += n->packets;
+	c->in_entries[rule].bytes += n->bytes;
+	return 0;
+}
+
+/* entries read from a map in one system call (bpf_map_lookup_batch) */
+#define COUNTERS_BATCH 4096
+
+/* every entry of the map in fd, in batches where the map has them, else one by one */
+static void rule_counters_sum_map(struct rule_counters *c, int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), count, gen, rule, token = 0;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	char *keys = NULL, *vals = NULL;
+	struct pkt_count n;
+	bool first = true;
+	int err;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.key_size > 64 ||
+	    info.value_size != sizeof(struct policy_value))
+		return;
+	keys = malloc((size_t)COUNTERS_BATCH * info.key_size);
+	vals = malloc((size_t)COUNTERS_BATCH * info.value_size);
+	if (!keys || !vals)
+		goto out;
+	do {
+		count = COUNTERS_BATCH;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals, &count,
+					   &opts);
+		if (err && errno != ENOENT)
+			break;
+		first = false;
+		for (__u32 i = 0; i < count; i++)
+			if (rule_entry_counted(keys + (size_t)i * info.key_size, info.key_size,
+					       vals + (size_t)i * info.value_size, info.value_size,
+					       &gen, &rule, &n) &&
+			    (int)gen == c->gen && (n.packets || n.bytes))
+				rule_counters_add(c, rule, &n);
+	} while (!err);
+	if (!err || errno == ENOENT || !first)
+		goto out;
+	/* no batches for this kind of map (an LPM trie): one entry at a time */
+	for (err = bpf_map_get_next_key(fd, NULL, keys); !err;
+	     err = bpf_map_get_next_key(fd, keys, keys)) {
+		if (!bpf_map_lookup_elem(fd, keys, vals) &&
+		    rule_entry_counted(keys, info.key_size, vals, info.value_size, &gen, &rule,
+				       &n) &&
+		    (int)gen == c->gen && (n.packets || n.bytes))
+			rule_counters_add(c, rule, &n);
+	}
+out:
+	free(keys);
+	free(vals);
+}
+
+void rule_counters_get(struct rule_counters *c, __u32 id, struct pkt_count *sum)
+{
+	if (!c->summed) {
+		c->summed = true;
+		for (size_t i = 0; c->gen >= 0 && i < c->nr_maps; i++)
+			rule_counters_sum_map(c, c->map_fds[i]);
+	}
+	counts_rule_sum(c->counts_fd, id, sum);
+	if (id < c->nr_in_entries) {
+		sum->packets += c->in_entries[id].packets;
+		sum->bytes += c->in_entries[id].bytes;
+	}
+}
+
+void rule_counters_close(struct rule_counters *c)
+{
+	if (c->counts_fd >= 0)
+		close(c->counts_fd);
+	for (size_t i = 0; i < c->nr_maps; i++)
+		close(c->map_fds[i]);
+	free(c->in_entries);
+	memset(c, 0, sizeof(*c));
+	c->counts_fd = -1;
+	c->gen = -1;
+}
+
+void counts_rule_total(const char *name, __u32 id, struct pkt_count *sum)
+{
+	struct rule_counters c;
+
+	rule_counters_open(name, &c);
+	rule_counters_get(&c, id, sum);
+	rule_counters_close(&c);
+}
+
 /*
  * The same rule in two profiles: the same text in a file of the same name (a
  * reload names the profile's files by absolute path, an install as given).
@@ -179,7 +319,9 @@ int counts_snapshot_take(const char *name, struct counts_snapshot *s)
 	size_t len = 0, cap = 0;
 
 	memset(s, 0, sizeof(*s));
-	s->counts_fd = pins_get(name, "rule_counts");
+	s->counters = malloc(sizeof(*s->counters));
+	if (s->counters)
+		rule_counters_open(name, s->counters);
 	s->list = rule_list_read(name, &len);
 	if (!s->list)
 		return errno == ENOENT ? 0 : -errno;
@@ -222,7 +364,8 @@ void counts_carried_over(const struct counts_snapshot *s, const char *file, cons
 		} else if (c > 0) {
 			lo = mid + 1;
 		} else {
-			counts_rule_sum(s->counts_fd, o->id, sum);
+			if (s->counters)
+				rule_counters_get(s->counters, o->id, sum);
 			sum->packets += o->carried.packets;
 			sum->bytes += o->carried.bytes;
 			return;
@@ -234,8 +377,8 @@ void counts_snapshot_free(struct counts_snapshot *s)
 {
 	free(s->rules);
 	free(s->list);
-	if (s->counts_fd >= 0)
-		close(s->counts_fd);
+	if (s->counters)
+		rule_counters_close(s->counters);
+	free(s->counters);
 	memset(s, 0, sizeof(*s));
-	s->counts_fd = -1;
 }

@@ -2,14 +2,15 @@
 #ifndef IRONCLAW_COUNTS_H
 #define IRONCLAW_COUNTS_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include "policy.h"
 
 /*
  * A line of the rule list (PIPELINE_STATE_DIR/NAME.rules), tab-separated:
  * number, stage, file, line, carried packets, carried bytes, text. The
- * counters in rule_counts are indexed by the number; "carried" is what the
- * same rule (same file, same text) counted under the profiles before.
+ * counters (struct rule_counters) are found by the number; "carried" is what
+ * the same rule (same file, same text) counted under the profiles before.
  */
 struct rule_list_entry {
 	unsigned long id;
@@ -29,12 +30,39 @@ int rule_list_parse(char *line, struct rule_list_entry *e);
 void rule_list_write(FILE *f, unsigned long id, const char *stage, const char *file, int line,
 		     const struct pkt_count *carried, const char *text);
 
+/*
+ * A rule's hits, wherever the programs counted them (policy.h): rule_counts
+ * (per CPU, by the rule's number) plus the counters of the rule's entries in
+ * the rule maps (every stage's, wide_rules) of one generation, summed over
+ * those entries the first time a rule is asked for. The maps are opened by
+ * rule_counters_open, so a map an install replaces after that still counts.
+ */
+#define RULE_COUNTER_MAPS 64
+
+struct rule_counters {
+	int counts_fd; /* rule_counts, or -1 */
+	int map_fds[RULE_COUNTER_MAPS]; /* rule maps whose entries count */
+	size_t nr_maps;
+	int gen; /* the generation whose entries count; -1: none */
+	bool summed;
+	struct pkt_count *in_entries; /* by rule number, once summed */
+	size_t nr_in_entries;
+};
+
+/* the instance's counters, of the generation in force; what is missing counts zero */
+void rule_counters_open(const char *name, struct rule_counters *c);
+/* rule id's hits: its per-CPU counter and its entries' (read once, at the first call) */
+void rule_counters_get(struct rule_counters *c, __u32 id, struct pkt_count *sum);
+void rule_counters_close(struct rule_counters *c);
+/* one rule's hits in instance name, read now (tests; a reader of many: rule_counters) */
+void counts_rule_total(const char *name, __u32 id, struct pkt_count *sum);
+
 /* the running profile's rules and counters, taken before a switch */
 struct counts_snapshot {
 	char *list; /* the old list file, whole; entries point into it */
 	struct rule_list_entry *rules;
 	size_t nr;
-	int counts_fd; /* the old generation's rule_counts, or -1 */
+	struct rule_counters *counters; /* the old generation's, or NULL */
 };
 
 int counts_snapshot_take(const char *name, struct counts_snapshot *s);

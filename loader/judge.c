@@ -626,18 +626,6 @@ static unsigned int ipv6(const struct judge_policy *pol, struct judge_pkt *k)
 	return r;
 }
 
-/* some line names a tool: the generation looks the sender's tool up (GEN_HAS_TOOLS) */
-static bool profile_names_tools(const struct profile *p)
-{
-	for (size_t i = 0; i < profile_nr_origins(p); i++)
-		if (profile_origin(p, i)->tool)
-			return true;
-	for (size_t i = 0; i < p->nr_audits; i++)
-		if (p->audits[i].tool)
-			return true;
-	return false;
-}
-
 int judge_frame(const struct judge_policy *pol, enum hook_id hook, const __u8 *frame, size_t len,
 		__u64 tool, struct judge_verdict *out)
 {

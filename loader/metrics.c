@@ -99,21 +99,21 @@ static void rules_walk(struct inst *in, FILE *out,
 				  const struct pkt_count *c))
 {
 	char *line = NULL, tool[64];
+	struct rule_counters rc;
 	size_t cap = 0;
-	int fd;
 	FILE *f;
 
 	f = rule_list_open(in->name);
 	if (!f)
 		return;
-	fd = pins_get(in->name, "rule_counts");
+	rule_counters_open(in->name, &rc);
 	while (getline(&line, &cap, f) > 0) {
 		struct rule_list_entry e;
 		struct pkt_count c;
 
 		if (rule_list_parse(line, &e))
 			continue;
-		counts_rule_sum(fd, e.id, &c);
+		rule_counters_get(&rc, e.id, &c);
 		c.packets += e.carried.packets;
 		c.bytes += e.carried.bytes;
 		if (fn) {
@@ -126,8 +126,7 @@ static void rules_walk(struct inst *in, FILE *out,
 	}
 	free(line);
 	fclose(f);
-	if (fd >= 0)
-		close(fd);
+	rule_counters_close(&rc);
 }
 
 static void inst_read(struct inst *in)

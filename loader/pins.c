@@ -85,6 +85,11 @@ void pin_name_rules(char *buf, size_t len, const char *stage)
 	snprintf(buf, len, "%s%s", PIN_RULES_PREFIX, stage);
 }
 
+void pin_name_rules4(char *buf, size_t len, const char *stage)
+{
+	snprintf(buf, len, "%s%s", PIN_RULES4_PREFIX, stage);
+}
+
 void pin_name_stage(char *buf, size_t len, const char *stage)
 {
 	snprintf(buf, len, "%s%s-tc", PIN_STAGE_PREFIX, stage);

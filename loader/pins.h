@@ -9,6 +9,7 @@
 #include "state.h"
 
 #define PIN_RULES_PREFIX "rules-"
+#define PIN_RULES4_PREFIX "rules4-" /* an exact stage's IPv4 rules of every process */
 #define PIN_STAGE_PREFIX "stage-"
 #define PIN_LINK_PREFIX "link-"
 #define PIN_NAME_MAX 256
@@ -21,6 +22,7 @@ int pins_bpffs_ensure(struct diag *d);
 int pins_get(const char *name, const char *object);
 
 void pin_name_rules(char *buf, size_t len, const char *stage);
+void pin_name_rules4(char *buf, size_t len, const char *stage);
 void pin_name_stage(char *buf, size_t len, const char *stage);
 int pin_parse_stage(const char *pin, char *stage, size_t len);
 /* "" when the name does not fit in a pin (a very long cgroup path) */

@@ -98,11 +98,16 @@ static void txn_rollback_existing(struct txn *t, const struct install_req *rq)
 	for (size_t i = 0; i < t->nr_ls; i++) {
 		char path[PIN_PATH_MAX], obj[PIN_NAME_MAX];
 
-		if (!t->ls[i].rules_pinned_here)
-			continue;
-		pin_name_rules(obj, sizeof(obj), rq->stages[i].desc.name);
-		snprintf(path, sizeof(path), "%s/%s", t->dir, obj);
-		unlink(path);
+		if (t->ls[i].rules_pinned_here) {
+			pin_name_rules(obj, sizeof(obj), rq->stages[i].desc.name);
+			snprintf(path, sizeof(path), "%s/%s", t->dir, obj);
+			unlink(path);
+		}
+		if (t->ls[i].rules4_pinned_here) {
+			pin_name_rules4(obj, sizeof(obj), rq->stages[i].desc.name);
+			snprintf(path, sizeof(path), "%s/%s", t->dir, obj);
+			unlink(path);
+		}
 	}
 }
 
@@ -178,17 +183,18 @@ static int txn_build(struct txn *t, const struct install_req *rq, struct diag *d
 	if (!t->ls)
 		return -ENOMEM;
 	for (size_t i = 0; i < rq->nr_stages; i++) {
+		size_t in4 = txn_stage_entries4(rq, i);
 		struct stage_baked baked;
 
 		t->nr_ls++;
 		/* a stage of few entries carries them in its program (the map holds them too) */
 		txn_stage_baked(t, rq, i, &baked);
 		t->ls[i].baked = baked.on;
-		/* with XDP, each tool rule has a marker entry too */
+		/* with XDP, each tool rule has a marker entry too (in rules, not rules4) */
 		err = txn_load_stage(t, rq->name, &rq->stages[i],
-				     rq->plan->stage_entries[i] *
+				     (rq->plan->stage_entries[i] - in4) *
 					     (t->xdp_hooks && rq->has_tools ? 2 : 1),
-				     &baked, &t->ls[i], d);
+				     in4, &baked, &t->ls[i], d);
 		if (err)
 			return err;
 	}
@@ -322,7 +328,7 @@ static bool pins_have_run(const char *dir)
 
 int pipeline_install(const struct install_req *rq, struct diag *d)
 {
-	struct counts_snapshot old_counts = { .counts_fd = -1 };
+	struct counts_snapshot old_counts = {};
 	struct txn t = TXN_INIT;
 	char path[PIN_PATH_MAX];
 	struct stat sb;

@@ -132,7 +132,7 @@ int pipeline_dry_load(const char *name, const struct stage *candidates, size_t n
 			goto fail;
 		}
 		dp->stages[dp->t.nr_ls++] = *st;
-		err = txn_load_stage(&dp->t, name, st, 0, NULL, ls, d);
+		err = txn_load_stage(&dp->t, name, st, 0, 0, NULL, ls, d);
 		if (err)
 			goto fail;
 		err = same_stage_code(name, ls, idx);

@@ -160,8 +160,10 @@ int pipeline_edit_prepare(const char *name, const struct profile *want, bool add
 		struct rule_entry *re = &e->entries[i];
 		struct policy_value v;
 
-		pin_name_rules(e->maps[i], sizeof(e->maps[i]), e->base.stages[pe->stage].desc.name);
-		rule_entry_encode(e->base.gen, r, pe, e->rule_id, false, re);
+		rule_entry_encode(e->base.gen, r, pe, e->base.stages[pe->stage].desc.map_kind,
+				  e->rule_id, re);
+		(re->map == RULE_MAP_RULES4 ? pin_name_rules4 : pin_name_rules)(
+			e->maps[i], sizeof(e->maps[i]), e->base.stages[pe->stage].desc.name);
 		err = entry_lookup(name, e->maps[i], re, &v);
 		if (err && err != -ENOENT)
 			break;
@@ -257,12 +259,14 @@ static int intent_parse(const char *text, size_t len, struct intent *in)
 	p = strchr(p, '\n');
 	while (p && ++p < end && !strncmp(p, "entry ", 6)) {
 		struct rule_entry *re = &in->entries[in->nr_entries];
-		char key[2 * sizeof(re->key) + 1], val[2 * sizeof(re->value) + 1];
+		char key[2 * sizeof(re->key) + 1], val[2 * sizeof(re->value) + 1], fmt[40];
 
+		snprintf(fmt, sizeof(fmt), "entry %%39s %%zu %%%zus %%%zus", sizeof(key) - 1,
+			 sizeof(val) - 1);
 		if (in->nr_entries == EDIT_MAX_ENTRIES ||
-		    sscanf(p, "entry %39s %zu %72s %16s", in->maps[in->nr_entries], &re->size, key,
-			   val) != 4 ||
-		    (re->size != sizeof(re->key.k) && re->size != sizeof(re->key)) ||
+		    sscanf(p, fmt, in->maps[in->nr_entries], &re->size, key, val) != 4 ||
+		    (re->size != sizeof(re->key.k) && re->size != sizeof(re->key.lpm) &&
+		     re->size != sizeof(re->key.k4)) ||
 		    hex_get(val, &re->value, sizeof(re->value)) ||
 		    hex_get(key, (void *)rule_entry_key(re), re->size))
 			return -EINVAL;

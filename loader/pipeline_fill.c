@@ -10,8 +10,8 @@
 #include "dns_policy.h"
 #include "pipeline_fill.h"
 #include "pipeline_load.h"
-#include "policy.h"
 #include "rule_entry.h"
+#include "policy.h"
 
 #ifndef ENOTSUPP
 #define ENOTSUPP 524 /* the kernel's, not in libc's errno.h */
@@ -120,7 +120,92 @@ void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen)
 
 		rules_key_info(&rq->stages[i], &ks, &off);
 		map_clear_gen(t->ls[i].rules_fd, ks, off, gen);
+		if (t->ls[i].rules4_fd >= 0)
+			map_clear_gen(t->ls[i].rules4_fd, sizeof(struct policy_key4),
+				      offsetof(struct policy_key4, gen), gen);
 	}
+}
+
+bool rule_entry_counted(const void *key, __u32 key_size, const void *value, __u32 value_size,
+			__u32 *gen, __u32 *rule, struct pkt_count *c)
+{
+	const struct policy_value *v = value;
+
+	if (value_size != sizeof(*v))
+		return false;
+	if (key_size == sizeof(struct policy_key4))
+		*gen = ((const struct policy_key4 *)key)->gen;
+	else if (key_size == sizeof(struct policy_key))
+		*gen = ((const struct policy_key *)key)->gen;
+	else if (key_size == sizeof(struct policy_lpm_key))
+		*gen = ((const struct policy_lpm_key *)key)->k.gen;
+	else
+		return false;
+	if (v->flags & POLICY_F_TOOL_RULE)
+		return false; /* XDP's marker: its hits are counted at tc ingress */
+	*rule = v->rule_id;
+	c->packets = v->packets;
+	c->bytes = v->bytes;
+	return true;
+}
+
+/* the key of plan entry e in generation t->gen, under the tool its rule names */
+static void entry_key(const struct txn *t, const struct install_req *rq, const struct plan_entry *e,
+		      struct policy_key *k)
+{
+	rule_entry_full_key(t->gen, &rq->profile->rules[e->rule], e, k);
+}
+
+/* where plan entry e goes, its key and value (rule_entry.c: the one encoder) */
+static void entry_of(const struct txn *t, const struct install_req *rq, const struct plan_entry *e,
+		     struct rule_entry *re)
+{
+	rule_entry_encode(t->gen, &rq->profile->rules[e->rule], e,
+			  e->wide ? STAGE_MAP_EXACT : rq->stages[e->stage].desc.map_kind, e->rule,
+			  re);
+}
+
+size_t txn_stage_entries4(const struct install_req *rq, size_t stage)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rq->plan->nr_entries; i++) {
+		struct rule_entry re;
+
+		if (rq->plan->entries[i].stage != stage)
+			continue;
+		rule_entry_encode(0, &rq->profile->rules[rq->plan->entries[i].rule],
+				  &rq->plan->entries[i], rq->stages[stage].desc.map_kind, 0, &re);
+		n += re.map == RULE_MAP_RULES4;
+	}
+	return n;
+}
+
+/*
+ * Where plan entry e goes, and its key there: its stage's rules4 (struct
+ * policy_key4), its stage's rules (struct policy_key for an exact stage,
+ * struct policy_lpm_key for a prefix stage), or wide_rules (a prefix or
+ * every-port entry of an exact stage: struct policy_lpm_key). key has room
+ * for a struct policy_lpm_key; returns the key's size, *k its policy_key
+ * part (NULL for rules4: no tool there, so no marker either).
+ */
+static size_t entry_encode(const struct txn *t, const struct install_req *rq,
+			   const struct plan_entry *e, void *key, struct policy_key **k, int *fd,
+			   const char **where)
+{
+	struct rule_entry re;
+
+	entry_of(t, rq, e, &re);
+	*where = e->wide ? "wide_rules" : rq->stages[e->stage].desc.name;
+	memcpy(key, rule_entry_key(&re), re.size);
+	/* rules4 keys have no tool part: NULL (no marker either) */
+	*k = re.map == RULE_MAP_RULES4		      ? NULL :
+	     re.size == sizeof(struct policy_lpm_key) ? &((struct policy_lpm_key *)key)->k :
+							key;
+	*fd = re.map == RULE_MAP_RULES4 ? t->ls[e->stage].rules4_fd :
+	      re.map == RULE_MAP_WIDE	? bpf_map__fd(t->skel->maps.wide_rules) :
+					  t->ls[e->stage].rules_fd;
+	return re.size;
 }
 
 /* one entry into b, false when it is full */
@@ -129,6 +214,13 @@ static bool baked_add(struct stage_baked *b, const struct policy_key *k,
 {
 	if (b->nr >= STAGE_BAKED_MAX)
 		return false;
+	if (k->family == AF_INET && !k->tool) {
+		/* the same bytes as the stage's struct policy_key4 of the packet */
+		struct policy_key4 k4 = { .dport = k->dport, .l4proto = k->l4proto, .gen = k->gen };
+
+		memcpy(&k4.daddr, k->daddr, sizeof(k4.daddr));
+		memcpy(&b->k4[b->nr], &k4, sizeof(k4));
+	}
 	b->e[b->nr].k = *k;
 	b->e[b->nr++].v = *v;
 	return true;
@@ -145,22 +237,26 @@ void txn_stage_baked(const struct txn *t, const struct install_req *rq, size_t s
 	const struct plan *pl = rq->plan;
 
 	memset(b, 0, sizeof(*b));
+	for (size_t i = 0; i < STAGE_BAKED_MAX; i++)
+		b->k4[i] = STAGE_BAKED_NONE;
 	if (rq->stages[stage].desc.map_kind != STAGE_MAP_EXACT)
 		return;
 	for (size_t i = 0; i < pl->nr_entries; i++) {
 		const struct plan_entry *e = &pl->entries[i];
-		struct rule_entry re;
+		struct policy_value v = { .rule_id = e->rule };
+		struct policy_key k;
 
 		/* a wide entry is in wide_rules, which the stage asks after its own */
 		if (e->stage != stage || e->wide)
 			continue;
-		rule_entry_encode(t->gen, &rq->profile->rules[e->rule], e, e->rule, false, &re);
-		if (!baked_add(b, &re.key.k, &re.value))
+		entry_key(t, rq, e, &k);
+		if (!baked_add(b, &k, &v))
 			return;
-		if (!t->xdp_hooks || !re.key.k.tool)
+		if (!t->xdp_hooks || !k.tool)
 			continue;
-		rule_entry_marker(&re);
-		if (!baked_add(b, &re.key.k, &re.value))
+		k.tool = POLICY_TOOL_UNKNOWN;
+		v.flags = POLICY_F_TOOL_RULE;
+		if (!baked_add(b, &k, &v))
 			return;
 	}
 	b->on = 1;
@@ -216,7 +312,8 @@ static int batch_flush(const struct install_req *rq, struct fill_batch *b, struc
 
 /* one entry into b, b written first when it is full or for another map or kind */
 static int batch_add(const struct install_req *rq, struct fill_batch *b, int fd, const char *where,
-		     __u64 flags, const struct rule_entry *re, size_t from, struct diag *d)
+		     __u64 flags, const void *key, size_t key_size, const struct policy_value *v,
+		     size_t from, struct diag *d)
 {
 	int err;
 
@@ -228,9 +325,9 @@ static int batch_add(const struct install_req *rq, struct fill_batch *b, int fd,
 	b->fd = fd;
 	b->where = where;
 	b->flags = flags;
-	b->key_size = re->size;
-	memcpy(b->keys + b->n * re->size, rule_entry_key(re), re->size);
-	b->values[b->n] = re->value;
+	b->key_size = key_size;
+	memcpy(b->keys + b->n * key_size, key, key_size);
+	b->values[b->n] = *v;
 	b->from[b->n++] = from;
 	return 0;
 }
@@ -244,33 +341,33 @@ static int batch_add(const struct install_req *rq, struct fill_batch *b, int fd,
 static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *d)
 {
 	const struct plan *pl = rq->plan;
-	int wide_fd = bpf_map__fd(t->skel->maps.wide_rules);
 	struct fill_batch *b = calloc(2, sizeof(*b)), *mk = b + 1;
 	int err = b ? 0 : -ENOMEM;
 
 	for (size_t i = 0; !err && i < pl->nr_entries; i++) {
 		const struct plan_entry *e = &pl->entries[i];
 		const struct rule *r = &rq->profile->rules[e->rule];
+		struct policy_value v = { .rule_id = e->rule };
+		struct policy_lpm_key key;
+		struct policy_key *k;
+		const char *where;
+		size_t ks;
+		int fd;
 
 		if (rq->progress && i % 65536 == 0)
 			rq->progress(i, pl->nr_entries);
-		const struct stage *st = &rq->stages[e->stage];
-		/* a prefix or every-port entry of a stage whose map takes single addresses */
-		const char *where = e->wide ? "wide_rules" : st->desc.name;
-		int fd = e->wide ? wide_fd : t->ls[e->stage].rules_fd;
-		struct rule_entry re;
-
-		rule_entry_encode(t->gen, r, e, e->rule,
-				  e->wide || st->desc.map_kind == STAGE_MAP_PREFIX, &re);
-		err = batch_add(rq, b, fd, where, BPF_NOEXIST, &re, i, d);
-		if (err || !t->xdp_hooks || !r->o.tool_id)
+		ks = entry_encode(t, rq, e, &key, &k, &fd, &where);
+		err = batch_add(rq, b, fd, where, BPF_NOEXIST, &key, ks, &v, i, d);
+		if (err || !t->xdp_hooks || !r->o.tool_id || !k)
 			continue;
-		rule_entry_marker(&re);
+		/* for XDP, which knows no tool: some tool may send there, tc ingress decides */
+		k->tool = POLICY_TOOL_UNKNOWN;
+		v.flags = POLICY_F_TOOL_RULE;
 		/* the markers after the rules of their map: a full batch of them waits for those */
 		if (mk->n && (mk->n == FILL_BATCH || mk->fd != fd))
 			err = batch_flush(rq, b, d) ?: batch_flush(rq, mk, d);
 		if (!err)
-			err = batch_add(rq, mk, fd, where, BPF_ANY, &re, i, d);
+			err = batch_add(rq, mk, fd, where, BPF_ANY, &key, ks, &v, i, d);
 	}
 	if (!err)
 		err = batch_flush(rq, b, d) ?: batch_flush(rq, mk, d);

@@ -13,6 +13,16 @@ void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen);
 /* a stage's entries of generation t->gen as read-only data of its program, when few */
 void txn_stage_baked(const struct txn *t, const struct install_req *rq, size_t stage,
 		     struct stage_baked *b);
+/*
+ * An entry of a rule map whose values carry counters (a stage's map or
+ * wide_rules, policy.h) as the counters' readers see it: its generation, its
+ * rule's number and what it counted; false for one that counts nothing (a
+ * marker for XDP) or a map of another shape. The key's kind by its size.
+ */
+bool rule_entry_counted(const void *key, __u32 key_size, const void *value, __u32 value_size,
+			__u32 *gen, __u32 *rule, struct pkt_count *c);
+/* stage's plan entries that go in its rules4 (IPv4, every process; policy.h) */
+size_t txn_stage_entries4(const struct install_req *rq, size_t stage);
 /* the learning maps of the loaded dispatcher */
 struct learn_fds txn_learn_fds(const struct txn *t);
 

@@ -314,15 +314,45 @@ static int object_set_dry_run(struct bpf_object *obj)
 	return object_set_rodata(obj, "dry_run", &one, sizeof(one));
 }
 
+/*
+ * Rule map m of a stage (rules or rules4): the pinned one when it can take
+ * needed more entries (or explain's copy), else a new one sized for both
+ * generations (*replaced: a pinned one is there, re-pinned after the flip).
+ */
+static int stage_rule_map(struct txn *t, const char *name, const struct stage *st,
+			  struct bpf_map *m, const char *pin, size_t needed, bool *replaced,
+			  struct diag *d)
+{
+	int err, fd = pins_get(name, pin);
+
+	if (t->dry_run && fd < 0) {
+		diag_error(d, st->origin, 0, "stage '%s': pinned map '%s' missing: %s",
+			   st->desc.name, pin, strerror(-fd));
+		return fd;
+	}
+	if (fd >= 0 && (t->dry_run || rules_map_fits(fd, m, needed))) {
+		err = bpf_map__reuse_fd(m, fd);
+	} else {
+		/* the old map leaves with the old stage */
+		*replaced = fd >= 0;
+		err = bpf_map__set_max_entries(m, rules_map_size(needed));
+	}
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
 int txn_load_stage(struct txn *t, const char *name, const struct stage *st, size_t needed,
-		   const struct stage_baked *baked, struct loaded_stage *ls, struct diag *d)
+		   size_t needed4, const struct stage_baked *baked, struct loaded_stage *ls,
+		   struct diag *d)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = st->desc.name);
-	char rules_pin[64];
+	char rules_pin[64], rules4_pin[64];
 	struct bpf_map *m;
 	int err, fd;
 
 	ls->rules_fd = -1;
+	ls->rules4_fd = -1;
 	for (enum hook_id h = 0; h < NR_HOOKS; h++)
 		ls->prog_fds[h] = -1;
 	ls->obj = bpf_object__open_mem(st->elf, st->elf_sz, &opts);
@@ -332,6 +362,7 @@ int txn_load_stage(struct txn *t, const char *name, const struct stage *st, size
 		return err;
 	}
 	pin_name_rules(rules_pin, sizeof(rules_pin), st->desc.name);
+	pin_name_rules4(rules4_pin, sizeof(rules4_pin), st->desc.name);
 	bpf_object__for_each_map(m, ls->obj) {
 		const char *mn = bpf_map__name(m);
 
@@ -339,22 +370,11 @@ int txn_load_stage(struct txn *t, const char *name, const struct stage *st, size
 		if (!strcmp(mn, STAGE_DESC_SECTION) || bpf_map__is_internal(m)) {
 			continue; /* data of this object alone (.rodata: dry_run) */
 		} else if (!strcmp(mn, STAGE_RULES_MAP)) {
-			fd = pins_get(name, rules_pin);
-			if (t->dry_run && fd < 0) {
-				diag_error(d, st->origin, 0,
-					   "stage '%s': pinned map '%s' missing: %s", st->desc.name,
-					   rules_pin, strerror(-fd));
-				return fd;
-			}
-			if (fd >= 0 && (t->dry_run || rules_map_fits(fd, m, needed))) {
-				err = bpf_map__reuse_fd(m, fd);
-			} else {
-				/* sized for both generations; the old map leaves with the old stage */
-				ls->rules_replaced = fd >= 0;
-				err = bpf_map__set_max_entries(m, rules_map_size(needed));
-			}
-			if (fd >= 0)
-				close(fd);
+			err = stage_rule_map(t, name, st, m, rules_pin, needed, &ls->rules_replaced,
+					     d);
+		} else if (!strcmp(mn, STAGE_RULES4_MAP)) {
+			err = stage_rule_map(t, name, st, m, rules4_pin, needed4,
+					     &ls->rules4_replaced, d);
 		} else {
 			fd = txn_map_fd(t, mn);
 			if (fd < 0) {
@@ -417,5 +437,7 @@ int txn_load_stage(struct txn *t, const char *name, const struct stage *st, size
 			ls->prog_fds[h] = bpf_program__fd(
 				bpf_object__find_program_by_name(ls->obj, hooks[h].stage_prog));
 	ls->rules_fd = bpf_map__fd(bpf_object__find_map_by_name(ls->obj, STAGE_RULES_MAP));
+	m = bpf_object__find_map_by_name(ls->obj, STAGE_RULES4_MAP);
+	ls->rules4_fd = m ? bpf_map__fd(m) : -1;
 	return 0;
 }

@@ -19,11 +19,13 @@ int txn_open_dispatcher(struct txn *t, const char *name, size_t nr_rules, struct
 /* fd of a map of the loaded dispatcher, by name, or -ENOENT */
 int txn_map_fd(const struct txn *t, const char *map_name);
 /*
- * Loads a stage with the dispatcher's maps and its rule map (the pinned
- * one when it can take needed more entries, else a new one). baked: its
- * entries as read-only data (stage_baked), or NULL: the stage asks its map.
+ * Loads a stage with the dispatcher's maps and its rule maps (the pinned
+ * one when it can take needed (rules4: needed4) more entries, else a new
+ * one). baked: its entries as read-only data (stage_baked), or NULL: the
+ * stage asks its maps.
  */
 int txn_load_stage(struct txn *t, const char *name, const struct stage *st, size_t needed,
-		   const struct stage_baked *baked, struct loaded_stage *ls, struct diag *d);
+		   size_t needed4, const struct stage_baked *baked, struct loaded_stage *ls,
+		   struct diag *d);
 
 #endif

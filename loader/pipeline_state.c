@@ -40,6 +40,8 @@ void txn_unpin_removed_stages(const struct txn *t, const struct install_req *rq)
 
 		if (!strncmp(de->d_name, PIN_RULES_PREFIX, strlen(PIN_RULES_PREFIX)))
 			snprintf(sn, sizeof(sn), "%s", de->d_name + strlen(PIN_RULES_PREFIX));
+		else if (!strncmp(de->d_name, PIN_RULES4_PREFIX, strlen(PIN_RULES4_PREFIX)))
+			snprintf(sn, sizeof(sn), "%s", de->d_name + strlen(PIN_RULES4_PREFIX));
 		else if (pin_parse_stage(de->d_name, sn, sizeof(sn)))
 			continue;
 		for (size_t i = 0; i < rq->nr_stages; i++)
@@ -180,26 +182,41 @@ void pins_remove_dir(const char *dir)
 	rmdir(dir);
 }
 
+/* pins one rule map when it has no pin yet; after the flip, also when it replaces a pin */
+static int txn_pin_rule_map(struct txn *t, int fd, const char *obj, bool replaced,
+			    bool *pinned_here, bool flipped, struct diag *d)
+{
+	char path[PIN_PATH_MAX];
+	struct stat sb;
+	int err = 0;
+
+	if (fd < 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", t->dir, obj);
+	if (flipped && replaced) {
+		err = txn_pin(t, fd, obj, d);
+	} else if (!flipped && stat(path, &sb)) {
+		err = txn_pin(t, fd, obj, d);
+		*pinned_here = !err;
+	}
+	return err;
+}
+
 /* pins rule maps that have no pin yet; after the flip, also the ones that replace a pin */
 int txn_pin_rule_maps(struct txn *t, const struct install_req *rq, bool flipped, struct diag *d)
 {
 	for (size_t i = 0; i < t->nr_ls; i++) {
-		char obj[64], path[PIN_PATH_MAX];
-		struct stat sb;
+		struct loaded_stage *ls = &t->ls[i];
+		char obj[64], obj4[64];
 		int err;
 
 		pin_name_rules(obj, sizeof(obj), rq->stages[i].desc.name);
-		snprintf(path, sizeof(path), "%s/%s", t->dir, obj);
-		if (flipped && t->ls[i].rules_replaced) {
-			err = txn_pin(t, t->ls[i].rules_fd, obj, d);
-			if (err)
-				return err;
-		} else if (!flipped && stat(path, &sb)) {
-			err = txn_pin(t, t->ls[i].rules_fd, obj, d);
-			if (err)
-				return err;
-			t->ls[i].rules_pinned_here = true;
-		}
+		pin_name_rules4(obj4, sizeof(obj4), rq->stages[i].desc.name);
+		err = txn_pin_rule_map(t, ls->rules_fd, obj, ls->rules_replaced, &ls->rules_pinned_here, flipped, d) ?:
+			      txn_pin_rule_map(t, ls->rules4_fd, obj4, ls->rules4_replaced,
+					       &ls->rules4_pinned_here, flipped, d);
+		if (err)
+			return err;
 	}
 	return 0;
 }

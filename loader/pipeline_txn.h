@@ -19,6 +19,9 @@ struct loaded_stage {
 	int rules_fd;
 	bool rules_pinned_here; /* pinned by this install: unpin on failure */
 	bool rules_replaced; /* a bigger map than the pinned one: re-pin after the flip */
+	int rules4_fd; /* an exact stage's IPv4 rules of every process; -1: none (prefix) */
+	bool rules4_pinned_here;
+	bool rules4_replaced;
 	bool baked; /* its entries are in its program's read-only data (stage_baked) */
 };
 

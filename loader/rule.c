@@ -50,6 +50,17 @@ size_t profile_nr_origins(const struct profile *p)
 	return p->nr_rules + p->nr_dns_names + p->nr_name_rules;
 }
 
+bool profile_names_tools(const struct profile *p)
+{
+	for (size_t i = 0; i < profile_nr_origins(p); i++)
+		if (profile_origin(p, i)->tool)
+			return true;
+	for (size_t i = 0; i < p->nr_audits; i++)
+		if (p->audits[i].tool)
+			return true;
+	return false;
+}
+
 struct rule_origin *profile_origin(const struct profile *p, size_t id)
 {
 	if (id < p->nr_rules)

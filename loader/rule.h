@@ -108,6 +108,11 @@ struct profile {
  */
 struct rule_origin *profile_origin(const struct profile *p, size_t id);
 size_t profile_nr_origins(const struct profile *p);
+/*
+ * Some rule or audit line names a tool: the generation must look the
+ * sender's tool up (GEN_HAS_TOOLS), "audit tool T" as much as a rule for T.
+ */
+bool profile_names_tools(const struct profile *p);
 /* the same tool (both NULL: every process) */
 bool rule_origin_same_tool(const struct rule_origin *a, const struct rule_origin *b);
 void rule_origin_free(struct rule_origin *o);

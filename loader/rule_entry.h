@@ -8,26 +8,39 @@
 #include "policy.h"
 #include "rule.h"
 
-/* one rule map entry: its key (size bytes of key) and value */
+/* the map an entry goes in */
+enum rule_entry_map {
+	RULE_MAP_RULES4, /* its stage's rules4: one IPv4 address of an exact stage, no tool */
+	RULE_MAP_RULES, /* its stage's rules (policy_key, or policy_lpm_key in a prefix stage) */
+	RULE_MAP_WIDE, /* wide_rules: a prefix or every-port entry of an exact stage */
+};
+
+/* one rule map entry: its map, key (size bytes) and value */
 struct rule_entry {
-	struct policy_lpm_key key; /* an exact map's key is key.k */
-	size_t size; /* sizeof(struct policy_key) or sizeof(struct policy_lpm_key) */
+	enum rule_entry_map map;
+	union {
+		struct policy_key4 k4;
+		struct policy_key k;
+		struct policy_lpm_key lpm;
+	} key;
+	size_t size;
 	struct policy_value value;
 };
 
-/* the bytes of the key as its map takes them */
 static inline const void *rule_entry_key(const struct rule_entry *re)
 {
-	return re->size == sizeof(struct policy_key) ? (const void *)&re->key.k :
-						       (const void *)&re->key;
+	return &re->key;
 }
 
+/* rule r's destination at plan entry e's port in generation gen, whatever its map */
+void rule_entry_full_key(__u32 gen, const struct rule *r, const struct plan_entry *e,
+			 struct policy_key *k);
 /*
- * Plan entry e of rule r (counter rule_id) in generation gen: lpm when its
- * map is a trie (a prefix stage's, or wide_rules when e is wide).
+ * Plan entry e of rule r (counter rule_id) in generation gen, for a stage
+ * whose map is of kind map_kind: where it goes, its key and value
  */
-void rule_entry_encode(__u32 gen, const struct rule *r, const struct plan_entry *e, __u32 rule_id,
-		       bool lpm, struct rule_entry *out);
+void rule_entry_encode(__u32 gen, const struct rule *r, const struct plan_entry *e, __u32 map_kind,
+		       __u32 rule_id, struct rule_entry *out);
 /* the XDP marker of a tool rule's entry (policy.h: POLICY_TOOL_UNKNOWN) */
 void rule_entry_marker(struct rule_entry *re);
 

@@ -103,18 +103,6 @@ static int audit_slots(struct ruleset *rs, struct diag *d)
 	return err;
 }
 
-static bool names_tool(const struct profile *p)
-{
-	for (size_t i = 0; i < profile_nr_origins(p); i++)
-		if (profile_origin(p, i)->tool)
-			return true;
-	/* "audit tool T" needs the sender's tool looked up as much as a rule for T does */
-	for (size_t i = 0; i < p->nr_audits; i++)
-		if (p->audits[i].tool)
-			return true;
-	return false;
-}
-
 int ruleset_plan(struct ruleset *rs, const char *cgroup, bool need_tools, struct diag *d)
 {
 	int n, err = 0;
@@ -123,7 +111,7 @@ int ruleset_plan(struct ruleset *rs, const char *cgroup, bool need_tools, struct
 		err = sandbox_cgroup_open(cgroup, &rs->cgroup, d);
 	if (!err && (cgroup || need_tools))
 		err = profile_resolve_tools(&rs->prof, cgroup ? &rs->cgroup : NULL, d);
-	rs->has_tools = !err && names_tool(&rs->prof);
+	rs->has_tools = !err && profile_names_tools(&rs->prof);
 	if (!err && cgroup)
 		rs->tool_level = rs->cgroup.level + 1;
 	n = stage_builtin(rs->stages, MAX_STAGES, d);

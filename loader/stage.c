@@ -91,26 +91,37 @@ int stage_desc_check(const struct stage_desc *desc, const char *origin, struct d
 	return 0;
 }
 
-static int check_rules_map(struct bpf_object *obj, const struct stage_desc *desc,
-			   const char *origin, struct diag *d)
+/* the map `map` of the object, of the shape of a rule map: its type and key size */
+static int check_rule_map(struct bpf_object *obj, const struct stage_desc *desc, const char *map,
+			  enum bpf_map_type want, __u32 key, const char *origin, struct diag *d)
 {
-	struct bpf_map *m = bpf_object__find_map_by_name(obj, STAGE_RULES_MAP);
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, map);
 	bool exact = desc->map_kind == STAGE_MAP_EXACT;
-	enum bpf_map_type want = exact ? BPF_MAP_TYPE_HASH : BPF_MAP_TYPE_LPM_TRIE;
-	__u32 key = exact ? sizeof(struct policy_key) : sizeof(struct policy_lpm_key);
 
 	if (!m) {
-		diag_error(d, origin, 0, "stage '%s' has no '%s' map", desc->name, STAGE_RULES_MAP);
+		diag_error(d, origin, 0, "stage '%s' has no '%s' map", desc->name, map);
 		return -EINVAL;
 	}
 	if (bpf_map__type(m) != want || bpf_map__key_size(m) != key ||
 	    bpf_map__value_size(m) != sizeof(struct policy_value)) {
 		diag_error(d, origin, 0,
 			   "stage '%s': map '%s' does not have the shape of a %s rule map",
-			   desc->name, STAGE_RULES_MAP, exact ? "exact" : "prefix");
+			   desc->name, map, exact ? "exact" : "prefix");
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* an exact stage: rules and rules4 (hashes); a prefix stage: rules (an LPM trie) */
+static int check_rules_map(struct bpf_object *obj, const struct stage_desc *desc,
+			   const char *origin, struct diag *d)
+{
+	if (desc->map_kind != STAGE_MAP_EXACT)
+		return check_rule_map(obj, desc, STAGE_RULES_MAP, BPF_MAP_TYPE_LPM_TRIE,
+				      sizeof(struct policy_lpm_key), origin, d);
+	return check_rule_map(obj, desc, STAGE_RULES_MAP, BPF_MAP_TYPE_HASH, sizeof(struct policy_key), origin, d) ?:
+		       check_rule_map(obj, desc, STAGE_RULES4_MAP, BPF_MAP_TYPE_HASH,
+				      sizeof(struct policy_key4), origin, d);
 }
 
 /*

@@ -22,6 +22,7 @@ struct stage {
 /* the program every stage object has for the tc hook */
 #define STAGE_PROG_TC "stage_tc"
 #define STAGE_RULES_MAP "rules"
+#define STAGE_RULES4_MAP "rules4" /* an exact stage's IPv4 rules of every process */
 
 /* reads a stage object from a profile; refuses files root does not own or others may write */
 int stage_from_file(const char *path, struct stage *st, struct diag *d);

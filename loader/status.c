@@ -159,6 +159,14 @@ static void read_stage(const char *name, const char *pin, __u32 gen, int stages_
 						gen);
 		close(fd);
 	}
+	/* an exact stage's IPv4 rules of every process are in a map of their own */
+	pin_name_rules4(rules, sizeof(rules), st->name);
+	fd = pins_get(name, rules);
+	if (fd >= 0) {
+		st->entries += count_gen(fd, sizeof(struct policy_key4),
+					 offsetof(struct policy_key4, gen), gen);
+		close(fd);
+	}
 	s->nr_stages++;
 }
 
@@ -479,8 +487,9 @@ int status_rules(const char *name, FILE *out, bool json, struct diag *d)
 {
 	char path[STATE_PATH_MAX], *line = NULL, buf[ADDR_STR_LEN];
 	struct learned_addr *learned = NULL;
+	struct rule_counters rc;
 	struct json j;
-	int fd, nl;
+	int nl;
 	size_t cap = 0;
 	FILE *f;
 
@@ -491,7 +500,7 @@ int status_rules(const char *name, FILE *out, bool json, struct diag *d)
 			   strerror(errno));
 		return -ENOENT;
 	}
-	fd = pins_get(name, "rule_counts");
+	rule_counters_open(name, &rc);
 	nl = learn_state_read(name, &learned);
 	if (nl < 0)
 		nl = 0;
@@ -514,7 +523,7 @@ int status_rules(const char *name, FILE *out, bool json, struct diag *d)
 		    (host = strdup(e.text + 15)))
 			host[strcspn(host, " ")] = '\0';
 		/* this profile's counter, and what the same rule counted before it */
-		counts_rule_sum(fd, e.id, &sum);
+		rule_counters_get(&rc, e.id, &sum);
 		sum.packets += e.carried.packets;
 		sum.bytes += e.carried.bytes;
 		if (json) {
@@ -553,8 +562,7 @@ int status_rules(const char *name, FILE *out, bool json, struct diag *d)
 		json_end(&j);
 	free(line);
 	fclose(f);
-	if (fd >= 0)
-		close(fd);
+	rule_counters_close(&rc);
 	return 0;
 }
 

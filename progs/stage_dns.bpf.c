@@ -19,15 +19,8 @@ STAGE_RULES_EXACT();
 static __always_inline int resolver_rule(const struct stage_pkt *pkt, struct policy_value *out,
 					 int *resolver)
 {
-	struct policy_key k = {};
-	struct policy_value *v;
+	struct policy_value *v = STAGE_RULE_ENTRY(pkt);
 
-	stage_key(&k, pkt);
-	v = bpf_map_lookup_elem(&rules, &k);
-	if (!v && k.tool) {
-		k.tool = 0;
-		v = bpf_map_lookup_elem(&rules, &k);
-	}
 	*resolver = v != NULL;
 	if (!v)
 		v = stage_wide_rule(pkt, 1);

@@ -33,4 +33,19 @@ static inline const char *find_msg(const struct diag *d, const char *needle)
 	return NULL;
 }
 
+/*
+ * One error and nothing else, reported at where (e.g. "b.rules:9: ") and
+ * saying says; what names the case in a failure report. A macro, so that a
+ * failure points at the test's line.
+ */
+#define assert_one_error_at(d, what, where, says)                                                  \
+	do {                                                                                       \
+		cr_assert_eq((d)->errors, 1, "%s: %d errors, want 1:%s", (what), (d)->errors,      \
+			     all_msgs(d));                                                         \
+		cr_assert(starts_with((d)->msgs[0], (where)), "%s: \"%s\" is not at \"%s\"",       \
+			  (what), (d)->msgs[0], (where));                                          \
+		cr_assert(strstr((d)->msgs[0], (says)), "%s: \"%s\" does not say \"%s\"", (what),  \
+			  (d)->msgs[0], (says));                                                   \
+	} while (0)
+
 #endif

@@ -13,9 +13,11 @@
  */
 /*
  * 2: learn_counts grew; learn_ports, learn_rate. 3: wide_rules (prefixes, every port);
- * flow_drops, flow_seen; records have a kind; stage_baked (rules as read-only data)
+ * flow_drops, flow_seen; records have a kind; stage_baked (rules as read-only data).
+ * 4: struct policy_value carries its entry's counters (stage_matched_entry); an exact
+ * stage has rules4 beside rules (IPv4 rules of every process, struct policy_key4)
  */
-#define IRONCLAW_STAGE_API_VERSION 3
+#define IRONCLAW_STAGE_API_VERSION 4
 
 /* how a stage is built (IRONCLAW: a checkout of ironclaw-pipe of the same version) */
 #define IRONCLAW_STAGE_BUILD                                                                       \
@@ -43,8 +45,11 @@
  *   STAGE_DESCRIBE, STAGE_CLASS          what it is (include/stage_desc.h: slots, map kinds)
  *   STAGE_RULES_EXACT, STAGE_RULES_PREFIX its rule map, `rules` (STAGE_RULES_MAX)
  *   struct stage_pkt                     the packet: the dispatcher's pkt_meta, the addresses
- *   STAGE_LOOKUP_EXACT, STAGE_LOOKUP_PREFIX, stage_key, stage_matched
- *                                        the rule of a packet, as a reason (include/reason.h)
+ *   STAGE_LOOKUP_EXACT, STAGE_LOOKUP_PREFIX, STAGE_RULE_ENTRY, stage_key, stage_matched,
+ *   stage_matched_entry                  the rule of a packet, as a reason (include/reason.h):
+ *                                        stage_matched for a copy of a value (counted in
+ *                                        rule_counts), stage_matched_entry for a pointer
+ *                                        into a rule map (counted in the entry itself)
  *   stage_wide_rule                      for a stage that looks up its map itself: the
  *                                        rules its map does not hold (prefixes when the map
  *                                        is exact, rules for every port), after its own
@@ -98,7 +103,10 @@ const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
 #endif
 
 /*
- * The stage's own rule map; the loader pins it once per instance and stage.
+ * The stage's own rule maps; the loader pins them once per instance and
+ * stage. An exact stage has two: rules4 for an IPv4 destination of every
+ * process (struct policy_key4, 8 bytes), rules for the rest (a tool's
+ * rules, XDP's markers of them, IPv6: struct policy_key).
  * Beside it, stage_baked (lib/stage.h): when the generation gives the stage
  * at most STAGE_BAKED_MAX entries, the loader writes them into the program's
  * read-only data before it loads it (every switch loads the stages afresh),
@@ -112,6 +120,13 @@ const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
 		__type(key, struct policy_key);                                                    \
 		__type(value, struct policy_value);                                                \
 	} rules SEC(".maps");                                                                      \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_HASH);                                                   \
+		__uint(map_flags, BPF_F_NO_PREALLOC);                                              \
+		__uint(max_entries, STAGE_RULES_MAX);                                              \
+		__type(key, struct policy_key4);                                                   \
+		__type(value, struct policy_value);                                                \
+	} rules4 SEC(".maps");                                                                     \
 	const volatile struct stage_baked stage_baked = {}
 
 #define STAGE_RULES_PREFIX()                                                                       \
@@ -124,6 +139,23 @@ const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
 	} rules SEC(".maps")
 
 /*
+ * The entry of an exact stage's maps for the packet's destination: the
+ * sender's tool's first (rules), then every process's: an IPv4 destination's
+ * in rules4, an IPv6 one's in rules. NULL: none.
+ */
+#define STAGE_RULE_ENTRY(pkt)                                                                      \
+	({                                                                                         \
+		struct policy_value *__e = NULL;                                                   \
+                                                                                                   \
+		if ((pkt)->meta.tool)                                                              \
+			__e = stage_rule_of(&rules, (pkt), (pkt)->meta.tool);                      \
+		if (!__e)                                                                          \
+			__e = (pkt)->meta.family == AF_INET ? stage_rule4_of(&rules4, (pkt)) :     \
+							      stage_rule_of(&rules, (pkt), 0);     \
+		__e;                                                                               \
+	})
+
+/*
  * Exact match on {generation, protocol, port, family, tool, destination}:
  * the sender's tool first, then rules for every process of the sandbox; then
  * the prefixes for the port and the rules for every port, which the loader
@@ -132,20 +164,31 @@ const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
  */
 #define STAGE_LOOKUP_EXACT(pkt)                                                                    \
 	({                                                                                         \
-		struct policy_key __k = {};                                                        \
-		const void *__v;                                                                   \
+		const struct policy_value *__b = NULL;                                             \
+		struct policy_value *__v = NULL;                                                   \
                                                                                                    \
-		stage_key(&__k, (pkt));                                                            \
-		__v = stage_baked.on ? stage_baked_find(&stage_baked, &__k) :                      \
-				       bpf_map_lookup_elem(&rules, &__k);                          \
-		if (!__v && __k.tool) {                                                            \
-			__k.tool = 0;                                                              \
-			__v = stage_baked.on ? stage_baked_find(&stage_baked, &__k) :              \
-					       bpf_map_lookup_elem(&rules, &__k);                  \
+		if (stage_baked.on) {                                                              \
+			struct policy_key __k = {};                                                \
+                                                                                                   \
+			if ((pkt)->meta.tool) {                                                    \
+				stage_key(&__k, (pkt));                                            \
+				__b = stage_baked_find(&stage_baked, &__k);                        \
+			}                                                                          \
+			if (!__b && (pkt)->meta.family == AF_INET) {                               \
+				__b = stage_baked_find4(&stage_baked, (pkt));                      \
+			} else if (!__b) {                                                         \
+				stage_key(&__k, (pkt));                                            \
+				__k.tool = 0;                                                      \
+				__b = stage_baked_find(&stage_baked, &__k);                        \
+			}                                                                          \
+		} else {                                                                           \
+			__v = STAGE_RULE_ENTRY(pkt);                                               \
 		}                                                                                  \
-		if (!__v)                                                                          \
+		if (!__b && !__v)                                                                  \
 			__v = stage_wide_rule((pkt), 1);                                           \
-		__v ? stage_matched(__v, (pkt)) : STAGE_NOT_IN_RULES(pkt);                         \
+		__b ? stage_matched(__b, (pkt)) :                                                  \
+		__v ? stage_matched_entry(__v, (pkt)) :                                            \
+		      STAGE_NOT_IN_RULES(pkt);                                                     \
 	})
 
 /*
@@ -165,7 +208,7 @@ const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
 		}                                                                                  \
 		if (!__v)                                                                          \
 			__v = stage_wide_rule((pkt), 0);                                           \
-		__v ? stage_matched(__v, (pkt)) : STAGE_NOT_IN_RULES(pkt);                         \
+		__v ? stage_matched_entry(__v, (pkt)) : STAGE_NOT_IN_RULES(pkt);                   \
 	})
 
 /*

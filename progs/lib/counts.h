@@ -1,4 +1,4 @@
-/* counts.h: the per-CPU counters a verdict adds to: per rule, per reason, events not sent. */
+/* counts.h: the counters a verdict adds to: per rule (per CPU, or in the rule's entry), per reason, events not sent. */
 #ifndef IRONCLAW_PROGS_COUNTS_H
 #define IRONCLAW_PROGS_COUNTS_H
 
@@ -13,6 +13,13 @@ static __always_inline void count_rule(__u32 rule_id, __u32 bytes)
 		c->packets++;
 		c->bytes += bytes;
 	}
+}
+
+/* a rule map's entry counts its own hits (policy.h); every CPU adds to it, atomically */
+static __always_inline void count_entry(struct policy_value *v, __u32 bytes)
+{
+	__sync_fetch_and_add(&v->packets, 1);
+	__sync_fetch_and_add(&v->bytes, bytes);
 }
 
 static __always_inline void count_reason(__u32 reason, __u32 bytes)

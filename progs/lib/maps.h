@@ -49,7 +49,8 @@ struct {
 } reasons SEC(".maps");
 
 /*
- * Hits per rule of the installed profile (index: the rule's number), per CPU.
+ * Hits per rule of the installed profile (index: the rule's number), per CPU,
+ * where no rule map's entry is at hand (policy.h: an entry counts its own).
  * The loader creates it anew, sized for the profile, at every install.
  */
 struct {

@@ -56,6 +56,30 @@ static __always_inline void stage_key(struct policy_key *k, const struct stage_p
 	__builtin_memcpy(k->daddr, pkt->daddr, 16);
 }
 
+/* the entry of an exact stage's map rules (struct policy_key) for tool (0: every process) */
+static __always_inline struct policy_value *stage_rule_of(void *rules, const struct stage_pkt *pkt,
+							  __u64 tool)
+{
+	struct policy_key k = {};
+
+	stage_key(&k, pkt);
+	k.tool = tool;
+	return bpf_map_lookup_elem(rules, &k);
+}
+
+/* the entry of an exact stage's map rules4 (struct policy_key4): IPv4, every process */
+static __always_inline struct policy_value *stage_rule4_of(void *rules4,
+							   const struct stage_pkt *pkt)
+{
+	struct policy_key4 k;
+
+	__builtin_memcpy(&k.daddr, pkt->daddr, 4);
+	k.dport = pkt->meta.dport;
+	k.l4proto = pkt->meta.l4proto;
+	k.gen = pkt->meta.gen;
+	return bpf_map_lookup_elem(rules4, &k);
+}
+
 /* one lookup in wide_rules at port (network order), the sender's tool first */
 static __always_inline struct policy_value *stage_wide_at(const struct stage_pkt *pkt, __be16 port)
 {
@@ -116,7 +140,32 @@ stage_baked_find(const volatile struct stage_baked *b, const struct policy_key *
 	return NULL;
 }
 
-/* a rule's value found (or not): its counter, and the reason */
+/*
+ * The same for an IPv4 packet without a tool: its key as one word against
+ * each entry's k4, every slot compared (those past nr never match).
+ */
+static __always_inline const struct policy_value *
+stage_baked_find4(const volatile struct stage_baked *b, const struct stage_pkt *pkt)
+{
+	struct policy_key4 k;
+	__u64 w;
+
+	__builtin_memcpy(&k.daddr, pkt->daddr, 4);
+	k.dport = pkt->meta.dport;
+	k.l4proto = pkt->meta.l4proto;
+	k.gen = pkt->meta.gen;
+	__builtin_memcpy(&w, &k, sizeof(w));
+#pragma unroll
+	for (__u32 i = 0; i < STAGE_BAKED_MAX; i++)
+		if (b->k4[i] == w)
+			return (const struct policy_value *)&b->e[i].v;
+	return NULL;
+}
+
+/*
+ * A rule's value found (or not), as a copy or as read-only data (stage_baked):
+ * its counter in rule_counts, and the reason.
+ */
 static __always_inline int stage_matched(const struct policy_value *v, const struct stage_pkt *pkt)
 {
 	if (!v)
@@ -127,6 +176,23 @@ static __always_inline int stage_matched(const struct policy_value *v, const str
 		return REASON_TOOL_DEFERRED; /* counted where the tool is known */
 	if (!dry_run)
 		count_rule(v->rule_id, pkt->len);
+	return REASON_RULE;
+}
+
+/*
+ * The same for a rule map's entry the lookup returned (the stage's map,
+ * wide_rules): counted in the entry, whose line the lookup has just read.
+ */
+static __always_inline int stage_matched_entry(struct policy_value *v, const struct stage_pkt *pkt)
+{
+	if (!v)
+		return REASON_NO_RULE;
+	if (pkt->matched)
+		*pkt->matched = v->rule_id + 1;
+	if (v->flags & POLICY_F_TOOL_RULE)
+		return REASON_TOOL_DEFERRED;
+	if (!dry_run)
+		count_entry(v, pkt->len);
 	return REASON_RULE;
 }
 

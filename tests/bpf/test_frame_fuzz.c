@@ -28,7 +28,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/pkt_cls.h>
-#include "cgroup.h"
+#include "counts.h"
+#include "test_cgroup.h"
 #include "judge.h"
 #include "policy.h"
 #include "pkt.h"
@@ -122,6 +123,20 @@ static void read_counts(int fd, __u32 n, __u64 *out)
 	}
 }
 
+/* the rules' packet counts, wherever they are kept (counts.h), rules [0, n) */
+static void read_rule_counts(__u32 n, __u64 *out)
+{
+	struct rule_counters rc;
+	struct pkt_count c;
+
+	rule_counters_open(inst, &rc);
+	for (__u32 k = 0; k < n; k++) {
+		rule_counters_get(&rc, k, &c);
+		out[k] = c.packets;
+	}
+	rule_counters_close(&rc);
+}
+
 static void setup_instance(const char *const *lines, size_t n, const char *const *srcs,
 			   size_t nr_srcs, const char *cgroup)
 {
@@ -160,44 +175,42 @@ static void setup_instance(const char *const *lines, size_t n, const char *const
 	cr_assert_not_null(last_rules);
 }
 
-static void setup_names(void)
+/*
+ * The profile's lines, and with hashed one more of more ports than a stage
+ * carries as read-only data (STAGE_BAKED_MAX): the internal stage then asks
+ * its hash maps (rules4 for IPv4 of every process; rules for a tool's rules,
+ * XDP's markers of them, IPv6), with the same verdicts.
+ */
+static void setup_profile(const char *const *lines, size_t n, bool hashed, const char *const *srcs,
+			  size_t nr_srcs, const char *cgroup)
 {
-	setup_instance(fuzz_profile, ARRAY_SIZE(fuzz_profile), test_sources, 3, NULL);
+	static const char *all[64];
+
+	_Static_assert(9029 - 9010 + 1 > STAGE_BAKED_MAX, "more ports than a stage bakes");
+	cr_assert_lt(n, ARRAY_SIZE(all));
+	memcpy(all, lines, n * sizeof(*all));
+	all[n] = "allow udp 10.42.7.11 port 9010-9029";
+	setup_instance(all, n + hashed, srcs, nr_srcs, cgroup);
 }
 
-/* writes "0" (this process) into dir/cgroup.procs */
-static int cgroup_enter(const char *dir)
+static void setup_names(void)
 {
-	char path[PATH_MAX + 16];
-	int fd, err = 0;
+	setup_profile(fuzz_profile, ARRAY_SIZE(fuzz_profile), false, test_sources, 3, NULL);
+}
 
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, "0", 1) != 1)
-		err = -errno;
-	close(fd);
-	return err;
+static void setup_names_hashed(void)
+{
+	setup_profile(fuzz_profile, ARRAY_SIZE(fuzz_profile), true, test_sources, 3, NULL);
 }
 
 /* a sandbox cgroup with the tools alpha and beta; this process goes into alpha */
-static void setup_tools(void)
+static void setup_tools_profile(bool hashed)
 {
-	char path[PATH_MAX + 16], line[1024], mnt[256];
+	char path[PATH_MAX + 16], mnt[256];
 	struct stat st;
-	FILE *f;
 
 	cr_assert_eq(cgroup2_mount(mnt, sizeof(mnt)), 0, "no cgroup v2 mount");
-	f = fopen("/proc/self/cgroup", "r");
-	cr_assert_not_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "0::", 3)) {
-			line[strcspn(line, "\n")] = 0;
-			snprintf(cg_orig, sizeof(cg_orig), "%s%s", mnt, line + 3);
-		}
-	fclose(f);
-	cr_assert(cg_orig[0], "this process is in no cgroup v2");
+	cr_assert_eq(cgroup_self(cg_orig, sizeof(cg_orig)), 0, "this process is in no cgroup v2");
 	snprintf(cg_dir, sizeof(cg_dir), "%s/ironclaw-fuzz%d", mnt, getpid());
 	cr_assert_eq(mkdir(cg_dir, 0755), 0, "%s: %s", cg_dir, strerror(errno));
 	snprintf(path, sizeof(path), "%s/alpha", cg_dir);
@@ -206,10 +219,20 @@ static void setup_tools(void)
 	tc_tool = st.st_ino; /* a cgroup's id is its directory's inode */
 	snprintf(path, sizeof(path), "%s/beta", cg_dir);
 	cr_assert_eq(mkdir(path, 0755), 0, "%s: %s", path, strerror(errno));
-	setup_instance(tools_profile, ARRAY_SIZE(tools_profile), tools_sources,
-		       ARRAY_SIZE(tools_sources), cg_dir);
+	setup_profile(tools_profile, ARRAY_SIZE(tools_profile), hashed, tools_sources,
+		      ARRAY_SIZE(tools_sources), cg_dir);
 	snprintf(path, sizeof(path), "%s/alpha", cg_dir);
 	cr_assert_eq(cgroup_enter(path), 0, "moving into %s", path);
+}
+
+static void setup_tools(void)
+{
+	setup_tools_profile(false);
+}
+
+static void setup_tools_hashed(void)
+{
+	setup_tools_profile(true);
 }
 
 static void teardown(void)
@@ -258,7 +281,7 @@ static int bpf_run(struct hook_run *h, const struct frame *f, struct bpf_outcome
 		return -errno;
 	}
 	read_counts(reasons_fd, REASON_MAX, now);
-	read_counts(rules_fd, nr_rule_counters, rules);
+	read_rule_counts(nr_rule_counters, rules);
 	o->reason = REASON_MAX;
 	o->rules[0] = o->rules[1] = JUDGE_NO_RULE;
 	for (unsigned int r = 0; r < REASON_MAX; r++) {
@@ -285,7 +308,7 @@ static int bpf_run(struct hook_run *h, const struct frame *f, struct bpf_outcome
 static void counters_now(void)
 {
 	read_counts(reasons_fd, REASON_MAX, last_reasons);
-	read_counts(rules_fd, nr_rule_counters, last_rules);
+	read_rule_counts(nr_rule_counters, last_rules);
 }
 
 struct tally {
@@ -496,6 +519,21 @@ Test(frame_fuzz_tools, corpus_replay)
 }
 
 Test(frame_fuzz_tools, random_and_mutated)
+{
+	random_and_mutated();
+}
+
+/* the same with the internal stage's rules in its hash maps (rules4, rules): the same verdicts */
+TestSuite(frame_fuzz_hashed, .init = setup_names_hashed, .fini = teardown);
+
+Test(frame_fuzz_hashed, random_and_mutated)
+{
+	random_and_mutated();
+}
+
+TestSuite(frame_fuzz_tools_hashed, .init = setup_tools_hashed, .fini = teardown);
+
+Test(frame_fuzz_tools_hashed, random_and_mutated)
 {
 	random_and_mutated();
 }

@@ -4,11 +4,15 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <linux/pkt_cls.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "pipeline.h"
+#include "status.h"
+#include "counts.h"
 #include "policy.h"
 #include "reasons.h"
 #include "pkt.h"
@@ -241,31 +245,97 @@ Test(pipeline, rule_counters)
 {
 	const struct v4case c = { "v4", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL,
 				  0,	0,	     REASON_RULE };
-	int ncpu = libbpf_num_possible_cpus(), fd = pins_get(inst, "rule_counts");
-	struct pkt_count vals[ncpu];
+	int fd = pins_get(inst, "rule_counts");
 	__u32 rule = 6; /* "allow tcp 10.42.7.11 port 8080", the seventh line */
-	__u64 before = 0, after = 0, bytes = 0;
+	struct pkt_count before, after;
 	FRAME(p);
 
 	cr_assert_geq(fd, 0, "rule_counts is not pinned");
+	close(fd);
 	cr_assert_str_eq(rules[rule], "allow tcp 10.42.7.11 port 8080");
-	cr_assert_eq(bpf_map_lookup_elem(fd, &rule, vals), 0);
-	for (int i = 0; i < ncpu; i++)
-		before += vals[i].packets;
+	/* wherever the rule's hits are kept: rule_counts or its entries (counts.h) */
+	counts_rule_total(inst, rule, &before);
 	build_v4(&p, &c);
 	expect("allowed", &p, REASON_RULE);
 	expect("allowed again", &p, REASON_RULE);
-	cr_assert_eq(bpf_map_lookup_elem(fd, &rule, vals), 0);
-	for (int i = 0; i < ncpu; i++) {
-		after += vals[i].packets;
-		bytes += vals[i].bytes;
-	}
+	counts_rule_total(inst, rule, &after);
 	/* expect() runs each at tc and at XDP: 4 packets */
-	cr_assert_eq(after - before, 4, "rule 6 counted %llu packets, want 4",
-		     (unsigned long long)(after - before));
-	cr_assert_eq(bytes, 4 * p.len, "rule 6 counted %llu bytes, want %zu",
-		     (unsigned long long)bytes, 4 * p.len);
-	close(fd);
+	cr_assert_eq(after.packets - before.packets, 4, "rule 6 counted %llu packets, want 4",
+		     (unsigned long long)(after.packets - before.packets));
+	cr_assert_eq(after.bytes - before.bytes, 4 * p.len, "rule 6 counted %llu bytes, want %zu",
+		     (unsigned long long)(after.bytes - before.bytes), 4 * p.len);
+}
+
+/* rule 0's packets as `ironclaw-pipe rules` shows them (its counters and what was carried) */
+static unsigned long long rules_shown_packets(void)
+{
+	unsigned long long id = ~0ULL, packets = 0;
+	struct diag d = {};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	cr_assert_not_null(f);
+	cr_assert_eq(status_rules(inst, f, false, &d), 0);
+	fclose(f);
+	/* a header line, then "ID STAGE PACKETS BYTES  FILE:LINE: TEXT" per rule */
+	for (char *l = strchr(text, '\n'); l && sscanf(l + 1, "%llu %*s %llu", &id, &packets) == 2;
+	     l = strchr(l + 1, '\n'))
+		if (id == 0)
+			break;
+	cr_assert_eq(id, 0, "rule 0 not listed:\n%s", text);
+	free(text);
+	return packets;
+}
+
+/*
+ * A stage with more entries than it carries as read-only data asks its hash
+ * map: a hit counts in the rule's entry, which `rules` reads, and the next
+ * install carries it over to the same rule.
+ */
+Test(pipeline, rule_counters_of_a_hashed_stage)
+{
+	static const char *const many[] = { "allow udp 10.42.7.11 port 9000-9019",
+					    "allow tcp 10.42.7.11 port 8080" };
+	const struct v4case c = { "port 9005", "10.42.0.2", "10.42.7.11", L4_UDP, 9005, NULL,
+				  0,	       0,	    REASON_RULE };
+	struct pkt_count before, after;
+	FRAME(p);
+
+	_Static_assert(20 > STAGE_BAKED_MAX, "more entries than a stage bakes");
+	install_lines(many, 2);
+	counts_rule_total(inst, 0, &before);
+	build_v4(&p, &c);
+	expect("allowed", &p, REASON_RULE); /* at tc and at XDP */
+	counts_rule_total(inst, 0, &after);
+	cr_assert_eq(after.packets - before.packets, 2, "rule 0 counted %llu packets, want 2",
+		     (unsigned long long)(after.packets - before.packets));
+	cr_assert_eq(after.bytes - before.bytes, 2 * p.len, "rule 0 counted %llu bytes, want %zu",
+		     (unsigned long long)(after.bytes - before.bytes), 2 * p.len);
+	cr_assert_eq(rules_shown_packets(), after.packets);
+	/* the 8-byte key of rules4 tells its fields apart: port, protocol, address */
+	{
+		static const struct v4case near[] = {
+			{ "past the range", "10.42.0.2", "10.42.7.11", L4_UDP, 9020, NULL, 0, 0,
+			  REASON_NO_RULE },
+			{ "tcp to a udp port", "10.42.0.2", "10.42.7.11", L4_TCP, 9005, NULL, 0, 0,
+			  REASON_NO_RULE },
+			{ "another address", "10.42.0.2", "10.42.7.12", L4_UDP, 9005, NULL, 0, 0,
+			  REASON_NO_RULE },
+			{ "the other rule", "10.42.0.2", "10.42.7.11", L4_TCP, 8080, NULL, 0, 0,
+			  REASON_RULE },
+		};
+
+		for (size_t i = 0; i < sizeof(near) / sizeof(near[0]); i++) {
+			FRAME(q);
+
+			build_v4(&q, &near[i]);
+			expect(near[i].name, &q, near[i].want);
+		}
+	}
+	install_lines(many, 2);
+	cr_assert_eq(rules_shown_packets(), after.packets, "the next install lost rule 0's hits");
+	install_lines(rules, sizeof(rules) / sizeof(rules[0]));
 }
 
 /*

@@ -20,8 +20,9 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "cgroup.h"
+#include "test_cgroup.h"
 #include "expect.h"
+#include "counts.h"
 #include "policy.h"
 #include "proftest.h"
 #include "pkt.h"
@@ -50,18 +51,6 @@ static int collect(const char *path, const struct stat *sb, int type, struct FTW
 	cr_assert_lt(nr_profiles, MAX_PROFILES);
 	snprintf(profiles[nr_profiles++], PATH_MAX, "%s", dir);
 	return 0;
-}
-
-static void cgroup_enter(const char *dir)
-{
-	char path[PATH_MAX + 16];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	fd = open(path, O_WRONLY);
-	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
-	cr_assert_eq(write(fd, "0", 1), 1, "%s: %s", path, strerror(errno));
-	close(fd);
 }
 
 static char cg_orig[PATH_MAX + 16], cg_dir[PATH_MAX];
@@ -101,33 +90,21 @@ static void leave_cgroups(void)
 /* the sandbox cgroup below this process's own cgroup's mount */
 static void make_sandbox(void)
 {
-	char line[1024], mnt[256];
-	FILE *f;
+	char mnt[256];
 
 	cr_assert_eq(cgroup2_mount(mnt, sizeof(mnt)), 0, "no cgroup v2 mount");
-	f = fopen("/proc/self/cgroup", "r");
-	cr_assert_not_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "0::", 3)) {
-			line[strcspn(line, "\n")] = 0;
-			snprintf(cg_orig, sizeof(cg_orig), "%s%s", mnt, line + 3);
-		}
-	fclose(f);
+	cr_assert_eq(cgroup_self(cg_orig, sizeof(cg_orig)), 0, "this process is in no cgroup v2");
 	snprintf(cg_dir, sizeof(cg_dir), "%s/ironclaw-proftest%d", mnt, getpid());
 	cr_assert_eq(mkdir(cg_dir, 0755), 0, "%s: %s", cg_dir, strerror(errno));
 }
 
-static __u64 rule_packets(int fd, __u32 rule)
+/* the rule's packets, wherever they are counted (counts.h) */
+static __u64 rule_packets(__u32 rule)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct pkt_count vals[ncpu];
-	__u64 n = 0;
+	struct pkt_count c;
 
-	if (bpf_map_lookup_elem(fd, &rule, vals))
-		return 0;
-	for (int i = 0; i < ncpu; i++)
-		n += vals[i].packets;
-	return n;
+	counts_rule_total(inst, rule, &c);
+	return c.packets;
 }
 
 /* one line's frame at one hook: the judge and the pipeline agree */
@@ -138,24 +115,22 @@ static void cross_check(const struct ruleset *rs, const struct judge_policy *pol
 	struct judge_verdict v;
 	unsigned int reason;
 	uint32_t ret;
-	int counts = pins_get(inst, "rule_counts");
 	__u64 before = 0;
 	char said[512];
 
 	cr_assert_eq(judge_frame(pol, hook, p->b, p->len, tool, &v), 0);
 	proftest_verdict_text(&rs->prof, &v, said, sizeof(said));
 	if (v.rule != JUDGE_NO_RULE)
-		before = rule_packets(counts, (__u32)v.rule);
+		before = rule_packets((__u32)v.rule);
 	run_at(dispatcher, p, &ret, &reason);
 	cr_expect_eq(reason, v.reason, "%s:%d '%s' at %s: the pipeline says %s, the judge %s",
 		     e->file, e->line, e->text, dispatcher, reason_name(reason), said);
 	cr_expect_eq(REASON_IS_ALLOW(reason), v.allow, "%s:%d at %s: verdicts differ", e->file,
 		     e->line, dispatcher);
 	if (v.rule != JUDGE_NO_RULE && v.reason == REASON_RULE)
-		cr_expect_eq(rule_packets(counts, (__u32)v.rule) - before, 1,
+		cr_expect_eq(rule_packets((__u32)v.rule) - before, 1,
 			     "%s:%d '%s' at %s: the judge's rule (%s) did not count it", e->file,
 			     e->line, e->text, dispatcher, said);
-	close(counts);
 }
 
 static void run_profile(const char *dir, size_t *run, size_t *skipped)
@@ -223,7 +198,8 @@ static void run_profile(const char *dir, size_t *run, size_t *skipped)
 			     0, "%s:%d: no frame", e->file, e->line);
 		/* the test run carries this process's socket: its cgroup is the line's tool's */
 		snprintf(tool_dir, sizeof(tool_dir), "%s/%s", cg_dir, e->tool ? e->tool : "");
-		cgroup_enter(e->tool ? tool_dir : cg_dir);
+		cr_assert_eq(cgroup_enter(e->tool ? tool_dir : cg_dir), 0, "moving into %s",
+			     e->tool ? tool_dir : cg_dir);
 		if (e->tool) {
 			struct stat st;
 

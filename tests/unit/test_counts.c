@@ -52,7 +52,7 @@ Test(counts, carried_to_the_same_rule_only)
 		  .text = "allow tcp 10.42.7.11 port 8080",
 		  .carried = { 9, 900 } },
 	};
-	struct counts_snapshot s = { .rules = old, .nr = 2, .counts_fd = -1 };
+	struct counts_snapshot s = { .rules = old, .nr = 2 };
 	struct pkt_count sum;
 
 	/* sorted as counts_snapshot_take leaves them: by file name, then text */

@@ -103,12 +103,7 @@ Test(dns_lines, bad)
 
 		cr_assert_neq(profile_parse_line(&p, "b.rules", 9, bad[i].text, NULL, &d), 0,
 			      "\"%s\" was accepted", bad[i].text);
-		cr_assert_eq(d.errors, 1, "\"%s\": %d errors:%s", bad[i].text, d.errors,
-			     all_msgs(&d));
-		cr_assert(starts_with(d.msgs[0], "b.rules:9: "), "\"%s\": \"%s\"", bad[i].text,
-			  d.msgs[0]);
-		cr_assert(strstr(d.msgs[0], bad[i].says), "\"%s\": \"%s\" does not say \"%s\"",
-			  bad[i].text, d.msgs[0], bad[i].says);
+		assert_one_error_at(&d, bad[i].text, "b.rules:9: ", bad[i].says);
 		cr_assert_eq(p.nr_dns_names + p.nr_rules, 0, "\"%s\" made a rule", bad[i].text);
 		cr_assert_null(p.dns_qtypes, "\"%s\" set query types", bad[i].text);
 		profile_free(&p);

@@ -128,12 +128,7 @@ Test(learn_lines, bad)
 
 		cr_assert_neq(profile_parse_line(&p, "b.rules", 7, bad[i].text, NULL, &d), 0,
 			      "\"%s\" was accepted", bad[i].text);
-		cr_assert_eq(d.errors, 1, "\"%s\": %d errors:%s", bad[i].text, d.errors,
-			     all_msgs(&d));
-		cr_assert(starts_with(d.msgs[0], "b.rules:7: "), "\"%s\": \"%s\"", bad[i].text,
-			  d.msgs[0]);
-		cr_assert(strstr(d.msgs[0], bad[i].says), "\"%s\": \"%s\" does not say \"%s\"",
-			  bad[i].text, d.msgs[0], bad[i].says);
+		assert_one_error_at(&d, bad[i].text, "b.rules:7: ", bad[i].says);
 		cr_assert_eq(p.nr_name_rules + p.nr_rules, 0, "\"%s\" made a rule", bad[i].text);
 		cr_assert_null(p.learn.file, "\"%s\" set learning", bad[i].text);
 		profile_free(&p);
