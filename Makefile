@@ -67,7 +67,7 @@ FUZZ_CFLAGS := $(filter-out -O2,$(CFLAGS)) -O1 -fno-omit-frame-pointer \
 FUZZ_LIB := $(B)/fuzz/libironclaw.a
 FUZZ_SECONDS ?= 300
 
-.PHONY: all deps deps-bench test test-bins demo clean format bench bench-quick bench-bins bench-ab bench-fast \
+.PHONY: all deps deps-bench test test-bins demo clean format bench bench-quick bench-control bench-bins bench-ab bench-fast \
 	install uninstall deb fuzz fuzz-bins fuzz-frames crash-test install-cni uninstall-cni
 all: $(BIN) $(CNI_BIN) $(TOOLS) $(EXAMPLE_OBJ)
 
@@ -231,6 +231,11 @@ bench: deps-bench
 bench-quick: deps-bench
 	$(Q)$(MAKE) --no-print-directory bench-bins
 	$(Q)bench/run.sh $(B) quick
+
+# the control plane alone: install, allow, revoke, reload of 1k, 100k, 1M rules, 7 runs each
+bench-control: deps-bench
+	$(Q)$(MAKE) --no-print-directory bench-bins
+	$(Q)bench/run.sh $(B) control
 
 # every C file git tracks; tests/lint/run.sh (part of make test) checks it leaves them as they are
 # the fast path's targets (issue 15), pinned and interleaved, with in-situ cost: make bench-fast

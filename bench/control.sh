@@ -1,7 +1,9 @@
 # control.sh: part 3 of the bench, sourced by run.sh. The control plane: time to install a
-# profile of N exact rules into a fresh instance (host-side tc ingress), time for one live
-# 'allow' on top of it (which installs the whole policy again, in one step), and the kernel
-# memory the instance's maps use (the memlock line of each map's fdinfo, as bpftool shows it).
+# profile of N exact rules into a fresh instance (host-side tc ingress, CTRL_RUNS runs); over
+# the last one, CTRL_EDIT_RUNS live 'allow's and 'revoke's of one exact rule (in place when the
+# stage's rules are in its hash map: the note says whether the generation stayed) and as many
+# reloads of the unchanged profile (no switch); and the kernel memory the instance's maps use
+# (the memlock line of each map's fdinfo, as bpftool shows it).
 
 CTRL_CSV=control.csv
 
@@ -30,12 +32,12 @@ memlock() {
 
 # ctrl_row WHAT N VALUES...: median, min, max of the values
 ctrl_row() {
-	local what=$1 n=$2 unit=$3
+	local what=$1 n=$2 unit=$3 note=${CTRL_NOTE:-}
 	shift 3
-	printf '%s\n' "$@" | sort -g | awk -v w="$what" -v n="$n" -v u="$unit" -v k=$# '
+	printf '%s\n' "$@" | sort -g | awk -v w="$what" -v n="$n" -v u="$unit" -v k=$# -v note="$note" '
 		{ v[NR] = $1 }
 		END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		      printf "%s,%s,%s,%d,%s,%s,%s,\n", w, n, u, k, m, v[1], v[NR] }' >>"$OUT/$CTRL_CSV"
+		      printf "%s,%s,%s,%d,%s,%s,%s,%s\n", w, n, u, k, m, v[1], v[NR], note }' >>"$OUT/$CTRL_CSV"
 }
 
 ctrl_time() { # sets CT_S to the seconds CMD... took; fails as CMD does
@@ -47,8 +49,10 @@ ctrl_time() { # sets CT_S to the seconds CMD... took; fails as CMD does
 	return $rc
 }
 
+ctrl_gen() { "$BIN" status --name "$1" --json | grep -o '"generation":[01]'; }
+
 control_all() {
-	local n r prof inst=${PFX}c ns=${PFX}k installs allows mem
+	local n r prof inst=${PFX}c ns=${PFX}k installs allows revokes reloads mem gen switched unchanged
 	INSTANCES+=("$inst")
 	netns "$ns"
 	ip -n "$ns" link add b0 type veth peer name b1
@@ -62,6 +66,8 @@ control_all() {
 		"$ICB" gen-profile exact "$n" "$prof/10-exact.rules"
 		installs=()
 		allows=()
+		revokes=()
+		reloads=()
 		mem=
 		for r in $(seq "$CTRL_RUNS"); do
 			"$BIN" uninstall --name "$inst" >/dev/null 2>&1 || true
@@ -73,18 +79,43 @@ control_all() {
 			fi
 			installs+=("$CT_S")
 			[ -n "$mem" ] || mem=$(memlock "$inst")
+		done
+		# live edits over the last install: one exact rule allowed, then revoked
+		gen=$(ctrl_gen "$inst")
+		switched=0
+		for r in $(seq "${CTRL_EDIT_RUNS:-$CTRL_RUNS}"); do
 			if ctrl_time "$BIN" allow --name "$inst" udp 10.42.7.11 port $((9000 + r)); then
 				allows+=("$CT_S")
 			else
 				say control "allow over $n rules failed: $(head -3 "$WORK/err")"
 			fi
+			if ctrl_time "$BIN" revoke --name "$inst" udp 10.42.7.11 port $((9000 + r)); then
+				revokes+=("$CT_S")
+			else
+				say control "revoke over $n rules failed: $(head -3 "$WORK/err")"
+			fi
+			[ "$(ctrl_gen "$inst")" = "$gen" ] || switched=1
+			gen=$(ctrl_gen "$inst")
+		done
+		# reloads of the profile in force: once to settle (an edit may have switched), then timed
+		"$BIN" reload --name "$inst" >/dev/null 2>&1 || true
+		unchanged=1
+		gen=$(ctrl_gen "$inst")
+		for r in $(seq "${CTRL_EDIT_RUNS:-$CTRL_RUNS}"); do
+			ctrl_time "$BIN" reload --name "$inst" && reloads+=("$CT_S")
+			[ "$(ctrl_gen "$inst")" = "$gen" ] || unchanged=0
 		done
 		"$BIN" uninstall --name "$inst" >/dev/null 2>&1 || true
 		ctrl_row install "$n" s "${installs[@]}"
+		CTRL_NOTE=$([ $switched = 0 ] && echo "in place" || echo "switched")
 		[ ${#allows[@]} = 0 ] || ctrl_row allow "$n" s "${allows[@]}"
+		[ ${#revokes[@]} = 0 ] || ctrl_row revoke "$n" s "${revokes[@]}"
+		CTRL_NOTE=$([ $unchanged = 1 ] && echo "no switch" || echo "switched")
+		[ ${#reloads[@]} = 0 ] || ctrl_row reload_unchanged "$n" s "${reloads[@]}"
+		CTRL_NOTE=
 		ctrl_row memory_total "$n" bytes "${mem% *}"
 		ctrl_row memory_rules "$n" bytes "${mem#* }"
-		say control "n=$n: install $(printf '%s ' "${installs[@]}")s, allow $(printf '%s ' "${allows[@]}")s, kernel memory ${mem% *} bytes (rules ${mem#* })"
+		say control "n=$n: install $(printf '%s ' "${installs[@]}")s, allow $(printf '%s ' "${allows[@]}")s, revoke $(printf '%s ' "${revokes[@]}")s, reload $(printf '%s ' "${reloads[@]}")s, kernel memory ${mem% *} bytes (rules ${mem#* })"
 		rm -rf "$prof"
 	done
 }

@@ -79,12 +79,36 @@ live_table() { # PATH
 }
 
 control_table() {
-	echo "| what | N | runs | median | min | max |"
-	echo "|---|---|---|---|---|---|"
+	echo "| what | N | runs | median | min | max | |"
+	echo "|---|---|---|---|---|---|---|"
 	rows "$CTRL_CSV" | awk -F, '{
-		if ($3 == "bytes") printf "| %s | %s | %s | %.1f MB | | |\n", $1, $2, $4, $5 / 1e6
-		else if ($5 == "") printf "| %s | %s | %s | %s | | |\n", $1, $2, $4, $8
-		else printf "| %s | %s | %s | %s s | %s s | %s s |\n", $1, $2, $4, $5, $6, $7 }'
+		if ($3 == "bytes") printf "| %s | %s | %s | %.1f MB | | | |\n", $1, $2, $4, $5 / 1e6
+		else if ($5 == "") printf "| %s | %s | %s | %s | | | |\n", $1, $2, $4, $8
+		else printf "| %s | %s | %s | %s s | %s s | %s s | %s |\n", $1, $2, $4, $5, $6, $7, $8 }'
+}
+
+ctrl_field() { # WHAT N FIELD (6: min, 7: max, 8: note)
+	rows "$CTRL_CSV" | awk -F, -v w="$1" -v n="$2" -v f="$3" '$1 == w && $2 == n && $5 != "" { print $f; exit }'
+}
+
+# the control plane's targets (issue 15): met only when the whole min-max range clears them
+control_targets() {
+	local n v lo hi note w ok
+	n=$(echo "$CTRL_NS" | awk '{ print $NF }')
+	for w in allow revoke; do
+		v=$(ctrl_field "$w" "$n" 5) hi=$(ctrl_field "$w" "$n" 7) lo=$(ctrl_field "$w" "$n" 6)
+		note=$(ctrl_field "$w" "$n" 8)
+		target "$w on a $n-rule profile under 100 ms, whatever its size" \
+			"${v:--} s (${lo:-}-${hi:-}, $note); at each N: $(for m in $CTRL_NS; do printf '%s %s s; ' "$m" "$(ctrl_get "$w" "$m")"; done)" \
+			"$([ -n "$hi" ] && { le "$hi" 0.1 && echo 1 || echo 0; })"
+	done
+	v=$(ctrl_get reload_unchanged "$n") hi=$(ctrl_field reload_unchanged "$n" 7)
+	note=$(ctrl_field reload_unchanged "$n" 8)
+	ok=$([ -n "$v" ] && { [ "$note" = "no switch" ] && echo 1 || echo 0; })
+	target "reload of an unchanged $n-rule profile: no switch" "${v:--} s (max ${hi:-}, $note)" "$ok"
+	v=$(ctrl_get install "$n") hi=$(ctrl_field install "$n" 7)
+	target "$n rules installed in under 2 s" "${v:--} s (median, max ${hi:-})" \
+		"$([ -n "$hi" ] && { le "$hi" 2 && echo 1 || echo 0; })"
 }
 
 # tr_get HOOK IMPL N PACKET DEST FIELD
@@ -190,10 +214,8 @@ targets_table() {
 		target "live, sandbox path: pipeline at $p ahead of nftables and iptables at N >= 1,000" \
 			"${w:--}" "$ok"
 	done
+	control_targets
 	n=$(echo "$CTRL_NS" | awk '{ print $NF }')
-	v=$(ctrl_get install "$n")
-	target "$n rules installed in under 5 s" "${v:--} s (median)" \
-		"$([ -n "$v" ] && { le "$v" 5 && echo 1 || echo 0; })"
 	v=$(ctrl_get memory_total "$n")
 	target "$n rules in under 200 MB of kernel memory" \
 		"$([ -n "$v" ] && awk "BEGIN { printf \"%.1f MB (all the instance's maps)\", $v / 1e6 }" || echo -)" \

@@ -35,6 +35,7 @@ full)
 	LIVE_COUNT=5000000
 	CTRL_NS="10 10000 1000000"
 	CTRL_RUNS=3
+	CTRL_EDIT_RUNS=7
 	;;
 quick)
 	OUT=bench/results/quick
@@ -50,8 +51,14 @@ quick)
 	CTRL_NS="10 10000"
 	CTRL_RUNS=1
 	;;
+control)
+	# the control plane alone (make bench-control): allow, revoke, reload, install
+	OUT=bench/results/control
+	CTRL_NS="1000 100000 1000000"
+	CTRL_RUNS=7
+	;;
 *)
-	echo "usage: bench/run.sh BUILD quick|full" >&2
+	echo "usage: bench/run.sh BUILD quick|full|control" >&2
 	exit 2
 	;;
 esac
@@ -110,6 +117,21 @@ if [ "${3:-}" = report ]; then
 	DATE=$(sed -n 's/^# date: //p' "$OUT/$TR_CSV" | head -1)
 	LOAD=$(sed -n 's/^# load: //p' "$OUT/$TR_CSV" | head -1)
 	DURATION=$(sed -n 's/^# duration: //p' "$OUT/$TR_CSV" | head -1)
+elif [ "$MODE" = control ]; then
+	mkdir -p "$OUT"
+	control_all
+	. "$HERE/report.sh"
+	{
+		echo "Control plane, $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+		echo
+		control_table
+		echo
+		echo "| target | measured in this run | |"
+		echo "|---|---|---|"
+		control_targets
+	} >"$OUT/control.md"
+	cat "$OUT/control.md"
+	exit 0
 else
 	testrun_all
 	live_all

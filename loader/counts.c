@@ -9,7 +9,71 @@
 #include "counts.h"
 #include "pipeline_fill.h"
 #include "pins.h"
+#include "rule_edits.h"
 #include "state.h"
+
+char *rule_list_read(const char *name, size_t *len)
+{
+	char path[STATE_PATH_MAX], *list, *edits, *merged;
+	size_t elen;
+
+	if (state_path(path, sizeof(path), name, STATE_RULE_LIST))
+		return NULL;
+	list = state_read_file(path, len);
+	if (!list || state_path(path, sizeof(path), name, STATE_RULE_EDITS))
+		return list;
+	edits = state_read_file(path, &elen);
+	if (!edits)
+		return list;
+	merged = rule_list_merge(list, *len, edits, len);
+	free(list);
+	free(edits);
+	if (!merged)
+		errno = ENOMEM;
+	return merged;
+}
+
+/* a stream over a string it frees when closed */
+struct text_stream {
+	char *text;
+	size_t len, off;
+};
+
+static ssize_t text_stream_read(void *c, char *buf, size_t size)
+{
+	struct text_stream *s = c;
+	size_t n = s->len - s->off < size ? s->len - s->off : size;
+
+	memcpy(buf, s->text + s->off, n);
+	s->off += n;
+	return n;
+}
+
+static int text_stream_close(void *c)
+{
+	struct text_stream *s = c;
+
+	free(s->text);
+	free(s);
+	return 0;
+}
+
+FILE *rule_list_open(const char *name)
+{
+	cookie_io_functions_t io = { .read = text_stream_read, .close = text_stream_close };
+	struct text_stream *s = calloc(1, sizeof(*s));
+	FILE *f = NULL;
+
+	if (s)
+		s->text = rule_list_read(name, &s->len);
+	if (s && s->text)
+		f = fopencookie(s, "r", io);
+	if (!f && s) {
+		free(s->text);
+		free(s);
+	}
+	return f;
+}
 
 int rule_list_parse(char *line, struct rule_list_entry *e)
 {
@@ -29,11 +93,49 @@ int rule_list_parse(char *line, struct rule_list_entry *e)
 	return 0;
 }
 
+/* v in decimal at p, and a tab: the end */
+static char *put_number(char *p, unsigned long long v)
+{
+	char tmp[24];
+	int n = 0;
+
+	do
+		tmp[n++] = '0' + v % 10;
+	while ((v /= 10));
+	while (n)
+		*p++ = tmp[--n];
+	*p++ = '\t';
+	return p;
+}
+
+static char *put_text(char *p, const char *s, size_t n, char end)
+{
+	memcpy(p, s, n);
+	p[n] = end;
+	return p + n + 1;
+}
+
+/* written without printf: an install of 1M rules writes 1M lines */
 void rule_list_write(FILE *f, unsigned long id, const char *stage, const char *file, int line,
 		     const struct pkt_count *carried, const char *text)
 {
-	fprintf(f, "%lu\t%s\t%s\t%d\t%llu\t%llu\t%s\n", id, stage, file, line,
-		(unsigned long long)carried->packets, (unsigned long long)carried->bytes, text);
+	size_t sl = strlen(stage), fl = strlen(file), tl = strlen(text);
+	char small[512],
+		*buf = sl + fl + tl + 100 <= sizeof(small) ? small : malloc(sl + fl + tl + 100);
+	char *p = buf;
+
+	if (!buf)
+		return;
+	p = put_number(p, id);
+	p = put_text(p, stage, sl, '\t');
+	p = put_text(p, file, fl, '\t');
+	p = put_number(p, line < 0 ? 0 : line);
+	p = put_number(p, carried->packets);
+	p = put_number(p, carried->bytes);
+	p = put_text(p, text, tl, '\n');
+	fwrite_unlocked(buf, 1, p - buf, f);
+	if (buf != small)
+		free(buf);
 }
 
 void counts_rule_sum(int fd, __u32 id, struct pkt_count *sum)
@@ -213,15 +315,14 @@ static int entry_cmp(const void *x, const void *y)
 
 int counts_snapshot_take(const char *name, struct counts_snapshot *s)
 {
-	char path[STATE_PATH_MAX], *line, *next;
+	char *line, *next;
 	size_t len = 0, cap = 0;
 
 	memset(s, 0, sizeof(*s));
 	s->counters = malloc(sizeof(*s->counters));
 	if (s->counters)
 		rule_counters_open(name, s->counters);
-	state_path(path, sizeof(path), name, STATE_RULE_LIST);
-	s->list = state_read_file(path, &len);
+	s->list = rule_list_read(name, &len);
 	if (!s->list)
 		return errno == ENOENT ? 0 : -errno;
 	for (line = s->list; line && *line; line = next) {

@@ -19,6 +19,12 @@ struct rule_list_entry {
 	struct pkt_count carried;
 };
 
+/*
+ * The rule list of instance name with its live edits in place (rule_edits.h):
+ * whole (NUL-terminated, NULL with errno), or as a stream to read
+ */
+char *rule_list_read(const char *name, size_t *len);
+FILE *rule_list_open(const char *name);
 /* splits a line in place; 0, or -EINVAL for a line that is not one */
 int rule_list_parse(char *line, struct rule_list_entry *e);
 void rule_list_write(FILE *f, unsigned long id, const char *stage, const char *file, int line,

@@ -48,7 +48,7 @@ static void rules_refresh(struct event_names *n)
 {
 	char path[STATE_PATH_MAX], *text, *save = NULL;
 	__u64 now = mono_now();
-	struct stat st;
+	struct stat st, est;
 	size_t len, cap = 0;
 
 	if (n->list_checked_ns && now - n->list_checked_ns < LIST_CHECK_NS)
@@ -56,11 +56,20 @@ static void rules_refresh(struct event_names *n)
 	n->list_checked_ns = now;
 	if (state_path(path, sizeof(path), n->instance, STATE_RULE_LIST) || stat(path, &st))
 		return;
+	/* live edits in place change the edits file beside it (rule_edits.h) */
+	if (!state_path(path, sizeof(path), n->instance, STATE_RULE_EDITS) && !stat(path, &est)) {
+		st.st_ino ^= est.st_ino * 31;
+		st.st_size += est.st_size << 24;
+		if (est.st_mtim.tv_sec > st.st_mtim.tv_sec ||
+		    (est.st_mtim.tv_sec == st.st_mtim.tv_sec &&
+		     est.st_mtim.tv_nsec > st.st_mtim.tv_nsec))
+			st.st_mtim = est.st_mtim;
+	}
 	if (n->rules && st.st_ino == n->list_ino && st.st_size == n->list_size &&
 	    st.st_mtim.tv_sec == n->list_mtime.tv_sec &&
 	    st.st_mtim.tv_nsec == n->list_mtime.tv_nsec)
 		return;
-	text = state_read_file(path, &len);
+	text = rule_list_read(n->instance, &len);
 	if (!text)
 		return;
 	free(n->rules);

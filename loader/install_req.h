@@ -31,6 +31,7 @@ struct install_req {
 	bool audit_all; /* install --audit: every denial passes, recorded as would-deny */
 	__u32 audit_slots; /* bit s: the stage in slot s is audited */
 	bool keep_block; /* reload and live edits: a blocked instance stays blocked */
+	bool reuse_unchanged; /* what runs is this request already (req_hash.h): do nothing */
 	bool ctl_before_known; /* ctl_before holds the control word from before the lock: */
 	__u32 ctl_before; /* an install ends only a block that was there then */
 	bool xdp_programs; /* load (and pin) the XDP programs though no XDP point is attached:

@@ -12,6 +12,8 @@
 #include "metrics.h"
 #include "explain.h"
 #include "instance.h"
+#include "pipeline_edit.h"
+#include "phases.h"
 #include "pins.h"
 #include "pipeline.h"
 #include "pipeline_l2.h"
@@ -116,6 +118,14 @@ int instance_open(const char *name, unsigned int flags, struct instance *in, str
 		if (in->lock_fd < 0)
 			return in->lock_fd;
 		in->installed = pins_present(name); /* as the last holder left it */
+		/* a live edit in place that a kill cut short is finished first */
+		if (in->installed) {
+			err = pipeline_edit_recover(name, d);
+			if (err) {
+				instance_close(in);
+				return err;
+			}
+		}
 		if (!in->installed) {
 			char live[STATE_PATH_MAX];
 
@@ -279,9 +289,11 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 {
 	struct instance_conf conf = { .audit = s->audit };
 	char live[STATE_PATH_MAX];
+	bool unchanged = false;
 	struct ruleset rs;
 	int err;
 
+	phase_mark("start");
 	memset(res, 0, sizeof(*res));
 	memset(&rs, 0, sizeof(rs));
 	if (in->lock_fd < 0)
@@ -361,17 +373,26 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 			.audit_all = s->audit,
 			.audit_slots = rs.audit_slots,
 			.keep_block = s->keep_block,
+			/* a reload: an install ends a block, and may attach */
+			.reuse_unchanged = s->keep_block && !s->nr_points && !s->deny_all,
 			.ctl_before_known = in->ctl_known,
 			.ctl_before = in->ctl,
 			.progress = s->progress,
 		};
 
 		err = pipeline_install(&rq, d);
+		/* what runs is this already: the host side's layer 2 read again, as a switch does */
+		if (err == 1) {
+			unchanged = true;
+			err = pipeline_refresh_l2(in->name, conf.gateways, conf.nr_gateways, d);
+		}
 	}
 	if (!err) {
-		state_count_bump(in->name, STATE_SWITCHES);
+		if (!unchanged)
+			state_count_bump(in->name, STATE_SWITCHES);
 		in->installed = true;
 		res->nr_rules = rs.prof.nr_rules;
+		res->unchanged = unchanged;
 		res->nr_stages = rs.nr_stages;
 		res->audit = s->audit || rs.audit_slots || rs.prof.nr_audits;
 		err = instance_conf_write(in->name, &conf, d);

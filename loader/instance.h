@@ -71,6 +71,7 @@ struct install_result {
 	struct addr sources[INSTANCE_MAX_SOURCES];
 	size_t nr_sources;
 	bool audit; /* some denial passes as would-deny */
+	bool unchanged; /* a reload of what ran already: nothing switched */
 };
 
 /*

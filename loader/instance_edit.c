@@ -1,4 +1,4 @@
-/* instance_edit.c: live edits of an instance: allow and revoke through its drop-in, switched in one step. */
+/* instance_edit.c: live edits of an instance: allow and revoke through its drop-in, in place or switched in one step. */
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -14,6 +14,7 @@
 #include "instance.h"
 #include "pins.h"
 #include "pipeline.h"
+#include "pipeline_edit.h"
 #include "pipeline_l2.h"
 #include "status.h"
 
@@ -91,13 +92,11 @@ static int drop_in_without(const char *old, size_t old_len, const char *path,
  */
 static bool live_rule_in_force(const char *name, const char *path, const struct profile *want)
 {
-	char list[STATE_PATH_MAX], *text, *save = NULL;
+	char *text, *save = NULL;
 	bool found = false;
 	size_t len;
 
-	if (state_path(list, sizeof(list), name, STATE_RULE_LIST))
-		return false;
-	text = state_read_file(list, &len);
+	text = rule_list_read(name, &len);
 	for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l && !found;
 	     l = strtok_r(NULL, "\n", &save)) {
 		struct rule_list_entry e;
@@ -112,6 +111,104 @@ static bool live_rule_in_force(const char *name, const char *path, const struct 
 	}
 	free(text);
 	return found;
+}
+
+/* the line of the drop-in that is this rule (1: the first), or one past its last */
+static int drop_in_line(const char *old, size_t old_len, const char *path,
+			const struct profile *want)
+{
+	char *save = NULL, *copy = old ? strndup(old, old_len) : NULL;
+	int n = 0, at = 0;
+
+	for (char *l = copy ? strtok_r(copy, "\n", &save) : NULL; l && !at;
+	     l = strtok_r(NULL, "\n", &save)) {
+		struct profile have = {};
+		struct diag quiet = {};
+
+		n++;
+		if (!parse_one_rule(l, path, &have, &quiet) && same_rule(&have, want))
+			at = n;
+		profile_free(&have);
+		diag_free(&quiet);
+	}
+	free(copy);
+	return at ? at : n + 1;
+}
+
+/*
+ * The edit into the generation in force, when it fits there (edit_base.h):
+ * -EAGAIN when it needs a switch, or when only a switch can tell what is
+ * wrong with it (the rule is the profile's own, or overlaps one); the rest
+ * as instance_edit. Nothing of the profile is read: the time does not grow
+ * with the profile.
+ */
+static int edit_in_place(struct instance *in, const struct profile *want, bool add,
+			 const char *path, const char *old, size_t old_len, struct diag *d)
+{
+	struct pipeline_edit *e = calloc(1, sizeof(*e));
+	char *text = NULL;
+	const char *drop_in = NULL;
+	bool in_drop_in;
+	sigset_t hold, saved;
+	int err = e ? pipeline_edit_prepare(in->name, want, add, e, d) : -ENOMEM;
+
+	if (err || e->way != EDIT_IN_PLACE) {
+		err = err == -ENOMEM ? err : -EAGAIN;
+		goto out;
+	}
+	err = drop_in_without(old, old_len, path, want, &text);
+	in_drop_in = !err;
+	if (err && err != -ENOENT)
+		goto out;
+	err = 0;
+	if (add && e->in_force && in_drop_in) {
+		int lines = 0;
+
+		for (size_t i = 0; i < old_len; i++)
+			lines += old[i] == '\n';
+		/* as the profile's check says it: the line it would have been */
+		diag_error(d, path, lines + 1, "duplicate of %s:%d ('%s')", path,
+			   drop_in_line(old, old_len, path, want), line_text(want));
+		err = -EEXIST;
+		goto out;
+	}
+	/* the profile's own rule, or an overlap: the switch's checks say so */
+	if ((add && e->in_force) || (!add && e->in_force && !e->from_drop_in) ||
+	    (!add && !e->in_force && !in_drop_in)) {
+		err = -EAGAIN;
+		goto out;
+	}
+	/* not in the drop-in yet, or in it still: an allow or revoke of the old way killed */
+	if (add && !in_drop_in) {
+		free(text);
+		text = NULL;
+		if (asprintf(&text, "%.*s%s\n", (int)old_len, old ? old : "", line_text(want)) <
+		    0) {
+			text = NULL;
+			err = -ENOMEM;
+			goto out;
+		}
+		drop_in = text;
+	} else if (!add && in_drop_in) {
+		drop_in = text;
+	}
+	/* from the intent to the last step, INT, TERM and HUP wait */
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGTERM);
+	sigaddset(&hold, SIGHUP);
+	sigprocmask(SIG_BLOCK, &hold, &saved);
+	err = pipeline_edit_commit(e, path, drop_in, line_text(want),
+				   drop_in_line(drop_in ? drop_in : old,
+						drop_in ? strlen(drop_in) : old_len, path, want),
+				   d);
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+out:
+	if (e)
+		pipeline_edit_free(e);
+	free(e);
+	free(text);
+	return err;
 }
 
 int instance_edit(struct instance *in, const char *rule, bool add, char **done, struct diag *d)
@@ -143,6 +240,9 @@ int instance_edit(struct instance *in, const char *rule, bool add, char **done, 
 		diag_error(d, path, 0, "cannot read: %s", strerror(-err));
 		goto out;
 	}
+	err = edit_in_place(in, &want, add, path, old, old_len, d);
+	if (err != -EAGAIN)
+		goto finish;
 	if (add) {
 		/* the drop-in has it and the policy does not: an allow killed before its switch */
 		err = drop_in_without(old, old_len, path, &want, &text);
@@ -189,6 +289,7 @@ int instance_edit(struct instance *in, const char *rule, bool add, char **done, 
 			unlink(path);
 	}
 	sigprocmask(SIG_SETMASK, &saved, NULL);
+finish:
 	if (!err) {
 		*done = strdup(line_text(&want));
 		err = *done ? 0 : -ENOMEM;

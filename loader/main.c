@@ -118,7 +118,8 @@ static void print_installed(const char *name, const struct install_result *res)
 {
 	char buf[ADDR_STR_LEN];
 
-	printf("installed instance '%s': %zu rules in %zu stages; sources:", name, res->nr_rules,
+	printf("%s instance '%s': %zu rules in %zu stages; sources:",
+	       res->unchanged ? "unchanged (no switch)" : "installed", name, res->nr_rules,
 	       res->nr_stages);
 	for (size_t i = 0; i < res->nr_sources; i++)
 		printf(" %s", addr_format(&res->sources[i], buf, sizeof(buf)));

@@ -98,13 +98,12 @@ static void rules_walk(struct inst *in, FILE *out,
 		       void (*fn)(FILE *out, const struct inst *in, const struct rule_list_entry *e,
 				  const struct pkt_count *c))
 {
-	char path[STATE_PATH_MAX], *line = NULL, tool[64];
+	char *line = NULL, tool[64];
 	struct rule_counters rc;
 	size_t cap = 0;
 	FILE *f;
 
-	state_path(path, sizeof(path), in->name, STATE_RULE_LIST);
-	f = state_fopen_read(path);
+	f = rule_list_open(in->name);
 	if (!f)
 		return;
 	rule_counters_open(in->name, &rc);

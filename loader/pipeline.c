@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -12,12 +13,15 @@
 #include "ctl.h"
 #include "pipeline.h"
 #include "pipeline_attach.h"
+#include "pipeline_edit.h"
 #include "pipeline_fill.h"
 #include "pipeline_l2.h"
 #include "pipeline_load.h"
 #include "pipeline_state.h"
 #include "pipeline_tc.h"
+#include "phases.h"
 #include "policy.h"
+#include "req_hash.h"
 #include "xdp.h"
 
 /* without membarrier(): how long in-flight packets may still use the old generation */
@@ -163,6 +167,7 @@ static int txn_build(struct txn *t, const struct install_req *rq, struct diag *d
 	err = txn_open_dispatcher(
 		t, rq->name,
 		rq->profile->nr_rules + rq->profile->nr_dns_names + rq->profile->nr_name_rules, d);
+	phase_mark("dispatcher load");
 	if (err)
 		return err;
 	if (t->existing) {
@@ -184,6 +189,7 @@ static int txn_build(struct txn *t, const struct install_req *rq, struct diag *d
 		t->nr_ls++;
 		/* a stage of few entries carries them in its program (the map holds them too) */
 		txn_stage_baked(t, rq, i, &baked);
+		t->ls[i].baked = baked.on;
 		/* with XDP, each tool rule has a marker entry too (in rules, not rules4) */
 		err = txn_load_stage(t, rq->name, &rq->stages[i],
 				     (rq->plan->stage_entries[i] - in4) *
@@ -192,8 +198,12 @@ static int txn_build(struct txn *t, const struct install_req *rq, struct diag *d
 		if (err)
 			return err;
 	}
+	phase_mark("stages load");
 	txn_clear_gen(t, rq, t->gen);
-	return txn_fill(t, rq, d);
+	phase_mark("clear next generation");
+	err = txn_fill(t, rq, d);
+	phase_mark("fill");
+	return err;
 }
 
 static int txn_reasons_grow(struct txn *t, struct diag *d)
@@ -249,18 +259,28 @@ static int txn_finish(struct txn *t, const struct install_req *rq,
 		      const struct counts_snapshot *old_counts, struct diag *d)
 {
 	int err = txn_pin_programs(t, rq, d);
+	unsigned long long token = 0;
 
 	if (!err)
 		err = txn_pin_rule_maps(t, rq, true, d);
+	phase_mark("pin");
 	if (!err)
-		err = txn_write_rule_list(rq, old_counts, d);
+		err = getrandom(&token, sizeof(token), 0) == sizeof(token) ? 0 : -errno;
+	token |= 1; /* 0 is no token */
+	if (!err)
+		err = txn_write_rule_list(rq, old_counts, token, d);
+	if (!err && !t->dry_run)
+		err = txn_write_edit_base(t, rq, token, d);
+	phase_mark("rule list");
 	if (!t->existing)
 		return err; /* a new instance that failed here is removed whole */
 	if (err)
 		diag_warn(d, NULL, 0,
 			  "the new policy is in force, but its programs are not all pinned");
 	wait_for_old_generation();
+	phase_mark("wait for old generation");
 	txn_clear_gen(t, rq, !t->gen);
+	phase_mark("clear old generation");
 	{
 		/* names no rule follows any more: what was learned for them goes */
 		struct learn_fds lf = txn_learn_fds(t);
@@ -334,10 +354,23 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	 * before it attached leaves (its maps pinned, perhaps not all): nothing runs it, start over
 	 */
 	t.existing = !stat(path, &sb) && pins_have_run(t.dir);
+	/* a reload of what runs already: nothing to switch */
+	if (t.existing && rq->reuse_unchanged && !rq->nr_points) {
+		char hash[REQ_HASH_LEN];
+		size_t elf_len;
+		const void *elf = dispatcher__elf_bytes(&elf_len);
+
+		req_hash(rq, elf, elf_len, hash);
+		phase_mark("hash");
+		if (pipeline_edit_unchanged(rq->name, hash))
+			return 1;
+	}
 	/* the running rules and their counters, carried over to the same rules after the switch */
 	if (t.existing)
 		counts_snapshot_take(rq->name, &old_counts);
+	phase_mark("counts snapshot");
 	err = txn_plan_hooks(&t, rq, d);
+	phase_mark("hooks");
 	if (err)
 		goto out;
 	if (!t.existing)
@@ -350,6 +383,7 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	err = txn_build(&t, rq, d);
 	if (!err)
 		err = txn_attach(&t, rq, d);
+	phase_mark("attach");
 	if (err)
 		goto fail;
 	/* the switch: one word, read once per packet */
@@ -365,6 +399,7 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 		goto fail;
 	}
 	flipped = true;
+	phase_mark("switch");
 	err = txn_finish(&t, rq, &old_counts, d);
 	if (!err)
 		goto out;
@@ -382,6 +417,7 @@ fail:
 out:
 	counts_snapshot_free(&old_counts);
 	txn_free(&t);
+	phase_mark("end");
 	return err;
 }
 

@@ -12,7 +12,8 @@
 /*
  * Installs a new instance, or switches a running one to the request in one
  * step; on any error the running policy stays as it was. The caller holds
- * the instance lock (instance.h) or is the only writer (tests).
+ * the instance lock (instance.h) or is the only writer (tests). 1: nothing
+ * done, the instance runs this request already (rq->reuse_unchanged).
  */
 int pipeline_install(const struct install_req *rq, struct diag *d);
 /* the instance's control word now; 0 or -errno */

@@ -10,6 +10,7 @@
 #include "dns_policy.h"
 #include "pipeline_fill.h"
 #include "pipeline_load.h"
+#include "rule_entry.h"
 #include "policy.h"
 
 #ifndef ENOTSUPP
@@ -152,33 +153,31 @@ bool rule_entry_counted(const void *key, __u32 key_size, const void *value, __u3
 static void entry_key(const struct txn *t, const struct install_req *rq, const struct plan_entry *e,
 		      struct policy_key *k)
 {
-	const struct rule *r = &rq->profile->rules[e->rule];
-
-	memset(k, 0, sizeof(*k));
-	k->gen = t->gen;
-	k->tool = r->o.tool_id;
-	k->l4proto = r->l4proto;
-	k->dport = htons(e->port);
-	k->family = r->dst.family;
-	memcpy(k->daddr, r->dst.bytes, sizeof(k->daddr));
+	rule_entry_full_key(t->gen, &rq->profile->rules[e->rule], e, k);
 }
 
-/* an entry that goes in its stage's rules4: one IPv4 address of an exact stage, no tool */
-static bool entry_in_rules4(const struct install_req *rq, const struct plan_entry *e)
+/* where plan entry e goes, its key and value (rule_entry.c: the one encoder) */
+static void entry_of(const struct txn *t, const struct install_req *rq, const struct plan_entry *e,
+		     struct rule_entry *re)
 {
-	const struct rule *r = &rq->profile->rules[e->rule];
-
-	return !e->wide && rq->stages[e->stage].desc.map_kind == STAGE_MAP_EXACT &&
-	       r->dst.family == AF_INET && !r->o.tool_id;
+	rule_entry_encode(t->gen, &rq->profile->rules[e->rule], e,
+			  e->wide ? STAGE_MAP_EXACT : rq->stages[e->stage].desc.map_kind, e->rule,
+			  re);
 }
 
 size_t txn_stage_entries4(const struct install_req *rq, size_t stage)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < rq->plan->nr_entries; i++)
-		n += rq->plan->entries[i].stage == stage &&
-		     entry_in_rules4(rq, &rq->plan->entries[i]);
+	for (size_t i = 0; i < rq->plan->nr_entries; i++) {
+		struct rule_entry re;
+
+		if (rq->plan->entries[i].stage != stage)
+			continue;
+		rule_entry_encode(0, &rq->profile->rules[rq->plan->entries[i].rule],
+				  &rq->plan->entries[i], rq->stages[stage].desc.map_kind, 0, &re);
+		n += re.map == RULE_MAP_RULES4;
+	}
 	return n;
 }
 
@@ -194,34 +193,19 @@ static size_t entry_encode(const struct txn *t, const struct install_req *rq,
 			   const struct plan_entry *e, void *key, struct policy_key **k, int *fd,
 			   const char **where)
 {
-	const struct rule *r = &rq->profile->rules[e->rule];
-	const struct stage *st = &rq->stages[e->stage];
-	struct policy_lpm_key *lk = key;
+	struct rule_entry re;
 
-	*where = e->wide ? "wide_rules" : st->desc.name;
-	if (entry_in_rules4(rq, e)) {
-		struct policy_key4 *k4 = key;
-
-		memset(k4, 0, sizeof(*k4));
-		memcpy(&k4->daddr, r->dst.bytes, sizeof(k4->daddr));
-		k4->dport = htons(e->port);
-		k4->l4proto = r->l4proto;
-		k4->gen = t->gen;
-		*k = NULL;
-		*fd = t->ls[e->stage].rules4_fd;
-		return sizeof(*k4);
-	}
-	*fd = e->wide ? bpf_map__fd(t->skel->maps.wide_rules) : t->ls[e->stage].rules_fd;
-	if (e->wide || st->desc.map_kind == STAGE_MAP_PREFIX) {
-		memset(lk, 0, sizeof(*lk));
-		entry_key(t, rq, e, &lk->k);
-		lk->prefixlen = POLICY_LPM_FIXED_BITS + r->dst.plen;
-		*k = &lk->k;
-		return sizeof(*lk);
-	}
-	*k = key;
-	entry_key(t, rq, e, *k);
-	return sizeof(**k);
+	entry_of(t, rq, e, &re);
+	*where = e->wide ? "wide_rules" : rq->stages[e->stage].desc.name;
+	memcpy(key, rule_entry_key(&re), re.size);
+	/* rules4 keys have no tool part: NULL (no marker either) */
+	*k = re.map == RULE_MAP_RULES4		      ? NULL :
+	     re.size == sizeof(struct policy_lpm_key) ? &((struct policy_lpm_key *)key)->k :
+							key;
+	*fd = re.map == RULE_MAP_RULES4 ? t->ls[e->stage].rules4_fd :
+	      re.map == RULE_MAP_WIDE	? bpf_map__fd(t->skel->maps.wide_rules) :
+					  t->ls[e->stage].rules_fd;
+	return re.size;
 }
 
 /* one entry into b, false when it is full */

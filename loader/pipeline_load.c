@@ -10,6 +10,14 @@
 /* smallest rule map; a hash map's bucket array is sized by max_entries up front */
 #define RULES_MAP_MIN 1024
 
+/*
+ * Counters for rules that live edits add into the running generation
+ * (pipeline_edit.c) beyond the profile's: 1,024 and one in 64 more (1M
+ * rules: 16,384 more, 256 KiB a CPU). Once they are taken, an allow
+ * switches to a new generation, which makes the room again.
+ */
+#define RULE_COUNTS_HEADROOM(n) (1024 + (n) / 64)
+
 /* maps of the dispatcher that every install of an instance shares through their pins */
 #define BANK_NAME_ROW(ID, name, label, sec, entry, load, link, cgtype) "stages_" #name,
 const char *const shared_maps[] = { "ctl",
@@ -202,8 +210,12 @@ int txn_open_dispatcher(struct txn *t, const char *name, size_t nr_rules, struct
 		bpf_program__set_autoload(p, prog_loaded(t, bpf_program__name(p)));
 	t->skel->rodata->dry_run = t->dry_run;
 	t->skel->rodata->dry_tool = t->dry_tool;
-	/* a new counter per rule of this profile; the old generation keeps counting into its own */
-	err = bpf_map__set_max_entries(t->skel->maps.rule_counts, nr_rules ? nr_rules : 1);
+	/*
+	 * a new counter per rule of this profile, and room for live edits; the old
+	 * generation keeps counting into its own
+	 */
+	err = bpf_map__set_max_entries(t->skel->maps.rule_counts,
+				       nr_rules + RULE_COUNTS_HEADROOM(nr_rules));
 	if (!err)
 		err = dispatcher__load(t->skel);
 	if (err) {

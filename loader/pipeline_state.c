@@ -7,7 +7,9 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "edit_base.h"
 #include "learn_rules.h"
+#include "req_hash.h"
 #include "pipeline_state.h"
 
 int txn_pin(const struct txn *t, int fd, const char *object, struct diag *d)
@@ -60,18 +62,22 @@ void txn_unpin_removed_stages(const struct txn *t, const struct install_req *rq)
  * a reader sees one profile or the other. Written just after the switch: the
  * old generation's last in-flight packets may miss the carried counts.
  */
-int txn_write_rule_list(const struct install_req *rq, const struct counts_snapshot *old,
-			struct diag *d)
-{
-	struct pkt_count carried;
-	const struct plan *pl = rq->plan;
-	char path[PIN_PATH_MAX], *text = NULL;
-	size_t e = 0, len = 0;
-	FILE *f = open_memstream(&text, &len);
-	int err;
+struct rule_list_job {
+	const struct install_req *rq;
+	const struct counts_snapshot *old;
+	unsigned long long token;
+};
 
-	if (!f)
-		return -ENOMEM;
+static int rule_list_fill(FILE *f, void *arg)
+{
+	const struct rule_list_job *j = arg;
+	const struct install_req *rq = j->rq;
+	const struct plan *pl = rq->plan;
+	struct pkt_count carried;
+	size_t e = 0;
+
+	/* the token live edits in place name it by (rule_edits.h); no reader takes it for a rule */
+	fprintf(f, "#base %llu\n", j->token);
 	/* the address rules, the 'allow dns' lines, the name rules: the order of their counters */
 	for (size_t id = 0; id < profile_nr_origins(rq->profile); id++) {
 		const struct rule_origin *o = profile_origin(rq->profile, id);
@@ -89,17 +95,71 @@ int txn_write_rule_list(const struct install_req *rq, const struct counts_snapsh
 
 			stage = rq->stages[pl->name_stages[i]].desc.name;
 		}
-		counts_carried_over(old, o->file, o->text, &carried);
+		counts_carried_over(j->old, o->file, o->text, &carried);
 		rule_list_write(f, id, stage, o->file, o->line, &carried, o->text);
 	}
-	err = fclose(f) ? -ENOMEM : state_dir_ensure(rq->name, d);
+	return ferror(f) ? -EIO : 0;
+}
+
+int txn_write_rule_list(const struct install_req *rq, const struct counts_snapshot *old,
+			unsigned long long token, struct diag *d)
+{
+	struct rule_list_job j = { .rq = rq, .old = old, .token = token };
+	char path[PIN_PATH_MAX] = "";
+	int err;
+
+	/* streamed into the file beside the list, then renamed over it */
+	err = state_dir_ensure(rq->name, d);
 	if (!err)
 		err = state_path(path, sizeof(path), rq->name, STATE_RULE_LIST);
 	if (!err)
-		err = state_write_file(path, text, len);
+		err = state_write_stream(path, rule_list_fill, &j);
 	if (err)
 		diag_error(d, NULL, 0, "cannot write the rule list %s: %s", path, strerror(-err));
+	return err;
+}
+
+int txn_write_edit_base(const struct txn *t, const struct install_req *rq, unsigned long long token,
+			struct diag *d)
+{
+	struct edit_base *b = calloc(1, sizeof(*b));
+	const struct profile *p = rq->profile;
+	char live[STATE_PATH_MAX], *text = NULL;
+	size_t len = 0;
+	int err = b ? 0 : -ENOMEM;
+
+	if (!err)
+		err = state_path(live, sizeof(live), rq->name, STATE_LIVE_RULES);
+	if (err)
+		goto out;
+	b->token = token;
+	b->gen = t->gen;
+	b->xdp = t->xdp_hooks;
+	b->ids = profile_nr_origins(p);
+	/* the drop-in is read after the profile's files: its address rules are the last ones */
+	b->live_end = b->live_first = p->nr_rules;
+	while (b->live_first && !strcmp(p->rules[b->live_first - 1].o.file, live))
+		b->live_first--;
+	for (size_t i = 0; i < t->nr_ls && i < MAX_STAGES; i++) {
+		b->stages[i].desc = rq->stages[i].desc;
+		b->stages[i].follows_names = rq->stages[i].follows_names;
+		b->baked[i] = t->ls[i].baked;
+	}
+	b->nr_stages = t->nr_ls < MAX_STAGES ? t->nr_ls : MAX_STAGES;
+	{
+		size_t elf_len;
+		const void *elf = dispatcher__elf_bytes(&elf_len);
+
+		req_hash(rq, elf, elf_len, b->hash);
+	}
+	err = edit_base_format(b, &text, &len);
+	if (!err)
+		err = state_write_instance_file(rq->name, STATE_EDIT_BASE, text, len, d);
+	if (!err && !state_path(live, sizeof(live), rq->name, STATE_RULE_EDITS))
+		unlink(live); /* of the generation before: its token is not this one */
+out:
 	free(text);
+	free(b);
 	return err;
 }
 

@@ -22,6 +22,7 @@ struct loaded_stage {
 	int rules4_fd; /* an exact stage's IPv4 rules of every process; -1: none (prefix) */
 	bool rules4_pinned_here;
 	bool rules4_replaced;
+	bool baked; /* its entries are in its program's read-only data (stage_baked) */
 };
 
 /* a classic tc filter made or moved by an install (pipeline_tc.c) */

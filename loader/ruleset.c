@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "phases.h"
 #include "ruleset.h"
 #include "stage_builtin.h"
 
@@ -137,8 +138,10 @@ int ruleset_load(const char *dir, const char *live_dir, const char *cgroup, bool
 	/* live edits (allow/revoke) come after the profile's own files */
 	if (!err && live_dir && !access(live_dir, F_OK))
 		err = profile_load_dir(live_dir, NULL, &rs->prof, d);
+	phase_mark("parse");
 	/* the stages are read even so: their errors are shown with the profile's */
 	e = ruleset_plan(rs, err ? NULL : cgroup, need_tools && !err, d);
+	phase_mark("plan");
 	return err ? err : e;
 }
 

@@ -304,6 +304,36 @@ char *state_read_file(const char *path, size_t *len)
 	return buf;
 }
 
+int state_write_stream(const char *path, int (*fill)(FILE *f, void *arg), void *arg)
+{
+	char tmp[STATE_PATH_MAX + 8];
+	FILE *f;
+	int fd, err;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		err = -errno;
+		close(fd);
+		unlink(tmp);
+		return err;
+	}
+	setvbuf(f, NULL, _IOFBF, 1 << 20);
+	err = fill(f, arg);
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
 int state_write_file(const char *path, const char *text, size_t len)
 {
 	char tmp[STATE_PATH_MAX + 8];

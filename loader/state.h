@@ -15,6 +15,9 @@
  *     NAME/log.lock                held by the one 'log' or 'suggest' reader
  *     NAME/instance.conf           how it was installed (profile, cgroup, audit)
  *     NAME/rules.list              the installed rules, one a line (counts.h)
+ *     NAME/rules.edits             what live edits in place changed of it (rule_edits.h)
+ *     NAME/edit.base               what they need of the generation in force (edit_base.h)
+ *     NAME/edit.intent             an edit in place under way (pipeline_edit.h)
  *     NAME/live.d/90-live.rules    live edits of allow and revoke
  *     NAME/empty.d/                the empty profile a failed restore installs
  *     NAME/switches                policy switches since boot (metrics)
@@ -38,6 +41,9 @@
 #define STATE_LOG_LOCK "log.lock"
 #define STATE_CONF "instance.conf"
 #define STATE_RULE_LIST "rules.list"
+#define STATE_RULE_EDITS "rules.edits"
+#define STATE_EDIT_BASE "edit.base"
+#define STATE_EDIT_INTENT "edit.intent"
 #define STATE_LIVE_DIR "live.d"
 #define STATE_LIVE_RULES "live.d/90-live.rules"
 #define STATE_EMPTY_PROFILE "empty.d" /* the deny-all profile of a failed restore */
@@ -91,6 +97,11 @@ int state_write_file(const char *path, const char *text, size_t len);
 /* writes a file of the instance's runtime directory whole (state_write_file), saying so on error */
 int state_write_instance_file(const char *name, const char *file, const char *text, size_t len,
 			      struct diag *d);
+/*
+ * writes a state file as state_write_file does, through fill(f, arg) into a
+ * stream (no copy of the whole in memory); fill returns 0 or -errno
+ */
+int state_write_stream(const char *path, int (*fill)(FILE *f, void *arg), void *arg);
 /* reads a state file whole (NUL-terminated); NULL with errno (ENOENT when absent) */
 char *state_read_file(const char *path, size_t *len);
 

@@ -494,7 +494,7 @@ int status_rules(const char *name, FILE *out, bool json, struct diag *d)
 	FILE *f;
 
 	state_path(path, sizeof(path), name, STATE_RULE_LIST);
-	f = state_fopen_read(path);
+	f = rule_list_open(name);
 	if (!f) {
 		diag_error(d, NULL, 0, "no instance '%s' installed (%s: %s)", name, path,
 			   strerror(errno));
@@ -568,14 +568,13 @@ int status_rules(const char *name, FILE *out, bool json, struct diag *d)
 
 int rule_info_get(const char *name, __u32 id, struct rule_info *ri)
 {
-	char path[STATE_PATH_MAX], *line = NULL;
+	char *line = NULL;
 	size_t cap = 0;
 	int err = -ENOENT;
 	FILE *f;
 
 	memset(ri, 0, sizeof(*ri));
-	state_path(path, sizeof(path), name, STATE_RULE_LIST);
-	f = state_fopen_read(path);
+	f = rule_list_open(name);
 	if (!f)
 		return -ENOENT;
 	while (err && getline(&line, &cap, f) > 0) {

@@ -9,7 +9,7 @@
 
 area crash "flow_profiles" "" \
 	test_crash_edit_run_again test_crash_uninstall_run_again test_crash_first_install_run_again \
-	test_crash_kill_anywhere
+	test_crash_in_place_kill_points test_crash_kill_anywhere
 
 CRASH_RULE="udp 10.42.7.20 port 7"
 
@@ -34,13 +34,18 @@ crash_flow() {
 	done
 }
 
-# the two profiles installs switch between: the shipped one with the allowed flow, and one more rule
+# the two profiles installs switch between: the shipped one with the allowed flow and 20 more
+# rules (its internal stage holds more than 16: allow and revoke of CRASH_RULE go in place,
+# intent first), and the shipped one with the flow and one more rule (the internal stage's few
+# rules are in its program: allow and revoke switch)
 crash_profiles() {
+	local i
 	mkdir -p "$WORK/crash-a" "$WORK/crash-b"
 	cp rules.d/*.rules "$WORK/crash-a/"
 	echo "allow udp 10.42.7.11 port 9000" >"$WORK/crash-a/40-flow.rules"
 	cp "$WORK/crash-a/"*.rules "$WORK/crash-b/"
 	echo "allow tcp 10.42.7.20 port 5432" >>"$WORK/crash-b/40-flow.rules"
+	for i in $(seq 20); do echo "allow udp 10.42.9.$i port 9100"; done >"$WORK/crash-a/45-more.rules"
 }
 
 crash_sent() { grep -o 'sent [0-9]*' "$1" | awk '{ s += $2 } END { print s + 0 }'; }
@@ -61,10 +66,14 @@ crash_snap() {
 	SNAP_LIST=$(cat "$RULES_FILE" 2>/dev/null)
 	SNAP_PINS=$([ -e "$PIN_DIR/ctl" ] && echo ctl || { [ -e "$PIN_DIR" ] && echo some; })
 	SNAP_STATE=$([ -e "$INSTANCE_STATE" ] && echo yes)
+	SNAP_INTENT=$([ -e "$INSTANCE_STATE/edit.intent" ] && echo yes)
+	SNAP_EDITS=$(cat "$INSTANCE_STATE/rules.edits" 2>/dev/null)
 }
 
-# crash_where OP FRESH GEN DROPIN LIST: where the kill of OP landed, as what it left (SNAP_*,
-# taken after it; GEN, DROPIN and LIST were so before it)
+# crash_where OP FRESH GEN DROPIN LIST EDITS: where the kill of OP landed, as what it left
+# (SNAP_*, taken after it; GEN, DROPIN, LIST and EDITS were so before it). An edit in place
+# (profile a) records its intent, then writes the drop-in, the rule map, the rule list's edits,
+# and removes the intent: killed with the intent there, the next command finishes it
 crash_where() {
 	local op=$1
 	if [ "$op" = uninstall ] || [ "$2" = 1 ]; then
@@ -75,6 +84,12 @@ crash_where() {
 		else
 			echo "$op: nothing there"
 		fi
+	elif [ -n "$SNAP_INTENT" ] && [ "$SNAP_DROPIN" = "$4" ]; then
+		echo "$op: in place, intent recorded, drop-in not yet written"
+	elif [ -n "$SNAP_INTENT" ]; then
+		echo "$op: in place, intent recorded, drop-in written"
+	elif [ "$SNAP_GEN" = "$3" ] && [ "$SNAP_EDITS" != "$6" ]; then
+		echo "$op: in place, done"
 	elif [ "$SNAP_GEN" != "$3" ] && [ "$SNAP_LIST" = "$5" ]; then
 		echo "$op: switched, rule list not yet written"
 	elif [ "$SNAP_GEN" != "$3" ]; then
@@ -89,11 +104,14 @@ crash_where() {
 # the job OP run until one run ends by itself; the runs before it killed after a random delay
 # (within the command's time, as its last runs took); then the end state OP promises
 crash_job() {
-	local op=$1 pid rc out killed=0 fresh=0 ms gen dropin list w t0
+	local op=$1 pid rc out killed=0 fresh=0 ms gen dropin list edits w t0 key=$1
 	[ -e "$PIN_DIR/ctl" ] || fresh=1
+	# an edit's time: in place over profile a, a switch over b
+	case $op in allow | revoke) key=$op-$CRASH_PROFILE ;; esac
+	[ -n "${CRASH_MS[$key]:-}" ] || CRASH_MS[$key]=${CRASH_MS[$op]}
 	crash_snap
 	while :; do
-		gen=$SNAP_GEN dropin=$SNAP_DROPIN list=$SNAP_LIST
+		gen=$SNAP_GEN dropin=$SNAP_DROPIN list=$SNAP_LIST edits=$SNAP_EDITS
 		t0=$(now_ms)
 		# one run in six is left to finish: the next command after the kills before it
 		if [ $((RANDOM % 6)) = 0 ]; then
@@ -105,9 +123,9 @@ crash_job() {
 		# within the command's time; one kill in four in its last quarter, where the switch
 		# and what follows it are
 		if [ $((RANDOM % 4)) = 0 ]; then
-			ms=$((${CRASH_MS[$op]} * 3 / 4 + RANDOM * ${CRASH_MS[$op]} / 4 / 32768))
+			ms=$((${CRASH_MS[$key]} * 3 / 4 + RANDOM * ${CRASH_MS[$key]} / 4 / 32768))
 		else
-			ms=$((RANDOM * ${CRASH_MS[$op]} / 32768))
+			ms=$((RANDOM * ${CRASH_MS[$key]} / 32768))
 		fi
 		$(crash_cmd "$op") >/dev/null 2>"$WORK/crash.err" &
 		pid=$!
@@ -123,14 +141,15 @@ crash_job() {
 		killed=$((killed + 1))
 		CRASH_KILLS_DONE=$((CRASH_KILLS_DONE + 1))
 		crash_snap
-		CRASH_WHERE+=("$(crash_where "$op" "$fresh" "$gen" "$dropin" "$list")")
+		CRASH_WHERE+=("$(crash_where "$op" "$fresh" "$gen" "$dropin" "$list" "$edits")")
 		echo "killed at $ms ms: ${CRASH_WHERE[-1]}" >>"$WORK/crash.trace"
-		w=$((ms * 10 / (${CRASH_MS[$op]} + 1)))
+		w=$((ms * 10 / (${CRASH_MS[$key]} + 1)))
 		[ $w -lt 10 ] || w=10
 		CRASH_DECILE[$w]=$((${CRASH_DECILE[$w]:-0} + 1))
 	done
 	# the window follows the command's own time (the first runs are the slowest)
-	CRASH_MS[$op]=$(((${CRASH_MS[$op]} + $(now_ms) - t0 + 1) / 2))
+	CRASH_MS[$key]=$(((${CRASH_MS[$key]} + $(now_ms) - t0 + 1) / 2))
+	case $op:$rc in install-*:0) CRASH_PROFILE=${op#install-} ;; esac
 	# what the command that finished says, after $killed kills
 	case $op:$rc in
 	*:0) ;;
@@ -215,11 +234,48 @@ test_crash_first_install_run_again() {
 	expect_ok connect 10.42.7.11 8080
 }
 
+crash_gen() { "$BIN" status --name "$INSTANCE" --json | grep -o '"generation":[01]'; }
+
+# an edit in place killed right after each of its steps (IRONCLAW_KILL_AT, pipeline_edit.c):
+# its intent, the drop-in, the rule map, the rule list's edits. The intent is recorded first, so
+# the next command that takes the lock (here the same edit run again) finishes it: the new
+# policy, packets judged by it, and no switch; the edit run again then finds it done
+test_crash_in_place_kill_points() {
+	local step out rc gen
+	crash_profiles
+	$(crash_cmd install-a) >/dev/null || fail "install" || return 1
+	gen=$(crash_gen)
+	for step in intent drop-in map edits; do
+		{ IRONCLAW_KILL_AT=$step $(crash_cmd allow) >/dev/null 2>&1; } 2>/dev/null
+		rc=$?
+		[ $rc = 137 ] || fail "allow was not killed at '$step' (exit $rc): not in place?" || return 1
+		[ -e "$INSTANCE_STATE/edit.intent" ] || fail "allow killed at '$step' left no intent" || return 1
+		out=$($(crash_cmd allow) 2>&1)
+		[ $? = 1 ] && echo "$out" | grep -q "duplicate of" ||
+			fail "allow run again after a kill at '$step': $out" || return 1
+		[ ! -e "$INSTANCE_STATE/edit.intent" ] || fail "the intent of '$step' stayed" || return 1
+		crash_rule_in_force || fail "allow killed at '$step': not in force after the next command" || return 1
+		[ "$(grep -c "allow $CRASH_RULE" "$LIVE_RULES_FILE")" = 1 ] ||
+			fail "allow killed at '$step': the drop-in holds: $(cat "$LIVE_RULES_FILE")" || return 1
+		raw_delta rule 2 --src 10.42.0.2 --dst 10.42.7.20 --proto udp --dport 7 --count 2 || return 1
+		{ IRONCLAW_KILL_AT=$step $(crash_cmd revoke) >/dev/null 2>&1; } 2>/dev/null
+		rc=$?
+		[ $rc = 137 ] || fail "revoke was not killed at '$step' (exit $rc)" || return 1
+		out=$($(crash_cmd revoke) 2>&1)
+		[ $? = 1 ] && echo "$out" | grep -q "was not added with allow" ||
+			fail "revoke run again after a kill at '$step': $out" || return 1
+		! crash_rule_in_force || fail "revoke killed at '$step': in force after the next command" || return 1
+		[ ! -s "$LIVE_RULES_FILE" ] || fail "revoke killed at '$step': the drop-in holds: $(cat "$LIVE_RULES_FILE")" || return 1
+		raw_delta no_rule 2 --src 10.42.0.2 --dst 10.42.7.20 --proto udp --dport 7 --count 2 || return 1
+	done
+	[ "$(crash_gen)" = "$gen" ] || fail "the edits in place switched: $gen -> $(crash_gen)"
+}
+
 test_crash_kill_anywhere() {
 	local want=${CRASH_KILLS:-300} seed=${CRASH_SEED:-11} op t0 stop=$WORK/crash.stop
 	local denied_base allowed_base leaked=0 allowed sent_a sent_d i w start
 	local -A CRASH_MS
-	local CRASH_WHERE=() CRASH_DECILE=() CRASH_KILLS_DONE=0
+	local CRASH_WHERE=() CRASH_DECILE=() CRASH_KILLS_DONE=0 CRASH_PROFILE=a
 	crash_profiles
 	mkfifo "$WORK/crash.fifo"
 	# each command's time, run once whole: the kills land within it

@@ -122,11 +122,14 @@ test_install_over_install_during_flow() {
 	# two paced flows, ~1 ms apart, from inside the sandbox, until the last switch
 	flows_start
 	# every one a switch of generation; "install $b" and "new-stage" put version 2 of the
-	# flow stage in, "install $a" version 1
+	# flow stage in, "install $a" version 1; the flow stage holds one rule, in its program,
+	# so allow and revoke switch too; a reload of the profile in force would switch nothing,
+	# so the profile gains a rule before it
 	for step in "install $b" allow revoke reload "install $a" allow revoke new-stage; do
 		case $step in
 		install*) install_ingress "${step#install }" ;;
-		allow | revoke | reload) edit_step "$step" ;;
+		allow | revoke) edit_step "$step" ;;
+		reload) echo "allow tcp 10.42.7.30 port 5432" >>"$b/40-flow.rules" && edit_step reload ;;
 		new-stage)
 			install -m 0644 "$BUILD/tests/stage_flow_v2.bpf.o" "$a/45-flow.bpf.o" &&
 				"$BIN" reload --name "$INSTANCE" >/dev/null
