@@ -47,6 +47,8 @@ enum reason {
 	REASON_ARP_DENIED, /* ARP other than a request or reply for the gateway */
 	REASON_ND_DENIED, /* neighbour discovery other than what reaching the gateway needs */
 	REASON_MLD, /* an MLD message: denied, counted, not logged (nothing needs it) */
+	REASON_SNI, /* https: a flow to an address learned from DNS whose ClientHello names another
+		     * host (or none, or cannot be read: docs/sni.md) */
 	REASON_MAX,
 };
 

@@ -52,7 +52,11 @@ struct tls_hello {
 	__u8 pad[3];
 };
 
-#ifdef TLS_HELLO_SRC
+#endif /* IRONCLAW_TLS_HELLO_H */
+
+/* the parser, once per translation unit: the first #include with TLS_HELLO_SRC defined */
+#if defined(TLS_HELLO_SRC) && !defined(IRONCLAW_TLS_HELLO_PARSER)
+#define IRONCLAW_TLS_HELLO_PARSER
 
 #ifndef tls_hello_inline
 #define tls_hello_inline static inline __attribute__((always_inline))
@@ -61,7 +65,7 @@ struct tls_hello {
 /* a big-endian number of len (1..3) bytes at off; the caller checked off + len <= avail */
 tls_hello_inline int tls_hello_be(TLS_HELLO_SRC src, __u32 off, __u32 len, __u32 *v)
 {
-	__u8 b[3] = {};
+	__u8 b[3]; /* written by the load: no initial store the verifier reads back in part */
 
 	if (len == 1) {
 		if (tls_hello_load(src, off, b, 1))
@@ -87,33 +91,100 @@ tls_hello_inline int tls_hello_name_byte(__u8 c)
 }
 
 /*
- * server_name's data at off, len bytes (within the record): a list that
- * holds exactly one entry, a host_name of 1..255 name bytes with no empty
- * label, no leading or trailing dot. A list with more entries is refused:
- * which one a server would use is its own choice.
+ * What the bounded loops carry from step to step: a step is a function of
+ * its own (bpf_loop's callback in BPF, TLS_HELLO_LOOP), so the verifier
+ * walks one step, not every path through 64 extensions.
  */
-tls_hello_inline int tls_hello_sni(TLS_HELLO_SRC src, __u32 off, __u32 len, struct tls_hello *h)
-{
-	__u32 list, type, nlen, i;
-	__u8 c, prev = '.';
+struct tls_hello_walk {
+	TLS_HELLO_SRC src;
+	__u32 off; /* the next extension, or name byte */
+	__u32 end; /* where the extensions, or the name, end */
+	__u32 sni_off, sni_len, seen_sni, ech;
+	__u32 prev; /* the name byte before (a '.' at first) */
+	__u32 bad; /* TLS_HELLO_MALFORMED found */
+};
 
-	if (len < 5 || tls_hello_be(src, off, 2, &list) || list != len - 2 ||
-	    tls_hello_be(src, off + 2, 1, &type) || type != TLS_SNI_HOST_NAME ||
-	    tls_hello_be(src, off + 3, 2, &nlen) || nlen != len - 5 || nlen == 0 ||
+/* the includer's bounded loop: fn(i, ctx) for i < n until it returns 1 (BPF: bpf_loop) */
+#ifndef TLS_HELLO_LOOP
+#define TLS_HELLO_LOOP(n, fn, ctx)                                                                 \
+	do {                                                                                       \
+		for (__u32 __i = 0; __i < (n); __i++)                                              \
+			if (fn(__i, ctx))                                                          \
+				break;                                                             \
+	} while (0)
+#endif
+
+/* one extension: its header within the extensions; server_name's place; ECH seen */
+static int tls_hello_ext_step(__u32 i, void *data)
+{
+	struct tls_hello_walk *w = data;
+	__u32 off = w->off, type, len;
+
+	(void)i;
+	if (off >= w->end)
+		return 1;
+	if (off + 4 > w->end || tls_hello_be(w->src, off, 2, &type) ||
+	    tls_hello_be(w->src, off + 2, 2, &len) || off + 4 + len > w->end) {
+		w->bad = 1;
+		return 1;
+	}
+	if (type == TLS_EXT_SERVER_NAME) {
+		if (w->seen_sni) {
+			w->bad = 1; /* RFC 8446 4.2: no duplicates */
+			return 1;
+		}
+		w->seen_sni = 1;
+		w->sni_off = off + 4;
+		w->sni_len = len;
+	} else if (type == TLS_EXT_ECH) {
+		w->ech = 1;
+	}
+	w->off = off + 4 + len;
+	return 0;
+}
+
+/* one byte of the host name: a host-name byte, no empty label */
+static int tls_hello_name_step(__u32 i, void *data)
+{
+	struct tls_hello_walk *w = data;
+	__u8 c;
+
+	(void)i;
+	if (w->off >= w->end)
+		return 1;
+	if (tls_hello_load(w->src, w->off, &c, 1) || !tls_hello_name_byte(c) ||
+	    (c == '.' && w->prev == '.')) {
+		w->bad = 1;
+		return 1;
+	}
+	w->prev = c;
+	w->off++;
+	return 0;
+}
+
+/*
+ * server_name's data (w->sni_off, w->sni_len bytes, within the record): a
+ * list that holds exactly one entry, a host_name of 1..255 name bytes with
+ * no empty label, no leading or trailing dot. A list with more entries is
+ * refused: which one a server would use is its own choice.
+ */
+tls_hello_inline int tls_hello_sni(struct tls_hello_walk *w, struct tls_hello *h)
+{
+	__u32 off = w->sni_off, len = w->sni_len, list, type, nlen;
+
+	if (len < 5 || tls_hello_be(w->src, off, 2, &list) || list != len - 2 ||
+	    tls_hello_be(w->src, off + 2, 1, &type) || type != TLS_SNI_HOST_NAME ||
+	    tls_hello_be(w->src, off + 3, 2, &nlen) || nlen != len - 5 || nlen == 0 ||
 	    nlen > TLS_HELLO_NAME_MAX)
 		return TLS_HELLO_MALFORMED;
-	off += 5;
-	for (i = 0; i < TLS_HELLO_NAME_MAX; i++) {
-		if (i >= nlen)
-			break;
-		if (tls_hello_load(src, off + i, &c, 1) || !tls_hello_name_byte(c) ||
-		    (c == '.' && prev == '.'))
-			return TLS_HELLO_MALFORMED;
-		prev = c;
-	}
-	if (prev == '.')
+	w->off = off + 5;
+	w->end = off + 5 + nlen;
+	w->prev = '.';
+	w->bad = 0;
+	TLS_HELLO_LOOP(TLS_HELLO_NAME_MAX, tls_hello_name_step, w);
+	if (w->bad || w->off != w->end || w->prev == '.')
 		return TLS_HELLO_MALFORMED;
-	h->name_off = (__u16)off;
+	h->name_off = (__u16)(off + 5);
 	h->name_len = (__u16)nlen;
 	return TLS_HELLO_NAME;
 }
@@ -125,8 +196,8 @@ tls_hello_inline int tls_hello_sni(TLS_HELLO_SRC src, __u32 off, __u32 len, stru
  */
 tls_hello_inline int tls_hello_parse(TLS_HELLO_SRC src, __u32 avail, struct tls_hello *h)
 {
-	__u32 v, rec_end, hs_len, off, ext_end, type, len, i;
-	__u32 sni_off = 0, sni_len = 0, seen_sni = 0;
+	struct tls_hello_walk w = { .src = src };
+	__u32 v, rec_end, hs_len, off, len;
 
 	*h = (struct tls_hello){ 0 };
 	/* record header: type, legacy version 3.x, length */
@@ -185,30 +256,15 @@ tls_hello_inline int tls_hello_parse(TLS_HELLO_SRC src, __u32 avail, struct tls_
 	/* extensions<8..2^16-1>, ending where the record ends */
 	if (off + 2 > rec_end || tls_hello_be(src, off, 2, &len) || off + 2 + len != rec_end)
 		return TLS_HELLO_MALFORMED;
-	off += 2;
-	ext_end = rec_end;
-	for (i = 0; i < TLS_HELLO_EXT_MAX; i++) {
-		if (off >= ext_end)
-			break;
-		if (off + 4 > ext_end || tls_hello_be(src, off, 2, &type) ||
-		    tls_hello_be(src, off + 2, 2, &len) || off + 4 + len > ext_end)
-			return TLS_HELLO_MALFORMED;
-		if (type == TLS_EXT_SERVER_NAME) {
-			if (seen_sni)
-				return TLS_HELLO_MALFORMED; /* RFC 8446 4.2: no duplicates */
-			seen_sni = 1;
-			sni_off = off + 4;
-			sni_len = len;
-		} else if (type == TLS_EXT_ECH) {
-			h->ech = 1;
-		}
-		off += 4 + len;
-	}
-	if (off < ext_end)
-		return TLS_HELLO_MALFORMED; /* more than TLS_HELLO_EXT_MAX extensions */
-	if (!seen_sni)
+	w.off = off + 2;
+	w.end = rec_end;
+	TLS_HELLO_LOOP(TLS_HELLO_EXT_MAX, tls_hello_ext_step, &w);
+	if (w.bad || w.off < w.end)
+		return TLS_HELLO_MALFORMED; /* or more than TLS_HELLO_EXT_MAX extensions */
+	h->ech = w.ech;
+	if (!w.seen_sni)
 		return TLS_HELLO_NO_NAME;
-	return tls_hello_sni(src, sni_off, sni_len, h);
+	return tls_hello_sni(&w, h);
 
 short_header:
 	h->need = 5; /* the record header says how long the record is */
@@ -216,5 +272,3 @@ short_header:
 }
 
 #endif /* TLS_HELLO_SRC */
-
-#endif

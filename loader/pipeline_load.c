@@ -40,6 +40,8 @@ const char *const shared_maps[] = { "ctl",
 				    "flow_drops",
 				    "flow_seen",
 				    "wide_rules",
+				    "sni_flows",
+				    "sni_work",
 				    HOOK_TABLE(BANK_NAME_ROW) };
 const size_t NR_SHARED_MAPS = sizeof(shared_maps) / sizeof(shared_maps[0]);
 _Static_assert(sizeof(shared_maps) / sizeof(shared_maps[0]) <= 64, "txn.fresh_maps: one bit each");
@@ -53,8 +55,9 @@ _Static_assert(sizeof(shared_maps) / sizeof(shared_maps[0]) <= 64, "txn.fresh_ma
  */
 static bool may_start_anew(const char *map)
 {
-	static const char *const anew[] = { "learn_counts", "learn_ports", "learn_rate", "l2_links",
-					    "flow_drops",   "flow_seen",   "wide_rules" };
+	static const char *const anew[] = { "learn_counts", "learn_ports", "learn_rate",
+					    "l2_links",	    "flow_drops",  "flow_seen",
+					    "wide_rules",   "sni_flows",   "sni_work" };
 
 	for (size_t i = 0; i < sizeof(anew) / sizeof(anew[0]); i++)
 		if (!strcmp(map, anew[i]))

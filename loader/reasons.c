@@ -40,6 +40,7 @@ static const char *const names[REASON_MAX] = {
 	[REASON_ARP_DENIED] = "arp_denied",
 	[REASON_ND_DENIED] = "nd_denied",
 	[REASON_MLD] = "mld",
+	[REASON_SNI] = "sni",
 };
 
 const char *reason_name(unsigned int reason)

@@ -29,9 +29,9 @@ int tls_sni_read(const void *buf, size_t len, struct tls_hello *h)
 const char *tls_sni_status_name(int status)
 {
 	static const char *const names[TLS_HELLO_STATUS_MAX] = {
-		[TLS_HELLO_NAME] = "name",	   [TLS_HELLO_NO_NAME] = "no-name",
-		[TLS_HELLO_SHORT] = "short",	   [TLS_HELLO_NOT_HELLO] = "not-hello",
-		[TLS_HELLO_SPLIT] = "split",	   [TLS_HELLO_MALFORMED] = "malformed",
+		[TLS_HELLO_NAME] = "name",   [TLS_HELLO_NO_NAME] = "no-name",
+		[TLS_HELLO_SHORT] = "short", [TLS_HELLO_NOT_HELLO] = "not-hello",
+		[TLS_HELLO_SPLIT] = "split", [TLS_HELLO_MALFORMED] = "malformed",
 	};
 
 	if (status < 0 || status >= TLS_HELLO_STATUS_MAX)

@@ -71,8 +71,8 @@ static const struct {
 	const char *fixture;
 	const char *name; /* NULL: none */
 } real[] = {
-	{ "openssl_api", "api.example.com" },	{ "openssl_tls12", "www.example.org" },
-	{ "openssl_big", "big.example.net" },	{ "curl_api", "api.example.com" },
+	{ "openssl_api", "api.example.com" }, { "openssl_tls12", "www.example.org" },
+	{ "openssl_big", "big.example.net" }, { "curl_api", "api.example.com" },
 	{ "openssl_noname", NULL },
 };
 
@@ -218,8 +218,11 @@ Test(tls_sni, grease)
 	static __u8 buf[BUF_MAX];
 	__u8 s[300];
 	size_t sl = sni(s, "api.example.com");
-	struct ext e[] = { { 0x0a0a, "", 0 },	{ 0x000b, "\x01\x00", 2 }, { 0, s, sl },
-			   { 0x3a3a, "\0", 1 }, { 0xfafa, "", 0 } };
+	struct ext e[] = { { 0x0a0a, "", 0 },
+			   { 0x000b, "\x01\x00", 2 },
+			   { 0, s, sl },
+			   { 0x3a3a, "\0", 1 },
+			   { 0xfafa, "", 0 } };
 
 	expect_name(buf, hello(buf, e, 5), "api.example.com");
 }
@@ -276,8 +279,12 @@ Test(tls_sni, name_lengths)
 
 Test(tls_sni, bad_names)
 {
-	static const char *const bad[] = { "a..b",	     ".api.example.com", "api.example.com.",
-					   "api example.com", "api/example.com", "api.ex\xc3\xa4mple",
+	static const char *const bad[] = { "a..b",
+					   ".api.example.com",
+					   "api.example.com.",
+					   "api example.com",
+					   "api/example.com",
+					   "api.ex\xc3\xa4mple",
 					   "." };
 	static __u8 buf[BUF_MAX];
 	__u8 s[300];
