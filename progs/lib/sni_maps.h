@@ -27,7 +27,7 @@ struct sni_flow {
 	__u32 data_seq; /* the sequence number of the first data byte (host order) */
 	__u32 hello_len; /* SNI_OK: the first record's bytes */
 	__u32 state;
-	__u32 pad;
+	__u32 have; /* SNI_AWAIT: bytes of the hello kept in sni_bufs (its first segments) */
 };
 
 struct {
@@ -36,6 +36,26 @@ struct {
 	__type(key, struct learn_flow_key);
 	__type(value, struct sni_flow);
 } sni_flows SEC(".maps");
+
+/*
+ * The first segments of a hello longer than one segment, in order, until the
+ * segment that completes its record (docs/sni.md: multi-segment hellos).
+ * Twice the size a record may have here: a copy's offset and length are each
+ * masked below SNI_BUF_MAX, which the verifier can check.
+ */
+#define SNI_BUF_MAX 4096
+#define SNI_BUFS_MAX 256
+
+struct sni_buf {
+	__u8 b[2 * SNI_BUF_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SNI_BUFS_MAX);
+	__type(key, struct learn_flow_key);
+	__type(value, struct sni_buf);
+} sni_bufs SEC(".maps");
 
 /* room to turn a server name into a learn_names key: too big for the stack, so per CPU */
 struct sni_work {

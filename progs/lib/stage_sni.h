@@ -7,9 +7,15 @@
 #include "sni_maps.h"
 
 /* the parser of include/tls_hello.h over the TCP payload of an skb */
+/*
+ * The stream the parser reads: a segment's payload in the skb, or (a hello
+ * over several segments) the bytes kept in sni_bufs. Each call site has one
+ * or the other, so the verifier follows one branch of every load.
+ */
 struct sni_src {
 	struct __sk_buff *skb;
-	__u32 base; /* the payload's offset */
+	const __u8 *buf; /* the kept bytes; NULL: the payload at base */
+	__u32 base; /* the payload's offset in skb */
 };
 
 #define TLS_HELLO_SRC const struct sni_src *
@@ -18,7 +24,17 @@ struct sni_src {
 
 static __always_inline int tls_hello_load(const struct sni_src *s, __u32 off, void *dst, __u32 len)
 {
-	return bpf_skb_load_bytes(s->skb, s->base + off, dst, len) ? -1 : 0;
+	__u8 *d = dst;
+
+	if (!s->buf)
+		return bpf_skb_load_bytes(s->skb, s->base + off, dst, len) ? -1 : 0;
+	/* the parser asks only for bytes below avail, the bytes kept (len <= 3) */
+	d[0] = s->buf[off & (SNI_BUF_MAX - 1)];
+	if (len > 1)
+		d[1] = s->buf[(off + 1) & (SNI_BUF_MAX - 1)];
+	if (len > 2)
+		d[2] = s->buf[(off + 2) & (SNI_BUF_MAX - 1)];
+	return 0;
 }
 
 #include "tls_hello.h"
@@ -128,6 +144,37 @@ static __always_inline int sni_build_key(struct sni_work *w, __u8 gen)
 	return 0;
 }
 
+struct sni_copy_ctx {
+	struct sni_work *w;
+	const struct sni_src *src;
+	__u32 off;
+	__u32 bad;
+};
+
+/* one byte of the name into w->name (a bpf_loop step) */
+static int sni_copy_step(__u32 i, void *data)
+{
+	struct sni_copy_ctx *c = data;
+	__u8 b;
+
+	if (i >= c->w->len)
+		return 1;
+	if (tls_hello_load(c->src, c->off + i, &b, 1)) {
+		c->bad = 1;
+		return 1;
+	}
+	c->w->name[i & TLS_HELLO_NAME_MAX] = b;
+	return 0;
+}
+
+static __always_inline int sni_copy_name(struct sni_work *w, const struct sni_src *src, __u32 off)
+{
+	struct sni_copy_ctx c = { .w = w, .src = src, .off = off };
+
+	bpf_loop(TLS_HELLO_NAME_MAX, sni_copy_step, &c, 0);
+	return c.bad ? -1 : 0;
+}
+
 /*
  * The hello's name is one whose answers allowed this address: a followed
  * name (learn_names), in the name rules of the flow's {protocol, port} for
@@ -148,9 +195,9 @@ static __always_inline int sni_name_allowed(struct __sk_buff *skb, const struct 
 
 	if (!w || len == 0 || len > TLS_HELLO_NAME_MAX)
 		return 0;
-	if (bpf_skb_load_bytes(skb, src->base + h->name_off, w->name, len))
-		return 0;
 	w->len = len;
+	if (sni_copy_name(w, src, h->name_off))
+		return 0;
 	if (sni_build_key(w, pkt->meta.gen))
 		return 0;
 	nv = bpf_map_lookup_elem(&learn_names, &w->key);
@@ -176,16 +223,110 @@ static __always_inline int sni_name_allowed(struct __sk_buff *skb, const struct 
 }
 
 /* the hello at the start of this segment's payload: 1 when its name opens the address */
-static __always_inline int sni_judge_hello(struct __sk_buff *skb, const struct stage_pkt *pkt,
-					   __u32 off, __u32 len, __u32 *hello_len)
+enum { SNI_DENY = 0, SNI_ALLOW, SNI_MORE };
+
+/* what a kept hello starts from (sni_bufs' values are too big to build on the stack) */
+static const struct sni_buf zero_buf;
+
+/*
+ * The hello: this segment's payload (off, len), or buf's first len bytes:
+ * SNI_ALLOW when its name opens the address, SNI_MORE when its record goes on
+ * in a later segment (and fits SNI_BUF_MAX), else SNI_DENY.
+ */
+/*
+ * The parser as global functions: the verifier checks each once, on its
+ * own, not at every call with every state of the caller.
+ */
+__noinline int sni_parse_skb(struct __sk_buff *skb, __u32 off, __u32 len, struct tls_hello *h)
 {
 	struct sni_src src = { .skb = skb, .base = off };
-	struct tls_hello h;
 
-	if (tls_hello_parse(&src, len, &h) != TLS_HELLO_NAME)
-		return 0; /* no name, several records, not a hello; short: docs/sni.md */
+	if (!skb || !h)
+		return TLS_HELLO_MALFORMED;
+	return tls_hello_parse(&src, len, h);
+}
+
+__noinline int sni_parse_buf(struct sni_buf *b, __u32 len, struct tls_hello *h)
+{
+	struct sni_src src = { .buf = b ? b->b : NULL };
+
+	if (!b || !h)
+		return TLS_HELLO_MALFORMED;
+	return tls_hello_parse(&src, len, h);
+}
+
+static __always_inline int sni_judge_hello(struct __sk_buff *skb, const struct stage_pkt *pkt,
+					   struct sni_buf *b, __u32 off, __u32 len,
+					   __u32 *hello_len)
+{
+	struct sni_src src = { .skb = skb, .buf = b ? b->b : NULL, .base = off };
+	struct tls_hello h = {};
+	int st = b ? sni_parse_buf(b, len, &h) : sni_parse_skb(skb, off, len, &h);
+
+	if (st == TLS_HELLO_SHORT)
+		return h.need <= SNI_BUF_MAX ? SNI_MORE : SNI_DENY;
+	if (st != TLS_HELLO_NAME)
+		return SNI_DENY; /* no name, several records, not a hello */
 	*hello_len = h.record_len;
-	return sni_name_allowed(skb, pkt, &src, &h);
+	return sni_name_allowed(skb, pkt, &src, &h) ? SNI_ALLOW : SNI_DENY;
+}
+
+struct sni_cmp_ctx {
+	struct __sk_buff *skb;
+	const __u8 *buf;
+	__u32 base, n, differ;
+};
+
+/* one byte of a resent segment against the byte kept (a bpf_loop step) */
+static int sni_cmp_step(__u32 i, void *data)
+{
+	struct sni_cmp_ctx *c = data;
+	__u8 b;
+
+	if (i >= c->n)
+		return 1;
+	if (bpf_skb_load_bytes(c->skb, c->base + i, &b, 1) || b != c->buf[i & (SNI_BUF_MAX - 1)]) {
+		c->differ = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * This segment's payload (off, len), from stream byte rel, appended to the
+ * kept bytes (0..have): a resent part must equal what was kept (else -1),
+ * what is new is kept. The new end in *have.
+ */
+static __always_inline int sni_keep(struct __sk_buff *skb, struct sni_buf *b, __u32 rel, __u32 off,
+				    __u32 len, __u32 *have)
+{
+	__u32 old = *have, same, n;
+
+	if (rel > old)
+		return -1; /* a gap: not in order */
+	same = old - rel < len ? old - rel : len;
+	if (same) {
+		struct sni_cmp_ctx c = {
+			.skb = skb, .buf = b->b + (rel & (SNI_BUF_MAX - 1)), .base = off, .n = same
+		};
+
+		if (rel >= SNI_BUF_MAX)
+			return -1;
+		bpf_loop(SNI_BUF_MAX, sni_cmp_step, &c, 0);
+		if (c.differ)
+			return -1;
+	}
+	n = len - same;
+	if (!n)
+		return 0;
+	if (old >= SNI_BUF_MAX || n >= SNI_BUF_MAX || old + n > SNI_BUF_MAX)
+		return -1;
+	/* 1..SNI_BUF_MAX, as the verifier sees it too */
+	if (bpf_skb_load_bytes(skb, off + same, b->b + (old & (SNI_BUF_MAX - 1)),
+			       ((n - 1) & (SNI_BUF_MAX - 1)) + 1))
+		return -1;
+	*have = old + n;
+	return 0;
 }
 
 /*
@@ -193,12 +334,13 @@ static __always_inline int sni_judge_hello(struct __sk_buff *skb, const struct s
  * generation checks server names: a SYN opens the flow's state; the first
  * data must be a ClientHello naming a host that opened the address.
  */
-static __always_inline int stage_sni(struct __sk_buff *skb, const struct stage_pkt *pkt,
-				     int reason)
+static __always_inline int stage_sni(struct __sk_buff *skb, const struct stage_pkt *pkt, int reason)
 {
 	struct learn_flow_key fk = {};
-	__u32 seq, off, len, hello_len = 0;
+	__u32 seq, off, len, hello_len = 0, rel, have, kept = 0, skip = 0;
+	struct sni_buf *b = NULL;
 	struct sni_flow *f;
+	int verdict;
 
 	if (!(gen_flags(stage_cfg(pkt)) & GEN_SNI) || pkt->meta.l4proto != IPPROTO_TCP ||
 	    (reason != REASON_RULE && reason != REASON_FLOW))
@@ -207,7 +349,9 @@ static __always_inline int stage_sni(struct __sk_buff *skb, const struct stage_p
 		return REASON_SNI;
 	stage_flow_key(&fk, pkt);
 	if (pkt->new_flow) {
-		struct sni_flow nf = { .cookie = pkt->cookie, .data_seq = seq + 1, .state = SNI_AWAIT };
+		struct sni_flow nf = { .cookie = pkt->cookie,
+				       .data_seq = seq + 1,
+				       .state = SNI_AWAIT };
 
 		if (len)
 			return REASON_SNI; /* TCP Fast Open: data in the SYN (docs/sni.md) */
@@ -222,25 +366,70 @@ static __always_inline int stage_sni(struct __sk_buff *skb, const struct stage_p
 		return reason; /* an ACK, a FIN: no data to judge */
 	if (f->state == SNI_BAD)
 		return REASON_SNI;
+	rel = seq - f->data_seq; /* wraps: before data_seq is far after */
 	if (f->state == SNI_OK) {
-		__u32 rel = seq - f->data_seq; /* wraps: before data_seq is far after */
-
 		if (rel >= f->hello_len)
 			return reason; /* past the hello */
 		if (rel)
 			return REASON_SNI; /* a resent piece of the hello: cannot be judged alone */
-	} else if (seq != f->data_seq) {
+	} else if (f->have) {
+		/* a later segment of a long hello: in order, or resending kept bytes unchanged */
+		kept = f->have;
+		b = bpf_map_lookup_elem(&sni_bufs, &fk);
+		if (!b || rel > kept || rel >= SNI_BUF_MAX)
+			return REASON_SNI;
+		/* the part kept before must be the same bytes */
+		have = kept;
+		if (sni_keep(skb, b, rel, off, rel + len <= kept ? len : kept - rel, &have))
+			goto deny;
+		if (rel + len <= kept)
+			return reason; /* nothing new */
+		skip = kept - rel;
+	} else if (rel) {
 		return REASON_SNI; /* data before the hello's first byte arrived in order */
 	}
-	if (sni_judge_hello(skb, pkt, off, len, &hello_len)) {
+	if (!b) {
+		/* the hello's first byte begins this segment */
+		verdict = sni_judge_hello(skb, pkt, NULL, off, len, &hello_len);
+		if (verdict == SNI_MORE) {
+			if (f->state != SNI_AWAIT)
+				goto deny;
+			if (dry_run)
+				return reason;
+			bpf_map_update_elem(&sni_bufs, &fk, &zero_buf, BPF_ANY);
+			b = bpf_map_lookup_elem(&sni_bufs, &fk);
+			have = 0;
+			if (!b || sni_keep(skb, b, 0, off, len, &have))
+				goto deny;
+			f->have = have;
+		}
+	} else {
+		/* the kept bytes and this segment's new ones, kept too */
+		have = kept;
+		if (sni_keep(skb, b, kept, off + skip, len - skip, &have))
+			goto deny;
+		verdict = sni_judge_hello(skb, pkt, b, 0, have, &hello_len);
+		if (verdict == SNI_MORE && !dry_run)
+			f->have = have;
+	}
+	if (verdict == SNI_MORE)
+		return reason; /* a partial hello: the server cannot answer it yet */
+	if (verdict == SNI_ALLOW) {
 		if (!dry_run && f->state == SNI_AWAIT) {
 			f->hello_len = hello_len;
 			f->state = SNI_OK;
+			if (f->have)
+				bpf_map_delete_elem(&sni_bufs, &fk);
+			f->have = 0;
 		}
 		return reason;
 	}
-	if (!dry_run)
+deny:
+	if (!dry_run) {
 		f->state = SNI_BAD;
+		if (f->have)
+			bpf_map_delete_elem(&sni_bufs, &fk);
+	}
 	return REASON_SNI;
 }
 

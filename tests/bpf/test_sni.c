@@ -168,8 +168,8 @@ Test(sni, no_name)
 
 	fixture("openssl_noname", noname, &n);
 	expect_seg("SYN", "10.42.9.1", 41010, SEQ, SYN, NULL, 0, REASON_RULE);
-	expect_seg("a hello without server_name", "10.42.9.1", 41010, SEQ + 1, ACK | PSH, noname,
-		   n, REASON_SNI);
+	expect_seg("a hello without server_name", "10.42.9.1", 41010, SEQ + 1, ACK | PSH, noname, n,
+		   REASON_SNI);
 	expect_seg("SYN", "10.42.9.1", 41011, SEQ, SYN, NULL, 0, REASON_RULE);
 	expect_seg("not TLS", "10.42.9.1", 41011, SEQ + 1, ACK | PSH, "GET / HTTP/1.1\r\n\r\n", 18,
 		   REASON_SNI);
@@ -201,4 +201,60 @@ Test(sni, unchecked_profile, .init = setup_plain)
 	expect_seg("SYN", "10.42.9.1", 41040, SEQ, SYN, NULL, 0, REASON_RULE);
 	expect_seg("hello for a stranger", "10.42.9.1", 41040, SEQ + 1, ACK | PSH,
 		   hello_named("evil.example.co"), hello_len, REASON_RULE);
+}
+
+/* a hello over several segments (a small MSS, post-quantum key shares): judged when complete */
+Test(sni, hello_over_segments)
+{
+	const __u8 *evil = hello_named("evil.example.co");
+
+	expect_seg("SYN", "10.42.9.1", 41050, SEQ, SYN, NULL, 0, REASON_RULE);
+	expect_seg("first 100 bytes", "10.42.9.1", 41050, SEQ + 1, ACK | PSH, hello, 100,
+		   REASON_RULE);
+	expect_seg("first 100 bytes resent", "10.42.9.1", 41050, SEQ + 1, ACK | PSH, hello, 100,
+		   REASON_RULE);
+	expect_seg("the next 100", "10.42.9.1", 41050, SEQ + 101, ACK | PSH, hello + 100, 100,
+		   REASON_RULE);
+	expect_seg("the rest", "10.42.9.1", 41050, SEQ + 201, ACK | PSH, hello + 200,
+		   hello_len - 200, REASON_RULE);
+	expect_seg("data after it", "10.42.9.1", 41050, SEQ + 1 + hello_len, ACK | PSH, "x", 1,
+		   REASON_RULE);
+
+	/* the name in a later segment: another name there is denied, and everything after */
+	expect_seg("SYN", "10.42.9.1", 41051, SEQ, SYN, NULL, 0, REASON_RULE);
+	expect_seg("first 100 bytes", "10.42.9.1", 41051, SEQ + 1, ACK | PSH, evil, 100,
+		   REASON_RULE);
+	expect_seg("the rest, another name", "10.42.9.1", 41051, SEQ + 101, ACK | PSH, evil + 100,
+		   hello_len - 100, REASON_SNI);
+	expect_seg("the right rest then", "10.42.9.1", 41051, SEQ + 101, ACK | PSH, hello + 100,
+		   hello_len - 100, REASON_SNI);
+}
+
+/* a kept segment resent with other bytes, a gap, an overlap: denied */
+Test(sni, hello_segments_overlap)
+{
+	const __u8 *evil = hello_named("evil.example.co");
+	size_t cut = name_off + 20; /* the name in the first segment */
+
+	expect_seg("SYN", "10.42.9.1", 41060, SEQ, SYN, NULL, 0, REASON_RULE);
+	expect_seg("first part, the right name", "10.42.9.1", 41060, SEQ + 1, ACK | PSH, hello, cut,
+		   REASON_RULE);
+	expect_seg("first part again, another name", "10.42.9.1", 41060, SEQ + 1, ACK | PSH, evil,
+		   cut, REASON_SNI);
+
+	expect_seg("SYN", "10.42.9.1", 41061, SEQ, SYN, NULL, 0, REASON_RULE);
+	expect_seg("first part", "10.42.9.1", 41061, SEQ + 1, ACK | PSH, hello, cut, REASON_RULE);
+	/* the rest starting 10 bytes early, those 10 bytes changed: the overlap must match */
+	expect_seg("the rest overlapping, other bytes", "10.42.9.1", 41061, SEQ + 1 + cut - 20,
+		   ACK | PSH, evil + cut - 20, hello_len - cut + 20, REASON_SNI);
+
+	expect_seg("SYN", "10.42.9.1", 41062, SEQ, SYN, NULL, 0, REASON_RULE);
+	expect_seg("first part", "10.42.9.1", 41062, SEQ + 1, ACK | PSH, hello, cut, REASON_RULE);
+	expect_seg("the rest overlapping, same bytes", "10.42.9.1", 41062, SEQ + 1 + cut - 20,
+		   ACK | PSH, hello + cut - 20, hello_len - cut + 20, REASON_RULE);
+
+	expect_seg("SYN", "10.42.9.1", 41063, SEQ, SYN, NULL, 0, REASON_RULE);
+	expect_seg("first part", "10.42.9.1", 41063, SEQ + 1, ACK | PSH, hello, 100, REASON_RULE);
+	expect_seg("a gap", "10.42.9.1", 41063, SEQ + 201, ACK | PSH, hello + 200, hello_len - 200,
+		   REASON_SNI);
 }
