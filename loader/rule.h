@@ -94,6 +94,7 @@ struct profile {
 	struct name_rule *name_rules; /* counted after the dns names */
 	size_t nr_name_rules;
 	struct learn_settings learn;
+	bool tls_sni; /* 'tls sni check': https flows to learned addresses name a followed host */
 	struct audit_line *audits;
 	size_t nr_audits;
 	char **stage_paths; /* NN-name.bpf.o files, in name order */

@@ -1,0 +1,436 @@
+/* stage_sni.h: the https stage's check of a flow's TLS server name against the names that opened its address (docs/sni.md). */
+#ifndef IRONCLAW_PROGS_STAGE_SNI_H
+#define IRONCLAW_PROGS_STAGE_SNI_H
+
+#include "stage.h"
+#include "stage_learned.h"
+#include "sni_maps.h"
+
+/* the parser of include/tls_hello.h over the TCP payload of an skb */
+/*
+ * The stream the parser reads: a segment's payload in the skb, or (a hello
+ * over several segments) the bytes kept in sni_bufs. Each call site has one
+ * or the other, so the verifier follows one branch of every load.
+ */
+struct sni_src {
+	struct __sk_buff *skb;
+	const __u8 *buf; /* the kept bytes; NULL: the payload at base */
+	__u32 base; /* the payload's offset in skb */
+};
+
+#define TLS_HELLO_SRC const struct sni_src *
+#define tls_hello_inline static __always_inline
+#define TLS_HELLO_LOOP(n, fn, ctx) bpf_loop(n, fn, ctx, 0)
+
+static __always_inline int tls_hello_load(const struct sni_src *s, __u32 off, void *dst, __u32 len)
+{
+	__u8 *d = dst;
+
+	if (!s->buf)
+		return bpf_skb_load_bytes(s->skb, s->base + off, dst, len) ? -1 : 0;
+	/* the parser asks only for bytes below avail, the bytes kept (len <= 3) */
+	d[0] = s->buf[off & (SNI_BUF_MAX - 1)];
+	if (len > 1)
+		d[1] = s->buf[(off + 1) & (SNI_BUF_MAX - 1)];
+	if (len > 2)
+		d[2] = s->buf[(off + 2) & (SNI_BUF_MAX - 1)];
+	return 0;
+}
+
+#include "tls_hello.h"
+
+/* the TCP segment's sequence number (host order), payload offset and payload bytes */
+static __always_inline int sni_segment(struct __sk_buff *skb, const struct stage_pkt *pkt,
+				       __u32 *seq, __u32 *off, __u32 *len)
+{
+	__u32 l3 = pkt->meta.l3_off, l4 = pkt->meta.l4_off, end;
+	__u8 doff;
+	__be32 s;
+	__be16 n;
+
+	if (bpf_skb_load_bytes(skb, l4 + 4, &s, 4) || bpf_skb_load_bytes(skb, l4 + 12, &doff, 1))
+		return -1;
+	if (pkt->meta.family == AF_INET) {
+		if (bpf_skb_load_bytes(skb, l3 + 2, &n, 2))
+			return -1;
+		end = l3 + bpf_ntohs(n);
+	} else {
+		if (bpf_skb_load_bytes(skb, l3 + 4, &n, 2))
+			return -1;
+		end = l3 + 40 + bpf_ntohs(n);
+	}
+	*seq = bpf_ntohl(s);
+	*off = l4 + (doff >> 4) * 4;
+	*len = end > *off ? end - *off : 0;
+	return 0;
+}
+
+/* one label start of w->name (a bpf_loop step): a label begins at 0 and after each dot */
+struct sni_loop_ctx {
+	struct sni_work *w; /* bpf_loop's context must be on the stack */
+};
+
+static int sni_label_step(__u32 i, void *data)
+{
+	struct sni_work *w = ((struct sni_loop_ctx *)data)->w;
+
+	if (i >= w->len)
+		return 1;
+	if (i == 0 || w->name[(i - 1) & TLS_HELLO_NAME_MAX] == '.') {
+		w->starts[w->nlabels & TLS_HELLO_NAME_MAX] = i;
+		w->nlabels++;
+	}
+	return 0;
+}
+
+/*
+ * One byte of the learn_names key of the name in w (a bpf_loop step): the
+ * labels from the right, each its length byte then its bytes, lowercase,
+ * then the 0 byte (include/dns_policy.h).
+ */
+static int sni_key_step(__u32 i, void *data)
+{
+	struct sni_work *w = ((struct sni_loop_ctx *)data)->w;
+	__u32 o = w->out, s;
+	__u8 c;
+
+	if (o >= DNS_NAME_KEY_BYTES)
+		return 1; /* longer than any rule: w->done stays 0 */
+	if (w->li >= w->nlabels) {
+		w->key.name[o & 0xff] = 0;
+		w->out = o + 1;
+		w->done = 1;
+		return 1;
+	}
+	s = w->starts[(w->nlabels - 1 - w->li) & TLS_HELLO_NAME_MAX];
+	if (w->at_len) {
+		w->key.name[o & 0xff] = w->end - s;
+		w->at_len = 0;
+		w->j = s;
+	} else {
+		c = w->name[w->j & TLS_HELLO_NAME_MAX];
+		if (c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		w->key.name[o & 0xff] = c;
+		if (++w->j >= w->end) {
+			w->li++;
+			w->end = s ? s - 1 : 0;
+			w->at_len = 1;
+		}
+	}
+	w->out = o + 1;
+	return 0;
+}
+
+/* the key of the name in w (checked by tls_hello_sni: no empty label); 0, or -1 */
+static __always_inline int sni_build_key(struct sni_work *w, __u8 gen)
+{
+	struct sni_loop_ctx ctx = { .w = w };
+
+	w->nlabels = 0;
+	bpf_loop(TLS_HELLO_NAME_MAX, sni_label_step, &ctx, 0);
+	w->li = 0;
+	w->end = w->len;
+	w->at_len = 1;
+	w->out = 0;
+	w->done = 0;
+	bpf_loop(DNS_NAME_KEY_BYTES + 1, sni_key_step, &ctx, 0);
+	if (!w->done || !w->nlabels)
+		return -1;
+	w->key.prefixlen = DNS_NAME_FIXED_BITS + 8 * w->out;
+	w->key.gen = gen;
+	w->key.pad[0] = w->key.pad[1] = w->key.pad[2] = 0;
+	w->key.tool = 0;
+	return 0;
+}
+
+struct sni_copy_ctx {
+	struct sni_work *w;
+	const struct sni_src *src;
+	__u32 off;
+	__u32 bad;
+};
+
+/* one byte of the name into w->name (a bpf_loop step) */
+static int sni_copy_step(__u32 i, void *data)
+{
+	struct sni_copy_ctx *c = data;
+	__u8 b;
+
+	if (i >= c->w->len)
+		return 1;
+	if (tls_hello_load(c->src, c->off + i, &b, 1)) {
+		c->bad = 1;
+		return 1;
+	}
+	c->w->name[i & TLS_HELLO_NAME_MAX] = b;
+	return 0;
+}
+
+static __always_inline int sni_copy_name(struct sni_work *w, const struct sni_src *src, __u32 off)
+{
+	struct sni_copy_ctx c = { .w = w, .src = src, .off = off };
+
+	bpf_loop(TLS_HELLO_NAME_MAX, sni_copy_step, &c, 0);
+	return c.bad ? -1 : 0;
+}
+
+/*
+ * The hello's name is one whose answers allowed this address: a followed
+ * name (learn_names), in the name rules of the flow's {protocol, port} for
+ * the sender's tool or every process, with daddr learned for it.
+ */
+static __always_inline int sni_name_allowed(struct __sk_buff *skb, const struct stage_pkt *pkt,
+					    const struct sni_src *src, const struct tls_hello *h)
+{
+	struct learn_rule_key k = { .tool = pkt->meta.tool,
+				    .gen = pkt->meta.gen,
+				    .l4proto = pkt->meta.l4proto,
+				    .dport = pkt->meta.dport };
+	struct learned_key lk = { .family = pkt->meta.family };
+	struct learn_name_value *nv;
+	struct learn_rule_value *v;
+	__u32 zero = 0, len = h->name_len, nr, id;
+	struct sni_work *w = bpf_map_lookup_elem(&sni_work, &zero);
+
+	if (!w || len == 0 || len > TLS_HELLO_NAME_MAX)
+		return 0;
+	w->len = len;
+	if (sni_copy_name(w, src, h->name_off))
+		return 0;
+	if (sni_build_key(w, pkt->meta.gen))
+		return 0;
+	nv = bpf_map_lookup_elem(&learn_names, &w->key);
+	if (!nv || !nv->name_id)
+		return 0;
+	id = nv->name_id;
+	lk.name_id = id;
+	__builtin_memcpy(lk.addr, pkt->daddr, 16);
+	if (!bpf_map_lookup_elem(&learned, &lk))
+		return 0; /* the name never resolved to this address */
+	for (int t = 0; t < 2; t++) {
+		v = bpf_map_lookup_elem(&learn_rules, &k);
+		nr = v ? v->nr : 0;
+#pragma unroll
+		for (int i = 0; i < LEARN_NAMES_PER_PORT; i++)
+			if (v && i < nr && v->e[i].name_id == id)
+				return 1;
+		if (!k.tool)
+			break;
+		k.tool = 0;
+	}
+	return 0;
+}
+
+/* the hello at the start of this segment's payload: 1 when its name opens the address */
+enum { SNI_DENY = 0, SNI_ALLOW, SNI_MORE };
+
+/* what a kept hello starts from (sni_bufs' values are too big to build on the stack) */
+static const struct sni_buf zero_buf;
+
+/*
+ * The hello: this segment's payload (off, len), or buf's first len bytes:
+ * SNI_ALLOW when its name opens the address, SNI_MORE when its record goes on
+ * in a later segment (and fits SNI_BUF_MAX), else SNI_DENY.
+ */
+/*
+ * The parser as global functions: the verifier checks each once, on its
+ * own, not at every call with every state of the caller.
+ */
+__noinline int sni_parse_skb(struct __sk_buff *skb, __u32 off, __u32 len, struct tls_hello *h)
+{
+	struct sni_src src = { .skb = skb, .base = off };
+
+	if (!skb || !h)
+		return TLS_HELLO_MALFORMED;
+	return tls_hello_parse(&src, len, h);
+}
+
+__noinline int sni_parse_buf(struct sni_buf *b, __u32 len, struct tls_hello *h)
+{
+	struct sni_src src = { .buf = b ? b->b : NULL };
+
+	if (!b || !h)
+		return TLS_HELLO_MALFORMED;
+	return tls_hello_parse(&src, len, h);
+}
+
+static __always_inline int sni_judge_hello(struct __sk_buff *skb, const struct stage_pkt *pkt,
+					   struct sni_buf *b, __u32 off, __u32 len,
+					   __u32 *hello_len)
+{
+	struct sni_src src = { .skb = skb, .buf = b ? b->b : NULL, .base = off };
+	struct tls_hello h = {};
+	int st = b ? sni_parse_buf(b, len, &h) : sni_parse_skb(skb, off, len, &h);
+
+	if (st == TLS_HELLO_SHORT)
+		return h.need <= SNI_BUF_MAX ? SNI_MORE : SNI_DENY;
+	if (st != TLS_HELLO_NAME)
+		return SNI_DENY; /* no name, several records, not a hello */
+	*hello_len = h.record_len;
+	return sni_name_allowed(skb, pkt, &src, &h) ? SNI_ALLOW : SNI_DENY;
+}
+
+struct sni_cmp_ctx {
+	struct __sk_buff *skb;
+	const __u8 *buf;
+	__u32 base, n, differ;
+};
+
+/* one byte of a resent segment against the byte kept (a bpf_loop step) */
+static int sni_cmp_step(__u32 i, void *data)
+{
+	struct sni_cmp_ctx *c = data;
+	__u8 b;
+
+	if (i >= c->n)
+		return 1;
+	if (bpf_skb_load_bytes(c->skb, c->base + i, &b, 1) || b != c->buf[i & (SNI_BUF_MAX - 1)]) {
+		c->differ = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * This segment's payload (off, len), from stream byte rel, appended to the
+ * kept bytes (0..have): a resent part must equal what was kept (else -1),
+ * what is new is kept. The new end in *have.
+ */
+static __always_inline int sni_keep(struct __sk_buff *skb, struct sni_buf *b, __u32 rel, __u32 off,
+				    __u32 len, __u32 *have)
+{
+	__u32 old = *have, same, n;
+
+	if (rel > old)
+		return -1; /* a gap: not in order */
+	same = old - rel < len ? old - rel : len;
+	if (same) {
+		struct sni_cmp_ctx c = {
+			.skb = skb, .buf = b->b + (rel & (SNI_BUF_MAX - 1)), .base = off, .n = same
+		};
+
+		if (rel >= SNI_BUF_MAX)
+			return -1;
+		bpf_loop(SNI_BUF_MAX, sni_cmp_step, &c, 0);
+		if (c.differ)
+			return -1;
+	}
+	n = len - same;
+	if (!n)
+		return 0;
+	if (old >= SNI_BUF_MAX || n >= SNI_BUF_MAX || old + n > SNI_BUF_MAX)
+		return -1;
+	/* 1..SNI_BUF_MAX, as the verifier sees it too */
+	if (bpf_skb_load_bytes(skb, off + same, b->b + (old & (SNI_BUF_MAX - 1)),
+			       ((n - 1) & (SNI_BUF_MAX - 1)) + 1))
+		return -1;
+	*have = old + n;
+	return 0;
+}
+
+/*
+ * A packet that reason allowed through a learned address, when the
+ * generation checks server names: a SYN opens the flow's state; the first
+ * data must be a ClientHello naming a host that opened the address.
+ */
+static __always_inline int stage_sni(struct __sk_buff *skb, const struct stage_pkt *pkt, int reason)
+{
+	struct learn_flow_key fk = {};
+	__u32 seq, off, len, hello_len = 0, rel, have, kept = 0, skip = 0;
+	struct sni_buf *b = NULL;
+	struct sni_flow *f;
+	int verdict;
+
+	if (!(gen_flags(stage_cfg(pkt)) & GEN_SNI) || pkt->meta.l4proto != IPPROTO_TCP ||
+	    (reason != REASON_RULE && reason != REASON_FLOW))
+		return reason;
+	if (sni_segment(skb, pkt, &seq, &off, &len))
+		return REASON_SNI;
+	stage_flow_key(&fk, pkt);
+	if (pkt->new_flow) {
+		struct sni_flow nf = { .cookie = pkt->cookie,
+				       .data_seq = seq + 1,
+				       .state = SNI_AWAIT };
+
+		if (len)
+			return REASON_SNI; /* TCP Fast Open: data in the SYN (docs/sni.md) */
+		if (!dry_run)
+			bpf_map_update_elem(&sni_flows, &fk, &nf, BPF_ANY);
+		return reason;
+	}
+	f = bpf_map_lookup_elem(&sni_flows, &fk);
+	if (!f)
+		return len ? REASON_SNI : reason; /* data on a flow whose SYN was not seen */
+	if (!len)
+		return reason; /* an ACK, a FIN: no data to judge */
+	if (f->state == SNI_BAD)
+		return REASON_SNI;
+	rel = seq - f->data_seq; /* wraps: before data_seq is far after */
+	if (f->state == SNI_OK) {
+		if (rel >= f->hello_len)
+			return reason; /* past the hello */
+		if (rel)
+			return REASON_SNI; /* a resent piece of the hello: cannot be judged alone */
+	} else if (f->have) {
+		/* a later segment of a long hello: in order, or resending kept bytes unchanged */
+		kept = f->have;
+		b = bpf_map_lookup_elem(&sni_bufs, &fk);
+		if (!b || rel > kept || rel >= SNI_BUF_MAX)
+			return REASON_SNI;
+		/* the part kept before must be the same bytes */
+		have = kept;
+		if (sni_keep(skb, b, rel, off, rel + len <= kept ? len : kept - rel, &have))
+			goto deny;
+		if (rel + len <= kept)
+			return reason; /* nothing new */
+		skip = kept - rel;
+	} else if (rel) {
+		return REASON_SNI; /* data before the hello's first byte arrived in order */
+	}
+	if (!b) {
+		/* the hello's first byte begins this segment */
+		verdict = sni_judge_hello(skb, pkt, NULL, off, len, &hello_len);
+		if (verdict == SNI_MORE) {
+			if (f->state != SNI_AWAIT)
+				goto deny;
+			if (dry_run)
+				return reason;
+			bpf_map_update_elem(&sni_bufs, &fk, &zero_buf, BPF_ANY);
+			b = bpf_map_lookup_elem(&sni_bufs, &fk);
+			have = 0;
+			if (!b || sni_keep(skb, b, 0, off, len, &have))
+				goto deny;
+			f->have = have;
+		}
+	} else {
+		/* the kept bytes and this segment's new ones, kept too */
+		have = kept;
+		if (sni_keep(skb, b, kept, off + skip, len - skip, &have))
+			goto deny;
+		verdict = sni_judge_hello(skb, pkt, b, 0, have, &hello_len);
+		if (verdict == SNI_MORE && !dry_run)
+			f->have = have;
+	}
+	if (verdict == SNI_MORE)
+		return reason; /* a partial hello: the server cannot answer it yet */
+	if (verdict == SNI_ALLOW) {
+		if (!dry_run && f->state == SNI_AWAIT) {
+			f->hello_len = hello_len;
+			f->state = SNI_OK;
+			if (f->have)
+				bpf_map_delete_elem(&sni_bufs, &fk);
+			f->have = 0;
+		}
+		return reason;
+	}
+deny:
+	if (!dry_run) {
+		f->state = SNI_BAD;
+		if (f->have)
+			bpf_map_delete_elem(&sni_bufs, &fk);
+	}
+	return REASON_SNI;
+}
+
+#endif
