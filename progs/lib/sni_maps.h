@@ -71,6 +71,12 @@ struct sni_work {
 	__u32 out; /* next byte of key.name */
 	__u32 at_len; /* its length byte comes next */
 	__u32 done; /* the key ends with its 0 byte */
+	/* the followed names over it (sni_cover_step) */
+	__u32 qlen; /* the name's key bytes without its 0 byte */
+	__u32 ok; /* one of them allowed the address */
+	__u64 now;
+	struct learn_rule_key rk;
+	struct learned_key lk;
 };
 
 struct {

@@ -175,51 +175,119 @@ static __always_inline int sni_copy_name(struct sni_work *w, const struct sni_sr
 	return c.bad ? -1 : 0;
 }
 
+/* followed names tried for one server name: its exact name, then the wildcards above it */
+#define SNI_COVER_MAX 4
+
+/* name id in a learn_rules list */
+static __always_inline int sni_listed(const struct learn_rule_value *v, __u32 id)
+{
+	__u32 nr;
+
+	if (!v)
+		return 0;
+	nr = v->nr;
+#pragma unroll
+	for (int i = 0; i < LEARN_NAMES_PER_PORT; i++)
+		if (i < nr && v->e[i].name_id == id)
+			return 1;
+	return 0;
+}
+
 /*
- * The hello's name is one whose answers allowed this address: a followed
- * name (learn_names), in the name rules of the flow's {protocol, port} for
- * the sender's tool or every process, with daddr learned for it.
+ * daddr is learned for name id lk->name_id: live, or expired while this
+ * flow, opened through that name, goes on (learn_flows)
  */
-static __always_inline int sni_name_allowed(struct __sk_buff *skb, const struct stage_pkt *pkt,
+static __always_inline int sni_learned(const struct learn_flow_key *fk, struct learned_key *lk,
+				       __u64 now)
+{
+	struct learned_value *l = bpf_map_lookup_elem(&learned, lk);
+	struct learn_flow_value *f;
+
+	if (!l)
+		return 0;
+	if (l->deadline_ns > now)
+		return 1;
+	f = bpf_map_lookup_elem(&learn_flows, fk);
+	return f && f->name_id == lk->name_id;
+}
+
+struct sni_cover_ctx {
+	struct sni_work *w;
+	const struct learn_rule_value *own, *all; /* the port's names for the tool, for all */
+	const struct learn_flow_key *fk;
+};
+
+/*
+ * One followed name over the server name (a bpf_loop step): the most
+ * specific left in w->key's prefix; when it allows the address, ok.
+ */
+static int sni_cover_step(__u32 i, void *data)
+{
+	struct sni_cover_ctx *c = data;
+	struct learn_name_value *nv = bpf_map_lookup_elem(&learn_names, &c->w->key);
+	__u32 nlen, id;
+
+	if (!nv)
+		return 1;
+	nlen = nv->name_len;
+	id = nv->name_id;
+	/* a wildcard's own suffix is not below it ('*.example.com' and 'example.com') */
+	if (id && !(nv->wildcard && nlen == c->w->qlen) &&
+	    (sni_listed(c->own, id) || sni_listed(c->all, id))) {
+		c->w->lk.name_id = id;
+		if (sni_learned(c->fk, &c->w->lk, c->w->now)) {
+			c->w->ok = 1;
+			return 1;
+		}
+	}
+	if (!nlen)
+		return 1;
+	c->w->key.prefixlen = DNS_NAME_FIXED_BITS + 8 * nlen - 1; /* the next one above */
+	return 0;
+}
+
+/*
+ * The hello's name is covered by a name whose answers allowed this address:
+ * a followed name over it (learn_names: the name itself, or a wildcard above
+ * it, on label boundaries, in any case), in the name rules of the flow's
+ * {protocol, port} for the sender's tool or every process, with daddr
+ * learned for it. The most specific followed name first, then each wildcard
+ * above it (an address learned under '*.example.com' is named by any name
+ * below it, even when 'api.example.com' has a rule of its own elsewhere).
+ */
+static __always_inline int sni_name_allowed(const struct stage_pkt *pkt,
+					    const struct learn_flow_key *fk,
 					    const struct sni_src *src, const struct tls_hello *h)
 {
-	struct learn_rule_key k = { .tool = pkt->meta.tool,
-				    .gen = pkt->meta.gen,
-				    .l4proto = pkt->meta.l4proto,
-				    .dport = pkt->meta.dport };
-	struct learned_key lk = { .family = pkt->meta.family };
-	struct learn_name_value *nv;
-	struct learn_rule_value *v;
-	__u32 zero = 0, len = h->name_len, nr, id;
-	struct sni_work *w = bpf_map_lookup_elem(&sni_work, &zero);
+	struct sni_cover_ctx c = { .fk = fk };
+	__u32 zero = 0, len = h->name_len;
 
-	if (!w || len == 0 || len > TLS_HELLO_NAME_MAX)
+	c.w = bpf_map_lookup_elem(&sni_work, &zero);
+	if (!c.w || len == 0 || len > TLS_HELLO_NAME_MAX)
 		return 0;
-	w->len = len;
-	if (sni_copy_name(w, src, h->name_off))
+	c.w->len = len;
+	if (sni_copy_name(c.w, src, h->name_off))
 		return 0;
-	if (sni_build_key(w, pkt->meta.gen))
+	if (sni_build_key(c.w, pkt->meta.gen))
 		return 0;
-	nv = bpf_map_lookup_elem(&learn_names, &w->key);
-	if (!nv || !nv->name_id)
-		return 0;
-	id = nv->name_id;
-	lk.name_id = id;
-	__builtin_memcpy(lk.addr, pkt->daddr, 16);
-	if (!bpf_map_lookup_elem(&learned, &lk))
-		return 0; /* the name never resolved to this address */
-	for (int t = 0; t < 2; t++) {
-		v = bpf_map_lookup_elem(&learn_rules, &k);
-		nr = v ? v->nr : 0;
-#pragma unroll
-		for (int i = 0; i < LEARN_NAMES_PER_PORT; i++)
-			if (v && i < nr && v->e[i].name_id == id)
-				return 1;
-		if (!k.tool)
-			break;
-		k.tool = 0;
+	c.w->qlen = c.w->out - 1;
+	c.w->rk.tool = pkt->meta.tool;
+	c.w->rk.gen = pkt->meta.gen;
+	c.w->rk.l4proto = pkt->meta.l4proto;
+	c.w->rk.dport = pkt->meta.dport;
+	c.w->rk.pad = 0;
+	c.own = bpf_map_lookup_elem(&learn_rules, &c.w->rk);
+	if (c.w->rk.tool) {
+		c.w->rk.tool = 0;
+		c.all = bpf_map_lookup_elem(&learn_rules, &c.w->rk);
 	}
-	return 0;
+	__builtin_memset(&c.w->lk, 0, sizeof(c.w->lk));
+	c.w->lk.family = pkt->meta.family;
+	__builtin_memcpy(c.w->lk.addr, pkt->daddr, 16);
+	c.w->now = bpf_ktime_get_ns();
+	c.w->ok = 0;
+	bpf_loop(SNI_COVER_MAX, sni_cover_step, &c, 0);
+	return c.w->ok;
 }
 
 /* the hello at the start of this segment's payload: 1 when its name opens the address */
@@ -256,8 +324,8 @@ __noinline int sni_parse_buf(struct sni_buf *b, __u32 len, struct tls_hello *h)
 }
 
 static __always_inline int sni_judge_hello(struct __sk_buff *skb, const struct stage_pkt *pkt,
-					   struct sni_buf *b, __u32 off, __u32 len,
-					   __u32 *hello_len)
+					   const struct learn_flow_key *fk, struct sni_buf *b,
+					   __u32 off, __u32 len, __u32 *hello_len)
 {
 	struct sni_src src = { .skb = skb, .buf = b ? b->b : NULL, .base = off };
 	struct tls_hello h = {};
@@ -268,7 +336,7 @@ static __always_inline int sni_judge_hello(struct __sk_buff *skb, const struct s
 	if (st != TLS_HELLO_NAME)
 		return SNI_DENY; /* no name, several records, not a hello */
 	*hello_len = h.record_len;
-	return sni_name_allowed(skb, pkt, &src, &h) ? SNI_ALLOW : SNI_DENY;
+	return sni_name_allowed(pkt, fk, &src, &h) ? SNI_ALLOW : SNI_DENY;
 }
 
 struct sni_cmp_ctx {
@@ -390,7 +458,7 @@ static __always_inline int stage_sni(struct __sk_buff *skb, const struct stage_p
 	}
 	if (!b) {
 		/* the hello's first byte begins this segment */
-		verdict = sni_judge_hello(skb, pkt, NULL, off, len, &hello_len);
+		verdict = sni_judge_hello(skb, pkt, &fk, NULL, off, len, &hello_len);
 		if (verdict == SNI_MORE) {
 			if (f->state != SNI_AWAIT)
 				goto deny;
@@ -408,7 +476,7 @@ static __always_inline int stage_sni(struct __sk_buff *skb, const struct stage_p
 		have = kept;
 		if (sni_keep(skb, b, kept, off + skip, len - skip, &have))
 			goto deny;
-		verdict = sni_judge_hello(skb, pkt, b, 0, have, &hello_len);
+		verdict = sni_judge_hello(skb, pkt, &fk, b, 0, have, &hello_len);
 		if (verdict == SNI_MORE && !dry_run)
 			f->have = have;
 	}

@@ -258,3 +258,46 @@ Test(sni, hello_segments_overlap)
 	expect_seg("a gap", "10.42.9.1", 41063, SEQ + 201, ACK | PSH, hello + 200, hello_len - 200,
 		   REASON_SNI);
 }
+
+/* a wildcard rule: any name below its suffix names an address learned under it */
+static const char *const wild_profile[] = {
+	"allow udp 10.42.0.53 port 53",
+	"allow tcp name *.example.org port 443",
+	"allow tcp name api.example.org port 8080",
+	"dns learn grace 0 max-ttl 100 max-addresses 2 rate 1000",
+	"tls sni check",
+};
+
+static void setup_wild(void)
+{
+	snprintf(inst, sizeof(inst), "snitest%d", getpid());
+	install_lines(wild_profile, ARRAY_SIZE(wild_profile));
+	fixture("openssl_api", hello, &hello_len);
+	name_off = (const __u8 *)memmem(hello, hello_len, "api.example.com", 15) - hello;
+	learn("www.example.org", "10.42.9.3", 33003); /* learned under the wildcard */
+}
+
+Test(sni, wildcard_rule, .init = setup_wild)
+{
+	static const struct {
+		const char *name;
+		unsigned int want;
+	} rows[] = {
+		{ "www.example.org", REASON_RULE }, /* the name asked */
+		/* another name below: api.example.org has its own rule (8080), so the
+		 * exact name is found first and the wildcard above it next */
+		{ "api.example.org", REASON_RULE },
+		{ "x.y.example.org", REASON_RULE }, /* two labels below */
+		{ "WWW.Example.ORG", REASON_RULE }, /* any case */
+		{ "evilexample.org", REASON_SNI }, /* not on a label boundary */
+		{ "www.example.com", REASON_SNI }, /* another suffix */
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		uint16_t sport = 41070 + i;
+
+		expect_seg("SYN", "10.42.9.3", sport, SEQ, SYN, NULL, 0, REASON_RULE);
+		expect_seg(rows[i].name, "10.42.9.3", sport, SEQ + 1, ACK | PSH,
+			   hello_named(rows[i].name), hello_len, rows[i].want);
+	}
+}
