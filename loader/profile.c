@@ -250,16 +250,6 @@ int profile_parse_line(struct profile *p, const char *file, int line, const char
 		err = parse_audit(p, file, line, w, n, d);
 		goto out;
 	}
-	if (!strcmp(w[0], "tls")) {
-		/* docs/sni.md: opt-in while the check is being built (multi-segment hellos) */
-		if (n != 3 || strcmp(w[1], "sni") || strcmp(w[2], "check")) {
-			diag_error(d, file, line, "expected 'tls sni check'");
-			goto out;
-		}
-		p->tls_sni = true;
-		err = 0;
-		goto out;
-	}
 	if (!strcmp(w[0], "dns") && n >= 2 && !strcmp(w[1], "learn")) {
 		err = learn_parse_settings(p, file, line, w, n, d);
 		goto out;
@@ -274,10 +264,9 @@ int profile_parse_line(struct profile *p, const char *file, int line, const char
 		goto out;
 	}
 	if (strcmp(w[0], "allow")) {
-		diag_error(
-			d, file, line,
-			"unknown word '%s' (a line starts with 'allow', 'audit', 'dns' or 'tls')",
-			w[0]);
+		diag_error(d, file, line,
+			   "unknown word '%s' (a line starts with 'allow', 'audit' or 'dns')",
+			   w[0]);
 		goto out;
 	}
 	if (n < 2 || (strcmp(w[1], "tcp") && strcmp(w[1], "udp"))) {
@@ -314,6 +303,13 @@ int profile_parse_line(struct profile *p, const char *file, int line, const char
 			goto out;
 		}
 	}
+	for (int i = t; i < n; i++)
+		if (!strcmp(w[i], "sni")) {
+			diag_error(d, file, line,
+				   "'sni' belongs to name rules ('allow tcp name HOST port 443 sni "
+				   "off'): a rule by address allows any TLS server name");
+			goto out;
+		}
 	if (n > t && strcmp(w[t], "tool")) {
 		diag_error(d, file, line, "unknown word '%s' (expected %s'tool')", w[t],
 			   t == 3 ? "'port' or " : "");

@@ -69,6 +69,7 @@ struct name_rule {
 	char *host; /* lowercase, no trailing dot; a wildcard as "*.SUFFIX" */
 	bool wildcard;
 	bool has_via; /* only the resolver via teaches it */
+	bool sni_off; /* 'sni off': tcp/443 to its addresses with any TLS server name (docs/sni.md) */
 	struct addr via;
 	struct rule_origin o;
 };
@@ -94,7 +95,6 @@ struct profile {
 	struct name_rule *name_rules; /* counted after the dns names */
 	size_t nr_name_rules;
 	struct learn_settings learn;
-	bool tls_sni; /* 'tls sni check': https flows to learned addresses name a followed host */
 	struct audit_line *audits;
 	size_t nr_audits;
 	char **stage_paths; /* NN-name.bpf.o files, in name order */

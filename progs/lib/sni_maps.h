@@ -20,6 +20,7 @@ enum sni_state {
 	SNI_AWAIT = 1, /* SYN seen: the first data byte must begin a ClientHello */
 	SNI_OK, /* judged: the hello's bytes (data_seq, hello_len) are judged again when resent */
 	SNI_BAD, /* denied: every later segment with data is */
+	SNI_OFF, /* a rule with 'sni off' allowed its address: any name */
 };
 
 struct sni_flow {

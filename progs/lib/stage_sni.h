@@ -397,6 +397,53 @@ static __always_inline int sni_keep(struct __sk_buff *skb, struct sni_buf *b, __
 	return 0;
 }
 
+/* a live address of an entry of v whose rule says 'sni off' (LEARN_F_SNI_OFF) */
+static __always_inline int sni_off_listed(const struct learn_rule_value *v, struct learned_key *lk,
+					  __u64 now)
+{
+	__u32 nr, flags;
+
+	if (!v)
+		return 0;
+	nr = v->nr;
+	flags = v->flags;
+	if (!(flags & LEARN_F_SNI_OFF_ANY))
+		return 0;
+#pragma unroll
+	for (int i = 0; i < LEARN_NAMES_PER_PORT; i++) {
+		struct learned_value *l;
+
+		if (i >= nr)
+			break;
+		if (!(flags & LEARN_F_SNI_OFF(i)))
+			continue;
+		lk->name_id = v->e[i].name_id;
+		l = bpf_map_lookup_elem(&learned, lk);
+		if (l && l->deadline_ns > now)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A new flow's address was learned for a name rule with 'sni off' (for the
+ * sender's tool or every process): its hello is not read. A global function:
+ * the verifier checks it once.
+ */
+__noinline int sni_off_covers(struct learn_rule_key *rk, struct learned_key *lk)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!rk || !lk)
+		return 0;
+	if (sni_off_listed(bpf_map_lookup_elem(&learn_rules, rk), lk, now))
+		return 1;
+	if (!rk->tool)
+		return 0;
+	rk->tool = 0;
+	return sni_off_listed(bpf_map_lookup_elem(&learn_rules, rk), lk, now);
+}
+
 /*
  * A packet that reason allowed through a learned address, when the
  * generation checks server names: a SYN opens the flow's state; the first
@@ -421,7 +468,16 @@ static __always_inline int stage_sni(struct __sk_buff *skb, const struct stage_p
 				       .data_seq = seq + 1,
 				       .state = SNI_AWAIT };
 
-		if (len)
+		struct learn_rule_key rk = { .tool = pkt->meta.tool,
+					     .gen = pkt->meta.gen,
+					     .l4proto = pkt->meta.l4proto,
+					     .dport = pkt->meta.dport };
+		struct learned_key lk = { .family = pkt->meta.family };
+
+		__builtin_memcpy(lk.addr, pkt->daddr, 16);
+		if (sni_off_covers(&rk, &lk))
+			nf.state = SNI_OFF;
+		else if (len)
 			return REASON_SNI; /* TCP Fast Open: data in the SYN (docs/sni.md) */
 		if (!dry_run)
 			bpf_map_update_elem(&sni_flows, &fk, &nf, BPF_ANY);
@@ -432,12 +488,31 @@ static __always_inline int stage_sni(struct __sk_buff *skb, const struct stage_p
 		return len ? REASON_SNI : reason; /* data on a flow whose SYN was not seen */
 	if (!len)
 		return reason; /* an ACK, a FIN: no data to judge */
+	if (f->state == SNI_OFF)
+		return reason;
 	if (f->state == SNI_BAD)
 		return REASON_SNI;
 	rel = seq - f->data_seq; /* wraps: before data_seq is far after */
 	if (f->state == SNI_OK) {
-		if (rel >= f->hello_len)
-			return reason; /* past the hello */
+		if (rel >= f->hello_len) {
+			/* past the hello: the server answered it, no copy of it comes again */
+			if (f->have && !dry_run) {
+				bpf_map_delete_elem(&sni_bufs, &fk);
+				f->have = 0;
+			}
+			return reason;
+		}
+		if (f->have) {
+			/* a long hello's piece again (resent, or at the next hook): as kept */
+			kept = f->have;
+			b = bpf_map_lookup_elem(&sni_bufs, &fk);
+			if (!b || rel >= kept || rel >= SNI_BUF_MAX)
+				goto deny;
+			have = kept;
+			if (sni_keep(skb, b, rel, off, rel + len <= kept ? len : kept - rel, &have))
+				goto deny;
+			return reason;
+		}
 		if (rel)
 			return REASON_SNI; /* a resent piece of the hello: cannot be judged alone */
 	} else if (f->have) {
@@ -484,11 +559,10 @@ static __always_inline int stage_sni(struct __sk_buff *skb, const struct stage_p
 		return reason; /* a partial hello: the server cannot answer it yet */
 	if (verdict == SNI_ALLOW) {
 		if (!dry_run && f->state == SNI_AWAIT) {
+			/* a long hello's bytes stay kept until data past it comes */
 			f->hello_len = hello_len;
 			f->state = SNI_OK;
-			if (f->have)
-				bpf_map_delete_elem(&sni_bufs, &fk);
-			f->have = 0;
+			f->have = b ? have : 0;
 		}
 		return reason;
 	}

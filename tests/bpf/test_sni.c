@@ -1,5 +1,5 @@
 /*
- * test_sni.c: the https stage's server-name check ('tls sni check', docs/sni.md) in the real
+ * test_sni.c: the https stage's server-name check (on for name rules on tcp/443, docs/sni.md) in the real
  * pipeline of a test instance: names learned from DNS (learn_run.h), then a TCP flow's SYN and
  * its first data, a real ClientHello (tests/fixtures/tls) with its name kept or replaced, at tc:
  * verdict + reason per segment.
@@ -28,13 +28,13 @@ static const char *const sni_profile[] = {
 	"allow tcp name www.example.com port 443",
 	"allow tcp 10.42.9.9 port 443",
 	"dns learn grace 0 max-ttl 100 max-addresses 2 rate 1000",
-	"tls sni check",
 };
 
-/* the same without the check: nothing changes for it */
-static const char *const plain_profile[] = {
+/* www.example.com's rule says 'sni off': its addresses take any name */
+static const char *const off_profile[] = {
 	"allow udp 10.42.0.53 port 53",
 	"allow tcp name api.example.com port 443",
+	"allow tcp name www.example.com port 443 sni off",
 	"dns learn grace 0 max-ttl 100 max-addresses 2 rate 1000",
 };
 
@@ -82,13 +82,9 @@ static void setup(void)
 	setup_with(sni_profile, ARRAY_SIZE(sni_profile));
 }
 
-static void setup_plain(void)
+static void setup_off(void)
 {
-	snprintf(inst, sizeof(inst), "snitest%d", getpid());
-	install_lines(plain_profile, ARRAY_SIZE(plain_profile));
-	fixture("openssl_api", hello, &hello_len);
-	name_off = (const __u8 *)memmem(hello, hello_len, "api.example.com", 15) - hello;
-	learn("api.example.com", "10.42.9.1", 33001);
+	setup_with(off_profile, ARRAY_SIZE(off_profile));
 }
 
 /* a segment from the sandbox's sport to dst:443 with seq, flags and payload, judged at tc */
@@ -195,12 +191,22 @@ Test(sni, address_rule)
 		   hello_named("evil.example.co"), hello_len, REASON_RULE);
 }
 
-/* without 'tls sni check' nothing changes */
-Test(sni, unchecked_profile, .init = setup_plain)
+/* 'sni off' on www's rule: its address takes any name, api's is still checked */
+Test(sni, sni_off_rule, .init = setup_off)
 {
-	expect_seg("SYN", "10.42.9.1", 41040, SEQ, SYN, NULL, 0, REASON_RULE);
-	expect_seg("hello for a stranger", "10.42.9.1", 41040, SEQ + 1, ACK | PSH,
+	expect_seg("SYN to www's address", "10.42.9.2", 41040, SEQ, SYN, NULL, 0, REASON_RULE);
+	expect_seg("hello for a stranger there", "10.42.9.2", 41040, SEQ + 1, ACK | PSH,
 		   hello_named("evil.example.co"), hello_len, REASON_RULE);
+	expect_seg("data after it", "10.42.9.2", 41040, SEQ + 1 + hello_len, ACK | PSH, "x", 1,
+		   REASON_RULE);
+	expect_seg("not TLS at all", "10.42.9.2", 41041, SEQ, SYN, NULL, 0, REASON_RULE);
+	expect_seg("its data", "10.42.9.2", 41041, SEQ + 1, ACK | PSH, "GET / HTTP/1.1\r\n\r\n", 18,
+		   REASON_RULE);
+	expect_seg("a Fast Open SYN with data", "10.42.9.2", 41042, SEQ, SYN, hello, hello_len,
+		   REASON_RULE);
+	expect_seg("SYN to api's address", "10.42.9.1", 41043, SEQ, SYN, NULL, 0, REASON_RULE);
+	expect_seg("hello for a stranger there", "10.42.9.1", 41043, SEQ + 1, ACK | PSH,
+		   hello_named("evil.example.co"), hello_len, REASON_SNI);
 }
 
 /* a hello over several segments (a small MSS, post-quantum key shares): judged when complete */
@@ -217,6 +223,11 @@ Test(sni, hello_over_segments)
 		   REASON_RULE);
 	expect_seg("the rest", "10.42.9.1", 41050, SEQ + 201, ACK | PSH, hello + 200,
 		   hello_len - 200, REASON_RULE);
+	/* judged: a piece of it again is compared with the bytes kept */
+	expect_seg("first 100 bytes resent after", "10.42.9.1", 41050, SEQ + 1, ACK | PSH, hello,
+		   100, REASON_RULE);
+	expect_seg("the middle resent after", "10.42.9.1", 41050, SEQ + 101, ACK | PSH, hello + 100,
+		   100, REASON_RULE);
 	expect_seg("data after it", "10.42.9.1", 41050, SEQ + 1 + hello_len, ACK | PSH, "x", 1,
 		   REASON_RULE);
 
@@ -228,6 +239,37 @@ Test(sni, hello_over_segments)
 		   hello_len - 100, REASON_SNI);
 	expect_seg("the right rest then", "10.42.9.1", 41051, SEQ + 101, ACK | PSH, hello + 100,
 		   hello_len - 100, REASON_SNI);
+}
+
+/*
+ * Two hooks of one install on the path (cgroup_skb egress, then host-side tc
+ * ingress) see every segment twice: each copy is judged the same
+ */
+Test(sni, hello_at_two_hooks)
+{
+	const __u8 *evil = hello_named("evil.example.co");
+	size_t cut = name_off + 20;
+
+	for (int hook = 0; hook < 2; hook++)
+		expect_seg("SYN", "10.42.9.1", 41055, SEQ, SYN, NULL, 0, REASON_RULE);
+	for (int hook = 0; hook < 2; hook++)
+		expect_seg("first part", "10.42.9.1", 41055, SEQ + 1, ACK | PSH, hello, cut,
+			   REASON_RULE);
+	for (int hook = 0; hook < 2; hook++)
+		expect_seg("the rest", "10.42.9.1", 41055, SEQ + 1 + cut, ACK | PSH, hello + cut,
+			   hello_len - cut, REASON_RULE);
+	for (int hook = 0; hook < 2; hook++)
+		expect_seg("data after it", "10.42.9.1", 41055, SEQ + 1 + hello_len, ACK | PSH, "x",
+			   1, REASON_RULE);
+	/* after the verdict, a first part resent with another name: denied, and the flow */
+	expect_seg("SYN", "10.42.9.1", 41056, SEQ, SYN, NULL, 0, REASON_RULE);
+	expect_seg("first part", "10.42.9.1", 41056, SEQ + 1, ACK | PSH, hello, cut, REASON_RULE);
+	expect_seg("the rest", "10.42.9.1", 41056, SEQ + 1 + cut, ACK | PSH, hello + cut,
+		   hello_len - cut, REASON_RULE);
+	expect_seg("first part again, another name", "10.42.9.1", 41056, SEQ + 1, ACK | PSH, evil,
+		   cut, REASON_SNI);
+	expect_seg("data after it", "10.42.9.1", 41056, SEQ + 1 + hello_len, ACK | PSH, "x", 1,
+		   REASON_SNI);
 }
 
 /* a kept segment resent with other bytes, a gap, an overlap: denied */
@@ -265,7 +307,6 @@ static const char *const wild_profile[] = {
 	"allow tcp name *.example.org port 443",
 	"allow tcp name api.example.org port 8080",
 	"dns learn grace 0 max-ttl 100 max-addresses 2 rate 1000",
-	"tls sni check",
 };
 
 static void setup_wild(void)

@@ -174,20 +174,6 @@ Test(parse_line, rules_accumulate)
 	diag_free(&d);
 }
 
-/* 'tls sni check' (docs/sni.md): a setting, no rule */
-Test(parse_line, tls_sni_check)
-{
-	struct profile p = {};
-	struct diag d = {};
-
-	cr_assert_eq(p.tls_sni, false);
-	cr_assert_eq(profile_parse_line(&p, "a.rules", 1, "tls sni check  # opt in", &opts, &d), 0);
-	cr_assert_eq(p.tls_sni, true);
-	cr_assert_eq(p.nr_rules, 0);
-	profile_free(&p);
-	diag_free(&d);
-}
-
 /* host names: resolved by the fake resolver only, with a warning that lists the addresses */
 
 Test(parse_line, host_name_one_address)
@@ -300,9 +286,10 @@ static const struct {
 	{ "allow tcp fileserver. port 80", "bad destination 'fileserver.': expected an address",
 	  0 },
 	{ "allow tcp any.corp! port 80", "bad destination 'any.corp!': expected an address", 0 },
-	{ "tls sni", "expected 'tls sni check'", 0 },
-	{ "tls sni check now", "expected 'tls sni check'", 0 },
-	{ "tls sni off", "expected 'tls sni check'", 0 },
+	/* the server-name check is the name rules' (docs/sni.md) */
+	{ "allow tcp 10.0.0.1 port 443 sni off", "'sni' belongs to name rules", 0 },
+	{ "allow tcp 10.0.0.1 port 443 tool t sni off", "'sni' belongs to name rules", 0 },
+	{ "tls sni check", "unknown word 'tls'", 0 },
 };
 
 Test(parse_line, bad)
