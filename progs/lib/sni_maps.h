@@ -75,6 +75,7 @@ struct sni_work {
 	/* the followed names over it (sni_cover_step) */
 	__u32 qlen; /* the name's key bytes without its 0 byte */
 	__u32 ok; /* one of them allowed the address */
+	__u32 named; /* name[] holds the name of the hello judged last (for its denial's record) */
 	__u64 now;
 	struct learn_rule_key rk;
 	struct learned_key lk;

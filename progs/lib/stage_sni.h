@@ -265,9 +265,11 @@ static __always_inline int sni_name_allowed(const struct stage_pkt *pkt,
 	c.w = bpf_map_lookup_elem(&sni_work, &zero);
 	if (!c.w || len == 0 || len > TLS_HELLO_NAME_MAX)
 		return 0;
+	c.w->named = 0;
 	c.w->len = len;
 	if (sni_copy_name(c.w, src, h->name_off))
 		return 0;
+	c.w->named = 1;
 	if (sni_build_key(c.w, pkt->meta.gen))
 		return 0;
 	c.w->qlen = c.w->out - 1;
@@ -325,7 +327,7 @@ __noinline int sni_parse_buf(struct sni_buf *b, __u32 len, struct tls_hello *h)
 
 static __always_inline int sni_judge_hello(struct __sk_buff *skb, const struct stage_pkt *pkt,
 					   const struct learn_flow_key *fk, struct sni_buf *b,
-					   __u32 off, __u32 len, __u32 *hello_len)
+					   __u32 off, __u32 len, __u32 *hello_len, int *named)
 {
 	struct sni_src src = { .skb = skb, .buf = b ? b->b : NULL, .base = off };
 	struct tls_hello h = {};
@@ -336,6 +338,7 @@ static __always_inline int sni_judge_hello(struct __sk_buff *skb, const struct s
 	if (st != TLS_HELLO_NAME)
 		return SNI_DENY; /* no name, several records, not a hello */
 	*hello_len = h.record_len;
+	*named = 1;
 	return sni_name_allowed(pkt, fk, &src, &h) ? SNI_ALLOW : SNI_DENY;
 }
 
@@ -449,7 +452,8 @@ __noinline int sni_off_covers(struct learn_rule_key *rk, struct learned_key *lk)
  * generation checks server names: a SYN opens the flow's state; the first
  * data must be a ClientHello naming a host that opened the address.
  */
-static __always_inline int stage_sni(struct __sk_buff *skb, const struct stage_pkt *pkt, int reason)
+static __always_inline int sni_judge_flow(struct __sk_buff *skb, const struct stage_pkt *pkt,
+					  int reason, int *named)
 {
 	struct learn_flow_key fk = {};
 	__u32 seq, off, len, hello_len = 0, rel, have, kept = 0, skip = 0;
@@ -533,7 +537,7 @@ static __always_inline int stage_sni(struct __sk_buff *skb, const struct stage_p
 	}
 	if (!b) {
 		/* the hello's first byte begins this segment */
-		verdict = sni_judge_hello(skb, pkt, &fk, NULL, off, len, &hello_len);
+		verdict = sni_judge_hello(skb, pkt, &fk, NULL, off, len, &hello_len, named);
 		if (verdict == SNI_MORE) {
 			if (f->state != SNI_AWAIT)
 				goto deny;
@@ -551,7 +555,7 @@ static __always_inline int stage_sni(struct __sk_buff *skb, const struct stage_p
 		have = kept;
 		if (sni_keep(skb, b, kept, off + skip, len - skip, &have))
 			goto deny;
-		verdict = sni_judge_hello(skb, pkt, &fk, b, 0, have, &hello_len);
+		verdict = sni_judge_hello(skb, pkt, &fk, b, 0, have, &hello_len, named);
 		if (verdict == SNI_MORE && !dry_run)
 			f->have = have;
 	}
@@ -573,6 +577,80 @@ deny:
 			bpf_map_delete_elem(&sni_bufs, &fk);
 	}
 	return REASON_SNI;
+}
+
+struct sni_wire_ctx {
+	struct sni_work *w;
+	struct event_named *r;
+	__u32 run; /* bytes of the label being written, from its end */
+};
+
+/*
+ * One byte of the server name into the record, in wire form, from the end
+ * (a bpf_loop step): name byte j goes to j + 1, a dot becomes the length of
+ * the label after it.
+ */
+static int sni_wire_step(__u32 i, void *data)
+{
+	struct sni_wire_ctx *c = data;
+	__u32 len = c->w->len, j;
+	__u8 ch;
+
+	if (i >= len)
+		return 1;
+	j = len - 1 - i;
+	ch = c->w->name[j & TLS_HELLO_NAME_MAX];
+	if (ch == '.') {
+		c->r->name[(j + 1) & (EVENT_NAME_MAX - 1)] = c->run;
+		c->run = 0;
+	} else {
+		c->r->name[(j + 1) & (EVENT_NAME_MAX - 1)] = ch;
+		c->run++;
+	}
+	return 0;
+}
+
+/*
+ * The denial's record, with the server name when the hello was read
+ * (named), in the wire form of a query's name: user space escapes it the
+ * same way (log, log --json, journald).
+ */
+static __always_inline void sni_event(struct __sk_buff *skb, const struct stage_pkt *pkt, int named)
+{
+	struct event_named *r = EVENT_RESERVE_TAIL(struct event_named, bpf_skb_cgroup_id(skb),
+						   pkt->meta.tool, EVENT_DENY);
+	struct sni_wire_ctx c = {};
+	__u32 zero = 0;
+
+	if (!r)
+		return;
+	event_fill(&r->e, pkt->hook, REASON_SNI, &pkt->meta,
+		   audited(REASON_SNI, &pkt->meta, stage_cfg(pkt)));
+	__builtin_memcpy(r->e.saddr, pkt->saddr, 16);
+	__builtin_memcpy(r->e.daddr, pkt->daddr, 16);
+	c.w = named ? bpf_map_lookup_elem(&sni_work, &zero) : NULL;
+	if (c.w && c.w->named && c.w->len && c.w->len <= EVENT_NAME_MAX - 2) {
+		c.r = r;
+		bpf_loop(TLS_HELLO_NAME_MAX, sni_wire_step, &c, 0);
+		r->name[0] = c.run;
+		r->name[(c.w->len + 1) & (EVENT_NAME_MAX - 1)] = 0;
+		r->t.name_len = c.w->len + 2;
+	}
+	bpf_ringbuf_submit(r, 0);
+}
+
+/*
+ * A packet that reason allowed through a learned address, when the
+ * generation checks server names (sni_judge_flow); a denial is recorded
+ * here, with the name seen.
+ */
+static __always_inline int stage_sni(struct __sk_buff *skb, const struct stage_pkt *pkt, int reason)
+{
+	int named = 0, r = sni_judge_flow(skb, pkt, reason, &named);
+
+	if (r == REASON_SNI && !dry_run)
+		sni_event(skb, pkt, named);
+	return r;
 }
 
 #endif

@@ -17,6 +17,8 @@
 #include "learn_maps.h"
 #include "pkt.h"
 #include "learn_run.h"
+#include "pins.h"
+#include "event.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define PSH 0x08
@@ -341,4 +343,76 @@ Test(sni, wildcard_rule, .init = setup_wild)
 		expect_seg(rows[i].name, "10.42.9.3", sport, SEQ + 1, ACK | PSH,
 			   hello_named(rows[i].name), hello_len, rows[i].want);
 	}
+}
+
+#define MAX_RECORDS 16
+
+struct records {
+	size_t n;
+	struct event_named r[MAX_RECORDS];
+};
+
+static int keep(void *ctx, void *data, size_t size)
+{
+	struct records *rs = ctx;
+
+	if (rs->n < MAX_RECORDS) {
+		memset(&rs->r[rs->n], 0, sizeof(rs->r[0]));
+		memcpy(&rs->r[rs->n++], data, size < sizeof(rs->r[0]) ? size : sizeof(rs->r[0]));
+	}
+	return 0;
+}
+
+/* the records in the ring buffer now, taken out of it */
+static void drain(struct records *rs)
+{
+	int fd = pins_get(inst, "events");
+	struct ring_buffer *rb;
+
+	memset(rs, 0, sizeof(*rs));
+	cr_assert_geq(fd, 0, "the events pin");
+	rb = ring_buffer__new(fd, keep, rs, NULL);
+	cr_assert_not_null(rb);
+	cr_assert_geq(ring_buffer__consume(rb), 0);
+	ring_buffer__free(rb);
+	close(fd);
+}
+
+/* the denial's record carries the server name seen, in wire form; none when there was none */
+Test(sni, denial_records_the_name)
+{
+	static const __u8 wire[] = "\4evil\7example\2co";
+	__u8 noname[PKT_TEST_MAX];
+	struct records rs;
+	size_t n;
+
+	fixture("openssl_noname", noname, &n);
+	drain(&rs);
+	expect_seg("SYN", "10.42.9.1", 41080, SEQ, SYN, NULL, 0, REASON_RULE);
+	expect_seg("hello for a stranger", "10.42.9.1", 41080, SEQ + 1, ACK | PSH,
+		   hello_named("evil.example.co"), hello_len, REASON_SNI);
+	expect_seg("SYN", "10.42.9.1", 41081, SEQ, SYN, NULL, 0, REASON_RULE);
+	expect_seg("a hello without a name", "10.42.9.1", 41081, SEQ + 1, ACK | PSH, noname, n,
+		   REASON_SNI);
+	drain(&rs);
+	/* the denials, without the SYNs' flow records */
+	n = 0;
+	for (size_t i = 0; i < rs.n; i++)
+		if (rs.r[i].e.kind == EVENT_DENY)
+			rs.r[n++] = rs.r[i];
+	cr_assert_eq(n, 2, "%zu denials recorded, want 2", n);
+	for (size_t i = 0; i < 2; i++) {
+		const struct deny_event *e = &rs.r[i].e;
+
+		cr_assert_eq(e->kind, EVENT_DENY);
+		cr_assert_eq(e->reason, REASON_SNI, "reason %s", reason_name(e->reason));
+		cr_assert_eq(e->hook, HOOK_TC);
+		cr_assert_eq(e->l4proto, IPPROTO_TCP);
+		cr_assert_eq(ntohs(e->dport), 443);
+		cr_assert_eq(ntohs(e->sport), 41080 + i);
+		cr_assert_eq(memcmp(e->daddr, (__u8[]){ 10, 42, 9, 1 }, 4), 0);
+	}
+	cr_assert_eq(rs.r[0].t.name_len, sizeof(wire), "name bytes %u", rs.r[0].t.name_len);
+	cr_assert_eq(memcmp(rs.r[0].name, wire, sizeof(wire)), 0, "the name in wire form");
+	cr_assert_eq(rs.r[1].t.name_len, 0, "no name seen, none recorded");
 }
