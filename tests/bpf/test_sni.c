@@ -416,3 +416,15 @@ Test(sni, denial_records_the_name)
 	cr_assert_eq(memcmp(rs.r[0].name, wire, sizeof(wire)), 0, "the name in wire form");
 	cr_assert_eq(rs.r[1].t.name_len, 0, "no name seen, none recorded");
 }
+
+/* a hello over 512 bytes in one segment (curl's, with its padding extension): judged whole */
+Test(sni, long_hello_one_segment)
+{
+	__u8 big[PKT_TEST_MAX];
+	size_t n;
+
+	fixture("curl_api", big, &n);
+	cr_assert_gt(n, 512);
+	expect_seg("SYN", "10.42.9.1", 41091, SEQ, SYN, NULL, 0, REASON_RULE);
+	expect_seg("curl's hello", "10.42.9.1", 41091, SEQ + 1, ACK | PSH, big, n, REASON_RULE);
+}
