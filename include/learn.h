@@ -115,12 +115,17 @@ struct learn_rule_key {
 
 struct learn_rule_value {
 	__u32 nr; /* entries used in e[] */
-	__u32 flags; /* POLICY_F_TOOL_RULE: the markers XDP matches (tool_deferred) */
+	__u32 flags; /* POLICY_F_TOOL_RULE: the markers XDP matches (tool_deferred);
+		      * LEARN_F_SNI_OFF(i): e[i]'s rule says 'sni off' (docs/sni.md) */
 	struct {
 		__u32 name_id;
 		__u32 rule_id;
 	} e[LEARN_NAMES_PER_PORT];
 };
+
+/* e[i]'s rule says 'sni off': its addresses are not bound to a TLS server name (docs/sni.md) */
+#define LEARN_F_SNI_OFF(i) (0x10000u << (i))
+#define LEARN_F_SNI_OFF_ANY (((1u << LEARN_NAMES_PER_PORT) - 1) << 16)
 
 /* learn_resolvers: the instance's resolvers (whose answers are learned) */
 struct learn_resolver_key {

@@ -45,6 +45,8 @@ struct gen_config {
 #define GEN_ALL_PORTS 0x80u /* all-port rules (port 0) in wide_rules: one more lookup */
 #define GEN_FLOWS_AT_CGROUP                                                                        \
 	0x100u /* cgroup hooks attached: flows and queries recorded there, not again at tc (event.h) */
+#define GEN_SNI                                                                                    \
+	0x200u /* a name rule on tcp/443 without 'sni off': its flows name their host (docs/sni.md) */
 
 /* audit_tools map: {generation, tool} of the tools in audit mode */
 struct audit_tool_key {

@@ -49,6 +49,8 @@ enum reason {
 	REASON_MLD, /* an MLD message: denied, counted, not logged (nothing needs it) */
 	REASON_LEARN_BOUND, /* an address of a resolver's answer not learned: its name has
 			     * max-addresses, or the instance max-total, live ones (learn_tc's event) */
+	REASON_SNI, /* https: a flow to an address learned from DNS whose ClientHello names another
+		     * host (or none, or cannot be read: docs/sni.md) */
 	REASON_MAX,
 };
 

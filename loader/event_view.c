@@ -250,6 +250,8 @@ void event_words(const struct event_view *v, struct event_words *w)
 	memcpy(w->comm, e->comm, sizeof(e->comm));
 	w->comm[sizeof(e->comm)] = 0;
 	w->qname[0] = '\0';
+	/* the https stage's denial carries the TLS server name seen, in the same form */
+	w->name_word = e->reason == REASON_SNI && e->kind == EVENT_DENY ? "server_name" : "query";
 	if (v->qname)
 		event_qname(v->qname, v->qname_len, w->qname, sizeof(w->qname));
 	w->rule = v->rule ? v->rule : "";
@@ -286,7 +288,7 @@ void event_print(FILE *out, const char *instance, const struct event_view *v, bo
 		if (e->kind != EVENT_DENY)
 			json_str(&j, "rule", w.rule[0] ? w.rule : NULL);
 		if (v->qname)
-			json_str(&j, "query", w.qname);
+			json_str(&j, w.name_word, w.qname);
 		if (w.dest_name[0])
 			json_str(&j, "destination_name", w.dest_name);
 		json_end(&j);
@@ -304,8 +306,8 @@ void event_print(FILE *out, const char *instance, const struct event_view *v, bo
 			fprintf(out, " pid %u ", e->pid);
 			text_plain(out, w.comm);
 		}
-		if (v->qname)
-			fprintf(out, " query %s", w.qname); /* printable ASCII: event_qname */
+		if (v->qname) /* printable ASCII: event_qname */
+			fprintf(out, " %s %s", w.name_word, w.qname);
 		if (w.dest_name[0]) {
 			fprintf(out, " name ");
 			text_plain(out, w.dest_name);

@@ -69,6 +69,7 @@ struct event_words {
 	unsigned int dport;
 	char comm[17];
 	char qname[4 * EVENT_NAME_MAX + 8]; /* event_qname's presentation (printable ASCII), "" */
+	const char *name_word; /* what qname is: "query", or "server_name" (reason sni) */
 	const char *verdict, *reason, *kind, *proto;
 	const char *rule, *dest_name; /* "" for none */
 };

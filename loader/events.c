@@ -14,6 +14,7 @@
 #include "event_names.h"
 #include "events.h"
 #include "pins.h"
+#include "reason.h"
 #include "state.h"
 #include "status.h"
 
@@ -120,7 +121,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 				ext->t.name_len < EVENT_NAME_MAX ? ext->t.name_len : EVENT_NAME_MAX;
 		}
 	}
-	if (e->family && !v.qname)
+	/* a server name denied: the names the address was learned for too */
+	if (e->family && (!v.qname || e->reason == REASON_SNI))
 		v.dest_name = event_names_dest(&r->names, e->family, e->daddr);
 	v.time_ns = (__u64)((long long)e->ts_ns + r->mono_to_real_ns);
 	/* a stage installed after the reader began: read the slots again */

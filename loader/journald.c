@@ -111,8 +111,10 @@ int journald_event(const char *instance, const struct event_view *v)
 		add(&f, false, "IRONCLAW_PID", "%u", e->pid);
 		add(&f, true, "IRONCLAW_COMM", "%s", w.comm);
 	}
-	if (w.qname[0])
-		add(&f, false, "IRONCLAW_QUERY", "%s", w.qname); /* printable ASCII */
+	if (w.qname[0]) /* printable ASCII */
+		add(&f, false,
+		    strcmp(w.name_word, "query") ? "IRONCLAW_SERVER_NAME" : "IRONCLAW_QUERY", "%s",
+		    w.qname);
 	if (w.dest_name[0])
 		add(&f, true, "IRONCLAW_DEST_NAME", "%s", w.dest_name);
 	if (w.rule[0])

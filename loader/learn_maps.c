@@ -139,6 +139,8 @@ static int list_add(struct rule_list **l, size_t *n, const struct learn_rule_key
 			   LEARN_NAMES_PER_PORT, l4proto_name(r->l4proto), ntohs(k->dport));
 		return -E2BIG;
 	}
+	if (r->sni_off)
+		e->v.flags |= LEARN_F_SNI_OFF(e->v.nr);
 	e->v.e[e->v.nr].name_id = name_id;
 	e->v.e[e->v.nr++].rule_id = rule_id;
 	return 0;

@@ -40,11 +40,35 @@ static int parse_via(const char *file, int line, const char *word, struct addr *
 	return 0;
 }
 
-/* allow tcp|udp name HOST port P[-P] [via RESOLVER] [tool T] */
+/*
+ * 'sni off' (docs/sni.md): only where there is a check to turn off, a TCP
+ * rule whose ports hold 443
+ */
+static int parse_sni(const char *file, int line, const struct name_rule *r, const char *port,
+		     const char *word, struct diag *d)
+{
+	if (strcmp(word, "off")) {
+		diag_error(d, file, line,
+			   "expected 'sni off', got 'sni %s' (the server name is checked unless "
+			   "a rule says 'sni off')",
+			   word);
+		return -EINVAL;
+	}
+	if (!learn_rule_on_https(r)) {
+		diag_error(d, file, line,
+			   "'sni off' on %s port %s: the TLS server name is checked on tcp/443 "
+			   "only, so this rule has no check to turn off",
+			   l4proto_name(r->l4proto), port);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* allow tcp|udp name HOST port P[-P] [via RESOLVER] [tool T] [sni off] */
 int learn_parse_rule(struct profile *p, const char *file, int line, char **w, int n, struct diag *d)
 {
 	struct name_rule r = {}, *grown;
-	const char *why, *tool = NULL, *via = NULL;
+	const char *why, *tool = NULL, *via = NULL, *sni = NULL;
 	size_t len;
 
 	r.l4proto = w[1][0] == 't' ? IPPROTO_TCP : IPPROTO_UDP;
@@ -80,11 +104,12 @@ int learn_parse_rule(struct profile *p, const char *file, int line, char **w, in
 	for (int i = 6; i < n; i += 2) {
 		const char **slot = !strcmp(w[i], "tool") ? &tool :
 				    !strcmp(w[i], "via")  ? &via :
+				    !strcmp(w[i], "sni")  ? &sni :
 							    NULL;
 
 		if (!slot) {
-			diag_error(d, file, line, "unknown word '%s' (expected 'via' or 'tool')",
-				   w[i]);
+			diag_error(d, file, line,
+				   "unknown word '%s' (expected 'via', 'tool' or 'sni off')", w[i]);
 			return -EINVAL;
 		}
 		if (*slot) {
@@ -93,7 +118,10 @@ int learn_parse_rule(struct profile *p, const char *file, int line, char **w, in
 		}
 		if (i + 1 >= n) {
 			diag_error(d, file, line, "missing %s after '%s'",
-				   slot == &tool ? "tool name" : "resolver address", w[i]);
+				   slot == &tool ? "tool name" :
+				   slot == &sni	 ? "'off'" :
+						   "resolver address",
+				   w[i]);
 			return -EINVAL;
 		}
 		*slot = w[i + 1];
@@ -107,6 +135,9 @@ int learn_parse_rule(struct profile *p, const char *file, int line, char **w, in
 	}
 	if (via && parse_via(file, line, via, &r.via, d))
 		return -EINVAL;
+	if (sni && parse_sni(file, line, &r, w[5], sni, d))
+		return -EINVAL;
+	r.sni_off = sni != NULL;
 	r.has_via = via != NULL;
 	r.host = strdup(w[3]);
 	if (!r.host)
@@ -128,9 +159,9 @@ int learn_parse_rule(struct profile *p, const char *file, int line, char **w, in
 	r.o.tool = tool ? strdup(tool) : NULL;
 	r.o.file = profile_intern_file(p, file);
 	r.o.line = line;
-	if (asprintf(&r.o.text, "allow %s name %s port %s%s%s%s%s", w[1], r.host, w[5],
-		     via ? " via " : "", via ? via : "", tool ? " tool " : "",
-		     tool ? tool : "") < 0)
+	if (asprintf(&r.o.text, "allow %s name %s port %s%s%s%s%s%s", w[1], r.host, w[5],
+		     via ? " via " : "", via ? via : "", tool ? " tool " : "", tool ? tool : "",
+		     sni ? " sni off" : "") < 0)
 		r.o.text = NULL;
 	grown = realloc(p->name_rules, (p->nr_name_rules + 1) * sizeof(*grown));
 	if (!r.o.text || (tool && !r.o.tool) || !r.o.file || !grown) {
@@ -516,6 +547,19 @@ int learn_key_host(const __u8 *key, size_t len, char *out, size_t max)
 	return 0;
 }
 
+bool learn_rule_on_https(const struct name_rule *r)
+{
+	return r->l4proto == IPPROTO_TCP && r->port_lo <= 443 && r->port_hi >= 443;
+}
+
+bool learn_sni_checked(const struct profile *p)
+{
+	for (size_t i = 0; i < p->nr_name_rules; i++)
+		if (learn_rule_on_https(&p->name_rules[i]) && !p->name_rules[i].sni_off)
+			return true;
+	return false;
+}
+
 void learn_rules_print(const struct profile *p, FILE *out)
 {
 	struct learn_config c = learn_config_of(p);
@@ -527,7 +571,10 @@ void learn_rules_print(const struct profile *p, FILE *out)
 	for (size_t i = 0; i < p->nr_name_rules; i++) {
 		fputs("  ", out);
 		text_plain(out, p->name_rules[i].o.file);
-		fprintf(out, ":%d: %s\n", p->name_rules[i].o.line, p->name_rules[i].o.text);
+		fprintf(out, ":%d: %s%s\n", p->name_rules[i].o.line, p->name_rules[i].o.text,
+			!learn_rule_on_https(&p->name_rules[i]) ? "" :
+			p->name_rules[i].sni_off ? " (tcp/443: any TLS server name)" :
+						   " (tcp/443: TLS server name checked)");
 	}
 	fprintf(out,
 		"  grace %u s, max-ttl %u s, max-addresses %u, max-total %u, rate %u a second%s%s\n",

@@ -47,6 +47,10 @@ int learn_rule_over(const struct profile *p, size_t name, __u8 l4proto, __u16 po
  */
 int learn_rule_covering(const struct profile *p, const char *host, __u8 l4proto, __u16 port,
 			const char *tool);
+/* the rule allows tcp/443, where the https stage checks TLS server names (docs/sni.md) */
+bool learn_rule_on_https(const struct name_rule *r);
+/* some name rule on tcp/443 has no 'sni off': the generation checks server names (GEN_SNI) */
+bool learn_sni_checked(const struct profile *p);
 /* for check: the name rules and the settings */
 void learn_rules_print(const struct profile *p, FILE *out);
 void learn_rules_free(struct profile *p);

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include "dns_maps.h"
+#include "learn_rules.h"
 #include "event.h"
 #include "dns_policy.h"
 #include "pipeline_fill.h"
@@ -427,6 +428,7 @@ int txn_fill(struct txn *t, const struct install_req *rq, struct diag *d)
 		.flags = (rq->has_tools ? GEN_HAS_TOOLS : 0) | (rq->audit_all ? GEN_AUDIT : 0) |
 			 (rq->profile->nr_dns_names ? GEN_DNS_NAMES : 0) |
 			 (rq->profile->nr_name_rules ? GEN_LEARN : 0) |
+			 (learn_sni_checked(rq->profile) ? GEN_SNI : 0) |
 			 (rq->plan->wide_ports ? GEN_WIDE_PORTS : 0) |
 			 (rq->plan->all_ports ? GEN_ALL_PORTS : 0) |
 			 (attach_kind_present(rq->points, rq->nr_points, ATTACH_CGROUP) ?

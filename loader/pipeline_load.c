@@ -18,7 +18,10 @@
  */
 #define RULE_COUNTS_HEADROOM(n) (1024 + (n) / 64)
 
-/* maps of the dispatcher that every install of an instance shares through their pins */
+/*
+ * maps of the dispatcher that every install of an instance shares through their pins (a
+ * stage may also use one that is not pinned, like sni_work: per-CPU room, nothing kept)
+ */
 #define BANK_NAME_ROW(ID, name, label, sec, entry, load, link, cgtype) "stages_" #name,
 const char *const shared_maps[] = { "ctl",
 				    "config",
@@ -48,6 +51,8 @@ const char *const shared_maps[] = { "ctl",
 				    "flow_drops",
 				    "flow_seen",
 				    "wide_rules",
+				    "sni_flows",
+				    "sni_bufs",
 				    HOOK_TABLE(BANK_NAME_ROW) };
 const size_t NR_SHARED_MAPS = sizeof(shared_maps) / sizeof(shared_maps[0]);
 _Static_assert(sizeof(shared_maps) / sizeof(shared_maps[0]) <= 64, "txn.fresh_maps: one bit each");
@@ -61,11 +66,11 @@ _Static_assert(sizeof(shared_maps) / sizeof(shared_maps[0]) <= 64, "txn.fresh_ma
  */
 static bool may_start_anew(const char *map)
 {
-	static const char *const anew[] = {
-		"learn_counts", "learn_ports",	"learn_rate",	   "l2_links",
-		"flow_drops",	"flow_seen",	"wide_rules",	   "learn_names",
-		"learned",	"learn_config", "learn_resolvers", "learn_addr_counts"
-	};
+	static const char *const anew[] = { "learn_counts", "learn_ports",     "learn_rate",
+					    "l2_links",	    "flow_drops",      "flow_seen",
+					    "wide_rules",   "learn_names",     "learned",
+					    "learn_config", "learn_resolvers", "learn_addr_counts",
+					    "sni_flows",    "sni_bufs" };
 
 	for (size_t i = 0; i < sizeof(anew) / sizeof(anew[0]); i++)
 		if (!strcmp(map, anew[i]))

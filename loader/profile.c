@@ -303,6 +303,13 @@ int profile_parse_line(struct profile *p, const char *file, int line, const char
 			goto out;
 		}
 	}
+	for (int i = t; i < n; i++)
+		if (!strcmp(w[i], "sni")) {
+			diag_error(d, file, line,
+				   "'sni' belongs to name rules ('allow tcp name HOST port 443 sni "
+				   "off'): a rule by address allows any TLS server name");
+			goto out;
+		}
 	if (n > t && strcmp(w[t], "tool")) {
 		diag_error(d, file, line, "unknown word '%s' (expected %s'tool')", w[t],
 			   t == 3 ? "'port' or " : "");

@@ -41,6 +41,7 @@ static const char *const names[REASON_MAX] = {
 	[REASON_ND_DENIED] = "nd_denied",
 	[REASON_MLD] = "mld",
 	[REASON_LEARN_BOUND] = "learn_bound",
+	[REASON_SNI] = "sni",
 };
 
 const char *reason_name(unsigned int reason)

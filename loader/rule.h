@@ -69,6 +69,7 @@ struct name_rule {
 	char *host; /* lowercase, no trailing dot; a wildcard as "*.SUFFIX" */
 	bool wildcard;
 	bool has_via; /* only the resolver via teaches it */
+	bool sni_off; /* 'sni off': tcp/443 to its addresses with any TLS server name (docs/sni.md) */
 	struct addr via;
 	struct rule_origin o;
 };

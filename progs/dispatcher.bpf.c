@@ -4,6 +4,7 @@
 #include "lib/meta_skb.h"
 #include "lib/dns.h" /* declares the DNS maps the instance shares */
 #include "lib/learn_packet.h" /* and the learning maps */
+#include "lib/sni_maps.h" /* and the https stage's server-name state */
 
 /* headers the parser may need in the linear area */
 #define TC_PULL_LEN 512

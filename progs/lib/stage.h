@@ -30,7 +30,7 @@ struct stage_pkt {
 	__u8 new_flow; /* a TCP SYN without ACK, connect() or sendto(): a flow begins */
 	__u8 at_sock; /* connect() or sendto(): no packet yet */
 	__u8 host_side; /* at host-side tc ingress (dispatch_tc_host): the dns stage rewrites here */
-	__u8 pad;
+	__u8 hook; /* enum hook_id: for a denial a stage records itself (the https stage's sni) */
 	__u32 *matched; /* where the matching rule's number + 1 goes (explain, flow records) */
 	__u64 cookie; /* the sending socket's cookie, when flows learned from DNS are kept */
 	const struct gen_config *cfg; /* the settings of meta.gen, read at the entry; NULL: not
@@ -431,6 +431,7 @@ static __always_inline void stage_flow_skb(struct __sk_buff *skb, __u8 hook,
 		/* only tc has the mark; a constant 0 elsewhere, so no code reads it there */      \
 		if (HOOK_##ID == HOOK_TC)                                                          \
 			pkt.host_side = skb->tc_classid == TC_MARK_HOST_SIDE;                      \
+		pkt.hook = HOOK_##ID;                                                              \
 		pkt.cfg = gen_config_get(pkt.meta.gen);                                            \
 		if (bad)                                                                           \
 			return skb_finish(skb, HOOK_##ID, REASON_BAD_META, &pkt.meta, pkt.cfg);    \

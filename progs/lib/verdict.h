@@ -47,7 +47,8 @@ static __always_inline int skb_verdict_named(struct __sk_buff *skb, __u8 hook, _
 		if (names && REASON_HAS_QNAME(reason))
 			EVENT_PACKET_NAMED(skb, bpf_skb_load_bytes, bpf_skb_cgroup_id(skb), hook,
 					   reason, m, audit, len);
-		else if (!REASON_IS_ALLOW(reason) && !REASON_IS_QUIET(reason))
+		else if (!REASON_IS_ALLOW(reason) && !REASON_IS_QUIET(reason) &&
+			 reason != REASON_SNI) /* the https stage records it, with the name */
 			EVENT_PACKET(skb, bpf_skb_load_bytes, bpf_skb_cgroup_id(skb), hook, reason,
 				     m, audit);
 	}

@@ -29,7 +29,7 @@ fi
 
 E2E=$(dirname "$0")
 . "$E2E/lib.sh"
-E2E_FILES="scenario frames lifecycle stages prefixes cli tools cgroup live_edits log_audit explain dns names names_real dns_id xdp run restore tc_classic l2 cni collect crash"
+E2E_FILES="scenario frames lifecycle stages prefixes cli tools cgroup live_edits log_audit explain dns names names_real sni dns_id xdp run restore tc_classic l2 cni collect crash"
 for f in $E2E_FILES; do
 	. "$E2E/t_$f.sh"
 done

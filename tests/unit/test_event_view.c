@@ -241,3 +241,31 @@ Test(event_filter, kinds)
 	f.kinds = ~0u;
 	cr_assert_not(event_match(&f, &fl));
 }
+
+/* a TLS server name denied (reason sni): the name seen, escaped, and the address's learned name */
+Test(event_print, server_name_denied)
+{
+	static const __u8 wire[] = "\5other\5te\x1bst\0";
+	struct event_view v = view("10.42.9.1", "", false, REASON_SNI);
+	char *line;
+
+	v.e.l4proto = IPPROTO_TCP;
+	v.e.dport = htons(443);
+	v.qname = wire;
+	v.qname_len = sizeof(wire) - 1;
+	v.dest_name = "allowed.test";
+	line = printed(&v, false);
+	assert_printable(line);
+	cr_assert(strstr(line, " deny "), "%s", line);
+	cr_assert(strstr(line, " sni "), "%s", line);
+	cr_assert(strstr(line, " server_name other.te\\027st"), "%s", line);
+	cr_assert_null(strstr(line, " query "), "%s", line);
+	cr_assert(strstr(line, " name allowed.test"), "%s", line);
+	free(line);
+	line = printed(&v, true);
+	assert_printable(line);
+	cr_assert(strstr(line, "\"server_name\":\"other.te\\\\027st\""), "%s", line);
+	cr_assert(strstr(line, "\"reason\":\"sni\""), "%s", line);
+	cr_assert(strstr(line, "\"destination_name\":\"allowed.test\""), "%s", line);
+	free(line);
+}

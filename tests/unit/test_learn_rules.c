@@ -20,19 +20,25 @@ static const struct {
 	const char *kept;
 	bool wildcard;
 	const char *via;
+	bool sni_off;
 } good[] = {
 	{ "allow tcp name log-collector.internal.corp port 8080 tool memscraper", IPPROTO_TCP,
 	  "log-collector.internal.corp", 8080, 8080, "memscraper",
-	  "allow tcp name log-collector.internal.corp port 8080 tool memscraper", false, NULL },
+	  "allow tcp name log-collector.internal.corp port 8080 tool memscraper", false, NULL,
+	  false },
 	{ "allow  udp name Log-Collector.INTERNAL.corp. port 9000-9010  # comment", IPPROTO_UDP,
 	  "log-collector.internal.corp", 9000, 9010, NULL,
-	  "allow udp name log-collector.internal.corp port 9000-9010", false, NULL },
+	  "allow udp name log-collector.internal.corp port 9000-9010", false, NULL, false },
 	{ "allow tcp name corp port 443", IPPROTO_TCP, "corp", 443, 443, NULL,
-	  "allow tcp name corp port 443", false, NULL },
+	  "allow tcp name corp port 443", false, NULL, false },
 	{ "allow tcp name *.GitHub.com. port 443", IPPROTO_TCP, "*.github.com", 443, 443, NULL,
-	  "allow tcp name *.github.com port 443", true, NULL },
+	  "allow tcp name *.github.com port 443", true, NULL, false },
 	{ "allow tcp name api.corp port 80 tool t via 10.0.0.53", IPPROTO_TCP, "api.corp", 80, 80,
-	  "t", "allow tcp name api.corp port 80 via 10.0.0.53 tool t", false, "10.0.0.53" },
+	  "t", "allow tcp name api.corp port 80 via 10.0.0.53 tool t", false, "10.0.0.53", false },
+	{ "allow tcp name api.corp port 443 sni off tool t", IPPROTO_TCP, "api.corp", 443, 443, "t",
+	  "allow tcp name api.corp port 443 tool t sni off", false, NULL, true },
+	{ "allow tcp name *.corp port 400-500 sni off", IPPROTO_TCP, "*.corp", 400, 500, NULL,
+	  "allow tcp name *.corp port 400-500 sni off", true, NULL, true },
 };
 
 Test(learn_lines, good)
@@ -60,6 +66,7 @@ Test(learn_lines, good)
 		cr_assert_str_eq(r->o.text, good[i].kept);
 		cr_assert_eq(r->wildcard, good[i].wildcard, "\"%s\": wildcard", good[i].text);
 		cr_assert_eq(r->has_via, good[i].via != NULL, "\"%s\": via", good[i].text);
+		cr_assert_eq(r->sni_off, good[i].sni_off, "\"%s\": sni off", good[i].text);
 		if (good[i].via) {
 			struct addr a;
 
@@ -88,7 +95,8 @@ static const struct {
 	{ "allow tcp name a.corp port 80 tool", "missing tool name after 'tool'" },
 	{ "allow tcp name a.corp port 80 tool ../x", "bad tool '../x'" },
 	{ "allow tcp name a.corp port 80 tool t x", "unknown word 'x'" },
-	{ "allow tcp name a.corp port 80 for t", "unknown word 'for' (expected 'via' or 'tool')" },
+	{ "allow tcp name a.corp port 80 for t",
+	  "unknown word 'for' (expected 'via', 'tool' or 'sni off')" },
 	{ "allow tcp name a.corp port 80 tool t tool u", "'tool' given twice" },
 	{ "allow tcp name * port 80", "not every name" },
 	{ "allow tcp name *. port 80", "no suffix after '*.'" },
@@ -98,6 +106,14 @@ static const struct {
 	{ "allow tcp name *..corp port 80", "an empty label" },
 	{ "allow tcp name a.corp port 80 via", "missing resolver address after 'via'" },
 	{ "allow tcp name a.corp port 80 via corp", "bad resolver 'corp' after 'via'" },
+	/* 'sni off' only where the server name is checked: tcp/443 */
+	{ "allow tcp name a.corp port 443 sni", "missing 'off' after 'sni'" },
+	{ "allow tcp name a.corp port 443 sni on", "expected 'sni off', got 'sni on'" },
+	{ "allow tcp name a.corp port 443 sni off sni off", "'sni' given twice" },
+	{ "allow tcp name a.corp port 8443 sni off",
+	  "'sni off' on tcp port 8443: the TLS server name is checked on tcp/443 only" },
+	{ "allow tcp name a.corp port 444-500 sni off", "'sni off' on tcp port 444-500" },
+	{ "allow udp name a.corp port 443 sni off", "'sni off' on udp port 443" },
 	{ "allow tcp name a.corp port 80 via 10.0.0.0/8", "bad resolver '10.0.0.0/8'" },
 	{ "allow tcp name a.corp port 80 via 10.0.0.1 via 10.0.0.2", "'via' given twice" },
 	{ "allow tcp name a..corp port 80", "an empty label" },

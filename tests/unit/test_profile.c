@@ -286,6 +286,10 @@ static const struct {
 	{ "allow tcp fileserver. port 80", "bad destination 'fileserver.': expected an address",
 	  0 },
 	{ "allow tcp any.corp! port 80", "bad destination 'any.corp!': expected an address", 0 },
+	/* the server-name check is the name rules' (docs/sni.md) */
+	{ "allow tcp 10.0.0.1 port 443 sni off", "'sni' belongs to name rules", 0 },
+	{ "allow tcp 10.0.0.1 port 443 tool t sni off", "'sni' belongs to name rules", 0 },
+	{ "tls sni check", "unknown word 'tls'", 0 },
 };
 
 Test(parse_line, bad)

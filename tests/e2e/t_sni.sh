@@ -1,0 +1,214 @@
+# t_sni.sh: TLS server names bound to the names that were resolved (docs/sni.md), with real TLS.
+# Debian's dnsmasq, in a namespace of its own behind the corporate one, gives one address
+# (10.42.9.50) for two names, allowed.test and other.test; openssl s_server (a certificate the
+# test makes) listens there in the corporate namespace. In the sandbox, openssl s_client: the
+# allowed name completes its handshake, the other name on the same address does not (logged with
+# reason sni and the name, in log and log --json), and 'sni off' lets any name through. The same
+# for long hellos in one segment (s_client with a long ALPN list, curl through the sandbox's
+# resolver) and for hellos over several segments (340-byte packets on the sandbox's route,
+# counted by nft where they arrive).
+
+area sni "" "" test_sni_real_tls
+
+SNI_NS=${NET_PREFIX}snidns
+SNI_PROFILE=$WORK/prof-sni
+SNI_ADDR=10.42.9.50
+
+# the resolver's namespace: sdn0 (corp, 10.42.6.1) --- snr0 10.42.6.53 (dnsmasq)
+sni_net_up() {
+	ip netns add "$SNI_NS" || return 1
+	defer ip netns del "$SNI_NS"
+	ip link add sdn0 netns "$CORP" type veth peer name snr0 netns "$SNI_NS" || return 1
+	ip -n "$CORP" addr add 10.42.6.1/24 dev sdn0
+	ip -n "$CORP" link set sdn0 up
+	ip -n "$SNI_NS" link set lo up
+	ip -n "$SNI_NS" addr add 10.42.6.53/24 dev snr0
+	ip -n "$SNI_NS" link set snr0 up
+	ip -n "$SNI_NS" route add default via 10.42.6.1
+	ip netns exec "$CORP" sysctl -qw net.ipv4.ip_forward=1
+	ip -n "$CORP" addr add "$SNI_ADDR/32" dev lo
+}
+
+sni_dnsmasq() {
+	local conf=$WORK/sni-dnsmasq.conf
+	{
+		echo "address=/allowed.test/$SNI_ADDR"
+		echo "address=/other.test/$SNI_ADDR"
+		echo "local-ttl=60"
+	} >"$conf"
+	ip netns exec "$SNI_NS" dnsmasq --keep-in-foreground --conf-file="$conf" --no-resolv \
+		--no-hosts --bind-interfaces --listen-address=10.42.6.53 --port=53 --user=root \
+		--pid-file= --log-facility="$LOGS/sni-dnsmasq.log" --log-queries &
+	for _ in $(seq 40); do
+		ip netns exec "$SNI_NS" sh -c "grep -q ':0035 ' /proc/net/udp" && return 0
+		sleep 0.05
+	done
+	fail "dnsmasq did not start"
+}
+
+# a self-signed certificate for both names, and s_server answering HTTP GETs (-www) on :443
+sni_server() {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=allowed.test \
+		-addext "subjectAltName=DNS:allowed.test,DNS:other.test" \
+		-keyout "$WORK/sni-key.pem" -out "$WORK/sni-cert.pem" >/dev/null 2>&1 ||
+		fail "openssl req" || return 1
+	ip netns exec "$CORP" openssl s_server -accept "$SNI_ADDR:443" -cert "$WORK/sni-cert.pem" \
+		-key "$WORK/sni-key.pem" -www -quiet >>"$LOGS/sni-s_server.log" 2>&1 &
+	SNI_SERVER_PID=$!
+	for _ in $(seq 40); do
+		ip netns exec "$CORP" ss -ltn | grep -q "$SNI_ADDR:443 " && return 0
+		sleep 0.05
+	done
+	fail "s_server did not start"
+}
+
+sni_profile() {
+	mkdir -p "$SNI_PROFILE"
+	cat >"$SNI_PROFILE/10-dns.rules" <<-EOF
+		allow udp 10.42.6.53 port 53
+		allow dns *.test
+	EOF
+	echo "allow tcp name allowed.test port 443 $1" >"$SNI_PROFILE/20-names.rules"
+}
+
+# a new s_server: the one there answers one connection at a time, and a denied client's hello,
+# resent for minutes, holds it
+sni_server_again() {
+	kill_tree "$SNI_SERVER_PID"
+	for _ in $(seq 40); do
+		ip netns exec "$CORP" ss -ltn | grep -q "$SNI_ADDR:443 " || break
+		sleep 0.05
+	done
+	ip netns exec "$CORP" openssl s_server -accept "$SNI_ADDR:443" -cert "$WORK/sni-cert.pem" \
+		-key "$WORK/sni-key.pem" -www -quiet >>"$LOGS/sni-s_server.log" 2>&1 &
+	SNI_SERVER_PID=$!
+	for _ in $(seq 40); do
+		ip netns exec "$CORP" ss -ltn | grep -q "$SNI_ADDR:443 " && return 0
+		sleep 0.05
+	done
+	fail "s_server did not start again"
+}
+
+# sni_hello NAME: s_client's handshake from the sandbox to SNI_ADDR:443 naming NAME; 0 when it
+# completed (a cipher agreed), bounded to 4 s
+sni_hello() {
+	local out name=$1
+	shift
+	out=$(in_tool memscraper timeout 4 openssl s_client -connect "$SNI_ADDR:443" \
+		-servername "$name" "$@" </dev/null 2>&1)
+	echo "$out" >>"$LOGS/sni-s_client.log"
+	echo "$out" | grep -q "^New, TLS.*Cipher is "
+}
+
+# 60 ALPN protocols of 12 bytes: s_client's hello grows to about 1,080 bytes
+SNI_ALPN=$(seq -f "proto%07g" 1 60 | paste -sd,)
+
+# sni_curl NAME: curl -k https://NAME/ from the sandbox (its resolver: dnsmasq), bounded to 4 s
+sni_curl() {
+	in_tool memscraper timeout 4 curl -sSk -o /dev/null "https://$1/" 2>>"$LOGS/sni-curl.log"
+}
+
+# sni_denied NAME: a denial with reason sni naming NAME in the ring buffer (log without a
+# collector reads it and takes what it read)
+sni_denied() {
+	"$BIN" log --name "$INSTANCE" 2>/dev/null | grep " sni " | grep -q " server_name $1" ||
+		fail "no sni denial naming $1"
+}
+
+# the sandbox's route to SNI_ADDR with 340-byte packets (mtu lock: no path MTU discovery above
+# it) and no segmentation offload on sbx0, and nft counting data segments to :443 by size at host0
+sni_split_up() {
+	ip -n "$SBX" route add "$SNI_ADDR/32" via 10.42.0.1 dev sbx0 mtu lock 340 ||
+		fail "route with mtu lock 340" || return 1
+	# without segmentation offload: TCP itself cuts the segments (else one GSO packet crosses
+	# the veth whole)
+	ip netns exec "$SBX" ethtool -K sbx0 tso off gso off >/dev/null ||
+		fail "ethtool -K sbx0 tso off gso off" || return 1
+	# (counted where they arrive, beside the firewall: the sandbox's output hook sees TCP's
+	# packets before they are cut)
+	ip netns exec "$CORP" nft -f - <<-EOF || fail "nft counters on host0" || return 1
+		table netdev sni_split {
+			counter small {}
+			counter big {}
+			chain in {
+				type filter hook ingress device host0 priority 0;
+				ip protocol tcp tcp dport 443 ip length 100-340 counter name small
+				ip protocol tcp tcp dport 443 ip length > 340 counter name big
+			}
+		}
+	EOF
+	defer ip netns exec "$CORP" nft delete table netdev sni_split
+}
+
+# sni_split_count MIN: since the last call, at least MIN segments to :443 of 100-340 bytes, none
+# over 340 bytes; the counters are reset
+sni_split_count() {
+	local small big
+	small=$(ip netns exec "$CORP" nft reset counter netdev sni_split small | awk '/packets/ { print $2 }')
+	big=$(ip netns exec "$CORP" nft reset counter netdev sni_split big | awk '/packets/ { print $2 }')
+	[ "${big:-x}" = 0 ] && [ "${small:-0}" -ge "$1" ] ||
+		fail "segments to :443: $small of 100-340 bytes (want >= $1), $big over 340"
+}
+
+test_sni_real_tls() {
+	local out
+	command -v dnsmasq >/dev/null && command -v openssl >/dev/null && command -v curl >/dev/null &&
+		command -v nft >/dev/null && command -v ethtool >/dev/null ||
+		fail "dnsmasq, openssl, curl, nft and ethtool are needed" || return 1
+	sni_net_up || fail "the resolver's namespace" || return 1
+	sni_dnsmasq || return 1
+	sni_server || return 1
+	mkdir -p "/etc/netns/$SBX"
+	defer rm -rf "/etc/netns/$SBX"
+	echo "nameserver 10.42.6.53" >"/etc/netns/$SBX/resolv.conf"
+	sni_profile ""
+	install_ingress "$SNI_PROFILE" || return 1
+	"$BIN" check --profile "$SNI_PROFILE" 2>&1 | grep -q "allow tcp name allowed.test port 443 (tcp/443: TLS server name checked)" ||
+		fail "check: $("$BIN" check --profile "$SNI_PROFILE" 2>&1)" || return 1
+	# nothing learned yet: the address is closed
+	sni_hello allowed.test && fail "a handshake before the name was resolved" && return 1
+	out=$(in_tool memscraper getent ahosts allowed.test) || fail "getent: $out" || return 1
+	echo "$out" | grep -q "^$SNI_ADDR " || fail "getent ahosts allowed.test: $out" || return 1
+	# The allowed name first: s_server answers one connection at a time, and a denied client's
+	# hello is resent to it for minutes, so after a denial it answers no one (sni_server_again).
+	sni_hello allowed.test || fail "s_client -servername allowed.test: no handshake" || return 1
+	# hellos past the dispatcher's 512-byte pull, in one segment: s_client with 60 ALPN
+	# protocols (about 1,100 bytes), curl (about 520 bytes, through the sandbox's resolver)
+	sni_hello allowed.test -alpn "$SNI_ALPN" ||
+		fail "s_client -alpn (a long hello) -servername allowed.test: no handshake" || return 1
+	sni_curl allowed.test || fail "curl https://allowed.test/: no page" || return 1
+	# hellos over several segments (340-byte packets on the sandbox's route to the address)
+	sni_split_up || return 1
+	sni_hello allowed.test -alpn "$SNI_ALPN" ||
+		fail "a hello over several segments, allowed.test: no handshake" || return 1
+	sni_split_count 3 || return 1
+	sni_curl allowed.test || fail "curl https://allowed.test/, 340-byte packets: no page" ||
+		return 1
+	sni_split_count 2 || return 1
+	# the other name on the same address: denied, in several segments too
+	sni_hello other.test -alpn "$SNI_ALPN" &&
+		fail "a hello over several segments, other.test: handshake completed" && return 1
+	sni_split_count 3 || return 1
+	sni_denied other.test || return 1
+	ip -n "$SBX" route del "$SNI_ADDR/32"
+	ip netns exec "$SBX" ethtool -K sbx0 tso on gso on >/dev/null
+	sni_hello other.test && fail "s_client -servername other.test completed its handshake" &&
+		return 1
+	sni_denied other.test || return 1
+	sni_hello other.test -alpn "$SNI_ALPN" &&
+		fail "s_client -alpn (a long hello) -servername other.test completed its handshake" &&
+		return 1
+	sni_denied other.test || return 1
+	sni_curl other.test && fail "curl https://other.test/ got its page" && return 1
+	sni_denied other.test || return 1
+	sni_hello other.test && return 1
+	"$BIN" log --name "$INSTANCE" --json 2>/dev/null | grep '"reason":"sni"' |
+		grep -q '"server_name":"other.test"' || fail "log --json: no server_name" || return 1
+	# 'sni off': any name to the rule's addresses
+	sni_profile "sni off"
+	install_ingress "$SNI_PROFILE" || return 1
+	sni_server_again || return 1
+	in_tool memscraper getent ahosts allowed.test >/dev/null
+	sni_hello other.test || fail "sni off: s_client -servername other.test: no handshake" ||
+		return 1
+}
