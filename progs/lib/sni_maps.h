@@ -81,11 +81,24 @@ struct sni_work {
 	struct learned_key lk;
 };
 
+/*
+ * One slot per kind of context: a cgroup_skb program runs in a process's
+ * context, where a softirq's tc program can interrupt it on the same CPU;
+ * tc and XDP run in softirq or with bottom halves off and do not nest.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, struct sni_work);
 } sni_work SEC(".maps");
+
+/* the calling hook's slot of sni_work */
+static __always_inline struct sni_work *sni_work_get(__u8 hook)
+{
+	__u32 slot = hook == HOOK_CGSKB;
+
+	return bpf_map_lookup_elem(&sni_work, &slot);
+}
 
 #endif

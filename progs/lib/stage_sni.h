@@ -260,9 +260,9 @@ static __always_inline int sni_name_allowed(const struct stage_pkt *pkt,
 					    const struct sni_src *src, const struct tls_hello *h)
 {
 	struct sni_cover_ctx c = { .fk = fk };
-	__u32 zero = 0, len = h->name_len;
+	__u32 len = h->name_len;
 
-	c.w = bpf_map_lookup_elem(&sni_work, &zero);
+	c.w = sni_work_get(pkt->hook);
 	if (!c.w || len == 0 || len > TLS_HELLO_NAME_MAX)
 		return 0;
 	c.w->named = 0;
@@ -620,7 +620,6 @@ static __always_inline void sni_event(struct __sk_buff *skb, const struct stage_
 	struct event_named *r = EVENT_RESERVE_TAIL(struct event_named, bpf_skb_cgroup_id(skb),
 						   pkt->meta.tool, EVENT_DENY);
 	struct sni_wire_ctx c = {};
-	__u32 zero = 0;
 
 	if (!r)
 		return;
@@ -628,7 +627,7 @@ static __always_inline void sni_event(struct __sk_buff *skb, const struct stage_
 		   audited(REASON_SNI, &pkt->meta, stage_cfg(pkt)));
 	__builtin_memcpy(r->e.saddr, pkt->saddr, 16);
 	__builtin_memcpy(r->e.daddr, pkt->daddr, 16);
-	c.w = named ? bpf_map_lookup_elem(&sni_work, &zero) : NULL;
+	c.w = named ? sni_work_get(pkt->hook) : NULL;
 	if (c.w && c.w->named && c.w->len && c.w->len <= EVENT_NAME_MAX - 2) {
 		c.r = r;
 		bpf_loop(TLS_HELLO_NAME_MAX, sni_wire_step, &c, 0);
