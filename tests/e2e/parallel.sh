@@ -14,7 +14,7 @@
 set -u
 BUILD=${1:-build}
 E2E=$(dirname "$0")
-FIRST="crash cni tc_classic explain dns_id dns xdp run l2 frames cli"
+FIRST="crash cni tc_classic explain dns_id dns xdp run l2 frames cli sni"
 ALL=$(sed -n 's/^E2E_FILES="\(.*\)"$/\1/p' "$E2E/run.sh")
 SECOND=
 for a in $ALL; do

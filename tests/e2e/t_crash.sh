@@ -4,7 +4,7 @@
 # of the denied flow arrives while an instance is installed; the allowed flow loses nothing;
 # the command run again after a kill finishes the job, with no cleanup by hand.
 #
-# CRASH_KILLS (default 300: make crash-test; make test runs 40) kills, delays drawn from
+# CRASH_KILLS (default 300: make crash-test; make test runs 20) kills, delays drawn from
 # CRASH_SEED (default 11): the same seed draws the same delays.
 
 area crash "flow_profiles" "" \
