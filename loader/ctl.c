@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "ctl.h"
+#include "pins.h"
 #include "policy.h"
 
 int ctl_open(int fd, struct ctl_word *c)
@@ -66,4 +67,18 @@ int ctl_switch(struct ctl_word *c, __u32 old, __u32 gen, bool keep_block, __u32 
 		want = gen | (old & CTL_BLOCKED);
 	*now = want;
 	return 0;
+}
+
+int ctl_read_pinned(const char *name, __u32 *w)
+{
+	struct ctl_word c;
+	int fd = pins_get(name, "ctl"), err;
+
+	if (fd < 0)
+		return fd;
+	ctl_open(fd, &c);
+	err = ctl_read(&c, w);
+	ctl_close(&c);
+	close(fd);
+	return err;
 }

@@ -15,6 +15,8 @@ int ctl_open(int fd, struct ctl_word *c);
 void ctl_close(struct ctl_word *c);
 /* the word now; 0 or -errno */
 int ctl_read(const struct ctl_word *c, __u32 *w);
+/* the word now of instance name, through its pinned ctl map; 0 or -errno */
+int ctl_read_pinned(const char *name, __u32 *w);
 /*
  * Sets CTL_BLOCKED with an atomic OR: no lock needed, and a switch that
  * runs meanwhile keeps the bit (ctl_switch). An unmapped word: a lookup and

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "counts.h"
+#include "ctl.h"
 #include "events.h"
 #include "history.h"
 #include "metrics.h"
@@ -112,7 +113,7 @@ int instance_open(const char *name, unsigned int flags, struct instance *in, str
 	if (err < 0)
 		return err;
 	/* what an install ends: a block already there when it began, not one during it */
-	in->ctl_known = in->installed && !pipeline_ctl_read(name, &in->ctl);
+	in->ctl_known = in->installed && !ctl_read_pinned(name, &in->ctl);
 	if (flags & INSTANCE_LOCK) {
 		in->lock_fd = state_lock(name, STATE_LOCK, true, d);
 		if (in->lock_fd < 0)

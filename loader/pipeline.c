@@ -421,20 +421,6 @@ out:
 	return err;
 }
 
-int pipeline_ctl_read(const char *name, __u32 *w)
-{
-	struct ctl_word c;
-	int fd = pins_get(name, "ctl"), err;
-
-	if (fd < 0)
-		return fd;
-	ctl_open(fd, &c);
-	err = ctl_read(&c, w);
-	ctl_close(&c);
-	close(fd);
-	return err;
-}
-
 int pipeline_block(const char *name, bool locked, struct diag *d)
 {
 	struct ctl_word c;

@@ -16,8 +16,6 @@
  * done, the instance runs this request already (rq->reuse_unchanged).
  */
 int pipeline_install(const struct install_req *rq, struct diag *d);
-/* the instance's control word now; 0 or -errno */
-int pipeline_ctl_read(const char *name, __u32 *w);
 /*
  * deny-all: every packet is dropped with reason "blocked" until the next
  * install. Needs no lock; -EAGAIN (and no message) for an instance of an

@@ -44,21 +44,6 @@ static unsigned long long list_token(const char *name)
 	return rule_list_token(head);
 }
 
-/* the control word in force (as pipeline_ctl_read, which pipeline.c, a user of this file, has) */
-static int ctl_word(const char *name, __u32 *w)
-{
-	struct ctl_word c;
-	int fd = pins_get(name, "ctl"), err;
-
-	if (fd < 0)
-		return fd;
-	ctl_open(fd, &c);
-	err = ctl_read(&c, w);
-	ctl_close(&c);
-	close(fd);
-	return err;
-}
-
 /* the rule counters' room: an id at or past it has no counter */
 static __u32 counts_room(const char *name)
 {
@@ -139,7 +124,7 @@ int pipeline_edit_prepare(const char *name, const struct profile *want, bool add
 	e->add = add;
 	err = read_base(name, &e->base);
 	if (!err)
-		err = ctl_word(name, &ctl);
+		err = ctl_read_pinned(name, &ctl);
 	/* a switch since: its edit base or its rule list not written yet (a kill), or another */
 	if (!err && ((ctl & CTL_GEN_MASK) != e->base.gen || list_token(name) != e->base.token))
 		err = -ESTALE;
@@ -407,7 +392,7 @@ bool pipeline_edit_unchanged(const char *name, const char *hash)
 	__u32 ctl;
 
 	if (b && !read_base(name, b) && b->hash[0] && !strcmp(b->hash, hash) &&
-	    !ctl_word(name, &ctl) && (ctl & CTL_GEN_MASK) == b->gen &&
+	    !ctl_read_pinned(name, &ctl) && (ctl & CTL_GEN_MASK) == b->gen &&
 	    list_token(name) == b->token && !read_edits(name, b->token, b->ids, &e) &&
 	    !state_path(path, sizeof(path), name, STATE_EDIT_INTENT) && access(path, F_OK))
 		same = !e.nr_added && !e.nr_revoked;
@@ -429,7 +414,7 @@ int pipeline_edit_recover(const char *name, struct diag *d)
 		return errno == ENOENT ? 0 : -errno;
 	err = intent_parse(text, len, &in);
 	/* of a generation no longer in force (cannot be: a switch recovers first): dropped */
-	if (!err && (ctl_word(name, &ctl) || (ctl & CTL_GEN_MASK) != in.gen ||
+	if (!err && (ctl_read_pinned(name, &ctl) || (ctl & CTL_GEN_MASK) != in.gen ||
 		     list_token(name) != in.token)) {
 		in.nr_entries = 0;
 		diag_warn(d, NULL, 0,

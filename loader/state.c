@@ -334,32 +334,23 @@ int state_write_stream(const char *path, int (*fill)(FILE *f, void *arg), void *
 	return err;
 }
 
+struct text_span {
+	const char *text;
+	size_t len;
+};
+
+static int write_span(FILE *f, void *arg)
+{
+	const struct text_span *t = arg;
+
+	return fwrite(t->text, 1, t->len, f) == t->len ? 0 : -EIO;
+}
+
 int state_write_file(const char *path, const char *text, size_t len)
 {
-	char tmp[STATE_PATH_MAX + 8];
-	int fd, err = 0;
+	struct text_span t = { text, len };
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new", path) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	for (size_t off = 0; !err && off < len;) {
-		ssize_t w = write(fd, text + off, len - off);
-
-		if (w < 0)
-			err = -errno;
-		else
-			off += w;
-	}
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	return state_write_stream(path, write_span, &t);
 }
 
 int state_migrate(const char *name, struct diag *d)
