@@ -6,12 +6,19 @@ passed=0
 failed=0
 skipped=0
 
+# took SINCE: the seconds since SINCE (date +%s.%N), for the suites' lines
+took() {
+	awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
+}
+
 # criterion_suite BINARY: runs it and adds its synthesis to the totals
 criterion_suite() {
-	local out line p f c
+	local out line p f c t0
 	echo "== $1"
+	t0=$(date +%s.%N)
 	out=$("$1" --jobs 1 2>&1)
 	echo "$out" | grep -E '^\[(FAIL|SKIP|----)\]|Synthesis' | grep -v '^\[----\] *$'
+	echo "   ($(took "$t0") s)"
 	line=$(echo "$out" | grep 'Synthesis:' | tail -1)
 	if [ -z "$line" ]; then
 		echo "   $1 crashed before reporting"
@@ -31,12 +38,14 @@ done
 
 # plain-text suites that end with "NAME: N passed, N failed[, N skipped]"
 text_suite() {
-	local name=$1 log line p f k
+	local name=$1 log line p f k t0
 	shift
 	echo "== $name"
 	log=$(mktemp)
+	t0=$(date +%s.%N)
 	"$@" >"$log" 2>&1
 	cat "$log"
+	echo "   ($(took "$t0") s)"
 	line=$(tail -1 "$log")
 	rm -f "$log"
 	p=$(echo "$line" | sed -n 's/^[a-z0-9]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p')

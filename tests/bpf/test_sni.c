@@ -40,6 +40,14 @@ static const char *const off_profile[] = {
 	"dns learn grace 0 max-ttl 100 max-addresses 2 rate 1000",
 };
 
+/* every name rule says 'sni off': the https stage loads without the check */
+static const char *const all_off_profile[] = {
+	"allow udp 10.42.0.53 port 53",
+	"allow tcp name api.example.com port 443 sni off",
+	"allow tcp name www.example.com port 443 sni off",
+	"dns learn grace 0 max-ttl 100 max-addresses 2 rate 1000",
+};
+
 /* openssl s_client -servername api.example.com: its hello, name at name_off */
 static __u8 hello[PKT_TEST_MAX];
 static size_t hello_len, name_off;
@@ -117,6 +125,11 @@ static const __u8 *hello_named(const char *name15)
 	memcpy(h, hello, hello_len);
 	memcpy(h + name_off, name15, 15);
 	return h;
+}
+
+static void setup_all_off(void)
+{
+	setup_with(all_off_profile, ARRAY_SIZE(all_off_profile));
 }
 
 TestSuite(sni, .init = setup, .fini = remove_instance);
@@ -209,6 +222,25 @@ Test(sni, sni_off_rule, .init = setup_off)
 	expect_seg("SYN to api's address", "10.42.9.1", 41043, SEQ, SYN, NULL, 0, REASON_RULE);
 	expect_seg("hello for a stranger there", "10.42.9.1", 41043, SEQ + 1, ACK | PSH,
 		   hello_named("evil.example.co"), hello_len, REASON_SNI);
+}
+
+/*
+ * A profile without a checked name rule loads the stage without the check
+ * (sni_check cleared: a tenth of its verification); the switch to one that
+ * checks loads the check again.
+ */
+Test(sni, switch_turns_the_check_on, .init = setup_all_off)
+{
+	expect_seg("SYN, no rule checks", "10.42.9.1", 41050, SEQ, SYN, NULL, 0, REASON_RULE);
+	expect_seg("hello for a stranger", "10.42.9.1", 41050, SEQ + 1, ACK | PSH,
+		   hello_named("evil.example.co"), hello_len, REASON_RULE);
+	setup();
+	expect_seg("SYN after the switch", "10.42.9.1", 41051, SEQ, SYN, NULL, 0, REASON_RULE);
+	expect_seg("hello for a stranger after it", "10.42.9.1", 41051, SEQ + 1, ACK | PSH,
+		   hello_named("evil.example.co"), hello_len, REASON_SNI);
+	expect_seg("SYN, named", "10.42.9.1", 41052, SEQ, SYN, NULL, 0, REASON_RULE);
+	expect_seg("hello for api", "10.42.9.1", 41052, SEQ + 1, ACK | PSH, hello, hello_len,
+		   REASON_RULE);
 }
 
 /* a hello over several segments (a small MSS, post-quantum key shares): judged when complete */
