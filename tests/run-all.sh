@@ -11,12 +11,13 @@ took() {
 	awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
 }
 
-# criterion_suite BINARY: runs it and adds its synthesis to the totals
+# criterion_suite BINARY [JOBS]: runs it (JOBS tests at once, 1 unless given) and adds its
+# synthesis to the totals
 criterion_suite() {
 	local out line p f c t0
 	echo "== $1"
 	t0=$(date +%s.%N)
-	out=$("$1" --jobs 1 2>&1)
+	out=$("$1" --jobs "${2:-1}" 2>&1)
 	echo "$out" | grep -E '^\[(FAIL|SKIP|----)\]|Synthesis' | grep -v '^\[----\] *$'
 	echo "   ($(took "$t0") s)"
 	line=$(echo "$out" | grep 'Synthesis:' | tail -1)
@@ -32,8 +33,13 @@ criterion_suite() {
 	failed=$((failed + ${f:-0} + ${c:-0}))
 }
 
-for t in "$BUILD"/tests/unit/test_* "$BUILD"/tests/bpf/test_*; do
+for t in "$BUILD"/tests/unit/test_*; do
 	[ -x "$t" ] && criterion_suite "$t"
+done
+# the BPF tests two at a time: each has its own instance, cgroups and pins (named after its
+# pid), and most of their time is the verifier's, on both cores
+for t in "$BUILD"/tests/bpf/test_*; do
+	[ -x "$t" ] && criterion_suite "$t" 2
 done
 
 # plain-text suites that end with "NAME: N passed, N failed[, N skipped]"
