@@ -12,7 +12,8 @@
 # hot; and whole new flows one by one (SYN, the hello in segments of an MSS, the first
 # data: single runs, cold), a 321-byte hello and a 1,737-byte one (a post-quantum key
 # share). And the instructions the verifier processed for each instance's programs.
-# Writes bench/results/sni/sni.csv and sni.md (SNI_OUT=bench/results: there, kept in git).
+# Writes bench/results/sni/sni.csv, sni_insns.csv and sni.md (SNI_OUT=bench/results: there,
+# kept in git). About a minute.
 # Everything made here is removed on exit; no packet is sent.
 set -eu
 BUILD=${1:-build}
@@ -155,10 +156,10 @@ done
 	for i in c o; do
 		"$SB" insns "${PFX}$i" | sed "s/^/$([ $i = c ] && echo checked || echo "sni off"),/"
 	done
-} >"$OUT/insns.csv"
-say verifier "$(tr '\n' ';' <"$OUT/insns.csv")"
+} >"$OUT/sni_insns.csv"
+say verifier "$(tr '\n' ';' <"$OUT/sni_insns.csv")"
 
 T1=$(date +%s)
-bench/sni_report.sh "$OUT/sni.csv" "$OUT/insns.csv" "$((T1 - T0))" "$(cut -d' ' -f1-3 /proc/loadavg)" \
+bench/sni_report.sh "$OUT/sni.csv" "$OUT/sni_insns.csv" "$((T1 - T0))" "$(cut -d' ' -f1-3 /proc/loadavg)" \
 	>"$OUT/sni.md"
 cat "$OUT/sni.md"
