@@ -7,6 +7,7 @@
  * side by side, interleaved run by run: per packet (a flow's data after its hello), per new
  * flow (the SYN, the hello in one segment: hot, repeated), and whole flows one by one
  * (SYN, the hello in segments of an MSS, the first data: each a single run, cold).
+ * --hook tc|cgskb: the dispatcher measured, dispatch_tc or the cgroup_skb egress one.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -112,7 +113,8 @@ static long prog_insns(int fd, char *name, size_t size)
 static int cmd_insns(int argc, char **argv)
 {
 	static const char *const disp[] = { "dispatch_tc", "dispatch_tc_host", "dispatch_cgskb" };
-	static const char *const arrays[][2] = { { "tc", "stages_tc" }, { "cgskb", "stages_cgskb" } };
+	static const char *const arrays[][2] = { { "tc", "stages_tc" },
+						 { "cgskb", "stages_cgskb" } };
 	char name[BPF_OBJ_NAME_LEN], path[512];
 	__u32 slot = SLOT_HTTPS, id;
 	long n;
@@ -151,8 +153,8 @@ static int cmd_insns(int argc, char **argv)
 static int run(int fd, const struct pkt_buf *p, unsigned long repeat, double *ns, int *ret,
 	       __u8 *out, __u32 out_size)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->b, .data_size_in = p->len,
-		    .data_out = out, .data_size_out = out ? out_size : 0, .repeat = repeat);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->b, .data_size_in = p->len, .data_out = out,
+		    .data_size_out = out ? out_size : 0, .repeat = repeat);
 
 	if (bpf_prog_test_run_opts(fd, &o))
 		return -errno;
@@ -202,7 +204,7 @@ static int cmd_learn(int argc, char **argv)
 		return 1;
 	}
 	id = out[dns_id_off(out)] << 8 | out[dns_id_off(out) + 1];
-	err = dns_a_answer(&m, id, argv[2], 600, argv[3]) ?:
+	err = dns_a_answer(&m, id, argv[2], 600, argv[3])	      ?:
 		      frame_dns(&p, RESOLVER, SANDBOX, 53, sport, &m) ?:
 		      run(learn, &p, 1, NULL, &ret, NULL, 0);
 	if (err || ret != TC_ACT_UNSPEC) {
@@ -213,70 +215,77 @@ static int cmd_learn(int argc, char **argv)
 	return 0;
 }
 
+static unsigned int be16_at(const __u8 *b)
+{
+	return b[0] << 8 | b[1];
+}
+
+static void be16_add(__u8 *b, unsigned int n)
+{
+	n += be16_at(b);
+	b[0] = n >> 8;
+	b[1] = n & 0xff;
+}
+
+/*
+ * An X25519MLKEM768 key share (MLKEM_SHARE bytes) appended to the key_share
+ * extension of the TLS 1.3 hello h: the lengths of the record, the handshake,
+ * the extensions, the extension and its list of shares grow by its size
+ */
+static int hello_add_mlkem(__u8 *h, size_t *len)
+{
+	size_t i = 5 + 4 + 2 + 32, end, ks = 0, at, add = 4 + MLKEM_SHARE;
+	unsigned int hs;
+
+	/* past the session id, the cipher suites and the compression methods */
+	i += 1 + h[i];
+	i += 2 + be16_at(h + i);
+	i += 1 + h[i];
+	end = i + 2 + be16_at(h + i);
+	for (size_t e = i + 2; e + 4 <= end && end <= *len; e += 4 + be16_at(h + e + 2))
+		if (be16_at(h + e) == 0x33)
+			ks = e;
+	if (!ks || *len + add > HELLO_MAX)
+		return -EINVAL;
+	at = ks + 4 + be16_at(h + ks + 2);
+	memmove(h + at + add, h + at, *len - at);
+	h[at] = MLKEM_GROUP >> 8;
+	h[at + 1] = MLKEM_GROUP & 0xff;
+	h[at + 2] = MLKEM_SHARE >> 8;
+	h[at + 3] = MLKEM_SHARE & 0xff;
+	for (size_t k = 0; k < MLKEM_SHARE; k++)
+		h[at + 4 + k] = k * 7 + 1;
+	*len += add;
+	be16_add(h + 3, add); /* the record */
+	hs = (h[6] << 16 | h[7] << 8 | h[8]) + add; /* the handshake, 24 bits */
+	h[6] = hs >> 16;
+	h[7] = hs >> 8;
+	h[8] = hs & 0xff;
+	be16_add(h + i, add); /* the extensions */
+	be16_add(h + ks + 2, add); /* key_share */
+	be16_add(h + ks + 4, add); /* its client_shares */
+	return 0;
+}
+
 /*
  * The hello of fixture NAME, or "pq": curl's (curl_api) with an
- * X25519MLKEM768 key share added to its key_share extension, the size of a
- * post-quantum hello. Its name's offset in *name_off.
+ * X25519MLKEM768 key share added, the size of a post-quantum hello. Its
+ * name's offset in *name_off.
  */
 static int hello_load(const char *name, __u8 *h, size_t *len, size_t *name_off)
 {
-	size_t i, end, ks = 0, add = 4 + MLKEM_SHARE;
 	int err, pq = !strcmp(name, "pq");
 	const __u8 *at;
 
 	err = tls_fixture_read(fixtures, pq ? "curl_api" : name, h, HELLO_MAX, len);
 	if (err) {
-		fprintf(stderr, "snibench: cannot read %s/%s.hex: %s\n", fixtures, name,
-			strerror(-err));
+		fprintf(stderr, "snibench: cannot read %s/%s.hex: %s\n", fixtures,
+			pq ? "curl_api" : name, strerror(-err));
 		return err;
 	}
-	if (pq) {
-		/* record, handshake header, version, random; session id, suites, compression */
-		i = 5 + 4 + 2 + 32;
-		i += 1 + h[i];
-		i += 2 + (h[i] << 8 | h[i + 1]);
-		i += 1 + h[i];
-		end = i + 2 + (h[i] << 8 | h[i + 1]);
-		for (size_t e = i + 2; e + 4 <= end && e + 4 <= *len; e += 4 + (h[e + 2] << 8 | h[e + 3]))
-			if (h[e] == 0 && h[e + 1] == 0x33)
-				ks = e;
-		if (!ks || end > *len || *len + add > HELLO_MAX) {
-			fprintf(stderr, "snibench: curl_api has no key_share to grow\n");
-			return -EINVAL;
-		}
-		/* the new entry at the end of key_share's data: every length over it grows */
-		ks += 4 + (h[ks + 2] << 8 | h[ks + 3]);
-		memmove(h + ks + add, h + ks, *len - ks);
-		h[ks] = MLKEM_GROUP >> 8;
-		h[ks + 1] = MLKEM_GROUP & 0xff;
-		h[ks + 2] = MLKEM_SHARE >> 8;
-		h[ks + 3] = MLKEM_SHARE & 0xff;
-		for (size_t k = 0; k < MLKEM_SHARE; k++)
-			h[ks + 4 + k] = k * 7 + 1;
-		*len += add;
-		for (size_t e = i + 2; e < ks; e += 4 + (h[e + 2] << 8 | h[e + 3]))
-			if (h[e] == 0 && h[e + 1] == 0x33) {
-				ks = e;
-				break;
-			}
-		/* record, handshake (24 bits), extensions, key_share, its client_shares */
-		{
-			size_t at16[] = { 3, i, ks + 2, ks + 4 };
-
-			for (size_t k = 0; k < sizeof(at16) / sizeof(at16[0]); k++) {
-				unsigned v = (h[at16[k]] << 8 | h[at16[k] + 1]) + add;
-
-				h[at16[k]] = v >> 8;
-				h[at16[k] + 1] = v & 0xff;
-			}
-		}
-		{
-			unsigned v = (h[6] << 16 | h[7] << 8 | h[8]) + add;
-
-			h[6] = v >> 16;
-			h[7] = v >> 8;
-			h[8] = v & 0xff;
-		}
+	if (pq && hello_add_mlkem(h, len)) {
+		fprintf(stderr, "snibench: curl_api has no key_share to add to\n");
+		return -EINVAL;
 	}
 	at = memmem(h, *len, HELLO_NAME, strlen(HELLO_NAME));
 	if (!at) {
@@ -384,6 +393,7 @@ struct opts {
 	const char *kind, *hello;
 	unsigned long repeat;
 	int runs, flows;
+	int other; /* verdict: the hello names another host */
 	size_t mss;
 };
 
@@ -402,12 +412,14 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "mss", required_argument, NULL, 'm' },
 		{ "fixtures", required_argument, NULL, 'F' },
 		{ "hook", required_argument, NULL, 'H' },
+		{ "other", no_argument, NULL, 'o' },
 		{},
 	};
 	int c;
 
-	*o = (struct opts){ .hello = "openssl_api", .repeat = 200000, .runs = 9, .flows = 200,
-			    .mss = 1448 };
+	*o = (struct opts){
+		.hello = "openssl_api", .repeat = 200000, .runs = 9, .flows = 200, .mss = 1448
+	};
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -442,6 +454,9 @@ static int parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'F':
 			fixtures = optarg;
+			break;
+		case 'o':
+			o->other = 1;
 			break;
 		case 'H':
 			if (strcmp(optarg, "tc") && strcmp(optarg, "cgskb"))
@@ -589,23 +604,16 @@ static int cmd_verdict(int argc, char **argv)
 {
 	__u8 h[HELLO_MAX], b[FRAME_MAX];
 	size_t len, name_off, off = 0;
-	int ret = 0, err, other = 0;
+	int ret = 0, err;
 	struct opts o;
 
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--other")) {
-			other = 1;
-			memmove(argv + i, argv + i + 1, (argc - i) * sizeof(*argv));
-			argc--;
-			break;
-		}
 	if (parse(argc, argv, &o)) {
 		fprintf(stderr, "usage: snibench verdict --prog INST --dst ADDR [--hello "
 				"FIXTURE|pq] [--mss N] [--other]\n");
 		return 2;
 	}
 	err = hello_load(o.hello, h, &len, &name_off);
-	if (!err && other)
+	if (!err && o.other)
 		memcpy(h + name_off, OTHER_NAME, strlen(OTHER_NAME));
 	o.s[0].sport = 19000 + getpid() % 1000;
 	if (!err)
@@ -614,8 +622,7 @@ static int cmd_verdict(int argc, char **argv)
 		struct pkt_buf p = PKT_BUF(b);
 		size_t n = len - off < o.mss ? len - off : o.mss;
 
-		err = frame_tcp(&p, SANDBOX, o.s[0].dst, o.s[0].sport, 443, SEQ + 1 + off,
-				ACK | PSH, h + off, n) ?:
+		err = frame_tcp(&p, SANDBOX, o.s[0].dst, o.s[0].sport, 443, SEQ + 1 + off, ACK | PSH, h + off, n) ?:
 			      run(o.s[0].fd, &p, 1, NULL, &ret, NULL, 0);
 		off += n;
 	}
@@ -633,11 +640,8 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int, char **);
 	} cmds[] = {
-		{ "learn", cmd_learn },
-		{ "run", cmd_run },
-		{ "flows", cmd_flows },
-		{ "verdict", cmd_verdict },
-		{ "insns", cmd_insns },
+		{ "learn", cmd_learn },	    { "run", cmd_run },	    { "flows", cmd_flows },
+		{ "verdict", cmd_verdict }, { "insns", cmd_insns },
 	};
 
 	for (size_t i = 0; argc > 1 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
