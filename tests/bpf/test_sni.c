@@ -54,17 +54,8 @@ static size_t hello_len, name_off;
 
 static void fixture(const char *name, __u8 *out, size_t *len)
 {
-	char path[256], hex[2 * PKT_TEST_MAX + 2];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "tests/fixtures/tls/%s.hex", name);
-	f = fopen(path, "r");
-	cr_assert_not_null(f, "open %s", path);
-	cr_assert_not_null(fgets(hex, sizeof(hex), f), "read %s", path);
-	fclose(f);
-	*len = strcspn(hex, "\n") / 2;
-	for (size_t i = 0; i < *len; i++)
-		cr_assert_eq(sscanf(hex + 2 * i, "%2hhx", &out[i]), 1);
+	cr_assert_eq(tls_fixture_read("tests/fixtures/tls", name, out, PKT_TEST_MAX, len), 0,
+		     "read tests/fixtures/tls/%s.hex", name);
 }
 
 static void learn(const char *name, const char *addr, uint16_t sport)
@@ -105,11 +96,8 @@ static void expect_seg(const char *what, const char *dst, uint16_t sport, uint32
 	unsigned int got;
 	FRAME(p);
 
-	ip_frame(&p, "10.42.0.2", dst, IPPROTO_TCP);
-	pkt_tcp(&p, &(struct pkt_tcp){ .sport = sport, .dport = 443, .seq = seq, .flags = flags });
-	if (len)
-		pkt_bytes(&p, data, len);
-	cr_assert_eq(pkt_finish(&p), 0, "the frame");
+	cr_assert_eq(frame_tcp(&p, "10.42.0.2", dst, sport, 443, seq, flags, data, len), 0,
+		     "the frame");
 	run(&p, &ret, &got);
 	cr_expect_eq(got, want, "%s: reason %s, want %s", what, reason_name(got),
 		     reason_name(want));
