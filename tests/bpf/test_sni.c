@@ -181,8 +181,40 @@ Test(sni, out_of_order)
 		   hello + 100, hello_len - 100, REASON_SNI);
 	expect_seg("data, no SYN seen", "10.42.9.1", 41021, SEQ + 1, ACK | PSH, hello, hello_len,
 		   REASON_SNI);
-	/* TCP Fast Open: the hello in the SYN */
-	expect_seg("a SYN with data", "10.42.9.1", 41022, SEQ, SYN, hello, hello_len, REASON_SNI);
+}
+
+/* TCP Fast Open: the hello in the SYN, its first byte at SEQ + 1, judged there */
+Test(sni, fast_open)
+{
+	const __u8 *evil = hello_named("evil.example.co");
+
+	expect_seg("a SYN with the hello", "10.42.9.1", 41022, SEQ, SYN, hello, hello_len,
+		   REASON_RULE);
+	expect_seg("data after it", "10.42.9.1", 41022, SEQ + 1 + hello_len, ACK | PSH, "x", 1,
+		   REASON_RULE);
+	/* the server took no data in the SYN: the client sends the hello again after it */
+	expect_seg("the hello after the handshake", "10.42.9.1", 41022, SEQ + 1, ACK | PSH, hello,
+		   hello_len, REASON_RULE);
+	expect_seg("and another name there", "10.42.9.1", 41022, SEQ + 1, ACK | PSH, evil,
+		   hello_len, REASON_SNI);
+
+	expect_seg("a SYN with another name", "10.42.9.1", 41023, SEQ, SYN, evil, hello_len,
+		   REASON_SNI);
+	expect_seg("data after it", "10.42.9.1", 41023, SEQ + 1 + hello_len, ACK | PSH, "x", 1,
+		   REASON_SNI);
+
+	/* the SYN carries the hello's first part: the rest continues at SEQ + 1 + 100 */
+	expect_seg("a SYN with the first 100 bytes", "10.42.9.1", 41024, SEQ, SYN, hello, 100,
+		   REASON_RULE);
+	expect_seg("the rest", "10.42.9.1", 41024, SEQ + 101, ACK | PSH, hello + 100,
+		   hello_len - 100, REASON_RULE);
+	expect_seg("data after it", "10.42.9.1", 41024, SEQ + 1 + hello_len, ACK | PSH, "x", 1,
+		   REASON_RULE);
+
+	expect_seg("a SYN with the first 100 bytes", "10.42.9.1", 41025, SEQ, SYN, hello, 100,
+		   REASON_RULE);
+	expect_seg("the rest, another name", "10.42.9.1", 41025, SEQ + 101, ACK | PSH, evil + 100,
+		   hello_len - 100, REASON_SNI);
 }
 
 /* a rule by address is unchanged: any name passes */
