@@ -19,6 +19,7 @@
 #include "learn_run.h"
 #include "pins.h"
 #include "event.h"
+#include "records.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define PSH 0x08
@@ -375,39 +376,6 @@ Test(sni, wildcard_rule, .init = setup_wild)
 		expect_seg(rows[i].name, "10.42.9.3", sport, SEQ + 1, ACK | PSH,
 			   hello_named(rows[i].name), hello_len, rows[i].want);
 	}
-}
-
-#define MAX_RECORDS 16
-
-struct records {
-	size_t n;
-	struct event_named r[MAX_RECORDS];
-};
-
-static int keep(void *ctx, void *data, size_t size)
-{
-	struct records *rs = ctx;
-
-	if (rs->n < MAX_RECORDS) {
-		memset(&rs->r[rs->n], 0, sizeof(rs->r[0]));
-		memcpy(&rs->r[rs->n++], data, size < sizeof(rs->r[0]) ? size : sizeof(rs->r[0]));
-	}
-	return 0;
-}
-
-/* the records in the ring buffer now, taken out of it */
-static void drain(struct records *rs)
-{
-	int fd = pins_get(inst, "events");
-	struct ring_buffer *rb;
-
-	memset(rs, 0, sizeof(*rs));
-	cr_assert_geq(fd, 0, "the events pin");
-	rb = ring_buffer__new(fd, keep, rs, NULL);
-	cr_assert_not_null(rb);
-	cr_assert_geq(ring_buffer__consume(rb), 0);
-	ring_buffer__free(rb);
-	close(fd);
 }
 
 /* the denial's record carries the server name seen, in wire form; none when there was none */
