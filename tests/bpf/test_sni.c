@@ -184,38 +184,37 @@ Test(sni, out_of_order)
 		   REASON_SNI);
 }
 
-/* TCP Fast Open: the hello in the SYN, its first byte at SEQ + 1, judged there */
+/*
+ * A TCP Fast Open SYN carrying the first n bytes of first, its first byte at
+ * SEQ + 1; then the rest of rest from SEQ + 1 + n (when n is not the whole
+ * hello) and a byte after the hello
+ */
+static void fast_open_flow(uint16_t sport, const __u8 *first, size_t n, const __u8 *rest,
+			   unsigned int want_syn, unsigned int want_after)
+{
+	expect_seg("a SYN with data", "10.42.9.1", sport, SEQ, SYN, first, n, want_syn);
+	if (n < hello_len)
+		expect_seg("the rest", "10.42.9.1", sport, SEQ + 1 + n, ACK | PSH, rest + n,
+			   hello_len - n, want_after);
+	expect_seg("data after the hello", "10.42.9.1", sport, SEQ + 1 + hello_len, ACK | PSH, "x",
+		   1, want_after);
+}
+
 Test(sni, fast_open)
 {
 	const __u8 *evil = hello_named("evil.example.co");
 
-	expect_seg("a SYN with the hello", "10.42.9.1", 41022, SEQ, SYN, hello, hello_len,
-		   REASON_RULE);
-	expect_seg("data after it", "10.42.9.1", 41022, SEQ + 1 + hello_len, ACK | PSH, "x", 1,
-		   REASON_RULE);
+	/* the whole hello in the SYN: the allowed name, another name */
+	fast_open_flow(41022, hello, hello_len, NULL, REASON_RULE, REASON_RULE);
+	fast_open_flow(41023, evil, hello_len, NULL, REASON_SNI, REASON_SNI);
+	/* its first 100 bytes: the rest continues at SEQ + 101, with the name or another */
+	fast_open_flow(41024, hello, 100, hello, REASON_RULE, REASON_RULE);
+	fast_open_flow(41025, hello, 100, evil, REASON_RULE, REASON_SNI);
 	/* the server took no data in the SYN: the client sends the hello again after it */
 	expect_seg("the hello after the handshake", "10.42.9.1", 41022, SEQ + 1, ACK | PSH, hello,
 		   hello_len, REASON_RULE);
 	expect_seg("and another name there", "10.42.9.1", 41022, SEQ + 1, ACK | PSH, evil,
 		   hello_len, REASON_SNI);
-
-	expect_seg("a SYN with another name", "10.42.9.1", 41023, SEQ, SYN, evil, hello_len,
-		   REASON_SNI);
-	expect_seg("data after it", "10.42.9.1", 41023, SEQ + 1 + hello_len, ACK | PSH, "x", 1,
-		   REASON_SNI);
-
-	/* the SYN carries the hello's first part: the rest continues at SEQ + 1 + 100 */
-	expect_seg("a SYN with the first 100 bytes", "10.42.9.1", 41024, SEQ, SYN, hello, 100,
-		   REASON_RULE);
-	expect_seg("the rest", "10.42.9.1", 41024, SEQ + 101, ACK | PSH, hello + 100,
-		   hello_len - 100, REASON_RULE);
-	expect_seg("data after it", "10.42.9.1", 41024, SEQ + 1 + hello_len, ACK | PSH, "x", 1,
-		   REASON_RULE);
-
-	expect_seg("a SYN with the first 100 bytes", "10.42.9.1", 41025, SEQ, SYN, hello, 100,
-		   REASON_RULE);
-	expect_seg("the rest, another name", "10.42.9.1", 41025, SEQ + 101, ACK | PSH, evil + 100,
-		   hello_len - 100, REASON_SNI);
 }
 
 /* a rule by address is unchanged: any name passes */
