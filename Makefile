@@ -167,10 +167,16 @@ $(B)/%: tools/%.c
 	$(Q)mkdir -p $(@D) && $(CC) -O2 -g -Wall -Wextra -Werror -o $@ $<
 
 # the tools that craft packets link the packet builder alone, not the whole library
-$(B)/rawframe $(B)/dnsprobe: $(B)/%: tools/%.c $(B)/loader/pkt_build.o loader/pkt_build.h
+$(B)/dnsprobe: $(B)/%: tools/%.c $(B)/loader/pkt_build.o loader/pkt_build.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) -O2 -g -Wall -Wextra -Werror -Iloader -o $@ $< \
 		$(B)/loader/pkt_build.o
+
+$(B)/rawframe: tools/rawframe.c tools/rawframe_tcp.c tools/rawframe.h $(B)/loader/pkt_build.o \
+		loader/pkt_build.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -O2 -g -Wall -Wextra -Werror -Iloader -o $@ \
+		tools/rawframe.c tools/rawframe_tcp.c $(B)/loader/pkt_build.o
 
 $(B)/tests/unit/%: tests/unit/%.c $(LIB) $(wildcard tests/*.h)
 	$(call msg,CC,$@)

@@ -189,6 +189,7 @@ int pkt_tcp(struct pkt_buf *p, const struct pkt_tcp *h)
 	put16(t, h->sport);
 	put16(t + 2, h->dport);
 	put32(t + 4, h->seq);
+	put32(t + 8, h->ack);
 	t[12] = 5 << 4;
 	t[13] = h->flags;
 	put16(t + 14, h->window);

@@ -53,7 +53,7 @@ struct pkt_ip6 {
 /* a TCP header of 20 bytes */
 struct pkt_tcp {
 	__u16 sport, dport;
-	__u32 seq;
+	__u32 seq, ack;
 	__u8 flags; /* TH_SYN, TH_ACK, ... */
 	__u16 window;
 };

@@ -27,34 +27,14 @@
 #include <time.h>
 #include <unistd.h>
 #include "pkt_build.h"
+#include "rawframe.h"
 
 #define PAYLOAD "ironclaw-rawtest"
 #define PAYLOAD_LEN (sizeof(PAYLOAD) - 1)
 #define COUNT_MAX 100000
-#define FRAME_MAX 2048
 #define PROTO_ARP 256 /* cfg.proto beyond IP's: an ARP message */
 #define PROTO_NS 257 /* a neighbour solicitation */
 #define ND_NS 135
-
-struct cfg {
-	const char *ifname;
-	uint8_t dst_mac[ETH_ALEN], src_mac[ETH_ALEN];
-	int src_mac_set; /* --src-mac: else the interface's */
-	int family; /* AF_INET or AF_INET6 */
-	uint8_t src[16], dst[16];
-	size_t alen; /* 4 or 16 */
-	int proto; /* IPPROTO_TCP, IPPROTO_UDP, PROTO_ARP or PROTO_NS */
-	long sport, dport, count, vlan; /* vlan < 0: untagged */
-	long truncate; /* > 0: send only the first N bytes */
-	long trailer; /* zero bytes after the datagram or message */
-	long interval_us; /* pause between frames */
-	int qdisc_bypass;
-	long arp_op; /* ARP: the opcode; sender --src, target --dst */
-	uint8_t arp_tha[ETH_ALEN]; /* and the target MAC (zero unless --arp-tha) */
-	uint8_t nd_target[16]; /* NS: the target; --nd-options bytes of options after it */
-	long nd_options;
-	long capture_ms; /* > 0: capture for this long instead of sending */
-};
 
 /* an ARP message: sender the frame's source MAC and --src, target --arp-tha and --dst */
 static void build_arp(const struct cfg *c, struct pkt_buf *p)
@@ -140,16 +120,14 @@ static void on_stop(int sig)
 	stop_sending = 1;
 }
 
-static int send_frames(struct cfg *c)
+int open_tx(struct cfg *c, struct sockaddr_ll *sll)
 {
 	struct timeval tmo = { .tv_sec = 1 };
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
-	uint8_t frame[FRAME_MAX];
 	struct ifreq ifr;
-	int fd, one = 1, ret = 0;
-	size_t len;
-	long i, dropped = 0;
+	int fd, one = 1, ret;
 
+	memset(sll, 0, sizeof(*sll));
+	sll->sll_family = AF_PACKET;
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0); /* protocol 0: send only */
 	if (fd < 0) {
 		ret = -errno;
@@ -162,18 +140,18 @@ static int send_frames(struct cfg *c)
 	if (ioctl(fd, SIOCGIFINDEX, &ifr)) {
 		ret = -errno;
 		fprintf(stderr, "rawframe: no interface %s: %s\n", c->ifname, strerror(errno));
-		goto out;
+		goto fail;
 	}
-	sll.sll_ifindex = ifr.ifr_ifindex;
+	sll->sll_ifindex = ifr.ifr_ifindex;
 	if (ioctl(fd, SIOCGIFHWADDR, &ifr)) {
 		ret = -errno;
 		fprintf(stderr, "rawframe: SIOCGIFHWADDR on %s: %s\n", c->ifname, strerror(errno));
-		goto out;
+		goto fail;
 	}
 	if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) {
 		ret = -EINVAL;
 		fprintf(stderr, "rawframe: %s is not an Ethernet interface\n", c->ifname);
-		goto out;
+		goto fail;
 	}
 	if (!c->src_mac_set)
 		memcpy(c->src_mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
@@ -181,15 +159,34 @@ static int send_frames(struct cfg *c)
 		ret = -errno;
 		fprintf(stderr, "rawframe: PACKET_QDISC_BYPASS on %s: %s\n", c->ifname,
 			strerror(errno));
-		goto out;
+		goto fail;
 	}
 	/* a full send buffer must not block us forever */
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo)) ||
-	    bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+	    bind(fd, (struct sockaddr *)sll, sizeof(*sll))) {
 		ret = -errno;
 		fprintf(stderr, "rawframe: binding to %s: %s\n", c->ifname, strerror(errno));
-		goto out;
+		goto fail;
 	}
+	sll->sll_halen = ETH_ALEN;
+	memcpy(sll->sll_addr, c->dst_mac, ETH_ALEN);
+	return fd;
+fail:
+	close(fd);
+	return ret;
+}
+
+static int send_frames(struct cfg *c)
+{
+	struct sockaddr_ll sll;
+	uint8_t frame[FRAME_MAX];
+	int fd, ret = 0;
+	size_t len;
+	long i, dropped = 0;
+
+	fd = open_tx(c, &sll);
+	if (fd < 0)
+		return fd;
 	ret = build_frame(c, frame, sizeof(frame), &len);
 	if (ret) {
 		fprintf(stderr, "rawframe: building the frame: %s\n", strerror(-ret));
@@ -201,8 +198,6 @@ static int send_frames(struct cfg *c)
 				 c->proto == PROTO_ARP ? ETH_P_ARP :
 				 c->family == AF_INET6 ? ETH_P_IPV6 :
 							 ETH_P_IP);
-	sll.sll_halen = ETH_ALEN;
-	memcpy(sll.sll_addr, c->dst_mac, ETH_ALEN);
 	for (i = 0; i < c->count && !stop_sending; i++) {
 		if (i && c->interval_us)
 			usleep(c->interval_us);
@@ -322,6 +317,9 @@ static void usage(FILE *f)
 		"                [--arp-op N] [--arp-tha MAC] ...\n"
 		"       rawframe IFACE --dst-mac MAC --src ADDR --dst ADDR --proto ns\n"
 		"                --nd-target ADDR [--nd-options BYTES] ...\n"
+		"       rawframe IFACE --dst-mac MAC --src ADDR --dst ADDR --proto tcp --dport N\n"
+		"                --hello NAME [--hello-bytes N] [--syn-data N]\n"
+		"                [--segment OFF:LEN[:NAME]]...\n"
 		"       rawframe IFACE --capture MS\n"
 		"Sends N (default 1, max %d) Ethernet frames carrying a TCP SYN or a UDP datagram\n"
 		"(payload \"%s\") from IFACE's MAC (or --src-mac) to MAC (aa:bb:cc:dd:ee:ff;\n"
@@ -330,7 +328,12 @@ static void usage(FILE *f)
 		"--arp-op, default 1) from --src for --dst; ns: an ICMPv6 neighbour solicitation\n"
 		"from --src to --dst for --nd-target, with the source link-layer address option\n"
 		"and --nd-options BYTES of options in all (0: none). --capture MS: prints every\n"
-		"frame IFACE receives for MS milliseconds, one line each.\n",
+		"frame IFACE receives for MS milliseconds, one line each. --hello: a TCP flow\n"
+		"(IPv4) whose stream is a ClientHello naming NAME, padded to --hello-bytes\n"
+		"(default 600): a handshake (the SYN carries the first --syn-data bytes), then\n"
+		"each --segment in order, bytes OFF..OFF+LEN of the hello naming NAME (default\n"
+		"--hello's) with IP ID 1, 2, ...; prints what the server acknowledged, then\n"
+		"resets the flow. The host's own TCP must not answer the server (drop its RSTs).\n",
 		COUNT_MAX, PAYLOAD);
 }
 
@@ -376,6 +379,32 @@ static int parse_ip(const char *s, uint8_t *buf)
 	return -EINVAL;
 }
 
+/* --segment OFF:LEN[:NAME]: the stream's bytes OFF..OFF+LEN, of the hello naming NAME */
+static int parse_segment(char *s, struct cfg *c)
+{
+	struct segment *g = &c->seg[c->nr_seg];
+	char *len = strchr(s, ':'), *name;
+
+	if (c->nr_seg == SEGMENTS_MAX) {
+		fprintf(stderr, "rawframe: more than %d --segment\n", SEGMENTS_MAX);
+		return -EINVAL;
+	}
+	if (!len) {
+		fprintf(stderr, "rawframe: --segment '%s': want OFF:LEN[:NAME]\n", s);
+		return -EINVAL;
+	}
+	*len++ = 0;
+	name = strchr(len, ':');
+	if (name)
+		*name++ = 0;
+	if (parse_num("segment", s, 0, HELLO_MAX - 1, &g->off) ||
+	    parse_num("segment", len, 1, HELLO_MAX, &g->len))
+		return -EINVAL;
+	g->name = name;
+	c->nr_seg++;
+	return 0;
+}
+
 /* 0 to run, 1 for --help, -EINVAL for a usage error. */
 static int parse_args(int argc, char **argv, struct cfg *c)
 {
@@ -397,7 +426,11 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 		O_ARP_THA,
 		O_ND_TARGET,
 		O_ND_OPTIONS,
-		O_CAPTURE
+		O_CAPTURE,
+		O_HELLO,
+		O_HELLO_BYTES,
+		O_SYN_DATA,
+		O_SEGMENT
 	};
 	static const struct option lopts[] = {
 		{ "dst-mac", required_argument, NULL, O_DMAC },
@@ -418,6 +451,10 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 		{ "nd-target", required_argument, NULL, O_ND_TARGET },
 		{ "nd-options", required_argument, NULL, O_ND_OPTIONS },
 		{ "capture", required_argument, NULL, O_CAPTURE },
+		{ "hello", required_argument, NULL, O_HELLO },
+		{ "hello-bytes", required_argument, NULL, O_HELLO_BYTES },
+		{ "syn-data", required_argument, NULL, O_SYN_DATA },
+		{ "segment", required_argument, NULL, O_SEGMENT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -475,6 +512,14 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 			ret = parse_num(lopts[idx].name, optarg, ETH_HLEN, FRAME_MAX, &c->truncate);
 		else if (opt == O_INTERVAL)
 			ret = parse_num(lopts[idx].name, optarg, 0, 1000000, &c->interval_us);
+		else if (opt == O_HELLO)
+			c->hello = optarg;
+		else if (opt == O_HELLO_BYTES)
+			ret = parse_num(lopts[idx].name, optarg, 100, HELLO_MAX, &c->hello_bytes);
+		else if (opt == O_SYN_DATA)
+			ret = parse_num(lopts[idx].name, optarg, 1, HELLO_MAX, &c->syn_data);
+		else if (opt == O_SEGMENT)
+			ret = parse_segment(optarg, c);
 		if (ret < 0) {
 			if (opt == O_PROTO)
 				fprintf(stderr, "rawframe: --proto is tcp or udp, not '%s'\n",
@@ -517,12 +562,29 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 	}
 	c->family = sfam;
 	c->alen = sfam == AF_INET6 ? 16 : 4;
+	if (!c->hello)
+		return 0;
+	if (c->proto != IPPROTO_TCP || sfam != AF_INET) {
+		fprintf(stderr, "rawframe: --hello is a TCP flow over IPv4\n");
+		return -EINVAL;
+	}
+	for (int i = 0; i < c->nr_seg; i++)
+		if (c->seg[i].off + c->seg[i].len > c->hello_bytes) {
+			fprintf(stderr, "rawframe: --segment %ld:%ld: past the hello's %ld bytes\n",
+				c->seg[i].off, c->seg[i].len, c->hello_bytes);
+			return -EINVAL;
+		}
+	if (c->syn_data > c->hello_bytes) {
+		fprintf(stderr, "rawframe: --syn-data %ld: past the hello's %ld bytes\n",
+			c->syn_data, c->hello_bytes);
+		return -EINVAL;
+	}
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct cfg c = { .sport = 40000, .count = 1, .vlan = -1, .arp_op = 1 };
+	struct cfg c = { .sport = 40000, .count = 1, .vlan = -1, .arp_op = 1, .hello_bytes = 600 };
 	int ret;
 
 	ret = parse_args(argc, argv, &c);
@@ -532,6 +594,8 @@ int main(int argc, char **argv)
 	}
 	if (c.capture_ms)
 		return capture(&c) ? 1 : 0;
+	if (c.hello)
+		return tcp_flow(&c) ? 1 : 0;
 	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_stop }, NULL);
 	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_stop }, NULL);
 	return send_frames(&c) ? 1 : 0;

@@ -456,9 +456,9 @@ static __always_inline int sni_judge_flow(struct __sk_buff *skb, const struct st
 					  int reason, int *named)
 {
 	struct learn_flow_key fk = {};
-	__u32 seq, off, len, hello_len = 0, rel, have, kept = 0, skip = 0;
+	__u32 seq, off, len, hello_len = 0, rel, have = 0, kept = 0, skip = 0;
+	struct sni_flow nf = {}, *f;
 	struct sni_buf *b = NULL;
-	struct sni_flow *f;
 	int verdict;
 
 	if (!(gen_flags(stage_cfg(pkt)) & GEN_SNI) || pkt->meta.l4proto != IPPROTO_TCP ||
@@ -468,24 +468,30 @@ static __always_inline int sni_judge_flow(struct __sk_buff *skb, const struct st
 		return REASON_SNI;
 	stage_flow_key(&fk, pkt);
 	if (pkt->new_flow) {
-		struct sni_flow nf = { .cookie = pkt->cookie,
-				       .data_seq = seq + 1,
-				       .state = SNI_AWAIT };
-
 		struct learn_rule_key rk = { .tool = pkt->meta.tool,
 					     .gen = pkt->meta.gen,
 					     .l4proto = pkt->meta.l4proto,
 					     .dport = pkt->meta.dport };
 		struct learned_key lk = { .family = pkt->meta.family };
 
+		nf.cookie = pkt->cookie;
+		nf.data_seq = seq + 1; /* a SYN's own sequence number is the SYN's */
+		nf.state = SNI_AWAIT;
 		__builtin_memcpy(lk.addr, pkt->daddr, 16);
 		if (sni_off_covers(&rk, &lk))
 			nf.state = SNI_OFF;
-		else if (len)
-			return REASON_SNI; /* TCP Fast Open: data in the SYN (docs/sni.md) */
 		if (!dry_run)
 			bpf_map_update_elem(&sni_flows, &fk, &nf, BPF_ANY);
-		return reason;
+		if (!len || nf.state == SNI_OFF)
+			return reason;
+		/*
+		 * TCP Fast Open: the hello (or its first part) in the SYN, at
+		 * seq + 1: judged as the flow's first data, nothing kept yet
+		 */
+		f = dry_run ? &nf : bpf_map_lookup_elem(&sni_flows, &fk);
+		if (!f)
+			return REASON_SNI;
+		goto first_data;
 	}
 	f = bpf_map_lookup_elem(&sni_flows, &fk);
 	if (!f)
@@ -535,6 +541,7 @@ static __always_inline int sni_judge_flow(struct __sk_buff *skb, const struct st
 	} else if (rel) {
 		return REASON_SNI; /* data before the hello's first byte arrived in order */
 	}
+first_data:
 	if (!b) {
 		/* the hello's first byte begins this segment */
 		verdict = sni_judge_hello(skb, pkt, &fk, NULL, off, len, &hello_len, named);

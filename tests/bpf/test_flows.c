@@ -12,6 +12,7 @@
 #include "event.h"
 #include "pipeline_run.h"
 #include "dns_pkt.h"
+#include "records.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -34,41 +35,6 @@ static void setup(void)
 }
 
 TestSuite(flows, .init = setup, .fini = remove_instance);
-
-#define MAX_RECORDS 16
-
-struct records {
-	size_t n;
-	size_t size[MAX_RECORDS];
-	struct event_named r[MAX_RECORDS];
-};
-
-static int keep(void *ctx, void *data, size_t size)
-{
-	struct records *rs = ctx;
-
-	if (rs->n < MAX_RECORDS) {
-		rs->size[rs->n] = size;
-		memcpy(&rs->r[rs->n], data, size < sizeof(rs->r[0]) ? size : sizeof(rs->r[0]));
-		rs->n++;
-	}
-	return 0;
-}
-
-/* what the ring buffer holds now, taken out of it */
-static void drain(struct records *rs)
-{
-	int fd = pins_get(inst, "events");
-	struct ring_buffer *rb;
-
-	memset(rs, 0, sizeof(*rs));
-	cr_assert_geq(fd, 0, "the events pin");
-	rb = ring_buffer__new(fd, keep, rs, NULL);
-	cr_assert_not_null(rb);
-	cr_assert_geq(ring_buffer__consume(rb), 0);
-	ring_buffer__free(rb);
-	close(fd);
-}
 
 static void tcp_frame(struct pkt_buf *p, const char *dst, uint16_t dport, uint8_t flags)
 {

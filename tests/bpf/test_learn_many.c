@@ -21,6 +21,7 @@
 #include "learn_maps.h"
 #include "pkt.h"
 #include "learn_run.h"
+#include "records.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define NAME "many.internal.corp"
@@ -123,16 +124,8 @@ static int keep_bound(void *ctx, void *data, size_t size)
 /* the learn_bound events in the ring buffer now, taken out of it */
 static void drain_bound(struct bound_events *b)
 {
-	int fd = pins_get(inst, "events");
-	struct ring_buffer *rb;
-
 	memset(b, 0, sizeof(*b));
-	cr_assert_geq(fd, 0, "the events pin");
-	rb = ring_buffer__new(fd, keep_bound, b, NULL);
-	cr_assert_not_null(rb);
-	cr_assert_geq(ring_buffer__consume(rb), 0);
-	ring_buffer__free(rb);
-	close(fd);
+	events_consume(keep_bound, b);
 }
 
 /* an answer of n records of qtype: all learned, all reached, the next address not */

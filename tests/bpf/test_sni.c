@@ -19,6 +19,7 @@
 #include "learn_run.h"
 #include "pins.h"
 #include "event.h"
+#include "records.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define PSH 0x08
@@ -182,8 +183,39 @@ Test(sni, out_of_order)
 		   hello + 100, hello_len - 100, REASON_SNI);
 	expect_seg("data, no SYN seen", "10.42.9.1", 41021, SEQ + 1, ACK | PSH, hello, hello_len,
 		   REASON_SNI);
-	/* TCP Fast Open: the hello in the SYN */
-	expect_seg("a SYN with data", "10.42.9.1", 41022, SEQ, SYN, hello, hello_len, REASON_SNI);
+}
+
+/*
+ * A TCP Fast Open SYN carrying the first n bytes of first, its first byte at
+ * SEQ + 1; then the rest of rest from SEQ + 1 + n (when n is not the whole
+ * hello) and a byte after the hello
+ */
+static void fast_open_flow(uint16_t sport, const __u8 *first, size_t n, const __u8 *rest,
+			   unsigned int want_syn, unsigned int want_after)
+{
+	expect_seg("a SYN with data", "10.42.9.1", sport, SEQ, SYN, first, n, want_syn);
+	if (n < hello_len)
+		expect_seg("the rest", "10.42.9.1", sport, SEQ + 1 + n, ACK | PSH, rest + n,
+			   hello_len - n, want_after);
+	expect_seg("data after the hello", "10.42.9.1", sport, SEQ + 1 + hello_len, ACK | PSH, "x",
+		   1, want_after);
+}
+
+Test(sni, fast_open)
+{
+	const __u8 *evil = hello_named("evil.example.co");
+
+	/* the whole hello in the SYN: the allowed name, another name */
+	fast_open_flow(41022, hello, hello_len, NULL, REASON_RULE, REASON_RULE);
+	fast_open_flow(41023, evil, hello_len, NULL, REASON_SNI, REASON_SNI);
+	/* its first 100 bytes: the rest continues at SEQ + 101, with the name or another */
+	fast_open_flow(41024, hello, 100, hello, REASON_RULE, REASON_RULE);
+	fast_open_flow(41025, hello, 100, evil, REASON_RULE, REASON_SNI);
+	/* the server took no data in the SYN: the client sends the hello again after it */
+	expect_seg("the hello after the handshake", "10.42.9.1", 41022, SEQ + 1, ACK | PSH, hello,
+		   hello_len, REASON_RULE);
+	expect_seg("and another name there", "10.42.9.1", 41022, SEQ + 1, ACK | PSH, evil,
+		   hello_len, REASON_SNI);
 }
 
 /* a rule by address is unchanged: any name passes */
@@ -363,39 +395,6 @@ Test(sni, wildcard_rule, .init = setup_wild)
 		expect_seg(rows[i].name, "10.42.9.3", sport, SEQ + 1, ACK | PSH,
 			   hello_named(rows[i].name), hello_len, rows[i].want);
 	}
-}
-
-#define MAX_RECORDS 16
-
-struct records {
-	size_t n;
-	struct event_named r[MAX_RECORDS];
-};
-
-static int keep(void *ctx, void *data, size_t size)
-{
-	struct records *rs = ctx;
-
-	if (rs->n < MAX_RECORDS) {
-		memset(&rs->r[rs->n], 0, sizeof(rs->r[0]));
-		memcpy(&rs->r[rs->n++], data, size < sizeof(rs->r[0]) ? size : sizeof(rs->r[0]));
-	}
-	return 0;
-}
-
-/* the records in the ring buffer now, taken out of it */
-static void drain(struct records *rs)
-{
-	int fd = pins_get(inst, "events");
-	struct ring_buffer *rb;
-
-	memset(rs, 0, sizeof(*rs));
-	cr_assert_geq(fd, 0, "the events pin");
-	rb = ring_buffer__new(fd, keep, rs, NULL);
-	cr_assert_not_null(rb);
-	cr_assert_geq(ring_buffer__consume(rb), 0);
-	ring_buffer__free(rb);
-	close(fd);
 }
 
 /* the denial's record carries the server name seen, in wire form; none when there was none */

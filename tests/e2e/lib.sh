@@ -564,3 +564,19 @@ edit_step() {
 	reload) "$BIN" reload --name "$INSTANCE" >/dev/null ;;
 	esac
 }
+
+# dnsmasq_start NS ADDR CONF: Debian's dnsmasq in namespace NS on ADDR:53, answering only from
+# CONF (no upstream, no hosts file), its queries logged to $LOGS/dnsmasq-ADDR.log; returns once
+# it listens on ADDR (a background job of the test: it ends with the test)
+dnsmasq_start() {
+	local bound
+	bound=$(printf '%02X%02X%02X%02X:0035' $(echo "$2" | tr . ' ' | awk '{print $4, $3, $2, $1}'))
+	ip netns exec "$1" dnsmasq --keep-in-foreground --conf-file="$3" --no-resolv \
+		--no-hosts --bind-interfaces --listen-address="$2" --port=53 --user=root \
+		--pid-file= --log-facility="$LOGS/dnsmasq-$2.log" --log-queries &
+	for _ in $(seq 40); do
+		ip netns exec "$1" grep -q " $bound " /proc/net/udp && return 0
+		sleep 0.05
+	done
+	fail "dnsmasq at $2 did not start"
+}

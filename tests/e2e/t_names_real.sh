@@ -35,18 +35,6 @@ real_net_up() {
 		>>"$LOGS/real-8443.log" 2>&1 &
 }
 
-# real_dnsmasq ADDR CONF: dnsmasq on ADDR:53 answering only from CONF (no upstream, no hosts file)
-real_dnsmasq() {
-	ip netns exec "$REAL_NS" dnsmasq --keep-in-foreground --conf-file="$2" --no-resolv \
-		--no-hosts --bind-interfaces --listen-address="$1" --port=53 --user=root \
-		--pid-file= --log-facility="$LOGS/dnsmasq-$1.log" --log-queries &
-	for _ in $(seq 40); do
-		ip netns exec "$REAL_NS" sh -c "grep -q ':0035 ' /proc/net/udp" && return 0
-		sleep 0.05
-	done
-	fail "dnsmasq at $1 did not start"
-}
-
 # the sandbox's resolver for glibc: ip netns exec binds /etc/netns/NAME/resolv.conf
 # (real_resolv_conf ADDR [OPTIONS]: an 'options' line too)
 real_resolv_conf() {
@@ -93,8 +81,8 @@ test_names_real_resolver() {
 		echo "local-ttl=60"
 	} >"$conf"
 	echo "address=/only.test.corp/10.42.9.36" >"$conf2"
-	real_dnsmasq 10.42.5.53 "$conf" || return 1
-	real_dnsmasq 10.42.5.54 "$conf2" || return 1
+	dnsmasq_start "$REAL_NS" 10.42.5.53 "$conf" || return 1
+	dnsmasq_start "$REAL_NS" 10.42.5.54 "$conf2" || return 1
 	real_resolv_conf 10.42.5.53
 	real_profile
 	install_ingress "$REAL_PROFILE" || return 1
@@ -158,7 +146,7 @@ real_forty() {
 		for i in $(seq 40); do echo "host-record=forty.test.corp,10.42.9.$i"; done
 		echo "local-ttl=60"
 	} >"$conf"
-	real_dnsmasq 10.42.5.53 "$conf" || return 1
+	dnsmasq_start "$REAL_NS" 10.42.5.53 "$conf" || return 1
 	# no 'allow dns' lines: queries over TCP pass (they teach nothing)
 	rm -rf "$FORTY_PROFILE"
 	mkdir -p "$FORTY_PROFILE"

@@ -26,6 +26,8 @@ sni_net_up() {
 	ip -n "$SNI_NS" link set snr0 up
 	ip -n "$SNI_NS" route add default via 10.42.6.1
 	ip netns exec "$CORP" sysctl -qw net.ipv4.ip_forward=1
+	# listeners (s_server) take data in a SYN without a cookie: crafted Fast Open SYNs
+	ip netns exec "$CORP" sysctl -qw net.ipv4.tcp_fastopen=0x602
 	ip -n "$CORP" addr add "$SNI_ADDR/32" dev lo
 }
 
@@ -36,22 +38,11 @@ sni_dnsmasq() {
 		echo "address=/other.test/$SNI_ADDR"
 		echo "local-ttl=60"
 	} >"$conf"
-	ip netns exec "$SNI_NS" dnsmasq --keep-in-foreground --conf-file="$conf" --no-resolv \
-		--no-hosts --bind-interfaces --listen-address=10.42.6.53 --port=53 --user=root \
-		--pid-file= --log-facility="$LOGS/sni-dnsmasq.log" --log-queries &
-	for _ in $(seq 40); do
-		ip netns exec "$SNI_NS" sh -c "grep -q ':0035 ' /proc/net/udp" && return 0
-		sleep 0.05
-	done
-	fail "dnsmasq did not start"
+	dnsmasq_start "$SNI_NS" 10.42.6.53 "$conf"
 }
 
-# a self-signed certificate for both names, and s_server answering HTTP GETs (-www) on :443
-sni_server() {
-	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=allowed.test \
-		-addext "subjectAltName=DNS:allowed.test,DNS:other.test" \
-		-keyout "$WORK/sni-key.pem" -out "$WORK/sni-cert.pem" >/dev/null 2>&1 ||
-		fail "openssl req" || return 1
+# s_server answering HTTP GETs (-www) on SNI_ADDR:443 with the test's certificate, once it listens
+sni_server_start() {
 	ip netns exec "$CORP" openssl s_server -accept "$SNI_ADDR:443" -cert "$WORK/sni-cert.pem" \
 		-key "$WORK/sni-key.pem" -www -quiet >>"$LOGS/sni-s_server.log" 2>&1 &
 	SNI_SERVER_PID=$!
@@ -60,6 +51,15 @@ sni_server() {
 		sleep 0.05
 	done
 	fail "s_server did not start"
+}
+
+# a self-signed certificate for both names, and s_server
+sni_server() {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=allowed.test \
+		-addext "subjectAltName=DNS:allowed.test,DNS:other.test" \
+		-keyout "$WORK/sni-key.pem" -out "$WORK/sni-cert.pem" >/dev/null 2>&1 ||
+		fail "openssl req" || return 1
+	sni_server_start
 }
 
 sni_profile() {
@@ -79,14 +79,7 @@ sni_server_again() {
 		ip netns exec "$CORP" ss -ltn | grep -q "$SNI_ADDR:443 " || break
 		sleep 0.05
 	done
-	ip netns exec "$CORP" openssl s_server -accept "$SNI_ADDR:443" -cert "$WORK/sni-cert.pem" \
-		-key "$WORK/sni-key.pem" -www -quiet >>"$LOGS/sni-s_server.log" 2>&1 &
-	SNI_SERVER_PID=$!
-	for _ in $(seq 40); do
-		ip netns exec "$CORP" ss -ltn | grep -q "$SNI_ADDR:443 " && return 0
-		sleep 0.05
-	done
-	fail "s_server did not start again"
+	sni_server_start
 }
 
 # sni_hello NAME: s_client's handshake from the sandbox to SNI_ADDR:443 naming NAME; 0 when it
@@ -103,9 +96,13 @@ sni_hello() {
 # 60 ALPN protocols of 12 bytes: s_client's hello grows to about 1,080 bytes
 SNI_ALPN=$(seq -f "proto%07g" 1 60 | paste -sd,)
 
-# sni_curl NAME: curl -k https://NAME/ from the sandbox (its resolver: dnsmasq), bounded to 4 s
+# sni_curl NAME [CURL-ARGS...]: curl -k https://NAME/ from the sandbox (its resolver: dnsmasq),
+# bounded to 4 s
 sni_curl() {
-	in_tool memscraper timeout 4 curl -sSk -o /dev/null "https://$1/" 2>>"$LOGS/sni-curl.log"
+	local name=$1
+	shift
+	in_tool memscraper timeout 4 curl -sSk "$@" -o /dev/null "https://$name/" \
+		2>>"$LOGS/sni-curl.log"
 }
 
 # sni_denied NAME: a denial with reason sni naming NAME in the ring buffer (log without a
@@ -148,6 +145,108 @@ sni_split_count() {
 	big=$(ip netns exec "$CORP" nft reset counter netdev sni_split big | awk '/packets/ { print $2 }')
 	[ "${big:-x}" = 0 ] && [ "${small:-0}" -ge "$1" ] ||
 		fail "segments to :443: $small of 100-340 bytes (want >= $1), $big over 340"
+}
+
+# ---- crafted segments (tools/rawframe's TCP flow mode): sports 40150-40159
+
+# the sandbox's TCP does not answer the server's segments to the crafted flows (its RSTs are
+# dropped), and nft at host0, after the firewall, counts each flow's data segments that passed
+sni_raw_up() {
+	local p
+	ip netns exec "$SBX" nft -f - <<-EOF || fail "nft in the sandbox" || return 1
+		table inet sni_raw {
+			chain out {
+				type filter hook output priority 0;
+				tcp sport 40150-40159 tcp flags & rst == rst drop
+			}
+		}
+	EOF
+	defer ip netns exec "$SBX" nft delete table inet sni_raw
+	{
+		echo "table netdev sni_raw {"
+		for p in $(seq 40150 40159); do echo "counter c$p {}"; done
+		echo "counter syn_data {}"
+		echo "chain in { type filter hook ingress device host0 priority 1;"
+		echo "ip protocol tcp tcp dport 443 tcp flags & (syn | ack) == syn ip length > 100" \
+			"counter name syn_data"
+		for p in $(seq 40150 40159); do
+			echo "ip protocol tcp tcp sport $p tcp dport 443 ip length > 40 counter name c$p"
+		done
+		echo "}"
+		echo "}"
+	} | ip netns exec "$CORP" nft -f - || fail "nft counters on host0" || return 1
+	defer ip netns exec "$CORP" nft delete table netdev sni_raw
+}
+
+# sni_raw SPORT WANT RAWFRAME-ARGS...: a crafted flow from SPORT; rawframe's report must hold
+# each line of WANT ('syn-ack N', 'acked N')
+sni_raw() {
+	local out sport=$1 want=$2 line
+	shift 2
+	out=$(ip netns exec "$SBX" "$BUILD/rawframe" sbx0 --dst-mac "$HOST_MAC" --src 10.42.0.2 \
+		--dst "$SNI_ADDR" --proto tcp --dport 443 --sport "$sport" --qdisc-bypass \
+		--hello-bytes 500 "$@" 2>&1) || fail "rawframe $*: $out" || return 1
+	echo "$sport $*: $out" >>"$LOGS/sni-rawframe.log"
+	while read -r line; do
+		echo "$out" | grep -qx "$line" || fail "flow $sport ($*): want '$line', got: $out" ||
+			return 1
+	done <<<"$want"
+}
+
+# sni_raw_passed SPORT N: N data segments of the flow from SPORT passed the firewall
+sni_raw_passed() {
+	local n
+	n=$(ip netns exec "$CORP" nft list counter netdev sni_raw "c$1" | awk '/packets/ { print $2 }')
+	[ "${n:-x}" = "$2" ] || fail "flow $1: $n data segments passed, want $2"
+}
+
+# sni_raw_denied SPORT [NAME]: a denial with reason sni of the flow from SPORT (naming NAME)
+sni_raw_denied() {
+	"$BIN" log --name "$INSTANCE" 2>/dev/null | grep " sni .*10\.42\.0\.2:$1 " |
+		grep -q "${2:+ server_name $2}" || fail "no sni denial of the flow from :$1 ${2:-}"
+}
+
+# A hello of 500 bytes (the name at byte 61) over segments of 100 and 400 bytes, by hand: the
+# honest flow passes whole (the server acknowledges all of it); a first segment resent at the
+# same sequence numbers naming another host (the decoy-then-real attack: a first copy the
+# server drops, a bad checksum say, passes the check while the copy it keeps names another
+# host) is denied with reason sni, and so is the rest. TCP Fast Open: the hello in the SYN.
+sni_crafted_segments() {
+	local n
+	sni_raw_up || return 1
+	in_tool memscraper getent ahosts allowed.test >/dev/null # the address stays learned
+	sni_raw 40150 "syn-ack 0
+acked 500" --hello allowed.test --segment 0:100 --segment 0:100 --segment 100:400 || return 1
+	sni_raw_passed 40150 3 || return 1
+	sni_raw 40151 "syn-ack 0
+acked 100" --hello allowed.test --segment 0:100 --segment 0:100:other.test \
+		--segment 100:400:other.test || return 1
+	sni_raw_passed 40151 1 || return 1
+	sni_raw_denied 40151 || return 1
+	# after the verdict: the first segment again, naming another host
+	sni_raw 40152 "syn-ack 0
+acked 500" --hello allowed.test --segment 0:100 --segment 100:400 \
+		--segment 0:100:other.test || return 1
+	sni_raw_passed 40152 2 || return 1
+	sni_raw_denied 40152 || return 1
+	# Fast Open (the server takes data in a SYN without a cookie: sni_net_up): the whole
+	# hello in the SYN, its first part, another name
+	sni_raw 40153 "syn-ack 500
+acked 500" --hello allowed.test --syn-data 500 || return 1
+	sni_raw 40154 "syn-ack 100
+acked 500" --hello allowed.test --syn-data 100 --segment 100:400 || return 1
+	sni_raw 40155 "syn-ack none" --hello other.test --syn-data 500 || return 1
+	sni_raw_denied 40155 other.test || return 1
+	# a real client's Fast Open: curl's hello in its SYN (the sandbox's TCP sends data in a SYN
+	# without a cookie), to a new s_server (denied clients hold the one there)
+	ip netns exec "$SBX" sysctl -qw net.ipv4.tcp_fastopen=5
+	defer ip netns exec "$SBX" sysctl -qw net.ipv4.tcp_fastopen=1
+	sni_server_again || return 1
+	ip netns exec "$CORP" nft reset counter netdev sni_raw syn_data >/dev/null
+	sni_curl allowed.test --tcp-fastopen || fail "curl --tcp-fastopen https://allowed.test/" ||
+		return 1
+	n=$(ip netns exec "$CORP" nft list counter netdev sni_raw syn_data | awk '/packets/ { print $2 }')
+	[ "${n:-0}" -ge 1 ] || fail "curl --tcp-fastopen: no SYN with data passed"
 }
 
 test_sni_real_tls() {
@@ -204,6 +303,7 @@ test_sni_real_tls() {
 	sni_hello other.test && return 1
 	"$BIN" log --name "$INSTANCE" --json 2>/dev/null | grep '"reason":"sni"' |
 		grep -q '"server_name":"other.test"' || fail "log --json: no server_name" || return 1
+	sni_crafted_segments || return 1
 	# 'sni off': any name to the rule's addresses
 	sni_profile "sni off"
 	install_ingress "$SNI_PROFILE" || return 1
