@@ -9,6 +9,7 @@
 #include "learn_rules.h"
 #include "event.h"
 #include "dns_policy.h"
+#include "map_walk.h"
 #include "pipeline_fill.h"
 #include "pipeline_load.h"
 #include "rule_entry.h"
@@ -17,47 +18,6 @@
 #ifndef ENOTSUPP
 #define ENOTSUPP 524 /* the kernel's, not in libc's errno.h */
 #endif
-
-/* deletes every key of generation gen; the generation byte sits at gen_off in the key */
-static int map_clear_gen(int fd, __u32 key_size, __u32 gen_off, __u32 gen)
-{
-	size_t n = 0, cap = 0;
-	char *keys = NULL, *prev = NULL, *next = malloc(key_size);
-	int err = 0;
-
-	if (!next)
-		return -ENOMEM;
-	while (!bpf_map_get_next_key(fd, prev, next)) {
-		if ((__u8)next[gen_off] == gen) {
-			if (n == cap) {
-				char *k = realloc(keys, (cap = cap ? cap * 2 : 256) * key_size);
-
-				if (!k) {
-					err = -ENOMEM;
-					goto out;
-				}
-				keys = k;
-			}
-			memcpy(keys + n++ * key_size, next, key_size);
-		}
-		if (!prev) {
-			prev = malloc(key_size);
-			if (!prev) {
-				err = -ENOMEM;
-				goto out;
-			}
-		}
-		memcpy(prev, next, key_size);
-	}
-	for (size_t i = 0; i < n; i++)
-		if (bpf_map_delete_elem(fd, keys + i * key_size) && errno != ENOENT && !err)
-			err = -errno;
-out:
-	free(keys);
-	free(prev);
-	free(next);
-	return err;
-}
 
 static void prog_array_clear_bank(int fd, __u32 gen)
 {
@@ -68,12 +28,11 @@ static void prog_array_clear_bank(int fd, __u32 gen)
 	}
 }
 
-static void rules_key_info(const struct stage *st, __u32 *key_size, __u32 *gen_off)
+/* where the generation byte sits in the key of a stage's rule map */
+static size_t rules_gen_off(const struct stage *st)
 {
-	bool exact = st->desc.map_kind == STAGE_MAP_EXACT;
-
-	*key_size = exact ? sizeof(struct policy_key) : sizeof(struct policy_lpm_key);
-	*gen_off = exact ? 0 : offsetof(struct policy_lpm_key, k.gen);
+	return st->desc.map_kind == STAGE_MAP_EXACT ? offsetof(struct policy_key, gen) :
+						      offsetof(struct policy_lpm_key, k.gen);
 }
 
 /*
@@ -100,30 +59,27 @@ static int classes_write_gen(int fd, __u32 gen, const struct class_value *ports)
 void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen)
 {
 	classes_write_gen(bpf_map__fd(t->skel->maps.classes), gen, NULL);
-	map_clear_gen(bpf_map__fd(t->skel->maps.sources), sizeof(struct source_key),
-		      offsetof(struct source_key, gen), gen);
-	map_clear_gen(bpf_map__fd(t->skel->maps.audit_tools), sizeof(struct audit_tool_key),
-		      offsetof(struct audit_tool_key, gen), gen);
+	map_clear_gen(bpf_map__fd(t->skel->maps.sources), offsetof(struct source_key, gen), gen);
+	map_clear_gen(bpf_map__fd(t->skel->maps.audit_tools), offsetof(struct audit_tool_key, gen),
+		      gen);
 	dns_maps_clear_gen(bpf_map__fd(t->skel->maps.dns_names),
 			   bpf_map__fd(t->skel->maps.dns_qtypes), gen);
-	map_clear_gen(bpf_map__fd(t->skel->maps.learn_names), sizeof(struct dns_name_key),
-		      offsetof(struct dns_name_key, gen), gen);
-	map_clear_gen(bpf_map__fd(t->skel->maps.learn_rules), sizeof(struct learn_rule_key),
-		      offsetof(struct learn_rule_key, gen), gen);
-	map_clear_gen(bpf_map__fd(t->skel->maps.learn_resolvers), sizeof(struct learn_resolver_key),
+	map_clear_gen(bpf_map__fd(t->skel->maps.learn_names), offsetof(struct dns_name_key, gen),
+		      gen);
+	map_clear_gen(bpf_map__fd(t->skel->maps.learn_rules), offsetof(struct learn_rule_key, gen),
+		      gen);
+	map_clear_gen(bpf_map__fd(t->skel->maps.learn_resolvers),
 		      offsetof(struct learn_resolver_key, gen), gen);
 	for (enum hook_id h = HOOK_FIRST; h < NR_HOOKS; h++)
 		prog_array_clear_bank(txn_map_fd(t, hooks[h].banks), gen);
-	map_clear_gen(bpf_map__fd(t->skel->maps.wide_rules), sizeof(struct policy_lpm_key),
-		      offsetof(struct policy_lpm_key, k.gen), gen);
+	map_clear_gen(bpf_map__fd(t->skel->maps.wide_rules), offsetof(struct policy_lpm_key, k.gen),
+		      gen);
+	/* a map this install made holds no generation but its own: nothing of another to clear */
 	for (size_t i = 0; i < t->nr_ls; i++) {
-		__u32 ks, off;
-
-		rules_key_info(&rq->stages[i], &ks, &off);
-		map_clear_gen(t->ls[i].rules_fd, ks, off, gen);
-		if (t->ls[i].rules4_fd >= 0)
-			map_clear_gen(t->ls[i].rules4_fd, sizeof(struct policy_key4),
-				      offsetof(struct policy_key4, gen), gen);
+		if (!t->ls[i].rules_made)
+			map_clear_gen(t->ls[i].rules_fd, rules_gen_off(&rq->stages[i]), gen);
+		if (t->ls[i].rules4_fd >= 0 && !t->ls[i].rules4_made)
+			map_clear_gen(t->ls[i].rules4_fd, offsetof(struct policy_key4, gen), gen);
 	}
 }
 

@@ -248,28 +248,6 @@ static __u32 rules_map_size(size_t needed)
 	return n;
 }
 
-/* the pinned map has the shape m wants and can take the next generation beside what it holds */
-static bool rules_map_fits(int fd, const struct bpf_map *m, size_t needed)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	__u64 held = 0;
-	char prev[64], next[64];
-	bool first = true;
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.key_size > sizeof(next))
-		return false;
-	if (info.type != bpf_map__type(m) || info.key_size != bpf_map__key_size(m) ||
-	    info.value_size != bpf_map__value_size(m) || info.map_flags != bpf_map__map_flags(m))
-		return false; /* the stage's rule map changed shape: a new map replaces it */
-	while (!bpf_map_get_next_key(fd, first ? NULL : prev, next)) {
-		held++;
-		memcpy(prev, next, info.key_size);
-		first = false;
-	}
-	return held + needed <= info.max_entries;
-}
-
 /*
  * Sets the read-only global `var` (of exactly size bytes) of an object that
  * is not loaded yet; -ENOENT when the object has no such variable.
@@ -320,13 +298,14 @@ static int object_set_dry_run(struct bpf_object *obj)
 }
 
 /*
- * Rule map m of a stage (rules or rules4): the pinned one when it can take
- * needed more entries (or explain's copy), else a new one sized for both
- * generations (*replaced: a pinned one is there, re-pinned after the flip).
+ * Rule map m of a stage (rules or rules4): a new one for every generation
+ * (*made; *replaced: a pinned one is there, re-pinned after the flip), so
+ * that a switch neither walks nor clears the old generation's entries: the
+ * old map leaves with the old stage. explain's copy reads the pinned one.
  */
 static int stage_rule_map(struct txn *t, const char *name, const struct stage *st,
-			  struct bpf_map *m, const char *pin, size_t needed, bool *replaced,
-			  struct diag *d)
+			  struct bpf_map *m, const char *pin, size_t needed, bool *made,
+			  bool *replaced, struct diag *d)
 {
 	int err, fd = pins_get(name, pin);
 
@@ -335,10 +314,10 @@ static int stage_rule_map(struct txn *t, const char *name, const struct stage *s
 			   st->desc.name, pin, strerror(-fd));
 		return fd;
 	}
-	if (fd >= 0 && (t->dry_run || rules_map_fits(fd, m, needed))) {
+	if (t->dry_run) {
 		err = bpf_map__reuse_fd(m, fd);
 	} else {
-		/* the old map leaves with the old stage */
+		*made = true;
 		*replaced = fd >= 0;
 		err = bpf_map__set_max_entries(m, rules_map_size(needed));
 	}
@@ -375,10 +354,10 @@ int txn_load_stage(struct txn *t, const char *name, const struct stage *st, size
 		if (!strcmp(mn, STAGE_DESC_SECTION) || bpf_map__is_internal(m)) {
 			continue; /* data of this object alone (.rodata: dry_run) */
 		} else if (!strcmp(mn, STAGE_RULES_MAP)) {
-			err = stage_rule_map(t, name, st, m, rules_pin, needed, &ls->rules_replaced,
-					     d);
+			err = stage_rule_map(t, name, st, m, rules_pin, needed, &ls->rules_made,
+					     &ls->rules_replaced, d);
 		} else if (!strcmp(mn, STAGE_RULES4_MAP)) {
-			err = stage_rule_map(t, name, st, m, rules4_pin, needed4,
+			err = stage_rule_map(t, name, st, m, rules4_pin, needed4, &ls->rules4_made,
 					     &ls->rules4_replaced, d);
 		} else {
 			fd = txn_map_fd(t, mn);

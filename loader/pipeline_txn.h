@@ -17,9 +17,11 @@ struct loaded_stage {
 	struct bpf_object *obj;
 	int prog_fds[NR_HOOKS]; /* by hook id; -1 where that hook is not loaded */
 	int rules_fd;
+	bool rules_made; /* made by this install: holds no generation but this one */
 	bool rules_pinned_here; /* pinned by this install: unpin on failure */
-	bool rules_replaced; /* a bigger map than the pinned one: re-pin after the flip */
+	bool rules_replaced; /* it replaces a pinned map: re-pin after the flip */
 	int rules4_fd; /* an exact stage's IPv4 rules of every process; -1: none (prefix) */
+	bool rules4_made;
 	bool rules4_pinned_here;
 	bool rules4_replaced;
 	bool baked; /* its entries are in its program's read-only data (stage_baked) */
