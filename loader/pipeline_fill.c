@@ -1,5 +1,6 @@
 /* pipeline_fill.c: filling phase: a generation's settings, classes, banks and rules, and clearing one. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -290,12 +291,15 @@ static int batch_add(const struct install_req *rq, struct fill_batch *b, int fd,
 }
 
 /*
- * Every entry of the plan into its stage's rule map, FILL_BATCH a system
- * call (one call per entry made an install of 1M rules spend most of its
- * time entering the kernel); XDP's markers of tool rules in batches of
- * their own, after the rules.
+ * The plan's entries of one kind (wide: those of wide_rules, else those of
+ * the stages' own maps) into their maps, FILL_BATCH a system call (one call
+ * per entry made an install of 1M rules spend most of its time entering the
+ * kernel); XDP's markers of tool rules in batches of their own, after the
+ * rules. The stages' entries touch nothing but the maps txn_open_stage made
+ * (and t's gen, xdp_hooks and ls[].rules*_fd): a thread may write them while
+ * the programs load (txn_fill_stage_maps_start).
  */
-static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *d)
+static int fill_rules(const struct txn *t, const struct install_req *rq, bool wide, struct diag *d)
 {
 	const struct plan *pl = rq->plan;
 	struct fill_batch *b = calloc(2, sizeof(*b)), *mk = b + 1;
@@ -311,8 +315,10 @@ static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *
 		size_t ks;
 		int fd;
 
-		if (rq->progress && i % 65536 == 0)
+		if (rq->progress && !wide && i % 65536 == 0)
 			rq->progress(i, pl->nr_entries);
+		if (e->wide != wide)
+			continue;
 		ks = entry_encode(t, rq, e, &key, &k, &fd, &where);
 		err = batch_add(rq, b, fd, where, BPF_NOEXIST, &key, ks, &v, i, d);
 		if (err || !t->xdp_hooks || !r->o.tool_id || !k)
@@ -329,8 +335,64 @@ static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *
 	if (!err)
 		err = batch_flush(rq, b, d) ?: batch_flush(rq, mk, d);
 	free(b);
-	if (!err && rq->progress)
+	if (!err && !wide && rq->progress)
 		rq->progress(pl->nr_entries, pl->nr_entries);
+	return err;
+}
+
+struct fill_job {
+	const struct txn *t;
+	const struct install_req *rq;
+	struct diag d; /* its own: the loads report into the install's meanwhile */
+	int err;
+};
+
+static void *fill_stage_maps(void *arg)
+{
+	struct fill_job *j = arg;
+
+	j->err = fill_rules(j->t, j->rq, false, &j->d);
+	return NULL;
+}
+
+int txn_fill_stage_maps_start(struct txn *t, const struct install_req *rq)
+{
+	struct fill_job *j = calloc(1, sizeof(*j));
+	int err;
+
+	if (!j)
+		return -ENOMEM;
+	j->t = t;
+	j->rq = rq;
+	err = -pthread_create(&t->fill_thread, NULL, fill_stage_maps, j);
+	if (err) {
+		free(j);
+		return err;
+	}
+	t->fill_job = j;
+	return 0;
+}
+
+int txn_fill_stage_maps_end(struct txn *t, struct diag *d)
+{
+	struct fill_job *j = t->fill_job;
+	int err;
+
+	if (!j)
+		return 0;
+	pthread_join(t->fill_thread, NULL);
+	t->fill_job = NULL;
+	err = j->err;
+	for (int i = 0; i < j->d.nr; i++) {
+		const struct diag_part *dp = &j->d.parts[i];
+
+		if (dp->warning)
+			diag_warn(d, dp->file, dp->line, "%s", dp->body);
+		else
+			diag_error(d, dp->file, dp->line, "%s", dp->body);
+	}
+	diag_free(&j->d);
+	free(j);
 	return err;
 }
 
@@ -483,8 +545,11 @@ int txn_fill(struct txn *t, const struct install_req *rq, struct diag *d)
 		}
 	}
 	err = fill_event_budgets(t, rq->profile, d);
+	/* the stages' own maps: filled already, by txn_fill_stage_maps_start's thread */
+	if (!err && !t->fill_started)
+		err = fill_rules(t, rq, false, d);
 	if (!err)
-		err = fill_rules(t, rq, d);
+		err = fill_rules(t, rq, true, d);
 	if (!err)
 		err = dns_maps_fill(bpf_map__fd(t->skel->maps.dns_names),
 				    bpf_map__fd(t->skel->maps.dns_qtypes), t->gen, rq->profile, d);

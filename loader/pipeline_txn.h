@@ -2,6 +2,7 @@
 #ifndef IRONCLAW_PIPELINE_TXN_H
 #define IRONCLAW_PIPELINE_TXN_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <bpf/libbpf.h>
 #include "hooks.h"
@@ -12,6 +13,7 @@
 #include "dispatcher.skel.h"
 
 struct l2_entry; /* pipeline_l2.h */
+struct fill_job; /* pipeline_fill.c */
 
 struct loaded_stage {
 	struct bpf_object *obj;
@@ -57,6 +59,9 @@ struct txn {
 	struct dispatcher *skel;
 	struct loaded_stage *ls;
 	size_t nr_ls;
+	bool fill_started; /* the stages' rule maps are filled by fill_thread (pipeline_fill.c) */
+	pthread_t fill_thread;
+	struct fill_job *fill_job; /* until it is joined */
 	/* attachments made or moved, for a rollback (pipeline_attach.c) */
 	int xdp_map; /* xdp_dispatch: the XDP dispatcher xdp_entry tail-calls; -1 */
 	bool xdp_map_new;
