@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -393,14 +394,21 @@ out:
 
 /*
  * A rule as the duplicate check sorts it: what it is compared by, in the
- * order compared, packed beside its index (no rule is read during the sort)
+ * order compared, packed beside its index (only rules of one destination,
+ * which are few, are read during the sort: for their tools)
  */
 struct dup_key {
 	__u8 head[20]; /* l4proto, family, plen, 0, the address's 16 bytes */
-	const char *tool; /* "" for none */
 	__u16 port_lo, port_hi;
-	size_t rule;
+	__u32 rule;
 };
+
+static const struct profile *sort_profile;
+
+static const char *rule_tool(const struct profile *p, __u32 rule)
+{
+	return p->rules[rule].o.tool ? p->rules[rule].o.tool : "";
+}
 
 static int dup_key_cmp(const void *a, const void *b)
 {
@@ -409,11 +417,9 @@ static int dup_key_cmp(const void *a, const void *b)
 
 	if (c)
 		return c;
-	if (x->tool != y->tool) {
-		c = strcmp(x->tool, y->tool);
-		if (c)
-			return c;
-	}
+	c = strcmp(rule_tool(sort_profile, x->rule), rule_tool(sort_profile, y->rule));
+	if (c)
+		return c;
 	if (x->port_lo != y->port_lo)
 		return x->port_lo - y->port_lo;
 	return (x->rule > y->rule) - (x->rule < y->rule);
@@ -426,6 +432,10 @@ int profile_check_duplicates(const struct profile *p, struct diag *d)
 
 	if (!keys)
 		return -ENOMEM;
+	if (p->nr_rules > UINT32_MAX) {
+		free(keys);
+		return -E2BIG;
+	}
 	for (size_t i = 0; i < p->nr_rules; i++) {
 		const struct rule *r = &p->rules[i];
 		struct dup_key *k = &keys[i];
@@ -435,11 +445,11 @@ int profile_check_duplicates(const struct profile *p, struct diag *d)
 		k->head[2] = r->dst.plen;
 		k->head[3] = 0;
 		memcpy(k->head + 4, r->dst.bytes, 16);
-		k->tool = r->o.tool ? r->o.tool : "";
 		k->port_lo = r->port_lo;
 		k->port_hi = r->port_hi;
 		k->rule = i;
 	}
+	sort_profile = p;
 	qsort(keys, p->nr_rules, sizeof(*keys), dup_key_cmp);
 	/* a is the rule reaching furthest among the earlier ones with the same destination */
 	for (size_t i = 1, ai = 0; i < p->nr_rules; i++) {
@@ -447,7 +457,7 @@ int profile_check_duplicates(const struct profile *p, struct diag *d)
 		const struct rule *a, *b, *first, *later;
 
 		if (memcmp(ka->head, kb->head, sizeof(ka->head)) ||
-		    (ka->tool != kb->tool && strcmp(ka->tool, kb->tool)) ||
+		    strcmp(rule_tool(p, ka->rule), rule_tool(p, kb->rule)) ||
 		    kb->port_lo > ka->port_hi) {
 			ai = i;
 			continue;
