@@ -420,6 +420,19 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	phase_mark("attach");
 	if (err)
 		goto fail;
+	/*
+	 * Live edits go in place only while the edit base names the generation in force: gone
+	 * before the flip, it is written again once the new rule maps are pinned. A switch
+	 * killed in between leaves the pins on the old maps (each generation has maps of its
+	 * own), and a second one killed there would find a stale base naming the right
+	 * generation: without the base, the next edit switches instead.
+	 */
+	if (t.existing && !state_path(path, sizeof(path), rq->name, STATE_EDIT_BASE) &&
+	    unlink(path) && errno != ENOENT) {
+		err = -errno;
+		diag_error(d, NULL, 0, "cannot remove %s: %s", path, strerror(-err));
+		goto fail;
+	}
 	/* the switch: one word, read once per packet */
 	/* an install ends a block; a reload or live edit of a blocked instance does not */
 	ctl_open(bpf_map__fd(t.skel->maps.ctl), &ctl);
@@ -433,6 +446,7 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 		goto fail;
 	}
 	flipped = true;
+	pipeline_kill_point("flipped");
 	phase_mark("switch");
 	err = txn_finish(&t, rq, &old_counts, d);
 	if (!err)
