@@ -2,7 +2,8 @@
 # profile of N exact rules into a fresh instance (host-side tc ingress, CTRL_RUNS runs); over
 # the last one, CTRL_EDIT_RUNS live 'allow's and 'revoke's of one exact rule (in place when the
 # stage's rules are in its hash map: the note says whether the generation stayed) and as many
-# reloads of the unchanged profile (no switch); and the kernel memory the instance's maps use
+# reloads of the unchanged profile (no switch); CTRL_SWITCH_RUNS (3) reloads of a changed one
+# (a prefix rule added, then removed: each a switch); and the kernel memory the instance's maps use
 # (the memlock line of each map's fdinfo, as bpftool shows it).
 
 CTRL_CSV=control.csv
@@ -52,7 +53,7 @@ ctrl_time() { # sets CT_S to the seconds CMD... took; fails as CMD does
 ctrl_gen() { "$BIN" status --name "$1" --json | grep -o '"generation":[01]'; }
 
 control_all() {
-	local n r prof inst=${PFX}c ns=${PFX}k installs allows revokes reloads mem gen switched unchanged
+	local n r prof inst=${PFX}c ns=${PFX}k installs allows revokes reloads switches mem gen switched switch_each unchanged
 	INSTANCES+=("$inst")
 	netns "$ns"
 	ip -n "$ns" link add b0 type veth peer name b1
@@ -68,6 +69,7 @@ control_all() {
 		allows=()
 		revokes=()
 		reloads=()
+		switches=()
 		mem=
 		for r in $(seq "$CTRL_RUNS"); do
 			"$BIN" uninstall --name "$inst" >/dev/null 2>&1 || true
@@ -105,6 +107,23 @@ control_all() {
 			ctrl_time "$BIN" reload --name "$inst" && reloads+=("$CT_S")
 			[ "$(ctrl_gen "$inst")" = "$gen" ] || unchanged=0
 		done
+		# switches: reloads of a changed profile, a prefix rule added then removed (a prefix
+		# is not edited in place: each reload loads and fills a new generation)
+		switch_each=1
+		for r in $(seq "${CTRL_SWITCH_RUNS:-3}"); do
+			if [ $((r % 2)) = 1 ]; then
+				echo "allow tcp 10.99.0.0/16 port 443" >"$prof/20-switch.rules"
+			else
+				rm -f "$prof/20-switch.rules"
+			fi
+			gen=$(ctrl_gen "$inst")
+			if ctrl_time "$BIN" reload --name "$inst"; then
+				switches+=("$CT_S")
+			else
+				say control "switch over $n rules failed: $(head -3 "$WORK/err")"
+			fi
+			[ "$(ctrl_gen "$inst")" != "$gen" ] || switch_each=0
+		done
 		"$BIN" uninstall --name "$inst" >/dev/null 2>&1 || true
 		ctrl_row install "$n" s "${installs[@]}"
 		CTRL_NOTE=$([ $switched = 0 ] && echo "in place" || echo "switched")
@@ -112,10 +131,12 @@ control_all() {
 		[ ${#revokes[@]} = 0 ] || ctrl_row revoke "$n" s "${revokes[@]}"
 		CTRL_NOTE=$([ $unchanged = 1 ] && echo "no switch" || echo "switched")
 		[ ${#reloads[@]} = 0 ] || ctrl_row reload_unchanged "$n" s "${reloads[@]}"
+		CTRL_NOTE=$([ $switch_each = 1 ] && echo "switched" || echo "did not switch")
+		[ ${#switches[@]} = 0 ] || ctrl_row switch "$n" s "${switches[@]}"
 		CTRL_NOTE=
 		ctrl_row memory_total "$n" bytes "${mem% *}"
 		ctrl_row memory_rules "$n" bytes "${mem#* }"
-		say control "n=$n: install $(printf '%s ' "${installs[@]}")s, allow $(printf '%s ' "${allows[@]}")s, revoke $(printf '%s ' "${revokes[@]}")s, reload $(printf '%s ' "${reloads[@]}")s, kernel memory ${mem% *} bytes (rules ${mem#* })"
+		say control "n=$n: install $(printf '%s ' "${installs[@]}")s, switch $(printf '%s ' "${switches[@]}")s, allow $(printf '%s ' "${allows[@]}")s, revoke $(printf '%s ' "${revokes[@]}")s, reload $(printf '%s ' "${reloads[@]}")s, kernel memory ${mem% *} bytes (rules ${mem#* })"
 		rm -rf "$prof"
 	done
 }

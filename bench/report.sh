@@ -109,6 +109,12 @@ control_targets() {
 	v=$(ctrl_get install "$n") hi=$(ctrl_field install "$n" 7)
 	target "$n rules installed in under 2 s" "${v:--} s (median, max ${hi:-})" \
 		"$([ -n "$hi" ] && { le "$hi" 2 && echo 1 || echo 0; })"
+	# a switch (a reload of a changed profile) loads and fills a generation as an install does,
+	# and carries the counters over: no dearer than the install, by the medians
+	lo=$(ctrl_get switch "$n") note=$(ctrl_field switch "$n" 8)
+	target "a switch at $n rules no dearer than an install" \
+		"switch ${lo:--} s (max $(ctrl_field switch "$n" 7), $note), install ${v:--} s" \
+		"$([ -n "$lo" ] && [ -n "$v" ] && { le "$lo" "$v" && echo 1 || echo 0; })"
 }
 
 # tr_get HOOK IMPL N PACKET DEST FIELD

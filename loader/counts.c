@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "counts.h"
+#include "map_walk.h"
 #include "pipeline_fill.h"
 #include "pins.h"
 #include "rule_edits.h"
@@ -75,13 +76,29 @@ FILE *rule_list_open(const char *name)
 	return f;
 }
 
+/* the field at *p up to the next tab (made a NUL), *p past it; NULL when none is left */
+static char *next_field(char **p)
+{
+	char *f = *p, *tab;
+
+	if (!f)
+		return NULL;
+	tab = strchr(f, '\t');
+	if (tab)
+		*tab = '\0';
+	*p = tab ? tab + 1 : NULL;
+	return *f ? f : NULL;
+}
+
 int rule_list_parse(char *line, struct rule_list_entry *e)
 {
-	char *id = strtok(line, "\t"), *stage = strtok(NULL, "\t"), *file = strtok(NULL, "\t");
-	char *lno = strtok(NULL, "\t"), *pk = strtok(NULL, "\t"), *by = strtok(NULL, "\t");
-	char *text = strtok(NULL, "\n");
+	/* by hand, not strtok: a switch over 1M rules reads 1M lines */
+	char *p = line, *id = next_field(&p), *stage = next_field(&p), *file = next_field(&p);
+	char *lno = next_field(&p), *pk = next_field(&p), *by = next_field(&p), *text = p;
 
-	if (!id || !stage || !file || !lno || !pk || !by || !text)
+	if (text)
+		text[strcspn(text, "\n")] = '\0';
+	if (!id || !stage || !file || !lno || !pk || !by || !text || !*text)
 		return -EINVAL;
 	e->id = strtoul(id, NULL, 10);
 	e->stage = stage;
@@ -208,65 +225,72 @@ static int rule_counters_add(struct rule_counters *c, __u32 rule, const struct p
 	return 0;
 }
 
-/* entries read from a map in one system call (bpf_map_lookup_batch) */
-#define COUNTERS_BATCH 4096
+struct sum_ctx {
+	struct rule_counters *c;
+	__u32 key_size, value_size;
+	int ncpu; /* rule_counts: values per key */
+};
 
-/* every entry of the map in fd, in batches where the map has them, else one by one */
+/* an entry of a rule map: its counters, when it is of the generation counted */
+static int sum_entry(void *ctx, const void *key, const void *value)
+{
+	struct sum_ctx *s = ctx;
+	struct pkt_count n;
+	__u32 gen, rule;
+
+	if (rule_entry_counted(key, s->key_size, value, s->value_size, &gen, &rule, &n) &&
+	    (int)gen == s->c->gen && (n.packets || n.bytes))
+		return rule_counters_add(s->c, rule, &n);
+	return 0;
+}
+
+/* every entry of the rule map in fd, in batches where the map has them (map_walk.h) */
 static void rule_counters_sum_map(struct rule_counters *c, int fd)
 {
 	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), count, gen, rule, token = 0;
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	char *keys = NULL, *vals = NULL;
-	struct pkt_count n;
-	bool first = true;
-	int err;
+	__u32 len = sizeof(info);
+	struct sum_ctx s = { .c = c };
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.key_size > 64 ||
 	    info.value_size != sizeof(struct policy_value))
 		return;
-	keys = malloc((size_t)COUNTERS_BATCH * info.key_size);
-	vals = malloc((size_t)COUNTERS_BATCH * info.value_size);
-	if (!keys || !vals)
-		goto out;
-	do {
-		count = COUNTERS_BATCH;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals, &count,
-					   &opts);
-		if (err && errno != ENOENT)
-			break;
-		first = false;
-		for (__u32 i = 0; i < count; i++)
-			if (rule_entry_counted(keys + (size_t)i * info.key_size, info.key_size,
-					       vals + (size_t)i * info.value_size, info.value_size,
-					       &gen, &rule, &n) &&
-			    (int)gen == c->gen && (n.packets || n.bytes))
-				rule_counters_add(c, rule, &n);
-	} while (!err);
-	if (!err || errno == ENOENT || !first)
-		goto out;
-	/* no batches for this kind of map (an LPM trie): one entry at a time */
-	for (err = bpf_map_get_next_key(fd, NULL, keys); !err;
-	     err = bpf_map_get_next_key(fd, keys, keys)) {
-		if (!bpf_map_lookup_elem(fd, keys, vals) &&
-		    rule_entry_counted(keys, info.key_size, vals, info.value_size, &gen, &rule,
-				       &n) &&
-		    (int)gen == c->gen && (n.packets || n.bytes))
-			rule_counters_add(c, rule, &n);
+	s.key_size = info.key_size;
+	s.value_size = info.value_size;
+	map_walk(fd, sum_entry, &s);
+}
+
+/* a rule's per-CPU counter in rule_counts, summed over the CPUs */
+static int sum_counts(void *ctx, const void *key, const void *value)
+{
+	struct sum_ctx *s = ctx;
+	const struct pkt_count *v = value;
+	struct pkt_count n = {};
+
+	for (int i = 0; i < s->ncpu; i++) {
+		n.packets += v[i].packets;
+		n.bytes += v[i].bytes;
 	}
-out:
-	free(keys);
-	free(vals);
+	return n.packets || n.bytes ? rule_counters_add(s->c, *(const __u32 *)key, &n) : 0;
+}
+
+/* every rule's per-CPU counter, in batches: one lookup a rule took seconds over 1M rules */
+static void rule_counters_sum_counts(struct rule_counters *c)
+{
+	struct sum_ctx s = { .c = c, .ncpu = libbpf_num_possible_cpus() };
+
+	if (c->counts_fd >= 0 && s.ncpu > 0)
+		map_walk(c->counts_fd, sum_counts, &s);
 }
 
 void rule_counters_get(struct rule_counters *c, __u32 id, struct pkt_count *sum)
 {
 	if (!c->summed) {
 		c->summed = true;
+		rule_counters_sum_counts(c);
 		for (size_t i = 0; c->gen >= 0 && i < c->nr_maps; i++)
 			rule_counters_sum_map(c, c->map_fds[i]);
 	}
-	counts_rule_sum(c->counts_fd, id, sum);
+	memset(sum, 0, sizeof(*sum));
 	if (id < c->nr_in_entries) {
 		sum->packets += c->in_entries[id].packets;
 		sum->bytes += c->in_entries[id].bytes;
@@ -298,19 +322,74 @@ void counts_rule_total(const char *name, __u32 id, struct pkt_count *sum)
  * The same rule in two profiles: the same text in a file of the same name (a
  * reload names the profile's files by absolute path, an install as given).
  */
-static int rule_cmp(const char *file_a, const char *text_a, const char *file_b, const char *text_b)
+static const char *base_name(const char *file)
 {
-	const char *a = strrchr(file_a, '/'), *b = strrchr(file_b, '/');
-	int c = strcmp(a ? a + 1 : file_a, b ? b + 1 : file_b);
+	const char *b = strrchr(file, '/');
 
-	return c ? c : strcmp(text_a, text_b);
+	return b ? b + 1 : file;
 }
 
-static int entry_cmp(const void *x, const void *y)
+/* n bytes at p into h, a word at a time */
+static __u64 hash_bytes(__u64 h, const char *p, size_t n)
 {
-	const struct rule_list_entry *a = x, *b = y;
+	const __u64 k = 0x9e3779b97f4a7c15ull;
+	__u64 w;
 
-	return rule_cmp(a->file, a->text, b->file, b->text);
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * k;
+		h ^= h >> 29;
+	}
+	w = 0;
+	memcpy(&w, p, n);
+	h = (h ^ w ^ ((__u64)n << 56)) * k;
+	return h ^ (h >> 32);
+}
+
+/* a rule's hash: its file's name and its text */
+static __u64 rule_hash(const char *base, const char *text)
+{
+	return hash_bytes(hash_bytes(0, base, strlen(base)), text, strlen(text));
+}
+
+/* a slot: the rule's index + 1 (0: empty) low, the high half of its hash high */
+#define SLOT_INDEX(v) ((v)&0xffffffffull)
+#define SLOT_HASH(h) ((h) & ~0xffffffffull)
+
+/* the slot of the old rule of base and text, or the empty slot where it would go */
+static size_t snapshot_slot(const struct counts_snapshot *s, const char *base, const char *text)
+{
+	__u64 h = rule_hash(base, text);
+	size_t mask = s->nr_slots - 1, i = h & mask;
+
+	for (; s->slots[i]; i = (i + 1) & mask) {
+		const struct rule_list_entry *o = &s->rules[SLOT_INDEX(s->slots[i]) - 1];
+
+		if (SLOT_HASH(s->slots[i]) == SLOT_HASH(h) && !strcmp(base_name(o->file), base) &&
+		    !strcmp(o->text, text))
+			break;
+	}
+	return i;
+}
+
+int counts_snapshot_index(struct counts_snapshot *s)
+{
+	/* at most half full: one probe or two per rule of the new profile */
+	for (s->nr_slots = 64; s->nr_slots < 2 * s->nr;)
+		s->nr_slots *= 2;
+	s->slots = calloc(s->nr_slots, sizeof(*s->slots));
+	if (!s->slots)
+		return -ENOMEM;
+	if (s->nr >= 0xffffffffull)
+		return -E2BIG;
+	for (size_t i = 0; i < s->nr; i++) {
+		const char *base = base_name(s->rules[i].file), *text = s->rules[i].text;
+		size_t at = snapshot_slot(s, base, text);
+
+		if (!s->slots[at]) /* the same rule twice: the first line counts */
+			s->slots[at] = SLOT_HASH(rule_hash(base, text)) | (i + 1);
+	}
+	return 0;
 }
 
 int counts_snapshot_take(const char *name, struct counts_snapshot *s)
@@ -342,39 +421,31 @@ int counts_snapshot_take(const char *name, struct counts_snapshot *s)
 		}
 		s->rules[s->nr++] = e;
 	}
-	/* sorted, for one binary search per rule of the new profile */
-	if (s->nr)
-		qsort(s->rules, s->nr, sizeof(*s->rules), entry_cmp);
-	return 0;
+	return counts_snapshot_index(s);
 }
 
 void counts_carried_over(const struct counts_snapshot *s, const char *file, const char *text,
 			 struct pkt_count *sum)
 {
-	size_t lo = 0, hi = s ? s->nr : 0;
+	const struct rule_list_entry *o;
+	size_t at;
 
 	memset(sum, 0, sizeof(*sum));
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct rule_list_entry *o = &s->rules[mid];
-		int c = rule_cmp(file, text, o->file, o->text);
-
-		if (c < 0) {
-			hi = mid;
-		} else if (c > 0) {
-			lo = mid + 1;
-		} else {
-			if (s->counters)
-				rule_counters_get(s->counters, o->id, sum);
-			sum->packets += o->carried.packets;
-			sum->bytes += o->carried.bytes;
-			return;
-		}
-	}
+	if (!s || !s->slots)
+		return;
+	at = snapshot_slot(s, base_name(file), text);
+	if (!s->slots[at])
+		return;
+	o = &s->rules[SLOT_INDEX(s->slots[at]) - 1];
+	if (s->counters)
+		rule_counters_get(s->counters, o->id, sum);
+	sum->packets += o->carried.packets;
+	sum->bytes += o->carried.bytes;
 }
 
 void counts_snapshot_free(struct counts_snapshot *s)
 {
+	free(s->slots);
 	free(s->rules);
 	free(s->list);
 	if (s->counters)

@@ -33,8 +33,8 @@ void rule_list_write(FILE *f, unsigned long id, const char *stage, const char *f
 /*
  * A rule's hits, wherever the programs counted them (policy.h): rule_counts
  * (per CPU, by the rule's number) plus the counters of the rule's entries in
- * the rule maps (every stage's, wide_rules) of one generation, summed over
- * those entries the first time a rule is asked for. The maps are opened by
+ * the rule maps (every stage's, wide_rules) of one generation, all of them
+ * read (in batches) and summed the first time a rule is asked for. The maps are opened by
  * rule_counters_open, so a map an install replaces after that still counts.
  */
 #define RULE_COUNTER_MAPS 64
@@ -62,10 +62,14 @@ struct counts_snapshot {
 	char *list; /* the old list file, whole; entries point into it */
 	struct rule_list_entry *rules;
 	size_t nr;
+	__u64 *slots; /* a hash table of rules by file name and text (counts.c), 0 empty */
+	size_t nr_slots; /* a power of two */
 	struct rule_counters *counters; /* the old generation's, or NULL */
 };
 
 int counts_snapshot_take(const char *name, struct counts_snapshot *s);
+/* the hash table of s->rules (take makes it; 0 or -ENOMEM) */
+int counts_snapshot_index(struct counts_snapshot *s);
 /*
  * What a rule of the new profile starts from: the same rule's total in the
  * old one (its counter, read now, plus what it had carried), or zero.

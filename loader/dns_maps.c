@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 #include "dns_maps.h"
 #include "dns_names.h"
+#include "map_walk.h"
 
 int dns_maps_fill(int names_fd, int qtypes_fd, __u32 gen, const struct profile *p, struct diag *d)
 {
@@ -44,37 +45,8 @@ int dns_maps_fill(int names_fd, int qtypes_fd, __u32 gen, const struct profile *
 	return 0;
 }
 
-/* deletes every key whose generation byte (at gen_off) is gen */
-static void clear_gen(int fd, size_t key_size, size_t gen_off, __u32 gen)
-{
-	char *prev = calloc(1, key_size), *next = calloc(1, key_size), *keys = NULL;
-	size_t n = 0, cap = 0;
-	bool first = true;
-
-	while (prev && next && !bpf_map_get_next_key(fd, first ? NULL : prev, next)) {
-		if ((__u8)next[gen_off] == gen) {
-			if (n == cap) {
-				char *k = realloc(keys, (cap = cap ? 2 * cap : 64) * key_size);
-
-				if (!k)
-					break;
-				keys = k;
-			}
-			memcpy(keys + n++ * key_size, next, key_size);
-		}
-		memcpy(prev, next, key_size);
-		first = false;
-	}
-	for (size_t i = 0; i < n; i++)
-		bpf_map_delete_elem(fd, keys + i * key_size);
-	free(keys);
-	free(prev);
-	free(next);
-}
-
 void dns_maps_clear_gen(int names_fd, int qtypes_fd, __u32 gen)
 {
-	clear_gen(names_fd, sizeof(struct dns_name_key), offsetof(struct dns_name_key, gen), gen);
-	clear_gen(qtypes_fd, sizeof(struct dns_qtype_key), offsetof(struct dns_qtype_key, gen),
-		  gen);
+	map_clear_gen(names_fd, offsetof(struct dns_name_key, gen), gen);
+	map_clear_gen(qtypes_fd, offsetof(struct dns_qtype_key, gen), gen);
 }

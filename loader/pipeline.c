@@ -44,6 +44,11 @@ static void wait_for_old_generation(void)
 
 void txn_free(struct txn *t)
 {
+	struct diag ignored = {};
+
+	/* a build that failed before it waited for its fill: wait now, its maps close below */
+	txn_fill_stage_maps_end(t, &ignored);
+	diag_free(&ignored);
 	for (size_t i = 0; i < t->nr_ls; i++)
 		bpf_object__close(t->ls[i].obj);
 	free(t->ls);
@@ -158,27 +163,26 @@ static int txn_plan_hooks(struct txn *t, const struct install_req *rq, struct di
 	return err;
 }
 
-/* the next generation, loaded and filled beside the running one */
+/*
+ * The next generation, loaded and filled beside the running one. The
+ * stages' rule maps are made first and filled by a thread of their own while
+ * the kernel verifies the programs (the two take about as long at 1M rules);
+ * the rest is filled after.
+ */
 static int txn_build(struct txn *t, const struct install_req *rq, struct diag *d)
 {
-	__u32 zero = 0;
+	__u32 zero = 0, gen = 0, w;
 	int err;
 
-	/* the DNS name rules count after the address rules */
-	err = txn_open_dispatcher(
-		t, rq->name,
-		rq->profile->nr_rules + rq->profile->nr_dns_names + rq->profile->nr_name_rules, d);
-	phase_mark("dispatcher load");
-	if (err)
-		return err;
+	/* the generation to fill: the one not running (its entries' keys carry it) */
 	if (t->existing) {
-		if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.ctl), &zero, &t->old_ctl)) {
-			err = -errno;
+		err = ctl_read_pinned(rq->name, &w);
+		if (err) {
 			diag_error(d, NULL, 0, "cannot read the control word of '%s': %s", rq->name,
 				   strerror(-err));
 			return err;
 		}
-		t->gen = !(t->old_ctl & CTL_GEN_MASK);
+		gen = t->gen = !(w & CTL_GEN_MASK);
 	}
 	t->ls = calloc(rq->nr_stages + 1, sizeof(*t->ls));
 	if (!t->ls)
@@ -187,21 +191,51 @@ static int txn_build(struct txn *t, const struct install_req *rq, struct diag *d
 	t->sni_skip = !learn_sni_checked(rq->profile);
 	for (size_t i = 0; i < rq->nr_stages; i++) {
 		size_t in4 = txn_stage_entries4(rq, i);
-		struct stage_baked baked;
 
 		t->nr_ls++;
-		/* a stage of few entries carries them in its program (the map holds them too) */
-		txn_stage_baked(t, rq, i, &baked);
-		t->ls[i].baked = baked.on;
 		/* with XDP, each tool rule has a marker entry too (in rules, not rules4) */
-		err = txn_load_stage(t, rq->name, &rq->stages[i],
+		err = txn_open_stage(t, rq->name, &rq->stages[i],
 				     (rq->plan->stage_entries[i] - in4) *
 					     (t->xdp_hooks && rq->has_tools ? 2 : 1),
-				     in4, &baked, &t->ls[i], d);
+				     in4, &t->ls[i], d);
 		if (err)
 			return err;
 	}
+	err = txn_fill_stage_maps_start(t, rq);
+	t->fill_started = !err;
+	/* the DNS name rules count after the address rules */
+	if (!err)
+		err = txn_open_dispatcher(t, rq->name,
+					  rq->profile->nr_rules + rq->profile->nr_dns_names +
+						  rq->profile->nr_name_rules,
+					  d);
+	phase_mark("dispatcher load");
+	if (!err && t->existing) {
+		if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.ctl), &zero, &t->old_ctl)) {
+			err = -errno;
+			diag_error(d, NULL, 0, "cannot read the control word of '%s': %s", rq->name,
+				   strerror(-err));
+		} else if ((t->old_ctl & CTL_GEN_MASK) == gen) {
+			/* the instance lock keeps other switches out: not while it is held */
+			diag_error(d, NULL, 0, "instance '%s' switched during this install",
+				   rq->name);
+			err = -EBUSY;
+		}
+	}
+	for (size_t i = 0; !err && i < rq->nr_stages; i++) {
+		struct stage_baked baked;
+
+		/* a stage of few entries carries them in its program (the map holds them too) */
+		txn_stage_baked(t, rq, i, &baked);
+		t->ls[i].baked = baked.on;
+		err = txn_load_stage(t, rq->name, &rq->stages[i], 0, 0, &baked, &t->ls[i], d);
+	}
 	phase_mark("stages load");
+	/* the stages' maps: their fill ran meanwhile */
+	err = txn_fill_stage_maps_end(t, d) ?: err;
+	phase_mark("fill of the stages' maps (what was left of it)");
+	if (err)
+		return err;
 	txn_clear_gen(t, rq, t->gen);
 	phase_mark("clear next generation");
 	err = txn_fill(t, rq, d);
@@ -389,6 +423,19 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	phase_mark("attach");
 	if (err)
 		goto fail;
+	/*
+	 * Live edits go in place only while the edit base names the generation in force: gone
+	 * before the flip, it is written again once the new rule maps are pinned. A switch
+	 * killed in between leaves the pins on the old maps (each generation has maps of its
+	 * own), and a second one killed there would find a stale base naming the right
+	 * generation: without the base, the next edit switches instead.
+	 */
+	if (t.existing && !state_path(path, sizeof(path), rq->name, STATE_EDIT_BASE) &&
+	    unlink(path) && errno != ENOENT) {
+		err = -errno;
+		diag_error(d, NULL, 0, "cannot remove %s: %s", path, strerror(-err));
+		goto fail;
+	}
 	/* the switch: one word, read once per packet */
 	/* an install ends a block; a reload or live edit of a blocked instance does not */
 	ctl_open(bpf_map__fd(t.skel->maps.ctl), &ctl);
@@ -402,6 +449,7 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 		goto fail;
 	}
 	flipped = true;
+	pipeline_kill_point("flipped");
 	phase_mark("switch");
 	err = txn_finish(&t, rq, &old_counts, d);
 	if (!err)

@@ -18,7 +18,7 @@
  * kills the process right after that step of an edit in place, as a kill
  * from outside would at that moment.
  */
-static void kill_point(const char *step)
+void pipeline_kill_point(const char *step)
 {
 	const char *at = getenv("IRONCLAW_KILL_AT");
 
@@ -278,7 +278,7 @@ static int intent_apply(const char *name, const struct intent *in, struct diag *
 			diag_error(d, path, 0, "cannot write: %s", strerror(-err));
 			return err;
 		}
-		kill_point("drop-in");
+		pipeline_kill_point("drop-in");
 	}
 	for (size_t i = 0; i < in->nr_entries; i++) {
 		const struct rule_entry *re = &in->entries[i];
@@ -299,11 +299,11 @@ static int intent_apply(const char *name, const struct intent *in, struct diag *
 				   strerror(-err));
 			return err;
 		}
-		kill_point("map");
+		pipeline_kill_point("map");
 	}
 	err = state_write_instance_file(name, STATE_RULE_EDITS, in->edits, in->edits_len, d);
 	if (!err)
-		kill_point("edits");
+		pipeline_kill_point("edits");
 	if (!err)
 		err = state_path(path, sizeof(path), name, STATE_EDIT_INTENT);
 	if (!err && unlink(path))
@@ -369,7 +369,7 @@ int pipeline_edit_commit(struct pipeline_edit *e, const char *path, const char *
 		goto out;
 	err = state_write_instance_file(e->name, STATE_EDIT_INTENT, intent_text, ilen, d);
 	if (!err)
-		kill_point("intent");
+		pipeline_kill_point("intent");
 	if (!err)
 		err = intent_apply(e->name, &in, d);
 out:

@@ -57,4 +57,11 @@ bool pipeline_edit_unchanged(const char *name, const char *hash);
 /* finishes an edit in place a kill interrupted, if any: 0 or -errno (the instance is locked) */
 int pipeline_edit_recover(const char *name, struct diag *d);
 
+/*
+ * The crash test's kill points (tests/e2e/t_crash.sh): IRONCLAW_KILL_AT=STEP
+ * kills the process right after that step (of an edit in place, or of an
+ * install: "flipped"), as a kill from outside would at that moment.
+ */
+void pipeline_kill_point(const char *step);
+
 #endif

@@ -1,5 +1,6 @@
 /* pipeline_fill.c: filling phase: a generation's settings, classes, banks and rules, and clearing one. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -9,6 +10,7 @@
 #include "learn_rules.h"
 #include "event.h"
 #include "dns_policy.h"
+#include "map_walk.h"
 #include "pipeline_fill.h"
 #include "pipeline_load.h"
 #include "rule_entry.h"
@@ -17,47 +19,6 @@
 #ifndef ENOTSUPP
 #define ENOTSUPP 524 /* the kernel's, not in libc's errno.h */
 #endif
-
-/* deletes every key of generation gen; the generation byte sits at gen_off in the key */
-static int map_clear_gen(int fd, __u32 key_size, __u32 gen_off, __u32 gen)
-{
-	size_t n = 0, cap = 0;
-	char *keys = NULL, *prev = NULL, *next = malloc(key_size);
-	int err = 0;
-
-	if (!next)
-		return -ENOMEM;
-	while (!bpf_map_get_next_key(fd, prev, next)) {
-		if ((__u8)next[gen_off] == gen) {
-			if (n == cap) {
-				char *k = realloc(keys, (cap = cap ? cap * 2 : 256) * key_size);
-
-				if (!k) {
-					err = -ENOMEM;
-					goto out;
-				}
-				keys = k;
-			}
-			memcpy(keys + n++ * key_size, next, key_size);
-		}
-		if (!prev) {
-			prev = malloc(key_size);
-			if (!prev) {
-				err = -ENOMEM;
-				goto out;
-			}
-		}
-		memcpy(prev, next, key_size);
-	}
-	for (size_t i = 0; i < n; i++)
-		if (bpf_map_delete_elem(fd, keys + i * key_size) && errno != ENOENT && !err)
-			err = -errno;
-out:
-	free(keys);
-	free(prev);
-	free(next);
-	return err;
-}
 
 static void prog_array_clear_bank(int fd, __u32 gen)
 {
@@ -68,12 +29,11 @@ static void prog_array_clear_bank(int fd, __u32 gen)
 	}
 }
 
-static void rules_key_info(const struct stage *st, __u32 *key_size, __u32 *gen_off)
+/* where the generation byte sits in the key of a stage's rule map */
+static size_t rules_gen_off(const struct stage *st)
 {
-	bool exact = st->desc.map_kind == STAGE_MAP_EXACT;
-
-	*key_size = exact ? sizeof(struct policy_key) : sizeof(struct policy_lpm_key);
-	*gen_off = exact ? 0 : offsetof(struct policy_lpm_key, k.gen);
+	return st->desc.map_kind == STAGE_MAP_EXACT ? offsetof(struct policy_key, gen) :
+						      offsetof(struct policy_lpm_key, k.gen);
 }
 
 /*
@@ -100,30 +60,27 @@ static int classes_write_gen(int fd, __u32 gen, const struct class_value *ports)
 void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen)
 {
 	classes_write_gen(bpf_map__fd(t->skel->maps.classes), gen, NULL);
-	map_clear_gen(bpf_map__fd(t->skel->maps.sources), sizeof(struct source_key),
-		      offsetof(struct source_key, gen), gen);
-	map_clear_gen(bpf_map__fd(t->skel->maps.audit_tools), sizeof(struct audit_tool_key),
-		      offsetof(struct audit_tool_key, gen), gen);
+	map_clear_gen(bpf_map__fd(t->skel->maps.sources), offsetof(struct source_key, gen), gen);
+	map_clear_gen(bpf_map__fd(t->skel->maps.audit_tools), offsetof(struct audit_tool_key, gen),
+		      gen);
 	dns_maps_clear_gen(bpf_map__fd(t->skel->maps.dns_names),
 			   bpf_map__fd(t->skel->maps.dns_qtypes), gen);
-	map_clear_gen(bpf_map__fd(t->skel->maps.learn_names), sizeof(struct dns_name_key),
-		      offsetof(struct dns_name_key, gen), gen);
-	map_clear_gen(bpf_map__fd(t->skel->maps.learn_rules), sizeof(struct learn_rule_key),
-		      offsetof(struct learn_rule_key, gen), gen);
-	map_clear_gen(bpf_map__fd(t->skel->maps.learn_resolvers), sizeof(struct learn_resolver_key),
+	map_clear_gen(bpf_map__fd(t->skel->maps.learn_names), offsetof(struct dns_name_key, gen),
+		      gen);
+	map_clear_gen(bpf_map__fd(t->skel->maps.learn_rules), offsetof(struct learn_rule_key, gen),
+		      gen);
+	map_clear_gen(bpf_map__fd(t->skel->maps.learn_resolvers),
 		      offsetof(struct learn_resolver_key, gen), gen);
 	for (enum hook_id h = HOOK_FIRST; h < NR_HOOKS; h++)
 		prog_array_clear_bank(txn_map_fd(t, hooks[h].banks), gen);
-	map_clear_gen(bpf_map__fd(t->skel->maps.wide_rules), sizeof(struct policy_lpm_key),
-		      offsetof(struct policy_lpm_key, k.gen), gen);
+	map_clear_gen(bpf_map__fd(t->skel->maps.wide_rules), offsetof(struct policy_lpm_key, k.gen),
+		      gen);
+	/* a map this install made holds no generation but its own: nothing of another to clear */
 	for (size_t i = 0; i < t->nr_ls; i++) {
-		__u32 ks, off;
-
-		rules_key_info(&rq->stages[i], &ks, &off);
-		map_clear_gen(t->ls[i].rules_fd, ks, off, gen);
-		if (t->ls[i].rules4_fd >= 0)
-			map_clear_gen(t->ls[i].rules4_fd, sizeof(struct policy_key4),
-				      offsetof(struct policy_key4, gen), gen);
+		if (!t->ls[i].rules_made)
+			map_clear_gen(t->ls[i].rules_fd, rules_gen_off(&rq->stages[i]), gen);
+		if (t->ls[i].rules4_fd >= 0 && !t->ls[i].rules4_made)
+			map_clear_gen(t->ls[i].rules4_fd, offsetof(struct policy_key4, gen), gen);
 	}
 }
 
@@ -334,12 +291,15 @@ static int batch_add(const struct install_req *rq, struct fill_batch *b, int fd,
 }
 
 /*
- * Every entry of the plan into its stage's rule map, FILL_BATCH a system
- * call (one call per entry made an install of 1M rules spend most of its
- * time entering the kernel); XDP's markers of tool rules in batches of
- * their own, after the rules.
+ * The plan's entries of one kind (wide: those of wide_rules, else those of
+ * the stages' own maps) into their maps, FILL_BATCH a system call (one call
+ * per entry made an install of 1M rules spend most of its time entering the
+ * kernel); XDP's markers of tool rules in batches of their own, after the
+ * rules. The stages' entries touch nothing but the maps txn_open_stage made
+ * (and t's gen, xdp_hooks and ls[].rules*_fd): a thread may write them while
+ * the programs load (txn_fill_stage_maps_start).
  */
-static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *d)
+static int fill_rules(const struct txn *t, const struct install_req *rq, bool wide, struct diag *d)
 {
 	const struct plan *pl = rq->plan;
 	struct fill_batch *b = calloc(2, sizeof(*b)), *mk = b + 1;
@@ -355,8 +315,10 @@ static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *
 		size_t ks;
 		int fd;
 
-		if (rq->progress && i % 65536 == 0)
+		if (rq->progress && !wide && i % 65536 == 0)
 			rq->progress(i, pl->nr_entries);
+		if (e->wide != wide)
+			continue;
 		ks = entry_encode(t, rq, e, &key, &k, &fd, &where);
 		err = batch_add(rq, b, fd, where, BPF_NOEXIST, &key, ks, &v, i, d);
 		if (err || !t->xdp_hooks || !r->o.tool_id || !k)
@@ -373,8 +335,64 @@ static int fill_rules(struct txn *t, const struct install_req *rq, struct diag *
 	if (!err)
 		err = batch_flush(rq, b, d) ?: batch_flush(rq, mk, d);
 	free(b);
-	if (!err && rq->progress)
+	if (!err && !wide && rq->progress)
 		rq->progress(pl->nr_entries, pl->nr_entries);
+	return err;
+}
+
+struct fill_job {
+	const struct txn *t;
+	const struct install_req *rq;
+	struct diag d; /* its own: the loads report into the install's meanwhile */
+	int err;
+};
+
+static void *fill_stage_maps(void *arg)
+{
+	struct fill_job *j = arg;
+
+	j->err = fill_rules(j->t, j->rq, false, &j->d);
+	return NULL;
+}
+
+int txn_fill_stage_maps_start(struct txn *t, const struct install_req *rq)
+{
+	struct fill_job *j = calloc(1, sizeof(*j));
+	int err;
+
+	if (!j)
+		return -ENOMEM;
+	j->t = t;
+	j->rq = rq;
+	err = -pthread_create(&t->fill_thread, NULL, fill_stage_maps, j);
+	if (err) {
+		free(j);
+		return err;
+	}
+	t->fill_job = j;
+	return 0;
+}
+
+int txn_fill_stage_maps_end(struct txn *t, struct diag *d)
+{
+	struct fill_job *j = t->fill_job;
+	int err;
+
+	if (!j)
+		return 0;
+	pthread_join(t->fill_thread, NULL);
+	t->fill_job = NULL;
+	err = j->err;
+	for (int i = 0; i < j->d.nr; i++) {
+		const struct diag_part *dp = &j->d.parts[i];
+
+		if (dp->warning)
+			diag_warn(d, dp->file, dp->line, "%s", dp->body);
+		else
+			diag_error(d, dp->file, dp->line, "%s", dp->body);
+	}
+	diag_free(&j->d);
+	free(j);
 	return err;
 }
 
@@ -527,8 +545,11 @@ int txn_fill(struct txn *t, const struct install_req *rq, struct diag *d)
 		}
 	}
 	err = fill_event_budgets(t, rq->profile, d);
+	/* the stages' own maps: filled already, by txn_fill_stage_maps_start's thread */
+	if (!err && !t->fill_started)
+		err = fill_rules(t, rq, false, d);
 	if (!err)
-		err = fill_rules(t, rq, d);
+		err = fill_rules(t, rq, true, d);
 	if (!err)
 		err = dns_maps_fill(bpf_map__fd(t->skel->maps.dns_names),
 				    bpf_map__fd(t->skel->maps.dns_qtypes), t->gen, rq->profile, d);

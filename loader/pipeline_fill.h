@@ -8,6 +8,14 @@
 
 /* fills generation t->gen of every policy map and bank from the request */
 int txn_fill(struct txn *t, const struct install_req *rq, struct diag *d);
+/*
+ * The stages' own rule maps (made by txn_open_stage, empty) filled with
+ * generation t->gen's entries by a thread of their own, while the programs
+ * load; _end waits for it, its messages into d: 0 or its -errno. txn_fill
+ * then leaves those maps alone (t->fill_started).
+ */
+int txn_fill_stage_maps_start(struct txn *t, const struct install_req *rq);
+int txn_fill_stage_maps_end(struct txn *t, struct diag *d);
 /* removes generation gen from every policy map and bank this transaction touches */
 void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen);
 /* a stage's entries of generation t->gen as read-only data of its program, when few */

@@ -248,28 +248,6 @@ static __u32 rules_map_size(size_t needed)
 	return n;
 }
 
-/* the pinned map has the shape m wants and can take the next generation beside what it holds */
-static bool rules_map_fits(int fd, const struct bpf_map *m, size_t needed)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	__u64 held = 0;
-	char prev[64], next[64];
-	bool first = true;
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.key_size > sizeof(next))
-		return false;
-	if (info.type != bpf_map__type(m) || info.key_size != bpf_map__key_size(m) ||
-	    info.value_size != bpf_map__value_size(m) || info.map_flags != bpf_map__map_flags(m))
-		return false; /* the stage's rule map changed shape: a new map replaces it */
-	while (!bpf_map_get_next_key(fd, first ? NULL : prev, next)) {
-		held++;
-		memcpy(prev, next, info.key_size);
-		first = false;
-	}
-	return held + needed <= info.max_entries;
-}
-
 /*
  * Sets the read-only global `var` (of exactly size bytes) of an object that
  * is not loaded yet; -ENOENT when the object has no such variable.
@@ -320,14 +298,18 @@ static int object_set_dry_run(struct bpf_object *obj)
 }
 
 /*
- * Rule map m of a stage (rules or rules4): the pinned one when it can take
- * needed more entries (or explain's copy), else a new one sized for both
- * generations (*replaced: a pinned one is there, re-pinned after the flip).
+ * Rule map m of a stage (rules or rules4): a new one for every generation,
+ * made here, before the object loads, so that it can be filled while the
+ * programs are verified (*replaced: a pinned one is there, re-pinned after
+ * the flip). A switch neither walks nor clears the old generation's entries:
+ * the old map leaves with the old stage. explain's copy reads the pinned one.
+ * *fd_out: the object's copy of the map's fd.
  */
 static int stage_rule_map(struct txn *t, const char *name, const struct stage *st,
-			  struct bpf_map *m, const char *pin, size_t needed, bool *replaced,
-			  struct diag *d)
+			  struct bpf_map *m, const char *pin, size_t needed, bool *made,
+			  bool *replaced, int *fd_out, struct diag *d)
 {
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = bpf_map__map_flags(m));
 	int err, fd = pins_get(name, pin);
 
 	if (t->dry_run && fd < 0) {
@@ -335,26 +317,38 @@ static int stage_rule_map(struct txn *t, const char *name, const struct stage *s
 			   st->desc.name, pin, strerror(-fd));
 		return fd;
 	}
-	if (fd >= 0 && (t->dry_run || rules_map_fits(fd, m, needed))) {
-		err = bpf_map__reuse_fd(m, fd);
-	} else {
-		/* the old map leaves with the old stage */
+	if (!t->dry_run) {
 		*replaced = fd >= 0;
-		err = bpf_map__set_max_entries(m, rules_map_size(needed));
+		if (fd >= 0)
+			close(fd);
+		fd = bpf_map_create(bpf_map__type(m), bpf_map__name(m), bpf_map__key_size(m),
+				    bpf_map__value_size(m), rules_map_size(needed), &opts);
+		if (fd < 0) {
+			err = -errno;
+			diag_error(d, st->origin, 0, "stage '%s': cannot make its map '%s': %s",
+				   st->desc.name, bpf_map__name(m), strerror(-err));
+			return err;
+		}
+		*made = true;
 	}
-	if (fd >= 0)
-		close(fd);
-	return err;
+	err = bpf_map__reuse_fd(m, fd);
+	close(fd);
+	if (err) {
+		diag_error(d, st->origin, 0, "stage '%s': map '%s' cannot be shared: %s",
+			   st->desc.name, bpf_map__name(m), strerror(-err));
+		return err;
+	}
+	*fd_out = bpf_map__fd(m);
+	return 0;
 }
 
-int txn_load_stage(struct txn *t, const char *name, const struct stage *st, size_t needed,
-		   size_t needed4, const struct stage_baked *baked, struct loaded_stage *ls,
-		   struct diag *d)
+int txn_open_stage(struct txn *t, const char *name, const struct stage *st, size_t needed,
+		   size_t needed4, struct loaded_stage *ls, struct diag *d)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = st->desc.name);
 	char rules_pin[64], rules4_pin[64];
 	struct bpf_map *m;
-	int err, fd;
+	int err = 0;
 
 	ls->rules_fd = -1;
 	ls->rules4_fd = -1;
@@ -371,15 +365,37 @@ int txn_load_stage(struct txn *t, const char *name, const struct stage *st, size
 	bpf_object__for_each_map(m, ls->obj) {
 		const char *mn = bpf_map__name(m);
 
+		if (!strcmp(mn, STAGE_RULES_MAP))
+			err = stage_rule_map(t, name, st, m, rules_pin, needed, &ls->rules_made,
+					     &ls->rules_replaced, &ls->rules_fd, d);
+		else if (!strcmp(mn, STAGE_RULES4_MAP))
+			err = stage_rule_map(t, name, st, m, rules4_pin, needed4, &ls->rules4_made,
+					     &ls->rules4_replaced, &ls->rules4_fd, d);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int txn_load_stage(struct txn *t, const char *name, const struct stage *st, size_t needed,
+		   size_t needed4, const struct stage_baked *baked, struct loaded_stage *ls,
+		   struct diag *d)
+{
+	struct bpf_map *m;
+	int err, fd;
+
+	if (!ls->obj) {
+		err = txn_open_stage(t, name, st, needed, needed4, ls, d);
+		if (err)
+			return err;
+	}
+	bpf_object__for_each_map(m, ls->obj) {
+		const char *mn = bpf_map__name(m);
+
 		err = 0;
-		if (!strcmp(mn, STAGE_DESC_SECTION) || bpf_map__is_internal(m)) {
-			continue; /* data of this object alone (.rodata: dry_run) */
-		} else if (!strcmp(mn, STAGE_RULES_MAP)) {
-			err = stage_rule_map(t, name, st, m, rules_pin, needed, &ls->rules_replaced,
-					     d);
-		} else if (!strcmp(mn, STAGE_RULES4_MAP)) {
-			err = stage_rule_map(t, name, st, m, rules4_pin, needed4,
-					     &ls->rules4_replaced, d);
+		if (!strcmp(mn, STAGE_DESC_SECTION) || bpf_map__is_internal(m) ||
+		    !strcmp(mn, STAGE_RULES_MAP) || !strcmp(mn, STAGE_RULES4_MAP)) {
+			continue; /* its own data (.rodata: dry_run); its rule maps, opened */
 		} else {
 			fd = txn_map_fd(t, mn);
 			if (fd < 0) {
@@ -450,8 +466,5 @@ int txn_load_stage(struct txn *t, const char *name, const struct stage *st, size
 		if (txn_hook_loaded(t, h))
 			ls->prog_fds[h] = bpf_program__fd(
 				bpf_object__find_program_by_name(ls->obj, hooks[h].stage_prog));
-	ls->rules_fd = bpf_map__fd(bpf_object__find_map_by_name(ls->obj, STAGE_RULES_MAP));
-	m = bpf_object__find_map_by_name(ls->obj, STAGE_RULES4_MAP);
-	ls->rules4_fd = m ? bpf_map__fd(m) : -1;
 	return 0;
 }

@@ -19,10 +19,16 @@ int txn_open_dispatcher(struct txn *t, const char *name, size_t nr_rules, struct
 /* fd of a map of the loaded dispatcher, by name, or -ENOENT */
 int txn_map_fd(const struct txn *t, const char *map_name);
 /*
- * Loads a stage with the dispatcher's maps and its rule maps (the pinned
- * one when it can take needed (rules4: needed4) more entries, else a new
- * one). baked: its entries as read-only data (stage_baked), or NULL: the
- * stage asks its maps.
+ * Opens a stage's object into ls and gives it its rule maps: new ones, for
+ * needed (rules4: needed4) entries of one generation and live edits (explain's
+ * copy: the pinned ones), ls->rules_fd and rules4_fd set, before anything loads.
+ */
+int txn_open_stage(struct txn *t, const char *name, const struct stage *st, size_t needed,
+		   size_t needed4, struct loaded_stage *ls, struct diag *d);
+/*
+ * Loads a stage (opened first by txn_open_stage when ls has no object yet)
+ * with the dispatcher's maps. baked: its entries as read-only data
+ * (stage_baked), or NULL: the stage asks its maps.
  */
 int txn_load_stage(struct txn *t, const char *name, const struct stage *st, size_t needed,
 		   size_t needed4, const struct stage_baked *baked, struct loaded_stage *ls,

@@ -2,6 +2,7 @@
 #ifndef IRONCLAW_PIPELINE_TXN_H
 #define IRONCLAW_PIPELINE_TXN_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <bpf/libbpf.h>
 #include "hooks.h"
@@ -12,14 +13,17 @@
 #include "dispatcher.skel.h"
 
 struct l2_entry; /* pipeline_l2.h */
+struct fill_job; /* pipeline_fill.c */
 
 struct loaded_stage {
 	struct bpf_object *obj;
 	int prog_fds[NR_HOOKS]; /* by hook id; -1 where that hook is not loaded */
 	int rules_fd;
+	bool rules_made; /* made by this install: holds no generation but this one */
 	bool rules_pinned_here; /* pinned by this install: unpin on failure */
-	bool rules_replaced; /* a bigger map than the pinned one: re-pin after the flip */
+	bool rules_replaced; /* it replaces a pinned map: re-pin after the flip */
 	int rules4_fd; /* an exact stage's IPv4 rules of every process; -1: none (prefix) */
+	bool rules4_made;
 	bool rules4_pinned_here;
 	bool rules4_replaced;
 	bool baked; /* its entries are in its program's read-only data (stage_baked) */
@@ -58,6 +62,9 @@ struct txn {
 	struct dispatcher *skel;
 	struct loaded_stage *ls;
 	size_t nr_ls;
+	bool fill_started; /* the stages' rule maps are filled by fill_thread (pipeline_fill.c) */
+	pthread_t fill_thread;
+	struct fill_job *fill_job; /* until it is joined */
 	/* attachments made or moved, for a rollback (pipeline_attach.c) */
 	int xdp_map; /* xdp_dispatch: the XDP dispatcher xdp_entry tail-calls; -1 */
 	bool xdp_map_new;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -98,13 +99,15 @@ static int split_words(char *s, char **w)
 	return n;
 }
 
+/* the destination's addresses (*from_name: a host name's), their number, or -errno */
 static int parse_dest(const char *file, int line, const char *word, const struct profile_opts *o,
-		      struct addr *out, struct diag *d)
+		      struct addr *out, bool *from_name, struct diag *d)
 {
 	resolve_fn resolve = o && o->resolve ? o->resolve : resolve_getaddrinfo;
 	void *ctx = o ? o->resolve_ctx : NULL;
 	int err = addr_parse(word, out);
 
+	*from_name = false;
 	if (!err)
 		return 1;
 	if (err == -ERANGE) {
@@ -136,6 +139,7 @@ static int parse_dest(const char *file, int line, const char *word, const struct
 		diag_error(d, file, line, "host name '%s' does not resolve", word);
 		return -EINVAL;
 	}
+	*from_name = true;
 	return err;
 }
 
@@ -151,6 +155,9 @@ static void warn_never_matches(struct diag *d, const char *file, int line, const
 	char buf[ADDR_STR_LEN], v4buf[ADDR_STR_LEN], from[300] = "";
 	struct addr v4;
 
+	/* most destinations: nothing to say, and nothing formatted (1M rules, 1M addresses) */
+	if (!addr_is_mapped4(a, &v4) && !addr_is_loopback(a) && !addr_is_unspecified(a))
+		return;
 	if (host)
 		snprintf(from, sizeof(from), " (from host name %s)", host);
 	addr_format(a, buf, sizeof(buf));
@@ -219,25 +226,24 @@ int profile_parse_line(struct profile *p, const char *file, int line, const char
 		       const struct profile_opts *o, struct diag *d)
 {
 	struct addr addrs[RULE_MAX_ADDRS];
-	char *copy, *hash, *w[MAX_WORDS], *clean = NULL;
+	char *copy, *hash, *w[MAX_WORDS], *clean, *put, small[512];
+	size_t len = strlen(text);
 	__u16 lo = 0, hi = 0;
 	__u8 proto;
 	bool from_name;
 	const char *tool;
 	int n, t, naddr, err = -EINVAL;
 
-	copy = strdup(text);
+	/* the line split in place, and its words joined again: no allocation for most lines */
+	copy = 2 * (len + 1) <= sizeof(small) ? small : malloc(2 * (len + 1));
 	if (!copy)
 		return -ENOMEM;
+	clean = copy + len + 1;
+	memcpy(copy, text, len + 1);
 	hash = strchr(copy, '#');
 	if (hash)
 		*hash = '\0';
-	clean = strdup(copy);
 	n = split_words(copy, w);
-	if (!clean) {
-		err = -ENOMEM;
-		goto out;
-	}
 	if (n == 0) {
 		err = 0;
 		goto out;
@@ -331,10 +337,9 @@ int profile_parse_line(struct profile *p, const char *file, int line, const char
 		goto out;
 	}
 	tool = n > t + 1 ? w[t + 1] : NULL;
-	naddr = parse_dest(file, line, w[2], o, addrs, d);
+	naddr = parse_dest(file, line, w[2], o, addrs, &from_name, d);
 	if (naddr < 0)
 		goto out;
-	from_name = addr_parse(w[2], &(struct addr){}) != 0;
 	if (from_name) {
 		char list[512] = "", buf[ADDR_STR_LEN];
 
@@ -349,12 +354,16 @@ int profile_parse_line(struct profile *p, const char *file, int line, const char
 	for (int i = 0; i < naddr; i++)
 		warn_never_matches(d, file, line, &addrs[i], from_name ? w[2] : NULL);
 	/* tidy the kept text: words joined by one space */
-	clean[0] = '\0';
+	put = clean;
 	for (int i = 0; i < n; i++) {
+		size_t wl = strlen(w[i]);
+
 		if (i)
-			strcat(clean, " ");
-		strcat(clean, w[i]);
+			*put++ = ' ';
+		memcpy(put, w[i], wl);
+		put += wl;
 	}
+	*put = '\0';
 	for (int i = 0; i < naddr; i++) {
 		struct rule *r = rule_append(p);
 
@@ -378,60 +387,85 @@ int profile_parse_line(struct profile *p, const char *file, int line, const char
 	}
 	err = 0;
 out:
-	free(copy);
-	free(clean);
+	if (copy != small)
+		free(copy);
 	return err;
 }
 
+/*
+ * A rule as the duplicate check sorts it: what it is compared by, in the
+ * order compared, packed beside its index (only rules of one destination,
+ * which are few, are read during the sort: for their tools)
+ */
+struct dup_key {
+	__u8 head[20]; /* l4proto, family, plen, 0, the address's 16 bytes */
+	__u16 port_lo, port_hi;
+	__u32 rule;
+};
+
 static const struct profile *sort_profile;
 
-static int rule_cmp(const void *a, const void *b)
+static const char *rule_tool(const struct profile *p, __u32 rule)
 {
-	const struct rule *x = &sort_profile->rules[*(const size_t *)a];
-	const struct rule *y = &sort_profile->rules[*(const size_t *)b];
-	int c;
+	return p->rules[rule].o.tool ? p->rules[rule].o.tool : "";
+}
 
-	if (x->l4proto != y->l4proto)
-		return x->l4proto - y->l4proto;
-	if (x->dst.family != y->dst.family)
-		return x->dst.family - y->dst.family;
-	if (x->dst.plen != y->dst.plen)
-		return x->dst.plen - y->dst.plen;
-	c = memcmp(x->dst.bytes, y->dst.bytes, sizeof(x->dst.bytes));
+static int dup_key_cmp(const void *a, const void *b)
+{
+	const struct dup_key *x = a, *y = b;
+	int c = memcmp(x->head, y->head, sizeof(x->head));
+
 	if (c)
 		return c;
-	c = strcmp(x->o.tool ? x->o.tool : "", y->o.tool ? y->o.tool : "");
+	c = strcmp(rule_tool(sort_profile, x->rule), rule_tool(sort_profile, y->rule));
 	if (c)
 		return c;
 	if (x->port_lo != y->port_lo)
 		return x->port_lo - y->port_lo;
-	return (x > y) - (x < y);
+	return (x->rule > y->rule) - (x->rule < y->rule);
 }
 
 int profile_check_duplicates(const struct profile *p, struct diag *d)
 {
-	size_t *idx = malloc((p->nr_rules + 1) * sizeof(*idx));
+	struct dup_key *keys = malloc((p->nr_rules + 1) * sizeof(*keys));
 	int err = 0;
 
-	if (!idx)
+	if (!keys)
 		return -ENOMEM;
-	for (size_t i = 0; i < p->nr_rules; i++)
-		idx[i] = i;
-	sort_profile = p;
-	qsort(idx, p->nr_rules, sizeof(*idx), rule_cmp);
-	/* a is the rule reaching furthest among the earlier ones with the same destination */
-	for (size_t i = 1, ai = idx[0]; i < p->nr_rules; i++) {
-		const struct rule *a = &p->rules[ai], *b = &p->rules[idx[i]];
-		const struct rule *first = a, *later = b;
+	if (p->nr_rules > UINT32_MAX) {
+		free(keys);
+		return -E2BIG;
+	}
+	for (size_t i = 0; i < p->nr_rules; i++) {
+		const struct rule *r = &p->rules[i];
+		struct dup_key *k = &keys[i];
 
-		if (a->l4proto != b->l4proto || !addr_equal(&a->dst, &b->dst) ||
-		    strcmp(a->o.tool ? a->o.tool : "", b->o.tool ? b->o.tool : "") ||
-		    b->port_lo > a->port_hi) {
-			ai = idx[i];
+		k->head[0] = r->l4proto;
+		k->head[1] = r->dst.family;
+		k->head[2] = r->dst.plen;
+		k->head[3] = 0;
+		memcpy(k->head + 4, r->dst.bytes, 16);
+		k->port_lo = r->port_lo;
+		k->port_hi = r->port_hi;
+		k->rule = i;
+	}
+	sort_profile = p;
+	qsort(keys, p->nr_rules, sizeof(*keys), dup_key_cmp);
+	/* a is the rule reaching furthest among the earlier ones with the same destination */
+	for (size_t i = 1, ai = 0; i < p->nr_rules; i++) {
+		const struct dup_key *ka = &keys[ai], *kb = &keys[i];
+		const struct rule *a, *b, *first, *later;
+
+		if (memcmp(ka->head, kb->head, sizeof(ka->head)) ||
+		    strcmp(rule_tool(p, ka->rule), rule_tool(p, kb->rule)) ||
+		    kb->port_lo > ka->port_hi) {
+			ai = i;
 			continue;
 		}
-		if (b->port_hi > a->port_hi)
-			ai = idx[i];
+		if (kb->port_hi > ka->port_hi)
+			ai = i;
+		a = first = &p->rules[ka->rule];
+		b = later = &p->rules[kb->rule];
 		if (a->o.file == b->o.file && a->o.line == b->o.line)
 			continue; /* one name resolved to the same address twice */
 		if (b < a) {
@@ -446,7 +480,7 @@ int profile_check_duplicates(const struct profile *p, struct diag *d)
 				   first->o.file, first->o.line, first->o.text);
 		err = -EINVAL;
 	}
-	free(idx);
+	free(keys);
 	return err;
 }
 

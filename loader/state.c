@@ -283,23 +283,46 @@ FILE *state_fopen_read(const char *path)
 
 char *state_read_file(const char *path, size_t *len)
 {
-	FILE *f = state_fopen_read(path), *m;
-	char *buf = NULL;
-	size_t n = 0;
-	int ch;
+	FILE *f = state_fopen_read(path);
+	char *buf = NULL, *g;
+	size_t n = 0, cap = 0, got;
+	struct stat sb;
+	int err = 0;
 
 	*len = 0;
 	if (!f)
 		return NULL;
-	m = open_memstream(&buf, &n);
-	while (m && (ch = fgetc(f)) != EOF)
-		fputc(ch, m);
+	/* in blocks, not a character a call: a rule list of 1M rules is tens of megabytes */
+	if (!fstat(fileno(f), &sb) && sb.st_size > 0) {
+		cap = (size_t)sb.st_size + 65536 + 1; /* its size now, and room for growth */
+		buf = malloc(cap);
+		if (!buf)
+			err = ENOMEM;
+	}
+	while (!err) {
+		if (cap - n < 65536 + 1) {
+			cap = cap ? 2 * cap : 65536 + 1;
+			g = realloc(buf, cap);
+			if (!g) {
+				err = ENOMEM;
+				break;
+			}
+			buf = g;
+		}
+		got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (!got)
+			break;
+	}
+	if (!err && ferror(f))
+		err = EIO;
 	fclose(f);
-	if (!m || fclose(m)) {
+	if (err) {
 		free(buf);
-		errno = ENOMEM;
+		errno = err;
 		return NULL;
 	}
+	buf[n] = '\0';
 	*len = n;
 	return buf;
 }

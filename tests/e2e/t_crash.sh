@@ -9,7 +9,7 @@
 
 area crash "flow_profiles" "" \
 	test_crash_edit_run_again test_crash_uninstall_run_again test_crash_first_install_run_again \
-	test_crash_in_place_kill_points test_crash_kill_anywhere
+	test_crash_in_place_kill_points test_crash_switches_killed_after_the_flip test_crash_kill_anywhere
 
 CRASH_RULE="udp 10.42.7.20 port 7"
 
@@ -269,6 +269,25 @@ test_crash_in_place_kill_points() {
 		raw_delta no_rule 2 --src 10.42.0.2 --dst 10.42.7.20 --proto udp --dport 7 --count 2 || return 1
 	done
 	[ "$(crash_gen)" = "$gen" ] || fail "the edits in place switched: $gen -> $(crash_gen)"
+}
+
+# two switches, each killed right after its flip (IRONCLAW_KILL_AT=flipped, pipeline.c): every
+# generation has rule maps of its own, pinned after the flip, so the pins still name the first
+# install's maps, of the generation now in force again; an allow then must not go into those
+# (in place, judged by nothing) but switch: its packets are allowed
+test_crash_switches_killed_after_the_flip() {
+	local op rc
+	crash_profiles
+	$(crash_cmd install-a) >/dev/null || fail "install" || return 1
+	for op in install-b install-a; do
+		{ IRONCLAW_KILL_AT=flipped $(crash_cmd $op) >/dev/null 2>&1; } 2>/dev/null
+		rc=$?
+		[ $rc = 137 ] || fail "$op was not killed after its flip (exit $rc)" || return 1
+	done
+	"$BIN" allow --name "$INSTANCE" $CRASH_RULE >/dev/null || fail "allow" || return 1
+	raw_delta rule 2 --src 10.42.0.2 --dst 10.42.7.20 --proto udp --dport 7 --count 2 || return 1
+	"$BIN" revoke --name "$INSTANCE" $CRASH_RULE >/dev/null || fail "revoke" || return 1
+	raw_delta no_rule 2 --src 10.42.0.2 --dst 10.42.7.20 --proto udp --dport 7 --count 2
 }
 
 test_crash_kill_anywhere() {
