@@ -181,6 +181,10 @@ static unsigned int transport(struct judge_pkt *k)
 		return REASON_MALFORMED;
 	k->sport = judge_be16(k->b + k->l4);
 	k->dport = judge_be16(k->b + k->l4 + 2);
+	if (k->proto == IPPROTO_TCP) {
+		k->data = k->l4 + (size_t)(k->b[k->l4 + 12] >> 4) * 4;
+		k->tcp_flags = k->b[k->l4 + 13];
+	}
 	return JUDGE_GO_ON;
 }
 

@@ -23,6 +23,8 @@ struct judge_pkt {
 	bool jumbo; /* IPv6 payload length 0: the datagram ends with the frame */
 	__u8 src[16], dst[16];
 	__u16 sport, dport; /* host order */
+	size_t data; /* TCP: where the segment's data begins (end or after: none) */
+	__u8 tcp_flags;
 };
 
 static inline __u16 judge_be16(const __u8 *p)

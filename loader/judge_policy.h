@@ -38,6 +38,11 @@ struct judge_policy {
 	 * Non-NULL: the destination is an address DNS taught for this host name
 	 * (profile tests' 'expect ... name HOST'): only name rules for HOST (its
 	 * own name, or a wildcard *.SUFFIX above it) allow it, no address rule.
+	 * The address is learned for HOST's followed name alone. At tc the
+	 * https stage's check of TLS server names applies (docs/sni.md): a
+	 * TCP segment with data is taken as the flow's first data after its
+	 * SYN (its sequence number is not checked), which must be a
+	 * ClientHello naming a host the address was learned for.
 	 */
 	const char *learned_host;
 };
