@@ -1,4 +1,4 @@
-/* test_judge_sni.c: the reference judge's model of the https stage's server-name check (docs/sni.md): test lines with 'server_name', and single segments. */
+/* test_judge_sni.c: the reference judge's model of the https stage's server-name check (docs/sni.md): test lines with 'server_name', single segments; explain's server_name word. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -6,7 +6,10 @@
 #include <netinet/tcp.h>
 #include <linux/if_ether.h>
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include "cli.h"
 #include "expect.h"
+#include "explain.h"
 #include "pkt_build.h"
 #include "proftest.h"
 #include "reasons.h"
@@ -189,8 +192,7 @@ Test(judge_sni, segments)
 	cr_expect_eq(segment(HOOK_TC, TH_SYN, NULL, 0), REASON_RULE, "the SYN");
 	cr_expect_eq(segment(HOOK_TC, TH_ACK, NULL, 0), REASON_RULE, "an ACK without data");
 	cr_expect_eq(segment(HOOK_TC, TH_ACK | TH_PUSH, hello, h.len), REASON_RULE, "the hello");
-	cr_expect_eq(segment(HOOK_TC, TH_ACK | TH_PUSH, evil, e.len), REASON_SNI,
-		     "another name");
+	cr_expect_eq(segment(HOOK_TC, TH_ACK | TH_PUSH, evil, e.len), REASON_SNI, "another name");
 	cr_expect_eq(segment(HOOK_TC, TH_ACK | TH_PUSH, noname, n.len), REASON_SNI, "no name");
 	cr_expect_eq(segment(HOOK_TC, TH_ACK | TH_PUSH, "GET / HTTP/1.1\r\n\r\n", 18), REASON_SNI,
 		     "not TLS");
@@ -201,4 +203,30 @@ Test(judge_sni, segments)
 	/* XDP reads no payload: the address alone */
 	cr_expect_eq(segment(HOOK_XDP, TH_ACK | TH_PUSH, evil, e.len), REASON_RULE,
 		     "another name at XDP");
+}
+
+/* explain's word for the same name: TCP only, one host name (loader/cli.c) */
+Test(explain_args, server_name, .init = cr_redirect_stderr)
+{
+	static const struct {
+		const char *args[6];
+		int argc, ret;
+	} rows[] = {
+		{ { "tcp", "10.42.9.1", "443", "server_name", "api.example.com" }, 5, 0 },
+		{ { "udp", "10.42.9.1", "443", "server_name", "api.example.com" }, 5, EXIT_USAGE },
+		{ { "tcp", "10.42.9.1", "443", "server_name" }, 4, EXIT_USAGE },
+		{ { "tcp", "10.42.9.1", "443", "server_name", "*.example.com" }, 5, EXIT_USAGE },
+		{ { "tcp", "10.42.9.1", "443", "server_name", "bad..name" }, 5, EXIT_USAGE },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct explain_query q = {};
+		char *argv[6];
+
+		memcpy(argv, rows[i].args, sizeof(argv));
+		cr_expect_eq(cli_explain_args("explain", rows[i].argc, argv, &q), rows[i].ret,
+			     "row %zu", i);
+		if (!rows[i].ret)
+			cr_expect_str_eq(q.server_name, "api.example.com");
+	}
 }
