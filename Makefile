@@ -51,7 +51,8 @@ CNI_BIN := $(B)/cni/ironclaw-pipe
 CNI_LDLIBS := -ljson-c
 TOOLS := $(B)/netprobe $(B)/rawframe $(B)/dnsprobe
 BENCH_BINS := $(B)/bench/icbench $(B)/bench/udpflood $(B)/bench/bench_progs.bpf.o \
-	$(B)/bench/stage_probe.bpf.o $(B)/bench/stage_probe_noop.bpf.o $(B)/bench/stage_probe_count.bpf.o
+	$(B)/bench/stage_probe.bpf.o $(B)/bench/stage_probe_noop.bpf.o $(B)/bench/stage_probe_count.bpf.o \
+	$(B)/bench/snibench
 # what the bench needs beyond the build: the filters it compares with, plots, veth features
 BENCH_PACKAGES := nftables iptables gnuplot-nox ethtool
 
@@ -67,7 +68,7 @@ FUZZ_CFLAGS := $(filter-out -O2,$(CFLAGS)) -O1 -fno-omit-frame-pointer \
 FUZZ_LIB := $(B)/fuzz/libironclaw.a
 FUZZ_SECONDS ?= 300
 
-.PHONY: all deps deps-bench test test-bins demo clean format bench bench-quick bench-control bench-bins bench-ab bench-fast \
+.PHONY: all deps deps-bench test test-bins demo clean format bench bench-quick bench-control bench-bins bench-ab bench-fast bench-sni \
 	install uninstall deb fuzz fuzz-bins fuzz-frames crash-test install-cni uninstall-cni
 all: $(BIN) $(CNI_BIN) $(TOOLS) $(EXAMPLE_OBJ)
 
@@ -121,6 +122,11 @@ $(B)/bench/stage_probe_noop.bpf.o: bench/stage_probe.bpf.c $(STAGE_API_HDR) $(BP
 $(B)/bench/stage_probe_count.bpf.o: bench/stage_probe.bpf.c $(STAGE_API_HDR) $(BPF_HDRS)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -DPROBE_COUNT -c $< -o $@
+
+# the TLS server-name check's cost: the tests' frames (tests/bpf/flow_frames.h), the packet builder
+$(B)/bench/snibench: bench/snibench.c tests/bpf/flow_frames.h $(B)/loader/pkt_build.o loader/pkt_build.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Itests/bpf -o $@ $< $(B)/loader/pkt_build.o $(LDLIBS)
 
 $(B)/bench/%: bench/%.c bench/bench.h bench/ruleset.h
 	$(call msg,CC,$@)
@@ -243,6 +249,11 @@ bench-control: deps-bench
 bench-fast: deps-bench
 	$(Q)$(MAKE) --no-print-directory bench-bins
 	$(Q)bench/fast.sh $(B) $(FAST_BASE)
+
+# the TLS server-name check's cost per packet, per new flow, and the verifier's (bench/README.md)
+bench-sni: deps-bench
+	$(Q)$(MAKE) --no-print-directory bench-bins
+	$(Q)bench/sni.sh $(B)
 
 # this build against another revision, interleaved, beside an A/A: make bench-ab BASE=REV
 BASE ?= HEAD~1

@@ -50,7 +50,7 @@ say() { printf '  %-8s %s\n' "$1" "$2" >&2; }
 [ "$(id -u)" = 0 ] || { echo "fast.sh: needs root" >&2; exit 1; }
 mkdir -p "$OUT" "$PINS"
 ip netns add "$NS"
-for i in a b c d e f g; do
+for i in a b c d e f g h; do
 	ip -n "$NS" link add "${i}0" type veth peer name "${i}1"
 	ip -n "$NS" link set "${i}0" up
 	ip -n "$NS" link set "${i}1" up
@@ -88,14 +88,19 @@ mkdir -p "$WORK/p1" "$WORK/probe" "$WORK/noop" "$WORK/count"
 for i in $(seq 0 15); do echo "allow udp 10.64.0.$i port 1032"; done >"$WORK/probe/50-probe.rules"
 cp "$WORK/probe/50-probe.rules" "$WORK/noop/50-probe.rules"
 cp "$WORK/probe/50-probe.rules" "$WORK/count/50-probe.rules"
+# the same 16 rules, the probe frame's first (baked in rule order): the walk to the ninth entry
+mkdir -p "$WORK/first"
+for i in 8 $(seq 0 7) $(seq 9 15); do echo "allow udp 10.64.0.$i port 1032"; done >"$WORK/first/50-probe.rules"
 install -m 0644 "$BUILD/bench/stage_probe.bpf.o" "$WORK/probe/50-probe.bpf.o"
 install -m 0644 "$BUILD/bench/stage_probe_noop.bpf.o" "$WORK/noop/50-probe.bpf.o"
 install -m 0644 "$BUILD/bench/stage_probe_count.bpf.o" "$WORK/count/50-probe.bpf.o"
+install -m 0644 "$BUILD/bench/stage_probe.bpf.o" "$WORK/first/50-probe.bpf.o"
 
 inst "$BIN" "${PFX}a" a0 "$WORK/p1"
 inst "$BIN" "${PFX}p" b0 "$WORK/probe"
 inst "$BIN" "${PFX}o" c0 "$WORK/noop"
 inst "$BIN" "${PFX}k" e0 "$WORK/count"
+inst "$BIN" "${PFX}w" h0 "$WORK/first"
 [ -z "$BASE" ] || inst "$BASE/ironclaw-pipe" "${PFX}x" d0 "$WORK/p1"
 [ -z "$BASE" ] || inst "$BASE/ironclaw-pipe" "${PFX}y" f0 "$WORK/p1"
 for hook in tc xdp; do
@@ -110,6 +115,8 @@ for hook in tc xdp; do
 		--base "$(pin "${PFX}o" "$hook")" --set exact --n 16 --hit --hot
 	row count "$hook" "stage counting a fixed rule (no lookup) against a no-op stage" \
 		--prog "$(pin "${PFX}k" "$hook")" --base "$(pin "${PFX}o" "$hook")" --set exact --n 16 --hit --hot
+	row walk "$hook" "16-rule stage: the frame's rule the ninth against the first" \
+		--prog "$(pin "${PFX}p" "$hook")" --base "$(pin "${PFX}w" "$hook")" --set exact --n 16 --hit --hot
 	row noop "$hook" "no-op stage against empty" --prog "$(pin "${PFX}o" "$hook")" \
 		--set exact --n 16 --hit --hot
 	if [ -n "$BASE" ]; then

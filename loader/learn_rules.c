@@ -559,6 +559,11 @@ bool learn_rule_on_https(const struct name_rule *r)
 	return r->l4proto == IPPROTO_TCP && r->port_lo <= 443 && r->port_hi >= 443;
 }
 
+bool learn_rule_on_quic(const struct name_rule *r)
+{
+	return r->l4proto == IPPROTO_UDP && r->port_lo <= 443 && r->port_hi >= 443;
+}
+
 bool learn_sni_checked(const struct profile *p)
 {
 	for (size_t i = 0; i < p->nr_name_rules; i++)
@@ -579,6 +584,8 @@ void learn_rules_print(const struct profile *p, FILE *out)
 		fputs("  ", out);
 		text_plain(out, p->name_rules[i].o.file);
 		fprintf(out, ":%d: %s%s\n", p->name_rules[i].o.line, p->name_rules[i].o.text,
+			learn_rule_on_quic(&p->name_rules[i]) ?
+				" (udp/443: QUIC, its server name not checked)" :
 			!learn_rule_on_https(&p->name_rules[i]) ? "" :
 			p->name_rules[i].sni_off ? " (tcp/443: any TLS server name)" :
 						   " (tcp/443: TLS server name checked)");

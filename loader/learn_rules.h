@@ -56,6 +56,8 @@ int learn_rule_covering(const struct profile *p, const char *host, __u8 l4proto,
 			const char *tool);
 /* the rule allows tcp/443, where the https stage checks TLS server names (docs/sni.md) */
 bool learn_rule_on_https(const struct name_rule *r);
+/* a name rule on udp/443: QUIC, whose server name is encrypted (docs/sni.md, "QUIC") */
+bool learn_rule_on_quic(const struct name_rule *r);
 /* some name rule on tcp/443 has no 'sni off': the generation checks server names (GEN_SNI) */
 bool learn_sni_checked(const struct profile *p);
 /* for check: the name rules and the settings */

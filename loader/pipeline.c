@@ -11,6 +11,7 @@
 #include <linux/membarrier.h>
 #include <bpf/bpf.h>
 #include "ctl.h"
+#include "learn_rules.h"
 #include "pipeline.h"
 #include "pipeline_attach.h"
 #include "pipeline_edit.h"
@@ -182,6 +183,8 @@ static int txn_build(struct txn *t, const struct install_req *rq, struct diag *d
 	t->ls = calloc(rq->nr_stages + 1, sizeof(*t->ls));
 	if (!t->ls)
 		return -ENOMEM;
+	/* the same test as the generation's GEN_SNI (txn_fill) */
+	t->sni_skip = !learn_sni_checked(rq->profile);
 	for (size_t i = 0; i < rq->nr_stages; i++) {
 		size_t in4 = txn_stage_entries4(rq, i);
 		struct stage_baked baked;

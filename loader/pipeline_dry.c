@@ -72,6 +72,7 @@ int pipeline_dry_load(const char *name, const struct stage *candidates, size_t n
 {
 	char names[STAGE_MAX_SLOTS][STAGE_NAME_LEN];
 	struct dry_pipeline *dp = calloc(1, sizeof(*dp));
+	struct gen_config cfg;
 	__u32 zero = 0;
 	int err;
 
@@ -102,6 +103,14 @@ int pipeline_dry_load(const char *name, const struct stage *candidates, size_t n
 		goto fail;
 	}
 	dp->t.gen = dp->t.old_ctl & CTL_GEN_MASK;
+	/* the stages as the generation in force loaded them: with the server-name check or not */
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->t.skel->maps.config), &dp->t.gen, &cfg)) {
+		err = -errno;
+		diag_error(d, NULL, 0, "cannot read the settings of '%s': %s", name,
+			   strerror(errno));
+		goto fail;
+	}
+	dp->t.sni_skip = !(cfg.flags & GEN_SNI);
 	err = same_code(name, "dispatch_tc", bpf_program__fd(dp->t.skel->progs.dispatch_tc), d);
 	if (!err && xdp)
 		err = same_code(name, "dispatch_xdp",

@@ -420,6 +420,15 @@ int txn_load_stage(struct txn *t, const char *name, const struct stage *st, size
 			   st->desc.name);
 		return err;
 	}
+	/* a stage without the server-name check (no sni_check) has nothing to leave out */
+	err = t->sni_skip ? object_set_rodata(ls->obj, "sni_check", &(__u32){ 0 }, sizeof(__u32)) :
+			    0;
+	if (err && err != -ENOENT) {
+		diag_error(d, st->origin, 0,
+			   "stage '%s': cannot leave out its server-name check: %s", st->desc.name,
+			   strerror(-err));
+		return err;
+	}
 	/* a stage without stage_baked (prefix maps) asks its map, whatever baked holds */
 	err = baked && baked->on ?
 		      object_set_rodata(ls->obj, "stage_baked", baked, sizeof(*baked)) :

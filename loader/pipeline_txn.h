@@ -45,6 +45,9 @@ struct txn {
 	bool xdp_hooks; /* load the XDP programs: an XDP point is (or will be) attached */
 	bool xdp_generic; /* attach in skb mode: tool rules need the socket at tc ingress */
 	bool host_side_tc; /* a --tc-ingress point: the only place learning happens */
+	bool sni_skip; /* no name rule is checked (GEN_SNI clear): stages load without the
+			* server-name check (its sni_check cleared), verified in a tenth
+			* of the time */
 	__u64 fresh_maps; /* bit i: shared_maps[i] made anew over an older build's (or none):
 			   * pinned at the switch */
 	bool reasons_grown; /* the instance's reasons map is an earlier build's, smaller: */

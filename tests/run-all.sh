@@ -6,12 +6,20 @@ passed=0
 failed=0
 skipped=0
 
-# criterion_suite BINARY: runs it and adds its synthesis to the totals
+# took SINCE: the seconds since SINCE (date +%s.%N), for the suites' lines
+took() {
+	awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
+}
+
+# criterion_suite BINARY [JOBS]: runs it (JOBS tests at once, 1 unless given) and adds its
+# synthesis to the totals
 criterion_suite() {
-	local out line p f c
+	local out line p f c t0
 	echo "== $1"
-	out=$("$1" --jobs 1 2>&1)
+	t0=$(date +%s.%N)
+	out=$("$1" --jobs "${2:-1}" 2>&1)
 	echo "$out" | grep -E '^\[(FAIL|SKIP|----)\]|Synthesis' | grep -v '^\[----\] *$'
+	echo "   ($(took "$t0") s)"
 	line=$(echo "$out" | grep 'Synthesis:' | tail -1)
 	if [ -z "$line" ]; then
 		echo "   $1 crashed before reporting"
@@ -25,18 +33,25 @@ criterion_suite() {
 	failed=$((failed + ${f:-0} + ${c:-0}))
 }
 
-for t in "$BUILD"/tests/unit/test_* "$BUILD"/tests/bpf/test_*; do
+for t in "$BUILD"/tests/unit/test_*; do
 	[ -x "$t" ] && criterion_suite "$t"
+done
+# the BPF tests two at a time: each has its own instance, cgroups and pins (named after its
+# pid), and most of their time is the verifier's, on both cores
+for t in "$BUILD"/tests/bpf/test_*; do
+	[ -x "$t" ] && criterion_suite "$t" 2
 done
 
 # plain-text suites that end with "NAME: N passed, N failed[, N skipped]"
 text_suite() {
-	local name=$1 log line p f k
+	local name=$1 log line p f k t0
 	shift
 	echo "== $name"
 	log=$(mktemp)
+	t0=$(date +%s.%N)
 	"$@" >"$log" 2>&1
 	cat "$log"
+	echo "   ($(took "$t0") s)"
 	line=$(tail -1 "$log")
 	rm -f "$log"
 	p=$(echo "$line" | sed -n 's/^[a-z0-9]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p')

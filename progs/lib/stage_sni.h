@@ -654,13 +654,26 @@ static __always_inline void sni_event(struct __sk_buff *skb, const struct stage_
 }
 
 /*
+ * 1: this load of the stage carries the server-name check. The loader clears
+ * it for a generation whose profile has no checked name rule (GEN_SNI clear):
+ * the verifier then never walks the check's code, which is most of the
+ * stage's verification (docs/sni.md, "What it costs").
+ */
+const volatile __u32 sni_check = 1;
+
+/*
  * A packet that reason allowed through a learned address, when the
  * generation checks server names (sni_judge_flow); a denial is recorded
  * here, with the name seen.
  */
 static __always_inline int stage_sni(struct __sk_buff *skb, const struct stage_pkt *pkt, int reason)
 {
-	int named = 0, r = sni_judge_flow(skb, pkt, reason, &named);
+	int named = 0, r;
+
+	/* loaded without the check for a generation that asks for it: nothing passes */
+	if (!sni_check)
+		return gen_flags(stage_cfg(pkt)) & GEN_SNI ? REASON_SNI : reason;
+	r = sni_judge_flow(skb, pkt, reason, &named);
 
 	if (r == REASON_SNI && !dry_run)
 		sni_event(skb, pkt, named);

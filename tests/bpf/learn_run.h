@@ -11,6 +11,7 @@
 #include <linux/ipv6.h>
 #include "pipeline_run.h"
 #include "dns_pkt.h"
+#include "flow_frames.h"
 #include "learn_maps.h"
 
 /* the id the pipeline wrote in the last query (network order, as on the wire) */
@@ -50,12 +51,6 @@ static inline int test_run(const char *prog, const struct pkt_buf *p, __u32 flag
 	return err;
 }
 
-/* where the DNS id is in a frame from dns_frame: after Ethernet, IP, UDP */
-static inline size_t dns_id_off(const __u8 *frame)
-{
-	return 14 + ((frame[14] >> 4) == 6 ? sizeof(struct ipv6hdr) : (frame[14] & 15) * 4u) + 8;
-}
-
 /* the frame's UDP checksum is right (0 in IPv4: none) */
 static inline bool udp_csum_ok(const __u8 *f, __u32 len)
 {
@@ -80,15 +75,7 @@ static inline bool udp_csum_ok(const __u8 *f, __u32 len)
 /* Ethernet / IPv4 or IPv6 (of the source's family) */
 static inline void ip_frame(struct pkt_buf *p, const char *src, const char *dst, uint8_t proto)
 {
-	pkt_reset(p);
-	if (strchr(src, ':')) {
-		pkt_eth(p, NULL, NULL, ETH_P_IPV6);
-		pkt_ipv6(p, &(struct pkt_ip6){ .src = ADDR(src), .dst = ADDR(dst), .next = proto });
-	} else {
-		pkt_eth(p, NULL, NULL, ETH_P_IP);
-		pkt_ipv4(p,
-			 &(struct pkt_ip4){ .src = ADDR(src), .dst = ADDR(dst), .proto = proto });
-	}
+	cr_assert_eq(frame_ip(p, src, dst, proto), 0, "a frame from %s to %s", src, dst);
 }
 
 /* UDP between the sandbox's port sport and src:53 / dst:53, the message m */
@@ -96,10 +83,7 @@ static inline void dns_frame(struct pkt_buf *p, const char *src, const char *dst
 			     uint16_t dport, const struct pkt_buf *m)
 {
 	cr_assert_eq(m->err, 0, "the message");
-	ip_frame(p, src, dst, IPPROTO_UDP);
-	pkt_udp(p, sport, dport);
-	pkt_bytes(p, m->b, m->len);
-	cr_assert_eq(pkt_finish(p), 0, "the frame");
+	cr_assert_eq(frame_dns(p, src, dst, sport, dport, m), 0, "the frame");
 }
 
 /* a TCP segment (flags) or UDP datagram from the sandbox's port sport to dst:dport */
@@ -226,9 +210,7 @@ static inline void expect_answer(const char *what, const char *src, uint16_t spo
 /* the answer to dns_query(name, A): one A record of the question's name */
 static inline void a_answer(struct pkt_buf *m, const char *name, uint32_t ttl, const char *addr)
 {
-	dns_answer_hdr(m, 0, 1);
-	pkt_dns_question(m, name, 1, 1);
-	dns_rr_a(m, 12, ttl, addr);
+	cr_assert_eq(dns_a_answer(m, DNS_ID, name, ttl, addr), 0, "an answer for %s", name);
 }
 
 #endif

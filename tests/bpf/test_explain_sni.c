@@ -119,9 +119,10 @@ Test(explain_sni, unchecked_and_not_sent)
 	char *text = NULL;
 
 	cr_assert_eq(explain("10.42.9.2", "evil.example", false, &text), 0, "%s", text);
-	cr_expect(strstr(text, "server_name evil.example\nhook        verdict     reason          "
-			       "stage      rule\ntc          allow       rule            https      "
-			       "test.rules:3: "),
+	cr_expect(strstr(text,
+			 "server_name evil.example\nhook        verdict     reason          "
+			 "stage      rule\ntc          allow       rule            https      "
+			 "test.rules:3: "),
 		  "%s", text);
 	free(text);
 	cr_assert_eq(explain("10.42.9.9", "evil.example", false, &text), 0, "%s", text);

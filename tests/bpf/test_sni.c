@@ -40,23 +40,22 @@ static const char *const off_profile[] = {
 	"dns learn grace 0 max-ttl 100 max-addresses 2 rate 1000",
 };
 
+/* every name rule says 'sni off': the https stage loads without the check */
+static const char *const all_off_profile[] = {
+	"allow udp 10.42.0.53 port 53",
+	"allow tcp name api.example.com port 443 sni off",
+	"allow tcp name www.example.com port 443 sni off",
+	"dns learn grace 0 max-ttl 100 max-addresses 2 rate 1000",
+};
+
 /* openssl s_client -servername api.example.com: its hello, name at name_off */
 static __u8 hello[PKT_TEST_MAX];
 static size_t hello_len, name_off;
 
 static void fixture(const char *name, __u8 *out, size_t *len)
 {
-	char path[256], hex[2 * PKT_TEST_MAX + 2];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "tests/fixtures/tls/%s.hex", name);
-	f = fopen(path, "r");
-	cr_assert_not_null(f, "open %s", path);
-	cr_assert_not_null(fgets(hex, sizeof(hex), f), "read %s", path);
-	fclose(f);
-	*len = strcspn(hex, "\n") / 2;
-	for (size_t i = 0; i < *len; i++)
-		cr_assert_eq(sscanf(hex + 2 * i, "%2hhx", &out[i]), 1);
+	cr_assert_eq(tls_fixture_read("tests/fixtures/tls", name, out, PKT_TEST_MAX, len), 0,
+		     "read tests/fixtures/tls/%s.hex", name);
 }
 
 static void learn(const char *name, const char *addr, uint16_t sport)
@@ -97,11 +96,8 @@ static void expect_seg(const char *what, const char *dst, uint16_t sport, uint32
 	unsigned int got;
 	FRAME(p);
 
-	ip_frame(&p, "10.42.0.2", dst, IPPROTO_TCP);
-	pkt_tcp(&p, &(struct pkt_tcp){ .sport = sport, .dport = 443, .seq = seq, .flags = flags });
-	if (len)
-		pkt_bytes(&p, data, len);
-	cr_assert_eq(pkt_finish(&p), 0, "the frame");
+	cr_assert_eq(frame_tcp(&p, "10.42.0.2", dst, sport, 443, seq, flags, data, len), 0,
+		     "the frame");
 	run(&p, &ret, &got);
 	cr_expect_eq(got, want, "%s: reason %s, want %s", what, reason_name(got),
 		     reason_name(want));
@@ -117,6 +113,11 @@ static const __u8 *hello_named(const char *name15)
 	memcpy(h, hello, hello_len);
 	memcpy(h + name_off, name15, 15);
 	return h;
+}
+
+static void setup_all_off(void)
+{
+	setup_with(all_off_profile, ARRAY_SIZE(all_off_profile));
 }
 
 TestSuite(sni, .init = setup, .fini = remove_instance);
@@ -209,6 +210,25 @@ Test(sni, sni_off_rule, .init = setup_off)
 	expect_seg("SYN to api's address", "10.42.9.1", 41043, SEQ, SYN, NULL, 0, REASON_RULE);
 	expect_seg("hello for a stranger there", "10.42.9.1", 41043, SEQ + 1, ACK | PSH,
 		   hello_named("evil.example.co"), hello_len, REASON_SNI);
+}
+
+/*
+ * A profile without a checked name rule loads the stage without the check
+ * (sni_check cleared: a tenth of its verification); the switch to one that
+ * checks loads the check again.
+ */
+Test(sni, switch_turns_the_check_on, .init = setup_all_off)
+{
+	expect_seg("SYN, no rule checks", "10.42.9.1", 41050, SEQ, SYN, NULL, 0, REASON_RULE);
+	expect_seg("hello for a stranger", "10.42.9.1", 41050, SEQ + 1, ACK | PSH,
+		   hello_named("evil.example.co"), hello_len, REASON_RULE);
+	setup();
+	expect_seg("SYN after the switch", "10.42.9.1", 41051, SEQ, SYN, NULL, 0, REASON_RULE);
+	expect_seg("hello for a stranger after it", "10.42.9.1", 41051, SEQ + 1, ACK | PSH,
+		   hello_named("evil.example.co"), hello_len, REASON_SNI);
+	expect_seg("SYN, named", "10.42.9.1", 41052, SEQ, SYN, NULL, 0, REASON_RULE);
+	expect_seg("hello for api", "10.42.9.1", 41052, SEQ + 1, ACK | PSH, hello, hello_len,
+		   REASON_RULE);
 }
 
 /* a hello over several segments (a small MSS, post-quantum key shares): judged when complete */

@@ -385,3 +385,38 @@ Test(learn_lines, rule_covering)
 	profile_free(&p);
 	diag_free(&d);
 }
+
+/* check's list of name rules says, per rule on port 443, whether the server name is checked */
+Test(learn_lines, print_marks_the_name_check)
+{
+	static const char *const lines[] = {
+		"allow tcp name api.corp port 443",	 "allow tcp name cdn.corp port 443 sni off",
+		"allow udp name quic.corp port 400-500", "allow tcp name web.corp port 80",
+		"allow udp name ntp.corp port 123",
+	};
+	static const char *const want[] = {
+		"n.rules:1: allow tcp name api.corp port 443 (tcp/443: TLS server name checked)\n",
+		"n.rules:2: allow tcp name cdn.corp port 443 sni off (tcp/443: any TLS server name)\n",
+		"n.rules:3: allow udp name quic.corp port 400-500 (udp/443: QUIC, its server name not "
+		"checked)\n",
+		"n.rules:4: allow tcp name web.corp port 80\n",
+		"n.rules:5: allow udp name ntp.corp port 123\n",
+	};
+	struct profile p = {};
+	struct diag d = {};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	cr_assert_not_null(out);
+	for (size_t i = 0; i < ARRAY_SIZE(lines); i++)
+		cr_assert_eq(profile_parse_line(&p, "n.rules", i + 1, lines[i], NULL, &d), 0,
+			     "\"%s\":%s", lines[i], all_msgs(&d));
+	learn_rules_print(&p, out);
+	fclose(out);
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+		cr_expect(strstr(text, want[i]), "want \"%s\" in:\n%s", want[i], text);
+	free(text);
+	profile_free(&p);
+	diag_free(&d);
+}
