@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "dns_names.h"
 #include "explain.h"
+#include "pkt_build.h"
 #include "xdp.h"
 
 static int set_point(struct cli_args *a, const char *arg, enum attach_kind kind)
@@ -329,7 +330,7 @@ const struct cli_cmd *cli_find(const struct cli_cmd *cmds, size_t n, const char 
 	return NULL;
 }
 
-/* <tcp|udp> <address> [port] <port> [tool <name>] [query <name> [<type>]] */
+/* <tcp|udp> <address> [port] <port> [tool <name>] [query <name> [<type>]] [server_name <name>] */
 int cli_explain_args(const char *cmd, int argc, char **argv, struct explain_query *q)
 {
 	int i = 0, err;
@@ -370,6 +371,14 @@ int cli_explain_args(const char *cmd, int argc, char **argv, struct explain_quer
 			i += 2;
 			if (i < argc && dns_qtype_parse(argv[i]) > 0)
 				q->qtype = dns_qtype_parse(argv[i++]);
+		} else if (!strcmp(argv[i], "server_name") && !q->server_name) {
+			if (q->l4proto != IPPROTO_TCP || i + 1 >= argc ||
+			    pkt_dns_name_check(argv[i + 1]) || strchr(argv[i + 1], '*'))
+				return cli_usage_error(
+					cmd, "server_name NAME: the host name a TLS ClientHello "
+					     "names, over TCP");
+			q->server_name = argv[i + 1];
+			i += 2;
 		} else {
 			return cli_usage_error(cmd, "unexpected argument '%s'", argv[i]);
 		}

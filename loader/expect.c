@@ -12,10 +12,11 @@
 #include "rule.h"
 #include "trusted.h"
 
-#define EXPECT_MAX_WORDS 10
+#define EXPECT_MAX_WORDS 12
 #define EXPECT_GRAMMAR                                                                             \
-	"expect allow|deny tcp|udp ADDRESS port P [tool T], expect allow|deny tcp|udp name HOST "  \
-	"port P [tool T] or expect allow|deny dns NAME [tool T]"
+	"expect allow|deny tcp|udp ADDRESS port P [server_name NAME] [tool T], expect "            \
+	"allow|deny tcp|udp name HOST port P [server_name NAME] [tool T] or expect allow|deny "    \
+	"dns NAME [tool T]"
 
 static const char *intern_file(struct expect_set *s, const char *name)
 {
@@ -32,14 +33,12 @@ static const char *intern_file(struct expect_set *s, const char *name)
 	return files[s->nr_files] ? files[s->nr_files++] : NULL;
 }
 
-/* "[tool T]" from w[i] on, the last words of the line */
+/* "tool T" at w[i] */
 static int parse_tool(const char *file, int line, char **w, int n, int i, struct expect *e,
 		      struct diag *d)
 {
-	if (i == n)
-		return 0;
-	if (strcmp(w[i], "tool")) {
-		diag_error(d, file, line, "unknown word '%s' (expected 'tool' or the end)", w[i]);
+	if (e->tool) {
+		diag_error(d, file, line, "'tool' twice");
 		return -EINVAL;
 	}
 	if (i + 1 == n) {
@@ -51,12 +50,59 @@ static int parse_tool(const char *file, int line, char **w, int n, int i, struct
 			   w[i + 1]);
 		return -EINVAL;
 	}
-	if (i + 2 < n) {
-		diag_error(d, file, line, "unknown word '%s' after the tool", w[i + 2]);
-		return -EINVAL;
-	}
 	e->tool = strdup(w[i + 1]);
 	return e->tool ? 0 : -ENOMEM;
+}
+
+/* "server_name NAME" at w[i]: the server name of the flow's TLS ClientHello */
+static int parse_server_name(const char *file, int line, char **w, int n, int i, struct expect *e,
+			     struct diag *d)
+{
+	if (e->server_name) {
+		diag_error(d, file, line, "'server_name' twice");
+		return -EINVAL;
+	}
+	if (e->kind == EXPECT_DNS || e->l4proto != IPPROTO_TCP) {
+		diag_error(d, file, line,
+			   "'server_name' on a %s line: a TLS ClientHello goes over TCP (expect "
+			   "allow|deny tcp ... port P server_name NAME)",
+			   e->kind == EXPECT_DNS ? "dns" : "udp");
+		return -EINVAL;
+	}
+	if (i + 1 == n) {
+		diag_error(d, file, line, "missing server name after 'server_name'");
+		return -EINVAL;
+	}
+	if (pkt_dns_name_check(w[i + 1]) || strchr(w[i + 1], '*')) {
+		diag_error(d, file, line,
+			   "bad server name '%s': a host name (labels of 1-63 bytes, at most 253, "
+			   "no '*')",
+			   w[i + 1]);
+		return -EINVAL;
+	}
+	e->server_name = strdup(w[i + 1]);
+	return e->server_name ? 0 : -ENOMEM;
+}
+
+/* "[server_name NAME] [tool T]", in any order, from w[i] on: the last words of the line */
+static int parse_options(const char *file, int line, char **w, int n, int i, struct expect *e,
+			 struct diag *d)
+{
+	int err = 0;
+
+	for (; !err && i < n; i += 2) {
+		if (!strcmp(w[i], "tool"))
+			err = parse_tool(file, line, w, n, i, e, d);
+		else if (!strcmp(w[i], "server_name"))
+			err = parse_server_name(file, line, w, n, i, e, d);
+		else {
+			diag_error(d, file, line,
+				   "unknown word '%s' (expected 'tool', 'server_name' or the end)",
+				   w[i]);
+			err = -EINVAL;
+		}
+	}
+	return err;
 }
 
 /* "port P" at w[i]: one port */
@@ -119,7 +165,7 @@ static int parse_words(const char *file, int line, char **w, int n, struct expec
 			return -EINVAL;
 		}
 		e->host = strdup(w[3]);
-		return e->host ? parse_tool(file, line, w, n, 4, e, d) : -ENOMEM;
+		return e->host ? parse_options(file, line, w, n, 4, e, d) : -ENOMEM;
 	}
 	e->l4proto = w[2][0] == 't' ? IPPROTO_TCP : IPPROTO_UDP;
 	if (!strcmp(w[3], "name")) {
@@ -134,7 +180,7 @@ static int parse_words(const char *file, int line, char **w, int n, struct expec
 		if (!e->host)
 			return -ENOMEM;
 		err = parse_port(file, line, w, n, 5, e, d);
-		return err ? err : parse_tool(file, line, w, n, 7, e, d);
+		return err ? err : parse_options(file, line, w, n, 7, e, d);
 	}
 	e->kind = EXPECT_ADDR;
 	err = addr_parse(w[3], &e->dst);
@@ -146,7 +192,7 @@ static int parse_words(const char *file, int line, char **w, int n, struct expec
 		return -EINVAL;
 	}
 	err = parse_port(file, line, w, n, 4, e, d);
-	return err ? err : parse_tool(file, line, w, n, 6, e, d);
+	return err ? err : parse_options(file, line, w, n, 6, e, d);
 }
 
 int expect_parse_line(struct expect_set *s, const char *file, int line, const char *text,
@@ -203,6 +249,7 @@ out:
 	free(e.text);
 	free(e.host);
 	free(e.tool);
+	free(e.server_name);
 	free(copy);
 	return err;
 }
@@ -269,6 +316,7 @@ void expect_free(struct expect_set *s)
 		free(s->v[i].text);
 		free(s->v[i].host);
 		free(s->v[i].tool);
+		free(s->v[i].server_name);
 	}
 	for (size_t i = 0; i < s->nr_files; i++)
 		free(s->files[i]);

@@ -9,8 +9,9 @@
 #include "diag.h"
 
 enum expect_kind {
-	EXPECT_ADDR, /* expect allow|deny tcp|udp ADDR port P [tool T] */
-	EXPECT_NAME, /* expect allow|deny tcp|udp name HOST port P [tool T]: HOST resolved */
+	EXPECT_ADDR, /* expect allow|deny tcp|udp ADDR port P [server_name NAME] [tool T] */
+	/* expect allow|deny tcp|udp name HOST port P [server_name NAME] [tool T]: HOST resolved */
+	EXPECT_NAME,
 	EXPECT_DNS, /* expect allow|deny dns NAME [tool T]: a query for NAME to a resolver */
 };
 
@@ -25,6 +26,11 @@ struct expect {
 	struct addr dst; /* EXPECT_ADDR: one address */
 	char *host; /* EXPECT_NAME: the host name; EXPECT_DNS: the query name */
 	char *tool; /* the sending tool, or NULL: a process of no tool */
+	/*
+	 * TCP only: the flow's TLS ClientHello names this server (its first
+	 * data after the SYN, docs/sni.md), or NULL: the SYN alone
+	 */
+	char *server_name;
 };
 
 struct expect_set {

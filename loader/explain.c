@@ -26,6 +26,7 @@
 #include "reasons.h"
 
 #define EXPLAIN_SPORT 40000 /* any: no rule looks at the source port */
+#define EXPLAIN_SEQ 1000 /* the SYN's; the ClientHello's first byte is the next */
 #define EXPLAIN_MAX_HOOKS 3
 
 struct frame {
@@ -40,11 +41,20 @@ struct hook_run {
 	struct dry_result r;
 };
 
+/* one frame's runs, a hook each, and the rules that decided */
+struct explain_runs {
+	struct hook_run runs[EXPLAIN_MAX_HOOKS];
+	struct rule_info rules[EXPLAIN_MAX_HOOKS];
+	size_t nr;
+};
+
 /*
  * Ethernet / IPv4 or IPv6 / a TCP SYN or a UDP header (and a DNS query when
- * asked), from src to the query's destination; 0, or -EINVAL for a bad name
+ * asked), from src to the query's destination; hello: the TCP segment after
+ * the SYN, a TLS ClientHello for q->server_name. 0, or -EINVAL for a bad name
  */
-static int frame_build(struct frame *f, const struct explain_query *q, const struct addr *src)
+static int frame_build(struct frame *f, const struct explain_query *q, const struct addr *src,
+		       bool hello)
 {
 	struct pkt_buf p = PKT_BUF(f->b);
 	bool v6 = q->dst.family == AF_INET6;
@@ -64,12 +74,15 @@ static int frame_build(struct frame *f, const struct explain_query *q, const str
 	if (q->l4proto == IPPROTO_TCP)
 		pkt_tcp(&p, &(struct pkt_tcp){ .sport = EXPLAIN_SPORT,
 					       .dport = q->port,
-					       .flags = TH_SYN,
+					       .seq = hello ? EXPLAIN_SEQ + 1 : EXPLAIN_SEQ,
+					       .flags = hello ? TH_ACK | TH_PUSH : TH_SYN,
 					       .window = 0xfa00 });
 	else
 		pkt_udp(&p, EXPLAIN_SPORT, q->port);
 	if (dns)
 		pkt_dns_query(&p, 0x1c7a, q->query, q->qtype);
+	if (hello)
+		pkt_tls_hello(&p, q->server_name);
 	f->len = p.len;
 	return pkt_finish(&p);
 }
@@ -181,21 +194,9 @@ static const char *verdict_name(const struct hook_run *run)
 	return REASON_IS_ALLOW(run->r.reason) ? "allow" : "deny";
 }
 
-static void print_plain(FILE *out, const struct explain_query *q, const struct addr *src,
-			const struct hook_run *runs, size_t nr, const struct rule_info *rules,
-			char stages[STAGE_MAX_SLOTS][STAGE_NAME_LEN])
+static void print_table(FILE *out, const struct hook_run *runs, size_t nr,
+			const struct rule_info *rules, char stages[STAGE_MAX_SLOTS][STAGE_NAME_LEN])
 {
-	char sb[ADDR_STR_LEN], db[ADDR_STR_LEN];
-
-	fprintf(out, "%s %s port %u -> %s port %u, sent by %s%s", l4proto_name(q->l4proto),
-		addr_format(src, sb, sizeof(sb)), EXPLAIN_SPORT,
-		addr_format(&q->dst, db, sizeof(db)), q->port, q->tool ? "tool " : "no tool",
-		q->tool ? q->tool : "");
-	if (q->query) {
-		fprintf(out, ", a DNS query for ");
-		text_plain(out, q->query);
-	}
-	fprintf(out, "\n");
 	fprintf(out, "%-11s %-11s %-15s %-10s %s\n", "hook", "verdict", "reason", "stage", "rule");
 	for (size_t i = 0; i < nr; i++) {
 		const struct hook_run *r = &runs[i];
@@ -217,10 +218,69 @@ static void print_plain(FILE *out, const struct explain_query *q, const struct a
 	}
 }
 
+/* the SYN's (or datagram's) table; with a server name, the ClientHello's after it */
+static void print_plain(FILE *out, const struct explain_query *q, const struct addr *src,
+			const struct explain_runs *syn, const struct explain_runs *hello,
+			char stages[STAGE_MAX_SLOTS][STAGE_NAME_LEN])
+{
+	char sb[ADDR_STR_LEN], db[ADDR_STR_LEN];
+
+	fprintf(out, "%s %s port %u -> %s port %u, sent by %s%s", l4proto_name(q->l4proto),
+		addr_format(src, sb, sizeof(sb)), EXPLAIN_SPORT,
+		addr_format(&q->dst, db, sizeof(db)), q->port, q->tool ? "tool " : "no tool",
+		q->tool ? q->tool : "");
+	if (q->query) {
+		fprintf(out, ", a DNS query for ");
+		text_plain(out, q->query);
+	}
+	fprintf(out, "\n");
+	print_table(out, syn->runs, syn->nr, syn->rules, stages);
+	if (!q->server_name)
+		return;
+	fprintf(out, "then a TLS ClientHello with server_name ");
+	text_plain(out, q->server_name);
+	if (!hello->nr) {
+		fprintf(out, ": not sent, the SYN is denied\n");
+		return;
+	}
+	fprintf(out, "\n");
+	print_table(out, hello->runs, hello->nr, hello->rules, stages);
+}
+
+static void json_hooks(struct json *j, const char *key, const struct explain_runs *er,
+		       char stages[STAGE_MAX_SLOTS][STAGE_NAME_LEN])
+{
+	json_array(j, key);
+	for (size_t i = 0; i < er->nr; i++) {
+		const struct hook_run *r = &er->runs[i];
+
+		json_object(j, NULL);
+		json_str(j, "hook", hook_label(r->hook));
+		json_str(j, "verdict", verdict_name(r));
+		json_str(j, "reason", reason_name(r->r.reason));
+		json_str(j, "stage",
+			 r->r.slot && r->r.slot < STAGE_MAX_SLOTS && stages[r->r.slot][0] ?
+				 stages[r->r.slot] :
+				 NULL);
+		if (r->r.rule) {
+			json_object(j, "rule");
+			json_u64(j, "number", r->r.rule - 1);
+			json_str(j, "file", er->rules[i].file);
+			json_int(j, "line", er->rules[i].line);
+			json_str(j, "text", er->rules[i].text);
+			json_end(j);
+		} else {
+			json_null(j, "rule");
+		}
+		json_end(j);
+	}
+	json_end(j);
+}
+
 static void print_json(FILE *out, const char *name, const struct explain_query *q,
-		       const struct addr *src, const struct hook_run *runs, size_t nr,
-		       const struct rule_info *rules, char stages[STAGE_MAX_SLOTS][STAGE_NAME_LEN],
-		       bool denied)
+		       const struct addr *src, const struct explain_runs *syn,
+		       const struct explain_runs *hello,
+		       char stages[STAGE_MAX_SLOTS][STAGE_NAME_LEN], bool denied)
 {
 	char sb[ADDR_STR_LEN], db[ADDR_STR_LEN];
 	struct json j;
@@ -235,32 +295,44 @@ static void print_json(FILE *out, const char *name, const struct explain_query *
 	json_u64(&j, "port", q->port);
 	json_str(&j, "tool", q->tool);
 	json_str(&j, "verdict", denied ? "deny" : "allow");
-	json_array(&j, "hooks");
-	for (size_t i = 0; i < nr; i++) {
-		const struct hook_run *r = &runs[i];
-
-		json_object(&j, NULL);
-		json_str(&j, "hook", hook_label(r->hook));
-		json_str(&j, "verdict", verdict_name(r));
-		json_str(&j, "reason", reason_name(r->r.reason));
-		json_str(&j, "stage",
-			 r->r.slot && r->r.slot < STAGE_MAX_SLOTS && stages[r->r.slot][0] ?
-				 stages[r->r.slot] :
-				 NULL);
-		if (r->r.rule) {
-			json_object(&j, "rule");
-			json_u64(&j, "number", r->r.rule - 1);
-			json_str(&j, "file", rules[i].file);
-			json_int(&j, "line", rules[i].line);
-			json_str(&j, "text", rules[i].text);
-			json_end(&j);
-		} else {
-			json_null(&j, "rule");
-		}
+	json_hooks(&j, "hooks", syn, stages);
+	if (q->server_name) {
+		/* the ClientHello after the SYN: no hooks when the SYN is denied */
+		json_object(&j, "client_hello");
+		json_str(&j, "server_name", q->server_name);
+		json_hooks(&j, "hooks", hello, stages);
 		json_end(&j);
 	}
 	json_end(&j);
-	json_end(&j);
+}
+
+/* f through each hook's dry program: verdicts, and the rules that decided; 0 or -errno */
+static int run_hooks(const char *name, const int *progs, const struct frame *f,
+		     struct explain_runs *er, bool *denied, struct diag *d)
+{
+	int err;
+
+	for (size_t i = 0; i < er->nr; i++)
+		er->runs[i].err = er->runs[i].hook == HOOK_XDP ?
+					  test_run_xdp(progs[i], f, &er->runs[i]) :
+					  test_run(progs[i], f, &er->runs[i]);
+	for (size_t i = 0; i < er->nr; i++) {
+		const struct hook_run *r = &er->runs[i];
+
+		if (r->err || r->r.magic != DRY_RUN_MAGIC) {
+			err = r->err ? r->err : -EPROTO;
+			diag_error(d, NULL, 0, "test run at %s gave no verdict: %s",
+				   hook_label(r->hook), strerror(-err));
+			return err;
+		}
+		if (r->r.rule && rule_info_get(name, r->r.rule - 1, &er->rules[i])) {
+			diag_error(d, NULL, 0, "instance '%s': rule %u is not in its rule list",
+				   name, r->r.rule - 1);
+			return -ENOENT;
+		}
+		*denied |= !REASON_IS_ALLOW(r->r.reason) && !r->r.audit;
+	}
+	return 0;
 }
 
 int explain_run(const char *name, const struct explain_query *q, FILE *out, bool json,
@@ -268,15 +340,13 @@ int explain_run(const char *name, const struct explain_query *q, FILE *out, bool
 {
 	char stages[STAGE_MAX_SLOTS][STAGE_NAME_LEN];
 	struct addr srcs[PIPELINE_MAX_SOURCES], src = { .family = q->dst.family };
-	struct rule_info rules[EXPLAIN_MAX_HOOKS] = {};
-	struct hook_run runs[EXPLAIN_MAX_HOOKS] = {};
+	struct explain_runs syn = {}, hello = {};
 	int progs[EXPLAIN_MAX_HOOKS], n, err;
 	struct stage cand[MAX_STAGES];
 	struct dry_pipeline *dp = NULL;
 	bool tc, cg, xdp, denied = false;
 	__u64 tool;
 	struct frame f;
-	size_t nr = 0;
 
 	src.plen = src.family == AF_INET ? 32 : 128;
 	attached_hooks(name, &tc, &cg, &xdp);
@@ -308,46 +378,44 @@ int explain_run(const char *name, const struct explain_query *q, FILE *out, bool
 	if (err)
 		goto out;
 	if (xdp)
-		runs[nr++].hook = HOOK_XDP; /* first: a frame meets XDP before tc */
+		syn.runs[syn.nr++].hook = HOOK_XDP; /* first: a frame meets XDP before tc */
 	if (tc)
-		runs[nr++].hook = HOOK_TC;
+		syn.runs[syn.nr++].hook = HOOK_TC;
 	if (cg)
-		runs[nr++].hook = HOOK_CGSKB;
-	for (size_t i = 0; i < nr; i++)
-		progs[i] = pipeline_dry_prog(dp, runs[i].hook);
-	err = frame_build(&f, q, &src);
+		syn.runs[syn.nr++].hook = HOOK_CGSKB;
+	for (size_t i = 0; i < syn.nr; i++)
+		progs[i] = pipeline_dry_prog(dp, syn.runs[i].hook);
+	err = frame_build(&f, q, &src, false);
 	if (err) {
 		diag_error(d, NULL, 0,
 			   "query '%s': not a DNS name of at most 253 bytes in labels of 1-63",
 			   q->query);
 		goto out;
 	}
-	for (size_t i = 0; i < nr; i++)
-		runs[i].err = runs[i].hook == HOOK_XDP ? test_run_xdp(progs[i], &f, &runs[i]) :
-							 test_run(progs[i], &f, &runs[i]);
-	for (size_t i = 0; i < nr; i++) {
-		if (runs[i].err || runs[i].r.magic != DRY_RUN_MAGIC) {
-			err = runs[i].err ? runs[i].err : -EPROTO;
-			diag_error(d, NULL, 0, "test run at %s gave no verdict: %s",
-				   hook_label(runs[i].hook), strerror(-err));
-			goto out;
-		}
-		if (runs[i].r.rule && rule_info_get(name, runs[i].r.rule - 1, &rules[i])) {
-			err = -ENOENT;
-			diag_error(d, NULL, 0, "instance '%s': rule %u is not in its rule list",
-				   name, runs[i].r.rule - 1);
-			goto out;
-		}
-		denied |= !REASON_IS_ALLOW(runs[i].r.reason) && !runs[i].r.audit;
+	err = run_hooks(name, progs, &f, &syn, &denied, d);
+	/* the ClientHello, as the first data after the SYN, when every hook let the SYN through */
+	if (!err && q->server_name && !denied) {
+		for (size_t i = 0; i < syn.nr; i++)
+			hello.runs[hello.nr++].hook = syn.runs[i].hook;
+		err = frame_build(&f, q, &src, true);
+		if (err)
+			diag_error(d, NULL, 0, "server_name '%s': not a name of at most 255 bytes",
+				   q->server_name);
+		else
+			err = run_hooks(name, progs, &f, &hello, &denied, d);
 	}
+	if (err)
+		goto out;
 	if (json)
-		print_json(out, name, q, &src, runs, nr, rules, stages, denied);
+		print_json(out, name, q, &src, &syn, &hello, stages, denied);
 	else
-		print_plain(out, q, &src, runs, nr, rules, stages);
+		print_plain(out, q, &src, &syn, &hello, stages);
 	err = denied;
 out:
-	for (size_t i = 0; i < nr; i++)
-		rule_info_free(&rules[i]);
+	for (size_t i = 0; i < EXPLAIN_MAX_HOOKS; i++) {
+		rule_info_free(&syn.rules[i]);
+		rule_info_free(&hello.rules[i]);
+	}
 	pipeline_dry_free(dp);
 	while (n-- > 0)
 		stage_free(&cand[n]);

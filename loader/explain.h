@@ -14,6 +14,8 @@ struct explain_query {
 	const char *tool; /* NULL: a sender of the sandbox that is no tool */
 	const char *query; /* UDP: a DNS query for this name in the datagram; NULL: empty */
 	__u16 qtype; /* its type (A = 1) */
+	/* TCP: then a TLS ClientHello naming this server, the flow's first data; NULL: none */
+	const char *server_name;
 	const char *profile_dir; /* where the instance's stage objects are */
 	const char *sandbox_cgroup; /* "" when the instance has none */
 };
@@ -22,7 +24,10 @@ struct explain_query {
  * Builds the packet, runs it through a dry-run copy of the instance's
  * pipeline at each hook kind the instance is attached to (from a process in
  * the tool's cgroup, so the packet carries the tool), prints the verdicts.
- * Returns 0 when every hook lets it through, 1 when one drops it, or -errno.
+ * With a server name, the ClientHello after the SYN too, when every hook let
+ * the SYN through (the dry https stage takes it as a new flow's first data:
+ * docs/sni.md). Returns 0 when every hook lets them through, 1 when one
+ * drops one, or -errno.
  * The caller holds the instance lock.
  */
 int explain_run(const char *name, const struct explain_query *q, FILE *out, bool json,

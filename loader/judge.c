@@ -1,34 +1,13 @@
-/* judge.c: the reference judge: link layer, IP, extension headers, ND, then class, rules and DNS queries. */
+/* judge.c: the reference judge's packet side: link layer, IP, extension headers, ND, then class and rules (names: judge_names.c). */
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
 #include <netinet/in.h>
 #include <linux/if_ether.h>
-#include "dns_policy.h"
 #include "judge.h"
-#include "learn_rules.h"
+#include "judge_names.h"
 #include "policy.h"
 #include "reason.h"
-
-/* not a reason: the packet side found nothing to deny, the stages decide */
-#define JUDGE_GO_ON 0xffffu
-/* XDP sees no socket: the sender's tool is unknown there */
-#define JUDGE_TOOL_UNKNOWN (~0ULL)
-
-/* one frame as the packet side parsed it; offsets from the frame's first byte */
-struct judge_pkt {
-	const __u8 *b;
-	size_t len; /* of the frame */
-	enum hook_id hook;
-	__u64 tool;
-	int family;
-	size_t l3, l4, end; /* end: of the IP datagram */
-	__u8 proto, hop_limit;
-	bool unspecified_src; /* IPv6 from :: */
-	bool jumbo; /* IPv6 payload length 0: the datagram ends with the frame */
-	__u8 src[16], dst[16];
-	__u16 sport, dport; /* host order */
-};
 
 /* an ND message carries what a host needs on its link and nothing more: its fixed part, one option */
 #define JUDGE_RS_LEN 8
@@ -36,15 +15,6 @@ struct judge_pkt {
 #define JUDGE_ND_OPT_LEN 8
 /* IPv6 extension headers before the transport header: more is malformed */
 #define JUDGE_MAX_EXT_HDRS 7
-
-static __u16 be16(const __u8 *p)
-{
-	return (__u16)(p[0] << 8 | p[1]);
-}
-
-/* the query types a query may ask for without a 'dns qtype' line (README: DNS query names) */
-static const __u16 default_qtypes[] = { 1 /* A */, 28 /* AAAA */, 5 /* CNAME */, 12 /* PTR */,
-					33 /* SRV */ };
 
 /* the stage that claims {proto, port}: its exact port first, then "every other port" */
 static int class_stage(const struct plan *pl, __u8 proto, __u16 port)
@@ -148,217 +118,6 @@ static int stage_lookup(const struct judge_policy *pol, int stage, const struct 
 	return r;
 }
 
-/*
- * The name rule of tool (0: of every process; JUDGE_TOOL_UNKNOWN: of any tool)
- * for the learned host at the packet's {protocol, port}, or -1: the one the
- * learning maps count (learn_rule_covering: the most specific followed name,
- * its resolvers), so the judge and the pipeline name the same rule.
- */
-static int name_rule_lookup(const struct judge_policy *pol, const struct judge_pkt *k, __u64 tool)
-{
-	const struct profile *p = pol->prof;
-
-	for (size_t i = 0; i < p->nr_name_rules; i++) {
-		const struct rule_origin *o = &p->name_rules[i].o;
-		int r;
-
-		/* each tool's rules once: at its first rule; every process's alone */
-		if (tool ? !o->tool || (tool != JUDGE_TOOL_UNKNOWN && o->tool_id != tool) : i)
-			continue;
-		r = learn_rule_covering(p, pol->learned_host, k->proto, k->dport,
-					tool ? o->tool : NULL);
-		if (r >= 0 && !tool == !p->name_rules[r].o.tool)
-			return (int)(p->nr_rules + p->nr_dns_names + r);
-		if (tool != JUDGE_TOOL_UNKNOWN)
-			return -1;
-	}
-	return -1;
-}
-
-/* an address DNS taught for pol->learned_host: a name rule of a stage that follows names */
-static unsigned int judge_learned(const struct judge_policy *pol, const struct stage *st,
-				  const struct judge_pkt *k, struct judge_verdict *out)
-{
-	int r = -1;
-
-	if (!st->follows_names)
-		return REASON_NO_RULE;
-	if (k->tool)
-		r = name_rule_lookup(pol, k, k->tool);
-	if (r >= 0 && k->tool == JUDGE_TOOL_UNKNOWN)
-		return REASON_TOOL_DEFERRED;
-	if (r < 0)
-		r = name_rule_lookup(pol, k, 0);
-	if (r < 0)
-		return REASON_NO_RULE;
-	out->rule = r;
-	return REASON_RULE;
-}
-
-/* the reversed-label form of a query name (include/dns_policy.h), cut at the key's size */
-static size_t name_key(const __u8 *const *labels, const __u8 *lens, size_t n, __u8 *key)
-{
-	size_t kl = 0;
-
-	for (size_t i = n; i-- > 0;) {
-		for (size_t j = 0; j <= lens[i]; j++) {
-			__u8 c = j ? labels[i][j - 1] : lens[i];
-
-			if (j && c >= 'A' && c <= 'Z')
-				c = (__u8)(c - 'A' + 'a');
-			if (kl < DNS_NAME_KEY_BYTES)
-				key[kl] = c;
-			kl++;
-		}
-	}
-	if (kl < DNS_NAME_KEY_BYTES)
-		key[kl] = 0;
-	kl++;
-	return kl < DNS_NAME_KEY_BYTES ? kl : DNS_NAME_KEY_BYTES;
-}
-
-/* a rule's name in the same form: exact names end with the root's 0 byte */
-static size_t rule_key(const struct dns_name_rule *r, __u8 *key)
-{
-	const char *s = r->name, *end = s + strlen(s);
-	size_t kl = 0;
-
-	while (end > s) {
-		const char *dot = end;
-		size_t l;
-
-		while (dot > s && dot[-1] != '.')
-			dot--;
-		l = (size_t)(end - dot);
-		key[kl++] = (__u8)l;
-		memcpy(key + kl, dot, l);
-		kl += l;
-		end = dot > s ? dot - 1 : s;
-	}
-	if (!r->wildcard)
-		key[kl++] = 0;
-	return kl;
-}
-
-/* the 'allow dns' line of tool that allows the name (longest match), or -1 */
-static int name_lookup(const struct profile *p, const __u8 *qkey, size_t qlen, __u64 tool)
-{
-	int best = -1;
-	size_t best_len = 0;
-
-	for (size_t i = 0; i < p->nr_dns_names; i++) {
-		__u8 rk[DNS_NAME_KEY_BYTES + 16];
-		size_t rl;
-
-		if (p->dns_names[i].o.tool_id != tool)
-			continue;
-		rl = rule_key(&p->dns_names[i], rk);
-		if (rl > qlen || memcmp(rk, qkey, rl))
-			continue;
-		/* a wildcard is every name below its suffix, not the suffix itself */
-		if (p->dns_names[i].wildcard && (rl == qlen || qkey[rl] == 0))
-			continue;
-		if (best < 0 || rl > best_len) {
-			best = (int)i;
-			best_len = rl;
-		}
-	}
-	return best;
-}
-
-static bool qtype_allowed(const struct profile *p, __u16 qtype)
-{
-	const __u16 *t = p->dns_qtypes ? p->dns_qtypes : default_qtypes;
-	size_t n = p->dns_qtypes ? p->nr_dns_qtypes :
-				   sizeof(default_qtypes) / sizeof(default_qtypes[0]);
-
-	for (size_t i = 0; i < n; i++)
-		if (t[i] == qtype)
-			return true;
-	return false;
-}
-
-/* a UDP query to a resolver, checked in the README's order; REASON_RULE sets out->name_rule */
-static unsigned int dns_query(const struct judge_policy *pol, const struct judge_pkt *k,
-			      struct judge_verdict *out)
-{
-	const __u8 *labels[128], *m = k->b + k->l4 + 8;
-	__u8 lens[128], qkey[DNS_NAME_KEY_BYTES];
-	size_t mlen = k->end - k->l4 - 8, pos = 12, wire = 0, nl = 0, ql;
-	__u16 flags, qd, an, ns, ar, qtype, qclass;
-	int rule;
-
-	/* one datagram, its UDP length the IP datagram's (a jumbogram's is not known) */
-	if (k->jumbo || be16(k->b + k->l4 + 4) != k->end - k->l4)
-		return REASON_DNS_MALFORMED;
-	if (mlen > DNS_MSG_MAX || mlen < 12)
-		return REASON_DNS_MALFORMED;
-	flags = be16(m + 2);
-	qd = be16(m + 4);
-	an = be16(m + 6);
-	ns = be16(m + 8);
-	ar = be16(m + 10);
-	if ((flags & 0x8000) || ((flags >> 11) & 15) || (flags & 0x0040) || (flags & 15))
-		return REASON_DNS_MALFORMED;
-	if (an || ns || ar > 1)
-		return REASON_DNS_MALFORMED;
-	if (qd != 1)
-		return REASON_DNS_QDCOUNT;
-	for (;;) {
-		__u8 l;
-
-		if (pos >= mlen)
-			return REASON_DNS_MALFORMED;
-		l = m[pos];
-		if ((l & 0xc0) == 0xc0)
-			return REASON_DNS_COMPRESSION;
-		if (l & 0xc0)
-			return REASON_DNS_NAME_LEN;
-		wire += (size_t)l + 1;
-		/* with room for the root label */
-		if (wire + (l ? 1 : 0) > DNS_WIRE_NAME_MAX)
-			return REASON_DNS_NAME_LEN;
-		if (!l) {
-			pos++;
-			break;
-		}
-		if (pos + 1 + l > mlen)
-			return REASON_DNS_MALFORMED;
-		labels[nl] = m + pos + 1;
-		lens[nl++] = l;
-		pos += 1 + (size_t)l;
-	}
-	if (pos + 4 > mlen)
-		return REASON_DNS_MALFORMED;
-	qtype = be16(m + pos);
-	qclass = be16(m + pos + 2);
-	pos += 4;
-	if (ar) {
-		size_t rdlen;
-
-		if (pos + 11 > mlen || m[pos] != 0 || be16(m + pos + 1) != DNS_TYPE_OPT)
-			return REASON_DNS_MALFORMED;
-		rdlen = be16(m + pos + 9);
-		if (rdlen > DNS_OPT_DATA_MAX || pos + 11 + rdlen != mlen)
-			return REASON_DNS_MALFORMED;
-	} else if (pos != mlen) {
-		return REASON_DNS_MALFORMED;
-	}
-	if (!qtype_allowed(pol->prof, qtype) || qclass != DNS_CLASS_IN)
-		return REASON_DNS_QTYPE;
-	ql = name_key(labels, lens, nl, qkey);
-	rule = -1;
-	if (k->tool && k->tool != JUDGE_TOOL_UNKNOWN)
-		rule = name_lookup(pol->prof, qkey, ql, k->tool);
-	if (rule < 0)
-		rule = name_lookup(pol->prof, qkey, ql, 0);
-	/* XDP: a name some tool's line may allow is for tc ingress, which knows the tool */
-	if (rule < 0)
-		return k->tool == JUDGE_TOOL_UNKNOWN ? REASON_TOOL_DEFERRED : REASON_QNAME;
-	out->name_rule = (int)(pol->prof->nr_rules + (size_t)rule);
-	return REASON_RULE;
-}
-
 static unsigned int judge_stages(const struct judge_policy *pol, const struct judge_pkt *k,
 				 struct judge_verdict *out)
 {
@@ -379,7 +138,7 @@ static unsigned int judge_stages(const struct judge_policy *pol, const struct ju
 		return REASON_NO_RULE;
 	/* the dns stage checks the query first, whoever's rule covers the resolver */
 	if (!strcmp(st->desc.name, "dns") && pol->prof->nr_dns_names) {
-		r = k->proto == IPPROTO_TCP ? REASON_DNS_TCP : dns_query(pol, k, out);
+		r = k->proto == IPPROTO_TCP ? REASON_DNS_TCP : judge_dns_query(pol, k, out);
 		if (r != REASON_RULE)
 			return r;
 	}
@@ -420,8 +179,12 @@ static unsigned int transport(struct judge_pkt *k)
 		return REASON_TRUNCATED;
 	if (k->proto == IPPROTO_TCP && (k->b[k->l4 + 12] >> 4) < 5)
 		return REASON_MALFORMED;
-	k->sport = be16(k->b + k->l4);
-	k->dport = be16(k->b + k->l4 + 2);
+	k->sport = judge_be16(k->b + k->l4);
+	k->dport = judge_be16(k->b + k->l4 + 2);
+	if (k->proto == IPPROTO_TCP) {
+		k->data = k->l4 + (size_t)(k->b[k->l4 + 12] >> 4) * 4;
+		k->tcp_flags = k->b[k->l4 + 13];
+	}
 	return JUDGE_GO_ON;
 }
 
@@ -479,7 +242,7 @@ static unsigned int ipv4(const struct judge_policy *pol, struct judge_pkt *k)
 	if (!is_source(pol, AF_INET, k->src))
 		return REASON_SPOOFED;
 	ihl = (size_t)(h[0] & 15) * 4;
-	tot = be16(h + 2);
+	tot = judge_be16(h + 2);
 	if (ihl < 20 || tot < ihl)
 		return REASON_MALFORMED;
 	if (k->l3 + tot > k->len)
@@ -503,7 +266,7 @@ static unsigned int ipv4(const struct judge_policy *pol, struct judge_pkt *k)
 			return REASON_SOURCE_ROUTE;
 		opt += olen;
 	}
-	if (be16(h + 6) & 0x3fff)
+	if (judge_be16(h + 6) & 0x3fff)
 		return REASON_FRAGMENT;
 	k->proto = h[9];
 	k->l4 = hend;
@@ -560,7 +323,7 @@ static unsigned int ipv6_chain(struct judge_pkt *k, __u8 next, size_t off)
 
 			if (off + 8 > k->end)
 				return cut;
-			fo = be16(k->b + off + 2);
+			fo = judge_be16(k->b + off + 2);
 			if (fo >> 3)
 				return REASON_FRAGMENT;
 			if (fo & 1)
@@ -608,7 +371,7 @@ static unsigned int ipv6(const struct judge_policy *pol, struct judge_pkt *k)
 		k->unspecified_src = true;
 	}
 	/* a payload length of 0 is a jumbogram or a GSO packet: bounded by the frame */
-	plen = be16(h + 4);
+	plen = judge_be16(h + 4);
 	k->jumbo = !plen;
 	k->end = plen ? k->l3 + 40 + plen : k->len;
 	if (k->end > k->len)
@@ -647,7 +410,7 @@ int judge_frame(const struct judge_policy *pol, enum hook_id hook, const __u8 *f
 		r = REASON_TRUNCATED;
 		goto out;
 	}
-	et = be16(frame + 12);
+	et = judge_be16(frame + 12);
 	k.l3 = ETH_HLEN;
 	switch (et) {
 	case ETH_P_8021Q:
@@ -657,8 +420,9 @@ int judge_frame(const struct judge_policy *pol, enum hook_id hook, const __u8 *f
 	case ETH_P_ARP:
 		if (len < ETH_HLEN + 28)
 			r = REASON_TRUNCATED;
-		else if (be16(frame + ETH_HLEN) != 1 || be16(frame + ETH_HLEN + 2) != ETH_P_IP ||
-			 frame[ETH_HLEN + 4] != 6 || frame[ETH_HLEN + 5] != 4)
+		else if (judge_be16(frame + ETH_HLEN) != 1 ||
+			 judge_be16(frame + ETH_HLEN + 2) != ETH_P_IP || frame[ETH_HLEN + 4] != 6 ||
+			 frame[ETH_HLEN + 5] != 4)
 			r = REASON_MALFORMED; /* not Ethernet/IPv4 ARP */
 		else
 			r = is_source(pol, AF_INET, frame + ETH_HLEN + 14) ? REASON_ARP :

@@ -344,12 +344,11 @@ int learn_rule_over(const struct profile *p, size_t name, __u8 l4proto, __u16 po
 	return best;
 }
 
-int learn_rule_covering(const struct profile *p, const char *host, __u8 l4proto, __u16 port,
-			const char *tool)
+int learn_followed_name(const struct profile *p, const char *host)
 {
 	char *h = strdup(host);
 	size_t len;
-	int x, r = -ENOENT;
+	int x;
 
 	if (!h)
 		return -ENOMEM;
@@ -359,12 +358,20 @@ int learn_rule_covering(const struct profile *p, const char *host, __u8 l4proto,
 	if (len > 1 && h[len - 1] == '.')
 		h[len - 1] = '\0';
 	x = followed_name(p, h);
+	free(h);
+	return x;
+}
+
+int learn_rule_covering(const struct profile *p, const char *host, __u8 l4proto, __u16 port,
+			const char *tool)
+{
+	int x = learn_followed_name(p, host), r = -ENOENT;
+
 	if (x >= 0 && tool)
 		r = learn_rule_over(p, x, l4proto, port, tool);
 	if (x >= 0 && r < 0)
 		r = learn_rule_over(p, x, l4proto, port, NULL);
-	free(h);
-	return r;
+	return x < 0 ? x : r;
 }
 
 /* an address of a resolver: an 'allow udp ADDRESS port 53' line names it */

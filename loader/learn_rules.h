@@ -39,6 +39,13 @@ bool learn_host_covers(const char *pattern, const char *name);
 int learn_rule_over(const struct profile *p, size_t name, __u8 l4proto, __u16 port,
 		    const char *tool);
 /*
+ * The followed name a query for host (an exact name, any case) is learned
+ * under: the most specific rule host covering it (exact or wildcard, as the
+ * learning maps find it), as the index of that host's first name rule; or
+ * -ENOENT.
+ */
+int learn_followed_name(const struct profile *p, const char *host);
+/*
  * For the judge: the name rule that allows l4proto to port from tool (NULL:
  * none) once host (an exact name, as a query asks it) resolved: its followed
  * name is the most specific rule host covering it (exact or wildcard, as

@@ -448,6 +448,7 @@ static const struct cli_cmd cmds[] = {
 	  "show what the installed pipeline does with one packet, and why",
 	  "usage: ironclaw-pipe explain [--name INSTANCE] [--json] <tcp|udp> <address> <port>\n"
 	  "                             [tool <name>] [query <dns-name> [<type>]]\n"
+	  "                             [server_name <host>]\n"
 	  "  Builds the packet (a TCP SYN or a UDP datagram from the sandbox's first address)\n"
 	  "  and runs it through a dry-run copy of the installed pipeline (BPF_PROG_TEST_RUN)\n"
 	  "  at each hook kind the instance is attached to: XDP, tc, and cgroup_skb when a\n"
@@ -460,7 +461,10 @@ static const struct cli_cmd cmds[] = {
 	  "  1: dropped at some hook; 2: error.\n"
 	  "  query NAME [TYPE]: the UDP datagram carries a DNS query for NAME (type A by\n"
 	  "  default), for profiles with 'allow dns' lines; without it the datagram is empty,\n"
-	  "  which such a profile denies as dns_malformed.\n" },
+	  "  which such a profile denies as dns_malformed.\n"
+	  "  server_name HOST (tcp): then the flow's first data, a TLS ClientHello naming\n"
+	  "  HOST, through the same hooks when they let the SYN through: to an address a\n"
+	  "  name rule on tcp/443 opened, the https stage checks the name (reason sni).\n" },
 	{ "reload", do_reload, OPTS(NAME), false,
 	  "read the profile again and switch to it in one step",
 	  "usage: ironclaw-pipe reload [--name INSTANCE]\n"

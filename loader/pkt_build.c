@@ -436,3 +436,49 @@ int pkt_dns_name_check(const char *name)
 	}
 	return 0;
 }
+
+int pkt_tls_hello(struct pkt_buf *p, const char *name)
+{
+	static const __u8 fixed[] = {
+		0x03,	  0x03, /* legacy_version TLS 1.2 */
+		[34] = 0, /* random[32] (zeros), then an empty legacy_session_id */
+		0x00,	  0x02, 0x13, 0x01, /* one cipher suite: TLS_AES_128_GCM_SHA256 */
+		0x01,	  0x00, /* the null compression method */
+	};
+	/* supported_versions: TLS 1.3 */
+	static const __u8 versions[] = { 0x00, 0x2b, 0x00, 0x03, 0x02, 0x03, 0x04 };
+	size_t nlen = name ? strlen(name) : 0, ext = sizeof(versions) + (name ? 9 + nlen : 0);
+	size_t body = sizeof(fixed) + 2 + ext;
+	__u8 *h;
+
+	if (nlen > 255)
+		return refuse(p, -EINVAL);
+	h = reserve(p, 5 + 4 + body);
+	if (!h)
+		return -ENOSPC;
+	/* the record (handshake, legacy version 3.1) and the handshake message (ClientHello) */
+	h[0] = 0x16;
+	h[1] = 0x03;
+	h[2] = 0x01;
+	put16(h + 3, (__u16)(4 + body));
+	h[5] = 0x01;
+	h[6] = 0;
+	put16(h + 7, (__u16)body);
+	h += 9;
+	memcpy(h, fixed, sizeof(fixed));
+	h += sizeof(fixed);
+	put16(h, (__u16)ext);
+	h += 2;
+	if (name) {
+		/* server_name: a list of one host_name */
+		put16(h, 0x0000);
+		put16(h + 2, (__u16)(5 + nlen));
+		put16(h + 4, (__u16)(3 + nlen));
+		h[6] = 0;
+		put16(h + 7, (__u16)nlen);
+		memcpy(h + 9, name, nlen);
+		h += 9 + nlen;
+	}
+	memcpy(h, versions, sizeof(versions));
+	return 0;
+}

@@ -1,4 +1,4 @@
-/* pkt_build.h: a packet builder: Ethernet / VLAN / ARP | IPv4 | IPv6 (+ext) / TCP | UDP | ICMPv6 / DNS. */
+/* pkt_build.h: a packet builder: Ethernet / VLAN / ARP | IPv4 | IPv6 (+ext) / TCP | UDP | ICMPv6 / DNS | a TLS ClientHello. */
 #ifndef IRONCLAW_PKT_BUILD_H
 #define IRONCLAW_PKT_BUILD_H
 
@@ -115,5 +115,14 @@ int pkt_dns_rr(struct pkt_buf *p, __u16 type, __u16 class, __u32 ttl, const void
 int pkt_dns_rr_name(struct pkt_buf *p, __u16 type, __u16 class, __u32 ttl, const char *target);
 /* 0 for a name of at most 253 bytes in labels of 1 to 63 (a trailing dot allowed), or -EINVAL */
 int pkt_dns_name_check(const char *name);
+
+/*
+ * A TLS ClientHello in one record, from p->len on (a TCP segment's payload):
+ * TLS 1.3 (supported_versions), one cipher suite, and a server_name
+ * extension naming name as given (NULL: none), the first bytes of the
+ * stream the https stage judges (docs/sni.md). -EINVAL for a name over 255
+ * bytes.
+ */
+int pkt_tls_hello(struct pkt_buf *p, const char *name);
 
 #endif

@@ -10,6 +10,7 @@
 
 #define PROFTEST_TOOL_BASE 0x1c1a00000000ull
 #define PROFTEST_SPORT 40000
+#define PROFTEST_SEQ 1000 /* the SYN's; the hello's first byte is the next */
 
 void proftest_tools(struct profile *p)
 {
@@ -97,7 +98,7 @@ static void learned_addr(const struct judge_policy *pol, __u8 proto, struct addr
 	addr_parse(candidates[0], out); /* every one covered: the judge ignores them anyway */
 }
 
-int proftest_frame(const struct expect *e, const struct judge_policy *pol, __u64 tool,
+int proftest_frame(const struct expect *e, const struct judge_policy *pol, __u64 tool, bool hello,
 		   const struct addr *src4, const struct addr *src6, __u8 *buf, size_t size,
 		   size_t *len, const char **learned_host, struct diag *d)
 {
@@ -130,9 +131,16 @@ int proftest_frame(const struct expect *e, const struct judge_policy *pol, __u64
 	else
 		pkt_ipv6(&p, &(struct pkt_ip6){
 				     .src = src->bytes, .dst = dst.bytes, .next = e->l4proto });
-	if (e->l4proto == IPPROTO_TCP)
+	if (e->l4proto == IPPROTO_TCP && hello)
 		pkt_tcp(&p, &(struct pkt_tcp){ .sport = PROFTEST_SPORT,
 					       .dport = e->port,
+					       .seq = PROFTEST_SEQ + 1,
+					       .flags = TH_ACK | TH_PUSH,
+					       .window = 64240 });
+	else if (e->l4proto == IPPROTO_TCP)
+		pkt_tcp(&p, &(struct pkt_tcp){ .sport = PROFTEST_SPORT,
+					       .dport = e->port,
+					       .seq = PROFTEST_SEQ,
 					       .flags = TH_SYN,
 					       .window = 64240 });
 	else
@@ -142,6 +150,8 @@ int proftest_frame(const struct expect *e, const struct judge_policy *pol, __u64
 		pkt_dns_query(&p, 0x1c1a, e->kind == EXPECT_DNS ? e->host : "example.org", 1);
 	else if (e->l4proto == IPPROTO_UDP)
 		pkt_bytes(&p, "ironclaw", 8);
+	if (hello)
+		pkt_tls_hello(&p, e->server_name);
 	if (pkt_finish(&p)) {
 		diag_error(d, e->file, e->line, "cannot build the packet of '%s'", e->text);
 		return -EINVAL;
@@ -159,6 +169,24 @@ void proftest_verdict_text(const struct profile *p, const struct judge_verdict *
 
 	if (o && n >= 0 && (size_t)n < size)
 		snprintf(buf + n, size - (size_t)n, " by %s:%d ('%s')", o->file, o->line, o->text);
+}
+
+int proftest_judge(const struct expect *e, struct judge_policy *pol, __u64 tool,
+		   const struct addr *src4, const struct addr *src6, struct judge_verdict *v,
+		   struct diag *d)
+{
+	__u8 frame[PROFTEST_FRAME_MAX];
+	size_t len;
+	int err = proftest_frame(e, pol, tool, false, src4, src6, frame, sizeof(frame), &len,
+				 &pol->learned_host, d);
+
+	if (!err)
+		err = judge_frame(pol, HOOK_TC, frame, len, tool, v);
+	if (err || !e->server_name || !v->allow)
+		return err;
+	err = proftest_frame(e, pol, tool, true, src4, src6, frame, sizeof(frame), &len,
+			     &pol->learned_host, d);
+	return err ? err : judge_frame(pol, HOOK_TC, frame, len, tool, v);
 }
 
 int proftest_run(const struct ruleset *rs, const struct expect_set *s, size_t *failed,
@@ -184,13 +212,8 @@ int proftest_run(const struct ruleset *rs, const struct expect_set *s, size_t *f
 		__u64 tool = proftest_tool_id(&rs->prof, e->tool);
 		struct judge_verdict v;
 		char said[512];
-		__u8 frame[256];
-		size_t len;
-		int er = proftest_frame(e, &pol, tool, &src4, &src6, frame, sizeof(frame), &len,
-					&pol.learned_host, d);
+		int er = proftest_judge(e, &pol, tool, &src4, &src6, &v, d);
 
-		if (!er)
-			er = judge_frame(&pol, HOOK_TC, frame, len, tool, &v);
 		if (er) {
 			err = err ? err : er;
 			continue;
@@ -199,7 +222,9 @@ int proftest_run(const struct ruleset *rs, const struct expect_set *s, size_t *f
 			continue;
 		(*failed)++;
 		proftest_verdict_text(&rs->prof, &v, said, sizeof(said));
-		diag_error(d, e->file, e->line, "'%s' failed: the judge says %s", e->text, said);
+		diag_error(d, e->file, e->line, "'%s' failed: the judge says %s%s", e->text, said,
+			   e->server_name && v.reason != REASON_SNI && !v.allow ? " at the SYN" :
+										  "");
 	}
 	return err;
 }

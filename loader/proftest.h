@@ -23,12 +23,23 @@ __u64 proftest_tool_id(const struct profile *p, const char *tool);
  * TCP SYN or a UDP datagram from port 40000; 'dns NAME' a query of type A
  * for NAME to the first resolver that the line's tool may ask ('allow udp
  * ADDR port 53'); 'name HOST' to an address no address rule covers, the one
- * *learned_host is then set for (judge.h). -EINVAL after a message when the
- * profile has no resolver for a 'dns' line.
+ * *learned_host is then set for (judge.h). hello: the TCP segment after the
+ * SYN instead, carrying a TLS ClientHello for the line's server_name
+ * (pkt_tls_hello). -EINVAL after a message when the profile has no resolver
+ * for a 'dns' line.
  */
-int proftest_frame(const struct expect *e, const struct judge_policy *pol, __u64 tool,
+#define PROFTEST_FRAME_MAX 512
+int proftest_frame(const struct expect *e, const struct judge_policy *pol, __u64 tool, bool hello,
 		   const struct addr *src4, const struct addr *src6, __u8 *buf, size_t size,
 		   size_t *len, const char **learned_host, struct diag *d);
+
+/*
+ * The judge's verdict on a test line at tc: its frame's; with server_name,
+ * the SYN's when it denies, else the hello's (proftest_frame). 0 or -errno.
+ */
+int proftest_judge(const struct expect *e, struct judge_policy *pol, __u64 tool,
+		   const struct addr *src4, const struct addr *src6, struct judge_verdict *v,
+		   struct diag *d);
 
 /* "allow (rule) by FILE:LINE ('TEXT')" or "deny (no_rule)": a verdict for people */
 void proftest_verdict_text(const struct profile *p, const struct judge_verdict *v, char *buf,

@@ -447,6 +447,19 @@ __noinline int sni_off_covers(struct learn_rule_key *rk, struct learned_key *lk)
 	return sni_off_listed(bpf_map_lookup_elem(&learn_rules, rk), lk, now);
 }
 
+/* a new flow's address was learned for a name rule with 'sni off' (sni_off_covers) */
+static __always_inline int sni_flow_off(const struct stage_pkt *pkt)
+{
+	struct learn_rule_key rk = { .tool = pkt->meta.tool,
+				     .gen = pkt->meta.gen,
+				     .l4proto = pkt->meta.l4proto,
+				     .dport = pkt->meta.dport };
+	struct learned_key lk = { .family = pkt->meta.family };
+
+	__builtin_memcpy(lk.addr, pkt->daddr, 16);
+	return sni_off_covers(&rk, &lk);
+}
+
 /*
  * A packet that reason allowed through a learned address, when the
  * generation checks server names: a SYN opens the flow's state; the first
@@ -457,7 +470,7 @@ static __always_inline int sni_judge_flow(struct __sk_buff *skb, const struct st
 {
 	struct learn_flow_key fk = {};
 	__u32 seq, off, len, hello_len = 0, rel, have = 0, kept = 0, skip = 0;
-	struct sni_flow nf = {}, *f;
+	struct sni_flow nf = {}, dry = {}, *f;
 	struct sni_buf *b = NULL;
 	int verdict;
 
@@ -468,17 +481,10 @@ static __always_inline int sni_judge_flow(struct __sk_buff *skb, const struct st
 		return REASON_SNI;
 	stage_flow_key(&fk, pkt);
 	if (pkt->new_flow) {
-		struct learn_rule_key rk = { .tool = pkt->meta.tool,
-					     .gen = pkt->meta.gen,
-					     .l4proto = pkt->meta.l4proto,
-					     .dport = pkt->meta.dport };
-		struct learned_key lk = { .family = pkt->meta.family };
-
 		nf.cookie = pkt->cookie;
 		nf.data_seq = seq + 1; /* a SYN's own sequence number is the SYN's */
 		nf.state = SNI_AWAIT;
-		__builtin_memcpy(lk.addr, pkt->daddr, 16);
-		if (sni_off_covers(&rk, &lk))
+		if (sni_flow_off(pkt))
 			nf.state = SNI_OFF;
 		if (!dry_run)
 			bpf_map_update_elem(&sni_flows, &fk, &nf, BPF_ANY);
@@ -494,6 +500,14 @@ static __always_inline int sni_judge_flow(struct __sk_buff *skb, const struct st
 		goto first_data;
 	}
 	f = bpf_map_lookup_elem(&sni_flows, &fk);
+	if (!f && dry_run && len) {
+		/* explain: a dry run records no SYN; its hello is a new flow's first data */
+		if (sni_flow_off(pkt))
+			return reason;
+		dry.data_seq = seq;
+		dry.state = SNI_AWAIT;
+		f = &dry;
+	}
 	if (!f)
 		return len ? REASON_SNI : reason; /* data on a flow whose SYN was not seen */
 	if (!len)

@@ -64,6 +64,45 @@ Test(expect_lines, good)
 	}
 }
 
+/* 'server_name NAME' and 'tool T' after the port, in either order */
+Test(expect_lines, server_name)
+{
+	static const char *const lines[] = {
+		"expect deny tcp name api.example.com port 443 server_name Evil.Example tool t1",
+		"expect deny tcp name api.example.com port 443 tool t1 server_name Evil.Example",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
+		struct expect_set s = {};
+		struct diag d = {};
+
+		cr_assert_eq(expect_parse_line(&s, "t.test", 3, lines[i], &d), 0, "%s:%s", lines[i],
+			     all_msgs(&d));
+		cr_assert_eq(s.nr, 1);
+		cr_assert_eq(s.v[0].kind, EXPECT_NAME);
+		cr_assert_str_eq(s.v[0].host, "api.example.com");
+		cr_assert_str_eq(s.v[0].server_name, "Evil.Example");
+		cr_assert_str_eq(s.v[0].tool, "t1");
+		cr_assert_str_eq(s.v[0].text, lines[i]);
+		expect_free(&s);
+		diag_free(&d);
+	}
+	{
+		struct expect_set s = {};
+		struct diag d = {};
+
+		cr_assert_eq(expect_parse_line(&s, "t.test", 4,
+					       "expect allow tcp 10.0.0.1 port 443 server_name a.b",
+					       &d),
+			     0, "%s", all_msgs(&d));
+		cr_assert_eq(s.v[0].kind, EXPECT_ADDR);
+		cr_assert_str_eq(s.v[0].server_name, "a.b");
+		cr_assert_null(s.v[0].tool);
+		expect_free(&s);
+		diag_free(&d);
+	}
+}
+
 Test(expect_lines, blank_and_comment_lines)
 {
 	struct expect_set s = {};
@@ -97,14 +136,33 @@ static const struct {
 	{ "expect allow tcp host.example port 80", "bad destination 'host.example'" },
 	{ "expect allow tcp 10.0.0.1 port 80 tool", "missing tool name after 'tool'" },
 	{ "expect allow tcp 10.0.0.1 port 80 tool a/b", "bad tool 'a/b'" },
-	{ "expect allow tcp 10.0.0.1 port 80 tool a b", "unknown word 'b' after the tool" },
+	{ "expect allow tcp 10.0.0.1 port 80 tool a b",
+	  "unknown word 'b' (expected 'tool', 'server_name' or the end)" },
+	{ "expect allow tcp 10.0.0.1 port 80 tool a tool b", "'tool' twice" },
 	{ "expect allow tcp 10.0.0.1 port 80 from x", "unknown word 'from' (expected 'tool'" },
 	{ "expect allow tcp name port 80", "expected 'port P' after the destination, got '80'" },
 	{ "expect allow tcp name", "missing host name after 'name'" },
 	{ "expect allow tcp name *.corp port 80", "bad host name after 'name': '*.corp'" },
 	{ "expect allow dns bad..name", "bad query name 'bad..name'" },
-	{ "expect allow dns a.example b", "unknown word 'b' (expected 'tool' or the end)" },
-	{ "expect allow tcp a b c d e f g h i", "too many words" },
+	{ "expect allow dns a.example b",
+	  "unknown word 'b' (expected 'tool', 'server_name' or the end)" },
+	{ "expect allow tcp a b c d e f g h i j k", "too many words" },
+	/* the server name of a TLS ClientHello: TCP only, one host name */
+	{ "expect deny udp 10.0.0.1 port 443 server_name a.example",
+	  "'server_name' on a udp line: a TLS ClientHello goes over TCP" },
+	{ "expect deny udp name a.example port 443 server_name a.example",
+	  "'server_name' on a udp line" },
+	{ "expect deny dns a.example server_name a.example", "'server_name' on a dns line" },
+	{ "expect deny tcp name a.example port 443 server_name",
+	  "missing server name after 'server_name'" },
+	{ "expect deny tcp name a.example port 443 server_name bad..name",
+	  "bad server name 'bad..name': a host name (labels of 1-63 bytes, at most 253, no '*')" },
+	{ "expect deny tcp name a.example port 443 server_name *.example",
+	  "bad server name '*.example'" },
+	{ "expect deny tcp name a.example port 443 server_name a.example server_name b.example",
+	  "'server_name' twice" },
+	{ "expect deny tcp 10.0.0.1 server_name a.example port 443",
+	  "expected 'port P' after the destination, got 'server_name'" },
 };
 
 Test(expect_lines, bad_lines_name_file_and_line)

@@ -1,8 +1,10 @@
 /* test_tls_sni.c: the ClientHello server-name parser (include/tls_hello.h) on real and crafted hellos. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <criterion/criterion.h>
+#include "pkt_build.h"
 #include "tls_sni.h"
 
 #define FIXTURES "tests/fixtures/tls/"
@@ -426,4 +428,39 @@ Test(tls_sni, not_a_hello)
 	buf[1] = 4;
 	expect_status(buf, n, TLS_HELLO_NOT_HELLO, "record version 4.x");
 	expect_status((const __u8 *)"\x16\x03", 2, TLS_HELLO_SHORT, "two bytes");
+}
+
+/* pkt_build's hello (profile tests, explain): the parser finds its name, or none; each prefix is short */
+Test(tls_sni, built_hello)
+{
+	static const char *const names[] = { "api.example.com", "x", "under_score-1.example" };
+	__u8 buf[600];
+	struct tls_hello h;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct pkt_buf p = PKT_BUF(buf);
+
+		cr_assert_eq(pkt_tls_hello(&p, names[i]), 0);
+		cr_assert_eq(parse(buf, p.len, &h), TLS_HELLO_NAME, "%s", names[i]);
+		cr_expect_str_eq(name_of(buf, &h), names[i]);
+		cr_expect_eq(h.record_len, p.len, "%s: the record is the whole payload", names[i]);
+		for (size_t n = 0; n < p.len; n++)
+			cr_assert_eq(parse(buf, n, &h), TLS_HELLO_SHORT, "%s: %zu bytes", names[i],
+				     n);
+	}
+	{
+		struct pkt_buf p = PKT_BUF(buf);
+		char big[257];
+
+		cr_assert_eq(pkt_tls_hello(&p, NULL), 0);
+		cr_expect_eq(parse(buf, p.len, &h), TLS_HELLO_NO_NAME);
+		memset(big, 'a', 256);
+		big[256] = 0;
+		pkt_reset(&p);
+		cr_expect_eq(pkt_tls_hello(&p, big), -EINVAL, "a name over 255 bytes");
+		big[255] = 0;
+		pkt_reset(&p);
+		cr_assert_eq(pkt_tls_hello(&p, big), 0);
+		cr_expect_eq(parse(buf, p.len, &h), TLS_HELLO_NAME, "255 bytes: the longest name");
+	}
 }
