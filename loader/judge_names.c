@@ -123,9 +123,8 @@ static bool sni_covered(const struct profile *p, const struct judge_pkt *k, cons
 /*
  * The https stage's check (docs/sni.md) of a packet the learned address
  * allowed: at tc, when some name rule on tcp/443 lacks 'sni off'. A SYN
- * passes, unless it carries data (TCP Fast Open) to an address that no
- * 'sni off' rule opened. A segment with data is taken as the flow's first
- * data after its SYN: a ClientHello whose server name is one the address
+ * without data passes. A segment with data, a Fast Open SYN's too, is taken
+ * as the flow's first data: a ClientHello whose server name is one the address
  * was learned for (or below its wildcard), or the start of one longer than
  * the segment; anything else is REASON_SNI. Without data: allowed.
  */
@@ -148,8 +147,6 @@ static unsigned int judge_sni(const struct judge_policy *pol, const struct stage
 		return REASON_RULE;
 	if (!len)
 		return REASON_RULE; /* a SYN, an ACK, a FIN */
-	if ((k->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN)
-		return REASON_SNI; /* TCP Fast Open: data in the SYN */
 	st_hello = tls_sni_read(k->b + k->data, len, &h);
 	if (st_hello == TLS_HELLO_SHORT)
 		return h.need <= JUDGE_SNI_BUF_MAX ? REASON_RULE : REASON_SNI;

@@ -198,8 +198,10 @@ Test(judge_sni, segments)
 		     "not TLS");
 	cr_expect_eq(segment(HOOK_TC, TH_ACK | TH_PUSH, evil, 20), REASON_RULE,
 		     "a hello's first bytes: judged when it is whole");
-	cr_expect_eq(segment(HOOK_TC, TH_SYN, hello, h.len), REASON_SNI,
-		     "TCP Fast Open: data in the SYN");
+	cr_expect_eq(segment(HOOK_TC, TH_SYN, hello, h.len), REASON_RULE,
+		     "TCP Fast Open: the hello in the SYN");
+	cr_expect_eq(segment(HOOK_TC, TH_SYN, evil, e.len), REASON_SNI,
+		     "TCP Fast Open: another name in the SYN");
 	/* XDP reads no payload: the address alone */
 	cr_expect_eq(segment(HOOK_XDP, TH_ACK | TH_PUSH, evil, e.len), REASON_RULE,
 		     "another name at XDP");
