@@ -48,9 +48,19 @@ static __always_inline int skb_verdict_named(struct __sk_buff *skb, __u8 hook, _
 			EVENT_PACKET_NAMED(skb, bpf_skb_load_bytes, bpf_skb_cgroup_id(skb), hook,
 					   reason, m, audit, len);
 		else if (!REASON_IS_ALLOW(reason) && !REASON_IS_QUIET(reason) &&
-			 reason != REASON_SNI) /* the https stage records it, with the name */
-			EVENT_PACKET(skb, bpf_skb_load_bytes, bpf_skb_cgroup_id(skb), hook, reason,
-				     m, audit);
+			 reason != REASON_SNI) { /* the https stage records it, with the name */
+			/*
+			 * Recorded by the global function (events.h), but at
+			 * cgroup_skb, where it measured 32,000 more instructions
+			 * verified than the inlined record (538,074 -> 570,169).
+			 */
+			if (hook == HOOK_CGSKB)
+				EVENT_PACKET(skb, bpf_skb_load_bytes, bpf_skb_cgroup_id(skb), hook,
+					     reason, m, audit);
+			else
+				event_packet_skb(skb, m->tool, event_head(m),
+						 event_tail(m, hook, reason, audit));
+		}
 	}
 	if (REASON_IS_ALLOW(reason) || audit)
 		return hook == HOOK_TC ? TC_ACT_UNSPEC : 1;
@@ -89,8 +99,11 @@ static __always_inline int xdp_verdict_named(struct xdp_md *ctx, __u32 reason, _
 					     const struct pkt_meta *m, const struct gen_config *cfg,
 					     const int names)
 {
+	__u32 len = (__u32)(ctx->data_end - ctx->data);
 	int audit;
 
+	/* a length, never a packet pointer the compiler could spill in 32 bits */
+	asm volatile("" : "+r"(len));
 	/* a stage's denial that 'audit tool' may let through: for tc ingress, which knows tools */
 	if (!REASON_IS_ALLOW(reason) && m->slot && m->tool == POLICY_TOOL_UNKNOWN &&
 	    (gen_flags(cfg) & GEN_AUDIT_TOOLS))
@@ -100,20 +113,19 @@ static __always_inline int xdp_verdict_named(struct xdp_md *ctx, __u32 reason, _
 	if (dry_run) {
 		dry_result_store_xdp(ctx, reason, rule, m, audit);
 	} else {
-		count_reason(audit ? REASON_WOULD_DENY : reason,
-			     (__u32)(ctx->data_end - ctx->data));
+		count_reason(audit ? REASON_WOULD_DENY : reason, len);
 		/* no socket at XDP: no sending cgroup, and the tool is unknown */
 		if (!REASON_IS_ALLOW(reason) && !REASON_IS_QUIET(reason)) {
-			struct pkt_meta anon = *m;
+			if (names && REASON_HAS_QNAME(reason)) {
+				struct pkt_meta anon = *m;
 
-			anon.tool = 0;
-			if (names && REASON_HAS_QNAME(reason))
+				anon.tool = 0;
 				EVENT_PACKET_NAMED(ctx, bpf_xdp_load_bytes, 0, HOOK_XDP, reason,
-						   &anon, audit,
-						   (__u32)(ctx->data_end - ctx->data));
-			else
-				EVENT_PACKET(ctx, bpf_xdp_load_bytes, 0, HOOK_XDP, reason, &anon,
-					     audit);
+						   &anon, audit, len);
+			} else {
+				event_packet_xdp(ctx, 0, event_head(m),
+						 event_tail(m, HOOK_XDP, reason, audit));
+			}
 		}
 	}
 	return REASON_IS_ALLOW(reason) || audit ? XDP_PASS : XDP_DROP;
