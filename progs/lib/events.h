@@ -168,8 +168,9 @@ static __always_inline void event_fill(struct deny_event *e, __u8 hook, __u32 re
 /*
  * A denial of a packet, recorded by a global function: the verifier walks it
  * once per program instead of at every verdict site (one per reason at each
- * exit of the dispatcher and the stages), which cut the dispatchers' verifier
- * work by a third. Its arguments are scalars, never pointers to the caller's
+ * exit of the dispatcher and the stages): dispatch_tc 364,137 -> 266,758
+ * instructions verified. Not at XDP: there the call made an allowed frame
+ * 3 ns (7%) slower (bench/ab.sh), and the record stays inline. Its arguments are scalars, never pointers to the caller's
  * stack, so the caller's states still prune: head is the first 8 bytes of
  * the packet's metadata (gen, family, l4proto, slot, l3_off, l4_off), tail
  * its ports with the verdict (event_tail).
@@ -207,16 +208,6 @@ __noinline int event_packet_skb(struct __sk_buff *skb, __u64 tool, __u64 head, _
 	event_meta(&m, tool, head, tail);
 	EVENT_PACKET(skb, bpf_skb_load_bytes, bpf_skb_cgroup_id(skb), (__u8)(tail >> 48),
 		     (__u32)(tail >> 32) & 0xffff, &m, (__u8)(tail >> 56));
-	return 0;
-}
-
-__noinline int event_packet_xdp(struct xdp_md *ctx, __u64 tool, __u64 head, __u64 tail)
-{
-	struct pkt_meta m;
-
-	event_meta(&m, tool, head, tail);
-	EVENT_PACKET(ctx, bpf_xdp_load_bytes, 0, (__u8)(tail >> 48), (__u32)(tail >> 32) & 0xffff,
-		     &m, (__u8)(tail >> 56));
 	return 0;
 }
 

@@ -89,11 +89,8 @@ static __always_inline int xdp_verdict_named(struct xdp_md *ctx, __u32 reason, _
 					     const struct pkt_meta *m, const struct gen_config *cfg,
 					     const int names)
 {
-	__u32 len = (__u32)(ctx->data_end - ctx->data);
 	int audit;
 
-	/* a length, never a packet pointer the compiler could spill in 32 bits */
-	asm volatile("" : "+r"(len));
 	/* a stage's denial that 'audit tool' may let through: for tc ingress, which knows tools */
 	if (!REASON_IS_ALLOW(reason) && m->slot && m->tool == POLICY_TOOL_UNKNOWN &&
 	    (gen_flags(cfg) & GEN_AUDIT_TOOLS))
@@ -103,19 +100,20 @@ static __always_inline int xdp_verdict_named(struct xdp_md *ctx, __u32 reason, _
 	if (dry_run) {
 		dry_result_store_xdp(ctx, reason, rule, m, audit);
 	} else {
-		count_reason(audit ? REASON_WOULD_DENY : reason, len);
+		count_reason(audit ? REASON_WOULD_DENY : reason,
+			     (__u32)(ctx->data_end - ctx->data));
 		/* no socket at XDP: no sending cgroup, and the tool is unknown */
 		if (!REASON_IS_ALLOW(reason) && !REASON_IS_QUIET(reason)) {
-			if (names && REASON_HAS_QNAME(reason)) {
-				struct pkt_meta anon = *m;
+			struct pkt_meta anon = *m;
 
-				anon.tool = 0;
+			anon.tool = 0;
+			if (names && REASON_HAS_QNAME(reason))
 				EVENT_PACKET_NAMED(ctx, bpf_xdp_load_bytes, 0, HOOK_XDP, reason,
-						   &anon, audit, len);
-			} else {
-				event_packet_xdp(ctx, 0, event_head(m),
-						 event_tail(m, HOOK_XDP, reason, audit));
-			}
+						   &anon, audit,
+						   (__u32)(ctx->data_end - ctx->data));
+			else
+				EVENT_PACKET(ctx, bpf_xdp_load_bytes, 0, HOOK_XDP, reason, &anon,
+					     audit);
 		}
 	}
 	return REASON_IS_ALLOW(reason) || audit ? XDP_PASS : XDP_DROP;
