@@ -165,6 +165,52 @@ static __always_inline void event_fill(struct deny_event *e, __u8 hook, __u32 re
 		bpf_ringbuf_submit(e, 0);                                                          \
 	} while (0)
 
+/*
+ * A denial of a packet, recorded by a global function: the verifier walks it
+ * once per program instead of at every verdict site (one per reason at each
+ * exit of the dispatcher and the stages): dispatch_tc 364,137 -> 266,758
+ * instructions verified. Not at XDP: there the call made an allowed frame
+ * 3 ns (7%) slower (bench/ab.sh), and the record stays inline. Its arguments are scalars, never pointers to the caller's
+ * stack, so the caller's states still prune: head is the first 8 bytes of
+ * the packet's metadata (gen, family, l4proto, slot, l3_off, l4_off), tail
+ * its ports with the verdict (event_tail).
+ */
+static __always_inline __u64 event_head(const struct pkt_meta *m)
+{
+	__u64 head;
+
+	__builtin_memcpy(&head, m, sizeof(head));
+	return head;
+}
+
+_Static_assert(REASON_MAX <= 0xffff, "a reason fits event_tail's 16 bits");
+
+static __always_inline __u64 event_tail(const struct pkt_meta *m, __u8 hook, __u32 reason,
+					__u8 audit)
+{
+	return (__u64)m->sport | (__u64)m->dport << 16 | (__u64)(reason & 0xffff) << 32 |
+	       (__u64)hook << 48 | (__u64)audit << 56;
+}
+
+/* the metadata back from head and tail: the fields event_fill and EVENT_PACKET read */
+static __always_inline void event_meta(struct pkt_meta *m, __u64 tool, __u64 head, __u64 tail)
+{
+	__builtin_memcpy(m, &head, sizeof(head));
+	m->sport = (__be16)tail;
+	m->dport = (__be16)(tail >> 16);
+	m->tool = tool;
+}
+
+__noinline int event_packet_skb(struct __sk_buff *skb, __u64 tool, __u64 head, __u64 tail)
+{
+	struct pkt_meta m;
+
+	event_meta(&m, tool, head, tail);
+	EVENT_PACKET(skb, bpf_skb_load_bytes, bpf_skb_cgroup_id(skb), (__u8)(tail >> 48),
+		     (__u32)(tail >> 32) & 0xffff, &m, (__u8)(tail >> 56));
+	return 0;
+}
+
 /* UDP header, DNS header: where a query's question begins after l4_off */
 #define EVENT_QNAME_OFF (8 + 12)
 

@@ -49,8 +49,8 @@ static __always_inline int skb_verdict_named(struct __sk_buff *skb, __u8 hook, _
 					   reason, m, audit, len);
 		else if (!REASON_IS_ALLOW(reason) && !REASON_IS_QUIET(reason) &&
 			 reason != REASON_SNI) /* the https stage records it, with the name */
-			EVENT_PACKET(skb, bpf_skb_load_bytes, bpf_skb_cgroup_id(skb), hook, reason,
-				     m, audit);
+			event_packet_skb(skb, m->tool, event_head(m),
+					 event_tail(m, hook, reason, audit));
 	}
 	if (REASON_IS_ALLOW(reason) || audit)
 		return hook == HOOK_TC ? TC_ACT_UNSPEC : 1;
