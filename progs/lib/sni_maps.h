@@ -79,6 +79,7 @@ struct sni_work {
 	__u64 now;
 	struct learn_rule_key rk;
 	struct learned_key lk;
+	struct sni_flow flow; /* a new flow's state before it goes into sni_flows, or a dry run's */
 };
 
 /*

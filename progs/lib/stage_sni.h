@@ -447,17 +447,28 @@ __noinline int sni_off_covers(struct learn_rule_key *rk, struct learned_key *lk)
 	return sni_off_listed(bpf_map_lookup_elem(&learn_rules, rk), lk, now);
 }
 
-/* a new flow's address was learned for a name rule with 'sni off' (sni_off_covers) */
+/*
+ * A new flow's address was learned for a name rule with 'sni off'
+ * (sni_off_covers). The keys are built in sni_work, not on the stack: the
+ * stage's frame and the parser's beside it must fit the verifier's 512 bytes.
+ * Without its room the check is not turned off.
+ */
 static __always_inline int sni_flow_off(const struct stage_pkt *pkt)
 {
-	struct learn_rule_key rk = { .tool = pkt->meta.tool,
-				     .gen = pkt->meta.gen,
-				     .l4proto = pkt->meta.l4proto,
-				     .dport = pkt->meta.dport };
-	struct learned_key lk = { .family = pkt->meta.family };
+	struct sni_work *w = sni_work_get(pkt->hook);
 
-	__builtin_memcpy(lk.addr, pkt->daddr, 16);
-	return sni_off_covers(&rk, &lk);
+	if (!w)
+		return 0;
+	w->rk.tool = pkt->meta.tool;
+	w->rk.gen = pkt->meta.gen;
+	w->rk.l4proto = pkt->meta.l4proto;
+	w->rk.dport = pkt->meta.dport;
+	w->rk.pad = 0;
+	w->lk.name_id = 0;
+	w->lk.family = pkt->meta.family;
+	__builtin_memset(w->lk.pad, 0, sizeof(w->lk.pad));
+	__builtin_memcpy(w->lk.addr, pkt->daddr, 16);
+	return sni_off_covers(&w->rk, &w->lk);
 }
 
 /*
@@ -470,7 +481,8 @@ static __always_inline int sni_judge_flow(struct __sk_buff *skb, const struct st
 {
 	struct learn_flow_key fk = {};
 	__u32 seq, off, len, hello_len = 0, rel, have = 0, kept = 0, skip = 0;
-	struct sni_flow nf = {}, dry = {}, *f;
+	struct sni_flow *f, *nf;
+	struct sni_work *w;
 	struct sni_buf *b = NULL;
 	int verdict;
 
@@ -480,33 +492,32 @@ static __always_inline int sni_judge_flow(struct __sk_buff *skb, const struct st
 	if (sni_segment(skb, pkt, &seq, &off, &len))
 		return REASON_SNI;
 	stage_flow_key(&fk, pkt);
-	if (pkt->new_flow) {
-		nf.cookie = pkt->cookie;
-		nf.data_seq = seq + 1; /* a SYN's own sequence number is the SYN's */
-		nf.state = SNI_AWAIT;
-		if (sni_flow_off(pkt))
-			nf.state = SNI_OFF;
+	f = pkt->new_flow ? NULL : bpf_map_lookup_elem(&sni_flows, &fk);
+	/* a SYN; or explain's data without one (a dry run records no SYN): a new flow */
+	if (pkt->new_flow || (!f && dry_run && len)) {
+		/* built in sni_work: the stage's frame must leave room for the parser's */
+		w = sni_work_get(pkt->hook);
+		if (!w)
+			return REASON_SNI;
+		nf = &w->flow;
+		nf->cookie = pkt->cookie;
+		/* a SYN's own sequence number is the SYN's */
+		nf->data_seq = pkt->new_flow ? seq + 1 : seq;
+		nf->hello_len = 0;
+		nf->have = 0;
+		nf->state = sni_flow_off(pkt) ? SNI_OFF : SNI_AWAIT;
 		if (!dry_run)
-			bpf_map_update_elem(&sni_flows, &fk, &nf, BPF_ANY);
-		if (!len || nf.state == SNI_OFF)
+			bpf_map_update_elem(&sni_flows, &fk, nf, BPF_ANY);
+		if (!len || nf->state == SNI_OFF)
 			return reason;
 		/*
 		 * TCP Fast Open: the hello (or its first part) in the SYN, at
 		 * seq + 1: judged as the flow's first data, nothing kept yet
 		 */
-		f = dry_run ? &nf : bpf_map_lookup_elem(&sni_flows, &fk);
+		f = dry_run ? nf : bpf_map_lookup_elem(&sni_flows, &fk);
 		if (!f)
 			return REASON_SNI;
 		goto first_data;
-	}
-	f = bpf_map_lookup_elem(&sni_flows, &fk);
-	if (!f && dry_run && len) {
-		/* explain: a dry run records no SYN; its hello is a new flow's first data */
-		if (sni_flow_off(pkt))
-			return reason;
-		dry.data_seq = seq;
-		dry.state = SNI_AWAIT;
-		f = &dry;
 	}
 	if (!f)
 		return len ? REASON_SNI : reason; /* data on a flow whose SYN was not seen */
