@@ -72,16 +72,8 @@ text_suite tests/lint/run.sh tests/lint/run.sh
 text_suite tests/fuzz/run.sh tests/fuzz/run.sh "$BUILD" "${FUZZ_TEST_SECONDS:-5}"
 text_suite tests/package/run.sh tests/package/run.sh "$BUILD"
 # the crash test's kills (t_crash.sh): fewer than make crash-test's 300, to keep make test short;
-# the areas in two runners at once (parallel.sh)
+# the areas in two runners at once and the classic-tc rerun in a third (parallel.sh)
 CRASH_KILLS=${CRASH_KILLS:-20} text_suite tests/e2e/parallel.sh tests/e2e/parallel.sh "$BUILD"
-# again with every tc point a classic tc filter, as on a kernel without tcx (Debian 12's 6.1):
-# the areas that judge traffic, switch and restore (t_tc_classic.sh has the specific tests;
-# edits in place touch no attachment, and lifecycle's switches cover the classic filter's)
-text_suite "tests/e2e/run.sh (IRONCLAW_TC_ATTACH=classic)" env IRONCLAW_TC_ATTACH=classic \
-	E2E_AREA="scenario frames restore" E2E_ONLY="test_uninstall_leaves_nothing \
-	test_block_then_install test_bad_profile_keeps_running_policy \
-	test_install_over_install_during_flow test_status_notices_lost_attachment" \
-	tests/e2e/run.sh "$BUILD"
 
 # skipped (a kernel feature missing) only when there are some; never counted as passed
 if [ "$skipped" = 0 ]; then
