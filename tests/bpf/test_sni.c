@@ -105,6 +105,17 @@ static void expect_seg(const char *what, const char *dst, uint16_t sport, uint32
 	cr_expect_eq(ret, REASON_IS_ALLOW(want) ? ALLOW : DENY, "%s: verdict %d", what, (int)ret);
 }
 
+/* a new flow from sport to dst:443: its SYN (allowed by the address), then its first data */
+static void expect_flow(const char *what, const char *dst, uint16_t sport, const void *data,
+			size_t len, unsigned int want)
+{
+	char syn[128];
+
+	snprintf(syn, sizeof(syn), "the SYN before %s", what);
+	expect_seg(syn, dst, sport, SEQ, SYN, NULL, 0, REASON_RULE);
+	expect_seg(what, dst, sport, SEQ + 1, ACK | PSH, data, len, want);
+}
+
 /* the captured hello with its 15-byte name replaced */
 static const __u8 *hello_named(const char *name15)
 {
@@ -143,22 +154,18 @@ Test(sni, allowed_name)
 /* www.example.com is followed, but its answers never gave this address */
 Test(sni, other_name_on_the_address)
 {
-	expect_seg("SYN", "10.42.9.1", 41001, SEQ, SYN, NULL, 0, REASON_RULE);
-	expect_seg("hello for www", "10.42.9.1", 41001, SEQ + 1, ACK | PSH,
-		   hello_named("www.example.com"), hello_len, REASON_SNI);
+	expect_flow("hello for www", "10.42.9.1", 41001, hello_named("www.example.com"), hello_len,
+		    REASON_SNI);
 	expect_seg("then anything", "10.42.9.1", 41001, SEQ + 1 + hello_len, ACK | PSH, "x", 1,
 		   REASON_SNI);
 	/* where its answers did send it, the same hello passes */
-	expect_seg("SYN to www's address", "10.42.9.2", 41002, SEQ, SYN, NULL, 0, REASON_RULE);
-	expect_seg("hello for www there", "10.42.9.2", 41002, SEQ + 1, ACK | PSH,
-		   hello_named("www.example.com"), hello_len, REASON_RULE);
+	expect_flow("hello for www there", "10.42.9.2", 41002, hello_named("www.example.com"),
+		    hello_len, REASON_RULE);
 	/* a name no rule follows; the same name in capitals is the same name */
-	expect_seg("SYN", "10.42.9.1", 41003, SEQ, SYN, NULL, 0, REASON_RULE);
-	expect_seg("hello for a stranger", "10.42.9.1", 41003, SEQ + 1, ACK | PSH,
-		   hello_named("evil.example.co"), hello_len, REASON_SNI);
-	expect_seg("SYN", "10.42.9.1", 41004, SEQ, SYN, NULL, 0, REASON_RULE);
-	expect_seg("hello for API.EXAMPLE.COM", "10.42.9.1", 41004, SEQ + 1, ACK | PSH,
-		   hello_named("API.Example.COM"), hello_len, REASON_RULE);
+	expect_flow("hello for a stranger", "10.42.9.1", 41003, hello_named("evil.example.co"),
+		    hello_len, REASON_SNI);
+	expect_flow("hello for API.EXAMPLE.COM", "10.42.9.1", 41004, hello_named("API.Example.COM"),
+		    hello_len, REASON_RULE);
 }
 
 Test(sni, no_name)
@@ -221,17 +228,15 @@ Test(sni, fast_open)
 /* a rule by address is unchanged: any name passes */
 Test(sni, address_rule)
 {
-	expect_seg("SYN", "10.42.9.9", 41030, SEQ, SYN, NULL, 0, REASON_RULE);
-	expect_seg("hello for a stranger", "10.42.9.9", 41030, SEQ + 1, ACK | PSH,
-		   hello_named("evil.example.co"), hello_len, REASON_RULE);
+	expect_flow("hello for a stranger", "10.42.9.9", 41030, hello_named("evil.example.co"),
+		    hello_len, REASON_RULE);
 }
 
 /* 'sni off' on www's rule: its address takes any name, api's is still checked */
 Test(sni, sni_off_rule, .init = setup_off)
 {
-	expect_seg("SYN to www's address", "10.42.9.2", 41040, SEQ, SYN, NULL, 0, REASON_RULE);
-	expect_seg("hello for a stranger there", "10.42.9.2", 41040, SEQ + 1, ACK | PSH,
-		   hello_named("evil.example.co"), hello_len, REASON_RULE);
+	expect_flow("hello for a stranger there", "10.42.9.2", 41040,
+		    hello_named("evil.example.co"), hello_len, REASON_RULE);
 	expect_seg("data after it", "10.42.9.2", 41040, SEQ + 1 + hello_len, ACK | PSH, "x", 1,
 		   REASON_RULE);
 	expect_seg("not TLS at all", "10.42.9.2", 41041, SEQ, SYN, NULL, 0, REASON_RULE);
@@ -239,9 +244,8 @@ Test(sni, sni_off_rule, .init = setup_off)
 		   REASON_RULE);
 	expect_seg("a Fast Open SYN with data", "10.42.9.2", 41042, SEQ, SYN, hello, hello_len,
 		   REASON_RULE);
-	expect_seg("SYN to api's address", "10.42.9.1", 41043, SEQ, SYN, NULL, 0, REASON_RULE);
-	expect_seg("hello for a stranger there", "10.42.9.1", 41043, SEQ + 1, ACK | PSH,
-		   hello_named("evil.example.co"), hello_len, REASON_SNI);
+	expect_flow("hello for a stranger there", "10.42.9.1", 41043,
+		    hello_named("evil.example.co"), hello_len, REASON_SNI);
 }
 
 /*
@@ -251,13 +255,11 @@ Test(sni, sni_off_rule, .init = setup_off)
  */
 Test(sni, switch_turns_the_check_on, .init = setup_all_off)
 {
-	expect_seg("SYN, no rule checks", "10.42.9.1", 41050, SEQ, SYN, NULL, 0, REASON_RULE);
-	expect_seg("hello for a stranger", "10.42.9.1", 41050, SEQ + 1, ACK | PSH,
-		   hello_named("evil.example.co"), hello_len, REASON_RULE);
+	expect_flow("hello for a stranger", "10.42.9.1", 41050, hello_named("evil.example.co"),
+		    hello_len, REASON_RULE);
 	setup();
-	expect_seg("SYN after the switch", "10.42.9.1", 41051, SEQ, SYN, NULL, 0, REASON_RULE);
-	expect_seg("hello for a stranger after it", "10.42.9.1", 41051, SEQ + 1, ACK | PSH,
-		   hello_named("evil.example.co"), hello_len, REASON_SNI);
+	expect_flow("hello for a stranger after it", "10.42.9.1", 41051,
+		    hello_named("evil.example.co"), hello_len, REASON_SNI);
 	expect_seg("SYN, named", "10.42.9.1", 41052, SEQ, SYN, NULL, 0, REASON_RULE);
 	expect_seg("hello for api", "10.42.9.1", 41052, SEQ + 1, ACK | PSH, hello, hello_len,
 		   REASON_RULE);
@@ -316,8 +318,7 @@ Test(sni, hello_at_two_hooks)
 		expect_seg("data after it", "10.42.9.1", 41055, SEQ + 1 + hello_len, ACK | PSH, "x",
 			   1, REASON_RULE);
 	/* after the verdict, a first part resent with another name: denied, and the flow */
-	expect_seg("SYN", "10.42.9.1", 41056, SEQ, SYN, NULL, 0, REASON_RULE);
-	expect_seg("first part", "10.42.9.1", 41056, SEQ + 1, ACK | PSH, hello, cut, REASON_RULE);
+	expect_flow("first part", "10.42.9.1", 41056, hello, cut, REASON_RULE);
 	expect_seg("the rest", "10.42.9.1", 41056, SEQ + 1 + cut, ACK | PSH, hello + cut,
 		   hello_len - cut, REASON_RULE);
 	expect_seg("first part again, another name", "10.42.9.1", 41056, SEQ + 1, ACK | PSH, evil,
@@ -338,19 +339,16 @@ Test(sni, hello_segments_overlap)
 	expect_seg("first part again, another name", "10.42.9.1", 41060, SEQ + 1, ACK | PSH, evil,
 		   cut, REASON_SNI);
 
-	expect_seg("SYN", "10.42.9.1", 41061, SEQ, SYN, NULL, 0, REASON_RULE);
-	expect_seg("first part", "10.42.9.1", 41061, SEQ + 1, ACK | PSH, hello, cut, REASON_RULE);
+	expect_flow("first part", "10.42.9.1", 41061, hello, cut, REASON_RULE);
 	/* the rest starting 10 bytes early, those 10 bytes changed: the overlap must match */
 	expect_seg("the rest overlapping, other bytes", "10.42.9.1", 41061, SEQ + 1 + cut - 20,
 		   ACK | PSH, evil + cut - 20, hello_len - cut + 20, REASON_SNI);
 
-	expect_seg("SYN", "10.42.9.1", 41062, SEQ, SYN, NULL, 0, REASON_RULE);
-	expect_seg("first part", "10.42.9.1", 41062, SEQ + 1, ACK | PSH, hello, cut, REASON_RULE);
+	expect_flow("first part", "10.42.9.1", 41062, hello, cut, REASON_RULE);
 	expect_seg("the rest overlapping, same bytes", "10.42.9.1", 41062, SEQ + 1 + cut - 20,
 		   ACK | PSH, hello + cut - 20, hello_len - cut + 20, REASON_RULE);
 
-	expect_seg("SYN", "10.42.9.1", 41063, SEQ, SYN, NULL, 0, REASON_RULE);
-	expect_seg("first part", "10.42.9.1", 41063, SEQ + 1, ACK | PSH, hello, 100, REASON_RULE);
+	expect_flow("first part", "10.42.9.1", 41063, hello, 100, REASON_RULE);
 	expect_seg("a gap", "10.42.9.1", 41063, SEQ + 201, ACK | PSH, hello + 200, hello_len - 200,
 		   REASON_SNI);
 }
@@ -407,9 +405,8 @@ Test(sni, denial_records_the_name)
 
 	fixture("openssl_noname", noname, &n);
 	drain(&rs);
-	expect_seg("SYN", "10.42.9.1", 41080, SEQ, SYN, NULL, 0, REASON_RULE);
-	expect_seg("hello for a stranger", "10.42.9.1", 41080, SEQ + 1, ACK | PSH,
-		   hello_named("evil.example.co"), hello_len, REASON_SNI);
+	expect_flow("hello for a stranger", "10.42.9.1", 41080, hello_named("evil.example.co"),
+		    hello_len, REASON_SNI);
 	expect_seg("SYN", "10.42.9.1", 41081, SEQ, SYN, NULL, 0, REASON_RULE);
 	expect_seg("a hello without a name", "10.42.9.1", 41081, SEQ + 1, ACK | PSH, noname, n,
 		   REASON_SNI);
@@ -444,6 +441,5 @@ Test(sni, long_hello_one_segment)
 
 	fixture("curl_api", big, &n);
 	cr_assert_gt(n, 512);
-	expect_seg("SYN", "10.42.9.1", 41091, SEQ, SYN, NULL, 0, REASON_RULE);
-	expect_seg("curl's hello", "10.42.9.1", 41091, SEQ + 1, ACK | PSH, big, n, REASON_RULE);
+	expect_flow("curl's hello", "10.42.9.1", 41091, big, n, REASON_RULE);
 }
