@@ -565,6 +565,25 @@ edit_step() {
 	esac
 }
 
+# resolver_ns_up NS CORP_DEV NS_DEV NET: namespace NS (removed with the test) joined to the
+# corporate namespace by a veth, CORP_DEV NET.1/24 there and NS_DEV NET.53/24 in NS, whose
+# default route goes through the corporate namespace (forwarding on): where a test's
+# dnsmasq answers
+resolver_ns_up() {
+	local ns=$1 cdev=$2 ndev=$3 net=$4
+
+	ip netns add "$ns" || return 1
+	defer ip netns del "$ns"
+	ip link add "$cdev" netns "$CORP" type veth peer name "$ndev" netns "$ns" || return 1
+	ip -n "$CORP" addr add "$net.1/24" dev "$cdev"
+	ip -n "$CORP" link set "$cdev" up
+	ip -n "$ns" link set lo up
+	ip -n "$ns" addr add "$net.53/24" dev "$ndev"
+	ip -n "$ns" link set "$ndev" up
+	ip -n "$ns" route add default via "$net.1"
+	ip netns exec "$CORP" sysctl -qw net.ipv4.ip_forward=1
+}
+
 # dnsmasq_start NS ADDR CONF: Debian's dnsmasq in namespace NS on ADDR:53, answering only from
 # CONF (no upstream, no hosts file), its queries logged to $LOGS/dnsmasq-ADDR.log; returns once
 # it listens on ADDR (a background job of the test: it ends with the test)

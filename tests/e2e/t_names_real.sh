@@ -16,17 +16,8 @@ FORTY_PROFILE=$WORK/prof-forty
 
 # the resolver's namespace: dns0 (corp, 10.42.5.1) --- res0 10.42.5.53 and .54 (two dnsmasq)
 real_net_up() {
-	ip netns add "$REAL_NS" || return 1
-	defer ip netns del "$REAL_NS"
-	ip link add dns0 netns "$CORP" type veth peer name res0 netns "$REAL_NS" || return 1
-	ip -n "$CORP" addr add 10.42.5.1/24 dev dns0
-	ip -n "$CORP" link set dns0 up
-	ip -n "$REAL_NS" link set lo up
-	ip -n "$REAL_NS" addr add 10.42.5.53/24 dev res0
+	resolver_ns_up "$REAL_NS" dns0 res0 10.42.5 || return 1
 	ip -n "$REAL_NS" addr add 10.42.5.54/24 dev res0
-	ip -n "$REAL_NS" link set res0 up
-	ip -n "$REAL_NS" route add default via 10.42.5.1
-	ip netns exec "$CORP" sysctl -qw net.ipv4.ip_forward=1
 	# the addresses the zone gives: 10.42.9.1-41 on the corporate namespace's lo, one server
 	for i in $(seq 41); do ip -n "$CORP" addr replace "10.42.9.$i/32" dev lo; done
 	ip netns exec "$CORP" "$BUILD/netprobe" serve tcp 0.0.0.0 9443 --timeout-ms 120000 \

@@ -16,16 +16,7 @@ SNI_ADDR=10.42.9.50
 
 # the resolver's namespace: sdn0 (corp, 10.42.6.1) --- snr0 10.42.6.53 (dnsmasq)
 sni_net_up() {
-	ip netns add "$SNI_NS" || return 1
-	defer ip netns del "$SNI_NS"
-	ip link add sdn0 netns "$CORP" type veth peer name snr0 netns "$SNI_NS" || return 1
-	ip -n "$CORP" addr add 10.42.6.1/24 dev sdn0
-	ip -n "$CORP" link set sdn0 up
-	ip -n "$SNI_NS" link set lo up
-	ip -n "$SNI_NS" addr add 10.42.6.53/24 dev snr0
-	ip -n "$SNI_NS" link set snr0 up
-	ip -n "$SNI_NS" route add default via 10.42.6.1
-	ip netns exec "$CORP" sysctl -qw net.ipv4.ip_forward=1
+	resolver_ns_up "$SNI_NS" sdn0 snr0 10.42.6 || return 1
 	# listeners (s_server) take data in a SYN without a cookie: crafted Fast Open SYNs
 	ip netns exec "$CORP" sysctl -qw net.ipv4.tcp_fastopen=0x602
 	ip -n "$CORP" addr add "$SNI_ADDR/32" dev lo
