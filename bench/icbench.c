@@ -860,21 +860,51 @@ static int enter_netns(const char *name)
 }
 
 /*
+ * tail_fill: slot 0 of the object's prog array MAP gets its program PROG; the
+ * array is pinned at PIN_tail (a prog array is emptied when user space lets
+ * go of it: the pin holds it while the link lives)
+ */
+static int tail_fill(struct bpf_object *obj, const char *map, const char *prog, const char *pin)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, prog);
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, map);
+	char path[PATH_MAX];
+	__u32 key = 0;
+	int fd;
+
+	if (!p || !m) {
+		fprintf(stderr, "icbench: no program '%s' or map '%s' to tail-call through\n", prog,
+			map);
+		return -ENOENT;
+	}
+	fd = bpf_program__fd(p);
+	if (bpf_map_update_elem(bpf_map__fd(m), &key, &fd, BPF_ANY)) {
+		fprintf(stderr, "icbench: cannot put %s into %s: %s\n", prog, map, strerror(errno));
+		return -errno;
+	}
+	snprintf(path, sizeof(path), "%s_tail", pin); /* bpffs takes no dots */
+	if (bpf_obj_pin(bpf_map__fd(m), path)) {
+		fprintf(stderr, "icbench: cannot pin %s at %s: %s\n", map, path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/*
  * attach --obj FILE --prog NAME --dev IFACE [--netns NS] --hook tcx-ingress|tcx-egress|xdp
- *        --pin PATH: a link, pinned (removing the pin detaches it)
+ *        --pin PATH [--tail PROG]: a link, pinned (removing the pin detaches it); with
+ *        --tail, the object's PROG in slot 0 of its target_tc / target_xdp array
  */
 static int cmd_attach(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "obj", required_argument, NULL, 'o' },
-		{ "prog", required_argument, NULL, 'p' },
-		{ "dev", required_argument, NULL, 'd' },
-		{ "netns", required_argument, NULL, 'n' },
-		{ "hook", required_argument, NULL, 'h' },
-		{ "pin", required_argument, NULL, 'P' },
-		{},
+		{ "obj", required_argument, NULL, 'o' },  { "prog", required_argument, NULL, 'p' },
+		{ "dev", required_argument, NULL, 'd' },  { "netns", required_argument, NULL, 'n' },
+		{ "hook", required_argument, NULL, 'h' }, { "pin", required_argument, NULL, 'P' },
+		{ "tail", required_argument, NULL, 'T' }, {},
 	};
 	const char *objf = NULL, *prog = NULL, *dev = NULL, *ns = NULL, *hook = NULL, *pin = NULL;
+	const char *tail = NULL;
 	struct bpf_object *obj = NULL;
 	int c, fd, link = -1, ifindex, type, err;
 
@@ -898,13 +928,17 @@ static int cmd_attach(int argc, char **argv)
 		case 'P':
 			pin = optarg;
 			break;
+		case 'T':
+			tail = optarg;
+			break;
 		default:
 			return 2;
 		}
 	}
 	if (!objf || !prog || !dev || !hook || !pin) {
-		fprintf(stderr, "usage: icbench attach --obj FILE --prog NAME --dev IFACE "
-				"[--netns NS] --hook tcx-ingress|tcx-egress|xdp --pin PATH\n");
+		fprintf(stderr,
+			"usage: icbench attach --obj FILE --prog NAME --dev IFACE "
+			"[--netns NS] --hook tcx-ingress|tcx-egress|xdp --pin PATH [--tail PROG]\n");
 		return 2;
 	}
 	if (!strcmp(hook, "tcx-ingress"))
@@ -916,6 +950,8 @@ static int cmd_attach(int argc, char **argv)
 	else
 		return 2;
 	err = load_obj(objf, prog, &obj, &fd);
+	if (!err && tail)
+		err = tail_fill(obj, type == BPF_XDP ? "target_xdp" : "target_tc", tail, pin);
 	if (err)
 		goto out;
 	err = enter_netns(ns);

@@ -15,6 +15,9 @@
 # hook (a second empty program against the first) is the noise floor. Then, with
 # kernel.bpf_stats_enabled=1 (restored after; it adds two clock reads to every program run,
 # so the rates are measured without it), the attached programs' run_time_ns / run_cnt.
+# LIVE_PARTS=1 adds the parts of the pipeline's front as variants (bench-only programs in
+# bench_progs.bpf.c: an entry tail-calling the empty program, the empty program growing the
+# XDP metadata; the pipeline at XDP without its tc ingress pass, LIVE_PARTS_N rules).
 # Writes $LIVE_OUT (default bench/results/live_ab): runs.csv, live_ab.csv, live_ab.md.
 # Everything made here is removed on exit; traffic stays inside the namespaces made here.
 set -eu
@@ -106,6 +109,24 @@ variant() {
 	sbx:empty*)
 		"$ICB" attach --obj "$OBJ" --prog empty_tc --netns "$s" --dev sbx0 --hook tcx-egress \
 			--pin "$PINS/$k" ;;
+	xdp:entry)
+		"$ICB" attach --obj "$OBJ" --prog tail_xdp --tail empty_xdp --netns "$c" --dev host0 \
+			--hook xdp --pin "$PINS/$k" ;;
+	xdp:meta)
+		"$ICB" attach --obj "$OBJ" --prog meta_xdp --netns "$c" --dev host0 --hook xdp \
+			--pin "$PINS/$k" ;;
+	tc:entry)
+		"$ICB" attach --obj "$OBJ" --prog tail_tc --tail empty_tc --netns "$c" --dev host0 \
+			--hook tcx-ingress --pin "$PINS/$k" ;;
+	sbx:entry)
+		"$ICB" attach --obj "$OBJ" --prog tail_tc --tail empty_tc --netns "$s" --dev sbx0 \
+			--hook tcx-egress --pin "$PINS/$k" ;;
+	xdp:xdponly)
+		# not a valid install: its tc ingress link taken away, to see what that pass costs
+		INSTS+=("${PFX}$k")
+		"$BIN" install --profile "$WORK/p$n" --xdp "host0@$c" --tc-ingress "host0@$c" \
+			--sandbox-netns "$s" --name "${PFX}$k" >/dev/null
+		rm "/sys/fs/bpf/ironclaw/${PFX}$k/link-tc_ingress-host0@$c" ;;
 	xdp:pipeline)
 		INSTS+=("${PFX}$k")
 		"$BIN" install --profile "$WORK/p$n" --xdp "host0@$c" --tc-ingress "host0@$c" \
@@ -171,6 +192,12 @@ for hook in $HOOKS; do
 	for n in $NS_LIST; do
 		variant "$hook" pipeline "$n"
 	done
+	# LIVE_PARTS=1: what the pipeline's front is made of, each part against the empty program
+	if [ "${LIVE_PARTS:-0}" = 1 ]; then
+		variant "$hook" entry ""
+		[ "$hook" != xdp ] || variant xdp meta ""
+		[ "$hook" != xdp ] || variant xdp xdponly "${LIVE_PARTS_N:-1000}"
+	fi
 done
 NV=${#V_NAME[@]}
 say setup "$NV variants: ${V_NAME[*]}"

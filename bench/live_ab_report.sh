@@ -49,11 +49,14 @@ END {
 		tgt = what[v] != "pipeline" ? "" : hook[v] == "sbx" ? 0.95 : 0.80
 		verdict = tgt == "" ? "noise floor" : x[1] >= tgt ? "met" : "not met"
 		place = hook[v] == "xdp" ? "host side, XDP" : hook[v] == "tc" ? "host side, tc ingress" : "sandbox path, tc egress in the sandbox"
-		filt = what[v] == "pipeline" ? "pipeline" : "empty (A/A)"
+		filt = what[v] == "pipeline" ? "pipeline" : what[v] ~ /^empty/ ? "empty (A/A)" : \
+			what[v] == "entry" ? "part: an entry tail-calling the empty program" : \
+			what[v] == "meta" ? "part: the empty program growing the XDP metadata (20 bytes)" : \
+			what[v] == "xdponly" ? "part: the pipeline at XDP without its tc ingress pass (not valid)" : what[v]
 		printf "%s,%s,%s,%d,%.3f,%.1f,%.3f,%.3f,%.3f,%.1f,%.1f,%.1f,%.3f,%.3f,%.3f,%s,%s\n", hook[v], what[v], n[v], nr,
 			zm / 1e6, 1e9 / zm, xm, x[1], x[nr], dm, d[1], d[nr], ym, y[1], y[nr], tgt, verdict > csv
 		printf "| %s | %s | %s | %.2f M (%.0f) | %.0f %% (%.0f-%.0f %%) | %.0f (%.0f..%.0f) | %.0f %% (%.0f-%.0f %%) | %s | %s |\n", place, filt,
-			what[v] == "pipeline" ? n[v] : "", zm / 1e6, 1e9 / zm, 100 * xm, 100 * x[1], 100 * x[nr], dm, d[1], d[nr],
+			n[v] ? n[v] : "", zm / 1e6, 1e9 / zm, 100 * xm, 100 * x[1], 100 * x[nr], dm, d[1], d[nr],
 			100 * ym, 100 * y[1], 100 * y[nr], tgt == "" ? "" : ">= " 100 * tgt " %", verdict
 	}
 	for (i = 1; i <= nv; i++) {
