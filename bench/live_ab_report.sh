@@ -47,7 +47,7 @@ END {
 		}
 		xm = med(x, nr); ym = med(y, nr); dm = med(d, nr); zm = med(z, nr)
 		tgt = what[v] != "pipeline" ? "" : hook[v] == "sbx" ? 0.95 : 0.80
-		verdict = tgt == "" ? "noise floor" : x[1] >= tgt ? "met" : "not met"
+		verdict = tgt == "" ? (what[v] ~ /^empty/ ? "noise floor" : "part") : x[1] >= tgt ? "met" : "not met"
 		place = hook[v] == "xdp" ? "host side, XDP" : hook[v] == "tc" ? "host side, tc ingress" : "sandbox path, tc egress in the sandbox"
 		filt = what[v] == "pipeline" ? "pipeline" : what[v] ~ /^empty/ ? "empty (A/A)" : \
 			what[v] == "entry" ? "part: an entry tail-calling the empty program" : \
