@@ -17,7 +17,8 @@
 # so the rates are measured without it), the attached programs' run_time_ns / run_cnt.
 # LIVE_PARTS=1 adds the parts of the pipeline's front as variants (bench-only programs in
 # bench_progs.bpf.c: an entry tail-calling the empty program, the empty program growing the
-# XDP metadata; the pipeline at XDP without its tc ingress pass, LIVE_PARTS_N rules).
+# XDP metadata; the pipeline at XDP without its tc ingress pass, and the pipeline without
+# host0's layer-2 entry (its checks skipped), LIVE_PARTS_N rules: neither a valid install).
 # Writes $LIVE_OUT (default bench/results/live_ab): runs.csv, live_ab.csv, live_ab.md.
 # Everything made here is removed on exit; traffic stays inside the namespaces made here.
 set -eu
@@ -127,6 +128,20 @@ variant() {
 		"$BIN" install --profile "$WORK/p$n" --xdp "host0@$c" --tc-ingress "host0@$c" \
 			--sandbox-netns "$s" --name "${PFX}$k" >/dev/null
 		rm "/sys/fs/bpf/ironclaw/${PFX}$k/link-tc_ingress-host0@$c" ;;
+	xdp:nol2 | tc:nol2)
+		# not a valid install: host0's layer-2 entry taken away, to see what its checks cost
+		INSTS+=("${PFX}$k")
+		if [ "$hook" = xdp ]; then
+			"$BIN" install --profile "$WORK/p$n" --xdp "host0@$c" --tc-ingress "host0@$c" \
+				--sandbox-netns "$s" --name "${PFX}$k" >/dev/null
+		else
+			"$BIN" install --profile "$WORK/p$n" --tc-ingress "host0@$c" --sandbox-netns "$s" \
+				--name "${PFX}$k" >/dev/null
+		fi
+		local ifx
+		ifx=$(ip -n "$c" -j link show host0 | jq -r '.[0].ifindex')
+		bpftool map delete pinned "/sys/fs/bpf/ironclaw/${PFX}$k/l2_links" key \
+			$((ifx & 255)) $((ifx >> 8 & 255)) $((ifx >> 16 & 255)) $((ifx >> 24)) ;;
 	xdp:pipeline)
 		INSTS+=("${PFX}$k")
 		"$BIN" install --profile "$WORK/p$n" --xdp "host0@$c" --tc-ingress "host0@$c" \
@@ -197,6 +212,7 @@ for hook in $HOOKS; do
 		variant "$hook" entry ""
 		[ "$hook" != xdp ] || variant xdp meta ""
 		[ "$hook" != xdp ] || variant xdp xdponly "${LIVE_PARTS_N:-1000}"
+		[ "$hook" = sbx ] || variant "$hook" nol2 "${LIVE_PARTS_N:-1000}"
 	fi
 done
 NV=${#V_NAME[@]}

@@ -52,7 +52,8 @@ END {
 		filt = what[v] == "pipeline" ? "pipeline" : what[v] ~ /^empty/ ? "empty (A/A)" : \
 			what[v] == "entry" ? "part: an entry tail-calling the empty program" : \
 			what[v] == "meta" ? "part: the empty program growing the XDP metadata (20 bytes)" : \
-			what[v] == "xdponly" ? "part: the pipeline at XDP without its tc ingress pass (not valid)" : what[v]
+			what[v] == "xdponly" ? "part: the pipeline at XDP without its tc ingress pass (not valid)" : \
+			what[v] == "nol2" ? "part: the pipeline without the layer-2 entry of host0 (not valid)" : what[v]
 		printf "%s,%s,%s,%d,%.3f,%.1f,%.3f,%.3f,%.3f,%.1f,%.1f,%.1f,%.3f,%.3f,%.3f,%s,%s\n", hook[v], what[v], n[v], nr,
 			zm / 1e6, 1e9 / zm, xm, x[1], x[nr], dm, d[1], d[nr], ym, y[1], y[nr], tgt, verdict > csv
 		printf "| %s | %s | %s | %.2f M (%.0f) | %.0f %% (%.0f-%.0f %%) | %.0f (%.0f..%.0f) | %.0f %% (%.0f-%.0f %%) | %s | %s |\n", place, filt,
