@@ -68,7 +68,7 @@ FUZZ_CFLAGS := $(filter-out -O2,$(CFLAGS)) -O1 -fno-omit-frame-pointer \
 FUZZ_LIB := $(B)/fuzz/libironclaw.a
 FUZZ_SECONDS ?= 300
 
-.PHONY: all deps deps-bench test test-bins demo clean format bench bench-quick bench-control bench-bins bench-ab bench-fast bench-sni \
+.PHONY: all deps deps-bench test test-bins demo clean format bench bench-quick bench-control bench-bins bench-ab bench-fast bench-live bench-sni \
 	install uninstall deb fuzz fuzz-bins fuzz-frames crash-test install-cni uninstall-cni
 all: $(BIN) $(CNI_BIN) $(TOOLS) $(EXAMPLE_OBJ)
 
@@ -255,6 +255,11 @@ bench-control: deps-bench
 bench-fast: deps-bench
 	$(Q)$(MAKE) --no-print-directory bench-bins
 	$(Q)bench/fast.sh $(B) $(FAST_BASE)
+
+# the live targets (issue 15): interleaved, rates per CPU second, A/A beside (bench/README.md)
+bench-live: deps-bench
+	$(Q)$(MAKE) --no-print-directory bench-bins
+	$(Q)bench/live_ab.sh $(B)
 
 # the TLS server-name check's cost per packet, per new flow, and the verifier's (bench/README.md)
 bench-sni: deps-bench

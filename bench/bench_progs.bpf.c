@@ -79,6 +79,42 @@ int mix_xdp(struct xdp_md *ctx)
 	return XDP_DROP;
 }
 
+/*
+ * The live bench's parts (live_ab.sh, LIVE_PARTS=1): the shape of the pipeline's
+ * front, each against the empty program. tail_*: an entry that tail-calls the
+ * program in slot 0 (the empty one: xdp_entry in front of dispatch_xdp, the
+ * dispatcher's call into a stage); meta_xdp: the empty program with the XDP
+ * metadata the dispatcher grows on every frame (struct pkt_meta, 20 bytes).
+ */
+SEC("xdp")
+int tail_xdp(struct xdp_md *ctx)
+{
+	bpf_tail_call(ctx, &target_xdp, 0);
+	return XDP_DROP;
+}
+
+SEC("tc")
+int tail_tc(struct __sk_buff *skb)
+{
+	bpf_tail_call(skb, &target_tc, 0);
+	return TC_ACT_SHOT;
+}
+
+SEC("xdp")
+int meta_xdp(struct xdp_md *ctx)
+{
+	void *data, *meta;
+
+	if (bpf_xdp_adjust_meta(ctx, -20))
+		return XDP_DROP;
+	data = (void *)(long)ctx->data;
+	meta = (void *)(long)ctx->data_meta;
+	if (meta + 20 > data)
+		return XDP_DROP;
+	__builtin_memset(meta, 0, 20);
+	return XDP_PASS;
+}
+
 /* live frames: a destination from the table, then out of the interface given as ingress */
 SEC("xdp")
 int gen_xdp(struct xdp_md *ctx)

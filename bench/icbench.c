@@ -54,6 +54,20 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * The calling thread's CPU time. With the kernel's tick-based accounting (no
+ * IRQ_TIME_ACCOUNTING) the softirq work a system call does on its way out (a
+ * veth's NAPI, the receive path) is charged to the thread; time stolen by
+ * other tasks or by the hypervisor (steal) is not.
+ */
+static double cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static int parse_set(const char *s, enum set *out)
 {
 	if (!strcmp(s, "exact"))
@@ -846,21 +860,51 @@ static int enter_netns(const char *name)
 }
 
 /*
+ * tail_fill: slot 0 of the object's prog array MAP gets its program PROG; the
+ * array is pinned at PIN_tail (a prog array is emptied when user space lets
+ * go of it: the pin holds it while the link lives)
+ */
+static int tail_fill(struct bpf_object *obj, const char *map, const char *prog, const char *pin)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, prog);
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, map);
+	char path[PATH_MAX];
+	__u32 key = 0;
+	int fd;
+
+	if (!p || !m) {
+		fprintf(stderr, "icbench: no program '%s' or map '%s' to tail-call through\n", prog,
+			map);
+		return -ENOENT;
+	}
+	fd = bpf_program__fd(p);
+	if (bpf_map_update_elem(bpf_map__fd(m), &key, &fd, BPF_ANY)) {
+		fprintf(stderr, "icbench: cannot put %s into %s: %s\n", prog, map, strerror(errno));
+		return -errno;
+	}
+	snprintf(path, sizeof(path), "%s_tail", pin); /* bpffs takes no dots */
+	if (bpf_obj_pin(bpf_map__fd(m), path)) {
+		fprintf(stderr, "icbench: cannot pin %s at %s: %s\n", map, path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/*
  * attach --obj FILE --prog NAME --dev IFACE [--netns NS] --hook tcx-ingress|tcx-egress|xdp
- *        --pin PATH: a link, pinned (removing the pin detaches it)
+ *        --pin PATH [--tail PROG]: a link, pinned (removing the pin detaches it); with
+ *        --tail, the object's PROG in slot 0 of its target_tc / target_xdp array
  */
 static int cmd_attach(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "obj", required_argument, NULL, 'o' },
-		{ "prog", required_argument, NULL, 'p' },
-		{ "dev", required_argument, NULL, 'd' },
-		{ "netns", required_argument, NULL, 'n' },
-		{ "hook", required_argument, NULL, 'h' },
-		{ "pin", required_argument, NULL, 'P' },
-		{},
+		{ "obj", required_argument, NULL, 'o' },  { "prog", required_argument, NULL, 'p' },
+		{ "dev", required_argument, NULL, 'd' },  { "netns", required_argument, NULL, 'n' },
+		{ "hook", required_argument, NULL, 'h' }, { "pin", required_argument, NULL, 'P' },
+		{ "tail", required_argument, NULL, 'T' }, {},
 	};
 	const char *objf = NULL, *prog = NULL, *dev = NULL, *ns = NULL, *hook = NULL, *pin = NULL;
+	const char *tail = NULL;
 	struct bpf_object *obj = NULL;
 	int c, fd, link = -1, ifindex, type, err;
 
@@ -884,13 +928,17 @@ static int cmd_attach(int argc, char **argv)
 		case 'P':
 			pin = optarg;
 			break;
+		case 'T':
+			tail = optarg;
+			break;
 		default:
 			return 2;
 		}
 	}
 	if (!objf || !prog || !dev || !hook || !pin) {
-		fprintf(stderr, "usage: icbench attach --obj FILE --prog NAME --dev IFACE "
-				"[--netns NS] --hook tcx-ingress|tcx-egress|xdp --pin PATH\n");
+		fprintf(stderr,
+			"usage: icbench attach --obj FILE --prog NAME --dev IFACE "
+			"[--netns NS] --hook tcx-ingress|tcx-egress|xdp --pin PATH [--tail PROG]\n");
 		return 2;
 	}
 	if (!strcmp(hook, "tcx-ingress"))
@@ -902,6 +950,8 @@ static int cmd_attach(int argc, char **argv)
 	else
 		return 2;
 	err = load_obj(objf, prog, &obj, &fd);
+	if (!err && tail)
+		err = tail_fill(obj, type == BPF_XDP ? "target_xdp" : "target_tc", tail, pin);
 	if (err)
 		goto out;
 	err = enter_netns(ns);
@@ -1022,11 +1072,111 @@ static int parse_mac(const char *s, unsigned char *mac)
 		       -EINVAL;
 }
 
+/* one place xdpgen sends to: a device in a namespace, its frame and destination table */
+struct gen_target {
+	int prog_fd, ns_fd, ifindex;
+	struct bpf_object *obj;
+	unsigned char frame[BENCH_FRAME_LEN];
+};
+
+#define GEN_TARGETS_MAX 32
+
+/* gen_target_open: the generator program and its table for N rules, the frame for DEV in NS */
+static int gen_target_open(struct gen_target *t, const char *dev, const char *ns,
+			   const unsigned char *dmac, enum set set, unsigned long n, int mix)
+{
+	unsigned char smac[6] = { 2, 0, 0, 0, 0, 2 };
+	char bpath[PATH_MAX], path[128];
+	struct ifreq ifr = {};
+	uint32_t addr;
+	uint16_t port;
+	int err, sk;
+
+	t->obj = NULL;
+	t->ns_fd = -1;
+	if (bench_obj_path(bpath, sizeof(bpath)))
+		return -ENOENT;
+	err = load_obj(bpath, "gen_xdp", &t->obj, &t->prog_fd);
+	if (err)
+		return err;
+	err = fill_table(bpf_map__fd(bpf_object__find_map_by_name(t->obj, "table")), set, n, 1,
+			 !mix);
+	if (err) {
+		fprintf(stderr, "icbench: cannot fill the destination table: %s\n", strerror(-err));
+		return err;
+	}
+	if (ns) {
+		snprintf(path, sizeof(path), "/run/netns/%s", ns);
+		t->ns_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (t->ns_fd < 0 || setns(t->ns_fd, CLONE_NEWNET)) {
+			err = -errno;
+			fprintf(stderr, "icbench: cannot enter network namespace %s: %s\n", ns,
+				strerror(errno));
+			return err;
+		}
+	}
+	t->ifindex = if_nametoindex(dev);
+	if (!t->ifindex) {
+		err = -errno;
+		fprintf(stderr, "icbench: no interface %s: %s\n", dev, strerror(errno));
+		return err;
+	}
+	sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	if (sk >= 0 && !ioctl(sk, SIOCGIFHWADDR, &ifr))
+		memcpy(smac, ifr.ifr_hwaddr.sa_data, 6);
+	if (sk >= 0)
+		close(sk);
+	pick_dst(set, n, 1, n / 2, &addr, &port);
+	build_frame(t->frame, dmac, smac, addr, port, set == SET_CIDR, 0x02);
+	return 0;
+}
+
+/* gen_send: up to COUNT frames or SECONDS out of T (its namespace entered first) */
+static int gen_send(struct gen_target *t, unsigned long count, double seconds, int batch,
+		    unsigned long *sent, double *wall, double *cpu)
+{
+	double t0, t1, c0;
+
+	if (t->ns_fd >= 0 && setns(t->ns_fd, CLONE_NEWNET)) {
+		fprintf(stderr, "icbench: cannot enter a network namespace: %s\n", strerror(errno));
+		return -errno;
+	}
+	*sent = 0;
+	c0 = cpu_s();
+	t0 = now_s();
+	t1 = t0;
+	while (*sent < count && t1 - t0 < seconds) {
+		struct xdp_md ctx = { .data_end = BENCH_FRAME_LEN, .ingress_ifindex = t->ifindex };
+		unsigned long r = count - *sent < 32768 ? count - *sent : 32768;
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = t->frame,
+			    .data_size_in = BENCH_FRAME_LEN, .ctx_in = &ctx,
+			    .ctx_size_in = sizeof(ctx), .repeat = r,
+			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = batch);
+
+		if (bpf_prog_test_run_opts(t->prog_fd, &o)) {
+			fprintf(stderr, "icbench: live frames out of ifindex %d failed: %s\n",
+				t->ifindex, strerror(errno));
+			return -errno;
+		}
+		*sent += r;
+		t1 = now_s();
+	}
+	*cpu = cpu_s() - c0;
+	*wall = t1 - t0;
+	return 0;
+}
+
 /*
  * xdpgen --dev IFACE [--netns NS] --dst-mac MAC --set exact|cidr --n N (--hot|--mix)
  *        --count C --seconds S [--batch B]: 64-byte frames out of IFACE with XDP
  *        live frames (the generator program returns XDP_TX on IFACE as ingress),
- *        until C frames or S seconds. Prints frames,seconds.
+ *        until C frames or S seconds. Prints frames,seconds,cpu_seconds (this
+ *        thread's CPU time, the receive side's softirq work included: cpu_s()).
+ * xdpgen --target NS,MAC,N [--target ...] --passes P --set ... (--hot|--mix) --count C
+ *        --seconds S [--dev IFACE]: IFACE (default sbx0) in each NS in turn, P passes
+ *        over the targets, each pass starting one target further (each takes each
+ *        place); one line a run: pass,target,frames,seconds,cpu_seconds (targets from 0).
  */
 static int cmd_xdpgen(int argc, char **argv)
 {
@@ -1041,19 +1191,17 @@ static int cmd_xdpgen(int argc, char **argv)
 		{ "count", required_argument, NULL, 'c' },
 		{ "seconds", required_argument, NULL, 'S' },
 		{ "batch", required_argument, NULL, 'b' },
+		{ "target", required_argument, NULL, 't' },
+		{ "passes", required_argument, NULL, 'p' },
 		{},
 	};
-	const char *dev = NULL, *ns = NULL;
-	unsigned char dmac[6], smac[6] = { 2, 0, 0, 0, 0, 2 }, frame[BENCH_FRAME_LEN];
-	unsigned long n = 0, count = 0, sent = 0, chunk = 32768;
-	int c, mix = -1, have_mac = 0, batch = 64, fd, err, ifindex, sk;
-	double seconds = 1, t0, t1;
-	struct bpf_object *obj = NULL;
+	static struct gen_target tg[GEN_TARGETS_MAX];
+	const char *dev = NULL, *ns = NULL, *tspec[GEN_TARGETS_MAX];
+	unsigned char dmac[6];
+	unsigned long n = 0, count = 0, sent;
+	int c, mix = -1, have_mac = 0, batch = 64, err = 0, nt = 0, opened = 0, passes = 0;
+	double seconds = 1, wall, cpu;
 	enum set set = SET_EXACT;
-	char bpath[PATH_MAX];
-	struct ifreq ifr = {};
-	uint32_t addr;
-	uint16_t port;
 
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
@@ -1086,64 +1234,68 @@ static int cmd_xdpgen(int argc, char **argv)
 		case 'b':
 			batch = atoi(optarg);
 			break;
+		case 't':
+			if (nt == GEN_TARGETS_MAX) {
+				fprintf(stderr, "icbench: at most %d targets\n", GEN_TARGETS_MAX);
+				return 2;
+			}
+			tspec[nt++] = optarg;
+			break;
+		case 'p':
+			passes = atoi(optarg);
+			break;
 		default:
 			return 2;
 		}
 	}
-	if (!dev || !have_mac || mix < 0 || !count || seconds <= 0 || batch < 1) {
-		fprintf(stderr, "usage: icbench xdpgen --dev IFACE [--netns NS] --dst-mac MAC "
-				"--set exact|cidr --n N (--hot|--mix) --count C --seconds S "
-				"[--batch B]\n");
+	if ((!nt && (!dev || !have_mac)) || (nt && passes < 1) || mix < 0 || !count ||
+	    seconds <= 0 || batch < 1) {
+		fprintf(stderr,
+			"usage: icbench xdpgen --dev IFACE [--netns NS] --dst-mac MAC "
+			"--set exact|cidr --n N (--hot|--mix) --count C --seconds S "
+			"[--batch B]\n"
+			"       icbench xdpgen --target NS,MAC,N [--target ...] --passes P "
+			"--set exact|cidr (--hot|--mix) --count C --seconds S [--dev IFACE]\n");
 		return 2;
 	}
-	if (bench_obj_path(bpath, sizeof(bpath)))
-		return 1;
-	err = load_obj(bpath, "gen_xdp", &obj, &fd);
-	if (err)
-		goto out;
-	err = fill_table(bpf_map__fd(bpf_object__find_map_by_name(obj, "table")), set, n, 1, !mix);
-	if (err) {
-		fprintf(stderr, "icbench: cannot fill the destination table: %s\n", strerror(-err));
-		goto out;
-	}
-	err = enter_netns(ns);
-	if (err)
-		goto out;
-	ifindex = if_nametoindex(dev);
-	if (!ifindex) {
-		err = -errno;
-		fprintf(stderr, "icbench: no interface %s: %s\n", dev, strerror(errno));
+	if (!nt) {
+		err = gen_target_open(&tg[0], dev, ns, dmac, set, n, mix);
+		opened = 1;
+		if (!err)
+			err = gen_send(&tg[0], count, seconds, batch, &sent, &wall, &cpu);
+		if (!err)
+			printf("%lu,%.4f,%.4f\n", sent, wall, cpu);
 		goto out;
 	}
-	sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
-	if (sk >= 0 && !ioctl(sk, SIOCGIFHWADDR, &ifr))
-		memcpy(smac, ifr.ifr_hwaddr.sa_data, 6);
-	if (sk >= 0)
-		close(sk);
-	pick_dst(set, n, 1, n / 2, &addr, &port);
-	build_frame(frame, dmac, smac, addr, port, set == SET_CIDR, 0x02);
-	t0 = now_s();
-	t1 = t0;
-	while (sent < count && t1 - t0 < seconds) {
-		struct xdp_md ctx = { .data_end = BENCH_FRAME_LEN, .ingress_ifindex = ifindex };
-		unsigned long r = count - sent < chunk ? count - sent : chunk;
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = BENCH_FRAME_LEN,
-			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = r,
-			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = batch);
+	for (; opened < nt; opened++) {
+		char nsname[64], mac[32];
 
-		if (bpf_prog_test_run_opts(fd, &o)) {
-			err = -errno;
-			fprintf(stderr, "icbench: live frames out of %s failed: %s\n", dev,
-				strerror(errno));
+		if (sscanf(tspec[opened], "%63[^,],%31[^,],%lu", nsname, mac, &n) != 3 ||
+		    parse_mac(mac, dmac)) {
+			fprintf(stderr, "icbench: a target is NS,MAC,N: not '%s'\n", tspec[opened]);
+			err = -EINVAL;
 			goto out;
 		}
-		sent += r;
-		t1 = now_s();
+		err = gen_target_open(&tg[opened], dev ? dev : "sbx0", nsname, dmac, set, n, mix);
+		if (err) {
+			opened++;
+			goto out;
+		}
 	}
-	printf("%lu,%.4f\n", sent, t1 - t0);
+	for (int p = 0; p < passes && !err; p++)
+		for (int j = 0; j < nt && !err; j++) {
+			int k = (j + p) % nt;
+
+			err = gen_send(&tg[k], count, seconds, batch, &sent, &wall, &cpu);
+			if (!err)
+				printf("%d,%d,%lu,%.6f,%.6f\n", p, k, sent, wall, cpu);
+		}
 out:
-	bpf_object__close(obj);
+	for (int k = 0; k < opened; k++) {
+		bpf_object__close(tg[k].obj);
+		if (tg[k].ns_fd >= 0)
+			close(tg[k].ns_fd);
+	}
 	return err ? 1 : 0;
 }
 

@@ -35,8 +35,8 @@ live_runs() {
 			out=$(ip netns exec "$LV_S" taskset -c "$LIVE_CPU" "$UDPF" --n "$n" \
 				--dests "$LIVE_DESTS" --count "$LIVE_COUNT" --seconds "$LIVE_SECONDS" 2>"$WORK/err") ||
 				{ note="sender failed: $(tr ',\n' '; ' <"$WORK/err")"; break; }
-			# sent,errors,seconds
-			out="${out%%,*},${out##*,}"
+			# sent,errors,seconds,cpu_seconds: keep sent,seconds
+			out="$(echo "$out" | cut -d, -f1,3)"
 		elif [ "$path" = host-pktgen ]; then
 			out=$(pktgen_run "$n") || { note="pktgen failed: $(tr ',\n' '; ' <"$WORK/err")"; break; }
 		else
@@ -44,6 +44,8 @@ live_runs() {
 				--dst-mac "$LV_HOSTMAC" --set exact --n "$n" --mix --count "$LIVE_COUNT" \
 				--seconds "$LIVE_SECONDS" 2>"$WORK/err") ||
 				{ note="generator failed: $(tr ',\n' '; ' <"$WORK/err")"; break; }
+			# frames,seconds,cpu_seconds: keep frames,seconds
+			out="$(echo "$out" | cut -d, -f1,2)"
 		fi
 		after=$(inreceives)
 		rates+=("$(awk "BEGIN { printf \"%.0f\", ($after - $before) / ${out##*,} }")")
