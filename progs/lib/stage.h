@@ -2,6 +2,8 @@
 #ifndef IRONCLAW_PROGS_STAGE_H
 #define IRONCLAW_PROGS_STAGE_H
 
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 #include "common.h"
 #include "maps.h"
 #include "settings.h"
@@ -338,16 +340,21 @@ static __always_inline int stage_pkt_addrs_direct(void *data, void *end, struct 
 	asm volatile("" : "+r"(l3), "+r"(l4o));
 	ip = data + (l3 & 0xff);
 
+	/* through the headers' types: word loads (a u8 pointer makes the compiler load bytes) */
 	if (pkt->meta.family == AF_INET) {
-		if ((void *)(ip + 20) > end)
+		const struct iphdr *h = (const void *)ip;
+
+		if ((void *)(h + 1) > end)
 			return -1;
-		__builtin_memcpy(pkt->saddr, ip + 12, 4);
-		__builtin_memcpy(pkt->daddr, ip + 16, 4);
+		__builtin_memcpy(pkt->saddr, &h->saddr, 4);
+		__builtin_memcpy(pkt->daddr, &h->daddr, 4);
 	} else {
-		if ((void *)(ip + 40) > end)
+		const struct ipv6hdr *h = (const void *)ip;
+
+		if ((void *)(h + 1) > end)
 			return -1;
-		__builtin_memcpy(pkt->saddr, ip + 8, 16);
-		__builtin_memcpy(pkt->daddr, ip + 24, 16);
+		__builtin_memcpy(pkt->saddr, &h->saddr, 16);
+		__builtin_memcpy(pkt->daddr, &h->daddr, 16);
 	}
 	if (pkt->meta.l4proto != IPPROTO_TCP)
 		return 0;
