@@ -289,6 +289,7 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 		     struct diag *d)
 {
 	struct instance_conf conf = { .audit = s->audit };
+	struct counts_snapshot_job *old_counts = NULL;
 	char live[STATE_PATH_MAX];
 	bool unchanged = false;
 	struct ruleset rs;
@@ -328,6 +329,9 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 		err = ruleset_load(live, NULL, NULL, false, &rs, d);
 	} else {
 		state_path(live, sizeof(live), in->name, STATE_LIVE_DIR);
+		/* a switch carries the running rules' counts: their list is read as the profile is */
+		if (in->installed)
+			old_counts = counts_snapshot_start(in->name);
 		err = ruleset_load(s->profile, live, cgroup, true, &rs, d);
 	}
 	if (!err && cgroup &&
@@ -379,6 +383,7 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 			.ctl_before_known = in->ctl_known,
 			.ctl_before = in->ctl,
 			.progress = s->progress,
+			.old_counts = old_counts,
 		};
 
 		err = pipeline_install(&rq, d);
@@ -406,6 +411,7 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 		in->conf = conf;
 		in->has_conf = true;
 	}
+	counts_snapshot_job_free(old_counts);
 	ruleset_free(&rs);
 	return err;
 }

@@ -293,7 +293,7 @@ static int txn_attach(struct txn *t, const struct install_req *rq, struct diag *
 
 /* after the switch: pins for status and the next install, the old generation cleared */
 static int txn_finish(struct txn *t, const struct install_req *rq,
-		      const struct counts_snapshot *old_counts, struct diag *d)
+		      struct counts_snapshot *old_counts, const char *hash, struct diag *d)
 {
 	int err = txn_pin_programs(t, rq, d);
 	unsigned long long token = 0;
@@ -301,13 +301,17 @@ static int txn_finish(struct txn *t, const struct install_req *rq,
 	if (!err)
 		err = txn_pin_rule_maps(t, rq, true, d);
 	phase_mark("pin");
+	/* the old rules' counters, read now that the old generation counts no more (what
+	 * cannot be read, for want of memory, carries nothing, as before) */
+	counts_snapshot_index(old_counts);
+	phase_mark("old counters read");
 	if (!err)
 		err = getrandom(&token, sizeof(token), 0) == sizeof(token) ? 0 : -errno;
 	token |= 1; /* 0 is no token */
 	if (!err)
 		err = txn_write_rule_list(rq, old_counts, token, d);
 	if (!err && !t->dry_run)
-		err = txn_write_edit_base(t, rq, token, d);
+		err = txn_write_edit_base(t, rq, token, hash, d);
 	phase_mark("rule list");
 	if (!t->existing)
 		return err; /* a new instance that failed here is removed whole */
@@ -365,7 +369,8 @@ static bool pins_have_run(const char *dir)
 
 int pipeline_install(const struct install_req *rq, struct diag *d)
 {
-	struct counts_snapshot old_counts = {};
+	struct counts_snapshot own_counts = {}, *old_counts = &own_counts;
+	char hash_buf[REQ_HASH_LEN], *hash = NULL;
 	struct txn t = TXN_INIT;
 	char path[PIN_PATH_MAX];
 	struct stat sb;
@@ -393,18 +398,23 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	t.existing = !stat(path, &sb) && pins_have_run(t.dir);
 	/* a reload of what runs already: nothing to switch */
 	if (t.existing && rq->reuse_unchanged && !rq->nr_points) {
-		char hash[REQ_HASH_LEN];
 		size_t elf_len;
 		const void *elf = dispatcher__elf_bytes(&elf_len);
 
+		hash = hash_buf; /* the edit base records it too */
 		req_hash(rq, elf, elf_len, hash);
 		phase_mark("hash");
 		if (pipeline_edit_unchanged(rq->name, hash))
 			return 1;
 	}
-	/* the running rules and their counters, carried over to the same rules after the switch */
-	if (t.existing)
-		counts_snapshot_take(rq->name, &old_counts);
+	/*
+	 * The running rules and their counters, carried over to the same rules after the
+	 * switch: read by a thread while the profile was parsed, or here
+	 */
+	if (t.existing && rq->old_counts)
+		old_counts = counts_snapshot_wait(rq->old_counts);
+	else if (t.existing)
+		counts_snapshot_take(rq->name, &own_counts);
 	phase_mark("counts snapshot");
 	err = txn_plan_hooks(&t, rq, d);
 	phase_mark("hooks");
@@ -451,7 +461,7 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	flipped = true;
 	pipeline_kill_point("flipped");
 	phase_mark("switch");
-	err = txn_finish(&t, rq, &old_counts, d);
+	err = txn_finish(&t, rq, old_counts, hash, d);
 	if (!err)
 		goto out;
 fail:
@@ -466,7 +476,7 @@ fail:
 		rmdir(path); /* only when no other instance is left */
 	}
 out:
-	counts_snapshot_free(&old_counts);
+	counts_snapshot_free(&own_counts);
 	txn_free(&t);
 	phase_mark("end");
 	return err;

@@ -120,7 +120,7 @@ int txn_write_rule_list(const struct install_req *rq, const struct counts_snapsh
 }
 
 int txn_write_edit_base(const struct txn *t, const struct install_req *rq, unsigned long long token,
-			struct diag *d)
+			const char *hash, struct diag *d)
 {
 	struct edit_base *b = calloc(1, sizeof(*b));
 	const struct profile *p = rq->profile;
@@ -146,7 +146,9 @@ int txn_write_edit_base(const struct txn *t, const struct install_req *rq, unsig
 		b->baked[i] = t->ls[i].baked;
 	}
 	b->nr_stages = t->nr_ls < MAX_STAGES ? t->nr_ls : MAX_STAGES;
-	{
+	if (hash) {
+		memcpy(b->hash, hash, REQ_HASH_LEN); /* computed once, for the reload's test */
+	} else {
 		size_t elf_len;
 		const void *elf = dispatcher__elf_bytes(&elf_len);
 
