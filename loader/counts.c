@@ -373,26 +373,29 @@ static size_t snapshot_slot(const struct counts_snapshot *s, const char *base, c
 	return i;
 }
 
-int counts_snapshot_index(struct counts_snapshot *s)
+/*
+ * The hash table of the old rules whose total is not zero: with their counters (read now,
+ * added to what they carried: once) or without (what they carried alone). At 1M rules
+ * that mostly never matched, hashing them all took 0.3 s, and as long again to look every
+ * new rule up: only a rule that counted something is worth finding.
+ */
+static int snapshot_index(struct counts_snapshot *s, bool counters)
 {
 	size_t nr = 0;
 
 	if (s->indexed)
-		return 0;
-	s->indexed = true;
+		return 0; /* the counters are in what each carries already */
+	s->indexed = counters;
+	free(s->slots);
+	s->slots = NULL;
+	s->nr_slots = 0;
 	if (s->nr >= 0xffffffffull)
 		return -E2BIG;
-	/*
-	 * Each old rule's total: its counters, read now (after the switch: the old generation
-	 * counts no more), plus what it carried. Only a rule that counted something is worth
-	 * finding: at 1M rules that mostly never matched, hashing them all took 0.3 s, and as
-	 * long again to look every new rule up.
-	 */
 	for (size_t i = 0; i < s->nr; i++) {
 		struct rule_list_entry *o = &s->rules[i];
 		struct pkt_count c = {};
 
-		if (s->counters)
+		if (counters && s->counters)
 			rule_counters_get(s->counters, o->id, &c);
 		o->carried.packets += c.packets;
 		o->carried.bytes += c.bytes;
@@ -418,6 +421,29 @@ int counts_snapshot_index(struct counts_snapshot *s)
 			s->slots[at] = SLOT_HASH(rule_hash(base, text)) | (i + 1);
 	}
 	return 0;
+}
+
+int counts_snapshot_index(struct counts_snapshot *s)
+{
+	return snapshot_index(s, true);
+}
+
+int counts_snapshot_index_carried(struct counts_snapshot *s)
+{
+	return snapshot_index(s, false);
+}
+
+bool counts_snapshot_counted(struct counts_snapshot *s)
+{
+	struct pkt_count c;
+
+	if (!s->counters)
+		return false;
+	rule_counters_get(s->counters, 0, &c); /* reads them all, the first time */
+	for (size_t i = 0; i < s->counters->nr_in_entries; i++)
+		if (s->counters->in_entries[i].packets || s->counters->in_entries[i].bytes)
+			return true;
+	return false;
 }
 
 int counts_snapshot_take(const char *name, struct counts_snapshot *s)

@@ -75,6 +75,10 @@ int counts_snapshot_take(const char *name, struct counts_snapshot *s);
  * the hash table of the rules whose total is not zero (0, -ENOMEM or -E2BIG); once.
  */
 int counts_snapshot_index(struct counts_snapshot *s);
+/* the same without the counters (what the old rules carried alone): for a list written early */
+int counts_snapshot_index_carried(struct counts_snapshot *s);
+/* some old counter is not zero (read now, the first time): what they carried is not all */
+bool counts_snapshot_counted(struct counts_snapshot *s);
 /*
  * The snapshot taken by a thread of its own: it reads only the instance's state files and
  * pins, so it runs while the new profile is parsed (the instance lock held throughout).

@@ -11,6 +11,7 @@
 #include "stage.h"
 
 struct counts_snapshot_job; /* counts.h */
+struct dispatcher_preload; /* pipeline_preload.h */
 
 #define PIPELINE_MAX_SOURCES 64
 #define PIPELINE_MAX_LINKS 64 /* link pins one instance may hold */
@@ -40,6 +41,8 @@ struct install_req {
 			    * for BPF_PROG_TEST_RUN in tests and bench/ */
 	/* the running rules and counters, being read by a thread (counts.h); NULL: read here */
 	struct counts_snapshot_job *old_counts;
+	/* the dispatcher, being loaded by a thread (pipeline_preload.h); NULL: loaded here */
+	struct dispatcher_preload *preload;
 	/* called now and then while the rule maps fill (done of total entries); may be NULL */
 	void (*progress)(size_t done, size_t total);
 };

@@ -18,6 +18,7 @@
 #include "pins.h"
 #include "pipeline.h"
 #include "pipeline_l2.h"
+#include "pipeline_preload.h"
 #include "status.h"
 
 /* instance.conf: one key=value a line */
@@ -290,6 +291,7 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 {
 	struct instance_conf conf = { .audit = s->audit };
 	struct counts_snapshot_job *old_counts = NULL;
+	struct dispatcher_preload *preload = NULL;
 	char live[STATE_PATH_MAX];
 	bool unchanged = false;
 	struct ruleset rs;
@@ -329,7 +331,9 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 		err = ruleset_load(live, NULL, NULL, false, &rs, d);
 	} else {
 		state_path(live, sizeof(live), in->name, STATE_LIVE_DIR);
-		/* a switch carries the running rules' counts: their list is read as the profile is */
+		/* the dispatcher is verified, and a switch's old rule list read, as the profile is parsed */
+		preload =
+			pipeline_preload_start(in->name, s->profile, live, s->points, s->nr_points);
 		if (in->installed)
 			old_counts = counts_snapshot_start(in->name);
 		err = ruleset_load(s->profile, live, cgroup, true, &rs, d);
@@ -384,6 +388,7 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 			.ctl_before = in->ctl,
 			.progress = s->progress,
 			.old_counts = old_counts,
+			.preload = preload,
 		};
 
 		err = pipeline_install(&rq, d);
@@ -412,6 +417,7 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 		in->has_conf = true;
 	}
 	counts_snapshot_job_free(old_counts);
+	pipeline_preload_free(preload);
 	ruleset_free(&rs);
 	return err;
 }
