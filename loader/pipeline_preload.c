@@ -112,8 +112,7 @@ struct dispatcher_preload *pipeline_preload_start(const char *name, const char *
 	if ((nr_points && !p->points) ||
 	    (size_t)snprintf(p->name, sizeof(p->name), "%s", name) >= sizeof(p->name) ||
 	    (size_t)snprintf(p->profile, sizeof(p->profile), "%s", profile) >= sizeof(p->profile) ||
-	    (size_t)snprintf(p->live, sizeof(p->live), "%s", live ? live : "") >=
-		    sizeof(p->live))
+	    (size_t)snprintf(p->live, sizeof(p->live), "%s", live ? live : "") >= sizeof(p->live))
 		goto fail;
 	if (nr_points)
 		memcpy(p->points, points, nr_points * sizeof(*points));
@@ -141,8 +140,8 @@ bool pipeline_preload_take(struct dispatcher_preload *p, struct txn *t, size_t n
 	preload_join(p);
 	/* loaded for this install's programs, maps and rules, or not used */
 	if (p->err || !p->t.skel || p->t.existing != t->existing ||
-	    p->t.cgroup_hooks != t->cgroup_hooks || p->t.xdp_hooks != t->xdp_hooks ||
-	    t->dry_run || strcmp(p->t.dir, t->dir) || nr_rules > p->max_rules)
+	    p->t.cgroup_hooks != t->cgroup_hooks || p->t.xdp_hooks != t->xdp_hooks || t->dry_run ||
+	    strcmp(p->t.dir, t->dir) || nr_rules > p->max_rules)
 		return false;
 	t->skel = p->t.skel;
 	t->fresh_maps = p->t.fresh_maps;
