@@ -292,6 +292,8 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 	struct instance_conf conf = { .audit = s->audit };
 	struct counts_snapshot_job *old_counts = NULL;
 	struct dispatcher_preload *preload = NULL;
+	/* a reload: the request may be the one running already (req_hash.h) */
+	bool may_be_unchanged = s->keep_block && !s->nr_points && !s->deny_all;
 	char live[STATE_PATH_MAX];
 	bool unchanged = false;
 	struct ruleset rs;
@@ -331,9 +333,14 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 		err = ruleset_load(live, NULL, NULL, false, &rs, d);
 	} else {
 		state_path(live, sizeof(live), in->name, STATE_LIVE_DIR);
-		/* the dispatcher is verified, and a switch's old rule list read, as the profile is parsed */
-		preload =
-			pipeline_preload_start(in->name, s->profile, live, s->points, s->nr_points);
+		/*
+		 * The dispatcher is verified, and a switch's old rule list read, as the profile
+		 * is parsed; not for a reload that may find its request running already: it
+		 * would wait for a verification it does not use (1,000 rules: 28 -> 630 ms)
+		 */
+		if (!may_be_unchanged)
+			preload = pipeline_preload_start(in->name, s->profile, live, s->points,
+							 s->nr_points);
 		if (in->installed)
 			old_counts = counts_snapshot_start(in->name);
 		err = ruleset_load(s->profile, live, cgroup, true, &rs, d);
@@ -383,7 +390,7 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 			.audit_slots = rs.audit_slots,
 			.keep_block = s->keep_block,
 			/* a reload: an install ends a block, and may attach */
-			.reuse_unchanged = s->keep_block && !s->nr_points && !s->deny_all,
+			.reuse_unchanged = may_be_unchanged,
 			.ctl_before_known = in->ctl_known,
 			.ctl_before = in->ctl,
 			.progress = s->progress,
