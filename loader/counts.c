@@ -1,6 +1,7 @@
 /* counts.c: the installed rule list, and rule counters that outlive a switch of generation. */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -372,24 +373,77 @@ static size_t snapshot_slot(const struct counts_snapshot *s, const char *base, c
 	return i;
 }
 
-int counts_snapshot_index(struct counts_snapshot *s)
+/*
+ * The hash table of the old rules whose total is not zero: with their counters (read now,
+ * added to what they carried: once) or without (what they carried alone). At 1M rules
+ * that mostly never matched, hashing them all took 0.3 s, and as long again to look every
+ * new rule up: only a rule that counted something is worth finding.
+ */
+static int snapshot_index(struct counts_snapshot *s, bool counters)
 {
+	size_t nr = 0;
+
+	if (s->indexed)
+		return 0; /* the counters are in what each carries already */
+	s->indexed = counters;
+	free(s->slots);
+	s->slots = NULL;
+	s->nr_slots = 0;
+	if (s->nr >= 0xffffffffull)
+		return -E2BIG;
+	for (size_t i = 0; i < s->nr; i++) {
+		struct rule_list_entry *o = &s->rules[i];
+		struct pkt_count c = {};
+
+		if (counters && s->counters)
+			rule_counters_get(s->counters, o->id, &c);
+		o->carried.packets += c.packets;
+		o->carried.bytes += c.bytes;
+		nr += o->carried.packets || o->carried.bytes;
+	}
+	if (!nr)
+		return 0; /* nothing to carry: no table, every rule starts at zero */
 	/* at most half full: one probe or two per rule of the new profile */
-	for (s->nr_slots = 64; s->nr_slots < 2 * s->nr;)
+	for (s->nr_slots = 64; s->nr_slots < 2 * nr;)
 		s->nr_slots *= 2;
 	s->slots = calloc(s->nr_slots, sizeof(*s->slots));
 	if (!s->slots)
 		return -ENOMEM;
-	if (s->nr >= 0xffffffffull)
-		return -E2BIG;
 	for (size_t i = 0; i < s->nr; i++) {
 		const char *base = base_name(s->rules[i].file), *text = s->rules[i].text;
-		size_t at = snapshot_slot(s, base, text);
+		size_t at;
 
-		if (!s->slots[at]) /* the same rule twice: the first line counts */
+		if (!s->rules[i].carried.packets && !s->rules[i].carried.bytes)
+			continue;
+		at = snapshot_slot(s, base, text);
+		/* the same rule twice: the first line of those that counted counts */
+		if (!s->slots[at])
 			s->slots[at] = SLOT_HASH(rule_hash(base, text)) | (i + 1);
 	}
 	return 0;
+}
+
+int counts_snapshot_index(struct counts_snapshot *s)
+{
+	return snapshot_index(s, true);
+}
+
+int counts_snapshot_index_carried(struct counts_snapshot *s)
+{
+	return snapshot_index(s, false);
+}
+
+bool counts_snapshot_counted(struct counts_snapshot *s)
+{
+	struct pkt_count c;
+
+	if (!s->counters)
+		return false;
+	rule_counters_get(s->counters, 0, &c); /* reads them all, the first time */
+	for (size_t i = 0; i < s->counters->nr_in_entries; i++)
+		if (s->counters->in_entries[i].packets || s->counters->in_entries[i].bytes)
+			return true;
+	return false;
 }
 
 int counts_snapshot_take(const char *name, struct counts_snapshot *s)
@@ -421,7 +475,7 @@ int counts_snapshot_take(const char *name, struct counts_snapshot *s)
 		}
 		s->rules[s->nr++] = e;
 	}
-	return counts_snapshot_index(s);
+	return 0;
 }
 
 void counts_carried_over(const struct counts_snapshot *s, const char *file, const char *text,
@@ -431,16 +485,13 @@ void counts_carried_over(const struct counts_snapshot *s, const char *file, cons
 	size_t at;
 
 	memset(sum, 0, sizeof(*sum));
-	if (!s || !s->slots)
+	if (!s || !s->slots || !s->nr_slots)
 		return;
 	at = snapshot_slot(s, base_name(file), text);
 	if (!s->slots[at])
 		return;
 	o = &s->rules[SLOT_INDEX(s->slots[at]) - 1];
-	if (s->counters)
-		rule_counters_get(s->counters, o->id, sum);
-	sum->packets += o->carried.packets;
-	sum->bytes += o->carried.bytes;
+	*sum = o->carried; /* its counters added by counts_snapshot_index */
 }
 
 void counts_snapshot_free(struct counts_snapshot *s)
@@ -452,4 +503,47 @@ void counts_snapshot_free(struct counts_snapshot *s)
 		rule_counters_close(s->counters);
 	free(s->counters);
 	memset(s, 0, sizeof(*s));
+}
+
+struct counts_snapshot_job {
+	pthread_t thread;
+	bool joined;
+	char name[INSTANCE_NAME_MAX + 1];
+	struct counts_snapshot s;
+};
+
+static void *snapshot_thread(void *arg)
+{
+	struct counts_snapshot_job *j = arg;
+
+	counts_snapshot_take(j->name, &j->s); /* what it could not read counts zero */
+	return NULL;
+}
+
+struct counts_snapshot_job *counts_snapshot_start(const char *name)
+{
+	struct counts_snapshot_job *j = calloc(1, sizeof(*j));
+
+	if (!j || (size_t)snprintf(j->name, sizeof(j->name), "%s", name) >= sizeof(j->name) ||
+	    pthread_create(&j->thread, NULL, snapshot_thread, j)) {
+		free(j);
+		return NULL;
+	}
+	return j;
+}
+
+struct counts_snapshot *counts_snapshot_wait(struct counts_snapshot_job *j)
+{
+	if (!j->joined)
+		pthread_join(j->thread, NULL);
+	j->joined = true;
+	return &j->s;
+}
+
+void counts_snapshot_job_free(struct counts_snapshot_job *j)
+{
+	if (!j)
+		return;
+	counts_snapshot_free(counts_snapshot_wait(j));
+	free(j);
 }

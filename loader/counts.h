@@ -65,14 +65,34 @@ struct counts_snapshot {
 	__u64 *slots; /* a hash table of rules by file name and text (counts.c), 0 empty */
 	size_t nr_slots; /* a power of two */
 	struct rule_counters *counters; /* the old generation's, or NULL */
+	bool indexed; /* counts_snapshot_index ran: each rule's carried is its total */
 };
 
+/* the old list read and split, the old counters opened (not read: index reads them) */
 int counts_snapshot_take(const char *name, struct counts_snapshot *s);
-/* the hash table of s->rules (take makes it; 0 or -ENOMEM) */
+/*
+ * After the switch: each old rule's counters read and added to what it carried, and
+ * the hash table of the rules whose total is not zero (0, -ENOMEM or -E2BIG); once.
+ */
 int counts_snapshot_index(struct counts_snapshot *s);
+/* the same without the counters (what the old rules carried alone): for a list written early */
+int counts_snapshot_index_carried(struct counts_snapshot *s);
+/* some old counter is not zero (read now, the first time): what they carried is not all */
+bool counts_snapshot_counted(struct counts_snapshot *s);
+/*
+ * The snapshot taken by a thread of its own: it reads only the instance's state files and
+ * pins, so it runs while the new profile is parsed (the instance lock held throughout).
+ */
+struct counts_snapshot_job;
+/* started, or NULL (no memory, no thread): the caller takes it itself */
+struct counts_snapshot_job *counts_snapshot_start(const char *name);
+/* the snapshot, once the thread is done (joined at the first call) */
+struct counts_snapshot *counts_snapshot_wait(struct counts_snapshot_job *j);
+/* joined if it was not, the snapshot freed; NULL: nothing */
+void counts_snapshot_job_free(struct counts_snapshot_job *j);
 /*
  * What a rule of the new profile starts from: the same rule's total in the
- * old one (its counter, read now, plus what it had carried), or zero.
+ * old one (its counter plus what it had carried, counts_snapshot_index), or zero.
  */
 void counts_carried_over(const struct counts_snapshot *s, const char *file, const char *text,
 			 struct pkt_count *sum);

@@ -10,6 +10,9 @@
 #include "profile.h"
 #include "stage.h"
 
+struct counts_snapshot_job; /* counts.h */
+struct dispatcher_preload; /* pipeline_preload.h */
+
 #define PIPELINE_MAX_SOURCES 64
 #define PIPELINE_MAX_LINKS 64 /* link pins one instance may hold */
 
@@ -36,6 +39,10 @@ struct install_req {
 	__u32 ctl_before; /* an install ends only a block that was there then */
 	bool xdp_programs; /* load (and pin) the XDP programs though no XDP point is attached:
 			    * for BPF_PROG_TEST_RUN in tests and bench/ */
+	/* the running rules and counters, being read by a thread (counts.h); NULL: read here */
+	struct counts_snapshot_job *old_counts;
+	/* the dispatcher, being loaded by a thread (pipeline_preload.h); NULL: loaded here */
+	struct dispatcher_preload *preload;
 	/* called now and then while the rule maps fill (done of total entries); may be NULL */
 	void (*progress)(size_t done, size_t total);
 };

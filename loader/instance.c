@@ -18,6 +18,7 @@
 #include "pins.h"
 #include "pipeline.h"
 #include "pipeline_l2.h"
+#include "pipeline_preload.h"
 #include "status.h"
 
 /* instance.conf: one key=value a line */
@@ -289,6 +290,10 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 		     struct diag *d)
 {
 	struct instance_conf conf = { .audit = s->audit };
+	struct counts_snapshot_job *old_counts = NULL;
+	struct dispatcher_preload *preload = NULL;
+	/* a reload: the request may be the one running already (req_hash.h) */
+	bool may_be_unchanged = s->keep_block && !s->nr_points && !s->deny_all;
 	char live[STATE_PATH_MAX];
 	bool unchanged = false;
 	struct ruleset rs;
@@ -328,6 +333,16 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 		err = ruleset_load(live, NULL, NULL, false, &rs, d);
 	} else {
 		state_path(live, sizeof(live), in->name, STATE_LIVE_DIR);
+		/*
+		 * The dispatcher is verified, and a switch's old rule list read, as the profile
+		 * is parsed; not for a reload that may find its request running already: it
+		 * would wait for a verification it does not use (1,000 rules: 28 -> 630 ms)
+		 */
+		if (!may_be_unchanged)
+			preload = pipeline_preload_start(in->name, s->profile, live, s->points,
+							 s->nr_points);
+		if (in->installed)
+			old_counts = counts_snapshot_start(in->name);
 		err = ruleset_load(s->profile, live, cgroup, true, &rs, d);
 	}
 	if (!err && cgroup &&
@@ -375,10 +390,12 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 			.audit_slots = rs.audit_slots,
 			.keep_block = s->keep_block,
 			/* a reload: an install ends a block, and may attach */
-			.reuse_unchanged = s->keep_block && !s->nr_points && !s->deny_all,
+			.reuse_unchanged = may_be_unchanged,
 			.ctl_before_known = in->ctl_known,
 			.ctl_before = in->ctl,
 			.progress = s->progress,
+			.old_counts = old_counts,
+			.preload = preload,
 		};
 
 		err = pipeline_install(&rq, d);
@@ -406,6 +423,8 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 		in->conf = conf;
 		in->has_conf = true;
 	}
+	counts_snapshot_job_free(old_counts);
+	pipeline_preload_free(preload);
 	ruleset_free(&rs);
 	return err;
 }

@@ -18,6 +18,7 @@
 #include "pipeline_fill.h"
 #include "pipeline_l2.h"
 #include "pipeline_load.h"
+#include "pipeline_preload.h"
 #include "pipeline_state.h"
 #include "pipeline_tc.h"
 #include "phases.h"
@@ -165,13 +166,16 @@ static int txn_plan_hooks(struct txn *t, const struct install_req *rq, struct di
 
 /*
  * The next generation, loaded and filled beside the running one. The
- * stages' rule maps are made first and filled by a thread of their own while
- * the kernel verifies the programs (the two take about as long at 1M rules);
- * the rest is filled after.
+ * dispatcher was verified while the profile was parsed (pipeline_preload.h),
+ * or is now; the stages' rule maps are made first and filled by threads of
+ * their own while the kernel verifies the programs; the rest is filled
+ * after. hash: where the request's hash goes (NULL: computed already).
  */
-static int txn_build(struct txn *t, const struct install_req *rq, struct diag *d)
+static int txn_build(struct txn *t, const struct install_req *rq, char *hash,
+		     struct counts_snapshot *old_counts, struct diag *d)
 {
 	__u32 zero = 0, gen = 0, w;
+	size_t nr_rules;
 	int err;
 
 	/* the generation to fill: the one not running (its entries' keys carry it) */
@@ -204,11 +208,10 @@ static int txn_build(struct txn *t, const struct install_req *rq, struct diag *d
 	err = txn_fill_stage_maps_start(t, rq);
 	t->fill_started = !err;
 	/* the DNS name rules count after the address rules */
-	if (!err)
-		err = txn_open_dispatcher(t, rq->name,
-					  rq->profile->nr_rules + rq->profile->nr_dns_names +
-						  rq->profile->nr_name_rules,
-					  d);
+	nr_rules = rq->profile->nr_rules + rq->profile->nr_dns_names + rq->profile->nr_name_rules;
+	/* loaded while the profile was parsed (pipeline_preload.h), or now */
+	if (!err && !pipeline_preload_take(rq->preload, t, nr_rules))
+		err = txn_open_dispatcher(t, rq->name, nr_rules, d);
 	phase_mark("dispatcher load");
 	if (!err && t->existing) {
 		if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.ctl), &zero, &t->old_ctl)) {
@@ -231,6 +234,31 @@ static int txn_build(struct txn *t, const struct install_req *rq, struct diag *d
 		err = txn_load_stage(t, rq->name, &rq->stages[i], 0, 0, &baked, &t->ls[i], d);
 	}
 	phase_mark("stages load");
+	/* the request's hash, for the edit base, while the fill runs (a reload's: done) */
+	if (!err && hash) {
+		size_t elf_len;
+		const void *elf = dispatcher__elf_bytes(&elf_len);
+
+		req_hash(rq, elf, elf_len, hash);
+		phase_mark("hash");
+	}
+	/*
+	 * The rule list too, beside the old one, with what the old rules carried: renamed
+	 * after the flip when no old counter moved (a new instance: none), else written again
+	 */
+	if (!err) {
+		err = getrandom(&t->list_token, sizeof(t->list_token), 0) == sizeof(t->list_token) ?
+			      0 :
+			      -errno;
+		t->list_token |= 1; /* 0 is no token */
+	}
+	if (!err && !counts_snapshot_index_carried(old_counts)) {
+		struct diag quiet = {}; /* not written: it is, after the flip, or the error said */
+
+		t->list_beside = !txn_write_rule_list(rq, old_counts, t->list_token, true, &quiet);
+		diag_free(&quiet);
+		phase_mark("rule list beside");
+	}
 	/* the stages' maps: their fill ran meanwhile */
 	err = txn_fill_stage_maps_end(t, d) ?: err;
 	phase_mark("fill of the stages' maps (what was left of it)");
@@ -293,21 +321,27 @@ static int txn_attach(struct txn *t, const struct install_req *rq, struct diag *
 
 /* after the switch: pins for status and the next install, the old generation cleared */
 static int txn_finish(struct txn *t, const struct install_req *rq,
-		      const struct counts_snapshot *old_counts, struct diag *d)
+		      struct counts_snapshot *old_counts, const char *hash, struct diag *d)
 {
 	int err = txn_pin_programs(t, rq, d);
-	unsigned long long token = 0;
 
 	if (!err)
 		err = txn_pin_rule_maps(t, rq, true, d);
 	phase_mark("pin");
-	if (!err)
-		err = getrandom(&token, sizeof(token), 0) == sizeof(token) ? 0 : -errno;
-	token |= 1; /* 0 is no token */
-	if (!err)
-		err = txn_write_rule_list(rq, old_counts, token, d);
+	/* the list written beside holds the totals when no old counter moved: renamed */
+	if (!err && t->list_beside && !counts_snapshot_counted(old_counts)) {
+		err = txn_rule_list_commit(rq, true, d);
+		t->list_beside = false;
+	} else if (!err) {
+		/* the old rules' counters, read now that the old generation counts no more
+		 * (what cannot be read, for want of memory, carries nothing, as before) */
+		counts_snapshot_index(old_counts);
+		phase_mark("old counters read");
+		err = txn_write_rule_list(rq, old_counts, t->list_token, false, d);
+		t->list_beside = false;
+	}
 	if (!err && !t->dry_run)
-		err = txn_write_edit_base(t, rq, token, d);
+		err = txn_write_edit_base(t, rq, t->list_token, hash, d);
 	phase_mark("rule list");
 	if (!t->existing)
 		return err; /* a new instance that failed here is removed whole */
@@ -348,8 +382,7 @@ static int sources_check(const struct install_req *rq, struct diag *d)
 	return 0;
 }
 
-/* an attachment, or the programs a finished install pins, are in dir: the instance ran */
-static bool pins_have_run(const char *dir)
+bool pipeline_pins_have_run(const char *dir)
 {
 	struct dirent *de;
 	DIR *dd = opendir(dir);
@@ -365,7 +398,9 @@ static bool pins_have_run(const char *dir)
 
 int pipeline_install(const struct install_req *rq, struct diag *d)
 {
-	struct counts_snapshot old_counts = {};
+	struct counts_snapshot own_counts = {}, *old_counts = &own_counts;
+	char hash[REQ_HASH_LEN];
+	bool hashed = false;
 	struct txn t = TXN_INIT;
 	char path[PIN_PATH_MAX];
 	struct stat sb;
@@ -390,21 +425,26 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	 * A control word with nothing attached and no programs is what a first install killed
 	 * before it attached leaves (its maps pinned, perhaps not all): nothing runs it, start over
 	 */
-	t.existing = !stat(path, &sb) && pins_have_run(t.dir);
+	t.existing = !stat(path, &sb) && pipeline_pins_have_run(t.dir);
 	/* a reload of what runs already: nothing to switch */
 	if (t.existing && rq->reuse_unchanged && !rq->nr_points) {
-		char hash[REQ_HASH_LEN];
 		size_t elf_len;
 		const void *elf = dispatcher__elf_bytes(&elf_len);
 
-		req_hash(rq, elf, elf_len, hash);
+		req_hash(rq, elf, elf_len, hash); /* the edit base records it too */
+		hashed = true;
 		phase_mark("hash");
 		if (pipeline_edit_unchanged(rq->name, hash))
 			return 1;
 	}
-	/* the running rules and their counters, carried over to the same rules after the switch */
-	if (t.existing)
-		counts_snapshot_take(rq->name, &old_counts);
+	/*
+	 * The running rules and their counters, carried over to the same rules after the
+	 * switch: read by a thread while the profile was parsed, or here
+	 */
+	if (t.existing && rq->old_counts)
+		old_counts = counts_snapshot_wait(rq->old_counts);
+	else if (t.existing)
+		counts_snapshot_take(rq->name, &own_counts);
 	phase_mark("counts snapshot");
 	err = txn_plan_hooks(&t, rq, d);
 	phase_mark("hooks");
@@ -417,7 +457,7 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 		diag_error(d, NULL, 0, "cannot create %s: %s", t.dir, strerror(-err));
 		goto out;
 	}
-	err = txn_build(&t, rq, d);
+	err = txn_build(&t, rq, hashed ? NULL : hash, old_counts, d);
 	if (!err)
 		err = txn_attach(&t, rq, d);
 	phase_mark("attach");
@@ -451,7 +491,7 @@ int pipeline_install(const struct install_req *rq, struct diag *d)
 	flipped = true;
 	pipeline_kill_point("flipped");
 	phase_mark("switch");
-	err = txn_finish(&t, rq, &old_counts, d);
+	err = txn_finish(&t, rq, old_counts, hash, d);
 	if (!err)
 		goto out;
 fail:
@@ -466,7 +506,13 @@ fail:
 		rmdir(path); /* only when no other instance is left */
 	}
 out:
-	counts_snapshot_free(&old_counts);
+	if (t.list_beside) {
+		struct diag ignored = {}; /* never renamed: what was written beside goes */
+
+		txn_rule_list_commit(rq, false, &ignored);
+		diag_free(&ignored);
+	}
+	counts_snapshot_free(&own_counts);
 	txn_free(&t);
 	phase_mark("end");
 	return err;

@@ -299,13 +299,15 @@ static int batch_add(const struct install_req *rq, struct fill_batch *b, int fd,
  * (and t's gen, xdp_hooks and ls[].rules*_fd): a thread may write them while
  * the programs load (txn_fill_stage_maps_start).
  */
-static int fill_rules(const struct txn *t, const struct install_req *rq, bool wide, struct diag *d)
+static int fill_rules(const struct txn *t, const struct install_req *rq, bool wide, size_t lo,
+		      size_t hi, bool progress, struct diag *d)
 {
 	const struct plan *pl = rq->plan;
 	struct fill_batch *b = calloc(2, sizeof(*b)), *mk = b + 1;
 	int err = b ? 0 : -ENOMEM;
 
-	for (size_t i = 0; !err && i < pl->nr_entries; i++) {
+	progress = progress && rq->progress && !wide;
+	for (size_t i = lo; !err && i < hi; i++) {
 		const struct plan_entry *e = &pl->entries[i];
 		const struct rule *r = &rq->profile->rules[e->rule];
 		struct policy_value v = { .rule_id = e->rule };
@@ -315,8 +317,9 @@ static int fill_rules(const struct txn *t, const struct install_req *rq, bool wi
 		size_t ks;
 		int fd;
 
-		if (rq->progress && !wide && i % 65536 == 0)
-			rq->progress(i, pl->nr_entries);
+		/* the first range's thread speaks for all: they go at the same pace */
+		if (progress && (i - lo) % 65536 == 0)
+			rq->progress((i - lo) * pl->nr_entries / (hi - lo), pl->nr_entries);
 		if (e->wide != wide)
 			continue;
 		ks = entry_encode(t, rq, e, &key, &k, &fd, &where);
@@ -335,14 +338,22 @@ static int fill_rules(const struct txn *t, const struct install_req *rq, bool wi
 	if (!err)
 		err = batch_flush(rq, b, d) ?: batch_flush(rq, mk, d);
 	free(b);
-	if (!err && !wide && rq->progress)
+	if (!err && progress)
 		rq->progress(pl->nr_entries, pl->nr_entries);
 	return err;
 }
 
+/* threads that fill the stages' maps, each a range of the plan's entries */
+#define FILL_THREADS 2
+/* fewer entries than this: one thread (a thread's start costs more than it saves) */
+#define FILL_SPLIT_MIN 65536
+
 struct fill_job {
+	pthread_t thread;
+	bool started;
 	const struct txn *t;
 	const struct install_req *rq;
+	size_t lo, hi; /* the plan's entries [lo, hi) */
 	struct diag d; /* its own: the loads report into the install's meanwhile */
 	int err;
 };
@@ -351,48 +362,63 @@ static void *fill_stage_maps(void *arg)
 {
 	struct fill_job *j = arg;
 
-	j->err = fill_rules(j->t, j->rq, false, &j->d);
+	j->err = fill_rules(j->t, j->rq, false, j->lo, j->hi, j->lo == 0, &j->d);
 	return NULL;
 }
 
 int txn_fill_stage_maps_start(struct txn *t, const struct install_req *rq)
 {
-	struct fill_job *j = calloc(1, sizeof(*j));
-	int err;
+	size_t n = rq->plan->nr_entries, nr = FILL_THREADS;
+	int err = 0;
 
-	if (!j)
+	/*
+	 * Two threads, each half of the entries: the programs are verified beside them on
+	 * a machine of two cores. One when XDP's markers must follow the rules of their map
+	 * (in one thread's order), or for few entries.
+	 */
+	if ((t->xdp_hooks && rq->has_tools) || n < FILL_SPLIT_MIN)
+		nr = 1;
+	t->fill_jobs = calloc(nr, sizeof(*t->fill_jobs));
+	if (!t->fill_jobs)
 		return -ENOMEM;
-	j->t = t;
-	j->rq = rq;
-	err = -pthread_create(&t->fill_thread, NULL, fill_stage_maps, j);
-	if (err) {
-		free(j);
-		return err;
+	t->nr_fill_jobs = nr;
+	for (size_t i = 0; !err && i < nr; i++) {
+		struct fill_job *j = &t->fill_jobs[i];
+
+		j->t = t;
+		j->rq = rq;
+		j->lo = n * i / nr;
+		j->hi = n * (i + 1) / nr;
+		err = -pthread_create(&j->thread, NULL, fill_stage_maps, j);
+		j->started = !err;
 	}
-	t->fill_job = j;
-	return 0;
+	return err;
 }
 
 int txn_fill_stage_maps_end(struct txn *t, struct diag *d)
 {
-	struct fill_job *j = t->fill_job;
-	int err;
+	int err = 0;
 
-	if (!j)
-		return 0;
-	pthread_join(t->fill_thread, NULL);
-	t->fill_job = NULL;
-	err = j->err;
-	for (int i = 0; i < j->d.nr; i++) {
-		const struct diag_part *dp = &j->d.parts[i];
+	for (size_t i = 0; i < t->nr_fill_jobs; i++) {
+		struct fill_job *j = &t->fill_jobs[i];
 
-		if (dp->warning)
-			diag_warn(d, dp->file, dp->line, "%s", dp->body);
-		else
-			diag_error(d, dp->file, dp->line, "%s", dp->body);
+		if (!j->started)
+			continue;
+		pthread_join(j->thread, NULL);
+		err = err ?: j->err;
+		for (int k = 0; k < j->d.nr; k++) {
+			const struct diag_part *dp = &j->d.parts[k];
+
+			if (dp->warning)
+				diag_warn(d, dp->file, dp->line, "%s", dp->body);
+			else
+				diag_error(d, dp->file, dp->line, "%s", dp->body);
+		}
+		diag_free(&j->d);
 	}
-	diag_free(&j->d);
-	free(j);
+	free(t->fill_jobs);
+	t->fill_jobs = NULL;
+	t->nr_fill_jobs = 0;
 	return err;
 }
 
@@ -547,9 +573,9 @@ int txn_fill(struct txn *t, const struct install_req *rq, struct diag *d)
 	err = fill_event_budgets(t, rq->profile, d);
 	/* the stages' own maps: filled already, by txn_fill_stage_maps_start's thread */
 	if (!err && !t->fill_started)
-		err = fill_rules(t, rq, false, d);
+		err = fill_rules(t, rq, false, 0, rq->plan->nr_entries, true, d);
 	if (!err)
-		err = fill_rules(t, rq, true, d);
+		err = fill_rules(t, rq, true, 0, rq->plan->nr_entries, false, d);
 	if (!err)
 		err = dns_maps_fill(bpf_map__fd(t->skel->maps.dns_names),
 				    bpf_map__fd(t->skel->maps.dns_qtypes), t->gen, rq->profile, d);

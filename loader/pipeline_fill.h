@@ -10,9 +10,10 @@
 int txn_fill(struct txn *t, const struct install_req *rq, struct diag *d);
 /*
  * The stages' own rule maps (made by txn_open_stage, empty) filled with
- * generation t->gen's entries by a thread of their own, while the programs
- * load; _end waits for it, its messages into d: 0 or its -errno. txn_fill
- * then leaves those maps alone (t->fill_started).
+ * generation t->gen's entries by threads of their own (two, each a range of
+ * the plan's entries, when it is large and has no XDP markers to order),
+ * while the programs load; _end waits for them, their messages into d: 0 or
+ * the first -errno. txn_fill then leaves those maps alone (t->fill_started).
  */
 int txn_fill_stage_maps_start(struct txn *t, const struct install_req *rq);
 int txn_fill_stage_maps_end(struct txn *t, struct diag *d);

@@ -102,25 +102,39 @@ static int rule_list_fill(FILE *f, void *arg)
 }
 
 int txn_write_rule_list(const struct install_req *rq, const struct counts_snapshot *old,
-			unsigned long long token, struct diag *d)
+			unsigned long long token, bool beside, struct diag *d)
 {
 	struct rule_list_job j = { .rq = rq, .old = old, .token = token };
 	char path[PIN_PATH_MAX] = "";
 	int err;
 
-	/* streamed into the file beside the list, then renamed over it */
+	/* streamed into the file beside the list, then renamed over it (beside: not yet) */
 	err = state_dir_ensure(rq->name, d);
 	if (!err)
 		err = state_path(path, sizeof(path), rq->name, STATE_RULE_LIST);
 	if (!err)
-		err = state_write_stream(path, rule_list_fill, &j);
+		err = beside ? state_write_side(path, rule_list_fill, &j) :
+			       state_write_stream(path, rule_list_fill, &j);
 	if (err)
 		diag_error(d, NULL, 0, "cannot write the rule list %s: %s", path, strerror(-err));
 	return err;
 }
 
+int txn_rule_list_commit(const struct install_req *rq, bool keep, struct diag *d)
+{
+	char path[PIN_PATH_MAX] = "";
+	int err = state_path(path, sizeof(path), rq->name, STATE_RULE_LIST);
+
+	if (!err)
+		err = state_side_commit(path, keep);
+	if (err)
+		diag_error(d, NULL, 0, "cannot rename the rule list into %s: %s", path,
+			   strerror(-err));
+	return err;
+}
+
 int txn_write_edit_base(const struct txn *t, const struct install_req *rq, unsigned long long token,
-			struct diag *d)
+			const char *hash, struct diag *d)
 {
 	struct edit_base *b = calloc(1, sizeof(*b));
 	const struct profile *p = rq->profile;
@@ -146,7 +160,9 @@ int txn_write_edit_base(const struct txn *t, const struct install_req *rq, unsig
 		b->baked[i] = t->ls[i].baked;
 	}
 	b->nr_stages = t->nr_ls < MAX_STAGES ? t->nr_ls : MAX_STAGES;
-	{
+	if (hash) {
+		memcpy(b->hash, hash, REQ_HASH_LEN); /* computed once, for the reload's test */
+	} else {
 		size_t elf_len;
 		const void *elf = dispatcher__elf_bytes(&elf_len);
 

@@ -15,16 +15,20 @@ int txn_pin_programs(const struct txn *t, const struct install_req *rq, struct d
 void txn_unpin_removed_stages(const struct txn *t, const struct install_req *rq);
 /*
  * The installed rules, one a line (counts.h), each with what the same rule
- * counted under the profile before (old); written whole, then renamed.
+ * counted under the profile before (old, indexed: counts_snapshot_index);
+ * written whole, then renamed (beside: not yet, txn_rule_list_commit).
  */
 int txn_write_rule_list(const struct install_req *rq, const struct counts_snapshot *old,
-			unsigned long long token, struct diag *d);
+			unsigned long long token, bool beside, struct diag *d);
+/* the list written beside (txn_write_rule_list's beside) renamed over the old one, or removed */
+int txn_rule_list_commit(const struct install_req *rq, bool keep, struct diag *d);
 /*
  * What live edits need of the generation just switched to (edit_base.h),
- * under the token its rule list carries; the edits of the one before go
+ * under the token its rule list carries; the edits of the one before go.
+ * hash: the request's (req_hash.h), or NULL: computed here.
  */
 int txn_write_edit_base(const struct txn *t, const struct install_req *rq, unsigned long long token,
-			struct diag *d);
+			const char *hash, struct diag *d);
 /* unpins everything in an instance's pin directory and removes it */
 void pins_remove_dir(const char *dir);
 

@@ -62,9 +62,11 @@ struct txn {
 	struct dispatcher *skel;
 	struct loaded_stage *ls;
 	size_t nr_ls;
-	bool fill_started; /* the stages' rule maps are filled by fill_thread (pipeline_fill.c) */
-	pthread_t fill_thread;
-	struct fill_job *fill_job; /* until it is joined */
+	bool fill_started; /* the stages' rule maps are filled by threads (pipeline_fill.c) */
+	unsigned long long list_token; /* the new rule list's (rule_edits.h), drawn in txn_build */
+	bool list_beside; /* the new rule list is written beside the old one, not renamed yet */
+	struct fill_job *fill_jobs; /* their threads and results, until joined; NULL: none */
+	size_t nr_fill_jobs;
 	/* attachments made or moved, for a rollback (pipeline_attach.c) */
 	int xdp_map; /* xdp_dispatch: the XDP dispatcher xdp_entry tail-calls; -1 */
 	bool xdp_map_new;

@@ -327,7 +327,7 @@ char *state_read_file(const char *path, size_t *len)
 	return buf;
 }
 
-int state_write_stream(const char *path, int (*fill)(FILE *f, void *arg), void *arg)
+int state_write_side(const char *path, int (*fill)(FILE *f, void *arg), void *arg)
 {
 	char tmp[STATE_PATH_MAX + 8];
 	FILE *f;
@@ -350,11 +350,28 @@ int state_write_stream(const char *path, int (*fill)(FILE *f, void *arg), void *
 	err = fill(f, arg);
 	if (fclose(f) && !err)
 		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
 	if (err)
 		unlink(tmp);
 	return err;
+}
+
+int state_side_commit(const char *path, bool keep)
+{
+	char tmp[STATE_PATH_MAX + 8];
+	int err = 0;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	if (keep && rename(tmp, path))
+		err = -errno;
+	if (err || !keep)
+		unlink(tmp);
+	return err;
+}
+
+int state_write_stream(const char *path, int (*fill)(FILE *f, void *arg), void *arg)
+{
+	return state_write_side(path, fill, arg) ?: state_side_commit(path, true);
 }
 
 struct text_span {

@@ -102,6 +102,12 @@ int state_write_instance_file(const char *name, const char *file, const char *te
  * stream (no copy of the whole in memory); fill returns 0 or -errno
  */
 int state_write_stream(const char *path, int (*fill)(FILE *f, void *arg), void *arg);
+/*
+ * The same in two steps: written beside (path.new), then renamed over path
+ * (keep) or removed (!keep); a reader sees the old file until the rename
+ */
+int state_write_side(const char *path, int (*fill)(FILE *f, void *arg), void *arg);
+int state_side_commit(const char *path, bool keep);
 /* reads a state file whole (NUL-terminated); NULL with errno (ENOENT when absent) */
 char *state_read_file(const char *path, size_t *len);
 

@@ -72,3 +72,63 @@ Test(counts, carried_to_the_same_rule_only)
 	cr_assert_eq(sum.packets, 0, "a new instance carries nothing");
 	free(s.slots);
 }
+
+/*
+ * A list written before the flip carries what the old rules carried; the index made after
+ * it (with the counters) does not add that twice; of one rule twice, the line that counted
+ */
+Test(counts, carried_once_by_either_index)
+{
+	struct rule_list_entry old[] = {
+		{ .id = 0, .file = "a/10.rules", .text = "allow udp 10.0.0.1 port 53" },
+		{ .id = 1,
+		  .file = "b/10.rules",
+		  .text = "allow udp 10.0.0.1 port 53",
+		  .carried = { 4, 400 } },
+		{ .id = 2,
+		  .file = "a/20.rules",
+		  .text = "allow tcp 10.0.0.2 port 80",
+		  .carried = { 7, 700 } },
+	};
+	/* the old generation's counters, as rule_counters_get finds them once read */
+	struct pkt_count in_entries[3] = { [2] = { 3, 30 } };
+	struct rule_counters rc = { .counts_fd = -1,
+				    .gen = 0,
+				    .summed = true,
+				    .in_entries = in_entries,
+				    .nr_in_entries = 3 };
+	struct counts_snapshot s = { .rules = old, .nr = 3 };
+	struct pkt_count sum;
+
+	cr_assert_eq(counts_snapshot_index_carried(&s), 0);
+	cr_assert_not(counts_snapshot_counted(&s), "no counters: none moved");
+	counts_carried_over(&s, "c/20.rules", "allow tcp 10.0.0.2 port 80", &sum);
+	cr_assert_eq(sum.packets, 7, "before the flip: what it carried");
+	counts_carried_over(&s, "c/10.rules", "allow udp 10.0.0.1 port 53", &sum);
+	cr_assert_eq(sum.packets, 4, "the same rule twice: the line that counted");
+	s.counters = &rc;
+	cr_assert(counts_snapshot_counted(&s), "a counter moved: the list is written again");
+	cr_assert_eq(counts_snapshot_index(&s), 0);
+	cr_assert_eq(counts_snapshot_index(&s), 0);
+	counts_carried_over(&s, "c/20.rules", "allow tcp 10.0.0.2 port 80", &sum);
+	cr_assert_eq(sum.packets, 10, "what it carried and its counter, once: %llu",
+		     (unsigned long long)sum.packets);
+	cr_assert_eq(sum.bytes, 730);
+	free(s.slots);
+}
+
+/* nothing counted: no table, and every rule starts at zero */
+Test(counts, nothing_counted_nothing_carried)
+{
+	struct rule_list_entry old[] = {
+		{ .id = 0, .file = "a/10.rules", .text = "allow udp 10.0.0.1 port 53" },
+	};
+	struct counts_snapshot s = { .rules = old, .nr = 1 };
+	struct pkt_count sum = { 1, 1 };
+
+	cr_assert_eq(counts_snapshot_index(&s), 0);
+	counts_carried_over(&s, "a/10.rules", "allow udp 10.0.0.1 port 53", &sum);
+	cr_assert_eq(sum.packets, 0);
+	cr_assert_eq(sum.bytes, 0);
+	free(s.slots);
+}
