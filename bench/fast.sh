@@ -130,7 +130,7 @@ for hook in tc xdp; do
 			--base "$(pin "${PFX}x" "$hook")" --set exact --n 1 --hit --hot
 		row ab "$hook" "this build against base" --prog "$(pin "${PFX}a" "$hook")" \
 			--base "$(pin "${PFX}x" "$hook")" --set exact --n 1 --hit --hot
-		row smallab "$hook" "the 16-rule stage's pipeline, this build against base" \
+		row smallab "$hook" "the 16-rule stage's pipeline: this build against base" \
 			--prog "$(pin "${PFX}p" "$hook")" --base "$(pin "${PFX}z" "$hook")" --set exact --n 16 --hit --hot
 	fi
 done
