@@ -50,7 +50,7 @@ say() { printf '  %-8s %s\n' "$1" "$2" >&2; }
 [ "$(id -u)" = 0 ] || { echo "fast.sh: needs root" >&2; exit 1; }
 mkdir -p "$OUT" "$PINS"
 ip netns add "$NS"
-for i in a b c d e f g h; do
+for i in a b c d e f g h i; do
 	ip -n "$NS" link add "${i}0" type veth peer name "${i}1"
 	ip -n "$NS" link set "${i}0" up
 	ip -n "$NS" link set "${i}1" up
@@ -103,6 +103,12 @@ inst "$BIN" "${PFX}k" e0 "$WORK/count"
 inst "$BIN" "${PFX}w" h0 "$WORK/first"
 [ -z "$BASE" ] || inst "$BASE/ironclaw-pipe" "${PFX}x" d0 "$WORK/p1"
 [ -z "$BASE" ] || inst "$BASE/ironclaw-pipe" "${PFX}y" f0 "$WORK/p1"
+if [ -n "$BASE" ]; then
+	mkdir -p "$WORK/baseprobe"
+	cp "$WORK/probe/50-probe.rules" "$WORK/baseprobe/50-probe.rules"
+	install -m 0644 "$BASE/bench/stage_probe.bpf.o" "$WORK/baseprobe/50-probe.bpf.o"
+	inst "$BASE/ironclaw-pipe" "${PFX}z" i0 "$WORK/baseprobe"
+fi
 for hook in tc xdp; do
 	row aa "$hook" "empty against empty (noise floor)" --prog "obj:$OBJ:empty_$hook" \
 		--base "obj:$OBJ:empty_$hook" --set exact --n 1 --hit --hot
@@ -124,6 +130,8 @@ for hook in tc xdp; do
 			--base "$(pin "${PFX}x" "$hook")" --set exact --n 1 --hit --hot
 		row ab "$hook" "this build against base" --prog "$(pin "${PFX}a" "$hook")" \
 			--base "$(pin "${PFX}x" "$hook")" --set exact --n 1 --hit --hot
+		row smallab "$hook" "the 16-rule stage's pipeline: this build against base" \
+			--prog "$(pin "${PFX}p" "$hook")" --base "$(pin "${PFX}z" "$hook")" --set exact --n 16 --hit --hot
 	fi
 done
 

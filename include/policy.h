@@ -150,6 +150,19 @@ struct stage_baked_entry {
 	struct policy_value v;
 };
 
+/*
+ * A slot of stage_baked's table of IPv4 keys of every process (h4[]): the
+ * entry's key word (STAGE_BAKED_NONE: an empty slot) and its rule.
+ */
+struct stage_baked_slot {
+	__u64 k4;
+	__u32 rule_id;
+	__u32 pad;
+};
+
+#define STAGE_BAKED_SLOT_BITS 5
+#define STAGE_BAKED_SLOTS (1u << STAGE_BAKED_SLOT_BITS)
+
 struct stage_baked {
 	__u32 on;
 	__u32 nr; /* entries in e[] */
@@ -161,7 +174,23 @@ struct stage_baked {
 	 * which no packet's key is (its generation byte is 0 or 1).
 	 */
 	__u64 k4[STAGE_BAKED_MAX];
+	/*
+	 * The same words in a table of STAGE_BAKED_SLOTS where each lies in
+	 * slot stage_baked_slot(word, h4_mul), a multiplier the loader picked
+	 * so that no two share one: an IPv4 packet without a tool compares
+	 * one slot's word. h4_mul 0: none found, the stage walks k4[].
+	 */
+	__u64 h4_mul;
+	__u32 full; /* entries of e[] not in k4[] (a tool's, IPv6): 0, no packet looks there */
+	__u32 pad;
+	struct stage_baked_slot h4[STAGE_BAKED_SLOTS];
 };
+
+/* the slot of key word w in stage_baked's h4[]: the top bits of w times the multiplier */
+static inline __attribute__((always_inline)) __u32 stage_baked_slot(__u64 w, __u64 mul)
+{
+	return (__u32)((w * mul) >> (64 - STAGE_BAKED_SLOT_BITS));
+}
 
 #define STAGE_BAKED_NONE (~0ULL)
 
@@ -199,7 +228,8 @@ _Static_assert(sizeof(struct policy_key) == 32, "policy_key layout");
 _Static_assert(sizeof(struct policy_lpm_key) == 36, "policy_lpm_key layout");
 _Static_assert(sizeof(struct policy_key4) == 8, "policy_key4 layout");
 _Static_assert(sizeof(struct policy_value) == 24, "policy_value layout");
-_Static_assert(sizeof(struct stage_baked) == 8 + 64 * STAGE_BAKED_MAX, "stage_baked layout");
+_Static_assert(sizeof(struct stage_baked) == 8 + 64 * STAGE_BAKED_MAX + 16 + 16 * STAGE_BAKED_SLOTS,
+	       "stage_baked layout");
 _Static_assert(sizeof(struct gen_source) == 24, "gen_source layout");
 _Static_assert(sizeof(struct class_value) == 8, "class_value: the array's element stride");
 _Static_assert(sizeof(struct gen_config) == 16 + 24 * GEN_INLINE_SOURCES, "gen_config layout");

@@ -178,10 +178,58 @@ static bool baked_add(struct stage_baked *b, const struct policy_key *k,
 
 		memcpy(&k4.daddr, k->daddr, sizeof(k4.daddr));
 		memcpy(&b->k4[b->nr], &k4, sizeof(k4));
+	} else {
+		b->full++;
 	}
 	b->e[b->nr].k = *k;
 	b->e[b->nr++].v = *v;
 	return true;
+}
+
+/*
+ * b's IPv4 keys of every process (k4[]) into h4[], each in its own slot: the
+ * first multiplier of a fixed sequence (splitmix64, odd) under which no two
+ * share a slot, of at most `tries`. 0, or -ENOENT when none was found (two
+ * equal keys, or too few tries): h4_mul stays 0 and the stage walks k4[].
+ */
+int stage_baked_hash(struct stage_baked *b, unsigned int tries)
+{
+	__u64 seed = 0;
+
+	b->h4_mul = 0;
+	for (unsigned int t = 0; t < tries; t++) {
+		__u64 mul, z;
+		__u32 used = 0;
+		size_t i;
+
+		seed += 0x9e3779b97f4a7c15ULL;
+		z = seed;
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		mul = (z ^ (z >> 31)) | 1;
+		for (i = 0; i < b->nr; i++) {
+			__u32 s;
+
+			if (b->k4[i] == STAGE_BAKED_NONE)
+				continue;
+			s = stage_baked_slot(b->k4[i], mul);
+			if (used & (1u << s))
+				break;
+			used |= 1u << s;
+		}
+		if (i < b->nr)
+			continue;
+		for (i = 0; i < STAGE_BAKED_SLOTS; i++)
+			b->h4[i] = (struct stage_baked_slot){ .k4 = STAGE_BAKED_NONE };
+		for (i = 0; i < b->nr; i++)
+			if (b->k4[i] != STAGE_BAKED_NONE)
+				b->h4[stage_baked_slot(b->k4[i], mul)] =
+					(struct stage_baked_slot){ .k4 = b->k4[i],
+								   .rule_id = b->e[i].v.rule_id };
+		b->h4_mul = mul;
+		return 0;
+	}
+	return -ENOENT;
 }
 
 /*
@@ -197,6 +245,8 @@ void txn_stage_baked(const struct txn *t, const struct install_req *rq, size_t s
 	memset(b, 0, sizeof(*b));
 	for (size_t i = 0; i < STAGE_BAKED_MAX; i++)
 		b->k4[i] = STAGE_BAKED_NONE;
+	for (size_t i = 0; i < STAGE_BAKED_SLOTS; i++)
+		b->h4[i].k4 = STAGE_BAKED_NONE;
 	if (rq->stages[stage].desc.map_kind != STAGE_MAP_EXACT)
 		return;
 	for (size_t i = 0; i < pl->nr_entries; i++) {
@@ -217,6 +267,8 @@ void txn_stage_baked(const struct txn *t, const struct install_req *rq, size_t s
 		if (!baked_add(b, &k, &v))
 			return;
 	}
+	/* no multiplier found: h4_mul 0, the stage walks k4[] */
+	(void)stage_baked_hash(b, STAGE_BAKED_HASH_TRIES);
 	b->on = 1;
 }
 

@@ -19,6 +19,11 @@ int txn_fill_stage_maps_start(struct txn *t, const struct install_req *rq);
 int txn_fill_stage_maps_end(struct txn *t, struct diag *d);
 /* removes generation gen from every policy map and bank this transaction touches */
 void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen);
+/* multipliers txn_stage_baked tries for stage_baked's h4[] (16 keys in 32 slots: about 1 in 100 fits) */
+#define STAGE_BAKED_HASH_TRIES 65536
+
+/* b's IPv4 keys of every process into h4[], one a slot: 0, or -ENOENT (h4_mul 0) */
+int stage_baked_hash(struct stage_baked *b, unsigned int tries);
 /* a stage's entries of generation t->gen as read-only data of its program, when few */
 void txn_stage_baked(const struct txn *t, const struct install_req *rq, size_t stage,
 		     struct stage_baked *b);

@@ -16,8 +16,9 @@
  * flow_drops, flow_seen; records have a kind; stage_baked (rules as read-only data).
  * 4: struct policy_value carries its entry's counters (stage_matched_entry); an exact
  * stage has rules4 beside rules (IPv4 rules of every process, struct policy_key4)
+ * 5: stage_baked has h4[] (its IPv4 keys of every process by slot) and full
  */
-#define IRONCLAW_STAGE_API_VERSION 4
+#define IRONCLAW_STAGE_API_VERSION 5
 
 /* how a stage is built (IRONCLAW: a checkout of ironclaw-pipe of the same version) */
 #define IRONCLAW_STAGE_BUILD                                                                       \
@@ -166,17 +167,22 @@ const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
 	({                                                                                         \
 		const struct policy_value *__b = NULL;                                             \
 		struct policy_value *__v = NULL;                                                   \
+		__u32 __r = 0;                                                                     \
                                                                                                    \
 		if (stage_baked.on) {                                                              \
 			struct policy_key __k = {};                                                \
                                                                                                    \
-			if ((pkt)->meta.tool) {                                                    \
+			/* full 0: every entry is in k4[] (the loader knows; a constant here) */   \
+			if (stage_baked.full && (pkt)->meta.tool) {                                \
 				stage_key(&__k, (pkt));                                            \
 				__b = stage_baked_find(&stage_baked, &__k);                        \
 			}                                                                          \
 			if (!__b && (pkt)->meta.family == AF_INET) {                               \
-				__b = stage_baked_find4(&stage_baked, (pkt));                      \
-			} else if (!__b) {                                                         \
+				if (stage_baked.h4_mul)                                            \
+					__r = stage_baked_hash4(&stage_baked, (pkt));              \
+				else                                                               \
+					__b = stage_baked_find4(&stage_baked, (pkt));              \
+			} else if (!__b && stage_baked.full) {                                     \
 				stage_key(&__k, (pkt));                                            \
 				__k.tool = 0;                                                      \
 				__b = stage_baked_find(&stage_baked, &__k);                        \
@@ -184,8 +190,9 @@ const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
 		} else {                                                                           \
 			__v = STAGE_RULE_ENTRY(pkt);                                               \
 		}                                                                                  \
-		if (!__b && !__v)                                                                  \
+		if (!__r && !__b && !__v)                                                          \
 			__v = stage_wide_rule((pkt), 1);                                           \
+		__r ? stage_matched_id(__r - 1, (pkt)) :                                           \
 		__b ? stage_matched(__b, (pkt)) :                                                  \
 		__v ? stage_matched_entry(__v, (pkt)) :                                            \
 		      STAGE_NOT_IN_RULES(pkt);                                                     \

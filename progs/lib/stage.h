@@ -142,12 +142,8 @@ stage_baked_find(const volatile struct stage_baked *b, const struct policy_key *
 	return NULL;
 }
 
-/*
- * The same for an IPv4 packet without a tool: its key as one word against
- * each entry's k4, every slot compared (those past nr never match).
- */
-static __always_inline const struct policy_value *
-stage_baked_find4(const volatile struct stage_baked *b, const struct stage_pkt *pkt)
+/* an IPv4 packet's key of every process (struct policy_key4) as one word */
+static __always_inline __u64 stage_key4_word(const struct stage_pkt *pkt)
 {
 	struct policy_key4 k;
 	__u64 w;
@@ -157,11 +153,47 @@ stage_baked_find4(const volatile struct stage_baked *b, const struct stage_pkt *
 	k.l4proto = pkt->meta.l4proto;
 	k.gen = pkt->meta.gen;
 	__builtin_memcpy(&w, &k, sizeof(w));
+	return w;
+}
+
+/*
+ * The same for an IPv4 packet without a tool: its key as one word against
+ * each entry's k4, every slot compared (those past nr never match).
+ */
+static __always_inline const struct policy_value *
+stage_baked_find4(const volatile struct stage_baked *b, const struct stage_pkt *pkt)
+{
+	__u64 w = stage_key4_word(pkt);
+
 #pragma unroll
 	for (__u32 i = 0; i < STAGE_BAKED_MAX; i++)
 		if (b->k4[i] == w)
 			return (const struct policy_value *)&b->e[i].v;
 	return NULL;
+}
+
+/*
+ * The same through h4[] (the loader found a multiplier, h4_mul): the one
+ * slot the key can lie in, its word compared. The rule's number + 1, or 0.
+ */
+static __always_inline __u32 stage_baked_hash4(const volatile struct stage_baked *b,
+					       const struct stage_pkt *pkt)
+{
+	__u64 w = stage_key4_word(pkt);
+	const volatile struct stage_baked_slot *s =
+		&b->h4[stage_baked_slot(w, b->h4_mul) & (STAGE_BAKED_SLOTS - 1)];
+
+	return s->k4 == w ? s->rule_id + 1 : 0;
+}
+
+/* rule rule_id matched, of every process (no tool's: XDP defers none): its counter, the reason */
+static __always_inline int stage_matched_id(__u32 rule_id, const struct stage_pkt *pkt)
+{
+	if (pkt->matched)
+		*pkt->matched = rule_id + 1;
+	if (!dry_run)
+		count_rule(rule_id, pkt->len);
+	return REASON_RULE;
 }
 
 /*
@@ -172,13 +204,12 @@ static __always_inline int stage_matched(const struct policy_value *v, const str
 {
 	if (!v)
 		return REASON_NO_RULE;
-	if (pkt->matched)
-		*pkt->matched = v->rule_id + 1;
-	if (v->flags & POLICY_F_TOOL_RULE)
+	if (v->flags & POLICY_F_TOOL_RULE) {
+		if (pkt->matched)
+			*pkt->matched = v->rule_id + 1;
 		return REASON_TOOL_DEFERRED; /* counted where the tool is known */
-	if (!dry_run)
-		count_rule(v->rule_id, pkt->len);
-	return REASON_RULE;
+	}
+	return stage_matched_id(v->rule_id, pkt);
 }
 
 /*
