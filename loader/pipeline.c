@@ -210,9 +210,12 @@ static int txn_build(struct txn *t, const struct install_req *rq, char *hash,
 	/* the DNS name rules count after the address rules */
 	nr_rules = rq->profile->nr_rules + rq->profile->nr_dns_names + rq->profile->nr_name_rules;
 	/* loaded while the profile was parsed (pipeline_preload.h), or now */
-	if (!err && !pipeline_preload_take(rq->preload, t, nr_rules))
+	if (!err && pipeline_preload_take(rq->preload, t, nr_rules)) {
+		phase_mark("dispatcher verified during the parse");
+	} else if (!err) {
 		err = txn_open_dispatcher(t, rq->name, nr_rules, d);
-	phase_mark("dispatcher load");
+		phase_mark("dispatcher load");
+	}
 	if (!err && t->existing) {
 		if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.ctl), &zero, &t->old_ctl)) {
 			err = -errno;

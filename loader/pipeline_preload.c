@@ -13,6 +13,13 @@
 
 /* more lines than this: no preload (rule_counts would be sized by a file, not by rules) */
 #define PRELOAD_MAX_LINES (4u * PLAN_MAX_STAGE_ENTRIES)
+/*
+ * Fewer lines than this: no preload. Such a parse takes well under the
+ * dispatcher's verification, so there is little to overlap, and a profile
+ * refused by its parse would wait for a verification it never uses (the
+ * thread cannot be stopped inside the kernel): a bad file is reported at once.
+ */
+#define PRELOAD_MIN_LINES 65536u
 
 struct dispatcher_preload {
 	pthread_t thread;
@@ -93,6 +100,8 @@ static void *preload_thread(void *arg)
 	p->max_rules = dir_lines(p->profile) + dir_lines(p->live);
 	if (!p->err && p->max_rules > PRELOAD_MAX_LINES)
 		p->err = -E2BIG;
+	if (!p->err && p->max_rules < PRELOAD_MIN_LINES)
+		p->err = -ENODATA; /* small: loaded after the parse, as before */
 	if (!p->err)
 		p->err = txn_open_dispatcher(&p->t, p->name, p->max_rules, &p->d);
 	return NULL;

@@ -91,6 +91,26 @@ test_bad_profile_keeps_running_policy() {
 		fail "generation changed after a refused profile"
 	expect_ok connect 10.42.7.11 8080 || return 1
 	expect_denied connect 10.42.7.12 8080 || return 1
+	# a long file (the dispatcher is verified while it is parsed): refused at its line, at
+	# once, the running policy kept; the same file fixed goes in, through the preload
+	{
+		seq -f '# line %.0f' 1 70000
+		printf 'allow tcp 10.42.7.12 port 8080\nallow tcp 10.42.7.12 port 70000\n'
+	} >"$p/40-typo.rules"
+	expect_refused "$p" "$p/40-typo.rules:70002: port '70000' out of range (1-65535)" || return 1
+	[ "$("$BIN" status --name "$INSTANCE" --json | grep -o '"generation":[01]')" = "$gen" ] ||
+		fail "generation changed after a refused long profile"
+	expect_denied connect 10.42.7.12 8080 || return 1
+	sed -i '$d' "$p/40-typo.rules"
+	out=$(IRONCLAW_PHASES=1 "$BIN" install --profile "$p" --tc-ingress "host0@$CORP" \
+		--sandbox-netns "$SBX" --sandbox-cgroup "$CG" --name "$INSTANCE" 2>&1 >/dev/null) ||
+		fail "install of the long profile failed: $out"
+	echo "$out" | grep -q "^phase dispatcher verified during the parse:" ||
+		fail "the long profile's dispatcher was not verified during its parse: $out"
+	expect_ok connect 10.42.7.12 8080 || return 1
+	expect_ok connect 10.42.7.11 8080 || return 1
+	install_ingress || return 1
+	gen=$("$BIN" status --name "$INSTANCE" --json | grep -o '"generation":[01]')
 	# a failure after the new generation is filled and the links moved: all rolled back
 	echo "allow tcp 10.42.7.12 port 8080" >"$p/40-typo.rules"
 	out=$("$BIN" install --profile "$p" --tc-ingress "host0@$CORP" --tc-ingress "nope0@$CORP" \
