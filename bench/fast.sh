@@ -27,23 +27,9 @@ PFX=icf$$
 NS=${PFX}n
 WORK=$(mktemp -d)
 PINS=/sys/fs/bpf/$PFX
-STATS_OLD=$(sysctl -n kernel.bpf_stats_enabled)
-INSTS=()
-
-cleanup() {
-	set +e
-	sysctl -qw kernel.bpf_stats_enabled="$STATS_OLD"
-	for i in "${INSTS[@]:-}"; do
-		[ -n "$i" ] && "$BIN" uninstall --name "$i" >/dev/null 2>&1
-		[ -n "$i" ] && [ -n "$BASE" ] && "$BASE/ironclaw-pipe" uninstall --name "$i" >/dev/null 2>&1
-	done
-	rm -rf "$PINS" "$WORK"
-	ip netns del "$NS" 2>/dev/null
-	ip netns del "${PFX}s" 2>/dev/null
-	ip netns del "${PFX}c" 2>/dev/null
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$(dirname "$0")/common.sh"
+UNINSTALLERS=("$BIN" ${BASE:+"$BASE/ironclaw-pipe"})
+NSS=("$NS" "${PFX}s" "${PFX}c")
 
 say() { printf '  %-8s %s\n' "$1" "$2" >&2; }
 

@@ -39,23 +39,8 @@ DESTS=1024
 PFX=ila$$
 PINS=/sys/fs/bpf/$PFX
 WORK=$(mktemp -d)
-STATS_OLD=$(sysctl -n kernel.bpf_stats_enabled)
-NSS=()
-INSTS=()
-
-cleanup() {
-	set +e
-	sysctl -qw kernel.bpf_stats_enabled="$STATS_OLD"
-	for i in "${INSTS[@]:-}"; do
-		[ -n "$i" ] && "$BIN" uninstall --name "$i" >/dev/null 2>&1
-	done
-	rm -rf "$PINS" "$WORK"
-	for n in "${NSS[@]:-}"; do
-		[ -n "$n" ] && ip netns del "$n" 2>/dev/null
-	done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$(dirname "$0")/common.sh"
+UNINSTALLERS=("$BIN")
 
 say() { printf '  %-8s %s\n' "$1" "$2" >&2; }
 
