@@ -29,7 +29,7 @@ WORK=$(mktemp -d)
 PINS=/sys/fs/bpf/$PFX
 . "$(dirname "$0")/common.sh"
 UNINSTALLERS=("$BIN" ${BASE:+"$BASE/ironclaw-pipe"})
-NSS=("$NS" "${PFX}s" "${PFX}c")
+NSS=("$NS")
 
 say() { printf '  %-8s %s\n' "$1" "$2" >&2; }
 
@@ -156,13 +156,7 @@ fi
 # in situ: the attached program's own statistics under live frames
 S=${PFX}s
 C=${PFX}c
-ip netns add "$S"
-ip netns add "$C"
-ip link add sbx0 netns "$S" type veth peer name host0 netns "$C"
-ip -n "$S" addr add 10.42.0.2/24 dev sbx0
-ip -n "$C" addr add 10.42.0.1/24 dev host0
-ip -n "$S" link set sbx0 up
-ip -n "$C" link set host0 up
+sandbox_veth "$S" "$C"
 ip -n "$C" route add blackhole 10.64.0.0/10
 ip netns exec "$C" ethtool -K host0 gro on >/dev/null
 HOSTMAC=$(ip -n "$C" link show host0 | awk '/link\/ether/ { print $2 }')
@@ -210,14 +204,7 @@ for hook in xdp tc; do
 	fi
 	insitu empty "$hook" 1000
 	rm -f "$PINS/live"
-	INSTS+=("${PFX}l")
-	if [ "$hook" = xdp ]; then
-		"$BIN" install --profile "$WORK/live" --xdp "host0@$C" --tc-ingress "host0@$C" \
-			--sandbox-netns "$S" --name "${PFX}l" >/dev/null
-	else
-		"$BIN" install --profile "$WORK/live" --tc-ingress "host0@$C" --sandbox-netns "$S" \
-			--name "${PFX}l" >/dev/null
-	fi
+	host_install "$hook" "$WORK/live" "$S" "$C" "${PFX}l"
 	insitu pipeline "$hook" 1000
 	"$BIN" uninstall --name "${PFX}l" >/dev/null
 done

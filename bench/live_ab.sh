@@ -58,15 +58,7 @@ V_MAC=()
 # pair K: the namespaces and the veth of variant K
 pair() {
 	local s=${PFX}${1}s c=${PFX}${1}c
-	ip netns add "$s"
-	NSS+=("$s")
-	ip netns add "$c"
-	NSS+=("$c")
-	ip link add sbx0 netns "$s" type veth peer name host0 netns "$c"
-	ip -n "$s" addr add 10.42.0.2/24 dev sbx0
-	ip -n "$c" addr add 10.42.0.1/24 dev host0
-	ip -n "$s" link set sbx0 up
-	ip -n "$c" link set host0 up
+	sandbox_veth "$s" "$c"
 	ip -n "$s" route add default via 10.42.0.1
 	V_MAC[$1]=$(ip -n "$c" link show host0 | awk '/link\/ether/ { print $2 }')
 	ip -n "$s" neigh replace 10.42.0.1 lladdr "${V_MAC[$1]}" dev sbx0 nud permanent
@@ -109,32 +101,17 @@ variant() {
 			--hook tcx-egress --pin "$PINS/$k" ;;
 	xdp:xdponly)
 		# not a valid install: its tc ingress link taken away, to see what that pass costs
-		INSTS+=("${PFX}$k")
-		"$BIN" install --profile "$WORK/p$n" --xdp "host0@$c" --tc-ingress "host0@$c" \
-			--sandbox-netns "$s" --name "${PFX}$k" >/dev/null
+		host_install xdp "$WORK/p$n" "$s" "$c" "${PFX}$k"
 		rm "/sys/fs/bpf/ironclaw/${PFX}$k/link-tc_ingress-host0@$c" ;;
 	xdp:nol2 | tc:nol2)
 		# not a valid install: host0's layer-2 entry taken away, to see what its checks cost
-		INSTS+=("${PFX}$k")
-		if [ "$hook" = xdp ]; then
-			"$BIN" install --profile "$WORK/p$n" --xdp "host0@$c" --tc-ingress "host0@$c" \
-				--sandbox-netns "$s" --name "${PFX}$k" >/dev/null
-		else
-			"$BIN" install --profile "$WORK/p$n" --tc-ingress "host0@$c" --sandbox-netns "$s" \
-				--name "${PFX}$k" >/dev/null
-		fi
+		host_install "$hook" "$WORK/p$n" "$s" "$c" "${PFX}$k"
 		local ifx
 		ifx=$(ip -n "$c" -j link show host0 | jq -r '.[0].ifindex')
 		bpftool map delete pinned "/sys/fs/bpf/ironclaw/${PFX}$k/l2_links" key \
 			$((ifx & 255)) $((ifx >> 8 & 255)) $((ifx >> 16 & 255)) $((ifx >> 24)) ;;
-	xdp:pipeline)
-		INSTS+=("${PFX}$k")
-		"$BIN" install --profile "$WORK/p$n" --xdp "host0@$c" --tc-ingress "host0@$c" \
-			--sandbox-netns "$s" --name "${PFX}$k" >/dev/null ;;
-	tc:pipeline)
-		INSTS+=("${PFX}$k")
-		"$BIN" install --profile "$WORK/p$n" --tc-ingress "host0@$c" --sandbox-netns "$s" \
-			--name "${PFX}$k" >/dev/null ;;
+	xdp:pipeline | tc:pipeline)
+		host_install "$hook" "$WORK/p$n" "$s" "$c" "${PFX}$k" ;;
 	sbx:pipeline)
 		INSTS+=("${PFX}$k")
 		"$BIN" install --profile "$WORK/p$n" --tc "sbx0@$s" --name "${PFX}$k" >/dev/null ;;
