@@ -52,7 +52,7 @@ CNI_LDLIBS := -ljson-c
 TOOLS := $(B)/netprobe $(B)/rawframe $(B)/dnsprobe
 BENCH_BINS := $(B)/bench/icbench $(B)/bench/udpflood $(B)/bench/bench_progs.bpf.o \
 	$(B)/bench/stage_probe.bpf.o $(B)/bench/stage_probe_noop.bpf.o $(B)/bench/stage_probe_count.bpf.o \
-	$(B)/bench/snibench
+	$(B)/bench/snibench $(B)/bench/memchase $(B)/bench/memchase.bpf.o
 # what the bench needs beyond the build: the filters it compares with, plots, veth features
 BENCH_PACKAGES := nftables iptables gnuplot-nox ethtool
 
@@ -107,6 +107,11 @@ $(B)/tests/stage_flow_v2.bpf.o: tests/e2e/stage_flow.bpf.c $(STAGE_API_HDR) $(BP
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -DFLOW_STAGE_V2 -c $< -o $@
 
 $(B)/bench/bench_progs.bpf.o: bench/bench_progs.bpf.c bench/bench.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -Ibench -c $< -o $@
+
+# the 1M-rule lookup's parts, one dependent step a repetition (memchase)
+$(B)/bench/memchase.bpf.o: bench/memchase.bpf.c bench/bench.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -Ibench -c $< -o $@
 
