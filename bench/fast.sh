@@ -150,6 +150,27 @@ if [ "$BIG" != 0 ]; then
 		row bigdeny "$hook" "denied: $BIG rules; random; against empty" --prog "$(pin "${PFX}b" "$hook")" \
 			--set exact --n "$BIG" --miss --mix
 	done
+	# the lookup's own parts, from a BPF program (bench/memchase.c; one dependent step a
+	# repetition, random minus hot): a hash map of rules4's shape (its max_entries, so its
+	# bucket array), an array of its bucket array's size, and what an open-addressed table
+	# of 32-byte slots would cost instead
+	max4=$(bpftool -j map show pinned "/sys/fs/bpf/ironclaw/${PFX}b/rules4-internal" | jq -r '.max_entries')
+	nb=1
+	while [ "$nb" -lt "$max4" ]; do nb=$((nb * 2)); done
+	taskset -c "$CPU" "$BUILD/bench/memchase" --runs "$RUNS" --repeat "$REPEAT" \
+		"hash:24:$BIG:$max4:count" "arr:16:$nb" "oa:$BIG:$nb" 2>/dev/null >"$WORK/parts.csv"
+	for p in "0 lookup the rules4 lookup alone (a hash map of its shape; counted)" \
+		"1 buckets a miss in an array of its bucket array's size" \
+		"2 oa an open-addressed table instead (32-byte slots; linear probing)"; do
+		set -- $p
+		i=$1 id=$2
+		shift 2
+		r=$(awk -F, -v i="$i" 'index($1, i ":") == 1 && $1 ~ /\/hot$/ { h[$2] = $3 }
+			index($1, i ":") == 1 && $1 ~ /\/random$/ { print $3 - h[$2] }' "$WORK/parts.csv" |
+			sort -n | awk '{ v[NR] = $1 } END { printf "%.1f,%.1f,%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[1], v[NR] }')
+		echo "$id,-,$* (random - hot of a dependent chain),,$r,,,,,,,,,," >>"$OUT/fast.csv"
+		say "$id" "$*: ${r%%,*} ns a step"
+	done
 	"$BIN" uninstall --name "${PFX}b" >/dev/null
 fi
 

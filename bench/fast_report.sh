@@ -28,7 +28,7 @@ END {
 	print "|---|---|---|---|---|---|---|"
 	for (i = 1; i <= n; i++) {
 		k = order[i]; split(k, p, "/")
-		if (p[1] ~ /^insitu/ || p[1] == "chase")
+		if (p[1] ~ /^insitu/ || p[1] ~ /^(chase|lookup|buckets|oa)$/)
 			printf "| %s | %s | %s | %s (%s) | | | |\n", p[1], p[2], what[k], ns[k], rng(nsmin[k], nsmax[k])
 		else
 			printf "| %s | %s | %s | %s (%s) | %s | %s (%s) | %s (%s) |\n", p[1], p[2], what[k], ns[k],
