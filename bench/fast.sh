@@ -154,12 +154,16 @@ if [ "$BIG" != 0 ]; then
 	# repetition, random minus hot): a hash map of rules4's shape (its max_entries, so its
 	# bucket array), an array of its bucket array's size, and what an open-addressed table
 	# of 32-byte slots would cost instead
-	max4=$(bpftool -j map show pinned "/sys/fs/bpf/ironclaw/${PFX}b/rules4-internal" | jq -r '.max_entries')
+	max4=$(bpftool -j map show pinned "/sys/fs/bpf/ironclaw/${PFX}b/rules4-internal" 2>/dev/null |
+		jq -r '.max_entries // 0')
 	nb=1
-	while [ "$nb" -lt "$max4" ]; do nb=$((nb * 2)); done
-	taskset -c "$CPU" "$BUILD/bench/memchase" --runs "$RUNS" --repeat "$REPEAT" \
-		"hash:24:$BIG:$max4:count" "arr:16:$nb" "oa:$BIG:$nb" 2>/dev/null >"$WORK/parts.csv"
-	for p in "0 lookup the rules4 lookup alone (a hash map of its shape; counted)" \
+	while [ "$nb" -lt "${max4:-0}" ]; do nb=$((nb * 2)); done
+	: >"$WORK/parts.csv"
+	[ "${max4:-0}" -gt "$BIG" ] && [ "$BIG" -ge 2 ] &&
+		! taskset -c "$CPU" "$BUILD/bench/memchase" --runs "$RUNS" --repeat "$REPEAT" \
+			"hash:24:$BIG:$max4:count" "arr:16:$nb" "oa:$BIG:$nb" 2>/dev/null >"$WORK/parts.csv" &&
+		say lookup "memchase failed: no lookup, buckets, oa rows"
+	[ -s "$WORK/parts.csv" ] && for p in "0 lookup the rules4 lookup alone (a hash map of its shape; counted)" \
 		"1 buckets a miss in an array of its bucket array's size" \
 		"2 oa an open-addressed table instead (32-byte slots; linear probing)"; do
 		set -- $p
