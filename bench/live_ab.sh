@@ -19,6 +19,8 @@
 # bench_progs.bpf.c: an entry tail-calling the empty program, the empty program growing the
 # XDP metadata; the pipeline at XDP without its tc ingress pass, and the pipeline without
 # host0's layer-2 entry (its checks skipped), LIVE_PARTS_N rules: neither a valid install).
+# LIVE_BASE=DIR (a build directory of another revision) adds its pipeline at each N on the host
+# side as variants too ("base"), interleaved with this build's: this build against it, per round.
 # Writes $LIVE_OUT (default bench/results/live_ab): runs.csv, live_ab.csv, live_ab.md.
 # Everything made here is removed on exit; traffic stays inside the namespaces made here.
 set -eu
@@ -40,7 +42,8 @@ PFX=ila$$
 PINS=/sys/fs/bpf/$PFX
 WORK=$(mktemp -d)
 . "$(dirname "$0")/common.sh"
-UNINSTALLERS=("$BIN")
+BASE=${LIVE_BASE:-}
+UNINSTALLERS=("$BIN" ${BASE:+"$BASE/ironclaw-pipe"})
 
 say() { printf '  %-8s %s\n' "$1" "$2" >&2; }
 
@@ -112,6 +115,8 @@ variant() {
 			$((ifx & 255)) $((ifx >> 8 & 255)) $((ifx >> 16 & 255)) $((ifx >> 24)) ;;
 	xdp:pipeline | tc:pipeline)
 		host_install "$hook" "$WORK/p$n" "$s" "$c" "${PFX}$k" ;;
+	xdp:base | tc:base)
+		BIN=$BASE/ironclaw-pipe host_install "$hook" "$WORK/p$n" "$s" "$c" "${PFX}$k" ;;
 	sbx:pipeline)
 		INSTS+=("${PFX}$k")
 		"$BIN" install --profile "$WORK/p$n" --tc "sbx0@$s" --name "${PFX}$k" >/dev/null ;;
@@ -168,6 +173,7 @@ for hook in $HOOKS; do
 	variant "$hook" empty2 ""
 	for n in $NS_LIST; do
 		variant "$hook" pipeline "$n"
+		[ -z "$BASE" ] || [ "$hook" = sbx ] || variant "$hook" base "$n"
 	done
 	# LIVE_PARTS=1: what the pipeline's front is made of, each part against the empty program
 	if [ "${LIVE_PARTS:-0}" = 1 ]; then

@@ -53,12 +53,22 @@ END {
 			what[v] == "entry" ? "part: an entry tail-calling the empty program" : \
 			what[v] == "meta" ? "part: the empty program growing the XDP metadata (20 bytes)" : \
 			what[v] == "xdponly" ? "part: the pipeline at XDP without its tc ingress pass (not valid)" : \
-			what[v] == "nol2" ? "part: the pipeline without the layer-2 entry of host0 (not valid)" : what[v]
+			what[v] == "nol2" ? "part: the pipeline without the layer-2 entry of host0 (not valid)" : \
+			what[v] == "base" ? "the pipeline of the base build (LIVE_BASE)" : what[v]
 		printf "%s,%s,%s,%d,%.3f,%.1f,%.3f,%.3f,%.3f,%.1f,%.1f,%.1f,%.3f,%.3f,%.3f,%s,%s\n", hook[v], what[v], n[v], nr,
 			zm / 1e6, 1e9 / zm, xm, x[1], x[nr], dm, d[1], d[nr], ym, y[1], y[nr], tgt, verdict > csv
 		printf "| %s | %s | %s | %.2f M (%.0f) | %.0f %% (%.0f-%.0f %%) | %.0f (%.0f..%.0f) | %.0f %% (%.0f-%.0f %%) | %s | %s |\n", place, filt,
 			n[v] ? n[v] : "", zm / 1e6, 1e9 / zm, 100 * xm, 100 * x[1], 100 * x[nr], dm, d[1], d[nr],
 			100 * ym, 100 * y[1], 100 * y[nr], tgt == "" ? "" : ">= " 100 * tgt " %", verdict
+	}
+	# LIVE_BASE: the pipeline of this build against that of the base, per round (rate ratio)
+	for (i = 1; i <= nv; i++) {
+		v = order[i]; p = hook[v] "-pipeline-" n[v]
+		if (what[v] != "base" || !(p in seen)) continue
+		if (!hdr++) print "\n| hook | N | this build against base: rate, median (min-max) | ns a frame less: median (min-max) |\n|---|---|---|---|"
+		for (r = 1; r <= nr; r++) { x[r] = rc[p, r] / rc[v, r]; d[r] = 1e9 / rc[v, r] - 1e9 / rc[p, r] }
+		xm = med(x, nr); dm = med(d, nr)
+		printf "| %s | %s | %.0f %% (%.0f-%.0f %%) | %.0f (%.0f..%.0f) |\n", hook[v], n[v], 100 * xm, 100 * x[1], 100 * x[nr], dm, d[1], d[nr]
 	}
 	for (i = 1; i <= nv; i++) {
 		v = order[i]
