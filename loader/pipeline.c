@@ -188,6 +188,11 @@ static int txn_build(struct txn *t, const struct install_req *rq, char *hash,
 		}
 		gen = t->gen = !(w & CTL_GEN_MASK);
 	}
+	/* what XDP marks the frames it allowed for good with: fresh for every generation */
+	if (t->xdp_hooks && !t->dry_run &&
+	    getrandom(&t->xdp_mark, sizeof(t->xdp_mark), 0) != sizeof(t->xdp_mark))
+		return -errno;
+	t->xdp_mark |= t->xdp_hooks && !t->dry_run; /* 0 is no mark */
 	t->ls = calloc(rq->nr_stages + 1, sizeof(*t->ls));
 	if (!t->ls)
 		return -ENOMEM;

@@ -530,11 +530,13 @@ int txn_fill(struct txn *t, const struct install_req *rq, struct diag *d)
 			 (attach_kind_present(rq->points, rq->nr_points, ATTACH_CGROUP) ?
 				  GEN_FLOWS_AT_CGROUP :
 				  0),
-		.audit_slots = rq->audit_slots
+		.audit_slots = rq->audit_slots,
 	};
 	struct class_value *ports;
 	__u32 one = 1, gen = t->gen;
 	int err;
+
+	memcpy(cfg.xdp_mark, &t->xdp_mark, sizeof(cfg.xdp_mark));
 
 	for (size_t i = 0; i < rq->profile->nr_audits; i++) {
 		const struct audit_line *a = &rq->profile->audits[i];

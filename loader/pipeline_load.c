@@ -445,6 +445,15 @@ int txn_load_stage(struct txn *t, const char *name, const struct stage *st, size
 			   strerror(-err));
 		return err;
 	}
+	/* a stage that marks no frame at XDP (it reads payloads, or has no XDP entry) has none */
+	err = t->xdp_mark ? object_set_rodata(ls->obj, "xdp_pass_mark", &t->xdp_mark,
+					      sizeof(t->xdp_mark)) :
+			    0;
+	if (err && err != -ENOENT) {
+		diag_error(d, st->origin, 0, "stage '%s': cannot set its XDP mark: %s",
+			   st->desc.name, strerror(-err));
+		return err;
+	}
 	/* a stage without stage_baked (prefix maps) asks its map, whatever baked holds */
 	err = baked && baked->on ?
 		      object_set_rodata(ls->obj, "stage_baked", baked, sizeof(*baked)) :

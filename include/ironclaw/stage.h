@@ -17,8 +17,10 @@
  * 4: struct policy_value carries its entry's counters (stage_matched_entry); an exact
  * stage has rules4 beside rules (IPv4 rules of every process, struct policy_key4)
  * 5: stage_baked has h4[] (its IPv4 keys of every process by slot) and full
+ * 6: struct gen_config (the config map's value) carries xdp_mark; a stage's XDP entry marks
+ * a frame it allowed for good (struct xdp_pass, xdp_pass_mark)
  */
-#define IRONCLAW_STAGE_API_VERSION 5
+#define IRONCLAW_STAGE_API_VERSION 6
 
 /* how a stage is built (IRONCLAW: a checkout of ironclaw-pipe of the same version) */
 #define IRONCLAW_STAGE_BUILD                                                                       \
@@ -227,6 +229,14 @@ const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
  * payload yet and get judge(pkt). Each returns a reason code.
  */
 #define STAGE_PROGRAMS_PAYLOAD(judge_skb, judge_xdp, judge)                                        \
+	STAGE_PROGRAMS_AT(judge_skb, judge_xdp, judge, 1)
+
+/* payload: a constant, 1 when the judges read the payload (no frame is marked at XDP) */
+#define STAGE_PROGRAMS_AT(judge_skb, judge_xdp, judge, payload)                                    \
+	static __always_inline int stage_marks_xdp(void)                                           \
+	{                                                                                          \
+		return !(payload);                                                                 \
+	}                                                                                          \
 	static __always_inline int stage_judge_skb(struct __sk_buff *skb,                          \
 						   const struct stage_pkt *pkt)                    \
 	{                                                                                          \
@@ -255,7 +265,7 @@ const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
 		(void)ctx;                                                                         \
 		return judge(pkt);                                                                 \
 	}                                                                                          \
-	STAGE_PROGRAMS_PAYLOAD(stage_judge_pkt, stage_judge_pkt, judge)
+	STAGE_PROGRAMS_AT(stage_judge_pkt, stage_judge_pkt, judge, 0)
 
 #endif /* __bpf__ */
 

@@ -60,14 +60,50 @@ static __always_inline void *xdp_meta_slot(struct xdp_md *ctx, __u32 size)
 	return meta;
 }
 
+/* the metadata in front of the frame, its mark 0 (struct xdp_pass) */
 static __always_inline int meta_store_xdp(struct xdp_md *ctx, const struct pkt_meta *m)
 {
-	void *slot = xdp_meta_slot(ctx, sizeof(*m));
+	struct xdp_pass *slot = xdp_meta_slot(ctx, sizeof(*slot));
 
 	if (!slot)
 		return -1;
-	__builtin_memcpy(slot, m, sizeof(*m));
+	slot->mark = 0;
+	__builtin_memcpy(&slot->m, m, sizeof(*m));
 	return 0;
+}
+
+/*
+ * A stage's frame at XDP allowed for good: the generation's mark in front of
+ * its metadata, when that is the xdp_pass the dispatcher made (meta_store_xdp)
+ * and nothing more: tc ingress takes that alone (meta_xdp_passed)
+ */
+static __always_inline void meta_mark_xdp(struct xdp_md *ctx, __u64 mark)
+{
+	void *meta = (void *)(long)ctx->data_meta, *data = (void *)(long)ctx->data;
+
+	if (meta + sizeof(struct xdp_pass) > data || data - meta != sizeof(struct xdp_pass))
+		return;
+	__builtin_memcpy(meta, &mark, sizeof(mark));
+}
+
+/*
+ * Host-side tc ingress: the frame's metadata is an xdp_pass whose mark is the
+ * one of the generation in force (cfg): XDP allowed it for good. No mark in
+ * the settings (no XDP attached): the metadata is not looked at.
+ */
+static __always_inline int meta_xdp_passed(struct __sk_buff *skb, const struct gen_config *cfg)
+{
+	__u32 lo = cfg->xdp_mark[0], hi = cfg->xdp_mark[1], *m;
+	void *meta, *data;
+
+	if (!(lo | hi))
+		return 0;
+	meta = (void *)(long)skb->data_meta;
+	data = (void *)(long)skb->data;
+	m = meta;
+	if (meta + sizeof(struct xdp_pass) > data || data - meta != sizeof(struct xdp_pass))
+		return 0;
+	return m[0] == lo && m[1] == hi;
 }
 
 static __always_inline int meta_load_xdp(struct xdp_md *ctx, struct pkt_meta *m)

@@ -513,6 +513,26 @@ static __always_inline int stage_xdp_pkt(struct xdp_md *ctx, struct stage_pkt *p
 	return STAGE_PKT_ADDRS(ctx, pkt, bpf_xdp_load_bytes);
 }
 
+/*
+ * The generation's mark (gen_config.xdp_mark), which the loader sets before
+ * it loads the stage: an allowed frame that leaves nothing to tc ingress
+ * carries it there (struct xdp_pass), and is not judged again. 0: none.
+ */
+const volatile __u64 xdp_pass_mark = 0;
+
+/*
+ * Whether tc ingress behind XDP has nothing left to do for a frame with this
+ * reason: a rule for every process allowed it (a tool's rule is decided at tc
+ * ingress, which knows the tool), and it begins no flow (a record, made at tc).
+ * marks: a constant, 0 for a stage that reads payloads (its state at tc
+ * follows every packet) or records queries.
+ */
+static __always_inline int stage_xdp_done(int reason, const struct stage_pkt *pkt, const int marks)
+{
+	return marks && !STAGE_DNS_QUERIES && !dry_run && reason == REASON_RULE && !pkt->new_flow &&
+	       !pkt->meta.tool && xdp_pass_mark;
+}
+
 /* a frame at XDP, at the hook of row ID */
 #define STAGE_XDP_PROGRAM(ID, name, sec)                                                           \
 	SEC(sec)                                                                                   \
@@ -528,6 +548,8 @@ static __always_inline int stage_xdp_pkt(struct xdp_md *ctx, struct stage_pkt *p
 		if (dry_run)                                                                       \
 			pkt.matched = &rule;                                                       \
 		reason = stage_judge_xdp(ctx, &pkt);                                               \
+		if (stage_xdp_done(reason, &pkt, stage_marks_xdp()))                               \
+			meta_mark_xdp(ctx, xdp_pass_mark);                                         \
 		/* the settings matter to a denial alone (audit): an allowed frame skips them */   \
 		return xdp_verdict_named(ctx, reason, rule, &pkt.meta,                             \
 					 REASON_IS_ALLOW(reason) ? NULL : stage_cfg(&pkt),         \
