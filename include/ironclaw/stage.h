@@ -167,9 +167,10 @@ const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
  */
 #define STAGE_LOOKUP_EXACT(pkt)                                                                    \
 	({                                                                                         \
+		const volatile struct stage_baked_slot *__s;                                       \
 		const struct policy_value *__b = NULL;                                             \
 		struct policy_value *__v = NULL;                                                   \
-		__u32 __r = 0;                                                                     \
+		int __reason = -1;                                                                 \
                                                                                                    \
 		if (stage_baked.on) {                                                              \
 			struct policy_key __k = {};                                                \
@@ -180,10 +181,17 @@ const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
 				__b = stage_baked_find(&stage_baked, &__k);                        \
 			}                                                                          \
 			if (!__b && (pkt)->meta.family == AF_INET) {                               \
-				if (stage_baked.h4_mul)                                            \
-					__r = stage_baked_hash4(&stage_baked, (pkt));              \
-				else                                                               \
+				__u64 __m = stage_baked.h4_mul, __w;                               \
+                                                                                                   \
+				if (__m) {                                                         \
+					/* a hit decided here: nothing live across the misses' */  \
+					__w = stage_key4_word(pkt);                                \
+					__s = stage_baked_slot4(&stage_baked, __w, __m);           \
+					if (__s->k4 == __w)                                        \
+						__reason = stage_matched_id(__s->rule_id, (pkt));  \
+				} else {                                                           \
 					__b = stage_baked_find4(&stage_baked, (pkt));              \
+				}                                                                  \
 			} else if (!__b && stage_baked.full) {                                     \
 				stage_key(&__k, (pkt));                                            \
 				__k.tool = 0;                                                      \
@@ -192,12 +200,14 @@ const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
 		} else {                                                                           \
 			__v = STAGE_RULE_ENTRY(pkt);                                               \
 		}                                                                                  \
-		if (!__r && !__b && !__v)                                                          \
-			__v = stage_wide_rule((pkt), 1);                                           \
-		__r ? stage_matched_id(__r - 1, (pkt)) :                                           \
-		__b ? stage_matched(__b, (pkt)) :                                                  \
-		__v ? stage_matched_entry(__v, (pkt)) :                                            \
-		      STAGE_NOT_IN_RULES(pkt);                                                     \
+		if (__reason < 0) {                                                                \
+			if (!__b && !__v)                                                          \
+				__v = stage_wide_rule((pkt), 1);                                   \
+			__reason = __b ? stage_matched(__b, (pkt)) :                               \
+				   __v ? stage_matched_entry(__v, (pkt)) :                         \
+					 STAGE_NOT_IN_RULES(pkt);                                  \
+		}                                                                                  \
+		__reason;                                                                          \
 	})
 
 /*

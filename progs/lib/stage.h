@@ -173,17 +173,14 @@ stage_baked_find4(const volatile struct stage_baked *b, const struct stage_pkt *
 }
 
 /*
- * The same through h4[] (the loader found a multiplier, h4_mul): the one
- * slot the key can lie in, its word compared. The rule's number + 1, or 0.
+ * The same through h4[] (the loader found a multiplier, mul: h4_mul, read
+ * once): the one slot the key word w can lie in, whose k4 is w when it is the
+ * rule's.
  */
-static __always_inline __u32 stage_baked_hash4(const volatile struct stage_baked *b,
-					       const struct stage_pkt *pkt)
+static __always_inline const volatile struct stage_baked_slot *
+stage_baked_slot4(const volatile struct stage_baked *b, __u64 w, __u64 mul)
 {
-	__u64 w = stage_key4_word(pkt);
-	const volatile struct stage_baked_slot *s =
-		&b->h4[stage_baked_slot(w, b->h4_mul) & (STAGE_BAKED_SLOTS - 1)];
-
-	return s->k4 == w ? s->rule_id + 1 : 0;
+	return &b->h4[stage_baked_slot(w, mul) & (STAGE_BAKED_SLOTS - 1)];
 }
 
 /* rule rule_id matched, of every process (no tool's: XDP defers none): its counter, the reason */
@@ -494,9 +491,13 @@ static STAGE_FLOW_SKB_ATTR int stage_flow_skb(struct __sk_buff *skb, __u8 hook,
 		if (STAGE_KEEPS_FLOWS && (gen_flags(pkt.cfg) & GEN_LEARN))                         \
 			pkt.cookie = bpf_get_socket_cookie(skb);                                   \
 		reason = stage_judge_skb(skb, &pkt);                                               \
-		if (!dry_run && reason == REASON_RULE && rule &&                                   \
-		    stage_flow_wanted(HOOK_##ID, &pkt))                                            \
-			stage_flow_skb(skb, HOOK_##ID, &pkt, rule);                                \
+		/* a rule's allow on its own: its verdict's tests folded away (a constant) */      \
+		if (reason == REASON_RULE) {                                                       \
+			if (!dry_run && rule && stage_flow_wanted(HOOK_##ID, &pkt))                \
+				stage_flow_skb(skb, HOOK_##ID, &pkt, rule);                        \
+			return skb_verdict_named(skb, HOOK_##ID, REASON_RULE, rule, &pkt.meta,     \
+						 pkt.cfg, STAGE_DNS_QUERIES, pkt.len);             \
+		}                                                                                  \
 		return skb_verdict_named(skb, HOOK_##ID, reason, rule, &pkt.meta, pkt.cfg,         \
 					 STAGE_DNS_QUERIES, pkt.len);                              \
 	}
@@ -548,8 +549,13 @@ static __always_inline int stage_xdp_done(int reason, const struct stage_pkt *pk
 		if (dry_run)                                                                       \
 			pkt.matched = &rule;                                                       \
 		reason = stage_judge_xdp(ctx, &pkt);                                               \
-		if (stage_xdp_done(reason, &pkt, stage_marks_xdp()))                               \
-			meta_mark_xdp(ctx, xdp_pass_mark);                                         \
+		/* a rule's allow on its own: its verdict's tests folded away (a constant) */      \
+		if (reason == REASON_RULE) {                                                       \
+			if (stage_xdp_done(REASON_RULE, &pkt, stage_marks_xdp()))                  \
+				meta_mark_xdp(ctx, xdp_pass_mark);                                 \
+			return xdp_verdict_named(ctx, REASON_RULE, rule, &pkt.meta, NULL,          \
+						 STAGE_DNS_QUERIES);                               \
+		}                                                                                  \
 		/* the settings matter to a denial alone (audit): an allowed frame skips them */   \
 		return xdp_verdict_named(ctx, reason, rule, &pkt.meta,                             \
 					 REASON_IS_ALLOW(reason) ? NULL : stage_cfg(&pkt),         \
