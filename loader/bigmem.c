@@ -61,8 +61,9 @@ void *bigmem_realloc(void *p, size_t len)
 		/* from malloc to a mapping: the (small) contents copied once */
 		n = bigmem_alloc(len);
 		if (n)
-			memcpy(n, p, malloc_usable_size(h) - HEAD < len ? malloc_usable_size(h) - HEAD :
-									       len);
+			memcpy(n, p,
+			       malloc_usable_size(h) - HEAD < len ? malloc_usable_size(h) - HEAD :
+								    len);
 		if (n)
 			free(h);
 		return n;

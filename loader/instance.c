@@ -343,7 +343,8 @@ int instance_install(struct instance *in, const struct install_spec *s, struct i
 		 */
 		if (profile_stamp(conf.profile, stamp))
 			stamp[0] = '\0';
-		same_files = may_be_unchanged && stamp[0] && profile_stamp_recorded(in->name, stamp);
+		same_files =
+			may_be_unchanged && stamp[0] && profile_stamp_recorded(in->name, stamp);
 		if (!same_files)
 			preload = pipeline_preload_start(in->name, s->profile, live, s->points,
 							 s->nr_points);

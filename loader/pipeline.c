@@ -335,6 +335,7 @@ static int txn_finish(struct txn *t, const struct install_req *rq,
 	if (!err && t->list_beside && !counts_snapshot_counted(old_counts)) {
 		err = txn_rule_list_commit(rq, true, d);
 		t->list_beside = false;
+		phase_mark("old counters read, none moved: the rule list renamed");
 	} else if (!err) {
 		/* the old rules' counters, read now that the old generation counts no more
 		 * (what cannot be read, for want of memory, carries nothing, as before) */

@@ -43,7 +43,7 @@ int profile_stamp(const char *dir, char out[PROFILE_STAMP_LEN])
 		struct stat sb;
 
 		if (dfd >= 0 && stamped(name) && !fstatat(dfd, name, &sb, 0)) {
-			__u64 f[] = { sb.st_size,	   sb.st_ino,	     sb.st_dev,
+			__u64 f[] = { sb.st_size,	  sb.st_ino,	      sb.st_dev,
 				      sb.st_mtim.tv_sec,  sb.st_mtim.tv_nsec, sb.st_ctim.tv_sec,
 				      sb.st_ctim.tv_nsec, sb.st_mode };
 

@@ -104,7 +104,8 @@ Test(parse_fast, every_octet_and_port_read_as_the_general_parse_reads_them)
 	for (int v = 0; v < 1000; v++) {
 		snprintf(line, sizeof(line), "allow udp 10.%d.%03d.1 port %d", v, v, v * 67);
 		expect_same(line);
-		snprintf(line, sizeof(line), "allow tcp 10.0.0.0/%d port %d-%d", v % 40, v, 70000 - v * 9);
+		snprintf(line, sizeof(line), "allow tcp 10.0.0.0/%d port %d-%d", v % 40, v,
+			 70000 - v * 9);
 		expect_same(line);
 	}
 }
@@ -126,19 +127,19 @@ Test(check_duplicates, many_rules_both_families_and_tools)
 		else if (k % 3 == 1)
 			snprintf(line, sizeof(line), "allow udp 2001:db8::%x port %d", k, 1000 + k);
 		else
-			snprintf(line, sizeof(line), "allow tcp 2001:db8::1 port %d tool t%d", 1000 + k,
-				 k % 5);
+			snprintf(line, sizeof(line), "allow tcp 2001:db8::1 port %d tool t%d",
+				 1000 + k, k % 5);
 		cr_assert_eq(profile_parse_line(&p, "a.rules", ++n, line, NULL, &d), 0, "%s:%s",
 			     line, all_msgs(&d));
 	}
 	cr_assert_eq(profile_check_duplicates(&p, &d), 0, "distinct rules refused:%s",
 		     all_msgs(&d));
 	/* the same destination for another tool, or none: no clash */
-	cr_assert_eq(profile_parse_line(&p, "b.rules", 1, "allow tcp 2001:db8::1 port 1002", NULL,
-					&d),
-		     0);
-	cr_assert_eq(profile_parse_line(&p, "b.rules", 2,
-					"allow tcp 2001:db8::1 port 1002 tool t1", NULL, &d),
+	cr_assert_eq(
+		profile_parse_line(&p, "b.rules", 1, "allow tcp 2001:db8::1 port 1002", NULL, &d),
+		0);
+	cr_assert_eq(profile_parse_line(&p, "b.rules", 2, "allow tcp 2001:db8::1 port 1002 tool t1",
+					NULL, &d),
 		     0);
 	cr_assert_eq(profile_check_duplicates(&p, &d), 0, "distinct rules refused:%s",
 		     all_msgs(&d));
@@ -146,12 +147,12 @@ Test(check_duplicates, many_rules_both_families_and_tools)
 	cr_assert_eq(profile_parse_line(&p, "b.rules", 3,
 					"allow tcp 2001:db8::1 port 1000-1002 tool t2", NULL, &d),
 		     0);
-	cr_assert_eq(profile_parse_line(&p, "b.rules", 4, "allow tcp 10.5.246.1 port 1999", NULL,
-					&d),
-		     0);
-	cr_assert_eq(profile_parse_line(&p, "b.rules", 5, "allow udp 10.5.246.1 port 1999", NULL,
-					&d),
-		     0);
+	cr_assert_eq(
+		profile_parse_line(&p, "b.rules", 4, "allow tcp 10.5.246.1 port 1999", NULL, &d),
+		0);
+	cr_assert_eq(
+		profile_parse_line(&p, "b.rules", 5, "allow udp 10.5.246.1 port 1999", NULL, &d),
+		0);
 	cr_assert_eq(profile_check_duplicates(&p, &d), -EINVAL);
 	cr_assert_eq(d.errors, 2, "%s", all_msgs(&d));
 	cr_assert_str_eq(d.msgs[0], "b.rules:4: duplicate of a.rules:322 ('allow tcp 10.5.246.1 "
