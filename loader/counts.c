@@ -1,6 +1,7 @@
 /* counts.c: the installed rule list, and rule counters that outlive a switch of generation. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -441,6 +442,54 @@ static size_t snapshot_slot(const struct counts_snapshot *s, const char *base, c
 	return i;
 }
 
+/* the old list read and split */
+static int snapshot_read_list(const char *name, struct counts_snapshot *s)
+{
+	char *line, *next;
+	size_t len = 0, cap = 0;
+
+	s->list = rule_list_read(name, &len);
+	if (!s->list)
+		return errno == ENOENT ? 0 : -errno;
+	for (line = s->list; line && *line; line = next) {
+		struct rule_list_entry e, *g;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (rule_list_parse(line, &e))
+			continue;
+		if (s->nr == cap) {
+			cap = cap ? 2 * cap : 64;
+			g = realloc(s->rules, cap * sizeof(*g));
+			if (!g)
+				return -ENOMEM;
+			s->rules = g;
+		}
+		s->rules[s->nr++] = e;
+	}
+	return 0;
+}
+
+/* the list's head says that none of its rules carries anything (live edits add none that do) */
+static bool list_carries_nothing(const char *name)
+{
+	char path[STATE_PATH_MAX], head[128] = "";
+	unsigned long long token;
+	int n = 0, fd;
+
+	if (state_path(path, sizeof(path), name, STATE_RULE_LIST))
+		return false;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, head, sizeof(head) - 1);
+	close(fd);
+	head[n > 0 ? n : 0] = '\0';
+	return sscanf(head, "#base %llu%n", &token, &n) == 1 &&
+	       !strncmp(head + n, COUNTS_NOTHING_CARRIED "\n", strlen(COUNTS_NOTHING_CARRIED) + 1);
+}
+
 /*
  * The hash table of the old rules whose total is not zero: with their counters (read now,
  * added to what they carried: once) or without (what they carried alone). At 1M rules
@@ -453,6 +502,15 @@ static int snapshot_index(struct counts_snapshot *s, bool counters)
 
 	if (s->indexed)
 		return 0; /* the counters are in what each carries already */
+	/* a list that carries nothing: read only when some counter of its generation moved */
+	if (s->unread && counters && counts_snapshot_counted(s)) {
+		int err = snapshot_read_list(s->unread, s);
+
+		free(s->unread);
+		s->unread = NULL;
+		if (err)
+			return err;
+	}
 	s->indexed = counters;
 	free(s->slots);
 	s->slots = NULL;
@@ -516,34 +574,17 @@ bool counts_snapshot_counted(struct counts_snapshot *s)
 
 int counts_snapshot_take(const char *name, struct counts_snapshot *s)
 {
-	char *line, *next;
-	size_t len = 0, cap = 0;
-
 	memset(s, 0, sizeof(*s));
 	s->counters = malloc(sizeof(*s->counters));
 	if (s->counters)
 		rule_counters_open(name, s->counters);
-	s->list = rule_list_read(name, &len);
-	if (!s->list)
-		return errno == ENOENT ? 0 : -errno;
-	for (line = s->list; line && *line; line = next) {
-		struct rule_list_entry e, *g;
-
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if (rule_list_parse(line, &e))
-			continue;
-		if (s->nr == cap) {
-			cap = cap ? 2 * cap : 64;
-			g = realloc(s->rules, cap * sizeof(*g));
-			if (!g)
-				return -ENOMEM;
-			s->rules = g;
-		}
-		s->rules[s->nr++] = e;
+	/* 1M rules that never counted: 45 MB of list not read, nor split */
+	if (list_carries_nothing(name)) {
+		s->unread = strdup(name);
+		if (s->unread)
+			return 0;
 	}
-	return 0;
+	return snapshot_read_list(name, s);
 }
 
 void counts_carried_over(const struct counts_snapshot *s, const char *file, const char *text,
@@ -562,8 +603,14 @@ void counts_carried_over(const struct counts_snapshot *s, const char *file, cons
 	*sum = o->carried; /* its counters added by counts_snapshot_index */
 }
 
+bool counts_snapshot_carries(const struct counts_snapshot *s)
+{
+	return s && s->slots && s->nr_slots;
+}
+
 void counts_snapshot_free(struct counts_snapshot *s)
 {
+	free(s->unread);
 	free(s->slots);
 	free(s->rules);
 	free(s->list);

@@ -50,8 +50,7 @@ static int make_map(__u32 max, __u32 n)
 		keys[i] = 2ull * i + (i & 1); /* every other key, some odd */
 		vals[i] = keys[i] * 3;
 	}
-	cr_assert_eq(bpf_map_update_batch(fd, keys, vals, &count, NULL), 0, "%s",
-		     strerror(errno));
+	cr_assert_eq(bpf_map_update_batch(fd, keys, vals, &count, NULL), 0, "%s", strerror(errno));
 	free(keys);
 	free(vals);
 	return fd;
@@ -75,8 +74,8 @@ static void expect_halves_read_all(__u32 max, __u32 n, int split_expected)
 	}
 	cr_assert_eq(s.n, n, "%zu entries read of %u", s.n, n);
 	for (__u32 k = 0; k < 2 * N; k++)
-		cr_assert_eq(s.hits[k], k % 4 == 0 || k % 4 == 3 ? (k / 2 < n) : 0, "key %u read %d times",
-			     k, s.hits[k]);
+		cr_assert_eq(s.hits[k], k % 4 == 0 || k % 4 == 3 ? (k / 2 < n) : 0,
+			     "key %u read %d times", k, s.hits[k]);
 	free(s.hits);
 	close(fd);
 }
