@@ -7,18 +7,17 @@
 #include "profile.h"
 
 /*
- * A rule as the duplicate check sorts it: what it is compared by, in the order
- * compared, packed beside its index (only rules of one destination, which are
- * few, are read during the sort: for their tools). The head is l4proto,
- * family, plen, 0 and the address's 16 bytes: its first 8 bytes as a number
- * (big-endian: comparing it compares them), which a radix sort orders, then
- * the other 12.
+ * A rule as the duplicate check sorts it, in 16 bytes (1M rules: each byte is a
+ * megabyte of fresh memory, which costs in a virtual machine): the first 8
+ * bytes of its head (l4proto, family, plen, 0, the address's first 4 bytes) as a
+ * number (big-endian: comparing it compares them), its ports and its index. The
+ * rest (an IPv6 address's last 12 bytes, the tool) is read from the rule only
+ * where two prefixes are equal (rules of one destination, which are few).
  */
 struct dup_key {
 	__u64 prefix;
-	__u8 rest[12];
-	__u16 port_lo, port_hi;
 	__u32 rule;
+	__u16 port_lo, port_hi;
 };
 
 static const char *rule_tool(const struct profile *p, __u32 rule)
@@ -26,11 +25,18 @@ static const char *rule_tool(const struct profile *p, __u32 rule)
 	return p->rules[rule].o.tool ? p->rules[rule].o.tool : "";
 }
 
+/* the head's bytes past the prefix, then the tool */
+static int rest_cmp(const struct profile *p, __u32 x, __u32 y)
+{
+	int c = memcmp(p->rules[x].dst.bytes + 4, p->rules[y].dst.bytes + 4, 12);
+
+	return c ? c : strcmp(rule_tool(p, x), rule_tool(p, y));
+}
+
 /* same {protocol, destination} and tool */
 static bool same_dest(const struct profile *p, const struct dup_key *x, const struct dup_key *y)
 {
-	return x->prefix == y->prefix && !memcmp(x->rest, y->rest, sizeof(x->rest)) &&
-	       !strcmp(rule_tool(p, x->rule), rule_tool(p, y->rule));
+	return x->prefix == y->prefix && !rest_cmp(p, x->rule, y->rule);
 }
 
 static int dup_key_cmp(const struct profile *p, const struct dup_key *x, const struct dup_key *y)
@@ -38,10 +44,7 @@ static int dup_key_cmp(const struct profile *p, const struct dup_key *x, const s
 	int c = (x->prefix > y->prefix) - (x->prefix < y->prefix);
 
 	if (!c)
-		c = memcmp(x->rest, y->rest, sizeof(x->rest));
-	if (c)
-		return c;
-	c = strcmp(rule_tool(p, x->rule), rule_tool(p, y->rule));
+		c = rest_cmp(p, x->rule, y->rule);
 	if (c)
 		return c;
 	if (x->port_lo != y->port_lo)
@@ -59,14 +62,23 @@ static int run_cmp(const void *a, const void *b)
 /*
  * keys in dup_key_cmp's order: a stable radix sort of the prefixes (a digit all keys share
  * is skipped), then each run of one prefix (rules of one destination, in rule order) sorted
- * whole. tmp: room for n keys.
+ * whole. Keys in order already (a generated profile often is) are left as they are.
  */
-static void dup_keys_sort(const struct profile *p, struct dup_key *keys, struct dup_key *tmp,
-			  size_t n)
+static int dup_keys_sort(const struct profile *p, struct dup_key *keys, size_t n)
 {
 	size_t count[8][256];
-	struct dup_key *from = keys, *to = tmp, *swap;
+	struct dup_key *from = keys, *to, *swap, *tmp;
+	bool sorted = true;
 
+	for (size_t i = 1; sorted && i < n; i++)
+		sorted = keys[i - 1].prefix < keys[i].prefix ||
+			 (keys[i - 1].prefix == keys[i].prefix &&
+			  dup_key_cmp(p, &keys[i - 1], &keys[i]) < 0);
+	if (sorted)
+		return 0;
+	to = tmp = bigmem_alloc(n * sizeof(*tmp));
+	if (!tmp)
+		return -ENOMEM;
 	memset(count, 0, sizeof(count));
 	for (size_t i = 0; i < n; i++)
 		for (int d = 0; d < 8; d++)
@@ -90,6 +102,7 @@ static void dup_keys_sort(const struct profile *p, struct dup_key *keys, struct 
 	}
 	if (from != keys)
 		memcpy(keys, from, n * sizeof(*keys));
+	bigmem_free(tmp);
 	run_profile = p;
 	for (size_t i = 0, j; i < n; i = j) {
 		for (j = i + 1; j < n && keys[j].prefix == keys[i].prefix; j++)
@@ -97,11 +110,12 @@ static void dup_keys_sort(const struct profile *p, struct dup_key *keys, struct 
 		if (j - i > 1)
 			qsort(keys + i, j - i, sizeof(*keys), run_cmp);
 	}
+	return 0;
 }
 
 int profile_check_duplicates(const struct profile *p, struct diag *d)
 {
-	struct dup_key *keys, *tmp;
+	struct dup_key *keys;
 	int err = 0;
 
 	if (!p->nr_rules)
@@ -109,12 +123,8 @@ int profile_check_duplicates(const struct profile *p, struct diag *d)
 	if (p->nr_rules > UINT32_MAX)
 		return -E2BIG;
 	keys = bigmem_alloc(p->nr_rules * sizeof(*keys));
-	tmp = bigmem_alloc(p->nr_rules * sizeof(*tmp));
-	if (!keys || !tmp) {
-		bigmem_free(keys);
-		bigmem_free(tmp);
+	if (!keys)
 		return -ENOMEM;
-	}
 	for (size_t i = 0; i < p->nr_rules; i++) {
 		const struct rule *r = &p->rules[i];
 		struct dup_key *k = &keys[i];
@@ -123,13 +133,14 @@ int profile_check_duplicates(const struct profile *p, struct diag *d)
 			    (__u64)r->dst.plen << 40;
 		for (int b = 0; b < 4; b++)
 			k->prefix |= (__u64)r->dst.bytes[b] << (24 - 8 * b);
-		memcpy(k->rest, r->dst.bytes + 4, 12);
 		k->port_lo = r->port_lo;
 		k->port_hi = r->port_hi;
 		k->rule = i;
 	}
-	dup_keys_sort(p, keys, tmp, p->nr_rules);
-	bigmem_free(tmp);
+	if (dup_keys_sort(p, keys, p->nr_rules)) {
+		bigmem_free(keys);
+		return -ENOMEM;
+	}
 	/* a is the rule reaching furthest among the earlier ones with the same destination */
 	for (size_t i = 1, ai = 0; i < p->nr_rules; i++) {
 		const struct dup_key *ka = &keys[ai], *kb = &keys[i];
