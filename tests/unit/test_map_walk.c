@@ -11,7 +11,7 @@
 #include <criterion/criterion.h>
 #include "map_walk.h"
 
-#define N 100000u
+#define N 60000u
 
 struct seen {
 	__u8 *hits; /* by key */
@@ -82,13 +82,13 @@ static void expect_halves_read_all(__u32 max, __u32 n, int split_expected)
 
 Test(map_walk, big_hash_map_in_two_halves_reads_each_entry_once)
 {
-	expect_halves_read_all(131072, N, 1);
+	expect_halves_read_all(65536, N, 1);
 }
 
 Test(map_walk, half_full_and_sparse_maps)
 {
-	expect_halves_read_all(1u << 20, N, 1);
-	expect_halves_read_all(1u << 20, 3, -1);
+	expect_halves_read_all(1u << 18, N, 1);
+	expect_halves_read_all(1u << 18, 3, -1);
 }
 
 Test(map_walk, small_map_is_not_split)
