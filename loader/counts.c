@@ -1,6 +1,7 @@
 /* counts.c: the installed rule list, and rule counters that outlive a switch of generation. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,21 +246,6 @@ static int sum_entry(void *ctx, const void *key, const void *value)
 	return 0;
 }
 
-/* every entry of the rule map in fd, in batches where the map has them (map_walk.h) */
-static void rule_counters_sum_map(struct rule_counters *c, int fd)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	struct sum_ctx s = { .c = c };
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.key_size > 64 ||
-	    info.value_size != sizeof(struct policy_value))
-		return;
-	s.key_size = info.key_size;
-	s.value_size = info.value_size;
-	map_walk(fd, sum_entry, &s);
-}
-
 /* a rule's per-CPU counter in rule_counts, summed over the CPUs */
 static int sum_counts(void *ctx, const void *key, const void *value)
 {
@@ -274,22 +260,105 @@ static int sum_counts(void *ctx, const void *key, const void *value)
 	return n.packets || n.bytes ? rule_counters_add(s->c, *(const __u32 *)key, &n) : 0;
 }
 
-/* every rule's per-CPU counter, in batches: one lookup a rule took seconds over 1M rules */
-static void rule_counters_sum_counts(struct rule_counters *c)
-{
-	struct sum_ctx s = { .c = c, .ncpu = libbpf_num_possible_cpus() };
+/*
+ * One part of the read: rule_counts, a rule map, or half of a big one (map_walk.h), summed
+ * into counters of its own. At 1M rules a rule map's walk takes 0.3-0.5 s, all of it in the
+ * kernel (a lock a bucket): after a switch, the old generation's are read in two halves
+ * on two threads, rule_counts beside.
+ */
+struct sum_part {
+	struct rule_counters acc; /* its in_entries */
+	struct map_walk_half half;
+	bool counts; /* rule_counts, else a rule map */
+	bool second; /* the second half of a split map */
+};
 
-	if (c->counts_fd >= 0 && s.ncpu > 0)
-		map_walk(c->counts_fd, sum_counts, &s);
+struct sum_job {
+	struct sum_part *parts;
+	size_t nr, next; /* next: the part to take (atomic) */
+};
+
+static void sum_part_run(struct sum_part *p)
+{
+	struct sum_ctx s = { .c = &p->acc };
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (p->counts) {
+		s.ncpu = libbpf_num_possible_cpus();
+		if (s.ncpu > 0)
+			map_walk_half(&p->half, sum_counts, &s);
+		return;
+	}
+	if (bpf_obj_get_info_by_fd(p->half.fd, &info, &len) || info.key_size > 64 ||
+	    info.value_size != sizeof(struct policy_value))
+		return;
+	s.key_size = info.key_size;
+	s.value_size = info.value_size;
+	map_walk_half(&p->half, sum_entry, &s);
+}
+
+static void *sum_worker(void *arg)
+{
+	struct sum_job *j = arg;
+	size_t i;
+
+	while ((i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->nr)
+		sum_part_run(&j->parts[i]);
+	return NULL;
+}
+
+/* every counter of c's maps, read once: what cannot be read counts zero */
+static void rule_counters_sum(struct rule_counters *c)
+{
+	struct sum_job j = { .parts = calloc(2 * c->nr_maps + 1, sizeof(*j.parts)) };
+	bool split = false;
+	pthread_t thread;
+	bool threaded;
+
+	if (!j.parts)
+		return;
+	for (size_t i = 0; c->gen >= 0 && i < c->nr_maps; i++) {
+		struct sum_part *p = &j.parts[j.nr];
+		struct map_walk_half half[2];
+
+		if (!map_walk_split(c->map_fds[i], half)) {
+			p[1].half = half[1];
+			p[1].second = split = true;
+			j.nr++;
+		}
+		p[0].half = half[0];
+		j.nr++;
+	}
+	if (c->counts_fd >= 0) {
+		j.parts[j.nr].counts = true;
+		j.parts[j.nr++].half = (struct map_walk_half){ .fd = c->counts_fd };
+	}
+	for (size_t i = 0; i < j.nr; i++)
+		j.parts[i].acc.gen = c->gen;
+	/* a second thread for a big map's halves; else this one reads all */
+	threaded = split && !pthread_create(&thread, NULL, sum_worker, &j);
+	sum_worker(&j);
+	if (threaded)
+		pthread_join(thread, NULL);
+	for (size_t i = 0; i < j.nr; i++) {
+		struct sum_part *p = &j.parts[i];
+
+		/* a first half that never met its stop key read the second's entries too */
+		if (!p->second || j.parts[i - 1].half.saw_stop)
+			for (size_t r = 0; r < p->acc.nr_in_entries; r++)
+				if (p->acc.in_entries[r].packets || p->acc.in_entries[r].bytes)
+					rule_counters_add(c, r, &p->acc.in_entries[r]);
+		free(p->acc.in_entries);
+	}
+	free(j.parts);
 }
 
 void rule_counters_get(struct rule_counters *c, __u32 id, struct pkt_count *sum)
 {
 	if (!c->summed) {
 		c->summed = true;
-		rule_counters_sum_counts(c);
-		for (size_t i = 0; c->gen >= 0 && i < c->nr_maps; i++)
-			rule_counters_sum_map(c, c->map_fds[i]);
+		rule_counters_sum(c);
 	}
 	memset(sum, 0, sizeof(*sum));
 	if (id < c->nr_in_entries) {
@@ -373,6 +442,54 @@ static size_t snapshot_slot(const struct counts_snapshot *s, const char *base, c
 	return i;
 }
 
+/* the old list read and split */
+static int snapshot_read_list(const char *name, struct counts_snapshot *s)
+{
+	char *line, *next;
+	size_t len = 0, cap = 0;
+
+	s->list = rule_list_read(name, &len);
+	if (!s->list)
+		return errno == ENOENT ? 0 : -errno;
+	for (line = s->list; line && *line; line = next) {
+		struct rule_list_entry e, *g;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (rule_list_parse(line, &e))
+			continue;
+		if (s->nr == cap) {
+			cap = cap ? 2 * cap : 64;
+			g = realloc(s->rules, cap * sizeof(*g));
+			if (!g)
+				return -ENOMEM;
+			s->rules = g;
+		}
+		s->rules[s->nr++] = e;
+	}
+	return 0;
+}
+
+/* the list's head says that none of its rules carries anything (live edits add none that do) */
+static bool list_carries_nothing(const char *name)
+{
+	char path[STATE_PATH_MAX], head[128] = "";
+	unsigned long long token;
+	int n = 0, fd;
+
+	if (state_path(path, sizeof(path), name, STATE_RULE_LIST))
+		return false;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, head, sizeof(head) - 1);
+	close(fd);
+	head[n > 0 ? n : 0] = '\0';
+	return sscanf(head, "#base %llu%n", &token, &n) == 1 &&
+	       !strncmp(head + n, COUNTS_NOTHING_CARRIED "\n", strlen(COUNTS_NOTHING_CARRIED) + 1);
+}
+
 /*
  * The hash table of the old rules whose total is not zero: with their counters (read now,
  * added to what they carried: once) or without (what they carried alone). At 1M rules
@@ -385,6 +502,15 @@ static int snapshot_index(struct counts_snapshot *s, bool counters)
 
 	if (s->indexed)
 		return 0; /* the counters are in what each carries already */
+	/* a list that carries nothing: read only when some counter of its generation moved */
+	if (s->unread && counters && counts_snapshot_counted(s)) {
+		int err = snapshot_read_list(s->unread, s);
+
+		free(s->unread);
+		s->unread = NULL;
+		if (err)
+			return err;
+	}
 	s->indexed = counters;
 	free(s->slots);
 	s->slots = NULL;
@@ -448,34 +574,17 @@ bool counts_snapshot_counted(struct counts_snapshot *s)
 
 int counts_snapshot_take(const char *name, struct counts_snapshot *s)
 {
-	char *line, *next;
-	size_t len = 0, cap = 0;
-
 	memset(s, 0, sizeof(*s));
 	s->counters = malloc(sizeof(*s->counters));
 	if (s->counters)
 		rule_counters_open(name, s->counters);
-	s->list = rule_list_read(name, &len);
-	if (!s->list)
-		return errno == ENOENT ? 0 : -errno;
-	for (line = s->list; line && *line; line = next) {
-		struct rule_list_entry e, *g;
-
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if (rule_list_parse(line, &e))
-			continue;
-		if (s->nr == cap) {
-			cap = cap ? 2 * cap : 64;
-			g = realloc(s->rules, cap * sizeof(*g));
-			if (!g)
-				return -ENOMEM;
-			s->rules = g;
-		}
-		s->rules[s->nr++] = e;
+	/* 1M rules that never counted: 45 MB of list not read, nor split */
+	if (list_carries_nothing(name)) {
+		s->unread = strdup(name);
+		if (s->unread)
+			return 0;
 	}
-	return 0;
+	return snapshot_read_list(name, s);
 }
 
 void counts_carried_over(const struct counts_snapshot *s, const char *file, const char *text,
@@ -494,8 +603,14 @@ void counts_carried_over(const struct counts_snapshot *s, const char *file, cons
 	*sum = o->carried; /* its counters added by counts_snapshot_index */
 }
 
+bool counts_snapshot_carries(const struct counts_snapshot *s)
+{
+	return s && s->slots && s->nr_slots;
+}
+
 void counts_snapshot_free(struct counts_snapshot *s)
 {
+	free(s->unread);
 	free(s->slots);
 	free(s->rules);
 	free(s->list);

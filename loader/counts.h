@@ -66,7 +66,17 @@ struct counts_snapshot {
 	size_t nr_slots; /* a power of two */
 	struct rule_counters *counters; /* the old generation's, or NULL */
 	bool indexed; /* counts_snapshot_index ran: each rule's carried is its total */
+	/*
+	 * The list's head said no rule of it carries anything (COUNTS_NOTHING_CARRIED): not
+	 * read until a counter of its generation is found not zero (index reads it then)
+	 */
+	char *unread; /* the instance's name, or NULL */
 };
+
+/* after "#base TOKEN" in a rule list's head: every rule of it carries 0 */
+#define COUNTS_NOTHING_CARRIED " nothing-carried"
+/* some rule written with s carries something (else a list's head says COUNTS_NOTHING_CARRIED) */
+bool counts_snapshot_carries(const struct counts_snapshot *s);
 
 /* the old list read and split, the old counters opened (not read: index reads them) */
 int counts_snapshot_take(const char *name, struct counts_snapshot *s);

@@ -1,5 +1,6 @@
 /* map_walk.c: every entry of a BPF map read in batches, and keys deleted in batches. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -48,13 +49,18 @@ static int walk_one_by_one(int fd, char *key, char *value, map_entry_fn fn, void
 	return errno == ENOENT ? 0 : -errno;
 }
 
-int map_walk(int fd, map_entry_fn fn, void *ctx)
+/*
+ * The walk from the bucket in start (NULL: the first); with stop, it ends before the entry
+ * whose key is stop (*saw_stop says whether it came)
+ */
+static int walk_from(int fd, const __u32 *start, const void *stop, bool *saw_stop, map_entry_fn fn,
+		     void *ctx)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info), count;
 	char *keys = NULL, *vals = NULL, *token = NULL;
-	bool first = true, last = false;
+	bool first = !start, last = false;
 	size_t vb;
 	int err;
 
@@ -68,6 +74,8 @@ int map_walk(int fd, map_entry_fn fn, void *ctx)
 	/* the batch token: a hash map's is a bucket number, another's the last key */
 	token = calloc(1, info.key_size + sizeof(__u64));
 	err = keys && vals && token ? 0 : -ENOMEM;
+	if (!err && start)
+		memcpy(token, start, sizeof(*start));
 	while (!err && !last) {
 		count = MAP_WALK_BATCH;
 		err = bpf_map_lookup_batch(fd, first ? NULL : token, token, keys, vals, &count,
@@ -83,13 +91,69 @@ int map_walk(int fd, map_entry_fn fn, void *ctx)
 		if (last)
 			err = 0;
 		first = false;
-		for (__u32 i = 0; !err && i < count; i++)
+		for (__u32 i = 0; !err && i < count; i++) {
+			if (stop &&
+			    !memcmp(keys + (size_t)i * info.key_size, stop, info.key_size)) {
+				*saw_stop = true;
+				last = true;
+				break;
+			}
 			err = fn(ctx, keys + (size_t)i * info.key_size, vals + (size_t)i * vb);
+		}
 	}
 	free(keys);
 	free(vals);
 	free(token);
 	return err;
+}
+
+int map_walk(int fd, map_entry_fn fn, void *ctx)
+{
+	return walk_from(fd, NULL, NULL, NULL, fn, ctx);
+}
+
+int map_walk_split(int fd, struct map_walk_half half[2])
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), count = 0, in, out, buckets = 1;
+	char *keys = NULL, *vals = NULL;
+	int err = -ENOENT;
+
+	memset(half, 0, 2 * sizeof(*half));
+	half[0].fd = half[1].fd = fd;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+	    (info.type != BPF_MAP_TYPE_HASH && info.type != BPF_MAP_TYPE_PERCPU_HASH) ||
+	    info.key_size > sizeof(half->stop_key) || info.max_entries < MAP_WALK_SPLIT_MIN)
+		return 1;
+	/* the kernel's bucket array: max_entries rounded up to a power of two */
+	while (buckets < info.max_entries && buckets < (1u << 31))
+		buckets <<= 1;
+	half[1].from = buckets / 2;
+	keys = malloc((size_t)MAP_WALK_BATCH * info.key_size);
+	vals = malloc((size_t)MAP_WALK_BATCH * value_bytes(&info));
+	/* the first key from the middle: one bucket (a batch too small for a bucket: ENOSPC) */
+	for (__u32 want = 1; keys && vals && want <= MAP_WALK_BATCH; want *= 2) {
+		in = half[1].from;
+		count = want;
+		err = bpf_map_lookup_batch(fd, &in, &out, keys, vals, &count, &opts) ? -errno : 0;
+		if (err != -ENOSPC)
+			break;
+	}
+	if ((!err || err == -ENOENT) && count > 0) {
+		memcpy(half[0].stop_key, keys, info.key_size);
+		half[0].has_stop = true;
+	}
+	free(keys);
+	free(vals);
+	return half[0].has_stop ? 0 : 1;
+}
+
+int map_walk_half(struct map_walk_half *h, map_entry_fn fn, void *ctx)
+{
+	if (h->from)
+		return walk_from(h->fd, &h->from, NULL, NULL, fn, ctx);
+	return walk_from(h->fd, NULL, h->has_stop ? h->stop_key : NULL, &h->saw_stop, fn, ctx);
 }
 
 static int count_one(void *ctx, const void *key, const void *value)

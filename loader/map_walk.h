@@ -2,6 +2,7 @@
 #ifndef IRONCLAW_MAP_WALK_H
 #define IRONCLAW_MAP_WALK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -18,6 +19,27 @@ typedef int (*map_entry_fn)(void *ctx, const void *key, const void *value);
  * fn's first nonzero return (the walk stops there), or -errno.
  */
 int map_walk(int fd, map_entry_fn fn, void *ctx);
+/*
+ * A hash map's walk in two halves, for two threads: a hash map's batch token is a
+ * bucket number, and a batch holds whole buckets in order, each bucket's
+ * entries in its chain's order (the kernel's htab batches). The second half
+ * starts at the middle bucket; the first ends before the first key the second
+ * reads, which map_walk_split reads first. 0: two halves, 1: no split (a small
+ * map, another type, nothing past the middle: walk half[0] alone, which is the
+ * whole map). A first half that never met its stop key (a kernel that orders
+ * otherwise) walked the whole map: the second half's entries are counted twice.
+ */
+#define MAP_WALK_SPLIT_MIN 65536 /* max_entries: below, the walk is not split */
+
+struct map_walk_half {
+	int fd;
+	__u32 from; /* the first bucket; 0: the map's start */
+	bool has_stop, saw_stop;
+	char stop_key[64];
+};
+
+int map_walk_split(int fd, struct map_walk_half half[2]);
+int map_walk_half(struct map_walk_half *h, map_entry_fn fn, void *ctx);
 /* counts the entries of the map in fd into *n: 0 or -errno */
 int map_count(int fd, __u64 *n);
 /*

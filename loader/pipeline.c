@@ -214,6 +214,34 @@ static int txn_build(struct txn *t, const struct install_req *rq, char *hash,
 	t->fill_started = !err;
 	/* the DNS name rules count after the address rules */
 	nr_rules = rq->profile->nr_rules + rq->profile->nr_dns_names + rq->profile->nr_name_rules;
+	/*
+	 * The request's hash, for the edit base (a reload's: done), and the rule list while the
+	 * fill runs and the dispatcher is verified (neither needs it)
+	 */
+	if (!err && hash) {
+		size_t elf_len;
+		const void *elf = dispatcher__elf_bytes(&elf_len);
+
+		req_hash(rq, elf, elf_len, hash);
+		phase_mark("hash");
+	}
+	/*
+	 * The rule list too, beside the old one, with what the old rules carried: renamed
+	 * after the flip when no old counter moved (a new instance: none), else written again
+	 */
+	if (!err) {
+		err = getrandom(&t->list_token, sizeof(t->list_token), 0) == sizeof(t->list_token) ?
+			      0 :
+			      -errno;
+		t->list_token |= 1; /* 0 is no token */
+	}
+	if (!err && !counts_snapshot_index_carried(old_counts)) {
+		struct diag quiet = {}; /* not written: it is, after the flip, or the error said */
+
+		t->list_beside = !txn_write_rule_list(rq, old_counts, t->list_token, true, &quiet);
+		diag_free(&quiet);
+		phase_mark("rule list beside");
+	}
 	/* loaded while the profile was parsed (pipeline_preload.h), or now */
 	if (!err && pipeline_preload_take(rq->preload, t, nr_rules)) {
 		phase_mark("dispatcher verified during the parse");
@@ -242,31 +270,6 @@ static int txn_build(struct txn *t, const struct install_req *rq, char *hash,
 		err = txn_load_stage(t, rq->name, &rq->stages[i], 0, 0, &baked, &t->ls[i], d);
 	}
 	phase_mark("stages load");
-	/* the request's hash, for the edit base, while the fill runs (a reload's: done) */
-	if (!err && hash) {
-		size_t elf_len;
-		const void *elf = dispatcher__elf_bytes(&elf_len);
-
-		req_hash(rq, elf, elf_len, hash);
-		phase_mark("hash");
-	}
-	/*
-	 * The rule list too, beside the old one, with what the old rules carried: renamed
-	 * after the flip when no old counter moved (a new instance: none), else written again
-	 */
-	if (!err) {
-		err = getrandom(&t->list_token, sizeof(t->list_token), 0) == sizeof(t->list_token) ?
-			      0 :
-			      -errno;
-		t->list_token |= 1; /* 0 is no token */
-	}
-	if (!err && !counts_snapshot_index_carried(old_counts)) {
-		struct diag quiet = {}; /* not written: it is, after the flip, or the error said */
-
-		t->list_beside = !txn_write_rule_list(rq, old_counts, t->list_token, true, &quiet);
-		diag_free(&quiet);
-		phase_mark("rule list beside");
-	}
 	/* the stages' maps: their fill ran meanwhile */
 	err = txn_fill_stage_maps_end(t, d) ?: err;
 	phase_mark("fill of the stages' maps (what was left of it)");
@@ -340,6 +343,7 @@ static int txn_finish(struct txn *t, const struct install_req *rq,
 	if (!err && t->list_beside && !counts_snapshot_counted(old_counts)) {
 		err = txn_rule_list_commit(rq, true, d);
 		t->list_beside = false;
+		phase_mark("old counters read, none moved: the rule list renamed");
 	} else if (!err) {
 		/* the old rules' counters, read now that the old generation counts no more
 		 * (what cannot be read, for want of memory, carries nothing, as before) */

@@ -77,7 +77,8 @@ static int rule_list_fill(FILE *f, void *arg)
 	size_t e = 0;
 
 	/* the token live edits in place name it by (rule_edits.h); no reader takes it for a rule */
-	fprintf(f, "#base %llu\n", j->token);
+	fprintf(f, "#base %llu%s\n", j->token,
+		counts_snapshot_carries(j->old) ? "" : COUNTS_NOTHING_CARRIED);
 	/* the address rules, the 'allow dns' lines, the name rules: the order of their counters */
 	for (size_t id = 0; id < profile_nr_origins(rq->profile); id++) {
 		const struct rule_origin *o = profile_origin(rq->profile, id);

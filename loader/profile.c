@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -10,6 +11,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "bigmem.h"
 #include "lines.h"
 #include "profile.h"
 #include "dns_names.h"
@@ -72,11 +74,48 @@ static bool is_host_name(const char *s)
 	return true;
 }
 
+/* the address rules' strings: in blocks freed with their profile, not one allocation each */
+struct str_block {
+	struct str_block *next;
+	size_t used, cap;
+	char data[];
+};
+
+#define STR_BLOCK_MIN 4096u
+#define STR_BLOCK_MAX (4u << 20)
+
+static char *profile_str(struct profile *p, const char *s, size_t len)
+{
+	struct str_block *b = p->strs;
+	char *out;
+
+	if (!b || b->cap - b->used < len + 1) {
+		size_t cap = b ? b->cap * 2 : STR_BLOCK_MIN;
+
+		if (cap > STR_BLOCK_MAX)
+			cap = STR_BLOCK_MAX;
+		if (cap < len + 1)
+			cap = len + 1;
+		b = bigmem_alloc(sizeof(*b) + cap);
+		if (!b)
+			return NULL;
+		b->next = p->strs;
+		b->used = 0;
+		b->cap = cap;
+		p->strs = b;
+	}
+	out = b->data + b->used;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	b->used += len + 1;
+	return out;
+}
+
 static struct rule *rule_append(struct profile *p)
 {
 	if (p->nr_rules == p->cap_rules) {
 		size_t cap = p->cap_rules ? p->cap_rules * 2 : 64;
-		struct rule *r = realloc(p->rules, cap * sizeof(*r));
+		struct rule *r = bigmem_realloc(p->rules, cap * sizeof(*r));
 
 		if (!r)
 			return NULL;
@@ -85,6 +124,110 @@ static struct rule *rule_append(struct profile *p)
 	}
 	memset(&p->rules[p->nr_rules], 0, sizeof(struct rule));
 	return &p->rules[p->nr_rules++];
+}
+
+/* one rule of a line: its strings copied into the profile's blocks */
+static int rule_add(struct profile *p, const char *file, int line, __u8 proto, __u16 lo, __u16 hi,
+		    const struct addr *dst, const char *text, size_t text_len, const char *host,
+		    const char *tool)
+{
+	struct rule *r = rule_append(p);
+
+	if (!r)
+		return -ENOMEM;
+	r->l4proto = proto;
+	r->port_lo = lo;
+	r->port_hi = hi;
+	r->dst = *dst;
+	r->o.file = profile_intern_file(p, file);
+	r->o.line = line;
+	r->o.text = profile_str(p, text, text_len);
+	r->host = host ? profile_str(p, host, strlen(host)) : NULL;
+	r->o.tool = tool ? profile_str(p, tool, strlen(tool)) : NULL;
+	if (!r->o.file || !r->o.text || (host && !r->host) || (tool && !r->o.tool))
+		return -ENOMEM;
+	return 0;
+}
+
+/* up to max decimal digits at *s (max 5: no overflow), *s moved past them; -1 for none */
+static long digits(const char **s, int max)
+{
+	long v = 0;
+	int n = 0;
+
+	while (n < max && **s >= '0' && **s <= '9') {
+		v = v * 10 + (*(*s)++ - '0');
+		n++;
+	}
+	return n && !(**s >= '0' && **s <= '9') ? v : -1;
+}
+
+/*
+ * The common line, read without splitting or copying it: exactly "allow tcp|udp A.B.C.D[/LEN]
+ * [port P[-P]|port any]", single spaces, nothing after. Any other line, and any value the
+ * general parse would refuse or read differently (a leading zero in an address, a port out of
+ * range, bits beyond the prefix), is false: profile_parse_line reads it, and says what is wrong.
+ */
+static bool parse_plain_v4(const char *s, __u8 *proto, struct addr *a, __u16 *lo, __u16 *hi,
+			   size_t *len)
+{
+	const char *start = s;
+	long v, plen = 32;
+
+	if (strncmp(s, "allow ", 6))
+		return false;
+	s += 6;
+	if (!strncmp(s, "tcp ", 4))
+		*proto = IPPROTO_TCP;
+	else if (!strncmp(s, "udp ", 4))
+		*proto = IPPROTO_UDP;
+	else
+		return false;
+	s += 4;
+	memset(a, 0, sizeof(*a));
+	for (int i = 0; i < 4; i++) {
+		const char *d;
+
+		if (i && *s++ != '.')
+			return false;
+		d = s;
+		v = digits(&s, 3);
+		/* as inet_pton: 0-255, no leading zero */
+		if (v < 0 || v > 255 || (*d == '0' && s - d > 1))
+			return false;
+		a->bytes[i] = v;
+	}
+	if (*s == '/') {
+		s++;
+		plen = digits(&s, 2);
+		if (plen < 0 || plen > 32)
+			return false;
+		if (plen < 32 && (addr_v4_raw(a) & ~htonl(plen ? ~0u << (32 - plen) : 0)))
+			return false;
+	}
+	a->family = AF_INET;
+	a->plen = plen;
+	*lo = 0;
+	*hi = 65535;
+	if (!strncmp(s, " port ", 6)) {
+		s += 6;
+		if (!strncmp(s, "any", 3)) {
+			s += 3;
+		} else {
+			long l = digits(&s, 5), h = l;
+
+			if (*s == '-') {
+				s++;
+				h = digits(&s, 5);
+			}
+			if (l < 1 || l > 65535 || h < l || h > 65535)
+				return false;
+			*lo = l;
+			*hi = h;
+		}
+	}
+	*len = s - start;
+	return !*s || (s[0] == '\n' && !s[1]);
 }
 
 static int split_words(char *s, char **w)
@@ -227,13 +370,18 @@ int profile_parse_line(struct profile *p, const char *file, int line, const char
 {
 	struct addr addrs[RULE_MAX_ADDRS];
 	char *copy, *hash, *w[MAX_WORDS], *clean, *put, small[512];
-	size_t len = strlen(text);
+	size_t len;
 	__u16 lo = 0, hi = 0;
 	__u8 proto;
 	bool from_name;
 	const char *tool;
 	int n, t, naddr, err = -EINVAL;
 
+	if (parse_plain_v4(text, &proto, &addrs[0], &lo, &hi, &len)) {
+		warn_never_matches(d, file, line, &addrs[0], NULL);
+		return rule_add(p, file, line, proto, lo, hi, &addrs[0], text, len, NULL, NULL);
+	}
+	len = strlen(text);
 	/* the line split in place, and its words joined again: no allocation for most lines */
 	copy = 2 * (len + 1) <= sizeof(small) ? small : malloc(2 * (len + 1));
 	if (!copy)
@@ -365,122 +513,15 @@ int profile_parse_line(struct profile *p, const char *file, int line, const char
 	}
 	*put = '\0';
 	for (int i = 0; i < naddr; i++) {
-		struct rule *r = rule_append(p);
-
-		if (!r) {
-			err = -ENOMEM;
+		err = rule_add(p, file, line, proto, lo, hi, &addrs[i], clean, put - clean,
+			       from_name ? w[2] : NULL, tool);
+		if (err)
 			goto out;
-		}
-		r->l4proto = proto;
-		r->port_lo = lo;
-		r->port_hi = hi;
-		r->dst = addrs[i];
-		r->o.file = profile_intern_file(p, file);
-		r->o.line = line;
-		r->o.text = strdup(clean);
-		r->host = from_name ? strdup(w[2]) : NULL;
-		r->o.tool = tool ? strdup(tool) : NULL;
-		if (!r->o.file || !r->o.text || (from_name && !r->host) || (tool && !r->o.tool)) {
-			err = -ENOMEM;
-			goto out;
-		}
 	}
 	err = 0;
 out:
 	if (copy != small)
 		free(copy);
-	return err;
-}
-
-/*
- * A rule as the duplicate check sorts it: what it is compared by, in the
- * order compared, packed beside its index (only rules of one destination,
- * which are few, are read during the sort: for their tools)
- */
-struct dup_key {
-	__u8 head[20]; /* l4proto, family, plen, 0, the address's 16 bytes */
-	__u16 port_lo, port_hi;
-	__u32 rule;
-};
-
-static const struct profile *sort_profile;
-
-static const char *rule_tool(const struct profile *p, __u32 rule)
-{
-	return p->rules[rule].o.tool ? p->rules[rule].o.tool : "";
-}
-
-static int dup_key_cmp(const void *a, const void *b)
-{
-	const struct dup_key *x = a, *y = b;
-	int c = memcmp(x->head, y->head, sizeof(x->head));
-
-	if (c)
-		return c;
-	c = strcmp(rule_tool(sort_profile, x->rule), rule_tool(sort_profile, y->rule));
-	if (c)
-		return c;
-	if (x->port_lo != y->port_lo)
-		return x->port_lo - y->port_lo;
-	return (x->rule > y->rule) - (x->rule < y->rule);
-}
-
-int profile_check_duplicates(const struct profile *p, struct diag *d)
-{
-	struct dup_key *keys = malloc((p->nr_rules + 1) * sizeof(*keys));
-	int err = 0;
-
-	if (!keys)
-		return -ENOMEM;
-	if (p->nr_rules > UINT32_MAX) {
-		free(keys);
-		return -E2BIG;
-	}
-	for (size_t i = 0; i < p->nr_rules; i++) {
-		const struct rule *r = &p->rules[i];
-		struct dup_key *k = &keys[i];
-
-		k->head[0] = r->l4proto;
-		k->head[1] = r->dst.family;
-		k->head[2] = r->dst.plen;
-		k->head[3] = 0;
-		memcpy(k->head + 4, r->dst.bytes, 16);
-		k->port_lo = r->port_lo;
-		k->port_hi = r->port_hi;
-		k->rule = i;
-	}
-	sort_profile = p;
-	qsort(keys, p->nr_rules, sizeof(*keys), dup_key_cmp);
-	/* a is the rule reaching furthest among the earlier ones with the same destination */
-	for (size_t i = 1, ai = 0; i < p->nr_rules; i++) {
-		const struct dup_key *ka = &keys[ai], *kb = &keys[i];
-		const struct rule *a, *b, *first, *later;
-
-		if (memcmp(ka->head, kb->head, sizeof(ka->head)) ||
-		    strcmp(rule_tool(p, ka->rule), rule_tool(p, kb->rule)) ||
-		    kb->port_lo > ka->port_hi) {
-			ai = i;
-			continue;
-		}
-		if (kb->port_hi > ka->port_hi)
-			ai = i;
-		a = first = &p->rules[ka->rule];
-		b = later = &p->rules[kb->rule];
-		if (a->o.file == b->o.file && a->o.line == b->o.line)
-			continue; /* one name resolved to the same address twice */
-		if (b < a) {
-			first = b;
-			later = a;
-		}
-		if (a->port_lo == b->port_lo && a->port_hi == b->port_hi)
-			diag_error(d, later->o.file, later->o.line, "duplicate of %s:%d ('%s')",
-				   first->o.file, first->o.line, first->o.text);
-		else
-			diag_error(d, later->o.file, later->o.line, "ports overlap %s:%d ('%s')",
-				   first->o.file, first->o.line, first->o.text);
-		err = -EINVAL;
-	}
-	free(keys);
 	return err;
 }
 
@@ -596,9 +637,11 @@ int profile_load_dir(const char *dir, const struct profile_opts *o, struct profi
 
 void profile_free(struct profile *p)
 {
-	for (size_t i = 0; i < p->nr_rules; i++) {
-		free(p->rules[i].host);
-		rule_origin_free(&p->rules[i].o);
+	while (p->strs) {
+		struct str_block *b = p->strs;
+
+		p->strs = b->next;
+		bigmem_free(b);
 	}
 	dns_names_free(p);
 	learn_rules_free(p);
@@ -609,7 +652,7 @@ void profile_free(struct profile *p)
 		free(p->stage_paths[i]);
 	for (size_t i = 0; i < p->nr_files; i++)
 		free(p->files[i]);
-	free(p->rules);
+	bigmem_free(p->rules);
 	free(p->stage_paths);
 	free(p->files);
 	memset(p, 0, sizeof(*p));

@@ -83,9 +83,12 @@ struct learn_settings {
 	int line;
 };
 
+struct str_block;
+
 struct profile {
-	struct rule *rules;
+	struct rule *rules; /* bigmem.h */
 	size_t nr_rules, cap_rules;
+	struct str_block *strs; /* the rules' text, host and tool strings */
 	struct dns_name_rule *dns_names; /* counted as rules nr_rules, nr_rules + 1, ... */
 	size_t nr_dns_names;
 	__u16 *dns_qtypes; /* from a 'dns qtype' line; NULL: the default set */

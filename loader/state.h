@@ -48,6 +48,7 @@
 #define STATE_LIVE_RULES "live.d/90-live.rules"
 #define STATE_EMPTY_PROFILE "empty.d" /* the deny-all profile of a failed restore */
 #define STATE_SWITCHES "switches"
+#define STATE_PROFILE_STAMP "profile.stamp" /* profile_stamp.h */
 
 /* 1-31 characters of [a-z0-9_-] */
 bool instance_name_valid(const char *name);
