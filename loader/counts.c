@@ -12,6 +12,7 @@
 #include "pipeline_fill.h"
 #include "pins.h"
 #include "rule_edits.h"
+#include "rules4.h"
 #include "state.h"
 
 char *rule_list_read(const char *name, size_t *len)
@@ -245,6 +246,25 @@ static int sum_entry(void *ctx, const void *key, const void *value)
 	return 0;
 }
 
+/* an exact stage's table rules4 (rules4.h): its live slots of the generation counted */
+static int rule_counters_sum_table(struct rule_counters *c, int fd)
+{
+	struct rules4 t;
+	int err = rules4_map(fd, false, &t);
+
+	for (size_t i = 0; !err && i < rules4_nr_slots(&t); i++) {
+		struct policy_key4 k;
+		struct policy_value v;
+
+		if (rules4_live(&t, i, &k, &v) && k.gen == c->gen && (v.packets || v.bytes))
+			err = rule_counters_add(
+				c, v.rule_id,
+				&(struct pkt_count){ .packets = v.packets, .bytes = v.bytes });
+	}
+	rules4_unmap(&t);
+	return err;
+}
+
 /* every entry of the rule map in fd, in batches where the map has them (map_walk.h) */
 static void rule_counters_sum_map(struct rule_counters *c, int fd)
 {
@@ -252,6 +272,12 @@ static void rule_counters_sum_map(struct rule_counters *c, int fd)
 	__u32 len = sizeof(info);
 	struct sum_ctx s = { .c = c };
 
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	    info.value_size == sizeof(struct rule_slot4)) {
+		(void)rule_counters_sum_table(c, fd);
+		return;
+	}
+	len = sizeof(info);
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.key_size > 64 ||
 	    info.value_size != sizeof(struct policy_value))
 		return;
