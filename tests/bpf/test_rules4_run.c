@@ -18,10 +18,9 @@ static __u8 gen;
 
 static __u64 key_of(__u32 addr_host)
 {
-	struct policy_key4 k = { .daddr = htonl(addr_host),
-				 .dport = htons(9005),
-				 .l4proto = IPPROTO_UDP,
-				 .gen = gen };
+	struct policy_key4 k = {
+		.daddr = htonl(addr_host), .dport = htons(9005), .l4proto = IPPROTO_UDP, .gen = gen
+	};
 
 	return rules4_key(&k);
 }
@@ -66,8 +65,7 @@ static void expect_to(const char *what, __u32 addr_host, unsigned int want)
 	pkt_reset(&p);
 	pkt_eth(&p, NULL, NULL, ETH_P_IP);
 	pkt_ipv4(&p, &(struct pkt_ip4){
-			     .src = ADDR("10.42.0.2"), .dst = ADDR(dst),
-			     .proto = IPPROTO_UDP });
+			     .src = ADDR("10.42.0.2"), .dst = ADDR(dst), .proto = IPPROTO_UDP });
 	pkt_udp(&p, TEST_SPORT, 9005);
 	cr_assert_eq(pkt_finish(&p), 0);
 	expect(name, &p, want);
@@ -96,9 +94,9 @@ static void same_home(__u32 *a, size_t n)
 
 static void add(__u32 addr_host)
 {
-	cr_assert_eq(rules4_add(&tab, key_of(addr_host), &(struct policy_value){ .rule_id = 0 },
-				true),
-		     0);
+	cr_assert_eq(
+		rules4_add(&tab, key_of(addr_host), &(struct policy_value){ .rule_id = 0 }, true),
+		0);
 }
 
 Test(rules4_run, a_run_of_one_home_slot_with_a_revoked_key_in_its_middle)
