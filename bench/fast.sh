@@ -153,9 +153,10 @@ if [ "$BIG" != 0 ]; then
 	# the lookup's own parts, from a BPF program (bench/memchase.c; one dependent step a
 	# repetition, random minus hot): a hash map of rules4's shape (its max_entries, so its
 	# bucket array), an array of its bucket array's size, and what an open-addressed table
-	# of 32-byte slots would cost instead
+	# of 32-byte slots would cost instead; only while rules4 is a hash map (a build whose
+	# rules4 is the open-addressed table, include/rule_table.h, has its cost in bigmix itself)
 	max4=$(bpftool -j map show pinned "/sys/fs/bpf/ironclaw/${PFX}b/rules4-internal" 2>/dev/null |
-		jq -r '.max_entries // 0')
+		jq -r 'if .type == "hash" then .max_entries // 0 else 0 end')
 	nb=1
 	while [ "$nb" -lt "${max4:-0}" ]; do nb=$((nb * 2)); done
 	: >"$WORK/parts.csv"

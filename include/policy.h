@@ -92,9 +92,9 @@ struct policy_key {
 
 /*
  * The same for an IPv4 destination and every process of the sandbox (no
- * tool), in the stage's second map, rules4: 8 bytes, less to hash and one
- * line less an entry than struct policy_key. Rules naming a tool, XDP's
- * markers and IPv6 stay in the map of struct policy_key.
+ * tool), in the stage's second map, rules4 (an open-addressed table of one
+ * word a key: include/rule_table.h). Rules naming a tool, XDP's markers and
+ * IPv6 stay in the map of struct policy_key.
  */
 struct policy_key4 {
 	__be32 daddr; /* network order */

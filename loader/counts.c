@@ -13,6 +13,7 @@
 #include "pipeline_fill.h"
 #include "pins.h"
 #include "rule_edits.h"
+#include "rules4.h"
 #include "state.h"
 
 char *rule_list_read(const char *name, size_t *len)
@@ -246,6 +247,25 @@ static int sum_entry(void *ctx, const void *key, const void *value)
 	return 0;
 }
 
+/* an exact stage's table rules4 (rules4.h): its live slots of the generation counted */
+static int rule_counters_sum_table(struct rule_counters *c, int fd)
+{
+	struct rules4 t;
+	int err = rules4_map(fd, false, &t);
+
+	for (size_t i = 0; !err && i < rules4_nr_slots(&t); i++) {
+		struct policy_key4 k;
+		struct policy_value v;
+
+		if (rules4_live(&t, i, &k, &v) && k.gen == c->gen && (v.packets || v.bytes))
+			err = rule_counters_add(
+				c, v.rule_id,
+				&(struct pkt_count){ .packets = v.packets, .bytes = v.bytes });
+	}
+	rules4_unmap(&t);
+	return err;
+}
+
 /* a rule's per-CPU counter in rule_counts, summed over the CPUs */
 static int sum_counts(void *ctx, const void *key, const void *value)
 {
@@ -290,8 +310,13 @@ static void sum_part_run(struct sum_part *p)
 			map_walk_half(&p->half, sum_counts, &s);
 		return;
 	}
-	if (bpf_obj_get_info_by_fd(p->half.fd, &info, &len) || info.key_size > 64 ||
-	    info.value_size != sizeof(struct policy_value))
+	if (bpf_obj_get_info_by_fd(p->half.fd, &info, &len))
+		return;
+	if (info.type == BPF_MAP_TYPE_ARRAY && info.value_size == sizeof(struct rule_slot4)) {
+		(void)rule_counters_sum_table(&p->acc, p->half.fd);
+		return;
+	}
+	if (info.key_size > 64 || info.value_size != sizeof(struct policy_value))
 		return;
 	s.key_size = info.key_size;
 	s.value_size = info.value_size;

@@ -10,6 +10,7 @@
 #include "pins.h"
 #include "ctl.h"
 #include "pipeline_edit.h"
+#include "rules4.h"
 #include "policy.h"
 #include "state.h"
 
@@ -67,10 +68,23 @@ static int entry_lookup(const char *name, const char *map, const struct rule_ent
 
 	if (fd < 0)
 		return fd;
-	if (bpf_map_lookup_elem(fd, rule_entry_key(re), v))
+	if (re->map == RULE_MAP_RULES4)
+		err = rules4_fd_get(fd, rules4_key(&re->key.k4), v);
+	else if (bpf_map_lookup_elem(fd, rule_entry_key(re), v))
 		err = -errno;
 	close(fd);
 	return err;
+}
+
+/* whether rules4 table `map` has room in place for entry re (rules4.h: probe bound, load) */
+static bool entry_room(const char *name, const char *map, const struct rule_entry *re)
+{
+	int fd = pins_get(name, map);
+	bool room = fd >= 0 && rules4_fd_room(fd, rules4_key(&re->key.k4));
+
+	if (fd >= 0)
+		close(fd);
+	return room;
 }
 
 static int read_base(const char *name, struct edit_base *b)
@@ -114,6 +128,7 @@ int pipeline_edit_prepare(const char *name, const struct profile *want, bool add
 			  struct pipeline_edit *e, struct diag *d)
 {
 	const struct rule *r = &want->rules[0];
+	bool no_room = false;
 	struct plan pl = {};
 	__u32 ctl;
 	int err;
@@ -155,6 +170,8 @@ int pipeline_edit_prepare(const char *name, const struct profile *want, bool add
 		e->nr_entries++;
 		if (err == -ENOENT) {
 			err = 0;
+			no_room |= add && re->map == RULE_MAP_RULES4 &&
+				   !entry_room(name, e->maps[i], re);
 			continue;
 		}
 		if (!add && i == 0) {
@@ -166,8 +183,9 @@ int pipeline_edit_prepare(const char *name, const struct profile *want, bool add
 		e->in_force |= add || i == 0;
 	}
 	plan_free(&pl);
-	if (!err && add && !e->in_force && e->rule_id >= counts_room(name))
-		e->way = EDIT_SWITCH_PORTS; /* no counter left for it: a switch makes room */
+	if (!err && add && !e->in_force && (e->rule_id >= counts_room(name) || no_room))
+		e->way =
+			EDIT_SWITCH_PORTS; /* no counter or slot left for it: a switch makes room */
 	return err;
 }
 
@@ -285,12 +303,18 @@ static int intent_apply(const char *name, const struct intent *in, struct diag *
 		int fd = pins_get(name, in->maps[i]);
 
 		err = fd < 0 ? fd : 0;
-		if (!err && in->add &&
-		    bpf_map_update_elem(fd, rule_entry_key(re), &re->value, BPF_ANY))
+		if (!err && re->size == sizeof(re->key.k4)) {
+			/* in a table (rules4.h); done before a kill: there already, or gone */
+			err = in->add ? rules4_fd_add(fd, rules4_key(&re->key.k4), &re->value) :
+					rules4_fd_del(fd, rules4_key(&re->key.k4));
+			err = err == -EEXIST || err == -ENOENT ? 0 : err;
+		} else if (!err && in->add &&
+			   bpf_map_update_elem(fd, rule_entry_key(re), &re->value, BPF_ANY)) {
 			err = -errno;
-		if (!err && !in->add && bpf_map_delete_elem(fd, rule_entry_key(re)) &&
-		    errno != ENOENT)
+		} else if (!err && !in->add && bpf_map_delete_elem(fd, rule_entry_key(re)) &&
+			   errno != ENOENT) {
 			err = -errno;
+		}
 		if (fd >= 0)
 			close(fd);
 		if (err) {

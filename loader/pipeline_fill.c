@@ -14,6 +14,7 @@
 #include "pipeline_fill.h"
 #include "pipeline_load.h"
 #include "rule_entry.h"
+#include "rules4.h"
 #include "policy.h"
 
 #ifndef ENOTSUPP
@@ -79,8 +80,7 @@ void txn_clear_gen(struct txn *t, const struct install_req *rq, __u32 gen)
 	for (size_t i = 0; i < t->nr_ls; i++) {
 		if (!t->ls[i].rules_made)
 			map_clear_gen(t->ls[i].rules_fd, rules_gen_off(&rq->stages[i]), gen);
-		if (t->ls[i].rules4_fd >= 0 && !t->ls[i].rules4_made)
-			map_clear_gen(t->ls[i].rules4_fd, offsetof(struct policy_key4, gen), gen);
+		/* rules4 (a table, rules4.h) is made for every generation: always this one's */
 	}
 }
 
@@ -343,6 +343,27 @@ static int batch_add(const struct install_req *rq, struct fill_batch *b, int fd,
 }
 
 /*
+ * Entry key4 (a struct policy_key4) of plan entry e into its stage's table
+ * rules4, through its mapping in tabs[] (made at its stage's first entry).
+ */
+static int fill_rules4(const struct txn *t, const struct install_req *rq, struct rules4 *tabs,
+		       const struct plan_entry *e, const void *key4, const struct policy_value *v,
+		       struct diag *d)
+{
+	const struct rule *r = &rq->profile->rules[e->rule];
+	struct rules4 *tab = &tabs[e->stage];
+	int err = tab->slots ? 0 : rules4_map(t->ls[e->stage].rules4_fd, true, tab);
+
+	if (!err)
+		err = rules4_add(tab, rules4_key(key4), v, false);
+	if (err)
+		diag_error(d, r->o.file, r->o.line, "cannot add rule to %s's rules4: %s",
+			   rq->stages[e->stage].desc.name,
+			   err == -ENOSPC ? "no free slot within its probe bound" : strerror(-err));
+	return err;
+}
+
+/*
  * The plan's entries of one kind (wide: those of wide_rules, else those of
  * the stages' own maps) into their maps, FILL_BATCH a system call (one call
  * per entry made an install of 1M rules spend most of its time entering the
@@ -356,7 +377,8 @@ static int fill_rules(const struct txn *t, const struct install_req *rq, bool wi
 {
 	const struct plan *pl = rq->plan;
 	struct fill_batch *b = calloc(2, sizeof(*b)), *mk = b + 1;
-	int err = b ? 0 : -ENOMEM;
+	struct rules4 *tabs = calloc(t->nr_ls ?: 1, sizeof(*tabs));
+	int err = b && tabs ? 0 : -ENOMEM;
 
 	progress = progress && rq->progress && !wide;
 	for (size_t i = lo; !err && i < hi; i++) {
@@ -375,6 +397,10 @@ static int fill_rules(const struct txn *t, const struct install_req *rq, bool wi
 		if (e->wide != wide)
 			continue;
 		ks = entry_encode(t, rq, e, &key, &k, &fd, &where);
+		if (!k) { /* rules4: no tool, no marker */
+			err = fill_rules4(t, rq, tabs, e, &key, &v, d);
+			continue;
+		}
 		err = batch_add(rq, b, fd, where, BPF_NOEXIST, &key, ks, &v, i, d);
 		if (err || !t->xdp_hooks || !r->o.tool_id || !k)
 			continue;
@@ -389,6 +415,9 @@ static int fill_rules(const struct txn *t, const struct install_req *rq, bool wi
 	}
 	if (!err)
 		err = batch_flush(rq, b, d) ?: batch_flush(rq, mk, d);
+	for (size_t i = 0; tabs && i < t->nr_ls; i++)
+		rules4_unmap(&tabs[i]);
+	free(tabs);
 	free(b);
 	if (!err && progress)
 		rq->progress(pl->nr_entries, pl->nr_entries);

@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include "pipeline_load.h"
+#include "rules4.h"
 
 /* smallest rule map; a hash map's bucket array is sized by max_entries up front */
 #define RULES_MAP_MIN 1024
@@ -321,10 +322,15 @@ static int stage_rule_map(struct txn *t, const char *name, const struct stage *s
 		*replaced = fd >= 0;
 		if (fd >= 0)
 			close(fd);
-		fd = bpf_map_create(bpf_map__type(m), bpf_map__name(m), bpf_map__key_size(m),
-				    bpf_map__value_size(m), rules_map_size(needed), &opts);
+		/* rules4: an open-addressed table (rules4.h), the others a hash or a trie */
+		if (!strcmp(bpf_map__name(m), STAGE_RULES4_MAP))
+			fd = rules4_create(bpf_map__name(m), needed);
+		else if ((fd = bpf_map_create(bpf_map__type(m), bpf_map__name(m),
+					      bpf_map__key_size(m), bpf_map__value_size(m),
+					      rules_map_size(needed), &opts)) < 0)
+			fd = -errno;
 		if (fd < 0) {
-			err = -errno;
+			err = fd;
 			diag_error(d, st->origin, 0, "stage '%s': cannot make its map '%s': %s",
 				   st->desc.name, bpf_map__name(m), strerror(-err));
 			return err;
@@ -375,6 +381,23 @@ int txn_open_stage(struct txn *t, const char *name, const struct stage *st, size
 			return err;
 	}
 	return 0;
+}
+
+/* the hash's shift of the table the stage's rules4 is now (its pinned one or a new one) */
+static int stage_set_rules4(struct bpf_object *obj, const struct stage *st, struct diag *d)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, STAGE_RULES4_MAP);
+	__u32 bits = m ? rules4_bits_of(bpf_map__max_entries(m)) : 0;
+	struct rule_table_cfg cfg = { .shift = 64 - bits };
+	int err;
+
+	if (!m)
+		return 0;
+	err = bits ? object_set_rodata(obj, "stage_rules4", &cfg, sizeof(cfg)) : -EINVAL;
+	if (err)
+		diag_error(d, st->origin, 0, "stage '%s': cannot give it its table's size: %s",
+			   st->desc.name, strerror(-err));
+	return err;
 }
 
 int txn_load_stage(struct txn *t, const char *name, const struct stage *st, size_t needed,
@@ -464,6 +487,9 @@ int txn_load_stage(struct txn *t, const char *name, const struct stage *st, size
 			   strerror(-err));
 		return err;
 	}
+	err = stage_set_rules4(ls->obj, st, d);
+	if (err)
+		return err;
 	err = bpf_object__load(ls->obj);
 	if (err) {
 		diag_error(d, st->origin, 0,

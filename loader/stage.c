@@ -10,6 +10,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "policy.h"
+#include "rule_table.h"
 #include "ironclaw/stage.h"
 #include "stage.h"
 #include "trusted.h"
@@ -93,7 +94,8 @@ int stage_desc_check(const struct stage_desc *desc, const char *origin, struct d
 
 /* the map `map` of the object, of the shape of a rule map: its type and key size */
 static int check_rule_map(struct bpf_object *obj, const struct stage_desc *desc, const char *map,
-			  enum bpf_map_type want, __u32 key, const char *origin, struct diag *d)
+			  enum bpf_map_type want, __u32 key, __u32 value, const char *origin,
+			  struct diag *d)
 {
 	struct bpf_map *m = bpf_object__find_map_by_name(obj, map);
 	bool exact = desc->map_kind == STAGE_MAP_EXACT;
@@ -103,7 +105,7 @@ static int check_rule_map(struct bpf_object *obj, const struct stage_desc *desc,
 		return -EINVAL;
 	}
 	if (bpf_map__type(m) != want || bpf_map__key_size(m) != key ||
-	    bpf_map__value_size(m) != sizeof(struct policy_value)) {
+	    bpf_map__value_size(m) != value) {
 		diag_error(d, origin, 0,
 			   "stage '%s': map '%s' does not have the shape of a %s rule map",
 			   desc->name, map, exact ? "exact" : "prefix");
@@ -112,16 +114,17 @@ static int check_rule_map(struct bpf_object *obj, const struct stage_desc *desc,
 	return 0;
 }
 
-/* an exact stage: rules and rules4 (hashes); a prefix stage: rules (an LPM trie) */
+/* an exact stage: rules (a hash) and rules4 (a table, rule_table.h); a prefix stage: rules (an LPM trie) */
 static int check_rules_map(struct bpf_object *obj, const struct stage_desc *desc,
 			   const char *origin, struct diag *d)
 {
 	if (desc->map_kind != STAGE_MAP_EXACT)
 		return check_rule_map(obj, desc, STAGE_RULES_MAP, BPF_MAP_TYPE_LPM_TRIE,
-				      sizeof(struct policy_lpm_key), origin, d);
-	return check_rule_map(obj, desc, STAGE_RULES_MAP, BPF_MAP_TYPE_HASH, sizeof(struct policy_key), origin, d) ?:
-		       check_rule_map(obj, desc, STAGE_RULES4_MAP, BPF_MAP_TYPE_HASH,
-				      sizeof(struct policy_key4), origin, d);
+				      sizeof(struct policy_lpm_key), sizeof(struct policy_value),
+				      origin, d);
+	return check_rule_map(obj, desc, STAGE_RULES_MAP, BPF_MAP_TYPE_HASH, sizeof(struct policy_key), sizeof(struct policy_value), origin, d) ?:
+		       check_rule_map(obj, desc, STAGE_RULES4_MAP, BPF_MAP_TYPE_ARRAY,
+				      sizeof(__u32), sizeof(struct rule_slot4), origin, d);
 }
 
 /*

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include "stage_builtin.h"
 #include "policy.h" /* struct stage_baked, in the skeletons' read-only data */
+#include "rule_table.h" /* struct rule_table_cfg, the same */
 #include "stage_dns.skel.h"
 #include "stage_https.skel.h"
 #include "stage_internal.skel.h"

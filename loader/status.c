@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "policy.h"
+#include "rules4.h"
 #include "json.h"
 #include "pins.h"
 #include "xdp.h"
@@ -163,8 +164,12 @@ static void read_stage(const char *name, const char *pin, __u32 gen, int stages_
 	pin_name_rules4(rules, sizeof(rules), st->name);
 	fd = pins_get(name, rules);
 	if (fd >= 0) {
-		st->entries += count_gen(fd, sizeof(struct policy_key4),
-					 offsetof(struct policy_key4, gen), gen);
+		struct rules4 t;
+
+		/* a table of one generation (rules4.h): its header counts its live entries */
+		if (!rules4_map(fd, false, &t))
+			st->entries += t.head->live;
+		rules4_unmap(&t);
 		close(fd);
 	}
 	s->nr_stages++;

@@ -19,8 +19,10 @@
  * 5: stage_baked has h4[] (its IPv4 keys of every process by slot) and full
  * 6: struct gen_config (the config map's value) carries xdp_mark; a stage's XDP entry marks
  * a frame it allowed for good (struct xdp_pass, xdp_pass_mark)
+ * 7: rules4 is an open-addressed table (an mmapable array of struct rule_slot4,
+ * include/rule_table.h), its hash's shift in stage_rules4
  */
-#define IRONCLAW_STAGE_API_VERSION 6
+#define IRONCLAW_STAGE_API_VERSION 7
 
 /* how a stage is built (IRONCLAW: a checkout of ironclaw-pipe of the same version) */
 #define IRONCLAW_STAGE_BUILD                                                                       \
@@ -108,7 +110,8 @@ const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
 /*
  * The stage's own rule maps; the loader pins them once per instance and
  * stage. An exact stage has two: rules4 for an IPv4 destination of every
- * process (struct policy_key4, 8 bytes), rules for the rest (a tool's
+ * process (an open-addressed table of struct policy_key4 keys, 32-byte slots:
+ * include/rule_table.h; stage_rules4 its hash's shift), rules for the rest (a tool's
  * rules, XDP's markers of them, IPv6: struct policy_key).
  * Beside it, stage_baked (lib/stage.h): when the generation gives the stage
  * at most STAGE_BAKED_MAX entries, the loader writes them into the program's
@@ -124,12 +127,13 @@ const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
 		__type(value, struct policy_value);                                                \
 	} rules SEC(".maps");                                                                      \
 	struct {                                                                                   \
-		__uint(type, BPF_MAP_TYPE_HASH);                                                   \
-		__uint(map_flags, BPF_F_NO_PREALLOC);                                              \
-		__uint(max_entries, STAGE_RULES_MAX);                                              \
-		__type(key, struct policy_key4);                                                   \
-		__type(value, struct policy_value);                                                \
+		__uint(type, BPF_MAP_TYPE_ARRAY);                                                  \
+		__uint(map_flags, BPF_F_MMAPABLE);                                                 \
+		__uint(max_entries, RULE_TABLE_SLOTS(RULE_TABLE_MIN_BITS));                        \
+		__type(key, __u32);                                                                \
+		__type(value, struct rule_slot4);                                                  \
 	} rules4 SEC(".maps");                                                                     \
+	const volatile struct rule_table_cfg stage_rules4 = { .shift = 64 - RULE_TABLE_MIN_BITS }; \
 	const volatile struct stage_baked stage_baked = {}
 
 #define STAGE_RULES_PREFIX()                                                                       \
@@ -153,8 +157,9 @@ const volatile __u32 stage_follows_names SEC(STAGE_DESC_SECTION) = 1;
 		if ((pkt)->meta.tool)                                                              \
 			__e = stage_rule_of(&rules, (pkt), (pkt)->meta.tool);                      \
 		if (!__e)                                                                          \
-			__e = (pkt)->meta.family == AF_INET ? stage_rule4_of(&rules4, (pkt)) :     \
-							      stage_rule_of(&rules, (pkt), 0);     \
+			__e = (pkt)->meta.family == AF_INET ?                                      \
+				      stage_rule4_of(&rules4, stage_rules4.shift, (pkt)) :         \
+				      stage_rule_of(&rules, (pkt), 0);                             \
 		__e;                                                                               \
 	})
 

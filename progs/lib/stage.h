@@ -10,6 +10,7 @@
 #include "counts.h"
 #include "verdict.h"
 #include "meta_skb.h"
+#include "rule_table.h"
 
 /* the dns stage says so before its #include: its allowed datagrams are queries, recorded with names */
 #ifndef STAGE_DNS_QUERIES
@@ -69,17 +70,49 @@ static __always_inline struct policy_value *stage_rule_of(void *rules, const str
 	return bpf_map_lookup_elem(rules, &k);
 }
 
-/* the entry of an exact stage's map rules4 (struct policy_key4): IPv4, every process */
-static __always_inline struct policy_value *stage_rule4_of(void *rules4,
-							   const struct stage_pkt *pkt)
+/* an IPv4 packet's key of every process (struct policy_key4) as one word */
+static __always_inline __u64 stage_key4_word(const struct stage_pkt *pkt)
 {
 	struct policy_key4 k;
+	__u64 w;
 
 	__builtin_memcpy(&k.daddr, pkt->daddr, 4);
 	k.dport = pkt->meta.dport;
 	k.l4proto = pkt->meta.l4proto;
 	k.gen = pkt->meta.gen;
-	return bpf_map_lookup_elem(rules4, &k);
+	__builtin_memcpy(&w, &k, sizeof(w));
+	return w;
+}
+
+/*
+ * The entry of an exact stage's table rules4 (include/rule_table.h): IPv4,
+ * every process. Each probe reads its slot's key word once, state and key
+ * together (READ_ONCE: the compiler reads it before the slot's value; x86
+ * keeps loads in order), then the value the loader wrote before it stored
+ * that word (a release store). An in-place add fills only empty slots and a
+ * revoke only clears LIVE, so a slot holds one key for its table's life: a
+ * word read as live belongs with the rule beside it, and a packet that read
+ * it just before a revoke is judged as before the revoke.
+ */
+static __always_inline struct policy_value *stage_rule4_of(void *rules4, __u32 shift,
+							   const struct stage_pkt *pkt)
+{
+	__u64 w = rule_table_word(stage_key4_word(pkt));
+	__u32 i = rule_table_home(w, shift);
+
+	for (__u32 n = 0; n < RULE_TABLE_PROBES; n++, i++) {
+		struct rule_slot4 *s = bpf_map_lookup_elem(rules4, &i);
+		__u64 k;
+
+		if (!s)
+			return NULL;
+		k = *(volatile __u64 *)&s->key;
+		if (k == w)
+			return &s->v;
+		if (k == RULE_SLOT_EMPTY)
+			return NULL;
+	}
+	return NULL;
 }
 
 /* one lookup in wide_rules at port (network order), the sender's tool first */
@@ -140,20 +173,6 @@ stage_baked_find(const volatile struct stage_baked *b, const struct policy_key *
 			return (const struct policy_value *)&b->e[i].v;
 	}
 	return NULL;
-}
-
-/* an IPv4 packet's key of every process (struct policy_key4) as one word */
-static __always_inline __u64 stage_key4_word(const struct stage_pkt *pkt)
-{
-	struct policy_key4 k;
-	__u64 w;
-
-	__builtin_memcpy(&k.daddr, pkt->daddr, 4);
-	k.dport = pkt->meta.dport;
-	k.l4proto = pkt->meta.l4proto;
-	k.gen = pkt->meta.gen;
-	__builtin_memcpy(&w, &k, sizeof(w));
-	return w;
 }
 
 /*
