@@ -20,7 +20,8 @@
 # XDP metadata (20 bytes; 28 with a mark: markmeta), an empty tc ingress program behind the
 # empty XDP one (tcbehind), the one-pass mark's shape with nothing judged (mark: markmeta and
 # a tc program checking the mark), the empty program slowed by a chain of multiplications
-# with no more code or data (spin32, spin64); the pipeline at XDP without its tc ingress pass,
+# with no more code or data (spin32, spin64) and as slow through several KB of straight code
+# (wide); the pipeline at XDP without its tc ingress pass,
 # and the pipeline without host0's layer-2 entry (its checks skipped), LIVE_PARTS_N rules:
 # neither a valid install).
 # LIVE_BASE=DIR (a build directory of another revision) adds its pipeline at each N on the host
@@ -113,10 +114,10 @@ variant() {
 			--pin "$PINS/$k"
 		"$ICB" attach --obj "$OBJ" --prog mark_tc --netns "$c" --dev host0 \
 			--hook tcx-ingress --pin "$PINS/${k}t" ;;
-	xdp:spin32 | xdp:spin64)
+	xdp:spin32 | xdp:spin64 | xdp:wide)
 		"$ICB" attach --obj "$OBJ" --prog "${what}_xdp" --netns "$c" --dev host0 --hook xdp \
 			--pin "$PINS/$k" ;;
-	tc:spin32 | tc:spin64)
+	tc:spin32 | tc:spin64 | tc:wide)
 		"$ICB" attach --obj "$OBJ" --prog "${what}_tc" --netns "$c" --dev host0 \
 			--hook tcx-ingress --pin "$PINS/$k" ;;
 	xdp:markmeta)
@@ -210,6 +211,7 @@ for hook in $HOOKS; do
 		[ "$hook" != xdp ] || variant xdp mark ""
 		[ "$hook" = sbx ] || variant "$hook" spin32 ""
 		[ "$hook" = sbx ] || variant "$hook" spin64 ""
+		[ "$hook" = sbx ] || variant "$hook" wide ""
 		[ "$hook" != xdp ] || variant xdp xdponly "${LIVE_PARTS_N:-1000}"
 		[ "$hook" = sbx ] || variant "$hook" nol2 "${LIVE_PARTS_N:-1000}"
 	fi
