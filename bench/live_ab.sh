@@ -17,8 +17,13 @@
 # so the rates are measured without it), the attached programs' run_time_ns / run_cnt.
 # LIVE_PARTS=1 adds the parts of the pipeline's front as variants (bench-only programs in
 # bench_progs.bpf.c: an entry tail-calling the empty program, the empty program growing the
-# XDP metadata; the pipeline at XDP without its tc ingress pass, and the pipeline without
-# host0's layer-2 entry (its checks skipped), LIVE_PARTS_N rules: neither a valid install).
+# XDP metadata (20 bytes; 28 with a mark: markmeta), an empty tc ingress program behind the
+# empty XDP one (tcbehind), the one-pass mark's shape with nothing judged (mark: markmeta and
+# a tc program checking the mark), the empty program slowed by a chain of multiplications
+# with no more code or data (spin32, spin64) and as slow through several KB of straight code
+# (wide); the pipeline at XDP without its tc ingress pass,
+# and the pipeline without host0's layer-2 entry (its checks skipped), LIVE_PARTS_N rules:
+# neither a valid install).
 # LIVE_BASE=DIR (a build directory of another revision) adds its pipeline at each N on the host
 # side as variants too ("base"), interleaved with this build's: this build against it, per round.
 # Writes $LIVE_OUT (default bench/results/live_ab): runs.csv, live_ab.csv, live_ab.md.
@@ -95,6 +100,28 @@ variant() {
 			--hook xdp --pin "$PINS/$k" ;;
 	xdp:meta)
 		"$ICB" attach --obj "$OBJ" --prog meta_xdp --netns "$c" --dev host0 --hook xdp \
+			--pin "$PINS/$k" ;;
+	xdp:tcbehind)
+		# the empty program at XDP and an empty program at tc ingress behind it
+		"$ICB" attach --obj "$OBJ" --prog empty_xdp --netns "$c" --dev host0 --hook xdp \
+			--pin "$PINS/$k"
+		"$ICB" attach --obj "$OBJ" --prog empty_tc --netns "$c" --dev host0 \
+			--hook tcx-ingress --pin "$PINS/${k}t" ;;
+	xdp:mark)
+		# the one-pass mark's shape, nothing judged: 28 bytes of metadata with a mark at
+		# XDP, the mark checked at tc ingress (a frame without it dropped)
+		"$ICB" attach --obj "$OBJ" --prog markmeta_xdp --netns "$c" --dev host0 --hook xdp \
+			--pin "$PINS/$k"
+		"$ICB" attach --obj "$OBJ" --prog mark_tc --netns "$c" --dev host0 \
+			--hook tcx-ingress --pin "$PINS/${k}t" ;;
+	xdp:spin32 | xdp:spin64 | xdp:wide)
+		"$ICB" attach --obj "$OBJ" --prog "${what}_xdp" --netns "$c" --dev host0 --hook xdp \
+			--pin "$PINS/$k" ;;
+	tc:spin32 | tc:spin64 | tc:wide)
+		"$ICB" attach --obj "$OBJ" --prog "${what}_tc" --netns "$c" --dev host0 \
+			--hook tcx-ingress --pin "$PINS/$k" ;;
+	xdp:markmeta)
+		"$ICB" attach --obj "$OBJ" --prog markmeta_xdp --netns "$c" --dev host0 --hook xdp \
 			--pin "$PINS/$k" ;;
 	tc:entry)
 		"$ICB" attach --obj "$OBJ" --prog tail_tc --tail empty_tc --netns "$c" --dev host0 \
@@ -179,6 +206,12 @@ for hook in $HOOKS; do
 	if [ "${LIVE_PARTS:-0}" = 1 ]; then
 		variant "$hook" entry ""
 		[ "$hook" != xdp ] || variant xdp meta ""
+		[ "$hook" != xdp ] || variant xdp markmeta ""
+		[ "$hook" != xdp ] || variant xdp tcbehind ""
+		[ "$hook" != xdp ] || variant xdp mark ""
+		[ "$hook" = sbx ] || variant "$hook" spin32 ""
+		[ "$hook" = sbx ] || variant "$hook" spin64 ""
+		[ "$hook" = sbx ] || variant "$hook" wide ""
 		[ "$hook" != xdp ] || variant xdp xdponly "${LIVE_PARTS_N:-1000}"
 		[ "$hook" = sbx ] || variant "$hook" nol2 "${LIVE_PARTS_N:-1000}"
 	fi
@@ -230,7 +263,9 @@ progs() {
 		ip -n "${PFX}${k}c" -j link show host0 |
 			jq -r '.[0].xdp.prog.id // .[0].xdp.attached[0].prog.id // empty'
 	fi
-	[ ! -e "$PINS/$k" ] || bpftool -j link show pinned "$PINS/$k" | jq -r '.prog_id // empty'
+	for f in "$PINS/$k" "$PINS/${k}t"; do
+		[ ! -e "$f" ] || bpftool -j link show pinned "$f" | jq -r '.prog_id // empty'
+	done
 	for f in dispatch_tc_host dispatch_tc; do
 		[ ! -e "/sys/fs/bpf/ironclaw/${PFX}$k/$f" ] ||
 			bpftool -j prog show pinned "/sys/fs/bpf/ironclaw/${PFX}$k/$f" | jq -r '.id // empty'

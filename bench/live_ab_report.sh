@@ -52,6 +52,11 @@ END {
 		filt = what[v] == "pipeline" ? "pipeline" : what[v] ~ /^empty/ ? "empty (A/A)" : \
 			what[v] == "entry" ? "part: an entry tail-calling the empty program" : \
 			what[v] == "meta" ? "part: the empty program growing the XDP metadata (20 bytes)" : \
+			what[v] == "markmeta" ? "part: the empty program growing the 28 bytes of metadata with a mark" : \
+			what[v] == "tcbehind" ? "part: the empty program and an empty tc ingress program behind it" : \
+			what[v] == "mark" ? "part: the shape of the one-pass mark, nothing judged (28 bytes and a mark at XDP, the mark checked at tc ingress)" : \
+			what[v] ~ /^spin/ ? "part: the empty program slowed by " substr(what[v], 5) " multiplications (no more code or data)" : \
+			what[v] == "wide" ? "part: the empty program slowed by several KB of straight code" : \
 			what[v] == "xdponly" ? "part: the pipeline at XDP without its tc ingress pass (not valid)" : \
 			what[v] == "nol2" ? "part: the pipeline without the layer-2 entry of host0 (not valid)" : \
 			what[v] == "base" ? "the pipeline of the base build (LIVE_BASE)" : what[v]
