@@ -199,14 +199,21 @@ static int txn_build(struct txn *t, const struct install_req *rq, char *hash,
 	/* the same test as the generation's GEN_SNI (txn_fill) */
 	t->sni_skip = !learn_sni_checked(rq->profile);
 	for (size_t i = 0; i < rq->nr_stages; i++) {
-		size_t in4 = txn_stage_entries4(rq, i);
+		size_t in4, size4;
 
 		t->nr_ls++;
+		err = txn_stage_size4(t, rq, i, &in4, &size4);
+		if (err) {
+			diag_error(d, rq->stages[i].origin, 0,
+				   "stage '%s': cannot size its rules4: %s",
+				   rq->stages[i].desc.name, strerror(-err));
+			return err;
+		}
 		/* with XDP, each tool rule has a marker entry too (in rules, not rules4) */
 		err = txn_open_stage(t, rq->name, &rq->stages[i],
 				     (rq->plan->stage_entries[i] - in4) *
 					     (t->xdp_hooks && rq->has_tools ? 2 : 1),
-				     in4, &t->ls[i], d);
+				     size4, &t->ls[i], d);
 		if (err)
 			return err;
 	}

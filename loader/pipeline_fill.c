@@ -123,20 +123,36 @@ static void entry_of(const struct txn *t, const struct install_req *rq, const st
 			  re);
 }
 
-size_t txn_stage_entries4(const struct install_req *rq, size_t stage)
+int txn_stage_size4(const struct txn *t, const struct install_req *rq, size_t stage, size_t *in4,
+		    size_t *size4)
 {
-	size_t n = 0;
+	size_t cap = 0;
+	__u64 *words = NULL;
 
+	*in4 = 0;
 	for (size_t i = 0; i < rq->plan->nr_entries; i++) {
+		const struct plan_entry *e = &rq->plan->entries[i];
 		struct rule_entry re;
 
-		if (rq->plan->entries[i].stage != stage)
+		if (e->stage != stage)
 			continue;
-		rule_entry_encode(0, &rq->profile->rules[rq->plan->entries[i].rule],
-				  &rq->plan->entries[i], rq->stages[stage].desc.map_kind, 0, &re);
-		n += re.map == RULE_MAP_RULES4;
+		entry_of(t, rq, e, &re);
+		if (re.map != RULE_MAP_RULES4)
+			continue;
+		if (*in4 == cap) {
+			__u64 *more = realloc(words, (cap = cap ? 2 * cap : 1024) * sizeof(*words));
+
+			if (!more) {
+				free(words);
+				return -ENOMEM;
+			}
+			words = more;
+		}
+		words[(*in4)++] = rules4_key(rule_entry_key(&re));
 	}
-	return n;
+	*size4 = rules4_size_for(words, *in4);
+	free(words);
+	return 0;
 }
 
 /*

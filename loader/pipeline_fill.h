@@ -35,8 +35,13 @@ void txn_stage_baked(const struct txn *t, const struct install_req *rq, size_t s
  */
 bool rule_entry_counted(const void *key, __u32 key_size, const void *value, __u32 value_size,
 			__u32 *gen, __u32 *rule, struct pkt_count *c);
-/* stage's plan entries that go in its rules4 (IPv4, every process; policy.h) */
-size_t txn_stage_entries4(const struct install_req *rq, size_t stage);
+/*
+ * Stage's plan entries that go in its rules4 (IPv4, every process; policy.h),
+ * *in4, and the entries to size its table for, *size4: as many, or more when
+ * their keys cluster (rules4_size_for). 0 or -ENOMEM.
+ */
+int txn_stage_size4(const struct txn *t, const struct install_req *rq, size_t stage, size_t *in4,
+		    size_t *size4);
 /* the learning maps of the loaded dispatcher */
 struct learn_fds txn_learn_fds(const struct txn *t);
 

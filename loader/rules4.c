@@ -1,5 +1,6 @@
 /* rules4.c: an exact stage's table rules4 (include/rule_table.h) from user space: made, filled, probed and edited through mmap. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -21,6 +22,55 @@ __u32 rules4_bits_of(__u32 max_entries)
 		if (RULE_TABLE_SLOTS(bits) == max_entries)
 			return bits;
 	return 0;
+}
+
+/*
+ * Whether words' keys all land within RULE_TABLE_PROBES slots of their homes
+ * in a table of 2^bits home slots, in whatever order they are added: linear
+ * probing fills the same slots in any order, and a key ends at worst in the
+ * last slot of the run of full slots it starts in, a run that begins at a
+ * home. So: no run longer than the bound, none past the table's tail.
+ * homes: scratch of 2^bits counters.
+ */
+static bool rules4_fits(const __u64 *words, size_t n, __u32 bits, __u32 *homes)
+{
+	size_t nr_homes = (size_t)1 << bits, waiting = 0, run = 0;
+
+	memset(homes, 0, nr_homes * sizeof(*homes));
+	for (size_t i = 0; i < n; i++)
+		homes[rule_table_home(rule_table_word(words[i]), 64 - bits)]++;
+	for (size_t s = 0; s < nr_homes + RULE_TABLE_PROBES; s++) {
+		waiting += s < nr_homes ? homes[s] : 0;
+		if (!waiting) {
+			run = 0;
+			continue;
+		}
+		waiting--;
+		if (++run > RULE_TABLE_PROBES)
+			return false;
+	}
+	return !waiting;
+}
+
+size_t rules4_size_for(const __u64 *words, size_t n)
+{
+	__u32 first = rules4_bits(n);
+	__u32 *homes = NULL;
+	size_t size = n;
+
+	if (n == 0)
+		return 0;
+	for (__u32 bits = first; bits <= RULE_TABLE_MAX_BITS; bits++) {
+		free(homes);
+		homes = malloc(((size_t)1 << bits) * sizeof(*homes));
+		if (!homes || rules4_fits(words, n, bits, homes)) {
+			/* the entries rules4_bits turns into these bits */
+			size = bits == first || !homes ? n : (size_t)1 << (bits - 1);
+			break;
+		}
+	}
+	free(homes);
+	return size;
 }
 
 int rules4_create(const char *name, size_t needed)

@@ -18,6 +18,15 @@ struct rules4 {
 __u32 rules4_bits(size_t needed);
 /* the bits of a table of max_entries slots (RULE_TABLE_SLOTS), 0 for another size */
 __u32 rules4_bits_of(__u32 max_entries);
+/*
+ * The entries to size a table for (rules4_bits, rules4_create) so that each
+ * of the n keys words[] (policy_key4 words) finds a slot within
+ * RULE_TABLE_PROBES of its home, whatever the order they are added in: n
+ * when the table for n does, else a bigger one's (n keys that cluster). n,
+ * too, when no table up to RULE_TABLE_MAX_BITS (or no memory) will do: the
+ * fill then says which rule found no slot.
+ */
+size_t rules4_size_for(const __u64 *words, size_t n);
 /* makes a table for `needed` entries: a BPF array named name, its fd or -errno */
 int rules4_create(const char *name, size_t needed);
 /* maps the table of fd (read-only unless writable) into t: 0 or -errno */

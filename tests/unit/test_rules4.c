@@ -144,3 +144,44 @@ Test(rules4, a_table_has_twice_the_home_slots_of_its_entries)
 	cr_assert_eq(rules4_bits_of(RULE_TABLE_SLOTS(21)), 21);
 	cr_assert_eq(rules4_bits_of(1u << 21), 0, "a table without its tail and header");
 }
+
+/* a table of 2^bits home slots with keys k[] added in order, or in reverse: whether all went in */
+static bool all_placed(const __u64 *k, size_t n, __u32 bits, bool reverse)
+{
+	void *mem = calloc(RULE_TABLE_SLOTS(bits), sizeof(struct rule_slot4));
+	struct rules4 big;
+	bool ok = mem != NULL;
+
+	rules4_over(&big, mem, bits);
+	for (size_t i = 0; ok && i < n; i++)
+		ok = !rules4_add(&big, k[reverse ? n - 1 - i : i],
+				 &(struct policy_value){ .rule_id = 1 }, false) &&
+		     rules4_find(&big, k[reverse ? n - 1 - i : i]);
+	free(mem);
+	return ok;
+}
+
+Test(rules4, keys_that_cluster_get_a_table_big_enough_for_all_of_them)
+{
+	__u64 k[RULE_TABLE_PROBES + 1];
+	size_t n = RULE_TABLE_PROBES + 1, size;
+
+	cr_assert_eq(same_home(k, n, 1), n);
+	cr_assert(!all_placed(k, n, rules4_bits(n), false),
+		  "the table for their number holds them");
+	size = rules4_size_for(k, n);
+	cr_assert_gt(rules4_bits(size), rules4_bits(n), "no bigger table for keys that cluster");
+	cr_assert(all_placed(k, n, rules4_bits(size), false), "%zu keys in a table for %zu", n,
+		  size);
+	cr_assert(all_placed(k, n, rules4_bits(size), true), "the same keys in reverse order");
+}
+
+Test(rules4, keys_that_spread_keep_the_table_for_their_number)
+{
+	static __u64 k[20000];
+
+	for (__u32 i = 0; i < 20000; i++)
+		k[i] = key_of(i);
+	cr_assert_eq(rules4_size_for(k, 20000), 20000);
+	cr_assert_eq(rules4_size_for(k, 0), 0);
+}
