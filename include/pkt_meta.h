@@ -28,7 +28,7 @@ _Static_assert(sizeof(struct pkt_meta) == 20, "pkt_meta must fit skb->cb[0..4]")
 /*
  * At XDP the metadata goes in the frame's metadata area, the last bytes in
  * front of the packet, with a mark in front of it: 0 as the dispatcher
- * writes it; the generation's gen_config.xdp_mark when the stage allowed the
+ * writes it; the generation's mark (xdp_marks) when the stage allowed the
  * frame and nothing is left for tc ingress to do (no flow to record, no tool
  * to ask, no payload to follow). Host-side tc ingress accepts a frame whose
  * metadata is exactly this and carries the mark of the generation in force

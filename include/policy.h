@@ -32,12 +32,6 @@ struct gen_config {
 	__u32 flags; /* GEN_* */
 	__u32 audit_slots; /* bit s: stage in slot s is in audit mode */
 	__u32 nr_sources; /* in src[]; with GEN_SOURCE_MAP the sources map has them all */
-	/*
-	 * What XDP writes in front of a frame it allowed for good (struct xdp_pass in
-	 * pkt_meta.h), random per generation, never 0: host-side tc ingress seeing it
-	 * accepts the frame without judging it again. 0: no frame is accepted so.
-	 */
-	__u32 xdp_mark[2]; /* a __u64 as two words: the settings stay 4-byte aligned */
 	struct gen_source src[GEN_INLINE_SOURCES];
 };
 
@@ -238,7 +232,7 @@ _Static_assert(sizeof(struct stage_baked) == 8 + 64 * STAGE_BAKED_MAX + 16 + 16 
 	       "stage_baked layout");
 _Static_assert(sizeof(struct gen_source) == 24, "gen_source layout");
 _Static_assert(sizeof(struct class_value) == 8, "class_value: the array's element stride");
-_Static_assert(sizeof(struct gen_config) == 24 + 24 * GEN_INLINE_SOURCES, "gen_config layout");
+_Static_assert(sizeof(struct gen_config) == 16 + 24 * GEN_INLINE_SOURCES, "gen_config layout");
 _Static_assert(sizeof(struct audit_tool_key) == 16, "audit_tool_key layout");
 _Static_assert(sizeof(struct source_key) == 24, "source_key layout");
 _Static_assert(sizeof(struct pkt_count) == 16, "pkt_count layout");

@@ -581,8 +581,6 @@ int txn_fill(struct txn *t, const struct install_req *rq, struct diag *d)
 	__u32 one = 1, gen = t->gen;
 	int err;
 
-	memcpy(cfg.xdp_mark, &t->xdp_mark, sizeof(cfg.xdp_mark));
-
 	for (size_t i = 0; i < rq->profile->nr_audits; i++) {
 		const struct audit_line *a = &rq->profile->audits[i];
 		struct audit_tool_key k = { .tool = a->tool_id, .gen = t->gen };
@@ -609,7 +607,9 @@ int txn_fill(struct txn *t, const struct install_req *rq, struct diag *d)
 		cfg.src[cfg.nr_sources].family = rq->sources[i].family;
 		memcpy(cfg.src[cfg.nr_sources++].addr, rq->sources[i].bytes, 16);
 	}
-	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.config), &gen, &cfg, BPF_ANY)) {
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.config), &gen, &cfg, BPF_ANY) ||
+	    bpf_map_update_elem(bpf_map__fd(t->skel->maps.xdp_marks), &gen, &t->xdp_mark,
+				BPF_ANY)) {
 		diag_error(d, NULL, 0, "cannot write the generation's settings: %s",
 			   strerror(errno));
 		return -errno;

@@ -26,6 +26,7 @@
 #define BANK_NAME_ROW(ID, name, label, sec, entry, load, link, cgtype) "stages_" #name,
 const char *const shared_maps[] = { "ctl",
 				    "config",
+				    "xdp_marks",
 				    "reasons",
 				    "classes",
 				    "sources",
@@ -71,7 +72,7 @@ static bool may_start_anew(const char *map)
 					    "l2_links",	    "flow_drops",      "flow_seen",
 					    "wide_rules",   "learn_names",     "learned",
 					    "learn_config", "learn_resolvers", "learn_addr_counts",
-					    "sni_flows",    "sni_bufs" };
+					    "sni_flows",    "sni_bufs",	       "xdp_marks" };
 
 	for (size_t i = 0; i < sizeof(anew) / sizeof(anew[0]); i++)
 		if (!strcmp(map, anew[i]))

@@ -49,7 +49,7 @@ struct txn {
 	bool xdp_hooks; /* load the XDP programs: an XDP point is (or will be) attached */
 	bool xdp_generic; /* attach in skb mode: tool rules need the socket at tc ingress */
 	bool host_side_tc; /* a --tc-ingress point: the only place learning happens */
-	__u64 xdp_mark; /* the generation's gen_config.xdp_mark, in its stages too; 0: none */
+	__u64 xdp_mark; /* the generation's in xdp_marks, in its stages too; 0: none */
 	bool sni_skip; /* no name rule is checked (GEN_SNI clear): stages load without the
 			* server-name check (its sni_check cleared), verified in a tenth
 			* of the time */

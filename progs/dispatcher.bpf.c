@@ -83,7 +83,7 @@ static __always_inline int dispatch_tc_at(struct __sk_buff *skb, const int host_
 	if (r != PARSE_OK)
 		return skb_finish(skb, HOOK_TC, r, &meta, gs.cfg);
 	/* allowed for good by XDP in front of it, in this generation: judged and counted there */
-	if (host_side && meta_xdp_passed(skb, gs.cfg))
+	if (host_side && meta_xdp_passed(skb, gs.gen))
 		return TC_ACT_UNSPEC;
 	/* layer 2 where the sandbox's frames arrive: tc ingress of a host-side point */
 	l2 = skb->ingress_ifindex == ifindex ? bpf_map_lookup_elem(&l2_links, &ifindex) : NULL;

@@ -17,8 +17,8 @@
  * 4: struct policy_value carries its entry's counters (stage_matched_entry); an exact
  * stage has rules4 beside rules (IPv4 rules of every process, struct policy_key4)
  * 5: stage_baked has h4[] (its IPv4 keys of every process by slot) and full
- * 6: struct gen_config (the config map's value) carries xdp_mark; a stage's XDP entry marks
- * a frame it allowed for good (struct xdp_pass, xdp_pass_mark)
+ * 6: a stage's XDP entry marks a frame it allowed for good (struct xdp_pass, xdp_pass_mark;
+ * the dispatcher's xdp_marks)
  * 7: rules4 is an open-addressed table (an mmapable array of struct rule_slot4,
  * include/rule_table.h), its hash's shift in stage_rules4
  */

@@ -24,6 +24,39 @@ struct {
 	__type(value, __u32);
 } sources SEC(".maps");
 
+/*
+ * Per generation: what XDP writes in front of a frame it allowed for good
+ * (struct xdp_pass in pkt_meta.h), random, never 0: host-side tc ingress
+ * seeing it accepts the frame without judging it again. 0: no frame is
+ * accepted so. A map of its own, not a field of config: an instance an
+ * earlier build installed keeps its config's shape, and gets this anew.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u64);
+} xdp_marks SEC(".maps");
+
+/*
+ * Host-side tc ingress: the frame's metadata is an xdp_pass whose mark is the
+ * one of generation gen (xdp_marks): XDP allowed it for good. A frame without
+ * such metadata costs the test of its size; a generation without a mark (no
+ * XDP attached) takes no frame so.
+ */
+static __always_inline int meta_xdp_passed(struct __sk_buff *skb, __u32 gen)
+{
+	void *meta = (void *)(long)skb->data_meta, *data = (void *)(long)skb->data;
+	__u32 *m = meta, *mark;
+
+	if (meta + sizeof(struct xdp_pass) > data || data - meta != sizeof(struct xdp_pass))
+		return 0;
+	mark = bpf_map_lookup_elem(&xdp_marks, &gen);
+	if (!mark || !(mark[0] | mark[1]))
+		return 0;
+	return m[0] == mark[0] && m[1] == mark[1];
+}
+
 #define ARP_HRD_ETHER 1
 
 /* ARP for Ethernet/IPv4 (linux/if_arp.h drags in libc headers BPF cannot use) */

@@ -86,26 +86,6 @@ static __always_inline void meta_mark_xdp(struct xdp_md *ctx, __u64 mark)
 	__builtin_memcpy(meta, &mark, sizeof(mark));
 }
 
-/*
- * Host-side tc ingress: the frame's metadata is an xdp_pass whose mark is the
- * one of the generation in force (cfg): XDP allowed it for good. No mark in
- * the settings (no XDP attached): the metadata is not looked at.
- */
-static __always_inline int meta_xdp_passed(struct __sk_buff *skb, const struct gen_config *cfg)
-{
-	__u32 lo = cfg->xdp_mark[0], hi = cfg->xdp_mark[1], *m;
-	void *meta, *data;
-
-	if (!(lo | hi))
-		return 0;
-	meta = (void *)(long)skb->data_meta;
-	data = (void *)(long)skb->data;
-	m = meta;
-	if (meta + sizeof(struct xdp_pass) > data || data - meta != sizeof(struct xdp_pass))
-		return 0;
-	return m[0] == lo && m[1] == hi;
-}
-
 static __always_inline int meta_load_xdp(struct xdp_md *ctx, struct pkt_meta *m)
 {
 	void *meta = (void *)(long)ctx->data_meta, *data = (void *)(long)ctx->data;

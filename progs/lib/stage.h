@@ -534,7 +534,7 @@ static __always_inline int stage_xdp_pkt(struct xdp_md *ctx, struct stage_pkt *p
 }
 
 /*
- * The generation's mark (gen_config.xdp_mark), which the loader sets before
+ * The generation's mark (xdp_marks, maps.h), which the loader sets before
  * it loads the stage: an allowed frame that leaves nothing to tc ingress
  * carries it there (struct xdp_pass), and is not judged again. 0: none.
  */

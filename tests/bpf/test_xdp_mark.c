@@ -136,18 +136,16 @@ static __u64 rule_packets(__u32 id)
 /* the mark of the generation in force */
 static __u64 mark_in_force(void)
 {
-	int ctl = pins_get(inst, "ctl"), cfgs = pins_get(inst, "config");
-	struct gen_config cfg;
+	int ctl = pins_get(inst, "ctl"), marks = pins_get(inst, "xdp_marks");
 	__u32 zero = 0, w;
 	__u64 mark;
 
-	cr_assert(ctl >= 0 && cfgs >= 0, "ctl or config pin missing");
+	cr_assert(ctl >= 0 && marks >= 0, "ctl or xdp_marks pin missing");
 	cr_assert_eq(bpf_map_lookup_elem(ctl, &zero, &w), 0);
 	w &= CTL_GEN_MASK;
-	cr_assert_eq(bpf_map_lookup_elem(cfgs, &w, &cfg), 0);
+	cr_assert_eq(bpf_map_lookup_elem(marks, &w, &mark), 0);
 	close(ctl);
-	close(cfgs);
-	memcpy(&mark, cfg.xdp_mark, sizeof(mark));
+	close(marks);
 	cr_assert_neq(mark, 0, "a generation with XDP programs has a mark");
 	return mark;
 }
