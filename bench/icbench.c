@@ -995,7 +995,7 @@ static int cmd_chase(int argc, char **argv)
 		{ "runs", required_argument, NULL, 'k' },
 		{},
 	};
-	unsigned long bytes = 0, loads = 2000000, lines, *order;
+	unsigned long bytes = 0, loads = 2000000, lines, *next;
 	double t[RUNS_MAX], tmin, tmax;
 	int c, runs = 7;
 	void **buf, **p;
@@ -1022,27 +1022,16 @@ static int cmd_chase(int argc, char **argv)
 		return 2;
 	}
 	buf = aligned_alloc(64, lines * 64);
-	order = malloc(lines * sizeof(*order));
-	if (!buf || !order) {
+	next = random_cycle(lines, seed);
+	if (!buf || !next) {
 		fprintf(stderr, "icbench: cannot allocate %lu bytes to chase over\n", bytes);
 		free(buf);
-		free(order);
+		free(next);
 		return 1;
 	}
-	/* one random cycle through every line: no prefetcher can guess the next */
 	for (unsigned long i = 0; i < lines; i++)
-		order[i] = i;
-	for (unsigned long i = lines - 1; i > 0; i--) {
-		unsigned long j = (((unsigned long)bench_rand(&seed) << 32) | bench_rand(&seed)) %
-				  (i + 1),
-			      x = order[i];
-
-		order[i] = order[j];
-		order[j] = x;
-	}
-	for (unsigned long i = 0; i < lines; i++)
-		buf[order[i] * 8] = &buf[order[(i + 1) % lines] * 8];
-	p = &buf[order[0] * 8];
+		buf[i * 8] = &buf[next[i] * 8];
+	p = &buf[0];
 	for (unsigned long i = 0; i < lines; i++) /* once round: the pages are there */
 		p = *p;
 	for (int k = 0; k < runs; k++) {
@@ -1060,7 +1049,7 @@ static int cmd_chase(int argc, char **argv)
 	/* p printed nowhere, but used: the loop is not optimised away */
 	printf("%.1f,%.1f,%.1f%s\n", median(t, runs), tmin, tmax, p ? "" : " ");
 	free(buf);
-	free(order);
+	free(next);
 	return 0;
 }
 

@@ -115,28 +115,7 @@ static int obj_path(char *out, size_t len)
 /* a random cycle through 0..n-1: next[i] */
 static unsigned long *cycle(unsigned long n)
 {
-	unsigned long *order = malloc(n * sizeof(*order)), *next = malloc(n * sizeof(*next));
-	uint32_t seed = 0x5eed;
-
-	if (!order || !next) {
-		free(order);
-		free(next);
-		return NULL;
-	}
-	for (unsigned long i = 0; i < n; i++)
-		order[i] = i;
-	for (unsigned long i = n - 1; i > 0; i--) {
-		unsigned long j = (((unsigned long)bench_rand(&seed) << 32) | bench_rand(&seed)) %
-				  (i + 1),
-			      x = order[i];
-
-		order[i] = order[j];
-		order[j] = x;
-	}
-	for (unsigned long i = 0; i < n; i++)
-		next[order[i]] = order[(i + 1) % n];
-	free(order);
-	return next;
+	return random_cycle(n, 0x5eed);
 }
 
 /* sets the read-only variable NAME (4 bytes) of an object not loaded yet */

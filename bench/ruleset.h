@@ -4,6 +4,7 @@
 #define IRONCLAW_BENCH_RULESET_H
 
 #include <stdint.h>
+#include <stdlib.h>
 
 /* exact: rule i is udp to 10.64.0.0 + i (up to 4,194,304 rules), port 1024 + i % 64 */
 #define EXACT_BASE 0x0a400000u
@@ -49,6 +50,32 @@ static inline uint32_t bench_rand(uint32_t *s)
 	x ^= x >> 17;
 	x ^= x << 5;
 	return *s = x;
+}
+
+/* a random cycle through 0..n-1, next[i] (malloc'd; NULL: no memory): no prefetcher can guess the next */
+static inline unsigned long *random_cycle(unsigned long n, uint32_t seed)
+{
+	unsigned long *order = malloc(n * sizeof(*order)), *next = malloc(n * sizeof(*next));
+
+	if (!order || !next) {
+		free(order);
+		free(next);
+		return NULL;
+	}
+	for (unsigned long i = 0; i < n; i++)
+		order[i] = i;
+	for (unsigned long i = n - 1; i > 0; i--) {
+		unsigned long j = (((unsigned long)bench_rand(&seed) << 32) | bench_rand(&seed)) %
+				  (i + 1),
+			      x = order[i];
+
+		order[i] = order[j];
+		order[j] = x;
+	}
+	for (unsigned long i = 0; i < n; i++)
+		next[order[i]] = order[(i + 1) % n];
+	free(order);
+	return next;
 }
 
 #endif
