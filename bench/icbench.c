@@ -28,6 +28,7 @@
 #include <bpf/libbpf.h>
 #include "bench.h"
 #include "event.h"
+#include "obj_path.h"
 #include "ruleset.h"
 
 /* Debian 12's linux-libc-dev (6.1) predates tcx */
@@ -313,14 +314,7 @@ static int cmd_gen_iptables(int argc, char **argv)
 /* the bench's own object, next to this binary */
 static int bench_obj_path(char *out, size_t len)
 {
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n < 0)
-		return -errno;
-	self[n] = '\0';
-	snprintf(out, len, "%s/bench_progs.bpf.o", dirname(self));
-	return 0;
+	return obj_next_to_self(out, len, "bench_progs.bpf.o");
 }
 
 /* an object file loaded whole; *prog_fd is program NAME in it */

@@ -49,6 +49,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "bench.h"
+#include "obj_path.h"
 #include "ruleset.h"
 
 #define CONFIGS_MAX 40
@@ -102,14 +103,7 @@ static double now_s(void)
 
 static int obj_path(char *out, size_t len)
 {
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n < 0)
-		return -errno;
-	self[n] = '\0';
-	snprintf(out, len, "%s/memchase.bpf.o", dirname(self));
-	return 0;
+	return obj_next_to_self(out, len, "memchase.bpf.o");
 }
 
 /* a random cycle through 0..n-1: next[i] */
