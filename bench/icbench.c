@@ -28,6 +28,7 @@
 #include <bpf/libbpf.h>
 #include "bench.h"
 #include "event.h"
+#include "frame.h"
 #include "obj_path.h"
 #include "ruleset.h"
 
@@ -383,43 +384,6 @@ static int prog_type(int fd)
 }
 
 /* a 64-byte Ethernet/IPv4/UDP or TCP frame from the sandbox's address */
-static void build_frame(unsigned char *f, const unsigned char *dmac, const unsigned char *smac,
-			uint32_t daddr, uint16_t dport, int tcp, unsigned char tcp_flags)
-{
-	unsigned char *ip = f + 14, *l4 = f + BENCH_L4_OFF;
-	uint32_t sum = 0;
-	uint16_t tot = tcp ? 40 : BENCH_FRAME_LEN - 14;
-
-	memset(f, 0, BENCH_FRAME_LEN);
-	memcpy(f, dmac, 6);
-	memcpy(f + 6, smac, 6);
-	f[12] = 0x08;
-	ip[0] = 0x45;
-	ip[2] = tot >> 8;
-	ip[3] = tot & 0xff;
-	ip[8] = 64;
-	ip[9] = tcp ? IPPROTO_TCP : IPPROTO_UDP;
-	*(uint32_t *)(ip + 12) = htonl(BENCH_SRC);
-	*(uint32_t *)(ip + 16) = htonl(daddr);
-	for (int i = 0; i < 20; i += 2)
-		sum += ip[i] << 8 | ip[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	ip[10] = ~sum >> 8;
-	ip[11] = ~sum & 0xff;
-	l4[0] = 40000 >> 8;
-	l4[1] = 40000 & 0xff;
-	l4[2] = dport >> 8;
-	l4[3] = dport & 0xff;
-	if (tcp) {
-		l4[12] = 5 << 4; /* data offset */
-		l4[13] = tcp_flags; /* SYN unless --tcp-flags */
-		l4[14] = 0xff; /* window */
-	} else {
-		l4[4] = (tot - 20) >> 8;
-		l4[5] = (tot - 20) & 0xff;
-	}
-}
 
 /* the destination of a matching (hit) or non-matching packet of a set */
 static void pick_dst(enum set set, unsigned long n, int hit, uint32_t r, uint32_t *addr,
@@ -644,7 +608,7 @@ static int cmd_run(int argc, char **argv)
 			goto out;
 	}
 	pick_dst(set, n, hit, n / 2, &addr, &port);
-	build_frame(frame, dmac, smac, addr, port, set == SET_CIDR, tcp_flags);
+	bench_frame(frame, dmac, smac, addr, port, set == SET_CIDR, tcp_flags);
 	if (mix) {
 		wfd = bpf_program__fd(
 			bpf_object__find_program_by_name(bobj, xdp ? "mix_xdp" : "mix_tc"));
@@ -1111,7 +1075,7 @@ static int gen_target_open(struct gen_target *t, const char *dev, const char *ns
 	if (sk >= 0)
 		close(sk);
 	pick_dst(set, n, 1, n / 2, &addr, &port);
-	build_frame(t->frame, dmac, smac, addr, port, set == SET_CIDR, 0x02);
+	bench_frame(t->frame, dmac, smac, addr, port, set == SET_CIDR, 0x02);
 	return 0;
 }
 

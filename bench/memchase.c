@@ -49,6 +49,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "bench.h"
+#include "frame.h"
 #include "obj_path.h"
 #include "ruleset.h"
 
@@ -411,30 +412,9 @@ static unsigned char frame[BENCH_FRAME_LEN];
 
 static void build_frame(void)
 {
-	unsigned char *ip = frame + 14, *l4 = ip + 20;
-	unsigned int sum = 0;
+	static const unsigned char dmac[6] = { 2, 2, 2, 2, 2, 2 }, smac[6] = { 4, 4, 4, 4, 4, 4 };
 
-	memset(frame, 0, sizeof(frame));
-	memset(frame, 2, 6);
-	memset(frame + 6, 4, 6);
-	frame[12] = 0x08;
-	ip[0] = 0x45;
-	ip[3] = BENCH_FRAME_LEN - 14;
-	ip[8] = 64;
-	ip[9] = IPPROTO_UDP;
-	*(uint32_t *)(ip + 12) = htonl(BENCH_SRC);
-	*(uint32_t *)(ip + 16) = htonl(exact_addr(0));
-	for (int i = 0; i < 20; i += 2)
-		sum += ip[i] << 8 | ip[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	ip[10] = ~sum >> 8;
-	ip[11] = ~sum & 0xff;
-	l4[0] = 40000 >> 8;
-	l4[1] = 40000 & 0xff;
-	l4[2] = exact_port(0) >> 8;
-	l4[3] = exact_port(0) & 0xff;
-	l4[5] = BENCH_FRAME_LEN - 34;
+	bench_frame(frame, dmac, smac, exact_addr(0), exact_port(0), 0, 0);
 }
 
 static int test_run(int fd, unsigned long repeat, double *ns)
