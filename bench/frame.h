@@ -10,8 +10,9 @@
 #include "ruleset.h"
 
 /* f (BENCH_FRAME_LEN bytes): to daddr:dport (host order), a TCP segment with tcp_flags when tcp */
-static inline void bench_frame(unsigned char *f, const unsigned char *dmac, const unsigned char *smac,
-			       uint32_t daddr, uint16_t dport, int tcp, unsigned char tcp_flags)
+static inline void bench_frame(unsigned char *f, const unsigned char *dmac,
+			       const unsigned char *smac, uint32_t daddr, uint16_t dport, int tcp,
+			       unsigned char tcp_flags)
 {
 	unsigned char *ip = f + 14, *l4 = f + BENCH_L4_OFF;
 	uint32_t sum = 0;
